@@ -1,0 +1,45 @@
+// The one Hono app: every webhook and page (DESIGN.md §1, §5).
+import { sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import type { Database } from '../db/client.ts';
+import { type FeishuWebhookOptions, feishuWebhook } from './channels/feishu/webhook.ts';
+import type { Logger } from './core/log.ts';
+import type { Channel } from './core/types.ts';
+import { homePage } from './pages/home.ts';
+
+export interface AppOptions {
+  database: Database;
+  log: Logger;
+  channels: ReadonlySet<Channel>;
+  demo: boolean;
+  feishu?: Omit<FeishuWebhookOptions, 'log'>;
+}
+
+export function createApp(options: AppOptions): Hono {
+  const { database, log } = options;
+  const app = new Hono();
+
+  app.get('/healthz', async (c) => {
+    const body = { db: database.kind, demo: options.demo, channels: [...options.channels] };
+    try {
+      await database.db.execute(sql`select 1`);
+      return c.json({ ok: true, ...body });
+    } catch (error) {
+      log.error('health check: database unreachable', { error: String(error) });
+      return c.json({ ok: false, ...body }, 503);
+    }
+  });
+
+  if (options.feishu) app.post('/webhooks/feishu', feishuWebhook({ ...options.feishu, log }));
+  else
+    app.post('/webhooks/feishu', (c) => c.json({ error: 'Feishu is not configured (FEISHU_APP_ID)' }, 404));
+
+  app.get('/', (c) => c.html(homePage({ demo: options.demo, channels: [...options.channels] })));
+
+  app.onError((error, c) => {
+    log.error('unhandled request error', { path: c.req.path, error: String(error) });
+    return c.json({ error: 'internal error' }, 500);
+  });
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  return app;
+}

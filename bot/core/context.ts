@@ -1,0 +1,46 @@
+// What a handler sees: the event, who sent it, the tenant, a transaction, and ways to answer.
+import type { Card } from '../../cards/model.ts';
+import type { Tx } from '../../db/client.ts';
+import type { Person, Tenant } from '../../db/queries/org.ts';
+import type { ActionEvent, Body, InboundEvent, MessageEvent, Outbound } from './types.ts';
+
+/** A card already sent for a subject is re-rendered per view when the subject changes. */
+export type Refresh = { subject: string; render: (view: string) => Card | undefined };
+
+export interface Context<E extends InboundEvent = InboundEvent> {
+  db: Tx;
+  tenant: Tenant;
+  /** The sender as a member of the organization, or as an outside reporter. */
+  actor: Person;
+  event: E;
+  now: Date;
+  /** The command's arguments: the text after the command word. */
+  args: string;
+  send(message: Outbound): void;
+  reply(body: Body, options?: { subject?: string; view?: string }): void;
+  refresh(subject: string, render: Refresh['render']): void;
+}
+
+export type MessageContext = Context<MessageEvent>;
+export type ActionContext = Context<ActionEvent>;
+
+/** Collects what a handler emits; the core writes it to the outbox in the handler's transaction. */
+export function createContext<E extends InboundEvent>(
+  base: Omit<Context<E>, 'send' | 'reply' | 'refresh'>,
+): { ctx: Context<E>; outbound: Outbound[]; refreshes: Refresh[] } {
+  const outbound: Outbound[] = [];
+  const refreshes: Refresh[] = [];
+  const ctx: Context<E> = {
+    ...base,
+    send: (message) => {
+      outbound.push(message);
+    },
+    reply: (body, options) => {
+      outbound.push({ to: { kind: 'reply' }, body, ...options });
+    },
+    refresh: (subject, render) => {
+      refreshes.push({ subject, render });
+    },
+  };
+  return { ctx, outbound, refreshes };
+}

@@ -1,0 +1,251 @@
+// The core: dedupe, identify, route, and write the answers to the outbox, all in one transaction.
+// At-least-once in, exactly-once effect (DESIGN.md §2): the inbound row, the business rows and the
+// outbox rows commit together or not at all.
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Card } from '../../cards/model.ts';
+import type { Db, Tx } from '../../db/client.ts';
+import { addressOf } from '../../db/queries/org.ts';
+import { inboundEvents, outbox } from '../../db/schema.ts';
+import { createContext, type Refresh } from './context.ts';
+import { Refusal } from './errors.ts';
+import { identify } from './identify.ts';
+import type { Logger } from './log.ts';
+import type { Router } from './router.ts';
+import type { ActionResult, Channel, InboundEvent, Outbound } from './types.ts';
+
+export type HandleResult =
+  | { kind: 'done'; action?: ActionResult }
+  | { kind: 'duplicate' }
+  | { kind: 'ignored'; reason: string };
+
+export interface Core {
+  handle(event: InboundEvent): Promise<HandleResult>;
+}
+
+export interface CoreOptions {
+  db: Db;
+  router: Router;
+  /** Channels that can deliver messages now; the console always can. */
+  channels: ReadonlySet<Channel>;
+  log: Logger;
+  /** Called after a commit that wrote outbox rows (wakes the dispatcher). */
+  onOutbox?: () => void;
+  clock?: () => Date;
+}
+
+const NOT_BOUND = '抱歉，我还不知道这个群属于哪个单位。请管理员在组织文件的 chats 中登记本群后再试。';
+const FAILED = '抱歉，处理这条消息时出了错，已记录。请稍后再试，或联系安全办公室。';
+
+export function createCore(options: CoreOptions): Core {
+  const { db, router, log } = options;
+  const clock = options.clock ?? (() => new Date());
+
+  async function run(event: InboundEvent): Promise<HandleResult> {
+    return db.transaction(async (tx) => {
+      const [seen] = await tx
+        .insert(inboundEvents)
+        .values({ channel: event.channel, eventKey: event.eventKey })
+        .onConflictDoNothing()
+        .returning({ id: inboundEvents.id });
+      if (!seen) return { kind: 'duplicate' } as const;
+
+      const who = await identify(tx, event);
+      if (!who) {
+        if (event.type === 'action')
+          return { kind: 'done', action: { toast: { kind: 'error', text: NOT_BOUND } } };
+        await writeOutbox(tx, event, undefined, [
+          { to: { kind: 'reply' }, body: { kind: 'text', text: NOT_BOUND } },
+        ]);
+        return { kind: 'done' } as const;
+      }
+      await tx.update(inboundEvents).set({ tenantId: who.tenant.id }).where(eq(inboundEvents.id, seen.id));
+
+      const base = { db: tx, tenant: who.tenant, actor: who.actor, now: clock(), args: '' };
+      let action: ActionResult | undefined;
+      let emitted: { outbound: Outbound[]; refreshes: Refresh[] };
+      if (event.type === 'message') {
+        const { ctx, ...rest } = createContext({ ...base, event });
+        await router.handleMessage(ctx);
+        emitted = rest;
+      } else {
+        const { ctx, ...rest } = createContext({ ...base, event });
+        action = await router.handleAction(ctx);
+        emitted = rest;
+      }
+      await writeOutbox(tx, event, who.tenant.id, emitted.outbound);
+      const clicked = await refreshCards(tx, event, who.tenant.id, emitted.refreshes);
+      if (action && !action.card && clicked) action = { ...action, card: clicked };
+      return { kind: 'done', action } as const;
+    });
+  }
+
+  /** Records the event (so a retry has no second effect) and answers with a refusal or an apology. */
+  async function answerWithoutEffect(
+    event: InboundEvent,
+    text: string,
+    status: 'refused' | 'failed',
+    error?: string,
+  ) {
+    return db.transaction(async (tx) => {
+      const [seen] = await tx
+        .insert(inboundEvents)
+        .values({ channel: event.channel, eventKey: event.eventKey, status, error })
+        .onConflictDoNothing()
+        .returning({ id: inboundEvents.id });
+      if (!seen) return { kind: 'duplicate' } as const;
+      if (event.type === 'action') {
+        return { kind: 'done', action: { toast: { kind: 'error', text } } } as const;
+      }
+      await writeOutbox(tx, event, undefined, [{ to: { kind: 'reply' }, body: { kind: 'text', text } }]);
+      return { kind: 'done' } as const;
+    });
+  }
+
+  async function writeOutbox(
+    tx: Tx,
+    event: InboundEvent,
+    tenantId: number | undefined,
+    messages: Outbound[],
+  ) {
+    for (const message of messages) {
+      const base = {
+        tenantId: tenantId ?? null,
+        body: message.body,
+        subject: message.subject ?? null,
+        view: message.view ?? null,
+      };
+      const to = message.to;
+      if (to.kind === 'chat') {
+        await tx
+          .insert(outbox)
+          .values({ ...base, channel: to.channel, op: 'send', targetKind: 'chat', targetId: to.chatId });
+        continue;
+      }
+      if (to.kind === 'reply' && event.chat) {
+        const replyTo = event.type === 'message' ? event.messageId : undefined;
+        await tx.insert(outbox).values({
+          ...base,
+          channel: event.channel,
+          op: replyTo ? 'reply' : 'send',
+          targetKind: 'chat',
+          targetId: event.chat.id,
+          refMessageId: replyTo ?? null,
+        });
+        continue;
+      }
+      if (to.kind === 'reply') {
+        // No chat to answer in (e.g. a button pressed in a private app view): answer the sender directly.
+        const id = event.sender.ids[0];
+        if (id) {
+          await tx
+            .insert(outbox)
+            .values({ ...base, channel: event.channel, op: 'send', targetKind: id.kind, targetId: id.value });
+        }
+        continue;
+      }
+      const address = await addressOf(tx, to.personId, event.channel, options.channels);
+      if (address) {
+        await tx.insert(outbox).values({
+          ...base,
+          personId: to.personId,
+          channel: address.channel,
+          op: 'send',
+          targetKind: address.kind,
+          targetId: address.value,
+        });
+      } else {
+        // Kept, not dropped: the office sees it among failed messages and can fix the person's identities.
+        await tx.insert(outbox).values({
+          ...base,
+          personId: to.personId,
+          channel: event.channel,
+          op: 'send',
+          targetKind: 'none',
+          targetId: '',
+          status: 'failed',
+          lastError: '此人在已开通的渠道上都没有登记身份',
+        });
+      }
+    }
+  }
+
+  /**
+   * Re-renders every card already sent for a changed subject: cards not sent yet are rewritten in place,
+   * sent ones get an update. Returns the new rendering of the card that was clicked, if it is one of them.
+   */
+  async function refreshCards(tx: Tx, event: InboundEvent, tenantId: number, refreshes: Refresh[]) {
+    let clicked: Card | undefined;
+    const clickedId = event.type === 'action' ? event.messageId : undefined;
+    for (const refresh of refreshes) {
+      const copies = await tx
+        .select()
+        .from(outbox)
+        .where(
+          and(
+            eq(outbox.tenantId, tenantId),
+            eq(outbox.subject, refresh.subject),
+            inArray(outbox.op, ['send', 'reply']),
+            inArray(outbox.status, ['pending', 'sent']),
+            sql`${outbox.body}->>'kind' = 'card'`,
+          ),
+        );
+      for (const copy of copies) {
+        const card = refresh.render(copy.view ?? '');
+        if (!card) continue;
+        if (copy.status === 'pending') {
+          await tx
+            .update(outbox)
+            .set({ body: { kind: 'card', card } })
+            .where(eq(outbox.id, copy.id));
+        } else if (copy.platformMessageId && copy.platformMessageId === clickedId) {
+          clicked = card;
+        } else if (copy.platformMessageId) {
+          await tx.insert(outbox).values({
+            tenantId,
+            channel: copy.channel,
+            op: 'update',
+            targetKind: copy.targetKind,
+            targetId: copy.targetId,
+            refMessageId: copy.platformMessageId,
+            personId: copy.personId,
+            body: { kind: 'card', card },
+            subject: copy.subject,
+            view: copy.view,
+          });
+        }
+      }
+    }
+    return clicked;
+  }
+
+  return {
+    async handle(event) {
+      if (
+        event.type === 'message' &&
+        event.chat.type === 'group' &&
+        !event.mentionedBot &&
+        !(event.text.trim() === '' && event.attachments.length > 0)
+      ) {
+        return { kind: 'ignored', reason: 'group message not addressed to the bot' };
+      }
+      let result: HandleResult;
+      try {
+        result = await run(event);
+      } catch (error) {
+        if (error instanceof Refusal) {
+          result = await answerWithoutEffect(event, error.userMessage, 'refused');
+        } else {
+          log.error('event failed', {
+            channel: event.channel,
+            eventKey: event.eventKey,
+            error: String(error),
+          });
+          // If the database itself is down this throws too, and the webhook answers 503 so the platform retries.
+          result = await answerWithoutEffect(event, FAILED, 'failed', String(error).slice(0, 500));
+        }
+      }
+      if (result.kind === 'done') options.onOutbox?.();
+      return result;
+    },
+  };
+}

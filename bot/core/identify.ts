@@ -1,0 +1,46 @@
+// Who sent an event, and for which tenant: by the sender's platform identity, else by the group's
+// binding, else the only tenant there is. Someone unknown becomes an outside reporter (DOMAIN §4).
+import type { Tx } from '../../db/client.ts';
+import {
+  ensureOutsidePerson,
+  onlyTenant,
+  type Person,
+  peopleByIdentity,
+  personById,
+  type Tenant,
+  tenantById,
+  tenantOfChat,
+} from '../../db/queries/org.ts';
+import type { InboundEvent } from './types.ts';
+
+export async function identify(
+  tx: Tx,
+  event: InboundEvent,
+): Promise<{ tenant: Tenant; actor: Person } | undefined> {
+  if (event.channel === 'console') return identifyConsole(tx, event);
+  const matches = await peopleByIdentity(tx, event.channel, event.sender.ids);
+  const chatTenantId =
+    event.chat?.type === 'group' ? await tenantOfChat(tx, event.channel, event.chat.id) : undefined;
+  const person =
+    matches.find((candidate) => candidate.tenantId === chatTenantId && !candidate.archived) ??
+    matches.find((candidate) => !candidate.archived) ??
+    matches[0];
+  if (person) {
+    const tenant = await tenantById(tx, person.tenantId);
+    return tenant && { tenant, actor: person };
+  }
+  const tenant = chatTenantId !== undefined ? await tenantById(tx, chatTenantId) : await onlyTenant(tx);
+  const id = event.sender.ids[0];
+  if (!tenant || !id) return undefined;
+  const actor = await ensureOutsidePerson(tx, tenant.id, event.channel, id, event.sender.name);
+  return { tenant, actor };
+}
+
+/** The web console acts as a chosen member; the page is already scoped to one tenant. */
+async function identifyConsole(tx: Tx, event: InboundEvent) {
+  const tenantId = Number(event.platformTenant);
+  const personId = Number(event.sender.ids.find((id) => id.kind === 'person')?.value);
+  if (!Number.isInteger(tenantId) || !Number.isInteger(personId)) return undefined;
+  const [tenant, actor] = await Promise.all([tenantById(tx, tenantId), personById(tx, tenantId, personId)]);
+  return tenant && actor ? { tenant, actor } : undefined;
+}

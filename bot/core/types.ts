@@ -1,0 +1,84 @@
+// The channel-neutral shapes that travel between adapters, the core and the handlers (DESIGN.md §2).
+import type { Card } from '../../cards/model.ts';
+
+export type Channel = 'feishu' | 'wecom' | 'wechaty' | 'console';
+
+/** One platform id of the sender; Feishu gives several kinds (open_id, user_id, union_id). */
+export interface ExternalId {
+  kind: string;
+  value: string;
+}
+
+export interface ExternalUser {
+  ids: ExternalId[];
+  name?: string;
+}
+
+export interface ChatRef {
+  id: string;
+  type: 'group' | 'p2p';
+}
+
+export interface Attachment {
+  kind: 'image' | 'file';
+  /** The platform's key for the file (Feishu image_key, WeCom MediaId). */
+  key: string;
+}
+
+interface EventBase {
+  channel: Channel;
+  /** The platform's delivery id, unique per channel: the dedupe key. */
+  eventKey: string;
+  sender: ExternalUser;
+  chat?: ChatRef;
+  at: Date;
+  /** A platform tenant hint (Feishu tenant_key, WeCom CorpID). */
+  platformTenant?: string;
+}
+
+export interface MessageEvent extends EventBase {
+  type: 'message';
+  chat: ChatRef;
+  messageId: string;
+  /** The text with @-mentions removed. */
+  text: string;
+  /** True when the bot was @-mentioned (group chats only react then). */
+  mentionedBot: boolean;
+  mentions: ExternalUser[];
+  attachments: Attachment[];
+}
+
+export interface ActionEvent extends EventBase {
+  type: 'action';
+  action: string;
+  args: Record<string, string>;
+  /** Values of a submitted form. */
+  form?: Record<string, string>;
+  /** The platform message that carried the card, when known. */
+  messageId?: string;
+}
+
+export type InboundEvent = MessageEvent | ActionEvent;
+
+export type Body = { kind: 'text'; text: string } | { kind: 'card'; card: Card };
+
+/** Where a message goes: back into the chat of the event, to a person, or to a known chat. */
+export type Destination =
+  | { kind: 'reply' }
+  | { kind: 'person'; personId: number }
+  | { kind: 'chat'; channel: Channel; chatId: string };
+
+export interface Outbound {
+  to: Destination;
+  body: Body;
+  /** What a card shows (e.g. `hazard:12`), so that later changes can refresh every copy. */
+  subject?: string;
+  /** Which rendering of the subject this copy is (e.g. `public`, `handler`). */
+  view?: string;
+}
+
+/** The synchronous answer to a button press: a toast and the card as it now is. */
+export interface ActionResult {
+  toast: { kind: 'success' | 'info' | 'warning' | 'error'; text: string };
+  card?: Card;
+}

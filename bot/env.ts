@@ -1,0 +1,160 @@
+// The one reader of process.env: every setting is validated here, once, at start-up (DESIGN.md §5).
+import { z } from 'zod';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const url = (what: string) =>
+  optionalText.refine((value) => value === undefined || /^https?:\/\/[^\s/]+/.test(value), {
+    message: `must be an http(s) URL (${what})`,
+  });
+
+const envSchema = z
+  .object({
+    PORT: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 65535')
+      .max(65535, 'must be between 1 and 65535')
+      .default(3000),
+    DATA_DIR: optionalText.default('./data'),
+    DATABASE_URL: optionalText.refine(
+      (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
+      'must be a postgres:// or postgresql:// URL',
+    ),
+    FEISHU_APP_ID: optionalText,
+    FEISHU_APP_SECRET: optionalText,
+    FEISHU_VERIFICATION_TOKEN: optionalText,
+    FEISHU_ENCRYPT_KEY: optionalText,
+    FEISHU_DOMAIN: url('Feishu Open API base').default('https://open.feishu.cn'),
+    WECOM_CORP_ID: optionalText,
+    WECOM_AGENT_ID: optionalText.refine(
+      (value) => value === undefined || /^\d+$/.test(value),
+      'must be a number',
+    ),
+    WECOM_SECRET: optionalText,
+    WECOM_TOKEN: optionalText,
+    WECOM_ENCODING_AES_KEY: optionalText.refine(
+      (value) => value === undefined || /^[A-Za-z0-9+/]{43}$/.test(value),
+      'must be the 43-character EncodingAESKey from the WeCom admin console',
+    ),
+    WECOM_API_BASE: url('WeCom API base').default('https://qyapi.weixin.qq.com'),
+    WECHATY_PUPPET: optionalText,
+    WECHATY_PUPPET_SERVICE_TOKEN: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    const pairs: [keyof typeof env, keyof typeof env][] = [
+      ['FEISHU_APP_ID', 'FEISHU_APP_SECRET'],
+      ['WECOM_CORP_ID', 'WECOM_SECRET'],
+      ['WECOM_CORP_ID', 'WECOM_AGENT_ID'],
+      ['WECOM_CORP_ID', 'WECOM_TOKEN'],
+      ['WECOM_CORP_ID', 'WECOM_ENCODING_AES_KEY'],
+    ];
+    for (const [a, b] of pairs) {
+      if (env[a] && !env[b])
+        ctx.addIssue({ code: 'custom', path: [b], message: `is required when ${a} is set` });
+    }
+    if (env.FEISHU_APP_ID && !env.FEISHU_VERIFICATION_TOKEN && !env.FEISHU_ENCRYPT_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FEISHU_VERIFICATION_TOKEN'],
+        message: 'FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY is required to verify Feishu callbacks',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface FeishuConfig {
+  appId: string;
+  appSecret: string;
+  verificationToken?: string;
+  encryptKey?: string;
+  domain: string;
+}
+
+export interface WecomConfig {
+  corpId: string;
+  agentId: number;
+  secret: string;
+  token: string;
+  encodingAesKey: string;
+  apiBase: string;
+}
+
+export interface WechatyConfig {
+  puppet: string;
+  token?: string;
+}
+
+export interface Config {
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  feishu?: FeishuConfig;
+  wecom?: WecomConfig;
+  wechaty?: WechatyConfig;
+  /** No platform credentials at all: start with the example school and the console as the only channel. */
+  demo: boolean;
+}
+
+/** Parses an environment; throws ConfigError naming each bad variable and what is wrong with it. */
+export function parseConfig(source: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `  ${String(issue.path[0] ?? '(env)')}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const feishu: FeishuConfig | undefined =
+    env.FEISHU_APP_ID && env.FEISHU_APP_SECRET
+      ? {
+          appId: env.FEISHU_APP_ID,
+          appSecret: env.FEISHU_APP_SECRET,
+          verificationToken: env.FEISHU_VERIFICATION_TOKEN,
+          encryptKey: env.FEISHU_ENCRYPT_KEY,
+          domain: env.FEISHU_DOMAIN.replace(/\/+$/, ''),
+        }
+      : undefined;
+  const wecom: WecomConfig | undefined =
+    env.WECOM_CORP_ID &&
+    env.WECOM_SECRET &&
+    env.WECOM_AGENT_ID &&
+    env.WECOM_TOKEN &&
+    env.WECOM_ENCODING_AES_KEY
+      ? {
+          corpId: env.WECOM_CORP_ID,
+          agentId: Number(env.WECOM_AGENT_ID),
+          secret: env.WECOM_SECRET,
+          token: env.WECOM_TOKEN,
+          encodingAesKey: env.WECOM_ENCODING_AES_KEY,
+          apiBase: env.WECOM_API_BASE.replace(/\/+$/, ''),
+        }
+      : undefined;
+  const wechaty: WechatyConfig | undefined = env.WECHATY_PUPPET
+    ? { puppet: env.WECHATY_PUPPET, token: env.WECHATY_PUPPET_SERVICE_TOKEN }
+    : undefined;
+  return {
+    port: env.PORT,
+    dataDir: env.DATA_DIR,
+    databaseUrl: env.DATABASE_URL,
+    feishu,
+    wecom,
+    wechaty,
+    demo: !feishu && !wecom && !wechaty,
+  };
+}
+
+/** The process environment, read in this module only. */
+export function loadConfig(): Config {
+  return parseConfig(process.env);
+}

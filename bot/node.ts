@@ -1,0 +1,46 @@
+// The Node entry (`npm start`): configuration, migrations, the service, the HTTP server, the dispatcher.
+import { serve } from '@hono/node-server';
+import { createLogger } from './core/log.ts';
+import { ConfigError, loadConfig } from './env.ts';
+import { createService } from './service.ts';
+
+const log = createLogger();
+
+async function main() {
+  const config = loadConfig();
+  const service = await createService({ config, log });
+  service.dispatcher.start();
+  const server = serve({ fetch: service.app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
+    log.info('listening', {
+      port: info.port,
+      db: service.database.kind,
+      channels: [...service.channels].join(','),
+      mode: config.demo ? 'demo' : 'production',
+    });
+    if (config.demo) {
+      log.info(`演示模式：未配置平台凭据，已载入示例学校。打开 http://127.0.0.1:${info.port}/ 查看。`);
+    }
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down');
+    server.close();
+    await service.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+// Assembles the service from a configuration: database, core, channel senders, dispatcher and app.
+// The Node entry and the tests both start it this way, so tests exercise exactly what runs.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Hono } from 'hono';
+import { type Database, openDatabase } from '../db/client.ts';
+import { parseOrgFile } from '../db/org-file.ts';
+import { importOrganization } from '../db/org-import.ts';
+import { onlyTenant } from '../db/queries/org.ts';
+import { tenants } from '../db/schema.ts';
+import { createRouter } from '../handlers/index.ts';
+import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
+import { createApp } from './app.ts';
+import { createConsoleSender } from './channels/console/sender.ts';
+import { botOpenIdLoader } from './channels/feishu/bot-info.ts';
+import { createFeishuClient, createFeishuSender } from './channels/feishu/sender.ts';
+import { type Core, createCore } from './core/core.ts';
+import type { ChannelSender } from './core/delivery.ts';
+import type { Logger } from './core/log.ts';
+import type { Channel } from './core/types.ts';
+import type { Config } from './env.ts';
+
+export interface Service {
+  app: Hono;
+  core: Core;
+  dispatcher: Dispatcher;
+  database: Database;
+  channels: ReadonlySet<Channel>;
+  close(): Promise<void>;
+}
+
+export const DEMO_ORG_FILE = fileURLToPath(new URL('../examples/school.yaml', import.meta.url));
+
+export interface ServiceOptions {
+  config: Config;
+  log: Logger;
+  /** An already open database (tests share one PGlite per file); otherwise opened from the config. */
+  database?: Database;
+  clock?: () => Date;
+}
+
+export async function createService(options: ServiceOptions): Promise<Service> {
+  const { config, log } = options;
+  const database =
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  if (config.demo) await loadDemoOrganization(database, log);
+
+  const senders: ChannelSender[] = [createConsoleSender()];
+  const feishuClient = config.feishu ? createFeishuClient(config.feishu) : undefined;
+  if (feishuClient) senders.push(createFeishuSender(feishuClient));
+  const channels = new Set(senders.map((sender) => sender.channel));
+
+  const dispatcher = createDispatcher({ db: database.db, senders, log, clock: options.clock });
+  const core = createCore({
+    db: database.db,
+    router: createRouter(),
+    channels,
+    log,
+    clock: options.clock,
+    onOutbox: () => dispatcher.kick(),
+  });
+  const app = createApp({
+    database,
+    log,
+    channels,
+    demo: config.demo,
+    feishu:
+      config.feishu && feishuClient
+        ? {
+            config: config.feishu,
+            core,
+            botOpenId: botOpenIdLoader(feishuClient.client, log),
+            clock: options.clock,
+          }
+        : undefined,
+  });
+  return {
+    app,
+    core,
+    dispatcher,
+    database,
+    channels,
+    async close() {
+      await dispatcher.stop();
+      if (!options.database) await database.close();
+    },
+  };
+}
+
+/** Demo mode starts with the example school when the database has no organization yet. */
+async function loadDemoOrganization(database: Database, log: Logger) {
+  const existing = await database.db.select({ id: tenants.id }).from(tenants).limit(1);
+  if (existing.length > 0) {
+    const tenant = await onlyTenant(database.db);
+    log.info('demo mode', { tenant: tenant?.code ?? '(several tenants)' });
+    return;
+  }
+  const org = parseOrgFile(DEMO_ORG_FILE, readFileSync(DEMO_ORG_FILE, 'utf8'));
+  const summary = await importOrganization(database.db, org);
+  log.info('demo mode: example school loaded', { tenant: summary.tenantCode, people: summary.people });
+}

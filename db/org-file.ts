@@ -1,0 +1,209 @@
+// The organization file (YAML): its schema, and validation that names the file, the path and the reason.
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+const code = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_" (e.g. zong-wu-chu)');
+const name = z.string().trim().min(1, 'must not be empty');
+const duties = z.array(name).default([]);
+
+const LEVELS = { 第一责任人: 'first', 直接责任人: 'direct', 岗位责任人: 'post' } as const;
+const level = z
+  .enum(['第一责任人', '直接责任人', '岗位责任人', 'first', 'direct', 'post'], {
+    message: 'must be 第一责任人, 直接责任人 or 岗位责任人',
+  })
+  .transform((value): 'first' | 'direct' | 'post' =>
+    value in LEVELS ? LEVELS[value as keyof typeof LEVELS] : (value as 'first' | 'direct' | 'post'),
+  );
+
+const unit = z.strictObject({ code, name, safety_duties: duties });
+
+const post = z.strictObject({
+  code,
+  title: name,
+  unit: code.optional(),
+  head_of_unit: z.boolean().default(false),
+  level: level.default('post'),
+  supervises: z.array(code).default([]),
+  business_duties: duties,
+  safety_duties: duties,
+});
+
+const person = z.strictObject({
+  code,
+  name,
+  phone: z.string().optional(),
+  posts: z.array(code).default([]),
+  feishu: z
+    .strictObject({ open_id: z.string().min(1).optional(), user_id: z.string().min(1).optional() })
+    .optional(),
+  wecom: z.strictObject({ userid: z.string().min(1) }).optional(),
+  wechaty: z.strictObject({ id: z.string().min(1) }).optional(),
+});
+
+const category = z.strictObject({
+  code,
+  name,
+  keywords: z.array(name).default([]),
+  units: z
+    .array(
+      z.strictObject({
+        unit: code,
+        scope: z.string().optional(),
+        keywords: z.array(name).default([]),
+      }),
+    )
+    .min(1, 'a category needs at least one responsible unit'),
+});
+
+const postList = z.array(code).default([]);
+
+export const orgFileSchema = z.strictObject({
+  tenant: z.strictObject({
+    code,
+    name,
+    kind: z.enum(['school', 'bureau']).default('school'),
+    timezone: z.string().default('Asia/Shanghai'),
+  }),
+  units: z.array(unit).min(1, 'an organization needs at least one unit'),
+  posts: z.array(post).default([]),
+  people: z.array(person).default([]),
+  leading_group: z.strictObject({
+    office: code,
+    leader: postList,
+    deputies: postList,
+    members: postList,
+    office_director: postList,
+    office_deputy: postList,
+  }),
+  categories: z.array(category).default([]),
+  chats: z
+    .array(
+      z.strictObject({
+        channel: z.enum(['feishu', 'wecom', 'wechaty']),
+        id: z.string().min(1),
+        name: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+
+export type OrgFile = z.output<typeof orgFileSchema>;
+
+export class OrgFileError extends Error {
+  override name = 'OrgFileError';
+  constructor(
+    readonly file: string,
+    readonly problems: { path: string; message: string }[],
+  ) {
+    super(problems.map((problem) => `${file}: ${problem.path}: ${problem.message}`).join('\n'));
+  }
+}
+
+const formatPath = (path: readonly PropertyKey[]) =>
+  path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  ) || '(root)';
+
+/** Parses and validates an organization file; throws OrgFileError listing every problem. */
+export function parseOrgFile(file: string, source: string): OrgFile {
+  const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new OrgFileError(
+      file,
+      document.errors.map((error) => ({
+        path: error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '(yaml)',
+        message: error.message.split('\n')[0] ?? 'YAML syntax error',
+      })),
+    );
+  }
+  const parsed = orgFileSchema.safeParse(document.toJS());
+  if (!parsed.success) {
+    throw new OrgFileError(
+      file,
+      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  const problems = crossReferenceProblems(parsed.data);
+  if (problems.length > 0) throw new OrgFileError(file, problems);
+  return parsed.data;
+}
+
+/** Checks what a schema cannot: duplicate codes and references to units, posts and identities. */
+function crossReferenceProblems(org: OrgFile): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const duplicates = (items: { code: string }[], path: string) => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      if (seen.has(item.code))
+        problems.push({ path: `${path}[${index}].code`, message: `duplicate code "${item.code}"` });
+      seen.add(item.code);
+    });
+    return seen;
+  };
+  const unitCodes = duplicates(org.units, 'units');
+  const postCodes = duplicates(org.posts, 'posts');
+  duplicates(org.people, 'people');
+  duplicates(org.categories, 'categories');
+  const needUnit = (value: string, path: string) => {
+    if (!unitCodes.has(value)) problems.push({ path, message: `unknown unit "${value}"` });
+  };
+  const needPost = (value: string, path: string) => {
+    if (!postCodes.has(value)) problems.push({ path, message: `unknown post "${value}"` });
+  };
+  org.posts.forEach((post, i) => {
+    if (post.unit) needUnit(post.unit, `posts[${i}].unit`);
+    if (post.head_of_unit && !post.unit) {
+      problems.push({ path: `posts[${i}].head_of_unit`, message: 'a unit head needs "unit"' });
+    }
+    post.supervises.forEach((unit, j) => {
+      needUnit(unit, `posts[${i}].supervises[${j}]`);
+    });
+  });
+  const identities = new Map<string, string>();
+  org.people.forEach((person, i) => {
+    person.posts.forEach((post, j) => {
+      needPost(post, `people[${i}].posts[${j}]`);
+    });
+    const ids: [string, string | undefined][] = [
+      ['feishu', person.feishu?.open_id],
+      ['feishu', person.feishu?.user_id],
+      ['wecom', person.wecom?.userid],
+      ['wechaty', person.wechaty?.id],
+    ];
+    for (const [channel, value] of ids) {
+      if (!value) continue;
+      const key = `${channel}:${value}`;
+      const other = identities.get(key);
+      if (other)
+        problems.push({
+          path: `people[${i}].${channel}`,
+          message: `${channel} id "${value}" is also used by ${other}`,
+        });
+      identities.set(key, `people[${i}] (${person.code})`);
+    }
+  });
+  needUnit(org.leading_group.office, 'leading_group.office');
+  for (const role of ['leader', 'deputies', 'members', 'office_director', 'office_deputy'] as const) {
+    org.leading_group[role].forEach((post, j) => {
+      needPost(post, `leading_group.${role}[${j}]`);
+    });
+  }
+  org.categories.forEach((category, i) => {
+    category.units.forEach((route, j) => {
+      needUnit(route.unit, `categories[${i}].units[${j}].unit`);
+    });
+  });
+  for (const [i, unit] of org.units.entries()) {
+    const heads = org.posts.filter((post) => post.unit === unit.code && post.head_of_unit);
+    if (heads.length > 1) {
+      problems.push({
+        path: `units[${i}]`,
+        message: `unit "${unit.code}" has ${heads.length} head posts; keep one`,
+      });
+    }
+  }
+  return problems;
+}

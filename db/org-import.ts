@@ -1,0 +1,277 @@
+// Writes a validated organization file in one transaction: all of it or nothing.
+// Re-importing updates by code; what the file no longer names is archived (hazards keep their references),
+// and holders who left a post get an end date, so a successor inherits the post's duties (004 附则).
+import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import type { Db, Tx } from './client.ts';
+import type { OrgFile } from './org-file.ts';
+import {
+  categories,
+  categoryUnits,
+  chats,
+  identities,
+  leadingGroupMembers,
+  people,
+  postHolders,
+  postSupervisedUnits,
+  posts,
+  tenants,
+  units,
+} from './schema.ts';
+
+export interface ImportSummary {
+  tenantId: number;
+  tenantCode: string;
+  units: number;
+  posts: number;
+  people: number;
+  categories: number;
+  holdersStarted: number;
+  holdersEnded: number;
+}
+
+const ROLE_OF = {
+  leader: 'leader',
+  deputies: 'deputy',
+  members: 'member',
+  office_director: 'office_director',
+  office_deputy: 'office_deputy',
+} as const;
+
+export async function importOrganization(db: Db, org: OrgFile, now = new Date()): Promise<ImportSummary> {
+  return db.transaction(async (tx) => {
+    const [tenant] = await tx
+      .insert(tenants)
+      .values({
+        code: org.tenant.code,
+        name: org.tenant.name,
+        kind: org.tenant.kind,
+        timezone: org.tenant.timezone,
+      })
+      .onConflictDoUpdate({
+        target: tenants.code,
+        set: { name: org.tenant.name, kind: org.tenant.kind, timezone: org.tenant.timezone },
+      })
+      .returning({ id: tenants.id });
+    const tenantId = tenant!.id;
+
+    const unitIds = await upsertUnits(tx, tenantId, org);
+    const postIds = await upsertPosts(tx, tenantId, org, unitIds);
+    const personIds = await upsertPeople(tx, tenantId, org);
+
+    const tenantPostIds = [...postIds.values()];
+    if (tenantPostIds.length > 0) {
+      await tx.delete(postSupervisedUnits).where(inArray(postSupervisedUnits.postId, tenantPostIds));
+    }
+    const supervised = org.posts.flatMap((post) =>
+      post.supervises.map((unit) => ({ postId: postIds.get(post.code)!, unitId: unitIds.get(unit)! })),
+    );
+    if (supervised.length > 0) await tx.insert(postSupervisedUnits).values(supervised);
+
+    await tx.delete(leadingGroupMembers).where(eq(leadingGroupMembers.tenantId, tenantId));
+    const members = (Object.keys(ROLE_OF) as (keyof typeof ROLE_OF)[]).flatMap((key) =>
+      org.leading_group[key].map((post) => ({ tenantId, postId: postIds.get(post)!, role: ROLE_OF[key] })),
+    );
+    if (members.length > 0) await tx.insert(leadingGroupMembers).values(members).onConflictDoNothing();
+    await tx
+      .update(tenants)
+      .set({ officeUnitId: unitIds.get(org.leading_group.office)! })
+      .where(eq(tenants.id, tenantId));
+
+    await replaceIdentities(tx, tenantId, org, personIds);
+    const holders = await syncHolders(tx, tenantId, org, postIds, personIds, now);
+    await replaceCategories(tx, tenantId, org, unitIds);
+
+    for (const chat of org.chats) {
+      await tx
+        .insert(chats)
+        .values({ tenantId, channel: chat.channel, chatId: chat.id, name: chat.name })
+        .onConflictDoUpdate({ target: [chats.channel, chats.chatId], set: { tenantId, name: chat.name } });
+    }
+
+    return {
+      tenantId,
+      tenantCode: org.tenant.code,
+      units: org.units.length,
+      posts: org.posts.length,
+      people: org.people.length,
+      categories: org.categories.length,
+      ...holders,
+    };
+  });
+}
+
+async function upsertUnits(tx: Tx, tenantId: number, org: OrgFile) {
+  const ids = new Map<string, number>();
+  for (const unit of org.units) {
+    const [row] = await tx
+      .insert(units)
+      .values({ tenantId, code: unit.code, name: unit.name, safetyDuties: unit.safety_duties })
+      .onConflictDoUpdate({
+        target: [units.tenantId, units.code],
+        set: { name: unit.name, safetyDuties: unit.safety_duties, archived: false },
+      })
+      .returning({ id: units.id });
+    ids.set(unit.code, row!.id);
+  }
+  await tx
+    .update(units)
+    .set({ archived: true })
+    .where(and(eq(units.tenantId, tenantId), notInArray(units.code, [...ids.keys()])));
+  return ids;
+}
+
+async function upsertPosts(tx: Tx, tenantId: number, org: OrgFile, unitIds: Map<string, number>) {
+  const ids = new Map<string, number>();
+  for (const post of org.posts) {
+    const values = {
+      title: post.title,
+      unitId: post.unit ? unitIds.get(post.unit)! : null,
+      isUnitHead: post.head_of_unit,
+      level: post.level,
+      businessDuties: post.business_duties,
+      safetyDuties: post.safety_duties,
+      archived: false,
+    };
+    const [row] = await tx
+      .insert(posts)
+      .values({ tenantId, code: post.code, ...values })
+      .onConflictDoUpdate({ target: [posts.tenantId, posts.code], set: values })
+      .returning({ id: posts.id });
+    ids.set(post.code, row!.id);
+  }
+  await tx
+    .update(posts)
+    .set({ archived: true })
+    .where(
+      and(eq(posts.tenantId, tenantId), ids.size > 0 ? notInArray(posts.code, [...ids.keys()]) : sql`true`),
+    );
+  return ids;
+}
+
+async function upsertPeople(tx: Tx, tenantId: number, org: OrgFile) {
+  const ids = new Map<string, number>();
+  for (const person of org.people) {
+    const values = { name: person.name, phone: person.phone ?? null, archived: false, isOutside: false };
+    const [row] = await tx
+      .insert(people)
+      .values({ tenantId, code: person.code, ...values })
+      .onConflictDoUpdate({ target: [people.tenantId, people.code], set: values })
+      .returning({ id: people.id });
+    ids.set(person.code, row!.id);
+  }
+  await tx
+    .update(people)
+    .set({ archived: true })
+    .where(
+      and(
+        eq(people.tenantId, tenantId),
+        eq(people.isOutside, false),
+        ids.size > 0 ? notInArray(people.code, [...ids.keys()]) : sql`true`,
+      ),
+    );
+  return ids;
+}
+
+async function replaceIdentities(tx: Tx, tenantId: number, org: OrgFile, personIds: Map<string, number>) {
+  const rows = org.people.flatMap((person) => {
+    const personId = personIds.get(person.code)!;
+    const list: { channel: 'feishu' | 'wecom' | 'wechaty'; kind: string; value: string | undefined }[] = [
+      { channel: 'feishu', kind: 'open_id', value: person.feishu?.open_id },
+      { channel: 'feishu', kind: 'user_id', value: person.feishu?.user_id },
+      { channel: 'wecom', kind: 'userid', value: person.wecom?.userid },
+      { channel: 'wechaty', kind: 'id', value: person.wechaty?.id },
+    ];
+    return list.flatMap((id) =>
+      id.value ? [{ tenantId, personId, channel: id.channel, kind: id.kind, value: id.value }] : [],
+    );
+  });
+  // The file is the truth for its people; an identity it gives to someone takes it from anyone else
+  // (an outside reporter who has since been added to the organization becomes that person).
+  const filePeople = [...personIds.values()];
+  if (filePeople.length > 0) {
+    await tx
+      .delete(identities)
+      .where(and(eq(identities.tenantId, tenantId), inArray(identities.personId, filePeople)));
+  }
+  for (const row of rows) {
+    await tx
+      .delete(identities)
+      .where(
+        and(
+          eq(identities.tenantId, tenantId),
+          eq(identities.channel, row.channel),
+          eq(identities.kind, row.kind),
+          eq(identities.value, row.value),
+        ),
+      );
+  }
+  if (rows.length > 0) await tx.insert(identities).values(rows);
+}
+
+async function syncHolders(
+  tx: Tx,
+  tenantId: number,
+  org: OrgFile,
+  postIds: Map<string, number>,
+  personIds: Map<string, number>,
+  now: Date,
+) {
+  const wanted = new Set(
+    org.people.flatMap((person) =>
+      person.posts.map((post) => `${postIds.get(post)}:${personIds.get(person.code)}`),
+    ),
+  );
+  const current = await tx
+    .select({ id: postHolders.id, postId: postHolders.postId, personId: postHolders.personId })
+    .from(postHolders)
+    .where(and(eq(postHolders.tenantId, tenantId), isNull(postHolders.endedAt)));
+  const have = new Set(current.map((row) => `${row.postId}:${row.personId}`));
+  const ended = current.filter((row) => !wanted.has(`${row.postId}:${row.personId}`)).map((row) => row.id);
+  if (ended.length > 0)
+    await tx.update(postHolders).set({ endedAt: now }).where(inArray(postHolders.id, ended));
+  const started = [...wanted]
+    .filter((key) => !have.has(key))
+    .map((key) => {
+      const [postId, personId] = key.split(':').map(Number);
+      return { tenantId, postId: postId!, personId: personId!, startedAt: now };
+    });
+  if (started.length > 0) await tx.insert(postHolders).values(started);
+  return { holdersStarted: started.length, holdersEnded: ended.length };
+}
+
+async function replaceCategories(tx: Tx, tenantId: number, org: OrgFile, unitIds: Map<string, number>) {
+  const ids = new Map<string, number>();
+  for (const category of org.categories) {
+    const values = { name: category.name, keywords: category.keywords, archived: false };
+    const [row] = await tx
+      .insert(categories)
+      .values({ tenantId, code: category.code, ...values })
+      .onConflictDoUpdate({ target: [categories.tenantId, categories.code], set: values })
+      .returning({ id: categories.id });
+    ids.set(category.code, row!.id);
+  }
+  const tenantCategories = tx
+    .select({ id: categories.id })
+    .from(categories)
+    .where(eq(categories.tenantId, tenantId));
+  await tx.delete(categoryUnits).where(inArray(categoryUnits.categoryId, tenantCategories));
+  await tx
+    .update(categories)
+    .set({ archived: true })
+    .where(
+      and(
+        eq(categories.tenantId, tenantId),
+        ids.size > 0 ? notInArray(categories.code, [...ids.keys()]) : sql`true`,
+      ),
+    );
+  const routes = org.categories.flatMap((category) =>
+    category.units.map((route, position) => ({
+      categoryId: ids.get(category.code)!,
+      unitId: unitIds.get(route.unit)!,
+      position,
+      scope: route.scope ?? null,
+      keywords: route.keywords,
+    })),
+  );
+  if (routes.length > 0) await tx.insert(categoryUnits).values(routes);
+}

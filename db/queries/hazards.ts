@@ -1,0 +1,113 @@
+// Hazard rows and their trail.
+import { and, asc, desc, eq, gte, sql } from 'drizzle-orm';
+import type { CategoryRule } from '../../handlers/hazard-rules.ts';
+import type { Queryable } from '../client.ts';
+import {
+  categories,
+  categoryUnits,
+  counters,
+  hazardEvents,
+  hazardPhotos,
+  hazards,
+  people,
+  units,
+} from '../schema.ts';
+
+export type Hazard = typeof hazards.$inferSelect;
+
+/** The next number of a per-tenant sequence; atomic inside the caller's transaction. */
+export async function nextSequence(db: Queryable, tenantId: number, key: string): Promise<number> {
+  const [row] = await db
+    .insert(counters)
+    .values({ tenantId, key, value: 1 })
+    .onConflictDoUpdate({
+      target: [counters.tenantId, counters.key],
+      set: { value: sql`${counters.value} + 1` },
+    })
+    .returning({ value: counters.value });
+  return row!.value;
+}
+
+export async function categoryRules(db: Queryable, tenantId: number): Promise<CategoryRule[]> {
+  const rows = await db
+    .select({ category: categories, route: categoryUnits })
+    .from(categories)
+    .innerJoin(categoryUnits, eq(categoryUnits.categoryId, categories.id))
+    .innerJoin(units, eq(units.id, categoryUnits.unitId))
+    .where(and(eq(categories.tenantId, tenantId), eq(categories.archived, false), eq(units.archived, false)))
+    .orderBy(asc(categories.id), asc(categoryUnits.position));
+  const rules = new Map<number, CategoryRule>();
+  for (const { category, route } of rows) {
+    const rule = rules.get(category.id) ?? {
+      id: category.id,
+      name: category.name,
+      keywords: category.keywords,
+      routes: [],
+    };
+    rule.routes.push({
+      unitId: route.unitId,
+      position: route.position,
+      scope: route.scope,
+      keywords: route.keywords,
+    });
+    rules.set(category.id, rule);
+  }
+  return [...rules.values()];
+}
+
+/** A hazard with the names a card shows. */
+export async function hazardView(db: Queryable, tenantId: number, hazardId: number) {
+  const [row] = await db
+    .select({
+      hazard: hazards,
+      categoryName: categories.name,
+      unitName: units.name,
+      reporterName: people.name,
+      reporterOutside: people.isOutside,
+    })
+    .from(hazards)
+    .leftJoin(categories, eq(categories.id, hazards.categoryId))
+    .leftJoin(units, eq(units.id, hazards.unitId))
+    .innerJoin(people, eq(people.id, hazards.reporterId))
+    .where(and(eq(hazards.tenantId, tenantId), eq(hazards.id, hazardId)));
+  if (!row) return undefined;
+  const acceptedBy = row.hazard.acceptedById
+    ? (await db.select({ name: people.name }).from(people).where(eq(people.id, row.hazard.acceptedById)))[0]
+        ?.name
+    : undefined;
+  const photos = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(hazardPhotos)
+    .where(eq(hazardPhotos.hazardId, hazardId));
+  return { ...row, acceptedByName: acceptedBy, photoCount: photos[0]?.count ?? 0 };
+}
+
+export type HazardView = NonNullable<Awaited<ReturnType<typeof hazardView>>>;
+
+export async function appendHazardEvent(db: Queryable, row: typeof hazardEvents.$inferInsert) {
+  await db.insert(hazardEvents).values(row);
+}
+
+/** The reporter's latest hazard from the same chat since a moment: where follow-up photos belong. */
+export async function latestReportInChat(
+  db: Queryable,
+  tenantId: number,
+  reporterId: number,
+  chatId: string,
+  since: Date,
+): Promise<Hazard | undefined> {
+  const [row] = await db
+    .select()
+    .from(hazards)
+    .where(
+      and(
+        eq(hazards.tenantId, tenantId),
+        eq(hazards.reporterId, reporterId),
+        eq(hazards.sourceChatId, chatId),
+        gte(hazards.createdAt, since),
+      ),
+    )
+    .orderBy(desc(hazards.createdAt))
+    .limit(1);
+  return row;
+}

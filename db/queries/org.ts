@@ -1,0 +1,171 @@
+// Questions about the organization: who is this sender, who heads a unit, how to reach a person.
+import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
+import type { Channel, ExternalId } from '../../bot/core/types.ts';
+import type { Queryable } from '../client.ts';
+import {
+  chats,
+  identities,
+  leadingGroupMembers,
+  people,
+  postHolders,
+  posts,
+  tenants,
+  units,
+} from '../schema.ts';
+
+export type Tenant = typeof tenants.$inferSelect;
+export type Person = typeof people.$inferSelect;
+export type Unit = typeof units.$inferSelect;
+
+/** People matching any of the sender's platform ids, across tenants. */
+export async function peopleByIdentity(db: Queryable, channel: Channel, ids: ExternalId[]) {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectDistinct({ person: people })
+    .from(identities)
+    .innerJoin(people, eq(people.id, identities.personId))
+    .where(
+      and(
+        eq(identities.channel, channel),
+        or(...ids.map((id) => and(eq(identities.kind, id.kind), eq(identities.value, id.value)))),
+      ),
+    );
+  return rows.map((row) => row.person);
+}
+
+export async function tenantOfChat(
+  db: Queryable,
+  channel: Channel,
+  chatId: string,
+): Promise<number | undefined> {
+  const [row] = await db
+    .select({ tenantId: chats.tenantId })
+    .from(chats)
+    .where(and(eq(chats.channel, channel), eq(chats.chatId, chatId)));
+  return row?.tenantId;
+}
+
+export async function tenantById(db: Queryable, id: number): Promise<Tenant | undefined> {
+  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
+  return row;
+}
+
+export async function onlyTenant(db: Queryable): Promise<Tenant | undefined> {
+  const rows = await db.select().from(tenants).limit(2);
+  return rows.length === 1 ? rows[0] : undefined;
+}
+
+/** Records someone outside the organization who reports through a chat, once per platform id. */
+export async function ensureOutsidePerson(
+  db: Queryable,
+  tenantId: number,
+  channel: Channel,
+  id: ExternalId,
+  name: string | undefined,
+): Promise<Person> {
+  const code = `outside-${channel}-${id.kind}-${id.value}`;
+  const [inserted] = await db
+    .insert(people)
+    .values({ tenantId, code, name: name ?? `外部人员（${id.value.slice(-6)}）`, isOutside: true })
+    .onConflictDoNothing()
+    .returning();
+  if (inserted) {
+    await db
+      .insert(identities)
+      .values({ tenantId, personId: inserted.id, channel, kind: id.kind, value: id.value })
+      .onConflictDoNothing();
+    return inserted;
+  }
+  const [existing] = await db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, tenantId), eq(people.code, code)));
+  return existing!;
+}
+
+/** The current holders of a unit's head post(s). */
+export async function unitHeads(db: Queryable, unitId: number): Promise<Person[]> {
+  const rows = await db
+    .select({ person: people })
+    .from(posts)
+    .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
+    .innerJoin(people, eq(people.id, postHolders.personId))
+    .where(and(eq(posts.unitId, unitId), eq(posts.isUnitHead, true), eq(posts.archived, false)))
+    .orderBy(asc(people.id));
+  return rows.map((row) => row.person);
+}
+
+/** The current holders of the leading group's office roles (director first). */
+export async function officeStaff(db: Queryable, tenantId: number): Promise<Person[]> {
+  const rows = await db
+    .select({ person: people, role: leadingGroupMembers.role })
+    .from(leadingGroupMembers)
+    .innerJoin(
+      postHolders,
+      and(eq(postHolders.postId, leadingGroupMembers.postId), isNull(postHolders.endedAt)),
+    )
+    .innerJoin(people, eq(people.id, postHolders.personId))
+    .where(
+      and(
+        eq(leadingGroupMembers.tenantId, tenantId),
+        inArray(leadingGroupMembers.role, ['office_director', 'office_deputy']),
+      ),
+    )
+    .orderBy(asc(leadingGroupMembers.role), asc(people.id));
+  return rows.map((row) => row.person);
+}
+
+export async function unitById(db: Queryable, tenantId: number, unitId: number): Promise<Unit | undefined> {
+  const [row] = await db
+    .select()
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.id, unitId)));
+  return row;
+}
+
+export async function personById(
+  db: Queryable,
+  tenantId: number,
+  personId: number,
+): Promise<Person | undefined> {
+  const [row] = await db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, tenantId), eq(people.id, personId)));
+  return row;
+}
+
+/** Channels in the order a person is best reached on, when the event's own channel is not theirs. */
+const CHANNEL_PREFERENCE: Channel[] = ['feishu', 'wecom', 'wechaty', 'console'];
+/** Which identity kind a channel sends to. */
+const SEND_KIND: Record<Channel, string[]> = {
+  feishu: ['open_id', 'user_id'],
+  wecom: ['userid'],
+  wechaty: ['id'],
+  console: [],
+};
+
+/** How to reach a person: on the preferred channel if they are on it, else the first they are on. */
+export async function addressOf(
+  db: Queryable,
+  personId: number,
+  preferred: Channel | undefined,
+  enabled: ReadonlySet<Channel>,
+): Promise<{ channel: Channel; kind: string; value: string } | undefined> {
+  const rows = await db
+    .select({ channel: identities.channel, kind: identities.kind, value: identities.value })
+    .from(identities)
+    .where(eq(identities.personId, personId));
+  const order = [preferred, ...CHANNEL_PREFERENCE].filter(
+    (channel): channel is Channel => channel !== undefined && enabled.has(channel),
+  );
+  for (const channel of order) {
+    // Everyone can be reached in the web console, where they are known by their person id.
+    if (channel === 'console') return { channel, kind: 'person', value: String(personId) };
+    for (const kind of SEND_KIND[channel]) {
+      const hit = rows.find((row) => row.channel === channel && row.kind === kind);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}

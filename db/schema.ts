@@ -1,0 +1,356 @@
+// The single source of truth for the database. drizzle-kit generates db/migrations from this file.
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const createdAt = () => ts('created_at').notNull().defaultNow();
+
+export const channelEnum = pgEnum('channel', ['feishu', 'wecom', 'wechaty', 'console']);
+/** 第一责任人 / 直接责任人 / 岗位责任人 (004 §一(一), 002 §四(一)). */
+export const levelEnum = pgEnum('responsibility_level', ['first', 'direct', 'post']);
+export const leadingRoleEnum = pgEnum('leading_group_role', [
+  'leader',
+  'deputy',
+  'member',
+  'office_director',
+  'office_deputy',
+]);
+export const severityEnum = pgEnum('hazard_severity', ['general', 'major', 'grave']);
+export const hazardStatusEnum = pgEnum('hazard_status', [
+  'reported',
+  'accepted',
+  'rectifying',
+  'pending_review',
+  'closed',
+  'rejected',
+]);
+export const outboxStatusEnum = pgEnum('outbox_status', ['pending', 'sending', 'sent', 'failed']);
+
+export const tenants = pgTable('tenants', {
+  id: serial('id').primaryKey(),
+  code: text('code').notNull().unique(),
+  name: text('name').notNull(),
+  kind: text('kind').notNull().default('school'),
+  timezone: text('timezone').notNull().default('Asia/Shanghai'),
+  /** The leading group's office (领导小组办公室): the fallback route of every hazard. */
+  officeUnitId: integer('office_unit_id'),
+  createdAt: createdAt(),
+});
+
+export const units = pgTable(
+  'units',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    safetyDuties: jsonb('safety_duties').$type<string[]>().notNull().default([]),
+    archived: boolean('archived').notNull().default(false),
+  },
+  (t) => [uniqueIndex('units_tenant_code').on(t.tenantId, t.code)],
+);
+
+export const posts = pgTable(
+  'posts',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    code: text('code').notNull(),
+    title: text('title').notNull(),
+    unitId: integer('unit_id').references(() => units.id),
+    /** The holder of this post heads its unit (处室负责人) and receives the unit's hazards. */
+    isUnitHead: boolean('is_unit_head').notNull().default(false),
+    level: levelEnum('level').notNull().default('post'),
+    businessDuties: jsonb('business_duties').$type<string[]>().notNull().default([]),
+    safetyDuties: jsonb('safety_duties').$type<string[]>().notNull().default([]),
+    archived: boolean('archived').notNull().default(false),
+  },
+  (t) => [uniqueIndex('posts_tenant_code').on(t.tenantId, t.code)],
+);
+
+/** 分管: the units a leader's post supervises; escalation climbs from a unit to these posts. */
+export const postSupervisedUnits = pgTable(
+  'post_supervised_units',
+  {
+    postId: integer('post_id')
+      .notNull()
+      .references(() => posts.id),
+    unitId: integer('unit_id')
+      .notNull()
+      .references(() => units.id),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.unitId] })],
+);
+
+export const leadingGroupMembers = pgTable(
+  'leading_group_members',
+  {
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    postId: integer('post_id')
+      .notNull()
+      .references(() => posts.id),
+    role: leadingRoleEnum('role').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.role] })],
+);
+
+export const people = pgTable(
+  'people',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** Stable key from the organization file; outside reporters get a generated one. */
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    phone: text('phone'),
+    /** Someone not in the organization who reported through a chat (DOMAIN §4: anyone may report). */
+    isOutside: boolean('is_outside').notNull().default(false),
+    archived: boolean('archived').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('people_tenant_code').on(t.tenantId, t.code)],
+);
+
+/** A person's address on one channel: Feishu open_id/user_id, WeCom userid, Wechaty contact id. */
+export const identities = pgTable(
+  'identities',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+    channel: channelEnum('channel').notNull(),
+    kind: text('kind').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [
+    uniqueIndex('identities_unique').on(t.tenantId, t.channel, t.kind, t.value),
+    index('identities_lookup').on(t.channel, t.value),
+  ],
+);
+
+/** Holders are kept apart from posts: duties stay with the post when its holder changes (004 附则). */
+export const postHolders = pgTable(
+  'post_holders',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    postId: integer('post_id')
+      .notNull()
+      .references(() => posts.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+    startedAt: ts('started_at').notNull().defaultNow(),
+    endedAt: ts('ended_at'),
+  },
+  (t) => [uniqueIndex('post_holders_current').on(t.postId, t.personId).where(sql`${t.endedAt} is null`)],
+);
+
+/** Group chats bound to a tenant, so that an outside reporter in a group is routed to its school. */
+export const chats = pgTable(
+  'chats',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    channel: channelEnum('channel').notNull(),
+    chatId: text('chat_id').notNull(),
+    name: text('name'),
+  },
+  (t) => [uniqueIndex('chats_unique').on(t.channel, t.chatId)],
+);
+
+/** Hazard categories with the keywords that recognise them and the units they route to (002 §三(三)2). */
+export const categories = pgTable(
+  'categories',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    keywords: jsonb('keywords').$type<string[]>().notNull().default([]),
+    archived: boolean('archived').notNull().default(false),
+  },
+  (t) => [uniqueIndex('categories_tenant_code').on(t.tenantId, t.code)],
+);
+
+export const categoryUnits = pgTable(
+  'category_units',
+  {
+    categoryId: integer('category_id')
+      .notNull()
+      .references(() => categories.id),
+    unitId: integer('unit_id')
+      .notNull()
+      .references(() => units.id),
+    position: integer('position').notNull(),
+    /** What this unit handles within the category, e.g. 食堂卫生 vs 食品配送. */
+    scope: text('scope'),
+    keywords: jsonb('keywords').$type<string[]>().notNull().default([]),
+  },
+  (t) => [primaryKey({ columns: [t.categoryId, t.unitId] })],
+);
+
+/** Per-tenant sequences for human ids such as YH-2026-0001. */
+export const counters = pgTable(
+  'counters',
+  {
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    key: text('key').notNull(),
+    value: integer('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);
+
+export const hazards = pgTable(
+  'hazards',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    code: text('code').notNull(),
+    description: text('description').notNull(),
+    place: text('place'),
+    categoryId: integer('category_id').references(() => categories.id),
+    severity: severityEnum('severity').notNull().default('general'),
+    status: hazardStatusEnum('status').notNull().default('reported'),
+    /** 挂牌督办 is a flag on an open hazard, not a state (003 §六). */
+    listed: boolean('listed').notNull().default(false),
+    reporterId: integer('reporter_id')
+      .notNull()
+      .references(() => people.id),
+    sourceChannel: channelEnum('source_channel').notNull(),
+    sourceChatId: text('source_chat_id'),
+    unitId: integer('unit_id').references(() => units.id),
+    acceptedById: integer('accepted_by_id').references(() => people.id),
+    acceptedAt: ts('accepted_at'),
+    deadline: ts('deadline'),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('hazards_tenant_code').on(t.tenantId, t.code),
+    index('hazards_tenant_status').on(t.tenantId, t.status),
+  ],
+);
+
+export const hazardPhotos = pgTable('hazard_photos', {
+  id: serial('id').primaryKey(),
+  tenantId: integer('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
+  hazardId: integer('hazard_id')
+    .notNull()
+    .references(() => hazards.id),
+  channel: channelEnum('channel').notNull(),
+  /** The platform's own key (Feishu image_key, WeCom MediaId): the photo stays on the platform. */
+  fileKey: text('file_key').notNull(),
+  messageId: text('message_id'),
+  addedById: integer('added_by_id').references(() => people.id),
+  createdAt: createdAt(),
+});
+
+/** The audit trail (台账): one row per transition, append-only. */
+export const hazardEvents = pgTable(
+  'hazard_events',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    hazardId: integer('hazard_id')
+      .notNull()
+      .references(() => hazards.id),
+    actorId: integer('actor_id').references(() => people.id),
+    action: text('action').notNull(),
+    fromStatus: hazardStatusEnum('from_status'),
+    toStatus: hazardStatusEnum('to_status'),
+    note: text('note'),
+    evidence: jsonb('evidence').$type<Record<string, unknown>>(),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [index('hazard_events_hazard').on(t.hazardId)],
+);
+
+/** Inbound deliveries seen, keyed by the platform's id: at-least-once in, exactly-once effect. */
+export const inboundEvents = pgTable(
+  'inbound_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    channel: channelEnum('channel').notNull(),
+    eventKey: text('event_key').notNull(),
+    tenantId: integer('tenant_id').references(() => tenants.id),
+    status: text('status').notNull().default('done'),
+    error: text('error'),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('inbound_events_key').on(t.channel, t.eventKey)],
+);
+
+export type OutboxBody = { kind: 'text'; text: string } | { kind: 'card'; card: unknown };
+
+/**
+ * Messages to send, written in the same transaction as the business change that caused them.
+ * `op`: send a new message, reply to a platform message, or update (patch) a card sent before.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: integer('tenant_id').references(() => tenants.id),
+    channel: channelEnum('channel').notNull(),
+    op: text('op').$type<'send' | 'reply' | 'update'>().notNull(),
+    /** `chat` for a chat id, else the kind of the person's platform id (open_id, user_id, userid, id). */
+    targetKind: text('target_kind').notNull(),
+    targetId: text('target_id').notNull(),
+    /** For op=reply the platform message replied to; for op=update the platform message to patch. */
+    refMessageId: text('ref_message_id'),
+    personId: integer('person_id').references(() => people.id),
+    body: jsonb('body').$type<OutboxBody>().notNull(),
+    /** What the card shows, e.g. `hazard:12`; later changes refresh every card of the subject. */
+    subject: text('subject'),
+    view: text('view'),
+    status: outboxStatusEnum('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    lockedUntil: ts('locked_until'),
+    lastError: text('last_error'),
+    platformMessageId: text('platform_message_id'),
+    createdAt: createdAt(),
+    sentAt: ts('sent_at'),
+  },
+  (t) => [index('outbox_due').on(t.status, t.nextAttemptAt), index('outbox_subject').on(t.subject)],
+);

@@ -1,0 +1,666 @@
+/**
+ * A fake Feishu/Lark Open API server for tests. It speaks the real wire format closely enough that the
+ * official `@larksuiteoapi/node-sdk` Client can talk to it via `domain: fake.url`.
+ *
+ * Fidelity notes (what is taken from the official docs vs. approximated) live next to each constant.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const FAKE_APP_ID = 'cli_fake0000000001';
+export const FAKE_APP_SECRET = 'fake-app-secret';
+export const FAKE_BOT_OPEN_ID = 'ou_fakebot00000000000000000000001';
+export const FAKE_TENANT_KEY = 'fake_tenant_key';
+/** chat_id reported for replies to messages the fake has never seen (use `seedMessage` to avoid it). */
+export const UNKNOWN_CHAT_ID = 'oc_fake_unknown_chat';
+
+/** Error codes the fake answers with: generic ones (api-call-guide/generic-error-code) and IM ones. */
+export const FeishuErrorCode = {
+  /** Authorization header missing. HTTP 400. */
+  missingAccessToken: 99991661,
+  /** Tenant access token invalid or expired. HTTP 400. */
+  invalidTenantAccessToken: 99991663,
+  /** App-level frequency limit. HTTP 429 (some older APIs answer 400). */
+  rateLimited: 99991400,
+  /** Request field validation failed. HTTP 400. */
+  fieldValidationFailed: 99992402,
+  /** Token endpoint: wrong app_id / app_secret. Answered with HTTP 200 (observed, not in the docs' table). */
+  appSecretInvalid: 10014,
+  /** IM: invalid request parameter (approximation: used for unparsable content / patching a non-card). */
+  imInvalidParam: 230001,
+  /** IM: per user / per chat (5 QPS) or per message update (5 QPS) limit. HTTP 400 is an approximation. */
+  imRateLimited: 230020,
+  /** IM: message content too long (card/post 30 KB, text 150 KB). HTTP 400. */
+  imContentTooLong: 230025,
+} as const;
+
+export type ReceiveIdType = 'chat_id' | 'open_id' | 'user_id' | 'union_id' | 'email';
+const RECEIVE_ID_TYPES: ReadonlySet<string> = new Set(['chat_id', 'open_id', 'user_id', 'union_id', 'email']);
+
+export type CallKind =
+  | 'auth.tenant_token'
+  | 'auth.app_token'
+  | 'bot.info'
+  | 'message.create'
+  | 'message.reply'
+  | 'message.patch'
+  | 'unknown';
+
+export interface FakeApp {
+  appId: string;
+  appSecret: string;
+}
+
+export interface FakeRateLimits {
+  /** Non-auth calls per app per second (im/v1/messages is 50/s in reality). Exceeding it answers HTTP 429. */
+  appPerSecond?: number;
+  /** Non-auth calls per app per minute (im/v1/messages is 1000/min in reality). */
+  appPerMinute?: number;
+  /** Messages (create + reply) into one chat or to one user per second (5 in reality). HTTP 400, 230020. */
+  receiverPerSecond?: number;
+  /** PATCHes of one message per second (5 in reality). HTTP 400, 230020. */
+  messageUpdatesPerSecond?: number;
+}
+
+export interface FakeFeishuOptions {
+  /** Apps whose credentials the token endpoint accepts. Default: one app with FAKE_APP_ID / FAKE_APP_SECRET. */
+  apps?: FakeApp[];
+  botOpenId?: string;
+  appName?: string;
+  tenantKey?: string;
+  /** `expire` returned by the token endpoints, in seconds. */
+  tokenExpireSeconds?: number;
+  /** Off by default. */
+  rateLimits?: FakeRateLimits;
+  /** How long a message `uuid` deduplicates (1 hour in reality). */
+  idempotencyWindowMs?: number;
+  /** Clock for rate limits, idempotency and create_time. */
+  now?: () => number;
+}
+
+export interface FakeCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  kind: CallKind;
+  time: number;
+  /** HTTP status answered; 0 when the connection was dropped on purpose. */
+  status: number;
+  /** Business `code` of the JSON answer, when there is one. */
+  code?: number;
+  /** App whose token authorized the call (or whose credentials the token endpoint received). */
+  appId?: string;
+  /** True when the answer came from `force()`. */
+  forced: boolean;
+  body: unknown;
+}
+
+export interface FakeMessage {
+  messageId: string;
+  chatId: string;
+  /** Undefined for replies. */
+  receiveId?: string;
+  receiveIdType?: ReceiveIdType;
+  msgType: string;
+  /** `content` parsed from its JSON string, as sent. Latest version after patches: `contentOf(messageId)`. */
+  content: unknown;
+  rawContent: string;
+  uuid?: string;
+  /** Parent message of a reply. */
+  replyTo?: string;
+  replyInThread?: boolean;
+  rootId?: string;
+  threadId?: string;
+  appId: string;
+  createTime: number;
+}
+
+export interface FakePatch {
+  messageId: string;
+  content: unknown;
+  rawContent: string;
+  time: number;
+}
+
+export type CallMatcher =
+  | 'api'
+  | 'all'
+  | 'auth'
+  | 'messages'
+  | CallKind
+  | ((call: { method: string; path: string; kind: CallKind }) => boolean);
+
+export interface ForcedResponse {
+  /** How many matching calls this applies to. Default 1. */
+  times?: number;
+  /** Which calls it applies to. Default 'api' (everything but the token endpoints). */
+  match?: CallMatcher;
+  /** Wait before answering. Without `status`/`networkError` the call is then handled normally. */
+  delayMs?: number;
+  status?: number;
+  /** JSON body for `status`; a sensible Feishu-like default is used when omitted. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Destroy the socket without answering (the SDK sees ECONNRESET / "socket hang up"). */
+  networkError?: boolean;
+}
+
+export interface FakeFeishu {
+  readonly url: string;
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly botOpenId: string;
+  readonly tenantKey: string;
+  /** Every delivered message (idempotent repeats are not recorded again). Cleared in place by `reset()`. */
+  readonly messages: readonly FakeMessage[];
+  readonly patches: readonly FakePatch[];
+  /** Every HTTP request, including rejected and forced ones. */
+  readonly calls: readonly FakeCall[];
+  /** Mutable; takes effect on the next call. `reset()` restores the values given at start. */
+  rateLimits: FakeRateLimits;
+  /** Queue a forced answer (failure injection). Entries are consumed first-in first-out per matching call. */
+  force(response: ForcedResponse): void;
+  /** Latest content of a message (after patches), or undefined if unknown. */
+  contentOf(messageId: string): unknown;
+  /** Make a message known (e.g. an inbound user message) so replies report its chat_id. */
+  seedMessage(message: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void;
+  /** The tenant token currently valid for an app. */
+  tenantTokenFor(appId?: string): string;
+  /** Invalidate every issued token (like expiry); the token endpoint then issues new ones. */
+  revokeTokens(): void;
+  /** Clear records, forced answers, uuid memory and rate windows. Issued tokens stay valid. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const INVALID_TOKEN_MSG =
+  'Invalid access token for authorization. Please make a request with token attached.';
+const MISSING_TOKEN_MSG =
+  'Missing access token for authorization. Please make a request with token attached.';
+const CARD_CONTENT_LIMIT = 30 * 1024;
+const TEXT_CONTENT_LIMIT = 150 * 1024;
+const UUID_MAX_LENGTH = 50;
+
+class HttpAnswer {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+function fieldViolation(field: string, description: string): HttpAnswer {
+  return new HttpAnswer(400, {
+    code: FeishuErrorCode.fieldValidationFailed,
+    msg: 'field validation failed',
+    error: { field_violations: [{ field, description }] },
+  });
+}
+
+function hex(input: string, length: number): string {
+  return createHash('sha256').update(input).digest('hex').slice(0, length);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function classify(method: string, path: string): CallKind {
+  if (method === 'POST' && path === '/open-apis/auth/v3/tenant_access_token/internal')
+    return 'auth.tenant_token';
+  if (method === 'POST' && path === '/open-apis/auth/v3/app_access_token/internal') return 'auth.app_token';
+  if (method === 'GET' && path === '/open-apis/bot/v3/info') return 'bot.info';
+  if (method === 'POST' && path === '/open-apis/im/v1/messages') return 'message.create';
+  if (method === 'POST' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(path)) return 'message.reply';
+  if (method === 'PATCH' && /^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(path)) return 'message.patch';
+  return 'unknown';
+}
+
+function matches(matcher: CallMatcher, call: { method: string; path: string; kind: CallKind }): boolean {
+  if (typeof matcher === 'function') return matcher(call);
+  const isAuth = call.kind.startsWith('auth.');
+  switch (matcher) {
+    case 'all':
+      return true;
+    case 'api':
+      return !isAuth;
+    case 'auth':
+      return isAuth;
+    case 'messages':
+      return call.kind.startsWith('message.');
+    default:
+      return call.kind === matcher;
+  }
+}
+
+function defaultForcedBody(status: number): Record<string, unknown> {
+  if (status === 429) return { code: FeishuErrorCode.rateLimited, msg: 'request trigger frequency limit' };
+  if (status >= 500) return { code: 1500, msg: 'internal error' };
+  return { code: status, msg: STATUS_CODES[status] ?? 'error' };
+}
+
+/** Sliding-window counters keyed by arbitrary strings; only accepted calls are counted. */
+class Windows {
+  private readonly hits = new Map<string, number[]>();
+
+  allows(key: string, windowMs: number, limit: number | undefined, now: number): boolean {
+    if (limit === undefined) return true;
+    const recent = (this.hits.get(key) ?? []).filter((t) => now - t < windowMs);
+    this.hits.set(key, recent);
+    return recent.length < limit;
+  }
+
+  record(key: string, now: number): void {
+    const list = this.hits.get(key) ?? [];
+    list.push(now);
+    this.hits.set(key, list);
+  }
+
+  /** `allows` + `record` for a single window. */
+  take(key: string, windowMs: number, limit: number | undefined, now: number): boolean {
+    if (!this.allows(key, windowMs, limit, now)) return false;
+    if (limit !== undefined) this.record(key, now);
+    return true;
+  }
+
+  clear(): void {
+    this.hits.clear();
+  }
+}
+
+export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<FakeFeishu> {
+  const apps = opts.apps?.length ? opts.apps : [{ appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET }];
+  const primary = apps[0]!;
+  const botOpenId = opts.botOpenId ?? FAKE_BOT_OPEN_ID;
+  const appName = opts.appName ?? 'Fake Bot';
+  const tenantKey = opts.tenantKey ?? FAKE_TENANT_KEY;
+  const tokenExpire = opts.tokenExpireSeconds ?? 7200;
+  const idempotencyWindowMs = opts.idempotencyWindowMs ?? 60 * 60 * 1000;
+  const now = opts.now ?? Date.now;
+  const initialRateLimits: FakeRateLimits = { ...opts.rateLimits };
+
+  const messages: FakeMessage[] = [];
+  const patches: FakePatch[] = [];
+  const calls: FakeCall[] = [];
+  const forced: Array<ForcedResponse & { remaining: number }> = [];
+  const byId = new Map<string, FakeMessage>();
+  const latestContent = new Map<string, unknown>();
+  const byUuid = new Map<string, { messageId: string; at: number }>();
+  const windows = new Windows();
+  const aborter = new AbortController();
+  let tokenGeneration = 0;
+
+  // Deterministic per app + generation: the SDK caches tenant tokens in a module-global cache keyed by
+  // appId, so a token fetched from one fake instance must stay valid on the next instance in the same file.
+  const tenantTokenFor = (appId: string = primary.appId): string => {
+    const app = apps.find((a) => a.appId === appId);
+    if (!app) throw new Error(`fake feishu: unknown app ${appId}`);
+    return `t-${hex(`tenant\0${app.appId}\0${app.appSecret}\0${tokenGeneration}`, 40)}`;
+  };
+  const appTokenFor = (app: FakeApp): string =>
+    `a-${hex(`app\0${app.appId}\0${app.appSecret}\0${tokenGeneration}`, 40)}`;
+  const appForToken = (token: string): FakeApp | undefined =>
+    apps.find((a) => tenantTokenFor(a.appId) === token);
+
+  const fake = {
+    url: '',
+    appId: primary.appId,
+    appSecret: primary.appSecret,
+    botOpenId,
+    tenantKey,
+    messages,
+    patches,
+    calls,
+    rateLimits: { ...initialRateLimits },
+    force(response: ForcedResponse): void {
+      forced.push({ ...response, remaining: response.times ?? 1 });
+    },
+    contentOf(messageId: string): unknown {
+      return latestContent.get(messageId);
+    },
+    seedMessage(m: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void {
+      const record: FakeMessage = {
+        messageId: m.messageId,
+        chatId: m.chatId,
+        msgType: m.msgType ?? 'text',
+        content: m.content,
+        rawContent: JSON.stringify(m.content ?? null),
+        appId: '',
+        createTime: now(),
+      };
+      byId.set(m.messageId, record);
+      latestContent.set(m.messageId, m.content);
+    },
+    tenantTokenFor,
+    revokeTokens(): void {
+      tokenGeneration += 1;
+    },
+    reset(): void {
+      messages.length = 0;
+      patches.length = 0;
+      calls.length = 0;
+      forced.length = 0;
+      byId.clear();
+      latestContent.clear();
+      byUuid.clear();
+      windows.clear();
+      fake.rateLimits = { ...initialRateLimits };
+    },
+    close: async (): Promise<void> => {
+      aborter.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  } satisfies FakeFeishu;
+
+  const messageData = (m: FakeMessage): Record<string, unknown> => ({
+    message_id: m.messageId,
+    ...(m.rootId ? { root_id: m.rootId } : {}),
+    ...(m.replyTo ? { parent_id: m.replyTo } : {}),
+    ...(m.threadId ? { thread_id: m.threadId } : {}),
+    msg_type: m.msgType,
+    create_time: String(m.createTime),
+    update_time: String(m.createTime),
+    deleted: false,
+    updated: false,
+    chat_id: m.chatId,
+    sender: { id: m.appId, id_type: 'app_id', sender_type: 'app', tenant_key: tenantKey },
+    body: { content: m.rawContent },
+  });
+
+  const success = (data: Record<string, unknown>): HttpAnswer =>
+    new HttpAnswer(200, { code: 0, msg: 'success', data });
+
+  const imRateLimited = (): HttpAnswer =>
+    new HttpAnswer(400, {
+      code: FeishuErrorCode.imRateLimited,
+      msg: 'This operation triggers the frequency limit.',
+    });
+
+  /** Validates `content`; returns the parsed value or an error answer. */
+  const parseContent = (msgType: string, content: unknown): { value: unknown } | HttpAnswer => {
+    if (typeof content !== 'string' || content === '')
+      return fieldViolation('content', 'content is required');
+    const limit = msgType === 'text' ? TEXT_CONTENT_LIMIT : CARD_CONTENT_LIMIT;
+    if (Buffer.byteLength(content) > limit) {
+      return new HttpAnswer(400, {
+        code: FeishuErrorCode.imContentTooLong,
+        msg: 'The length of the message content reaches its limit.',
+      });
+    }
+    try {
+      return { value: JSON.parse(content) };
+    } catch {
+      return new HttpAnswer(400, {
+        code: FeishuErrorCode.imInvalidParam,
+        msg: 'Your request contains an invalid request parameter.',
+      });
+    }
+  };
+
+  const deliver = (
+    app: FakeApp,
+    body: Record<string, unknown>,
+    target: { chatId: string; receiveId?: string; receiveIdType?: ReceiveIdType; parent?: string },
+  ): HttpAnswer => {
+    const msgType = body.msg_type;
+    if (typeof msgType !== 'string' || msgType === '')
+      return fieldViolation('msg_type', 'msg_type is required');
+    const uuid = body.uuid;
+    if (uuid !== undefined && (typeof uuid !== 'string' || uuid.length > UUID_MAX_LENGTH)) {
+      return fieldViolation('uuid', `uuid must be a string of at most ${UUID_MAX_LENGTH} characters`);
+    }
+    const parsed = parseContent(msgType, body.content);
+    if (parsed instanceof HttpAnswer) return parsed;
+    const t = now();
+    if (typeof uuid === 'string' && uuid !== '') {
+      const seen = byUuid.get(`${app.appId}\0${uuid}`);
+      const original = seen && t - seen.at < idempotencyWindowMs ? byId.get(seen.messageId) : undefined;
+      if (original) return success(messageData(original));
+    }
+    if (!windows.take(`chat\0${target.chatId}`, 1000, fake.rateLimits.receiverPerSecond, t)) {
+      return imRateLimited();
+    }
+    const parent = target.parent ? byId.get(target.parent) : undefined;
+    const replyInThread = target.parent ? body.reply_in_thread === true : undefined;
+    const messageId = `om_${randomBytes(16).toString('hex')}`;
+    const rootId = target.parent ? (parent?.rootId ?? target.parent) : undefined;
+    const message: FakeMessage = {
+      messageId,
+      chatId: target.chatId,
+      receiveId: target.receiveId,
+      receiveIdType: target.receiveIdType,
+      msgType,
+      content: parsed.value,
+      rawContent: body.content as string,
+      uuid: typeof uuid === 'string' && uuid !== '' ? uuid : undefined,
+      replyTo: target.parent,
+      replyInThread,
+      rootId,
+      threadId: replyInThread ? (parent?.threadId ?? `omt_${hex(rootId ?? messageId, 16)}`) : undefined,
+      appId: app.appId,
+      createTime: t,
+    };
+    messages.push(message);
+    byId.set(messageId, message);
+    latestContent.set(messageId, parsed.value);
+    if (message.uuid) byUuid.set(`${app.appId}\0${message.uuid}`, { messageId, at: t });
+    return success(messageData(message));
+  };
+
+  const handleToken = (kind: CallKind, body: Record<string, unknown>, call: FakeCall): HttpAnswer => {
+    const app = apps.find((a) => a.appId === body.app_id);
+    if (typeof body.app_id !== 'string' || typeof body.app_secret !== 'string' || !body.app_id) {
+      return new HttpAnswer(200, { code: 10003, msg: 'invalid param' });
+    }
+    if (!app)
+      return new HttpAnswer(200, { code: FeishuErrorCode.appSecretInvalid, msg: 'app id not exists' });
+    if (app.appSecret !== body.app_secret) {
+      return new HttpAnswer(200, { code: FeishuErrorCode.appSecretInvalid, msg: 'app secret invalid' });
+    }
+    call.appId = app.appId;
+    const tenant = tenantTokenFor(app.appId);
+    if (kind === 'auth.app_token') {
+      return new HttpAnswer(200, {
+        code: 0,
+        msg: 'ok',
+        app_access_token: appTokenFor(app),
+        expire: tokenExpire,
+        tenant_access_token: tenant,
+      });
+    }
+    return new HttpAnswer(200, { code: 0, msg: 'ok', tenant_access_token: tenant, expire: tokenExpire });
+  };
+
+  const handleApi = (
+    kind: CallKind,
+    path: string,
+    query: Record<string, string>,
+    body: Record<string, unknown>,
+    authorization: string | undefined,
+    call: FakeCall,
+  ): HttpAnswer => {
+    if (kind === 'unknown') return new HttpAnswer(404, { code: 404, msg: '404 page not found' });
+    const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) {
+      return new HttpAnswer(400, { code: FeishuErrorCode.missingAccessToken, msg: MISSING_TOKEN_MSG });
+    }
+    const app = appForToken(token);
+    if (!app)
+      return new HttpAnswer(400, { code: FeishuErrorCode.invalidTenantAccessToken, msg: INVALID_TOKEN_MSG });
+    call.appId = app.appId;
+
+    const t = now();
+    const { appPerSecond, appPerMinute } = fake.rateLimits;
+    const secondKey = `app-s\0${app.appId}`;
+    const minuteKey = `app-m\0${app.appId}`;
+    const secondOk = windows.allows(secondKey, 1000, appPerSecond, t);
+    if (!secondOk || !windows.allows(minuteKey, 60_000, appPerMinute, t)) {
+      return new HttpAnswer(
+        429,
+        { code: FeishuErrorCode.rateLimited, msg: 'request trigger frequency limit' },
+        {
+          'x-ogw-ratelimit-limit': String(secondOk ? appPerMinute : appPerSecond),
+          'x-ogw-ratelimit-reset': secondOk ? '60' : '1',
+        },
+      );
+    }
+    windows.record(secondKey, t);
+    windows.record(minuteKey, t);
+
+    const segments = path.split('/');
+    switch (kind) {
+      case 'bot.info':
+        return new HttpAnswer(200, {
+          code: 0,
+          msg: 'ok',
+          bot: {
+            activate_status: 2,
+            app_name: appName,
+            avatar_url: '',
+            ip_white_list: [],
+            open_id: botOpenId,
+          },
+        });
+      case 'message.create': {
+        const receiveIdType = query.receive_id_type;
+        if (!receiveIdType || !RECEIVE_ID_TYPES.has(receiveIdType)) {
+          return fieldViolation('receive_id_type', 'receive_id_type is required and must be a valid id type');
+        }
+        const receiveId = body.receive_id;
+        if (typeof receiveId !== 'string' || receiveId === '') {
+          return fieldViolation('receive_id', 'receive_id is required');
+        }
+        const chatId = receiveIdType === 'chat_id' ? receiveId : `oc_${hex(`p2p\0${receiveId}`, 32)}`;
+        return deliver(app, body, { chatId, receiveId, receiveIdType: receiveIdType as ReceiveIdType });
+      }
+      case 'message.reply': {
+        const parentId = decodeURIComponent(segments[5] ?? '');
+        const chatId = byId.get(parentId)?.chatId ?? UNKNOWN_CHAT_ID;
+        return deliver(app, body, { chatId, parent: parentId });
+      }
+      case 'message.patch': {
+        const messageId = decodeURIComponent(segments[5] ?? '');
+        const known = byId.get(messageId);
+        if (known && known.msgType !== 'interactive') {
+          return new HttpAnswer(400, {
+            code: FeishuErrorCode.imInvalidParam,
+            msg: 'Your request contains an invalid request parameter.',
+          });
+        }
+        const parsed = parseContent('interactive', body.content);
+        if (parsed instanceof HttpAnswer) return parsed;
+        if (!windows.take(`msg\0${messageId}`, 1000, fake.rateLimits.messageUpdatesPerSecond, t)) {
+          return imRateLimited();
+        }
+        patches.push({ messageId, content: parsed.value, rawContent: body.content as string, time: t });
+        latestContent.set(messageId, parsed.value);
+        return success({});
+      }
+      default:
+        return new HttpAnswer(404, { code: 404, msg: '404 page not found' });
+    }
+  };
+
+  const send = (res: ServerResponse, answer: HttpAnswer, call: FakeCall): void => {
+    call.status = answer.status;
+    if (typeof answer.body.code === 'number') call.code = answer.body.code;
+    const payload = JSON.stringify(answer.body);
+    res.writeHead(answer.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+      'x-tt-logid': randomBytes(12).toString('hex'),
+      ...answer.headers,
+    });
+    res.end(payload);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://fake.invalid');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const kind = classify(method, path);
+    const raw = await readBody(req);
+    let parsedBody: unknown;
+    let badJson = false;
+    if (raw !== '') {
+      try {
+        parsedBody = JSON.parse(raw);
+      } catch {
+        badJson = true;
+        parsedBody = raw;
+      }
+    }
+    const call: FakeCall = {
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      kind,
+      time: now(),
+      status: 0,
+      forced: false,
+      body: parsedBody,
+    };
+    calls.push(call);
+
+    const forcedIndex = forced.findIndex((f) => matches(f.match ?? 'api', { method, path, kind }));
+    const force = forcedIndex >= 0 ? forced[forcedIndex] : undefined;
+    if (force) {
+      force.remaining -= 1;
+      if (force.remaining <= 0) forced.splice(forcedIndex, 1);
+      if (force.delayMs) await sleep(force.delayMs, undefined, { signal: aborter.signal });
+      if (force.networkError) {
+        call.forced = true;
+        req.socket.destroy();
+        return;
+      }
+      if (force.status !== undefined) {
+        call.forced = true;
+        const body = force.body === undefined ? defaultForcedBody(force.status) : force.body;
+        send(res, new HttpAnswer(force.status, asRecord(body), force.headers), call);
+        return;
+      }
+    }
+
+    if (badJson) {
+      send(res, fieldViolation('body', 'request body is not valid JSON'), call);
+      return;
+    }
+    const body = asRecord(parsedBody);
+    const answer =
+      kind === 'auth.tenant_token' || kind === 'auth.app_token'
+        ? handleToken(kind, body, call)
+        : handleApi(kind, path, call.query, body, req.headers.authorization, call);
+    send(res, answer, call);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (aborter.signal.aborted) return;
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ code: 1500, msg: `fake feishu crashed: ${String(error)}` }));
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  fake.url = `http://127.0.0.1:${port}`;
+  return fake;
+}

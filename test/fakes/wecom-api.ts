@@ -1,0 +1,433 @@
+// Fake of the WeCom server API (qyapi.weixin.qq.com) on 127.0.0.1, speaking the real JSON wire format.
+// Docs: 获取access_token (gettoken), 发送应用消息 (message/send, path/90236),
+// 更新模版卡片消息 (message/update_template_card).
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type WecomApiEndpoint = 'gettoken' | 'send' | 'update_template_card';
+
+export interface ForcedResponse {
+  /** Consumed only by a call to this endpoint; by the next call to any endpoint when omitted. */
+  endpoint?: WecomApiEndpoint;
+  /** HTTP status, 200 by default. */
+  status?: number;
+  /** Shorthand for body `{errcode, errmsg}`, e.g. 45009 (rate limit) or 42001 (token expired). */
+  errcode?: number;
+  /** JSON body; a status >= 400 without a body answers a plain-text error page. */
+  body?: unknown;
+}
+
+export interface FakeWecomApiOptions {
+  corpId?: string;
+  corpSecret?: string;
+  /** When set, send/update calls must carry this agentid (else errcode 40056). */
+  agentId?: number;
+  /** When set, other user ids are reported in `invaliduser`. */
+  knownUsers?: string[];
+  /** Per-member limit per rolling minute (the real one is 30); excess is silently dropped. Off if unset. */
+  perMemberLimitPerMinute?: number;
+  tokenTtlSeconds?: number;
+  /** Clock in milliseconds, for token expiry, duplicate checks and rate limits. */
+  now?: () => number;
+}
+
+export interface WecomSendBody {
+  touser?: string;
+  toparty?: string;
+  totag?: string;
+  msgtype?: string;
+  agentid?: number;
+  enable_duplicate_check?: number;
+  duplicate_check_interval?: number;
+  [key: string]: unknown;
+}
+
+export interface WecomApiCall {
+  endpoint: WecomApiEndpoint | 'unknown';
+  method: string;
+  query: Record<string, string>;
+  body: unknown;
+  status: number;
+  response: unknown;
+}
+
+interface TokenState {
+  expiresAt: number;
+  expired: boolean;
+}
+
+const ERRMSG: Record<number, string> = {
+  [-1]: 'system busy',
+  0: 'ok',
+  40001: 'invalid credential',
+  40008: 'invalid message type',
+  40013: 'invalid corpid',
+  40014: 'invalid access_token',
+  40056: 'invalid agentid',
+  40058: 'invalid parameter',
+  41001: 'access_token missing',
+  41002: 'corpid missing',
+  41004: 'corpsecret missing',
+  42001: 'access_token expired',
+  43002: 'require POST method',
+  44004: 'empty content',
+  45009: 'api freq out of limit',
+  47001: 'data format error',
+  81013: 'user & party & tag all invalid',
+};
+
+const MSG_TYPES = new Set([
+  'text',
+  'image',
+  'voice',
+  'video',
+  'file',
+  'textcard',
+  'news',
+  'mpnews',
+  'markdown',
+  'miniprogram_notice',
+  'template_card',
+]);
+// Only these card types return a response_code (发送应用消息, 返回参数 response_code).
+const CALLBACK_CARD_TYPES = new Set(['button_interaction', 'vote_interaction', 'multiple_interaction']);
+const MAX_USERS = 1000;
+const DEFAULT_DUPLICATE_INTERVAL_S = 1800;
+const MAX_DUPLICATE_INTERVAL_S = 4 * 3600;
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function err(errcode: number, detail?: string): Record<string, unknown> {
+  const base = ERRMSG[errcode] ?? 'error';
+  return { errcode, errmsg: detail ? `${base}, hint: ${detail}` : base };
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function splitIds(value: unknown): string[] {
+  return typeof value === 'string' && value !== '' ? value.split('|') : [];
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export class FakeWecomApi {
+  readonly corpId: string;
+  readonly corpSecret: string;
+  /** Send bodies answered errcode 0 and not suppressed by the duplicate check. */
+  sent: WecomSendBody[] = [];
+  /** Send bodies answered errcode 0 but not delivered because of enable_duplicate_check. */
+  deduplicated: WecomSendBody[] = [];
+  /** Per-member deliveries dropped by the per-member rate limit. */
+  dropped: { userId: string; msgid: string; body: WecomSendBody }[] = [];
+  /** update_template_card bodies answered errcode 0. */
+  updates: Record<string, unknown>[] = [];
+  /** Every call, forced or not, with its answer. */
+  log: WecomApiCall[] = [];
+  tokenRequests = 0;
+
+  readonly #opts: FakeWecomApiOptions;
+  readonly #now: () => number;
+  #server: Server | undefined;
+  #url: string | undefined;
+  #forced: ForcedResponse[] = [];
+  #tokens = new Map<string, TokenState>();
+  #currentToken: string | undefined;
+  #lastDelivered = new Map<string, number>();
+  #deliveries = new Map<string, number[]>();
+  #seq = 0;
+
+  constructor(opts: FakeWecomApiOptions = {}) {
+    this.#opts = opts;
+    this.corpId = opts.corpId ?? 'wwfakecorp0001';
+    this.corpSecret = opts.corpSecret ?? 'fake-corp-secret';
+    this.#now = opts.now ?? Date.now;
+  }
+
+  get url(): string {
+    if (!this.#url) throw new Error('FakeWecomApi is not started');
+    return this.#url;
+  }
+
+  /** The token gettoken would hand out now, if one is live. */
+  get accessToken(): string | undefined {
+    const token = this.#currentToken;
+    return token && this.#tokenStatus(token) === 0 ? token : undefined;
+  }
+
+  async start(): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = createServer((req, res) => {
+      this.#handle(req, res).catch((e: unknown) => {
+        const status = e instanceof HttpError ? e.status : 500;
+        if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' });
+        res.end(e instanceof Error ? e.message : 'error');
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.#server = server;
+    const { port } = server.address() as AddressInfo;
+    this.#url = `http://127.0.0.1:${port}`;
+    return { url: this.#url, close: () => this.close() };
+  }
+
+  async close(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Queues responses answered, in order, instead of the normal behaviour. */
+  forceNext(...responses: ForcedResponse[]): void {
+    this.#forced.push(...responses);
+  }
+
+  /** The next `count` calls (to `endpoint`, or to any endpoint) answer HTTP 500. */
+  failNext(count: number, endpoint?: WecomApiEndpoint): void {
+    for (let i = 0; i < count; i++) this.#forced.push({ status: 500, ...(endpoint ? { endpoint } : {}) });
+  }
+
+  /** Issued tokens answer 42001 from now on; the next gettoken issues a new one. */
+  expireToken(): void {
+    for (const state of this.#tokens.values()) state.expired = true;
+  }
+
+  /** Issued tokens become unknown (40014), as after a secret reset. */
+  invalidateTokens(): void {
+    this.#tokens.clear();
+    this.#currentToken = undefined;
+  }
+
+  reset(): void {
+    this.sent = [];
+    this.deduplicated = [];
+    this.dropped = [];
+    this.updates = [];
+    this.log = [];
+    this.tokenRequests = 0;
+    this.#forced = [];
+    this.#tokens.clear();
+    this.#currentToken = undefined;
+    this.#lastDelivered.clear();
+    this.#deliveries.clear();
+  }
+
+  #nextId(prefix: string): string {
+    this.#seq += 1;
+    return `${prefix}${this.#seq.toString(36)}${randomBytes(6).toString('base64url')}`;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query = Object.fromEntries(url.searchParams);
+    const method = req.method ?? 'GET';
+    const endpoint: WecomApiCall['endpoint'] =
+      url.pathname === '/cgi-bin/gettoken'
+        ? 'gettoken'
+        : url.pathname === '/cgi-bin/message/send'
+          ? 'send'
+          : url.pathname === '/cgi-bin/message/update_template_card'
+            ? 'update_template_card'
+            : 'unknown';
+    const rawBody = method === 'POST' ? await readBody(req) : '';
+    let body: unknown = rawBody;
+    try {
+      body = rawBody === '' ? undefined : JSON.parse(rawBody);
+    } catch {
+      // Left as text; endpoints answer 47001.
+    }
+    if (endpoint === 'gettoken') this.tokenRequests += 1;
+
+    const reply = (status: number, response: unknown) => {
+      this.log.push({ endpoint, method, query, body, status, response });
+      if (typeof response === 'string') {
+        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(response);
+      } else {
+        res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+        res.end(JSON.stringify(response));
+      }
+    };
+
+    const forcedIndex = this.#forced.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
+    if (forcedIndex >= 0 && endpoint !== 'unknown') {
+      const [forced] = this.#forced.splice(forcedIndex, 1);
+      const status = forced?.status ?? 200;
+      if (forced?.body !== undefined) return reply(status, forced.body);
+      if (forced?.errcode !== undefined) return reply(status, err(forced.errcode));
+      reply(status, status >= 400 ? `HTTP ${status} fake failure` : err(-1));
+      return;
+    }
+
+    switch (endpoint) {
+      case 'gettoken':
+        return reply(200, this.#getToken(query));
+      case 'send':
+      case 'update_template_card': {
+        if (method !== 'POST') return reply(200, err(43002));
+        const tokenErr = this.#tokenStatus(query.access_token);
+        if (tokenErr !== 0) return reply(200, err(tokenErr));
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) return reply(200, err(47001));
+        const result =
+          endpoint === 'send'
+            ? this.#send(body as WecomSendBody)
+            : this.#updateTemplateCard(body as Record<string, unknown>);
+        return reply(200, result);
+      }
+      default:
+        return reply(404, 'not found');
+    }
+  }
+
+  #getToken(query: Record<string, string>): Record<string, unknown> {
+    if (!query.corpid) return err(41002);
+    if (query.corpid !== this.corpId) return err(40013);
+    if (!query.corpsecret) return err(41004);
+    if (query.corpsecret !== this.corpSecret) return err(40001);
+    const ttl = this.#opts.tokenTtlSeconds ?? 7200;
+    // Within its validity, gettoken hands back the same token.
+    let token = this.accessToken;
+    if (!token) {
+      token = this.#nextId('fake_token_');
+      this.#tokens.set(token, { expiresAt: this.#now() + ttl * 1000, expired: false });
+      this.#currentToken = token;
+    }
+    return { errcode: 0, errmsg: 'ok', access_token: token, expires_in: ttl };
+  }
+
+  #tokenStatus(token: string | undefined): number {
+    if (!token) return 41001;
+    const state = this.#tokens.get(token);
+    if (!state) return 40014;
+    if (state.expired || this.#now() >= state.expiresAt) return 42001;
+    return 0;
+  }
+
+  #checkAgent(agentid: unknown): number {
+    if (this.#opts.agentId === undefined) return 0;
+    return Number(agentid) === this.#opts.agentId ? 0 : 40056;
+  }
+
+  #send(body: WecomSendBody): Record<string, unknown> {
+    const agentErr = this.#checkAgent(body.agentid);
+    if (agentErr !== 0) return err(agentErr);
+    const users = splitIds(body.touser);
+    if (users.length > MAX_USERS) return err(40058, `touser exceeds ${MAX_USERS} ids`);
+    if (splitIds(body.toparty).length > 100 || splitIds(body.totag).length > 100) {
+      return err(40058, 'toparty/totag exceeds 100 ids');
+    }
+    const msgtype = body.msgtype;
+    if (typeof msgtype !== 'string' || !MSG_TYPES.has(msgtype)) return err(40008);
+    const payload = body[msgtype];
+    if (payload === null || typeof payload !== 'object') return err(44004, `${msgtype} is missing`);
+    if (msgtype === 'text' && !(payload as { content?: unknown }).content) return err(44004);
+
+    const known = this.#opts.knownUsers ? new Set(this.#opts.knownUsers) : undefined;
+    const validUsers = users.filter((u) => u === '@all' || !known || known.has(u));
+    const invalidUsers = users.filter((u) => !validUsers.includes(u));
+    if (validUsers.length === 0 && splitIds(body.toparty).length === 0 && splitIds(body.totag).length === 0) {
+      return err(81013);
+    }
+
+    const msgid = this.#nextId('fake_msgid_');
+    const cardType = (payload as { card_type?: unknown }).card_type;
+    const responseCode =
+      msgtype === 'template_card' && typeof cardType === 'string' && CALLBACK_CARD_TYPES.has(cardType)
+        ? this.#nextId('fake_response_code_')
+        : undefined;
+    const answer = {
+      errcode: 0,
+      errmsg: 'ok',
+      invaliduser: invalidUsers.join('|'),
+      msgid,
+      ...(responseCode ? { response_code: responseCode } : {}),
+    };
+
+    const now = this.#now();
+    if (body.enable_duplicate_check === 1) {
+      const interval = Math.min(
+        Number(body.duplicate_check_interval ?? DEFAULT_DUPLICATE_INTERVAL_S) || DEFAULT_DUPLICATE_INTERVAL_S,
+        MAX_DUPLICATE_INTERVAL_S,
+      );
+      const key = canonicalJson(body);
+      const last = this.#lastDelivered.get(key);
+      if (last !== undefined && now - last < interval * 1000) {
+        this.deduplicated.push(body);
+        return answer;
+      }
+      this.#lastDelivered.set(key, now);
+    }
+
+    const limit = this.#opts.perMemberLimitPerMinute;
+    if (limit !== undefined) {
+      for (const userId of validUsers) {
+        const recent = (this.#deliveries.get(userId) ?? []).filter((t) => now - t < 60_000);
+        if (recent.length >= limit) {
+          this.dropped.push({ userId, msgid, body });
+        } else {
+          recent.push(now);
+        }
+        this.#deliveries.set(userId, recent);
+      }
+    }
+    this.sent.push(body);
+    return answer;
+  }
+
+  #updateTemplateCard(body: Record<string, unknown>): Record<string, unknown> {
+    const agentErr = this.#checkAgent(body.agentid);
+    if (agentErr !== 0) return err(agentErr);
+    if (typeof body.response_code !== 'string' || body.response_code === '') {
+      return err(40058, 'response_code is required');
+    }
+    if (Array.isArray(body.userids) && body.userids.length > MAX_USERS) {
+      return err(40058, `userids exceeds ${MAX_USERS} ids`);
+    }
+    this.updates.push(body);
+    // Unlike message/send, invaliduser is an array here.
+    return { errcode: 0, errmsg: 'ok', invaliduser: [] };
+  }
+}
+
+/** Starts a fake on a free port; call `close()` when done. */
+export async function startFakeWecomApi(
+  opts?: FakeWecomApiOptions,
+): Promise<{ api: FakeWecomApi; url: string; close: () => Promise<void> }> {
+  const api = new FakeWecomApi(opts);
+  const { url, close } = await api.start();
+  return { api, url, close };
+}
