@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../bot/env.ts';
+
+const errorOf = (env: Record<string, string>) => {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('defaults to demo mode with PGlite in ./data on port 3000', () => {
+    expect(parseConfig({})).toMatchObject({
+      port: 3000,
+      dataDir: './data',
+      demo: true,
+      databaseUrl: undefined,
+    });
+  });
+
+  it('turns a channel on when its credentials are set', () => {
+    const config = parseConfig({ FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 's', FEISHU_ENCRYPT_KEY: 'k' });
+    expect(config.demo).toBe(false);
+    expect(config.feishu).toMatchObject({ appId: 'cli_x', domain: 'https://open.feishu.cn' });
+    expect(
+      parseConfig({
+        FEISHU_APP_ID: 'a',
+        FEISHU_APP_SECRET: 'b',
+        FEISHU_VERIFICATION_TOKEN: 't',
+        FEISHU_DOMAIN: 'https://open.larksuite.com/',
+      }).feishu?.domain,
+    ).toBe('https://open.larksuite.com');
+  });
+
+  it('names each bad variable and what is wrong with it', () => {
+    expect(errorOf({ PORT: 'eighty' })).toContain('PORT: must be a number');
+    expect(errorOf({ PORT: '70000' })).toContain('PORT: must be between 1 and 65535');
+    expect(errorOf({ DATABASE_URL: 'mysql://x' })).toContain(
+      'DATABASE_URL: must be a postgres:// or postgresql:// URL',
+    );
+    expect(errorOf({ FEISHU_DOMAIN: 'open.feishu.cn' })).toContain('FEISHU_DOMAIN: must be an http(s) URL');
+    expect(errorOf({ FEISHU_APP_ID: 'cli_x' })).toContain(
+      'FEISHU_APP_SECRET: is required when FEISHU_APP_ID is set',
+    );
+    expect(errorOf({ FEISHU_APP_ID: 'a', FEISHU_APP_SECRET: 'b' })).toContain('FEISHU_VERIFICATION_TOKEN');
+    expect(
+      errorOf({
+        WECOM_CORP_ID: 'ww1',
+        WECOM_SECRET: 's',
+        WECOM_AGENT_ID: '1',
+        WECOM_TOKEN: 't',
+        WECOM_ENCODING_AES_KEY: 'short',
+      }),
+    ).toContain('WECOM_ENCODING_AES_KEY: must be the 43-character EncodingAESKey');
+  });
+
+  it('never echoes secret values in its messages', () => {
+    const message = errorOf({ FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 'super-secret-value' });
+    expect(message).not.toContain('super-secret-value');
+  });
+});

@@ -1,0 +1,207 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { and, eq, isNull } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { Database } from '../db/client.ts';
+import { OrgFileError, parseOrgFile } from '../db/org-file.ts';
+import { importOrganization } from '../db/org-import.ts';
+import {
+  categories,
+  categoryUnits,
+  identities,
+  leadingGroupMembers,
+  people,
+  postHolders,
+  posts,
+  tenants,
+  units,
+} from '../db/schema.ts';
+import { exampleFile, openTestDatabase, resetDatabase } from './helpers/db.ts';
+
+let database: Database;
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+beforeEach(async () => {
+  await resetDatabase(database);
+});
+
+const read = (name: string) => readFileSync(exampleFile(name), 'utf8');
+
+function problemsOf(file: string, source: string) {
+  try {
+    parseOrgFile(file, source);
+  } catch (error) {
+    if (error instanceof OrgFileError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('the example organizations', () => {
+  it('imports the school of seed 002 with its leading group, units and category table', async () => {
+    const org = parseOrgFile('school.yaml', read('school.yaml'));
+    const summary = await importOrganization(database.db, org);
+    expect(summary.units).toBe(org.units.length);
+    expect((await database.db.select().from(units)).length).toBe(org.units.length);
+    expect((await database.db.select().from(posts)).length).toBe(org.posts.length);
+    expect((await database.db.select().from(people)).length).toBe(org.people.length);
+    expect((await database.db.select().from(categories)).length).toBe(org.categories.length);
+    expect((await database.db.select().from(categoryUnits)).length).toBe(
+      org.categories.reduce((sum, category) => sum + category.units.length, 0),
+    );
+    const [tenant] = await database.db.select().from(tenants);
+    const [office] = await database.db.select().from(units).where(eq(units.id, tenant!.officeUnitId!));
+    expect(office!.name).toBe('办公室');
+    const leaders = await database.db
+      .select({ name: people.name, role: leadingGroupMembers.role })
+      .from(leadingGroupMembers)
+      .innerJoin(postHolders, eq(postHolders.postId, leadingGroupMembers.postId))
+      .innerJoin(people, eq(people.id, postHolders.personId));
+    expect(leaders).toContainEqual({ name: '王晓芳', role: 'leader' });
+    expect(leaders).toContainEqual({ name: '周尹尹', role: 'office_director' });
+    // Every person with a Feishu open_id can be matched on that channel.
+    const openIds = await database.db.select().from(identities).where(eq(identities.kind, 'open_id'));
+    expect(openIds.length).toBe(org.people.filter((person) => person.feishu?.open_id).length);
+  });
+
+  it('imports the district bureau of seed 001 with its 科室 and their duty lists', async () => {
+    const org = parseOrgFile('bureau.yaml', read('bureau.yaml'));
+    await importOrganization(database.db, org);
+    const rows = await database.db.select().from(units);
+    const names = rows.map((row) => row.name);
+    for (const name of ['法规安全科', '办公室', '政教科', '教育科', '人事科', '计财科', '督导室']) {
+      expect(names).toContain(name);
+    }
+    expect(rows.every((row) => row.safetyDuties.length > 0)).toBe(true);
+    const [tenant] = await database.db.select().from(tenants);
+    const [office] = await database.db.select().from(units).where(eq(units.id, tenant!.officeUnitId!));
+    expect(office!.name).toBe('法规安全科');
+  });
+
+  it('keeps two tenants apart', async () => {
+    await importOrganization(database.db, parseOrgFile('school.yaml', read('school.yaml')));
+    await importOrganization(database.db, parseOrgFile('bureau.yaml', read('bureau.yaml')));
+    const rows = await database.db.select().from(tenants);
+    expect(rows.map((row) => row.code).sort()).toEqual(['district-bureau', 'jishan-school']);
+  });
+});
+
+describe('re-importing', () => {
+  it('is idempotent and hands a post to its successor, who inherits its duties', async () => {
+    const source = read('school.yaml');
+    await importOrganization(database.db, parseOrgFile('school.yaml', source));
+    const again = await importOrganization(database.db, parseOrgFile('school.yaml', source));
+    expect(again.holdersStarted).toBe(0);
+    expect(again.holdersEnded).toBe(0);
+
+    // The head of 安保处 changes: the old holder's term ends, the successor holds the same post.
+    const document = parse(source);
+    const head = document.posts.find(
+      (post: { unit?: string; head_of_unit?: boolean }) => post.unit === 'an-bao-chu' && post.head_of_unit,
+    );
+    const previous = document.people.find((person: { posts: string[] }) => person.posts.includes(head.code));
+    previous.posts = previous.posts.filter((code: string) => code !== head.code);
+    document.people.push({
+      code: 'successor',
+      name: '接任者',
+      posts: [head.code],
+      wecom: { userid: 'successor' },
+    });
+    const changed = await importOrganization(database.db, parseOrgFile('school.yaml', stringify(document)));
+    expect(changed).toMatchObject({ holdersStarted: 1, holdersEnded: 1 });
+
+    const [post] = await database.db.select().from(posts).where(eq(posts.code, head.code));
+    const current = await database.db
+      .select({ name: people.name })
+      .from(postHolders)
+      .innerJoin(people, eq(people.id, postHolders.personId))
+      .where(and(eq(postHolders.postId, post!.id), isNull(postHolders.endedAt)));
+    expect(current).toEqual([{ name: '接任者' }]);
+    expect(post!.safetyDuties.length).toBeGreaterThan(0);
+  });
+});
+
+describe('an invalid organization file', () => {
+  it('names the file, the path and the reason, for every problem', () => {
+    const document = parse(read('school.yaml'));
+    document.posts[1].unit = 'no-such-unit';
+    document.posts[2].level = '大领导';
+    document.people[0].posts.push('no-such-post');
+    document.units[1].code = document.units[0].code;
+    delete document.units[2].name;
+    document.leading_group.office = 'nowhere';
+    const problems = problemsOf('org.yaml', stringify(document));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { path: 'posts[2].level', message: 'must be 第一责任人, 直接责任人 or 岗位责任人' },
+        { path: 'units[2].name', message: expect.any(String) },
+      ]),
+    );
+    // Cross-references are checked once the shape is right.
+    const shapeOk = parse(read('school.yaml'));
+    shapeOk.posts[1].unit = 'no-such-unit';
+    shapeOk.people[0].posts.push('no-such-post');
+    shapeOk.units[1].code = shapeOk.units[0].code;
+    shapeOk.leading_group.office = 'nowhere';
+    expect(problemsOf('org.yaml', stringify(shapeOk))).toEqual(
+      expect.arrayContaining([
+        { path: 'posts[1].unit', message: 'unknown unit "no-such-unit"' },
+        {
+          path: `people[0].posts[${shapeOk.people[0].posts.length - 1}]`,
+          message: 'unknown post "no-such-post"',
+        },
+        { path: 'units[1].code', message: `duplicate code "${shapeOk.units[0].code}"` },
+        { path: 'leading_group.office', message: 'unknown unit "nowhere"' },
+      ]),
+    );
+  });
+
+  it('reports YAML syntax errors with line and column, and unknown keys', () => {
+    expect(problemsOf('broken.yaml', 'tenant:\n  code: x\n  name: [unclosed\n')[0]?.path).toMatch(
+      /^line \d+, column \d+$/,
+    );
+    const typo = parse(read('school.yaml'));
+    typo.units[0].saftey_duties = [];
+    expect(problemsOf('typo.yaml', stringify(typo))).toContainEqual({
+      path: 'units[0]',
+      message: expect.stringContaining('saftey_duties'),
+    });
+  });
+
+  it('writes nothing through the CLI, and says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'org-import-'));
+    const file = join(dir, 'bad.yaml');
+    const document = parse(read('school.yaml'));
+    document.people[3].posts = ['ghost-post'];
+    writeFileSync(file, stringify(document));
+    const run = promisify(execFile);
+    const result = await run('npx', ['tsx', 'bot/cli/org-import.ts', file], {
+      env: { ...process.env, DATA_DIR: join(dir, 'data') },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect((result as { code: number }).code).toBe(1);
+    expect((result as { stderr: string }).stderr).toContain(
+      `${file}: people[3].posts[0]: unknown post "ghost-post"`,
+    );
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+    // A valid file through the same CLI writes the organization.
+    const ok = await run('npx', ['tsx', 'bot/cli/org-import.ts', exampleFile('school.yaml')], {
+      env: { ...process.env, DATA_DIR: join(dir, 'data') },
+    });
+    expect(ok.stdout).toContain('已导入 jishan-school');
+  });
+
+  it('leaves the database untouched when the file is invalid', async () => {
+    const document = parse(read('school.yaml'));
+    document.categories[0].units[0].unit = 'missing';
+    expect(() => parseOrgFile('x.yaml', stringify(document))).toThrow(OrgFileError);
+    expect(await database.db.select().from(tenants)).toHaveLength(0);
+  });
+});

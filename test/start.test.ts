@@ -1,0 +1,63 @@
+// `npm start` as a newcomer runs it: no credentials → demo mode with the example school, healthy.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill('SIGKILL');
+});
+
+async function start(env: Record<string, string>) {
+  const output: string[] = [];
+  child = spawn('node', ['--import', 'tsx', 'bot/node.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+  child.stdout?.on('data', (chunk) => output.push(String(chunk)));
+  child.stderr?.on('data', (chunk) => output.push(String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
+  return { output, exited };
+}
+
+async function waitHealthy(port: number, deadline = Date.now() + 60_000) {
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (response.ok) return (await response.json()) as Record<string, unknown>;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('service did not become healthy');
+}
+
+describe('the Node entry', () => {
+  it('starts in demo mode with the example school, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'start-')), 'data');
+    const { output, exited } = await start({ PORT: String(port), DATA_DIR: dataDir });
+    const health = await waitHealthy(port);
+    expect(health).toMatchObject({ ok: true, db: 'pglite', demo: true, channels: ['console'] });
+    const home = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(home).toContain('演示模式');
+    expect(output.join('')).toContain('demo mode: example school loaded');
+    child?.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 90_000);
+
+  it('refuses to start with a bad setting and names it', async () => {
+    const { output, exited } = await start({ PORT: 'abc' });
+    expect(await exited).toBe(1);
+    expect(output.join('')).toContain('PORT: must be a number');
+  }, 60_000);
+});
