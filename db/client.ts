@@ -21,7 +21,13 @@ export const migrationsFolder = fileURLToPath(new URL('./migrations', import.met
 
 const MIGRATION_LOCK = 720_001;
 
-export type DatabaseOptions = { databaseUrl?: string; dataDir?: string; maxConnections?: number };
+export type DatabaseOptions = {
+  databaseUrl?: string;
+  dataDir?: string;
+  maxConnections?: number;
+  /** Apply the committed migrations (default). Workers cannot read them; there `npm run db:migrate` does. */
+  migrate?: boolean;
+};
 
 /** Opens the database and applies the committed migrations. `dataDir` undefined means in-memory PGlite. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -29,7 +35,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ? await openPostgres(options.databaseUrl, options.maxConnections)
     : await openPglite(options.dataDir);
   try {
-    await database.migrate();
+    if (options.migrate !== false) await database.migrate();
   } catch (error) {
     await database.close();
     throw error;

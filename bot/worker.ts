@@ -1,0 +1,55 @@
+// The Cloudflare Workers entry: the same app, on PostgreSQL (DATABASE_URL or Hyperdrive).
+// Workers may not share a socket between requests, so each request opens its own small client; the
+// outbox is drained after the answer with waitUntil. Migrations run beforehand: `npm run db:migrate`.
+import { openDatabase } from '../db/client.ts';
+import { silentLogger } from './core/log.ts';
+import { parseConfig } from './env.ts';
+import { createService } from './service.ts';
+
+interface WorkerEnv {
+  HYPERDRIVE?: { connectionString: string };
+  [name: string]: unknown;
+}
+
+interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+function settings(env: WorkerEnv): Record<string, string | undefined> {
+  const text = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+  return { ...text, DATABASE_URL: env.HYPERDRIVE?.connectionString ?? text.DATABASE_URL };
+}
+
+async function open(env: WorkerEnv) {
+  const config = parseConfig(settings(env));
+  if (!config.databaseUrl) throw new Error('DATABASE_URL (or a HYPERDRIVE binding) is required on Workers');
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 1, migrate: false });
+  const service = await createService({ config: { ...config, demo: false }, log: silentLogger, database });
+  return { service, database };
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    const { service, database } = await open(env);
+    const response = await service.app.fetch(request);
+    ctx.waitUntil(
+      service.dispatcher
+        .drain()
+        .finally(() => service.close())
+        .finally(() => database.close()),
+    );
+    return response;
+  },
+
+  async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+    const { service, database } = await open(env);
+    ctx.waitUntil(
+      service.dispatcher
+        .drain()
+        .finally(() => service.close())
+        .finally(() => database.close()),
+    );
+  },
+};
