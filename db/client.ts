@@ -66,14 +66,14 @@ async function openPostgres(url: string, max = 10) {
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5 });
   const db = drizzle({ client, schema });
   // Two instances may start together: one applies the migrations while the other waits on the lock.
+  // A one-connection client keeps the session-level advisory lock and the migration on one session.
   const migrateLocked = async () => {
-    const session = await client.reserve();
+    const session = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
     try {
       await session`select pg_advisory_lock(${MIGRATION_LOCK})`;
       await migrate(drizzle({ client: session, schema }), { migrationsFolder });
     } finally {
-      await session`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
-      session.release();
+      await session.end({ timeout: 5 });
     }
   };
   return {
