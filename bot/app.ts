@@ -1,8 +1,9 @@
 // The one Hono app: every webhook and page (DESIGN.md §1, §5).
 import { sql } from 'drizzle-orm';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
 import { type FeishuWebhookOptions, feishuWebhook } from './channels/feishu/webhook.ts';
+import { type WecomWebhookOptions, wecomWebhook } from './channels/wecom/webhook.ts';
 import type { Logger } from './core/log.ts';
 import type { Channel } from './core/types.ts';
 import { homePage } from './pages/home.ts';
@@ -13,6 +14,7 @@ export interface AppOptions {
   channels: ReadonlySet<Channel>;
   demo: boolean;
   feishu?: Omit<FeishuWebhookOptions, 'log'>;
+  wecom?: Omit<WecomWebhookOptions, 'log'>;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -33,6 +35,16 @@ export function createApp(options: AppOptions): Hono {
   if (options.feishu) app.post('/webhooks/feishu', feishuWebhook({ ...options.feishu, log }));
   else
     app.post('/webhooks/feishu', (c) => c.json({ error: 'Feishu is not configured (FEISHU_APP_ID)' }, 404));
+
+  if (options.wecom) {
+    const wecom = wecomWebhook({ ...options.wecom, log });
+    app.get('/webhooks/wecom', wecom.verify);
+    app.post('/webhooks/wecom', wecom.receive);
+  } else {
+    const off = (c: Context) => c.json({ error: 'WeCom is not configured (WECOM_CORP_ID)' }, 404);
+    app.get('/webhooks/wecom', off);
+    app.post('/webhooks/wecom', off);
+  }
 
   app.get('/', (c) => c.html(homePage({ demo: options.demo, channels: [...options.channels] })));
 

@@ -14,6 +14,8 @@ import { createApp } from './app.ts';
 import { createConsoleSender } from './channels/console/sender.ts';
 import { botOpenIdLoader } from './channels/feishu/bot-info.ts';
 import { createFeishuClient, createFeishuSender } from './channels/feishu/sender.ts';
+import { createWecomSender } from './channels/wecom/sender.ts';
+import { createWecomStore } from './channels/wecom/store.ts';
 import { type Core, createCore } from './core/core.ts';
 import type { ChannelSender } from './core/delivery.ts';
 import type { Logger } from './core/log.ts';
@@ -48,6 +50,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const senders: ChannelSender[] = [createConsoleSender()];
   const feishuClient = config.feishu ? createFeishuClient(config.feishu) : undefined;
   if (feishuClient) senders.push(createFeishuSender(feishuClient));
+  const wecomStore = config.wecom ? createWecomStore(database.db) : undefined;
+  if (config.wecom && wecomStore) {
+    senders.push(createWecomSender({ config: config.wecom, store: wecomStore, clock: options.clock }));
+  }
   const channels = new Set(senders.map((sender) => sender.channel));
 
   const dispatcher = createDispatcher({ db: database.db, senders, log, clock: options.clock });
@@ -70,6 +76,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
             config: config.feishu,
             core,
             botOpenId: botOpenIdLoader(feishuClient.client, log),
+            clock: options.clock,
+          }
+        : undefined,
+    wecom:
+      config.wecom && wecomStore
+        ? {
+            config: config.wecom,
+            core,
+            store: wecomStore,
+            onOutbox: () => dispatcher.kick(),
             clock: options.clock,
           }
         : undefined,

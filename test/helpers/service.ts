@@ -6,28 +6,58 @@ import { parseConfig } from '../../bot/env.ts';
 import { createService, type Service } from '../../bot/service.ts';
 import type { Database } from '../../db/client.ts';
 import { FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from '../fakes/feishu-api.ts';
+import { FakeWecomApi, type FakeWecomApiOptions } from '../fakes/wecom-api.ts';
 import { APP, type SignedRequest } from './feishu-events.ts';
+import { WECOM_APP } from './wecom-events.ts';
 
 export interface Harness {
   service: Service;
   feishu: FakeFeishu;
+  /** The fake WeCom server API, when the harness was started with `wecom`. */
+  wecom?: FakeWecomApi;
   url: string;
   post(path: string, request: SignedRequest): Promise<Response>;
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  clock?: () => Date;
+  /** Also start a fake WeCom API and configure the WeCom channel (the test app of wecom-events.ts). */
+  wecom?: boolean | FakeWecomApiOptions;
+}
+
 export async function startHarness(
   database: Database,
   env: Record<string, string> = {},
-  options: { clock?: () => Date } = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const feishu = await startFakeFeishu();
+  let wecom: FakeWecomApi | undefined;
+  let wecomEnv: Record<string, string> = {};
+  if (options.wecom) {
+    wecom = new FakeWecomApi({
+      corpId: WECOM_APP.corpId,
+      corpSecret: WECOM_APP.secret,
+      agentId: WECOM_APP.agentId,
+      ...(typeof options.wecom === 'object' ? options.wecom : {}),
+    });
+    await wecom.start();
+    wecomEnv = {
+      WECOM_CORP_ID: wecom.corpId,
+      WECOM_AGENT_ID: String(WECOM_APP.agentId),
+      WECOM_SECRET: wecom.corpSecret,
+      WECOM_TOKEN: WECOM_APP.token,
+      WECOM_ENCODING_AES_KEY: WECOM_APP.encodingAesKey,
+      WECOM_API_BASE: wecom.url,
+    };
+  }
   const config = parseConfig({
     FEISHU_APP_ID: APP.appId,
     FEISHU_APP_SECRET: FAKE_APP_SECRET,
     FEISHU_VERIFICATION_TOKEN: APP.token,
     FEISHU_ENCRYPT_KEY: APP.encryptKey,
     FEISHU_DOMAIN: feishu.url,
+    ...wecomEnv,
     ...env,
   });
   const service = await createService({ config, log: silentLogger, database, clock: options.clock });
@@ -37,6 +67,7 @@ export async function startHarness(
   return {
     service,
     feishu,
+    wecom,
     url,
     post: (path, request) =>
       fetch(`${url}${path}`, { method: 'POST', headers: request.headers, body: request.body }),
@@ -44,6 +75,7 @@ export async function startHarness(
       await new Promise((resolve) => server.close(resolve));
       await service.close();
       await feishu.close();
+      await wecom?.close();
     },
   };
 }

@@ -1,0 +1,142 @@
+// A small client of the WeCom server API over fetch: access_token cached until it expires, refreshed
+// once when WeCom says it is no longer valid, and every failure turned into a DeliveryError.
+// 获取access_token: https://developer.work.weixin.qq.com/document/path/91039
+// 全局错误码: https://developer.work.weixin.qq.com/document/path/90313
+import { z } from 'zod';
+import { DeliveryError } from '../../core/delivery.ts';
+import type { WecomConfig } from '../../env.ts';
+
+/** 40014 invalid access_token, 42001 access_token expired, 40001 invalid credential. */
+const BAD_TOKEN = new Set([40014, 42001, 40001]);
+/** -1 system busy, 45009 api freq out of limit, 45033 api concurrent out of limit. */
+const TRY_AGAIN = new Set([-1, 45009, 45033]);
+/** Refresh this long before WeCom's expiry (expires_in is 7200 s), so a token never dies in flight. */
+const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
+
+const resultSchema = z.looseObject({ errcode: z.number().default(0), errmsg: z.string().default('') });
+export type WecomResult = z.infer<typeof resultSchema>;
+
+const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() });
+
+/** WeCom answered with a non-zero errcode. */
+export class WecomApiError extends DeliveryError {
+  override name = 'WecomApiError';
+  constructor(
+    message: string,
+    retryable: boolean,
+    readonly errcode: number,
+  ) {
+    super(message, retryable);
+  }
+}
+
+export interface WecomApiOptions {
+  config: Pick<WecomConfig, 'corpId' | 'secret' | 'apiBase'>;
+  fetch?: typeof fetch;
+  clock?: () => Date;
+  timeoutMs?: number;
+}
+
+export interface WecomApi {
+  /** POSTs JSON to a `/cgi-bin/...` path with the access token; resolves only on errcode 0. */
+  post(path: string, body: unknown): Promise<WecomResult>;
+}
+
+export function createWecomApi(options: WecomApiOptions): WecomApi {
+  const { config } = options;
+  const doFetch = options.fetch ?? fetch;
+  const clock = options.clock ?? (() => new Date());
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let cached: { token: string; expiresAt: number } | undefined;
+  let pending: Promise<string> | undefined;
+
+  async function request(url: string, init?: RequestInit): Promise<WecomResult> {
+    let response: Response;
+    try {
+      response = await doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      // A timeout or a refused connection: worth another try.
+      throw new DeliveryError(
+        `WeCom unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+      );
+    }
+    const text = await response.text().catch(() => '');
+    if (!response.ok) {
+      throw new DeliveryError(
+        `WeCom HTTP ${response.status}`,
+        response.status === 429 || response.status >= 500,
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new DeliveryError('WeCom answered with something that is not JSON', true);
+    }
+    const parsed = resultSchema.safeParse(json);
+    if (!parsed.success) throw new DeliveryError('WeCom answered with an unexpected body', true);
+    return parsed.data;
+  }
+
+  function failure(result: WecomResult, what: string): WecomApiError {
+    return new WecomApiError(
+      `WeCom ${what}: errcode ${result.errcode} ${result.errmsg}`.trim(),
+      TRY_AGAIN.has(result.errcode) || BAD_TOKEN.has(result.errcode),
+      result.errcode,
+    );
+  }
+
+  async function fetchToken(): Promise<string> {
+    const url = new URL(`${config.apiBase}/cgi-bin/gettoken`);
+    url.searchParams.set('corpid', config.corpId);
+    url.searchParams.set('corpsecret', config.secret);
+    const result = await request(url.toString());
+    if (result.errcode !== 0) {
+      // A wrong corpid/secret will not fix itself; rate limits and busy servers will.
+      throw new WecomApiError(
+        `WeCom gettoken: errcode ${result.errcode} ${result.errmsg}`.trim(),
+        TRY_AGAIN.has(result.errcode),
+        result.errcode,
+      );
+    }
+    const token = tokenSchema.safeParse(result);
+    if (!token.success) throw new DeliveryError('WeCom gettoken: no access_token in the answer', true);
+    cached = {
+      token: token.data.access_token,
+      expiresAt: clock().getTime() + token.data.expires_in * 1000 - EXPIRY_MARGIN_MS,
+    };
+    return token.data.access_token;
+  }
+
+  async function token(): Promise<string> {
+    if (cached && cached.expiresAt > clock().getTime()) return cached.token;
+    // Concurrent sends share one gettoken call.
+    pending ??= fetchToken().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  }
+
+  async function call(path: string, accessToken: string, body: unknown) {
+    return request(`${config.apiBase}${path}?access_token=${encodeURIComponent(accessToken)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  return {
+    async post(path, body) {
+      const first = await token();
+      let result = await call(path, first, body);
+      if (BAD_TOKEN.has(result.errcode)) {
+        // The token was revoked or expired early: drop it and try once more with a fresh one.
+        if (cached?.token === first) cached = undefined;
+        result = await call(path, await token(), body);
+      }
+      if (result.errcode !== 0) throw failure(result, path.replace('/cgi-bin/', ''));
+      return result;
+    },
+  };
+}

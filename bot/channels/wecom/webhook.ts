@@ -1,0 +1,158 @@
+// GET and POST /webhooks/wecom: URL verification and encrypted callbacks of a WeCom self-built app.
+// 回调配置 / 接收消息与事件: https://developer.work.weixin.qq.com/document/path/90930,
+// 加解密方案: https://developer.work.weixin.qq.com/document/path/90968
+import type { Context } from 'hono';
+import { type Card, note } from '../../../cards/model.ts';
+import type { Core } from '../../core/core.ts';
+import type { Logger } from '../../core/log.ts';
+import type { ActionResult } from '../../core/types.ts';
+import type { WecomConfig } from '../../env.ts';
+import { WecomCrypto, WecomCryptoError } from './crypto.ts';
+import { normalizeWecom, type WecomClick } from './normalize.ts';
+import type { WecomStore } from './store.ts';
+import { parseWecomEnvelope, parseWecomMessage, WecomXmlError } from './xml.ts';
+
+export interface WecomWebhookOptions {
+  config: WecomConfig;
+  core: Core;
+  store: WecomStore;
+  log: Logger;
+  /** Wakes the outbox dispatcher after the webhook queued the answer to a click. */
+  onOutbox?: () => void;
+  clock?: () => Date;
+}
+
+const MAX_BODY = 1024 * 1024;
+/** WeCom retries within seconds (three tries in all); a signed request much older than this is a replay. */
+const MAX_AGE_S = 3600;
+
+type Reject = { ok: false; status: 400 | 401; reason: string };
+const reject = (status: Reject['status'], reason: string): Reject => ({ ok: false, status, reason });
+
+function cryptoReject(error: unknown): Reject {
+  if (error instanceof WecomCryptoError) {
+    if (error.reason === 'signature_mismatch') return reject(401, 'bad signature');
+    if (error.reason === 'receive_id_mismatch') return reject(401, 'message for another CorpID');
+    return reject(400, `cannot decrypt: ${error.reason}`);
+  }
+  return reject(400, 'cannot decrypt');
+}
+
+/** The click's answer as a WeCom user expects it; see `answerClick`. */
+function withToast(card: Card, toast: ActionResult['toast']): Card {
+  return {
+    ...card,
+    blocks: [...card.blocks, note(`${toast.kind === 'success' ? '✅' : 'ℹ️'} ${toast.text}`)],
+  };
+}
+
+export function wecomWebhook(options: WecomWebhookOptions) {
+  const { config, core, store, log } = options;
+  const clock = options.clock ?? (() => new Date());
+  const crypto = new WecomCrypto({
+    token: config.token,
+    encodingAesKey: config.encodingAesKey,
+    corpId: config.corpId,
+  });
+
+  /** GET: 验证URL有效性. Answer the decrypted echostr as plain text, nothing else. */
+  async function verify(c: Context) {
+    const { msg_signature: signature, timestamp, nonce, echostr } = c.req.query();
+    if (!signature || !timestamp || !nonce || !echostr) {
+      return c.json({ error: 'msg_signature, timestamp, nonce and echostr are required' }, 400);
+    }
+    // Base64 has no spaces: a '+' that was not percent-encoded arrives decoded as one.
+    const encrypted = echostr.replaceAll(' ', '+');
+    try {
+      const { message } = crypto.verifyAndDecrypt(signature, timestamp, nonce, encrypted);
+      return c.text(message);
+    } catch (error) {
+      const refused = cryptoReject(error);
+      log.warn('wecom url verification refused', { reason: refused.reason });
+      return c.json({ error: refused.reason }, refused.status);
+    }
+  }
+
+  /**
+   * WeCom cannot take a card in the callback's answer the way Feishu does, so a click is answered with
+   * queued messages right after the core committed it: the clicked card is updated with the click's own
+   * response_code (update_template_card). A success or info toast is shown inside the updated card (as
+   * its quote line, since the new state is the feedback a WeCom user looks at); a warning or an error,
+   * or any toast without a card, goes to the clicker as a text message.
+   */
+  async function answerClick(click: WecomClick, action: ActionResult) {
+    const quiet = action.toast.kind === 'success' || action.toast.kind === 'info';
+    const card = action.card && (quiet ? withToast(action.card, action.toast) : action.card);
+    const text = action.card && quiet ? undefined : action.toast.text;
+    const queued = await store.enqueueClickAnswer({ ...click, card, text, now: clock() });
+    if (queued > 0) options.onOutbox?.();
+  }
+
+  /** POST: an encrypted message or event. */
+  async function receive(c: Context) {
+    const length = Number(c.req.header('content-length') ?? 0);
+    if (length > MAX_BODY) return c.json({ error: 'body too large' }, 413);
+    const raw = await c.req.text();
+    if (raw.length > MAX_BODY) return c.json({ error: 'body too large' }, 413);
+    const { msg_signature: signature, timestamp, nonce } = c.req.query();
+    if (!signature || !timestamp || !nonce) {
+      return c.json({ error: 'msg_signature, timestamp and nonce are required' }, 400);
+    }
+
+    let plain: string;
+    try {
+      const envelope = parseWecomEnvelope(raw);
+      if (!crypto.verify(signature, timestamp, nonce, envelope.Encrypt)) {
+        log.warn('wecom request refused', { reason: 'bad signature' });
+        return c.json({ error: 'bad signature' }, 401);
+      }
+      const age = Math.abs(clock().getTime() / 1000 - Number(timestamp));
+      if (!Number.isFinite(age) || age > MAX_AGE_S) {
+        log.warn('wecom request refused', { reason: 'stale timestamp' });
+        return c.json({ error: 'stale request timestamp' }, 401);
+      }
+      plain = crypto.decrypt(envelope.Encrypt).message;
+    } catch (error) {
+      const refused = error instanceof WecomXmlError ? reject(400, error.message) : cryptoReject(error);
+      log.warn('wecom request refused', { reason: refused.reason });
+      return c.json({ error: refused.reason }, refused.status);
+    }
+
+    let normalized: ReturnType<typeof normalizeWecom>;
+    try {
+      const message = parseWecomMessage(plain);
+      if (message.kind !== 'other' && message.agentId && message.agentId !== String(config.agentId)) {
+        log.warn('wecom request refused', { reason: 'event for another app', agentId: message.agentId });
+        return c.json({ error: 'event for another app' }, 401);
+      }
+      normalized = normalizeWecom(message, config.corpId);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log.warn('wecom payload refused', { reason });
+      return c.json({ error: reason }, 400);
+    }
+    if (normalized.kind === 'ignored') return c.body(null, 200);
+
+    const { event, click } = normalized;
+    let result: Awaited<ReturnType<Core['handle']>>;
+    try {
+      result = await core.handle(event);
+    } catch (error) {
+      // The database is unreachable: 503 makes WeCom deliver the callback again.
+      log.error('wecom event not processed', { eventKey: event.eventKey, error: String(error) });
+      return c.json({ error: 'temporarily unavailable' }, 503);
+    }
+    if (click && result.kind === 'done' && result.action) {
+      try {
+        await answerClick(click, result.action);
+      } catch (error) {
+        // The click itself is recorded; a retry would only be a duplicate, so answer 200 anyway.
+        log.error('wecom click answer not queued', { eventKey: event.eventKey, error: String(error) });
+      }
+    }
+    // An empty 200 tells WeCom the callback was received and there is no passive reply.
+    return c.body(null, 200);
+  }
+
+  return { verify, receive };
+}

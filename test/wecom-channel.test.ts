@@ -1,0 +1,394 @@
+// The WeCom channel's parts on their own: rendering limits and fallbacks, normalization, the sender's
+// error mapping against the fake API, and the webhook's answers when the database is down.
+import { Hono } from 'hono';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../bot/app.ts';
+import { decodeButtonKey, encodeButtonKey, normalizeWecom } from '../bot/channels/wecom/normalize.ts';
+import { FORM_HINT, renderWecom, truncateBytes } from '../bot/channels/wecom/render.ts';
+import { createWecomSender, taskIdOf } from '../bot/channels/wecom/sender.ts';
+import type { WecomRef, WecomStore } from '../bot/channels/wecom/store.ts';
+import { wecomWebhook } from '../bot/channels/wecom/webhook.ts';
+import { parseWecomMessage } from '../bot/channels/wecom/xml.ts';
+import type { Core } from '../bot/core/core.ts';
+import { DeliveryError, type OutboxRow } from '../bot/core/delivery.ts';
+import { silentLogger } from '../bot/core/log.ts';
+import type { WecomConfig } from '../bot/env.ts';
+import { actions, button, type Card, card, fields, note, text } from '../cards/model.ts';
+import type { Database } from '../db/client.ts';
+import { FakeWecomApi } from './fakes/wecom-api.ts';
+import { cardEvent, imageMessage, textMessage, WECOM_APP, wecomCallback } from './helpers/wecom-events.ts';
+
+const OPTIONS = { taskId: 'yg1-abc', cardUrl: 'https://work.weixin.qq.com/' };
+const render = (value: Card) => renderWecom({ kind: 'card', card: value }, OPTIONS);
+type Template = Record<string, unknown> & {
+  card_type: string;
+  button_list?: { key: string; text: string; style: number }[];
+  horizontal_content_list?: { keyname: string; value: string }[];
+  sub_title_text?: string;
+  quote_area?: { quote_text: string };
+  card_action?: unknown;
+};
+const template = (value: Card) => {
+  const body = render(value);
+  if (body.msgtype !== 'template_card') throw new Error(`expected a card, got ${JSON.stringify(body)}`);
+  return body.template_card as Template;
+};
+
+describe('render', () => {
+  it('renders a card with buttons as button_interaction and one without as text_notice', () => {
+    const withButton = template(
+      card('隐患 YH-2026-0001', 'orange', [
+        fields([['状态', '待受理']]),
+        actions(button('受理', 'hazard.accept', { id: '1' }, 'primary')),
+      ]),
+    );
+    expect(withButton.card_type).toBe('button_interaction');
+    expect(withButton.task_id).toBe(OPTIONS.taskId);
+    expect(withButton.button_list).toEqual([
+      { type: 0, text: '受理', style: 1, key: encodeButtonKey('hazard.accept', { id: '1' }) },
+    ]);
+    const plain = template(card('通知', 'blue', [text('内容')]));
+    expect(plain.card_type).toBe('text_notice');
+    expect(plain.card_action).toEqual({ type: 1, url: OPTIONS.cardUrl });
+    expect(plain.sub_title_text).toBe('内容');
+  });
+
+  it('keeps at most six short fields side by side and moves the rest into the text', () => {
+    const many = Array.from({ length: 8 }, (_, i) => [`字段${i}`, `值${i}`] as [string, string]);
+    const rendered = template(
+      card('标题', 'blue', [
+        fields([['很长的字段名称', '值'], ['描述', '长'.repeat(40)], ...many]),
+        note('提示'),
+      ]),
+    );
+    expect(rendered.horizontal_content_list).toHaveLength(6);
+    expect(rendered.horizontal_content_list!.map((entry) => entry.keyname)).toEqual(
+      many.slice(0, 6).map(([label]) => label),
+    );
+    expect(rendered.sub_title_text).toContain('很长的字段名称：值');
+    expect(rendered.sub_title_text).toContain('字段7：值7');
+    expect(Array.from(rendered.sub_title_text!).length).toBeLessThanOrEqual(160);
+    expect(rendered.quote_area?.quote_text).toBe('提示');
+  });
+
+  it('truncates long titles and button labels safely', () => {
+    const title = `${'标'.repeat(40)}😀`;
+    const rendered = template(card(title, 'blue', [actions(button('一个非常非常长的按钮文字', 'x.y', {}))]));
+    const main = rendered.main_title as { title: string };
+    expect(Array.from(main.title)).toHaveLength(36);
+    expect(main.title.endsWith('…')).toBe(true);
+    expect(Array.from(rendered.button_list![0]!.text)).toHaveLength(10);
+  });
+
+  it('gives duplicate buttons distinct keys and keeps at most six', () => {
+    const buttons = Array.from({ length: 8 }, (_, i) => button(`按钮${i}`, 'same.action', { id: '1' }));
+    const rendered = template(card('标题', 'blue', [actions(...buttons)]));
+    const keys = rendered.button_list!.map((entry) => entry.key);
+    expect(keys).toHaveLength(6);
+    expect(new Set(keys).size).toBe(6);
+    expect(keys.map((key) => decodeButtonKey(key)?.action)).toEqual(Array(6).fill('same.action'));
+    expect(rendered.quote_area?.quote_text).toContain('文字命令');
+  });
+
+  it('falls back to text for forms, for keys over 1024 bytes, and for garbage', () => {
+    const form: Card = {
+      title: '记录检查',
+      tone: 'blue',
+      blocks: [
+        {
+          kind: 'form',
+          name: 'f',
+          inputs: [{ name: 'note', label: '说明' }],
+          submit: button('提交', 'a.b', {}),
+        },
+      ],
+    };
+    const formBody = render(form);
+    expect(formBody.msgtype).toBe('text');
+    expect(JSON.stringify(formBody)).toContain('【记录检查】');
+    expect(JSON.stringify(formBody)).toContain(FORM_HINT);
+
+    const huge = render(card('大按钮', 'blue', [actions(button('按', 'a.b', { v: 'x'.repeat(1100) }))]));
+    expect(huge.msgtype).toBe('text');
+
+    expect(renderWecom({ kind: 'card', card: null }, OPTIONS).msgtype).toBe('text');
+    expect(renderWecom({ kind: 'card', card: { title: 1 } }, OPTIONS).msgtype).toBe('text');
+    expect(
+      renderWecom({ kind: 'card', card: card('x', 'blue', []) }, { ...OPTIONS, taskId: 'bad id!' }),
+    ).toEqual({ msgtype: 'text', text: { content: '【x】' } });
+  });
+
+  it('cuts text messages to 2048 bytes without splitting a character', () => {
+    const body = renderWecom({ kind: 'text', text: '安'.repeat(1000) }, OPTIONS);
+    if (body.msgtype !== 'text') throw new Error('expected text');
+    expect(Buffer.byteLength(body.text.content)).toBeLessThanOrEqual(2048);
+    expect(body.text.content.endsWith('…')).toBe(true);
+    expect(truncateBytes('😀😀', 6)).toBe('…');
+  });
+});
+
+describe('normalize', () => {
+  it('maps a text message to a p2p message addressed to the bot', () => {
+    const message = parseWecomMessage(
+      textMessage({ from: 'chenjing', content: ' 报隐患  灭火器过期 ', msgId: '42' }),
+    );
+    const result = normalizeWecom(message, WECOM_APP.corpId);
+    expect(result).toMatchObject({
+      kind: 'event',
+      event: {
+        type: 'message',
+        channel: 'wecom',
+        eventKey: 'msg:42',
+        platformTenant: WECOM_APP.corpId,
+        sender: { ids: [{ kind: 'userid', value: 'chenjing' }] },
+        chat: { id: 'chenjing', type: 'p2p' },
+        messageId: '42',
+        text: '报隐患 灭火器过期',
+        mentionedBot: true,
+        attachments: [],
+      },
+    });
+  });
+
+  it('maps an image to an attachment and a card click to an action on the card', () => {
+    const image = normalizeWecom(parseWecomMessage(imageMessage({ from: 'a', mediaId: 'm1' })), 'c');
+    expect(image).toMatchObject({ event: { attachments: [{ kind: 'image', key: 'm1' }], text: '' } });
+    const key = encodeButtonKey('hazard.accept', { id: '7' });
+    const clicked = normalizeWecom(
+      parseWecomMessage(
+        cardEvent({ from: 'b', eventKey: key, taskId: 'yg5-x', responseCode: 'rc', createTime: 10 }),
+      ),
+      'c',
+    );
+    expect(clicked).toEqual({
+      kind: 'event',
+      event: expect.objectContaining({
+        type: 'action',
+        action: 'hazard.accept',
+        args: { id: '7' },
+        messageId: 'yg5-x',
+        eventKey: `event:b:10:yg5-x:${key}`,
+      }),
+      click: { taskId: 'yg5-x', responseCode: 'rc', userId: 'b' },
+    });
+    const foreign = normalizeWecom(
+      parseWecomMessage(cardEvent({ from: 'b', eventKey: 'k', taskId: 't' })),
+      'c',
+    );
+    expect(foreign.kind).toBe('ignored');
+  });
+});
+
+describe('sender', () => {
+  const api = new FakeWecomApi({ corpId: 'wwcorp', corpSecret: 's3cret', agentId: 1000002 });
+  let config: WecomConfig;
+  const refs = new Map<number, WecomRef>();
+  const store: WecomStore = {
+    async saveRef(rowId, ref) {
+      refs.set(rowId, ref);
+    },
+    async takeCode() {
+      return undefined;
+    },
+    async restoreCode() {},
+    async repoint() {},
+    async enqueueClickAnswer() {
+      return 0;
+    },
+  };
+  let id = 0;
+  const row = (overrides: Partial<OutboxRow> = {}): OutboxRow => ({
+    id: ++id,
+    tenantId: 1,
+    channel: 'wecom',
+    op: 'send',
+    targetKind: 'userid',
+    targetId: 'zhangsan',
+    refMessageId: null,
+    personId: null,
+    body: { kind: 'text', text: '你好' },
+    subject: null,
+    view: null,
+    status: 'sending',
+    attempts: 1,
+    nextAttemptAt: new Date(),
+    lockedUntil: null,
+    lastError: null,
+    platformMessageId: null,
+    platformRef: null,
+    createdAt: new Date(),
+    sentAt: null,
+    ...overrides,
+  });
+  const failure = async (promise: Promise<unknown>) => {
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(DeliveryError);
+    return error as DeliveryError;
+  };
+
+  beforeAll(async () => {
+    await api.start();
+    config = {
+      corpId: 'wwcorp',
+      agentId: 1000002,
+      secret: 's3cret',
+      token: 't',
+      encodingAesKey: WECOM_APP.encodingAesKey,
+      apiBase: api.url,
+    };
+  });
+  afterAll(() => api.close());
+  beforeEach(() => {
+    api.reset();
+    refs.clear();
+  });
+
+  it('sends with the token it caches, and keeps the response_code of a button card', async () => {
+    const sender = createWecomSender({ config, store });
+    const first = row();
+    expect((await sender.deliver(first)).platformMessageId).toMatch(/^fake_msgid_/);
+    const cardRow = row({
+      body: {
+        kind: 'card',
+        card: card('卡', 'blue', [actions(button('受理', 'hazard.accept', { id: '1' }))]),
+      },
+    });
+    expect((await sender.deliver(cardRow)).platformMessageId).toBe(taskIdOf(cardRow));
+    expect(refs.get(cardRow.id)?.responseCode).toMatch(/^fake_response_code_/);
+    expect(api.tokenRequests).toBe(1);
+    expect(api.sent[0]).toMatchObject({ touser: 'zhangsan', agentid: 1000002, msgtype: 'text' });
+    // WeCom's duplicate check compares content: it would silence a second identical text.
+    expect(api.sent[0]).not.toHaveProperty('enable_duplicate_check');
+    expect(api.sent[1]).toMatchObject({ msgtype: 'template_card', enable_duplicate_check: 1 });
+  });
+
+  it('retries rate limits and busy answers, and gives up on other errcodes with the errmsg', async () => {
+    const sender = createWecomSender({ config, store });
+    api.forceNext({ endpoint: 'send', errcode: 45009 });
+    expect((await failure(sender.deliver(row()))).retryable).toBe(true);
+    api.forceNext({ endpoint: 'send', errcode: -1 });
+    expect((await failure(sender.deliver(row()))).retryable).toBe(true);
+    api.forceNext({ endpoint: 'send', errcode: 40058 });
+    const refused = await failure(sender.deliver(row()));
+    expect(refused.retryable).toBe(false);
+    expect(refused.message).toContain('40058');
+    expect(refused.message).toContain('invalid parameter');
+  });
+
+  it('refreshes a revoked token once and fails for good on a wrong secret', async () => {
+    const sender = createWecomSender({ config, store });
+    await sender.deliver(row());
+    api.invalidateTokens();
+    await sender.deliver(row());
+    expect(api.sent).toHaveLength(2);
+    expect(api.tokenRequests).toBe(2);
+
+    const wrong = createWecomSender({ config: { ...config, secret: 'nope' }, store });
+    const error = await failure(wrong.deliver(row()));
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('40001');
+  });
+
+  it('refuses recipients WeCom does not know and ids that would widen the audience', async () => {
+    const strict = new FakeWecomApi({ corpId: 'wwcorp', corpSecret: 's3cret', knownUsers: ['zhangsan'] });
+    await strict.start();
+    try {
+      const sender = createWecomSender({ config: { ...config, apiBase: strict.url }, store });
+      const unknown = await failure(sender.deliver(row({ targetId: 'nobody' })));
+      expect(unknown.retryable).toBe(false);
+      expect(unknown.message).toContain('nobody');
+    } finally {
+      await strict.close();
+    }
+    const sender = createWecomSender({ config, store });
+    for (const targetId of ['@all', 'a|b', '']) {
+      expect((await failure(sender.deliver(row({ targetId })))).retryable).toBe(false);
+    }
+    expect(api.sent).toHaveLength(0);
+  });
+
+  it('shows a card as a new message when WeCom refuses the response_code', async () => {
+    const repointed: string[] = [];
+    const sender = createWecomSender({
+      config,
+      store: {
+        ...store,
+        async repoint(taskId, _tenant, newTaskId) {
+          repointed.push(`${taskId}->${newTaskId}`);
+        },
+      },
+    });
+    const update = row({
+      op: 'update',
+      refMessageId: 'yg1-old',
+      body: { kind: 'card', card: card('卡', 'green', [text('已受理')]) },
+      platformRef: { responseCode: 'used-code', codeAt: new Date().toISOString() },
+    });
+    api.forceNext({ endpoint: 'update_template_card', errcode: 40058 });
+    const result = await sender.deliver(update);
+    expect(result.platformMessageId).toBe(taskIdOf(update));
+    expect(api.sent).toHaveLength(1);
+    expect(repointed).toEqual([`yg1-old->${taskIdOf(update)}`]);
+  });
+});
+
+describe('webhook', () => {
+  const config: WecomConfig = {
+    corpId: WECOM_APP.corpId,
+    agentId: WECOM_APP.agentId,
+    secret: WECOM_APP.secret,
+    token: WECOM_APP.token,
+    encodingAesKey: WECOM_APP.encodingAesKey,
+    apiBase: 'http://127.0.0.1:9',
+  };
+  const store = {} as WecomStore;
+
+  it('answers 503 when the database is down, so WeCom retries', async () => {
+    const core: Core = {
+      async handle() {
+        throw new Error('connection refused');
+      },
+    };
+    const webhook = wecomWebhook({ config, core, store, log: silentLogger });
+    const app = new Hono().post('/webhooks/wecom', webhook.receive);
+    const request = wecomCallback(textMessage({ from: 'chenjing', content: '报隐患 x' }));
+    const response = await app.request(`/webhooks/wecom${request.query}`, {
+      method: 'POST',
+      body: request.body,
+    });
+    expect(response.status).toBe(503);
+  });
+
+  it('refuses a callback for another agent', async () => {
+    const core: Core = {
+      async handle() {
+        throw new Error('must not be called');
+      },
+    };
+    const webhook = wecomWebhook({ config: { ...config, agentId: 42 }, core, store, log: silentLogger });
+    const app = new Hono().post('/webhooks/wecom', webhook.receive);
+    const request = wecomCallback(textMessage({ from: 'chenjing', content: '你好' }));
+    const response = await app.request(`/webhooks/wecom${request.query}`, {
+      method: 'POST',
+      body: request.body,
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it('says clearly that WeCom is not configured', async () => {
+    const app = createApp({
+      database: {} as Database,
+      log: silentLogger,
+      channels: new Set(),
+      demo: false,
+    });
+    for (const method of ['GET', 'POST']) {
+      const response = await app.request('/webhooks/wecom', { method });
+      expect(response.status).toBe(404);
+      expect(await response.text()).toContain('WECOM_CORP_ID');
+    }
+  });
+});
