@@ -10,6 +10,11 @@ async function main() {
   const config = loadConfig();
   const service = await createService({ config, log });
   service.dispatcher.start();
+  if (service.wechaty) {
+    log.info('starting Wechaty', { puppet: config.wechaty?.puppet });
+    // A puppet that cannot log in must not take the webhooks of the other channels down with it.
+    service.wechaty.start().catch((error) => log.error('Wechaty did not start', { error: String(error) }));
+  }
   const server = serve({ fetch: service.app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
     log.info('listening', {
       port: info.port,

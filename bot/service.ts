@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
+import type { Wechaty } from 'wechaty';
 import { type Database, openDatabase } from '../db/client.ts';
 import { parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
@@ -14,16 +15,20 @@ import { createApp } from './app.ts';
 import { createConsoleSender } from './channels/console/sender.ts';
 import { botOpenIdLoader } from './channels/feishu/bot-info.ts';
 import { createFeishuClient, createFeishuSender } from './channels/feishu/sender.ts';
+import { connectWechaty } from './channels/wechaty/adapter.ts';
+import { createWechatySender } from './channels/wechaty/sender.ts';
 import { createWecomSender } from './channels/wecom/sender.ts';
 import { createWecomStore } from './channels/wecom/store.ts';
 import { type Core, createCore } from './core/core.ts';
 import type { ChannelSender } from './core/delivery.ts';
 import type { Logger } from './core/log.ts';
 import type { Channel } from './core/types.ts';
-import type { Config } from './env.ts';
+import type { Config, WechatyConfig } from './env.ts';
 
 export interface Service {
   app: Hono;
+  /** The Wechaty bot, when that channel is on; the Node entry starts it. */
+  wechaty?: Wechaty;
   core: Core;
   dispatcher: Dispatcher;
   database: Database;
@@ -39,6 +44,8 @@ export interface ServiceOptions {
   /** An already open database (tests share one PGlite per file); otherwise opened from the config. */
   database?: Database;
   clock?: () => Date;
+  /** A ready Wechaty instance (tests pass one on wechaty-puppet-mock); otherwise built from the config. */
+  wechaty?: Wechaty;
 }
 
 export async function createService(options: ServiceOptions): Promise<Service> {
@@ -54,6 +61,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   if (config.wecom && wecomStore) {
     senders.push(createWecomSender({ config: config.wecom, store: wecomStore, clock: options.clock }));
   }
+  const wechaty = options.wechaty ?? (config.wechaty ? await buildWechaty(config.wechaty) : undefined);
+  if (wechaty) senders.push(createWechatySender(wechaty, database.db));
   const channels = new Set(senders.map((sender) => sender.channel));
 
   const dispatcher = createDispatcher({ db: database.db, senders, log, clock: options.clock });
@@ -65,6 +74,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     clock: options.clock,
     onOutbox: () => dispatcher.kick(),
   });
+  if (wechaty) connectWechaty({ bot: wechaty, core, db: database.db, log, clock: options.clock });
   const app = createApp({
     database,
     log,
@@ -92,15 +102,26 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   return {
     app,
+    wechaty,
     core,
     dispatcher,
     database,
     channels,
     async close() {
+      if (wechaty?.isLoggedIn || wechaty?.state.active()) await wechaty.stop();
       await dispatcher.stop();
       if (!options.database) await database.close();
     },
   };
+}
+
+async function buildWechaty(config: WechatyConfig): Promise<Wechaty> {
+  const { WechatyBuilder } = await import('wechaty');
+  return WechatyBuilder.build({
+    name: 'yigang-shuangze',
+    puppet: config.puppet as never,
+    puppetOptions: config.token ? { token: config.token } : undefined,
+  });
 }
 
 /** Demo mode starts with the example school when the database has no organization yet. */

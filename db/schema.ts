@@ -14,6 +14,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { Button } from '../cards/model.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => ts('created_at').notNull().defaultNow();
@@ -349,8 +350,34 @@ export const outbox = pgTable(
     lockedUntil: ts('locked_until'),
     lastError: text('last_error'),
     platformMessageId: text('platform_message_id'),
+    /**
+     * What a channel needs besides the message id to change the message later; for WeCom the card's
+     * single-use response_code (更新模版卡片消息). Written and read by that channel only.
+     */
+    platformRef: jsonb('platform_ref').$type<Record<string, unknown>>(),
     createdAt: createdAt(),
     sentAt: ts('sent_at'),
   },
   (t) => [index('outbox_due').on(t.status, t.nextAttemptAt), index('outbox_subject').on(t.subject)],
+);
+
+/**
+ * The last card with buttons sent into a conversation on a channel without buttons (Wechaty): a reply
+ * "1" there, from the person it was sent to and within its lifetime, presses its first button.
+ */
+export const cardPrompts = pgTable(
+  'card_prompts',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: integer('tenant_id').references(() => tenants.id),
+    channel: channelEnum('channel').notNull(),
+    chatId: text('chat_id').notNull(),
+    /** Who may answer; null when anyone in the conversation may (the handler still checks). */
+    personId: integer('person_id').references(() => people.id),
+    title: text('title').notNull(),
+    buttons: jsonb('buttons').$type<Button[]>().notNull(),
+    createdAt: createdAt(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('card_prompts_chat').on(t.channel, t.chatId, t.id)],
 );

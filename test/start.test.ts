@@ -55,6 +55,20 @@ describe('the Node entry', () => {
     expect(await exited).toBe(0);
   }, 90_000);
 
+  it('starts the Wechaty channel when WECHATY_PUPPET is set', async () => {
+    const port = await freePort();
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'start-')), 'data');
+    const { output } = await start({
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      WECHATY_PUPPET: 'wechaty-puppet-mock',
+    });
+    const health = await waitHealthy(port);
+    expect(health).toMatchObject({ ok: true, demo: false });
+    expect(health.channels).toContain('wechaty');
+    expect(output.join('')).toContain('starting Wechaty');
+  }, 90_000);
+
   it('refuses to start with a bad setting and names it', async () => {
     const { output, exited } = await start({ PORT: 'abc' });
     expect(await exited).toBe(1);

@@ -1,22 +1,28 @@
 // The WeCom channel's parts on their own: rendering limits and fallbacks, normalization, the sender's
 // error mapping against the fake API, and the webhook's answers when the database is down.
-import { Hono } from 'hono';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../bot/app.ts';
 import { decodeButtonKey, encodeButtonKey, normalizeWecom } from '../bot/channels/wecom/normalize.ts';
 import { FORM_HINT, renderWecom, truncateBytes } from '../bot/channels/wecom/render.ts';
 import { createWecomSender, taskIdOf } from '../bot/channels/wecom/sender.ts';
-import type { WecomRef, WecomStore } from '../bot/channels/wecom/store.ts';
-import { wecomWebhook } from '../bot/channels/wecom/webhook.ts';
+import { createWecomStore, type WecomRef, type WecomStore } from '../bot/channels/wecom/store.ts';
 import { parseWecomMessage } from '../bot/channels/wecom/xml.ts';
-import type { Core } from '../bot/core/core.ts';
 import { DeliveryError, type OutboxRow } from '../bot/core/delivery.ts';
-import { silentLogger } from '../bot/core/log.ts';
 import type { WecomConfig } from '../bot/env.ts';
 import { actions, button, type Card, card, fields, note, text } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
+import { inboundEvents, outbox } from '../db/schema.ts';
 import { FakeWecomApi } from './fakes/wecom-api.ts';
-import { cardEvent, imageMessage, textMessage, WECOM_APP, wecomCallback } from './helpers/wecom-events.ts';
+import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { startHarness } from './helpers/service.ts';
+import {
+  cardEvent,
+  imageMessage,
+  postWecom,
+  textMessage,
+  WECOM_APP,
+  wecomCallback,
+} from './helpers/wecom-events.ts';
 
 const OPTIONS = { taskId: 'yg1-abc', cardUrl: 'https://work.weixin.qq.com/' };
 const render = (value: Card) => renderWecom({ kind: 'card', card: value }, OPTIONS);
@@ -182,44 +188,28 @@ describe('normalize', () => {
 describe('sender', () => {
   const api = new FakeWecomApi({ corpId: 'wwcorp', corpSecret: 's3cret', agentId: 1000002 });
   let config: WecomConfig;
-  const refs = new Map<number, WecomRef>();
-  const store: WecomStore = {
-    async saveRef(rowId, ref) {
-      refs.set(rowId, ref);
-    },
-    async takeCode() {
-      return undefined;
-    },
-    async restoreCode() {},
-    async repoint() {},
-    async enqueueClickAnswer() {
-      return 0;
-    },
+  let database: Database;
+  let store: WecomStore;
+  /** A real outbox row, as the dispatcher would hand it to the sender. */
+  const row = async (overrides: Partial<typeof outbox.$inferInsert> = {}): Promise<OutboxRow> => {
+    const [inserted] = await database.db
+      .insert(outbox)
+      .values({
+        tenantId: null,
+        channel: 'wecom',
+        op: 'send',
+        targetKind: 'userid',
+        targetId: 'zhangsan',
+        body: { kind: 'text', text: '你好' },
+        status: 'sending',
+        attempts: 1,
+        ...overrides,
+      })
+      .returning();
+    return inserted!;
   };
-  let id = 0;
-  const row = (overrides: Partial<OutboxRow> = {}): OutboxRow => ({
-    id: ++id,
-    tenantId: 1,
-    channel: 'wecom',
-    op: 'send',
-    targetKind: 'userid',
-    targetId: 'zhangsan',
-    refMessageId: null,
-    personId: null,
-    body: { kind: 'text', text: '你好' },
-    subject: null,
-    view: null,
-    status: 'sending',
-    attempts: 1,
-    nextAttemptAt: new Date(),
-    lockedUntil: null,
-    lastError: null,
-    platformMessageId: null,
-    platformRef: null,
-    createdAt: new Date(),
-    sentAt: null,
-    ...overrides,
-  });
+  const refOf = async (id: number) =>
+    (await database.db.select().from(outbox).where(eq(outbox.id, id)))[0]?.platformRef as WecomRef | null;
   const failure = async (promise: Promise<unknown>) => {
     const error = await promise.then(
       () => undefined,
@@ -231,6 +221,8 @@ describe('sender', () => {
 
   beforeAll(async () => {
     await api.start();
+    database = await openTestDatabase();
+    store = createWecomStore(database.db);
     config = {
       corpId: 'wwcorp',
       agentId: 1000002,
@@ -240,24 +232,27 @@ describe('sender', () => {
       apiBase: api.url,
     };
   });
-  afterAll(() => api.close());
-  beforeEach(() => {
+  afterAll(async () => {
+    await api.close();
+    await database.close();
+  });
+  beforeEach(async () => {
     api.reset();
-    refs.clear();
+    await resetDatabase(database);
   });
 
   it('sends with the token it caches, and keeps the response_code of a button card', async () => {
     const sender = createWecomSender({ config, store });
-    const first = row();
+    const first = await row();
     expect((await sender.deliver(first)).platformMessageId).toMatch(/^fake_msgid_/);
-    const cardRow = row({
+    const cardRow = await row({
       body: {
         kind: 'card',
         card: card('卡', 'blue', [actions(button('受理', 'hazard.accept', { id: '1' }))]),
       },
     });
     expect((await sender.deliver(cardRow)).platformMessageId).toBe(taskIdOf(cardRow));
-    expect(refs.get(cardRow.id)?.responseCode).toMatch(/^fake_response_code_/);
+    expect((await refOf(cardRow.id))?.responseCode).toMatch(/^fake_response_code_/);
     expect(api.tokenRequests).toBe(1);
     expect(api.sent[0]).toMatchObject({ touser: 'zhangsan', agentid: 1000002, msgtype: 'text' });
     // WeCom's duplicate check compares content: it would silence a second identical text.
@@ -268,11 +263,11 @@ describe('sender', () => {
   it('retries rate limits and busy answers, and gives up on other errcodes with the errmsg', async () => {
     const sender = createWecomSender({ config, store });
     api.forceNext({ endpoint: 'send', errcode: 45009 });
-    expect((await failure(sender.deliver(row()))).retryable).toBe(true);
+    expect((await failure(sender.deliver(await row()))).retryable).toBe(true);
     api.forceNext({ endpoint: 'send', errcode: -1 });
-    expect((await failure(sender.deliver(row()))).retryable).toBe(true);
+    expect((await failure(sender.deliver(await row()))).retryable).toBe(true);
     api.forceNext({ endpoint: 'send', errcode: 40058 });
-    const refused = await failure(sender.deliver(row()));
+    const refused = await failure(sender.deliver(await row()));
     expect(refused.retryable).toBe(false);
     expect(refused.message).toContain('40058');
     expect(refused.message).toContain('invalid parameter');
@@ -280,14 +275,14 @@ describe('sender', () => {
 
   it('refreshes a revoked token once and fails for good on a wrong secret', async () => {
     const sender = createWecomSender({ config, store });
-    await sender.deliver(row());
+    await sender.deliver(await row());
     api.invalidateTokens();
-    await sender.deliver(row());
+    await sender.deliver(await row());
     expect(api.sent).toHaveLength(2);
     expect(api.tokenRequests).toBe(2);
 
     const wrong = createWecomSender({ config: { ...config, secret: 'nope' }, store });
-    const error = await failure(wrong.deliver(row()));
+    const error = await failure(wrong.deliver(await row()));
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('40001');
   });
@@ -297,7 +292,7 @@ describe('sender', () => {
     await strict.start();
     try {
       const sender = createWecomSender({ config: { ...config, apiBase: strict.url }, store });
-      const unknown = await failure(sender.deliver(row({ targetId: 'nobody' })));
+      const unknown = await failure(sender.deliver(await row({ targetId: 'nobody' })));
       expect(unknown.retryable).toBe(false);
       expect(unknown.message).toContain('nobody');
     } finally {
@@ -305,23 +300,23 @@ describe('sender', () => {
     }
     const sender = createWecomSender({ config, store });
     for (const targetId of ['@all', 'a|b', '']) {
-      expect((await failure(sender.deliver(row({ targetId })))).retryable).toBe(false);
+      expect((await failure(sender.deliver(await row({ targetId })))).retryable).toBe(false);
     }
     expect(api.sent).toHaveLength(0);
   });
 
   it('shows a card as a new message when WeCom refuses the response_code', async () => {
-    const repointed: string[] = [];
-    const sender = createWecomSender({
-      config,
-      store: {
-        ...store,
-        async repoint(taskId, _tenant, newTaskId) {
-          repointed.push(`${taskId}->${newTaskId}`);
-        },
+    const sender = createWecomSender({ config, store });
+    const copy = await row({
+      op: 'send',
+      status: 'sent',
+      platformMessageId: 'yg1-old',
+      body: {
+        kind: 'card',
+        card: card('卡', 'orange', [actions(button('受理', 'hazard.accept', { id: '1' }))]),
       },
     });
-    const update = row({
+    const update = await row({
       op: 'update',
       refMessageId: 'yg1-old',
       body: { kind: 'card', card: card('卡', 'green', [text('已受理')]) },
@@ -331,64 +326,51 @@ describe('sender', () => {
     const result = await sender.deliver(update);
     expect(result.platformMessageId).toBe(taskIdOf(update));
     expect(api.sent).toHaveLength(1);
-    expect(repointed).toEqual([`yg1-old->${taskIdOf(update)}`]);
+    // Later updates and clicks of the copy now concern the card sent in its place.
+    const [moved] = await database.db.select().from(outbox).where(eq(outbox.id, copy.id));
+    expect(moved!.platformMessageId).toBe(taskIdOf(update));
   });
 });
 
 describe('webhook', () => {
-  const config: WecomConfig = {
-    corpId: WECOM_APP.corpId,
-    agentId: WECOM_APP.agentId,
-    secret: WECOM_APP.secret,
-    token: WECOM_APP.token,
-    encodingAesKey: WECOM_APP.encodingAesKey,
-    apiBase: 'http://127.0.0.1:9',
-  };
-  const store = {} as WecomStore;
-
   it('answers 503 when the database is down, so WeCom retries', async () => {
-    const core: Core = {
-      async handle() {
-        throw new Error('connection refused');
-      },
-    };
-    const webhook = wecomWebhook({ config, core, store, log: silentLogger });
-    const app = new Hono().post('/webhooks/wecom', webhook.receive);
-    const request = wecomCallback(textMessage({ from: 'chenjing', content: '报隐患 x' }));
-    const response = await app.request(`/webhooks/wecom${request.query}`, {
-      method: 'POST',
-      body: request.body,
-    });
-    expect(response.status).toBe(503);
+    const database = await openTestDatabase();
+    await loadExample(database);
+    const harness = await startHarness(database, {}, { wecom: true });
+    await database.close();
+    try {
+      const response = await postWecom(
+        harness.url,
+        wecomCallback(textMessage({ from: 'chenjing', content: '报隐患 x' })),
+      );
+      expect(response.status).toBe(503);
+    } finally {
+      await harness.close();
+    }
   });
 
-  it('refuses a callback for another agent', async () => {
-    const core: Core = {
-      async handle() {
-        throw new Error('must not be called');
-      },
-    };
-    const webhook = wecomWebhook({ config: { ...config, agentId: 42 }, core, store, log: silentLogger });
-    const app = new Hono().post('/webhooks/wecom', webhook.receive);
-    const request = wecomCallback(textMessage({ from: 'chenjing', content: '你好' }));
-    const response = await app.request(`/webhooks/wecom${request.query}`, {
-      method: 'POST',
-      body: request.body,
-    });
-    expect(response.status).toBe(401);
-  });
-
-  it('says clearly that WeCom is not configured', async () => {
-    const app = createApp({
-      database: {} as Database,
-      log: silentLogger,
-      channels: new Set(),
-      demo: false,
-    });
-    for (const method of ['GET', 'POST']) {
-      const response = await app.request('/webhooks/wecom', { method });
-      expect(response.status).toBe(404);
-      expect(await response.text()).toContain('WECOM_CORP_ID');
+  it('refuses a callback for another agent, and says clearly when WeCom is not configured', async () => {
+    const database = await openTestDatabase();
+    await loadExample(database);
+    const withWecom = await startHarness(database, {}, { wecom: true });
+    const withoutWecom = await startHarness(database);
+    try {
+      const inner = textMessage({ from: 'chenjing', content: '你好' }).replace(
+        `<AgentID><![CDATA[${WECOM_APP.agentId}]]></AgentID>`,
+        '<AgentID><![CDATA[42]]></AgentID>',
+      );
+      expect(inner).toContain('42');
+      expect((await postWecom(withWecom.url, wecomCallback(inner))).status).toBe(401);
+      expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
+      for (const method of ['GET', 'POST']) {
+        const response = await fetch(`${withoutWecom.url}/webhooks/wecom`, { method });
+        expect(response.status).toBe(404);
+        expect(await response.text()).toContain('WECOM_CORP_ID');
+      }
+    } finally {
+      await withWecom.close();
+      await withoutWecom.close();
+      await database.close();
     }
   });
 });

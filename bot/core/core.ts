@@ -20,6 +20,8 @@ export type HandleResult =
 
 export interface Core {
   handle(event: InboundEvent): Promise<HandleResult>;
+  /** Answers an event politely without acting on it, recording it so a redelivery stays quiet. */
+  refuse(event: InboundEvent, text: string): Promise<HandleResult>;
 }
 
 export interface CoreOptions {
@@ -35,6 +37,13 @@ export interface CoreOptions {
 
 const NOT_BOUND = '抱歉，我还不知道这个群属于哪个单位。请管理员在组织文件的 chats 中登记本群后再试。';
 const FAILED = '抱歉，处理这条消息时出了错，已记录。请稍后再试，或联系安全办公室。';
+
+/** A button's answer as chat messages: the toast, then the card as it now is. */
+function answerMessages(action: ActionResult): Outbound[] {
+  const messages: Outbound[] = [{ to: { kind: 'reply' }, body: { kind: 'text', text: action.toast.text } }];
+  if (action.card) messages.push({ to: { kind: 'reply' }, body: { kind: 'card', card: action.card } });
+  return messages;
+}
 
 export function createCore(options: CoreOptions): Core {
   const { db, router, log } = options;
@@ -75,6 +84,9 @@ export function createCore(options: CoreOptions): Core {
       await writeOutbox(tx, event, who.tenant.id, emitted.outbound);
       const clicked = await refreshCards(tx, event, who.tenant.id, emitted.refreshes);
       if (action && !action.card && clicked) action = { ...action, card: clicked };
+      if (action && event.type === 'action' && event.answerInChat) {
+        await writeOutbox(tx, event, who.tenant.id, answerMessages(action));
+      }
       return { kind: 'done', action } as const;
     });
   }
@@ -93,7 +105,7 @@ export function createCore(options: CoreOptions): Core {
         .onConflictDoNothing()
         .returning({ id: inboundEvents.id });
       if (!seen) return { kind: 'duplicate' } as const;
-      if (event.type === 'action') {
+      if (event.type === 'action' && !event.answerInChat) {
         return { kind: 'done', action: { toast: { kind: 'error', text } } } as const;
       }
       await writeOutbox(tx, event, undefined, [{ to: { kind: 'reply' }, body: { kind: 'text', text } }]);
@@ -219,6 +231,11 @@ export function createCore(options: CoreOptions): Core {
   }
 
   return {
+    async refuse(event, text) {
+      const result = await answerWithoutEffect(event, text, 'refused');
+      if (result.kind === 'done') options.onOutbox?.();
+      return result;
+    },
     async handle(event) {
       if (
         event.type === 'message' &&

@@ -56,6 +56,11 @@ export interface ActionEvent extends EventBase {
   form?: Record<string, string>;
   /** The platform message that carried the card, when known. */
   messageId?: string;
+  /**
+   * The channel cannot show a toast or replace the card in its answer (numbered text replies):
+   * the core then sends both into the chat, in the same transaction as the action.
+   */
+  answerInChat?: boolean;
 }
 
 export type InboundEvent = MessageEvent | ActionEvent;

@@ -1,6 +1,7 @@
 // Starts the real service over HTTP on 127.0.0.1 against a shared test database and fake platforms.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { Wechaty } from 'wechaty';
 import { silentLogger } from '../../bot/core/log.ts';
 import { parseConfig } from '../../bot/env.ts';
 import { createService, type Service } from '../../bot/service.ts';
@@ -24,6 +25,8 @@ export interface HarnessOptions {
   clock?: () => Date;
   /** Also start a fake WeCom API and configure the WeCom channel (the test app of wecom-events.ts). */
   wecom?: boolean | FakeWecomApiOptions;
+  /** A Wechaty bot (on wechaty-puppet-mock) to run as the Wechaty channel. */
+  wechaty?: Wechaty;
 }
 
 export async function startHarness(
@@ -60,7 +63,13 @@ export async function startHarness(
     ...wecomEnv,
     ...env,
   });
-  const service = await createService({ config, log: silentLogger, database, clock: options.clock });
+  const service = await createService({
+    config,
+    log: silentLogger,
+    database,
+    clock: options.clock,
+    wechaty: options.wechaty,
+  });
   const server = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,0 +1,36 @@
+// Wechaty messages → InboundEvent. Room messages count when they @ the bot; private ones always.
+import { types } from 'wechaty';
+import type { MessageInterface } from 'wechaty/impls';
+import type { MessageEvent } from '../../core/types.ts';
+
+/** "1", "回复 1", "1。" — a reply that picks a numbered button of the last card. */
+export function numberedChoice(text: string): number | undefined {
+  const match = /^\s*(?:回复\s*)?(\d{1,2})\s*[。.]?\s*$/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+export async function normalizeWechatyMessage(message: MessageInterface): Promise<MessageEvent | undefined> {
+  const type = message.type();
+  if (type !== types.Message.Text && type !== types.Message.Image) return undefined;
+  const talker = message.talker();
+  const room = message.room();
+  const text = type === types.Message.Text ? (room ? await message.mentionText() : message.text()) : '';
+  const mentionedBot = room ? await message.mentionSelf() : true;
+  const mentions = room ? await message.mentionList() : [];
+  return {
+    type: 'message',
+    channel: 'wechaty',
+    eventKey: message.id,
+    sender: { ids: [{ kind: 'id', value: talker.id }], name: talker.name() },
+    chat: room ? { id: room.id, type: 'group' } : { id: talker.id, type: 'p2p' },
+    messageId: message.id,
+    text: text.replace(/\s+/g, ' ').trim(),
+    mentionedBot,
+    mentions: mentions
+      .filter((contact) => contact.id !== message.wechaty.currentUser.id)
+      .map((contact) => ({ ids: [{ kind: 'id', value: contact.id }], name: contact.name() })),
+    // A Wechaty image stays with the puppet; its message id is the key to fetch it again.
+    attachments: type === types.Message.Image ? [{ kind: 'image', key: message.id }] : [],
+    at: message.date(),
+  };
+}

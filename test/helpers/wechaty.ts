@@ -1,0 +1,55 @@
+// A WeChat world without a network: wechaty-puppet-mock's Mocker with one contact per person of the
+// organization (by their wechaty id), a safety group, and the bot logged in.
+import { type Wechaty, WechatyBuilder } from 'wechaty';
+import { mock, PuppetMock } from 'wechaty-puppet-mock';
+
+export interface MockWorld {
+  bot: Wechaty;
+  mocker: mock.Mocker;
+  botUser: mock.ContactMock;
+  room: mock.RoomMock;
+  contact(id: string): mock.ContactMock;
+  /** Texts the bot said to a contact privately, and in the room, in order. */
+  privateTo(id: string): string[];
+  inRoom(): string[];
+  clear(): void;
+  stop(): Promise<void>;
+}
+
+export async function startMockWechat(memberIds: string[]): Promise<MockWorld> {
+  const mocker = new mock.Mocker();
+  const puppet = new PuppetMock({ mocker });
+  const bot = WechatyBuilder.build({ name: `test-${Math.random()}`, puppet });
+  const botUser = mocker.createContact({ id: 'wxid_safety_bot', name: '安全助手' });
+  const contacts = new Map(memberIds.map((id) => [id, mocker.createContact({ id, name: id })]));
+  const room = mocker.createRoom({
+    id: 'safety-group@chatroom',
+    topic: '安全工作群',
+    memberIdList: [botUser.id, ...memberIds],
+  });
+  const said = new Map<string, string[]>();
+  const record = (key: string, text: string) => said.set(key, [...(said.get(key) ?? []), text]);
+  bot.on('message', (message) => {
+    if (!message.self()) return;
+    const room = message.room();
+    record(room ? 'room' : (message.listener()?.id ?? '?'), message.text());
+  });
+  await bot.start();
+  mocker.login(botUser);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return {
+    bot,
+    mocker,
+    botUser,
+    room,
+    contact(id) {
+      const contact = contacts.get(id) ?? mocker.createContact({ id, name: id });
+      contacts.set(id, contact);
+      return contact;
+    },
+    privateTo: (id) => said.get(id) ?? [],
+    inRoom: () => said.get('room') ?? [],
+    clear: () => said.clear(),
+    stop: () => bot.stop(),
+  };
+}

@@ -1,0 +1,243 @@
+// One behaviour suite, three channels: the same scenarios on Feishu, WeCom and Wechaty, through each
+// channel's real adapter, with the platform faked at its edge (HTTP fakes; wechaty-puppet-mock).
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../db/client.ts';
+import { hazardEvents, hazards, identities, inboundEvents, people } from '../db/schema.ts';
+import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
+import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
+import { type Harness, startHarness } from './helpers/service.ts';
+import { type MockWorld, startMockWechat } from './helpers/wechaty.ts';
+import { cardEvent, nextMsgId, postWecom, textMessage, wecomCallback } from './helpers/wecom-events.ts';
+
+const REPORTER = 'chenjing';
+const HEAD = 'yinxianju';
+const GROUP = 'oc_jishan_safety';
+
+let database: Database;
+let harness: Harness;
+let world: MockWorld;
+
+async function idOf(code: string, kind: string): Promise<string> {
+  const [row] = await database.db
+    .select({ value: identities.value })
+    .from(identities)
+    .innerJoin(people, eq(people.id, identities.personId))
+    .where(and(eq(people.code, code), eq(identities.kind, kind)));
+  return row!.value;
+}
+
+const inboundCount = async () =>
+  (await database.db.select({ n: sql<number>`count(*)::int` }).from(inboundEvents))[0]!.n;
+
+/** Drives one channel the way its users do, and reads what they get back. */
+interface Driver {
+  channel: 'feishu' | 'wecom' | 'wechaty';
+  /** A member says something to the bot (in the group with an @, or to the app). Returns a redelivery. */
+  say(person: string, text: string): Promise<() => Promise<void>>;
+  /** Everything the bot sent that this person can see, as text. */
+  seenBy(person: string): Promise<string[]>;
+  /**
+   * Press (or answer) the first button of the last card `owner` got, as `person`; returns what the
+   * presser then sees. Someone pressing another's card is what a forged or forwarded press looks like.
+   */
+  pressFirstButton(person: string, owner?: string): Promise<string>;
+}
+
+const settle = () => harness.service.dispatcher.drain();
+
+const feishu: Driver = {
+  channel: 'feishu',
+  async say(person, text) {
+    const event = messageEvent({
+      openId: await idOf(person, 'open_id'),
+      chatId: GROUP,
+      mention: [FAKE_BOT_OPEN_ID],
+      text,
+    });
+    const deliver = async () => {
+      expect((await harness.post('/webhooks/feishu', feishuRequest(event))).status).toBe(200);
+      await settle();
+    };
+    await deliver();
+    return deliver;
+  },
+  async seenBy(person) {
+    const openId = await idOf(person, 'open_id');
+    return harness.feishu.messages
+      .filter((message) => message.receiveId === openId || message.replyTo !== undefined)
+      .map((message) => JSON.stringify(harness.feishu.contentOf(message.messageId) ?? message.content));
+  },
+  async pressFirstButton(person, owner = person) {
+    const openId = await idOf(person, 'open_id');
+    const ownerId = await idOf(owner, 'open_id');
+    const card = harness.feishu.messages
+      .filter((message) => message.receiveId === ownerId && message.msgType === 'interactive')
+      .at(-1)!;
+    const value = JSON.stringify(card.content).match(
+      /"behaviors":\[\{"type":"callback","value":(\{.*?\}\})/,
+    )![1]!;
+    const press = cardActionEvent({ openId, value: JSON.parse(value), messageId: card.messageId });
+    const response = await harness.post('/webhooks/feishu', feishuRequest(press));
+    await settle();
+    return JSON.stringify(await response.json());
+  },
+};
+
+const wecom: Driver = {
+  channel: 'wecom',
+  async say(person, text) {
+    const request = wecomCallback(
+      textMessage({ from: await idOf(person, 'userid'), content: text, msgId: nextMsgId() }),
+    );
+    const deliver = async () => {
+      expect((await postWecom(harness.url, request)).status).toBe(200);
+      await settle();
+    };
+    await deliver();
+    return deliver;
+  },
+  async seenBy(person) {
+    const userid = await idOf(person, 'userid');
+    return [...harness.wecom!.sent.filter((body) => body.touser === userid), ...harness.wecom!.updates].map(
+      (body) => JSON.stringify(body),
+    );
+  },
+  async pressFirstButton(person, owner = person) {
+    const userid = await idOf(person, 'userid');
+    const ownerId = await idOf(owner, 'userid');
+    const body = harness
+      .wecom!.sent.filter((sent) => sent.touser === ownerId && sent.msgtype === 'template_card')
+      .at(-1)!;
+    const card = body.template_card as { task_id: string; button_list?: { key: string }[] };
+    const key = card.button_list?.[0]?.key ?? 'no-button';
+    const before = harness.wecom!.updates.length;
+    await postWecom(
+      harness.url,
+      wecomCallback(cardEvent({ from: userid, eventKey: key, taskId: card.task_id })),
+    );
+    await settle();
+    const seen = [
+      ...harness.wecom!.updates.slice(before),
+      ...harness.wecom!.sent.filter((sent) => sent.touser === userid),
+    ];
+    return JSON.stringify(seen);
+  },
+};
+
+/** Waits until the Wechaty adapter has handled the new message(s), then delivers the outbox. */
+async function wechatySettle(before: number) {
+  for (let i = 0; i < 100 && (await inboundCount()) <= before; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await settle();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+const wechaty: Driver = {
+  channel: 'wechaty',
+  async say(person, text) {
+    const contact = world.contact(await idOf(person, 'id'));
+    let before = await inboundCount();
+    contact.say(text, [world.botUser]).to(world.room);
+    await wechatySettle(before);
+    const [last] = await database.db
+      .select()
+      .from(inboundEvents)
+      .orderBy(sql`${inboundEvents.id} desc`)
+      .limit(1);
+    return async () => {
+      // The puppet reports the same message again (as after a reconnect): the core dedupes by its id.
+      before = await inboundCount();
+      world.mocker.puppet.emit('message', { messageId: last!.eventKey });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await settle();
+    };
+  },
+  async seenBy(person) {
+    return [...world.privateTo(await idOf(person, 'id')), ...world.inRoom()];
+  },
+  async pressFirstButton(person) {
+    const id = await idOf(person, 'id');
+    const before = await inboundCount();
+    const seen = world.privateTo(id).length;
+    world.contact(id).say('1').to(world.botUser);
+    await wechatySettle(before);
+    return JSON.stringify(world.privateTo(id).slice(seen));
+  },
+};
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await loadExample(database);
+  const wechatIds = (
+    await database.db.select().from(identities).where(eq(identities.channel, 'wechaty'))
+  ).map((row) => row.value);
+  world = await startMockWechat(wechatIds);
+  harness = await startHarness(database, {}, { wecom: true, wechaty: world.bot });
+});
+afterAll(async () => {
+  await harness.close();
+  await database.close();
+});
+beforeEach(async () => {
+  await harness.service.dispatcher.idle();
+  await resetDatabase(database);
+  await loadExample(database);
+  harness.feishu.reset();
+  harness.wecom!.reset();
+  world.clear();
+});
+
+describe.each([feishu, wecom, wechaty])('on $channel', (driver) => {
+  it('reports a hazard: hazard row, a reply the reporter sees, a card with 受理 for the office head', async () => {
+    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期');
+    const rows = await database.db.select().from(hazards);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.sourceChannel).toBe(driver.channel);
+    expect((await driver.seenBy(REPORTER)).join('\n')).toContain(rows[0]!.code);
+    expect((await driver.seenBy(HEAD)).join('\n')).toContain('受理');
+  });
+
+  it('受理 by the office head accepts it and shows the new state; by someone else changes nothing', async () => {
+    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期');
+    const refused = await driver.pressFirstButton(REPORTER, HEAD);
+    expect(refused).not.toContain('已受理');
+    expect(refused).toMatch(/只有|不是发给你|没有等待回复/);
+    expect((await database.db.select().from(hazards))[0]!.status).toBe('reported');
+
+    const seen = await driver.pressFirstButton(HEAD);
+    expect(seen).toContain('已受理');
+    const [hazard] = await database.db.select().from(hazards);
+    expect(hazard!.status).toBe('accepted');
+    const trail = await database.db.select().from(hazardEvents);
+    expect(trail.map((row) => row.action)).toEqual(['report', 'accept']);
+  });
+
+  it('answers unknown text with help', async () => {
+    await driver.say(REPORTER, '今天食堂吃什么');
+    expect((await driver.seenBy(REPORTER)).join('\n')).toContain('没有看懂');
+  });
+
+  it('has no second effect when the same delivery arrives again', async () => {
+    const again = await driver.say(REPORTER, '报隐患 食堂后门消防通道被杂物堵塞');
+    const seen = (await driver.seenBy(REPORTER)).length;
+    await again();
+    expect(await database.db.select().from(hazards)).toHaveLength(1);
+    expect((await driver.seenBy(REPORTER)).length).toBe(seen);
+  });
+});
+
+describe('one person on two channels', () => {
+  it('is matched to the same member of the organization on each', async () => {
+    await feishu.say(REPORTER, '报隐患 二楼走廊应急灯不亮');
+    await wecom.say(REPORTER, '报隐患 三楼走廊应急灯不亮');
+    await wechaty.say(REPORTER, '报隐患 四楼走廊应急灯不亮');
+    const rows = await database.db.select().from(hazards);
+    expect(rows.map((row) => row.sourceChannel).sort()).toEqual(['feishu', 'wechaty', 'wecom']);
+    expect(new Set(rows.map((row) => row.reporterId)).size).toBe(1);
+    const [person] = await database.db.select().from(people).where(eq(people.code, REPORTER));
+    expect(rows[0]!.reporterId).toBe(person!.id);
+  });
+});

@@ -1,0 +1,114 @@
+// The Wechaty channel's own rules: @-mentions in rooms, its own messages, numbered replies and their
+// lifetime, photos following a report.
+import { and, eq, sql } from 'drizzle-orm';
+import { FileBox } from 'file-box';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { actions, button, card } from '../cards/model.ts';
+import type { Database } from '../db/client.ts';
+import { rememberPrompt } from '../db/queries/prompts.ts';
+import { hazardPhotos, hazards, identities, inboundEvents, people, tenants } from '../db/schema.ts';
+import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { type Harness, startHarness } from './helpers/service.ts';
+import { type MockWorld, startMockWechat } from './helpers/wechaty.ts';
+
+let database: Database;
+let harness: Harness;
+let world: MockWorld;
+let offsetMs = 0;
+const clock = () => new Date(Date.now() + offsetMs);
+
+const wxid = async (code: string) =>
+  (
+    await database.db
+      .select({ value: identities.value, personId: people.id })
+      .from(identities)
+      .innerJoin(people, eq(people.id, identities.personId))
+      .where(and(eq(people.code, code), eq(identities.channel, 'wechaty')))
+  )[0]!;
+const inboundCount = async () =>
+  (await database.db.select({ n: sql<number>`count(*)::int` }).from(inboundEvents))[0]!.n;
+async function settle(before: number) {
+  for (let i = 0; i < 50 && (await inboundCount()) <= before; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  await harness.service.dispatcher.drain();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await loadExample(database);
+  const ids = (await database.db.select().from(identities).where(eq(identities.channel, 'wechaty'))).map(
+    (r) => r.value,
+  );
+  world = await startMockWechat(ids);
+  harness = await startHarness(database, {}, { wechaty: world.bot, clock });
+});
+afterAll(async () => {
+  await harness.close();
+  await database.close();
+});
+beforeEach(async () => {
+  await harness.service.dispatcher.idle();
+  await resetDatabase(database);
+  await loadExample(database);
+  world.clear();
+  offsetMs = 0;
+});
+
+describe('Wechaty channel', () => {
+  it('ignores room chatter that does not @ the bot, and its own messages', async () => {
+    const reporter = await wxid('chenjing');
+    world.contact(reporter.value).say('报隐患 没有艾特机器人').to(world.room);
+    await world.bot.say('机器人自己的话');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await harness.service.dispatcher.drain();
+    expect(await database.db.select().from(hazards)).toHaveLength(0);
+    expect(await inboundCount()).toBe(0);
+  });
+
+  it('attaches a photo sent right after a report in the room', async () => {
+    const reporter = await wxid('chenjing');
+    let before = await inboundCount();
+    world.contact(reporter.value).say('报隐患 围墙有裂缝', [world.botUser]).to(world.room);
+    await settle(before);
+    before = await inboundCount();
+    world.contact(reporter.value).say(FileBox.fromBase64('iVBORw0KGgo=', 'crack.png')).to(world.room);
+    await settle(before);
+    const photos = await database.db.select().from(hazardPhotos);
+    expect(photos).toHaveLength(1);
+    expect(photos[0]!.channel).toBe('wechaty');
+    expect(world.inRoom().join('\n')).toContain('已将 1 张照片附到隐患');
+  });
+
+  it('refuses a numbered reply in a room from someone the card was not for, politely', async () => {
+    const head = await wxid('yinxianju');
+    const other = await wxid('chenjing');
+    const [tenant] = await database.db.select().from(tenants);
+    await rememberPrompt(database.db, {
+      tenantId: tenant!.id,
+      channel: 'wechaty',
+      chatId: world.room.id,
+      personId: head.personId,
+      card: card('值班换班', 'blue', [actions(button('接受', 'hazard.accept', { id: '999' }))]),
+    });
+    const before = await inboundCount();
+    world.contact(other.value).say('1').to(world.room);
+    await settle(before);
+    expect(world.inRoom().join('\n')).toContain('不是发给你的');
+  });
+
+  it('does not act on a number after the card has expired', async () => {
+    const reporter = await wxid('chenjing');
+    const head = await wxid('yinxianju');
+    let before = await inboundCount();
+    world.contact(reporter.value).say('报隐患 教学楼三楼东侧灭火器过期', [world.botUser]).to(world.room);
+    await settle(before);
+    expect(world.privateTo(head.value).join('\n')).toContain('回复 1 受理');
+    offsetMs = 25 * 3600 * 1000;
+    before = await inboundCount();
+    world.contact(head.value).say('1').to(world.botUser);
+    await settle(before);
+    expect((await database.db.select().from(hazards))[0]!.status).toBe('reported');
+    expect(world.privateTo(head.value).at(-1)).toContain('已过期');
+  });
+});
