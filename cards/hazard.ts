@@ -1,9 +1,42 @@
-// The cards of a hazard. Views: `public` (the chat where it was reported), `handler` (the responsible
-// office head, with the buttons they may press).
+// The cards of a hazard, one rendering per audience (view). Every copy of a hazard's card is refreshed
+// when it changes, so each shows the current state and only the buttons its audience may press.
+//   public   — the chat where it was reported          handler  — the responsible unit's head
+//   rectifier — the person rectifying it               reviewer — the office / inspection group
+//   approver — the 直接责任人 deciding an extension     leader   — leaders told of a grave or overdue one
+//   complete — the reporter, asked for what is missing
 import type { HazardView } from '../db/queries/hazards.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../handlers/hazard-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
-import { actions, button, type Card, card, fields, note, type Tone } from './model.ts';
+import {
+  type Block,
+  type Button,
+  button,
+  type Card,
+  card,
+  divider,
+  type FormInput,
+  fields,
+  note,
+  type Tone,
+} from './model.ts';
+
+export type HazardAudience =
+  | 'public'
+  | 'handler'
+  | 'rectifier'
+  | 'reviewer'
+  | 'approver'
+  | 'leader'
+  | 'complete';
+export const HAZARD_AUDIENCES: readonly HazardAudience[] = [
+  'public',
+  'handler',
+  'rectifier',
+  'reviewer',
+  'approver',
+  'leader',
+  'complete',
+];
 
 const TONE: Record<keyof typeof STATUS_LABEL, Tone> = {
   reported: 'orange',
@@ -16,32 +49,184 @@ const TONE: Record<keyof typeof STATUS_LABEL, Tone> = {
 
 export const hazardSubject = (hazardId: number) => `hazard:${hazardId}`;
 
-export function hazardCard(view: HazardView, timeZone: string, audience: 'public' | 'handler'): Card {
+const form = (name: string, inputs: FormInput[], submit: Button): Block => ({
+  kind: 'form',
+  name,
+  inputs,
+  submit,
+});
+const row = (...buttons: Button[]): Block => ({ kind: 'actions', buttons });
+
+function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)[] {
   const { hazard } = view;
-  const accepted =
-    hazard.acceptedAt && view.acceptedByName
-      ? `${view.acceptedByName}（${formatDateTime(hazard.acceptedAt, timeZone)}）`
-      : undefined;
-  return card(
-    `隐患 ${hazard.code}${hazard.listed ? '【挂牌督办】' : ''}`,
-    hazard.severity === 'grave' ? 'red' : TONE[hazard.status],
-    [
-      fields([
-        ['隐患描述', hazard.description],
-        ['地点', hazard.place],
-        ['类别', view.categoryName ?? '未识别（已转安全办公室）'],
-        ['严重程度', SEVERITY_LABEL[hazard.severity]],
-        ['责任处室', view.unitName],
-        ['上报人', view.reporterOutside ? `${view.reporterName}（外部人员）` : view.reporterName],
-        ['上报时间', formatDateTime(hazard.createdAt, timeZone)],
-        ['照片', view.photoCount > 0 ? `${view.photoCount} 张` : undefined],
-        ['状态', STATUS_LABEL[hazard.status]],
-        ['受理人', accepted],
-      ]),
-      audience === 'handler' &&
-        hazard.status === 'reported' &&
-        actions(button('受理', 'hazard.accept', { id: String(hazard.id) }, 'primary')),
-      audience === 'public' && hazard.status === 'reported' && note('已通知责任处室负责人受理。'),
-    ],
-  );
+  const id = { id: String(hazard.id) };
+  const code = hazard.code;
+  const underRectification = hazard.status === 'accepted' || hazard.status === 'rectifying';
+  const rectify = [
+    form(
+      'rectify',
+      [
+        {
+          name: 'measures',
+          label: '整改措施',
+          placeholder: '已采取的措施、完成情况',
+          required: true,
+          multiline: true,
+        },
+      ],
+      button('提交整改', 'hazard.submit', id, 'primary'),
+    ),
+    view.pendingExtension
+      ? note(`延期申请待审批：延期 ${view.pendingExtension.days} 天（${view.pendingExtension.reason}）`)
+      : form(
+          'extend',
+          [
+            { name: 'days', label: '延期天数', placeholder: '如 5', required: true },
+            { name: 'reason', label: '延期原因', required: true },
+          ],
+          button('申请延期', 'hazard.extend', id),
+        ),
+    note(`也可发送：整改完成 ${code} <措施>；申请延期 ${code} <天数> <原因>`),
+  ];
+  switch (audience) {
+    case 'handler':
+      if (hazard.status === 'reported') {
+        return [
+          row(button('受理', 'hazard.accept', id, 'primary')),
+          form(
+            'reject',
+            [
+              {
+                name: 'reason',
+                label: '驳回原因',
+                placeholder: '如：不属于隐患 / 与 YH-… 重复',
+                required: true,
+              },
+            ],
+            button('驳回', 'hazard.reject', id, 'danger'),
+          ),
+          note(`也可发送：受理 ${code}；驳回 ${code} <原因>；指派 ${code} @整改人`),
+        ];
+      }
+      return underRectification ? rectify : [];
+    case 'rectifier':
+      return underRectification ? rectify : [];
+    case 'reviewer':
+      return hazard.status === 'pending_review'
+        ? [
+            row(button('复查通过，销号', 'hazard.pass', id, 'primary')),
+            form(
+              'review',
+              [{ name: 'reason', label: '不通过原因', required: true }],
+              button('复查不通过', 'hazard.fail', id, 'danger'),
+            ),
+            note(`也可发送：复查通过 ${code}；复查不通过 ${code} <原因>`),
+          ]
+        : [];
+    case 'approver':
+      return view.pendingExtension && underRectification
+        ? [
+            row(
+              button('批准延期', 'hazard.extension', { ...id, decision: 'approve' }, 'primary'),
+              button('不批准', 'hazard.extension', { ...id, decision: 'deny' }, 'danger'),
+            ),
+            note(`也可发送：批准延期 ${code}；不批准延期 ${code}`),
+          ]
+        : [];
+    case 'leader':
+      return !hazard.listed && hazard.status !== 'closed' && hazard.status !== 'rejected'
+        ? [
+            form(
+              'list',
+              [
+                { name: 'matter', label: '督办事项', required: true },
+                { name: 'deadline', label: '督办期限', placeholder: '如 2026-12-31', required: true },
+              ],
+              button('挂牌督办', 'hazard.list', id, 'danger'),
+            ),
+            note(`也可发送：挂牌督办 ${code} <事项> 截止 <日期>`),
+          ]
+        : [];
+    case 'complete': {
+      if (hazard.status === 'closed' || hazard.status === 'rejected') return [];
+      const missing: (Block | false)[] = [];
+      if (!hazard.severity) {
+        missing.push(
+          row(
+            button('一般', 'hazard.complete', { ...id, severity: 'general' }),
+            button('较大', 'hazard.complete', { ...id, severity: 'major' }),
+            button('重大', 'hazard.complete', { ...id, severity: 'grave' }, 'danger'),
+          ),
+        );
+      }
+      if (!hazard.place || !hazard.categoryId) {
+        missing.push(
+          form(
+            'complete',
+            [
+              ...(!hazard.place
+                ? [{ name: 'place', label: '隐患地点', placeholder: '如：教学楼三楼东侧', required: true }]
+                : []),
+              ...(!hazard.categoryId
+                ? [{ name: 'category', label: '隐患类别', placeholder: '如：消防、食品卫生' }]
+                : []),
+            ],
+            button('补充', 'hazard.complete', id, 'primary'),
+          ),
+        );
+      }
+      if (missing.length > 0)
+        missing.push(note(`也可发送：补充 ${code} 地点 <地点> 程度 一般|较大|重大 类别 <类别>`));
+      return missing;
+    }
+    case 'public':
+      return [hazard.status === 'reported' && note('已通知责任处室负责人受理。')];
+  }
 }
+
+export function hazardCard(
+  view: HazardView,
+  timeZone: string,
+  audience: HazardAudience,
+  now = new Date(),
+): Card {
+  const { hazard } = view;
+  const at = (date: Date | null | undefined) => (date ? formatDateTime(date, timeZone) : undefined);
+  const overdue =
+    hazard.deadline && hazard.deadline < now && hazard.status !== 'closed' && hazard.status !== 'rejected';
+  const title = `${audience === 'complete' ? '请补充隐患信息 ' : '隐患 '}${hazard.code}${hazard.listed ? '【挂牌督办】' : ''}`;
+  const tone: Tone = overdue || hazard.severity === 'grave' || hazard.listed ? 'red' : TONE[hazard.status];
+  return card(title, tone, [
+    fields([
+      ['隐患描述', hazard.description],
+      ['地点', hazard.place ?? '未填写'],
+      ['类别', view.categoryName ?? (hazard.categoryId ? undefined : '未识别（已转安全办公室）')],
+      ['严重程度', hazard.severity ? SEVERITY_LABEL[hazard.severity] : '未注明'],
+      ['责任处室', view.unitName],
+      ['上报人', view.reporterOutside ? `${view.reporterName}（外部人员）` : view.reporterName],
+      ['上报时间', at(hazard.createdAt)],
+      ['照片', view.photoCount > 0 ? `${view.photoCount} 张` : undefined],
+      ['状态', STATUS_LABEL[hazard.status]],
+      ['受理人', view.acceptedByName && `${view.acceptedByName}（${at(hazard.acceptedAt)}）`],
+      ['整改责任人', view.rectifierName],
+      ['整改期限', hazard.deadline && `${at(hazard.deadline)}${overdue ? '（已超期）' : ''}`],
+      ['整改措施', hazard.measures],
+      ['复查', view.reviewedByName && `${view.reviewedByName}（${at(hazard.reviewedAt)}）`],
+      ['驳回原因', hazard.rejectReason],
+    ]),
+    hazard.listed &&
+      fields([
+        ['督办事项', hazard.listedMatter],
+        ['督办单位', view.listedUnitName],
+        ['督办期限', at(hazard.listedDeadline)],
+      ]),
+    divider(),
+    ...actionsFor(view, audience),
+  ]);
+}
+
+/** Re-renders every audience of a hazard; what `ctx.refresh` needs. */
+export const hazardRenderer = (view: HazardView, timeZone: string, now: Date) => (audience: string) =>
+  (HAZARD_AUDIENCES as readonly string[]).includes(audience)
+    ? hazardCard(view, timeZone, audience as HazardAudience, now)
+    : undefined;

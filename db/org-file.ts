@@ -1,6 +1,7 @@
 // The organization file (YAML): its schema, and validation that names the file, the path and the reason.
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { settingsSchema } from '../handlers/settings.ts';
 
 const code = z
   .string()
@@ -78,6 +79,7 @@ export const orgFileSchema = z.strictObject({
     office_deputy: postList,
   }),
   categories: z.array(category).default([]),
+  settings: settingsSchema.default(settingsSchema.parse({})),
   chats: z
     .array(
       z.strictObject({

@@ -46,10 +46,11 @@ export async function importOrganization(db: Db, org: OrgFile, now = new Date())
         name: org.tenant.name,
         kind: org.tenant.kind,
         timezone: org.tenant.timezone,
+        settings: org.settings,
       })
       .onConflictDoUpdate({
         target: tenants.code,
-        set: { name: org.tenant.name, kind: org.tenant.kind, timezone: org.tenant.timezone },
+        set: { name: org.tenant.name, kind: org.tenant.kind, timezone: org.tenant.timezone, settings: org.settings },
       })
       .returning({ id: tenants.id });
     const tenantId = tenant!.id;

@@ -1,6 +1,7 @@
 // The single source of truth for the database. drizzle-kit generates db/migrations from this file.
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigserial,
   boolean,
   index,
@@ -18,6 +19,11 @@ import type { Button } from '../cards/model.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => ts('created_at').notNull().defaultNow();
+// Every row belongs to a tenant (DESIGN.md §4); `tenants` is declared below, hence the thunk.
+const tenantRef = () =>
+  integer('tenant_id')
+    .notNull()
+    .references((): AnyPgColumn => tenants.id);
 
 export const channelEnum = pgEnum('channel', ['feishu', 'wecom', 'wechaty', 'console']);
 /** 第一责任人 / 直接责任人 / 岗位责任人 (004 §一(一), 002 §四(一)). */
@@ -48,6 +54,8 @@ export const tenants = pgTable('tenants', {
   timezone: text('timezone').notNull().default('Asia/Shanghai'),
   /** The leading group's office (领导小组办公室): the fallback route of every hazard. */
   officeUnitId: integer('office_unit_id'),
+  /** Tenant policies (deadlines by severity, reminder lead times); see handlers/settings.ts. */
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   createdAt: createdAt(),
 });
 
@@ -55,9 +63,7 @@ export const units = pgTable(
   'units',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     code: text('code').notNull(),
     name: text('name').notNull(),
     safetyDuties: jsonb('safety_duties').$type<string[]>().notNull().default([]),
@@ -70,9 +76,7 @@ export const posts = pgTable(
   'posts',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     code: text('code').notNull(),
     title: text('title').notNull(),
     unitId: integer('unit_id').references(() => units.id),
@@ -103,9 +107,7 @@ export const postSupervisedUnits = pgTable(
 export const leadingGroupMembers = pgTable(
   'leading_group_members',
   {
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     postId: integer('post_id')
       .notNull()
       .references(() => posts.id),
@@ -118,9 +120,7 @@ export const people = pgTable(
   'people',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     /** Stable key from the organization file; outside reporters get a generated one. */
     code: text('code').notNull(),
     name: text('name').notNull(),
@@ -138,9 +138,7 @@ export const identities = pgTable(
   'identities',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     personId: integer('person_id')
       .notNull()
       .references(() => people.id),
@@ -159,9 +157,7 @@ export const postHolders = pgTable(
   'post_holders',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     postId: integer('post_id')
       .notNull()
       .references(() => posts.id),
@@ -179,9 +175,7 @@ export const chats = pgTable(
   'chats',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     channel: channelEnum('channel').notNull(),
     chatId: text('chat_id').notNull(),
     name: text('name'),
@@ -194,9 +188,7 @@ export const categories = pgTable(
   'categories',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     code: text('code').notNull(),
     name: text('name').notNull(),
     keywords: jsonb('keywords').$type<string[]>().notNull().default([]),
@@ -226,9 +218,7 @@ export const categoryUnits = pgTable(
 export const counters = pgTable(
   'counters',
   {
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     key: text('key').notNull(),
     value: integer('value').notNull(),
   },
@@ -239,14 +229,13 @@ export const hazards = pgTable(
   'hazards',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     code: text('code').notNull(),
     description: text('description').notNull(),
     place: text('place'),
     categoryId: integer('category_id').references(() => categories.id),
-    severity: severityEnum('severity').notNull().default('general'),
+    /** Null until the reporter or the handler says how grave it is: the bot asks, it does not guess. */
+    severity: severityEnum('severity'),
     status: hazardStatusEnum('status').notNull().default('reported'),
     /** 挂牌督办 is a flag on an open hazard, not a state (003 §六). */
     listed: boolean('listed').notNull().default(false),
@@ -258,7 +247,22 @@ export const hazards = pgTable(
     unitId: integer('unit_id').references(() => units.id),
     acceptedById: integer('accepted_by_id').references(() => people.id),
     acceptedAt: ts('accepted_at'),
+    /** Who rectifies: the unit head who accepted it, unless they assign someone. */
+    rectifierId: integer('rectifier_id').references(() => people.id),
     deadline: ts('deadline'),
+    measures: text('measures'),
+    rectifiedById: integer('rectified_by_id').references(() => people.id),
+    rectifiedAt: ts('rectified_at'),
+    reviewedById: integer('reviewed_by_id').references(() => people.id),
+    reviewedAt: ts('reviewed_at'),
+    closedAt: ts('closed_at'),
+    rejectReason: text('reject_reason'),
+    /** 挂牌督办 (003 §六): the matter, the unit that must fix it, and the deadline of the listing. */
+    listedMatter: text('listed_matter'),
+    listedUnitId: integer('listed_unit_id').references(() => units.id),
+    listedDeadline: ts('listed_deadline'),
+    listedById: integer('listed_by_id').references(() => people.id),
+    listedAt: ts('listed_at'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -270,9 +274,7 @@ export const hazards = pgTable(
 
 export const hazardPhotos = pgTable('hazard_photos', {
   id: serial('id').primaryKey(),
-  tenantId: integer('tenant_id')
-    .notNull()
-    .references(() => tenants.id),
+  tenantId: tenantRef(),
   hazardId: integer('hazard_id')
     .notNull()
     .references(() => hazards.id),
@@ -284,14 +286,53 @@ export const hazardPhotos = pgTable('hazard_photos', {
   createdAt: createdAt(),
 });
 
+/** A request to move a rectification deadline, decided by the unit's 直接责任人 (分管领导). */
+export const hazardExtensions = pgTable('hazard_extensions', {
+  id: serial('id').primaryKey(),
+  tenantId: tenantRef(),
+  hazardId: integer('hazard_id')
+    .notNull()
+    .references(() => hazards.id),
+  requestedById: integer('requested_by_id')
+    .notNull()
+    .references(() => people.id),
+  reason: text('reason').notNull(),
+  days: integer('days').notNull(),
+  newDeadline: ts('new_deadline').notNull(),
+  status: text('status').$type<'pending' | 'approved' | 'denied'>().notNull().default('pending'),
+  decidedById: integer('decided_by_id').references(() => people.id),
+  decidedAt: ts('decided_at'),
+  createdAt: createdAt(),
+});
+
+/**
+ * Reminders and escalation steps sent, by their natural key: the unique index makes every step go out
+ * once however often, and on however many instances, the jobs run.
+ */
+export const reminders = pgTable(
+  'reminders',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: tenantRef(),
+    /** What it is about, e.g. `hazard:12`. */
+    subject: text('subject').notNull(),
+    /** Which round, e.g. the deadline it concerns: a moved deadline arms the steps again. */
+    period: text('period').notNull(),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+    step: text('step').notNull(),
+    sentAt: ts('sent_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('reminders_natural_key').on(t.subject, t.period, t.personId, t.step)],
+);
+
 /** The audit trail (台账): one row per transition, append-only. */
 export const hazardEvents = pgTable(
   'hazard_events',
   {
     id: serial('id').primaryKey(),
-    tenantId: integer('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantRef(),
     hazardId: integer('hazard_id')
       .notNull()
       .references(() => hazards.id),

@@ -65,3 +65,68 @@ export const SEVERITY_LABEL = { general: '一般', major: '较大', grave: '重�
 /** YH-2026-0042: the hazard's human id, numbered per tenant and year. */
 export const hazardCode = (year: number, sequence: number) =>
   `YH-${year}-${String(sequence).padStart(4, '0')}`;
+
+export type Severity = keyof typeof SEVERITY_LABEL;
+const SEVERITY_OF: Record<string, Severity> = { 一般: 'general', 较大: 'major', 重大: 'grave' };
+
+/** Parses a severity word (一般/较大/重大, or general/major/grave). */
+export function parseSeverity(value: string): Severity | undefined {
+  const trimmed = value.trim();
+  return (
+    SEVERITY_OF[trimmed] ??
+    (['general', 'major', 'grave'].includes(trimmed) ? (trimmed as Severity) : undefined)
+  );
+}
+
+export interface ParsedReport {
+  description: string;
+  place?: string;
+  severity?: Severity;
+  /** A category named explicitly (类别：…), to match against the tenant's categories by name. */
+  category?: string;
+}
+
+const FIELD = /(地点|位置|类别|分类|程度|严重程度|等级)\s*[:：]\s*([^\s，,。；;]+)/g;
+/**
+ * A campus place at the start of a report (教学楼三楼东侧…, 食堂后门…): a known place word, then an
+ * optional floor and side. Anything less certain is asked for, not guessed.
+ */
+const LEADING_PLACE = new RegExp(
+  '^((?:教学楼|实验楼|行政楼|办公楼|综合楼|科技楼|宿舍楼|宿舍|食堂|餐厅|图书馆|体育馆|礼堂|报告厅|操场|运动场|' +
+    '篮球场|足球场|校门|大门|门卫室|车棚|停车场|配电房|配电间|锅炉房|厕所|卫生间|走廊|楼梯|围墙|实验室|机房|' +
+    '音乐室|美术室|医务室|仓库|地下室|天台|泳池|游泳池)' +
+    '(?:[A-Za-z\\d一二三四五六七八九十]+(?:号楼|栋|楼|层))?' +
+    '(?:东侧|西侧|南侧|北侧|东面|西面|南面|北面|东边|西边|南边|北边|门口|后门|前门|侧门|楼梯口|走廊)?)',
+);
+
+/**
+ * Reads the fields of a report: explicit `地点：… 程度：… 类别：…` anywhere, a severity word standing
+ * alone (一般/较大/重大隐患), and otherwise a place at the start of the description.
+ */
+export function parseReport(text: string): ParsedReport {
+  const report: ParsedReport = { description: '' };
+  let rest = text.replace(FIELD, (_match, key: string, value: string) => {
+    if (key === '地点' || key === '位置') report.place = value;
+    else if (key === '类别' || key === '分类') report.category = value;
+    else report.severity = parseSeverity(value.replace(/隐患$/, '')) ?? report.severity;
+    return ' ';
+  });
+  const standalone = /(?:^|[\s，,。；;])(一般|较大|重大)(?:隐患)?(?=$|[\s，,。；;])/.exec(rest);
+  if (!report.severity && standalone) {
+    report.severity = SEVERITY_OF[standalone[1]!];
+    rest = rest.replace(standalone[0], ' ');
+  }
+  report.description = rest
+    .replace(/\s+/g, ' ')
+    .replace(/^[\s，,。；;]+|[\s，,；;]+$/g, '')
+    .trim();
+  if (!report.place) report.place = LEADING_PLACE.exec(report.description)?.[1];
+  return report;
+}
+
+/** YH-2026-0042 inside a command's arguments, and what follows it. */
+export function hazardCodeIn(text: string): { code: string; rest: string } | undefined {
+  const match = /\b(YH-\d{4}-\d{1,6})\b/i.exec(text);
+  if (!match) return undefined;
+  return { code: match[1]!.toUpperCase(), rest: text.slice(match.index + match[0].length).trim() };
+}

@@ -1,32 +1,53 @@
-// 报隐患: report a hazard from any chat, route it to the responsible office, let its head accept it.
+// Hazards (DOMAIN §4): 报隐患 from any chat, routing by the tenant's category table, and every step of
+// 排查 → 记录 → 整改 → 复查 → 销号 as a button and as a text command. Who may take a step is decided by
+// handlers/hazard-workflow.ts against the organization; every step is appended to the audit trail.
 import { and, eq } from 'drizzle-orm';
-import type { ActionContext, MessageContext } from '../bot/core/context.ts';
+import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
-import { hazardCard, hazardSubject } from '../cards/hazard.ts';
+import { type HazardAudience, hazardCard, hazardRenderer, hazardSubject } from '../cards/hazard.ts';
+import { directLeaders, hazardRoles, holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import {
   appendHazardEvent,
   categoryRules,
+  type Hazard,
+  hazardByCode,
   hazardView,
   latestReportInChat,
   nextSequence,
 } from '../db/queries/hazards.ts';
-import { officeStaff, unitHeads } from '../db/queries/org.ts';
-import { hazardPhotos, hazards } from '../db/schema.ts';
-import { hazardCode, inferCategory } from './hazard-rules.ts';
-import { yearIn } from './time.ts';
+import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
+import { hazardExtensions, hazardPhotos, hazards, reminders } from '../db/schema.ts';
+import { deadlineFrom, parseDateInput, workCalendar } from './deadlines.ts';
+import {
+  type CategoryRule,
+  hazardCode,
+  hazardCodeIn,
+  inferCategory,
+  parseReport,
+  parseSeverity,
+  SEVERITY_LABEL,
+  type Severity,
+} from './hazard-rules.ts';
+import { ACTION_LABEL, decide, type HazardAction, ROLE_NEEDED } from './hazard-workflow.ts';
+import { tenantSettings } from './settings.ts';
+import { formatDateTime, yearIn } from './time.ts';
 
 /** Photos sent within this time after a report, in the same chat by the same person, attach to it. */
 const PHOTO_WINDOW_MS = 10 * 60 * 1000;
 
+// ---------------------------------------------------------------------------------------------------
+// Reporting
+
 export async function reportHazard(ctx: MessageContext): Promise<void> {
-  const description = ctx.args;
-  if (!description) {
-    throw new Refusal('请在“报隐患”后写明隐患情况，例如：报隐患 教学楼三楼东侧灭火器过期');
+  const report = parseReport(ctx.args);
+  if (!report.description) {
+    throw new Refusal('请在“报隐患”后写明隐患情况，例如：报隐患 教学楼三楼东侧灭火器过期，一般');
   }
   const { tenant, actor, event, db } = ctx;
-  const inferred = inferCategory(description, await categoryRules(db, tenant.id));
-  const unitId = inferred?.unitId ?? tenant.officeUnitId;
+  const rules = await categoryRules(db, tenant.id);
+  const route = routeOf(report.category, report.description, rules);
+  const unitId = route?.unitId ?? tenant.officeUnitId;
   const year = yearIn(ctx.now, tenant.timezone);
   const sequence = await nextSequence(db, tenant.id, `hazard:${year}`);
   const [hazard] = await db
@@ -34,8 +55,10 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
     .values({
       tenantId: tenant.id,
       code: hazardCode(year, sequence),
-      description,
-      categoryId: inferred?.categoryId ?? null,
+      description: report.description,
+      place: report.place ?? null,
+      severity: report.severity ?? null,
+      categoryId: route?.categoryId ?? null,
       reporterId: actor.id,
       sourceChannel: event.channel,
       sourceChatId: event.chat.id,
@@ -50,30 +73,104 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
     actorId: actor.id,
     action: 'report',
     toStatus: 'reported',
-    note: inferred ? `按关键词“${inferred.matched.join('、')}”归类` : '未识别类别，转安全办公室',
+    note: route ? `按“${route.matched.join('、')}”归类` : '未识别类别，转安全办公室',
     at: ctx.now,
   });
   await attachPhotos(ctx, hazard!.id);
 
   const view = (await hazardView(db, tenant.id, hazard!.id))!;
   const subject = hazardSubject(hazard!.id);
-  ctx.reply({ kind: 'card', card: hazardCard(view, tenant.timezone, 'public') }, { subject, view: 'public' });
-  const heads = unitId ? await unitHeads(db, unitId) : [];
-  const handlers = heads.length > 0 ? heads : await officeStaff(db, tenant.id);
-  for (const person of handlers) {
+  ctx.reply(
+    { kind: 'card', card: hazardCard(view, tenant.timezone, 'public', ctx.now) },
+    { subject, view: 'public' },
+  );
+  if (!hazard!.severity || !hazard!.place || !hazard!.categoryId) {
+    // Ask, do not guess: the reporter completes what the text did not say.
     ctx.send({
-      to: { kind: 'person', personId: person.id },
-      body: { kind: 'card', card: hazardCard(view, tenant.timezone, 'handler') },
+      to: { kind: 'person', personId: actor.id },
+      body: { kind: 'card', card: hazardCard(view, tenant.timezone, 'complete', ctx.now) },
       subject,
-      view: 'handler',
+      view: 'complete',
     });
   }
+  const handlers = await handlersOf(ctx, hazard!);
+  notify(ctx, handlers, hazard!, view, 'handler');
   if (handlers.length === 0) {
     ctx.reply({
       kind: 'text',
       text: `注意：${view.unitName ?? '安全办公室'}暂无登记的负责人，请管理员补充组织信息。`,
     });
   }
+  if (hazard!.severity === 'grave') await tellLeadersOfGrave(ctx, hazard!);
+}
+
+function routeOf(named: string | undefined, description: string, rules: CategoryRule[]) {
+  if (named) {
+    const rule = rules.find((candidate) => candidate.name.includes(named) || named.includes(candidate.name));
+    if (rule) {
+      return (
+        inferCategory(description, [rule]) ?? {
+          categoryId: rule.id,
+          unitId: rule.routes[0]!.unitId,
+          matched: [named],
+        }
+      );
+    }
+  }
+  return inferCategory(description, rules);
+}
+
+/** The heads of the responsible unit, or the office when the unit has none. */
+async function handlersOf(ctx: Context, hazard: Hazard): Promise<Person[]> {
+  const heads = hazard.unitId ? await unitHeads(ctx.db, hazard.unitId) : [];
+  return heads.length > 0 ? heads : officeStaff(ctx.db, ctx.tenant.id);
+}
+
+/** Sends a hazard card to people (once each), as the given audience. */
+function notify(
+  ctx: Context,
+  people: Person[],
+  hazard: Hazard,
+  view: NonNullable<Awaited<ReturnType<typeof hazardView>>>,
+  audience: HazardAudience,
+) {
+  const seen = new Set<number>();
+  for (const person of people) {
+    if (seen.has(person.id)) continue;
+    seen.add(person.id);
+    ctx.send({
+      to: { kind: 'person', personId: person.id },
+      body: { kind: 'card', card: hazardCard(view, ctx.tenant.timezone, audience, ctx.now) },
+      subject: hazardSubject(hazard.id),
+      view: audience,
+    });
+  }
+}
+
+/** A grave hazard goes to the 第一责任人 and the office at once (001 §三.2), once per hazard. */
+async function tellLeadersOfGrave(ctx: Context, hazard: Hazard) {
+  const people = [
+    ...(await holdersAtLevel(ctx.db, ctx.tenant.id, ['first'])),
+    ...(await officeStaff(ctx.db, ctx.tenant.id)),
+  ];
+  const fresh: Person[] = [];
+  for (const person of people) {
+    const [sent] = await ctx.db
+      .insert(reminders)
+      .values({
+        tenantId: ctx.tenant.id,
+        subject: hazardSubject(hazard.id),
+        period: 'grave',
+        personId: person.id,
+        step: 'grave-notice',
+        sentAt: ctx.now,
+      })
+      .onConflictDoNothing()
+      .returning({ id: reminders.id });
+    if (sent) fresh.push(person);
+  }
+  const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
+  notify(ctx, fresh, hazard, view, 'leader');
 }
 
 /** Photos in a message of their own attach to the sender's report just before them. */
@@ -93,12 +190,7 @@ export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
   }
   const count = await attachPhotos(ctx, hazard.id);
   ctx.reply({ kind: 'text', text: `已将 ${count} 张照片附到隐患 ${hazard.code}。` });
-  const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
-  ctx.refresh(hazardSubject(hazard.id), (audience) =>
-    audience === 'public' || audience === 'handler'
-      ? hazardCard(view, ctx.tenant.timezone, audience)
-      : undefined,
-  );
+  await refresh(ctx, hazard.id);
 }
 
 async function attachPhotos(ctx: MessageContext, hazardId: number): Promise<number> {
@@ -118,49 +210,422 @@ async function attachPhotos(ctx: MessageContext, hazardId: number): Promise<numb
   return images.length;
 }
 
-/** 受理: the responsible unit's head (or the safety office) takes the hazard on. */
-export async function acceptHazard(ctx: ActionContext): Promise<ActionResult> {
-  const { db, tenant, actor } = ctx;
-  const id = Number(ctx.event.args.id);
-  const view = Number.isInteger(id) ? await hazardView(db, tenant.id, id) : undefined;
-  if (!view) throw new Refusal('找不到这条隐患，可能已被删除。');
-  const { hazard } = view;
-  const heads = hazard.unitId ? await unitHeads(db, hazard.unitId) : [];
-  const office = await officeStaff(db, tenant.id);
-  const allowed = [...heads, ...office].some((person) => person.id === actor.id);
-  if (!allowed) {
-    throw new Refusal(`只有${view.unitName ?? '责任处室'}负责人或安全办公室可以受理隐患 ${hazard.code}。`);
+async function refresh(ctx: Context, hazardId: number) {
+  const view = (await hazardView(ctx.db, ctx.tenant.id, hazardId))!;
+  ctx.refresh(hazardSubject(hazardId), hazardRenderer(view, ctx.tenant.timezone, ctx.now));
+  return view;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The steps of the workflow
+
+/** What a step needs besides the hazard: typed in a form, or written after a text command. */
+export interface StepInput {
+  reason?: string;
+  measures?: string;
+  days?: string;
+  decision?: 'approve' | 'deny';
+  severity?: string;
+  place?: string;
+  category?: string;
+  matter?: string;
+  deadline?: string;
+  rectifier?: Person;
+}
+
+const need = (value: string | undefined, what: string, command: string): string => {
+  const trimmed = value?.trim();
+  if (!trimmed) throw new Refusal(`请写明${what}。按钮不便时可发送：${command}`);
+  return trimmed;
+};
+
+/** Takes one step on a hazard for the actor, or refuses with the reason; returns the toast text. */
+async function step(ctx: Context, hazard: Hazard, action: HazardAction, input: StepInput): Promise<string> {
+  const { db, tenant, actor, now } = ctx;
+  const isReporter = hazard.reporterId === actor.id;
+  const roles = await hazardRoles(db, hazard, actor.id);
+  const verdict =
+    action === 'complete' && isReporter && !['closed', 'rejected'].includes(hazard.status)
+      ? ({ ok: true, to: undefined } as const)
+      : decide(action, hazard.status, roles, {
+          actorId: actor.id,
+          rectifierId: hazard.rectifierId,
+          rectifiedById: hazard.rectifiedById,
+        });
+  if (!verdict.ok) {
+    if (verdict.why === 'state') {
+      throw new Refusal(`${hazard.code} 当前状态为“${statusName(hazard)}”，不能${ACTION_LABEL[action]}。`);
+    }
+    if (verdict.why === 'own-rectification') {
+      throw new Refusal(`不能复查自己负责或提交的整改，${hazard.code} 需由他人复查。`);
+    }
+    const unit = hazard.unitId ? (await hazardView(db, tenant.id, hazard.id))?.unitName : undefined;
+    const who = unit ? ROLE_NEEDED[action].replace('责任处室', unit) : ROLE_NEEDED[action];
+    throw new Refusal(`只有${who}可以${ACTION_LABEL[action]}隐患 ${hazard.code}。`);
   }
-  if (hazard.status !== 'reported') {
-    const card = hazardCard(view, tenant.timezone, 'handler');
-    return {
-      toast: { kind: 'info', text: `${hazard.code} 已由${view.acceptedByName ?? '他人'}受理。` },
-      card,
-    };
+  const code = hazard.code;
+  const settings = tenantSettings(tenant.settings);
+  const changes: Partial<typeof hazards.$inferInsert> = { updatedAt: now };
+  let note: string | undefined;
+  let toast: string;
+  const after: ((fresh: Hazard) => Promise<void>)[] = [];
+
+  switch (action) {
+    case 'accept': {
+      const severity: Severity = hazard.severity ?? 'general';
+      const deadline = deadlineFrom(
+        now,
+        settings.hazard_deadlines[severity],
+        tenant.timezone,
+        workCalendar(),
+      );
+      Object.assign(changes, {
+        acceptedById: actor.id,
+        acceptedAt: now,
+        rectifierId: hazard.rectifierId ?? actor.id,
+        deadline,
+      });
+      note = `整改期限 ${formatDateTime(deadline, tenant.timezone)}${hazard.severity ? '' : '（严重程度未注明，按一般隐患计）'}`;
+      toast = `已受理 ${code}，整改期限 ${formatDateTime(deadline, tenant.timezone)}`;
+      break;
+    }
+    case 'reject': {
+      const reason = need(input.reason, '驳回原因', `驳回 ${code} <原因>`);
+      Object.assign(changes, { rejectReason: reason, listed: false });
+      note = reason;
+      toast = `已驳回 ${code}`;
+      after.push(async () => tell(ctx, hazard.reporterId, `您上报的隐患 ${code} 已被驳回：${reason}`));
+      break;
+    }
+    case 'assign': {
+      if (!input.rectifier) throw new Refusal(`请指明整改人，例如：指派 ${code} @张三`);
+      Object.assign(changes, { rectifierId: input.rectifier.id });
+      note = `整改人：${input.rectifier.name}`;
+      toast = `已指派 ${input.rectifier.name} 整改 ${code}`;
+      after.push(async (fresh) => {
+        const view = (await hazardView(db, tenant.id, fresh.id))!;
+        notify(ctx, [input.rectifier!], fresh, view, 'rectifier');
+      });
+      break;
+    }
+    case 'submit': {
+      const measures = need(input.measures, '整改措施', `整改完成 ${code} <措施>`);
+      Object.assign(changes, { measures, rectifiedById: actor.id, rectifiedAt: now });
+      note = measures;
+      toast = `已提交 ${code} 的整改，等待复查`;
+      after.push(async (fresh) => {
+        const inspectors = (await officeStaff(db, tenant.id)).filter(
+          (person) => person.id !== actor.id && person.id !== fresh.rectifierId,
+        );
+        const view = (await hazardView(db, tenant.id, fresh.id))!;
+        notify(ctx, inspectors, fresh, view, 'reviewer');
+      });
+      break;
+    }
+    case 'pass': {
+      Object.assign(changes, { reviewedById: actor.id, reviewedAt: now, closedAt: now });
+      toast = `${code} 复查通过，已销号`;
+      after.push(async () =>
+        tell(ctx, hazard.reporterId, `您上报的隐患 ${code} 已整改完毕，复查通过并销号。谢谢！`),
+      );
+      break;
+    }
+    case 'fail': {
+      const reason = need(input.reason, '不通过的原因', `复查不通过 ${code} <原因>`);
+      Object.assign(changes, { reviewedById: actor.id, reviewedAt: now });
+      note = reason;
+      toast = `${code} 复查不通过，已退回整改`;
+      after.push(async (fresh) => {
+        if (fresh.rectifierId)
+          await tell(ctx, fresh.rectifierId, `隐患 ${code} 复查不通过，请继续整改：${reason}`);
+      });
+      break;
+    }
+    case 'requestExtension': {
+      const days = Number(need(input.days, '延期天数', `申请延期 ${code} <天数> <原因>`));
+      if (!Number.isInteger(days) || days < 1 || days > 90)
+        throw new Refusal('延期天数应为 1 到 90 的整数。');
+      const reason = need(input.reason, '延期原因', `申请延期 ${code} <天数> <原因>`);
+      const base = hazard.deadline && hazard.deadline > now ? hazard.deadline : now;
+      const spec = settings.hazard_deadlines[hazard.severity ?? 'general'];
+      const newDeadline = deadlineFrom(base, { days, unit: spec.unit }, tenant.timezone, workCalendar());
+      const [pending] = await db
+        .select({ id: hazardExtensions.id })
+        .from(hazardExtensions)
+        .where(and(eq(hazardExtensions.hazardId, hazard.id), eq(hazardExtensions.status, 'pending')));
+      if (pending) throw new Refusal(`${code} 已有一个延期申请在等待审批。`);
+      await db.insert(hazardExtensions).values({
+        tenantId: tenant.id,
+        hazardId: hazard.id,
+        requestedById: actor.id,
+        reason,
+        days,
+        newDeadline,
+        createdAt: now,
+      });
+      note = `申请延期 ${days} 天：${reason}`;
+      toast = `已提交延期申请，等待分管领导审批`;
+      after.push(async (fresh) => {
+        const unitId = fresh.listedUnitId ?? fresh.unitId;
+        const approvers = unitId ? await directLeaders(db, unitId) : [];
+        const view = (await hazardView(db, tenant.id, fresh.id))!;
+        notify(
+          ctx,
+          approvers.length > 0 ? approvers : await holdersAtLevel(db, tenant.id, ['first']),
+          fresh,
+          view,
+          'approver',
+        );
+      });
+      break;
+    }
+    case 'decideExtension': {
+      const [pending] = await db
+        .select()
+        .from(hazardExtensions)
+        .where(and(eq(hazardExtensions.hazardId, hazard.id), eq(hazardExtensions.status, 'pending')));
+      if (!pending) throw new Refusal(`${code} 没有待审批的延期申请。`);
+      const approve = input.decision === 'approve';
+      await db
+        .update(hazardExtensions)
+        .set({ status: approve ? 'approved' : 'denied', decidedById: actor.id, decidedAt: now })
+        .where(eq(hazardExtensions.id, pending.id));
+      if (approve) changes.deadline = pending.newDeadline;
+      note = approve ? `批准延期至 ${formatDateTime(pending.newDeadline, tenant.timezone)}` : '不批准延期';
+      toast = approve ? `已批准 ${code} 延期` : `已不批准 ${code} 延期`;
+      after.push(async () =>
+        tell(
+          ctx,
+          pending.requestedById,
+          `隐患 ${code} 的延期申请${approve ? `已批准，新期限 ${formatDateTime(pending.newDeadline, tenant.timezone)}` : '未获批准，请按原期限整改'}。`,
+        ),
+      );
+      break;
+    }
+    case 'list': {
+      const matter = need(input.matter, '督办事项', `挂牌督办 ${code} <事项> 截止 <日期>`);
+      const date = parseDateInput(
+        need(input.deadline, '督办期限', `挂牌督办 ${code} <事项> 截止 <日期>`),
+        tenant.timezone,
+        now,
+      );
+      if (!date) throw new Refusal('督办期限请写成日期，如 2026-12-31 或 12月31日。');
+      Object.assign(changes, {
+        listed: true,
+        listedMatter: matter,
+        listedUnitId: hazard.listedUnitId ?? hazard.unitId,
+        listedDeadline: date,
+        listedById: actor.id,
+        listedAt: now,
+      });
+      note = `${matter}，期限 ${formatDateTime(date, tenant.timezone)}`;
+      toast = `${code} 已挂牌督办`;
+      after.push(async (fresh) => {
+        const view = (await hazardView(db, tenant.id, fresh.id))!;
+        notify(ctx, await handlersOf(ctx, fresh), fresh, view, 'handler');
+      });
+      break;
+    }
+    case 'complete': {
+      const severity = input.severity ? parseSeverity(input.severity) : undefined;
+      if (input.severity && !severity) throw new Refusal('严重程度请选择：一般、较大或重大。');
+      const place = input.place?.trim() || undefined;
+      let route: ReturnType<typeof routeOf>;
+      if (input.category?.trim()) {
+        route = routeOf(input.category.trim(), hazard.description, await categoryRules(db, tenant.id));
+        if (!route) throw new Refusal(`没有找到类别“${input.category.trim()}”。`);
+      }
+      if (!severity && !place && !route)
+        throw new Refusal(`请补充地点、严重程度或类别，例如：补充 ${code} 地点 教学楼三楼 程度 一般`);
+      if (severity) changes.severity = severity;
+      if (place) changes.place = place;
+      if (route && route.categoryId !== hazard.categoryId) {
+        changes.categoryId = route.categoryId;
+        if (hazard.status === 'reported') changes.unitId = route.unitId;
+      }
+      note = [
+        severity && `严重程度：${SEVERITY_LABEL[severity]}`,
+        place && `地点：${place}`,
+        route && '类别已补充',
+      ]
+        .filter(Boolean)
+        .join('；');
+      toast = `已补充 ${code}`;
+      after.push(async (fresh) => {
+        if (fresh.unitId !== hazard.unitId) {
+          const view = (await hazardView(db, tenant.id, fresh.id))!;
+          notify(ctx, await handlersOf(ctx, fresh), fresh, view, 'handler');
+        }
+        if (fresh.severity === 'grave') await tellLeadersOfGrave(ctx, fresh);
+      });
+      break;
+    }
   }
-  const updated = await db
+
+  const to = verdict.to;
+  const [fresh] = await db
     .update(hazards)
-    .set({ status: 'accepted', acceptedById: actor.id, acceptedAt: ctx.now, updatedAt: ctx.now })
-    .where(and(eq(hazards.id, hazard.id), eq(hazards.status, 'reported')))
-    .returning({ id: hazards.id });
-  if (updated.length === 0) throw new Refusal(`${hazard.code} 刚刚已被他人受理。`);
+    .set({ ...changes, ...(to ? { status: to } : {}) })
+    .where(and(eq(hazards.id, hazard.id), eq(hazards.status, hazard.status)))
+    .returning();
+  if (!fresh) throw new Refusal(`${code} 刚刚已被他人处理，请查看最新状态。`);
   await appendHazardEvent(db, {
     tenantId: tenant.id,
     hazardId: hazard.id,
     actorId: actor.id,
-    action: 'accept',
-    fromStatus: 'reported',
-    toStatus: 'accepted',
-    at: ctx.now,
+    action,
+    fromStatus: hazard.status,
+    toStatus: fresh.status,
+    note: note ?? null,
+    evidence: action === 'submit' ? { measures: input.measures } : null,
+    at: now,
   });
-  const fresh = (await hazardView(db, tenant.id, hazard.id))!;
-  ctx.refresh(hazardSubject(hazard.id), (audience) =>
-    audience === 'public' || audience === 'handler'
-      ? hazardCard(fresh, tenant.timezone, audience)
-      : undefined,
-  );
-  return {
-    toast: { kind: 'success', text: `已受理 ${hazard.code}` },
-    card: hazardCard(fresh, tenant.timezone, 'handler'),
+  for (const task of after) await task(fresh);
+  await refresh(ctx, hazard.id);
+  return toast;
+}
+
+const statusName = (hazard: Hazard) =>
+  ({
+    reported: '已上报',
+    accepted: '已受理',
+    rectifying: '整改中',
+    pending_review: '待复查',
+    closed: '已销号',
+    rejected: '已驳回',
+  })[hazard.status];
+
+function tell(ctx: Context, personId: number, text: string) {
+  ctx.send({ to: { kind: 'person', personId }, body: { kind: 'text', text } });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Buttons
+
+async function hazardOfAction(ctx: ActionContext): Promise<Hazard> {
+  const id = Number(ctx.event.args.id);
+  const [hazard] = Number.isInteger(id)
+    ? await ctx.db
+        .select()
+        .from(hazards)
+        .where(and(eq(hazards.tenantId, ctx.tenant.id), eq(hazards.id, id)))
+    : [];
+  if (!hazard) throw new Refusal('找不到这条隐患，可能已被删除。');
+  return hazard;
+}
+
+/** A button press: the step, answered with a toast; the core answers with the refreshed card. */
+export const hazardButton =
+  (action: HazardAction) =>
+  async (ctx: ActionContext): Promise<ActionResult> => {
+    const hazard = await hazardOfAction(ctx);
+    const form = ctx.event.form ?? {};
+    const args = ctx.event.args;
+    const text = await step(ctx, hazard, action, {
+      reason: form.reason,
+      measures: form.measures,
+      days: form.days,
+      decision: args.decision === 'approve' ? 'approve' : args.decision === 'deny' ? 'deny' : undefined,
+      severity: args.severity ?? form.severity,
+      place: form.place,
+      category: form.category,
+      matter: form.matter,
+      deadline: form.deadline,
+    });
+    return { toast: { kind: 'success', text } };
   };
+
+// ---------------------------------------------------------------------------------------------------
+// Text commands (for channels without buttons, and for people who prefer typing)
+
+async function hazardOfCommand(
+  ctx: MessageContext,
+  usage: string,
+): Promise<{ hazard: Hazard; rest: string }> {
+  const found = hazardCodeIn(ctx.args);
+  if (!found) throw new Refusal(`请写明隐患编号，例如：${usage}`);
+  const hazard = await hazardByCode(ctx.db, ctx.tenant.id, found.code);
+  if (!hazard) throw new Refusal(`没有找到隐患 ${found.code}。`);
+  return { hazard, rest: found.rest };
+}
+
+/** `补充 YH-… 地点 X 程度 一般 类别 Y`: the fields in any order, with or without colons. */
+function fieldsOf(rest: string): StepInput {
+  const input: StepInput = {};
+  const pattern = /(地点|位置|程度|严重程度|类别)\s*[:：]?\s*([^\s，,；;]+)/g;
+  for (const match of rest.matchAll(pattern)) {
+    const [, key, value] = match;
+    if (key === '地点' || key === '位置') input.place = value;
+    else if (key === '类别') input.category = value;
+    else input.severity = value;
+  }
+  if (!input.severity) input.severity = /(?:^|\s)(一般|较大|重大)(?:\s|$)/.exec(rest)?.[1];
+  return input;
+}
+
+export const hazardCommand =
+  (action: HazardAction, usage: string) =>
+  async (ctx: MessageContext): Promise<void> => {
+    const { hazard, rest } = await hazardOfCommand(ctx, usage);
+    const input: StepInput = {};
+    switch (action) {
+      case 'reject':
+      case 'fail':
+        input.reason = rest;
+        break;
+      case 'submit':
+        input.measures = rest;
+        break;
+      case 'requestExtension': {
+        const match = /^(\d+)\s*天?\s*(.*)$/.exec(rest);
+        input.days = match?.[1];
+        input.reason = match?.[2];
+        break;
+      }
+      case 'list': {
+        const match = /^(.*?)\s*(?:截止|期限)\s*[:：]?\s*(\S+)\s*$/.exec(rest);
+        input.matter = match?.[1] ?? rest;
+        input.deadline = match?.[2];
+        break;
+      }
+      case 'assign': {
+        const mentioned = ctx.event.mentions[0];
+        const [person] = mentioned ? await peopleByIdentity(ctx.db, ctx.event.channel, mentioned.ids) : [];
+        if (person && person.tenantId === ctx.tenant.id) input.rectifier = person;
+        break;
+      }
+      case 'complete':
+        Object.assign(input, fieldsOf(rest));
+        break;
+    }
+    ctx.reply({ kind: 'text', text: await step(ctx, hazard, action, input) });
+    const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
+    ctx.reply({ kind: 'card', card: hazardCard(view, ctx.tenant.timezone, 'public', ctx.now) });
+  };
+
+/** `批准延期 YH-…` / `不批准延期 YH-…` */
+export const extensionCommand = (decision: 'approve' | 'deny') => async (ctx: MessageContext) => {
+  const { hazard } = await hazardOfCommand(
+    ctx,
+    `${decision === 'approve' ? '批准' : '不批准'}延期 YH-2026-0001`,
+  );
+  ctx.reply({ kind: 'text', text: await step(ctx, hazard, 'decideExtension', { decision }) });
+};
+
+/** `隐患 YH-…`: the hazard's card as it is now, for anyone in the tenant. */
+export async function showHazard(ctx: MessageContext): Promise<void> {
+  const { hazard } = await hazardOfCommand(ctx, '隐患 YH-2026-0001');
+  const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
+  const roles = await hazardRoles(ctx.db, hazard, ctx.actor.id);
+  const audience: HazardAudience = roles.has('unitHead')
+    ? 'handler'
+    : roles.has('rectifier')
+      ? 'rectifier'
+      : roles.has('inspector') && hazard.status === 'pending_review'
+        ? 'reviewer'
+        : 'public';
+  ctx.reply(
+    { kind: 'card', card: hazardCard(view, ctx.tenant.timezone, audience, ctx.now) },
+    { subject: hazardSubject(hazard.id), view: audience },
+  );
 }

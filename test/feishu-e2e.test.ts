@@ -66,7 +66,7 @@ const cardText = (content: unknown) => JSON.stringify(content);
 
 describe('report a hazard from a Feishu group', () => {
   it('creates the hazard, replies in the group and sends the office head a card with 受理', async () => {
-    const { event, response } = await report('报隐患 教学楼三楼东侧灭火器过期');
+    const { event, response } = await report('报隐患 教学楼三楼东侧灭火器过期，一般');
     expect(response.status).toBe(200);
 
     const rows = await database.db
@@ -104,7 +104,7 @@ describe('report a hazard from a Feishu group', () => {
   });
 
   it('受理 by the office head updates the card in place and writes the audit trail', async () => {
-    await report('报隐患 教学楼三楼东侧灭火器过期');
+    await report('报隐患 教学楼三楼东侧灭火器过期，一般');
     const headOpenId = await openIdOf(ANBAO_HEAD);
     const headCard = harness.feishu.messages.find((message) => message.receiveId === headOpenId)!;
     const [hazard] = await database.db.select().from(hazards);
@@ -146,7 +146,7 @@ describe('report a hazard from a Feishu group', () => {
   });
 
   it('refuses 受理 by someone else with a toast and changes nothing', async () => {
-    await report('报隐患 教学楼三楼东侧灭火器过期');
+    await report('报隐患 教学楼三楼东侧灭火器过期，一般');
     const [hazard] = await database.db.select().from(hazards);
     const press = cardActionEvent({
       openId: await openIdOf(REPORTER),
@@ -164,7 +164,7 @@ describe('report a hazard from a Feishu group', () => {
   });
 
   it('the same event delivered twice has one effect: one hazard, one reply', async () => {
-    const first = await report('报隐患 食堂后门消防通道被杂物堵塞');
+    const first = await report('报隐患 食堂后门消防通道被杂物堵塞，一般');
     const again = await harness.post('/webhooks/feishu', feishuRequest(first.event));
     expect(again.status).toBe(200);
     await harness.service.dispatcher.drain();

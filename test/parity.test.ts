@@ -192,7 +192,7 @@ beforeEach(async () => {
 
 describe.each([feishu, wecom, wechaty])('on $channel', (driver) => {
   it('reports a hazard: hazard row, a reply the reporter sees, a card with 受理 for the office head', async () => {
-    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期');
+    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
     const rows = await database.db.select().from(hazards);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.sourceChannel).toBe(driver.channel);
@@ -201,7 +201,7 @@ describe.each([feishu, wecom, wechaty])('on $channel', (driver) => {
   });
 
   it('受理 by the office head accepts it and shows the new state; by someone else changes nothing', async () => {
-    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期');
+    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
     const refused = await driver.pressFirstButton(REPORTER, HEAD);
     expect(refused).not.toContain('已受理');
     expect(refused).toMatch(/只有|不是发给你|没有等待回复/);
@@ -221,7 +221,7 @@ describe.each([feishu, wecom, wechaty])('on $channel', (driver) => {
   });
 
   it('has no second effect when the same delivery arrives again', async () => {
-    const again = await driver.say(REPORTER, '报隐患 食堂后门消防通道被杂物堵塞');
+    const again = await driver.say(REPORTER, '报隐患 食堂后门消防通道被杂物堵塞，一般');
     const seen = (await driver.seenBy(REPORTER)).length;
     await again();
     expect(await database.db.select().from(hazards)).toHaveLength(1);

@@ -3,7 +3,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeButtonKey, encodeButtonKey, normalizeWecom } from '../bot/channels/wecom/normalize.ts';
-import { FORM_HINT, renderWecom, truncateBytes } from '../bot/channels/wecom/render.ts';
+import { renderWecom, truncateBytes } from '../bot/channels/wecom/render.ts';
 import { createWecomSender, taskIdOf } from '../bot/channels/wecom/sender.ts';
 import { createWecomStore, type WecomRef, type WecomStore } from '../bot/channels/wecom/store.ts';
 import { parseWecomMessage } from '../bot/channels/wecom/xml.ts';
@@ -96,7 +96,7 @@ describe('render', () => {
     expect(rendered.quote_area?.quote_text).toContain('文字命令');
   });
 
-  it('falls back to text for forms, for keys over 1024 bytes, and for garbage', () => {
+  it('shows a form as its submit button, and falls back to text for keys over 1024 bytes and garbage', () => {
     const form: Card = {
       title: '记录检查',
       tone: 'blue',
@@ -109,10 +109,9 @@ describe('render', () => {
         },
       ],
     };
-    const formBody = render(form);
-    expect(formBody.msgtype).toBe('text');
-    expect(JSON.stringify(formBody)).toContain('【记录检查】');
-    expect(JSON.stringify(formBody)).toContain(FORM_HINT);
+    const formCard = template(form);
+    expect(formCard.card_type).toBe('button_interaction');
+    expect(formCard.button_list?.map((entry) => entry.text)).toEqual(['提交']);
 
     const huge = render(card('大按钮', 'blue', [actions(button('按', 'a.b', { v: 'x'.repeat(1100) }))]));
     expect(huge.msgtype).toBe('text');
@@ -303,6 +302,41 @@ describe('sender', () => {
       expect((await failure(sender.deliver(await row({ targetId })))).retryable).toBe(false);
     }
     expect(api.sent).toHaveLength(0);
+  });
+
+  it('lets only new texts and cards without buttons to a member share a call', async () => {
+    const sender = createWecomSender({ config, store });
+    const keyOf = async (overrides: Partial<typeof outbox.$inferInsert>) =>
+      sender.batchKey!(await row(overrides));
+    const notice = { kind: 'card' as const, card: card('通知', 'blue', [text('内容')]) };
+    const withButton = {
+      kind: 'card' as const,
+      card: card('卡', 'blue', [actions(button('受理', 'a.b', {}))]),
+    };
+    // The key is the rendered body: equal for the same message to two members, whatever the row.
+    expect(await keyOf({ targetId: 'a' })).toBe(await keyOf({ targetId: 'b' }));
+    expect(await keyOf({ body: notice, targetId: 'a' })).toBe(await keyOf({ body: notice, targetId: 'b' }));
+    expect(await keyOf({ body: notice })).not.toBe(await keyOf({}));
+    expect(await keyOf({ body: { kind: 'text', text: '别的' } })).not.toBe(await keyOf({}));
+    for (const overrides of [
+      { body: withButton },
+      { op: 'update' as const, refMessageId: 'yg1-x', body: notice },
+      { op: 'reply' as const },
+      { targetKind: 'chat' },
+      { targetId: 'a|b' },
+      { targetId: '@all' },
+    ]) {
+      expect(await keyOf(overrides)).toBeUndefined();
+    }
+    // Handed rows it cannot share, deliverBatch still answers for each, as deliver would.
+    const results = await sender.deliverBatch!([
+      await row({ body: withButton }),
+      await row({ targetId: '@all' }),
+    ]);
+    expect(
+      [...results.values()].map((result) => (result instanceof DeliveryError ? 'error' : 'sent')),
+    ).toEqual(['sent', 'error']);
+    expect(api.sent).toHaveLength(1);
   });
 
   it('shows a card as a new message when WeCom refuses the response_code', async () => {

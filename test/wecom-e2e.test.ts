@@ -117,7 +117,7 @@ describe('URL verification (GET)', () => {
 
 describe('report a hazard in the WeCom app', () => {
   it('creates the hazard, replies with a card and sends the office head a card with 受理', async () => {
-    const response = await say('报隐患 教学楼三楼东侧灭火器过期');
+    const response = await say('报隐患 教学楼三楼东侧灭火器过期，一般');
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('');
 
@@ -140,7 +140,7 @@ describe('report a hazard in the WeCom app', () => {
     const card = cardOf(headCard)!;
     expect(card.card_type).toBe('button_interaction');
     expect(card.main_title.title).toContain(hazard!.code);
-    expect(card.button_list).toHaveLength(1);
+    expect(card.button_list!.map((entry) => entry.text)).toEqual(['受理', '驳回']);
     expect(card.button_list![0]!.text).toBe('受理');
     expect(decodeButtonKey(card.button_list![0]!.key)).toEqual({
       action: 'hazard.accept',
@@ -165,7 +165,7 @@ describe('report a hazard in the WeCom app', () => {
   });
 
   it('受理 by the office head updates the clicked card with update_template_card and writes the audit trail', async () => {
-    await say('报隐患 教学楼三楼东侧灭火器过期');
+    await say('报隐患 教学楼三楼东侧灭火器过期，一般');
     const card = cardOf(sentTo(ANBAO_HEAD)[0])!;
     const [hazard] = await database.db.select().from(hazards);
 
@@ -209,7 +209,7 @@ describe('report a hazard in the WeCom app', () => {
   });
 
   it('refuses 受理 by someone else, tells them politely and changes nothing', async () => {
-    await say('报隐患 教学楼三楼东侧灭火器过期');
+    await say('报隐患 教学楼三楼东侧灭火器过期，一般');
     const card = cardOf(sentTo(ANBAO_HEAD)[0])!;
     const before = fake.sent.length;
 
@@ -228,7 +228,7 @@ describe('report a hazard in the WeCom app', () => {
 
   it('the same MsgId delivered twice has one effect: one hazard, one reply', async () => {
     const request = wecomCallback(
-      textMessage({ from: REPORTER, content: '报隐患 食堂后门消防通道被杂物堵塞' }),
+      textMessage({ from: REPORTER, content: '报隐患 食堂后门消防通道被杂物堵塞，一般' }),
     );
     expect((await postWecom(harness.url, request)).status).toBe(200);
     await harness.service.dispatcher.drain();
@@ -262,7 +262,7 @@ describe('report a hazard in the WeCom app', () => {
   });
 
   it('attaches a photo sent after the report, and updates the head card with the code from message/send', async () => {
-    await say('报隐患 教学楼三楼东侧灭火器过期');
+    await say('报隐患 教学楼三楼东侧灭火器过期，一般');
     const card = cardOf(sentTo(ANBAO_HEAD)[0])!;
     const sendCode = sendCodeOf(card.task_id);
     expect(sendCode).toEqual(expect.any(String));
@@ -293,7 +293,7 @@ describe('cards already sent', () => {
   }
 
   it('keeps the response_code when update_template_card fails for a while, and uses it on the retry', async () => {
-    await say('报隐患 教学楼三楼东侧灭火器过期');
+    await say('报隐患 教学楼三楼东侧灭火器过期，一般');
     const card = cardOf(sentTo(ANBAO_HEAD)[0])!;
     const sendCode = sendCodeOf(card.task_id);
     fake.failNext(1, 'update_template_card');
@@ -313,7 +313,7 @@ describe('cards already sent', () => {
   });
 
   it('sends the new state as a new card once the codes are used up; that card then answers clicks', async () => {
-    await say('报隐患 教学楼三楼东侧灭火器过期');
+    await say('报隐患 教学楼三楼东侧灭火器过期，一般');
     const first = cardOf(sentTo(ANBAO_HEAD)[0])!;
     await photo('media_1'); // uses the code from message/send
     await photo('media_2'); // none left: a new card
@@ -398,12 +398,12 @@ describe('refused and ignored callbacks', () => {
 
 describe('delivery', () => {
   it('refreshes an expired access token and delivers', async () => {
-    await say('报隐患 教学楼三楼东侧灭火器过期');
+    await say('报隐患 教学楼三楼东侧灭火器过期，一般');
     expect(sentTo(ANBAO_HEAD)).toHaveLength(1);
     const tokensBefore = fake.tokenRequests;
 
     fake.expireToken();
-    await say('报隐患 教学楼四楼西侧灭火器过期');
+    await say('报隐患 教学楼四楼西侧灭火器过期，一般');
     expect(sentTo(ANBAO_HEAD)).toHaveLength(2);
     expect(sentTo(REPORTER)).toHaveLength(2);
     expect(fake.tokenRequests).toBeGreaterThan(tokensBefore);
@@ -414,7 +414,7 @@ describe('delivery', () => {
 
   it('retries after a WeCom 500 and delivers once', async () => {
     fake.failNext(1, 'send');
-    await say('报隐患 教学楼三楼东侧灭火器过期');
+    await say('报隐患 教学楼三楼东侧灭火器过期，一般');
     const pending = await database.db.select().from(outbox).where(eq(outbox.status, 'pending'));
     expect(pending).toHaveLength(1);
     expect(pending[0]!.lastError).toContain('500');

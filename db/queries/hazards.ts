@@ -1,5 +1,5 @@
 // Hazard rows and their trail.
-import { and, asc, desc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { CategoryRule } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
@@ -7,6 +7,7 @@ import {
   categoryUnits,
   counters,
   hazardEvents,
+  hazardExtensions,
   hazardPhotos,
   hazards,
   people,
@@ -71,21 +72,59 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     .innerJoin(people, eq(people.id, hazards.reporterId))
     .where(and(eq(hazards.tenantId, tenantId), eq(hazards.id, hazardId)));
   if (!row) return undefined;
-  const acceptedBy = row.hazard.acceptedById
-    ? (await db.select({ name: people.name }).from(people).where(eq(people.id, row.hazard.acceptedById)))[0]
-        ?.name
+  const { hazard } = row;
+  const ids = [hazard.acceptedById, hazard.rectifierId, hazard.reviewedById].filter(
+    (id): id is number => id !== null,
+  );
+  const names = new Map(
+    ids.length > 0
+      ? (
+          await db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, ids))
+        ).map((person) => [person.id, person.name])
+      : [],
+  );
+  const listedUnit = hazard.listedUnitId
+    ? (await db.select({ name: units.name }).from(units).where(eq(units.id, hazard.listedUnitId)))[0]?.name
     : undefined;
-  const photos = await db
+  const [photos] = await db
     .select({ count: sql<number>`count(*)::int` })
     .from(hazardPhotos)
     .where(eq(hazardPhotos.hazardId, hazardId));
-  return { ...row, acceptedByName: acceptedBy, photoCount: photos[0]?.count ?? 0 };
+  const [pendingExtension] = await db
+    .select()
+    .from(hazardExtensions)
+    .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')))
+    .orderBy(desc(hazardExtensions.id))
+    .limit(1);
+  const name = (id: number | null) => (id === null ? undefined : names.get(id));
+  return {
+    ...row,
+    acceptedByName: name(hazard.acceptedById),
+    rectifierName: name(hazard.rectifierId),
+    reviewedByName: name(hazard.reviewedById),
+    listedUnitName: listedUnit,
+    photoCount: photos?.count ?? 0,
+    pendingExtension,
+  };
 }
 
 export type HazardView = NonNullable<Awaited<ReturnType<typeof hazardView>>>;
 
 export async function appendHazardEvent(db: Queryable, row: typeof hazardEvents.$inferInsert) {
   await db.insert(hazardEvents).values(row);
+}
+
+/** A hazard by its human id (YH-2026-0001), within a tenant. */
+export async function hazardByCode(
+  db: Queryable,
+  tenantId: number,
+  code: string,
+): Promise<Hazard | undefined> {
+  const [row] = await db
+    .select()
+    .from(hazards)
+    .where(and(eq(hazards.tenantId, tenantId), eq(hazards.code, code.toUpperCase())));
+  return row;
 }
 
 /** The reporter's latest hazard from the same chat since a moment: where follow-up photos belong. */

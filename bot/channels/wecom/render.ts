@@ -1,7 +1,7 @@
 // Outbox bodies → WeCom app message bodies (发送应用消息, https://developer.work.weixin.qq.com/document/path/90236):
 // a card with buttons becomes a `template_card` of type `button_interaction`, a card without buttons a
 // `text_notice`, text a `text` message. Rendering never throws (DESIGN.md §2): it falls back to text.
-import { type Block, type Button, type Card, cardToText } from '../../../cards/model.ts';
+import { type Button, buttonsOf, type Card, cardToText } from '../../../cards/model.ts';
 import type { OutboxBody } from '../../../db/schema.ts';
 import { encodeButtonKey, MAX_BUTTON_KEY_BYTES } from './normalize.ts';
 
@@ -31,7 +31,6 @@ const BUTTON_TEXT_MAX = 10; // button_list.text
 const BUTTONS_MAX = 6; // button_list length
 const TASK_ID = /^[A-Za-z0-9_@-]{1,128}$/;
 
-export const FORM_HINT = '（企业微信卡片不支持填写表单，请直接发送文字命令完成此操作；发送“帮助”查看命令。）';
 const MORE_BUTTONS_HINT = '更多操作请发送文字命令，发送“帮助”查看命令。';
 const KEY_TOO_LONG_HINT =
   '（此卡片的按钮无法在企业微信中显示，请发送文字命令完成操作；发送“帮助”查看命令。）';
@@ -84,10 +83,9 @@ function renderButtons(buttons: Button[]): Json[] | undefined {
 
 function renderTemplateCard(card: Card, options: RenderOptions): WecomBody {
   if (!TASK_ID.test(options.taskId)) throw new Error(`invalid task_id ${options.taskId}`);
-  if (card.blocks.some((block) => block.kind === 'form')) {
-    return textBody(`${cardToText(card)}\n${FORM_HINT}`);
-  }
-  const buttons = card.blocks.flatMap((block: Block) => (block.kind === 'actions' ? block.buttons : []));
+  // WeCom cards have no inputs: a form shows as its submit button, whose handler asks for the text
+  // (and the card's note names the text command).
+  const buttons = buttonsOf(card);
   const horizontal: Json[] = [];
   const lines: string[] = [];
   const notes: string[] = [];

@@ -1,0 +1,75 @@
+// The hazard ledger (台账): hazards with their names, filtered by what the reader may see.
+import { and, desc, eq, inArray, isNotNull, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import type { HazardStatus } from '../../handlers/hazard-workflow.ts';
+import type { Queryable } from '../client.ts';
+import { categories, hazards, people, units } from '../schema.ts';
+
+export interface LedgerFilter {
+  /** Only these units (a unit head's view); undefined = every unit. */
+  unitIds?: number[];
+  /** Only hazards this person reported or rectifies (a staff member's view). */
+  personId?: number;
+  statuses?: HazardStatus[];
+  includeClosed?: boolean;
+  categoryName?: string;
+  overdue?: boolean;
+  listed?: boolean;
+  from?: Date;
+  to?: Date;
+}
+
+export async function ledgerRows(
+  db: Queryable,
+  tenantId: number,
+  filter: LedgerFilter,
+  now: Date,
+  limit = 20,
+) {
+  const conditions: (SQL | undefined)[] = [eq(hazards.tenantId, tenantId)];
+  if (filter.unitIds) {
+    conditions.push(
+      filter.unitIds.length > 0
+        ? or(inArray(hazards.unitId, filter.unitIds), inArray(hazards.listedUnitId, filter.unitIds))
+        : sql`false`,
+    );
+  }
+  if (filter.personId !== undefined) {
+    conditions.push(or(eq(hazards.reporterId, filter.personId), eq(hazards.rectifierId, filter.personId)));
+  }
+  if (filter.statuses) conditions.push(inArray(hazards.status, filter.statuses));
+  else if (!filter.includeClosed) conditions.push(notInArray(hazards.status, ['closed', 'rejected']));
+  if (filter.categoryName) conditions.push(eq(categories.name, filter.categoryName));
+  if (filter.overdue) {
+    conditions.push(
+      and(
+        isNotNull(hazards.deadline),
+        lt(hazards.deadline, now),
+        notInArray(hazards.status, ['closed', 'rejected']),
+      ),
+    );
+  }
+  if (filter.listed) conditions.push(eq(hazards.listed, true));
+  if (filter.from) conditions.push(sql`${hazards.createdAt} >= ${filter.from}`);
+  if (filter.to) conditions.push(sql`${hazards.createdAt} < ${filter.to}`);
+  const where = and(...conditions);
+  const rows = await db
+    .select({
+      hazard: hazards,
+      unitName: units.name,
+      categoryName: categories.name,
+      reporterName: people.name,
+    })
+    .from(hazards)
+    .leftJoin(units, eq(units.id, hazards.unitId))
+    .leftJoin(categories, eq(categories.id, hazards.categoryId))
+    .innerJoin(people, eq(people.id, hazards.reporterId))
+    .where(where)
+    .orderBy(desc(hazards.listed), desc(hazards.createdAt))
+    .limit(limit);
+  const [total] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(hazards)
+    .leftJoin(categories, eq(categories.id, hazards.categoryId))
+    .where(where);
+  return { rows, total: total?.n ?? 0 };
+}

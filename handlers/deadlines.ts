@@ -1,0 +1,53 @@
+// Deadlines as a tenant computes them: its working-day calendar (package data plus the tenant's own
+// override for years the package does not know yet) and dates typed by people.
+import {
+  type CalendarOverride,
+  endOfDayIn,
+  isIsoDate,
+  isoDateIn,
+  unknownYearMessage,
+  WorkCalendar,
+} from './calendar.ts';
+
+export { deadlineFrom } from './calendar.ts';
+
+const calendars = new Map<string, WorkCalendar>();
+/** Years a computation needed without holiday data; shown to the office (and logged) by the callers. */
+export const unknownYears = new Set<number>();
+
+/** The working-day calendar of a tenant; instances are shared per distinct override. */
+export function workCalendar(override?: CalendarOverride): WorkCalendar {
+  const key = JSON.stringify(override ?? null);
+  let calendar = calendars.get(key);
+  if (!calendar) {
+    calendar = new WorkCalendar({
+      override,
+      onUnknownYear: (year) => {
+        unknownYears.add(year);
+        process.emitWarning(unknownYearMessage(year), 'WorkCalendarWarning');
+      },
+    });
+    calendars.set(key, calendar);
+  }
+  return calendar;
+}
+
+/**
+ * A date typed in a chat — 2026-12-31, 2026/12/31, 12-31, 12月31日 — as the end of that local day.
+ * A month and day without a year mean the next such day from now.
+ */
+export function parseDateInput(value: string, timeZone: string, now: Date): Date | undefined {
+  const text = value.trim().replace(/[号日]$/, '');
+  const full = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})$/.exec(text);
+  const short = /^(\d{1,2})[-/.月](\d{1,2})$/.exec(text);
+  const pad = (n: string) => n.padStart(2, '0');
+  let iso: string | undefined;
+  if (full) iso = `${full[1]}-${pad(full[2]!)}-${pad(full[3]!)}`;
+  else if (short) {
+    const today = isoDateIn(now, timeZone);
+    const year = Number(today.slice(0, 4));
+    const candidate = `${year}-${pad(short[1]!)}-${pad(short[2]!)}`;
+    iso = candidate >= today ? candidate : `${year + 1}-${pad(short[1]!)}-${pad(short[2]!)}`;
+  }
+  return iso && isIsoDate(iso) ? endOfDayIn(iso, timeZone) : undefined;
+}

@@ -1,0 +1,86 @@
+// 隐患台账 in chat: open hazards for my unit, or for everyone when I am the office or a leader, with
+// filters by state, category, overdue and listed.
+import type { MessageContext } from '../bot/core/context.ts';
+import { card, fields, note, text } from '../cards/model.ts';
+import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
+import { categoryRules } from '../db/queries/hazards.ts';
+import { type LedgerFilter, ledgerRows } from '../db/queries/ledger.ts';
+import { officeStaff } from '../db/queries/org.ts';
+import { headedUnits } from '../db/queries/units.ts';
+import { STATUS_LABEL } from './hazard-rules.ts';
+import type { HazardStatus } from './hazard-workflow.ts';
+import { formatDateTime } from './time.ts';
+
+const STATUS_WORDS: Record<string, HazardStatus[]> = {
+  已上报: ['reported'],
+  待受理: ['reported'],
+  已受理: ['accepted'],
+  整改中: ['accepted', 'rectifying'],
+  待复查: ['pending_review'],
+  已销号: ['closed'],
+  已驳回: ['rejected'],
+};
+
+export async function hazardLedger(ctx: MessageContext): Promise<void> {
+  const { db, tenant, actor, now } = ctx;
+  const words = ctx.args.split(/[\s,，]+/).filter(Boolean);
+  const filter: LedgerFilter = {};
+  const categoryNames = (await categoryRules(db, tenant.id)).map((rule) => rule.name);
+  const unknown: string[] = [];
+  for (const word of words) {
+    if (word === '超期' || word === '逾期') filter.overdue = true;
+    else if (word === '挂牌' || word === '挂牌督办') filter.listed = true;
+    else if (word === '全部') filter.includeClosed = true;
+    else if (STATUS_WORDS[word]) filter.statuses = [...(filter.statuses ?? []), ...STATUS_WORDS[word]];
+    else {
+      const category = categoryNames.find((name) => name.includes(word));
+      if (category) filter.categoryName = category;
+      else unknown.push(word);
+    }
+  }
+  const seesAll =
+    (await officeStaff(db, tenant.id)).some((person) => person.id === actor.id) ||
+    (await holdersAtLevel(db, tenant.id, ['first', 'direct'])).some((person) => person.id === actor.id);
+  const units = seesAll ? [] : await headedUnits(db, actor.id);
+  let scope = '全校';
+  if (!seesAll && units.length > 0) {
+    filter.unitIds = units.map((unit) => unit.id);
+    scope = units.map((unit) => unit.name).join('、');
+  } else if (!seesAll) {
+    filter.personId = actor.id;
+    scope = '我上报或负责整改的';
+  }
+  const { rows, total } = await ledgerRows(db, tenant.id, filter, now);
+  const lines = rows.map(({ hazard, unitName }) => {
+    const overdue =
+      hazard.deadline && hazard.deadline < now && !['closed', 'rejected'].includes(hazard.status);
+    const deadline = hazard.deadline
+      ? `期限 ${formatDateTime(hazard.deadline, tenant.timezone).slice(5, 10)}`
+      : '';
+    return [
+      `${hazard.code}｜${STATUS_LABEL[hazard.status]}｜${unitName ?? '未分派'}`,
+      deadline && `${deadline}${overdue ? '（超期）' : ''}`,
+      hazard.listed ? '【挂牌】' : '',
+      hazard.description.length > 24 ? `${hazard.description.slice(0, 24)}…` : hazard.description,
+    ]
+      .filter(Boolean)
+      .join(' ');
+  });
+  ctx.reply({
+    kind: 'card',
+    card: card(`隐患台账（${scope}）`, 'blue', [
+      fields([
+        ['筛选', words.filter((word) => !unknown.includes(word)).join('、') || '未销号的隐患'],
+        ['共', `${total} 条`],
+      ]),
+      text(lines.length > 0 ? lines.join('\n') : '没有符合条件的隐患。'),
+      total > rows.length &&
+        note(`仅显示前 ${rows.length} 条。完整台账可在网页控制台导出，或运行 npm run ledger:export。`),
+      unknown.length > 0 &&
+        note(
+          `没有识别的筛选词：${unknown.join('、')}。可用：超期、挂牌、整改中、待复查、已销号、全部、类别名。`,
+        ),
+      note('查看单条：隐患 YH-…'),
+    ]),
+  });
+}

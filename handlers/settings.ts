@@ -1,0 +1,29 @@
+// Tenant policies, with defaults a school can start from; set per tenant under `settings:` in the
+// organization file.
+import { z } from 'zod';
+
+const deadline = z.strictObject({
+  days: z.number().int().min(1).max(365),
+  unit: z.enum(['working', 'calendar']).default('working'),
+});
+
+export const settingsSchema = z.strictObject({
+  /** Rectification deadlines by severity, from the day a hazard is accepted. */
+  hazard_deadlines: z.strictObject({ general: deadline, major: deadline, grave: deadline }).default({
+    general: { days: 7, unit: 'working' },
+    major: { days: 15, unit: 'working' },
+    grave: { days: 30, unit: 'working' },
+  }),
+  /** Remind the rectifier this many days before the deadline. */
+  hazard_reminder_days_before: z.number().int().min(0).max(30).default(2),
+  /** Days after the deadline before the 第一责任人 and the office are told (the 直接责任人 is told at once). */
+  hazard_escalate_after_days: z.number().int().min(0).max(30).default(1),
+});
+
+export type TenantSettings = z.output<typeof settingsSchema>;
+
+/** The tenant's settings with defaults filled in; the org importer validated them on the way in. */
+export function tenantSettings(raw: unknown): TenantSettings {
+  const parsed = settingsSchema.safeParse(raw ?? {});
+  return parsed.success ? parsed.data : settingsSchema.parse({});
+}
