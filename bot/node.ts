@@ -1,5 +1,6 @@
 // The Node entry (`npm start`): configuration, migrations, the service, the HTTP server, the dispatcher.
 import { serve } from '@hono/node-server';
+import { startJobs } from '../jobs/node-runner.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { createService } from './service.ts';
@@ -10,6 +11,10 @@ async function main() {
   const config = loadConfig();
   const service = await createService({ config, log });
   service.dispatcher.start();
+  const jobs = startJobs(
+    { db: service.database.db, channels: service.channels, log },
+    { log, onSent: () => service.dispatcher.kick() },
+  );
   if (service.wechaty) {
     log.info('starting Wechaty', { puppet: config.wechaty?.puppet });
     // A puppet that cannot log in must not take the webhooks of the other channels down with it.
@@ -32,6 +37,7 @@ async function main() {
     stopping = true;
     log.info('shutting down');
     server.close();
+    await jobs.stop();
     await service.close();
     process.exit(0);
   };

@@ -2,6 +2,7 @@
 // Workers may not share a socket between requests, so each request opens its own small client; the
 // outbox is drained after the answer with waitUntil. Migrations run beforehand: `npm run db:migrate`.
 import { openDatabase } from '../db/client.ts';
+import { JOBS } from '../jobs/index.ts';
 import { silentLogger } from './core/log.ts';
 import { parseConfig } from './env.ts';
 import { createService } from './service.ts';
@@ -45,9 +46,10 @@ export default {
 
   async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
     const { service, database } = await open(env);
+    const context = { db: database.db, channels: service.channels, log: silentLogger, now: new Date() };
     ctx.waitUntil(
-      service.dispatcher
-        .drain()
+      Promise.all(JOBS.map((job) => job.run(context)))
+        .then(() => service.dispatcher.drain())
         .finally(() => service.close())
         .finally(() => database.close()),
     );

@@ -50,7 +50,12 @@ export async function importOrganization(db: Db, org: OrgFile, now = new Date())
       })
       .onConflictDoUpdate({
         target: tenants.code,
-        set: { name: org.tenant.name, kind: org.tenant.kind, timezone: org.tenant.timezone, settings: org.settings },
+        set: {
+          name: org.tenant.name,
+          kind: org.tenant.kind,
+          timezone: org.tenant.timezone,
+          settings: org.settings,
+        },
       })
       .returning({ id: tenants.id });
     const tenantId = tenant!.id;

@@ -101,7 +101,10 @@ describe('Wechaty channel', () => {
     const reporter = await wxid('chenjing');
     const head = await wxid('yinxianju');
     let before = await inboundCount();
-    world.contact(reporter.value).say('报隐患 教学楼三楼东侧灭火器过期，一般', [world.botUser]).to(world.room);
+    world
+      .contact(reporter.value)
+      .say('报隐患 教学楼三楼东侧灭火器过期，一般', [world.botUser])
+      .to(world.room);
     await settle(before);
     expect(world.privateTo(head.value).join('\n')).toContain('回复 1 受理');
     offsetMs = 25 * 3600 * 1000;

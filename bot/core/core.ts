@@ -4,9 +4,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Card } from '../../cards/model.ts';
 import type { Db, Tx } from '../../db/client.ts';
-import { addressOf } from '../../db/queries/org.ts';
 import { inboundEvents, outbox } from '../../db/schema.ts';
 import { createContext, type Refresh } from './context.ts';
+import { enqueue } from './enqueue.ts';
 import { Refusal } from './errors.ts';
 import { identify } from './identify.ts';
 import type { Logger } from './log.ts';
@@ -127,13 +127,15 @@ export function createCore(options: CoreOptions): Core {
         view: message.view ?? null,
       };
       const to = message.to;
-      if (to.kind === 'chat') {
-        await tx
-          .insert(outbox)
-          .values({ ...base, channel: to.channel, op: 'send', targetKind: 'chat', targetId: to.chatId });
+      if (to.kind !== 'reply') {
+        await enqueue(tx, message, {
+          tenantId: base.tenantId,
+          channels: options.channels,
+          preferred: event.channel,
+        });
         continue;
       }
-      if (to.kind === 'reply' && event.chat) {
+      if (event.chat) {
         const replyTo = event.type === 'message' ? event.messageId : undefined;
         await tx.insert(outbox).values({
           ...base,
@@ -145,38 +147,12 @@ export function createCore(options: CoreOptions): Core {
         });
         continue;
       }
-      if (to.kind === 'reply') {
-        // No chat to answer in (e.g. a button pressed in a private app view): answer the sender directly.
-        const id = event.sender.ids[0];
-        if (id) {
-          await tx
-            .insert(outbox)
-            .values({ ...base, channel: event.channel, op: 'send', targetKind: id.kind, targetId: id.value });
-        }
-        continue;
-      }
-      const address = await addressOf(tx, to.personId, event.channel, options.channels);
-      if (address) {
-        await tx.insert(outbox).values({
-          ...base,
-          personId: to.personId,
-          channel: address.channel,
-          op: 'send',
-          targetKind: address.kind,
-          targetId: address.value,
-        });
-      } else {
-        // Kept, not dropped: the office sees it among failed messages and can fix the person's identities.
-        await tx.insert(outbox).values({
-          ...base,
-          personId: to.personId,
-          channel: event.channel,
-          op: 'send',
-          targetKind: 'none',
-          targetId: '',
-          status: 'failed',
-          lastError: '此人在已开通的渠道上都没有登记身份',
-        });
+      // No chat to answer in (e.g. a button pressed in a private app view): answer the sender directly.
+      const id = event.sender.ids[0];
+      if (id) {
+        await tx
+          .insert(outbox)
+          .values({ ...base, channel: event.channel, op: 'send', targetKind: id.kind, targetId: id.value });
       }
     }
   }

@@ -4,10 +4,29 @@ import type { Channel } from './types.ts';
 
 export type OutboxRow = typeof outbox.$inferSelect;
 
+export interface DeliveryResult {
+  platformMessageId?: string;
+}
+
+/** What became of each row of a batch, by row id. */
+export type BatchResult = Map<number, DeliveryResult | DeliveryError>;
+
 export interface ChannelSender {
   channel: Channel;
   /** Delivers one row. Must use the row id as the platform's idempotency key where there is one. */
-  deliver(row: OutboxRow): Promise<{ platformMessageId?: string }>;
+  deliver(row: OutboxRow): Promise<DeliveryResult>;
+  /**
+   * Optional batching. Rows with the same key are the same message to different recipients and may go
+   * out in one call through `deliverBatch`; undefined means the row is always delivered alone. The
+   * dispatcher only puts rows with one key, each to a different recipient, into one batch.
+   */
+  batchKey?(row: OutboxRow): string | undefined;
+  /**
+   * Delivers rows that share a batch key (any number: the sender splits them into calls as the platform
+   * allows) and answers for every row, so that each is marked on its own: sent, retried or failed. An
+   * idempotency key, where the platform has one, is derived from the rows of the call.
+   */
+  deliverBatch?(rows: OutboxRow[]): Promise<BatchResult>;
 }
 
 /** A failed delivery; `retryable` for 429, 5xx, timeouts and expired tokens. */

@@ -6,19 +6,27 @@
 //   alike. Texts are not: WeCom's check compares content, and it would silence the second of two
 //   identical answers (the same help or refusal to a member who tries again), which is worse than the
 //   rare duplicate text after a crash.
+// - The same text or text_notice card to many members goes in one call (touser a|b|c, at most 1000):
+//   `batchKey`/`deliverBatch`. The policy above holds for batches: a text_notice batch is checked, with
+//   the task_id of its first row; texts are not. Cards with buttons always go one per call, as each copy
+//   needs its own task_id and response_code.
 // - A card's platform message id is its task_id: clicks report it as TaskId, so the core recognises the
-//   clicked copy. Text messages keep WeCom's msgid.
+//   clicked copy (a text_notice copy sent in a batch keeps its own row's, see `sendShared`). Text
+//   messages keep WeCom's msgid.
 // - An `update` row needs a response_code (single use, 72 h): the click's own (on the row) or the one
 //   message/send returned for the copy. With none left, or for a card WeCom cannot update (text_notice),
 //   the new state goes out as a new card and the copy follows that card from then on.
 import { z } from 'zod';
-import { type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
+import { type BatchResult, type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
 import type { WecomConfig } from '../../env.ts';
 import { createWecomApi, type WecomApi, WecomApiError } from './api.ts';
 import { isUpdatableCard, renderWecom, type WecomBody } from './render.ts';
 import { readRef, usableCode, type WecomRef, type WecomStore } from './store.ts';
 
-/** The longest window WeCom allows (4 h); card bodies are unique per outbox row, so nothing else is hit. */
+/**
+ * The longest window WeCom allows (4 h); card bodies are unique per outbox row (a batch's, per its first
+ * row), so nothing else is hit.
+ */
 const DUPLICATE_CHECK_INTERVAL_S = 4 * 3600;
 /** Where a tapped text_notice card leads (its card_action is required); there is no public console URL. */
 export const DEFAULT_CARD_URL = 'https://work.weixin.qq.com/';
@@ -36,6 +44,13 @@ export interface WecomSenderOptions {
 export function taskIdOf(row: Pick<OutboxRow, 'id' | 'createdAt'>): string {
   return `yg${row.id}-${row.createdAt.getTime().toString(36)}`;
 }
+
+/** message/send takes at most this many ids in touser. */
+export const MAX_TOUSER = 1000;
+/** Only for the batch key: the real task_id (of the batch's first row) is put in when sending. */
+const KEY_TASK_ID = 'batch-key';
+
+const lowerIds = (list: string) => new Set(list.split('|').flatMap((id) => (id ? [id.toLowerCase()] : [])));
 
 const sendResultSchema = z.object({
   msgid: z.string().optional(),
@@ -64,26 +79,35 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
   const unreachable = (touser: string) =>
     new DeliveryError(`企业微信用户 ${touser} 不存在或不在应用的可见范围内`, false);
 
-  async function send(touser: string, body: WecomBody) {
-    const result = await api
-      .post('/cgi-bin/message/send', {
+  /** One message/send to a |-separated touser; answers with the ids WeCom could not reach (lower-cased). */
+  async function post(touser: string, body: WecomBody) {
+    let result: unknown;
+    try {
+      result = await api.post('/cgi-bin/message/send', {
         touser,
         agentid: config.agentId,
         ...body,
         ...(body.msgtype === 'template_card'
           ? { enable_duplicate_check: 1, duplicate_check_interval: DUPLICATE_CHECK_INTERVAL_S }
           : {}),
-      })
-      .catch((error: unknown) => {
-        // 81013: none of the recipients is valid; with one recipient, that person.
-        throw error instanceof WecomApiError && error.errcode === 81013 ? unreachable(touser) : error;
       });
+    } catch (error) {
+      // 81013: none of the recipients is valid.
+      if (error instanceof WecomApiError && error.errcode === 81013) {
+        return { msgid: undefined, responseCode: undefined, invalid: lowerIds(touser) };
+      }
+      throw error;
+    }
     const parsed = sendResultSchema.safeParse(result);
     const sent = parsed.success ? parsed.data : {};
     // WeCom answers errcode 0 and lists the ids it could not reach (lower-cased).
-    const invalid = (sent.invaliduser ?? '').split('|').map((id) => id.toLowerCase());
-    if (invalid.includes(touser.toLowerCase())) throw unreachable(touser);
-    return { msgid: sent.msgid, responseCode: sent.response_code };
+    return { msgid: sent.msgid, responseCode: sent.response_code, invalid: lowerIds(sent.invaliduser ?? '') };
+  }
+
+  async function send(touser: string, body: WecomBody) {
+    const sent = await post(touser, body);
+    if (sent.invalid.has(touser.toLowerCase())) throw unreachable(touser);
+    return { msgid: sent.msgid, responseCode: sent.responseCode };
   }
 
   /** Sends a new message for the row; cards get the row's task_id. */
@@ -134,14 +158,119 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
     return { platformMessageId: sent.platformMessageId };
   }
 
+  async function deliver(row: OutboxRow) {
+    const touser = recipient(row);
+    if (row.op === 'update') return update(row, touser);
+    const sent = await sendNew(row, touser);
+    if (sent.taskId) await store.saveRef(row.id, sent.ref);
+    return { platformMessageId: sent.platformMessageId };
+  }
+
+  /**
+   * The body a row would send, if it may share a call: a new text or text_notice card to a member. A
+   * button_interaction card is never shared: each copy needs its own task_id and response_code.
+   */
+  function batchBody(row: OutboxRow): WecomBody | undefined {
+    if (row.op !== 'send' || row.targetKind !== 'userid') return undefined;
+    try {
+      recipient(row);
+    } catch {
+      return undefined;
+    }
+    const body = renderWecom(row.body, { taskId: KEY_TASK_ID, cardUrl });
+    if (body.msgtype === 'text' || body.template_card.card_type === 'text_notice') return body;
+    return undefined;
+  }
+
+  /**
+   * One message/send for rows with one body and different members. A text_notice card goes out with the
+   * task_id of the first row, but each row records its own taskIdOf(row) as message id: such a card
+   * has no response_code and sends no clicks, so the id only serves later `update` rows of the copy,
+   * which send that member a new card and `repoint` the copies showing the id. A shared id would make
+   * one member's new card (maybe with buttons, and its response_code) the copy of every member.
+   */
+  async function sendShared(rows: OutboxRow[], results: BatchResult) {
+    const [first] = rows;
+    if (!first) return;
+    const taskId = taskIdOf(first);
+    const body = renderWecom(first.body, { taskId, cardUrl });
+    const touser = rows.map((row) => row.targetId);
+    let sent: Awaited<ReturnType<typeof post>>;
+    try {
+      sent = await post(touser.join('|'), body);
+    } catch (error) {
+      // The call as a whole failed (5xx, busy, rate limit, timeout; a bad token was already refreshed once).
+      for (const row of rows) results.set(row.id, asDeliveryError(error));
+      return;
+    }
+    const refs: Promise<void>[] = [];
+    for (const [index, row] of rows.entries()) {
+      const id = touser[index]!;
+      if (sent.invalid.has(id.toLowerCase())) {
+        results.set(row.id, unreachable(id));
+      } else if (body.msgtype === 'template_card') {
+        results.set(row.id, { platformMessageId: taskIdOf(row) });
+        refs.push(store.saveRef(row.id, { msgid: sent.msgid }));
+      } else {
+        results.set(row.id, { platformMessageId: sent.msgid });
+      }
+    }
+    // The message is out: a ref that could not be written (only msgid, as text_notice has no
+    // response_code) must not make the rows look unsent and be sent again.
+    await Promise.allSettled(refs);
+  }
+
   return {
     channel: 'wecom',
-    async deliver(row) {
-      const touser = recipient(row);
-      if (row.op === 'update') return update(row, touser);
-      const sent = await sendNew(row, touser);
-      if (sent.taskId) await store.saveRef(row.id, sent.ref);
-      return { platformMessageId: sent.platformMessageId };
+    deliver,
+    batchKey(row) {
+      const body = batchBody(row);
+      return body ? JSON.stringify(body) : undefined;
+    },
+    async deliverBatch(rows) {
+      const results: BatchResult = new Map();
+      // Rows of one body, in calls of at most MAX_TOUSER different members (WeCom ids ignore case).
+      const calls = new Map<string, { rows: OutboxRow[]; ids: Set<string> }[]>();
+      const alone: OutboxRow[] = [];
+      for (const row of rows) {
+        const body = batchBody(row);
+        if (!body) {
+          alone.push(row);
+          continue;
+        }
+        const key = JSON.stringify(body);
+        const id = row.targetId.toLowerCase();
+        const list = calls.get(key) ?? [];
+        calls.set(key, list);
+        let call = list.find((entry) => entry.rows.length < MAX_TOUSER && !entry.ids.has(id));
+        if (!call) {
+          call = { rows: [], ids: new Set() };
+          list.push(call);
+        }
+        call.rows.push(row);
+        call.ids.add(id);
+      }
+      for (const list of calls.values()) {
+        for (const call of list) {
+          if (call.rows.length === 1) alone.push(...call.rows);
+          else await sendShared(call.rows, results);
+        }
+      }
+      // A row alone goes exactly as `deliver` sends it (its own task_id for a card).
+      for (const row of alone) {
+        try {
+          results.set(row.id, await deliver(row));
+        } catch (error) {
+          results.set(row.id, asDeliveryError(error));
+        }
+      }
+      return results;
     },
   };
+}
+
+/** What the dispatcher would make of an error: retryable unless the error says otherwise. */
+function asDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  return new DeliveryError(error instanceof Error ? error.message : String(error), true);
 }

@@ -1,0 +1,264 @@
+// The hazard ledger as a file for the superior bureau's inspections (DOMAIN §7; 002 §四(四)5:
+// 隐患排查登记表 / 安全检查及隐患整改台帐): an XLSX sheet 隐患台账 or a CSV, one row per hazard with its trail.
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import type { ExportPeriod, LedgerExportRow } from '../db/queries/ledger-export.ts';
+import { isIsoDate, isoDateIn, startOfDayIn } from './calendar.ts';
+import { formatDateTime } from './time.ts';
+
+export interface LedgerExportMeta {
+  tenantName: string;
+  /** The period exported, [from, to): `to` is the start of the day after the last day. */
+  from: Date;
+  to: Date;
+  generatedAt: Date;
+  timeZone: string;
+}
+
+export const SHEET_NAME = '隐患台账';
+
+interface Column {
+  header: string;
+  width: number;
+  /** Long free text: wrapped. */
+  wrap?: boolean;
+  value: (row: LedgerExportRow) => string | number;
+}
+
+const COLUMNS: Column[] = [
+  { header: '序号', width: 6, value: () => 0 },
+  { header: '隐患编号', width: 14, value: (row) => row.code },
+  { header: '上报时间', width: 17, value: (row) => row.reportedAt },
+  { header: '上报人', width: 12, wrap: true, value: (row) => row.reporter },
+  { header: '地点', width: 16, wrap: true, value: (row) => row.place },
+  { header: '隐患描述', width: 40, wrap: true, value: (row) => row.description },
+  { header: '类别', width: 18, wrap: true, value: (row) => row.category },
+  { header: '严重程度', width: 9, value: (row) => row.severity },
+  { header: '责任处室', width: 10, value: (row) => row.unit },
+  { header: '状态', width: 8, value: (row) => row.status },
+  { header: '受理人', width: 9, value: (row) => row.acceptedBy },
+  { header: '受理时间', width: 17, value: (row) => row.acceptedAt },
+  { header: '整改责任人', width: 11, value: (row) => row.rectifier },
+  { header: '整改期限', width: 17, value: (row) => row.deadline },
+  { header: '是否超期', width: 9, value: (row) => row.overdue },
+  { header: '整改措施', width: 30, wrap: true, value: (row) => row.measures },
+  { header: '整改完成时间', width: 17, value: (row) => row.rectifiedAt },
+  { header: '复查人', width: 9, value: (row) => row.reviewedBy },
+  { header: '复查时间', width: 17, value: (row) => row.reviewedAt },
+  { header: '销号时间', width: 17, value: (row) => row.closedAt },
+  { header: '驳回原因', width: 20, wrap: true, value: (row) => row.rejectReason },
+  { header: '挂牌督办', width: 28, wrap: true, value: (row) => row.listed },
+  { header: '延期记录', width: 30, wrap: true, value: (row) => row.extensions },
+  { header: '照片数', width: 7, value: (row) => row.photoCount },
+  { header: '处理过程', width: 60, wrap: true, value: (row) => row.trail },
+];
+
+/** The header row, the same in the XLSX and the CSV. */
+export const LEDGER_HEADER: readonly string[] = COLUMNS.map((column) => column.header);
+
+/** The values of one data row in header order; `index` is the 1-based 序号. */
+export function ledgerCells(row: LedgerExportRow, index: number): (string | number)[] {
+  return COLUMNS.map((column, position) => (position === 0 ? index : column.value(row)));
+}
+
+/** The first and last day of the period, as the title shows them. */
+function periodDays(meta: LedgerExportMeta) {
+  return {
+    first: isoDateIn(meta.from, meta.timeZone),
+    last: isoDateIn(new Date(meta.to.getTime() - 1), meta.timeZone),
+  };
+}
+
+/** `<tenant> 隐患排查整改台账（2026-01-01 至 2026-03-31）` */
+export function ledgerTitle(meta: LedgerExportMeta): string {
+  const { first, last } = periodDays(meta);
+  return `${meta.tenantName} 隐患排查整改台账（${first} 至 ${last}）`;
+}
+
+export function ledgerFooter(meta: LedgerExportMeta, count: number): string {
+  return `生成时间：${formatDateTime(meta.generatedAt, meta.timeZone)}（${meta.timeZone}）；共 ${count} 条隐患`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// XLSX
+
+/** Excel refuses longer cell texts (and the file would not open). */
+const EXCEL_CELL_LIMIT = 32_767;
+const TRUNCATED = '…（已截断）';
+const fitCell = (value: string | number) =>
+  typeof value === 'string' && value.length > EXCEL_CELL_LIMIT
+    ? value.slice(0, EXCEL_CELL_LIMIT - TRUNCATED.length) + TRUNCATED
+    : value;
+
+const THIN = { style: 'thin' as const, color: { argb: 'FF999999' } };
+const BORDER: Partial<ExcelJS.Borders> = { top: THIN, left: THIN, bottom: THIN, right: THIN };
+const WRAP: Partial<ExcelJS.Alignment> = { vertical: 'top', wrapText: true };
+const PLAIN: Partial<ExcelJS.Alignment> = { vertical: 'top' };
+const CENTER: Partial<ExcelJS.Alignment> = { vertical: 'middle', horizontal: 'center', wrapText: true };
+const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFD9E1F2' } };
+const LAST_COLUMN = COLUMNS.length;
+const HEADER_ROW = 2;
+
+/** Builds the sheet into a workbook (in memory, or a streaming writer that flushes committed rows). */
+async function fillWorkbook(
+  workbook: ExcelJS.Workbook,
+  pages: AsyncIterable<LedgerExportRow[]> | Iterable<LedgerExportRow[]>,
+  meta: LedgerExportMeta,
+): Promise<{ sheet: ExcelJS.Worksheet; count: number }> {
+  workbook.creator = '一岗双责安全助手';
+  workbook.created = meta.generatedAt;
+  workbook.title = ledgerTitle(meta);
+  const sheet = workbook.addWorksheet(SHEET_NAME, {
+    // Title and header stay in view; so do 序号 and 隐患编号 when scrolling right.
+    views: [{ state: 'frozen', xSplit: 2, ySplit: HEADER_ROW, topLeftCell: 'C3', activeCell: 'C3' }],
+    pageSetup: {
+      paperSize: 9, // A4
+      orientation: 'landscape',
+      fitToPage: true,
+      fitToWidth: 1,
+      fitToHeight: 0,
+      printTitlesRow: `1:${HEADER_ROW}`,
+    },
+  });
+  sheet.columns = COLUMNS.map((column) => ({ width: column.width }));
+
+  const title = sheet.addRow([ledgerTitle(meta)]);
+  title.height = 28;
+  title.getCell(1).font = { bold: true, size: 14 };
+  title.getCell(1).alignment = { vertical: 'middle', horizontal: 'center' };
+  sheet.mergeCells(1, 1, 1, LAST_COLUMN);
+  title.commit();
+
+  const header = sheet.addRow([...LEDGER_HEADER]);
+  header.height = 30;
+  header.eachCell((cell) => {
+    cell.font = { bold: true };
+    cell.alignment = CENTER;
+    cell.fill = HEADER_FILL;
+    cell.border = BORDER;
+  });
+  header.commit();
+
+  let count = 0;
+  for await (const page of pages) {
+    for (const row of page) {
+      count += 1;
+      const line = sheet.addRow(
+        ledgerCells(row, count).map((value) => (value === '' ? null : fitCell(value))),
+      );
+      for (let position = 1; position <= LAST_COLUMN; position += 1) {
+        const cell = line.getCell(position);
+        cell.alignment = COLUMNS[position - 1]!.wrap ? WRAP : PLAIN;
+        cell.border = BORDER;
+      }
+      line.commit();
+    }
+  }
+  sheet.autoFilter = { from: { row: HEADER_ROW, column: 1 }, to: { row: HEADER_ROW, column: LAST_COLUMN } };
+
+  sheet.addRow([]).commit();
+  const footer = sheet.addRow([ledgerFooter(meta, count)]);
+  footer.getCell(1).font = { italic: true, color: { argb: 'FF666666' } };
+  sheet.mergeCells(footer.number, 1, footer.number, LAST_COLUMN);
+  footer.commit();
+  return { sheet, count };
+}
+
+/** The ledger as an XLSX file in memory: sheet 隐患台账 with title, header, one row per hazard, footer. */
+export async function writeLedgerXlsx(rows: LedgerExportRow[], meta: LedgerExportMeta): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  await fillWorkbook(workbook, [rows], meta);
+  // exceljs declares its own Buffer type; in Node the value is a Node Buffer.
+  return (await workbook.xlsx.writeBuffer()) as unknown as Buffer;
+}
+
+/**
+ * The ledger as an XLSX file written while the pages are read, for long periods: committed rows leave
+ * memory. Returns the number of hazards written.
+ */
+export async function streamLedgerXlsx(
+  pages: AsyncIterable<LedgerExportRow[]>,
+  meta: LedgerExportMeta,
+  output: { filename: string } | { stream: Writable },
+): Promise<number> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    ...output,
+    useStyles: true,
+    useSharedStrings: false,
+  });
+  const { sheet, count } = await fillWorkbook(workbook, pages, meta);
+  sheet.commit();
+  await workbook.commit();
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CSV
+
+/** Makes Excel read the file as UTF-8 (without it, Chinese text comes out garbled). */
+export const BOM = '\uFEFF';
+const CRLF = '\r\n';
+
+/**
+ * One RFC 4180 field: quoted when it holds a comma, a quote or a line break, quotes doubled. Text that
+ * a spreadsheet would take for a formula (=, +, -, @ first) gets a leading apostrophe: descriptions come
+ * from anyone, including outside reporters, and the office opens the file in Excel.
+ */
+export function csvField(value: string | number): string {
+  if (typeof value === 'number') return String(value);
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const csvRecord = (values: readonly (string | number)[]) => values.map(csvField).join(',') + CRLF;
+
+export const ledgerCsvHeader = (): string => BOM + csvRecord(LEDGER_HEADER);
+
+/** The ledger as CSV: UTF-8 with BOM, the header row, one record per hazard, CRLF line ends. */
+export function writeLedgerCsv(rows: LedgerExportRow[], _meta?: LedgerExportMeta): string {
+  return ledgerCsvHeader() + rows.map((row, index) => csvRecord(ledgerCells(row, index + 1))).join('');
+}
+
+/** The ledger as CSV into a stream while the pages are read; returns the number of hazards written. */
+export async function streamLedgerCsv(
+  pages: AsyncIterable<LedgerExportRow[]>,
+  output: Writable,
+): Promise<number> {
+  let count = 0;
+  const write = async (chunk: string) => {
+    if (!output.write(chunk)) await once(output, 'drain');
+  };
+  await write(ledgerCsvHeader());
+  for await (const page of pages) {
+    await write(page.map((row) => csvRecord(ledgerCells(row, ++count))).join(''));
+  }
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The period
+
+export class ExportPeriodError extends Error {
+  override name = 'ExportPeriodError';
+}
+
+const nextDay = (date: string) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * `--from 2026-01-01 --to 2026-03-31` → [start of Jan 1, start of Apr 1) in the tenant's zone: `to` is
+ * the last day included. Throws ExportPeriodError for a date that is not a real YYYY-MM-DD date, or a
+ * `to` before `from`.
+ */
+export function parseExportPeriod(from: string, to: string, timeZone: string): ExportPeriod {
+  const check = (value: string, what: string) => {
+    if (!isIsoDate(value.trim()))
+      throw new ExportPeriodError(`${what}“${value}”不是有效日期，应写成 YYYY-MM-DD，如 2026-03-31`);
+    return value.trim();
+  };
+  const first = check(from, '开始日期');
+  const last = check(to, '结束日期');
+  if (last < first) throw new ExportPeriodError(`结束日期 ${last} 早于开始日期 ${first}`);
+  return { from: startOfDayIn(first, timeZone), to: startOfDayIn(nextDay(last), timeZone) };
+}

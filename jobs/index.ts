@@ -1,0 +1,15 @@
+// The scheduled jobs, declared once for both runners: node-cron in the Node process (Beijing time) and
+// the Workers `scheduled()` handler (its cron triggers, in UTC, are in wrangler.toml). Every job is safe
+// to run twice, to overlap with itself and to run on several instances: what it sends is keyed.
+import { type JobContext, runHazardDeadlines } from './hazard-deadlines.ts';
+
+export interface Job {
+  name: string;
+  /** When it runs, as a cron expression in Asia/Shanghai. */
+  cron: string;
+  run(context: JobContext): Promise<unknown>;
+}
+
+export const JOBS: Job[] = [{ name: 'hazard-deadlines', cron: '*/10 * * * *', run: runHazardDeadlines }];
+
+export type { JobContext };

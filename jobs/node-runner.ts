@@ -1,0 +1,38 @@
+// node-cron runner for the Node process. Each job also runs once at start-up: a run missed while the
+// process was down catches up then (the jobs compute what is due from the clock, not from the schedule).
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../bot/core/log.ts';
+import { JOBS, type Job, type JobContext } from './index.ts';
+
+export function startJobs(
+  context: Omit<JobContext, 'now'>,
+  options: { clock?: () => Date; onSent?: () => void; jobs?: Job[]; log: Logger },
+): { stop(): Promise<void>; runAll(): Promise<void> } {
+  const clock = options.clock ?? (() => new Date());
+  const running = new Map<string, Promise<unknown>>();
+  const run = (job: Job) => {
+    if (running.has(job.name)) return running.get(job.name)!;
+    const promise = job
+      .run({ ...context, now: clock() })
+      .then(() => options.onSent?.())
+      .catch((error) => options.log.error('job failed', { job: job.name, error: String(error) }))
+      .finally(() => running.delete(job.name));
+    running.set(job.name, promise);
+    return promise;
+  };
+  const jobs = options.jobs ?? JOBS;
+  const tasks: ScheduledTask[] = jobs.map((job) =>
+    cron.schedule(job.cron, () => void run(job), { timezone: 'Asia/Shanghai', name: job.name }),
+  );
+  const runAll = async () => {
+    await Promise.all(jobs.map(run));
+  };
+  void runAll();
+  return {
+    runAll,
+    async stop() {
+      for (const task of tasks) await task.stop();
+      await Promise.all(running.values());
+    },
+  };
+}
