@@ -1,11 +1,10 @@
 // Assembles the service from a configuration: database, core, channel senders, dispatcher and app.
 // The Node entry and the tests both start it this way, so tests exercise exactly what runs.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
 import type { Wechaty } from 'wechaty';
 import { type Database, openDatabase } from '../db/client.ts';
-import { parseOrgFile } from '../db/org-file.ts';
+import { loadOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { onlyTenant } from '../db/queries/org.ts';
 import { tenants } from '../db/schema.ts';
@@ -132,7 +131,7 @@ async function loadDemoOrganization(database: Database, log: Logger) {
     log.info('demo mode', { tenant: tenant?.code ?? '(several tenants)' });
     return;
   }
-  const org = parseOrgFile(DEMO_ORG_FILE, readFileSync(DEMO_ORG_FILE, 'utf8'));
+  const org = loadOrgFile(DEMO_ORG_FILE);
   const summary = await importOrganization(database.db, org);
   log.info('demo mode: example school loaded', { tenant: summary.tenantCode, people: summary.people });
 }

@@ -1,6 +1,9 @@
 // The organization file (YAML): its schema, and validation that names the file, the path and the reason.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseCalendarOverride } from '../handlers/calendar.ts';
 import { settingsSchema } from '../handlers/settings.ts';
 
 const code = z
@@ -208,4 +211,29 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
     }
   }
   return problems;
+}
+
+/**
+ * Reads an organization file from disk with what it refers to (the calendar override named by
+ * `settings.calendar_file`, relative to the organization file).
+ */
+export function loadOrgFile(path: string): OrgFile {
+  const org = parseOrgFile(path, readFileSync(path, 'utf8'));
+  const calendarFile = org.settings.calendar_file;
+  if (calendarFile) {
+    const file = resolve(dirname(path), calendarFile);
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new OrgFileError(path, [
+        {
+          path: 'settings.calendar_file',
+          message: `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error})`,
+        },
+      ]);
+    }
+    org.settings.calendar = parseCalendarOverride(file, source);
+  }
+  return org;
 }

@@ -277,7 +277,7 @@ async function step(ctx: Context, hazard: Hazard, action: HazardAction, input: S
         now,
         settings.hazard_deadlines[severity],
         tenant.timezone,
-        workCalendar(),
+        workCalendar(settings.calendar),
       );
       Object.assign(changes, {
         acceptedById: actor.id,
@@ -348,7 +348,12 @@ async function step(ctx: Context, hazard: Hazard, action: HazardAction, input: S
       const reason = need(input.reason, '延期原因', `申请延期 ${code} <天数> <原因>`);
       const base = hazard.deadline && hazard.deadline > now ? hazard.deadline : now;
       const spec = settings.hazard_deadlines[hazard.severity ?? 'general'];
-      const newDeadline = deadlineFrom(base, { days, unit: spec.unit }, tenant.timezone, workCalendar());
+      const newDeadline = deadlineFrom(
+        base,
+        { days, unit: spec.unit },
+        tenant.timezone,
+        workCalendar(settings.calendar),
+      );
       const [pending] = await db
         .select({ id: hazardExtensions.id })
         .from(hazardExtensions)

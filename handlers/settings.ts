@@ -18,6 +18,18 @@ export const settingsSchema = z.strictObject({
   hazard_reminder_days_before: z.number().int().min(0).max(30).default(2),
   /** Days after the deadline before the 第一责任人 and the office are told (the 直接责任人 is told at once). */
   hazard_escalate_after_days: z.number().int().min(0).max(30).default(1),
+  /**
+   * A holiday schedule the `chinese-days` package does not have yet (next year's State Council notice),
+   * as a file beside the organization file; loaded into `calendar` when the organization is imported.
+   */
+  calendar_file: z.string().optional(),
+  calendar: z
+    .strictObject({
+      holidays: z.array(z.string()),
+      workdays: z.array(z.string()),
+      covers: z.array(z.number().int()).optional(),
+    })
+    .optional(),
 });
 
 export type TenantSettings = z.output<typeof settingsSchema>;

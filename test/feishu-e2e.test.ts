@@ -145,6 +145,39 @@ describe('report a hazard from a Feishu group', () => {
     expect(cardText(patch?.content)).toContain('已受理');
   });
 
+  it('takes the hazard through 整改 and 复查 to 销号 with card buttons and forms', async () => {
+    await report('报隐患 教学楼三楼东侧灭火器过期，一般');
+    const headOpenId = await openIdOf(ANBAO_HEAD);
+    const officeOpenId = await openIdOf('zhouyinyin');
+    const [hazard] = await database.db.select().from(hazards);
+    const pressAs = async (openId: string, value: unknown, formValue?: Record<string, string>) => {
+      const card = harness.feishu.messages.filter((message) => message.receiveId === openId).at(-1)!;
+      const response = await harness.post(
+        '/webhooks/feishu',
+        feishuRequest(cardActionEvent({ openId, value, messageId: card.messageId, formValue })),
+      );
+      await harness.service.dispatcher.drain();
+      return (await response.json()) as { toast: { type: string; content: string }; card?: { data: unknown } };
+    };
+    const id = String(hazard!.id);
+    await pressAs(headOpenId, { action: 'hazard.accept', args: { id } });
+    const submitted = await pressAs(headOpenId, { action: 'hazard.submit', args: { id } }, { measures: '已更换灭火器' });
+    expect(submitted.toast.type).toBe('success');
+    expect(cardText(submitted.card?.data)).toContain('待复查');
+    // The office gets a card to re-inspect; its 复查通过 closes the hazard.
+    const officeCard = harness.feishu.messages.filter((message) => message.receiveId === officeOpenId).at(-1)!;
+    expect(cardText(officeCard.content)).toContain('hazard.pass');
+    const passed = await pressAs(officeOpenId, { action: 'hazard.pass', args: { id } });
+    expect(passed.toast.content).toContain('已销号');
+    const [closed] = await database.db.select().from(hazards);
+    expect(closed!.status).toBe('closed');
+    const trail = await database.db.select().from(hazardEvents).orderBy(hazardEvents.id);
+    expect(trail.map((row) => row.action)).toEqual(['report', 'accept', 'submit', 'pass']);
+    // Every copy of the card shows the closed state: the group's copy was patched.
+    const groupReply = harness.feishu.messages.find((message) => message.replyTo);
+    expect(cardText(harness.feishu.contentOf(groupReply!.messageId))).toContain('已销号');
+  });
+
   it('refuses 受理 by someone else with a toast and changes nothing', async () => {
     await report('报隐患 教学楼三楼东侧灭火器过期，一般');
     const [hazard] = await database.db.select().from(hazards);

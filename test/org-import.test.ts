@@ -7,7 +7,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Database } from '../db/client.ts';
-import { OrgFileError, parseOrgFile } from '../db/org-file.ts';
+import { loadOrgFile, OrgFileError, parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import {
   categories,
@@ -20,6 +20,8 @@ import {
   tenants,
   units,
 } from '../db/schema.ts';
+import { WorkCalendar } from '../handlers/calendar.ts';
+import { tenantSettings } from '../handlers/settings.ts';
 import { exampleFile, openTestDatabase, resetDatabase } from './helpers/db.ts';
 
 let database: Database;
@@ -203,5 +205,45 @@ describe('an invalid organization file', () => {
     document.categories[0].units[0].unit = 'missing';
     expect(() => parseOrgFile('x.yaml', stringify(document))).toThrow(OrgFileError);
     expect(await database.db.select().from(tenants)).toHaveLength(0);
+  });
+});
+
+describe('a calendar override named by the organization file', () => {
+  it('is loaded at import and used for deadlines in a year the package does not know', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'org-cal-'));
+    const document = parse(read('school.yaml'));
+    document.settings = { calendar_file: 'calendar.yaml' };
+    writeFileSync(join(dir, 'org.yaml'), stringify(document));
+    writeFileSync(join(dir, 'calendar.yaml'), readFileSync(exampleFile('calendar-2027.yaml'), 'utf8'));
+    const org = loadOrgFile(join(dir, 'org.yaml'));
+    expect(org.settings.calendar?.holidays).toContain('2027-02-08');
+    await importOrganization(database.db, org);
+    const [tenant] = await database.db.select().from(tenants);
+    const settings = tenantSettings(tenant!.settings);
+    const warned: number[] = [];
+    const calendar = new WorkCalendar({
+      override: settings.calendar,
+      onUnknownYear: (year) => warned.push(year),
+    });
+    // 2027-02-04 (Thu) + 3 working days, across the illustrative Spring Festival break (02-05…02-13)
+    // and its make-up Sunday 02-14: 02-14, 02-15, 02-16.
+    expect(calendar.addWorkingDays('2027-02-04', 3)).toBe('2027-02-16');
+    expect(warned).toEqual([]);
+  });
+
+  it('names the calendar file and the problem when it is wrong, and imports nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'org-cal-'));
+    const document = parse(read('school.yaml'));
+    document.settings = { calendar_file: 'calendar.yaml' };
+    writeFileSync(join(dir, 'org.yaml'), stringify(document));
+    writeFileSync(join(dir, 'calendar.yaml'), 'year: 2027\nholidays: [2027-02-30]\n');
+    expect(() => loadOrgFile(join(dir, 'org.yaml'))).toThrow(
+      /calendar\.yaml: holidays\[0\]: "2027-02-30" is not a real date/,
+    );
+    writeFileSync(
+      join(dir, 'org.yaml'),
+      stringify({ ...document, settings: { calendar_file: 'missing.yaml' } }),
+    );
+    expect(() => loadOrgFile(join(dir, 'org.yaml'))).toThrow(/settings\.calendar_file: cannot read/);
   });
 });

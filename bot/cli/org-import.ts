@@ -1,9 +1,10 @@
 // npm run org:import -- <file.yaml>: loads an organization into the configured database.
 // An invalid file is reported precisely (file, path, reason) and nothing is written.
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { openDatabase } from '../../db/client.ts';
-import { OrgFileError, parseOrgFile } from '../../db/org-file.ts';
+import { loadOrgFile, OrgFileError } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
+import { CalendarOverrideError } from '../../handlers/calendar.ts';
 import { ConfigError, loadConfig } from '../env.ts';
 
 async function main(argv: string[]): Promise<number> {
@@ -12,16 +13,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('用法：npm run org:import -- <组织文件.yaml>\n');
     return 2;
   }
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (error) {
-    process.stderr.write(
-      `${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`,
-    );
+  if (!existsSync(file)) {
+    process.stderr.write(`${file}: no such file
+`);
     return 1;
   }
-  const org = parseOrgFile(file, source);
+  const org = loadOrgFile(file);
   const config = loadConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
@@ -39,9 +36,14 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    if (error instanceof OrgFileError || error instanceof ConfigError)
-      process.stderr.write(`${error.message}\n`);
-    else
+    if (
+      error instanceof OrgFileError ||
+      error instanceof ConfigError ||
+      error instanceof CalendarOverrideError
+    ) {
+      process.stderr.write(`${error.message}
+`);
+    } else
       process.stderr.write(`org:import failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },
