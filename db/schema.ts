@@ -422,3 +422,25 @@ export const cardPrompts = pgTable(
   },
   (t) => [index('card_prompts_chat').on(t.channel, t.chatId, t.id)],
 );
+
+/** Web console accounts of a tenant's safety office; passwords are scrypt hashes (bot/console/auth). */
+export const adminAccounts = pgTable(
+  'admin_accounts',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    username: text('username').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: createdAt(),
+    lastLoginAt: ts('last_login_at'),
+  },
+  (t) => [uniqueIndex('admin_accounts_tenant_username').on(t.tenantId, t.username)],
+);
+
+/** Secrets the service makes for itself (the console's cookie-signing key), shared by all instances. */
+export const appSecrets = pgTable('app_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: createdAt(),
+});
