@@ -444,3 +444,226 @@ export const appSecrets = pgTable('app_secrets', {
   value: text('value').notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * The audit trail of everything but hazards (which keep their own ledger): tasks, shifts, letters and
+ * obligations. One row per change: who, when, from, to, note.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: tenantRef(),
+    /** e.g. `task:5`, `shift:12`, `letter:3`, `obligation:7` */
+    subject: text('subject').notNull(),
+    actorId: integer('actor_id').references(() => people.id),
+    action: text('action').notNull(),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status'),
+    note: text('note'),
+    data: jsonb('data').$type<Record<string, unknown>>(),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [index('audit_events_subject').on(t.subject)],
+);
+
+export const taskKindEnum = pgEnum('task_kind', [
+  'plain',
+  'rectification_notice',
+  'interview_followup',
+  'campaign',
+]);
+export const taskStatusEnum = pgEnum('task_status', ['assigned', 'acknowledged', 'done', 'cancelled']);
+
+/** Work the leading group or the office assigns to a person or a unit (DOMAIN §5). */
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    code: text('code').notNull(),
+    kind: taskKindEnum('kind').notNull().default('plain'),
+    content: text('content').notNull(),
+    assignerId: integer('assigner_id')
+      .notNull()
+      .references(() => people.id),
+    /** A person, or a unit whose head answers for it. */
+    assigneeId: integer('assignee_id').references(() => people.id),
+    assigneeUnitId: integer('assignee_unit_id').references(() => units.id),
+    dueAt: ts('due_at').notNull(),
+    status: taskStatusEnum('status').notNull().default('assigned'),
+    acknowledgedById: integer('acknowledged_by_id').references(() => people.id),
+    acknowledgedAt: ts('acknowledged_at'),
+    completedById: integer('completed_by_id').references(() => people.id),
+    completedAt: ts('completed_at'),
+    completionNote: text('completion_note'),
+    evidence: jsonb('evidence').$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('tasks_tenant_code').on(t.tenantId, t.code),
+    index('tasks_tenant_status').on(t.tenantId, t.status),
+  ],
+);
+
+/** A signing round of the 一岗双责 safety responsibility letter (责任书, 002 §四(二), 004). */
+export const letterRounds = pgTable(
+  'letter_rounds',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    year: integer('year').notNull(),
+    startedById: integer('started_by_id').references(() => people.id),
+    startedAt: ts('started_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('letter_rounds_tenant_year').on(t.tenantId, t.year)],
+);
+
+/** One holder's letter for one post in a round; a successor in the post gets a letter of their own. */
+export const letters = pgTable(
+  'letters',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => letterRounds.id),
+    postId: integer('post_id')
+      .notNull()
+      .references(() => posts.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+    /** The duties as they stood when the letter was issued: what was signed. */
+    duties: jsonb('duties').$type<{ business: string[]; safety: string[] }>().notNull(),
+    issuedAt: ts('issued_at').notNull().defaultNow(),
+    signedAt: ts('signed_at'),
+  },
+  (t) => [uniqueIndex('letters_round_post_person').on(t.roundId, t.postId, t.personId)],
+);
+
+/** A duty shift (值班带班, 004 §一(二)): people on duty and the leader in charge (带班领导). */
+export const shifts = pgTable(
+  'shifts',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    /** The local date of the shift (YYYY-MM-DD), for "today" and for replacing a period on re-import. */
+    date: text('date').notNull(),
+    name: text('name').notNull(),
+    startsAt: ts('starts_at').notNull(),
+    endsAt: ts('ends_at').notNull(),
+    place: text('place'),
+    leaderId: integer('leader_id').references(() => people.id),
+    handoverNote: text('handover_note'),
+    handoverById: integer('handover_by_id').references(() => people.id),
+    handoverAt: ts('handover_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('shifts_tenant_date').on(t.tenantId, t.date)],
+);
+
+export const shiftAssignees = pgTable(
+  'shift_assignees',
+  {
+    shiftId: integer('shift_id')
+      .notNull()
+      .references(() => shifts.id, { onDelete: 'cascade' }),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+    confirmedAt: ts('confirmed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.shiftId, t.personId] })],
+);
+
+/** The duty log (值班日志) of a shift; part of the ledger export. */
+export const shiftLogs = pgTable('shift_logs', {
+  id: serial('id').primaryKey(),
+  tenantId: tenantRef(),
+  shiftId: integer('shift_id')
+    .notNull()
+    .references(() => shifts.id, { onDelete: 'cascade' }),
+  personId: integer('person_id').references(() => people.id),
+  text: text('text').notNull(),
+  at: ts('at').notNull().defaultNow(),
+});
+
+/** A request to hand a shift to a colleague; it changes only when the colleague accepts. */
+export const shiftSwaps = pgTable('shift_swaps', {
+  id: serial('id').primaryKey(),
+  tenantId: tenantRef(),
+  shiftId: integer('shift_id')
+    .notNull()
+    .references(() => shifts.id, { onDelete: 'cascade' }),
+  fromPersonId: integer('from_person_id')
+    .notNull()
+    .references(() => people.id),
+  toPersonId: integer('to_person_id')
+    .notNull()
+    .references(() => people.id),
+  status: text('status').$type<'pending' | 'accepted' | 'declined'>().notNull().default('pending'),
+  createdAt: createdAt(),
+  decidedAt: ts('decided_at'),
+});
+
+export const obligationKindEnum = pgEnum('obligation_kind', [
+  'meeting',
+  'inspection',
+  'supervision',
+  'drill',
+  'report',
+  'visit',
+  'plan',
+  'annual_report',
+]);
+export const cadenceEnum = pgEnum('cadence', [
+  'weekly',
+  'monthly',
+  'quarterly',
+  'semester',
+  'half_year',
+  'yearly',
+]);
+
+/** A recurring duty of a post (DOMAIN §3): e.g. ≥2 topic meetings on safety per quarter (001 §二(三)1). */
+export const obligations = pgTable(
+  'obligations',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    postId: integer('post_id')
+      .notNull()
+      .references(() => posts.id),
+    code: text('code').notNull(),
+    kind: obligationKindEnum('kind').notNull(),
+    title: text('title').notNull(),
+    cadence: cadenceEnum('cadence').notNull(),
+    minCount: integer('min_count').notNull().default(1),
+    /** For supervision visits (督查): the contracted schools (分包学校); the minimum applies to each. */
+    schools: jsonb('schools').$type<string[]>().notNull().default([]),
+    source: text('source'),
+    archived: boolean('archived').notNull().default(false),
+  },
+  (t) => [uniqueIndex('obligations_post_code').on(t.postId, t.code)],
+);
+
+/** A meeting held, an inspection done, a drill run…: counts for every obligation of its kind it meets. */
+export const completions = pgTable(
+  'completions',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+    kind: obligationKindEnum('kind').notNull(),
+    /** The local date it happened (YYYY-MM-DD). */
+    date: text('date').notNull(),
+    note: text('note').notNull(),
+    school: text('school'),
+    evidence: jsonb('evidence').$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('completions_person_kind').on(t.personId, t.kind, t.date)],
+);
