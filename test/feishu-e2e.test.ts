@@ -157,15 +157,24 @@ describe('report a hazard from a Feishu group', () => {
         feishuRequest(cardActionEvent({ openId, value, messageId: card.messageId, formValue })),
       );
       await harness.service.dispatcher.drain();
-      return (await response.json()) as { toast: { type: string; content: string }; card?: { data: unknown } };
+      return (await response.json()) as {
+        toast: { type: string; content: string };
+        card?: { data: unknown };
+      };
     };
     const id = String(hazard!.id);
     await pressAs(headOpenId, { action: 'hazard.accept', args: { id } });
-    const submitted = await pressAs(headOpenId, { action: 'hazard.submit', args: { id } }, { measures: '已更换灭火器' });
+    const submitted = await pressAs(
+      headOpenId,
+      { action: 'hazard.submit', args: { id } },
+      { measures: '已更换灭火器' },
+    );
     expect(submitted.toast.type).toBe('success');
     expect(cardText(submitted.card?.data)).toContain('待复查');
     // The office gets a card to re-inspect; its 复查通过 closes the hazard.
-    const officeCard = harness.feishu.messages.filter((message) => message.receiveId === officeOpenId).at(-1)!;
+    const officeCard = harness.feishu.messages
+      .filter((message) => message.receiveId === officeOpenId)
+      .at(-1)!;
     expect(cardText(officeCard.content)).toContain('hazard.pass');
     const passed = await pressAs(officeOpenId, { action: 'hazard.pass', args: { id } });
     expect(passed.toast.content).toContain('已销号');
