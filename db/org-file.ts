@@ -23,6 +23,45 @@ const level = z
 
 const unit = z.strictObject({ code, name, safety_duties: duties });
 
+const KINDS = {
+  会议: 'meeting',
+  检查: 'inspection',
+  督查: 'supervision',
+  演练: 'drill',
+  报告: 'report',
+  调研: 'visit',
+  计划: 'plan',
+  述职: 'annual_report',
+} as const;
+const CADENCES = {
+  每周: 'weekly',
+  每月: 'monthly',
+  每季度: 'quarterly',
+  每学期: 'semester',
+  每半年: 'half_year',
+  每年: 'yearly',
+} as const;
+/** A word in Chinese (as the seeds say it) or its English name. */
+const oneOf = <T extends Record<string, string>>(table: T, what: string) =>
+  z
+    .string()
+    .refine((value) => value in table || Object.values(table).includes(value), {
+      message: `must be one of ${Object.keys(table).join('、')} (${what})`,
+    })
+    .transform((value) => (value in table ? table[value as keyof T] : value) as T[keyof T]);
+
+export const obligationSchema = z.strictObject({
+  code,
+  kind: oneOf(KINDS, 'kind'),
+  title: name,
+  cadence: oneOf(CADENCES, 'cadence'),
+  min: z.number().int().min(1).max(100).default(1),
+  /** 分包学校 for supervision visits: the minimum applies to each school. */
+  schools: z.array(name).default([]),
+  /** Where the duty comes from, e.g. "001 §二(三)1". */
+  source: z.string().optional(),
+});
+
 const post = z.strictObject({
   code,
   title: name,
@@ -32,6 +71,7 @@ const post = z.strictObject({
   supervises: z.array(code).default([]),
   business_duties: duties,
   safety_duties: duties,
+  obligations: z.array(obligationSchema).default([]),
 });
 
 const person = z.strictObject({
@@ -166,6 +206,7 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
     post.supervises.forEach((unit, j) => {
       needUnit(unit, `posts[${i}].supervises[${j}]`);
     });
+    duplicates(post.obligations, `posts[${i}].obligations`);
   });
   const identities = new Map<string, string>();
   org.people.forEach((person, i) => {

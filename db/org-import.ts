@@ -10,6 +10,7 @@ import {
   chats,
   identities,
   leadingGroupMembers,
+  obligations,
   people,
   postHolders,
   postSupervisedUnits,
@@ -83,6 +84,7 @@ export async function importOrganization(db: Db, org: OrgFile, now = new Date())
       .set({ officeUnitId: unitIds.get(org.leading_group.office)! })
       .where(eq(tenants.id, tenantId));
 
+    await syncObligations(tx, tenantId, org, postIds);
     await replaceIdentities(tx, tenantId, org, personIds);
     const holders = await syncHolders(tx, tenantId, org, postIds, personIds, now);
     await replaceCategories(tx, tenantId, org, unitIds);
@@ -280,4 +282,33 @@ async function replaceCategories(tx: Tx, tenantId: number, org: OrgFile, unitIds
     })),
   );
   if (routes.length > 0) await tx.insert(categoryUnits).values(routes);
+}
+
+/** Obligations live on posts (DOMAIN §3); by (post, code), archived when the file drops them. */
+async function syncObligations(tx: Tx, tenantId: number, org: OrgFile, postIds: Map<string, number>) {
+  for (const post of org.posts) {
+    const postId = postIds.get(post.code)!;
+    for (const obligation of post.obligations) {
+      const values = {
+        kind: obligation.kind,
+        title: obligation.title,
+        cadence: obligation.cadence,
+        minCount: obligation.min,
+        schools: obligation.schools,
+        source: obligation.source ?? null,
+        archived: false,
+      };
+      await tx
+        .insert(obligations)
+        .values({ tenantId, postId, code: obligation.code, ...values })
+        .onConflictDoUpdate({ target: [obligations.postId, obligations.code], set: values });
+    }
+    const kept = post.obligations.map((obligation) => obligation.code);
+    await tx
+      .update(obligations)
+      .set({ archived: true })
+      .where(
+        and(eq(obligations.postId, postId), kept.length > 0 ? notInArray(obligations.code, kept) : sql`true`),
+      );
+  }
 }

@@ -1,5 +1,6 @@
 // The bot's features, composed into one router. Every channel uses this same router.
 import { Router } from '../bot/core/router.ts';
+import { myDuties, myTodo } from './duties.ts';
 import {
   attachFollowUpPhotos,
   extensionCommand,
@@ -10,6 +11,8 @@ import {
 } from './hazards.ts';
 import { showHelp, unknownInput } from './help.ts';
 import { hazardLedger } from './ledger.ts';
+import { recordDuty } from './obligations.ts';
+import { assignTask, taskButton, taskCommand } from './tasks.ts';
 
 export function createRouter(): Router {
   const router = new Router();
@@ -64,6 +67,44 @@ export function createRouter(): Router {
   hazardStep(['复查不通过', '/fail'], '复查不通过 YH-… <原因>', '复查不通过，退回整改', 'fail');
   hazardStep(['挂牌督办', '/list'], '挂牌督办 YH-… <事项> 截止 <日期>', '挂牌督办（学校领导）', 'list');
   router
+    .command({
+      names: ['我的职责', '/duties'],
+      usage: '我的职责',
+      summary: '我的岗位、业务与安全职责、本期进度',
+      handler: myDuties,
+    })
+    .command({
+      names: ['我的待办', '/todo'],
+      usage: '我的待办',
+      summary: '我的隐患、任务和值班',
+      handler: myTodo,
+    })
+    .command({
+      names: ['记录', '/record'],
+      usage: '记录 会议|检查|督查|演练 <说明>',
+      summary: '记录已完成的常规职责',
+      handler: recordDuty,
+    })
+    .command({
+      names: ['派任务', '/assign-task'],
+      usage: '派任务 @人|@处室 <内容> 截止 <日期>',
+      summary: '派发任务（学校领导、安全办公室）',
+      handler: assignTask,
+    })
+    .command({
+      names: ['收到', '/ack'],
+      usage: '收到 RW-…',
+      summary: '确认收到任务',
+      handler: taskCommand('ack'),
+    })
+    .command({
+      names: ['完成', '/done'],
+      usage: '完成 RW-… <完成情况>',
+      summary: '报告任务完成',
+      handler: taskCommand('done'),
+    })
+    .action('task.ack', taskButton('ack'))
+    .action('task.done', taskButton('done'))
     .command({ names: ['帮助', '/help'], usage: '帮助', summary: '查看可用命令', handler: showHelp(router) })
     .attachments(attachFollowUpPhotos)
     .action('hazard.accept', hazardButton('accept'))

@@ -18,6 +18,14 @@ export const settingsSchema = z.strictObject({
   hazard_reminder_days_before: z.number().int().min(0).max(30).default(2),
   /** Days after the deadline before the 第一责任人 and the office are told (the 直接责任人 is told at once). */
   hazard_escalate_after_days: z.number().int().min(0).max(30).default(1),
+  /** School semesters as MM-DD (autumn runs from its start to the day before spring starts). */
+  semesters: z
+    .strictObject({
+      autumn_start: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'),
+      spring_start: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'),
+      spring_end: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'),
+    })
+    .default({ autumn_start: '09-01', spring_start: '02-01', spring_end: '07-31' }),
   /**
    * A holiday schedule the `chinese-days` package does not have yet (next year's State Council notice),
    * as a file beside the organization file; loaded into `calendar` when the organization is imported.
@@ -39,3 +47,10 @@ export function tenantSettings(raw: unknown): TenantSettings {
   const parsed = settingsSchema.safeParse(raw ?? {});
   return parsed.success ? parsed.data : settingsSchema.parse({});
 }
+
+/** The tenant's semesters in the shape handlers/periods.ts takes. */
+export const semestersOf = (settings: TenantSettings) => ({
+  autumnStart: settings.semesters.autumn_start,
+  springStart: settings.semesters.spring_start,
+  springEnd: settings.semesters.spring_end,
+});

@@ -3,7 +3,6 @@
 // head of the unit that must fix it. Each step goes to each person once: the natural key
 // (hazard, deadline, person, step) is unique, so repeated, overlapping or concurrent runs send nothing twice.
 import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
-import { enqueue } from '../bot/core/enqueue.ts';
 import type { Logger } from '../bot/core/log.ts';
 import type { Channel } from '../bot/core/types.ts';
 import { type HazardAudience, hazardCard, hazardSubject } from '../cards/hazard.ts';
@@ -12,9 +11,10 @@ import type { Db, Tx } from '../db/client.ts';
 import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { type Hazard, hazardView } from '../db/queries/hazards.ts';
 import { officeStaff, type Person, type Tenant, unitHeads } from '../db/queries/org.ts';
-import { hazards, people, reminders, tenants } from '../db/schema.ts';
+import { hazards, people, tenants } from '../db/schema.ts';
 import { tenantSettings } from '../handlers/settings.ts';
 import { formatDateTime } from '../handlers/time.ts';
+import { remindOnce } from './reminders.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -128,30 +128,20 @@ export async function runHazardDeadlines(context: JobContext): Promise<{ sent: n
         for (const person of step.people) {
           if (seen.has(person.id)) continue;
           seen.add(person.id);
-          const [claimed] = await tx
-            .insert(reminders)
-            .values({
+          const card = withMessage(hazardCard(view, tenant.timezone, step.audience, now), step.message);
+          const sent = await remindOnce(
+            tx,
+            {
               tenantId: tenant.id,
               subject: hazardSubject(hazard.id),
               period: step.period,
-              personId: person.id,
               step: step.step,
-              sentAt: now,
-            })
-            .onConflictDoNothing()
-            .returning({ id: reminders.id });
-          if (!claimed) continue;
-          const card = withMessage(hazardCard(view, tenant.timezone, step.audience, now), step.message);
-          await enqueue(
-            tx,
-            {
-              to: { kind: 'person', personId: person.id },
-              body: { kind: 'card', card },
-              subject: hazardSubject(hazard.id),
-              view: step.audience,
+              personId: person.id,
             },
-            { tenantId: tenant.id, channels: context.channels },
+            { body: { kind: 'card', card }, subject: hazardSubject(hazard.id), view: step.audience },
+            { channels: context.channels, now },
           );
+          if (!sent) continue;
           count++;
         }
       }

@@ -2,6 +2,7 @@
 // the Workers `scheduled()` handler (its cron triggers, in UTC, are in wrangler.toml). Every job is safe
 // to run twice, to overlap with itself and to run on several instances: what it sends is keyed.
 import { type JobContext, runHazardDeadlines } from './hazard-deadlines.ts';
+import { runTaskDeadlines } from './task-deadlines.ts';
 
 export interface Job {
   name: string;
@@ -10,6 +11,9 @@ export interface Job {
   run(context: JobContext): Promise<unknown>;
 }
 
-export const JOBS: Job[] = [{ name: 'hazard-deadlines', cron: '*/10 * * * *', run: runHazardDeadlines }];
+export const JOBS: Job[] = [
+  { name: 'hazard-deadlines', cron: '*/10 * * * *', run: runHazardDeadlines },
+  { name: 'task-deadlines', cron: '*/10 * * * *', run: runTaskDeadlines },
+];
 
 export type { JobContext };

@@ -1,13 +1,8 @@
-// The whole hazard workflow through the real core, router and handlers, on the example school, with a
-// fixed clock: 排查 → 记录 → 整改 → 复查 → 销号, refusals, extensions, listing, escalation.
-import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCore } from '../bot/core/core.ts';
 import { silentLogger } from '../bot/core/log.ts';
-import type { Channel, InboundEvent } from '../bot/core/types.ts';
 import type { Database } from '../db/client.ts';
-import { hazardEvents, hazards, outbox, people, reminders, tenants, units } from '../db/schema.ts';
+import { hazardEvents, hazards, reminders, tenants, units } from '../db/schema.ts';
 import {
   decide,
   type HazardAction,
@@ -15,89 +10,31 @@ import {
   type HazardStatus,
   RULES,
 } from '../handlers/hazard-workflow.ts';
-import { createRouter } from '../handlers/index.ts';
 import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
+import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
 
 let database: Database;
-let now = new Date('2026-09-30T02:00:00Z'); // 10:00 in Shanghai, the day before the National Day holiday
-const clock = () => now;
-const channels = new Set<Channel>(['console']);
-let core: ReturnType<typeof createCore>;
-let tenantId = 0;
+let bot: ConsoleDriver;
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  core = createCore({ db: database.db, router: createRouter(), channels, log: silentLogger, clock });
+  bot = consoleDriver(database, new Date());
 });
 afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
   await resetDatabase(database);
-  tenantId = (await loadExample(database)).tenantId;
-  now = new Date('2026-09-30T02:00:00Z');
+  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.now = new Date('2026-09-30T02:00:00Z'); // 10:00 in Shanghai, the day before the National Day holiday
 });
 
-const personId = async (code: string) =>
-  (await database.db.select({ id: people.id }).from(people).where(eq(people.code, code)))[0]!.id;
-
-function base(id: number) {
-  return {
-    channel: 'console' as const,
-    eventKey: randomUUID(),
-    sender: { ids: [{ kind: 'person', value: String(id) }] },
-    platformTenant: String(tenantId),
-    at: now,
-  };
-}
-
-async function say(code: string, text: string) {
-  const id = await personId(code);
-  const event: InboundEvent = {
-    ...base(id),
-    type: 'message',
-    chat: { id: `person:${id}`, type: 'p2p' },
-    messageId: randomUUID(),
-    text,
-    mentionedBot: true,
-    mentions: [],
-    attachments: [],
-  };
-  const before = await lastOutboxId();
-  await core.handle(event);
-  return repliesTo(id, before);
-}
-
-async function press(
-  code: string,
-  action: string,
-  args: Record<string, string>,
-  form?: Record<string, string>,
-) {
-  const id = await personId(code);
-  const result = await core.handle({ ...base(id), type: 'action', action, args, form });
-  return result.kind === 'done' ? result.action : undefined;
-}
-
-/** Texts and card titles sent to a person, in order. */
-async function inbox(id: number) {
-  const rows = await database.db.select().from(outbox).where(eq(outbox.personId, id)).orderBy(asc(outbox.id));
-  return rows.map((row) => (row.body.kind === 'text' ? row.body.text : JSON.stringify(row.body.card)));
-}
-const lastOutboxId = async () =>
-  (await database.db.select({ id: outbox.id }).from(outbox).orderBy(desc(outbox.id)).limit(1))[0]?.id ?? 0;
-/** What the bot answered in the person's chat after outbox row `after`. */
-async function repliesTo(id: number, after: number) {
-  const rows = await database.db
-    .select()
-    .from(outbox)
-    .where(and(eq(outbox.targetId, `person:${id}`), gt(outbox.id, after)))
-    .orderBy(asc(outbox.id));
-  return rows
-    .map((row) => (row.body.kind === 'text' ? row.body.text : JSON.stringify(row.body.card)))
-    .join('\n');
-}
+const say = (code: string, text: string) => bot.say(code, text);
+const press = (code: string, action: string, args: Record<string, string>, form?: Record<string, string>) =>
+  bot.press(code, action, args, form);
+const inbox = (id: number) => bot.inbox(id);
+const personId = (code: string) => bot.personId(code);
 
 const theHazard = async () => (await database.db.select().from(hazards))[0]!;
 const trail = async () =>
@@ -219,7 +156,7 @@ describe('a hazard from report to 销号', () => {
       reviewedById: await personId(OFFICE),
       measures: '已更换 3 具灭火器',
     });
-    expect(closed.closedAt?.toISOString()).toBe(now.toISOString());
+    expect(closed.closedAt?.toISOString()).toBe(bot.now.toISOString());
     expect(await trail()).toEqual([
       ['report', null, 'reported'],
       ['accept', 'reported', 'accepted'],
@@ -356,9 +293,10 @@ describe('deadlines and escalation', () => {
     await press(HEAD, 'hazard.accept', { id: String(id) });
     return theHazard();
   }
-  const run = () => runHazardDeadlines({ db: database.db, channels, log: silentLogger, now });
+  const run = () =>
+    runHazardDeadlines({ db: database.db, channels: bot.channels, log: silentLogger, now: bot.now });
   const steps = async () =>
-    (await database.db.select().from(reminders).where(eq(reminders.tenantId, tenantId))).map(
+    (await database.db.select().from(reminders).where(eq(reminders.tenantId, bot.tenantId))).map(
       (row) => `${row.step}:${row.personId}`,
     );
 
@@ -367,18 +305,18 @@ describe('deadlines and escalation', () => {
     const [head, direct, principal, office, deputy] = await Promise.all(
       [HEAD, DIRECT, PRINCIPAL, OFFICE, 'wangxiaohua'].map(personId),
     );
-    now = new Date('2026-10-01T00:00:00Z');
+    bot.now = new Date('2026-10-01T00:00:00Z');
     expect(await run()).toEqual({ sent: 0 });
-    now = new Date('2026-10-14T02:00:00Z'); // one day before the deadline
+    bot.now = new Date('2026-10-14T02:00:00Z'); // one day before the deadline
     await run();
     await run();
     expect(await steps()).toEqual([`due-soon:${head}`]);
-    now = new Date('2026-10-16T02:00:00Z'); // the day after
+    bot.now = new Date('2026-10-16T02:00:00Z'); // the day after
     await Promise.all([run(), run()]);
     expect((await steps()).sort()).toEqual(
       [`due-soon:${head}`, `overdue:${direct}`, `overdue:${head}`].sort(),
     );
-    now = new Date('2026-10-18T02:00:00Z');
+    bot.now = new Date('2026-10-18T02:00:00Z');
     await run();
     await run();
     expect((await steps()).filter((step) => step.startsWith('overdue-escalated')).sort()).toEqual(
@@ -389,17 +327,17 @@ describe('deadlines and escalation', () => {
     expect(principalCards[0]).toContain('超期未整改');
     // A closed hazard is not chased.
     await press(HEAD, 'hazard.submit', { id: String(hazard.id) }, { measures: '已更换' });
-    now = new Date('2026-10-30T02:00:00Z');
+    bot.now = new Date('2026-10-30T02:00:00Z');
     expect(await run()).toEqual({ sent: 0 });
   });
 
   it('arms the steps again when an extension moves the deadline, and chases an overdue listed hazard', async () => {
     const hazard = await overdueHazard();
-    now = new Date('2026-10-14T02:00:00Z');
+    bot.now = new Date('2026-10-14T02:00:00Z');
     await run();
     await press(HEAD, 'hazard.extend', { id: String(hazard.id) }, { days: '5', reason: '等待到货' });
     await press(DIRECT, 'hazard.extension', { id: String(hazard.id), decision: 'approve' });
-    now = new Date('2026-10-21T02:00:00Z');
+    bot.now = new Date('2026-10-21T02:00:00Z');
     await run();
     expect((await steps()).filter((step) => step.startsWith('due-soon'))).toHaveLength(2);
 
@@ -408,7 +346,7 @@ describe('deadlines and escalation', () => {
     const head = await personId(HEAD);
     expect(await steps()).toContain(`listed-overdue:${head}`);
     const [tenant] = await database.db.select().from(tenants);
-    expect(tenant!.id).toBe(tenantId);
+    expect(tenant!.id).toBe(bot.tenantId);
     const listedReminders = await database.db
       .select()
       .from(reminders)
@@ -430,7 +368,7 @@ describe('隐患台账 in chat', () => {
     expect(office).toContain('食堂卫生差');
     const { id } = (await database.db.select().from(hazards).orderBy(asc(hazards.id)))[0]!;
     await press(HEAD, 'hazard.accept', { id: String(id) });
-    now = new Date('2026-10-20T02:00:00Z');
+    bot.now = new Date('2026-10-20T02:00:00Z');
     const overdue = await say(OFFICE, '隐患台账 超期');
     expect(overdue).toContain('（超期）');
     expect(overdue).not.toContain('食堂卫生差');

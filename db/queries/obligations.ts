@@ -1,0 +1,96 @@
+// Obligations of a person's posts and what has been done towards them this period.
+import { and, asc, count, eq, gte, isNull, lte } from 'drizzle-orm';
+import type { IsoDate } from '../../handlers/calendar.ts';
+import { type Period, periodOf, type Semesters } from '../../handlers/periods.ts';
+import type { Queryable } from '../client.ts';
+import { completions, obligations, postHolders, posts } from '../schema.ts';
+
+export type Obligation = typeof obligations.$inferSelect;
+export type ObligationKind = Obligation['kind'];
+
+export async function obligationsOf(db: Queryable, personId: number) {
+  return db
+    .select({ obligation: obligations, postTitle: posts.title })
+    .from(postHolders)
+    .innerJoin(posts, and(eq(posts.id, postHolders.postId), eq(posts.archived, false)))
+    .innerJoin(obligations, and(eq(obligations.postId, posts.id), eq(obligations.archived, false)))
+    .where(and(eq(postHolders.personId, personId), isNull(postHolders.endedAt)))
+    .orderBy(asc(posts.id), asc(obligations.id));
+}
+
+export interface Progress {
+  obligation: Obligation;
+  postTitle: string;
+  period: Period;
+  /** Completions this period (for supervision with schools: the school least visited). */
+  done: number;
+  needed: number;
+  met: boolean;
+  /** For supervision visits: visits per contracted school. */
+  perSchool?: { school: string; done: number }[];
+}
+
+/** This period's progress of each obligation of a person (those with no period today are left out). */
+export async function progressOf(
+  db: Queryable,
+  personId: number,
+  today: IsoDate,
+  semesters: Semesters,
+): Promise<Progress[]> {
+  const list = await obligationsOf(db, personId);
+  const result: Progress[] = [];
+  for (const { obligation, postTitle } of list) {
+    const period = periodOf(today, obligation.cadence, semesters);
+    if (!period) continue;
+    const counted = await db
+      .select({ school: completions.school, n: count() })
+      .from(completions)
+      .where(
+        and(
+          eq(completions.personId, personId),
+          eq(completions.kind, obligation.kind),
+          gte(completions.date, period.start),
+          lte(completions.date, period.end),
+        ),
+      )
+      .groupBy(completions.school);
+    if (obligation.schools.length > 0) {
+      const perSchool = obligation.schools.map((school) => ({
+        school,
+        done: counted.find((row) => row.school === school)?.n ?? 0,
+      }));
+      const done = Math.min(...perSchool.map((entry) => entry.done));
+      result.push({
+        obligation,
+        postTitle,
+        period,
+        done,
+        needed: obligation.minCount,
+        met: done >= obligation.minCount,
+        perSchool,
+      });
+    } else {
+      const done = counted.reduce((sum, row) => sum + row.n, 0);
+      result.push({
+        obligation,
+        postTitle,
+        period,
+        done,
+        needed: obligation.minCount,
+        met: done >= obligation.minCount,
+      });
+    }
+  }
+  return result;
+}
+
+/** Schools a person supervises (分包学校) across their obligations. */
+export async function contractedSchools(db: Queryable, personId: number): Promise<string[]> {
+  const list = await obligationsOf(db, personId);
+  return [...new Set(list.flatMap(({ obligation }) => obligation.schools))];
+}
+
+export async function recordCompletion(db: Queryable, row: typeof completions.$inferInsert) {
+  const [inserted] = await db.insert(completions).values(row).returning();
+  return inserted!;
+}

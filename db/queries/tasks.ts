@@ -1,0 +1,49 @@
+// Task rows with the names their cards show.
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { TaskView } from '../../cards/task.ts';
+import type { Queryable } from '../client.ts';
+import { people, postHolders, posts, tasks, units } from '../schema.ts';
+
+export type Task = typeof tasks.$inferSelect;
+
+export async function taskView(
+  db: Queryable,
+  tenantId: number,
+  taskId: number,
+): Promise<(TaskView & { row: Task }) | undefined> {
+  const [task] = await db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId)));
+  if (!task) return undefined;
+  const ids = [task.assignerId, task.assigneeId, task.acknowledgedById, task.completedById].filter(
+    (id): id is number => id !== null,
+  );
+  const names = new Map(
+    (await db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, ids))).map(
+      (row) => [row.id, row.name],
+    ),
+  );
+  const unitName = task.assigneeUnitId
+    ? (await db.select({ name: units.name }).from(units).where(eq(units.id, task.assigneeUnitId)))[0]?.name
+    : undefined;
+  const name = (id: number | null) => (id === null ? undefined : names.get(id));
+  return {
+    row: task,
+    task,
+    assignerName: name(task.assignerId) ?? '',
+    assigneeName: unitName ?? name(task.assigneeId) ?? '',
+    acknowledgedByName: name(task.acknowledgedById),
+    completedByName: name(task.completedById),
+  };
+}
+
+/** The units of a person's current posts. */
+export async function unitsOf(db: Queryable, personId: number): Promise<number[]> {
+  const rows = await db
+    .selectDistinct({ unitId: posts.unitId })
+    .from(postHolders)
+    .innerJoin(posts, eq(posts.id, postHolders.postId))
+    .where(and(eq(postHolders.personId, personId), isNull(postHolders.endedAt)));
+  return rows.map((row) => row.unitId).filter((id): id is number => id !== null);
+}

@@ -1,0 +1,249 @@
+// 我的职责 (my duties) and 我的待办 (my to-do): what my posts require of me (一岗双责: the business duty and
+// the safety duty inside it), how far this period's recurring duties are, and what is open in my name.
+import { and, asc, count, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
+import type { MessageContext } from '../bot/core/context.ts';
+import { type Block, card, divider, fields, note, text } from '../cards/model.ts';
+import { TASK_STATUS_LABEL } from '../cards/task.ts';
+import { progressOf } from '../db/queries/obligations.ts';
+import { officeStaff } from '../db/queries/org.ts';
+import {
+  hazards,
+  postHolders,
+  postSupervisedUnits,
+  posts,
+  shiftAssignees,
+  shifts,
+  tasks,
+  units,
+} from '../db/schema.ts';
+import { isoDateIn } from './calendar.ts';
+import { STATUS_LABEL } from './hazard-rules.ts';
+import { addDays, CADENCE_LABEL } from './periods.ts';
+import { semestersOf, tenantSettings } from './settings.ts';
+import { formatDateTime } from './time.ts';
+
+const LEVEL_LABEL = { first: '第一责任人', direct: '直接责任人', post: '岗位责任人' } as const;
+const OPEN_HAZARD = ['reported', 'accepted', 'rectifying', 'pending_review'] as const;
+
+async function myPosts(ctx: MessageContext) {
+  return ctx.db
+    .select({ post: posts, unitName: units.name })
+    .from(postHolders)
+    .innerJoin(posts, and(eq(posts.id, postHolders.postId), eq(posts.archived, false)))
+    .leftJoin(units, eq(units.id, posts.unitId))
+    .where(and(eq(postHolders.personId, ctx.actor.id), isNull(postHolders.endedAt)))
+    .orderBy(asc(posts.id));
+}
+
+/** Units a person heads. */
+const headedUnitIds = (list: Awaited<ReturnType<typeof myPosts>>) =>
+  list.filter(({ post }) => post.isUnitHead && post.unitId !== null).map(({ post }) => post.unitId!);
+
+async function notInOrganization(ctx: MessageContext) {
+  const office = await officeStaff(ctx.db, ctx.tenant.id);
+  const contact = office[0]
+    ? `安全办公室（${office.map((person) => person.name).join('、')}）`
+    : '安全办公室';
+  ctx.reply({
+    kind: 'text',
+    text: `你还不在${ctx.tenant.name}的组织名单中，所以没有登记的岗位和职责。请联系${contact}，把你的姓名、岗位和账号加入组织文件（npm run org:import）。上报隐患不受影响。`,
+  });
+}
+
+/** Open items in my name: hazards, tasks and shifts, as text lines. */
+async function openItems(ctx: MessageContext, unitIds: number[]) {
+  const { db, tenant, actor, now } = ctx;
+  const today = isoDateIn(now, tenant.timezone);
+  const mine = await db
+    .select()
+    .from(hazards)
+    .where(
+      and(
+        eq(hazards.tenantId, tenant.id),
+        inArray(hazards.status, [...OPEN_HAZARD]),
+        or(
+          eq(hazards.rectifierId, actor.id),
+          eq(hazards.reporterId, actor.id),
+          unitIds.length > 0
+            ? and(inArray(hazards.unitId, unitIds), eq(hazards.status, 'reported'))
+            : sql`false`,
+        ),
+      ),
+    )
+    .orderBy(asc(hazards.deadline), asc(hazards.id))
+    .limit(20);
+  const myTasks = await db
+    .select()
+    .from(tasks)
+    .where(
+      and(
+        eq(tasks.tenantId, tenant.id),
+        inArray(tasks.status, ['assigned', 'acknowledged']),
+        or(
+          eq(tasks.assigneeId, actor.id),
+          unitIds.length > 0 ? inArray(tasks.assigneeUnitId, unitIds) : sql`false`,
+        ),
+      ),
+    )
+    .orderBy(asc(tasks.dueAt))
+    .limit(20);
+  const myShifts = await db
+    .select({ shift: shifts, confirmedAt: shiftAssignees.confirmedAt })
+    .from(shiftAssignees)
+    .innerJoin(shifts, eq(shifts.id, shiftAssignees.shiftId))
+    .where(
+      and(
+        eq(shiftAssignees.personId, actor.id),
+        eq(shifts.tenantId, tenant.id),
+        gte(shifts.date, today),
+        lte(shifts.date, addDays(today, 7)),
+      ),
+    )
+    .orderBy(asc(shifts.startsAt));
+  const at = (date: Date) => formatDateTime(date, tenant.timezone);
+  const hazardLines = mine.map((hazard) => {
+    const role =
+      hazard.rectifierId === actor.id ? '整改' : hazard.reporterId === actor.id ? '我上报的' : '待受理';
+    const overdue = hazard.deadline && hazard.deadline < now && hazard.status !== 'pending_review';
+    return `${hazard.code} ${STATUS_LABEL[hazard.status]}（${role}）${hazard.deadline ? ` 期限 ${at(hazard.deadline)}` : ''}${overdue ? ' 已超期' : ''}`;
+  });
+  const taskLines = myTasks.map(
+    (task) =>
+      `${task.code} ${TASK_STATUS_LABEL[task.status]} 截止 ${at(task.dueAt)}${task.dueAt < now ? ' 已超期' : ''} ${task.content.slice(0, 20)}`,
+  );
+  const shiftLines = myShifts.map(
+    ({ shift, confirmedAt }) =>
+      `${shift.date} ${shift.name} ${at(shift.startsAt).slice(11)}-${at(shift.endsAt).slice(11)}${shift.place ? ` ${shift.place}` : ''}${confirmedAt ? ' 已到岗' : ''}`,
+  );
+  return { hazardLines, taskLines, shiftLines };
+}
+
+/** For leaders: the units under them (supervised; all for a 第一责任人) with what is open and overdue. */
+async function unitsUnder(ctx: MessageContext, list: Awaited<ReturnType<typeof myPosts>>): Promise<string[]> {
+  const { db, tenant, now } = ctx;
+  const first = list.some(({ post }) => post.level === 'first');
+  const direct = list.filter(({ post }) => post.level === 'direct').map(({ post }) => post.id);
+  if (!first && direct.length === 0) return [];
+  const unitRows = first
+    ? await db
+        .select({ id: units.id, name: units.name })
+        .from(units)
+        .where(and(eq(units.tenantId, tenant.id), eq(units.archived, false)))
+    : await db
+        .selectDistinct({ id: units.id, name: units.name })
+        .from(postSupervisedUnits)
+        .innerJoin(units, eq(units.id, postSupervisedUnits.unitId))
+        .where(inArray(postSupervisedUnits.postId, direct));
+  if (unitRows.length === 0) return [];
+  const ids = unitRows.map((unit) => unit.id);
+  const openRows = await db
+    .select({
+      unitId: hazards.unitId,
+      open: count(),
+      overdue: sql<number>`count(*) filter (where ${hazards.deadline} < ${now} and ${hazards.status} in ('accepted','rectifying'))::int`,
+      listed: sql<number>`count(*) filter (where ${hazards.listed})::int`,
+    })
+    .from(hazards)
+    .where(and(inArray(hazards.unitId, ids), notInArray(hazards.status, ['closed', 'rejected'])))
+    .groupBy(hazards.unitId);
+  const lateTasks = await db
+    .select({ unitId: tasks.assigneeUnitId, n: count() })
+    .from(tasks)
+    .where(
+      and(
+        inArray(tasks.assigneeUnitId, ids),
+        inArray(tasks.status, ['assigned', 'acknowledged']),
+        lt(tasks.dueAt, now),
+      ),
+    )
+    .groupBy(tasks.assigneeUnitId);
+  return unitRows.map((unit) => {
+    const row = openRows.find((entry) => entry.unitId === unit.id);
+    const late = lateTasks.find((entry) => entry.unitId === unit.id)?.n ?? 0;
+    const parts = [
+      `未销号隐患 ${row?.open ?? 0}`,
+      row?.overdue ? `超期 ${row.overdue}` : '',
+      row?.listed ? `挂牌 ${row.listed}` : '',
+      late ? `超期任务 ${late}` : '',
+    ].filter(Boolean);
+    return `${unit.name}：${parts.join('，')}`;
+  });
+}
+
+export async function myDuties(ctx: MessageContext): Promise<void> {
+  const list = await myPosts(ctx);
+  if (ctx.actor.isOutside || list.length === 0) return notInOrganization(ctx);
+  const { tenant, now } = ctx;
+  const today = isoDateIn(now, tenant.timezone);
+  const progress = await progressOf(
+    ctx.db,
+    ctx.actor.id,
+    today,
+    semestersOf(tenantSettings(tenant.settings)),
+  );
+  const blocks: (Block | false)[] = [];
+  for (const { post, unitName } of list) {
+    blocks.push(
+      fields([
+        ['岗位', `${post.title}${unitName ? `（${unitName}）` : ''}`],
+        ['责任层级', LEVEL_LABEL[post.level]],
+      ]),
+      post.businessDuties.length > 0 &&
+        text(`业务职责：\n${post.businessDuties.map((duty) => `· ${duty}`).join('\n')}`),
+      text(
+        post.safetyDuties.length > 0
+          ? `安全职责：\n${post.safetyDuties.map((duty) => `· ${duty}`).join('\n')}`
+          : '安全职责：未登记（请安全办公室补充）',
+      ),
+    );
+    const mine = progress.filter((entry) => entry.obligation.postId === post.id);
+    if (mine.length > 0) {
+      blocks.push(
+        text(
+          `常规职责（本期进度）：\n${mine
+            .map((entry) => {
+              const schools = entry.perSchool
+                ? `（${entry.perSchool.map((s) => `${s.school} ${s.done}`).join('、')}）`
+                : '';
+              return `· ${entry.period.label} ${entry.obligation.title} ${entry.done}/${entry.needed}${schools}${
+                entry.met ? ' ✓' : ` 截止 ${entry.period.end}`
+              }（${CADENCE_LABEL[entry.obligation.cadence]}）`;
+            })
+            .join('\n')}`,
+        ),
+      );
+    }
+    blocks.push(divider());
+  }
+  const { hazardLines, taskLines, shiftLines } = await openItems(ctx, headedUnitIds(list));
+  blocks.push(
+    text(
+      [
+        `我的待办：隐患 ${hazardLines.length} 项，任务 ${taskLines.length} 项，近 7 天值班 ${shiftLines.length} 次`,
+        ...hazardLines.slice(0, 5),
+        ...taskLines.slice(0, 5),
+        ...shiftLines.slice(0, 3),
+      ].join('\n'),
+    ),
+  );
+  const under = await unitsUnder(ctx, list);
+  if (under.length > 0) blocks.push(divider(), text(`分管处室：\n${under.join('\n')}`));
+  blocks.push(note('详情发送“我的待办”；记录已完成的职责：记录 会议|检查|督查|演练 <说明>'));
+  ctx.reply({ kind: 'card', card: card(`${ctx.actor.name}的职责（一岗双责）`, 'blue', blocks) });
+}
+
+export async function myTodo(ctx: MessageContext): Promise<void> {
+  const list = await myPosts(ctx);
+  const { hazardLines, taskLines, shiftLines } = await openItems(ctx, headedUnitIds(list));
+  const empty = hazardLines.length + taskLines.length + shiftLines.length === 0;
+  ctx.reply({
+    kind: 'card',
+    card: card(`${ctx.actor.name}的待办`, empty ? 'green' : 'blue', [
+      empty && text('没有待办事项。'),
+      hazardLines.length > 0 && text(`隐患：\n${hazardLines.join('\n')}`),
+      taskLines.length > 0 && text(`任务：\n${taskLines.join('\n')}`),
+      shiftLines.length > 0 && text(`近 7 天值班：\n${shiftLines.join('\n')}`),
+      note('查看隐患：隐患 YH-…；确认任务：收到 RW-…；完成任务：完成 RW-… <完成情况>'),
+    ]),
+  });
+}

@@ -1,0 +1,122 @@
+// 记录 会议|检查|督查|演练…: a recurring duty done (a meeting held, an inspection made, a school visited).
+// One record counts for every obligation of the person's posts of that kind in its period (DOMAIN §3).
+import type { MessageContext } from '../bot/core/context.ts';
+import { Refusal } from '../bot/core/errors.ts';
+import { card, fields, note, text } from '../cards/model.ts';
+import {
+  contractedSchools,
+  type ObligationKind,
+  progressOf,
+  recordCompletion,
+} from '../db/queries/obligations.ts';
+import { auditEvents } from '../db/schema.ts';
+import { isoDateIn } from './calendar.ts';
+import { parseDateInput } from './deadlines.ts';
+import { semestersOf, tenantSettings } from './settings.ts';
+
+export const KIND_WORDS: Record<string, ObligationKind> = {
+  会议: 'meeting',
+  检查: 'inspection',
+  督查: 'supervision',
+  演练: 'drill',
+  报告: 'report',
+  调研: 'visit',
+  计划: 'plan',
+  述职: 'annual_report',
+};
+export const KIND_LABEL: Record<ObligationKind, string> = {
+  meeting: '会议',
+  inspection: '检查',
+  supervision: '督查',
+  drill: '演练',
+  report: '报告',
+  visit: '调研',
+  plan: '计划',
+  annual_report: '述职',
+};
+
+const USAGE = '记录 会议|检查|督查|演练 <说明>，可加“日期 2026-11-20”“学校 XX小学”';
+
+export async function recordDuty(ctx: MessageContext): Promise<void> {
+  const { db, tenant, actor, now } = ctx;
+  const [word, ...rest] = ctx.args.split(/\s+/);
+  const kind = word ? KIND_WORDS[word] : undefined;
+  if (!kind) throw new Refusal(`请写明记录的类型，例如：${USAGE}`);
+  let body = rest.join(' ');
+  let date = isoDateIn(now, tenant.timezone);
+  const dateMatch = /(?:日期|时间)\s*[:：]?\s*(\S+)/.exec(body);
+  if (dateMatch) {
+    const parsed = parseDateInput(dateMatch[1]!, tenant.timezone, now);
+    if (!parsed) throw new Refusal('日期请写成 2026-11-20 或 11月20日。');
+    const today = isoDateIn(now, tenant.timezone);
+    date = isoDateIn(parsed, tenant.timezone);
+    // "11月20日" without a year means the last such day, not the next one.
+    if (date > today && !/^\d{4}/.test(dateMatch[1]!))
+      date = `${Number(date.slice(0, 4)) - 1}${date.slice(4)}`;
+    if (date > today) throw new Refusal('不能记录将来的日期。');
+    body = body.replace(dateMatch[0], ' ');
+  }
+  let school: string | undefined;
+  const schoolMatch = /学校\s*[:：]?\s*(\S+)/.exec(body);
+  if (schoolMatch) {
+    school = schoolMatch[1];
+    body = body.replace(schoolMatch[0], ' ');
+  }
+  const noteText = body.replace(/\s+/g, ' ').trim();
+  if (!noteText) throw new Refusal(`请写明说明，例如：${USAGE}`);
+  if (kind === 'supervision') {
+    const schools = await contractedSchools(db, actor.id);
+    if (schools.length > 0 && !school) {
+      throw new Refusal(
+        `请写明督查的学校（你的分包学校：${schools.join('、')}），例如：记录 督查 学校 ${schools[0]} 检查食堂`,
+      );
+    }
+    if (school && schools.length > 0 && !schools.includes(school)) {
+      throw new Refusal(`“${school}”不在你的分包学校中（${schools.join('、')}）。`);
+    }
+  }
+  const photos = ctx.event.attachments.map((attachment) => attachment.key);
+  const completion = await recordCompletion(db, {
+    tenantId: tenant.id,
+    personId: actor.id,
+    kind,
+    date,
+    note: noteText,
+    school: school ?? null,
+    evidence: photos.length > 0 ? { photos, channel: ctx.event.channel } : null,
+    createdAt: now,
+  });
+  await db.insert(auditEvents).values({
+    tenantId: tenant.id,
+    subject: `completion:${completion.id}`,
+    actorId: actor.id,
+    action: 'record',
+    note: noteText,
+    data: { kind, date, school },
+    at: now,
+  });
+  const progress = (
+    await progressOf(db, actor.id, date, semestersOf(tenantSettings(tenant.settings)))
+  ).filter((entry) => entry.obligation.kind === kind);
+  ctx.reply({
+    kind: 'card',
+    card: card(`已记录${KIND_LABEL[kind]}`, 'green', [
+      fields([
+        ['日期', date],
+        ['学校', school],
+        ['说明', noteText],
+        ['照片', photos.length > 0 ? `${photos.length} 张` : undefined],
+      ]),
+      progress.length > 0
+        ? text(
+            progress
+              .map(
+                (entry) =>
+                  `${entry.period.label} ${entry.obligation.title}：${entry.done}/${entry.needed}${entry.met ? ' ✓' : ''}`,
+              )
+              .join('\n'),
+          )
+        : note(`你的岗位没有“${KIND_LABEL[kind]}”类的常规职责，记录已保存。`),
+    ]),
+  });
+}

@@ -1,0 +1,233 @@
+// 派任务: the leading group or the office assigns work to a person or a unit (DOMAIN §5); the assignee
+// acknowledges (确认收到) and reports it done (完成) with a note; the assigner sees both.
+import { and, eq } from 'drizzle-orm';
+import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
+import { Refusal } from '../bot/core/errors.ts';
+import type { ActionResult } from '../bot/core/types.ts';
+import { type TaskAudience, taskCard, taskSubject } from '../cards/task.ts';
+import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
+import { nextSequence } from '../db/queries/hazards.ts';
+import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
+import { type Task, taskView } from '../db/queries/tasks.ts';
+import { auditEvents, people, tasks, units } from '../db/schema.ts';
+import { deadlineFrom, parseDateInput, workCalendar } from './deadlines.ts';
+import { tenantSettings } from './settings.ts';
+import { formatDateTime, yearIn } from './time.ts';
+
+type Kind = Task['kind'];
+
+/** 003 §五.3: after a 约谈 or a 整改通知书 the unit reports in writing within 20 working days. */
+const WRITTEN_REPORT_DAYS = 20;
+
+function kindOf(content: string): Kind {
+  if (content.includes('整改通知书')) return 'rectification_notice';
+  if (content.includes('约谈')) return 'interview_followup';
+  if (content.includes('专项')) return 'campaign';
+  return 'plain';
+}
+
+/** Leaders (第一责任人, 直接责任人) and the office may assign work. */
+export async function mayAssign(ctx: Context): Promise<boolean> {
+  const allowed = [
+    ...(await officeStaff(ctx.db, ctx.tenant.id)),
+    ...(await holdersAtLevel(ctx.db, ctx.tenant.id, ['first', 'direct'])),
+  ];
+  return allowed.some((person) => person.id === ctx.actor.id);
+}
+
+type Target = { kind: 'person'; person: Person } | { kind: 'unit'; unitId: number; name: string };
+
+/** `@总务处` and `@张三` written in the text, and the platform's own @-mentions. */
+async function targetsOf(ctx: MessageContext, text: string): Promise<{ targets: Target[]; rest: string }> {
+  const targets: Target[] = [];
+  for (const mention of ctx.event.mentions) {
+    const [person] = await peopleByIdentity(ctx.db, ctx.event.channel, mention.ids);
+    if (person && person.tenantId === ctx.tenant.id) targets.push({ kind: 'person', person });
+  }
+  const unitRows = await ctx.db
+    .select({ id: units.id, name: units.name })
+    .from(units)
+    .where(and(eq(units.tenantId, ctx.tenant.id), eq(units.archived, false)));
+  const personRows = await ctx.db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, ctx.tenant.id), eq(people.archived, false), eq(people.isOutside, false)));
+  const unknown: string[] = [];
+  const rest = text.replace(/@(\S+)/g, (_match, name: string) => {
+    const unit = unitRows.find((row) => row.name === name);
+    const person = personRows.find((row) => row.name === name || row.code === name);
+    if (unit) targets.push({ kind: 'unit', unitId: unit.id, name: unit.name });
+    else if (person) targets.push({ kind: 'person', person });
+    else unknown.push(name);
+    return ' ';
+  });
+  if (unknown.length > 0) throw new Refusal(`找不到“${unknown.join('、')}”：请 @ 本单位的人员或处室名称。`);
+  return { targets, rest: rest.replace(/\s+/g, ' ').trim() };
+}
+
+export async function assignTask(ctx: MessageContext): Promise<void> {
+  if (!(await mayAssign(ctx))) throw new Refusal('只有学校领导或安全办公室可以派任务。');
+  const { db, tenant, actor, now } = ctx;
+  const usage = '派任务 @人或@处室 <内容> 截止 <日期>';
+  const { targets, rest } = await targetsOf(ctx, ctx.args);
+  if (targets.length === 0) throw new Refusal(`请 @ 承办人或处室，例如：${usage}`);
+  const dueMatch = /(?:截止|期限)\s*[:：]?\s*(\S+)/.exec(rest);
+  const content = (dueMatch ? rest.replace(dueMatch[0], ' ') : rest).replace(/\s+/g, ' ').trim();
+  if (!content) throw new Refusal(`请写明任务内容，例如：${usage}`);
+  const kind = kindOf(content);
+  let dueAt: Date | undefined;
+  if (dueMatch) {
+    dueAt = parseDateInput(dueMatch[1]!, tenant.timezone, now);
+    if (!dueAt) throw new Refusal('截止日期请写成 2026-12-31 或 12月31日。');
+  } else if (kind === 'rectification_notice' || kind === 'interview_followup') {
+    const calendar = workCalendar(tenantSettings(tenant.settings).calendar);
+    dueAt = deadlineFrom(now, { days: WRITTEN_REPORT_DAYS, unit: 'working' }, tenant.timezone, calendar);
+  } else {
+    throw new Refusal(`请写明截止日期，例如：${usage}`);
+  }
+  const year = yearIn(now, tenant.timezone);
+  const created: string[] = [];
+  for (const target of targets) {
+    const sequence = await nextSequence(db, tenant.id, `task:${year}`);
+    const [task] = await db
+      .insert(tasks)
+      .values({
+        tenantId: tenant.id,
+        code: `RW-${year}-${String(sequence).padStart(4, '0')}`,
+        kind,
+        content,
+        assignerId: actor.id,
+        assigneeId: target.kind === 'person' ? target.person.id : null,
+        assigneeUnitId: target.kind === 'unit' ? target.unitId : null,
+        dueAt,
+        createdAt: now,
+      })
+      .returning();
+    await db.insert(auditEvents).values({
+      tenantId: tenant.id,
+      subject: taskSubject(task!.id),
+      actorId: actor.id,
+      action: 'assign',
+      toStatus: 'assigned',
+      note: content,
+      at: now,
+    });
+    const view = (await taskView(db, tenant.id, task!.id))!;
+    for (const person of await assigneesOf(ctx, task!)) {
+      ctx.send({
+        to: { kind: 'person', personId: person.id },
+        body: { kind: 'card', card: taskCard(view, tenant.timezone, 'assignee', now) },
+        subject: taskSubject(task!.id),
+        view: 'assignee',
+      });
+    }
+    ctx.reply(
+      { kind: 'card', card: taskCard(view, tenant.timezone, 'assigner', now) },
+      { subject: taskSubject(task!.id), view: 'assigner' },
+    );
+    created.push(`${task!.code}（${view.assigneeName}）`);
+  }
+  ctx.reply({
+    kind: 'text',
+    text: `已派发 ${created.join('、')}，截止 ${formatDateTime(dueAt, tenant.timezone)}。`,
+  });
+}
+
+/** Who answers for a task: its person, or the heads of its unit. */
+export async function assigneesOf(ctx: Pick<Context, 'db'>, task: Task): Promise<Person[]> {
+  if (task.assigneeId) {
+    const [person] = await ctx.db.select().from(people).where(eq(people.id, task.assigneeId));
+    return person ? [person] : [];
+  }
+  return task.assigneeUnitId ? unitHeads(ctx.db, task.assigneeUnitId) : [];
+}
+
+async function stepTask(ctx: Context, task: Task, step: 'ack' | 'done', noteText?: string): Promise<string> {
+  const { db, tenant, actor, now } = ctx;
+  if (!(await assigneesOf(ctx, task)).some((person) => person.id === actor.id)) {
+    throw new Refusal(`只有任务 ${task.code} 的承办人可以${step === 'ack' ? '确认收到' : '报告完成'}。`);
+  }
+  if (task.status === 'done' || task.status === 'cancelled')
+    throw new Refusal(`任务 ${task.code} 已${task.status === 'done' ? '完成' : '取消'}。`);
+  if (step === 'ack' && task.status === 'acknowledged') return `任务 ${task.code} 已确认收到。`;
+  const changes: Partial<Task> =
+    step === 'ack'
+      ? { status: 'acknowledged', acknowledgedById: actor.id, acknowledgedAt: now }
+      : {
+          status: 'done',
+          completedById: actor.id,
+          completedAt: now,
+          completionNote: noteText ?? null,
+          ...(task.acknowledgedAt ? {} : { acknowledgedById: actor.id, acknowledgedAt: now }),
+        };
+  if (step === 'done' && !noteText?.trim()) {
+    throw new Refusal(`请写明完成情况。按钮不便时可发送：完成 ${task.code} <完成情况>`);
+  }
+  const [fresh] = await db
+    .update(tasks)
+    .set(changes)
+    .where(and(eq(tasks.id, task.id), eq(tasks.status, task.status)))
+    .returning();
+  if (!fresh) throw new Refusal(`任务 ${task.code} 刚刚已被他人处理。`);
+  await db.insert(auditEvents).values({
+    tenantId: tenant.id,
+    subject: taskSubject(task.id),
+    actorId: actor.id,
+    action: step,
+    fromStatus: task.status,
+    toStatus: fresh.status,
+    note: noteText ?? null,
+    at: now,
+  });
+  const view = (await taskView(db, tenant.id, task.id))!;
+  ctx.refresh(taskSubject(task.id), (audience) =>
+    ['assignee', 'assigner', 'leader'].includes(audience)
+      ? taskCard(view, tenant.timezone, audience as TaskAudience, now)
+      : undefined,
+  );
+  ctx.send({
+    to: { kind: 'person', personId: task.assignerId },
+    body: {
+      kind: 'text',
+      text:
+        step === 'ack'
+          ? `${actor.name} 已确认收到任务 ${task.code}。`
+          : `${actor.name} 已完成任务 ${task.code}：${noteText}`,
+    },
+  });
+  return step === 'ack' ? `已确认收到 ${task.code}` : `已完成 ${task.code}`;
+}
+
+async function taskOfAction(ctx: ActionContext): Promise<Task> {
+  const id = Number(ctx.event.args.id);
+  const [task] = Number.isInteger(id)
+    ? await ctx.db
+        .select()
+        .from(tasks)
+        .where(and(eq(tasks.tenantId, ctx.tenant.id), eq(tasks.id, id)))
+    : [];
+  if (!task) throw new Refusal('找不到这个任务。');
+  return task;
+}
+
+export const taskButton =
+  (step: 'ack' | 'done') =>
+  async (ctx: ActionContext): Promise<ActionResult> => {
+    const task = await taskOfAction(ctx);
+    return { toast: { kind: 'success', text: await stepTask(ctx, task, step, ctx.event.form?.note) } };
+  };
+
+export const taskCommand = (step: 'ack' | 'done') => async (ctx: MessageContext) => {
+  const match = /\b(RW-\d{4}-\d{1,6})\b/i.exec(ctx.args);
+  if (!match)
+    throw new Refusal(
+      `请写明任务编号，例如：${step === 'ack' ? '收到 RW-2026-0001' : '完成 RW-2026-0001 <完成情况>'}`,
+    );
+  const [task] = await ctx.db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.tenantId, ctx.tenant.id), eq(tasks.code, match[1]!.toUpperCase())));
+  if (!task) throw new Refusal(`没有找到任务 ${match[1]}。`);
+  const rest = ctx.args.slice(match.index + match[0].length).trim();
+  ctx.reply({ kind: 'text', text: await stepTask(ctx, task, step, rest || undefined) });
+};
