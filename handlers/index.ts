@@ -11,6 +11,7 @@ import {
 } from './hazards.ts';
 import { showHelp, unknownInput } from './help.ts';
 import { hazardLedger } from './ledger.ts';
+import { registerLetters } from './letters.ts';
 import { recordDuty } from './obligations.ts';
 import { assignTask, taskButton, taskCommand } from './tasks.ts';
 
@@ -66,6 +67,7 @@ export function createRouter(): Router {
   hazardStep(['复查通过', '/pass'], '复查通过 YH-…', '复查通过并销号（非整改人）', 'pass');
   hazardStep(['复查不通过', '/fail'], '复查不通过 YH-… <原因>', '复查不通过，退回整改', 'fail');
   hazardStep(['挂牌督办', '/list'], '挂牌督办 YH-… <事项> 截止 <日期>', '挂牌督办（学校领导）', 'list');
+  registerLetters(router);
   router
     .command({
       names: ['我的职责', '/duties'],

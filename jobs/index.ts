@@ -2,6 +2,7 @@
 // the Workers `scheduled()` handler (its cron triggers, in UTC, are in wrangler.toml). Every job is safe
 // to run twice, to overlap with itself and to run on several instances: what it sends is keyed.
 import { type JobContext, runHazardDeadlines } from './hazard-deadlines.ts';
+import { runLetterRounds } from './letters.ts';
 import { runTaskDeadlines } from './task-deadlines.ts';
 
 export interface Job {
@@ -14,6 +15,7 @@ export interface Job {
 export const JOBS: Job[] = [
   { name: 'hazard-deadlines', cron: '*/10 * * * *', run: runHazardDeadlines },
   { name: 'task-deadlines', cron: '*/10 * * * *', run: runTaskDeadlines },
+  { name: 'letters', cron: '5 8-20 * * *', run: runLetterRounds },
 ];
 
 export type { JobContext };
