@@ -269,41 +269,50 @@ export const hazards = pgTable(
   (t) => [
     uniqueIndex('hazards_tenant_code').on(t.tenantId, t.code),
     index('hazards_tenant_status').on(t.tenantId, t.status),
+    index('hazards_tenant_created').on(t.tenantId, t.createdAt),
   ],
 );
 
-export const hazardPhotos = pgTable('hazard_photos', {
-  id: serial('id').primaryKey(),
-  tenantId: tenantRef(),
-  hazardId: integer('hazard_id')
-    .notNull()
-    .references(() => hazards.id),
-  channel: channelEnum('channel').notNull(),
-  /** The platform's own key (Feishu image_key, WeCom MediaId): the photo stays on the platform. */
-  fileKey: text('file_key').notNull(),
-  messageId: text('message_id'),
-  addedById: integer('added_by_id').references(() => people.id),
-  createdAt: createdAt(),
-});
+export const hazardPhotos = pgTable(
+  'hazard_photos',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    hazardId: integer('hazard_id')
+      .notNull()
+      .references(() => hazards.id),
+    channel: channelEnum('channel').notNull(),
+    /** The platform's own key (Feishu image_key, WeCom MediaId): the photo stays on the platform. */
+    fileKey: text('file_key').notNull(),
+    messageId: text('message_id'),
+    addedById: integer('added_by_id').references(() => people.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index('hazard_photos_hazard').on(t.hazardId)],
+);
 
 /** A request to move a rectification deadline, decided by the unit's 直接责任人 (分管领导). */
-export const hazardExtensions = pgTable('hazard_extensions', {
-  id: serial('id').primaryKey(),
-  tenantId: tenantRef(),
-  hazardId: integer('hazard_id')
-    .notNull()
-    .references(() => hazards.id),
-  requestedById: integer('requested_by_id')
-    .notNull()
-    .references(() => people.id),
-  reason: text('reason').notNull(),
-  days: integer('days').notNull(),
-  newDeadline: ts('new_deadline').notNull(),
-  status: text('status').$type<'pending' | 'approved' | 'denied'>().notNull().default('pending'),
-  decidedById: integer('decided_by_id').references(() => people.id),
-  decidedAt: ts('decided_at'),
-  createdAt: createdAt(),
-});
+export const hazardExtensions = pgTable(
+  'hazard_extensions',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    hazardId: integer('hazard_id')
+      .notNull()
+      .references(() => hazards.id),
+    requestedById: integer('requested_by_id')
+      .notNull()
+      .references(() => people.id),
+    reason: text('reason').notNull(),
+    days: integer('days').notNull(),
+    newDeadline: ts('new_deadline').notNull(),
+    status: text('status').$type<'pending' | 'approved' | 'denied'>().notNull().default('pending'),
+    decidedById: integer('decided_by_id').references(() => people.id),
+    decidedAt: ts('decided_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('hazard_extensions_hazard').on(t.hazardId)],
+);
 
 /**
  * Reminders and escalation steps sent, by their natural key: the unique index makes every step go out
@@ -666,4 +675,30 @@ export const completions = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('completions_person_kind').on(t.personId, t.kind, t.date)],
+);
+
+/**
+ * How a closed period of an obligation ended for a holder: met or missed (DOMAIN §3, §6). Written once
+ * by the obligations job the day after the period closes; reports and 我的职责 read it.
+ */
+export const obligationPeriods = pgTable(
+  'obligation_periods',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    obligationId: integer('obligation_id')
+      .notNull()
+      .references(() => obligations.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+    periodKey: text('period_key').notNull(),
+    periodStart: text('period_start').notNull(),
+    periodEnd: text('period_end').notNull(),
+    done: integer('done').notNull(),
+    needed: integer('needed').notNull(),
+    met: boolean('met').notNull(),
+    closedAt: ts('closed_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('obligation_periods_key').on(t.obligationId, t.personId, t.periodKey)],
 );
