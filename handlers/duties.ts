@@ -1,6 +1,6 @@
 // 我的职责 (my duties) and 我的待办 (my to-do): what my posts require of me (一岗双责: the business duty and
 // the safety duty inside it), how far this period's recurring duties are, and what is open in my name.
-import { and, asc, count, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { MessageContext } from '../bot/core/context.ts';
 import { type Block, card, divider, fields, note, text } from '../cards/model.ts';
 import { TASK_STATUS_LABEL } from '../cards/task.ts';
@@ -8,6 +8,8 @@ import { progressOf } from '../db/queries/obligations.ts';
 import { officeStaff } from '../db/queries/org.ts';
 import {
   hazards,
+  obligationPeriods,
+  obligations,
   postHolders,
   postSupervisedUnits,
   posts,
@@ -226,6 +228,25 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
       ].join('\n'),
     ),
   );
+  const missed = await ctx.db
+    .select({ title: obligations.title, period: obligationPeriods })
+    .from(obligationPeriods)
+    .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
+    .where(and(eq(obligationPeriods.personId, ctx.actor.id), eq(obligationPeriods.met, false)))
+    .orderBy(desc(obligationPeriods.periodEnd))
+    .limit(5);
+  if (missed.length > 0) {
+    blocks.push(
+      text(
+        `未履职记录：\n${missed
+          .map(
+            ({ title, period }) =>
+              `· ${period.periodStart}至${period.periodEnd} ${title} ${period.done}/${period.needed}`,
+          )
+          .join('\n')}`,
+      ),
+    );
+  }
   const under = await unitsUnder(ctx, list);
   if (under.length > 0) blocks.push(divider(), text(`分管处室：\n${under.join('\n')}`));
   blocks.push(note('详情发送“我的待办”；记录已完成的职责：记录 会议|检查|督查|演练 <说明>'));

@@ -12,7 +12,7 @@ import {
 import { showHelp, unknownInput } from './help.ts';
 import { hazardLedger } from './ledger.ts';
 import { registerLetters } from './letters.ts';
-import { recordDuty } from './obligations.ts';
+import { recordButton, recordDuty } from './obligations.ts';
 import { assignTask, taskButton, taskCommand } from './tasks.ts';
 
 export function createRouter(): Router {
@@ -105,6 +105,7 @@ export function createRouter(): Router {
       summary: '报告任务完成',
       handler: taskCommand('done'),
     })
+    .action('obligation.record', recordButton)
     .action('task.ack', taskButton('ack'))
     .action('task.done', taskButton('done'))
     .command({ names: ['帮助', '/help'], usage: '帮助', summary: '查看可用命令', handler: showHelp(router) })

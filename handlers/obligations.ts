@@ -1,15 +1,17 @@
 // 记录 会议|检查|督查|演练…: a recurring duty done (a meeting held, an inspection made, a school visited).
 // One record counts for every obligation of the person's posts of that kind in its period (DOMAIN §3).
-import type { MessageContext } from '../bot/core/context.ts';
+import { and, eq } from 'drizzle-orm';
+import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
-import { card, fields, note, text } from '../cards/model.ts';
+import type { ActionResult } from '../bot/core/types.ts';
+import { type Card, card, fields, note, text } from '../cards/model.ts';
 import {
   contractedSchools,
   type ObligationKind,
   progressOf,
   recordCompletion,
 } from '../db/queries/obligations.ts';
-import { auditEvents } from '../db/schema.ts';
+import { auditEvents, obligations } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
 import { parseDateInput } from './deadlines.ts';
 import { semestersOf, tenantSettings } from './settings.ts';
@@ -37,33 +39,32 @@ export const KIND_LABEL: Record<ObligationKind, string> = {
 
 const USAGE = '记录 会议|检查|督查|演练 <说明>，可加“日期 2026-11-20”“学校 XX小学”';
 
-export async function recordDuty(ctx: MessageContext): Promise<void> {
+export interface RecordInput {
+  kind: ObligationKind;
+  note: string;
+  /** A date as typed (2026-11-20, 11月20日); today when absent. */
+  date?: string;
+  school?: string;
+}
+
+/** Records a completion for the actor and answers with this period's progress; refuses bad input. */
+export async function recordFor(ctx: Context, input: RecordInput, photos: string[]): Promise<Card> {
   const { db, tenant, actor, now } = ctx;
-  const [word, ...rest] = ctx.args.split(/\s+/);
-  const kind = word ? KIND_WORDS[word] : undefined;
-  if (!kind) throw new Refusal(`请写明记录的类型，例如：${USAGE}`);
-  let body = rest.join(' ');
-  let date = isoDateIn(now, tenant.timezone);
-  const dateMatch = /(?:日期|时间)\s*[:：]?\s*(\S+)/.exec(body);
-  if (dateMatch) {
-    const parsed = parseDateInput(dateMatch[1]!, tenant.timezone, now);
+  const { kind } = input;
+  const today = isoDateIn(now, tenant.timezone);
+  let date = today;
+  if (input.date?.trim()) {
+    const typed = input.date.trim();
+    const parsed = parseDateInput(typed, tenant.timezone, now);
     if (!parsed) throw new Refusal('日期请写成 2026-11-20 或 11月20日。');
-    const today = isoDateIn(now, tenant.timezone);
     date = isoDateIn(parsed, tenant.timezone);
     // "11月20日" without a year means the last such day, not the next one.
-    if (date > today && !/^\d{4}/.test(dateMatch[1]!))
-      date = `${Number(date.slice(0, 4)) - 1}${date.slice(4)}`;
+    if (date > today && !/^\d{4}/.test(typed)) date = `${Number(date.slice(0, 4)) - 1}${date.slice(4)}`;
     if (date > today) throw new Refusal('不能记录将来的日期。');
-    body = body.replace(dateMatch[0], ' ');
   }
-  let school: string | undefined;
-  const schoolMatch = /学校\s*[:：]?\s*(\S+)/.exec(body);
-  if (schoolMatch) {
-    school = schoolMatch[1];
-    body = body.replace(schoolMatch[0], ' ');
-  }
-  const noteText = body.replace(/\s+/g, ' ').trim();
+  const noteText = input.note.replace(/\s+/g, ' ').trim();
   if (!noteText) throw new Refusal(`请写明说明，例如：${USAGE}`);
+  const school = input.school?.trim() || undefined;
   if (kind === 'supervision') {
     const schools = await contractedSchools(db, actor.id);
     if (schools.length > 0 && !school) {
@@ -75,7 +76,6 @@ export async function recordDuty(ctx: MessageContext): Promise<void> {
       throw new Refusal(`“${school}”不在你的分包学校中（${schools.join('、')}）。`);
     }
   }
-  const photos = ctx.event.attachments.map((attachment) => attachment.key);
   const completion = await recordCompletion(db, {
     tenantId: tenant.id,
     personId: actor.id,
@@ -98,25 +98,62 @@ export async function recordDuty(ctx: MessageContext): Promise<void> {
   const progress = (
     await progressOf(db, actor.id, date, semestersOf(tenantSettings(tenant.settings)))
   ).filter((entry) => entry.obligation.kind === kind);
-  ctx.reply({
-    kind: 'card',
-    card: card(`已记录${KIND_LABEL[kind]}`, 'green', [
-      fields([
-        ['日期', date],
-        ['学校', school],
-        ['说明', noteText],
-        ['照片', photos.length > 0 ? `${photos.length} 张` : undefined],
-      ]),
-      progress.length > 0
-        ? text(
-            progress
-              .map(
-                (entry) =>
-                  `${entry.period.label} ${entry.obligation.title}：${entry.done}/${entry.needed}${entry.met ? ' ✓' : ''}`,
-              )
-              .join('\n'),
-          )
-        : note(`你的岗位没有“${KIND_LABEL[kind]}”类的常规职责，记录已保存。`),
+  return card(`已记录${KIND_LABEL[kind]}`, 'green', [
+    fields([
+      ['日期', date],
+      ['学校', school],
+      ['说明', noteText],
+      ['照片', photos.length > 0 ? `${photos.length} 张` : undefined],
     ]),
-  });
+    progress.length > 0
+      ? text(
+          progress
+            .map(
+              (entry) =>
+                `${entry.period.label} ${entry.obligation.title}：${entry.done}/${entry.needed}${entry.met ? ' ✓' : ''}`,
+            )
+            .join('\n'),
+        )
+      : note(`你的岗位没有“${KIND_LABEL[kind]}”类的常规职责，记录已保存。`),
+  ]);
+}
+
+/** `记录 会议 <说明> [日期 …] [学校 …]` */
+export async function recordDuty(ctx: MessageContext): Promise<void> {
+  const [word, ...rest] = ctx.args.split(/\s+/);
+  const kind = word ? KIND_WORDS[word] : undefined;
+  if (!kind) throw new Refusal(`请写明记录的类型，例如：${USAGE}`);
+  let body = rest.join(' ');
+  const take = (pattern: RegExp) => {
+    const match = pattern.exec(body);
+    if (match) body = body.replace(match[0], ' ');
+    return match?.[1];
+  };
+  const date = take(/(?:日期|时间)\s*[:：]?\s*(\S+)/);
+  const school = take(/学校\s*[:：]?\s*(\S+)/);
+  const photos = ctx.event.attachments.map((attachment) => attachment.key);
+  ctx.reply({ kind: 'card', card: await recordFor(ctx, { kind, note: body, date, school }, photos) });
+}
+
+/** The 记录完成 button (with its form) on an obligation reminder. */
+export async function recordButton(ctx: ActionContext): Promise<ActionResult> {
+  const id = Number(ctx.event.args.id);
+  const [obligation] = Number.isInteger(id)
+    ? await ctx.db
+        .select()
+        .from(obligations)
+        .where(and(eq(obligations.tenantId, ctx.tenant.id), eq(obligations.id, id)))
+    : [];
+  if (!obligation) throw new Refusal('找不到这项职责。');
+  const form = ctx.event.form ?? {};
+  if (!form.note?.trim()) {
+    throw new Refusal(`请写明完成情况。按钮不便时可发送：记录 ${KIND_LABEL[obligation.kind]} <说明>`);
+  }
+  const result = await recordFor(
+    ctx,
+    { kind: obligation.kind, note: form.note, date: form.date, school: form.school },
+    [],
+  );
+  ctx.reply({ kind: 'card', card: result });
+  return { toast: { kind: 'success', text: `已记录：${obligation.title}` } };
 }

@@ -3,6 +3,7 @@
 // to run twice, to overlap with itself and to run on several instances: what it sends is keyed.
 import { type JobContext, runHazardDeadlines } from './hazard-deadlines.ts';
 import { runLetterRounds } from './letters.ts';
+import { runObligations } from './obligations.ts';
 import { runTaskDeadlines } from './task-deadlines.ts';
 
 export interface Job {
@@ -15,6 +16,8 @@ export interface Job {
 export const JOBS: Job[] = [
   { name: 'hazard-deadlines', cron: '*/10 * * * *', run: runHazardDeadlines },
   { name: 'task-deadlines', cron: '*/10 * * * *', run: runTaskDeadlines },
+  // Daily at 08:00 Beijing (UTC 00:00): period starts, reminders and missed periods are day-grained.
+  { name: 'obligations', cron: '0 8 * * *', run: runObligations },
   { name: 'letters', cron: '5 8-20 * * *', run: runLetterRounds },
 ];
 

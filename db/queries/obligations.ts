@@ -18,6 +18,31 @@ export async function obligationsOf(db: Queryable, personId: number) {
     .orderBy(asc(posts.id), asc(obligations.id));
 }
 
+/** Completions by a person of an obligation's kind within a period (the least visited school's count). */
+export async function countDone(db: Queryable, personId: number, obligation: Obligation, period: Period) {
+  const counted = await db
+    .select({ school: completions.school, n: count() })
+    .from(completions)
+    .where(
+      and(
+        eq(completions.personId, personId),
+        eq(completions.kind, obligation.kind),
+        gte(completions.date, period.start),
+        lte(completions.date, period.end),
+      ),
+    )
+    .groupBy(completions.school);
+  const perSchool = obligation.schools.map((school) => ({
+    school,
+    done: counted.find((row) => row.school === school)?.n ?? 0,
+  }));
+  const done =
+    obligation.schools.length > 0
+      ? Math.min(...perSchool.map((entry) => entry.done))
+      : counted.reduce((sum, row) => sum + row.n, 0);
+  return { done, perSchool };
+}
+
 export interface Progress {
   obligation: Obligation;
   postTitle: string;
@@ -42,44 +67,16 @@ export async function progressOf(
   for (const { obligation, postTitle } of list) {
     const period = periodOf(today, obligation.cadence, semesters);
     if (!period) continue;
-    const counted = await db
-      .select({ school: completions.school, n: count() })
-      .from(completions)
-      .where(
-        and(
-          eq(completions.personId, personId),
-          eq(completions.kind, obligation.kind),
-          gte(completions.date, period.start),
-          lte(completions.date, period.end),
-        ),
-      )
-      .groupBy(completions.school);
-    if (obligation.schools.length > 0) {
-      const perSchool = obligation.schools.map((school) => ({
-        school,
-        done: counted.find((row) => row.school === school)?.n ?? 0,
-      }));
-      const done = Math.min(...perSchool.map((entry) => entry.done));
-      result.push({
-        obligation,
-        postTitle,
-        period,
-        done,
-        needed: obligation.minCount,
-        met: done >= obligation.minCount,
-        perSchool,
-      });
-    } else {
-      const done = counted.reduce((sum, row) => sum + row.n, 0);
-      result.push({
-        obligation,
-        postTitle,
-        period,
-        done,
-        needed: obligation.minCount,
-        met: done >= obligation.minCount,
-      });
-    }
+    const { done, perSchool } = await countDone(db, personId, obligation, period);
+    result.push({
+      obligation,
+      postTitle,
+      period,
+      done,
+      needed: obligation.minCount,
+      met: done >= obligation.minCount,
+      ...(obligation.schools.length > 0 ? { perSchool } : {}),
+    });
   }
   return result;
 }

@@ -1,0 +1,221 @@
+// Recurring obligations (DOMAIN §3): remind each holder at the start of a period, at mid-period if not
+// met, 10 and 3 days before it ends; the day after it closes, record it met or missed, and report a
+// missed one to the holder's 直接责任人 and the office. Every step is keyed (obligation, period, person,
+// step) so repeated, overlapping or concurrent runs never send one twice; when a run finds several
+// steps due at once (the service was down), only the latest is sent.
+import { and, eq, isNull } from 'drizzle-orm';
+import { button, type Card, card, fields, note } from '../cards/model.ts';
+import type { Tx } from '../db/client.ts';
+import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
+import { countDone, type Obligation } from '../db/queries/obligations.ts';
+import { officeStaff, type Person } from '../db/queries/org.ts';
+import {
+  obligationPeriods,
+  obligations,
+  people,
+  postHolders,
+  posts,
+  reminders,
+  tenants,
+} from '../db/schema.ts';
+import { isoDateIn } from '../handlers/calendar.ts';
+import { KIND_LABEL } from '../handlers/obligations.ts';
+import { addDays, type Period, periodOf, previousPeriod } from '../handlers/periods.ts';
+import { semestersOf, tenantSettings } from '../handlers/settings.ts';
+import type { JobContext } from './hazard-deadlines.ts';
+import { remindOnce } from './reminders.ts';
+
+export const obligationSubject = (id: number) => `obligation:${id}`;
+
+/** The reminder steps of a period, in order, with the day each becomes due. */
+function plan(period: Period): { step: string; from: string }[] {
+  const days = (Date.parse(period.end) - Date.parse(period.start)) / 86_400_000;
+  const steps = [{ step: 'start', from: period.start }];
+  if (days >= 6) steps.push({ step: 'mid', from: addDays(period.start, Math.floor(days / 2)) });
+  if (days > 20) steps.push({ step: 'd10', from: addDays(period.end, -10) });
+  if (days > 6) steps.push({ step: 'd3', from: addDays(period.end, -3) });
+  return steps.sort((a, b) => a.from.localeCompare(b.from));
+}
+
+function reminderCard(obligation: Obligation, period: Period, done: number, step: string): Card {
+  const schools =
+    obligation.schools.length > 0
+      ? `（每所分包学校各 ${obligation.minCount} 次：${obligation.schools.join('、')}）`
+      : '';
+  return card(
+    `${step === 'start' ? '本期职责' : '职责提醒'}：${obligation.title}`,
+    step === 'd3' ? 'orange' : 'blue',
+    [
+      fields([
+        ['要求', `${period.label}至少 ${obligation.minCount} 次${schools}`],
+        ['进度', `${done}/${obligation.minCount}`],
+        ['截止', period.end],
+        ['依据', obligation.source],
+      ]),
+      {
+        kind: 'form',
+        name: 'record',
+        inputs: [
+          {
+            name: 'note',
+            label: '完成情况',
+            placeholder: '时间、内容、参加人员或检查结果',
+            required: true,
+            multiline: true,
+          },
+          { name: 'date', label: '日期', placeholder: '默认今天，如 2026-11-20' },
+          ...(obligation.schools.length > 0
+            ? [{ name: 'school', label: '学校', placeholder: obligation.schools.join('、'), required: true }]
+            : []),
+        ],
+        submit: button('记录完成', 'obligation.record', { id: String(obligation.id) }, 'primary'),
+      },
+      note(
+        `也可发送：记录 ${KIND_LABEL[obligation.kind]} <说明>${obligation.schools.length > 0 ? ' 学校 <学校>' : ''}`,
+      ),
+    ],
+  );
+}
+
+async function holdersOf(tx: Tx, postId: number) {
+  const rows = await tx
+    .select({ person: people })
+    .from(postHolders)
+    .innerJoin(people, eq(people.id, postHolders.personId))
+    .where(and(eq(postHolders.postId, postId), isNull(postHolders.endedAt)));
+  return rows.map((row) => row.person);
+}
+
+export async function runObligations(context: JobContext): Promise<{ sent: number; closed: number }> {
+  const { db, now } = context;
+  let sent = 0;
+  let closed = 0;
+  const list = await db
+    .select({ obligation: obligations, tenant: tenants, unitId: posts.unitId })
+    .from(obligations)
+    .innerJoin(posts, and(eq(posts.id, obligations.postId), eq(posts.archived, false)))
+    .innerJoin(tenants, eq(tenants.id, obligations.tenantId))
+    .where(eq(obligations.archived, false));
+  for (const { obligation, tenant, unitId } of list) {
+    const semesters = semestersOf(tenantSettings(tenant.settings));
+    const today = isoDateIn(now, tenant.timezone);
+    const current = periodOf(today, obligation.cadence, semesters);
+    const previous = previousPeriod(today, obligation.cadence, semesters);
+    const result = await db.transaction(async (tx) => {
+      let sentHere = 0;
+      let closedHere = 0;
+      for (const holder of await holdersOf(tx, obligation.postId)) {
+        const key = (period: Period, step: string) => ({
+          tenantId: tenant.id,
+          subject: obligationSubject(obligation.id),
+          period: period.key,
+          step,
+          personId: holder.id,
+        });
+        if (current) {
+          const { done } = await countDone(tx, holder.id, obligation, current);
+          const due = plan(current).filter((entry) => entry.from <= today);
+          const met = done >= obligation.minCount;
+          // Claim every step that is due; send only the newest, and nothing once the duty is met
+          // (the start-of-period notice always goes, so people know what this period asks).
+          let latest: string | undefined;
+          for (const entry of due) {
+            const claimed = await claim(tx, key(current, entry.step), now);
+            if (claimed) latest = entry.step;
+          }
+          if (latest && (latest === 'start' || !met)) {
+            await remindOnce(
+              tx,
+              key(current, `${latest}-sent`),
+              {
+                body: { kind: 'card', card: reminderCard(obligation, current, done, latest) },
+                subject: obligationSubject(obligation.id),
+                view: 'holder',
+              },
+              { channels: context.channels, now },
+            );
+            sentHere++;
+          }
+        }
+        if (previous && previous.end < today) {
+          const closing = await closePeriod(tx, tenant.id, obligation, holder, previous, now);
+          if (closing && !closing.met) {
+            closedHere++;
+            const tellList: Person[] = [
+              holder,
+              ...(unitId ? await directLeaders(tx, unitId) : await holdersAtLevel(tx, tenant.id, ['first'])),
+              ...(await officeStaff(tx, tenant.id)),
+            ];
+            const seen = new Set<number>();
+            for (const person of tellList) {
+              if (seen.has(person.id)) continue;
+              seen.add(person.id);
+              const text = `${holder.name}（${obligation.title}）${previous.label}未完成：${closing.done}/${closing.needed}，已记为未履职。`;
+              const ok = await remindOnce(
+                tx,
+                {
+                  ...key(previous, 'missed'),
+                  personId: person.id,
+                  subject: `${obligationSubject(obligation.id)}:${holder.id}`,
+                },
+                { body: { kind: 'text', text } },
+                { channels: context.channels, now },
+              );
+              if (ok) sentHere++;
+            }
+          } else if (closing) {
+            closedHere++;
+          }
+        }
+      }
+      return { sent: sentHere, closed: closedHere };
+    });
+    sent += result.sent;
+    closed += result.closed;
+  }
+  if (sent + closed > 0) context.log.info('obligation reminders', { sent, closed });
+  return { sent, closed };
+}
+
+/** Claims a reminder key without sending anything (a step superseded by a later one). */
+async function claim(
+  tx: Tx,
+  key: { tenantId: number; subject: string; period: string; step: string; personId: number },
+  now: Date,
+) {
+  const [row] = await tx
+    .insert(reminders)
+    .values({ ...key, sentAt: now })
+    .onConflictDoNothing()
+    .returning({ id: reminders.id });
+  return Boolean(row);
+}
+
+/** Records how a closed period ended for a holder, once; returns it when this run recorded it. */
+async function closePeriod(
+  tx: Tx,
+  tenantId: number,
+  obligation: Obligation,
+  holder: Person,
+  period: Period,
+  now: Date,
+) {
+  const { done } = await countDone(tx, holder.id, obligation, period);
+  const [row] = await tx
+    .insert(obligationPeriods)
+    .values({
+      tenantId,
+      obligationId: obligation.id,
+      personId: holder.id,
+      periodKey: period.key,
+      periodStart: period.start,
+      periodEnd: period.end,
+      done,
+      needed: obligation.minCount,
+      met: done >= obligation.minCount,
+      closedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning();
+  return row;
+}
