@@ -4,9 +4,9 @@ import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
 import { type FeishuWebhookOptions, feishuWebhook } from './channels/feishu/webhook.ts';
 import { type WecomWebhookOptions, wecomWebhook } from './channels/wecom/webhook.ts';
+import { type ConsoleOptions, consoleRoutes } from './console/routes.ts';
 import type { Logger } from './core/log.ts';
 import type { Channel } from './core/types.ts';
-import { homePage } from './pages/home.ts';
 
 export interface AppOptions {
   database: Database;
@@ -15,6 +15,8 @@ export interface AppOptions {
   demo: boolean;
   feishu?: Omit<FeishuWebhookOptions, 'log'>;
   wecom?: Omit<WecomWebhookOptions, 'log'>;
+  /** The web console: the chat simulator at `/`, `/login`, `/logout` and `/console/...`. */
+  console: Omit<ConsoleOptions, 'db' | 'log' | 'demo'>;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -46,7 +48,7 @@ export function createApp(options: AppOptions): Hono {
     app.post('/webhooks/wecom', off);
   }
 
-  app.get('/', (c) => c.html(homePage({ demo: options.demo, channels: [...options.channels] })));
+  app.route('/', consoleRoutes({ ...options.console, db: database.db, log, demo: options.demo }));
 
   app.onError((error, c) => {
     log.error('unhandled request error', { path: c.req.path, error: String(error) });

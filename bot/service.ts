@@ -36,6 +36,8 @@ export interface Service {
 }
 
 export const DEMO_ORG_FILE = fileURLToPath(new URL('../examples/school.yaml', import.meta.url));
+/** The tenant of the example school (examples/school.yaml): what the console shows in demo mode. */
+export const DEMO_TENANT_CODE = 'jishan-school';
 
 export interface ServiceOptions {
   config: Config;
@@ -79,6 +81,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     channels,
     demo: config.demo,
+    console: {
+      core,
+      clock: options.clock,
+      demoTenantCode: config.demo ? DEMO_TENANT_CODE : undefined,
+      // The page after a message shows the conversation once its console rows are delivered.
+      settle: () => dispatcher.idle(),
+    },
     feishu:
       config.feishu && feishuClient
         ? {

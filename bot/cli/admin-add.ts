@@ -1,0 +1,180 @@
+// npm run admin:add -- --tenant <code> --user <name> [--name 显示名] [--reset]
+// Creates a web-console admin account of a tenant (with --reset: sets a new password for an existing
+// one). The password is read from ADMIN_PASSWORD, else from stdin (typed without echo on a terminal),
+// never from the command line, where other users and the shell history would see it.
+// Bad input is reported precisely (exit 2) and nothing is written.
+import { openDatabase } from '../../db/client.ts';
+import { AdminAccountError, addAdminAccount } from '../console/accounts.ts';
+import { passwordProblem } from '../console/auth.ts';
+import { ConfigError, loadConfig } from '../env.ts';
+
+const USAGE =
+  '用法：ADMIN_PASSWORD=<密码> npm run admin:add -- --tenant <单位代码> --user <用户名> [--name <显示名>] [--reset]\n' +
+  '      （未设置 ADMIN_PASSWORD 时从标准输入读取密码）';
+
+const OPTIONS = ['tenant', 'user', 'name'] as const;
+type Option = (typeof OPTIONS)[number];
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+interface Arguments {
+  tenant: string;
+  user: string;
+  name?: string;
+  reset: boolean;
+}
+
+function parseArguments(argv: string[]): Arguments | 'help' {
+  const values: Partial<Record<Option, string>> = {};
+  let reset = false;
+  for (let index = 0; index < argv.length; index += 1) {
+    const token = argv[index]!;
+    if (token === '--help' || token === '-h') return 'help';
+    if (token === '--reset') {
+      reset = true;
+      continue;
+    }
+    if (token === '--password' || token.startsWith('--password=')) {
+      throw new UsageError('不接受命令行中的密码：请用环境变量 ADMIN_PASSWORD 或标准输入');
+    }
+    if (!token.startsWith('--')) throw new UsageError(`多余的参数“${token}”`);
+    const equals = token.indexOf('=');
+    const name = token.slice(2, equals === -1 ? undefined : equals);
+    if (!(OPTIONS as readonly string[]).includes(name)) {
+      throw new UsageError(`未知的选项 --${name}（可用：--tenant --user --name --reset）`);
+    }
+    let value: string | undefined;
+    if (equals !== -1) value = token.slice(equals + 1);
+    else {
+      const next = argv[index + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        value = next;
+        index += 1;
+      }
+    }
+    if (value === undefined || value.trim() === '') throw new UsageError(`选项 --${name} 缺少取值`);
+    if (values[name as Option] !== undefined) throw new UsageError(`选项 --${name} 重复给出`);
+    values[name as Option] = value.trim();
+  }
+  if (values.tenant === undefined) throw new UsageError('缺少 --tenant');
+  if (values.user === undefined) throw new UsageError('缺少 --user');
+  return { tenant: values.tenant, user: values.user, name: values.name, reset };
+}
+
+/** The whole of stdin, without its final line break. */
+async function readPiped(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+/** A line typed on the terminal, not echoed. */
+function readHidden(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const input = process.stdin;
+    process.stderr.write(prompt);
+    let typed = '';
+    input.setRawMode(true);
+    input.resume();
+    input.setEncoding('utf8');
+    const done = (error?: Error) => {
+      input.setRawMode(false);
+      input.pause();
+      input.off('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(typed);
+    };
+    const onData = (data: string) => {
+      for (const ch of data) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
+        if (ch === '\u0003') return done(new UsageError('已取消'));
+        if (ch === '\u007f' || ch === '\b') typed = [...typed].slice(0, -1).join('');
+        else typed += ch;
+      }
+    };
+    input.on('data', onData);
+  });
+}
+
+async function readPassword(): Promise<string> {
+  const fromEnv = process.env.ADMIN_PASSWORD;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (process.stdin.isTTY) {
+    const first = await readHidden('密码：');
+    const second = await readHidden('再次输入密码：');
+    if (first !== second) throw new UsageError('两次输入的密码不一致');
+    return first;
+  }
+  return readPiped();
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: Arguments | 'help';
+  try {
+    args = parseArguments(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let password: string;
+  try {
+    password = await readPassword();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  if (password === '') {
+    process.stderr.write(`没有给出密码：请设置 ADMIN_PASSWORD，或从标准输入提供\n${USAGE}\n`);
+    return 2;
+  }
+  const weak = passwordProblem(password);
+  if (weak) {
+    process.stderr.write(`${weak}\n`);
+    return 2;
+  }
+
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const { account, tenant, created } = await addAdminAccount(database.db, {
+      tenantCode: args.tenant,
+      username: args.user,
+      displayName: args.name,
+      password,
+      reset: args.reset,
+    });
+    process.stdout.write(
+      created
+        ? `已创建 ${tenant.name}（${tenant.code}）的管理员 ${account.username}（${account.displayName}）。\n`
+        : `已重设 ${tenant.name}（${tenant.code}）的管理员 ${account.username} 的密码。\n`,
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof AdminAccountError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else
+      process.stderr.write(`admin:add failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

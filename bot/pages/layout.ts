@@ -1,0 +1,149 @@
+// The frame of every console page: CJK fonts, the demo banner, the navigation and the flash message.
+import { html, raw } from 'hono/html';
+
+export type Html = ReturnType<typeof html>;
+
+export const DEMO_BANNER = '演示模式：无需登录，任何人都可操作';
+
+export interface Frame {
+  title: string;
+  /** Demo mode: the banner on every page. */
+  demo: boolean;
+  /** The page's tenant, when there is one. */
+  tenantName?: string;
+  /** The logged-in admin, when there is one. */
+  user?: string;
+  /** The session's CSRF token, for the logout form. */
+  csrf?: string;
+  active?: 'chat' | 'ledger' | 'outbox' | 'login';
+  flash?: { kind: string; text: string };
+  /** How many failed messages the tenant has (shown beside the link). */
+  failed?: number;
+  /** The CSP nonce of the page's one script. */
+  nonce: string;
+  /** A script to run (trusted source only). */
+  script?: string;
+}
+
+export const FONT_STACK =
+  '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", ' +
+  '"Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif';
+
+const STYLE = `
+* { box-sizing: border-box; }
+html { font-family: ${FONT_STACK}; color: #1f2329; background: #f5f6f7; font-size: 15px; line-height: 1.55; }
+body { margin: 0; }
+a { color: #245bdb; }
+.banner { background: #fff3e0; color: #8a4b00; border-bottom: 1px solid #ffd591; padding: .5rem 1rem; text-align: center; font-weight: 600; }
+.top { display: flex; align-items: center; gap: 1.25rem; padding: .6rem 1.25rem; background: #fff; border-bottom: 1px solid #dee0e3; flex-wrap: wrap; }
+.top .brand { font-weight: 700; font-size: 1.05rem; color: #1f2329; text-decoration: none; }
+.top nav { display: flex; gap: 1rem; flex: 1; }
+.top nav a { text-decoration: none; color: #4e5969; padding: .2rem 0; border-bottom: 2px solid transparent; }
+.top nav a.on { color: #245bdb; border-bottom-color: #245bdb; }
+.top .who { color: #646a73; font-size: .9rem; display: flex; gap: .6rem; align-items: center; }
+.badge { display: inline-block; min-width: 1.3rem; padding: 0 .35rem; border-radius: 9px; background: #d83931; color: #fff; font-size: .75rem; text-align: center; }
+main { max-width: 68rem; margin: 1.25rem auto; padding: 0 1rem; }
+h1 { font-size: 1.3rem; margin: 0 0 .75rem; }
+.flash { padding: .6rem .9rem; border-radius: 6px; margin-bottom: 1rem; border: 1px solid; }
+.flash.success { background: #e8f7e6; border-color: #9fdc96; color: #1c6b13; }
+.flash.info { background: #e8f0ff; border-color: #a9c2ff; color: #1d3f99; }
+.flash.warning { background: #fff3e0; border-color: #ffd591; color: #8a4b00; }
+.flash.error { background: #fdecea; border-color: #f5a7a2; color: #a1231c; }
+.panel { background: #fff; border: 1px solid #dee0e3; border-radius: 8px; padding: 1rem 1.25rem; margin-bottom: 1rem; }
+.btn { font: inherit; border: 1px solid #c9cdd4; background: #fff; color: #1f2329; border-radius: 6px; padding: .3rem .9rem; cursor: pointer; }
+.btn:hover { border-color: #245bdb; }
+.btn.primary { background: #245bdb; border-color: #245bdb; color: #fff; }
+.btn.danger { background: #fff; border-color: #d83931; color: #d83931; }
+.btn[disabled] { opacity: .5; cursor: default; }
+input[type=text], input[type=password], input[type=date], select, textarea { font: inherit; padding: .35rem .5rem; border: 1px solid #c9cdd4; border-radius: 6px; background: #fff; }
+textarea { resize: vertical; }
+.muted { color: #8f959e; font-size: .88rem; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { border: 1px solid #dee0e3; padding: .4rem .6rem; text-align: left; vertical-align: top; font-size: .9rem; }
+th { background: #f2f3f5; white-space: nowrap; }
+.inline { display: inline; }
+.stack { display: grid; gap: .75rem; max-width: 24rem; }
+.stack label { display: grid; gap: .25rem; }
+/* chat */
+.chat { display: grid; grid-template-columns: 17rem 1fr; gap: 1rem; align-items: start; }
+@media (max-width: 760px) { .chat { grid-template-columns: 1fr; } }
+.members { position: sticky; top: 1rem; }
+.members select { width: 100%; }
+.conv { background: #fff; border: 1px solid #dee0e3; border-radius: 8px; display: flex; flex-direction: column; height: calc(100vh - 12rem); min-height: 26rem; }
+.messages { flex: 1; overflow-y: auto; padding: 1rem; display: flex; flex-direction: column; gap: .8rem; background: #f7f8fa; border-radius: 8px 8px 0 0; }
+.msg { display: flex; flex-direction: column; max-width: 85%; }
+.msg.bot { align-self: flex-start; }
+.msg.user { align-self: flex-end; align-items: flex-end; }
+.msg .meta { font-size: .75rem; color: #8f959e; margin: 0 .25rem .15rem; }
+.bubble { background: #fff; border: 1px solid #dee0e3; border-radius: 10px; padding: .5rem .75rem; }
+.msg.user .bubble { background: #d5e6ff; border-color: #b7d0fb; }
+.text-body { white-space: pre-wrap; word-break: break-word; }
+.compose { display: flex; gap: .5rem; padding: .75rem; border-top: 1px solid #dee0e3; align-items: flex-end; flex-wrap: wrap; }
+.compose textarea { flex: 1; min-width: 12rem; }
+.quick { display: flex; gap: .35rem; flex-wrap: wrap; padding: 0 .75rem .75rem; }
+.quick .btn { font-size: .82rem; padding: .15rem .6rem; }
+.empty { color: #8f959e; text-align: center; margin: auto; }
+/* cards */
+.card { background: #fff; border: 1px solid #dee0e3; border-top: 4px solid var(--tone); border-radius: 10px; min-width: 18rem; max-width: 38rem; overflow: hidden; }
+.card-title { font-weight: 700; padding: .55rem .85rem; color: var(--tone); background: color-mix(in srgb, var(--tone) 9%, #fff); }
+.card-body { padding: .5rem .85rem .75rem; display: grid; gap: .5rem; }
+.card-text { margin: 0; white-space: pre-wrap; }
+.card-note { margin: 0; color: #8f959e; font-size: .85rem; white-space: pre-wrap; }
+.card-divider { border: 0; border-top: 1px solid #eff0f1; margin: .2rem 0; width: 100%; }
+.card-fields { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .8rem; margin: 0; }
+.card-fields dt { color: #646a73; }
+.card-fields dd { margin: 0; white-space: pre-wrap; word-break: break-word; }
+.card-actions { display: flex; gap: .5rem; flex-wrap: wrap; }
+.press { display: inline; }
+.card-form { display: grid; gap: .3rem; border: 1px dashed #dee0e3; border-radius: 8px; padding: .5rem .6rem; }
+.card-form label { font-size: .85rem; color: #646a73; }
+.card-form .btn { justify-self: start; margin-top: .2rem; }
+.req { color: #d83931; margin-left: .15rem; }
+.card-fallback { white-space: pre-wrap; margin: 0; font-family: inherit; }
+`;
+
+export function layout(frame: Frame, body: Html): Html {
+  const link = (href: string, key: Frame['active'], label: string, extra?: Html | string) =>
+    html`<a href="${href}" class="${frame.active === key ? 'on' : ''}">${label}${extra ?? ''}</a>`;
+  const showNav = frame.tenantName !== undefined;
+  return html`<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>${frame.title} · 一岗双责安全助手</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${frame.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''}
+<div class="top">
+  <a class="brand" href="/">一岗双责安全助手</a>
+  ${
+    showNav
+      ? html`<nav>
+    ${link('/', 'chat', '对话模拟')}
+    ${link('/console/ledger', 'ledger', '隐患台账导出')}
+    ${link('/console/outbox', 'outbox', '发送失败', frame.failed ? html` <span class="badge">${frame.failed}</span>` : '')}
+  </nav>
+  <div class="who">
+    <span>${frame.tenantName}${frame.user ? html` · ${frame.user}` : ''}</span>
+    ${
+      frame.user && frame.csrf
+        ? html`<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${frame.csrf}"><button class="btn" type="submit">退出登录</button></form>`
+        : frame.demo
+          ? html`<a href="/login">管理员登录</a>`
+          : ''
+    }
+  </div>`
+      : html`<nav></nav>`
+  }
+</div>
+<main>
+${frame.flash ? html`<div class="flash ${['success', 'info', 'warning', 'error'].includes(frame.flash.kind) ? frame.flash.kind : 'info'}" role="alert">${frame.flash.text}</div>` : ''}
+${body}
+</main>
+${frame.script ? html`<script nonce="${frame.nonce}">${raw(frame.script)}</script>` : ''}
+</body>
+</html>`;
+}

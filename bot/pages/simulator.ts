@@ -1,0 +1,97 @@
+// `/`: the chat simulator. Pick a member, type as them, press their cards' buttons: every message goes
+// through the same core as Feishu, WeCom and Wechaty (the console is the fourth channel).
+import { html, raw } from 'hono/html';
+import { formatDateTime } from '../../handlers/time.ts';
+import { renderBodyHtml, renderTextHtml } from '../channels/console/render.ts';
+import type { ConversationItem } from '../console/conversation.ts';
+import type { Member } from '../console/queries.ts';
+import type { Html } from './layout.ts';
+
+export interface SimulatorState {
+  members: Member[];
+  selected: Member;
+  items: ConversationItem[];
+  csrf: string;
+  timeZone: string;
+}
+
+const QUICK = ['帮助', '隐患台账', '报隐患 教学楼三楼东侧灭火器过期，一般'];
+
+export const memberLabel = (member: Member) =>
+  `${member.name}${member.isOutside ? '（外部人员）' : ''}${member.posts.length > 0 ? ` — ${member.posts.join('、')}` : ''}`;
+
+/** Submits the member picker on change and keeps the newest message in view. */
+export const SIMULATOR_SCRIPT = `
+(function () {
+  var list = document.getElementById('messages');
+  if (list) list.scrollTop = list.scrollHeight;
+  var pick = document.getElementById('person');
+  if (pick) pick.addEventListener('change', function () { pick.form.submit(); });
+  var text = document.getElementById('text');
+  if (text) text.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); text.form.requestSubmit(); }
+  });
+})();`;
+
+function item(entry: ConversationItem, state: SimulatorState): Html {
+  const at = formatDateTime(entry.at, state.timeZone);
+  if (entry.kind === 'user') {
+    return html`<div class="msg user"><span class="meta">${state.selected.name} · ${at}</span><div class="bubble">${raw(renderTextHtml(entry.text))}</div></div>`;
+  }
+  const target = {
+    url: '/console/press',
+    hidden: { _csrf: state.csrf, person: String(state.selected.id) },
+  };
+  const body = entry.body as { kind?: string } | undefined;
+  const inner = raw(renderBodyHtml(entry.body, target, `m${entry.rowId}`));
+  return html`<div class="msg bot" data-row="${entry.rowId}"><span class="meta">安全助手 · ${at}${entry.updated ? ' · 已更新' : ''}</span>${
+    body?.kind === 'card' ? inner : html`<div class="bubble">${inner}</div>`
+  }</div>`;
+}
+
+export function simulatorPage(state: SimulatorState): Html {
+  const { members, selected } = state;
+  return html`<h1>对话模拟</h1>
+<div class="chat">
+  <aside class="members panel">
+    <form method="get" action="/">
+      <label for="person"><strong>以此成员身份发言</strong></label>
+      <select id="person" name="person">
+        ${members.map(
+          (member) =>
+            html`<option value="${member.id}"${member.id === selected.id ? raw(' selected') : ''}>${memberLabel(member)}</option>`,
+        )}
+      </select>
+      <noscript><button class="btn" type="submit">切换</button></noscript>
+    </form>
+    <p class="muted">当前：<strong>${selected.name}</strong>${selected.posts.length > 0 ? html`<br>${selected.posts.join('、')}` : ''}</p>
+    <p class="muted">消息经由与飞书、企业微信相同的处理流程；发给此人的卡片和回复显示在右侧，卡片上的按钮和表单可直接操作。</p>
+  </aside>
+  <section class="conv" aria-label="与 ${selected.name} 的对话">
+    <div class="messages" id="messages">
+      ${
+        state.items.length === 0
+          ? html`<p class="empty">还没有消息。试试发送“帮助”或“报隐患 …”。</p>`
+          : state.items.map((entry) => item(entry, state))
+      }
+    </div>
+    <form method="post" action="/console/say" class="compose-form">
+      <input type="hidden" name="_csrf" value="${state.csrf}">
+      <input type="hidden" name="person" value="${selected.id}">
+      <div class="compose">
+        <textarea id="text" name="text" rows="2" maxlength="2000" placeholder="输入消息，如：报隐患 教学楼三楼东侧灭火器过期，一般（Ctrl+Enter 发送）"></textarea>
+        <button class="btn primary" type="submit">发送</button>
+      </div>
+      <div class="quick">
+        <span class="muted">快捷：</span>
+        ${QUICK.map((text) => html`<button class="btn" type="submit" name="quick" value="${text}" formnovalidate>${text}</button>`)}
+      </div>
+    </form>
+  </section>
+</div>`;
+}
+
+export function noMembersPage(tenantName: string): Html {
+  return html`<h1>对话模拟</h1>
+<div class="panel"><p>${tenantName} 还没有成员。请先用 <code>npm run org:import -- &lt;组织文件.yaml&gt;</code> 导入组织。</p></div>`;
+}

@@ -1,0 +1,107 @@
+// The console in a real browser (Debian's chromium through playwright-core), in demo mode: a member
+// reports a hazard, the 安保处 head presses 受理; screenshots go to test-artifacts/. Without
+// /usr/bin/chromium the test says so and passes (install: apt-get install -y chromium fonts-noto-cjk).
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../bot/core/log.ts';
+import { parseConfig } from '../bot/env.ts';
+import { createService, type Service } from '../bot/service.ts';
+import type { Database } from '../db/client.ts';
+import { hazards } from '../db/schema.ts';
+import { openTestDatabase, resetDatabase } from './helpers/db.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
+
+let database: Database;
+let service: Service;
+let server: ReturnType<typeof serve>;
+let url: string;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await resetDatabase(database);
+  service = await createService({ config: parseConfig({}), log: silentLogger, database });
+  server = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await service.close();
+  await database.close();
+});
+
+describe('the console in a browser', () => {
+  it('reports a hazard and accepts it by pressing 受理', async () => {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium fonts-noto-cjk)`);
+      return;
+    }
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    try {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+
+      await page.goto(`${url}/`);
+      expect(await page.locator('.banner').textContent()).toBe('演示模式：无需登录，任何人都可操作');
+
+      /** Does something that loads a new page, and waits until it has. */
+      const navigating = async (act: () => Promise<unknown>) => {
+        const loaded = page.waitForEvent('framenavigated', {
+          predicate: (frame) => frame === page.mainFrame(),
+        });
+        await act();
+        await loaded;
+        await page.waitForLoadState('load');
+      };
+      const choose = async (name: string) => {
+        const value = await page.locator('#person option', { hasText: name }).getAttribute('value');
+        // Choosing a member submits the picker (the page's one script).
+        await navigating(() => page.selectOption('#person', value!));
+        expect(page.url()).toBe(`${url}/?person=${value}`);
+      };
+
+      await choose('陈静');
+      await page.fill('#text', '报隐患 教学楼三楼东侧灭火器过期，一般');
+      await navigating(() => page.click('button:has-text("发送")'));
+      const card = page.locator('.msg.bot .card').last();
+      expect(await card.locator('.card-title').textContent()).toMatch(/^隐患 YH-\d{4}-0001$/);
+      expect(await card.locator('dl.card-fields').textContent()).toContain('安保处');
+      await page.screenshot({ path: `${ARTIFACTS}console-report.png`, fullPage: true });
+
+      await choose('尹仙菊');
+      const accept = page.locator('.msg.bot .card button', { hasText: '受理' }).last();
+      await navigating(() => accept.click());
+      expect(await page.locator('.flash.success').textContent()).toContain('已受理');
+      expect(await page.locator('.msg.bot .card').last().textContent()).toContain('提交整改');
+      await page.screenshot({ path: `${ARTIFACTS}console-accept.png`, fullPage: true });
+
+      const [hazard] = await database.db.select().from(hazards);
+      expect(hazard?.status).toBe('accepted');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
