@@ -13,6 +13,7 @@ import { showHelp, unknownInput } from './help.ts';
 import { hazardLedger } from './ledger.ts';
 import { registerLetters } from './letters.ts';
 import { recordButton, recordDuty } from './obligations.ts';
+import { registerShifts } from './shifts.ts';
 import { assignTask, taskButton, taskCommand } from './tasks.ts';
 
 export function createRouter(): Router {
@@ -68,6 +69,7 @@ export function createRouter(): Router {
   hazardStep(['复查不通过', '/fail'], '复查不通过 YH-… <原因>', '复查不通过，退回整改', 'fail');
   hazardStep(['挂牌督办', '/list'], '挂牌督办 YH-… <事项> 截止 <日期>', '挂牌督办（学校领导）', 'list');
   registerLetters(router);
+  registerShifts(router);
   router
     .command({
       names: ['我的职责', '/duties'],

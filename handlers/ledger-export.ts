@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { ExportPeriod, LedgerExportRow } from '../db/queries/ledger-export.ts';
+import type { ShiftLogRow } from '../db/queries/shifts.ts';
 import { isIsoDate, isoDateIn, startOfDayIn } from './calendar.ts';
 import { formatDateTime } from './time.ts';
 
@@ -14,9 +15,61 @@ export interface LedgerExportMeta {
   to: Date;
   generatedAt: Date;
   timeZone: string;
+  /** The duty shifts of the period with their logs (值班日志): a second sheet of the XLSX. */
+  shifts?: ShiftLogRow[];
 }
 
 export const SHEET_NAME = '隐患台账';
+export const SHIFT_SHEET_NAME = '值班日志';
+export const SHIFT_HEADER = [
+  '日期',
+  '班次',
+  '时间',
+  '地点',
+  '值班人员（到岗确认）',
+  '带班领导',
+  '值班日志',
+  '交班记录',
+] as const;
+
+/** The shift sheet: one row per shift, its people with their confirmation times, log lines and handover. */
+function addShiftSheet(workbook: ExcelJS.Workbook, shifts: ShiftLogRow[], meta: LedgerExportMeta) {
+  const at = (date: Date) => formatDateTime(date, meta.timeZone);
+  const sheet = workbook.addWorksheet(SHIFT_SHEET_NAME, { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = [12, 10, 24, 14, 30, 10, 60, 40].map((width) => ({ width }));
+  const header = sheet.addRow([...SHIFT_HEADER]);
+  header.eachCell((cell) => {
+    cell.font = { bold: true };
+    cell.fill = HEADER_FILL;
+    cell.border = BORDER;
+  });
+  header.commit();
+  for (const shift of shifts) {
+    const line = sheet.addRow([
+      shift.date,
+      shift.name,
+      `${at(shift.startsAt)} 至 ${at(shift.endsAt)}`,
+      shift.place ?? '',
+      shift.people
+        .map(
+          (person) =>
+            `${person.name}${person.confirmedAt ? `（${at(person.confirmedAt).slice(11)} 到岗）` : '（未确认）'}`,
+        )
+        .join('、'),
+      shift.leader?.name ?? '',
+      fitCell(shift.logs.map((log) => `${at(log.at)} ${log.personName ?? ''} ${log.text}`).join('\n')),
+      shift.handover
+        ? `${shift.handover.byName ?? ''} ${shift.handover.at ? at(shift.handover.at) : ''}：${shift.handover.note}`
+        : '',
+    ]);
+    line.eachCell((cell) => {
+      cell.alignment = WRAP;
+      cell.border = BORDER;
+    });
+    line.commit();
+  }
+  sheet.commit?.();
+}
 
 interface Column {
   header: string;
@@ -169,6 +222,7 @@ async function fillWorkbook(
 export async function writeLedgerXlsx(rows: LedgerExportRow[], meta: LedgerExportMeta): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
   await fillWorkbook(workbook, [rows], meta);
+  if (meta.shifts) addShiftSheet(workbook, meta.shifts, meta);
   // exceljs declares its own Buffer type; in Node the value is a Node Buffer.
   return (await workbook.xlsx.writeBuffer()) as unknown as Buffer;
 }
@@ -189,6 +243,7 @@ export async function streamLedgerXlsx(
   });
   const { sheet, count } = await fillWorkbook(workbook, pages, meta);
   sheet.commit();
+  if (meta.shifts) addShiftSheet(workbook as unknown as ExcelJS.Workbook, meta.shifts, meta);
   await workbook.commit();
   return count;
 }
@@ -261,4 +316,12 @@ export function parseExportPeriod(from: string, to: string, timeZone: string): E
   const last = check(to, '结束日期');
   if (last < first) throw new ExportPeriodError(`结束日期 ${last} 早于开始日期 ${first}`);
   return { from: startOfDayIn(first, timeZone), to: startOfDayIn(nextDay(last), timeZone) };
+}
+
+/** The local dates (both included) of an export period, for the shift sheet. */
+export function periodDates(period: ExportPeriod, timeZone: string): { from: string; to: string } {
+  return {
+    from: isoDateIn(period.from, timeZone),
+    to: isoDateIn(new Date(period.to.getTime() - 1), timeZone),
+  };
 }

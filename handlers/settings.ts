@@ -18,6 +18,9 @@ export const settingsSchema = z.strictObject({
   hazard_reminder_days_before: z.number().int().min(0).max(30).default(2),
   /** Days after the deadline before the 第一责任人 and the office are told (the 直接责任人 is told at once). */
   hazard_escalate_after_days: z.number().int().min(0).max(30).default(1),
+  /** Duty shifts: the confirm card goes this long before the start; no confirmation by start + grace escalates. */
+  shift_lead_minutes: z.number().int().min(0).max(1440).default(120),
+  shift_grace_minutes: z.number().int().min(1).max(240).default(15),
   /** School semesters as MM-DD (autumn runs from its start to the day before spring starts). */
   semesters: z
     .strictObject({

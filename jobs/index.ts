@@ -4,6 +4,7 @@
 import { type JobContext, runHazardDeadlines } from './hazard-deadlines.ts';
 import { runLetterRounds } from './letters.ts';
 import { runObligations } from './obligations.ts';
+import { runShiftChecks } from './shift-checks.ts';
 import { runTaskDeadlines } from './task-deadlines.ts';
 
 export interface Job {
@@ -19,6 +20,7 @@ export const JOBS: Job[] = [
   // Daily at 08:00 Beijing (UTC 00:00): period starts, reminders and missed periods are day-grained.
   { name: 'obligations', cron: '0 8 * * *', run: runObligations },
   { name: 'letters', cron: '5 8-20 * * *', run: runLetterRounds },
+  { name: 'shift-checks', cron: '*/5 * * * *', run: runShiftChecks },
 ];
 
 export type { JobContext };

@@ -22,7 +22,18 @@ import {
   zonedFormatter,
 } from '../db/queries/ledger-export.ts';
 import type { Person } from '../db/queries/org.ts';
-import { hazardEvents, hazards, inboundEvents, outbox, people, tenants } from '../db/schema.ts';
+import { shiftLogRows } from '../db/queries/shifts.ts';
+import {
+  hazardEvents,
+  hazards,
+  inboundEvents,
+  outbox,
+  people,
+  shiftAssignees,
+  shiftLogs,
+  shifts,
+  tenants,
+} from '../db/schema.ts';
 import { createRouter } from '../handlers/index.ts';
 import {
   BOM,
@@ -30,6 +41,8 @@ import {
   LEDGER_HEADER,
   ledgerCells,
   parseExportPeriod,
+  periodDates,
+  SHIFT_HEADER,
   streamLedgerCsv,
   writeLedgerCsv,
   writeLedgerXlsx,
@@ -329,6 +342,53 @@ describe('the ledger of a period', () => {
     expect(sheet.getCell('A9').value).toBeNull();
     expect(sheet.getCell('A10').value).toBe('生成时间：2026-04-20 10:00（Asia/Shanghai）；共 6 条隐患');
     expect(sheet.rowCount).toBe(10);
+  });
+
+  it('adds the duty log (值班日志) of the period as a second sheet', async () => {
+    const guard = person.get('李国强')!;
+    const leader = person.get('王晓芳')!;
+    const [shift] = await database.db
+      .insert(shifts)
+      .values({
+        tenantId,
+        date: '2026-03-10',
+        name: '夜班',
+        startsAt: at('2026-03-10T20:00:00'),
+        endsAt: at('2026-03-11T08:00:00'),
+        place: '校门',
+        leaderId: leader.id,
+        handoverNote: '一切正常',
+        handoverById: guard.id,
+        handoverAt: at('2026-03-11T08:05:00'),
+      })
+      .returning();
+    await database.db
+      .insert(shiftAssignees)
+      .values({ shiftId: shift!.id, personId: guard.id, confirmedAt: at('2026-03-10T19:50:00') });
+    await database.db.insert(shiftLogs).values({
+      tenantId,
+      shiftId: shift!.id,
+      personId: guard.id,
+      text: '22:30 巡查教学楼，门窗已关',
+      at: at('2026-03-10T22:31:00'),
+    });
+    const logs = await shiftLogRows(database.db, tenantId, periodDates(period, ZONE));
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(
+      (await writeLedgerXlsx(rows, { ...meta(), shifts: logs })) as unknown as ArrayBuffer,
+    );
+    const sheet = workbook.getWorksheet('值班日志')!;
+    expect(texts(sheet, 1).slice(0, 8)).toEqual([...SHIFT_HEADER]);
+    expect(texts(sheet, 2).slice(0, 8)).toEqual([
+      '2026-03-10',
+      '夜班',
+      '2026-03-10 20:00 至 2026-03-11 08:00',
+      '校门',
+      '李国强（19:50 到岗）',
+      '王晓芳',
+      '2026-03-10 22:31 李国强 22:30 巡查教学楼，门窗已关',
+      '李国强 2026-03-11 08:05：一切正常',
+    ]);
   });
 
   it('writes the CSV with a BOM, the same header and RFC 4180 quoting', () => {

@@ -7,11 +7,13 @@ import { finished } from 'node:stream/promises';
 import { asc } from 'drizzle-orm';
 import { openDatabase } from '../../db/client.ts';
 import { ledgerExportPages } from '../../db/queries/ledger-export.ts';
+import { shiftLogRows } from '../../db/queries/shifts.ts';
 import { tenants } from '../../db/schema.ts';
 import {
   ExportPeriodError,
   type LedgerExportMeta,
   parseExportPeriod,
+  periodDates,
   streamLedgerCsv,
   streamLedgerXlsx,
 } from '../../handlers/ledger-export.ts';
@@ -149,6 +151,7 @@ async function main(argv: string[]): Promise<number> {
       to: period.to,
       generatedAt: now,
       timeZone: chosen.timezone,
+      shifts: await shiftLogRows(database.db, chosen.id, periodDates(period, chosen.timezone)),
     };
     const pages = ledgerExportPages(database.db, chosen.id, period, now);
 

@@ -3,17 +3,20 @@
 //
 // Who sees what: with a session, the session's tenant; in demo mode without one, the example tenant;
 // otherwise nothing but the login page. Every query below takes that tenant's id.
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Db } from '../../db/client.ts';
 import { ledgerExportRows } from '../../db/queries/ledger-export.ts';
+import { shiftLogRows } from '../../db/queries/shifts.ts';
 import { isoDateIn } from '../../handlers/calendar.ts';
 import {
   ExportPeriodError,
   type LedgerExportMeta,
   parseExportPeriod,
+  periodDates,
   writeLedgerCsv,
   writeLedgerXlsx,
 } from '../../handlers/ledger-export.ts';
@@ -495,6 +498,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
       to: period.to,
       generatedAt: now,
       timeZone: tenant.timezone,
+      shifts: await shiftLogRows(db, tenant.id, periodDates(period, tenant.timezone)),
     };
     const base = `隐患台账_${tenant.name}_${from}_${to}`;
     const fallback = `ledger_${tenant.code}_${from}_${to}`;
