@@ -35,7 +35,8 @@ export interface Service {
   close(): Promise<void>;
 }
 
-export const DEMO_ORG_FILE = fileURLToPath(new URL('../examples/school.yaml', import.meta.url));
+/** The example school loaded in demo mode (resolved when used: Workers have no file URLs). */
+const demoOrgFile = () => fileURLToPath(new URL('../examples/school.yaml', import.meta.url));
 /** The tenant of the example school (examples/school.yaml): what the console shows in demo mode. */
 export const DEMO_TENANT_CODE = 'jishan-school';
 
@@ -87,6 +88,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       demoTenantCode: config.demo ? DEMO_TENANT_CODE : undefined,
       // The page after a message shows the conversation once its console rows are delivered.
       settle: () => dispatcher.idle(),
+      // The console's operations (派任务, 发起责任书) send cards to people on their own channels.
+      channels,
+      onOutbox: () => dispatcher.kick(),
     },
     feishu:
       config.feishu && feishuClient
@@ -140,7 +144,7 @@ async function loadDemoOrganization(database: Database, log: Logger) {
     log.info('demo mode', { tenant: tenant?.code ?? '(several tenants)' });
     return;
   }
-  const org = loadOrgFile(DEMO_ORG_FILE);
+  const org = loadOrgFile(demoOrgFile());
   const summary = await importOrganization(database.db, org);
   log.info('demo mode: example school loaded', { tenant: summary.tenantCode, people: summary.people });
 }

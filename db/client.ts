@@ -17,7 +17,8 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+/** Resolved when used: on Workers there is no file system (and no file URL) to resolve it against. */
+const migrationsFolder = () => fileURLToPath(new URL('./migrations', import.meta.url));
 
 const MIGRATION_LOCK = 720_001;
 
@@ -54,7 +55,7 @@ async function openPglite(dataDir: string | undefined) {
   return {
     db: db as unknown as Db,
     kind: 'pglite' as const,
-    migrate: () => migrate(db, { migrationsFolder }),
+    migrate: () => migrate(db, { migrationsFolder: migrationsFolder() }),
     close: () => client.close(),
   };
 }
@@ -71,7 +72,7 @@ async function openPostgres(url: string, max = 10) {
     const session = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
     try {
       await session`select pg_advisory_lock(${MIGRATION_LOCK})`;
-      await migrate(drizzle({ client: session, schema }), { migrationsFolder });
+      await migrate(drizzle({ client: session, schema }), { migrationsFolder: migrationsFolder() });
     } finally {
       await session.end({ timeout: 5 });
     }

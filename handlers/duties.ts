@@ -142,7 +142,7 @@ async function unitsUnder(ctx: MessageContext, list: Awaited<ReturnType<typeof m
     .select({
       unitId: hazards.unitId,
       open: count(),
-      overdue: sql<number>`count(*) filter (where ${hazards.deadline} < ${now} and ${hazards.status} in ('accepted','rectifying'))::int`,
+      overdue: sql<number>`count(*) filter (where ${hazards.deadline} < ${now.toISOString()}::timestamptz and ${hazards.status} in ('accepted','rectifying'))::int`,
       listed: sql<number>`count(*) filter (where ${hazards.listed})::int`,
     })
     .from(hazards)

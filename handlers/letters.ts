@@ -14,6 +14,7 @@ import {
   letterTitle,
   progressRenderer,
 } from '../cards/letter.ts';
+import type { Queryable } from '../db/client.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import {
   issueMissingLetters,
@@ -28,20 +29,34 @@ import {
   roundSubject,
   signLetter,
 } from '../db/queries/letters.ts';
-import { officeStaff, personById } from '../db/queries/org.ts';
+import { officeStaff, type Person, personById } from '../db/queries/org.ts';
 import { letterRounds } from '../db/schema.ts';
 import { formatDateTime, yearIn } from './time.ts';
 
 const HOLDER_VIEW = 'holder';
 const PROGRESS_VIEW = 'progress';
 
-/** The office (领导小组办公室) and the 第一责任人 run the round (002 §四(二); DOMAIN §5). */
-async function mayRunRound(ctx: Context): Promise<boolean> {
+/** The office (领导小组办公室) and the 第一责任人: who runs the round (office first, no one twice). */
+export async function roundRunners(db: Queryable, tenantId: number): Promise<Person[]> {
   const [office, first] = await Promise.all([
-    officeStaff(ctx.db, ctx.tenant.id),
-    holdersAtLevel(ctx.db, ctx.tenant.id, ['first']),
+    officeStaff(db, tenantId),
+    holdersAtLevel(db, tenantId, ['first']),
   ]);
-  return [...office, ...first].some((person) => person.id === ctx.actor.id);
+  const all = [...office, ...first];
+  return all.filter((person, index) => all.findIndex((other) => other.id === person.id) === index);
+}
+
+/** The office (领导小组办公室) and the 第一责任人 run the round (002 §四(二); DOMAIN §5). */
+async function mayRunRound(ctx: Pick<Context, 'db' | 'tenant' | 'actor'>): Promise<boolean> {
+  return (await roundRunners(ctx.db, ctx.tenant.id)).some((person) => person.id === ctx.actor.id);
+}
+
+/** Only the current year and its neighbours: a typo such as 2062 is refused rather than started. */
+function checkYear(ctx: Pick<Context, 'tenant' | 'now'>, year: number): void {
+  const current = yearIn(ctx.now, ctx.tenant.timezone);
+  if (!Number.isInteger(year) || Math.abs(year - current) > 1) {
+    throw new Refusal(`年度 ${year} 不在可办理的范围内（${current - 1}–${current + 1} 年）。`);
+  }
 }
 
 /**
@@ -53,13 +68,14 @@ function parseYear(ctx: Context, args: string): { year: number; rest: string; gi
   const match = /^(\d{4})\s*(?:年度|年)?\s*(.*)$/s.exec(args.trim());
   if (!match) return { year: current, rest: args.trim(), given: false };
   const year = Number(match[1]);
-  if (Math.abs(year - current) > 1) {
-    throw new Refusal(`年度 ${year} 不在可办理的范围内（${current - 1}–${current + 1} 年）。`);
-  }
+  checkYear(ctx, year);
   return { year, rest: match[2]!.trim(), given: true };
 }
 
-async function sendProgress(ctx: Context, round: LetterRound) {
+/** What starting a round needs: the chat command's context, or the web console acting as a member. */
+export type RoundContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply'>;
+
+async function sendProgress(ctx: RoundContext, round: LetterRound) {
   const rows = await letterStatus(ctx.db, ctx.tenant.id, round.year);
   ctx.reply(
     {
@@ -71,7 +87,7 @@ async function sendProgress(ctx: Context, round: LetterRound) {
 }
 
 /** Sends each newly issued letter's card to its holder. */
-export async function deliverLetters(ctx: Context, issued: Letter[]) {
+export async function deliverLetters(ctx: Pick<Context, 'db' | 'tenant' | 'send'>, issued: Letter[]) {
   for (const letter of issued) {
     const view = (await letterView(ctx.db, ctx.tenant, letter.id))!;
     ctx.send({
@@ -88,16 +104,30 @@ export async function deliverLetters(ctx: Context, issued: Letter[]) {
 
 /** `发起责任书 <年度>` */
 export async function startRound(ctx: MessageContext): Promise<void> {
-  if (!(await mayRunRound(ctx))) {
-    throw new Refusal(
-      '抱歉，责任书签订由安全办公室或第一责任人发起。如需签订您本人的责任书，请发送“我的责任书”。',
-    );
-  }
+  if (!(await mayRunRound(ctx))) throw new Refusal(NOT_RUNNER_START);
   if (!ctx.args.trim())
     throw new Refusal(`请写明年度，例如：发起责任书 ${yearIn(ctx.now, ctx.tenant.timezone)}`);
   const { year, rest, given } = parseYear(ctx, ctx.args);
   if (!given || rest)
     throw new Refusal(`请写明年度，例如：发起责任书 ${yearIn(ctx.now, ctx.tenant.timezone)}`);
+  await startLetterRound(ctx, year);
+}
+
+const NOT_RUNNER_START =
+  '抱歉，责任书签订由安全办公室或第一责任人发起。如需签订您本人的责任书，请发送“我的责任书”。';
+
+/**
+ * Starts the round of a year as the actor: issues a letter to every current holder of every post and
+ * sends each its card, and replies with a summary; a round already started is not started again (the
+ * reply says so, with its progress). Refuses before writing anything when the actor may not run rounds
+ * or the year is out of range. The chat command 发起责任书 and the web console both start rounds here.
+ */
+export async function startLetterRound(
+  ctx: RoundContext,
+  year: number,
+): Promise<{ round: LetterRound; started: boolean; issued: number; people: number; text: string }> {
+  if (!(await mayRunRound(ctx))) throw new Refusal(NOT_RUNNER_START);
+  checkYear(ctx, year);
   const { db, tenant, actor, now } = ctx;
   const [round] = await db
     .insert(letterRounds)
@@ -107,12 +137,10 @@ export async function startRound(ctx: MessageContext): Promise<void> {
   if (!round) {
     const existing = (await roundByYear(db, tenant.id, year))!;
     const starter = existing.startedById ? await personById(db, tenant.id, existing.startedById) : undefined;
-    ctx.reply({
-      kind: 'text',
-      text: `${letterTitle(year)}已于 ${formatDateTime(existing.startedAt, tenant.timezone)}${starter ? ` 由${starter.name}` : ''}发起，无需重复发起。当前签订进度如下：`,
-    });
+    const text = `${letterTitle(year)}已于 ${formatDateTime(existing.startedAt, tenant.timezone)}${starter ? ` 由${starter.name}` : ''}发起，无需重复发起。当前签订进度如下：`;
+    ctx.reply({ kind: 'text', text });
     await sendProgress(ctx, existing);
-    return;
+    return { round: existing, started: false, issued: 0, people: 0, text };
   }
   const issued = await issueMissingLetters(db, {
     tenantId: tenant.id,
@@ -123,13 +151,12 @@ export async function startRound(ctx: MessageContext): Promise<void> {
   });
   await deliverLetters(ctx, issued);
   const people = new Set(issued.map((letter) => letter.personId)).size;
-  ctx.reply({
-    kind: 'text',
-    text:
-      issued.length > 0
-        ? `已发起${letterTitle(year)}签订：向 ${people} 人下发 ${issued.length} 份责任书（每个岗位一份）。发送“责任书进度 ${year}”查看签订情况；未签订的人员将在下发 3 天、7 天后收到提醒。`
-        : `已发起${letterTitle(year)}签订，但目前没有在岗人员。请先导入组织信息，系统会自动向在岗人员补发。`,
-  });
+  const text =
+    issued.length > 0
+      ? `已发起${letterTitle(year)}签订：向 ${people} 人下发 ${issued.length} 份责任书（每个岗位一份）。发送“责任书进度 ${year}”查看签订情况；未签订的人员将在下发 3 天、7 天后收到提醒。`
+      : `已发起${letterTitle(year)}签订，但目前没有在岗人员。请先导入组织信息，系统会自动向在岗人员补发。`;
+  ctx.reply({ kind: 'text', text });
+  return { round, started: true, issued: issued.length, people, text };
 }
 
 /** `责任书进度 [年度]` */

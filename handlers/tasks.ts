@@ -1,10 +1,11 @@
 // 派任务: the leading group or the office assigns work to a person or a unit (DOMAIN §5); the assignee
 // acknowledges (确认收到) and reports it done (完成) with a note; the assigner sees both.
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
-import { type TaskAudience, taskCard, taskSubject } from '../cards/task.ts';
+import { TASK_KIND_LABEL, type TaskAudience, taskCard, taskSubject } from '../cards/task.ts';
+import type { Queryable } from '../db/client.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { nextSequence } from '../db/queries/hazards.ts';
 import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
@@ -26,32 +27,48 @@ function kindOf(content: string): Kind {
   return 'plain';
 }
 
-/** Leaders (第一责任人, 直接责任人) and the office may assign work. */
-export async function mayAssign(ctx: Context): Promise<boolean> {
-  const allowed = [
-    ...(await officeStaff(ctx.db, ctx.tenant.id)),
-    ...(await holdersAtLevel(ctx.db, ctx.tenant.id, ['first', 'direct'])),
+/** Leaders (第一责任人, 直接责任人) and the office: who may assign work (office first, no one twice). */
+export async function assigners(db: Queryable, tenantId: number): Promise<Person[]> {
+  const all = [
+    ...(await officeStaff(db, tenantId)),
+    ...(await holdersAtLevel(db, tenantId, ['first', 'direct'])),
   ];
-  return allowed.some((person) => person.id === ctx.actor.id);
+  return all.filter((person, index) => all.findIndex((other) => other.id === person.id) === index);
 }
 
-type Target = { kind: 'person'; person: Person } | { kind: 'unit'; unitId: number; name: string };
+/** Leaders (第一责任人, 直接责任人) and the office may assign work. */
+export async function mayAssign(ctx: Pick<Context, 'db' | 'tenant' | 'actor'>): Promise<boolean> {
+  return (await assigners(ctx.db, ctx.tenant.id)).some((person) => person.id === ctx.actor.id);
+}
+
+export type TaskTarget = { kind: 'person'; person: Person } | { kind: 'unit'; unitId: number; name: string };
+
+/** Whom a task may go to: the tenant's units and members (not archived, no outside reporters). */
+export async function taskTargets(db: Queryable, tenantId: number) {
+  const unitRows = await db
+    .select({ id: units.id, name: units.name })
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
+    .orderBy(asc(units.id));
+  const personRows = await db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, tenantId), eq(people.archived, false), eq(people.isOutside, false)))
+    .orderBy(asc(people.id));
+  return { units: unitRows, people: personRows };
+}
 
 /** `@总务处` and `@张三` written in the text, and the platform's own @-mentions. */
-async function targetsOf(ctx: MessageContext, text: string): Promise<{ targets: Target[]; rest: string }> {
-  const targets: Target[] = [];
+async function targetsOf(
+  ctx: MessageContext,
+  text: string,
+): Promise<{ targets: TaskTarget[]; rest: string }> {
+  const targets: TaskTarget[] = [];
   for (const mention of ctx.event.mentions) {
     const [person] = await peopleByIdentity(ctx.db, ctx.event.channel, mention.ids);
     if (person && person.tenantId === ctx.tenant.id) targets.push({ kind: 'person', person });
   }
-  const unitRows = await ctx.db
-    .select({ id: units.id, name: units.name })
-    .from(units)
-    .where(and(eq(units.tenantId, ctx.tenant.id), eq(units.archived, false)));
-  const personRows = await ctx.db
-    .select()
-    .from(people)
-    .where(and(eq(people.tenantId, ctx.tenant.id), eq(people.archived, false), eq(people.isOutside, false)));
+  const { units: unitRows, people: personRows } = await taskTargets(ctx.db, ctx.tenant.id);
   const unknown: string[] = [];
   const rest = text.replace(/@(\S+)/g, (_match, name: string) => {
     const unit = unitRows.find((row) => row.name === name);
@@ -65,28 +82,72 @@ async function targetsOf(ctx: MessageContext, text: string): Promise<{ targets: 
   return { targets, rest: rest.replace(/\s+/g, ' ').trim() };
 }
 
+const USAGE = '派任务 @人或@处室 <内容> 截止 <日期>';
+
 export async function assignTask(ctx: MessageContext): Promise<void> {
-  if (!(await mayAssign(ctx))) throw new Refusal('只有学校领导或安全办公室可以派任务。');
-  const { db, tenant, actor, now } = ctx;
-  const usage = '派任务 @人或@处室 <内容> 截止 <日期>';
+  if (!(await mayAssign(ctx))) throw new Refusal(NOT_ALLOWED);
   const { targets, rest } = await targetsOf(ctx, ctx.args);
-  if (targets.length === 0) throw new Refusal(`请 @ 承办人或处室，例如：${usage}`);
   const dueMatch = /(?:截止|期限)\s*[:：]?\s*(\S+)/.exec(rest);
   const content = (dueMatch ? rest.replace(dueMatch[0], ' ') : rest).replace(/\s+/g, ' ').trim();
-  if (!content) throw new Refusal(`请写明任务内容，例如：${usage}`);
-  const kind = kindOf(content);
+  await createTasks(ctx, { targets, content, due: dueMatch?.[1], usage: USAGE });
+}
+
+const NOT_ALLOWED = '只有学校领导或安全办公室可以派任务。';
+
+/** What is needed to assign: the chat command's context, or the web console acting as a member. */
+export type AssignContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply'>;
+
+export interface NewTasks {
+  /** One task per target (a person, or a unit whose heads answer for it). */
+  targets: TaskTarget[];
+  content: string;
+  /** The kind; when left out, read from the content (整改通知书, 约谈, 专项). */
+  kind?: Kind;
+  /** The due date as typed (2026-12-31, 12月31日); optional for 整改通知书 and 约谈整改 (20 working days). */
+  due?: string;
+  /** The command's usage, quoted in the refusals of the chat command. */
+  usage?: string;
+}
+
+/**
+ * Creates one task per target, as the actor: the audit row, the assignee's card (确认收到 / 完成) to
+ * each person who answers for it, and the assigner's card and a summary as replies. Refuses (before
+ * writing anything) when the actor may not assign or the input is incomplete. The chat command 派任务
+ * and the web console both assign through here.
+ */
+export async function createTasks(
+  ctx: AssignContext,
+  input: NewTasks,
+): Promise<{ tasks: Task[]; dueAt: Date; text: string }> {
+  if (!(await mayAssign(ctx))) throw new Refusal(NOT_ALLOWED);
+  const { db, tenant, actor, now } = ctx;
+  const ask = (what: string, hint: string) =>
+    new Refusal(input.usage ? `请${what}，例如：${input.usage}` : `请${what}${hint}。`);
+  const { targets } = input;
+  if (targets.length === 0) {
+    throw input.usage
+      ? new Refusal(`请 @ 承办人或处室，例如：${input.usage}`)
+      : new Refusal('请选择承办处室或人员。');
+  }
+  const content = input.content.replace(/\s+/g, ' ').trim();
+  if (!content) throw ask('写明任务内容', '');
+  const kind = input.kind ?? kindOf(content);
   let dueAt: Date | undefined;
-  if (dueMatch) {
-    dueAt = parseDateInput(dueMatch[1]!, tenant.timezone, now);
+  if (input.due?.trim()) {
+    dueAt = parseDateInput(input.due, tenant.timezone, now);
     if (!dueAt) throw new Refusal('截止日期请写成 2026-12-31 或 12月31日。');
   } else if (kind === 'rectification_notice' || kind === 'interview_followup') {
     const calendar = workCalendar(tenantSettings(tenant.settings).calendar);
     dueAt = deadlineFrom(now, { days: WRITTEN_REPORT_DAYS, unit: 'working' }, tenant.timezone, calendar);
   } else {
-    throw new Refusal(`请写明截止日期，例如：${usage}`);
+    throw ask(
+      '写明截止日期',
+      `：${TASK_KIND_LABEL[kind]}须有截止日期（只有整改通知书、约谈整改可不填，默认为 ${WRITTEN_REPORT_DAYS} 个工作日后）`,
+    );
   }
   const year = yearIn(now, tenant.timezone);
   const created: string[] = [];
+  const rows: Task[] = [];
   for (const target of targets) {
     const sequence = await nextSequence(db, tenant.id, `task:${year}`);
     const [task] = await db
@@ -126,11 +187,11 @@ export async function assignTask(ctx: MessageContext): Promise<void> {
       { subject: taskSubject(task!.id), view: 'assigner' },
     );
     created.push(`${task!.code}（${view.assigneeName}）`);
+    rows.push(task!);
   }
-  ctx.reply({
-    kind: 'text',
-    text: `已派发 ${created.join('、')}，截止 ${formatDateTime(dueAt, tenant.timezone)}。`,
-  });
+  const text = `已派发 ${created.join('、')}，截止 ${formatDateTime(dueAt, tenant.timezone)}。`;
+  ctx.reply({ kind: 'text', text });
+  return { tasks: rows, dueAt, text };
 }
 
 /** Who answers for a task: its person, or the heads of its unit. */

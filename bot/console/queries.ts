@@ -1,11 +1,12 @@
 // What the console reads, every query scoped to the tenant of the page (drizzle only: PGlite and
 // PostgreSQL alike).
-import { and, asc, count, desc, eq, isNull, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { outbox, people, postHolders, posts, tenants, units } from '../../db/schema.ts';
+import { outbox, people, postHolders, posts, shifts, tasks, tenants, units } from '../../db/schema.ts';
 
 export type Tenant = typeof tenants.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
 
 /** Demo mode shows one tenant: the example school when it is there, else the first one. */
 export async function demoTenant(db: Queryable, preferredCode?: string): Promise<Tenant | undefined> {
@@ -137,4 +138,100 @@ export async function failedCount(db: Queryable, tenantId: number): Promise<numb
     .from(outbox)
     .where(and(eq(outbox.tenantId, tenantId), eq(outbox.status, 'failed')));
   return Number(row?.n ?? 0);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tasks
+
+export const TASK_FILTERS = ['all', 'open', 'overdue', 'done'] as const;
+export type TaskFilter = (typeof TASK_FILTERS)[number];
+
+export interface TaskListItem {
+  task: TaskRow;
+  assignerName: string;
+  /** The person the task was given to, or null for a unit's task. */
+  assigneeName: string | null;
+  /** The unit the task was given to (its heads answer for it), or null. */
+  unitName: string | null;
+  acknowledgedByName: string | null;
+  completedByName: string | null;
+}
+
+/**
+ * The tenant's tasks: all (newest first), open (assigned or acknowledged, earliest due first), overdue
+ * (open and past due at `now`) or done (latest completed first), with the names they show.
+ */
+export async function tasksOf(
+  db: Queryable,
+  tenantId: number,
+  filter: TaskFilter,
+  now: Date,
+  limit = 500,
+): Promise<TaskListItem[]> {
+  const open = inArray(tasks.status, ['assigned', 'acknowledged']);
+  const where: Record<TaskFilter, SQL | undefined> = {
+    all: undefined,
+    open,
+    overdue: and(open, lt(tasks.dueAt, now)),
+    done: eq(tasks.status, 'done'),
+  };
+  const order: Record<TaskFilter, SQL[]> = {
+    all: [desc(tasks.id)],
+    open: [asc(tasks.dueAt), asc(tasks.id)],
+    overdue: [asc(tasks.dueAt), asc(tasks.id)],
+    done: [desc(tasks.completedAt), desc(tasks.id)],
+  };
+  const rows = await db
+    .select({ task: tasks, unitName: units.name })
+    .from(tasks)
+    .leftJoin(units, and(eq(units.id, tasks.assigneeUnitId), eq(units.tenantId, tenantId)))
+    .where(and(eq(tasks.tenantId, tenantId), where[filter]))
+    .orderBy(...order[filter])
+    .limit(limit);
+  const ids = [
+    ...new Set(
+      rows.flatMap(({ task }) =>
+        [task.assignerId, task.assigneeId, task.acknowledgedById, task.completedById].filter(
+          (id): id is number => id !== null,
+        ),
+      ),
+    ),
+  ];
+  const names = new Map(
+    ids.length === 0
+      ? []
+      : (
+          await db
+            .select({ id: people.id, name: people.name })
+            .from(people)
+            .where(and(eq(people.tenantId, tenantId), inArray(people.id, ids)))
+        ).map((row) => [row.id, row.name]),
+  );
+  const name = (id: number | null) => (id === null ? null : (names.get(id) ?? null));
+  return rows.map(({ task, unitName }) => ({
+    task,
+    assignerName: name(task.assignerId) ?? '',
+    assigneeName: name(task.assigneeId),
+    unitName: task.assigneeUnitId ? unitName : null,
+    acknowledgedByName: name(task.acknowledgedById),
+    completedByName: name(task.completedById),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shifts
+
+/** The ids of the tenant's shifts whose local date lies in [from, to], in order of start. */
+export async function shiftIdsBetween(
+  db: Queryable,
+  tenantId: number,
+  from: string,
+  to: string,
+): Promise<number[]> {
+  const rows = await db
+    .select({ id: shifts.id })
+    .from(shifts)
+    .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, from), lte(shifts.date, to)))
+    .orderBy(asc(shifts.date), asc(shifts.startsAt), asc(shifts.name), asc(shifts.id));
+  return rows.map((row) => row.id);
 }

@@ -1,5 +1,6 @@
 // The web console (DESIGN.md §5: `/` and below): the chat simulator at `/`, `/login`, `/logout`, and
-// `/console/...` (ledger export, failed messages). Server-rendered HTML, plain forms, POST → redirect.
+// `/console/...` (tasks, rosters and letters in operations.ts; ledger export, failed messages).
+// Server-rendered HTML, plain forms, POST → redirect.
 //
 // Who sees what: with a session, the session's tenant; in demo mode without one, the example tenant;
 // otherwise nothing but the login page. Every query below takes that tenant's id.
@@ -23,7 +24,7 @@ import {
 import { FORM_FIELD_PREFIX } from '../channels/console/render.ts';
 import type { Core } from '../core/core.ts';
 import type { Logger } from '../core/log.ts';
-import type { ActionEvent, ActionResult, MessageEvent } from '../core/types.ts';
+import type { ActionEvent, ActionResult, Channel, MessageEvent } from '../core/types.ts';
 import { errorPage, ledgerPage, loginPage, outboxPage } from '../pages/console.ts';
 import { type Frame, type Html, layout } from '../pages/layout.ts';
 import { noMembersPage, SIMULATOR_SCRIPT, simulatorPage } from '../pages/simulator.ts';
@@ -44,6 +45,7 @@ import {
   writeSession,
 } from './auth.ts';
 import { buildConversation, MAX_MESSAGE_LENGTH, userMessageId } from './conversation.ts';
+import { registerOperations } from './operations.ts';
 import {
   consoleChatId,
   conversationRows,
@@ -64,6 +66,10 @@ export interface ConsoleOptions {
   /** The example tenant's code (demo mode); otherwise the first tenant is shown. */
   demoTenantCode?: string;
   clock?: () => Date;
+  /** Channels that can deliver now: where the cards of the console's operations go to people. */
+  channels: ReadonlySet<Channel>;
+  /** Called after an operation committed outbox rows (wakes the dispatcher). */
+  onOutbox?: () => void;
   /**
    * Waits (briefly) for the outbox rows an event wrote to be delivered, so that the page shown after a
    * message is the settled conversation. Optional; the page reads pending rows too.
@@ -71,7 +77,7 @@ export interface ConsoleOptions {
   settle?: () => Promise<void>;
 }
 
-interface Viewer {
+export interface Viewer {
   tenant: Tenant;
   session: Session;
   account?: AdminAccount;
@@ -513,6 +519,19 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
     c.header('Content-Type', XLSX_TYPE);
     c.header('Content-Disposition', attachment(`${fallback}.xlsx`, `${base}.xlsx`));
     return c.body(new Uint8Array(file));
+  });
+
+  registerOperations(app, {
+    db,
+    log,
+    clock,
+    channels: options.channels,
+    onOutbox: options.onOutbox,
+    limit,
+    viewerFor,
+    postFor,
+    frameOf,
+    page,
   });
 
   app.get('/console/outbox', async (c) => {

@@ -15,7 +15,7 @@ export interface Frame {
   user?: string;
   /** The session's CSRF token, for the logout form. */
   csrf?: string;
-  active?: 'chat' | 'ledger' | 'outbox' | 'login';
+  active?: 'chat' | 'tasks' | 'rosters' | 'letters' | 'ledger' | 'outbox' | 'login';
   flash?: { kind: string; text: string };
   /** How many failed messages the tenant has (shown beside the link). */
   failed?: number;
@@ -37,7 +37,7 @@ a { color: #245bdb; }
 .banner { background: #fff3e0; color: #8a4b00; border-bottom: 1px solid #ffd591; padding: .5rem 1rem; text-align: center; font-weight: 600; }
 .top { display: flex; align-items: center; gap: 1.25rem; padding: .6rem 1.25rem; background: #fff; border-bottom: 1px solid #dee0e3; flex-wrap: wrap; }
 .top .brand { font-weight: 700; font-size: 1.05rem; color: #1f2329; text-decoration: none; }
-.top nav { display: flex; gap: 1rem; flex: 1; }
+.top nav { display: flex; gap: 1rem; flex: 1; flex-wrap: wrap; }
 .top nav a { text-decoration: none; color: #4e5969; padding: .2rem 0; border-bottom: 2px solid transparent; }
 .top nav a.on { color: #245bdb; border-bottom-color: #245bdb; }
 .top .who { color: #646a73; font-size: .9rem; display: flex; gap: .6rem; align-items: center; }
@@ -100,6 +100,22 @@ th { background: #f2f3f5; white-space: nowrap; }
 .card-form .btn { justify-self: start; margin-top: .2rem; }
 .req { color: #d83931; margin-left: .15rem; }
 .card-fallback { white-space: pre-wrap; margin: 0; font-family: inherit; }
+/* operations */
+.cols { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: .75rem 1rem; }
+.cols label, .wide label { display: grid; gap: .25rem; }
+.wide { margin-top: .75rem; }
+.wide textarea { width: 100%; }
+.actions-row { margin-top: .75rem; display: flex; gap: .75rem; align-items: center; flex-wrap: wrap; }
+.tabs { display: flex; gap: .4rem; margin: 0 0 .6rem; flex-wrap: wrap; }
+.tabs a { text-decoration: none; padding: .2rem .7rem; border: 1px solid #c9cdd4; border-radius: 14px; color: #4e5969; background: #fff; font-size: .88rem; }
+.tabs a.on { background: #245bdb; border-color: #245bdb; color: #fff; }
+.late { color: #d83931; font-weight: 600; }
+.good { color: #1c6b13; }
+.wait { color: #8a4b00; }
+.nowrap { white-space: nowrap; }
+.problems td:first-child, .problems td:nth-child(2) { white-space: nowrap; }
+h2 { font-size: 1.1rem; margin: 1.25rem 0 .6rem; }
+code { background: #f2f3f5; padding: 0 .25rem; border-radius: 4px; }
 `;
 
 export function layout(frame: Frame, body: Html): Html {
@@ -123,6 +139,9 @@ ${frame.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''
     showNav
       ? html`<nav>
     ${link('/', 'chat', '对话模拟')}
+    ${link('/console/tasks', 'tasks', '任务督办')}
+    ${link('/console/rosters', 'rosters', '值班表')}
+    ${link('/console/letters', 'letters', '责任书')}
     ${link('/console/ledger', 'ledger', '隐患台账导出')}
     ${link('/console/outbox', 'outbox', '发送失败', frame.failed ? html` <span class="badge">${frame.failed}</span>` : '')}
   </nav>

@@ -1,5 +1,5 @@
 // The hazard ledger (台账): hazards with their names, filtered by what the reader may see.
-import { and, desc, eq, inArray, isNotNull, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import type { HazardStatus } from '../../handlers/hazard-workflow.ts';
 import type { Queryable } from '../client.ts';
 import { categories, hazards, people, units } from '../schema.ts';
@@ -49,8 +49,8 @@ export async function ledgerRows(
     );
   }
   if (filter.listed) conditions.push(eq(hazards.listed, true));
-  if (filter.from) conditions.push(sql`${hazards.createdAt} >= ${filter.from}`);
-  if (filter.to) conditions.push(sql`${hazards.createdAt} < ${filter.to}`);
+  if (filter.from) conditions.push(gte(hazards.createdAt, filter.from));
+  if (filter.to) conditions.push(lt(hazards.createdAt, filter.to));
   const where = and(...conditions);
   const rows = await db
     .select({

@@ -1,0 +1,53 @@
+// The console's operations (派任务, 发起责任书) act as a chosen member through the very functions the chat
+// commands use, in one transaction, and write what those functions emit to the outbox as the core does:
+// messages to people go out on the channel each is reached on (Feishu, WeCom, …: the real thing, not the
+// simulator), and the replies the member would have seen in their chat go to the member's console chat,
+// where the chat simulator shows them. A Refusal rolls everything back: nothing is written.
+import type { Db } from '../../db/client.ts';
+import type { Person, Tenant } from '../../db/queries/org.ts';
+import type { Context } from '../core/context.ts';
+import { enqueue } from '../core/enqueue.ts';
+import type { Channel, Outbound } from '../core/types.ts';
+import { consoleChatId } from './queries.ts';
+
+/** What an operation gets: the part of a handler's context that does not depend on a chat event. */
+export type ActingContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply'>;
+
+export interface ActAs {
+  tenant: Tenant;
+  actor: Person;
+  now: Date;
+  /** Channels that can deliver now (the service's). */
+  channels: ReadonlySet<Channel>;
+}
+
+export async function actAs<T>(
+  db: Db,
+  who: ActAs,
+  work: (ctx: ActingContext) => Promise<T>,
+): Promise<{ result: T; messages: number }> {
+  const { tenant, actor, now, channels } = who;
+  if (actor.tenantId !== tenant.id) throw new Error('actAs: the actor is not a member of the tenant');
+  return db.transaction(async (tx) => {
+    const outbound: Outbound[] = [];
+    const ctx: ActingContext = {
+      db: tx,
+      tenant,
+      actor,
+      now,
+      send: (message) => {
+        outbound.push(message);
+      },
+      reply: (body, options) => {
+        outbound.push({
+          to: { kind: 'chat', channel: 'console', chatId: consoleChatId(actor.id) },
+          body,
+          ...options,
+        });
+      },
+    };
+    const result = await work(ctx);
+    for (const message of outbound) await enqueue(tx, message, { tenantId: tenant.id, channels });
+    return { result, messages: outbound.length };
+  });
+}

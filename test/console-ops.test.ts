@@ -1,0 +1,743 @@
+// The console's operations over real HTTP against the real service and a real database, with a fixed
+// clock: 派任务 from /console/tasks (the same cards as the chat command, through the outbox), the roster
+// upload of /console/rosters (every bad row listed, nothing written), 发起责任书 and its progress on
+// /console/letters, CSRF on every form, and tenant isolation against the bureau's admin.
+import { readFileSync } from 'node:fs';
+import { and, asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { addAdminAccount } from '../bot/console/accounts.ts';
+import { silentLogger } from '../bot/core/log.ts';
+import { parseConfig } from '../bot/env.ts';
+import { createService, type Service } from '../bot/service.ts';
+import type { Database } from '../db/client.ts';
+import {
+  auditEvents,
+  inboundEvents,
+  letterRounds,
+  letters,
+  outbox,
+  people,
+  shiftAssignees,
+  shifts,
+  tasks,
+  tenants,
+  units,
+} from '../db/schema.ts';
+import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { type Harness, startHarness } from './helpers/service.ts';
+
+const SCHOOL = 'jishan-school';
+const BUREAU = 'district-bureau';
+const PASSWORD = 'correct horse battery';
+const BUREAU_PASSWORD = 'another long password';
+/** Saturday 2026-11-28, 10:00 in Shanghai: the example roster (11-30 … 12-06) lies ahead. */
+const NOW = new Date('2026-11-28T02:00:00Z');
+
+// ---------------------------------------------------------------------------------------------------
+// A browser, minimally: a cookie jar, url-encoded and multipart forms, no redirects followed.
+
+type Fetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
+
+class Browser {
+  readonly cookies = new Map<string, string>();
+  constructor(private readonly fetcher: Fetch) {}
+
+  private store(response: Response) {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair!.indexOf('=');
+      const name = pair!.slice(0, at).trim();
+      const value = pair!.slice(at + 1).trim();
+      if (value === '' || /max-age=0\b/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private cookieHeader() {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async get(path: string) {
+    const response = await this.fetcher(path, {
+      redirect: 'manual',
+      headers: { cookie: this.cookieHeader() },
+    });
+    this.store(response);
+    return response;
+  }
+
+  async post(path: string, fields: Record<string, string>) {
+    const response = await this.fetcher(path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+    this.store(response);
+    return response;
+  }
+
+  /** A multipart form with one file, as a browser sends `<input type="file">`. */
+  async upload(path: string, fields: Record<string, string>, file: { name: string; bytes: Uint8Array }) {
+    const body = new FormData();
+    for (const [name, value] of Object.entries(fields)) body.append(name, value);
+    body.append('file', new File([file.bytes], file.name, { type: 'application/octet-stream' }));
+    const response = await this.fetcher(path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: this.cookieHeader() },
+      body,
+    });
+    this.store(response);
+    return response;
+  }
+
+  async page(path: string) {
+    const response = await this.get(path);
+    return { response, html: await response.text() };
+  }
+}
+
+const unescapeHtml = (value: string) =>
+  value
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
+
+function csrfOf(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no CSRF token on the page');
+  return unescapeHtml(match[1]!);
+}
+
+/** The options of a named select: value → label. */
+function optionsOf(html: string, name: string): Map<string, string> {
+  const select = new RegExp(`<select name="${name}"[^>]*>([\\s\\S]*?)</select>`).exec(html);
+  if (!select) throw new Error(`no select ${name}`);
+  return new Map(
+    [...select[1]!.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)].map((m) => [
+      unescapeHtml(m[1]!),
+      unescapeHtml(m[2]!),
+    ]),
+  );
+}
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('console operations (login required)', () => {
+  let database: Database;
+  let harness: Harness;
+  let browser: Browser;
+  let schoolId: number;
+  const fetcher: Fetch = (path, init) => fetch(`${harness.url}${path}`, init);
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    harness = await startHarness(database, {}, { clock: () => NOW });
+  });
+  afterAll(async () => {
+    await harness.close();
+    await database.close();
+  });
+  beforeEach(async () => {
+    await harness.service.dispatcher.idle();
+    await resetDatabase(database);
+    schoolId = (await loadExample(database, 'school.yaml')).tenantId;
+    await loadExample(database, 'bureau.yaml');
+    await addAdminAccount(database.db, {
+      tenantCode: SCHOOL,
+      username: 'office',
+      displayName: '周尹尹',
+      password: PASSWORD,
+    });
+    await addAdminAccount(database.db, {
+      tenantCode: BUREAU,
+      username: 'office',
+      displayName: '局安全办',
+      password: BUREAU_PASSWORD,
+    });
+    browser = new Browser(fetcher);
+  });
+
+  async function login(as: Browser, tenant = SCHOOL, password = PASSWORD) {
+    const form = await as.page('/login');
+    const response = await as.post('/login', {
+      _csrf: csrfOf(form.html),
+      tenant,
+      username: 'office',
+      password,
+    });
+    expect(response.status).toBe(303);
+  }
+
+  async function personId(code: string, tenantCode = SCHOOL): Promise<number> {
+    const [row] = await database.db
+      .select({ id: people.id })
+      .from(people)
+      .innerJoin(tenants, eq(tenants.id, people.tenantId))
+      .where(and(eq(people.code, code), eq(tenants.code, tenantCode)));
+    if (!row) throw new Error(`no person ${code}`);
+    return row.id;
+  }
+
+  async function unitId(name: string, tenantId = schoolId): Promise<number> {
+    const [row] = await database.db
+      .select({ id: units.id })
+      .from(units)
+      .where(and(eq(units.name, name), eq(units.tenantId, tenantId)));
+    return row!.id;
+  }
+
+  it('sends the operation pages to the login page without a session, and links every page', async () => {
+    for (const path of ['/console/tasks', '/console/rosters', '/console/letters']) {
+      const response = await browser.get(path);
+      expect(response.status, path).toBe(302);
+      expect(response.headers.get('location'), path).toBe(`/login?next=${encodeURIComponent(path)}`);
+    }
+    await login(browser);
+    const home = await browser.page('/');
+    for (const href of [
+      '/',
+      '/console/tasks',
+      '/console/rosters',
+      '/console/letters',
+      '/console/ledger',
+      '/console/outbox',
+    ]) {
+      expect(home.html, href).toContain(`<a href="${href}"`);
+    }
+    const tasksPage = await browser.page('/console/tasks');
+    expect(tasksPage.response.status).toBe(200);
+    expect(tasksPage.html).toMatch(/<a href="\/console\/tasks" class="on">任务督办<\/a>/);
+  });
+
+  it('assigns a task to 安保处: the row, the audit, and the head’s card with 确认收到 in the outbox', async () => {
+    await login(browser);
+    const form = await browser.page('/console/tasks');
+    const office = await personId('zhouyinyin');
+    const head = await personId('yinxianju');
+    const anbao = await unitId('安保处');
+
+    // The console may act as the leaders and the office only; tasks go to the tenant's units and people.
+    const assignerChoices = optionsOf(form.html, 'assigner');
+    expect(assignerChoices.get(String(office))).toContain('周尹尹');
+    expect(assignerChoices.has(String(await personId('wangxiaofang')))).toBe(true);
+    expect(assignerChoices.has(String(await personId('xuejianping')))).toBe(true);
+    expect(assignerChoices.has(String(await personId('chenjing')))).toBe(false);
+    expect(assignerChoices.has(String(head))).toBe(false);
+    const assigneeChoices = optionsOf(form.html, 'assignee');
+    expect(assigneeChoices.get(`unit:${anbao}`)).toBe('安保处（负责人：尹仙菊）');
+    expect(assigneeChoices.get(`person:${await personId('chenjing')}`)).toContain('陈静');
+    expect([...optionsOf(form.html, 'kind').values()]).toEqual([
+      '工作任务',
+      '整改通知书',
+      '约谈整改',
+      '专项行动',
+    ]);
+
+    const posted = await browser.post('/console/tasks', {
+      _csrf: csrfOf(form.html),
+      assigner: String(office),
+      assignee: `unit:${anbao}`,
+      kind: 'plain',
+      content: '检查校门监控是否完好',
+      due: '2026-12-15',
+    });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/console/tasks');
+
+    const [task] = await database.db.select().from(tasks);
+    expect(task).toMatchObject({
+      tenantId: schoolId,
+      code: 'RW-2026-0001',
+      kind: 'plain',
+      status: 'assigned',
+      content: '检查校门监控是否完好',
+      assignerId: office,
+      assigneeUnitId: anbao,
+      assigneeId: null,
+    });
+    expect(task!.dueAt.toISOString()).toBe('2026-12-15T15:59:59.999Z');
+    const trail = await database.db.select().from(auditEvents);
+    expect(trail.map((row) => [row.subject, row.action, row.actorId])).toEqual([
+      [`task:${task!.id}`, 'assign', office],
+    ]);
+
+    // The head of 安保处 gets the assignee's card on their own channel (Feishu here), as from the chat.
+    const toHead = await database.db.select().from(outbox).where(eq(outbox.personId, head));
+    expect(toHead).toHaveLength(1);
+    expect(toHead[0]).toMatchObject({
+      tenantId: schoolId,
+      channel: 'feishu',
+      targetKind: 'open_id',
+      subject: `task:${task!.id}`,
+      view: 'assignee',
+    });
+    const card = JSON.stringify(toHead[0]!.body);
+    expect(card).toContain('"action":"task.ack"');
+    expect(card).toContain('"action":"task.done"');
+    expect(card).toContain('检查校门监控是否完好');
+    // The member acted as sees the assigner's card and the summary in their console chat.
+    const toOffice = await database.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.targetId, `console:${office}`))
+      .orderBy(asc(outbox.id));
+    expect(toOffice.map((row) => [row.channel, row.view, row.body.kind])).toEqual([
+      ['console', 'assigner', 'card'],
+      ['console', null, 'text'],
+    ]);
+
+    const list = await browser.page('/console/tasks');
+    expect(list.html).toMatch(
+      /class="flash success"[^>]*>已派发 RW-2026-0001（安保处），截止 2026-12-15 23:59/,
+    );
+    expect(list.html).toContain('以周尹尹的名义');
+    expect(list.html).toMatch(
+      /<tr data-task="RW-2026-0001">[\s\S]*?检查校门监控是否完好[\s\S]*?安保处[\s\S]*?周尹尹[\s\S]*?待确认/,
+    );
+
+    // The card works like the chat's: the head presses 确认收到 (in the simulator), the list follows.
+    const home = await browser.page(`/?person=${head}`);
+    const pressed = await browser.post('/console/press', {
+      _csrf: csrfOf(home.html),
+      person: String(head),
+      action: 'task.ack',
+      args: JSON.stringify({ id: String(task!.id) }),
+    });
+    expect(pressed.status).toBe(303);
+    const open = await browser.page('/console/tasks?status=open');
+    expect(open.html).toMatch(
+      /<tr data-task="RW-2026-0001">[\s\S]*?已确认收到[\s\S]*?尹仙菊<br><span class="muted nowrap">2026-11-28 10:00/,
+    );
+    expect((await browser.page('/console/tasks?status=done')).html).toContain('没有已完成的任务');
+    expect((await browser.page('/console/tasks?status=overdue')).html).toContain('没有已超期的任务');
+  });
+
+  it('gives a 整改通知书 without a due date 20 working days, and lists it under its kind', async () => {
+    await login(browser);
+    const form = await browser.page('/console/tasks');
+    const posted = await browser.post('/console/tasks', {
+      _csrf: csrfOf(form.html),
+      assigner: String(await personId('wangxiaofang')),
+      assignee: `unit:${await unitId('总务处')}`,
+      kind: 'rectification_notice',
+      content: '食堂燃气管道老化，限期整改并书面报告',
+      due: '',
+    });
+    expect(posted.status).toBe(303);
+    const [task] = await database.db.select().from(tasks);
+    expect(task!.kind).toBe('rectification_notice');
+    // From Saturday 11-28: Mon 11-30 … Fri 12-25 are the 20 working days (no holiday in December).
+    expect(task!.dueAt.toISOString()).toBe('2026-12-25T15:59:59.999Z');
+    const head = await personId('huangchun');
+    const card = await database.db.select().from(outbox).where(eq(outbox.personId, head));
+    expect(JSON.stringify(card[0]!.body)).toContain('整改通知书 RW-2026-0001');
+    const list = await browser.page('/console/tasks?status=open');
+    expect(list.html).toMatch(
+      /<tr data-task="RW-2026-0001">\s*<td class="nowrap">RW-2026-0001<\/td>\s*<td class="nowrap">整改通知书<\/td>[\s\S]*?总务处[\s\S]*?王晓芳[\s\S]*?2026-12-25 23:59/,
+    );
+  });
+
+  it('refuses bad input with the form again (400) and a precise message, writing nothing', async () => {
+    await login(browser);
+    const form = await browser.page('/console/tasks');
+    const good = {
+      _csrf: csrfOf(form.html),
+      assigner: String(await personId('zhouyinyin')),
+      assignee: `unit:${await unitId('安保处')}`,
+      kind: 'plain',
+      content: '检查校门监控是否完好',
+      due: '2026-12-15',
+    };
+    const cases: [string, Record<string, string>, string][] = [
+      ['no due date for a plain task', { due: '' }, '请写明截止日期：工作任务须有截止日期'],
+      ['no due date for a 专项行动', { kind: 'campaign', due: '' }, '专项行动须有截止日期'],
+      ['no content', { content: '   ' }, '请填写任务内容'],
+      ['no assignee', { assignee: '' }, '请选择承办处室或人员'],
+      ['an unknown assignee', { assignee: 'unit:999999' }, '不属于本单位'],
+      ['no assigner', { assigner: '' }, '请选择派发人'],
+      [
+        'an assigner who may not assign',
+        { assigner: String(await personId('chenjing')) },
+        '所选派发人不是本单位的学校领导或安全办公室成员',
+      ],
+      ['a bad kind', { kind: 'party' }, '请选择任务类型'],
+      ['a bad date', { due: '2026-12-32' }, '截止日期请写成 2026-12-31 或 12月31日'],
+      ['a past date', { due: '2026-11-01' }, '截止日期 2026-11-01 已过'],
+      ['too long', { content: '长'.repeat(1001) }, '任务内容太长：最多 1000 字'],
+    ];
+    for (const [name, change, message] of cases) {
+      const response = await browser.post('/console/tasks', { ...good, ...change });
+      expect(response.status, name).toBe(400);
+      const html = await response.text();
+      expect(html, name).toMatch(new RegExp(`class="flash error" role="alert">[^<]*${message}`));
+      // The form comes back with what was typed.
+      if (change.content === undefined) expect(html, name).toContain('检查校门监控是否完好</textarea>');
+    }
+    expect(await database.db.select().from(tasks)).toHaveLength(0);
+    expect(await database.db.select().from(auditEvents)).toHaveLength(0);
+    expect(await database.db.select().from(outbox)).toHaveLength(0);
+  });
+
+  it('refuses every operation’s post without the CSRF token (403), and writes nothing', async () => {
+    await login(browser);
+    const anbao = await unitId('安保处');
+    const office = String(await personId('zhouyinyin'));
+    const task = await browser.post('/console/tasks', {
+      assigner: office,
+      assignee: `unit:${anbao}`,
+      kind: 'plain',
+      content: '检查校门监控是否完好',
+      due: '2026-12-15',
+    });
+    expect(task.status).toBe(403);
+    expect(await task.text()).toContain('安全校验未通过');
+    const wrong = await browser.post('/console/tasks', {
+      _csrf: 'not-the-token-of-this-session',
+      assigner: office,
+      assignee: `unit:${anbao}`,
+      content: '检查',
+      due: '2026-12-15',
+    });
+    expect(wrong.status).toBe(403);
+    const roster = await browser.upload(
+      '/console/rosters',
+      {},
+      {
+        name: 'roster.csv',
+        bytes: readFileSync(exampleFile('roster.csv')),
+      },
+    );
+    expect(roster.status).toBe(403);
+    const letter = await browser.post('/console/letters', { actor: office, year: '2026' });
+    expect(letter.status).toBe(403);
+    expect(await database.db.select().from(tasks)).toHaveLength(0);
+    expect(await database.db.select().from(shifts)).toHaveLength(0);
+    expect(await database.db.select().from(letterRounds)).toHaveLength(0);
+    expect(await database.db.select().from(outbox)).toHaveLength(0);
+  });
+
+  it('imports examples/roster.csv and shows the next 7 days with people, leader and confirmation', async () => {
+    await login(browser);
+    const form = await browser.page('/console/rosters');
+    expect(form.html).toContain('enctype="multipart/form-data"');
+    expect(form.html).toContain('2026-11-28 至 2026-12-04 没有班次');
+    const posted = await browser.upload(
+      '/console/rosters',
+      { _csrf: csrfOf(form.html) },
+      { name: 'roster.csv', bytes: readFileSync(exampleFile('roster.csv')) },
+    );
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/console/rosters');
+    const rows = await database.db.select().from(shifts).orderBy(asc(shifts.id));
+    expect(rows).toHaveLength(19);
+    expect(rows.every((row) => row.tenantId === schoolId)).toBe(true);
+    expect(await database.db.select().from(shiftAssignees)).toHaveLength(24);
+
+    const page = await browser.page('/console/rosters');
+    expect(page.html).toMatch(
+      /class="flash success"[^>]*>已导入值班表 roster\.csv（2026-11-30 至 2026-12-06）：新建 19 个班次。/,
+    );
+    // 11-30 … 12-04 are within the next 7 days (from Saturday 11-28); the weekend after is not.
+    expect(page.html).toContain('未来 7 天的班次（2026-11-28 至 2026-12-04）');
+    expect(page.html.match(/<tr data-shift=/g)).toHaveLength(15);
+    expect(page.html).not.toContain('周末白班');
+    const first = /<tr data-shift="\d+">([\s\S]*?)<\/tr>/.exec(page.html)![1]!;
+    expect(first).toContain('2026-11-30');
+    expect(first).toContain('日间值班');
+    expect(first).toContain('07:30–17:30');
+    expect(first).toContain('行政楼一楼值班室');
+    expect(first).toMatch(/陈静：<span class="wait">待确认<\/span>/);
+    expect(first).toMatch(/吴玉南：<span class="wait">待确认<\/span>/);
+    expect(first).toContain('<td>薛建平</td>');
+    expect(page.html).toContain('17:30–次日 07:30');
+
+    // A confirmation shows with its time.
+    const liguoqiang = await personId('liguoqiang');
+    const night = rows.find((row) => row.date === '2026-11-30' && row.name === '夜间值班')!;
+    await database.db
+      .update(shiftAssignees)
+      .set({ confirmedAt: new Date('2026-11-30T09:00:00Z') })
+      .where(and(eq(shiftAssignees.shiftId, night.id), eq(shiftAssignees.personId, liguoqiang)));
+    expect((await browser.page('/console/rosters')).html).toMatch(
+      /李国强：<span class="good">已到岗确认<\/span> <span class="muted nowrap">2026-11-30 17:00<\/span>/,
+    );
+  });
+
+  it('refuses a bad roster (400) listing every bad row, and writes no shift', async () => {
+    await login(browser);
+    const form = await browser.page('/console/rosters');
+    const bad = [
+      '日期,班次,时间,值班人员,带班领导,地点',
+      '2026-11-30,日间值班,07:30-17:30,陈静、不存在的人,薛建平,值班室',
+      '2026-11-31,夜间值班,17:30-07:30,李国强,章方辉,门卫室',
+      '2026-12-01,日间值班,07:30-17:30,赵明,薛建平,值班室',
+      '2026-12-02,放学护导,午后,张丽,尹仙菊,校门口',
+    ].join('\n');
+    const response = await browser.upload(
+      '/console/rosters',
+      { _csrf: csrfOf(form.html) },
+      { name: '值班表.csv', bytes: utf8(bad) },
+    );
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('值班表 值班表.csv 有 3 处问题，未导入任何班次');
+    const problems = [
+      ...html.matchAll(/<tr><td>(第 \d+ 行)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g),
+    ].map((m) => [m[1], m[2], unescapeHtml(m[3]!)]);
+    expect(problems.map(([row, column]) => [row, column])).toEqual([
+      ['第 2 行', '值班人员'],
+      ['第 3 行', '日期'],
+      ['第 5 行', '时间'],
+    ]);
+    expect(problems[0]![2]).toContain('找不到“不存在的人”');
+    expect(await database.db.select().from(shifts)).toHaveLength(0);
+
+    // Neither a file of another type, nor none at all.
+    const text = await browser.upload(
+      '/console/rosters',
+      { _csrf: csrfOf(form.html) },
+      { name: 'roster.txt', bytes: utf8('hello') },
+    );
+    expect(text.status).toBe(400);
+    expect(await text.text()).toContain('只能导入 .xlsx 或 .csv 文件');
+    const empty = await browser.upload(
+      '/console/rosters',
+      { _csrf: csrfOf(form.html) },
+      { name: 'roster.csv', bytes: new Uint8Array() },
+    );
+    expect(empty.status).toBe(400);
+    expect(await empty.text()).toContain('请选择要导入的值班表文件');
+    expect(await database.db.select().from(shifts)).toHaveLength(0);
+  });
+
+  it('starts a 责任书 round as an office member and shows the signing progress per unit', async () => {
+    await login(browser);
+    const form = await browser.page('/console/letters');
+    expect(form.html).toContain('2026年度一岗双责安全责任书尚未发起');
+    const office = await personId('zhouyinyin');
+    const runners = optionsOf(form.html, 'actor');
+    expect(runners.has(String(office))).toBe(true);
+    expect(runners.has(String(await personId('wangxiaofang')))).toBe(true);
+    expect(runners.has(String(await personId('yinxianju')))).toBe(false);
+    expect([...optionsOf(form.html, 'year').keys()]).toEqual(['2026', '2027', '2025']);
+
+    const refused = await browser.post('/console/letters', {
+      _csrf: csrfOf(form.html),
+      actor: String(await personId('yinxianju')),
+      year: '2026',
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('所选发起人不是本单位的安全办公室成员或第一责任人');
+    const far = await browser.post('/console/letters', {
+      _csrf: csrfOf(form.html),
+      actor: String(office),
+      year: '2030',
+    });
+    expect(far.status).toBe(400);
+    expect(await far.text()).toContain('年度 2030 不在可办理的范围内（2025–2027 年）');
+    expect(await database.db.select().from(letterRounds)).toHaveLength(0);
+
+    const posted = await browser.post('/console/letters', {
+      _csrf: csrfOf(form.html),
+      actor: String(office),
+      year: '2026',
+    });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/console/letters?year=2026');
+    const [round] = await database.db.select().from(letterRounds);
+    expect(round).toMatchObject({ tenantId: schoolId, year: 2026, startedById: office });
+    const issued = await database.db.select().from(letters);
+    expect(issued.length).toBeGreaterThan(10);
+    expect(issued.every((letter) => letter.tenantId === schoolId && letter.signedAt === null)).toBe(true);
+    // Each holder has their letter's card with 确认签订, through the outbox.
+    const head = await personId('yinxianju');
+    const toHead = await database.db.select().from(outbox).where(eq(outbox.personId, head));
+    expect(toHead.map((row) => row.view)).toEqual(['holder']);
+    expect(JSON.stringify(toHead[0]!.body)).toContain('"action":"letter.sign"');
+
+    const page = await browser.page('/console/letters?year=2026');
+    expect(page.html).toMatch(
+      /class="flash success"[^>]*>已发起2026年度一岗双责安全责任书签订：向 \d+ 人下发 \d+ 份责任书/,
+    );
+    expect(page.html).toContain(`总体 <strong>0/${issued.length}</strong> 已签订`);
+    expect(page.html).toContain('2026-11-28 10:00 由周尹尹发起');
+    for (const unit of ['校领导', '总务处', '安保处', '教技室', '教务处', '德育处', '办公室', '人事科']) {
+      expect(page.html, unit).toContain(`<tr data-unit="${unit}">`);
+    }
+    expect(page.html).toMatch(
+      /<tr data-unit="安保处">\s*<td>安保处<\/td>\s*<td class="nowrap wait">0\/2<\/td>\s*<td>0%<\/td>\s*<td>尹仙菊（安保处主任）、李国强（门卫）<\/td>/,
+    );
+
+    // Signing (the holder presses 确认签订 in the simulator) shows in the progress.
+    const letter = issued.find((row) => row.personId === head)!;
+    const home = await browser.page(`/?person=${head}`);
+    await browser.post('/console/press', {
+      _csrf: csrfOf(home.html),
+      person: String(head),
+      action: 'letter.sign',
+      args: JSON.stringify({ id: String(letter.id) }),
+    });
+    const after = await browser.page('/console/letters?year=2026');
+    expect(after.html).toMatch(
+      /<tr data-unit="安保处">\s*<td>安保处<\/td>\s*<td class="nowrap wait">1\/2<\/td>\s*<td>50%<\/td>\s*<td>李国强（门卫）<\/td>/,
+    );
+    expect(after.html).toContain(`总体 <strong>1/${issued.length}</strong> 已签订`);
+
+    // Starting it again issues nothing more.
+    const again = await browser.post('/console/letters', {
+      _csrf: csrfOf(form.html),
+      actor: String(office),
+      year: '2026',
+    });
+    expect(again.status).toBe(303);
+    expect(await database.db.select().from(letters)).toHaveLength(issued.length);
+    expect((await browser.page('/console/letters?year=2026')).html).toMatch(
+      /class="flash info"[^>]*>2026年度一岗双责安全责任书已于 2026-11-28 10:00 由周尹尹发起，无需重复发起。签订进度见下表。/,
+    );
+  });
+
+  it('keeps tenants apart: the bureau’s admin neither sees nor acts on the school’s tasks, rosters or letters', async () => {
+    // The school's admin assigns a task, imports the roster and starts the 2026 round.
+    await login(browser);
+    const form = await browser.page('/console/tasks');
+    const office = await personId('zhouyinyin');
+    const anbao = await unitId('安保处');
+    await browser.post('/console/tasks', {
+      _csrf: csrfOf(form.html),
+      assigner: String(office),
+      assignee: `unit:${anbao}`,
+      kind: 'plain',
+      content: '检查校门监控是否完好',
+      due: '2026-12-15',
+    });
+    await browser.upload(
+      '/console/rosters',
+      { _csrf: csrfOf(form.html) },
+      { name: 'roster.csv', bytes: readFileSync(exampleFile('roster.csv')) },
+    );
+    await browser.post('/console/letters', { _csrf: csrfOf(form.html), actor: String(office), year: '2026' });
+    expect(await database.db.select().from(tasks)).toHaveLength(1);
+    expect(await database.db.select().from(shifts)).toHaveLength(19);
+    const schoolLetters = (await database.db.select().from(letters)).length;
+
+    const bureau = new Browser(fetcher);
+    await login(bureau, BUREAU, BUREAU_PASSWORD);
+    const bureauTasks = await bureau.page('/console/tasks');
+    expect(bureauTasks.response.status).toBe(200);
+    expect(bureauTasks.html).toContain('某区教育体育局');
+    expect(bureauTasks.html).not.toContain('RW-2026-0001');
+    expect(bureauTasks.html).not.toContain('检查校门监控是否完好');
+    expect(bureauTasks.html).toContain('还没有任务');
+    // Its selects hold the bureau's people and units only.
+    expect(bureauTasks.html).not.toContain('尹仙菊');
+    expect(bureauTasks.html).not.toContain(`value="unit:${anbao}"`);
+    expect(bureauTasks.html).not.toContain(`value="${office}"`);
+    const bureauAssigner = [...optionsOf(bureauTasks.html, 'assigner').keys()].find(Boolean)!;
+
+    // Acting as the school's member, or assigning to the school's unit or people, is refused.
+    const token = csrfOf(bureauTasks.html);
+    const asSchoolMember = await bureau.post('/console/tasks', {
+      _csrf: token,
+      assigner: String(office),
+      assignee: `unit:${await unitId('法规安全科', (await database.db.select().from(tenants).where(eq(tenants.code, BUREAU)))[0]!.id)}`,
+      kind: 'plain',
+      content: '越权派发',
+      due: '2026-12-15',
+    });
+    expect(asSchoolMember.status).toBe(400);
+    expect(await asSchoolMember.text()).toContain('所选派发人不是本单位的学校领导或安全办公室成员');
+    for (const assignee of [`unit:${anbao}`, `person:${await personId('yinxianju')}`]) {
+      const toSchool = await bureau.post('/console/tasks', {
+        _csrf: token,
+        assigner: bureauAssigner,
+        assignee,
+        kind: 'plain',
+        content: '越权派发',
+        due: '2026-12-15',
+      });
+      expect(toSchool.status, assignee).toBe(400);
+      expect(await toSchool.text(), assignee).toContain('所选承办处室或人员不属于本单位');
+    }
+    expect(await database.db.select().from(tasks)).toHaveLength(1);
+
+    // The school's shifts are not the bureau's; the school's roster names no one in the bureau.
+    const bureauRosters = await bureau.page('/console/rosters');
+    expect(bureauRosters.html).not.toContain('日间值班');
+    expect(bureauRosters.html).not.toContain('陈静');
+    const upload = await bureau.upload(
+      '/console/rosters',
+      { _csrf: token },
+      { name: 'roster.csv', bytes: readFileSync(exampleFile('roster.csv')) },
+    );
+    expect(upload.status).toBe(400);
+    expect(await upload.text()).toContain('找不到“陈静”');
+    expect(await database.db.select().from(shifts)).toHaveLength(19);
+
+    // The school's round is not the bureau's: not started there, and starting needs a bureau member.
+    const bureauLetters = await bureau.page('/console/letters?year=2026');
+    expect(bureauLetters.html).toContain('2026年度一岗双责安全责任书尚未发起');
+    expect(bureauLetters.html).not.toContain('安保处');
+    expect(bureauLetters.html).not.toContain('周尹尹');
+    const startAsSchool = await bureau.post('/console/letters', {
+      _csrf: token,
+      actor: String(office),
+      year: '2026',
+    });
+    expect(startAsSchool.status).toBe(400);
+    expect(await database.db.select().from(letterRounds)).toHaveLength(1);
+    expect(await database.db.select().from(letters)).toHaveLength(schoolLetters);
+
+    // And the school still sees its own.
+    expect((await browser.page('/console/tasks')).html).toContain('RW-2026-0001');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('console operations in demo mode (app.request on the real app)', () => {
+  let database: Database;
+  let service: Service;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    await resetDatabase(database);
+    service = await createService({ config: parseConfig({}), log: silentLogger, database, clock: () => NOW });
+  });
+  afterAll(async () => {
+    await service.close();
+    await database.close();
+  });
+
+  it('opens the pages without login, with the banner, and still needs the page’s CSRF token', async () => {
+    const browser = new Browser((path, init) => service.app.request(path, init));
+    for (const path of ['/console/tasks', '/console/rosters', '/console/letters']) {
+      const page = await browser.page(path);
+      expect(page.response.status, path).toBe(200);
+      expect(page.html, path).toContain('演示模式：无需登录，任何人都可操作');
+    }
+    const form = await browser.page('/console/tasks');
+    const [office] = await database.db.select().from(people).where(eq(people.code, 'zhouyinyin'));
+    const [unit] = await database.db.select().from(units).where(eq(units.name, '安保处'));
+    const fields = {
+      assigner: String(office!.id),
+      assignee: `unit:${unit!.id}`,
+      kind: 'plain',
+      content: '检查校门监控是否完好',
+      due: '2026-12-15',
+    };
+    expect((await browser.post('/console/tasks', fields)).status).toBe(403);
+    const posted = await browser.post('/console/tasks', { ...fields, _csrf: csrfOf(form.html) });
+    expect(posted.status).toBe(303);
+    expect(await database.db.select().from(tasks)).toHaveLength(1);
+    // In demo mode everyone is reached in the console: the head's card is there.
+    const toHeads = await database.db.select().from(outbox).where(eq(outbox.view, 'assignee'));
+    expect(toHeads.map((row) => row.channel)).toEqual(['console']);
+    expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
+  });
+});

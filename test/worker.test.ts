@@ -1,0 +1,114 @@
+// The Cloudflare Workers entry in the real Workers runtime (wrangler's unstable_dev runs workerd
+// locally): the same app answers webhooks there, and `scheduled()` runs the jobs, each step once.
+import { fileURLToPath } from 'node:url';
+import { and, count, eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Unstable_DevWorker, unstable_dev } from 'wrangler';
+import { type Database, openDatabase } from '../db/client.ts';
+import { hazards, identities, outbox, people, reminders } from '../db/schema.ts';
+import { FAKE_APP_SECRET, FAKE_BOT_OPEN_ID, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
+import { loadExample } from './helpers/db.ts';
+import { APP, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
+import { type PgServer, startPgServer } from './helpers/pg-server.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+let server: PgServer;
+let database: Database;
+let feishu: FakeFeishu;
+let worker: Unstable_DevWorker;
+
+beforeAll(async () => {
+  server = await startPgServer();
+  // Workers do not migrate at start (no file system): the operator runs `npm run db:migrate` first.
+  database = await openDatabase({ databaseUrl: server.url, maxConnections: 2 });
+  await loadExample(database);
+  feishu = await startFakeFeishu();
+  process.chdir(root);
+  worker = await unstable_dev(`${root}bot/worker.ts`, {
+    config: `${root}wrangler.toml`,
+    experimental: { disableExperimentalWarning: true, testScheduled: true },
+    vars: {
+      DATABASE_URL: server.url,
+      FEISHU_APP_ID: APP.appId,
+      FEISHU_APP_SECRET: FAKE_APP_SECRET,
+      FEISHU_VERIFICATION_TOKEN: APP.token,
+      FEISHU_ENCRYPT_KEY: APP.encryptKey,
+      FEISHU_DOMAIN: feishu.url,
+    },
+    ip: '127.0.0.1',
+    logLevel: 'none',
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await feishu?.close();
+  await database?.close();
+  await server?.stop();
+});
+
+const reminderCount = async () => (await database.db.select({ n: count() }).from(reminders))[0]!.n;
+
+describe('the Workers entry', () => {
+  it('answers /healthz from PostgreSQL', async () => {
+    const response = await worker.fetch('/healthz');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ ok: true, db: 'postgres' });
+  });
+
+  it('takes a signed Feishu event and records the hazard', async () => {
+    const [person] = await database.db
+      .select({ value: identities.value })
+      .from(identities)
+      .innerJoin(people, eq(people.id, identities.personId))
+      .where(and(eq(people.code, 'chenjing'), eq(identities.kind, 'open_id')));
+    const event = messageEvent({
+      openId: person!.value,
+      chatId: 'oc_jishan_safety',
+      mention: [FAKE_BOT_OPEN_ID],
+      text: '报隐患 教学楼三楼东侧灭火器过期，一般',
+    });
+    const request = feishuRequest(event);
+    const response = await worker.fetch('/webhooks/feishu', {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+    });
+    expect(response.status).toBe(200);
+    const rows = await database.db
+      .select()
+      .from(hazards)
+      .where(eq(hazards.description, '教学楼三楼东侧灭火器过期'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.sourceChannel).toBe('feishu');
+  });
+
+  it('runs the jobs on a cron trigger, and a second trigger sends nothing twice', async () => {
+    const before = await reminderCount();
+    const first = await worker.fetch('/__scheduled?cron=*+*+*+*+*');
+    expect(first.status).toBe(200);
+    // scheduled() hands the work to waitUntil: wait for its rows.
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await reminderCount();
+    }
+    expect(after).toBeGreaterThan(before);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const settled = await reminderCount();
+    // Each reminder became an outbox row in the same transaction (here to Feishu, the members' channel).
+    const queued = await database.db
+      .select({ n: count() })
+      .from(outbox)
+      .where(like(outbox.subject, 'obligation:%'));
+    const sentSteps = await database.db
+      .select({ n: count() })
+      .from(reminders)
+      .where(like(reminders.step, '%-sent'));
+    expect(queued[0]!.n).toBeGreaterThan(0);
+    expect(queued[0]!.n).toBe(sentSteps[0]!.n);
+    await worker.fetch('/__scheduled?cron=*+*+*+*+*');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await reminderCount()).toBe(settled);
+  });
+});
