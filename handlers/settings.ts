@@ -21,6 +21,17 @@ export const settingsSchema = z.strictObject({
   /** Duty shifts: the confirm card goes this long before the start; no confirmation by start + grace escalates. */
   shift_lead_minutes: z.number().int().min(0).max(1440).default(120),
   shift_grace_minutes: z.number().int().min(1).max(240).default(15),
+  /**
+   * When a recurring duty is reminded: at the period start, at mid-period and these many days before the
+   * period ends while it is not met (a missed period is always reported the day after it closes).
+   */
+  obligation_reminders: z
+    .strictObject({
+      at_start: z.boolean().default(true),
+      at_mid: z.boolean().default(true),
+      days_before_end: z.array(z.number().int().min(1).max(180)).default([10, 3]),
+    })
+    .default({ at_start: true, at_mid: true, days_before_end: [10, 3] }),
   /** School semesters as MM-DD (autumn runs from its start to the day before spring starts). */
   semesters: z
     .strictObject({

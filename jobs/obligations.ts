@@ -21,19 +21,26 @@ import {
 import { isoDateIn } from '../handlers/calendar.ts';
 import { KIND_LABEL } from '../handlers/obligations.ts';
 import { addDays, type Period, periodOf, previousPeriod } from '../handlers/periods.ts';
-import { semestersOf, tenantSettings } from '../handlers/settings.ts';
+import { semestersOf, type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { remindOnce } from './reminders.ts';
 
 export const obligationSubject = (id: number) => `obligation:${id}`;
 
-/** The reminder steps of a period, in order, with the day each becomes due. */
-function plan(period: Period): { step: string; from: string }[] {
+/** The reminder steps of a period under a tenant's plan, in order, with the day each becomes due. */
+export function plan(
+  period: Period,
+  reminders: TenantSettings['obligation_reminders'],
+): { step: string; from: string }[] {
   const days = (Date.parse(period.end) - Date.parse(period.start)) / 86_400_000;
-  const steps = [{ step: 'start', from: period.start }];
-  if (days >= 6) steps.push({ step: 'mid', from: addDays(period.start, Math.floor(days / 2)) });
-  if (days > 20) steps.push({ step: 'd10', from: addDays(period.end, -10) });
-  if (days > 6) steps.push({ step: 'd3', from: addDays(period.end, -3) });
+  const steps: { step: string; from: string }[] = [];
+  if (reminders.at_start) steps.push({ step: 'start', from: period.start });
+  if (reminders.at_mid && days >= 6)
+    steps.push({ step: 'mid', from: addDays(period.start, Math.floor(days / 2)) });
+  for (const before of reminders.days_before_end) {
+    // A reminder that would fall before the period starts (10 days before the end of a week) is left out.
+    if (before < days) steps.push({ step: `d${before}`, from: addDays(period.end, -before) });
+  }
   return steps.sort((a, b) => a.from.localeCompare(b.from));
 }
 
@@ -97,7 +104,8 @@ export async function runObligations(context: JobContext): Promise<{ sent: numbe
     .innerJoin(tenants, eq(tenants.id, obligations.tenantId))
     .where(eq(obligations.archived, false));
   for (const { obligation, tenant, unitId } of list) {
-    const semesters = semestersOf(tenantSettings(tenant.settings));
+    const settings = tenantSettings(tenant.settings);
+    const semesters = semestersOf(settings);
     const today = isoDateIn(now, tenant.timezone);
     const current = periodOf(today, obligation.cadence, semesters);
     const previous = previousPeriod(today, obligation.cadence, semesters);
@@ -114,7 +122,7 @@ export async function runObligations(context: JobContext): Promise<{ sent: numbe
         });
         if (current) {
           const { done } = await countDone(tx, holder.id, obligation, current);
-          const due = plan(current).filter((entry) => entry.from <= today);
+          const due = plan(current, settings.obligation_reminders).filter((entry) => entry.from <= today);
           const met = done >= obligation.minCount;
           // Claim every step that is due; send only the newest, and nothing once the duty is met
           // (the start-of-period notice always goes, so people know what this period asks).

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
 import { obligationPeriods, obligations, outbox, posts, reminders } from '../db/schema.ts';
-import { runObligations } from '../jobs/obligations.ts';
+import { tenantSettings } from '../handlers/settings.ts';
+import { startJobs } from '../jobs/node-runner.ts';
+import { plan, runObligations } from '../jobs/obligations.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
 
@@ -129,5 +131,52 @@ describe('obligation reminders', () => {
     );
     expect(done?.toast.text).toBe('已记录：主持召开学校安全工作会议');
     expect(await bot.say('wangxiaofang', '我的职责')).toContain('主持召开学校安全工作会议 1/1 ✓');
+  });
+});
+
+describe('the reminder plan and the runners', () => {
+  it('follows the tenant’s plan', () => {
+    const quarter = {
+      cadence: 'quarterly' as const,
+      key: '2026-Q4',
+      start: '2026-10-01',
+      end: '2026-12-31',
+      label: '',
+    };
+    const defaults = tenantSettings({}).obligation_reminders;
+    expect(plan(quarter, defaults)).toEqual([
+      { step: 'start', from: '2026-10-01' },
+      { step: 'mid', from: '2026-11-15' },
+      { step: 'd10', from: '2026-12-21' },
+      { step: 'd3', from: '2026-12-28' },
+    ]);
+    expect(plan(quarter, { at_start: false, at_mid: false, days_before_end: [5] })).toEqual([
+      { step: 'd5', from: '2026-12-26' },
+    ]);
+    const week = {
+      cadence: 'weekly' as const,
+      key: '2026-W48',
+      start: '2026-11-23',
+      end: '2026-11-29',
+      label: '',
+    };
+    expect(plan(week, defaults).map((entry) => entry.step)).toEqual(['start', 'mid', 'd3']);
+  });
+
+  it('runs every job once at start-up, so a run missed while the process was down catches up', async () => {
+    const ran: string[] = [];
+    const jobs = startJobs(
+      { db: database.db, channels: bot.channels, log: silentLogger },
+      {
+        log: silentLogger,
+        jobs: [
+          { name: 'a', cron: '0 8 * * *', run: async () => ran.push('a') },
+          { name: 'b', cron: '0 9 1 * *', run: async () => ran.push('b') },
+        ],
+      },
+    );
+    // No cron time has come (08:00 daily, 09:00 on the 1st): only the start-up run can have run them.
+    await jobs.stop();
+    expect(ran.sort()).toEqual(['a', 'b']);
   });
 });
