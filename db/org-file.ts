@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseCalendarOverride } from '../handlers/calendar.ts';
+import { KIND_WORDS } from '../handlers/obligation-kinds.ts';
 import { settingsSchema } from '../handlers/settings.ts';
 
 const code = z
@@ -23,16 +24,7 @@ const level = z
 
 const unit = z.strictObject({ code, name, safety_duties: duties });
 
-const KINDS = {
-  会议: 'meeting',
-  检查: 'inspection',
-  督查: 'supervision',
-  演练: 'drill',
-  报告: 'report',
-  调研: 'visit',
-  计划: 'plan',
-  述职: 'annual_report',
-} as const;
+const KINDS = KIND_WORDS;
 const CADENCES = {
   每周: 'weekly',
   每月: 'monthly',

@@ -47,7 +47,8 @@ export function isIsoDate(value: string): value is IsoDate {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
+/** A cached wall-clock formatter of a zone (creating one costs ~70 µs; using one ~5 µs). */
+export function formatter(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', {

@@ -1,5 +1,6 @@
 // 记录 会议|检查|督查|演练…: a recurring duty done (a meeting held, an inspection made, a school visited).
 // One record counts for every obligation of the person's posts of that kind in its period (DOMAIN §3).
+
 import { and, eq } from 'drizzle-orm';
 import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
@@ -14,28 +15,10 @@ import {
 import { auditEvents, obligations } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
 import { parseDateInput } from './deadlines.ts';
+import { KIND_LABEL, KIND_WORDS } from './obligation-kinds.ts';
 import { semestersOf, tenantSettings } from './settings.ts';
 
-export const KIND_WORDS: Record<string, ObligationKind> = {
-  会议: 'meeting',
-  检查: 'inspection',
-  督查: 'supervision',
-  演练: 'drill',
-  报告: 'report',
-  调研: 'visit',
-  计划: 'plan',
-  述职: 'annual_report',
-};
-export const KIND_LABEL: Record<ObligationKind, string> = {
-  meeting: '会议',
-  inspection: '检查',
-  supervision: '督查',
-  drill: '演练',
-  report: '报告',
-  visit: '调研',
-  plan: '计划',
-  annual_report: '述职',
-};
+export { KIND_LABEL, KIND_WORDS } from './obligation-kinds.ts';
 
 const USAGE = '记录 会议|检查|督查|演练 <说明>，可加“日期 2026-11-20”“学校 XX小学”';
 
@@ -121,7 +104,7 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
 /** `记录 会议 <说明> [日期 …] [学校 …]` */
 export async function recordDuty(ctx: MessageContext): Promise<void> {
   const [word, ...rest] = ctx.args.split(/\s+/);
-  const kind = word ? KIND_WORDS[word] : undefined;
+  const kind = word && word in KIND_WORDS ? KIND_WORDS[word as keyof typeof KIND_WORDS] : undefined;
   if (!kind) throw new Refusal(`请写明记录的类型，例如：${USAGE}`);
   let body = rest.join(' ');
   const take = (pattern: RegExp) => {

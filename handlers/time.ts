@@ -1,15 +1,8 @@
 // Business dates are shown and computed in the tenant's time zone (DESIGN.md §4).
+import { formatter } from './calendar.ts';
 
 function parts(date: Date, timeZone: string) {
-  const formatted = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(date);
+  const formatted = formatter(timeZone).formatToParts(date);
   const get = (type: string) => formatted.find((part) => part.type === type)?.value ?? '';
   return {
     year: get('year'),

@@ -4,10 +4,13 @@
 //
 // Built for large periods: the ids are read once (in ledger order), then the hazards are read page by
 // page, each page with one query for its trail, one for its extensions and one for its photo counts.
+
 import { and, asc, count, eq, gte, inArray, lt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
+import { formatter } from '../../handlers/calendar.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../../handlers/hazard-rules.ts';
 import type { HazardStatus } from '../../handlers/hazard-workflow.ts';
+import { ACTION_LABEL } from '../../handlers/hazard-workflow.ts';
 import type { Queryable } from '../client.ts';
 import {
   categories,
@@ -62,19 +65,7 @@ export interface LedgerExportRow {
 }
 
 /** The trail's names of actions (hazard_events.action); anything else is shown as it is stored. */
-export const TRAIL_ACTION_LABEL: Record<string, string> = {
-  report: '上报',
-  accept: '受理',
-  reject: '驳回',
-  assign: '指派',
-  submit: '提交整改',
-  pass: '复查通过',
-  fail: '复查不通过',
-  requestExtension: '申请延期',
-  decideExtension: '审批延期',
-  list: '挂牌督办',
-  complete: '补充信息',
-};
+export const TRAIL_ACTION_LABEL: Record<string, string> = { report: '上报', ...ACTION_LABEL, assign: '指派' };
 
 const EXTENSION_STATUS_LABEL: Record<string, string> = {
   pending: '待审批',
@@ -105,16 +96,7 @@ const QUARTER_HOUR = 15 * 60_000;
  * instant is looked up on its own. The result is the same as formatDateTime's.
  */
 export function zonedFormatter(timeZone: string): ZonedFormatter {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  });
+  const format = formatter(timeZone);
   const offsetAt = (instant: number): number => {
     const parts = format.formatToParts(new Date(instant));
     const get = (type: Intl.DateTimeFormatPartTypes) =>

@@ -1,0 +1,26 @@
+// The kinds of recurring duties (DOMAIN §3), as people write them in Chinese.
+import type { obligationKindEnum } from '../db/schema.ts';
+
+export type ObligationKind = (typeof obligationKindEnum.enumValues)[number];
+
+export const KIND_WORDS = {
+  会议: 'meeting',
+  检查: 'inspection',
+  督查: 'supervision',
+  演练: 'drill',
+  报告: 'report',
+  调研: 'visit',
+  计划: 'plan',
+  述职: 'annual_report',
+} as const satisfies Record<string, ObligationKind>;
+
+export const KIND_LABEL: Record<ObligationKind, string> = {
+  meeting: '会议',
+  inspection: '检查',
+  supervision: '督查',
+  drill: '演练',
+  report: '报告',
+  visit: '调研',
+  plan: '计划',
+  annual_report: '述职',
+};
