@@ -702,3 +702,27 @@ export const obligationPeriods = pgTable(
   },
   (t) => [uniqueIndex('obligation_periods_key').on(t.obligationId, t.personId, t.periodKey)],
 );
+
+/**
+ * 一票否决 (003 §七.3): a unit fails the year's assessment for a grave accident, an exceeded accident
+ * target, a failed assessment, or a concealed/misreported accident. Set by the office with a reason.
+ */
+export const vetoFlags = pgTable(
+  'veto_flags',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: tenantRef(),
+    unitId: integer('unit_id')
+      .notNull()
+      .references(() => units.id),
+    year: integer('year').notNull(),
+    kind: text('kind')
+      .$type<'grave_accident' | 'exceeded_target' | 'failed_assessment' | 'concealed'>()
+      .notNull(),
+    reason: text('reason').notNull(),
+    /** Who set it: the console account (web) or the person (chat). */
+    setBy: text('set_by').notNull(),
+    setAt: ts('set_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('veto_flags_unit_year_kind').on(t.unitId, t.year, t.kind)],
+);
