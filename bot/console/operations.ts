@@ -25,6 +25,7 @@ import { yearIn } from '../../handlers/time.ts';
 import { Refusal } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Channel } from '../core/types.ts';
+import { registerDashboard } from '../pages/dashboard.ts';
 import type { Frame, Html } from '../pages/layout.ts';
 import { lettersPage } from '../pages/letters.ts';
 import { type RosterErrors, rosterSummaryText, rostersPage } from '../pages/rosters.ts';
@@ -69,6 +70,7 @@ const who = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
 
 export function registerOperations(app: Hono, kit: ConsoleKit): void {
   const { db, log, clock } = kit;
+  registerDashboard(app, kit);
 
   const upload = bodyLimit({
     maxSize: MAX_ROSTER_MEGABYTES * 1024 * 1024,

@@ -56,6 +56,7 @@ import {
   membersOf,
   type Tenant,
 } from './queries.ts';
+import { registerReports } from './reports.ts';
 
 export interface ConsoleOptions {
   db: Db;
@@ -521,7 +522,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
     return c.body(new Uint8Array(file));
   });
 
-  registerOperations(app, {
+  const kit = {
     db,
     log,
     clock,
@@ -532,7 +533,9 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
     postFor,
     frameOf,
     page,
-  });
+  };
+  registerOperations(app, kit);
+  registerReports(app, kit);
 
   app.get('/console/outbox', async (c) => {
     const resolved = await viewerFor(c);

@@ -15,7 +15,7 @@ export interface Frame {
   user?: string;
   /** The session's CSRF token, for the logout form. */
   csrf?: string;
-  active?: 'chat' | 'tasks' | 'rosters' | 'letters' | 'ledger' | 'outbox' | 'login';
+  active?: 'chat' | 'dashboard' | 'reports' | 'tasks' | 'rosters' | 'letters' | 'ledger' | 'outbox' | 'login';
   flash?: { kind: string; text: string };
   /** How many failed messages the tenant has (shown beside the link). */
   failed?: number;
@@ -139,6 +139,8 @@ ${frame.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''
     showNav
       ? html`<nav>
     ${link('/', 'chat', '对话模拟')}
+    ${link('/console/dashboard', 'dashboard', '工作看板')}
+    ${link('/console/reports/quarterly', 'reports', '报表')}
     ${link('/console/tasks', 'tasks', '任务督办')}
     ${link('/console/rosters', 'rosters', '值班表')}
     ${link('/console/letters', 'letters', '责任书')}

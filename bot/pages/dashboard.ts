@@ -1,0 +1,215 @@
+// The office dashboard (/console/dashboard): hazards by state, category, unit and week; overdue and
+// 挂牌督办 hazards; obligations met/missed per unit and quarter; shift confirmations; the outbox.
+// Charts are inline SVG drawn here on the server (no script); every bar carries its number as text, so
+// the page reads the same printed in black and white.
+import type { Hono } from 'hono';
+import { html } from 'hono/html';
+import {
+  type Bar,
+  type Dashboard,
+  dashboardData,
+  HAZARD_STATES,
+  type LateHazard,
+  type UnitBar,
+} from '../../db/queries/dashboard.ts';
+import { STATUS_LABEL } from '../../handlers/hazard-rules.ts';
+import type { ConsoleKit } from '../console/operations.ts';
+import type { Html } from './layout.ts';
+
+const CHANNEL_LABEL: Record<string, string> = {
+  feishu: '飞书',
+  wecom: '企业微信',
+  wechaty: '微信',
+  console: '控制台',
+};
+
+const BLUE = '#245bdb';
+const GREEN = '#2ea121';
+const RED = '#d83931';
+const ORANGE = '#de7802';
+
+const STYLE = `
+.dash { display: grid; grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr)); gap: 0 1rem; }
+.dash .panel h2 { margin-top: 0; }
+.chart { width: 100%; height: auto; max-width: 40rem; display: block; }
+.chart text { font-size: 12px; fill: #1f2329; }
+.chart .axis { stroke: #8f959e; stroke-width: 1; }
+.legend { display: flex; gap: 1rem; font-size: .85rem; color: #4e5969; margin: .25rem 0; }
+.legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .25rem; vertical-align: -1px; }
+.heat td.cell { text-align: center; white-space: nowrap; }
+.heat td.met { background: #d9f2d4; }
+.heat td.missed { background: #fbd3d0; }
+.heat td.none { background: #eff0f1; color: #8f959e; }
+td.num, th.num { text-align: right; }
+* { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+@media print {
+  .banner, .top { display: none; }
+  main { max-width: none; margin: 0; }
+  .dash { display: block; }
+  .panel { break-inside: avoid; border-color: #8f959e; }
+  a { color: inherit; text-decoration: none; }
+}
+`;
+
+const shortDate = (date: string) => `${Number(date.slice(5, 7))}/${Number(date.slice(8, 10))}`;
+
+/** Horizontal bars, one per label, with the number at the end of each. */
+export function barChart(title: string, bars: Bar[], color = BLUE): Html {
+  if (bars.length === 0) return html`<p class="muted">暂无数据。</p>`;
+  const row = 24;
+  const left = 110;
+  const width = 460;
+  const span = width - left - 50;
+  const max = Math.max(1, ...bars.map((b) => b.value));
+  const height = bars.length * row + 8;
+  return html`<svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
+<title>${title}</title>
+${bars.map((bar, i) => {
+  const y = 4 + i * row;
+  const w = Math.round((bar.value / max) * span);
+  return html`<g data-label="${bar.label}" data-value="${bar.value}"><text x="${left - 6}" y="${y + 15}" text-anchor="end">${bar.label}</text><rect x="${left}" y="${y + 3}" width="${w}" height="16" fill="${color}"><title>${bar.label}：${bar.value}</title></rect><text x="${left + w + 4}" y="${y + 15}">${bar.value}</text></g>`;
+})}
+<line class="axis" x1="${left}" y1="2" x2="${left}" y2="${height - 2}"/>
+</svg>`;
+}
+
+/** Horizontal bars split into 未销号 (orange) and 已销号 (green). */
+export function stackedChart(title: string, bars: UnitBar[]): Html {
+  if (bars.length === 0) return html`<p class="muted">暂无数据。</p>`;
+  const row = 24;
+  const left = 110;
+  const width = 460;
+  const span = width - left - 80;
+  const max = Math.max(1, ...bars.map((b) => b.open + b.closed));
+  const height = bars.length * row + 8;
+  return html`<div class="legend"><span><i style="background:${ORANGE}"></i>未销号</span><span><i style="background:${GREEN}"></i>已销号</span></div>
+<svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
+<title>${title}</title>
+${bars.map((bar, i) => {
+  const y = 4 + i * row;
+  const wo = Math.round((bar.open / max) * span);
+  const wc = Math.round((bar.closed / max) * span);
+  return html`<g data-label="${bar.label}" data-open="${bar.open}" data-closed="${bar.closed}"><text x="${left - 6}" y="${y + 15}" text-anchor="end">${bar.label}</text><rect x="${left}" y="${y + 3}" width="${wo}" height="16" fill="${ORANGE}"><title>${bar.label} 未销号：${bar.open}</title></rect><rect x="${left + wo}" y="${y + 3}" width="${wc}" height="16" fill="${GREEN}"><title>${bar.label} 已销号：${bar.closed}</title></rect><text x="${left + wo + wc + 4}" y="${y + 15}">${bar.open} / ${bar.closed}</text></g>`;
+})}
+<line class="axis" x1="${left}" y1="2" x2="${left}" y2="${height - 2}"/>
+</svg>`;
+}
+
+/** Vertical columns over time (one per week or day), stacked when a second series is given. */
+export function columnChart(
+  title: string,
+  columns: { label: string; values: number[] }[],
+  colors: string[],
+  names: string[],
+): Html {
+  const width = 480;
+  const top = 16;
+  const bottom = 22;
+  const plot = 110;
+  const height = top + plot + bottom;
+  const left = 10;
+  const step = (width - left * 2) / Math.max(1, columns.length);
+  const max = Math.max(1, ...columns.map((c) => c.values.reduce((a, b) => a + b, 0)));
+  return html`${names.length > 1 ? html`<div class="legend">${names.map((name, i) => html`<span><i style="background:${colors[i]}"></i>${name}</span>`)}</div>` : ''}
+<svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
+<title>${title}</title>
+<line class="axis" x1="${left}" y1="${top + plot}" x2="${width - left}" y2="${top + plot}"/>
+${columns.map((column, i) => {
+  const x = left + i * step + step * 0.15;
+  const w = step * 0.7;
+  let y = top + plot;
+  const total = column.values.reduce((a, b) => a + b, 0);
+  const data = column.values.map((v, k) => `${names[k]}=${v}`).join(';');
+  const rects = column.values.map((value, k) => {
+    const h = Math.round((value / max) * plot);
+    y -= h;
+    return html`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${h}" fill="${colors[k]}"><title>${column.label} ${names[k]}：${value}</title></rect>`;
+  });
+  return html`<g data-label="${column.label}" data-values="${data}">${rects}<text x="${(x + w / 2).toFixed(1)}" y="${y - 3}" text-anchor="middle">${total}</text><text x="${(x + w / 2).toFixed(1)}" y="${height - 6}" text-anchor="middle">${shortDate(column.label)}</text></g>`;
+})}
+</svg>`;
+}
+
+function lateTable(rows: LateHazard[], deadlineLabel: string, empty: string, id: string): Html {
+  if (rows.length === 0) return html`<p class="muted" id="${id}">${empty}</p>`;
+  return html`<table id="${id}">
+<thead><tr><th>编号</th><th>责任处室</th><th>${deadlineLabel}</th><th class="num">超期天数</th></tr></thead>
+<tbody>${rows.map(
+    (row) =>
+      html`<tr><td class="nowrap">${row.code}</td><td>${row.unit ?? '未分派'}</td><td class="nowrap">${row.deadline ?? '—'}</td><td class="num ${row.daysOverdue > 0 ? 'late' : ''}">${row.daysOverdue > 0 ? `${row.daysOverdue} 天` : '—'}</td></tr>`,
+  )}</tbody>
+</table>`;
+}
+
+function heatTable(data: Dashboard): Html {
+  return html`<div class="legend"><span><i style="background:#d9f2d4"></i>全部达标</span><span><i style="background:#fbd3d0"></i>有未达标</span><span><i style="background:#eff0f1"></i>无记录</span></div>
+<table class="heat" id="heat">
+<thead><tr><th>处室</th>${data.quarters.map((q) => html`<th class="num">${q.slice(0, 4)}年第${q.slice(5)}季度</th>`)}</tr></thead>
+<tbody>${data.heat.map(
+    (row) =>
+      html`<tr><td>${row.unit}</td>${row.cells.map((cell, i) => {
+        const kind = cell.missed > 0 ? 'missed' : cell.met > 0 ? 'met' : 'none';
+        return html`<td class="cell ${kind}" data-unit="${row.unit}" data-quarter="${data.quarters[i]}" data-met="${cell.met}" data-missed="${cell.missed}">${kind === 'none' ? '—' : html`达标 ${cell.met} · 未达标 ${cell.missed}`}</td>`;
+      })}</tr>`,
+  )}</tbody>
+</table>`;
+}
+
+export function dashboardPage(data: Dashboard): Html {
+  const states = HAZARD_STATES.map((s) => ({ label: STATUS_LABEL[s], value: data.byState[s] }));
+  const total = states.reduce((a, b) => a + b.value, 0);
+  const pending = data.outbox.reduce((a, b) => a + b.pending, 0);
+  const failed = data.outbox.reduce((a, b) => a + b.failed, 0);
+  return html`<style>${STYLE}</style>
+<h1>工作看板 <span class="muted">截至 ${data.today}</span></h1>
+<div class="dash">
+<section class="panel" id="by-state"><h2>隐患状态（共 ${total} 条）</h2>${barChart('隐患状态', states)}</section>
+<section class="panel" id="by-category"><h2>隐患类别</h2>${barChart('隐患类别', data.byCategory)}</section>
+<section class="panel" id="by-unit"><h2>各处室隐患（未销号 / 已销号）</h2>${stackedChart('各处室隐患', data.byUnit)}</section>
+<section class="panel" id="weekly"><h2>近 12 周上报隐患（按周）</h2>${columnChart(
+    '近 12 周上报隐患',
+    data.weekly.map((w) => ({ label: w.label, values: [w.value] })),
+    [BLUE],
+    ['上报'],
+  )}</section>
+</div>
+<section class="panel"><h2>超期未整改隐患（${data.overdue.length}）</h2>${lateTable(data.overdue, '整改期限', '没有超期隐患。', 'overdue')}</section>
+<section class="panel"><h2>挂牌督办隐患（${data.listed.length}）</h2>${lateTable(data.listed, '督办期限', '没有挂牌督办的隐患。', 'listed')}</section>
+<section class="panel"><h2>履职情况（各处室 · 近 ${data.quarters.length} 个季度）</h2>${heatTable(data)}</section>
+<div class="dash">
+<section class="panel" id="shifts"><h2>近 7 天值班到岗确认</h2>${columnChart(
+    '近 7 天值班到岗确认',
+    data.shiftDays.map((d) => ({ label: d.date, values: [d.confirmed, d.unconfirmed] })),
+    [GREEN, RED],
+    ['已确认', '未确认'],
+  )}</section>
+<section class="panel" id="outbox"><h2>消息发送</h2>
+${
+  data.outbox.length === 0
+    ? html`<p class="muted">没有待发送或发送失败的消息。</p>`
+    : html`<table><thead><tr><th>渠道</th><th class="num">待发送</th><th class="num">发送失败</th></tr></thead><tbody>${data.outbox.map(
+        (row) =>
+          html`<tr data-channel="${row.channel}"><td>${CHANNEL_LABEL[row.channel] ?? row.channel}</td><td class="num">${row.pending}</td><td class="num ${row.failed > 0 ? 'late' : ''}">${row.failed}</td></tr>`,
+      )}</tbody><tfoot><tr><th>合计</th><th class="num">${pending}</th><th class="num">${failed}</th></tr></tfoot></table>`
+}
+<p><a href="/console/outbox">查看发送失败的消息</a></p>
+</section>
+</div>
+<p class="muted">图表中的数字均为本单位数据。</p>`;
+}
+
+/** GET /console/dashboard: login (or demo mode) as every console page; the viewer's tenant only. */
+export function registerDashboard(app: Hono, kit: ConsoleKit): void {
+  app.get('/console/dashboard', async (c) => {
+    const resolved = await kit.viewerFor(c);
+    if (resolved instanceof Response) return resolved;
+    const { viewer } = resolved;
+    const data = await dashboardData(kit.db, viewer.tenant.id, kit.clock(), viewer.tenant.timezone);
+    return kit.page(
+      c,
+      200,
+      await kit.frameOf(viewer, { title: '工作看板', active: 'dashboard' }),
+      dashboardPage(data),
+    );
+  });
+}

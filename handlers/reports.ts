@@ -1,0 +1,271 @@
+// Report spans, the XLSX files of the quarterly and year-end reports, and the 述职述安 draft text
+// (DOMAIN §7). Everything here is written from the records the queries return: no invented facts.
+import ExcelJS from 'exceljs';
+import type {
+  Leader,
+  Span,
+  SpanReport,
+  StatementRecords,
+  Stats,
+  UnitYearRow,
+  VetoKind,
+} from '../db/queries/reports.ts';
+import { isoDateIn, startOfDayIn } from './calendar.ts';
+import { addDays, periodOf } from './periods.ts';
+
+export const VETO_LABEL: Record<VetoKind, string> = {
+  grave_accident: '发生重大安全事故',
+  exceeded_target: '超过事故控制指标',
+  failed_assessment: '考核不合格',
+  concealed: '瞒报谎报事故',
+};
+
+const spanOf = (start: string, end: string, timeZone: string): Span => ({
+  start,
+  end,
+  from: startOfDayIn(start, timeZone),
+  to: startOfDayIn(addDays(end, 1), timeZone),
+});
+
+/** `2026-Q4` → its span and label; undefined when malformed. */
+export function quarterSpan(
+  key: string,
+  timeZone: string,
+): (Span & { key: string; label: string }) | undefined {
+  const match = /^(\d{4})-Q([1-4])$/.exec(key);
+  if (!match) return undefined;
+  const month = (Number(match[2]) - 1) * 3 + 1;
+  const period = periodOf(`${match[1]}-${String(month).padStart(2, '0')}-01`, 'quarterly');
+  if (!period) return undefined;
+  return { ...spanOf(period.start, period.end, timeZone), key: period.key, label: period.label };
+}
+
+export function currentQuarter(now: Date, timeZone: string): string {
+  return periodOf(isoDateIn(now, timeZone), 'quarterly')?.key ?? '';
+}
+
+export function yearSpan(year: number, timeZone: string): Span {
+  return spanOf(`${year}-01-01`, `${year}-12-31`, timeZone);
+}
+
+export const percent = (part: number, whole: number) =>
+  whole === 0 ? '—' : `${Math.round((part / whole) * 1000) / 10}%`;
+
+const SEVERITY_ORDER = ['一般', '较大', '重大', '未定'];
+const bySeverityOrder = (counts: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(counts).sort(([a], [b]) => SEVERITY_ORDER.indexOf(a) - SEVERITY_ORDER.indexOf(b)),
+  );
+
+export const tally = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([name, count]) => `${name} ${count}`)
+    .join('；') || '—';
+
+/** The columns of the statistics, shared by the HTML tables and the XLSX sheets. */
+export const STAT_COLUMNS: { header: string; value: (s: Stats) => string | number }[] = [
+  { header: '职责达标', value: (s) => s.obligationsMet },
+  { header: '职责未达标', value: (s) => s.obligationsMissed },
+  { header: '职责进行中', value: (s) => s.obligationsRunning },
+  { header: '发现隐患', value: (s) => s.hazardsFound },
+  { header: '销号', value: (s) => s.hazardsClosed },
+  { header: '未销号', value: (s) => s.hazardsOpen },
+  { header: '逾期', value: (s) => s.hazardsOverdue },
+  { header: '挂牌督办', value: (s) => s.hazardsListed },
+  { header: '按类别', value: (s) => tally(s.byCategory) },
+  { header: '按程度', value: (s) => tally(bySeverityOrder(s.bySeverity)) },
+  { header: '派发任务', value: (s) => s.tasksAssigned },
+  { header: '完成任务', value: (s) => s.tasksDone },
+  { header: '逾期任务', value: (s) => s.tasksOverdue },
+  { header: '值班班次', value: (s) => s.shifts },
+  { header: '到岗确认率', value: (s) => percent(s.shiftConfirmed, s.shiftSlots) },
+];
+
+export const vetoResult = (row: UnitYearRow) => (row.flags.length > 0 ? '一票否决' : '无否决项');
+
+export const YEAR_COLUMNS: { header: string; value: (row: UnitYearRow) => string | number }[] = [
+  ...STAT_COLUMNS.map((column) => ({
+    header: column.header,
+    value: (row: UnitYearRow) => column.value(row.stats),
+  })),
+  {
+    header: '责任书签订',
+    value: (row) => (row.lettersIssued === 0 ? '未发起' : `${row.lettersSigned}/${row.lettersIssued}`),
+  },
+  {
+    header: '职责达标率',
+    value: (row) => percent(row.stats.obligationsMet, row.stats.obligationsMet + row.stats.obligationsMissed),
+  },
+  {
+    header: '一票否决事项',
+    value: (row) => row.flags.map((flag) => `${VETO_LABEL[flag.kind]}（${flag.reason}）`).join('；') || '—',
+  },
+  { header: '考核结果', value: vetoResult },
+];
+
+const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFF2F3F5' } };
+const BORDER: Partial<ExcelJS.Borders> = {
+  top: { style: 'thin' },
+  left: { style: 'thin' },
+  bottom: { style: 'thin' },
+  right: { style: 'thin' },
+};
+
+async function sheetFile<T>(
+  sheetName: string,
+  title: string,
+  columns: { header: string; value: (row: T) => string | number }[],
+  rows: { name: string; row: T }[],
+  footer: string,
+): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', xSplit: 1, ySplit: 2 }] });
+  sheet.columns = [18, ...columns.map((column) => (column.header.startsWith('按') ? 30 : 12))].map(
+    (width) => ({ width }),
+  );
+  const head = sheet.getRow(1);
+  head.getCell(1).value = title;
+  head.getCell(1).font = { bold: true, size: 14 };
+  const header = sheet.getRow(2);
+  ['处室', ...columns.map((column) => column.header)].forEach((value, index) => {
+    const cell = header.getCell(index + 1);
+    cell.value = value;
+    cell.font = { bold: true };
+    cell.fill = HEADER_FILL;
+    cell.border = BORDER;
+  });
+  rows.forEach(({ name, row }, index) => {
+    const line = sheet.getRow(3 + index);
+    [name, ...columns.map((column) => column.value(row))].forEach((value, at) => {
+      const cell = line.getCell(at + 1);
+      cell.value = value;
+      cell.border = BORDER;
+    });
+  });
+  const foot = sheet.getRow(4 + rows.length);
+  foot.getCell(1).value = footer;
+  foot.getCell(1).font = { italic: true, color: { argb: 'FF666666' } };
+  // exceljs declares its own Buffer type; in Node the value is a Node Buffer.
+  return (await workbook.xlsx.writeBuffer()) as unknown as Buffer;
+}
+
+export const TOTAL_NAME = '全单位合计';
+
+export function writeQuarterlyXlsx(
+  report: SpanReport,
+  meta: { tenantName: string; label: string; footer: string },
+) {
+  return sheetFile(
+    '季度安全工作统计',
+    `${meta.tenantName} ${meta.label}安全工作统计`,
+    STAT_COLUMNS,
+    [
+      { name: TOTAL_NAME, row: report.total },
+      ...report.units.map((unit) => ({ name: unit.name, row: unit.stats })),
+    ],
+    meta.footer,
+  );
+}
+
+export function writeYearXlsx(
+  rows: UnitYearRow[],
+  meta: { tenantName: string; year: number; footer: string },
+) {
+  return sheetFile(
+    '年度考核',
+    `${meta.tenantName} ${meta.year}年度安全工作考核表`,
+    YEAR_COLUMNS,
+    rows.map((row) => ({ name: row.name, row })),
+    meta.footer,
+  );
+}
+
+// -------------------------------------------------------------------------------------------------
+// 述职述安
+
+const LEVEL_LABEL = { first: '第一责任人', direct: '直接责任人', post: '岗位责任人' } as const;
+const KIND_LABEL: Record<string, string> = {
+  meeting: '主持或参加安全工作会议',
+  inspection: '开展安全检查',
+  supervision: '深入学校督查',
+  drill: '组织应急演练',
+  report: '报送安全工作报告',
+  visit: '深入基层调研',
+  plan: '制定安全工作计划',
+  annual_report: '提交年度述职述安报告',
+};
+const KIND_ORDER = [
+  'meeting',
+  'inspection',
+  'supervision',
+  'visit',
+  'drill',
+  'report',
+  'plan',
+  'annual_report',
+];
+const NUMBERS = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
+
+export const NO_RECORDS_LINE = '本年度系统中无本人的安全履职记录（无记录）。';
+
+/** The safety part of a leader's annual duty report, from the records only. */
+export function statementText(
+  leader: Leader,
+  year: number,
+  records: StatementRecords,
+  timeZone: string,
+): string {
+  const roles = leader.posts.map((post) => `${post.title}（${LEVEL_LABEL[post.level]}）`).join('、');
+  const day = (date: Date) => isoDateIn(date, timeZone);
+  const lines: string[] = [
+    `${year}年度述职述安报告（安全工作部分）`,
+    '',
+    `本人${leader.name}，任${roles}，按照“一岗双责”要求，既抓分管业务工作，又抓分管范围内的安全工作。现将${year}年度履行安全工作职责情况报告如下（以下事实均取自安全助手的记录）：`,
+  ];
+  const sections: string[][] = [];
+  for (const kind of KIND_ORDER) {
+    const rows = records.completions.filter((row) => row.kind === kind);
+    if (rows.length === 0) continue;
+    sections.push([
+      `${KIND_LABEL[kind]} ${rows.length} 次：`,
+      ...rows.map((row) => `  ${row.date}${row.school ? `（${row.school}）` : ''} ${row.note}`),
+    ]);
+  }
+  const hazardSection = (label: string, rows: { code: string; description: string; at: Date }[]) => {
+    if (rows.length > 0)
+      sections.push([
+        `${label} ${rows.length} 项：`,
+        ...rows.map((row) => `  ${day(row.at)} ${row.code} ${row.description}`),
+      ]);
+  };
+  hazardSection('受理安全隐患', records.accepted);
+  hazardSection('复查通过并销号的安全隐患', records.closed);
+  hazardSection('挂牌督办的安全隐患', records.listed);
+  const taskSection = (label: string, rows: { code: string; content: string; at: Date }[]) => {
+    if (rows.length > 0)
+      sections.push([
+        `${label} ${rows.length} 项：`,
+        ...rows.map((row) => `  ${day(row.at)} ${row.code} ${row.content}`),
+      ]);
+  };
+  taskSection('派发督办任务', records.tasksAssigned);
+  taskSection('完成任务', records.tasksCompleted);
+  if (records.missed.length > 0) {
+    sections.push([
+      `未按要求完成的职责 ${records.missed.length} 项（存在的不足）：`,
+      ...records.missed.map((row) => `  ${row.periodKey} ${row.title}：完成 ${row.done}/${row.needed}`),
+    ]);
+  }
+  if (sections.length === 0) {
+    lines.push('', NO_RECORDS_LINE);
+    return `${lines.join('\n')}\n`;
+  }
+  sections.forEach((section, index) => {
+    lines.push('', `${NUMBERS[index] ?? index + 1}、${section[0]}`, ...section.slice(1));
+  });
+  lines.push(
+    '',
+    `以上是本人${year}年度履行安全工作职责的情况。对存在的不足，本人将认真整改，切实履行“一岗双责”。不妥之处，请各位领导和同志们批评指正。`,
+  );
+  return `${lines.join('\n')}\n`;
+}
