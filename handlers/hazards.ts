@@ -36,6 +36,9 @@ import { formatDateTime, yearIn } from './time.ts';
 /** Photos sent within this time after a report, in the same chat by the same person, attach to it. */
 const PHOTO_WINDOW_MS = 10 * 60 * 1000;
 
+/** What a step needs of its context: no chat event (the console takes steps as a chosen member too). */
+export type StepContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'refresh'>;
+
 // ---------------------------------------------------------------------------------------------------
 // Reporting
 
@@ -121,14 +124,14 @@ function routeOf(named: string | undefined, description: string, rules: Category
 }
 
 /** The heads of the responsible unit, or the office when the unit has none. */
-async function handlersOf(ctx: Context, hazard: Hazard): Promise<Person[]> {
+async function handlersOf(ctx: StepContext, hazard: Hazard): Promise<Person[]> {
   const heads = hazard.unitId ? await unitHeads(ctx.db, hazard.unitId) : [];
   return heads.length > 0 ? heads : officeStaff(ctx.db, ctx.tenant.id);
 }
 
 /** Sends a hazard card to people (once each), as the given audience. */
 function notify(
-  ctx: Context,
+  ctx: StepContext,
   people: Person[],
   hazard: Hazard,
   view: NonNullable<Awaited<ReturnType<typeof hazardView>>>,
@@ -148,7 +151,7 @@ function notify(
 }
 
 /** A grave hazard goes to the 第一责任人 and the office at once (001 §三.2), once per hazard. */
-async function tellLeadersOfGrave(ctx: Context, hazard: Hazard) {
+async function tellLeadersOfGrave(ctx: StepContext, hazard: Hazard) {
   const people = [
     ...(await holdersAtLevel(ctx.db, ctx.tenant.id, ['first'])),
     ...(await officeStaff(ctx.db, ctx.tenant.id)),
@@ -210,7 +213,7 @@ async function attachPhotos(ctx: MessageContext, hazardId: number): Promise<numb
   return images.length;
 }
 
-async function refresh(ctx: Context, hazardId: number) {
+async function refresh(ctx: StepContext, hazardId: number) {
   const view = (await hazardView(ctx.db, ctx.tenant.id, hazardId))!;
   ctx.refresh(hazardSubject(hazardId), hazardRenderer(view, ctx.tenant.timezone, ctx.now));
   return view;
@@ -240,7 +243,12 @@ const need = (value: string | undefined, what: string, command: string): string 
 };
 
 /** Takes one step on a hazard for the actor, or refuses with the reason; returns the toast text. */
-async function step(ctx: Context, hazard: Hazard, action: HazardAction, input: StepInput): Promise<string> {
+async function step(
+  ctx: StepContext,
+  hazard: Hazard,
+  action: HazardAction,
+  input: StepInput,
+): Promise<string> {
   const { db, tenant, actor, now } = ctx;
   const isReporter = hazard.reporterId === actor.id;
   const roles = await hazardRoles(db, hazard, actor.id);
@@ -500,8 +508,25 @@ const statusName = (hazard: Hazard) =>
     rejected: '已驳回',
   })[hazard.status];
 
-function tell(ctx: Context, personId: number, text: string) {
+function tell(ctx: StepContext, personId: number, text: string) {
   ctx.send({ to: { kind: 'person', personId }, body: { kind: 'text', text } });
+}
+
+/**
+ * 挂牌督办 taken elsewhere than in a chat (the console, acting as a chosen leader): the very step of the
+ * button and of the command `挂牌督办 YH-… <事项> 截止 <日期>`; refuses as they do.
+ */
+export async function listHazard(
+  ctx: StepContext,
+  hazardId: number,
+  input: { matter: string; deadline: string },
+): Promise<string> {
+  const [hazard] = await ctx.db
+    .select()
+    .from(hazards)
+    .where(and(eq(hazards.tenantId, ctx.tenant.id), eq(hazards.id, hazardId)));
+  if (!hazard) throw new Refusal('找不到这条隐患，可能已被删除。');
+  return step(ctx, hazard, 'list', { matter: input.matter, deadline: input.deadline });
 }
 
 // ---------------------------------------------------------------------------------------------------

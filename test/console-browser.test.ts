@@ -1,16 +1,18 @@
-// The console in a real browser (Debian's chromium through playwright-core), in demo mode: a member
-// reports a hazard, the 安保处 head presses 受理; screenshots go to test-artifacts/. Without
+// The console in a real browser (Debian's chromium through playwright-core), in demo mode and logged in
+// as an office admin: a member reports a hazard, the 安保处 head presses 受理, the dashboard counts it; screenshots go to test-artifacts/. Without
 // /usr/bin/chromium the test says so and passes (install: apt-get install -y chromium fonts-noto-cjk).
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addAdminAccount } from '../bot/console/accounts.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import { parseConfig } from '../bot/env.ts';
 import { createService, type Service } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
 import { hazards } from '../db/schema.ts';
-import { openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { startHarness } from './helpers/service.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
@@ -102,6 +104,99 @@ describe('the console in a browser', () => {
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
+    }
+  }, 120_000);
+
+  it('logs in as the office admin, reports and accepts a hazard, and sees it on the dashboard', async () => {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium fonts-noto-cjk)`);
+      return;
+    }
+    const own = await openTestDatabase();
+    await resetDatabase(own);
+    await loadExample(own, 'school.yaml');
+    await addAdminAccount(own.db, {
+      tenantCode: 'jishan-school',
+      username: 'office',
+      displayName: '周尹尹',
+      password: 'correct horse battery',
+    });
+    // Not demo mode: a (fake) Feishu app is configured.
+    const harness = await startHarness(own);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+    });
+    try {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      const navigating = async (act: () => Promise<unknown>) => {
+        const loaded = page.waitForEvent('framenavigated', {
+          predicate: (frame) => frame === page.mainFrame(),
+        });
+        await act();
+        await loaded;
+        await page.waitForLoadState('load');
+      };
+      const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+
+      await page.goto(`${harness.url}/`);
+      expect(page.url()).toContain('/login');
+      expect(await page.locator('.banner').count()).toBe(0);
+      await page.fill('input[name="tenant"]', 'jishan-school');
+      await page.fill('input[name="username"]', 'office');
+      await page.fill('input[name="password"]', 'correct horse battery');
+      await shot('admin-1-login');
+      await navigating(() => page.click('form[action="/login"] button[type="submit"]'));
+      expect(page.url()).toBe(`${harness.url}/`);
+      expect(await page.locator('.top .who').textContent()).toContain('周尹尹');
+
+      const choose = async (name: string) => {
+        const value = await page.locator('#person option', { hasText: name }).getAttribute('value');
+        await navigating(() => page.selectOption('#person', value!));
+        expect(page.url()).toBe(`${harness.url}/?person=${value}`);
+      };
+      await choose('陈静');
+      await page.fill('#text', '报隐患 教学楼三楼东侧灭火器过期，一般');
+      await navigating(() => page.click('button:has-text("发送")'));
+      const title = await page.locator('.msg.bot .card .card-title').last().textContent();
+      const code = /YH-\d{4}-0001/.exec(title ?? '')?.[0];
+      expect(code).toBeDefined();
+      await shot('admin-2-report');
+
+      await choose('尹仙菊');
+      const accept = () => page.locator('.msg.bot .card button', { hasText: '受理' }).last();
+      if ((await accept().count()) === 0) {
+        // The head's card went to their Feishu; in the console they ask for it.
+        await page.fill('#text', `隐患 ${code}`);
+        await navigating(() => page.click('button:has-text("发送")'));
+      }
+      await navigating(() => accept().click());
+      expect(await page.locator('.flash.success').textContent()).toContain('已受理');
+      await shot('admin-3-accept');
+
+      await page.goto(`${harness.url}/console/dashboard`);
+      const accepted = page.locator('#by-state g[data-label="已受理"]');
+      expect(await accepted.getAttribute('data-value')).toBe('1');
+      await shot('admin-4-dashboard');
+
+      const [hazard] = await own.db.select().from(hazards);
+      expect(hazard?.status).toBe('accepted');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await harness.close();
+      await own.close();
     }
   }, 120_000);
 });

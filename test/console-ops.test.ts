@@ -12,11 +12,14 @@ import { createService, type Service } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
 import {
   auditEvents,
+  hazardEvents,
+  hazards,
   inboundEvents,
   letterRounds,
   letters,
   outbox,
   people,
+  postHolders,
   shiftAssignees,
   shifts,
   tasks,
@@ -695,6 +698,205 @@ describe('console operations (login required)', () => {
 
     // And the school still sees its own.
     expect((await browser.page('/console/tasks')).html).toContain('RW-2026-0001');
+  });
+  // -------------------------------------------------------------------------------------------------
+  // /console/org and /console/hazards
+
+  async function orgSnapshot() {
+    return {
+      tenants: await database.db.select().from(tenants).orderBy(asc(tenants.id)),
+      people: await database.db.select().from(people).orderBy(asc(people.id)),
+      units: await database.db.select().from(units).orderBy(asc(units.id)),
+      holders: await database.db.select().from(postHolders).orderBy(asc(postHolders.id)),
+    };
+  }
+
+  it('re-imports examples/school.yaml from /console/org: the summary, nothing started or ended', async () => {
+    const anon = await browser.get('/console/org');
+    expect(anon.status).toBe(302);
+    await login(browser);
+    const form = await browser.page('/console/org');
+    expect(form.html).toMatch(/<a href="\/console\/org" class="on">组织信息<\/a>/);
+    expect(form.html).toContain('安保处');
+    expect(form.html).toContain('尹仙菊');
+    const before = await orgSnapshot();
+    const posted = await browser.upload(
+      '/console/org',
+      { _csrf: csrfOf(form.html) },
+      { name: 'school.yaml', bytes: readFileSync(exampleFile('school.yaml')) },
+    );
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/console/org');
+    const after = await browser.page('/console/org');
+    expect(after.html).toMatch(
+      /已导入组织文件 school\.yaml：处室 \d+ 个，岗位 \d+ 个，人员 \d+ 人，隐患类别 \d+ 个；新任岗位 0 人次，离任 0 人次。/,
+    );
+    expect(await orgSnapshot()).toEqual(before);
+  });
+
+  it('refuses an invalid organization file (400) listing every problem, and changes nothing', async () => {
+    await login(browser);
+    const form = await browser.page('/console/org');
+    const before = await orgSnapshot();
+    const source = readFileSync(exampleFile('school.yaml'), 'utf8')
+      .replace('code: zong-wu-chu', 'code: an-bao-chu-dup\n    bogus: 1')
+      .concat('\nposts_typo: []\n');
+    const posted = await browser.upload(
+      '/console/org',
+      { _csrf: csrfOf(form.html) },
+      { name: 'broken.yaml', bytes: utf8(source) },
+    );
+    expect(posted.status).toBe(400);
+    const html = await posted.text();
+    expect(html).toContain('组织文件 broken.yaml 有');
+    expect(html).toContain('未导入任何内容');
+    const problems = [...html.matchAll(/<li><code>([^<]*)<\/code><\/li>/g)].map((m) => unescapeHtml(m[1]!));
+    expect(problems.length).toBeGreaterThanOrEqual(2);
+    for (const problem of problems) expect(problem).toMatch(/^broken\.yaml: \S+.*: .+/);
+    expect(problems.some((problem) => problem.includes('bogus'))).toBe(true);
+    expect(problems.some((problem) => problem.includes('posts_typo'))).toBe(true);
+
+    const yamlError = await browser.upload(
+      '/console/org',
+      { _csrf: csrfOf(form.html) },
+      { name: 'bad.yaml', bytes: utf8('tenant: [unclosed\n') },
+    );
+    expect(yamlError.status).toBe(400);
+    expect(await yamlError.text()).toMatch(/bad\.yaml: line \d+, column \d+: /);
+    expect(await orgSnapshot()).toEqual(before);
+  });
+
+  it('refuses a file naming another tenant (403): no tenant created or overwritten', async () => {
+    await login(browser);
+    const form = await browser.page('/console/org');
+    const before = await orgSnapshot();
+    for (const [name, code] of [
+      ['bureau.yaml', BUREAU],
+      ['new.yaml', 'some-new-school'],
+    ]) {
+      const source = readFileSync(exampleFile('school.yaml'), 'utf8').replace(
+        'code: jishan-school',
+        `code: ${code}`,
+      );
+      const posted = await browser.upload(
+        '/console/org',
+        { _csrf: csrfOf(form.html) },
+        { name: name!, bytes: utf8(source) },
+      );
+      expect(posted.status, name).toBe(403);
+      const html = await posted.text();
+      expect(html).toContain(`单位代码（tenant.code）是“${code}”`);
+      expect(html).toContain('不能新建或覆盖其他单位');
+    }
+    expect(await orgSnapshot()).toEqual(before);
+  });
+
+  async function openHazard() {
+    const [hazard] = await database.db
+      .insert(hazards)
+      .values({
+        tenantId: schoolId,
+        code: 'YH-2026-0001',
+        description: '教学楼三楼东侧灭火器过期',
+        severity: 'general',
+        reporterId: await personId('chenjing'),
+        sourceChannel: 'console',
+        unitId: await unitId('安保处'),
+        createdAt: NOW,
+        updatedAt: NOW,
+      })
+      .returning();
+    return hazard!;
+  }
+
+  it('lists a hazard for supervision as a leader: the flag, the audit row, the head’s card', async () => {
+    const hazard = await openHazard();
+    await login(browser);
+    const form = await browser.page('/console/hazards');
+    expect(form.html).toMatch(/<a href="\/console\/hazards" class="on">隐患督办<\/a>/);
+    expect(form.html).toContain('YH-2026-0001');
+    const leader = await personId('wangxiaofang');
+    const choices = optionsOf(form.html, 'actor');
+    expect(choices.has(String(leader))).toBe(true);
+    expect(choices.has(String(await personId('chenjing')))).toBe(false);
+
+    const posted = await browser.post('/console/hazards/list', {
+      _csrf: csrfOf(form.html),
+      hazard: String(hazard.id),
+      actor: String(leader),
+      matter: '更换全部过期灭火器',
+      deadline: '2026-12-10',
+    });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/console/hazards');
+    const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard.id));
+    expect(fresh).toMatchObject({ listed: true, listedMatter: '更换全部过期灭火器', listedById: leader });
+    const events = await database.db.select().from(hazardEvents).where(eq(hazardEvents.hazardId, hazard.id));
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'list',
+        actorId: leader,
+        note: expect.stringContaining('更换全部过期灭火器'),
+      }),
+    ]);
+    const head = await personId('yinxianju');
+    const cards = await database.db.select().from(outbox).where(eq(outbox.personId, head));
+    expect(cards.some((row) => row.subject === `hazard:${hazard.id}` && row.body.kind === 'card')).toBe(true);
+    const after = await browser.page('/console/hazards');
+    expect(after.html).toContain('YH-2026-0001 已挂牌督办（以王晓芳的名义）');
+    expect(after.html).toContain('已挂牌');
+  });
+
+  it('refuses 挂牌督办 by a non-leader or with a bad date (400), and changes nothing', async () => {
+    const hazard = await openHazard();
+    await login(browser);
+    const form = await browser.page('/console/hazards');
+    const outboxBefore = await database.db.select().from(outbox);
+    const attempts: [Record<string, string>, RegExp][] = [
+      [
+        { actor: String(await personId('chenjing')), deadline: '2026-12-10' },
+        /只有.*可以挂牌督办隐患 YH-2026-0001/,
+      ],
+      [{ actor: String(await personId('wangxiaofang')), deadline: '12月10日' }, /督办期限“12月10日”无效/],
+      [{ actor: String(await personId('wangxiaofang')), deadline: '2026-11-01' }, /督办期限 2026-11-01 已过/],
+      [{ actor: String(await personId('zhaoguoping', BUREAU)), deadline: '2026-12-10' }, /不是本单位的成员/],
+    ];
+    for (const [fields, message] of attempts) {
+      const posted = await browser.post('/console/hazards/list', {
+        _csrf: csrfOf(form.html),
+        hazard: String(hazard.id),
+        matter: '更换灭火器',
+        ...fields,
+      });
+      expect(posted.status, JSON.stringify(fields)).toBe(400);
+      expect(await posted.text()).toMatch(message);
+    }
+    const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard.id));
+    expect(fresh).toEqual(hazard);
+    expect(await database.db.select().from(hazardEvents)).toEqual([]);
+    expect(await database.db.select().from(outbox)).toEqual(outboxBefore);
+  });
+
+  it('refuses the org upload and 挂牌督办 without the CSRF token (403)', async () => {
+    const hazard = await openHazard();
+    await login(browser);
+    const before = await orgSnapshot();
+    const upload = await browser.upload(
+      '/console/org',
+      {},
+      { name: 'school.yaml', bytes: readFileSync(exampleFile('school.yaml')) },
+    );
+    expect(upload.status).toBe(403);
+    const listed = await browser.post('/console/hazards/list', {
+      hazard: String(hazard.id),
+      actor: String(await personId('wangxiaofang')),
+      matter: '更换灭火器',
+      deadline: '2026-12-10',
+    });
+    expect(listed.status).toBe(403);
+    const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard.id));
+    expect(fresh!.listed).toBe(false);
+    expect(await orgSnapshot()).toEqual(before);
   });
 });
 

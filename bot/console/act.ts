@@ -5,13 +5,14 @@
 // where the chat simulator shows them. A Refusal rolls everything back: nothing is written.
 import type { Db } from '../../db/client.ts';
 import type { Person, Tenant } from '../../db/queries/org.ts';
-import type { Context } from '../core/context.ts';
+import type { Context, Refresh } from '../core/context.ts';
 import { enqueue } from '../core/enqueue.ts';
+import { refreshCards } from '../core/refresh.ts';
 import type { Channel, Outbound } from '../core/types.ts';
 import { consoleChatId } from './queries.ts';
 
 /** What an operation gets: the part of a handler's context that does not depend on a chat event. */
-export type ActingContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply'>;
+export type ActingContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply' | 'refresh'>;
 
 export interface ActAs {
   tenant: Tenant;
@@ -30,6 +31,7 @@ export async function actAs<T>(
   if (actor.tenantId !== tenant.id) throw new Error('actAs: the actor is not a member of the tenant');
   return db.transaction(async (tx) => {
     const outbound: Outbound[] = [];
+    const refreshes: Refresh[] = [];
     const ctx: ActingContext = {
       db: tx,
       tenant,
@@ -45,9 +47,13 @@ export async function actAs<T>(
           ...options,
         });
       },
+      refresh: (subject, render) => {
+        refreshes.push({ subject, render });
+      },
     };
     const result = await work(ctx);
     for (const message of outbound) await enqueue(tx, message, { tenantId: tenant.id, channels });
+    await refreshCards(tx, tenant.id, refreshes);
     return { result, messages: outbound.length };
   });
 }

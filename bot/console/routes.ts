@@ -46,6 +46,7 @@ import {
 } from './auth.ts';
 import { buildConversation, MAX_MESSAGE_LENGTH, userMessageId } from './conversation.ts';
 import { registerOperations } from './operations.ts';
+import { registerOrgAndHazards } from './org.ts';
 import {
   consoleChatId,
   conversationRows,
@@ -536,6 +537,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
   };
   registerOperations(app, kit);
   registerReports(app, kit);
+  registerOrgAndHazards(app, kit);
 
   app.get('/console/outbox', async (c) => {
     const resolved = await viewerFor(c);

@@ -1,8 +1,7 @@
 // The core: dedupe, identify, route, and write the answers to the outbox, all in one transaction.
 // At-least-once in, exactly-once effect (DESIGN.md §2): the inbound row, the business rows and the
 // outbox rows commit together or not at all.
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Card } from '../../cards/model.ts';
+import { eq } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
 import { inboundEvents, outbox } from '../../db/schema.ts';
 import { createContext, type Refresh } from './context.ts';
@@ -10,6 +9,7 @@ import { enqueue } from './enqueue.ts';
 import { Refusal } from './errors.ts';
 import { identify } from './identify.ts';
 import type { Logger } from './log.ts';
+import { refreshCards } from './refresh.ts';
 import type { Router } from './router.ts';
 import type { ActionResult, Channel, InboundEvent, Outbound } from './types.ts';
 
@@ -82,7 +82,12 @@ export function createCore(options: CoreOptions): Core {
         emitted = rest;
       }
       await writeOutbox(tx, event, who.tenant.id, emitted.outbound);
-      const clicked = await refreshCards(tx, event, who.tenant.id, emitted.refreshes);
+      const clicked = await refreshCards(
+        tx,
+        who.tenant.id,
+        emitted.refreshes,
+        event.type === 'action' ? event.messageId : undefined,
+      );
       if (action && !action.card && clicked) action = { ...action, card: clicked };
       if (action && event.type === 'action' && event.answerInChat) {
         await writeOutbox(tx, event, who.tenant.id, answerMessages(action));
@@ -155,55 +160,6 @@ export function createCore(options: CoreOptions): Core {
           .values({ ...base, channel: event.channel, op: 'send', targetKind: id.kind, targetId: id.value });
       }
     }
-  }
-
-  /**
-   * Re-renders every card already sent for a changed subject: cards not sent yet are rewritten in place,
-   * sent ones get an update. Returns the new rendering of the card that was clicked, if it is one of them.
-   */
-  async function refreshCards(tx: Tx, event: InboundEvent, tenantId: number, refreshes: Refresh[]) {
-    let clicked: Card | undefined;
-    const clickedId = event.type === 'action' ? event.messageId : undefined;
-    for (const refresh of refreshes) {
-      const copies = await tx
-        .select()
-        .from(outbox)
-        .where(
-          and(
-            eq(outbox.tenantId, tenantId),
-            eq(outbox.subject, refresh.subject),
-            inArray(outbox.op, ['send', 'reply']),
-            inArray(outbox.status, ['pending', 'sent']),
-            sql`${outbox.body}->>'kind' = 'card'`,
-          ),
-        );
-      for (const copy of copies) {
-        const card = refresh.render(copy.view ?? '');
-        if (!card) continue;
-        if (copy.status === 'pending') {
-          await tx
-            .update(outbox)
-            .set({ body: { kind: 'card', card } })
-            .where(eq(outbox.id, copy.id));
-        } else if (copy.platformMessageId && copy.platformMessageId === clickedId) {
-          clicked = card;
-        } else if (copy.platformMessageId) {
-          await tx.insert(outbox).values({
-            tenantId,
-            channel: copy.channel,
-            op: 'update',
-            targetKind: copy.targetKind,
-            targetId: copy.targetId,
-            refMessageId: copy.platformMessageId,
-            personId: copy.personId,
-            body: { kind: 'card', card },
-            subject: copy.subject,
-            view: copy.view,
-          });
-        }
-      }
-    }
-    return clicked;
   }
 
   return {

@@ -15,7 +15,18 @@ export interface Frame {
   user?: string;
   /** The session's CSRF token, for the logout form. */
   csrf?: string;
-  active?: 'chat' | 'dashboard' | 'reports' | 'tasks' | 'rosters' | 'letters' | 'ledger' | 'outbox' | 'login';
+  active?:
+    | 'chat'
+    | 'dashboard'
+    | 'reports'
+    | 'tasks'
+    | 'hazards'
+    | 'org'
+    | 'rosters'
+    | 'letters'
+    | 'ledger'
+    | 'outbox'
+    | 'login';
   flash?: { kind: string; text: string };
   /** How many failed messages the tenant has (shown beside the link). */
   failed?: number;
@@ -142,9 +153,11 @@ ${frame.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''
     ${link('/console/dashboard', 'dashboard', '工作看板')}
     ${link('/console/reports/quarterly', 'reports', '报表')}
     ${link('/console/tasks', 'tasks', '任务督办')}
+    ${link('/console/hazards', 'hazards', '隐患督办')}
     ${link('/console/rosters', 'rosters', '值班表')}
     ${link('/console/letters', 'letters', '责任书')}
     ${link('/console/ledger', 'ledger', '隐患台账导出')}
+    ${link('/console/org', 'org', '组织信息')}
     ${link('/console/outbox', 'outbox', '发送失败', frame.failed ? html` <span class="badge">${frame.failed}</span>` : '')}
   </nav>
   <div class="who">

@@ -1,0 +1,58 @@
+// Re-rendering every card already sent for a changed subject (a hazard, a task…): cards not sent yet are
+// rewritten in place, sent ones get an update row. The clicked card, if given, is only re-rendered: the
+// channel's synchronous answer replaces it.
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Card } from '../../cards/model.ts';
+import type { Tx } from '../../db/client.ts';
+import { outbox } from '../../db/schema.ts';
+import type { Refresh } from './context.ts';
+
+/** Returns the new rendering of the clicked card when it is one of the copies. */
+export async function refreshCards(
+  tx: Tx,
+  tenantId: number,
+  refreshes: Refresh[],
+  clickedMessageId?: string,
+): Promise<Card | undefined> {
+  let clicked: Card | undefined;
+  for (const refresh of refreshes) {
+    const copies = await tx
+      .select()
+      .from(outbox)
+      .where(
+        and(
+          eq(outbox.tenantId, tenantId),
+          eq(outbox.subject, refresh.subject),
+          inArray(outbox.op, ['send', 'reply']),
+          inArray(outbox.status, ['pending', 'sent']),
+          sql`${outbox.body}->>'kind' = 'card'`,
+        ),
+      );
+    for (const copy of copies) {
+      const card = refresh.render(copy.view ?? '');
+      if (!card) continue;
+      if (copy.status === 'pending') {
+        await tx
+          .update(outbox)
+          .set({ body: { kind: 'card', card } })
+          .where(eq(outbox.id, copy.id));
+      } else if (copy.platformMessageId && copy.platformMessageId === clickedMessageId) {
+        clicked = card;
+      } else if (copy.platformMessageId) {
+        await tx.insert(outbox).values({
+          tenantId,
+          channel: copy.channel,
+          op: 'update',
+          targetKind: copy.targetKind,
+          targetId: copy.targetId,
+          refMessageId: copy.platformMessageId,
+          personId: copy.personId,
+          body: { kind: 'card', card },
+          subject: copy.subject,
+          view: copy.view,
+        });
+      }
+    }
+  }
+  return clicked;
+}

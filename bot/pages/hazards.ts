@@ -1,0 +1,84 @@
+// `/console/hazards`: the tenant's open hazards, and per hazard the form that lists it for supervision
+// (挂牌督办) in the name of a leader, through the same step as the chat command.
+import { html } from 'hono/html';
+import { SEVERITY_LABEL, STATUS_LABEL } from '../../handlers/hazard-rules.ts';
+import { formatDateTime } from '../../handlers/time.ts';
+import type { Html } from './layout.ts';
+import { type Choice, option } from './tasks.ts';
+
+export interface OpenHazard {
+  id: number;
+  code: string;
+  description: string;
+  status: keyof typeof STATUS_LABEL;
+  severity: keyof typeof SEVERITY_LABEL | null;
+  unitName: string | null;
+  deadline: Date | null;
+  listed: boolean;
+  listedMatter: string | null;
+  listedDeadline: Date | null;
+}
+
+export interface ListFormValues {
+  hazard: string;
+  actor: string;
+  matter: string;
+  deadline: string;
+}
+
+export interface HazardsState {
+  csrf: string;
+  timeZone: string;
+  now: Date;
+  items: OpenHazard[];
+  /** Who the console may list as: the tenant's 第一责任人 and 直接责任人. */
+  leaders: Choice[];
+  values?: ListFormValues;
+  error?: string;
+}
+
+function listForm(item: OpenHazard, state: HazardsState): Html {
+  const values =
+    state.values?.hazard === String(item.id)
+      ? state.values
+      : { hazard: String(item.id), actor: '', matter: '', deadline: '' };
+  return html`<form method="post" action="/console/hazards/list" class="card-form" data-list="${item.code}">
+  <input type="hidden" name="_csrf" value="${state.csrf}">
+  <input type="hidden" name="hazard" value="${item.id}">
+  <label>督办人<select name="actor" required>
+    <option value="">请选择学校领导</option>
+    ${state.leaders.map((choice) => option(choice, values.actor))}
+  </select></label>
+  <label>督办事项<input type="text" name="matter" maxlength="500" required value="${values.matter}"></label>
+  <label>督办期限<input type="date" name="deadline" required value="${values.deadline}"></label>
+  <button class="btn" type="submit">${item.listed ? '重新挂牌' : '挂牌督办'}</button>
+</form>`;
+}
+
+export function hazardsPage(state: HazardsState): Html {
+  const tz = state.timeZone;
+  const rows = state.items.map((item) => {
+    const overdue = item.deadline !== null && item.deadline < state.now;
+    return html`<tr data-hazard="${item.code}">
+  <td class="nowrap">${item.code}</td>
+  <td>${item.description}</td>
+  <td class="nowrap">${STATUS_LABEL[item.status]}</td>
+  <td>${item.unitName ?? '—'}</td>
+  <td class="nowrap">${item.severity ? SEVERITY_LABEL[item.severity] : html`<span class="muted">未注明</span>`}</td>
+  <td class="nowrap">${item.deadline ? html`<span class="${overdue ? 'late' : ''}">${formatDateTime(item.deadline, tz)}${overdue ? '（已超期）' : ''}</span>` : '—'}</td>
+  <td>${item.listed ? html`<span class="late">已挂牌</span><br>${item.listedMatter ?? ''}${item.listedDeadline ? html`<br><span class="muted nowrap">期限 ${formatDateTime(item.listedDeadline, tz)}</span>` : ''}` : html`<span class="muted">否</span>`}</td>
+  <td>${listForm(item, state)}</td>
+</tr>`;
+  });
+  return html`<h1>隐患督办</h1>
+${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
+<p class="muted">未销号的隐患。挂牌督办以所选学校领导（第一责任人、直接责任人）的名义进行，与对话中的“挂牌督办 YH-… 事项 截止 日期”相同；责任处室负责人会收到更新后的隐患卡片。</p>
+${
+  state.items.length === 0
+    ? html`<div class="panel"><p>没有未销号的隐患。</p></div>`
+    : html`<table>
+  <thead><tr><th>编号</th><th>隐患</th><th>状态</th><th>责任处室</th><th>程度</th><th>整改期限</th><th>挂牌督办</th><th>挂牌</th></tr></thead>
+  <tbody>${rows}</tbody>
+</table>`
+}`;
+}

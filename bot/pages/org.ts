@@ -1,0 +1,76 @@
+// `/console/org`: upload an organization file (YAML, as `npm run org:import` reads it) for the admin's own
+// tenant, every problem listed (file: path: reason); and the organization as it is now.
+import { html } from 'hono/html';
+import type { ImportSummary } from '../../db/org-import.ts';
+import type { Html } from './layout.ts';
+
+export interface OrgProblems {
+  file: string;
+  problems: { path: string; message: string }[];
+}
+
+export interface OrgUnitRow {
+  name: string;
+  code: string;
+  heads: string[];
+  people: number;
+}
+
+export interface OrgState {
+  csrf: string;
+  tenantCode: string;
+  tenantName: string;
+  units: OrgUnitRow[];
+  counts: { people: number; posts: number; categories: number };
+  /** A file refused: every problem, or one message. */
+  error?: OrgProblems | string;
+  maxKilobytes: number;
+}
+
+/** What an import did, in one line. */
+export function orgSummaryText(file: string, summary: ImportSummary): string {
+  return (
+    `已导入组织文件 ${file}：处室 ${summary.units} 个，岗位 ${summary.posts} 个，人员 ${summary.people} 人，` +
+    `隐患类别 ${summary.categories} 个；新任岗位 ${summary.holdersStarted} 人次，离任 ${summary.holdersEnded} 人次。`
+  );
+}
+
+function errorPanel(error: OrgProblems | string): Html {
+  if (typeof error === 'string') return html`<div class="flash error" role="alert">${error}</div>`;
+  return html`<div class="flash error" role="alert">组织文件 ${error.file} 有 ${error.problems.length} 处问题，未导入任何内容。请修改后重新上传：</div>
+<ul class="problems">
+  ${error.problems.map((problem) => html`<li><code>${error.file}: ${problem.path}: ${problem.message}</code></li>`)}
+</ul>`;
+}
+
+export function orgPage(state: OrgState): Html {
+  return html`<h1>组织信息</h1>
+<div class="panel">
+  <h2 style="margin-top:0">导入组织文件</h2>
+  ${state.error ? errorPanel(state.error) : ''}
+  <form method="post" action="/console/org" enctype="multipart/form-data">
+    <input type="hidden" name="_csrf" value="${state.csrf}">
+    <div class="actions-row">
+      <input type="file" name="file" accept=".yaml,.yml" required>
+      <button class="btn primary" type="submit">上传并导入</button>
+    </div>
+    <p class="muted">YAML 格式，与 <code>npm run org:import</code> 相同；文件中的 <code>tenant.code</code> 必须是本单位的代码 <code>${state.tenantCode}</code>。
+    再次导入按代码更新，文件中不再出现的处室、岗位、人员会归档；离任者的岗位职责由继任者承接。文件最大 ${state.maxKilobytes} KB；不支持 <code>settings.calendar_file</code>（请在服务器上导入）。</p>
+  </form>
+</div>
+<h2>当前组织：${state.tenantName}</h2>
+<p>处室 ${state.units.length} 个 · 岗位 ${state.counts.posts} 个 · 人员 ${state.counts.people} 人 · 隐患类别 ${state.counts.categories} 个</p>
+${
+  state.units.length === 0
+    ? html`<div class="panel"><p>还没有处室。</p></div>`
+    : html`<table>
+  <thead><tr><th>处室</th><th>代码</th><th>负责人</th><th>在岗人数</th></tr></thead>
+  <tbody>
+    ${state.units.map(
+      (unit) =>
+        html`<tr data-unit="${unit.code}"><td>${unit.name}</td><td><code>${unit.code}</code></td><td>${unit.heads.length > 0 ? unit.heads.join('、') : html`<span class="late">未登记</span>`}</td><td>${unit.people}</td></tr>`,
+    )}
+  </tbody>
+</table>`
+}`;
+}
