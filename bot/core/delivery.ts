@@ -27,15 +27,31 @@ export interface ChannelSender {
    * idempotency key, where the platform has one, is derived from the rows of the call.
    */
   deliverBatch?(rows: OutboxRow[]): Promise<BatchResult>;
+  /** The most rows `deliverBatch` sends in one platform call; the dispatcher hands it no more at once. */
+  maxBatch?: number;
+  /**
+   * The send limits a call carrying this row counts against, as keys of jobs/rate-limit.ts (e.g.
+   * `feishu:app`, `feishu:to:<chat>`). The dispatcher takes them before the call and holds the row back,
+   * without calling the platform, while one is exhausted. In a batch, a key named by several rows of the
+   * call counts once (a per-app key: one call) and a key of one row counts for that row (a per-member
+   * key: WeCom counts each member of a touser list).
+   */
+  limitKeys?(row: OutboxRow): string[];
 }
 
-/** A failed delivery; `retryable` for 429, 5xx, timeouts and expired tokens. */
+/**
+ * A failed delivery; `retryable` for 429, 5xx, timeouts and expired tokens. `retryAfterMs` is the wait the
+ * platform named: the retry comes no sooner (nor sooner than the backoff). `limitKeys` are limit keys the
+ * platform says are exhausted: the dispatcher sends nothing else counting against them until that wait
+ * (or a second) has passed.
+ */
 export class DeliveryError extends Error {
   override name = 'DeliveryError';
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
+    readonly limitKeys?: readonly string[],
   ) {
     super(message);
   }

@@ -1,5 +1,9 @@
 // Sends outbox rows through the official SDK. The outbox id is the message `uuid`, so a retry after a
 // crash between send and mark is deduplicated by Feishu (im/v1/messages: uuid, 1 hour).
+// Limits (frequency-control; im/v1/messages): 50 calls/s and 1000/min per app (`feishu:app`), 5 messages/s
+// into one chat or to one user (`feishu:to:<id>`), 5 updates/s of one message (`feishu:msg:<id>`). When
+// Feishu says "too many" anyway (429 / 99991400 with `x-ogw-ratelimit-reset` seconds, or 230020), the
+// row is retried after that wait and the key is blocked meanwhile.
 import * as lark from '@larksuiteoapi/node-sdk';
 import { type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
 import type { FeishuConfig } from '../../env.ts';
@@ -42,8 +46,39 @@ export function createFeishuClient(config: FeishuConfig): FeishuClient {
   return { client, tokens };
 }
 
-/** Feishu's "request trigger frequency limit" code (HTTP 429). */
+/** Feishu's "request trigger frequency limit" code (HTTP 429; 400 on some older APIs). */
 const RATE_LIMITED = 99991400;
+/** IM: too many messages into one chat / to one user, or updates of one message, per second. */
+const IM_RATE_LIMITED = 230020;
+const APP_KEY = 'feishu:app';
+/** A 230020 names no wait; its limit is per second. */
+const IM_RESET_MS = 1000;
+
+/** The limit keys a call for this row counts against (see jobs/rate-limit.ts). */
+export function feishuLimitKeys(row: OutboxRow): string[] {
+  if (row.op === 'update') return [APP_KEY, `feishu:msg:${row.refMessageId ?? ''}`];
+  return [APP_KEY, `feishu:to:${row.targetId}`];
+}
+
+/** The `x-ogw-ratelimit-reset` header of a refusal (seconds until the limit recovers), in ms. */
+function resetMsOf(headers: unknown): number | undefined {
+  const raw = (headers as Record<string, unknown> | undefined)?.['x-ogw-ratelimit-reset'];
+  const seconds = typeof raw === 'string' || typeof raw === 'number' ? Number(raw) : Number.NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/**
+ * A "too many" answer: retryable after the reset Feishu names (the dispatcher's backoff without one), and
+ * the key it concerns is blocked meanwhile: the app's, or for 230020 the chat's or the message's.
+ */
+function rateLimited(message: string, code: number | undefined, row: OutboxRow, resetMs?: number) {
+  if (code === IM_RATE_LIMITED) {
+    const [, key] = feishuLimitKeys(row);
+    return new DeliveryError(message, true, resetMs ?? IM_RESET_MS, key ? [key] : []);
+  }
+  return new DeliveryError(message, true, resetMs, [APP_KEY]);
+}
+
 /** The tenant access token is missing or no longer valid: fetch a new one and try again. */
 const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
 
@@ -52,18 +87,21 @@ function content(row: OutboxRow): { msg_type: string; content: string } {
   return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(row.body.card as never)) };
 }
 
-function toDeliveryError(error: unknown, tokens: TokenCache): DeliveryError {
-  const response = (error as { response?: { status?: number; data?: { code?: number; msg?: string } } })
-    .response;
+function toDeliveryError(error: unknown, tokens: TokenCache, row: OutboxRow): DeliveryError {
+  const response = (
+    error as {
+      response?: { status?: number; headers?: unknown; data?: { code?: number; msg?: string } };
+    }
+  ).response;
   if (response?.status) {
     const code = response.data?.code;
+    const message = `Feishu HTTP ${response.status} ${code ?? ''} ${response.data?.msg ?? ''}`.trim();
+    if (response.status === 429 || code === RATE_LIMITED || code === IM_RATE_LIMITED) {
+      return rateLimited(message, code, row, resetMsOf(response.headers));
+    }
     const badToken = code !== undefined && BAD_TOKEN.has(code);
     if (badToken) tokens.clear();
-    const retryable = response.status === 429 || response.status >= 500 || code === RATE_LIMITED || badToken;
-    return new DeliveryError(
-      `Feishu HTTP ${response.status} ${code ?? ''} ${response.data?.msg ?? ''}`.trim(),
-      retryable,
-    );
+    return new DeliveryError(message, response.status >= 500 || badToken);
   }
   // No response at all: a timeout or a refused connection, worth another try.
   return new DeliveryError(
@@ -72,12 +110,13 @@ function toDeliveryError(error: unknown, tokens: TokenCache): DeliveryError {
   );
 }
 
-function check(result: { code?: number; msg?: string; data?: { message_id?: string } }) {
+function check(result: { code?: number; msg?: string; data?: { message_id?: string } }, row: OutboxRow) {
   if (result.code !== undefined && result.code !== 0) {
-    throw new DeliveryError(
-      `Feishu code ${result.code} ${result.msg ?? ''}`.trim(),
-      result.code === RATE_LIMITED || BAD_TOKEN.has(result.code),
-    );
+    const message = `Feishu code ${result.code} ${result.msg ?? ''}`.trim();
+    if (result.code === RATE_LIMITED || result.code === IM_RATE_LIMITED) {
+      throw rateLimited(message, result.code, row);
+    }
+    throw new DeliveryError(message, BAD_TOKEN.has(result.code));
   }
   return { platformMessageId: result.data?.message_id };
 }
@@ -85,6 +124,7 @@ function check(result: { code?: number; msg?: string; data?: { message_id?: stri
 export function createFeishuSender({ client, tokens }: FeishuClient): ChannelSender {
   return {
     channel: 'feishu',
+    limitKeys: feishuLimitKeys,
     async deliver(row) {
       const uuid = `outbox-${row.id}`;
       try {
@@ -94,7 +134,7 @@ export function createFeishuSender({ client, tokens }: FeishuClient): ChannelSen
             path: { message_id: row.refMessageId ?? '' },
             data: { content: content(row).content },
           });
-          return { ...check(result), platformMessageId: row.refMessageId ?? undefined };
+          return { ...check(result, row), platformMessageId: row.refMessageId ?? undefined };
         }
         if (row.op === 'reply' && row.refMessageId) {
           return check(
@@ -102,6 +142,7 @@ export function createFeishuSender({ client, tokens }: FeishuClient): ChannelSen
               path: { message_id: row.refMessageId },
               data: { ...content(row), uuid },
             }),
+            row,
           );
         }
         const receiveIdType = (row.targetKind === 'chat' ? 'chat_id' : row.targetKind) as
@@ -113,9 +154,10 @@ export function createFeishuSender({ client, tokens }: FeishuClient): ChannelSen
             params: { receive_id_type: receiveIdType },
             data: { receive_id: row.targetId, ...content(row), uuid },
           }),
+          row,
         );
       } catch (error) {
-        throw error instanceof DeliveryError ? error : toDeliveryError(error, tokens);
+        throw error instanceof DeliveryError ? error : toDeliveryError(error, tokens, row);
       }
     },
   };

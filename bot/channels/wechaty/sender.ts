@@ -1,5 +1,7 @@
 // Sends outbox rows through the logged-in Wechaty bot. Cards become numbered text ("回复 1 受理"), and
 // the numbers are remembered so that a reply can act as the button press.
+// Limits: a personal account that sends fast is throttled and then restricted by WeChat, so the bot
+// paces itself (jobs/rate-limit.ts): `wechaty:to:<conversation>` and, for the whole account, `wechaty:bot`.
 import type { Wechaty } from 'wechaty';
 import { type Card, cardToText } from '../../../cards/model.ts';
 import type { Db } from '../../../db/client.ts';
@@ -9,6 +11,7 @@ import { type ChannelSender, DeliveryError } from '../../core/delivery.ts';
 export function createWechatySender(bot: Wechaty, db: Db): ChannelSender {
   return {
     channel: 'wechaty',
+    limitKeys: (row) => ['wechaty:bot', `wechaty:to:${row.targetId}`],
     async deliver(row) {
       if (!bot.isLoggedIn) throw new DeliveryError('微信机器人未登录', true, 30_000);
       const text = row.body.kind === 'text' ? row.body.text : cardToText(row.body.card as Card, true);

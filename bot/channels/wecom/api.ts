@@ -10,6 +10,13 @@ import type { WecomConfig } from '../../env.ts';
 const BAD_TOKEN = new Set([40014, 42001, 40001]);
 /** -1 system busy, 45009 api freq out of limit, 45033 api concurrent out of limit. */
 const TRY_AGAIN = new Set([-1, 45009, 45033]);
+/**
+ * The frequency refusals. WeCom blocks a limit hit per minute for 60 s (访问频率限制, path/90454), so the
+ * call is retried no sooner, and every send of the app (`wecom:api`, named by each row) waits as long.
+ */
+const TOO_FREQUENT = new Set([45009, 45033]);
+export const WECOM_API_KEY = 'wecom:api';
+export const WECOM_FREQUENCY_BLOCK_MS = 60_000;
 /** Refresh this long before WeCom's expiry (expires_in is 7200 s), so a token never dies in flight. */
 const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
 
@@ -26,7 +33,13 @@ export class WecomApiError extends DeliveryError {
     retryable: boolean,
     readonly errcode: number,
   ) {
-    super(message, retryable);
+    const frequency = TOO_FREQUENT.has(errcode);
+    super(
+      message,
+      retryable,
+      frequency ? WECOM_FREQUENCY_BLOCK_MS : undefined,
+      frequency ? [WECOM_API_KEY] : undefined,
+    );
   }
 }
 

@@ -16,10 +16,14 @@
 // - An `update` row needs a response_code (single use, 72 h): the click's own (on the row) or the one
 //   message/send returned for the copy. With none left, or for a card WeCom cannot update (text_notice),
 //   the new state goes out as a new card and the copy follows that card from then on.
+// - Limits: one app may send one member 30 messages a minute (1000 an hour); WeCom drops the excess
+//   without an error, so the dispatcher must not send it. Each row names `wecom:member:<userid>` (ids
+//   ignore case), so a touser batch counts once per member, and `wecom:api`, which only a 45009/45033
+//   answer blocks (60 s): sends do not count against WeCom's per-API call limit.
 import { z } from 'zod';
 import { type BatchResult, type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
 import type { WecomConfig } from '../../env.ts';
-import { createWecomApi, type WecomApi, WecomApiError } from './api.ts';
+import { createWecomApi, WECOM_API_KEY, type WecomApi, WecomApiError } from './api.ts';
 import { isUpdatableCard, renderWecom, type WecomBody } from './render.ts';
 import { readRef, usableCode, type WecomRef, type WecomStore } from './store.ts';
 
@@ -223,6 +227,10 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
   return {
     channel: 'wecom',
     deliver,
+    maxBatch: MAX_TOUSER,
+    limitKeys(row) {
+      return [WECOM_API_KEY, `wecom:member:${row.targetId.toLowerCase()}`];
+    },
     batchKey(row) {
       const body = batchBody(row);
       return body ? JSON.stringify(body) : undefined;

@@ -1,0 +1,358 @@
+// The platforms' send limits (DESIGN.md §6) kept by the outbox dispatcher: the limiter on its own, then
+// real HTTP against the fake Feishu and WeCom servers with their limits switched on, real database. The
+// fakes count the calls that really reach them; Feishu runs on real time, WeCom on a shared fake clock
+// so that its minute can pass at once.
+import { asc, eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createFeishuClient, createFeishuSender } from '../bot/channels/feishu/sender.ts';
+import { createWecomSender } from '../bot/channels/wecom/sender.ts';
+import { createWecomStore } from '../bot/channels/wecom/store.ts';
+import type { OutboxRow } from '../bot/core/delivery.ts';
+import { silentLogger } from '../bot/core/log.ts';
+import type { Database } from '../db/client.ts';
+import { outbox } from '../db/schema.ts';
+import { createDispatcher } from '../jobs/outbox.ts';
+import { createRateLimiter } from '../jobs/rate-limit.ts';
+import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
+import { FakeWecomApi, type WecomSendBody } from './fakes/wecom-api.ts';
+import { openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { WECOM_APP } from './helpers/wecom-events.ts';
+
+let database: Database;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+beforeEach(async () => {
+  await resetDatabase(database);
+});
+
+const rowsOf = async (ids: number[]) =>
+  database.db.select().from(outbox).where(inArray(outbox.id, ids)).orderBy(asc(outbox.id));
+const rowOf = async (id: number) => (await database.db.select().from(outbox).where(eq(outbox.id, id)))[0]!;
+
+async function enqueue(
+  channel: 'feishu' | 'wecom',
+  targets: { kind: string; id: string; text: string }[],
+  at: Date,
+): Promise<OutboxRow[]> {
+  return database.db
+    .insert(outbox)
+    .values(
+      targets.map((target) => ({
+        channel,
+        op: 'send' as const,
+        targetKind: target.kind,
+        targetId: target.id,
+        body: { kind: 'text' as const, text: target.text },
+        nextAttemptAt: at,
+      })),
+    )
+    .returning();
+}
+
+/** The most calls in any window of `windowMs` (a call at t is in the window while now - t < windowMs). */
+function peak(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let first = 0;
+  for (let last = 0; last < sorted.length; last++) {
+    while (sorted[last]! - sorted[first]! >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
+describe('rate limiter', () => {
+  it('allows `limit` calls in any window and names when the next one may go', () => {
+    const limiter = createRateLimiter({ rules: { chat: [{ limit: 5, windowMs: 1000 }] }, marginMs: 0 });
+    for (let i = 0; i < 5; i++) expect(limiter.reserve(['chat:a'], 1000 + i * 100)).toEqual({ ok: true });
+    expect(limiter.reserve(['chat:a'], 1450)).toEqual({ ok: false, retryAt: 2000 });
+    expect(limiter.reserve(['chat:b'], 1450)).toEqual({ ok: true }); // each chat its own window
+    expect(limiter.reserve(['chat:a'], 1999)).toEqual({ ok: false, retryAt: 2000 });
+    expect(limiter.reserve(['chat:a'], 2000)).toEqual({ ok: true });
+    expect(limiter.reserve(['chat:a'], 2000)).toEqual({ ok: false, retryAt: 2100 });
+  });
+
+  it('takes all keys or none, and answers the latest time any of them allows', () => {
+    const limiter = createRateLimiter({
+      rules: {
+        app: [
+          { limit: 3, windowMs: 1000 },
+          { limit: 4, windowMs: 60_000 },
+        ],
+        to: [{ limit: 1, windowMs: 1000 }],
+      },
+      marginMs: 0,
+    });
+    expect(limiter.reserve(['app', 'to:x'], 0)).toEqual({ ok: true });
+    // to:x is full: app is not taken either.
+    expect(limiter.reserve(['app', 'to:x'], 10)).toEqual({ ok: false, retryAt: 1000 });
+    expect(limiter.reserve(['app', 'to:y'], 20)).toEqual({ ok: true });
+    expect(limiter.reserve(['app', 'to:z'], 30)).toEqual({ ok: true });
+    expect(limiter.check(['app'], 40)).toEqual({ ok: false, retryAt: 1000 });
+    expect(limiter.reserve(['app', 'to:w'], 1000)).toEqual({ ok: true });
+    // Four in the minute: the minute window is the one that waits now.
+    expect(limiter.reserve(['app'], 1500)).toEqual({ ok: false, retryAt: 60_000 });
+    // A key without a rule is free; the same key twice counts once.
+    expect(limiter.reserve(['free:key', 'to:v', 'to:v'], 1500)).toEqual({ ok: true });
+    expect(limiter.check(['to:v'], 1600)).toEqual({ ok: false, retryAt: 2500 });
+  });
+
+  it('adds the margin to every window, honours blocks, and survives a clock set back', () => {
+    const limiter = createRateLimiter({ rules: { k: [{ limit: 1, windowMs: 1000 }] }, marginMs: 100 });
+    expect(limiter.reserve(['k'], 0).ok).toBe(true);
+    expect(limiter.reserve(['k'], 1000)).toEqual({ ok: false, retryAt: 1100 });
+    limiter.block(['k', 'other'], 5000);
+    expect(limiter.reserve(['other'], 4000)).toEqual({ ok: false, retryAt: 5000 });
+    expect(limiter.reserve(['k'], 4000)).toEqual({ ok: false, retryAt: 5000 });
+    expect(limiter.reserve(['other'], 5000)).toEqual({ ok: true });
+    expect(limiter.reserve(['k'], 5000)).toEqual({ ok: true });
+    // The clock goes back an hour: the call of "the future" counts as made now, not for an hour.
+    expect(limiter.reserve(['k'], 5000 - 3_600_000)).toEqual({ ok: false, retryAt: 5000 - 3_600_000 + 1100 });
+  });
+
+  it('counts a call from its answer, and schedules calls waiting in line one after the other', () => {
+    const limiter = createRateLimiter({ rules: { k: [{ limit: 2, windowMs: 1000 }] }, marginMs: 0 });
+    expect(limiter.reserve(['k'], 0).ok).toBe(true);
+    expect(limiter.reserve(['k'], 10).ok).toBe(true);
+    // The first call took 300 ms to answer: the platform may have counted it as late as that.
+    limiter.answered(['k'], 0, 300);
+    expect(limiter.check(['k'], 900)).toEqual({ ok: false, retryAt: 1010 });
+    expect(limiter.reserve(['k'], 1010)).toEqual({ ok: true });
+    expect(limiter.check(['k'], 1010)).toEqual({ ok: false, retryAt: 1300 });
+    // Calls waiting in line get the slots one after the other: the first when the answered call leaves
+    // the window, the second when the call of 1010 does, the third when the first waiting one does,
+    // counted from its expected answer (calls have taken 60 ms on average so far).
+    expect([0, 1, 2].map((ahead) => limiter.freeAt(['k'], 1100, () => ahead))).toEqual([1300, 2010, 2360]);
+  });
+
+  it('refuses a limit that is not one', () => {
+    expect(() => createRateLimiter({ rules: { k: [{ limit: 0, windowMs: 1000 }] } })).toThrow(/not a limit/);
+  });
+});
+
+describe('Feishu limits through the dispatcher', () => {
+  let feishu: FakeFeishu;
+  beforeAll(async () => {
+    // The real limits, enforced by the fake on real time.
+    feishu = await startFakeFeishu({
+      rateLimits: { appPerSecond: 50, appPerMinute: 1000, receiverPerSecond: 5 },
+    });
+  });
+  afterAll(async () => {
+    await feishu.close();
+  });
+  beforeEach(() => {
+    feishu.reset();
+  });
+
+  function feishuDispatcher(options: { clock?: () => Date; limiter?: ReturnType<typeof createRateLimiter> }) {
+    const client = createFeishuClient({ appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET, domain: feishu.url });
+    return createDispatcher({
+      db: database.db,
+      senders: [createFeishuSender(client)],
+      log: silentLogger,
+      ...options,
+    });
+  }
+  const creates = () => feishu.calls.filter((call) => call.kind === 'message.create');
+  const arrivals = () => creates().map((call) => call.time);
+
+  it('sends 300 messages to 300 users at no more than 50 calls a second, each once, without a 429', async () => {
+    const rows = await enqueue(
+      'feishu',
+      Array.from({ length: 300 }, (_, i) => ({ kind: 'open_id', id: `ou_user_${i}`, text: `通知 ${i}` })),
+      new Date(),
+    );
+    const started = Date.now();
+    const stats = await feishuDispatcher({}).drain();
+    const elapsed = Date.now() - started;
+    expect(stats).toMatchObject({ sent: 300, retried: 0, failed: 0 });
+    expect(stats.held).toBeGreaterThan(0);
+
+    expect(creates().filter((call) => call.status !== 200)).toEqual([]);
+    expect(creates()).toHaveLength(300);
+    expect(feishu.messages).toHaveLength(300);
+    expect(new Set(feishu.messages.map((message) => message.uuid)).size).toBe(300);
+    // Measured where it counts: when the calls reached the fake.
+    expect(peak(arrivals(), 1000)).toBeLessThanOrEqual(50);
+    // 300 at 50 per (1 s + margin): six windows, so at least five waits.
+    expect(elapsed).toBeGreaterThanOrEqual(5 * 1000);
+    const marked = await rowsOf(rows.map((row) => row.id));
+    expect(marked.every((row) => row.status === 'sent' && row.attempts === 1)).toBe(true);
+  });
+
+  it('sends 20 messages into one chat at most 5 in any second, in order, counting no attempt for waits', async () => {
+    const texts = Array.from({ length: 20 }, (_, i) => `第 ${i + 1} 条`);
+    const rows = await enqueue(
+      'feishu',
+      texts.map((text) => ({ kind: 'chat', id: 'oc_one_chat', text })),
+      new Date(),
+    );
+    const stats = await feishuDispatcher({}).drain();
+    expect(stats).toMatchObject({ sent: 20, retried: 0, failed: 0 });
+    expect(creates().every((call) => call.status === 200)).toBe(true);
+    // Measured where it counts: when the calls reached the fake.
+    expect(peak(arrivals(), 1000)).toBeLessThanOrEqual(5);
+    expect(feishu.messages.map((message) => (message.content as { text: string }).text)).toEqual(texts);
+    // Each row was held back several times; only the one real try counts.
+    const marked = await rowsOf(rows.map((row) => row.id));
+    expect(marked.map((row) => row.attempts)).toEqual(texts.map(() => 1));
+  });
+
+  it('waits as long as x-ogw-ratelimit-reset says, and sends nothing else meanwhile', async () => {
+    let now = new Date('2026-03-02T01:00:00Z');
+    const clock = () => now;
+    const d = feishuDispatcher({ clock });
+    const [first] = await enqueue('feishu', [{ kind: 'chat', id: 'oc_a', text: '被限流' }], now);
+    feishu.force({
+      status: 429,
+      match: 'messages',
+      headers: { 'x-ogw-ratelimit-limit': '50', 'x-ogw-ratelimit-reset': '7' },
+    });
+    expect(await d.drain()).toMatchObject({ retried: 1, sent: 0 });
+    const limited = await rowOf(first!.id);
+    expect(limited).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(limited.lastError).toContain('429');
+    expect(limited.nextAttemptAt.getTime() - now.getTime()).toBe(7000);
+
+    // Another chat, 3 s later: the app is still limited, so it is held back without a call or an attempt.
+    now = new Date(now.getTime() + 3000);
+    const [second] = await enqueue('feishu', [{ kind: 'chat', id: 'oc_b', text: '等一等' }], now);
+    expect(await d.drain()).toMatchObject({ claimed: 1, held: 1, sent: 0 });
+    expect(creates()).toHaveLength(1);
+    expect(await rowOf(second!.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect((await rowOf(second!.id)).nextAttemptAt.getTime()).toBe(now.getTime() + 4000);
+
+    now = new Date(now.getTime() + 3999);
+    expect(await d.drain()).toMatchObject({ claimed: 0 });
+    now = new Date(now.getTime() + 1);
+    expect(await d.drain()).toMatchObject({ claimed: 2, sent: 2 });
+    expect(creates()).toHaveLength(3);
+    expect((await rowsOf([first!.id, second!.id])).map((row) => row.attempts)).toEqual([2, 1]);
+  });
+
+  it('when the platform refuses anyway (another instance), retries the 429s and stops knocking meanwhile', async () => {
+    // This instance believes it may send 1000 a second; the fake keeps 50.
+    const limiter = createRateLimiter({ rules: {} });
+    const rows = await enqueue(
+      'feishu',
+      Array.from({ length: 120 }, (_, i) => ({ kind: 'open_id', id: `ou_more_${i}`, text: `第 ${i}` })),
+      new Date(),
+    );
+    const d = feishuDispatcher({ limiter });
+    let stats = await d.drain();
+    for (let round = 0; round < 10 && stats.sent + stats.failed < 120; round++) {
+      // Rows refused by the platform wait for the reset or the backoff (2 s), not drain's short holds.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const next = await d.drain();
+      stats = { ...next, sent: stats.sent + next.sent, failed: stats.failed + next.failed };
+    }
+    const refused = creates().filter((call) => call.status === 429);
+    expect(feishu.messages).toHaveLength(120);
+    expect(new Set(feishu.messages.map((message) => message.uuid)).size).toBe(120);
+    // Each refusal blocks the app for the reset it names: only calls already under way (at most the
+    // 16 concurrent sends) meet a 429, not every remaining row.
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThanOrEqual(3 * 16);
+    expect(refused.every((call) => call.code === 99991400)).toBe(true);
+    const marked = await rowsOf(rows.map((row) => row.id));
+    expect(marked.every((row) => row.status === 'sent')).toBe(true);
+  });
+});
+
+describe('WeCom per-member limit through the dispatcher', () => {
+  let now = new Date('2026-03-02T01:00:00Z');
+  const clock = () => now;
+  const api = new FakeWecomApi({
+    corpId: WECOM_APP.corpId,
+    corpSecret: WECOM_APP.secret,
+    agentId: WECOM_APP.agentId,
+    perMemberLimitPerMinute: 30,
+    now: () => now.getTime(),
+  });
+  beforeAll(async () => {
+    await api.start();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+  beforeEach(() => {
+    api.reset();
+    now = new Date('2026-03-02T01:00:00Z');
+  });
+
+  function wecomDispatcher() {
+    const sender = createWecomSender({
+      config: {
+        corpId: WECOM_APP.corpId,
+        agentId: WECOM_APP.agentId,
+        secret: WECOM_APP.secret,
+        token: WECOM_APP.token,
+        encodingAesKey: WECOM_APP.encodingAesKey,
+        apiBase: api.url,
+      },
+      store: createWecomStore(database.db),
+      clock,
+    });
+    return createDispatcher({ db: database.db, senders: [sender], log: silentLogger, clock });
+  }
+  const contentOf = (body: WecomSendBody) => (body.text as { content: string }).content;
+  const seenBy = (user: string) =>
+    api.sent.filter((body) => (body.touser ?? '').split('|').includes(user)).map(contentOf);
+
+  it('sends a member 30 messages in the minute and holds the other 10 until it has passed; none dropped', async () => {
+    const texts = Array.from({ length: 40 }, (_, i) => `提醒 ${i + 1}`);
+    const rows = await enqueue(
+      'wecom',
+      texts.map((text) => ({ kind: 'userid', id: 'zhangwei', text })),
+      now,
+    );
+    const ids = rows.map((row) => row.id);
+    const d = wecomDispatcher();
+    const windowEnd = now.getTime() + 60_000;
+    expect(await d.drain()).toMatchObject({ sent: 30, held: 10, retried: 0, failed: 0 });
+    expect(seenBy('zhangwei')).toEqual(texts.slice(0, 30));
+    expect(api.dropped).toEqual([]);
+    const waiting = (await rowsOf(ids)).filter((row) => row.status !== 'sent');
+    expect(waiting.map((row) => row.id)).toEqual(ids.slice(30));
+    for (const row of waiting) {
+      expect(row).toMatchObject({ status: 'pending', attempts: 0, lockedUntil: null });
+      expect(row.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(windowEnd);
+    }
+    // A broadcast meanwhile: the members with room get it now, in one call; zhangwei's copy waits
+    // behind his 10, so his messages stay in order.
+    await enqueue(
+      'wecom',
+      ['zhangwei', 'lina', 'wangfang'].map((id) => ({ kind: 'userid', id, text: '全体通知' })),
+      now,
+    );
+    expect(await d.drain()).toMatchObject({ claimed: 3, sent: 2, held: 1 });
+    expect(api.sent.at(-1)).toMatchObject({ touser: 'lina|wangfang' });
+    expect(await d.drain()).toMatchObject({ claimed: 0 });
+
+    now = new Date(waiting[0]!.nextAttemptAt.getTime());
+    expect(await d.drain()).toMatchObject({ claimed: 11, sent: 11 });
+    expect(seenBy('zhangwei')).toEqual([...texts, '全体通知']);
+    expect(api.dropped).toEqual([]);
+    const marked = await rowsOf(ids);
+    expect(marked.every((row) => row.status === 'sent' && row.attempts === 1)).toBe(true);
+  });
+
+  it('backs off at least 60 s after 45009 and holds the app meanwhile', async () => {
+    const [row] = await enqueue('wecom', [{ kind: 'userid', id: 'lina', text: '频率超限' }], now);
+    api.forceNext({ endpoint: 'send', errcode: 45009 });
+    const d = wecomDispatcher();
+    expect(await d.drain()).toMatchObject({ retried: 1 });
+    expect((await rowOf(row!.id)).nextAttemptAt.getTime() - now.getTime()).toBe(60_000);
+    await enqueue('wecom', [{ kind: 'userid', id: 'wangfang', text: '别的成员' }], now);
+    expect(await d.drain()).toMatchObject({ claimed: 1, held: 1 });
+    expect(api.sent).toHaveLength(0);
+    now = new Date(now.getTime() + 60_000);
+    expect(await d.drain()).toMatchObject({ sent: 2 });
+  });
+});
