@@ -53,6 +53,9 @@ td.num, th.num { text-align: right; }
 
 const shortDate = (date: string) => `${Number(date.slice(5, 7))}/${Number(date.slice(8, 10))}`;
 
+/** A label that fits left of the bars; the whole name stays in the bar's tooltip. */
+const short = (label: string) => (Array.from(label).length > 9 ? `${Array.from(label).slice(0, 8).join('')}…` : label);
+
 /** Horizontal bars, one per label, with the number at the end of each. */
 export function barChart(title: string, bars: Bar[], color = BLUE): Html {
   if (bars.length === 0) return html`<p class="muted">暂无数据。</p>`;
@@ -67,7 +70,7 @@ export function barChart(title: string, bars: Bar[], color = BLUE): Html {
 ${bars.map((bar, i) => {
   const y = 4 + i * row;
   const w = Math.round((bar.value / max) * span);
-  return html`<g data-label="${bar.label}" data-value="${bar.value}"><text x="${left - 6}" y="${y + 15}" text-anchor="end">${bar.label}</text><rect x="${left}" y="${y + 3}" width="${w}" height="16" fill="${color}"><title>${bar.label}：${bar.value}</title></rect><text x="${left + w + 4}" y="${y + 15}">${bar.value}</text></g>`;
+  return html`<g data-label="${bar.label}" data-value="${bar.value}"><text x="${left - 6}" y="${y + 15}" text-anchor="end">${short(bar.label)}</text><rect x="${left}" y="${y + 3}" width="${w}" height="16" fill="${color}"><title>${bar.label}：${bar.value}</title></rect><text x="${left + w + 4}" y="${y + 15}">${bar.value}</text></g>`;
 })}
 <line class="axis" x1="${left}" y1="2" x2="${left}" y2="${height - 2}"/>
 </svg>`;
@@ -89,7 +92,7 @@ ${bars.map((bar, i) => {
   const y = 4 + i * row;
   const wo = Math.round((bar.open / max) * span);
   const wc = Math.round((bar.closed / max) * span);
-  return html`<g data-label="${bar.label}" data-open="${bar.open}" data-closed="${bar.closed}"><text x="${left - 6}" y="${y + 15}" text-anchor="end">${bar.label}</text><rect x="${left}" y="${y + 3}" width="${wo}" height="16" fill="${ORANGE}"><title>${bar.label} 未销号：${bar.open}</title></rect><rect x="${left + wo}" y="${y + 3}" width="${wc}" height="16" fill="${GREEN}"><title>${bar.label} 已销号：${bar.closed}</title></rect><text x="${left + wo + wc + 4}" y="${y + 15}">${bar.open} / ${bar.closed}</text></g>`;
+  return html`<g data-label="${bar.label}" data-open="${bar.open}" data-closed="${bar.closed}"><text x="${left - 6}" y="${y + 15}" text-anchor="end">${short(bar.label)}</text><rect x="${left}" y="${y + 3}" width="${wo}" height="16" fill="${ORANGE}"><title>${bar.label} 未销号：${bar.open}</title></rect><rect x="${left + wo}" y="${y + 3}" width="${wc}" height="16" fill="${GREEN}"><title>${bar.label} 已销号：${bar.closed}</title></rect><text x="${left + wo + wc + 4}" y="${y + 15}">${bar.open} / ${bar.closed}</text></g>`;
 })}
 <line class="axis" x1="${left}" y1="2" x2="${left}" y2="${height - 2}"/>
 </svg>`;
