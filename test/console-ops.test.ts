@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addAdminAccount } from '../bot/console/accounts.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import { parseConfig } from '../bot/env.ts';
 import { createService, type Service } from '../bot/service.ts';
@@ -26,94 +25,22 @@ import {
   tenants,
   units,
 } from '../db/schema.ts';
-import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import {
+  Browser,
+  BUREAU,
+  BUREAU_PASSWORD,
+  csrfOf,
+  fetchFrom,
+  login,
+  resetConsoleTenants,
+  SCHOOL,
+  unescapeHtml,
+} from './helpers/console-http.ts';
+import { exampleFile, openTestDatabase, resetDatabase } from './helpers/db.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
-const SCHOOL = 'jishan-school';
-const BUREAU = 'district-bureau';
-const PASSWORD = 'correct horse battery';
-const BUREAU_PASSWORD = 'another long password';
 /** Saturday 2026-11-28, 10:00 in Shanghai: the example roster (11-30 … 12-06) lies ahead. */
 const NOW = new Date('2026-11-28T02:00:00Z');
-
-// ---------------------------------------------------------------------------------------------------
-// A browser, minimally: a cookie jar, url-encoded and multipart forms, no redirects followed.
-
-type Fetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
-
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(private readonly fetcher: Fetch) {}
-
-  private store(response: Response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair!.indexOf('=');
-      const name = pair!.slice(0, at).trim();
-      const value = pair!.slice(at + 1).trim();
-      if (value === '' || /max-age=0\b/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  private cookieHeader() {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-
-  async get(path: string) {
-    const response = await this.fetcher(path, {
-      redirect: 'manual',
-      headers: { cookie: this.cookieHeader() },
-    });
-    this.store(response);
-    return response;
-  }
-
-  async post(path: string, fields: Record<string, string>) {
-    const response = await this.fetcher(path, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-    this.store(response);
-    return response;
-  }
-
-  /** A multipart form with one file, as a browser sends `<input type="file">`. */
-  async upload(path: string, fields: Record<string, string>, file: { name: string; bytes: Uint8Array }) {
-    const body = new FormData();
-    for (const [name, value] of Object.entries(fields)) body.append(name, value);
-    body.append('file', new File([file.bytes], file.name, { type: 'application/octet-stream' }));
-    const response = await this.fetcher(path, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie: this.cookieHeader() },
-      body,
-    });
-    this.store(response);
-    return response;
-  }
-
-  async page(path: string) {
-    const response = await this.get(path);
-    return { response, html: await response.text() };
-  }
-}
-
-const unescapeHtml = (value: string) =>
-  value
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
-
-function csrfOf(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match) throw new Error('no CSRF token on the page');
-  return unescapeHtml(match[1]!);
-}
 
 /** The options of a named select: value → label. */
 function optionsOf(html: string, name: string): Map<string, string> {
@@ -136,7 +63,7 @@ describe('console operations (login required)', () => {
   let harness: Harness;
   let browser: Browser;
   let schoolId: number;
-  const fetcher: Fetch = (path, init) => fetch(`${harness.url}${path}`, init);
+  const fetcher = fetchFrom(() => harness.url);
 
   beforeAll(async () => {
     database = await openTestDatabase();
@@ -147,35 +74,9 @@ describe('console operations (login required)', () => {
     await database.close();
   });
   beforeEach(async () => {
-    await harness.service.dispatcher.idle();
-    await resetDatabase(database);
-    schoolId = (await loadExample(database, 'school.yaml')).tenantId;
-    await loadExample(database, 'bureau.yaml');
-    await addAdminAccount(database.db, {
-      tenantCode: SCHOOL,
-      username: 'office',
-      displayName: '周尹尹',
-      password: PASSWORD,
-    });
-    await addAdminAccount(database.db, {
-      tenantCode: BUREAU,
-      username: 'office',
-      displayName: '局安全办',
-      password: BUREAU_PASSWORD,
-    });
+    ({ schoolId } = await resetConsoleTenants(harness, database));
     browser = new Browser(fetcher);
   });
-
-  async function login(as: Browser, tenant = SCHOOL, password = PASSWORD) {
-    const form = await as.page('/login');
-    const response = await as.post('/login', {
-      _csrf: csrfOf(form.html),
-      tenant,
-      username: 'office',
-      password,
-    });
-    expect(response.status).toBe(303);
-  }
 
   async function personId(code: string, tenantCode = SCHOOL): Promise<number> {
     const [row] = await database.db

@@ -4,7 +4,6 @@
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addAdminAccount } from '../bot/console/accounts.ts';
 import { loadSigningKey, SESSION_COOKIE, sealValue } from '../bot/console/auth.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import { parseConfig } from '../bot/env.ts';
@@ -20,84 +19,22 @@ import {
   tenants,
 } from '../db/schema.ts';
 import { LEDGER_HEADER, SHEET_NAME } from '../handlers/ledger-export.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import {
+  Browser,
+  BUREAU,
+  BUREAU_PASSWORD,
+  csrfOf,
+  fetchFrom,
+  PASSWORD,
+  resetConsoleTenants,
+  SCHOOL,
+  submitLogin,
+  unescapeHtml,
+} from './helpers/console-http.ts';
+import { openTestDatabase, resetDatabase } from './helpers/db.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
-const SCHOOL = 'jishan-school';
-const BUREAU = 'district-bureau';
-const PASSWORD = 'correct horse battery';
-const BUREAU_PASSWORD = 'another long password';
 const REPORT = '报隐患 教学楼三楼东侧灭火器过期，一般';
-
-// ---------------------------------------------------------------------------------------------------
-// A browser, minimally: a cookie jar, forms posted as application/x-www-form-urlencoded, no redirects
-// followed (each step is checked).
-
-type Fetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
-
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(private readonly fetcher: Fetch) {}
-
-  private store(response: Response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair!.indexOf('=');
-      const name = pair!.slice(0, at).trim();
-      const value = pair!.slice(at + 1).trim();
-      if (value === '' || /max-age=0\b/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  private cookieHeader() {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-
-  async get(path: string, headers: Record<string, string> = {}) {
-    const response = await this.fetcher(path, {
-      redirect: 'manual',
-      headers: { cookie: this.cookieHeader(), ...headers },
-    });
-    this.store(response);
-    return response;
-  }
-
-  async post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-    const response = await this.fetcher(path, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: {
-        cookie: this.cookieHeader(),
-        'content-type': 'application/x-www-form-urlencoded',
-        ...headers,
-      },
-      body: new URLSearchParams(fields).toString(),
-    });
-    this.store(response);
-    return response;
-  }
-
-  async page(path: string) {
-    const response = await this.get(path);
-    return { response, html: await response.text() };
-  }
-}
-
-const unescapeHtml = (value: string) =>
-  value
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
-
-/** The CSRF token of a page's forms. */
-function csrfOf(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match) throw new Error('no CSRF token on the page');
-  return unescapeHtml(match[1]!);
-}
 
 /** Every form posting to the action URL, with its hidden fields and the names of its other inputs. */
 function pressForms(html: string) {
@@ -135,7 +72,7 @@ describe('the console with platform credentials (login required)', () => {
   let database: Database;
   let harness: Harness;
   let browser: Browser;
-  const fetcher: Fetch = (path, init) => fetch(`${harness.url}${path}`, init);
+  const fetcher = fetchFrom(() => harness.url);
 
   beforeAll(async () => {
     database = await openTestDatabase();
@@ -146,35 +83,9 @@ describe('the console with platform credentials (login required)', () => {
     await database.close();
   });
   beforeEach(async () => {
-    await harness.service.dispatcher.idle();
-    await resetDatabase(database);
-    await loadExample(database, 'school.yaml');
-    await loadExample(database, 'bureau.yaml');
-    await addAdminAccount(database.db, {
-      tenantCode: SCHOOL,
-      username: 'office',
-      displayName: '周尹尹',
-      password: PASSWORD,
-    });
-    await addAdminAccount(database.db, {
-      tenantCode: BUREAU,
-      username: 'office',
-      displayName: '局安全办',
-      password: BUREAU_PASSWORD,
-    });
+    await resetConsoleTenants(harness, database);
     browser = new Browser(fetcher);
   });
-
-  async function login(as: Browser, tenant = SCHOOL, password = PASSWORD) {
-    const form = await as.page('/login');
-    expect(form.response.status).toBe(200);
-    return as.post('/login', {
-      _csrf: csrfOf(form.html),
-      tenant,
-      username: 'office',
-      password,
-    });
-  }
 
   it('sends every console page to the login page without a session', async () => {
     for (const path of [
@@ -195,16 +106,16 @@ describe('the console with platform credentials (login required)', () => {
   });
 
   it('refuses a wrong password (401, one message for every wrong part) and logs in with the right one', async () => {
-    const wrong = await login(browser, SCHOOL, 'not the password');
+    const wrong = await submitLogin(browser, SCHOOL, 'not the password');
     expect(wrong.status).toBe(401);
     const text = await wrong.text();
     expect(text).toContain('单位代码、用户名或密码不正确');
-    const unknownTenant = await login(browser, 'no-such-school', PASSWORD);
+    const unknownTenant = await submitLogin(browser, 'no-such-school', PASSWORD);
     expect(unknownTenant.status).toBe(401);
     expect(await unknownTenant.text()).toContain('单位代码、用户名或密码不正确');
     expect((await browser.get('/')).status).toBe(302);
 
-    const right = await login(browser);
+    const right = await submitLogin(browser);
     expect(right.status).toBe(303);
     expect(right.headers.get('location')).toBe('/');
     const cookie = right.headers.getSetCookie().find((line) => line.startsWith(`${SESSION_COOKIE}=`))!;
@@ -255,11 +166,11 @@ describe('the console with platform credentials (login required)', () => {
     expect(blocked.status).toBe(429);
     expect(await blocked.text()).toContain('登录失败次数过多');
     // Other user names are not affected.
-    expect((await login(browser)).status).toBe(303);
+    expect((await submitLogin(browser)).status).toBe(303);
   });
 
   it('refuses a forged, tampered or expired session cookie', async () => {
-    await login(browser);
+    await submitLogin(browser);
     const genuine = browser.cookies.get(SESSION_COOKIE)!;
     const [data, mac] = genuine.split('.') as [string, string];
     const claims = JSON.parse(Buffer.from(data, 'base64url').toString('utf8'));
@@ -289,7 +200,7 @@ describe('the console with platform credentials (login required)', () => {
   });
 
   it('refuses a POST without or with a wrong CSRF token, or from another origin (403), and changes nothing', async () => {
-    await login(browser);
+    await submitLogin(browser);
     const home = await browser.page('/');
     const token = csrfOf(home.html);
     const person = String(await personId(database, SCHOOL, 'chenjing'));
@@ -326,7 +237,7 @@ describe('the console with platform credentials (login required)', () => {
   });
 
   it('reports a hazard through the simulator; the 安保处 head presses 受理 and submits 整改 in the card form', async () => {
-    await login(browser);
+    await submitLogin(browser);
     const reporter = await personId(database, SCHOOL, 'chenjing');
     const head = await personId(database, SCHOOL, 'yinxianju');
     const home = await browser.page(`/?person=${reporter}`);
@@ -402,7 +313,7 @@ describe('the console with platform credentials (login required)', () => {
   });
 
   it('shows a refusal as a toast: 受理 by someone who may not', async () => {
-    await login(browser);
+    await submitLogin(browser);
     const reporter = await personId(database, SCHOOL, 'chenjing');
     const home = await browser.page(`/?person=${reporter}`);
     await browser.post('/console/say', { _csrf: csrfOf(home.html), person: String(reporter), text: REPORT });
@@ -422,7 +333,7 @@ describe('the console with platform credentials (login required)', () => {
   it('keeps tenants apart: no people, conversations, ledger rows or failed messages of another tenant', async () => {
     // The bureau's admin reports something in the bureau.
     const bureau = new Browser(fetcher);
-    await login(bureau, BUREAU, BUREAU_PASSWORD);
+    await submitLogin(bureau, BUREAU, BUREAU_PASSWORD);
     const bureauPerson = await personId(database, BUREAU, 'zhaoguoping');
     const bureauHome = await bureau.page(`/?person=${bureauPerson}`);
     expect(bureauHome.html).toContain('赵国平');
@@ -445,7 +356,7 @@ describe('the console with platform credentials (login required)', () => {
       lastError: 'bureau-only failure',
     });
 
-    await login(browser);
+    await submitLogin(browser);
     const home = await browser.page('/');
     expect(home.html).not.toContain('赵国平');
     expect(home.html).not.toContain(`value="${bureauPerson}"`);
@@ -477,7 +388,7 @@ describe('the console with platform credentials (login required)', () => {
   });
 
   it('downloads the ledger as XLSX with the right header row, and refuses a bad period', async () => {
-    await login(browser);
+    await submitLogin(browser);
     const reporter = await personId(database, SCHOOL, 'chenjing');
     const home = await browser.page('/');
     await browser.post('/console/say', { _csrf: csrfOf(home.html), person: String(reporter), text: REPORT });

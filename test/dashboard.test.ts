@@ -4,7 +4,6 @@
 // charts and tables carry, the login, and that another tenant's data never shows.
 import { and, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addAdminAccount } from '../bot/console/accounts.ts';
 import type { Database } from '../db/client.ts';
 import {
   categories,
@@ -19,13 +18,19 @@ import {
   units,
 } from '../db/schema.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import {
+  Browser,
+  BUREAU,
+  BUREAU_PASSWORD,
+  fetchFrom,
+  login as loginAs,
+  PASSWORD,
+  resetConsoleTenants,
+  SCHOOL,
+} from './helpers/console-http.ts';
+import { openTestDatabase } from './helpers/db.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
-const SCHOOL = 'jishan-school';
-const BUREAU = 'district-bureau';
-const PASSWORD = 'correct horse battery';
-const BUREAU_PASSWORD = 'another long password';
 /** Saturday 2026-11-28, 10:00 in Shanghai. */
 const NOW = new Date('2026-11-28T02:00:00Z');
 
@@ -33,52 +38,6 @@ const REPORTER = 'chenjing';
 const HEAD = 'yinxianju'; // 安保处
 const OFFICE = 'zhouyinyin';
 const PRINCIPAL = 'wangxiaofang';
-
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(private readonly base: () => string) {}
-  private store(response: Response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair!.indexOf('=');
-      const name = pair!.slice(0, at).trim();
-      const value = pair!.slice(at + 1).trim();
-      if (value === '' || /max-age=0\b/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  private cookie() {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-  async get(path: string) {
-    const response = await fetch(`${this.base()}${path}`, {
-      redirect: 'manual',
-      headers: { cookie: this.cookie() },
-    });
-    this.store(response);
-    return response;
-  }
-  async post(path: string, fields: Record<string, string>) {
-    const response = await fetch(`${this.base()}${path}`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie: this.cookie(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-    this.store(response);
-    return response;
-  }
-  async page(path: string) {
-    const response = await this.get(path);
-    return { response, html: await response.text() };
-  }
-}
-
-const csrfOf = (html: string) => {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match) throw new Error('no CSRF token on the page');
-  return match[1]!.replaceAll('&amp;', '&');
-};
 
 /** The part of the page in the element with this id (up to the end of its section or table). */
 function section(html: string, id: string): string {
@@ -105,35 +64,13 @@ describe('office dashboard', () => {
     await database.close();
   });
   beforeEach(async () => {
-    await harness.service.dispatcher.idle();
-    await resetDatabase(database);
-    schoolId = (await loadExample(database, 'school.yaml')).tenantId;
-    bureauId = (await loadExample(database, 'bureau.yaml')).tenantId;
+    ({ schoolId, bureauId } = await resetConsoleTenants(harness, database));
     bot.tenantId = schoolId;
-    await addAdminAccount(database.db, {
-      tenantCode: SCHOOL,
-      username: 'office',
-      displayName: '周尹尹',
-      password: PASSWORD,
-    });
-    await addAdminAccount(database.db, {
-      tenantCode: BUREAU,
-      username: 'office',
-      displayName: '局安全办',
-      password: BUREAU_PASSWORD,
-    });
   });
 
   async function login(tenant = SCHOOL, password = PASSWORD) {
-    const browser = new Browser(() => harness.url);
-    const form = await browser.page('/login');
-    const response = await browser.post('/login', {
-      _csrf: csrfOf(form.html),
-      tenant,
-      username: 'office',
-      password,
-    });
-    expect(response.status).toBe(303);
+    const browser = new Browser(fetchFrom(() => harness.url));
+    await loginAs(browser, tenant, password);
     return browser;
   }
 
@@ -274,7 +211,7 @@ describe('office dashboard', () => {
   }
 
   it('requires login outside demo mode, and is linked from the navigation', async () => {
-    const anonymous = new Browser(() => harness.url);
+    const anonymous = new Browser(fetchFrom(() => harness.url));
     const response = await anonymous.get('/console/dashboard');
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/console/dashboard')}`);

@@ -6,7 +6,6 @@
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addAdminAccount } from '../bot/console/accounts.ts';
 import type { Database } from '../db/client.ts';
 import {
   hazards,
@@ -20,63 +19,21 @@ import {
   vetoFlags,
 } from '../db/schema.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import {
+  Browser,
+  BUREAU,
+  BUREAU_PASSWORD,
+  csrfOf,
+  fetchFrom,
+  login,
+  resetConsoleTenants,
+  SCHOOL,
+} from './helpers/console-http.ts';
+import { openTestDatabase } from './helpers/db.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
-const SCHOOL = 'jishan-school';
-const BUREAU = 'district-bureau';
-const PASSWORD = 'correct horse battery';
-const BUREAU_PASSWORD = 'another long password';
 /** 2027-01-10 10:00 in Shanghai: 2026-Q4 is over. */
 const NOW = new Date('2027-01-10T02:00:00Z');
-
-type Fetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
-
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(private readonly fetcher: Fetch) {}
-  private store(response: Response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair!.indexOf('=');
-      const name = pair!.slice(0, at).trim();
-      const value = pair!.slice(at + 1).trim();
-      if (value === '' || /max-age=0\b/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  private cookieHeader() {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-  async get(path: string) {
-    const response = await this.fetcher(path, {
-      redirect: 'manual',
-      headers: { cookie: this.cookieHeader() },
-    });
-    this.store(response);
-    return response;
-  }
-  async post(path: string, fields: Record<string, string>) {
-    const response = await this.fetcher(path, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-    this.store(response);
-    return response;
-  }
-  async page(path: string) {
-    const response = await this.get(path);
-    return { response, html: await response.text() };
-  }
-}
-
-function csrfOf(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match) throw new Error('no CSRF token on the page');
-  return match[1]!.replaceAll('&amp;', '&').replaceAll('&quot;', '"').replaceAll('&#39;', "'");
-}
 
 const stripTags = (html: string) => html.replace(/<[^>]+>/g, '').trim();
 
@@ -102,7 +59,7 @@ let harness: Harness;
 let browser: Browser;
 let bot: ConsoleDriver;
 let schoolId: number;
-const fetcher: Fetch = (path, init) => fetch(`${harness.url}${path}`, init);
+const fetcher = fetchFrom(() => harness.url);
 
 beforeAll(async () => {
   database = await openTestDatabase();
@@ -114,36 +71,10 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  schoolId = (await loadExample(database, 'school.yaml')).tenantId;
-  await loadExample(database, 'bureau.yaml');
+  ({ schoolId } = await resetConsoleTenants(harness, database));
   bot.tenantId = schoolId;
-  await addAdminAccount(database.db, {
-    tenantCode: SCHOOL,
-    username: 'office',
-    displayName: '周尹尹',
-    password: PASSWORD,
-  });
-  await addAdminAccount(database.db, {
-    tenantCode: BUREAU,
-    username: 'office',
-    displayName: '局安全办',
-    password: BUREAU_PASSWORD,
-  });
   browser = new Browser(fetcher);
 });
-
-async function login(as: Browser, tenant = SCHOOL, password = PASSWORD) {
-  const form = await as.page('/login');
-  const response = await as.post('/login', {
-    _csrf: csrfOf(form.html),
-    tenant,
-    username: 'office',
-    password,
-  });
-  expect(response.status).toBe(303);
-}
 
 async function personId(code: string, tenantCode = SCHOOL): Promise<number> {
   const [row] = await database.db
