@@ -54,7 +54,8 @@ td.num, th.num { text-align: right; }
 const shortDate = (date: string) => `${Number(date.slice(5, 7))}/${Number(date.slice(8, 10))}`;
 
 /** A label that fits left of the bars; the whole name stays in the bar's tooltip. */
-const short = (label: string) => (Array.from(label).length > 9 ? `${Array.from(label).slice(0, 8).join('')}…` : label);
+const short = (label: string) =>
+  Array.from(label).length > 9 ? `${Array.from(label).slice(0, 8).join('')}…` : label;
 
 /** Horizontal bars, one per label, with the number at the end of each. */
 export function barChart(title: string, bars: Bar[], color = BLUE): Html {
