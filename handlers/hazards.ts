@@ -13,6 +13,7 @@ import {
   type Hazard,
   hazardByCode,
   hazardView,
+  latestRectificationBy,
   latestReportInChat,
   nextSequence,
 } from '../db/queries/hazards.ts';
@@ -176,11 +177,31 @@ async function tellLeadersOfGrave(ctx: StepContext, hazard: Hazard) {
   notify(ctx, fresh, hazard, view, 'leader');
 }
 
-/** Photos in a message of their own attach to the sender's report just before them. */
+/**
+ * Photos in a message of their own attach to the sender's report just before them, or, from the person
+ * who just submitted a rectification, to that rectification as its evidence (DOMAIN §4).
+ */
 export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
   const { event } = ctx;
   const since = new Date(ctx.now.getTime() - PHOTO_WINDOW_MS);
-  const hazard = await latestReportInChat(ctx.db, ctx.tenant.id, ctx.actor.id, event.chat.id, since);
+  const rectified = await latestRectificationBy(ctx.db, ctx.tenant.id, ctx.actor.id, since);
+  const reported = await latestReportInChat(ctx.db, ctx.tenant.id, ctx.actor.id, event.chat.id, since);
+  if (rectified && (!reported || rectified.rectifiedAt! > reported.createdAt)) {
+    const count = await attachPhotos(ctx, rectified.id);
+    await appendHazardEvent(ctx.db, {
+      tenantId: ctx.tenant.id,
+      hazardId: rectified.id,
+      actorId: ctx.actor.id,
+      action: 'evidence',
+      note: `整改照片 ${count} 张`,
+      evidence: { photos: ctx.event.attachments.map((attachment) => attachment.key), channel: event.channel },
+      at: ctx.now,
+    });
+    ctx.reply({ kind: 'text', text: `已将 ${count} 张照片作为整改证据附到隐患 ${rectified.code}。` });
+    await refresh(ctx, rectified.id);
+    return;
+  }
+  const hazard = reported;
   if (!hazard) {
     // In a group, photos not following a report are not addressed to the bot.
     if (event.chat.type === 'p2p') {

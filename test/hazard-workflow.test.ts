@@ -2,7 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
-import { hazardEvents, hazards, reminders, tenants, units } from '../db/schema.ts';
+import { hazardEvents, hazardPhotos, hazards, reminders, tenants, units } from '../db/schema.ts';
 import {
   decide,
   type HazardAction,
@@ -192,6 +192,21 @@ describe('a hazard from report to 销号', () => {
       'submit',
       'pass',
     ]);
+  });
+
+  it('takes photos sent right after 整改完成 as the rectification’s evidence', async () => {
+    await say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+    const { id, code } = await theHazard();
+    await press(HEAD, 'hazard.accept', { id: String(id) });
+    await say(HEAD, `整改完成 ${code} 已更换灭火器`);
+    const reply = await bot.say(HEAD, '', [{ kind: 'image', key: 'img_after_fix' }]);
+    expect(reply).toContain(`已将 1 张照片作为整改证据附到隐患 ${code}`);
+    const photos = await database.db.select().from(hazardPhotos);
+    expect(photos.map((photo) => [photo.hazardId, photo.fileKey])).toEqual([[id, 'img_after_fix']]);
+    const evidence = (
+      await database.db.select().from(hazardEvents).where(eq(hazardEvents.action, 'evidence'))
+    )[0]!;
+    expect(evidence.evidence).toMatchObject({ photos: ['img_after_fix'] });
   });
 
   it('refuses steps by the wrong person or in the wrong state, and changes nothing', async () => {

@@ -150,3 +150,25 @@ export async function latestReportInChat(
     .limit(1);
   return row;
 }
+
+/** The hazard whose rectification this person submitted most recently, since a moment. */
+export async function latestRectificationBy(
+  db: Queryable,
+  tenantId: number,
+  personId: number,
+  since: Date,
+): Promise<Hazard | undefined> {
+  const [row] = await db
+    .select()
+    .from(hazards)
+    .where(
+      and(
+        eq(hazards.tenantId, tenantId),
+        eq(hazards.rectifiedById, personId),
+        gte(hazards.rectifiedAt, since),
+      ),
+    )
+    .orderBy(desc(hazards.rectifiedAt))
+    .limit(1);
+  return row;
+}

@@ -65,7 +65,12 @@ export interface LedgerExportRow {
 }
 
 /** The trail's names of actions (hazard_events.action); anything else is shown as it is stored. */
-export const TRAIL_ACTION_LABEL: Record<string, string> = { report: '上报', ...ACTION_LABEL, assign: '指派' };
+export const TRAIL_ACTION_LABEL: Record<string, string> = {
+  report: '上报',
+  ...ACTION_LABEL,
+  assign: '指派',
+  evidence: '补充整改照片',
+};
 
 const EXTENSION_STATUS_LABEL: Record<string, string> = {
   pending: '待审批',
