@@ -199,7 +199,7 @@ describe('a hazard from report to 销号', () => {
     const { id, code } = await theHazard();
     await press(HEAD, 'hazard.accept', { id: String(id) });
     await say(HEAD, `整改完成 ${code} 已更换灭火器`);
-    const reply = await bot.say(HEAD, '', [{ kind: 'image', key: 'img_after_fix' }]);
+    const reply = await bot.say(HEAD, '', { attachments: [{ kind: 'image', key: 'img_after_fix' }] });
     expect(reply).toContain(`已将 1 张照片作为整改证据附到隐患 ${code}`);
     const photos = await database.db.select().from(hazardPhotos);
     expect(photos.map((photo) => [photo.hazardId, photo.fileKey])).toEqual([[id, 'img_after_fix']]);

@@ -1,90 +1,38 @@
-// The yearly round of the 一岗双责 safety responsibility letter (002 §四(二), 004) through the real core,
-// router and handlers, on the example school, with a fixed clock: who may start it, one letter per post
-// and holder, signing (only by the holder, once), progress per unit, a successor's letter (004 附则)
-// and the 3-day and 7-day reminders.
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { and, asc, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCore } from '../bot/core/core.ts';
 import { silentLogger } from '../bot/core/log.ts';
-import type { Channel, InboundEvent } from '../bot/core/types.ts';
 import type { Card } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { letterStatus } from '../db/queries/letters.ts';
-import {
-  auditEvents,
-  letterRounds,
-  letters,
-  outbox,
-  people,
-  postHolders,
-  posts,
-  reminders,
-} from '../db/schema.ts';
-import { createRouter } from '../handlers/index.ts';
+import { auditEvents, letterRounds, letters, outbox, postHolders, posts, reminders } from '../db/schema.ts';
 import { runLetterRounds } from '../jobs/letters.ts';
+import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
 
 const START = new Date('2026-03-02T02:00:00Z'); // Monday 10:00 in Shanghai
 const DAY_MS = 24 * 3600 * 1000;
 let database: Database;
-let now = START;
-const clock = () => now;
-const channels = new Set<Channel>(['console']);
-let core: ReturnType<typeof createCore>;
-let tenantId = 0;
+let bot: ConsoleDriver;
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  core = createCore({ db: database.db, router: createRouter(), channels, log: silentLogger, clock });
+  bot = consoleDriver(database, START);
 });
 afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
   await resetDatabase(database);
-  tenantId = (await loadExample(database)).tenantId;
-  now = START;
+  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.now = START;
 });
 
-const personId = async (code: string) =>
-  (await database.db.select({ id: people.id }).from(people).where(eq(people.code, code)))[0]!.id;
-
-function base(id: number) {
-  return {
-    channel: 'console' as const,
-    eventKey: randomUUID(),
-    sender: { ids: [{ kind: 'person', value: String(id) }] },
-    platformTenant: String(tenantId),
-    at: now,
-  };
-}
-
-async function say(code: string, text: string) {
-  const id = await personId(code);
-  const event: InboundEvent = {
-    ...base(id),
-    type: 'message',
-    chat: { id: `person:${id}`, type: 'p2p' },
-    messageId: randomUUID(),
-    text,
-    mentionedBot: true,
-    mentions: [],
-    attachments: [],
-  };
-  const before = await lastOutboxId();
-  await core.handle(event);
-  return repliesTo(id, before);
-}
-
-async function press(code: string, action: string, args: Record<string, string>) {
-  const id = await personId(code);
-  const result = await core.handle({ ...base(id), type: 'action', action, args });
-  return result.kind === 'done' ? result.action : undefined;
-}
+const personId = (code: string) => bot.personId(code);
+const say = (code: string, text: string) => bot.say(code, text);
+const press = (code: string, action: string, args: Record<string, string>) => bot.press(code, action, args);
 
 /** The cards sent to a person (not replies in their chat), in order. */
 async function cardsTo(id: number) {
@@ -94,19 +42,6 @@ async function cardsTo(id: number) {
     .where(and(eq(outbox.personId, id), eq(outbox.op, 'send')))
     .orderBy(asc(outbox.id));
   return rows.flatMap((row) => (row.body.kind === 'card' ? [{ ...row, card: row.body.card as Card }] : []));
-}
-const lastOutboxId = async () =>
-  (await database.db.select({ id: outbox.id }).from(outbox).orderBy(desc(outbox.id)).limit(1))[0]?.id ?? 0;
-/** What the bot answered in the person's chat after outbox row `after`. */
-async function repliesTo(id: number, after: number) {
-  const rows = await database.db
-    .select()
-    .from(outbox)
-    .where(and(eq(outbox.targetId, `person:${id}`), gt(outbox.id, after)))
-    .orderBy(asc(outbox.id));
-  return rows
-    .map((row) => (row.body.kind === 'text' ? row.body.text : JSON.stringify(row.body.card)))
-    .join('\n');
 }
 
 const currentHolders = async () =>
@@ -127,7 +62,8 @@ const signAudits = async (letterId: number) =>
     .select()
     .from(auditEvents)
     .where(and(eq(auditEvents.subject, `letter:${letterId}`), eq(auditEvents.action, 'sign')));
-const runJob = (at: Date) => runLetterRounds({ db: database.db, channels, log: silentLogger, now: at });
+const runJob = (at: Date) =>
+  runLetterRounds({ db: database.db, channels: bot.channels, log: silentLogger, now: at });
 
 const OFFICE = 'zhouyinyin'; // 办公室主任, office director
 const PRINCIPAL = 'wangxiaofang'; // 校长, 第一责任人
@@ -208,7 +144,7 @@ describe('signing', () => {
   it('is done by the holder only, once, and refreshes the card', async () => {
     await say(OFFICE, '发起责任书 2026');
     const letter = await letterOf(TEACHER);
-    now = new Date(START.getTime() + 3600 * 1000);
+    bot.now = new Date(START.getTime() + 3600 * 1000);
 
     const other = await press(GUARD, 'letter.sign', { id: String(letter.id) });
     expect(other?.toast.kind).toBe('error');
@@ -219,21 +155,21 @@ describe('signing', () => {
     const signed = await press(TEACHER, 'letter.sign', { id: String(letter.id) });
     expect(signed?.toast).toMatchObject({ kind: 'success' });
     expect(signed?.toast.text).toContain('已确认签订');
-    expect((await letterOf(TEACHER)).signedAt?.toISOString()).toBe(now.toISOString());
+    expect((await letterOf(TEACHER)).signedAt?.toISOString()).toBe(bot.now.toISOString());
     const audits = await signAudits(letter.id);
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({
       actorId: await personId(TEACHER),
       fromStatus: 'issued',
       toStatus: 'signed',
-      tenantId,
+      tenantId: bot.tenantId,
     });
     // The card not yet delivered was rewritten: signed, no button any more.
     const [card] = await cardsTo(await personId(TEACHER));
     expect(JSON.stringify(card!.card)).toContain('已签订');
     expect(JSON.stringify(card!.card)).not.toContain('letter.sign');
 
-    now = new Date(START.getTime() + 2 * 3600 * 1000);
+    bot.now = new Date(START.getTime() + 2 * 3600 * 1000);
     const twice = await press(TEACHER, 'letter.sign', { id: String(letter.id) });
     expect(twice?.toast.text).toContain('已签订');
     expect(twice?.toast.kind).toBe('info');
@@ -245,7 +181,7 @@ describe('signing', () => {
     expect((await press(TEACHER, 'letter.sign', { id: '99999' }))?.toast.kind).toBe('error');
   });
 
-  it('by text command, for channels without buttons', async () => {
+  it('by text command, for bot.channels without buttons', async () => {
     await say(OFFICE, '发起责任书 2026');
     const reply = await say(TEACHER, '签订责任书 2026');
     expect(reply).toContain('已确认签订2026年度一岗双责安全责任书：初二（3）班班主任');
@@ -281,7 +217,7 @@ describe('progress', () => {
     );
     expect(reply).toContain('"label":"安保处","value":"0/2 已签订');
 
-    const rows = await letterStatus(database.db, tenantId, 2026);
+    const rows = await letterStatus(database.db, bot.tenantId, 2026);
     expect(rows).toHaveLength(17);
     expect(rows.filter((row) => row.signedAt)).toHaveLength(2);
     expect(rows.find((row) => row.personName === '陈静')).toMatchObject({
@@ -289,7 +225,7 @@ describe('progress', () => {
       postTitle: '初二（3）班班主任',
       current: true,
     });
-    expect(await letterStatus(database.db, tenantId, 2025)).toEqual([]);
+    expect(await letterStatus(database.db, bot.tenantId, 2025)).toEqual([]);
 
     // The office's progress card follows the signatures.
     await press(GUARD, 'letter.sign', { id: String((await letterOf(GUARD)).id) });
@@ -307,26 +243,26 @@ describe('successors and reminders (jobs/letters.ts)', () => {
     await say(OFFICE, '发起责任书 2026');
     const guardLetter = await letterOf(GUARD);
     await press(GUARD, 'letter.sign', { id: String(guardLetter.id) });
-    expect(await runJob(now)).toEqual({ issued: 0, reminded: 0 });
+    expect(await runJob(bot.now)).toEqual({ issued: 0, reminded: 0 });
 
     // Mid-year the 门卫 post passes from 李国强 to 王刚.
-    now = new Date('2026-05-11T02:00:00Z');
+    bot.now = new Date('2026-05-11T02:00:00Z');
     const file = exampleFile('school.yaml');
     const org = parseOrgFile(file, readFileSync(file, 'utf8'));
     org.people.find((person) => person.code === GUARD)!.posts = [];
     org.people.push({ code: 'wanggang', name: '王刚', posts: ['men-wei'], wecom: { userid: 'wanggang' } });
-    const summary = await importOrganization(database.db, org, now);
+    const summary = await importOrganization(database.db, org, bot.now);
     expect(summary).toMatchObject({ holdersStarted: 1, holdersEnded: 1 });
 
-    const before = await letterStatus(database.db, tenantId, 2026);
+    const before = await letterStatus(database.db, bot.tenantId, 2026);
     expect(before.find((row) => row.personName === '王刚')).toMatchObject({ letterId: null, current: true });
 
     // Ten weeks on, the 16 others who have not signed are reminded too (once, for both steps).
-    expect(await runJob(now)).toEqual({ issued: 1, reminded: 16 });
-    expect(await runJob(now)).toEqual({ issued: 0, reminded: 0 });
+    expect(await runJob(bot.now)).toEqual({ issued: 1, reminded: 16 });
+    expect(await runJob(bot.now)).toEqual({ issued: 0, reminded: 0 });
     const successor = await letterOf('wanggang');
     expect(successor).toMatchObject({ postId: guardLetter.postId, signedAt: null });
-    expect(successor.issuedAt.toISOString()).toBe(now.toISOString());
+    expect(successor.issuedAt.toISOString()).toBe(bot.now.toISOString());
     const [card] = await cardsTo(await personId('wanggang'));
     const text = JSON.stringify(card!.card);
     expect(card).toMatchObject({ subject: `letter:${successor.id}`, view: 'holder' });
@@ -339,7 +275,7 @@ describe('successors and reminders (jobs/letters.ts)', () => {
     expect(await database.db.select().from(letters)).toHaveLength(18);
 
     // Progress counts the post's current holder; the predecessor's letter stays on record.
-    const rows = await letterStatus(database.db, tenantId, 2026);
+    const rows = await letterStatus(database.db, bot.tenantId, 2026);
     expect(rows.find((row) => row.personName === '李国强')).toMatchObject({ current: false });
     expect(rows.filter((row) => row.current)).toHaveLength(17);
     const reply = await say(OFFICE, '责任书进度');
@@ -367,7 +303,7 @@ describe('successors and reminders (jobs/letters.ts)', () => {
     expect(await runJob(at(5))).toEqual({ issued: 0, reminded: 0 });
 
     // Someone signs in between: no second reminder for them.
-    now = at(6);
+    bot.now = at(6);
     await say(GUARD, '签订责任书 2026');
     expect(await runJob(at(7, 1))).toEqual({ issued: 0, reminded: unsigned - 1 });
     expect(await runJob(at(7, 2))).toEqual({ issued: 0, reminded: 0 });

@@ -2,22 +2,19 @@
 // clock in Asia/Shanghai: roster files (CSV and XLSX), re-import, time-zone boundaries, the checks before
 // a shift, confirmations, the duty log and handover, swaps, and the CLI.
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCore } from '../bot/core/core.ts';
 import { silentLogger } from '../bot/core/log.ts';
-import type { Channel, ExternalUser, InboundEvent } from '../bot/core/types.ts';
+import type { ExternalUser } from '../bot/core/types.ts';
 import type { Database } from '../db/client.ts';
 import { importRosterFile, shiftLogRows } from '../db/queries/shifts.ts';
 import {
   auditEvents,
-  outbox,
   people,
   reminders,
   shiftAssignees,
@@ -25,91 +22,36 @@ import {
   shiftSwaps,
   shifts,
 } from '../db/schema.ts';
-import { createRouter } from '../handlers/index.ts';
 import { parseCsv, RosterFileError } from '../handlers/roster-file.ts';
 import { localInstant, parseDayWord } from '../handlers/shift-rules.ts';
 import { runShiftChecks } from '../jobs/shift-checks.ts';
+import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
 
 let database: Database;
-let now = new Date('2026-11-20T02:00:00Z');
-const clock = () => now;
-const channels = new Set<Channel>(['console']);
-let core: ReturnType<typeof createCore>;
-let tenantId = 0;
+let bot: ConsoleDriver;
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  core = createCore({ db: database.db, router: createRouter(), channels, log: silentLogger, clock });
+  bot = consoleDriver(database, new Date('2026-11-20T02:00:00Z'));
 });
 afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
   await resetDatabase(database);
-  tenantId = (await loadExample(database)).tenantId;
-  now = new Date('2026-11-20T02:00:00Z');
+  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.now = new Date('2026-11-20T02:00:00Z');
 });
 
-// --- small helpers, as in test/hazard-workflow.test.ts ----------------------------------------------
-
-const personId = async (code: string) =>
-  (await database.db.select({ id: people.id }).from(people).where(eq(people.code, code)))[0]!.id;
-
+const personId = (code: string) => bot.personId(code);
 /** The ids of several people, in the order given. */
 const ids = async <const T extends readonly string[]>(...codes: T) =>
   (await Promise.all(codes.map(personId))) as { [K in keyof T]: number };
+const say = (code: string, text: string, mentions: ExternalUser[] = []) => bot.say(code, text, { mentions });
+const press = (code: string, action: string, args: Record<string, string>) => bot.press(code, action, args);
 
-function base(id: number) {
-  return {
-    channel: 'console' as const,
-    eventKey: randomUUID(),
-    sender: { ids: [{ kind: 'person', value: String(id) }] },
-    platformTenant: String(tenantId),
-    at: now,
-  };
-}
-
-async function say(code: string, text: string, mentions: ExternalUser[] = []) {
-  const id = await personId(code);
-  const event: InboundEvent = {
-    ...base(id),
-    type: 'message',
-    chat: { id: `person:${id}`, type: 'p2p' },
-    messageId: randomUUID(),
-    text,
-    mentionedBot: true,
-    mentions,
-    attachments: [],
-  };
-  const before = await lastOutboxId();
-  await core.handle(event);
-  return repliesTo(id, before);
-}
-
-async function press(code: string, action: string, args: Record<string, string>) {
-  const id = await personId(code);
-  const result = await core.handle({ ...base(id), type: 'action', action, args });
-  return result.kind === 'done' ? result.action : undefined;
-}
-
-/** Texts and cards (as JSON) sent to a person, in order. */
-async function inbox(id: number) {
-  const rows = await database.db.select().from(outbox).where(eq(outbox.personId, id)).orderBy(asc(outbox.id));
-  return rows.map((row) => (row.body.kind === 'text' ? row.body.text : JSON.stringify(row.body.card)));
-}
-const lastOutboxId = async () =>
-  (await database.db.select({ id: outbox.id }).from(outbox).orderBy(desc(outbox.id)).limit(1))[0]?.id ?? 0;
-async function repliesTo(id: number, after: number) {
-  const rows = await database.db
-    .select()
-    .from(outbox)
-    .where(and(eq(outbox.targetId, `person:${id}`), gt(outbox.id, after)))
-    .orderBy(asc(outbox.id));
-  return rows
-    .map((row) => (row.body.kind === 'text' ? row.body.text : JSON.stringify(row.body.card)))
-    .join('\n');
-}
+const inbox = (id: number) => bot.inbox(id);
 
 // --- shift helpers -----------------------------------------------------------------------------------
 
@@ -117,7 +59,7 @@ const HEADER = '日期,班次,时间,值班人员,带班领导,地点';
 const csv = (...rows: string[]) => [HEADER, ...rows].join('\n');
 const bytes = (text: string) => new TextEncoder().encode(text);
 const importCsv = (text: string, file = 'roster.csv') =>
-  importRosterFile(database.db, tenantId, file, bytes(text), now);
+  importRosterFile(database.db, bot.tenantId, file, bytes(text), bot.now);
 
 async function theShift(date: string, name: string) {
   const [shift] = await database.db
@@ -141,9 +83,10 @@ const audit = async (shiftId: number) =>
       .where(eq(auditEvents.subject, `shift:${shiftId}`))
       .orderBy(asc(auditEvents.id))
   ).map((row) => row.action);
-const run = () => runShiftChecks({ db: database.db, channels, log: silentLogger, now });
+const run = () =>
+  runShiftChecks({ db: database.db, channels: bot.channels, log: silentLogger, now: bot.now });
 const steps = async () =>
-  (await database.db.select().from(reminders).where(eq(reminders.tenantId, tenantId)))
+  (await database.db.select().from(reminders).where(eq(reminders.tenantId, bot.tenantId)))
     .map((row) => `${row.step}:${row.personId}`)
     .sort();
 const allShifts = async () =>
@@ -156,7 +99,13 @@ const allShifts = async () =>
 describe('roster files', () => {
   it('imports the example roster (a week, CSV) with local times, overnight shifts and quoted fields', async () => {
     const file = exampleFile('roster.csv');
-    const summary = await importRosterFile(database.db, tenantId, 'roster.csv', readFileSync(file), now);
+    const summary = await importRosterFile(
+      database.db,
+      bot.tenantId,
+      'roster.csv',
+      readFileSync(file),
+      bot.now,
+    );
     expect(summary).toMatchObject({
       from: '2026-11-30',
       to: '2026-12-06',
@@ -227,7 +176,7 @@ describe('roster files', () => {
     sheet.mergeCells('A3:A4');
     sheet.addRow(['2026-12-02', '日间值班', '08:00-17:00', '赵明', '章方辉', null]);
     const buffer = Buffer.from(await workbook.xlsx.writeBuffer());
-    const summary = await importRosterFile(database.db, tenantId, '十二月.xlsx', buffer, now);
+    const summary = await importRosterFile(database.db, bot.tenantId, '十二月.xlsx', buffer, bot.now);
     expect(summary).toMatchObject({ from: '2026-12-01', to: '2026-12-02', created: 3 });
     expect(await allShifts()).toEqual(['2026-12-01 日间值班', '2026-12-01 夜班', '2026-12-02 日间值班']);
     const night = await theShift('2026-12-01', '夜班');
@@ -238,7 +187,9 @@ describe('roster files', () => {
     // A bad XLSX names the sheet's own row numbers.
     sheet.getCell('D5').value = '李四';
     const bad = Buffer.from(await workbook.xlsx.writeBuffer());
-    const error = await importRosterFile(database.db, tenantId, '十二月.xlsx', bad, now).catch((e) => e);
+    const error = await importRosterFile(database.db, bot.tenantId, '十二月.xlsx', bad, bot.now).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(RosterFileError);
     expect(error.message).toBe('十二月.xlsx: 第 5 行 值班人员: 找不到“李四”');
   });
@@ -247,8 +198,8 @@ describe('roster files', () => {
     await importCsv(csv('2026-12-10,日间值班,08:00-17:00,陈静,薛建平,值班室'));
     const before = { shifts: await allShifts(), audit: await database.db.select().from(auditEvents) };
     await database.db.insert(people).values([
-      { tenantId, code: 'wangfang1', name: '王芳' },
-      { tenantId, code: 'wangfang2', name: '王芳' },
+      { tenantId: bot.tenantId, code: 'wangfang1', name: '王芳' },
+      { tenantId: bot.tenantId, code: 'wangfang2', name: '王芳' },
     ]);
     const text = csv(
       '2026-12-01,日间值班,08:00-17:00,陈静,薛建平,值班室',
@@ -289,7 +240,7 @@ describe('roster files', () => {
 
   it('reports a file that is not a roster at all: encoding, header, quotes', async () => {
     const gbk = Uint8Array.from([0xc8, 0xd5, 0xc6, 0xda, 0x2c, 0xb0, 0xe0]); // "日期,班" in GBK
-    await expect(importRosterFile(database.db, tenantId, 'gbk.csv', gbk, now)).rejects.toThrow(
+    await expect(importRosterFile(database.db, bot.tenantId, 'gbk.csv', gbk, bot.now)).rejects.toThrow(
       'gbk.csv: 文件不是 UTF-8 编码',
     );
     await expect(importCsv('姓名,电话\n陈静,123')).rejects.toThrow('roster.csv: 第 1 行: 找不到表头');
@@ -314,7 +265,7 @@ describe('roster files', () => {
     );
     await importCsv(csv('2026-12-10,日间值班,08:00-17:00,陈静,薛建平,值班室'), 'later.csv');
     const oldNight = await theShift('2026-12-02', '夜班');
-    now = new Date('2026-12-02T02:00:00Z'); // 10:00 on 12-02: its day shift is under way
+    bot.now = new Date('2026-12-02T02:00:00Z'); // 10:00 on 12-02: its day shift is under way
     expect(await say('zhangli', '值班日志 10:00 巡查教学楼，正常')).toContain('已记入');
 
     const summary = await importCsv(
@@ -358,7 +309,7 @@ describe('roster files', () => {
   it('carries a confirmation given ahead over to the re-imported shift when the person stays on it', async () => {
     const night = '2026-12-02,夜班,20:00-08:00,李国强,章方辉,门卫室';
     await importCsv(csv(night));
-    now = new Date('2026-12-02T10:30:00Z'); // 18:30, within the 2 h before the start
+    bot.now = new Date('2026-12-02T10:30:00Z'); // 18:30, within the 2 h before the start
     await run();
     expect(await say('liguoqiang', '确认到岗')).toContain('已确认到岗（18:30）');
     await importCsv(csv(night, '2026-12-03,夜班,20:00-08:00,李国强,章方辉,门卫室'));
@@ -377,7 +328,7 @@ describe('今天谁值班', () => {
 
   it('uses the local date: at 00:30 on 12-02 in Shanghai (16:30Z on 12-01) it shows 12-02', async () => {
     await importCsv(roster);
-    now = new Date('2026-12-01T16:30:00Z');
+    bot.now = new Date('2026-12-01T16:30:00Z');
     const answer = await say('chenjing', '今天谁值班');
     expect(answer).toContain('今天谁值班 2026-12-02（星期三）');
     expect(answer).toContain('张丽（未确认）');
@@ -388,7 +339,7 @@ describe('今天谁值班', () => {
     expect(answer).toContain('夜班（2026-12-01 起，进行中）');
     expect(answer).toContain('20:00–次日 08:00');
 
-    now = new Date('2026-12-01T15:59:00Z'); // 23:59 on 12-01
+    bot.now = new Date('2026-12-01T15:59:00Z'); // 23:59 on 12-01
     const before = await say('chenjing', '/onduty');
     expect(before).toContain('今天谁值班 2026-12-01（星期二）');
     expect(before).toContain('陈静');
@@ -417,9 +368,9 @@ describe('before a shift: confirmation and escalation', () => {
       'zhouyinyin',
       'wangxiaohua',
     );
-    now = new Date('2026-12-01T21:59:00Z');
+    bot.now = new Date('2026-12-01T21:59:00Z');
     expect(await run()).toEqual({ sent: 0 });
-    now = new Date('2026-12-01T22:00:00Z');
+    bot.now = new Date('2026-12-01T22:00:00Z');
     const results = await Promise.all([run(), run(), run()]);
     await run();
     expect(results.reduce((sum, result) => sum + result.sent, 0)).toBe(2);
@@ -428,11 +379,11 @@ describe('before a shift: confirmation and escalation', () => {
     expect(card).toHaveLength(1);
     expect(card[0]).toContain('值班提醒 2026-12-02（星期三）日间值班');
 
-    now = new Date('2026-12-01T23:50:00Z');
+    bot.now = new Date('2026-12-01T23:50:00Z');
     expect((await press('zhangli', 'shift.confirm', { id: String(shift.id) }))?.toast.kind).toBe('success');
-    now = new Date('2026-12-02T00:14:59Z');
+    bot.now = new Date('2026-12-02T00:14:59Z');
     expect(await run()).toEqual({ sent: 0 });
-    now = new Date('2026-12-02T00:15:00Z'); // start + 15 min: the 带班领导
+    bot.now = new Date('2026-12-02T00:15:00Z'); // start + 15 min: the 带班领导
     await Promise.all([run(), run()]);
     await run();
     expect(await steps()).toEqual(
@@ -444,7 +395,7 @@ describe('before a shift: confirmation and escalation', () => {
     expect(told[0]).not.toContain('张丽 尚未');
     expect(await inbox(office)).toEqual([]);
 
-    now = new Date('2026-12-02T00:30:00Z'); // start + 30 min: the office
+    bot.now = new Date('2026-12-02T00:30:00Z'); // start + 30 min: the office
     await Promise.all([run(), run()]);
     expect(await run()).toEqual({ sent: 0 });
     expect(await steps()).toEqual(
@@ -460,7 +411,7 @@ describe('before a shift: confirmation and escalation', () => {
     expect((await inbox(leader)).filter((text) => text.includes('尚未确认到岗'))).toHaveLength(1);
 
     // A late confirmation is recorded as late, and the leader's card now shows everyone at their post.
-    now = new Date('2026-12-02T00:40:00Z');
+    bot.now = new Date('2026-12-02T00:40:00Z');
     expect(await say('zhaoming', '确认到岗')).toContain('已确认到岗（08:40）');
     const trail = await database.db
       .select()
@@ -475,7 +426,7 @@ describe('before a shift: confirmation and escalation', () => {
     expect(leaderCard).toContain('值班人员均已确认到岗');
     expect(await run()).toEqual({ sent: 0 });
     // Nothing about a shift that has ended.
-    now = new Date('2026-12-02T10:00:00Z');
+    bot.now = new Date('2026-12-02T10:00:00Z');
     expect(await run()).toEqual({ sent: 0 });
   });
 
@@ -483,11 +434,11 @@ describe('before a shift: confirmation and escalation', () => {
     await importCsv(roster);
     const shift = await theShift('2026-12-02', '日间值班');
     const zhangli = await personId('zhangli');
-    now = new Date('2026-12-01T22:00:00Z');
+    bot.now = new Date('2026-12-01T22:00:00Z');
     await run();
     const before = await assigneesOf(shift.id);
 
-    now = new Date('2026-12-01T23:30:00Z');
+    bot.now = new Date('2026-12-01T23:30:00Z');
     const refused = await press('chenjing', 'shift.confirm', { id: String(shift.id) });
     expect(refused?.toast.kind).toBe('error');
     expect(refused?.toast.text).toContain('您不在 2026-12-02（星期三）日间值班 的值班名单上');
@@ -495,17 +446,17 @@ describe('before a shift: confirmation and escalation', () => {
     expect(await audit(shift.id)).toEqual(['roster.import']);
 
     // Too early: the day before.
-    now = new Date('2026-12-01T02:00:00Z');
+    bot.now = new Date('2026-12-01T02:00:00Z');
     expect((await press('zhangli', 'shift.confirm', { id: String(shift.id) }))?.toast.kind).toBe('error');
 
-    now = new Date('2026-12-01T23:30:00Z');
+    bot.now = new Date('2026-12-01T23:30:00Z');
     const done = await press('zhangli', 'shift.confirm', { id: String(shift.id) });
     expect(done?.toast).toEqual({
       kind: 'success',
       text: '已确认到岗（07:30），2026-12-02（星期三）日间值班。',
     });
     const [mine] = (await assigneesOf(shift.id)).filter((row) => row.personId === zhangli);
-    expect(mine!.confirmedAt?.toISOString()).toBe(now.toISOString());
+    expect(mine!.confirmedAt?.toISOString()).toBe(bot.now.toISOString());
     expect(await audit(shift.id)).toEqual(['roster.import', 'confirm']);
     // The card already queued for her now shows the confirmation and no button.
     const [card] = (await inbox(zhangli)).filter((text) => text.includes('值班提醒'));
@@ -521,13 +472,13 @@ describe('before a shift: confirmation and escalation', () => {
       sql`update tenants set settings = settings || '{"shift_lead_minutes": 30, "shift_grace_minutes": 5}'::jsonb`,
     );
     await importCsv(roster);
-    now = new Date('2026-12-01T23:29:00Z');
+    bot.now = new Date('2026-12-01T23:29:00Z');
     expect(await run()).toEqual({ sent: 0 });
-    now = new Date('2026-12-01T23:30:00Z');
+    bot.now = new Date('2026-12-01T23:30:00Z');
     expect(await run()).toEqual({ sent: 2 });
-    now = new Date('2026-12-02T00:05:00Z');
+    bot.now = new Date('2026-12-02T00:05:00Z');
     expect(await run()).toEqual({ sent: 1 });
-    now = new Date('2026-12-02T00:10:00Z');
+    bot.now = new Date('2026-12-02T00:10:00Z');
     expect(await run()).toEqual({ sent: 2 });
   });
 });
@@ -539,28 +490,28 @@ describe('duty log and handover', () => {
     await importCsv(roster);
     const shift = await theShift('2026-12-01', '夜班');
     const leader = await personId('xuejianping');
-    now = new Date('2026-12-01T11:00:00Z'); // 19:00: not started yet
+    bot.now = new Date('2026-12-01T11:00:00Z'); // 19:00: not started yet
     expect(await say('liguoqiang', '值班日志 巡查')).toContain('您现在不在值班时间内');
-    now = new Date('2026-12-01T14:10:00Z'); // 22:10
+    bot.now = new Date('2026-12-01T14:10:00Z'); // 22:10
     expect(await say('liguoqiang', '值班日志 22:10 巡查宿舍楼，一切正常')).toContain(
       '已记入 2026-12-01（星期二）夜班 的值班日志（第 1 条，22:10）',
     );
-    now = new Date('2026-12-01T15:00:00Z');
+    bot.now = new Date('2026-12-01T15:00:00Z');
     expect(await say('xuejianping', '/dutylog 抽查门卫室，值班人员在岗')).toContain('第 2 条');
     expect(await say('chenjing', '值班日志 有人吗')).toContain('您现在不在值班时间内');
     expect(await say('liguoqiang', '值班日志')).toContain('请在“值班日志”后写明情况');
 
-    now = new Date('2026-12-02T00:05:00Z'); // 08:05, just after the end
+    bot.now = new Date('2026-12-02T00:05:00Z'); // 08:05, just after the end
     expect(await say('liguoqiang', '交班 夜间巡查 3 次，无异常，钥匙已交接')).toContain(
       '已交班：2026-12-01（星期二）夜班。已告知带班领导 薛建平。',
     );
     expect(await say('liguoqiang', '/handover 再补一句')).toContain('已由 李国强 于 2026-12-02 08:05 交班');
     expect((await inbox(leader)).join('\n')).toContain('李国强 已交班');
     expect(await audit(shift.id)).toContain('handover');
-    now = new Date('2026-12-02T02:06:00Z'); // more than 2 h after the end
+    bot.now = new Date('2026-12-02T02:06:00Z'); // more than 2 h after the end
     expect(await say('liguoqiang', '值班日志 补记')).toContain('您现在不在值班时间内');
 
-    const ledger = await shiftLogRows(database.db, tenantId, { from: '2026-12-01', to: '2026-12-01' });
+    const ledger = await shiftLogRows(database.db, bot.tenantId, { from: '2026-12-01', to: '2026-12-01' });
     expect(ledger).toHaveLength(1);
     expect(ledger[0]).toMatchObject({
       shiftId: shift.id,
@@ -575,7 +526,9 @@ describe('duty log and handover', () => {
       ['李国强', '22:10 巡查宿舍楼，一切正常', '2026-12-01T14:10:00.000Z'],
       ['薛建平', '抽查门卫室，值班人员在岗', '2026-12-01T15:00:00.000Z'],
     ]);
-    expect(await shiftLogRows(database.db, tenantId, { from: '2026-12-02', to: '2026-12-31' })).toEqual([]);
+    expect(await shiftLogRows(database.db, bot.tenantId, { from: '2026-12-02', to: '2026-12-31' })).toEqual(
+      [],
+    );
   });
 });
 
@@ -587,7 +540,7 @@ describe('换班', () => {
 
   it('asks a colleague; only the colleague may answer; acceptance changes the assignee and tells the leader', async () => {
     await importCsv(roster);
-    now = new Date('2026-12-01T02:00:00Z');
+    bot.now = new Date('2026-12-01T02:00:00Z');
     const shift = await theShift('2026-12-03', '夜班');
     const [chenjing, zhangli, zhaoming, leader] = await ids('chenjing', 'zhangli', 'zhaoming', 'xuejianping');
 
@@ -648,20 +601,20 @@ describe('换班', () => {
       'error',
     );
     // The new person gets the confirm card at the lead time; the old one does not.
-    now = new Date('2026-12-03T10:00:00Z');
+    bot.now = new Date('2026-12-03T10:00:00Z');
     await run();
     expect(await steps()).toEqual([`confirm:${zhangli}`]);
   });
 
   it('refuses what cannot be swapped', async () => {
     await importCsv(roster);
-    now = new Date('2026-12-01T02:00:00Z');
+    bot.now = new Date('2026-12-01T02:00:00Z');
     expect(await say('chenjing', '换班 12-03 夜班')).toContain('请 @ 要替您值班的同事');
     expect(await say('chenjing', '换班 12-05 @张丽')).toContain('没有找到您 2026-12-05 的班次');
     expect(await say('chenjing', '换班 12-03 @陈静')).toContain('不能和自己换班');
     expect(await say('chenjing', '换班 12-03 @李四')).toContain('找不到“李四”');
     expect(await say('zhaoming', '换班 12-03 @张丽')).toContain('您近期没有排班');
-    now = new Date('2026-12-03T12:30:00Z'); // 20:30 on 12-03: under way
+    bot.now = new Date('2026-12-03T12:30:00Z'); // 20:30 on 12-03: under way
     expect(await say('chenjing', '换班 12-03 @赵明')).toContain('已经开始，不能再换班');
     expect(await database.db.select().from(shiftSwaps)).toEqual([]);
   });

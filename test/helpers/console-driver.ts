@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt } from 'drizzle-orm';
 import { createCore } from '../../bot/core/core.ts';
 import { silentLogger } from '../../bot/core/log.ts';
-import type { ActionResult, Attachment, Channel, InboundEvent } from '../../bot/core/types.ts';
+import type { ActionResult, Attachment, Channel, ExternalUser, InboundEvent } from '../../bot/core/types.ts';
 import type { Database } from '../../db/client.ts';
 import { outbox, people } from '../../db/schema.ts';
 import { createRouter } from '../../handlers/index.ts';
@@ -15,7 +15,11 @@ export interface ConsoleDriver {
   tenantId: number;
   personId(code: string): Promise<number>;
   /** A member says something; returns what the bot answered in their chat. */
-  say(code: string, text: string, attachments?: Attachment[]): Promise<string>;
+  say(
+    code: string,
+    text: string,
+    extra?: { attachments?: Attachment[]; mentions?: ExternalUser[] },
+  ): Promise<string>;
   /** A member presses a button (with a form's values). */
   press(
     code: string,
@@ -36,7 +40,7 @@ export function consoleDriver(database: Database, start: Date): ConsoleDriver {
     async personId(code) {
       return (await database.db.select({ id: people.id }).from(people).where(eq(people.code, code)))[0]!.id;
     },
-    async say(code, text, attachments = []) {
+    async say(code, text, extra = {}) {
       const id = await driver.personId(code);
       const [last] = await database.db
         .select({ id: outbox.id })
@@ -50,8 +54,8 @@ export function consoleDriver(database: Database, start: Date): ConsoleDriver {
         messageId: randomUUID(),
         text,
         mentionedBot: true,
-        mentions: [],
-        attachments,
+        mentions: extra.mentions ?? [],
+        attachments: extra.attachments ?? [],
       };
       await core.handle(event);
       const rows = await database.db
