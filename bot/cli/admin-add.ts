@@ -3,21 +3,16 @@
 // one). The password is read from ADMIN_PASSWORD, else from stdin (typed without echo on a terminal),
 // never from the command line, where other users and the shell history would see it.
 // Bad input is reported precisely (exit 2) and nothing is written.
+
 import { openDatabase } from '../../db/client.ts';
 import { AdminAccountError, addAdminAccount } from '../console/accounts.ts';
 import { passwordProblem } from '../console/auth.ts';
 import { ConfigError, loadConfig } from '../env.ts';
+import { readOptions, UsageError } from './options.ts';
 
 const USAGE =
   '用法：ADMIN_PASSWORD=<密码> npm run admin:add -- --tenant <单位代码> --user <用户名> [--name <显示名>] [--reset]\n' +
   '      （未设置 ADMIN_PASSWORD 时从标准输入读取密码）';
-
-const OPTIONS = ['tenant', 'user', 'name'] as const;
-type Option = (typeof OPTIONS)[number];
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 interface Arguments {
   tenant: string;
@@ -27,40 +22,16 @@ interface Arguments {
 }
 
 function parseArguments(argv: string[]): Arguments | 'help' {
-  const values: Partial<Record<Option, string>> = {};
-  let reset = false;
-  for (let index = 0; index < argv.length; index += 1) {
-    const token = argv[index]!;
-    if (token === '--help' || token === '-h') return 'help';
-    if (token === '--reset') {
-      reset = true;
-      continue;
-    }
-    if (token === '--password' || token.startsWith('--password=')) {
-      throw new UsageError('不接受命令行中的密码：请用环境变量 ADMIN_PASSWORD 或标准输入');
-    }
-    if (!token.startsWith('--')) throw new UsageError(`多余的参数“${token}”`);
-    const equals = token.indexOf('=');
-    const name = token.slice(2, equals === -1 ? undefined : equals);
-    if (!(OPTIONS as readonly string[]).includes(name)) {
-      throw new UsageError(`未知的选项 --${name}（可用：--tenant --user --name --reset）`);
-    }
-    let value: string | undefined;
-    if (equals !== -1) value = token.slice(equals + 1);
-    else {
-      const next = argv[index + 1];
-      if (next !== undefined && !next.startsWith('--')) {
-        value = next;
-        index += 1;
-      }
-    }
-    if (value === undefined || value.trim() === '') throw new UsageError(`选项 --${name} 缺少取值`);
-    if (values[name as Option] !== undefined) throw new UsageError(`选项 --${name} 重复给出`);
-    values[name as Option] = value.trim();
-  }
+  const read = readOptions(argv, {
+    options: ['tenant', 'user', 'name'],
+    flags: ['reset'],
+    refused: { password: '不接受命令行中的密码：请用环境变量 ADMIN_PASSWORD 或标准输入' },
+  });
+  if (read === 'help') return read;
+  const { values, flags } = read;
   if (values.tenant === undefined) throw new UsageError('缺少 --tenant');
   if (values.user === undefined) throw new UsageError('缺少 --user');
-  return { tenant: values.tenant, user: values.user, name: values.name, reset };
+  return { tenant: values.tenant, user: values.user, name: values.name, reset: flags.has('reset') };
 }
 
 /** The whole of stdin, without its final line break. */

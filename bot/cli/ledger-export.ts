@@ -1,6 +1,7 @@
 // npm run ledger:export -- --from 2026-01-01 --to 2026-03-31 --out ledger.xlsx [--tenant <code>] [--format xlsx|csv]
 // Writes the hazard ledger (隐患排查整改台账) of a period for the superior bureau's inspections.
 // Bad arguments are reported precisely (exit 2) and nothing is written; the file appears only complete.
+
 import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -18,6 +19,7 @@ import {
   streamLedgerXlsx,
 } from '../../handlers/ledger-export.ts';
 import { ConfigError, loadConfig } from '../env.ts';
+import { readOptions, UsageError } from './options.ts';
 
 const USAGE =
   '用法：npm run ledger:export -- --from <YYYY-MM-DD> --to <YYYY-MM-DD> --out <文件.xlsx|文件.csv> ' +
@@ -25,13 +27,6 @@ const USAGE =
 
 type Format = 'xlsx' | 'csv';
 const FORMATS: Format[] = ['xlsx', 'csv'];
-const OPTIONS = ['from', 'to', 'out', 'tenant', 'format'] as const;
-type Option = (typeof OPTIONS)[number];
-
-/** A wrong invocation: exit code 2, with the message and the usage. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 interface Arguments {
   from: string;
@@ -42,31 +37,9 @@ interface Arguments {
 }
 
 function parseArguments(argv: string[]): Arguments | 'help' {
-  const values: Partial<Record<Option, string>> = {};
-  for (let index = 0; index < argv.length; index += 1) {
-    const token = argv[index]!;
-    if (token === '--help' || token === '-h') return 'help';
-    if (!token.startsWith('--')) throw new UsageError(`多余的参数“${token}”`);
-    const equals = token.indexOf('=');
-    const name = token.slice(2, equals === -1 ? undefined : equals);
-    if (!(OPTIONS as readonly string[]).includes(name)) {
-      throw new UsageError(
-        `未知的选项 --${name}（可用：${OPTIONS.map((option) => `--${option}`).join(' ')}）`,
-      );
-    }
-    let value: string | undefined;
-    if (equals !== -1) value = token.slice(equals + 1);
-    else {
-      const next = argv[index + 1];
-      if (next !== undefined && !next.startsWith('--')) {
-        value = next;
-        index += 1;
-      }
-    }
-    if (value === undefined || value.trim() === '') throw new UsageError(`选项 --${name} 缺少取值`);
-    if (values[name as Option] !== undefined) throw new UsageError(`选项 --${name} 重复给出`);
-    values[name as Option] = value.trim();
-  }
+  const read = readOptions(argv, { options: ['from', 'to', 'out', 'tenant', 'format'] });
+  if (read === 'help') return read;
+  const { values } = read;
   for (const required of ['from', 'to', 'out'] as const) {
     if (values[required] === undefined) throw new UsageError(`缺少 --${required}`);
   }

@@ -1,0 +1,53 @@
+// `--name value` / `--name=value` options of the command-line tools, with errors in Chinese.
+
+/** A wrong invocation: the tools answer with exit code 2, the message and their usage. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface OptionSpec<O extends string> {
+  options: readonly O[];
+  /** Options without a value, e.g. --reset. */
+  flags?: readonly string[];
+  /** Options refused outright, with the reason (e.g. a password on the command line). */
+  refused?: Record<string, string>;
+}
+
+/** Reads the options; 'help' for --help/-h. Each value is trimmed, given once and not empty. */
+export function readOptions<O extends string>(
+  argv: string[],
+  spec: OptionSpec<O>,
+): { values: Partial<Record<O, string>>; flags: Set<string> } | 'help' {
+  const values: Partial<Record<O, string>> = {};
+  const flags = new Set<string>();
+  const known = [...spec.options, ...(spec.flags ?? [])];
+  for (let index = 0; index < argv.length; index += 1) {
+    const token = argv[index]!;
+    if (token === '--help' || token === '-h') return 'help';
+    if (!token.startsWith('--')) throw new UsageError(`多余的参数“${token}”`);
+    const equals = token.indexOf('=');
+    const name = token.slice(2, equals === -1 ? undefined : equals);
+    const refusal = spec.refused?.[name];
+    if (refusal) throw new UsageError(refusal);
+    if (spec.flags?.includes(name) && equals === -1) {
+      flags.add(name);
+      continue;
+    }
+    if (!(spec.options as readonly string[]).includes(name)) {
+      throw new UsageError(`未知的选项 --${name}（可用：${known.map((option) => `--${option}`).join(' ')}）`);
+    }
+    let value: string | undefined;
+    if (equals !== -1) value = token.slice(equals + 1);
+    else {
+      const next = argv[index + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        value = next;
+        index += 1;
+      }
+    }
+    if (value === undefined || value.trim() === '') throw new UsageError(`选项 --${name} 缺少取值`);
+    if (values[name as O] !== undefined) throw new UsageError(`选项 --${name} 重复给出`);
+    values[name as O] = value.trim();
+  }
+  return { values, flags };
+}
