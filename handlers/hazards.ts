@@ -1,6 +1,7 @@
 // Hazards (DOMAIN §4): 报隐患 from any chat, routing by the tenant's category table, and every step of
 // 排查 → 记录 → 整改 → 复查 → 销号 as a button and as a text command. Who may take a step is decided by
 // handlers/hazard-workflow.ts against the organization; every step is appended to the audit trail.
+
 import { and, eq } from 'drizzle-orm';
 import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
@@ -18,7 +19,8 @@ import {
   nextSequence,
 } from '../db/queries/hazards.ts';
 import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
-import { hazardExtensions, hazardPhotos, hazards, reminders } from '../db/schema.ts';
+import { claimReminder } from '../db/queries/reminders.ts';
+import { hazardExtensions, hazardPhotos, hazards } from '../db/schema.ts';
 import { deadlineFrom, parseDateInput, workCalendar } from './deadlines.ts';
 import {
   type CategoryRule,
@@ -159,19 +161,13 @@ async function tellLeadersOfGrave(ctx: StepContext, hazard: Hazard) {
   ];
   const fresh: Person[] = [];
   for (const person of people) {
-    const [sent] = await ctx.db
-      .insert(reminders)
-      .values({
-        tenantId: ctx.tenant.id,
-        subject: hazardSubject(hazard.id),
-        period: 'grave',
-        personId: person.id,
-        step: 'grave-notice',
-        sentAt: ctx.now,
-      })
-      .onConflictDoNothing()
-      .returning({ id: reminders.id });
-    if (sent) fresh.push(person);
+    const key = {
+      tenantId: ctx.tenant.id,
+      subject: hazardSubject(hazard.id),
+      period: 'grave',
+      step: 'grave-notice',
+    };
+    if (await claimReminder(ctx.db, { ...key, personId: person.id }, ctx.now)) fresh.push(person);
   }
   const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
   notify(ctx, fresh, hazard, view, 'leader');

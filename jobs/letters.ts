@@ -5,6 +5,7 @@
 //  - reminders: a holder who has not signed is reminded 3 days and again 7 days after their letter was
 //    issued. Each step goes out once by the `reminders` natural key (letter, year, person, step), however
 //    often and on however many instances the job runs; a run that finds both steps due sends one message.
+
 import { and, eq, inArray } from 'drizzle-orm';
 import { enqueue } from '../bot/core/enqueue.ts';
 import { letterCard, letterTitle } from '../cards/letter.ts';
@@ -20,6 +21,7 @@ import {
   unsignedCurrentLetters,
 } from '../db/queries/letters.ts';
 import type { Tenant } from '../db/queries/org.ts';
+import { claimReminder } from '../db/queries/reminders.ts';
 import { letterRounds, reminders, tenants } from '../db/schema.ts';
 import { yearIn } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
@@ -115,19 +117,8 @@ async function runRound(context: JobContext, tx: Tx, tenant: Tenant, round: Lett
     );
     let latest: (typeof LETTER_REMINDERS)[number] | undefined;
     for (const step of due) {
-      const [claimed] = await tx
-        .insert(reminders)
-        .values({
-          tenantId: tenant.id,
-          subject: letterSubject(letter.id),
-          period: String(round.year),
-          personId: letter.personId,
-          step: step.step,
-          sentAt: now,
-        })
-        .onConflictDoNothing()
-        .returning({ id: reminders.id });
-      if (claimed) latest = step;
+      const key = { tenantId: tenant.id, subject: letterSubject(letter.id), period: String(round.year) };
+      if (await claimReminder(tx, { ...key, personId: letter.personId, step: step.step }, now)) latest = step;
     }
     if (!latest) continue;
     const message =

@@ -9,15 +9,8 @@ import type { Tx } from '../db/client.ts';
 import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { countDone, type Obligation } from '../db/queries/obligations.ts';
 import { officeStaff, type Person } from '../db/queries/org.ts';
-import {
-  obligationPeriods,
-  obligations,
-  people,
-  postHolders,
-  posts,
-  reminders,
-  tenants,
-} from '../db/schema.ts';
+import { claimReminder } from '../db/queries/reminders.ts';
+import { obligationPeriods, obligations, people, postHolders, posts, tenants } from '../db/schema.ts';
 import { isoDateIn } from '../handlers/calendar.ts';
 import { KIND_LABEL } from '../handlers/obligations.ts';
 import { addDays, type Period, periodOf, previousPeriod } from '../handlers/periods.ts';
@@ -128,7 +121,7 @@ export async function runObligations(context: JobContext): Promise<{ sent: numbe
           // (the start-of-period notice always goes, so people know what this period asks).
           let latest: string | undefined;
           for (const entry of due) {
-            const claimed = await claim(tx, key(current, entry.step), now);
+            const claimed = await claimReminder(tx, key(current, entry.step), now);
             if (claimed) latest = entry.step;
           }
           if (latest && (latest === 'start' || !met)) {
@@ -183,20 +176,6 @@ export async function runObligations(context: JobContext): Promise<{ sent: numbe
   }
   if (sent + closed > 0) context.log.info('obligation reminders', { sent, closed });
   return { sent, closed };
-}
-
-/** Claims a reminder key without sending anything (a step superseded by a later one). */
-async function claim(
-  tx: Tx,
-  key: { tenantId: number; subject: string; period: string; step: string; personId: number },
-  now: Date,
-) {
-  const [row] = await tx
-    .insert(reminders)
-    .values({ ...key, sentAt: now })
-    .onConflictDoNothing()
-    .returning({ id: reminders.id });
-  return Boolean(row);
 }
 
 /** Records how a closed period ended for a holder, once; returns it when this run recorded it. */

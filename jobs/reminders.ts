@@ -3,15 +3,7 @@
 import { enqueue } from '../bot/core/enqueue.ts';
 import type { Channel, Outbound } from '../bot/core/types.ts';
 import type { Tx } from '../db/client.ts';
-import { reminders } from '../db/schema.ts';
-
-export interface ReminderKey {
-  tenantId: number;
-  subject: string;
-  period: string;
-  step: string;
-  personId: number;
-}
+import { claimReminder, type ReminderKey } from '../db/queries/reminders.ts';
 
 /** Claims the key and enqueues the message; false when this step already went to this person. */
 export async function remindOnce(
@@ -20,12 +12,7 @@ export async function remindOnce(
   message: Omit<Outbound, 'to'>,
   context: { channels: ReadonlySet<Channel>; now: Date },
 ): Promise<boolean> {
-  const [claimed] = await tx
-    .insert(reminders)
-    .values({ ...key, sentAt: context.now })
-    .onConflictDoNothing()
-    .returning({ id: reminders.id });
-  if (!claimed) return false;
+  if (!(await claimReminder(tx, key, context.now))) return false;
   await enqueue(
     tx,
     { ...message, to: { kind: 'person', personId: key.personId } },

@@ -4,17 +4,18 @@
 // natural key (subject `shift:<id>`, period = the start, person, step) of `reminders` is unique, so
 // repeated, overlapping or concurrent runs — on one instance or several — send nothing twice. A run after
 // a pause catches up on what is due, but nothing is sent about a shift that has ended.
+
 import { and, asc, eq, gt, inArray, lte } from 'drizzle-orm';
-import { enqueue } from '../bot/core/enqueue.ts';
 import { type Card, note } from '../cards/model.ts';
 import { shiftCard } from '../cards/shift.ts';
 import type { Tx } from '../db/client.ts';
 import { officeStaff, type Person, type Tenant } from '../db/queries/org.ts';
 import { type ShiftView, shiftView } from '../db/queries/shifts.ts';
-import { people, reminders, shifts, tenants } from '../db/schema.ts';
+import { people, shifts, tenants } from '../db/schema.ts';
 import { shiftLabel, shiftPolicy, shiftSubject } from '../handlers/shift-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
+import { remindOnce } from './reminders.ts';
 
 /** The longest lead time a tenant may set (shift_lead_minutes ≤ 1440): how far ahead a run looks. */
 const MAX_LEAD_MS = 24 * 3_600_000;
@@ -99,32 +100,25 @@ export async function runShiftChecks(context: JobContext): Promise<{ sent: numbe
         for (const person of step.people) {
           if (seen.has(person.id)) continue;
           seen.add(person.id);
-          const [claimed] = await tx
-            .insert(reminders)
-            .values({
+          const audience = step.view(person);
+          const card = shiftCard(view, tenant.timezone, audience, now)!;
+          const claimed = await remindOnce(
+            tx,
+            {
               tenantId: tenant.id,
               subject: shiftSubject(view.shift.id),
               period: view.shift.startsAt.toISOString(),
               personId: person.id,
               step: step.step,
-              sentAt: now,
-            })
-            .onConflictDoNothing()
-            .returning({ id: reminders.id });
-          if (!claimed) continue;
-          const audience = step.view(person);
-          const card = shiftCard(view, tenant.timezone, audience, now)!;
-          await enqueue(
-            tx,
+            },
             {
-              to: { kind: 'person', personId: person.id },
               body: { kind: 'card', card: withMessage(card, step.message) },
               subject: shiftSubject(view.shift.id),
               view: audience,
             },
-            { tenantId: tenant.id, channels: context.channels },
+            { channels: context.channels, now },
           );
-          count++;
+          if (claimed) count++;
         }
       }
       return count;
