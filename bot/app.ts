@@ -5,6 +5,7 @@ import type { Database } from '../db/client.ts';
 import { type FeishuWebhookOptions, feishuWebhook } from './channels/feishu/webhook.ts';
 import { type WecomWebhookOptions, wecomWebhook } from './channels/wecom/webhook.ts';
 import { type ConsoleOptions, consoleRoutes } from './console/routes.ts';
+import { createLoadGate, type LoadGateOptions } from './core/load-gate.ts';
 import type { Logger } from './core/log.ts';
 import type { Channel } from './core/types.ts';
 
@@ -17,6 +18,8 @@ export interface AppOptions {
   wecom?: Omit<WecomWebhookOptions, 'log'>;
   /** The web console: the chat simulator at `/`, `/login`, `/logout` and `/console/...`. */
   console: Omit<ConsoleOptions, 'db' | 'log' | 'demo'>;
+  /** Load shedding of the webhooks (bot/core/load-gate.ts); the defaults suit one instance. */
+  loadGate?: Omit<LoadGateOptions, 'log'>;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -33,6 +36,10 @@ export function createApp(options: AppOptions): Hono {
       return c.json({ ok: false, ...body }, 503);
     }
   });
+
+  // One gate for both platforms' callbacks: they share the database, which is what runs out.
+  const gate = createLoadGate({ ...options.loadGate, log });
+  app.post('/webhooks/*', gate.middleware);
 
   if (options.feishu) app.post('/webhooks/feishu', feishuWebhook({ ...options.feishu, log }));
   else

@@ -10,7 +10,7 @@ import { onlyTenant } from '../db/queries/org.ts';
 import { tenants } from '../db/schema.ts';
 import { createRouter } from '../handlers/index.ts';
 import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
-import { createApp } from './app.ts';
+import { type AppOptions, createApp } from './app.ts';
 import { createConsoleSender } from './channels/console/sender.ts';
 import { botOpenIdLoader } from './channels/feishu/bot-info.ts';
 import { createFeishuClient, createFeishuSender } from './channels/feishu/sender.ts';
@@ -48,6 +48,8 @@ export interface ServiceOptions {
   clock?: () => Date;
   /** A ready Wechaty instance (tests pass one on wechaty-puppet-mock); otherwise built from the config. */
   wechaty?: Wechaty;
+  /** Webhook load shedding; the defaults of bot/core/load-gate.ts unless given (tests make it tight). */
+  loadGate?: AppOptions['loadGate'];
 }
 
 export async function createService(options: ServiceOptions): Promise<Service> {
@@ -82,6 +84,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     channels,
     demo: config.demo,
+    loadGate: options.loadGate,
     console: {
       core,
       clock: options.clock,

@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import type { Wechaty } from 'wechaty';
 import { silentLogger } from '../../bot/core/log.ts';
 import { parseConfig } from '../../bot/env.ts';
-import { createService, type Service } from '../../bot/service.ts';
+import { createService, type Service, type ServiceOptions } from '../../bot/service.ts';
 import type { Database } from '../../db/client.ts';
 import { FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from '../fakes/feishu-api.ts';
 import { FakeWecomApi, type FakeWecomApiOptions } from '../fakes/wecom-api.ts';
@@ -27,6 +27,7 @@ export interface HarnessOptions {
   wecom?: boolean | FakeWecomApiOptions;
   /** A Wechaty bot (on wechaty-puppet-mock) to run as the Wechaty channel. */
   wechaty?: Wechaty;
+  loadGate?: ServiceOptions['loadGate'];
 }
 
 export async function startHarness(
@@ -69,6 +70,7 @@ export async function startHarness(
     database,
     clock: options.clock,
     wechaty: options.wechaty,
+    loadGate: options.loadGate,
   });
   const server = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));

@@ -1,0 +1,89 @@
+// Load shedding for the webhooks. A platform waits a few seconds for our answer (Feishu 3 s, WeCom 5 s)
+// and delivers the event again when it gets none or a non-200 one. Under a burst larger than the
+// database can take, queueing without bound would make every answer late — the platform would count
+// them all as failures and send them all again. So at most `maxInFlight` webhook requests are worked on
+// at once; a request waits for a place at most `maxWaitMs`, and a request that would wait longer (or
+// finds the line full) is answered 503 with Retry-After at once: refused, not lost, since the platform
+// retries it.
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from './log.ts';
+
+export interface LoadGateOptions {
+  /** Requests worked on at once (default 32). */
+  maxInFlight?: number;
+  /** Requests waiting for a place (default 512). */
+  maxQueue?: number;
+  /** The longest a request waits for a place before it is refused (default 1000 ms). */
+  maxWaitMs?: number;
+  log: Logger;
+}
+
+export interface LoadGate {
+  middleware: MiddlewareHandler;
+  /** Requests refused since start, for logs and benchmarks. */
+  readonly shed: number;
+}
+
+export function createLoadGate(options: LoadGateOptions): LoadGate {
+  const maxInFlight = options.maxInFlight ?? 32;
+  const maxQueue = options.maxQueue ?? 512;
+  const maxWaitMs = options.maxWaitMs ?? 1000;
+  let inFlight = 0;
+  let shed = 0;
+  let lastWarning = 0;
+  const waiting: Array<(admitted: boolean) => void> = [];
+
+  const admit = (): Promise<boolean> => {
+    if (inFlight < maxInFlight && waiting.length === 0) {
+      inFlight += 1;
+      return Promise.resolve(true);
+    }
+    if (waiting.length >= maxQueue) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const entry = (admitted: boolean) => {
+        clearTimeout(timer);
+        resolve(admitted);
+      };
+      const timer = setTimeout(() => {
+        const index = waiting.indexOf(entry);
+        if (index >= 0) waiting.splice(index, 1);
+        resolve(false);
+      }, maxWaitMs);
+      waiting.push(entry);
+    });
+  };
+
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next(true);
+    else inFlight -= 1;
+  };
+
+  const middleware: MiddlewareHandler = async (c, next) => {
+    if (!(await admit())) {
+      shed += 1;
+      const now = Date.now();
+      if (now - lastWarning > 10_000) {
+        lastWarning = now;
+        options.log.warn('webhook load shed: answering 503 so the platform retries later', {
+          path: c.req.path,
+          shedSinceStart: shed,
+        });
+      }
+      c.header('Retry-After', '1');
+      return c.json({ error: 'busy, retry later' }, 503);
+    }
+    try {
+      await next();
+    } finally {
+      release();
+    }
+  };
+
+  return {
+    middleware,
+    get shed() {
+      return shed;
+    },
+  };
+}
