@@ -1,7 +1,9 @@
 // Writes a validated organization file in one transaction: all of it or nothing.
 // Re-importing updates by code; what the file no longer names is archived (hazards keep their references),
 // and holders who left a post get an end date, so a successor inherits the post's duties (004 附则).
+
 import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { chunks } from './chunks.ts';
 import type { Db, Tx } from './client.ts';
 import type { OrgFile } from './org-file.ts';
 import {
@@ -201,19 +203,29 @@ async function replaceIdentities(tx: Tx, tenantId: number, org: OrgFile, personI
       .delete(identities)
       .where(and(eq(identities.tenantId, tenantId), inArray(identities.personId, filePeople)));
   }
+  const taken = new Map<string, string[]>();
   for (const row of rows) {
-    await tx
-      .delete(identities)
-      .where(
-        and(
-          eq(identities.tenantId, tenantId),
-          eq(identities.channel, row.channel),
-          eq(identities.kind, row.kind),
-          eq(identities.value, row.value),
-        ),
-      );
+    const key = `${row.channel}\0${row.kind}`;
+    const values = taken.get(key) ?? [];
+    values.push(row.value);
+    taken.set(key, values);
   }
-  if (rows.length > 0) await tx.insert(identities).values(rows);
+  for (const [key, values] of taken) {
+    const [channel, kind] = key.split('\0') as [(typeof rows)[number]['channel'], string];
+    for (const some of chunks(values)) {
+      await tx
+        .delete(identities)
+        .where(
+          and(
+            eq(identities.tenantId, tenantId),
+            eq(identities.channel, channel),
+            eq(identities.kind, kind),
+            inArray(identities.value, some),
+          ),
+        );
+    }
+  }
+  for (const some of chunks(rows)) await tx.insert(identities).values(some);
 }
 
 async function syncHolders(
@@ -243,7 +255,7 @@ async function syncHolders(
       const [postId, personId] = key.split(':').map(Number);
       return { tenantId, postId: postId!, personId: personId!, startedAt: now };
     });
-  if (started.length > 0) await tx.insert(postHolders).values(started);
+  for (const some of chunks(started)) await tx.insert(postHolders).values(some);
   return { holdersStarted: started.length, holdersEnded: ended.length };
 }
 

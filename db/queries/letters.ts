@@ -1,7 +1,9 @@
 // The 一岗双责 safety responsibility letter (责任书, 002 §四(二), 004): signing rounds, one letter per post
 // and holder, who signs with whom, and the state of a round per unit for the office, reports and console.
 // A successor in a post gets a letter of their own; the predecessor's stays as it was (004 附则).
+
 import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { chunks } from '../chunks.ts';
 import type { Queryable } from '../client.ts';
 import {
   auditEvents,
@@ -73,23 +75,27 @@ export async function issueMissingLetters(
     .where(and(eq(postHolders.tenantId, tenantId), isNull(postHolders.endedAt), isNull(letters.id)))
     .orderBy(asc(postHolders.postId), asc(postHolders.personId));
   if (missing.length === 0) return [];
-  const issued = await db
-    .insert(letters)
-    .values(
-      missing.map((row) => ({
-        tenantId,
-        roundId,
-        postId: row.postId,
-        personId: row.personId,
-        duties: { business: row.business, safety: row.safety },
-        issuedAt: now,
-      })),
-    )
-    .onConflictDoNothing()
-    .returning();
-  if (issued.length > 0) {
+  const issued: Letter[] = [];
+  for (const some of chunks(missing)) {
+    const rows = await db
+      .insert(letters)
+      .values(
+        some.map((row) => ({
+          tenantId,
+          roundId,
+          postId: row.postId,
+          personId: row.personId,
+          duties: { business: row.business, safety: row.safety },
+          issuedAt: now,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning();
+    issued.push(...rows);
+  }
+  for (const some of chunks(issued)) {
     await db.insert(auditEvents).values(
-      issued.map((letter) => ({
+      some.map((letter) => ({
         tenantId,
         subject: letterSubject(letter.id),
         actorId: options.actorId,
