@@ -10,6 +10,7 @@ import { onlyTenant } from '../db/queries/org.ts';
 import { tenants } from '../db/schema.ts';
 import { createRouter } from '../handlers/index.ts';
 import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
+import type { RateLimiter } from '../jobs/rate-limit.ts';
 import { type AppOptions, createApp } from './app.ts';
 import { createConsoleSender } from './channels/console/sender.ts';
 import { botOpenIdLoader } from './channels/feishu/bot-info.ts';
@@ -50,6 +51,8 @@ export interface ServiceOptions {
   wechaty?: Wechaty;
   /** Webhook load shedding; the defaults of bot/core/load-gate.ts unless given (tests make it tight). */
   loadGate?: AppOptions['loadGate'];
+  /** The outbox's send limits; the platforms' own (jobs/rate-limit.ts) unless given (benchmarks scale them). */
+  limiter?: RateLimiter;
 }
 
 export async function createService(options: ServiceOptions): Promise<Service> {
@@ -69,7 +72,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   if (wechaty) senders.push(createWechatySender(wechaty, database.db));
   const channels = new Set(senders.map((sender) => sender.channel));
 
-  const dispatcher = createDispatcher({ db: database.db, senders, log, clock: options.clock });
+  const dispatcher = createDispatcher({
+    db: database.db,
+    senders,
+    log,
+    clock: options.clock,
+    limiter: options.limiter,
+  });
   const core = createCore({
     db: database.db,
     router: createRouter(),

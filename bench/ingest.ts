@@ -1,0 +1,205 @@
+// Benchmark 1 — webhook ingest. Encrypted, signed Feishu message events (a member @-mentions the bot in
+// a group with 报隐患 …, each event new) are posted over loopback at increasing rates and then as fast
+// as the connections allow, to: the bare node:http baseline (verify + decrypt + 200), the service on
+// PGlite (DATA_DIR on disk, as `npm start` runs it) and the service on PostgreSQL 15. Reported per step:
+// throughput of 200 answers, p50/p99 latency, 503s (load shed), errors; and per target the ratio of its
+// saturated throughput to the baseline's. After each service run the database is checked: one hazard
+// per 200 answer, none for a 503 — nothing acknowledged is lost.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { sql } from 'drizzle-orm';
+import { openDatabase } from '../db/client.ts';
+import { parseOrgFile } from '../db/org-file.ts';
+import { FAKE_APP_SECRET, FAKE_BOT_OPEN_ID, startFakeFeishu } from '../test/fakes/feishu-api.ts';
+import { APP, feishuRequest, messageEvent } from '../test/helpers/feishu-events.ts';
+import { startPgServer } from '../test/helpers/pg-server.ts';
+import {
+  freePort,
+  memoryOf,
+  ROOT,
+  type RunningService,
+  round,
+  runCli,
+  sleep,
+  spawnTs,
+  startService,
+  writeResult,
+} from './lib/common.ts';
+
+const RATES = [200, 500, 1000, 2000];
+const STEP_SECONDS = 8;
+const SATURATION_SECONDS = 10;
+const CONNECTIONS = 32;
+/** Feishu delivers events of many chats at once; the saturation step opens this many connections. */
+const SATURATION_CONNECTIONS = 128;
+
+interface Step {
+  rate: number | 'max';
+  connections: number;
+  seconds: number;
+  sent: number;
+  ok: number;
+  okPerSecond: number;
+  shed503: number;
+  otherStatus: number;
+  errors: number;
+  timeouts: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const school = parseOrgFile('examples/school.yaml', readFileSync(join(ROOT, 'examples/school.yaml'), 'utf8'));
+const reporters = school.people.flatMap((person) => (person.feishu?.open_id ? [person.feishu.open_id] : []));
+
+/** A new signed, encrypted 报隐患 event for every request, from rotating members in 500 groups. */
+function nextRequest(counter: { n: number }) {
+  const n = counter.n++;
+  const event = messageEvent({
+    openId: reporters[n % reporters.length]!,
+    chatId: `oc_bench_${n % 500}`,
+    mention: [FAKE_BOT_OPEN_ID],
+    text: `报隐患 教学楼${(n % 5) + 1}楼东侧第${n}号灭火器压力不足，一般`,
+    eventId: `ev_${randomUUID()}`,
+  });
+  return feishuRequest(event);
+}
+
+async function step(url: string, rate: number | 'max'): Promise<Step> {
+  const counter = { n: 0 };
+  const connections = rate === 'max' ? SATURATION_CONNECTIONS : CONNECTIONS;
+  const seconds = rate === 'max' ? SATURATION_SECONDS : STEP_SECONDS;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    timeout: 10,
+    ...(rate === 'max' ? {} : { overallRate: rate }),
+    requests: [
+      {
+        method: 'POST',
+        path: '/webhooks/feishu',
+        setupRequest: (request) => {
+          const signed = nextRequest(counter);
+          return { ...request, headers: signed.headers, body: signed.body };
+        },
+      },
+    ],
+  });
+  const codes = result.statusCodeStats as unknown as Record<string, { count: number }>;
+  const ok = codes['200']?.count ?? 0;
+  const shed503 = codes['503']?.count ?? 0;
+  const answered = Object.values(codes).reduce((sum, entry) => sum + entry.count, 0);
+  return {
+    rate,
+    connections,
+    seconds,
+    sent: answered + result.errors,
+    ok,
+    okPerSecond: round(ok / seconds),
+    shed503,
+    otherStatus: answered - ok - shed503,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+  };
+}
+
+async function runSteps(url: string, label: string): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const rate of [...RATES, 'max' as const]) {
+    const result = await step(url, rate);
+    steps.push(result);
+    process.stdout.write(
+      `  ${label} ${String(rate).padStart(4)}/s: ${result.okPerSecond} ok/s, p50 ${result.p50Ms} ms, ` +
+        `p99 ${result.p99Ms} ms, 503 ${result.shed503}, errors ${result.errors}\n`,
+    );
+    await sleep(1000);
+  }
+  return steps;
+}
+
+async function baseline(): Promise<Step[]> {
+  const port = await freePort();
+  const child = spawnTs('bench/baseline-server.ts', [String(port), APP.encryptKey], {});
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`baseline server exited ${code}`)));
+  });
+  try {
+    return await runSteps(`http://127.0.0.1:${port}`, 'baseline');
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function serviceRun(kind: 'pglite' | 'postgres') {
+  const feishu = await startFakeFeishu();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
+  const pg = kind === 'postgres' ? await startPgServer() : undefined;
+  const dbEnv: Record<string, string> = pg ? { DATABASE_URL: pg.url } : { DATA_DIR: join(dir, 'data') };
+  let service: RunningService | undefined;
+  try {
+    await runCli('bot/cli/org-import.ts', ['examples/school.yaml'], dbEnv);
+    service = await startService({
+      ...dbEnv,
+      FEISHU_APP_ID: APP.appId,
+      FEISHU_APP_SECRET: FAKE_APP_SECRET,
+      FEISHU_VERIFICATION_TOKEN: APP.token,
+      FEISHU_ENCRYPT_KEY: APP.encryptKey,
+      FEISHU_DOMAIN: feishu.url,
+    });
+    const steps = await runSteps(service.url, kind);
+    const memory = memoryOf(service.child.pid!);
+    await service.stop();
+    service = undefined;
+    const database = await openDatabase(pg ? { databaseUrl: pg.url } : { dataDir: join(dir, 'data') });
+    const count = async (table: string) => {
+      const rows = await database.db.execute<{ n: number }>(
+        sql.raw(`select count(*)::int as n from ${table}`),
+      );
+      return (Array.isArray(rows) ? rows : (rows as { rows: { n: number }[] }).rows)[0]!.n;
+    };
+    const check = { hazards: await count('hazards'), inboundEvents: await count('inbound_events') };
+    await database.close();
+    return { steps, memory, check };
+  } finally {
+    await service?.stop();
+    await feishu.close();
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchIngest() {
+  process.stdout.write('ingest: baseline (node:http, verify + decrypt + 200)\n');
+  const base = await baseline();
+  const baseMax = base.at(-1)!.okPerSecond;
+  const targets: Record<string, unknown> = {};
+  for (const kind of ['pglite', 'postgres'] as const) {
+    process.stdout.write(`ingest: service on ${kind}\n`);
+    const run = await serviceRun(kind);
+    const saturated = run.steps.at(-1)!;
+    const acknowledged = run.steps.reduce((sum, entry) => sum + entry.ok, 0);
+    targets[kind] = {
+      ...run,
+      saturatedOkPerSecond: saturated.okPerSecond,
+      ratioToBaseline: round(saturated.okPerSecond / baseMax, 3),
+      saturatedP99Ms: saturated.p99Ms,
+      acknowledged,
+      lost: acknowledged - run.check.hazards,
+    };
+  }
+  return writeResult('ingest', {
+    workload: '报隐患 message events in 500 groups, encrypted and signed, one new event_id each',
+    stepSeconds: STEP_SECONDS,
+    saturationSeconds: SATURATION_SECONDS,
+    baseline: { steps: base, saturatedOkPerSecond: baseMax },
+    ...targets,
+  });
+}

@@ -1,0 +1,90 @@
+// A minimal browser for the web console over HTTP: a cookie jar, url-encoded and multipart forms, no
+// redirects followed (so each step is checked), and the CSRF token of a page. Free of vitest, so the
+// benchmarks drive the console with it too.
+
+export type Fetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
+
+/** Fetches paths over real HTTP from a base URL known only later (a harness started in beforeAll). */
+export const fetchFrom =
+  (base: () => string): Fetch =>
+  (path, init) =>
+    fetch(`${base()}${path}`, init);
+
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  constructor(private readonly fetcher: Fetch) {}
+
+  private store(response: Response) {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair!.indexOf('=');
+      const name = pair!.slice(0, at).trim();
+      const value = pair!.slice(at + 1).trim();
+      if (value === '' || /max-age=0\b/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private cookieHeader() {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async get(path: string, headers: Record<string, string> = {}) {
+    const response = await this.fetcher(path, {
+      redirect: 'manual',
+      headers: { cookie: this.cookieHeader(), ...headers },
+    });
+    this.store(response);
+    return response;
+  }
+
+  async post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+    const response = await this.fetcher(path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        cookie: this.cookieHeader(),
+        'content-type': 'application/x-www-form-urlencoded',
+        ...headers,
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
+    this.store(response);
+    return response;
+  }
+
+  /** A multipart form with one file, as a browser sends `<input type="file">`. */
+  async upload(path: string, fields: Record<string, string>, file: { name: string; bytes: Uint8Array }) {
+    const body = new FormData();
+    for (const [name, value] of Object.entries(fields)) body.append(name, value);
+    body.append('file', new File([file.bytes], file.name, { type: 'application/octet-stream' }));
+    const response = await this.fetcher(path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: this.cookieHeader() },
+      body,
+    });
+    this.store(response);
+    return response;
+  }
+
+  async page(path: string) {
+    const response = await this.get(path);
+    return { response, html: await response.text() };
+  }
+}
+
+export const unescapeHtml = (value: string) =>
+  value
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
+
+/** The CSRF token of a page's forms. */
+export function csrfOf(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no CSRF token on the page');
+  return unescapeHtml(match[1]!);
+}
