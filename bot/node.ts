@@ -1,6 +1,7 @@
 // The Node entry (`npm start`): configuration, migrations, the service, the HTTP server, the dispatcher.
 import { serve } from '@hono/node-server';
 import { startJobs } from '../jobs/node-runner.ts';
+import { releaseClaims } from '../jobs/outbox.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { createService } from './service.ts';
@@ -10,6 +11,12 @@ const log = createLogger();
 async function main() {
   const config = loadConfig();
   const service = await createService({ config, log });
+  if (service.database.kind === 'pglite') {
+    // The embedded database is this process's alone: messages it left claimed when it last stopped (a
+    // crash) are due now, not a minute later when their lease runs out.
+    const released = await releaseClaims(service.database.db, new Date());
+    if (released > 0) log.warn('outbox: messages claimed before a crash are due again', { count: released });
+  }
   service.dispatcher.start();
   const jobs = startJobs(
     { db: service.database.db, channels: service.channels, log },

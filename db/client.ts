@@ -44,6 +44,29 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return { db: database.db, kind: database.kind, close: database.close };
 }
 
+/**
+ * PGlite runs PostgreSQL on the JavaScript thread, and a statement's promise settles as a microtask: a
+ * job issuing statement after statement (a start-up catch-up over a district's 25,000 open hazards)
+ * never lets the event loop reach its I/O phase, so the HTTP server could not even accept a connection
+ * until the job ended — minutes without webhooks or /healthz. Each statement and transaction outside a
+ * transaction therefore starts on a new turn of the loop (setImmediate), so requests interleave with the
+ * jobs. Statements inside a transaction run on without a break: the transaction holds the database.
+ */
+function yieldBeforeEachStatement(client: {
+  query: (...args: never[]) => Promise<unknown>;
+  exec: (...args: never[]) => Promise<unknown>;
+  transaction: (...args: never[]) => Promise<unknown>;
+}) {
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  for (const method of ['query', 'exec', 'transaction'] as const) {
+    const original = client[method].bind(client);
+    client[method] = async (...args: never[]) => {
+      await nextTurn();
+      return original(...args);
+    };
+  }
+}
+
 async function openPglite(dataDir: string | undefined) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
@@ -51,6 +74,7 @@ async function openPglite(dataDir: string | undefined) {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   await client.waitReady;
+  yieldBeforeEachStatement(client);
   const db = drizzle({ client, schema });
   return {
     db: db as unknown as Db,
@@ -60,11 +84,19 @@ async function openPglite(dataDir: string | undefined) {
   };
 }
 
+/**
+ * Seconds before a connection that failed is opened again. postgres.js's default grows to 20 s after a
+ * few failures (3^n / 100 s): while the server is down every webhook would wait that long before it could
+ * answer 503 (Feishu gives 3 s, WeCom 5 s), and after it is back the queries queued on a waiting
+ * connection would still wait, then fail. Capped at 1 s, a request learns within a second or two.
+ */
+const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 1);
+
 async function openPostgres(url: string, max = 10) {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5 });
+  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5, backoff: reconnectBackoff });
   const db = drizzle({ client, schema });
   // Two instances may start together: one applies the migrations while the other waits on the lock.
   // A one-connection client keeps the session-level advisory lock and the migration on one session.
@@ -83,4 +115,37 @@ async function openPostgres(url: string, max = 10) {
     migrate: migrateLocked,
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/** SQLSTATE classes and codes of a server that is unavailable, or of a transaction that lost a race. */
+const TRANSIENT_STATE = /^(08|57P0[1-3]$|53300$|40001$|40P01$)/;
+/** postgres.js's codes for a connection it lost or could not open, and the socket errors beneath them. */
+const TRANSIENT_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * True when a database error says nothing about the work itself: the server could not be reached, went
+ * away (a restart), or chose this transaction as a deadlock or serialization victim. Nothing was written,
+ * and the same work may well succeed later. Looks through drizzle's wrapping (`cause`).
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (TRANSIENT_CODES.has(code) || TRANSIENT_STATE.test(code))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

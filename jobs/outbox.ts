@@ -16,10 +16,10 @@
 // and puts the rest back at its end, so it stays well inside the 60 s lease; as a guard, a call is only
 // started in the first half of its rows' lease, else the rows are put back due at once. `drain()` goes on
 // while rows are due and waits for rows held back a short while (up to `holdWaitMs`), so a broadcast to
-// 300 Feishu users goes out at the platform's rate in one drain; longer waits (WeCom's per-member
-// minute) are left to `start()`'s poll. Waiting is a timer, never a blocked process, and a kick (new
-// rows) or stop cuts it short.
-import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+// 300 Feishu users goes out at the platform's rate in one drain; longer waits (Feishu's minute, WeCom's
+// per-member minute) end the drain, and once started the dispatcher sets a timer for when they come due.
+// Waiting is a timer, never a blocked process, and a kick (new rows) or stop cuts it short.
+import { and, asc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import {
   type BatchResult,
   type ChannelSender,
@@ -99,6 +99,21 @@ const PROBE_MS = 50;
 /** Rows coming due within this of the first are claimed in one run, not one run each. */
 const GATHER_MS = 50;
 
+/**
+ * Rows claimed by a process that is gone (it crashed between claiming and marking them) come due at once
+ * instead of when their lease runs out. Only for a database no other instance can be sending from: the
+ * embedded PGlite of the Node entry, at start-up. On a shared server a claim may be a live instance's, so
+ * there the lease decides. A row it sent before the crash goes again with the same idempotency key.
+ */
+export async function releaseClaims(db: Db, now: Date): Promise<number> {
+  const released = await db
+    .update(outbox)
+    .set({ lockedUntil: new Date(now.getTime() - 1) })
+    .where(and(eq(outbox.status, 'sending'), gte(outbox.lockedUntil, now)))
+    .returning({ id: outbox.id });
+  return released.length;
+}
+
 export function backoffMs(attempts: number): number {
   return Math.min(2 ** Math.max(attempts - 1, 0) * 2000, 10 * 60_000);
 }
@@ -142,6 +157,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let running: Promise<unknown> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Once started: a run when the soonest held row comes due, rather than at the next poll after it. */
+  let heldTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   const wakers = new Set<() => void>();
 
@@ -588,8 +605,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (again) {
           again = false;
           kick();
-        }
+        } else wakeWhenHeldRowsAreDue();
       });
+  }
+
+  /**
+   * A drain leaves rows the limits hold back for longer than `holdWaitMs` (Feishu's minute window, WeCom's
+   * per-member minute) to later; once started, the dispatcher runs again the moment the first of them comes
+   * due. Waiting for the poll instead would lose up to a poll interval at every window (measured in the
+   * fan-out benchmark, bench/fanout.ts).
+   */
+  function wakeWhenHeldRowsAreDue() {
+    clearTimeout(heldTimer);
+    heldTimer = undefined;
+    if (!timer || stopping) return;
+    const now = clock().getTime();
+    const due = holdTimes.filter((until) => until > now);
+    if (due.length === 0) return;
+    heldTimer = setTimeout(kick, Math.min(...due) - now + 5);
   }
 
   return {
@@ -609,6 +642,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       stopping = true;
       if (timer) clearInterval(timer);
       timer = undefined;
+      clearTimeout(heldTimer);
+      heldTimer = undefined;
       for (const wake of [...wakers]) wake();
       while (running) await running;
     },

@@ -186,6 +186,37 @@ describe('Feishu limits through the dispatcher', () => {
     expect(marked.every((row) => row.status === 'sent' && row.attempts === 1)).toBe(true);
   });
 
+  it('once started, runs again when held rows come due, not at the next poll', async () => {
+    // 3 messages to one user under a limit of 2 in 1.5 s, a drain that does not wait for holds, and a
+    // poll of a minute: the third message goes when the window has passed, in about 1.5 s.
+    await enqueue(
+      'feishu',
+      [1, 2, 3].map((n) => ({ kind: 'open_id', id: 'ou_held_user', text: `第 ${n} 条` })),
+      new Date(),
+    );
+    const dispatcher = createDispatcher({
+      db: database.db,
+      senders: [
+        createFeishuSender(
+          createFeishuClient({ appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET, domain: feishu.url }),
+        ),
+      ],
+      log: silentLogger,
+      limiter: createRateLimiter({ rules: { 'feishu:to': [{ limit: 2, windowMs: 1500 }] } }),
+      holdWaitMs: 0,
+    });
+    const started = Date.now();
+    dispatcher.start(60_000);
+    try {
+      await expect.poll(() => feishu.messages.length, { timeout: 10_000, interval: 50 }).toBe(3);
+    } finally {
+      await dispatcher.stop();
+    }
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1500);
+    expect(elapsed).toBeLessThan(5000);
+  });
+
   it('sends 20 messages into one chat at most 5 in any second, in order, counting no attempt for waits', async () => {
     const texts = Array.from({ length: 20 }, (_, i) => `第 ${i + 1} 条`);
     const rows = await enqueue(

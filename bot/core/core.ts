@@ -2,7 +2,7 @@
 // At-least-once in, exactly-once effect (DESIGN.md §2): the inbound row, the business rows and the
 // outbox rows commit together or not at all.
 import { eq } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.ts';
+import { type Db, isTransientDatabaseError, type Tx } from '../../db/client.ts';
 import { inboundEvents, outbox } from '../../db/schema.ts';
 import { createContext, type Refresh } from './context.ts';
 import { enqueue } from './enqueue.ts';
@@ -37,6 +37,27 @@ export interface CoreOptions {
 
 const NOT_BOUND = '抱歉，我还不知道这个群属于哪个单位。请管理员在组织文件的 chats 中登记本群后再试。';
 const FAILED = '抱歉，处理这条消息时出了错，已记录。请稍后再试，或联系安全办公室。';
+
+/** A high surrogate without its low half, or a low one without its high half. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Every string an event carries, as the database can store it. PostgreSQL refuses U+0000 in text and
+ * jsonb, and stores a lone surrogate half as U+FFFD (PGlite may refuse it): no platform sends either on
+ * purpose, so NUL is dropped and a lone half becomes U+FFFD here, before anything is written. Otherwise a
+ * forged or garbled event makes its writes, and then its recording as failed, throw: the webhook would
+ * answer 5xx and the platform retry forever.
+ */
+function storable<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd') as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, entry]) => [storable(key), storable(entry)]),
+    ) as T;
+  }
+  return value;
+}
 
 /** A button's answer as chat messages: the toast, then the card as it now is. */
 function answerMessages(action: ActionResult): Outbound[] {
@@ -163,12 +184,14 @@ export function createCore(options: CoreOptions): Core {
   }
 
   return {
-    async refuse(event, text) {
+    async refuse(raw, text) {
+      const event = storable(raw);
       const result = await answerWithoutEffect(event, text, 'refused');
       if (result.kind === 'done') options.onOutbox?.();
       return result;
     },
-    async handle(event) {
+    async handle(raw) {
+      const event = storable(raw);
       if (
         event.type === 'message' &&
         event.chat.type === 'group' &&
@@ -183,6 +206,17 @@ export function createCore(options: CoreOptions): Core {
       } catch (error) {
         if (error instanceof Refusal) {
           result = await answerWithoutEffect(event, error.userMessage, 'refused');
+        } else if (isTransientDatabaseError(error)) {
+          // The database was unreachable (or restarting) or picked this transaction as a deadlock victim:
+          // nothing was written. Recording the event as failed now, should the database be back for that,
+          // would answer the platform 200 and lose the event; thrown, the webhook answers 503 and the
+          // platform delivers it again.
+          log.warn('event not processed: database unavailable', {
+            channel: event.channel,
+            eventKey: event.eventKey,
+            error: String(error),
+          });
+          throw error;
         } else {
           log.error('event failed', {
             channel: event.channel,
@@ -190,7 +224,7 @@ export function createCore(options: CoreOptions): Core {
             error: String(error),
           });
           // If the database itself is down this throws too, and the webhook answers 503 so the platform retries.
-          result = await answerWithoutEffect(event, FAILED, 'failed', String(error).slice(0, 500));
+          result = await answerWithoutEffect(event, FAILED, 'failed', storable(String(error)).slice(0, 500));
         }
       }
       if (result.kind === 'done') options.onOutbox?.();

@@ -5,6 +5,7 @@
  * Fidelity notes (what is taken from the official docs vs. approximated) live next to each constant.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -301,6 +302,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const byUuid = new Map<string, { messageId: string; at: number }>();
   const windows = new Windows();
   const aborter = new AbortController();
+  // Every held call (`force({ delayMs })`) listens to it: a fan-out holds hundreds at once.
+  setMaxListeners(0, aborter.signal);
   let tokenGeneration = 0;
 
   // Deterministic per app + generation: the SDK caches tenant tokens in a module-global cache keyed by

@@ -2,8 +2,10 @@
 // Docs: 获取access_token (gettoken), 发送应用消息 (message/send, path/90236),
 // 更新模版卡片消息 (message/update_template_card).
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type WecomApiEndpoint = 'gettoken' | 'send' | 'update_template_card';
 
@@ -16,6 +18,11 @@ export interface ForcedResponse {
   errcode?: number;
   /** JSON body; a status >= 400 without a body answers a plain-text error page. */
   body?: unknown;
+  /**
+   * Hold the connection this long before answering (a slow or hanging platform; the client may give up
+   * meanwhile). With no status, errcode or body the call is then handled normally.
+   */
+  delayMs?: number;
 }
 
 export interface FakeWecomApiOptions {
@@ -166,6 +173,7 @@ export class FakeWecomApi {
   #lastDelivered = new Map<string, number>();
   #deliveries = new Map<string, number[]>();
   #seq = 0;
+  #aborter = new AbortController();
 
   constructor(opts: FakeWecomApiOptions = {}) {
     this.#opts = opts;
@@ -207,6 +215,8 @@ export class FakeWecomApi {
     const server = this.#server;
     if (!server) return;
     this.#server = undefined;
+    this.#aborter.abort();
+    this.#aborter = new AbortController();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -286,11 +296,21 @@ export class FakeWecomApi {
     const forcedIndex = this.#forced.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
     if (forcedIndex >= 0 && endpoint !== 'unknown') {
       const [forced] = this.#forced.splice(forcedIndex, 1);
-      const status = forced?.status ?? 200;
-      if (forced?.body !== undefined) return reply(status, forced.body);
-      if (forced?.errcode !== undefined) return reply(status, err(forced.errcode));
-      reply(status, status >= 400 ? `HTTP ${status} fake failure` : err(-1));
-      return;
+      if (forced?.delayMs) {
+        const signal = this.#aborter.signal;
+        setMaxListeners(0, signal);
+        await sleep(forced.delayMs, undefined, { signal }).catch(() => {});
+        if (signal.aborted) return;
+      }
+      const answers =
+        forced?.status !== undefined || forced?.errcode !== undefined || forced?.body !== undefined;
+      if (forced && (answers || !forced.delayMs)) {
+        const status = forced.status ?? 200;
+        if (forced.body !== undefined) return reply(status, forced.body);
+        if (forced.errcode !== undefined) return reply(status, err(forced.errcode));
+        reply(status, status >= 400 ? `HTTP ${status} fake failure` : err(-1));
+        return;
+      }
     }
 
     switch (endpoint) {

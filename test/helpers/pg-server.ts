@@ -1,7 +1,8 @@
 // A PostgreSQL server for tests that need a real one over TCP (the Workers runtime cannot use PGlite):
 // the server named by TEST_DATABASE_URL, or a throw-away cluster started from the machine's PostgreSQL
-// binaries on a free 127.0.0.1 port.
-import { execFileSync, spawnSync } from 'node:child_process';
+// binaries on a free 127.0.0.1 port. A test that stops the server (`pause`/`resume`) asks for its own
+// cluster (`own: true`): a shared server is never stopped.
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,14 +22,28 @@ const freePort = () =>
 export interface PgServer {
   /** A fresh, empty database on the server. */
   url: string;
+  /** Stops the server (fast shutdown: sessions are cut), keeping its data. Only on an own cluster. */
+  pause(): Promise<void>;
+  /** Starts a paused server again, on the same port with the same data. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startPgServer(): Promise<PgServer> {
+export interface PgServerOptions {
+  /** Start a throw-away cluster even when TEST_DATABASE_URL names a server (needed for pause/resume). */
+  own?: boolean;
+}
+
+export async function startPgServer(options: PgServerOptions = {}): Promise<PgServer> {
   const { default: postgres } = await import('postgres');
-  const existing = process.env.TEST_DATABASE_URL;
+  const existing = options.own ? undefined : process.env.TEST_DATABASE_URL;
   let serverUrl: string;
   let stopServer = async () => {};
+  const notOwn = async (): Promise<void> => {
+    throw new Error('pause/resume need a cluster of the test’s own: startPgServer({ own: true })');
+  };
+  let pause = notOwn;
+  let resume = notOwn;
   if (existing) {
     serverUrl = existing;
   } else {
@@ -47,9 +62,19 @@ export async function startPgServer(): Promise<PgServer> {
         : spawnSync(`${BIN}/${command}`, args, { encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
     };
+    // pause/resume run while the test's own servers (in this process) go on answering requests.
+    const runAsync = (command: string, args: string[]) =>
+      new Promise<void>((resolve, reject) => {
+        const [file, argv] = asRoot
+          ? ['runuser', ['-u', 'postgres', '--', `${BIN}/${command}`, ...args]]
+          : [`${BIN}/${command}`, args];
+        execFile(file, argv, { encoding: 'utf8' }, (error, stdout, stderr) =>
+          error ? reject(new Error(`${command} failed: ${stderr || stdout || error.message}`)) : resolve(),
+        );
+      });
     const port = await freePort();
     run('initdb', ['-D', `${dir}/data`, '--auth=trust', '-U', 'postgres']);
-    run('pg_ctl', [
+    const startArgs = [
       '-D',
       `${dir}/data`,
       '-l',
@@ -58,10 +83,22 @@ export async function startPgServer(): Promise<PgServer> {
       `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off`,
       '-w',
       'start',
-    ]);
+    ];
+    run('pg_ctl', startArgs);
+    let running = true;
     serverUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    pause = async () => {
+      if (!running) return;
+      running = false;
+      await runAsync('pg_ctl', ['-D', `${dir}/data`, '-m', 'fast', '-w', 'stop']);
+    };
+    resume = async () => {
+      if (running) return;
+      await runAsync('pg_ctl', startArgs);
+      running = true;
+    };
     stopServer = async () => {
-      run('pg_ctl', ['-D', `${dir}/data`, '-m', 'immediate', 'stop']);
+      if (running) run('pg_ctl', ['-D', `${dir}/data`, '-m', 'immediate', 'stop']);
       rmSync(dir, { recursive: true, force: true });
     };
   }
@@ -72,7 +109,10 @@ export async function startPgServer(): Promise<PgServer> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    pause,
+    resume,
     async stop() {
+      await resume().catch(() => {});
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
       await stopServer();

@@ -33,7 +33,36 @@ export interface FeishuClient {
   tokens: TokenCache;
 }
 
-export function createFeishuClient(config: FeishuConfig): FeishuClient {
+/** How long one call to Feishu may go without an answer before it counts as failed (and is retried). */
+export const FEISHU_TIMEOUT_MS = 10_000;
+
+/**
+ * The SDK's HTTP client (its interceptors unwrap the answers) with a time limit on every call. The SDK sets
+ * none: a call Feishu never answers would hold the dispatcher's run, and every message behind it, for
+ * good. A call that timed out may still have been delivered; its retry carries the same `uuid`.
+ */
+function timedHttp(timeoutMs: number): lark.HttpInstance {
+  const http = lark.defaultHttpInstance as unknown as lark.HttpInstance;
+  const limit = <D>(opts?: lark.HttpRequestOptions<D>): lark.HttpRequestOptions<D> => ({
+    timeout: timeoutMs,
+    ...opts,
+  });
+  return {
+    request: (opts) => http.request(limit(opts)),
+    get: (url, opts) => http.get(url, limit(opts)),
+    delete: (url, opts) => http.delete(url, limit(opts)),
+    head: (url, opts) => http.head(url, limit(opts)),
+    options: (url, opts) => http.options(url, limit(opts)),
+    post: (url, data, opts) => http.post(url, data, limit(opts)),
+    put: (url, data, opts) => http.put(url, data, limit(opts)),
+    patch: (url, data, opts) => http.patch(url, data, limit(opts)),
+  };
+}
+
+export function createFeishuClient(
+  config: Pick<FeishuConfig, 'appId' | 'appSecret' | 'domain'>,
+  options: { timeoutMs?: number } = {},
+): FeishuClient {
   const tokens = new TokenCache();
   const client = new lark.Client({
     appId: config.appId,
@@ -42,6 +71,7 @@ export function createFeishuClient(config: FeishuConfig): FeishuClient {
     domain: config.domain,
     loggerLevel: lark.LoggerLevel.fatal,
     cache: tokens,
+    httpInstance: timedHttp(options.timeoutMs ?? FEISHU_TIMEOUT_MS),
   });
   return { client, tokens };
 }
