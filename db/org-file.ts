@@ -24,6 +24,16 @@ const level = z
 
 const unit = z.strictObject({ code, name, safety_duties: duties });
 
+/** Whether the runtime knows the zone: every date the bot shows and computes is in it. */
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const KINDS = KIND_WORDS;
 const CADENCES = {
   每周: 'weekly',
@@ -37,10 +47,10 @@ const CADENCES = {
 const oneOf = <T extends Record<string, string>>(table: T, what: string) =>
   z
     .string()
-    .refine((value) => value in table || Object.values(table).includes(value), {
+    .refine((value) => Object.hasOwn(table, value) || Object.values(table).includes(value), {
       message: `must be one of ${Object.keys(table).join('、')} (${what})`,
     })
-    .transform((value) => (value in table ? table[value as keyof T] : value) as T[keyof T]);
+    .transform((value) => (Object.hasOwn(table, value) ? table[value as keyof T] : value) as T[keyof T]);
 
 export const obligationSchema = z.strictObject({
   code,
@@ -100,7 +110,10 @@ export const orgFileSchema = z.strictObject({
     code,
     name,
     kind: z.enum(['school', 'bureau']).default('school'),
-    timezone: z.string().default('Asia/Shanghai'),
+    timezone: z
+      .string()
+      .refine(isTimeZone, 'must be a time zone such as Asia/Shanghai')
+      .default('Asia/Shanghai'),
   }),
   units: z.array(unit).min(1, 'an organization needs at least one unit'),
   posts: z.array(post).default([]),
@@ -144,6 +157,28 @@ const formatPath = (path: readonly PropertyKey[]) =>
     '',
   ) || '(root)';
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** A NUL or half of a surrogate pair (written as a YAML escape): the database cannot store either. */
+const unstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
+/** Every key or string in the document with a character that cannot be stored, by path. */
+function unstorableStrings(value: unknown, path: PropertyKey[] = []): { path: string; message: string }[] {
+  const problem = {
+    path: formatPath(path),
+    message: 'contains a character that cannot be stored (\\0 or an unpaired \\u escape)',
+  };
+  if (typeof value === 'string') return unstorable(value) ? [problem] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => unstorableStrings(item, [...path, index]));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) =>
+      unstorable(key)
+        ? [{ ...problem, path: formatPath([...path, key]) }]
+        : unstorableStrings(item, [...path, key]),
+    );
+  }
+  return [];
+}
+
 /** Parses and validates an organization file; throws OrgFileError listing every problem. */
 export function parseOrgFile(file: string, source: string): OrgFile {
   const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
@@ -156,7 +191,10 @@ export function parseOrgFile(file: string, source: string): OrgFile {
       })),
     );
   }
-  const parsed = orgFileSchema.safeParse(document.toJS());
+  const raw: unknown = document.toJS();
+  const unstorableProblems = unstorableStrings(raw);
+  if (unstorableProblems.length > 0) throw new OrgFileError(file, unstorableProblems);
+  const parsed = orgFileSchema.safeParse(raw);
   if (!parsed.success) {
     throw new OrgFileError(
       file,

@@ -49,5 +49,8 @@ export function parseDateInput(value: string, timeZone: string, now: Date): Date
     const candidate = `${year}-${pad(short[1]!)}-${pad(short[2]!)}`;
     iso = candidate >= today ? candidate : `${year + 1}-${pad(short[1]!)}-${pad(short[2]!)}`;
   }
-  return iso && isIsoDate(iso) ? endOfDayIn(iso, timeZone) : undefined;
+  if (!iso || !isIsoDate(iso)) return undefined;
+  // The last day of year 9999 has no next day in YYYY-MM-DD to end at: no deadline that far is meant.
+  if (iso === '9999-12-31') return undefined;
+  return endOfDayIn(iso, timeZone);
 }

@@ -111,7 +111,7 @@ async function openItems(ctx: MessageContext, unitIds: number[]) {
   });
   const taskLines = myTasks.map(
     (task) =>
-      `${task.code} ${TASK_STATUS_LABEL[task.status]} 截止 ${at(task.dueAt)}${task.dueAt < now ? ' 已超期' : ''} ${task.content.slice(0, 20)}`,
+      `${task.code} ${TASK_STATUS_LABEL[task.status]} 截止 ${at(task.dueAt)}${task.dueAt < now ? ' 已超期' : ''} ${Array.from(task.content).slice(0, 20).join('')}`,
   );
   const shiftLines = myShifts.map(
     ({ shift, confirmedAt }) =>

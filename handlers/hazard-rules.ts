@@ -72,10 +72,9 @@ const SEVERITY_OF: Record<string, Severity> = { 一般: 'general', 较大: 'majo
 /** Parses a severity word (一般/较大/重大, or general/major/grave). */
 export function parseSeverity(value: string): Severity | undefined {
   const trimmed = value.trim();
-  return (
-    SEVERITY_OF[trimmed] ??
-    (['general', 'major', 'grave'].includes(trimmed) ? (trimmed as Severity) : undefined)
-  );
+  // Own words only: `toString` is in every object.
+  if (Object.hasOwn(SEVERITY_OF, trimmed)) return SEVERITY_OF[trimmed];
+  return ['general', 'major', 'grave'].includes(trimmed) ? (trimmed as Severity) : undefined;
 }
 
 export interface ParsedReport {

@@ -18,6 +18,7 @@ import {
   latestReportInChat,
   nextSequence,
 } from '../db/queries/hazards.ts';
+import { rowId } from '../db/queries/ids.ts';
 import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { hazardExtensions, hazardPhotos, hazards } from '../db/schema.ts';
@@ -550,8 +551,8 @@ export async function listHazard(
 // Buttons
 
 async function hazardOfAction(ctx: ActionContext): Promise<Hazard> {
-  const id = Number(ctx.event.args.id);
-  const [hazard] = Number.isInteger(id)
+  const id = rowId(ctx.event.args.id);
+  const [hazard] = id
     ? await ctx.db
         .select()
         .from(hazards)

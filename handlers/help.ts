@@ -15,7 +15,9 @@ export const showHelp = (router: Router) => async (ctx: MessageContext) => {
 };
 
 export const unknownInput = (router: Router) => async (ctx: MessageContext) => {
-  const said = ctx.args.length > 20 ? `${ctx.args.slice(0, 20)}…` : ctx.args;
+  // By characters, not UTF-16 units: half an emoji cannot be stored (PostgreSQL jsonb refuses it).
+  const chars = Array.from(ctx.args);
+  const said = chars.length > 20 ? `${chars.slice(0, 20).join('')}…` : ctx.args;
   ctx.reply({
     kind: 'text',
     text: said ? `没有看懂“${said}”。以下是我能做的事：` : '你好！以下是我能做的事：',

@@ -315,7 +315,11 @@ export function parseExportPeriod(from: string, to: string, timeZone: string): E
   const first = check(from, '开始日期');
   const last = check(to, '结束日期');
   if (last < first) throw new ExportPeriodError(`结束日期 ${last} 早于开始日期 ${first}`);
-  return { from: startOfDayIn(first, timeZone), to: startOfDayIn(nextDay(last), timeZone) };
+  // The period ends where the day after `to` starts; after 9999-12-31 there is no such YYYY-MM-DD day.
+  const end = nextDay(last);
+  if (!isIsoDate(end))
+    throw new ExportPeriodError(`结束日期“${to}”超出范围，应写成 YYYY-MM-DD，如 2026-03-31`);
+  return { from: startOfDayIn(first, timeZone), to: startOfDayIn(end, timeZone) };
 }
 
 /** The local dates (both included) of an export period, for the shift sheet. */

@@ -31,7 +31,8 @@ export async function hazardLedger(ctx: MessageContext): Promise<void> {
     if (word === '超期' || word === '逾期') filter.overdue = true;
     else if (word === '挂牌' || word === '挂牌督办') filter.listed = true;
     else if (word === '全部') filter.includeClosed = true;
-    else if (STATUS_WORDS[word]) filter.statuses = [...(filter.statuses ?? []), ...STATUS_WORDS[word]];
+    else if (Object.hasOwn(STATUS_WORDS, word))
+      filter.statuses = [...(filter.statuses ?? []), ...STATUS_WORDS[word]!];
     else {
       const category = categoryNames.find((name) => name.includes(word));
       if (category) filter.categoryName = category;
@@ -61,7 +62,9 @@ export async function hazardLedger(ctx: MessageContext): Promise<void> {
       `${hazard.code}｜${STATUS_LABEL[hazard.status]}｜${unitName ?? '未分派'}`,
       deadline && `${deadline}${overdue ? '（超期）' : ''}`,
       hazard.listed ? '【挂牌】' : '',
-      hazard.description.length > 24 ? `${hazard.description.slice(0, 24)}…` : hazard.description,
+      Array.from(hazard.description).length > 24
+        ? `${Array.from(hazard.description).slice(0, 24).join('')}…`
+        : hazard.description,
     ]
       .filter(Boolean)
       .join(' ');

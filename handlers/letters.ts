@@ -16,6 +16,7 @@ import {
 } from '../cards/letter.ts';
 import type { Queryable } from '../db/client.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
+import { rowId } from '../db/queries/ids.ts';
 import {
   issueMissingLetters,
   type Letter,
@@ -255,8 +256,8 @@ async function refreshProgress(ctx: Context, round: LetterRound) {
 
 /** 确认签订: only the holder the letter was issued to, while they hold the post; twice is harmless. */
 export async function signButton(ctx: ActionContext): Promise<ActionResult> {
-  const id = Number(ctx.event.args.id);
-  const letter = Number.isInteger(id) ? await letterById(ctx.db, ctx.tenant.id, id) : undefined;
+  const id = rowId(ctx.event.args.id);
+  const letter = id ? await letterById(ctx.db, ctx.tenant.id, id) : undefined;
   if (!letter) throw new Refusal('找不到这份责任书，可能已被撤销。');
   const view = (await letterView(ctx.db, ctx.tenant, letter.id))!;
   if (letter.personId !== ctx.actor.id) {

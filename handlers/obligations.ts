@@ -6,6 +6,7 @@ import type { ActionContext, Context, MessageContext } from '../bot/core/context
 import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { type Card, card, fields, note, text } from '../cards/model.ts';
+import { rowId } from '../db/queries/ids.ts';
 import {
   contractedSchools,
   type ObligationKind,
@@ -104,7 +105,8 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
 /** `记录 会议 <说明> [日期 …] [学校 …]` */
 export async function recordDuty(ctx: MessageContext): Promise<void> {
   const [word, ...rest] = ctx.args.split(/\s+/);
-  const kind = word && word in KIND_WORDS ? KIND_WORDS[word as keyof typeof KIND_WORDS] : undefined;
+  const kind =
+    word && Object.hasOwn(KIND_WORDS, word) ? KIND_WORDS[word as keyof typeof KIND_WORDS] : undefined;
   if (!kind) throw new Refusal(`请写明记录的类型，例如：${USAGE}`);
   let body = rest.join(' ');
   const take = (pattern: RegExp) => {
@@ -120,8 +122,8 @@ export async function recordDuty(ctx: MessageContext): Promise<void> {
 
 /** The 记录完成 button (with its form) on an obligation reminder. */
 export async function recordButton(ctx: ActionContext): Promise<ActionResult> {
-  const id = Number(ctx.event.args.id);
-  const [obligation] = Number.isInteger(id)
+  const id = rowId(ctx.event.args.id);
+  const [obligation] = id
     ? await ctx.db
         .select()
         .from(obligations)

@@ -27,13 +27,26 @@ const spanOf = (start: string, end: string, timeZone: string): Span => ({
   to: startOfDayIn(addDays(end, 1), timeZone),
 });
 
+/**
+ * Years a report can cover: every day of them, and the day after, is a YYYY-MM-DD date (years below 100
+ * are not; after 9999-12-31 there is no such day).
+ */
+const coverable = (year: number) => year >= 1000 && year <= 9998;
+
+/** `2026` → 2026; undefined when it is not four digits or not a year a report can cover. */
+export function reportYear(value: string): number | undefined {
+  if (!/^\d{4}$/.test(value)) return undefined;
+  const year = Number(value);
+  return coverable(year) ? year : undefined;
+}
+
 /** `2026-Q4` → its span and label; undefined when malformed. */
 export function quarterSpan(
   key: string,
   timeZone: string,
 ): (Span & { key: string; label: string }) | undefined {
   const match = /^(\d{4})-Q([1-4])$/.exec(key);
-  if (!match) return undefined;
+  if (!match || !coverable(Number(match[1]))) return undefined;
   const month = (Number(match[2]) - 1) * 3 + 1;
   const period = periodOf(`${match[1]}-${String(month).padStart(2, '0')}-01`, 'quarterly');
   if (!period) return undefined;

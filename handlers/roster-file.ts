@@ -51,11 +51,15 @@ export class RosterFileError extends Error {
   }
 }
 
-/** `roster.csv: 第 4 行 值班人员: 找不到“李四”` */
+/**
+ * `roster.csv: 第 4 行 值班人员: 找不到“李四”` — one line per problem: control characters a message quotes
+ * from a cell (a line break inside a quoted CSV field) are shown escaped, as `\n`.
+ */
 export function formatProblem(file: string, problem: RosterProblem): string {
-  if (problem.row === undefined) return `${file}: ${problem.message}`;
+  const message = problem.message.replace(/\p{Cc}/gu, (char) => JSON.stringify(char).slice(1, -1));
+  if (problem.row === undefined) return `${file}: ${message}`;
   const column = problem.column ? ` ${problem.column}` : '';
-  return `${file}: 第 ${problem.row} 行${column}: ${problem.message}`;
+  return `${file}: 第 ${problem.row} 行${column}: ${message}`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -417,6 +421,13 @@ export function rosterFromRecords(
       problem(column, `不能为空${hint}`);
       return true;
     };
+    // A NUL character cannot be stored (nor seen); it is a damaged file rather than something to guess at.
+    for (const column of ORDER) {
+      const cell = at(record, column);
+      if (typeof cell === 'string' && cell.includes('\u0000'))
+        problem(column, '含有空字符（\\0），请检查文件后重新导入');
+    }
+    if (problems.length > before) continue;
 
     let date: IsoDate | undefined;
     if (!empty('date', '（合并的单元格导出为 CSV 时只保留在第一行，请每行都填写日期）')) {

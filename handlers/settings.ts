@@ -1,11 +1,19 @@
 // Tenant policies, with defaults a school can start from; set per tenant under `settings:` in the
 // organization file.
 import { z } from 'zod';
+import { isIsoDate } from './calendar.ts';
 
 const deadline = z.strictObject({
   days: z.number().int().min(1).max(365),
   unit: z.enum(['working', 'calendar']).default('working'),
 });
+
+/** MM-DD of a day every year has (02-29 is not one). */
+const monthDay = z
+  .string()
+  .regex(/^\d{2}-\d{2}$/, 'must be MM-DD')
+  .refine((value) => isIsoDate(`2001-${value}`), 'must be a real month and day (MM-DD)');
+const calendarDate = z.string().refine(isIsoDate, 'must be a real date written YYYY-MM-DD');
 
 export const settingsSchema = z.strictObject({
   /** Rectification deadlines by severity, from the day a hazard is accepted. */
@@ -35,9 +43,9 @@ export const settingsSchema = z.strictObject({
   /** School semesters as MM-DD (autumn runs from its start to the day before spring starts). */
   semesters: z
     .strictObject({
-      autumn_start: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'),
-      spring_start: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'),
-      spring_end: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'),
+      autumn_start: monthDay,
+      spring_start: monthDay,
+      spring_end: monthDay,
     })
     .default({ autumn_start: '09-01', spring_start: '02-01', spring_end: '07-31' }),
   /**
@@ -47,9 +55,13 @@ export const settingsSchema = z.strictObject({
   calendar_file: z.string().optional(),
   calendar: z
     .strictObject({
-      holidays: z.array(z.string()),
-      workdays: z.array(z.string()),
+      holidays: z.array(calendarDate),
+      workdays: z.array(calendarDate),
       covers: z.array(z.number().int()).optional(),
+    })
+    .refine((calendar) => !calendar.workdays.some((date) => calendar.holidays.includes(date)), {
+      message: 'a date cannot be both a holiday and a workday',
+      path: ['workdays'],
     })
     .optional(),
 });

@@ -101,7 +101,8 @@ export function parseDayWord(word: string, timeZone: string, now: Date): IsoDate
   const today = isoDateIn(now, timeZone);
   const text = word.trim();
   const relative: Record<string, number> = { 今天: 0, 今日: 0, 明天: 1, 明日: 1, 后天: 2 };
-  if (text in relative) return addDays(today, relative[text]!);
+  // Own words only: `toString` is in every object.
+  if (Object.hasOwn(relative, text)) return addDays(today, relative[text]!);
   const pad = (n: string) => n.padStart(2, '0');
   const full = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?$/.exec(text);
   if (full) {

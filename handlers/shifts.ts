@@ -8,6 +8,7 @@ import { Refusal } from '../bot/core/errors.ts';
 import type { Router } from '../bot/core/router.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { shiftCard, shiftRenderer, todayText } from '../cards/shift.ts';
+import { rowId } from '../db/queries/ids.ts';
 import { type Person, peopleByIdentity, personById } from '../db/queries/org.ts';
 import {
   appendShiftAudit,
@@ -154,8 +155,8 @@ async function confirm(ctx: Context, view: ShiftView): Promise<string> {
 }
 
 async function confirmButton(ctx: ActionContext): Promise<ActionResult> {
-  const id = Number(ctx.event.args.id);
-  const view = Number.isInteger(id) ? await shiftView(ctx.db, ctx.tenant.id, id) : undefined;
+  const id = rowId(ctx.event.args.id);
+  const view = id ? await shiftView(ctx.db, ctx.tenant.id, id) : undefined;
   if (!view) throw new Refusal('找不到这个班次，可能已重新排班。请发送“今天谁值班”查看。');
   const already = view.people.find((person) => person.id === ctx.actor.id)?.confirmedAt;
   const text = await confirm(ctx, view);
@@ -307,10 +308,10 @@ async function colleagueOf(ctx: MessageContext, args: string): Promise<{ person?
   const { db, tenant, event } = ctx;
   const mention = event.mentions[0];
   if (mention) {
-    const personId = mention.ids.find((id) => id.kind === 'person')?.value;
+    const personId = rowId(mention.ids.find((id) => id.kind === 'person')?.value);
     const found =
       event.channel === 'console' && personId
-        ? await personById(db, tenant.id, Number(personId))
+        ? await personById(db, tenant.id, personId)
         : (await peopleByIdentity(db, event.channel, mention.ids)).find(
             (candidate) => candidate.tenantId === tenant.id,
           );
@@ -467,8 +468,8 @@ async function requestSwap(ctx: MessageContext): Promise<void> {
 const swapButton =
   (decision: 'accept' | 'decline') =>
   async (ctx: ActionContext): Promise<ActionResult> => {
-    const id = Number(ctx.event.args.swap);
-    const [swap] = Number.isInteger(id)
+    const id = rowId(ctx.event.args.swap);
+    const [swap] = id
       ? await ctx.db
           .select()
           .from(shiftSwaps)

@@ -8,6 +8,7 @@ import { TASK_KIND_LABEL, type TaskAudience, taskCard, taskSubject } from '../ca
 import type { Queryable } from '../db/client.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { nextSequence } from '../db/queries/hazards.ts';
+import { rowId } from '../db/queries/ids.ts';
 import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
 import { type Task, taskView } from '../db/queries/tasks.ts';
 import { auditEvents, people, tasks, units } from '../db/schema.ts';
@@ -260,8 +261,8 @@ async function stepTask(ctx: Context, task: Task, step: 'ack' | 'done', noteText
 }
 
 async function taskOfAction(ctx: ActionContext): Promise<Task> {
-  const id = Number(ctx.event.args.id);
-  const [task] = Number.isInteger(id)
+  const id = rowId(ctx.event.args.id);
+  const [task] = id
     ? await ctx.db
         .select()
         .from(tasks)

@@ -12,6 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { OrgFileError, parseOrgFile } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
 import { holdersAtLevel } from '../../db/queries/hazard-roles.ts';
+import { rowId } from '../../db/queries/ids.ts';
 import { unitHeads } from '../../db/queries/org.ts';
 import { categories, hazards, people, postHolders, posts, units } from '../../db/schema.ts';
 import { isoDateIn } from '../../handlers/calendar.ts';
@@ -246,8 +247,8 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
         await hazardsBody(viewer, values, error),
       );
     const now = clock();
-    const hazardId = Number(values.hazard);
-    if (!/^\d{1,12}$/.test(values.hazard)) return again('请选择要挂牌督办的隐患。');
+    const hazardId = rowId(values.hazard);
+    if (hazardId === undefined) return again('请选择要挂牌督办的隐患。');
     if (!values.actor) return again('请选择督办人：以哪位学校领导（第一责任人、直接责任人）的名义挂牌督办。');
     const actor = await memberById(db, tenant.id, Number(values.actor));
     if (!actor) return again('所选督办人不是本单位的成员。');

@@ -2,6 +2,7 @@
 // PostgreSQL alike).
 import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { rowId } from '../../db/queries/ids.ts';
 import { outbox, people, postHolders, posts, shifts, tasks, tenants, units } from '../../db/schema.ts';
 
 export type Tenant = typeof tenants.$inferSelect;
@@ -51,7 +52,7 @@ export async function membersOf(db: Queryable, tenantId: number): Promise<Member
 }
 
 export async function memberById(db: Queryable, tenantId: number, personId: number) {
-  if (!Number.isSafeInteger(personId)) return undefined;
+  if (rowId(personId) === undefined) return undefined;
   const [row] = await db
     .select()
     .from(people)

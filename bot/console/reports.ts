@@ -16,6 +16,7 @@ import {
 import {
   currentQuarter,
   quarterSpan,
+  reportYear,
   statementText,
   VETO_LABEL,
   writeQuarterlyXlsx,
@@ -122,7 +123,7 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
 
   const yearOf = (c: Context, viewer: Viewer, value?: string) => {
     const asked = (value ?? c.req.query('year') ?? '').trim();
-    return /^\d{4}$/.test(asked) ? Number(asked) : yearIn(clock(), viewer.tenant.timezone);
+    return reportYear(asked) ?? yearIn(clock(), viewer.tenant.timezone);
   };
 
   async function yearBody(viewer: Viewer, year: number, error?: string) {
@@ -178,7 +179,7 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
         await kit.frameOf(viewer, { title: '年度安全工作考核' }),
         await yearBody(viewer, year, error),
       );
-    if (!/^\d{4}$/.test(text(form.year).trim())) return again(400, '请填写年度，如 2026。');
+    if (reportYear(text(form.year).trim()) === undefined) return again(400, '请填写年度，如 2026。');
     const unit = (await tenantUnits(db, tenant.id)).find((row) => String(row.id) === text(form.unit).trim());
     if (!unit) return again(404, '所选处室不属于本单位。');
     const kind = VETO_KINDS.find((candidate) => candidate === text(form.kind)) as VetoKind | undefined;

@@ -1,6 +1,7 @@
 // Who sent an event, and for which tenant: by the sender's platform identity, else by the group's
 // binding, else the only tenant there is. Someone unknown becomes an outside reporter (DOMAIN §4).
 import type { Tx } from '../../db/client.ts';
+import { rowId } from '../../db/queries/ids.ts';
 import {
   ensureOutsidePerson,
   onlyTenant,
@@ -38,9 +39,9 @@ export async function identify(
 
 /** The web console acts as a chosen member; the page is already scoped to one tenant. */
 async function identifyConsole(tx: Tx, event: InboundEvent) {
-  const tenantId = Number(event.platformTenant);
-  const personId = Number(event.sender.ids.find((id) => id.kind === 'person')?.value);
-  if (!Number.isInteger(tenantId) || !Number.isInteger(personId)) return undefined;
+  const tenantId = rowId(event.platformTenant);
+  const personId = rowId(event.sender.ids.find((id) => id.kind === 'person')?.value);
+  if (tenantId === undefined || personId === undefined) return undefined;
   const [tenant, actor] = await Promise.all([tenantById(tx, tenantId), personById(tx, tenantId, personId)]);
   return tenant && actor ? { tenant, actor } : undefined;
 }

@@ -66,7 +66,12 @@ export async function ensureOutsidePerson(
   const code = `outside-${channel}-${id.kind}-${id.value}`;
   const [inserted] = await db
     .insert(people)
-    .values({ tenantId, code, name: name ?? `外部人员（${id.value.slice(-6)}）`, isOutside: true })
+    .values({
+      tenantId,
+      code,
+      name: name ?? `外部人员（${[...id.value].slice(-6).join('')}）`,
+      isOutside: true,
+    })
     .onConflictDoNothing()
     .returning();
   if (inserted) {

@@ -94,15 +94,23 @@ function readContent(type: string, content: string): { text: string; attachments
     const body = (Array.isArray(object.content) ? object : Object.values(object)[0]) as
       | { title?: string; content?: PostNode[][] }
       | undefined;
-    const nodes = (Array.isArray(body?.content) ? body.content : []).flat();
+    // Only objects are nodes: a garbled post (`[[null]]`, numbers) contributes nothing rather than failing.
+    const nodes = (Array.isArray(body?.content) ? body.content : [])
+      .flat()
+      .filter((node): node is PostNode => typeof node === 'object' && node !== null);
     const text = nodes
-      .map((node) => (node.tag === 'text' || node.tag === 'a' ? (node.text ?? '') : ''))
+      .map((node) =>
+        (node.tag === 'text' || node.tag === 'a') && typeof node.text === 'string' ? node.text : '',
+      )
       .join('')
       .trim();
     const attachments: Attachment[] = nodes.flatMap((node) =>
-      node.tag === 'img' && node.image_key ? [{ kind: 'image' as const, key: node.image_key }] : [],
+      node.tag === 'img' && typeof node.image_key === 'string' && node.image_key
+        ? [{ kind: 'image' as const, key: node.image_key }]
+        : [],
     );
-    return { text: [body?.title, text].filter(Boolean).join(' '), attachments };
+    const title = typeof body?.title === 'string' ? body.title : undefined;
+    return { text: [title, text].filter(Boolean).join(' '), attachments };
   }
   return { text: '', attachments: [] };
 }
