@@ -27,7 +27,7 @@ const TO = '2026-12-31';
 const REPEATS = 3;
 
 /** 100,000 hazards spread evenly over 2024–2026 in every school, in every state, with trail rows. */
-async function generate(db: Awaited<ReturnType<typeof openDatabase>>['db']) {
+export async function generateDistrict(db: Awaited<ReturnType<typeof openDatabase>>['db']) {
   await importOrganization(db, districtOrg(), new Date('2024-01-01T00:00:00+08:00'));
   const staff = STAFF_PER_SCHOOL;
   const people = SCHOOLS * STAFF_PER_SCHOOL;
@@ -141,11 +141,11 @@ async function consoleTasks(dbEnv: Record<string, string>) {
 
 async function run(kind: 'postgres' | 'pglite') {
   const dir = mkdtempSync(join(tmpdir(), 'bench-district-'));
-  const pg = kind === 'postgres' ? await startPgServer() : undefined;
+  const pg = kind === 'postgres' ? await startPgServer({ durable: true }) : undefined;
   const dbEnv: Record<string, string> = pg ? { DATABASE_URL: pg.url } : { DATA_DIR: join(dir, 'data') };
   try {
     const database = await openDatabase(pg ? { databaseUrl: pg.url } : { dataDir: join(dir, 'data') });
-    const generated = await timed(() => generate(database.db));
+    const generated = await timed(() => generateDistrict(database.db));
     await addAdminAccount(database.db, {
       tenantCode: DISTRICT_TENANT,
       username: 'office',

@@ -50,7 +50,7 @@ export async function benchStartup() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const pg = await startPgServer();
+  const pg = await startPgServer({ durable: true });
   try {
     process.stdout.write('startup: PostgreSQL\n');
     results.postgres = await measure({ DATABASE_URL: pg.url });

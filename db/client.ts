@@ -44,29 +44,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return { db: database.db, kind: database.kind, close: database.close };
 }
 
-/**
- * PGlite runs PostgreSQL on the JavaScript thread, and a statement's promise settles as a microtask: a
- * job issuing statement after statement (a start-up catch-up over a district's 25,000 open hazards)
- * never lets the event loop reach its I/O phase, so the HTTP server could not even accept a connection
- * until the job ended — minutes without webhooks or /healthz. Each statement and transaction outside a
- * transaction therefore starts on a new turn of the loop (setImmediate), so requests interleave with the
- * jobs. Statements inside a transaction run on without a break: the transaction holds the database.
- */
-function yieldBeforeEachStatement(client: {
-  query: (...args: never[]) => Promise<unknown>;
-  exec: (...args: never[]) => Promise<unknown>;
-  transaction: (...args: never[]) => Promise<unknown>;
-}) {
-  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-  for (const method of ['query', 'exec', 'transaction'] as const) {
-    const original = client[method].bind(client);
-    client[method] = async (...args: never[]) => {
-      await nextTurn();
-      return original(...args);
-    };
-  }
-}
-
 async function openPglite(dataDir: string | undefined) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
@@ -74,7 +51,6 @@ async function openPglite(dataDir: string | undefined) {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   await client.waitReady;
-  yieldBeforeEachStatement(client);
   const db = drizzle({ client, schema });
   return {
     db: db as unknown as Db,

@@ -14,6 +14,7 @@ import { officeStaff, type Person, type Tenant, unitHeads } from '../db/queries/
 import { hazards, people, tenants } from '../db/schema.ts';
 import { tenantSettings } from '../handlers/settings.ts';
 import { formatDateTime } from '../handlers/time.ts';
+import { nextTurn } from './next-turn.ts';
 import { remindOnce } from './reminders.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -116,6 +117,7 @@ export async function runHazardDeadlines(context: JobContext): Promise<{ sent: n
       ),
     );
   for (const candidate of candidates) {
+    await nextTurn();
     sent += await db.transaction(async (tx) => {
       const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, candidate.tenantId));
       const [hazard] = await tx.select().from(hazards).where(eq(hazards.id, candidate.id));

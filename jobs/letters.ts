@@ -25,6 +25,7 @@ import { claimReminder } from '../db/queries/reminders.ts';
 import { letterRounds, reminders, tenants } from '../db/schema.ts';
 import { yearIn } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
+import { nextTurn } from './next-turn.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -141,6 +142,7 @@ export async function runLetterRounds(context: JobContext): Promise<{ issued: nu
   let issued = 0;
   let reminded = 0;
   for (const { round, tenant } of rounds) {
+    await nextTurn();
     if (round.year !== yearIn(now, tenant.timezone)) continue;
     const result = await db.transaction((tx) => runRound(context, tx, tenant, round));
     issued += result.issued;

@@ -16,6 +16,7 @@ import { KIND_LABEL } from '../handlers/obligations.ts';
 import { addDays, type Period, periodOf, previousPeriod } from '../handlers/periods.ts';
 import { semestersOf, type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
+import { nextTurn } from './next-turn.ts';
 import { remindOnce } from './reminders.ts';
 
 export const obligationSubject = (id: number) => `obligation:${id}`;
@@ -97,6 +98,7 @@ export async function runObligations(context: JobContext): Promise<{ sent: numbe
     .innerJoin(tenants, eq(tenants.id, obligations.tenantId))
     .where(eq(obligations.archived, false));
   for (const { obligation, tenant, unitId } of list) {
+    await nextTurn();
     const settings = tenantSettings(tenant.settings);
     const semesters = semestersOf(settings);
     const today = isoDateIn(now, tenant.timezone);

@@ -15,6 +15,7 @@ import { people, shifts, tenants } from '../db/schema.ts';
 import { shiftLabel, shiftPolicy, shiftSubject } from '../handlers/shift-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
+import { nextTurn } from './next-turn.ts';
 import { remindOnce } from './reminders.ts';
 
 /** The longest lead time a tenant may set (shift_lead_minutes ≤ 1440): how far ahead a run looks. */
@@ -90,6 +91,7 @@ export async function runShiftChecks(context: JobContext): Promise<{ sent: numbe
     .from(shifts)
     .where(and(lte(shifts.startsAt, new Date(now.getTime() + MAX_LEAD_MS)), gt(shifts.endsAt, now)));
   for (const candidate of candidates) {
+    await nextTurn();
     sent += await db.transaction(async (tx) => {
       const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, candidate.tenantId));
       const view = tenant ? await shiftView(tx, tenant.id, candidate.id) : undefined;

@@ -11,6 +11,7 @@ import { people, tasks, tenants } from '../db/schema.ts';
 import { assigneesOf } from '../handlers/tasks.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
+import { nextTurn } from './next-turn.ts';
 import { remindOnce } from './reminders.ts';
 
 const HOUR_MS = 3600 * 1000;
@@ -26,6 +27,7 @@ export async function runTaskDeadlines(context: JobContext): Promise<{ sent: num
     .where(inArray(tasks.status, ['assigned', 'acknowledged']));
   let sent = 0;
   for (const { id } of open) {
+    await nextTurn();
     sent += await db.transaction(async (tx) => {
       const [task] = await tx.select().from(tasks).where(eq(tasks.id, id));
       if (!task || (task.status !== 'assigned' && task.status !== 'acknowledged')) return 0;

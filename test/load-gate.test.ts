@@ -1,7 +1,10 @@
 // Load shedding: a burst larger than the gate lets in is answered 503 (with Retry-After) instead of
 // late, and when the platform delivers the refused events again each is processed once.
 import { and, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLoadGate } from '../bot/core/load-gate.ts';
+import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
 import { hazards, identities, inboundEvents, people } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
@@ -14,7 +17,11 @@ let harness: Harness;
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  harness = await startHarness(database, {}, { loadGate: { maxInFlight: 1, maxQueue: 2, maxWaitMs: 20 } });
+  harness = await startHarness(
+    database,
+    {},
+    { loadGate: { maxInFlight: 1, maxQueue: 2, maxWaitMs: 20, answerWithinMs: 60_000 } },
+  );
   await loadExample(database);
 });
 afterAll(async () => {
@@ -65,5 +72,32 @@ describe('webhook load shedding', () => {
     expect(new Set(rows.map((row) => row.title)).size).toBe(30);
     const replies = harness.feishu.messages.filter((message) => message.replyTo !== undefined);
     expect(replies).toHaveLength(30);
+  });
+});
+
+describe('the answer deadline', () => {
+  it('answers 503 when the work is not done in time, lets the work finish, and holds its place until then', async () => {
+    const gate = createLoadGate({ maxInFlight: 1, maxQueue: 0, answerWithinMs: 100, log: silentLogger });
+    const finished: string[] = [];
+    const app = new Hono();
+    app.use('*', gate.middleware);
+    app.post('/slow', async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      finished.push('slow');
+      return c.json({ ok: true });
+    });
+    app.post('/fast', (c) => c.json({ ok: true }));
+
+    const started = Date.now();
+    const slow = await app.request('/slow', { method: 'POST' });
+    expect(slow.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(350);
+    expect(finished).toEqual([]);
+    // The slow work still holds the only place: the next request finds no room.
+    expect((await app.request('/fast', { method: 'POST' })).status).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(finished).toEqual(['slow']);
+    expect((await app.request('/fast', { method: 'POST' })).status).toBe(200);
+    expect(gate.shed).toBe(2);
   });
 });

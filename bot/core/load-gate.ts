@@ -4,8 +4,11 @@
 // them all as failures and send them all again. So at most `maxInFlight` webhook requests are worked on
 // at once; a request waits for a place at most `maxWaitMs`, and a request that would wait longer (or
 // finds the line full) is answered 503 with Retry-After at once: refused, not lost, since the platform
-// retries it.
-import type { MiddlewareHandler } from 'hono';
+// retries it. A request still being worked on `answerWithinMs` after it arrived (a slow database, a
+// 责任书 round for a whole district) is answered 503 too, inside the platform's deadline, while the work
+// goes on: if it commits, the platform's retry finds the event done (deduplicated) and gets its 200; if
+// not, the retry does the work. Its place is given back only when the work has ended.
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from './log.ts';
 
 export interface LoadGateOptions {
@@ -15,6 +18,8 @@ export interface LoadGateOptions {
   maxQueue?: number;
   /** The longest a request waits for a place before it is refused (default 1000 ms). */
   maxWaitMs?: number;
+  /** Requests not answered this long after they arrived are answered 503 (default 2000 ms; Feishu waits 3 s). */
+  answerWithinMs?: number;
   log: Logger;
 }
 
@@ -28,6 +33,7 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
   const maxInFlight = options.maxInFlight ?? 32;
   const maxQueue = options.maxQueue ?? 512;
   const maxWaitMs = options.maxWaitMs ?? 1000;
+  const answerWithinMs = options.answerWithinMs ?? 2000;
   let inFlight = 0;
   let shed = 0;
   let lastWarning = 0;
@@ -59,24 +65,35 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
     else inFlight -= 1;
   };
 
-  const middleware: MiddlewareHandler = async (c, next) => {
-    if (!(await admit())) {
-      shed += 1;
-      const now = Date.now();
-      if (now - lastWarning > 10_000) {
-        lastWarning = now;
-        options.log.warn('webhook load shed: answering 503 so the platform retries later', {
-          path: c.req.path,
-          shedSinceStart: shed,
-        });
-      }
-      c.header('Retry-After', '1');
-      return c.json({ error: 'busy, retry later' }, 503);
+  const busy = (c: Context, reason: string) => {
+    shed += 1;
+    const now = Date.now();
+    if (now - lastWarning > 10_000) {
+      lastWarning = now;
+      options.log.warn('webhook answered 503 so the platform retries later', {
+        path: c.req.path,
+        reason,
+        shedSinceStart: shed,
+      });
     }
-    try {
-      await next();
-    } finally {
-      release();
+    c.header('Retry-After', '1');
+    return c.json({ error: 'busy, retry later' }, 503);
+  };
+
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const arrived = Date.now();
+    if (!(await admit())) return busy(c, 'no place within the wait');
+    const work = next().finally(release);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), Math.max(0, answerWithinMs - (Date.now() - arrived)));
+    });
+    const outcome = await Promise.race([work.then(() => 'done' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      // The work goes on; what it answers no longer reaches the platform.
+      work.catch((error) => options.log.error('late webhook work failed', { error: String(error) }));
+      return busy(c, 'not answered in time');
     }
   };
 

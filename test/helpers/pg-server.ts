@@ -32,11 +32,13 @@ export interface PgServer {
 export interface PgServerOptions {
   /** Start a throw-away cluster even when TEST_DATABASE_URL names a server (needed for pause/resume). */
   own?: boolean;
+  /** Keep fsync on, as in production (benchmarks); tests turn it off for speed. Implies `own`. */
+  durable?: boolean;
 }
 
 export async function startPgServer(options: PgServerOptions = {}): Promise<PgServer> {
   const { default: postgres } = await import('postgres');
-  const existing = options.own ? undefined : process.env.TEST_DATABASE_URL;
+  const existing = options.own || options.durable ? undefined : process.env.TEST_DATABASE_URL;
   let serverUrl: string;
   let stopServer = async () => {};
   const notOwn = async (): Promise<void> => {
@@ -80,7 +82,7 @@ export async function startPgServer(options: PgServerOptions = {}): Promise<PgSe
       '-l',
       `${dir}/log`,
       '-o',
-      `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off`,
+      `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir}${options.durable ? '' : ' -c fsync=off'}`,
       '-w',
       'start',
     ];
