@@ -8,7 +8,7 @@ import { openDatabase } from '../../db/client.ts';
 import { AdminAccountError, addAdminAccount } from '../console/accounts.ts';
 import { passwordProblem } from '../console/auth.ts';
 import { ConfigError, loadConfig } from '../env.ts';
-import { readOptions, UsageError } from './options.ts';
+import { parseCommandLine, readOptions, UsageError } from './options.ts';
 
 const USAGE =
   '用法：ADMIN_PASSWORD=<密码> npm run admin:add -- --tenant <单位代码> --user <用户名> [--name <显示名>] [--reset]\n' +
@@ -85,18 +85,9 @@ async function readPassword(): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args: Arguments | 'help';
-  try {
-    args = parseArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (args === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommandLine(argv, parseArguments, USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const { args } = parsed;
   let password: string;
   try {
     password = await readPassword();

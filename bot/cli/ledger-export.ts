@@ -19,7 +19,7 @@ import {
   streamLedgerXlsx,
 } from '../../handlers/ledger-export.ts';
 import { ConfigError, loadConfig } from '../env.ts';
-import { readOptions, UsageError } from './options.ts';
+import { parseCommandLine, readOptions, UsageError } from './options.ts';
 
 const USAGE =
   '用法：npm run ledger:export -- --from <YYYY-MM-DD> --to <YYYY-MM-DD> --out <文件.xlsx|文件.csv> ' +
@@ -84,18 +84,9 @@ function checkOutput(out: string) {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args: Arguments | 'help';
-  try {
-    args = parseArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (args === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommandLine(argv, parseArguments, USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const { args } = parsed;
 
   const config = loadConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });

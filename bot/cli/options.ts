@@ -51,3 +51,27 @@ export function readOptions<O extends string>(
   }
   return { values, flags };
 }
+
+/**
+ * A tool's arguments, or the exit code it ends with at once: 0 after printing its usage for --help,
+ * 2 after a usage error with its message and usage.
+ */
+export function parseCommandLine<A>(
+  argv: string[],
+  parse: (argv: string[]) => A | 'help',
+  usage: string,
+): { args: A } | { exit: number } {
+  let args: A | 'help';
+  try {
+    args = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${usage}\n`);
+    return { exit: 2 };
+  }
+  if (args === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return { exit: 0 };
+  }
+  return { args };
+}
