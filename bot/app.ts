@@ -1,7 +1,8 @@
 // The one Hono app: every webhook and page (DESIGN.md §1, §5).
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
+import { inboundEvents } from '../db/schema.ts';
 import { type FeishuWebhookOptions, feishuWebhook } from './channels/feishu/webhook.ts';
 import { type WecomWebhookOptions, wecomWebhook } from './channels/wecom/webhook.ts';
 import { type ConsoleOptions, consoleRoutes } from './console/routes.ts';
@@ -29,8 +30,12 @@ export function createApp(options: AppOptions): Hono {
   app.get('/healthz', async (c) => {
     const body = { db: database.kind, demo: options.demo, channels: [...options.channels] };
     try {
-      await database.db.execute(sql`select 1`);
-      return c.json({ ok: true, ...body });
+      // Webhook messages answered but not processed yet (bot/core/inbox.ts): how far behind the bot is.
+      const [row] = await database.db
+        .select({ pending: sql<number>`count(*)::int` })
+        .from(inboundEvents)
+        .where(eq(inboundEvents.status, 'pending'));
+      return c.json({ ok: true, ...body, inbox: { pending: row?.pending ?? 0 } });
     } catch (error) {
       log.error('health check: database unreachable', { error: String(error) });
       return c.json({ ok: false, ...body }, 503);

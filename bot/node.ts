@@ -18,6 +18,7 @@ async function main() {
     if (released > 0) log.warn('outbox: messages claimed before a crash are due again', { count: released });
   }
   service.dispatcher.start();
+  service.inbox.start();
   const jobs = startJobs(
     { db: service.database.db, channels: service.channels, log },
     { log, onSent: () => service.dispatcher.kick() },

@@ -21,6 +21,7 @@ import { createWecomSender } from './channels/wecom/sender.ts';
 import { createWecomStore } from './channels/wecom/store.ts';
 import { type Core, createCore } from './core/core.ts';
 import type { ChannelSender } from './core/delivery.ts';
+import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
 import type { Channel } from './core/types.ts';
 import type { Config, WechatyConfig } from './env.ts';
@@ -30,6 +31,8 @@ export interface Service {
   /** The Wechaty bot, when that channel is on; the Node entry starts it. */
   wechaty?: Wechaty;
   core: Core;
+  /** Webhook message events, answered once written and processed afterwards (bot/core/inbox.ts). */
+  inbox: Inbox;
   dispatcher: Dispatcher;
   database: Database;
   channels: ReadonlySet<Channel>;
@@ -87,6 +90,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     clock: options.clock,
     onOutbox: () => dispatcher.kick(),
   });
+  // On PostgreSQL two chats' events are processed side by side; PGlite runs one at a time.
+  const inbox = createInbox({
+    db: database.db,
+    core,
+    log,
+    concurrency: database.kind === 'postgres' ? 2 : 1,
+  });
   if (wechaty) connectWechaty({ bot: wechaty, core, db: database.db, log, clock: options.clock });
   const app = createApp({
     database,
@@ -108,6 +118,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       config.feishu && feishuClient
         ? {
             config: config.feishu,
+            inbox,
             core,
             botOpenId: botOpenIdLoader(feishuClient.client, log),
             clock: options.clock,
@@ -118,6 +129,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         ? {
             config: config.wecom,
             core,
+            inbox,
             store: wecomStore,
             onOutbox: () => dispatcher.kick(),
             clock: options.clock,
@@ -128,11 +140,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     app,
     wechaty,
     core,
+    inbox,
     dispatcher,
     database,
     channels,
     async close() {
       if (wechaty?.isLoggedIn || wechaty?.state.active()) await wechaty.stop();
+      await inbox.stop();
       await dispatcher.stop();
       if (!options.database) await database.close();
     },

@@ -1,6 +1,7 @@
 // The Cloudflare Workers entry: the same app, on PostgreSQL (DATABASE_URL or Hyperdrive).
 // Workers may not share a socket between requests, so each request opens its own small client; the
-// outbox is drained after the answer with waitUntil. Migrations run beforehand: `npm run db:migrate`.
+// inbox (webhook messages) and then the outbox are drained after the answer with waitUntil, and again by
+// every cron run, which picks up what an evicted invocation left pending. Migrations run beforehand: `npm run db:migrate`.
 import { openDatabase } from '../db/client.ts';
 import { JOBS } from '../jobs/index.ts';
 import { silentLogger } from './core/log.ts';
@@ -36,8 +37,9 @@ export default {
     const { service, database } = await open(env);
     const response = await service.app.fetch(request);
     ctx.waitUntil(
-      service.dispatcher
+      service.inbox
         .drain()
+        .then(() => service.dispatcher.drain())
         .finally(() => service.close())
         .finally(() => database.close()),
     );
@@ -48,7 +50,7 @@ export default {
     const { service, database } = await open(env);
     const context = { db: database.db, channels: service.channels, log: silentLogger, now: new Date() };
     ctx.waitUntil(
-      Promise.all(JOBS.map((job) => job.run(context)))
+      Promise.all([service.inbox.drain(), ...JOBS.map((job) => job.run(context))])
         .then(() => service.dispatcher.drain())
         .finally(() => service.close())
         .finally(() => database.close()),

@@ -356,7 +356,12 @@ export const hazardEvents = pgTable(
   (t) => [index('hazard_events_hazard').on(t.hazardId)],
 );
 
-/** Inbound deliveries seen, keyed by the platform's id: at-least-once in, exactly-once effect. */
+/**
+ * Inbound deliveries seen, keyed by the platform's id: at-least-once in, exactly-once effect. A webhook's
+ * message event is written here as `pending` with its payload and answered (the inbox, bot/core/inbox.ts);
+ * it is processed afterwards, in order per conversation, and becomes `done`, `refused` or `failed`.
+ * Events processed at once (button presses, the console, Wechaty) are written `done` directly.
+ */
 export const inboundEvents = pgTable(
   'inbound_events',
   {
@@ -366,9 +371,18 @@ export const inboundEvents = pgTable(
     tenantId: integer('tenant_id').references(() => tenants.id),
     status: text('status').notNull().default('done'),
     error: text('error'),
+    /** A pending event as the adapter normalized it (an InboundEvent, `at` as an ISO string). */
+    payload: jsonb('payload').$type<Record<string, unknown>>(),
+    /** The chat (or the sender, outside chats) whose events are processed in arrival order. */
+    conversation: text('conversation'),
     receivedAt: ts('received_at').notNull().defaultNow(),
+    processedAt: ts('processed_at'),
   },
-  (t) => [uniqueIndex('inbound_events_key').on(t.channel, t.eventKey)],
+  (t) => [
+    uniqueIndex('inbound_events_key').on(t.channel, t.eventKey),
+    index('inbound_events_pending').on(t.id).where(sql`${t.status} = 'pending'`),
+    index('inbound_events_pending_conversation').on(t.conversation, t.id).where(sql`${t.status} = 'pending'`),
+  ],
 );
 
 export type OutboxBody = { kind: 'text'; text: string } | { kind: 'card'; card: unknown };

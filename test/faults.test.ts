@@ -247,7 +247,7 @@ describe('the same event delivered 2–5 times, concurrently and interleaved', (
       wecomCallback(textMessage({ from, content, msgId: nextMsgId() }));
 
     const control = say('chenjing', '报隐患 食堂后门灭火器过期，一般');
-    expect((await postWecom(harness.url, control)).status).toBe(200);
+    expect((await postWecom(harness, control)).status).toBe(200);
     await harness.service.dispatcher.drain();
     const perReport = footprint((await hazardByText('食堂后门灭火器过期')).code).length;
     expect(perReport).toBeGreaterThanOrEqual(2);
@@ -260,9 +260,7 @@ describe('the same event delivered 2–5 times, concurrently and interleaved', (
       request: say(members[i % members.length]!, content),
     }));
     const deliveries = redeliveries(callbacks, next);
-    const responses = await Promise.all(
-      deliveries.map((callback) => postWecom(harness.url, callback.request)),
-    );
+    const responses = await Promise.all(deliveries.map((callback) => postWecom(harness, callback.request)));
     expect(responses.map((response) => response.status)).toEqual(deliveries.map(() => 200));
     await harness.service.dispatcher.drain();
 

@@ -517,12 +517,15 @@ describe('npm run ledger:export', () => {
 
     const out = join(dir, 'ledger.xlsx');
     const good = ['--from', '2026-01-01', '--to', '2026-03-31', '--out', out];
-    const bad = await Promise.all([
-      cli(['--from', '2026-01-01', '--to', '2026-13-01', '--out', out], env),
-      cli(['--from', '2026-01-01', '--to', '2026-03-31', '--out', join(dir, 'ledger.txt')], env),
-      cli(good, env), // two tenants and no --tenant
-      cli([...good, '--tenant', 'nowhere'], env),
-    ]);
+    const bad = [
+      ...(await Promise.all([
+        cli(['--from', '2026-01-01', '--to', '2026-13-01', '--out', out], env),
+        cli(['--from', '2026-01-01', '--to', '2026-03-31', '--out', join(dir, 'ledger.txt')], env),
+      ])),
+      // These two open the database: one at a time, as a PGlite data directory takes one process.
+      await cli(good, env), // two tenants and no --tenant
+      await cli([...good, '--tenant', 'nowhere'], env),
+    ];
     expect(bad.map((result) => result.code)).toEqual([2, 2, 2, 2]);
     expect(bad[0]!.stderr).toContain('结束日期“2026-13-01”不是有效日期');
     expect(bad[1]!.stderr).toContain('无法从输出文件');

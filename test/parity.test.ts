@@ -92,7 +92,7 @@ const wecom: Driver = {
       textMessage({ from: await idOf(person, 'userid'), content: text, msgId: nextMsgId() }),
     );
     const deliver = async () => {
-      expect((await postWecom(harness.url, request)).status).toBe(200);
+      expect((await postWecom(harness, request)).status).toBe(200);
       await settle();
     };
     await deliver();
@@ -113,10 +113,7 @@ const wecom: Driver = {
     const card = body.template_card as { task_id: string; button_list?: { key: string }[] };
     const key = card.button_list?.[0]?.key ?? 'no-button';
     const before = harness.wecom!.updates.length;
-    await postWecom(
-      harness.url,
-      wecomCallback(cardEvent({ from: userid, eventKey: key, taskId: card.task_id })),
-    );
+    await postWecom(harness, wecomCallback(cardEvent({ from: userid, eventKey: key, taskId: card.task_id })));
     await settle();
     const seen = [
       ...harness.wecom!.updates.slice(before),

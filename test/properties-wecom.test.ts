@@ -64,7 +64,7 @@ beforeEach(async () => {
   harness.wecom!.reset();
 });
 
-const post = (request: WecomRequest) => postWecom(harness.url, request);
+const post = (request: WecomRequest) => postWecom(harness, request);
 
 /** Never a 5xx; a 4xx carries a JSON `error`; a 2xx is WeCom's empty acknowledgement. */
 async function expectAnswered(response: Response): Promise<{ refused: boolean; text: string }> {

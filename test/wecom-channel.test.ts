@@ -374,7 +374,7 @@ describe('webhook', () => {
     await database.close();
     try {
       const response = await postWecom(
-        harness.url,
+        harness,
         wecomCallback(textMessage({ from: 'chenjing', content: '报隐患 x' })),
       );
       expect(response.status).toBe(503);
@@ -394,7 +394,7 @@ describe('webhook', () => {
         '<AgentID><![CDATA[42]]></AgentID>',
       );
       expect(inner).toContain('42');
-      expect((await postWecom(withWecom.url, wecomCallback(inner))).status).toBe(401);
+      expect((await postWecom(withWecom, wecomCallback(inner))).status).toBe(401);
       expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
       for (const method of ['GET', 'POST']) {
         const response = await fetch(`${withoutWecom.url}/webhooks/wecom`, { method });

@@ -70,14 +70,14 @@ const sendCodeOf = (taskId: string) =>
     .find(Boolean);
 
 async function say(content: string, from = REPORTER, msgId = nextMsgId()) {
-  const response = await postWecom(harness.url, wecomCallback(textMessage({ from, content, msgId })));
+  const response = await postWecom(harness, wecomCallback(textMessage({ from, content, msgId })));
   await harness.service.dispatcher.drain();
   return response;
 }
 
 async function click(from: string, card: TemplateCard, responseCode?: string) {
   const inner = cardEvent({ from, eventKey: card.button_list![0]!.key, taskId: card.task_id, responseCode });
-  const response = await postWecom(harness.url, wecomCallback(inner));
+  const response = await postWecom(harness, wecomCallback(inner));
   await harness.service.dispatcher.drain();
   return response;
 }
@@ -230,9 +230,9 @@ describe('report a hazard in the WeCom app', () => {
     const request = wecomCallback(
       textMessage({ from: REPORTER, content: '报隐患 食堂后门消防通道被杂物堵塞，一般' }),
     );
-    expect((await postWecom(harness.url, request)).status).toBe(200);
+    expect((await postWecom(harness, request)).status).toBe(200);
     await harness.service.dispatcher.drain();
-    const again = await postWecom(harness.url, request);
+    const again = await postWecom(harness, request);
     expect(again.status).toBe(200);
     await harness.service.dispatcher.drain();
     expect(await database.db.select().from(hazards)).toHaveLength(1);
@@ -255,7 +255,7 @@ describe('report a hazard in the WeCom app', () => {
     const plain = Buffer.concat([decipher.update(Buffer.from(encrypt, 'base64')), decipher.final()]);
     expect(plain[plain.length - 1]).toBeGreaterThan(16);
 
-    const response = await postWecom(harness.url, request);
+    const response = await postWecom(harness, request);
     expect(response.status).toBe(200);
     const [hazard] = await database.db.select().from(hazards);
     expect(hazard!.description).toBe('操场东侧围墙出现裂缝');
@@ -268,7 +268,7 @@ describe('report a hazard in the WeCom app', () => {
     expect(sendCode).toEqual(expect.any(String));
 
     const image = imageMessage({ from: REPORTER, mediaId: 'media_crack_photo' });
-    expect((await postWecom(harness.url, wecomCallback(image))).status).toBe(200);
+    expect((await postWecom(harness, wecomCallback(image))).status).toBe(200);
     await harness.service.dispatcher.drain();
 
     const photos = await database.db.select().from(hazardPhotos);
@@ -287,7 +287,7 @@ describe('report a hazard in the WeCom app', () => {
 
 describe('cards already sent', () => {
   async function photo(mediaId: string) {
-    const response = await postWecom(harness.url, wecomCallback(imageMessage({ from: REPORTER, mediaId })));
+    const response = await postWecom(harness, wecomCallback(imageMessage({ from: REPORTER, mediaId })));
     expect(response.status).toBe(200);
     await harness.service.dispatcher.drain();
   }
@@ -348,7 +348,7 @@ describe('refused and ignored callbacks', () => {
       ...request,
       query: request.query.replace(/msg_signature=[0-9a-f]+/, `msg_signature=${'a'.repeat(40)}`),
     };
-    const response = await postWecom(harness.url, forged);
+    const response = await postWecom(harness, forged);
     expect(response.status).toBe(401);
     expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
     expect(await database.db.select().from(hazards)).toHaveLength(0);
@@ -360,7 +360,7 @@ describe('refused and ignored callbacks', () => {
     const request = wecomCallback(textMessage({ from: REPORTER, content: '报隐患 别的企业的消息' }), {
       crypto: other,
     });
-    const response = await postWecom(harness.url, request);
+    const response = await postWecom(harness, request);
     expect(response.status).toBe(401);
     expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
   });
@@ -375,14 +375,14 @@ describe('refused and ignored callbacks', () => {
       wecomCallback('this is not xml'),
     ];
     for (const request of garbage) {
-      const response = await postWecom(harness.url, request);
+      const response = await postWecom(harness, request);
       expect(response.status, request.body).toBe(400);
     }
     expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
   });
 
   it('ignores events it does not handle with an empty 200', async () => {
-    const response = await postWecom(harness.url, wecomCallback(otherEvent(REPORTER)));
+    const response = await postWecom(harness, wecomCallback(otherEvent(REPORTER)));
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('');
     expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
@@ -392,7 +392,7 @@ describe('refused and ignored callbacks', () => {
     const request = wecomCallback(textMessage({ from: REPORTER, content: '报隐患 旧消息' }), {
       timestamp: Math.floor(Date.now() / 1000) - 2 * 86400,
     });
-    expect((await postWecom(harness.url, request)).status).toBe(401);
+    expect((await postWecom(harness, request)).status).toBe(401);
   });
 });
 

@@ -75,10 +75,14 @@ describe('the Workers entry', () => {
       body: request.body,
     });
     expect(response.status).toBe(200);
-    const rows = await database.db
-      .select()
-      .from(hazards)
-      .where(eq(hazards.description, '教学楼三楼东侧灭火器过期'));
+    // Answered from the inbox; the hazard is written after the answer (waitUntil).
+    const hazardRows = () =>
+      database.db.select().from(hazards).where(eq(hazards.description, '教学楼三楼东侧灭火器过期'));
+    let rows = await hazardRows();
+    for (let i = 0; i < 100 && rows.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      rows = await hazardRows();
+    }
     expect(rows).toHaveLength(1);
     expect(rows[0]!.sourceChannel).toBe('feishu');
   });

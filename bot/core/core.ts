@@ -1,7 +1,9 @@
 // The core: dedupe, identify, route, and write the answers to the outbox, all in one transaction.
 // At-least-once in, exactly-once effect (DESIGN.md §2): the inbound row, the business rows and the
-// outbox rows commit together or not at all.
-import { eq } from 'drizzle-orm';
+// outbox rows commit together or not at all. An event comes either straight from its channel (`handle`:
+// button presses, the console, Wechaty) or from the inbox, where a webhook left it (`processNext`).
+import { and, asc, eq, lt, notExists, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { type Db, isTransientDatabaseError, type Tx } from '../../db/client.ts';
 import { inboundEvents, outbox } from '../../db/schema.ts';
 import { createContext, type Refresh } from './context.ts';
@@ -22,6 +24,12 @@ export interface Core {
   handle(event: InboundEvent): Promise<HandleResult>;
   /** Answers an event politely without acting on it, recording it so a redelivery stays quiet. */
   refuse(event: InboundEvent, text: string): Promise<HandleResult>;
+  /**
+   * Processes the oldest pending inbox event of a conversation with no earlier event pending (or being
+   * processed elsewhere); false when there is none. Claim and effect are one transaction: a process that
+   * dies midway leaves the event pending for the next run.
+   */
+  processNext(): Promise<boolean>;
 }
 
 export interface CoreOptions {
@@ -48,7 +56,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * forged or garbled event makes its writes, and then its recording as failed, throw: the webhook would
  * answer 5xx and the platform retry forever.
  */
-function storable<T>(value: T): T {
+export function storable<T>(value: T): T {
   if (typeof value === 'string') return value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd') as T;
   if (Array.isArray(value)) return value.map(storable) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
@@ -66,6 +74,29 @@ function answerMessages(action: ActionResult): Outbound[] {
   return messages;
 }
 
+/** Group chats only hear what is addressed to the bot (an @-mention, or a bare picture for a report). */
+export function addressedToBot(event: InboundEvent): boolean {
+  return !(
+    event.type === 'message' &&
+    event.chat.type === 'group' &&
+    !event.mentionedBot &&
+    !(event.text.trim() === '' && event.attachments.length > 0)
+  );
+}
+
+/** The key under which inbox events keep their arrival order: the chat, or the sender outside chats. */
+export const conversationOf = (event: InboundEvent) =>
+  event.chat
+    ? `${event.channel}:chat:${event.chat.id}`
+    : `${event.channel}:sender:${event.sender.ids[0]?.value}`;
+
+/** An inbox payload back as the event the adapter normalized (JSON has no dates). */
+const eventOfPayload = (payload: Record<string, unknown>) =>
+  ({ ...payload, at: new Date(String(payload.at)) }) as unknown as InboundEvent;
+
+/** A claimed inbox row: the effect of its event belongs to it. */
+type Claim = { id: number; event: InboundEvent };
+
 export function createCore(options: CoreOptions): Core {
   const { db, router, log } = options;
   const clock = options.clock ?? (() => new Date());
@@ -78,58 +109,109 @@ export function createCore(options: CoreOptions): Core {
         .onConflictDoNothing()
         .returning({ id: inboundEvents.id });
       if (!seen) return { kind: 'duplicate' } as const;
-
-      const who = await identify(tx, event);
-      if (!who) {
-        if (event.type === 'action')
-          return { kind: 'done', action: { toast: { kind: 'error', text: NOT_BOUND } } };
-        await writeOutbox(tx, event, undefined, [
-          { to: { kind: 'reply' }, body: { kind: 'text', text: NOT_BOUND } },
-        ]);
-        return { kind: 'done' } as const;
-      }
-      await tx.update(inboundEvents).set({ tenantId: who.tenant.id }).where(eq(inboundEvents.id, seen.id));
-
-      const base = { db: tx, tenant: who.tenant, actor: who.actor, now: clock(), args: '' };
-      let action: ActionResult | undefined;
-      let emitted: { outbound: Outbound[]; refreshes: Refresh[] };
-      if (event.type === 'message') {
-        const { ctx, ...rest } = createContext({ ...base, event });
-        await router.handleMessage(ctx);
-        emitted = rest;
-      } else {
-        const { ctx, ...rest } = createContext({ ...base, event });
-        action = await router.handleAction(ctx);
-        emitted = rest;
-      }
-      await writeOutbox(tx, event, who.tenant.id, emitted.outbound);
-      const clicked = await refreshCards(
-        tx,
-        who.tenant.id,
-        emitted.refreshes,
-        event.type === 'action' ? event.messageId : undefined,
-      );
-      if (action && !action.card && clicked) action = { ...action, card: clicked };
-      if (action && event.type === 'action' && event.answerInChat) {
-        await writeOutbox(tx, event, who.tenant.id, answerMessages(action));
-      }
-      return { kind: 'done', action } as const;
+      return effect(tx, event, seen.id);
     });
   }
 
-  /** Records the event (so a retry has no second effect) and answers with a refusal or an apology. */
+  const earlier = alias(inboundEvents, 'earlier');
+
+  /** Locks the next inbox event to process (see `processNext`), in `tx`. */
+  async function claim(tx: Tx): Promise<Claim | undefined> {
+    const [row] = await tx
+      .select({ id: inboundEvents.id, payload: inboundEvents.payload })
+      .from(inboundEvents)
+      .where(
+        and(
+          eq(inboundEvents.status, 'pending'),
+          notExists(
+            tx
+              .select({ one: sql`1` })
+              .from(earlier)
+              .where(
+                and(
+                  eq(earlier.status, 'pending'),
+                  eq(earlier.conversation, inboundEvents.conversation),
+                  lt(earlier.id, inboundEvents.id),
+                ),
+              ),
+          ),
+        ),
+      )
+      .orderBy(asc(inboundEvents.id))
+      .limit(1)
+      .for('update', { of: inboundEvents, skipLocked: true });
+    // The payload was made storable before it was written (Inbox.accept).
+    return row?.payload ? { id: row.id, event: eventOfPayload(row.payload) } : undefined;
+  }
+
+  /** What an event does, written in `tx` with its inbound row `seenId` marked done. */
+  async function effect(tx: Tx, event: InboundEvent, seenId: number): Promise<HandleResult> {
+    const processed = { status: 'done', processedAt: clock() };
+    const who = await identify(tx, event);
+    if (!who) {
+      await tx.update(inboundEvents).set(processed).where(eq(inboundEvents.id, seenId));
+      if (event.type === 'action')
+        return { kind: 'done', action: { toast: { kind: 'error', text: NOT_BOUND } } };
+      await writeOutbox(tx, event, undefined, [
+        { to: { kind: 'reply' }, body: { kind: 'text', text: NOT_BOUND } },
+      ]);
+      return { kind: 'done' } as const;
+    }
+    await tx
+      .update(inboundEvents)
+      .set({ ...processed, tenantId: who.tenant.id })
+      .where(eq(inboundEvents.id, seenId));
+
+    const base = { db: tx, tenant: who.tenant, actor: who.actor, now: clock(), args: '' };
+    let action: ActionResult | undefined;
+    let emitted: { outbound: Outbound[]; refreshes: Refresh[] };
+    if (event.type === 'message') {
+      const { ctx, ...rest } = createContext({ ...base, event });
+      await router.handleMessage(ctx);
+      emitted = rest;
+    } else {
+      const { ctx, ...rest } = createContext({ ...base, event });
+      action = await router.handleAction(ctx);
+      emitted = rest;
+    }
+    await writeOutbox(tx, event, who.tenant.id, emitted.outbound);
+    const clicked = await refreshCards(
+      tx,
+      who.tenant.id,
+      emitted.refreshes,
+      event.type === 'action' ? event.messageId : undefined,
+    );
+    if (action && !action.card && clicked) action = { ...action, card: clicked };
+    if (action && event.type === 'action' && event.answerInChat) {
+      await writeOutbox(tx, event, who.tenant.id, answerMessages(action));
+    }
+    return { kind: 'done', action } as const;
+  }
+
+  /**
+   * Records the event (so a retry has no second effect) and answers with a refusal or an apology. An
+   * inbox event's row (`claimedId`) is settled, if no one else settled it meanwhile.
+   */
   async function answerWithoutEffect(
     event: InboundEvent,
     text: string,
     status: 'refused' | 'failed',
     error?: string,
+    claimedId?: number,
   ) {
     return db.transaction(async (tx) => {
-      const [seen] = await tx
-        .insert(inboundEvents)
-        .values({ channel: event.channel, eventKey: event.eventKey, status, error })
-        .onConflictDoNothing()
-        .returning({ id: inboundEvents.id });
+      const [seen] =
+        claimedId === undefined
+          ? await tx
+              .insert(inboundEvents)
+              .values({ channel: event.channel, eventKey: event.eventKey, status, error })
+              .onConflictDoNothing()
+              .returning({ id: inboundEvents.id })
+          : await tx
+              .update(inboundEvents)
+              .set({ status, error, processedAt: clock() })
+              .where(and(eq(inboundEvents.id, claimedId), eq(inboundEvents.status, 'pending')))
+              .returning({ id: inboundEvents.id });
       if (!seen) return { kind: 'duplicate' } as const;
       if (event.type === 'action' && !event.answerInChat) {
         return { kind: 'done', action: { toast: { kind: 'error', text } } } as const;
@@ -137,6 +219,36 @@ export function createCore(options: CoreOptions): Core {
       await writeOutbox(tx, event, undefined, [{ to: { kind: 'reply' }, body: { kind: 'text', text } }]);
       return { kind: 'done' } as const;
     });
+  }
+
+  /**
+   * Runs an event's transaction. A refusal or a failure is answered without effect instead; a database
+   * outage is thrown, recording nothing (the webhook answers 503, or the inbox tries again later): recorded
+   * as failed, should the database be back for that, the event would be lost. `subject` is the event the
+   * work was about, if it got that far.
+   */
+  async function settle<R extends HandleResult | undefined>(
+    work: () => Promise<R>,
+    subject: () => { event: InboundEvent; claimedId?: number } | undefined,
+  ): Promise<R | HandleResult> {
+    try {
+      return await work();
+    } catch (error) {
+      const about = subject();
+      if (!about) throw error;
+      const { event, claimedId } = about;
+      if (error instanceof Refusal) {
+        return answerWithoutEffect(event, error.userMessage, 'refused', undefined, claimedId);
+      }
+      const where = { channel: event.channel, eventKey: event.eventKey, error: String(error) };
+      if (isTransientDatabaseError(error)) {
+        log.warn('event not processed: database unavailable', where);
+        throw error;
+      }
+      log.error('event failed', where);
+      const reason = storable(String(error)).slice(0, 500);
+      return answerWithoutEffect(event, FAILED, 'failed', reason, claimedId);
+    }
   }
 
   async function writeOutbox(
@@ -192,43 +304,27 @@ export function createCore(options: CoreOptions): Core {
     },
     async handle(raw) {
       const event = storable(raw);
-      if (
-        event.type === 'message' &&
-        event.chat.type === 'group' &&
-        !event.mentionedBot &&
-        !(event.text.trim() === '' && event.attachments.length > 0)
-      ) {
+      if (!addressedToBot(event))
         return { kind: 'ignored', reason: 'group message not addressed to the bot' };
-      }
-      let result: HandleResult;
-      try {
-        result = await run(event);
-      } catch (error) {
-        if (error instanceof Refusal) {
-          result = await answerWithoutEffect(event, error.userMessage, 'refused');
-        } else if (isTransientDatabaseError(error)) {
-          // The database was unreachable (or restarting) or picked this transaction as a deadlock victim:
-          // nothing was written. Recording the event as failed now, should the database be back for that,
-          // would answer the platform 200 and lose the event; thrown, the webhook answers 503 and the
-          // platform delivers it again.
-          log.warn('event not processed: database unavailable', {
-            channel: event.channel,
-            eventKey: event.eventKey,
-            error: String(error),
-          });
-          throw error;
-        } else {
-          log.error('event failed', {
-            channel: event.channel,
-            eventKey: event.eventKey,
-            error: String(error),
-          });
-          // If the database itself is down this throws too, and the webhook answers 503 so the platform retries.
-          result = await answerWithoutEffect(event, FAILED, 'failed', storable(String(error)).slice(0, 500));
-        }
-      }
+      const result = await settle(
+        () => run(event),
+        () => ({ event }),
+      );
       if (result.kind === 'done') options.onOutbox?.();
       return result;
+    },
+    async processNext() {
+      let claimed: Claim | undefined;
+      const result = await settle(
+        () =>
+          db.transaction(async (tx) => {
+            claimed = await claim(tx);
+            return claimed ? effect(tx, claimed.event, claimed.id) : undefined;
+          }),
+        () => claimed && { event: claimed.event, claimedId: claimed.id },
+      );
+      if (result?.kind === 'done') options.onOutbox?.();
+      return claimed !== undefined;
     },
   };
 }

@@ -7,12 +7,17 @@
 // retries it. A request still being worked on `answerWithinMs` after it arrived (a slow database, a
 // 责任书 round for a whole district) is answered 503 too, inside the platform's deadline, while the work
 // goes on: if it commits, the platform's retry finds the event done (deduplicated) and gets its 200; if
-// not, the retry does the work. Its place is given back only when the work has ended.
+// not, the retry does the work. Its place is given back only when the work has ended. Messages are only
+// written to the inbox before the answer (bot/core/inbox.ts), so it is button presses and a database that
+// is slow or away that bring this gate into play.
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from './log.ts';
 
 export interface LoadGateOptions {
-  /** Requests worked on at once (default 32). */
+  /**
+   * Requests worked on at once (default 256). A message costs one row of a shared insert (the inbox), so
+   * many at once make large inserts; a button press is a whole transaction, and waits for a connection.
+   */
   maxInFlight?: number;
   /** Requests waiting for a place (default 512). */
   maxQueue?: number;
@@ -30,7 +35,7 @@ export interface LoadGate {
 }
 
 export function createLoadGate(options: LoadGateOptions): LoadGate {
-  const maxInFlight = options.maxInFlight ?? 32;
+  const maxInFlight = options.maxInFlight ?? 256;
   const maxQueue = options.maxQueue ?? 512;
   const maxWaitMs = options.maxWaitMs ?? 1000;
   const answerWithinMs = options.answerWithinMs ?? 2000;

@@ -17,6 +17,7 @@ export interface Harness {
   /** The fake WeCom server API, when the harness was started with `wecom`. */
   wecom?: FakeWecomApi;
   url: string;
+  /** Posts a webhook request; resolves once the events it put in the inbox are processed. */
   post(path: string, request: SignedRequest): Promise<Response>;
   close(): Promise<void>;
 }
@@ -80,8 +81,15 @@ export async function startHarness(
     feishu,
     wecom,
     url,
-    post: (path, request) =>
-      fetch(`${url}${path}`, { method: 'POST', headers: request.headers, body: request.body }),
+    async post(path, request) {
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+      });
+      await service.inbox.idle();
+      return response;
+    },
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await service.close();

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { WecomCrypto } from '../../bot/channels/wecom/crypto.ts';
 import { buildXml } from '../../bot/channels/wecom/xml.ts';
+import type { Harness } from './service.ts';
 
 export const WECOM_APP = {
   corpId: 'wx5823bf96d3bd56c7',
@@ -130,10 +131,13 @@ export function wecomPadLength(inner: string, corpId = WECOM_APP.corpId): number
   return 32 - (length % 32);
 }
 
-export function postWecom(baseUrl: string, request: WecomRequest): Promise<Response> {
-  return fetch(`${baseUrl}/webhooks/wecom${request.query}`, {
+/** Posts a callback to a harness; resolves once the event it put in the inbox is processed. */
+export async function postWecom(harness: Harness, request: WecomRequest): Promise<Response> {
+  const response = await fetch(`${harness.url}/webhooks/wecom${request.query}`, {
     method: 'POST',
     headers: { 'content-type': 'text/xml' },
     body: request.body,
   });
+  await harness.service.inbox.idle();
+  return response;
 }

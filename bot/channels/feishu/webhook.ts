@@ -1,7 +1,9 @@
-// POST /webhooks/feishu: events and card callbacks. Verify, decrypt, dedupe (in the core), answer fast.
+// POST /webhooks/feishu: events and card callbacks. Verify, decrypt, answer fast: a message is answered
+// once it is in the inbox (deduplicated there), a card press with the card its action left.
 // https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case
 import type { Context } from 'hono';
 import type { Core } from '../../core/core.ts';
+import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
 import { decryptFeishu, FeishuCryptoError, sameToken, verifyFeishuSignature } from './crypto.ts';
@@ -11,6 +13,7 @@ import { renderFeishuCard } from './render.ts';
 export interface FeishuWebhookOptions {
   config: FeishuConfig;
   core: Core;
+  inbox: Inbox;
   log: Logger;
   /** The bot's open_id, to tell whether a group message @-mentions it. */
   botOpenId: () => Promise<string | undefined>;
@@ -67,7 +70,7 @@ function open(
 }
 
 export function feishuWebhook(options: FeishuWebhookOptions) {
-  const { config, core, log } = options;
+  const { config, core, inbox, log } = options;
   return async (c: Context) => {
     const length = Number(c.req.header('content-length') ?? 0);
     if (length > MAX_BODY) return c.json({ error: 'body too large' }, 413);
@@ -102,8 +105,7 @@ export function feishuWebhook(options: FeishuWebhookOptions) {
 
     try {
       if (header.event_type === 'im.message.receive_v1') {
-        const event = normalizeMessage(envelope.data, await options.botOpenId());
-        await core.handle(event);
+        await inbox.accept(normalizeMessage(envelope.data, await options.botOpenId()));
         return c.json({});
       }
       if (header.event_type === 'card.action.trigger') {

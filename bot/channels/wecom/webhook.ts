@@ -4,6 +4,7 @@
 import type { Context } from 'hono';
 import { type Card, note } from '../../../cards/model.ts';
 import type { Core } from '../../core/core.ts';
+import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ActionResult } from '../../core/types.ts';
 import type { WecomConfig } from '../../env.ts';
@@ -15,6 +16,7 @@ import { parseWecomEnvelope, parseWecomMessage, WecomXmlError } from './xml.ts';
 export interface WecomWebhookOptions {
   config: WecomConfig;
   core: Core;
+  inbox: Inbox;
   store: WecomStore;
   log: Logger;
   /** Wakes the outbox dispatcher after the webhook queued the answer to a click. */
@@ -47,7 +49,7 @@ function withToast(card: Card, toast: ActionResult['toast']): Card {
 }
 
 export function wecomWebhook(options: WecomWebhookOptions) {
-  const { config, core, store, log } = options;
+  const { config, core, inbox, store, log } = options;
   const clock = options.clock ?? (() => new Date());
   const crypto = new WecomCrypto({
     token: config.token,
@@ -134,6 +136,16 @@ export function wecomWebhook(options: WecomWebhookOptions) {
     if (normalized.kind === 'ignored') return c.body(null, 200);
 
     const { event, click } = normalized;
+    if (event.type === 'message') {
+      try {
+        await inbox.accept(event);
+      } catch (error) {
+        // The database is unreachable: 503 makes WeCom deliver the callback again.
+        log.error('wecom event not accepted', { eventKey: event.eventKey, error: String(error) });
+        return c.json({ error: 'temporarily unavailable' }, 503);
+      }
+      return c.body(null, 200);
+    }
     let result: Awaited<ReturnType<Core['handle']>>;
     try {
       result = await core.handle(event);
