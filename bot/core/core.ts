@@ -67,6 +67,15 @@ export function storable<T>(value: T): T {
   return value;
 }
 
+/** How JSON.stringify writes U+0000 and a lone surrogate half: as escapes, which jsonb refuses or alters. */
+const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
+
+/** `value` as JSON the database can store (see `storable`); the walk only when the text needs it. */
+export function storableJson(value: object): string {
+  const json = JSON.stringify(value);
+  return UNSTORABLE_ESCAPE.test(json) ? JSON.stringify(storable(value)) : json;
+}
+
 /** A button's answer as chat messages: the toast, then the card as it now is. */
 function answerMessages(action: ActionResult): Outbound[] {
   const messages: Outbound[] = [{ to: { kind: 'reply' }, body: { kind: 'text', text: action.toast.text } }];
