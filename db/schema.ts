@@ -371,7 +371,10 @@ export const inboundEvents = pgTable(
     tenantId: integer('tenant_id').references(() => tenants.id),
     status: text('status').notNull().default('done'),
     error: text('error'),
-    /** A pending event as the adapter normalized it (an InboundEvent, `at` as an ISO string). */
+    /**
+     * A pending event as the adapter normalized it (an InboundEvent, `at` as an ISO string); cleared once
+     * processed, kept by a failed one for the operator.
+     */
     payload: jsonb('payload').$type<Record<string, unknown>>(),
     /** The chat (or the sender, outside chats) whose events are processed in arrival order. */
     conversation: text('conversation'),

@@ -52,9 +52,9 @@ describe('the inbox', () => {
   it('answers once the event is written; what a stopped process left pending is processed on start', async () => {
     const { inbox } = harness.service;
     await inbox.stop();
+    const first = report('报隐患 实验楼二楼走廊应急灯不亮，一般');
+    const second = report('报隐患 操场东侧围栏松动，一般');
     try {
-      const first = report('报隐患 实验楼二楼走廊应急灯不亮，一般');
-      const second = report('报隐患 操场东侧围栏松动，一般');
       expect((await deliver(first)).status).toBe(200);
       expect((await deliver(second)).status).toBe(200);
       expect((await deliver(first)).status).toBe(200); // a redelivery: one row
@@ -82,12 +82,14 @@ describe('the inbox', () => {
     const done = await inboxRows();
     expect(done.map((row) => row.status)).toEqual(['done', 'done']);
     expect(done.every((row) => row.tenantId !== null && row.processedAt !== null)).toBe(true);
+    // What was said is kept where its effect belongs, not in the inbox.
+    expect(done.map((row) => row.payload)).toEqual([null, null]);
     const rows = await database.db.select().from(hazards).orderBy(asc(hazards.id));
     expect(rows.map((row) => row.description)).toEqual(['实验楼二楼走廊应急灯不亮', '操场东侧围栏松动']);
     // Each report answered in the group, as a reply to its message.
     const replies = await database.db.select().from(outbox).where(eq(outbox.op, 'reply'));
     expect(replies.map((row) => row.refMessageId).sort()).toEqual(
-      [done[0]!.payload!.messageId, done[1]!.payload!.messageId].sort(),
+      [first.event.message.message_id, second.event.message.message_id].sort(),
     );
   });
 
@@ -149,6 +151,8 @@ describe('the inbox', () => {
     const rows = await inboxRows();
     expect(rows.map((row) => row.status)).toEqual(['failed', 'done']);
     expect(rows[0]!.error).toContain('hazards');
+    // The failed event keeps its payload for the operator; the processed one does not.
+    expect(rows.map((row) => row.payload?.text ?? null)).toEqual(['报隐患 图书馆书架倾斜，一般', null]);
     const replies = await database.db
       .select()
       .from(outbox)

@@ -155,7 +155,8 @@ export function createCore(options: CoreOptions): Core {
 
   /** What an event does, written in `tx` with its inbound row `seenId` marked done. */
   async function effect(tx: Tx, event: InboundEvent, seenId: number): Promise<HandleResult> {
-    const processed = { status: 'done', processedAt: clock() };
+    // A processed event's payload is not kept: its effect is recorded where it belongs (data minimization).
+    const processed = { status: 'done', processedAt: clock(), payload: null };
     const who = await identify(tx, event);
     if (!who) {
       await tx.update(inboundEvents).set(processed).where(eq(inboundEvents.id, seenId));
@@ -218,7 +219,13 @@ export function createCore(options: CoreOptions): Core {
               .returning({ id: inboundEvents.id })
           : await tx
               .update(inboundEvents)
-              .set({ status, error, processedAt: clock() })
+              // A failed event keeps its payload, for the operator to see what could not be processed.
+              .set({
+                status,
+                error,
+                processedAt: clock(),
+                ...(status === 'refused' ? { payload: null } : {}),
+              })
               .where(and(eq(inboundEvents.id, claimedId), eq(inboundEvents.status, 'pending')))
               .returning({ id: inboundEvents.id });
       if (!seen) return { kind: 'duplicate' } as const;
