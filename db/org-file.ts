@@ -191,7 +191,14 @@ export function parseOrgFile(file: string, source: string): OrgFile {
       })),
     );
   }
-  const raw: unknown = document.toJS();
+  let raw: unknown;
+  try {
+    raw = document.toJS();
+  } catch (error) {
+    // An alias without its anchor (`*x`), or aliases expanding without bound: yaml throws here, not above.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new OrgFileError(file, [{ path: '(yaml)', message: message.split('\n')[0] ?? 'YAML error' }]);
+  }
   const unstorableProblems = unstorableStrings(raw);
   if (unstorableProblems.length > 0) throw new OrgFileError(file, unstorableProblems);
   const parsed = orgFileSchema.safeParse(raw);

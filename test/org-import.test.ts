@@ -132,6 +132,14 @@ describe('re-importing', () => {
 });
 
 describe('an invalid organization file', () => {
+  it('names an alias without its anchor as a YAML problem (found by test/properties-input.test.ts)', () => {
+    for (const source of ['*!', 'tenant: *missing\n']) {
+      expect(problemsOf('org.yaml', source)).toEqual([
+        { path: '(yaml)', message: expect.stringContaining('Unresolved alias') },
+      ]);
+    }
+  });
+
   it('names the file, the path and the reason, for every problem', () => {
     const document = parse(read('school.yaml'));
     document.posts[1].unit = 'no-such-unit';
