@@ -3,14 +3,14 @@
 // TEST_DATABASE_URL names a shared server, which is never stopped); two service instances sharing one
 // server, both running the jobs and the dispatcher.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
 import { type Database, isTransientDatabaseError, openDatabase } from '../db/client.ts';
-import { hazardEvents, hazards, identities, inboundEvents, outbox, people, reminders } from '../db/schema.ts';
+import { hazardEvents, hazards, inboundEvents, outbox, reminders } from '../db/schema.ts';
 import { JOBS } from '../jobs/index.ts';
 import { FAKE_BOT_OPEN_ID, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
-import { loadExample } from './helpers/db.ts';
+import { identityOf, loadExample } from './helpers/db.ts';
 import { APP, cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { type PgServer, startPgServer } from './helpers/pg-server.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
@@ -26,15 +26,6 @@ const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
   return counts;
 };
 const repeated = (counts: Map<string, number>) => [...counts].filter(([, count]) => count > 1);
-
-async function idOf(database: Database, code: string, kind: 'open_id' | 'userid') {
-  const [row] = await database.db
-    .select({ value: identities.value })
-    .from(identities)
-    .innerJoin(people, eq(people.id, identities.personId))
-    .where(and(eq(people.code, code), eq(identities.kind, kind)));
-  return row!.value;
-}
 
 describe('PostgreSQL stopped and started again while events arrive', () => {
   let server: PgServer;
@@ -87,7 +78,7 @@ describe('PostgreSQL stopped and started again while events arrive', () => {
     const { default: postgres } = await import('postgres');
     const admin = postgres(server.url, { max: 2, onnotice: () => {} });
     try {
-      const reporter = await idOf(database, 'chenjing', 'open_id');
+      const reporter = await identityOf(database, 'chenjing', 'open_id');
       const event = messageEvent({
         openId: reporter,
         chatId: GROUP,
@@ -143,7 +134,7 @@ describe('PostgreSQL stopped and started again while events arrive', () => {
   });
 
   it('answers 503 while it is down, never 200-and-lose; the retries are each processed once', async () => {
-    const reporter = await idOf(database, 'chenjing', 'open_id');
+    const reporter = await identityOf(database, 'chenjing', 'open_id');
     const feishuEvents = Array.from({ length: 12 }, (_, i) =>
       messageEvent({
         openId: reporter,
@@ -312,8 +303,8 @@ describe('two service instances on one PostgreSQL, both running the jobs and the
     const signed = (payload: unknown) =>
       feishuRequest(payload, { encryptKey: APP.encryptKey, timestamp: Math.floor(clock().getTime() / 1000) });
     // Hazards reported through one instance and accepted through the other: they get deadlines.
-    const reporter = await idOf(first, 'chenjing', 'open_id');
-    const head = await idOf(first, 'yinxianju', 'open_id');
+    const reporter = await identityOf(first, 'chenjing', 'open_id');
+    const head = await identityOf(first, 'yinxianju', 'open_id');
     for (let i = 0; i < 4; i++) {
       const event = messageEvent({
         openId: reporter,

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { and, asc, eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFeishuClient, createFeishuSender } from '../bot/channels/feishu/sender.ts';
 import { createWecomApi } from '../bot/channels/wecom/api.ts';
@@ -21,7 +21,7 @@ import { enqueue } from '../bot/core/enqueue.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Channel } from '../bot/core/types.ts';
 import { type Database, openDatabase } from '../db/client.ts';
-import { hazardEvents, hazards, identities, inboundEvents, outbox, people } from '../db/schema.ts';
+import { hazardEvents, hazards, inboundEvents, outbox, people } from '../db/schema.ts';
 import { createDispatcher } from '../jobs/outbox.ts';
 import {
   FAKE_APP_ID,
@@ -31,9 +31,10 @@ import {
   startFakeFeishu,
 } from './fakes/feishu-api.ts';
 import { FakeWecomApi, type WecomSendBody } from './fakes/wecom-api.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { identityOf, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
 import { APP, cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
+import type { Harness } from './helpers/service.ts';
 import { nextMsgId, postWecom, textMessage, WECOM_APP, wecomCallback } from './helpers/wecom-events.ts';
 
 const GROUP = 'oc_jishan_safety';
@@ -79,30 +80,9 @@ async function until(what: string, done: () => boolean | Promise<boolean>, timeo
 describe('the same event delivered 2–5 times, concurrently and interleaved', () => {
   let database: Database;
   let harness: Harness;
-  beforeAll(async () => {
-    database = await openTestDatabase();
-    harness = await startHarness(database, {}, { wecom: true });
-  });
-  afterAll(async () => {
-    await harness.close();
-    await database.close();
-  });
-  beforeEach(async () => {
-    await harness.service.dispatcher.idle();
-    await resetDatabase(database);
-    await loadExample(database);
-    harness.feishu.reset();
-    harness.wecom!.reset();
-  });
+  harnessPerFile((opened) => ({ database, harness } = opened), { wecom: true });
 
-  const idOf = async (code: string, kind: 'open_id' | 'userid') => {
-    const [row] = await database.db
-      .select({ value: identities.value })
-      .from(identities)
-      .innerJoin(people, eq(people.id, identities.personId))
-      .where(and(eq(people.code, code), eq(identities.kind, kind)));
-    return row!.value;
-  };
+  const idOf = (code: string, kind: 'open_id' | 'userid') => identityOf(database, code, kind);
   const hazardByText = async (text: string) =>
     (await database.db.select().from(hazards)).find((row) => text.includes(row.description))!;
   const feishuFootprint = (code: string) =>

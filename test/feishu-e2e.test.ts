@@ -1,50 +1,22 @@
 // The first slice end to end over HTTP: a Feishu group report → hazard, reply card, card to the office
 // head → 受理 via card callback → card updated, audit row. The real SDK talks to a fake Feishu server.
-import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
-import {
-  hazardEvents,
-  hazardPhotos,
-  hazards,
-  identities,
-  inboundEvents,
-  outbox,
-  people,
-  units,
-} from '../db/schema.ts';
+import { hazardEvents, hazardPhotos, hazards, inboundEvents, outbox, people, units } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { identityOf } from './helpers/db.ts';
 import { APP, cardActionEvent, feishuRequest, messageEvent, signRaw } from './helpers/feishu-events.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
+import type { Harness } from './helpers/service.ts';
 
 const GROUP = 'oc_jishan_safety';
 let database: Database;
 let harness: Harness;
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database);
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  await loadExample(database);
-  harness.feishu.reset();
-});
+harnessPerFile((opened) => ({ database, harness } = opened));
 
-async function openIdOf(code: string): Promise<string> {
-  const [row] = await database.db
-    .select({ value: identities.value })
-    .from(identities)
-    .innerJoin(people, eq(people.id, identities.personId))
-    .where(and(eq(people.code, code), eq(identities.kind, 'open_id')));
-  return row!.value;
-}
+const openIdOf = (code: string) => identityOf(database, code, 'open_id');
 
 const REPORTER = 'chenjing';
 const ANBAO_HEAD = 'yinxianju';

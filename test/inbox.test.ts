@@ -1,40 +1,25 @@
 // The inbox (bot/core/inbox.ts): a webhook's message is answered once it is written, processed afterwards
 // in order per conversation, once, by whichever instance claims it, also after a restart.
 import { asc, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createInbox } from '../bot/core/inbox.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
-import { hazards, identities, inboundEvents, outbox, people } from '../db/schema.ts';
+import { hazards, inboundEvents, outbox } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { identityOf } from './helpers/db.ts';
 import { feishuRequest, messageEvent } from './helpers/feishu-events.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
+import type { Harness } from './helpers/service.ts';
 
 const GROUP = 'oc_jishan_safety';
 let database: Database;
 let harness: Harness;
 let reporter: string;
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database);
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
+harnessPerFile((opened) => ({ database, harness } = opened));
 beforeEach(async () => {
-  await harness.service.inbox.idle();
-  await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  await loadExample(database);
-  const [row] = await database.db
-    .select({ value: identities.value })
-    .from(identities)
-    .innerJoin(people, eq(people.id, identities.personId))
-    .where(eq(people.code, 'chenjing'));
-  reporter = row!.value;
+  reporter = await identityOf(database, 'chenjing', 'open_id');
 });
 
 /** Posts a report as Feishu does, without waiting for its processing. */

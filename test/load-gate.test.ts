@@ -1,14 +1,11 @@
-// Load shedding: a burst larger than the gate lets in is answered 503 (with Retry-After) instead of
-// late, and when the platform delivers the refused events again each is processed once.
-import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoadGate } from '../bot/core/load-gate.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
-import { hazards, identities, inboundEvents, people } from '../db/schema.ts';
+import { hazards, inboundEvents } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
-import { loadExample, openTestDatabase } from './helpers/db.ts';
+import { identityOf, loadExample, openTestDatabase } from './helpers/db.ts';
 import { feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -31,14 +28,10 @@ afterAll(async () => {
 
 describe('webhook load shedding', () => {
   it('answers a burst beyond the gate with 503 at once, and processes every event once when retried', async () => {
-    const [reporter] = await database.db
-      .select({ value: identities.value })
-      .from(identities)
-      .innerJoin(people, eq(people.id, identities.personId))
-      .where(and(eq(people.code, 'chenjing'), eq(identities.kind, 'open_id')));
+    const reporter = await identityOf(database, 'chenjing', 'open_id');
     const events = Array.from({ length: 30 }, (_, index) =>
       messageEvent({
-        openId: reporter!.value,
+        openId: reporter,
         chatId: 'oc_burst',
         mention: [FAKE_BOT_OPEN_ID],
         text: `报隐患 三楼东侧第${index + 1}个灭火器过期`,

@@ -1,13 +1,14 @@
 // One behaviour suite, three channels: the same scenarios on Feishu, WeCom and Wechaty, through each
 // channel's real adapter, with the platform faked at its edge (HTTP fakes; wechaty-puppet-mock).
-import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { hazardEvents, hazards, identities, inboundEvents, people } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { identityOf, loadExample } from './helpers/db.ts';
 import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
+import type { Harness } from './helpers/service.ts';
 import { type MockWorld, startMockWechat } from './helpers/wechaty.ts';
 import { cardEvent, nextMsgId, postWecom, textMessage, wecomCallback } from './helpers/wecom-events.ts';
 
@@ -19,14 +20,7 @@ let database: Database;
 let harness: Harness;
 let world: MockWorld;
 
-async function idOf(code: string, kind: string): Promise<string> {
-  const [row] = await database.db
-    .select({ value: identities.value })
-    .from(identities)
-    .innerJoin(people, eq(people.id, identities.personId))
-    .where(and(eq(people.code, code), eq(identities.kind, kind)));
-  return row!.value;
-}
+const idOf = (code: string, kind: string) => identityOf(database, code, kind);
 
 const inboundCount = async () =>
   (await database.db.select({ n: sql<number>`count(*)::int` }).from(inboundEvents))[0]!.n;
@@ -165,25 +159,18 @@ const wechaty: Driver = {
   },
 };
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  await loadExample(database);
-  const wechatIds = (
-    await database.db.select().from(identities).where(eq(identities.channel, 'wechaty'))
-  ).map((row) => row.value);
-  world = await startMockWechat(wechatIds);
-  harness = await startHarness(database, {}, { wecom: true, wechaty: world.bot });
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  await loadExample(database);
-  harness.feishu.reset();
-  harness.wecom!.reset();
+harnessPerFile(
+  (opened) => ({ database, harness } = opened),
+  async (opened) => {
+    await loadExample(opened);
+    const wechatIds = (
+      await opened.db.select().from(identities).where(eq(identities.channel, 'wechaty'))
+    ).map((row) => row.value);
+    world = await startMockWechat(wechatIds);
+    return { wecom: true, wechaty: world.bot };
+  },
+);
+beforeEach(() => {
   world.clear();
 });
 

@@ -7,15 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { asc, eq } from 'drizzle-orm';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { feishuSignature } from '../bot/channels/feishu/crypto.ts';
 import type { Database } from '../db/client.ts';
 import { parseOrgFile } from '../db/org-file.ts';
 import { hazardRoles } from '../db/queries/hazard-roles.ts';
 import { hazardEvents, hazards, people } from '../db/schema.ts';
 import { decide, type HazardAction } from '../handlers/hazard-workflow.ts';
+import { createRouter } from '../handlers/index.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
-import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { exampleFile } from './helpers/db.ts';
 import {
   APP,
   cardActionEvent,
@@ -24,6 +25,7 @@ import {
   type SignedRequest,
   signRaw,
 } from './helpers/feishu-events.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
 import {
   anyString,
   changedTables,
@@ -37,6 +39,9 @@ import {
 } from './helpers/properties.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
+/** Every button action the bot knows (the router's own registry). */
+const ACTIONS = createRouter().actionNames();
+
 const GROUP = 'oc_jishan_safety';
 const RUNS = 100;
 
@@ -48,20 +53,7 @@ const school = parseOrgFile('school.yaml', readFileSync(exampleFile('school.yaml
 const openIds = new Map(school.people.map((person) => [person.code, person.feishu!.open_id!]));
 const openIdOf = (code: string) => openIds.get(code)!;
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database);
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  await loadExample(database);
-  harness.feishu.reset();
-});
+harnessPerFile((opened) => ({ database, harness } = opened));
 
 const post = (request: SignedRequest) => harness.post('/webhooks/feishu', request);
 
@@ -357,26 +349,7 @@ const messageBody = fc.record(
 const buttonValue = fc.oneof(
   fc.jsonValue(),
   fc.record({
-    action: fc.oneof(
-      fc.constantFrom(
-        'hazard.accept',
-        'hazard.reject',
-        'hazard.pass',
-        'hazard.fail',
-        'hazard.submit',
-        'hazard.extend',
-        'hazard.extension',
-        'hazard.list',
-        'hazard.complete',
-        'task.ack',
-        'task.done',
-        'obligation.record',
-        'letter.sign',
-        'shift.confirm',
-        'shift.swap.accept',
-      ),
-      anyString,
-    ),
+    action: fc.oneof(fc.constantFrom(...ACTIONS), anyString),
     args: fc.oneof(
       fc.dictionary(
         fc.constantFrom('id', 'swap', 'decision', 'severity'),

@@ -37,6 +37,9 @@ import {
 } from './helpers/properties.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
+/** Every button action the bot knows (the router's own registry). */
+const ACTIONS = createRouter().actionNames();
+
 /** Saturday 2026-11-28, 10:00 in Shanghai: the example roster (11-30 … 12-06) lies ahead. */
 const NOW = new Date('2026-11-28T02:00:00Z');
 const ZONES = ['Asia/Shanghai', 'UTC', 'America/New_York', 'Pacific/Kiritimati', 'Pacific/Pago_Pago'];
@@ -209,27 +212,7 @@ describe('card button presses with random values', () => {
       fc.nat().map(String),
       anyString,
     );
-    const action = fc.oneof(
-      fc.constantFrom(
-        'hazard.accept',
-        'hazard.reject',
-        'hazard.submit',
-        'hazard.extend',
-        'hazard.extension',
-        'hazard.pass',
-        'hazard.fail',
-        'hazard.list',
-        'hazard.complete',
-        'task.ack',
-        'task.done',
-        'obligation.record',
-        'letter.sign',
-        'shift.confirm',
-        'shift.swap.accept',
-        'shift.swap.decline',
-      ),
-      anyString,
-    );
+    const action = fc.oneof(fc.constantFrom(...ACTIONS), anyString);
     const args = fc.oneof(
       fc.record({ id: ids }),
       fc.record({ id: ids, decision: fc.constantFrom('approve', 'deny', ''), severity: anyString }),

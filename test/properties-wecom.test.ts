@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { asc, desc, eq, gt } from 'drizzle-orm';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeButtonKey } from '../bot/channels/wecom/normalize.ts';
 import { buildXml } from '../bot/channels/wecom/xml.ts';
 import type { Database } from '../db/client.ts';
@@ -15,7 +15,9 @@ import { parseOrgFile } from '../db/org-file.ts';
 import { hazardRoles } from '../db/queries/hazard-roles.ts';
 import { hazardEvents, hazards, outbox, people } from '../db/schema.ts';
 import { decide, type HazardAction } from '../handlers/hazard-workflow.ts';
-import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { createRouter } from '../handlers/index.ts';
+import { exampleFile } from './helpers/db.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
 import {
   anyString,
   changedTables,
@@ -27,7 +29,7 @@ import {
   mutation,
   rowCounts,
 } from './helpers/properties.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import type { Harness } from './helpers/service.ts';
 import {
   cardEvent,
   nextMsgId,
@@ -49,20 +51,7 @@ let harness: Harness;
 const school = parseOrgFile('school.yaml', readFileSync(exampleFile('school.yaml'), 'utf8'));
 const userIds = school.people.map((person) => person.wecom!.userid);
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database, {}, { wecom: true });
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  await loadExample(database);
-  harness.wecom!.reset();
-});
+harnessPerFile((opened) => ({ database, harness } = opened), { wecom: true });
 
 const post = (request: WecomRequest) => postWecom(harness, request);
 
@@ -245,19 +234,8 @@ describe('WeCom callbacks (POST): forged, garbled and replayed', () => {
 // ---------------------------------------------------------------------------------------------------
 // Validly signed and encrypted callbacks whose XML is random
 
-const ACTIONS = [
-  'hazard.accept',
-  'hazard.reject',
-  'hazard.pass',
-  'hazard.submit',
-  'hazard.list',
-  'hazard.complete',
-  'task.ack',
-  'obligation.record',
-  'letter.sign',
-  'shift.confirm',
-  'shift.swap.accept',
-];
+/** Every button action the bot knows (the router's own registry). */
+const ACTIONS = createRouter().actionNames();
 
 const eventKey = fc.oneof(
   fc

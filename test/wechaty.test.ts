@@ -2,13 +2,14 @@
 // lifetime, photos following a report.
 import { and, eq, sql } from 'drizzle-orm';
 import { FileBox } from 'file-box';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { actions, button, card } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { rememberPrompt } from '../db/queries/prompts.ts';
 import { hazardPhotos, hazards, identities, inboundEvents, people, tenants } from '../db/schema.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import { loadExample } from './helpers/db.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
+import type { Harness } from './helpers/service.ts';
 import { type MockWorld, startMockWechat } from './helpers/wechaty.ts';
 
 let database: Database;
@@ -34,23 +35,18 @@ async function settle(before: number) {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  await loadExample(database);
-  const ids = (await database.db.select().from(identities).where(eq(identities.channel, 'wechaty'))).map(
-    (r) => r.value,
-  );
-  world = await startMockWechat(ids);
-  harness = await startHarness(database, {}, { wechaty: world.bot, clock });
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  await loadExample(database);
+harnessPerFile(
+  (opened) => ({ database, harness } = opened),
+  async (opened) => {
+    await loadExample(opened);
+    const ids = (await opened.db.select().from(identities).where(eq(identities.channel, 'wechaty'))).map(
+      (r) => r.value,
+    );
+    world = await startMockWechat(ids);
+    return { wechaty: world.bot, clock };
+  },
+);
+beforeEach(() => {
   world.clear();
   offsetMs = 0;
 });

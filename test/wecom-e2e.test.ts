@@ -3,13 +3,13 @@
 // audit row. The sender talks to a fake WeCom API; callbacks are encrypted and signed like WeCom's.
 import { createDecipheriv } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeButtonKey } from '../bot/channels/wecom/normalize.ts';
 import type { Database } from '../db/client.ts';
 import { hazardEvents, hazardPhotos, hazards, inboundEvents, outbox, people } from '../db/schema.ts';
 import type { FakeWecomApi, WecomSendBody } from './fakes/wecom-api.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
+import type { Harness } from './helpers/service.ts';
 import {
   cardEvent,
   imageMessage,
@@ -34,20 +34,14 @@ let fake: FakeWecomApi;
 let offsetMs = 0;
 const clock = () => new Date(Date.now() + offsetMs);
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database, {}, { wecom: true, clock });
-  fake = harness.wecom!;
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  await loadExample(database);
-  fake.reset();
+harnessPerFile(
+  (opened) => {
+    ({ database, harness } = opened);
+    fake = harness.wecom!;
+  },
+  { wecom: true, clock },
+);
+beforeEach(() => {
   offsetMs = 0;
 });
 

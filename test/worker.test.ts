@@ -1,13 +1,13 @@
 // The Cloudflare Workers entry in the real Workers runtime (wrangler's unstable_dev runs workerd
 // locally): the same app answers webhooks there, and `scheduled()` runs the jobs, each step once.
 import { fileURLToPath } from 'node:url';
-import { and, count, eq, like } from 'drizzle-orm';
+import { count, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Unstable_DevWorker, unstable_dev } from 'wrangler';
 import { type Database, openDatabase } from '../db/client.ts';
-import { hazards, identities, outbox, people, reminders } from '../db/schema.ts';
+import { hazards, outbox, reminders } from '../db/schema.ts';
 import { FAKE_APP_SECRET, FAKE_BOT_OPEN_ID, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
-import { loadExample } from './helpers/db.ts';
+import { identityOf, loadExample } from './helpers/db.ts';
 import { APP, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { type PgServer, startPgServer } from './helpers/pg-server.ts';
 
@@ -57,13 +57,9 @@ describe('the Workers entry', () => {
   });
 
   it('takes a signed Feishu event and records the hazard', async () => {
-    const [person] = await database.db
-      .select({ value: identities.value })
-      .from(identities)
-      .innerJoin(people, eq(people.id, identities.personId))
-      .where(and(eq(people.code, 'chenjing'), eq(identities.kind, 'open_id')));
+    const openId = await identityOf(database, 'chenjing', 'open_id');
     const event = messageEvent({
-      openId: person!.value,
+      openId: openId,
       chatId: 'oc_jishan_safety',
       mention: [FAKE_BOT_OPEN_ID],
       text: '报隐患 教学楼三楼东侧灭火器过期，一般',

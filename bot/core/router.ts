@@ -45,6 +45,11 @@ export class Router {
     return this.actions.has(name);
   }
 
+  /** Every registered button action's name. */
+  actionNames(): string[] {
+    return [...this.actions.keys()];
+  }
+
   /** The command a text starts with, and the rest of the text as its arguments. */
   match(text: string): { spec: CommandSpec; args: string } | undefined {
     const trimmed = text.trim();

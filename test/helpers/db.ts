@@ -2,10 +2,11 @@
 // server named by TEST_DATABASE_URL (CI runs the suite both ways). Tables are emptied between tests.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { parseOrgFile } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
+import { identities, people } from '../../db/schema.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 
@@ -44,4 +45,15 @@ export const exampleFile = (name: string) => new URL(`../../examples/${name}`, i
 export async function loadExample(database: Database, name = 'school.yaml') {
   const file = exampleFile(name);
   return importOrganization(database.db, parseOrgFile(file, readFileSync(file, 'utf8')));
+}
+
+/** A person's platform id of one kind (Feishu `open_id`, WeCom `userid`, …), by the person's code. */
+export async function identityOf(database: Database, code: string, kind: string): Promise<string> {
+  const [row] = await database.db
+    .select({ value: identities.value })
+    .from(identities)
+    .innerJoin(people, eq(people.id, identities.personId))
+    .where(and(eq(people.code, code), eq(identities.kind, kind)));
+  if (!row) throw new Error(`no ${kind} for ${code}`);
+  return row.value;
 }
