@@ -136,25 +136,17 @@ export function wecomWebhook(options: WecomWebhookOptions) {
     if (normalized.kind === 'ignored') return c.body(null, 200);
 
     const { event, click } = normalized;
-    if (event.type === 'message') {
-      try {
-        await inbox.accept(event);
-      } catch (error) {
-        // The database is unreachable: 503 makes WeCom deliver the callback again.
-        log.error('wecom event not accepted', { eventKey: event.eventKey, error: String(error) });
-        return c.json({ error: 'temporarily unavailable' }, 503);
-      }
-      return c.body(null, 200);
-    }
-    let result: Awaited<ReturnType<Core['handle']>>;
+    let result: Awaited<ReturnType<Core['handle']>> | undefined;
     try {
-      result = await core.handle(event);
+      // A message is answered once it is in the inbox; a click is processed now, its card updated below.
+      if (event.type === 'message') await inbox.accept(event);
+      else result = await core.handle(event);
     } catch (error) {
       // The database is unreachable: 503 makes WeCom deliver the callback again.
       log.error('wecom event not processed', { eventKey: event.eventKey, error: String(error) });
       return c.json({ error: 'temporarily unavailable' }, 503);
     }
-    if (click && result.kind === 'done' && result.action) {
+    if (click && result?.kind === 'done' && result.action) {
       try {
         await answerClick(click, result.action);
       } catch (error) {
