@@ -45,13 +45,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 async function openPglite(dataDir: string | undefined) {
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { asPglite, startPgliteThread } = await import('./pglite-thread.ts');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
-  await client.waitReady;
-  const db = drizzle({ client, schema });
+  const client = await startPgliteThread(dataDir);
+  const db = drizzle({ client: asPglite(client), schema });
   return {
     db: db as unknown as Db,
     kind: 'pglite' as const,

@@ -1,0 +1,98 @@
+// The embedded database on a thread of its own (see db/pglite-thread.ts, which starts it and speaks for it).
+// Plain JavaScript: a worker thread loads its file with Node's own loader, without the TypeScript hooks
+// of tsx or vitest. Messages in: { id, op: 'query' | 'begin' | 'end' | 'close', ... }; out: { id, result }
+// or { id, error }.
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+const port = parentPort;
+if (!port) throw new Error('db/pglite-worker.mjs runs as a worker thread');
+
+/** Results of type OIDs the caller keeps as text (drizzle keeps dates and intervals as PostgreSQL wrote them). */
+const textParsers = (oids) => Object.fromEntries(oids.map((oid) => [oid, (value) => value]));
+
+/** A DatabaseError's fields, which the other side puts back on an Error (code, detail, constraint…). */
+function errorFields(error) {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const fields = { message: error.message, name: error.name };
+  for (const [key, value] of Object.entries(error)) {
+    if (key === 'query' || key === 'params') continue;
+    if (value === undefined || typeof value === 'function' || typeof value === 'object') continue;
+    fields[key] = value;
+  }
+  return fields;
+}
+
+/** Open transactions by id: the PGlite transaction, and how to end it (true commits, false rolls back). */
+const transactions = new Map();
+const ROLLBACK = Symbol('rollback');
+let nextTransaction = 1;
+
+let db;
+try {
+  db = new PGlite(workerData.dataDir);
+  await db.waitReady;
+  port.postMessage({ ready: true });
+} catch (error) {
+  port.postMessage({ ready: false, error: errorFields(error) });
+  process.exit(1);
+}
+
+function begin() {
+  return new Promise((resolveBegun, rejectBegun) => {
+    const id = nextTransaction++;
+    let settle;
+    const ended = new Promise((resolve) => {
+      settle = resolve;
+    });
+    // PGlite holds every other statement back until this callback settles; it commits when it resolves
+    // and rolls back when it throws.
+    const done = db
+      .transaction(async (tx) => {
+        transactions.set(id, { tx, end: settle, done });
+        resolveBegun(id);
+        if (!(await ended)) throw ROLLBACK;
+      })
+      .catch((error) => {
+        if (error !== ROLLBACK) throw error;
+      })
+      .finally(() => transactions.delete(id));
+    done.catch(rejectBegun);
+  });
+}
+
+async function end(transaction, commit) {
+  const open = transactions.get(transaction);
+  if (!open) throw new Error(`no open transaction ${transaction}`);
+  open.end(commit);
+  await open.done;
+}
+
+async function run(message) {
+  switch (message.op) {
+    case 'query': {
+      const target = message.transaction ? transactions.get(message.transaction)?.tx : db;
+      if (!target) throw new Error(`no open transaction ${message.transaction}`);
+      return target.query(message.sql, message.params, {
+        rowMode: message.rowMode,
+        parsers: textParsers(message.textTypes),
+      });
+    }
+    case 'begin':
+      return begin();
+    case 'end':
+      return end(message.transaction, message.commit);
+    case 'close':
+      await db.close();
+      return null;
+    default:
+      throw new Error(`unknown operation ${message.op}`);
+  }
+}
+
+port.on('message', (message) => {
+  run(message).then(
+    (result) => port.postMessage({ id: message.id, result }),
+    (error) => port.postMessage({ id: message.id, error: errorFields(error) }),
+  );
+});
