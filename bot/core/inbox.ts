@@ -12,7 +12,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { nextTurn } from '../../jobs/next-turn.ts';
-import { addressedToBot, type Core, conversationOf, storable, storableJson } from './core.ts';
+import { addressedToBot, type Core, conversationOf, storableJson } from './core.ts';
 import type { Logger } from './log.ts';
 import type { MessageEvent } from './types.ts';
 
@@ -21,7 +21,8 @@ export interface InboxOptions {
   core: Core;
   log: Logger;
   /**
-   * Events processed at once, of different conversations (default 1; PGlite runs one at a time anyway).
+   * Events processed at once, of different conversations (default 1; PGlite runs one transaction at a
+   * time anyway).
    * More is not faster on two cores; two keep one long event (a district's 责任书 round) from holding up
    * every other chat.
    */
@@ -32,13 +33,13 @@ export interface InboxOptions {
   retryMs?: number;
 }
 
-export type Acceptance = 'accepted' | 'duplicate' | 'ignored';
+export type Acceptance = 'recorded' | 'ignored';
 
 export interface Inbox {
   /**
-   * Records a message event for processing, durably; `duplicate` when its key was seen before, `ignored`
-   * for a group message not addressed to the bot (nothing written). Rejects when the database cannot take
-   * it: the webhook then answers 503.
+   * Records a message event for processing, durably (a redelivery finds its key taken and adds nothing);
+   * `ignored` for a group message not addressed to the bot (nothing written). Rejects when the database
+   * cannot take it: the webhook then answers 503.
    */
   accept(event: MessageEvent): Promise<Acceptance>;
   /** Processes pending events until none is left; resolves with how many (Workers, after the answer). */
@@ -56,7 +57,6 @@ export interface Inbox {
 interface Waiting {
   /** The row as JSON, named as the insert's record type names its columns (see `insertRows`). */
   row: string;
-  key: string;
   resolve(value: Acceptance): void;
   reject(error: unknown): void;
 }
@@ -65,29 +65,26 @@ interface Waiting {
  * One statement of constant text whatever the batch's size, with the rows as one JSON parameter that the
  * server takes apart (jsonb_to_recordset), rather than a driver binding five parameters a row: on
  * PostgreSQL that raised acknowledgements from about 6,800/s to 8,400/s (bench/ingest.ts, processing off).
+ * Nothing is returned: a redelivery is answered as the first delivery was, so which rows were new does not
+ * matter here, and returning them cost the database a row of output for every row in.
  */
-async function insertRows(db: Db, rows: string[]): Promise<Inserted[]> {
-  const result = await db.execute<Inserted>(sql`
+async function insertRows(db: Db, rows: string[]): Promise<void> {
+  await db.execute(sql`
     insert into inbound_events (channel, event_key, status, payload, conversation)
     select r.channel::channel, r.event_key, 'pending', r.payload, r.conversation
     from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb)
       as r(channel text, event_key text, payload jsonb, conversation text)
-    on conflict do nothing
-    returning channel, event_key as "eventKey"`);
-  return Array.isArray(result) ? result : (result as unknown as { rows: Inserted[] }).rows;
+    on conflict do nothing`);
 }
 
-type Inserted = { channel: string; eventKey: string };
 /**
  * An insert that carries this many requests means they come faster than one insert takes: the webhook is
  * saturated, and processing pauses (see `acknowledgementsFirst`) until no such insert was made for a while.
- * In bench/ingest.ts this raised acknowledgements a few per cent on PostgreSQL and ×2.5 on PGlite, where
- * processing shares the HTTP thread.
+ * In bench/ingest.ts this raised acknowledgements a few per cent on PostgreSQL and ×2.5 on PGlite (then on
+ * the HTTP thread; processing's own JavaScript still is).
  */
 const SATURATED_INSERT_ROWS = 8;
 const SATURATION_PAUSE_MS = 50;
-
-const keyOf = (channel: string, eventKey: string) => `${channel}\u0000${eventKey}`;
 
 export function createInbox(options: InboxOptions): Inbox {
   const { db, core, log } = options;
@@ -112,22 +109,21 @@ export function createInbox(options: InboxOptions): Inbox {
    */
   async function write() {
     writing = true;
-    // Gather the requests of this turn of the event loop first. PGlite runs a statement as soon as it is
-    // asked, on this thread, so without the wait each insert would carry the one request that asked.
+    // Gather the requests of this turn of the event loop first, so that a burst's first insert carries
+    // the burst rather than the one request that asked.
     await nextTurn();
     try {
       while (waiting.length > 0) {
         const batch = waiting.slice(0, batchSize);
         waiting = waiting.slice(batch.length);
         try {
-          const inserted = await insertRows(
+          await insertRows(
             db,
             batch.map((entry) => entry.row),
           );
           if (batch.length >= SATURATED_INSERT_ROWS) lastSaturatedInsert = Date.now();
-          const fresh = new Set(inserted.map((row) => keyOf(row.channel, row.eventKey)));
-          for (const { key, resolve } of batch) resolve(fresh.has(key) ? 'accepted' : 'duplicate');
-          if (inserted.length > 0) kick();
+          for (const { resolve } of batch) resolve('recorded');
+          kick();
         } catch (error) {
           for (const entry of batch) entry.reject(error);
         }
@@ -147,7 +143,7 @@ export function createInbox(options: InboxOptions): Inbox {
       payload: event,
     });
     return new Promise<Acceptance>((resolve, reject) => {
-      waiting.push({ row, key: keyOf(channel, storable(eventKey)), resolve, reject });
+      waiting.push({ row, resolve, reject });
       if (!writing) writer = write();
     });
   }
@@ -174,7 +170,7 @@ export function createInbox(options: InboxOptions): Inbox {
         await acknowledgementsFirst();
         if (stopping || !(await core.processNext())) break;
         processed += 1;
-        // On PGlite the database runs on this thread: let webhooks in between events (jobs/next-turn.ts).
+        // Let webhooks in between events (jobs/next-turn.ts).
         await nextTurn();
       }
     };
