@@ -3,7 +3,7 @@
 // as the connections allow, to: the bare node:http baseline (verify + decrypt + 200), the service on
 // PGlite (DATA_DIR on disk, as `npm start` runs it) and the service on PostgreSQL 15. Reported per step:
 // throughput of 200 answers, p50/p99 latency, 503s (load shed), errors; and per target the ratio of its
-// saturated throughput to the baseline's.
+// saturated throughput to the baseline's (saturated before and after the targets, the mean of both).
 //
 // The service answers a message once it is in the inbox (bot/core/inbox.ts) and processes it afterwards,
 // so after the load the benchmark also measures how fast the backlog is worked off (from /healthz's
@@ -114,9 +114,9 @@ async function step(url: string, rate: number | 'max'): Promise<Step> {
   };
 }
 
-async function runSteps(url: string, label: string): Promise<Step[]> {
+async function runSteps(url: string, label: string, rates: (number | 'max')[] = [...RATES, 'max']) {
   const steps: Step[] = [];
-  for (const rate of [...RATES, 'max' as const]) {
+  for (const rate of rates) {
     const result = await step(url, rate);
     steps.push(result);
     process.stdout.write(
@@ -128,7 +128,7 @@ async function runSteps(url: string, label: string): Promise<Step[]> {
   return steps;
 }
 
-async function baseline(): Promise<Step[]> {
+async function baseline(rates?: (number | 'max')[]): Promise<Step[]> {
   const port = await freePort();
   const child = spawnTs('bench/baseline-server.ts', [String(port), APP.encryptKey], {});
   await new Promise<void>((resolve, reject) => {
@@ -136,7 +136,7 @@ async function baseline(): Promise<Step[]> {
     child.once('exit', (code) => reject(new Error(`baseline server exited ${code}`)));
   });
   try {
-    return await runSteps(`http://127.0.0.1:${port}`, 'baseline');
+    return await runSteps(`http://127.0.0.1:${port}`, 'baseline', rates);
   } finally {
     child.kill('SIGKILL');
   }
@@ -212,11 +212,18 @@ async function serviceRun(kind: 'pglite' | 'postgres') {
 export async function benchIngest() {
   process.stdout.write('ingest: baseline (node:http, verify + decrypt + 200)\n');
   const base = await baseline();
-  const baseMax = base.at(-1)!.okPerSecond;
-  const targets: Record<string, unknown> = {};
+  const runs = [];
   for (const kind of ['pglite', 'postgres'] as const) {
     process.stdout.write(`ingest: service on ${kind}\n`);
-    const run = await serviceRun(kind);
+    runs.push({ kind, run: await serviceRun(kind) });
+  }
+  // The baseline's saturated throughput drifts by up to 10 % over the minutes of a run on a shared VM:
+  // measured again after the targets, and the ratio taken against the mean of both.
+  process.stdout.write('ingest: baseline again, saturated\n');
+  const baseAfter = (await baseline(['max'])).at(-1)!;
+  const baseMax = round((base.at(-1)!.okPerSecond + baseAfter.okPerSecond) / 2);
+  const targets: Record<string, unknown> = {};
+  for (const { kind, run } of runs) {
     const saturated = run.steps.at(-1)!;
     const acknowledged = run.steps.reduce((sum, entry) => sum + entry.ok, 0);
     targets[kind] = {
@@ -235,7 +242,7 @@ export async function benchIngest() {
     workload: '报隐患 message events in 500 groups, encrypted and signed, one new event_id each',
     stepSeconds: STEP_SECONDS,
     saturationSeconds: SATURATION_SECONDS,
-    baseline: { steps: base, saturatedOkPerSecond: baseMax },
+    baseline: { steps: base, saturatedAfterTargets: baseAfter, saturatedOkPerSecond: baseMax },
     ...targets,
   });
 }
