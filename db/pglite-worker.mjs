@@ -23,7 +23,7 @@ function errorFields(error) {
   return fields;
 }
 
-/** Open transactions by id: the PGlite transaction, and how to end it (true commits, false rolls back). */
+/** Open transactions by id: the PGlite transaction, how to end it (true commits), and its outcome. */
 const transactions = new Map();
 const ROLLBACK = Symbol('rollback');
 let nextTransaction = 1;
@@ -39,17 +39,18 @@ try {
 }
 
 function begin() {
+  const id = nextTransaction++;
+  const open = {};
+  const ended = new Promise((resolve) => {
+    open.end = resolve;
+  });
   return new Promise((resolveBegun, rejectBegun) => {
-    const id = nextTransaction++;
-    let settle;
-    const ended = new Promise((resolve) => {
-      settle = resolve;
-    });
     // PGlite holds every other statement back until this callback settles; it commits when it resolves
     // and rolls back when it throws.
-    const done = db
+    open.done = db
       .transaction(async (tx) => {
-        transactions.set(id, { tx, end: settle, done });
+        open.tx = tx;
+        transactions.set(id, open);
         resolveBegun(id);
         if (!(await ended)) throw ROLLBACK;
       })
@@ -57,7 +58,7 @@ function begin() {
         if (error !== ROLLBACK) throw error;
       })
       .finally(() => transactions.delete(id));
-    done.catch(rejectBegun);
+    open.done.catch(rejectBegun);
   });
 }
 

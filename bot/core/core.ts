@@ -56,7 +56,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * forged or garbled event makes its writes, and then its recording as failed, throw: the webhook would
  * answer 5xx and the platform retry forever.
  */
-export function storable<T>(value: T): T {
+function storable<T>(value: T): T {
   if (typeof value === 'string') return value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd') as T;
   if (Array.isArray(value)) return value.map(storable) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
