@@ -1,7 +1,7 @@
 // The organization file (YAML): its schema, and validation that names the file, the path and the reason.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseCalendarOverride } from '../handlers/calendar.ts';
 import { KIND_WORDS } from '../handlers/obligation-kinds.ts';
@@ -139,7 +139,17 @@ export const orgFileSchema = z.strictObject({
     .default([]),
 });
 
-export type OrgFile = z.output<typeof orgFileSchema>;
+/**
+ * Where a parsed file came from, with the line of each value it claims for its tenant (platform ids and
+ * chat ids, by path): the importer refuses a claim on what another tenant holds by file, path and line.
+ * Plain data, so it survives a copy between threads.
+ */
+export interface OrgFileOrigin {
+  file: string;
+  lines: Record<string, number>;
+}
+
+export type OrgFile = z.output<typeof orgFileSchema> & { origin?: OrgFileOrigin };
 
 export class OrgFileError extends Error {
   override name = 'OrgFileError';
@@ -181,7 +191,8 @@ function unstorableStrings(value: unknown, path: PropertyKey[] = []): { path: st
 
 /** Parses and validates an organization file; throws OrgFileError listing every problem. */
 export function parseOrgFile(file: string, source: string): OrgFile {
-  const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true, lineCounter });
   if (document.errors.length > 0) {
     throw new OrgFileError(
       file,
@@ -210,7 +221,48 @@ export function parseOrgFile(file: string, source: string): OrgFile {
   }
   const problems = crossReferenceProblems(parsed.data);
   if (problems.length > 0) throw new OrgFileError(file, problems);
-  return parsed.data;
+  const lines: Record<string, number> = {};
+  for (const path of claimPaths(parsed.data)) {
+    const node: unknown = document.getIn(path, true);
+    const offset = isNode(node) ? node.range?.[0] : undefined;
+    if (offset !== undefined) lines[formatPath(path)] = lineCounter.linePos(offset).line;
+  }
+  return { ...parsed.data, origin: { file, lines } };
+}
+
+/** A platform id the file gives a person: channel, identity kind, value and its path in the file. */
+export interface ClaimedIdentity {
+  channel: 'feishu' | 'wecom' | 'wechaty';
+  kind: string;
+  value: string;
+  person: number;
+  path: (string | number)[];
+}
+
+/** Every platform id the file gives its people, in file order. */
+export function claimedIdentities(org: OrgFile): ClaimedIdentity[] {
+  return org.people.flatMap((person, i) => {
+    const ids: Omit<ClaimedIdentity, 'person' | 'path'>[] = [];
+    const add = (channel: ClaimedIdentity['channel'], kind: string, value: string | undefined) => {
+      if (value) ids.push({ channel, kind, value });
+    };
+    add('feishu', 'open_id', person.feishu?.open_id);
+    add('feishu', 'user_id', person.feishu?.user_id);
+    add('wecom', 'userid', person.wecom?.userid);
+    add('wechaty', 'id', person.wechaty?.id);
+    return ids.map((id) => ({ ...id, person: i, path: ['people', i, id.channel, id.kind] }));
+  });
+}
+
+function claimPaths(org: OrgFile): (string | number)[][] {
+  return [...claimedIdentities(org).map((id) => id.path), ...org.chats.map((_, i) => ['chats', i, 'id'])];
+}
+
+/** A problem at a path of the file, with its line when the parser recorded it. */
+export function problemAt(org: OrgFile, path: (string | number)[], message: string) {
+  const at = formatPath(path);
+  const line = org.origin?.lines[at];
+  return { path: at, message: line === undefined ? message : `第 ${line} 行：${message}` };
 }
 
 /** Checks what a schema cannot: duplicate codes and references to units, posts and identities. */

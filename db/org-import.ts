@@ -2,10 +2,11 @@
 // Re-importing updates by code; what the file no longer names is archived (hazards keep their references),
 // and holders who left a post get an end date, so a successor inherits the post's duties (004 附则).
 
-import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, notInArray, or, sql } from 'drizzle-orm';
 import { chunks } from './chunks.ts';
+import { chatClaimProblem, claimProblems, isUniqueViolation } from './claims.ts';
 import type { Db, Tx } from './client.ts';
-import type { OrgFile } from './org-file.ts';
+import { claimedIdentities, type OrgFile, OrgFileError } from './org-file.ts';
 import {
   categories,
   categoryUnits,
@@ -40,8 +41,26 @@ const ROLE_OF = {
   office_deputy: 'office_deputy',
 } as const;
 
+/**
+ * Imports the file, or refuses it whole (OrgFileError) when it claims a chat or a platform id another
+ * tenant holds. An import that lost a race for one (the unique index refused its insert) runs again once,
+ * and the check then names the line.
+ */
 export async function importOrganization(db: Db, org: OrgFile, now = new Date()): Promise<ImportSummary> {
+  try {
+    return await importOnce(db, org, now);
+  } catch (error) {
+    if (!isUniqueViolation(error, 'identities_unique', 'chats_unique')) throw error;
+    return importOnce(db, org, now);
+  }
+}
+
+const fileOf = (org: OrgFile) => org.origin?.file ?? 'org.yaml';
+
+async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummary> {
   return db.transaction(async (tx) => {
+    const claimed = await claimProblems(tx, org);
+    if (claimed.length > 0) throw new OrgFileError(fileOf(org), claimed);
     const [tenant] = await tx
       .insert(tenants)
       .values({
@@ -91,12 +110,7 @@ export async function importOrganization(db: Db, org: OrgFile, now = new Date())
     const holders = await syncHolders(tx, tenantId, org, postIds, personIds, now);
     await replaceCategories(tx, tenantId, org, unitIds);
 
-    for (const chat of org.chats) {
-      await tx
-        .insert(chats)
-        .values({ tenantId, channel: chat.channel, chatId: chat.id, name: chat.name })
-        .onConflictDoUpdate({ target: [chats.channel, chats.chatId], set: { tenantId, name: chat.name } });
-    }
+    await syncChats(tx, tenantId, org);
 
     return {
       tenantId,
@@ -182,27 +196,52 @@ async function upsertPeople(tx: Tx, tenantId: number, org: OrgFile) {
   return ids;
 }
 
+/**
+ * The file's chats are bound to the tenant, and the tenant's chats the file no longer names are released.
+ * A chat bound to another tenant is never taken over (claimProblems refused it; this holds in a race).
+ */
+async function syncChats(tx: Tx, tenantId: number, org: OrgFile) {
+  for (const [index, chat] of org.chats.entries()) {
+    const [row] = await tx
+      .insert(chats)
+      .values({ tenantId, channel: chat.channel, chatId: chat.id, name: chat.name })
+      .onConflictDoUpdate({
+        target: [chats.channel, chats.chatId],
+        set: { name: chat.name ?? null },
+        setWhere: eq(chats.tenantId, tenantId),
+      })
+      .returning({ id: chats.id });
+    if (!row) throw new OrgFileError(fileOf(org), [chatClaimProblem(org, index)]);
+  }
+  const named = new Set(org.chats.map((chat) => `${chat.channel}\0${chat.id}`));
+  const bound = await tx.select().from(chats).where(eq(chats.tenantId, tenantId));
+  const released = bound.filter((row) => !named.has(`${row.channel}\0${row.chatId}`)).map((row) => row.id);
+  for (const some of chunks(released)) await tx.delete(chats).where(inArray(chats.id, some));
+}
+
 async function replaceIdentities(tx: Tx, tenantId: number, org: OrgFile, personIds: Map<string, number>) {
-  const rows = org.people.flatMap((person) => {
-    const personId = personIds.get(person.code)!;
-    const list: { channel: 'feishu' | 'wecom' | 'wechaty'; kind: string; value: string | undefined }[] = [
-      { channel: 'feishu', kind: 'open_id', value: person.feishu?.open_id },
-      { channel: 'feishu', kind: 'user_id', value: person.feishu?.user_id },
-      { channel: 'wecom', kind: 'userid', value: person.wecom?.userid },
-      { channel: 'wechaty', kind: 'id', value: person.wechaty?.id },
-    ];
-    return list.flatMap((id) =>
-      id.value ? [{ tenantId, personId, channel: id.channel, kind: id.kind, value: id.value }] : [],
-    );
-  });
-  // The file is the truth for its people; an identity it gives to someone takes it from anyone else
-  // (an outside reporter who has since been added to the organization becomes that person).
+  const rows = claimedIdentities(org).map((id) => ({
+    tenantId,
+    personId: personIds.get(org.people[id.person]!.code)!,
+    channel: id.channel,
+    kind: id.kind,
+    value: id.value,
+  }));
+  // The file is the truth for its people; an identity it gives to someone takes it from anyone else of
+  // the tenant (an outside reporter who has since been added to the organization becomes that person),
+  // and from another tenant's outside reporter or archived member, whom it no longer reaches there. A
+  // current member of another tenant keeps it: claimProblems refused the file, and in a race the unique
+  // index refuses the insert.
   const filePeople = [...personIds.values()];
   if (filePeople.length > 0) {
     await tx
       .delete(identities)
       .where(and(eq(identities.tenantId, tenantId), inArray(identities.personId, filePeople)));
   }
+  const formerOrOutside = tx
+    .select({ id: people.id })
+    .from(people)
+    .where(or(eq(people.archived, true), eq(people.isOutside, true)));
   const taken = new Map<string, string[]>();
   for (const row of rows) {
     const key = `${row.channel}\0${row.kind}`;
@@ -217,7 +256,7 @@ async function replaceIdentities(tx: Tx, tenantId: number, org: OrgFile, personI
         .delete(identities)
         .where(
           and(
-            eq(identities.tenantId, tenantId),
+            or(eq(identities.tenantId, tenantId), inArray(identities.personId, formerOrOutside)),
             eq(identities.channel, channel),
             eq(identities.kind, kind),
             inArray(identities.value, some),

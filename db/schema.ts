@@ -133,7 +133,11 @@ export const people = pgTable(
   (t) => [uniqueIndex('people_tenant_code').on(t.tenantId, t.code)],
 );
 
-/** A person's address on one channel: Feishu open_id/user_id, WeCom userid, Wechaty contact id. */
+/**
+ * A person's address on one channel: Feishu open_id/user_id, WeCom userid, Wechaty contact id. Unique
+ * across tenants: the service has one app per platform, so an id names one human everywhere, and it
+ * belongs to one tenant (moved only by `npm run org:move`).
+ */
 export const identities = pgTable(
   'identities',
   {
@@ -147,7 +151,7 @@ export const identities = pgTable(
     value: text('value').notNull(),
   },
   (t) => [
-    uniqueIndex('identities_unique').on(t.tenantId, t.channel, t.kind, t.value),
+    uniqueIndex('identities_unique').on(t.channel, t.kind, t.value),
     index('identities_lookup').on(t.channel, t.value),
   ],
 );

@@ -7,8 +7,8 @@
 import { openDatabase } from '../../db/client.ts';
 import { AdminAccountError, addAdminAccount } from '../console/accounts.ts';
 import { passwordProblem } from '../console/auth.ts';
-import { ConfigError, loadConfig } from '../env.ts';
-import { parseCommandLine, readOptions, UsageError } from './options.ts';
+import { loadConfig } from '../env.ts';
+import { parseCommandLine, readOptions, runTool, UsageError } from './options.ts';
 
 const USAGE =
   '用法：ADMIN_PASSWORD=<密码> npm run admin:add -- --tenant <单位代码> --user <用户名> [--name <显示名>] [--reset]\n' +
@@ -131,12 +131,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-    else
-      process.stderr.write(`admin:add failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runTool('admin:add', main);

@@ -18,8 +18,8 @@ import {
   streamLedgerCsv,
   streamLedgerXlsx,
 } from '../../handlers/ledger-export.ts';
-import { ConfigError, loadConfig } from '../env.ts';
-import { parseCommandLine, readOptions, UsageError } from './options.ts';
+import { loadConfig } from '../env.ts';
+import { parseCommandLine, readOptions, runTool, UsageError } from './options.ts';
 
 const USAGE =
   '用法：npm run ledger:export -- --from <YYYY-MM-DD> --to <YYYY-MM-DD> --out <文件.xlsx|文件.csv> ' +
@@ -142,14 +142,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-    else
-      process.stderr.write(
-        `ledger:export failed: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
-    process.exit(1);
-  },
-);
+runTool('ledger:export', main);

@@ -1,4 +1,5 @@
 // `--name value` / `--name=value` options of the command-line tools, with errors in Chinese.
+import { ConfigError } from '../env.ts';
 
 /** A wrong invocation: the tools answer with exit code 2, the message and their usage. */
 export class UsageError extends Error {
@@ -74,4 +75,20 @@ export function parseCommandLine<A>(
     return { exit: 0 };
   }
   return { args };
+}
+
+/**
+ * Runs a tool and exits with the code it returns. A bad configuration ends with its message, anything
+ * unexpected with `<name> failed: …`; both exit 1.
+ */
+export function runTool(name: string, main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+      else
+        process.stderr.write(`${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

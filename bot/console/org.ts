@@ -108,7 +108,7 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
     if (posted instanceof Response) return posted;
     const { viewer, key, form } = posted;
     const { tenant } = viewer;
-    const refuse = async (status: 400 | 403, error: OrgProblems | string) =>
+    const refuse = async (status: 400 | 403 | 409, error: OrgProblems | string) =>
       kit.page(
         c,
         status,
@@ -159,7 +159,20 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
         ],
       });
     }
-    const summary = await importOrganization(db, org, clock());
+    let summary: Awaited<ReturnType<typeof importOrganization>>;
+    try {
+      summary = await importOrganization(db, org, clock());
+    } catch (error) {
+      // A chat or platform id another tenant holds: refused whole, and the other tenant is not named.
+      if (!(error instanceof OrgFileError)) throw error;
+      log.warn('console org import refused: claims held by another tenant', {
+        tenant: tenant.code,
+        admin: who(viewer),
+        file: name,
+        problems: error.problems.length,
+      });
+      return refuse(409, { file: name, problems: error.problems });
+    }
     log.info('console org import', {
       tenant: tenant.code,
       admin: who(viewer),

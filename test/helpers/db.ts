@@ -1,7 +1,9 @@
 // One database per test file: in-memory PGlite by default, or a fresh database on the PostgreSQL
 // server named by TEST_DATABASE_URL (CI runs the suite both ways). Tables are emptied between tests.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { parseOrgFile } from '../../db/org-file.ts';
@@ -12,20 +14,58 @@ const serverUrl = process.env.TEST_DATABASE_URL;
 
 export async function openTestDatabase(): Promise<Database> {
   if (!serverUrl) return openDatabase({});
+  const server = await createServerDatabase(serverUrl);
+  const database = await openDatabase({ databaseUrl: server.url, maxConnections: 10 });
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      await server.drop();
+    },
+  };
+}
+
+/** A fresh database on the PostgreSQL server at `serverUrl`: its URL, and how to drop it. */
+async function createServerDatabase(serverUrl: string) {
   const { default: postgres } = await import('postgres');
   const name = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), maxConnections: 10 });
   return {
-    ...database,
-    async close() {
-      await database.close();
+    url: url.toString(),
+    async drop() {
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
     },
+  };
+}
+
+/**
+ * A database for the command-line tools, as an operator configures them: a fresh database on the server
+ * named by TEST_DATABASE_URL (`DATABASE_URL`), else a PGlite folder (`DATA_DIR`). `open` gives the test
+ * its own connection; on PGlite close it before a tool runs (one process at a time holds the folder).
+ */
+export async function cliDatabase(): Promise<{
+  env: Record<string, string>;
+  open: () => Promise<Database>;
+  remove: () => Promise<void>;
+}> {
+  if (serverUrl) {
+    const server = await createServerDatabase(serverUrl);
+    return {
+      env: { DATABASE_URL: server.url },
+      open: () => openDatabase({ databaseUrl: server.url }),
+      remove: server.drop,
+    };
+  }
+  const root = mkdtempSync(join(tmpdir(), 'cli-db-'));
+  const dataDir = join(root, 'data');
+  return {
+    env: { DATA_DIR: dataDir },
+    open: () => openDatabase({ dataDir }),
+    remove: async () => rmSync(root, { recursive: true, force: true }),
   };
 }
 
