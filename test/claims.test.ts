@@ -6,8 +6,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { and, asc, eq } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Database, Db } from '../db/client.ts';
@@ -340,9 +342,7 @@ describe('the command line', () => {
       ['--chat', 'feishu:oc_x', '--from', 'a', '--to', 'b'],
       ['--chat', 'qq:oc_x', '--from', 'a', '--to', 'b', '--reason', 'x'],
       ['--identity', 'feishu:email:x', '--person', 'p', '--from', 'a', '--to', 'b', '--reason', 'x'],
-      ['--identity', 'feishu:open_id:ou_x', '--from', 'a', '--to', 'b', '--reason', 'x'],
       ['--chat', 'feishu:oc_x', '--identity', 'wecom:userid:x', '--from', 'a', '--to', 'b', '--reason', 'x'],
-      ['extra'],
     ]) {
       const wrong = await tool('org-move', args);
       expect(wrong.code, args.join(' ')).toBe(2);
@@ -420,4 +420,84 @@ describe('the command line', () => {
     expect(school.stderr).toContain('feishu.open_id: 第 ');
     expect(school.stderr).toContain(`飞书群“${SCHOOL_CHAT}”已登记在另一个单位`);
   }, 120_000);
+});
+
+describe('migration 0009', () => {
+  it('leaves an id held in two tenants with one (a member first, then the earliest), audited', async () => {
+    const database = await openTestDatabase({ migrate: false });
+    try {
+      const migrationsFolder = fileURLToPath(new URL('../db/migrations', import.meta.url));
+      const all = readMigrationFiles({ migrationsFolder });
+      const at = all.findIndex((migration) =>
+        migration.sql.join('').includes('identities_unique" ON "identities" USING btree ("channel"'),
+      );
+      expect(at).toBeGreaterThan(0);
+      const internals = database.db as unknown as {
+        dialect: { migrate(migrations: unknown, session: unknown, config: unknown): Promise<void> };
+        session: unknown;
+      };
+      const migrate = (migrations: typeof all) =>
+        internals.dialect.migrate(migrations, internals.session, { migrationsFolder });
+      await migrate(all.slice(0, at));
+      // Before 0009 each tenant could hold the same id: the state an earlier claim left behind.
+      await loadExample(database, 'school.yaml');
+      await loadExample(database, 'bureau.yaml');
+      const ids = Object.fromEntries(
+        (await database.db.select().from(tenants)).map((tenant) => [tenant.code, tenant.id]),
+      );
+      const principal = await identityOf(database, 'wangxiaofang', 'open_id');
+      const [bureauPerson] = await database.db
+        .select()
+        .from(people)
+        .where(and(eq(people.tenantId, ids[BUREAU]!), eq(people.code, 'zhaoguoping')));
+      await database.db.insert(identities).values({
+        tenantId: ids[BUREAU]!,
+        personId: bureauPerson!.id,
+        channel: 'feishu',
+        kind: 'open_id',
+        value: principal,
+      });
+      // An outside reporter's row came first, a member's later: the member keeps it.
+      const visitor = await ensureOutsidePerson(
+        database.db,
+        ids['jishan-school']!,
+        'wecom',
+        { kind: 'userid', value: 'shared_userid' },
+        '访客',
+      );
+      await database.db.insert(identities).values({
+        tenantId: ids[BUREAU]!,
+        personId: bureauPerson!.id,
+        channel: 'wecom',
+        kind: 'userid',
+        value: 'shared_userid',
+      });
+
+      await migrate(all);
+      const holder = async (value: string) =>
+        (await database.db.select().from(identities).where(eq(identities.value, value))).map(
+          (row) => row.tenantId,
+        );
+      expect(await holder(principal)).toEqual([ids['jishan-school']]);
+      expect(await holder('shared_userid')).toEqual([ids[BUREAU]]);
+      const trail = await database.db.select().from(auditEvents).orderBy(asc(auditEvents.id));
+      expect(trail.map((row) => [row.tenantId, row.action, row.data?.value])).toEqual([
+        [ids[BUREAU], 'identity.released', principal],
+        [ids['jishan-school'], 'identity.released', 'shared_userid'],
+      ]);
+      expect(trail[1]!.data?.personId).toBe(visitor.id);
+      // From now on the database itself refuses a second holder.
+      await expect(
+        database.db.insert(identities).values({
+          tenantId: ids[BUREAU]!,
+          personId: bureauPerson!.id,
+          channel: 'feishu',
+          kind: 'open_id',
+          value: principal,
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await database.close();
+    }
+  });
 });

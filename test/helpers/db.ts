@@ -12,10 +12,11 @@ import { identities, people } from '../../db/schema.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 
-export async function openTestDatabase(): Promise<Database> {
-  if (!serverUrl) return openDatabase({});
+/** `migrate: false` leaves the database empty, for a test that applies the migrations itself. */
+export async function openTestDatabase(options: { migrate?: boolean } = {}): Promise<Database> {
+  if (!serverUrl) return openDatabase(options);
   const server = await createServerDatabase(serverUrl);
-  const database = await openDatabase({ databaseUrl: server.url, maxConnections: 10 });
+  const database = await openDatabase({ databaseUrl: server.url, maxConnections: 10, ...options });
   return {
     ...database,
     async close() {
