@@ -58,6 +58,8 @@ export async function importOrganization(db: Db, org: OrgFile, now = new Date())
           kind: org.tenant.kind,
           timezone: org.tenant.timezone,
           settings: org.settings,
+          // An imported organization is a real one, even where demo mode once loaded the same file.
+          demo: false,
         },
       })
       .returning({ id: tenants.id });
