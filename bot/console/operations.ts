@@ -281,7 +281,7 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
     const bytes = new Uint8Array(await file.arrayBuffer());
     let summary: Awaited<ReturnType<typeof importRosterFile>>;
     try {
-      summary = await importRosterFile(db, tenant.id, name, bytes, clock());
+      summary = await importRosterFile(db, tenant.id, name, bytes, clock(), viewer.account?.id ?? null);
     } catch (error) {
       if (error instanceof RosterFileError) return refuse({ file: name, problems: error.problems });
       throw error;
