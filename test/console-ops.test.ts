@@ -349,6 +349,12 @@ describe('console operations (login required)', () => {
     expect(rows).toHaveLength(19);
     expect(rows.every((row) => row.tenantId === schoolId)).toBe(true);
     expect(await database.db.select().from(shiftAssignees)).toHaveLength(24);
+    // Each shift's `roster.import` row of the trail names the office's account that uploaded it.
+    const trail = await database.db.select().from(auditEvents);
+    expect(trail).toHaveLength(19);
+    expect(new Set(trail.map((row) => `${row.action}/${row.actorId}/${row.actorAccountId}`))).toEqual(
+      new Set([`roster.import/null/${await accountId()}`]),
+    );
 
     const page = await browser.page('/console/rosters');
     expect(page.html).toMatch(
