@@ -4,6 +4,7 @@ import {
   type AnyPgColumn,
   bigserial,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -533,6 +534,8 @@ export const tasks = pgTable(
   (t) => [
     uniqueIndex('tasks_tenant_code').on(t.tenantId, t.code),
     index('tasks_tenant_status').on(t.tenantId, t.status),
+    // Assigned by a member or by the office's console account: exactly one of them.
+    check('tasks_one_assigner', sql`(${t.assignerId} is null) <> (${t.assignerAccountId} is null)`),
   ],
 );
 
