@@ -20,6 +20,14 @@ const envSchema = z
       .min(1, 'must be between 1 and 65535')
       .max(65535, 'must be between 1 and 65535')
       .default(3000),
+    HOST: optionalText.refine(
+      (value) =>
+        value === undefined ||
+        z.ipv4().safeParse(value).success ||
+        z.ipv6().safeParse(value).success ||
+        /^(?=.{1,253}$)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value),
+      'must be an IP address or a host name (e.g. 0.0.0.0, 127.0.0.1, ::)',
+    ),
     DATA_DIR: optionalText.default('./data'),
     DATABASE_URL: optionalText.refine(
       (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
@@ -96,12 +104,17 @@ export interface WechatyConfig {
 
 export interface Config {
   port: number;
+  /** HOST: the listen address; unset, it depends on the mode (listenHost). */
+  host?: string;
   dataDir: string;
   databaseUrl?: string;
   feishu?: FeishuConfig;
   wecom?: WecomConfig;
   wechaty?: WechatyConfig;
-  /** No platform credentials at all: start with the example school and the console as the only channel. */
+  /**
+   * No platform credentials at all: demo mode is asked for. The service enters it only on an empty or
+   * demo-made database (bot/service.ts, `Service.demo`).
+   */
   demo: boolean;
 }
 
@@ -145,6 +158,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     : undefined;
   return {
     port: env.PORT,
+    host: env.HOST,
     dataDir: env.DATA_DIR,
     databaseUrl: env.DATABASE_URL,
     feishu,
@@ -152,6 +166,14 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     wechaty,
     demo: !feishu && !wecom && !wechaty,
   };
+}
+
+/**
+ * The address to listen on: HOST when set; else loopback in demo mode (a console open to anyone must not
+ * be reachable from the network by default) and every interface otherwise (DESIGN.md §5).
+ */
+export function listenHost(config: Pick<Config, 'host'>, demo: boolean): string {
+  return config.host ?? (demo ? '127.0.0.1' : '0.0.0.0');
 }
 
 /** The process environment, read in this module only. */

@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import { startJobs } from '../jobs/node-runner.ts';
 import { releaseClaims } from '../jobs/outbox.ts';
 import { createLogger } from './core/log.ts';
-import { ConfigError, loadConfig } from './env.ts';
+import { ConfigError, listenHost, loadConfig } from './env.ts';
 import { createService } from './service.ts';
 
 const log = createLogger();
@@ -28,14 +28,16 @@ async function main() {
     // A puppet that cannot log in must not take the webhooks of the other channels down with it.
     service.wechaty.start().catch((error) => log.error('Wechaty did not start', { error: String(error) }));
   }
-  const server = serve({ fetch: service.app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
+  const hostname = listenHost(config, service.demo);
+  const server = serve({ fetch: service.app.fetch, port: config.port, hostname }, (info) => {
     log.info('listening', {
+      host: hostname,
       port: info.port,
       db: service.database.kind,
       channels: [...service.channels].join(','),
-      mode: config.demo ? 'demo' : 'production',
+      mode: service.demo ? 'demo' : 'production',
     });
-    if (config.demo) {
+    if (service.demo) {
       log.info(`演示模式：未配置平台凭据，已载入示例学校。打开 http://127.0.0.1:${info.port}/ 查看。`);
     }
   });

@@ -1,12 +1,12 @@
 // Assembles the service from a configuration: database, core, channel senders, dispatcher and app.
 // The Node entry and the tests both start it this way, so tests exercise exactly what runs.
 import { fileURLToPath } from 'node:url';
+import { eq } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import type { Wechaty } from 'wechaty';
 import { type Database, openDatabase } from '../db/client.ts';
 import { loadOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
-import { onlyTenant } from '../db/queries/org.ts';
 import { tenants } from '../db/schema.ts';
 import { createRouter } from '../handlers/index.ts';
 import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
@@ -36,6 +36,8 @@ export interface Service {
   dispatcher: Dispatcher;
   database: Database;
   channels: ReadonlySet<Channel>;
+  /** Demo mode is on: no credentials, and the database empty or demo-made (loadDemoOrganization). */
+  demo: boolean;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const { config, log } = options;
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
-  if (config.demo) await loadDemoOrganization(database, log);
+  const demo = config.demo ? await loadDemoOrganization(database, log) : { on: false };
 
   const senders: ChannelSender[] = [createConsoleSender()];
   const feishuClient = config.feishu ? createFeishuClient(config.feishu) : undefined;
@@ -102,12 +104,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     database,
     log,
     channels,
-    demo: config.demo,
+    demo: demo.on,
     loadGate: options.loadGate,
     console: {
       core,
       clock: options.clock,
-      demoTenantCode: config.demo ? DEMO_TENANT_CODE : undefined,
+      demoTenantCode: demo.on ? DEMO_TENANT_CODE : undefined,
+      notice: demo.refused ? DEMO_REFUSED_NOTICE : undefined,
       // The page after a message shows the conversation once its console rows are delivered.
       settle: () => dispatcher.idle(),
       // The console's operations (派任务, 发起责任书) send cards to people on their own channels.
@@ -144,6 +147,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     dispatcher,
     database,
     channels,
+    demo: demo.on,
     async close() {
       if (wechaty?.isLoggedIn || wechaty?.state.active()) await wechaty.stop();
       await inbox.stop();
@@ -162,15 +166,40 @@ async function buildWechaty(config: WechatyConfig): Promise<Wechaty> {
   });
 }
 
-/** Demo mode starts with the example school when the database has no organization yet. */
-async function loadDemoOrganization(database: Database, log: Logger) {
-  const existing = await database.db.select({ id: tenants.id }).from(tenants).limit(1);
+/** What `/` and every console page say when demo mode was asked for but refused. */
+export const DEMO_REFUSED_NOTICE =
+  '未进入演示模式：本次启动未读取到任何平台凭据（可能是凭据未能载入或变量名有误），而数据库中已有导入的单位数据。' +
+  '为保护本单位数据，控制台须登录后使用，各聊天渠道均未开启。请检查平台凭据配置后重新启动服务。';
+
+/**
+ * Demo mode (no credentials) opens only an empty database, where it loads the example school and marks it
+ * demo-made, or one holding nothing but demo-made tenants (a restart of the demo). A database holding an
+ * imported organization never opens without a login: credentials that failed to load must not turn a
+ * school's data into an open demo (issue 14, DESIGN.md §5).
+ */
+async function loadDemoOrganization(
+  database: Database,
+  log: Logger,
+): Promise<{ on: boolean; refused?: boolean }> {
+  const existing = await database.db.select({ code: tenants.code, demo: tenants.demo }).from(tenants);
+  const imported = existing.filter((tenant) => !tenant.demo);
+  if (imported.length > 0) {
+    log.warn(
+      'demo mode refused: no platform credentials are set, but the database holds an imported ' +
+        'organization; the console requires a login and the chat channels are off. Check the platform ' +
+        'credentials (a secret that failed to load, a misspelt variable) and restart.',
+      { tenants: imported.map((tenant) => tenant.code).join(',') },
+    );
+    return { on: false, refused: true };
+  }
   if (existing.length > 0) {
-    const tenant = await onlyTenant(database.db);
-    log.info('demo mode', { tenant: tenant?.code ?? '(several tenants)' });
-    return;
+    log.info('demo mode', { tenant: existing.map((tenant) => tenant.code).join(',') });
+    return { on: true };
   }
   const org = loadOrgFile(demoOrgFile());
   const summary = await importOrganization(database.db, org);
+  // Marked after the import: a crash in between leaves an "imported" school, which fails safe (login).
+  await database.db.update(tenants).set({ demo: true }).where(eq(tenants.id, summary.tenantId));
   log.info('demo mode: example school loaded', { tenant: summary.tenantCode, people: summary.people });
+  return { on: true };
 }

@@ -77,6 +77,8 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
           kind: org.tenant.kind,
           timezone: org.tenant.timezone,
           settings: org.settings,
+          // An imported organization is a real one, even where demo mode once loaded the same file.
+          demo: false,
         },
       })
       .returning({ id: tenants.id });

@@ -4,6 +4,7 @@ import {
   type AnyPgColumn,
   bigserial,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -56,6 +57,8 @@ export const tenants = pgTable('tenants', {
   officeUnitId: integer('office_unit_id'),
   /** Tenant policies (deadlines by severity, reminder lead times); see handlers/settings.ts. */
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  /** Loaded by demo mode from the example file; any import clears it (a real organization is never demo). */
+  demo: boolean('demo').notNull().default(false),
   createdAt: createdAt(),
 });
 
@@ -487,6 +490,8 @@ export const auditEvents = pgTable(
     /** e.g. `task:5`, `shift:12`, `letter:3`, `obligation:7` */
     subject: text('subject').notNull(),
     actorId: integer('actor_id').references(() => people.id),
+    /** The office's console account, when the change was made in the web console (actorId is then null). */
+    actorAccountId: integer('actor_account_id').references(() => adminAccounts.id),
     action: text('action').notNull(),
     fromStatus: text('from_status'),
     toStatus: text('to_status'),
@@ -514,9 +519,9 @@ export const tasks = pgTable(
     code: text('code').notNull(),
     kind: taskKindEnum('kind').notNull().default('plain'),
     content: text('content').notNull(),
-    assignerId: integer('assigner_id')
-      .notNull()
-      .references(() => people.id),
+    /** A leader or office member in chat; null when the office assigned it from the web console. */
+    assignerId: integer('assigner_id').references(() => people.id),
+    assignerAccountId: integer('assigner_account_id').references(() => adminAccounts.id),
     /** A person, or a unit whose head answers for it. */
     assigneeId: integer('assignee_id').references(() => people.id),
     assigneeUnitId: integer('assignee_unit_id').references(() => units.id),
@@ -533,6 +538,8 @@ export const tasks = pgTable(
   (t) => [
     uniqueIndex('tasks_tenant_code').on(t.tenantId, t.code),
     index('tasks_tenant_status').on(t.tenantId, t.status),
+    // Assigned by a member or by the office's console account: exactly one of them.
+    check('tasks_one_assigner', sql`(${t.assignerId} is null) <> (${t.assignerAccountId} is null)`),
   ],
 );
 
@@ -544,6 +551,7 @@ export const letterRounds = pgTable(
     tenantId: tenantRef(),
     year: integer('year').notNull(),
     startedById: integer('started_by_id').references(() => people.id),
+    startedByAccountId: integer('started_by_account_id').references(() => adminAccounts.id),
     startedAt: ts('started_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('letter_rounds_tenant_year').on(t.tenantId, t.year)],

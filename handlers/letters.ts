@@ -3,7 +3,13 @@
 // with the post's duties and a 确认签订 button (one letter, and one card, per post); the office follows
 // progress per unit. A successor in a post gets a letter of their own from jobs/letters.ts (004 附则).
 import { eq } from 'drizzle-orm';
-import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
+import {
+  type Acting,
+  type ActionContext,
+  type Context,
+  type MessageContext,
+  trailActor,
+} from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { Router } from '../bot/core/router.ts';
 import type { ActionResult } from '../bot/core/types.ts';
@@ -15,6 +21,7 @@ import {
   progressRenderer,
 } from '../cards/letter.ts';
 import type { Queryable } from '../db/client.ts';
+import { accountLabels } from '../db/queries/accounts.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { rowId } from '../db/queries/ids.ts';
 import {
@@ -47,9 +54,11 @@ export async function roundRunners(db: Queryable, tenantId: number): Promise<Per
   return all.filter((person, index) => all.findIndex((other) => other.id === person.id) === index);
 }
 
-/** The office (领导小组办公室) and the 第一责任人 run the round (002 §四(二); DOMAIN §5). */
-async function mayRunRound(ctx: Pick<Context, 'db' | 'tenant' | 'actor'>): Promise<boolean> {
-  return (await roundRunners(ctx.db, ctx.tenant.id)).some((person) => person.id === ctx.actor.id);
+/** The office (its members, or its console account) and the 第一责任人 run the round (002 §四(二); DOMAIN §5). */
+async function mayRunRound(ctx: Pick<Context, 'db' | 'tenant'> & Acting): Promise<boolean> {
+  const { actor } = ctx;
+  if (!actor) return true;
+  return (await roundRunners(ctx.db, ctx.tenant.id)).some((person) => person.id === actor.id);
 }
 
 /** Only the current year and its neighbours: a typo such as 2062 is refused rather than started. */
@@ -73,8 +82,14 @@ function parseYear(ctx: Context, args: string): { year: number; rest: string; gi
   return { year, rest: match[2]!.trim(), given: true };
 }
 
-/** What starting a round needs: the chat command's context, or the web console acting as a member. */
-export type RoundContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply'>;
+/** Who started a round: the member's name, or the office's console account. */
+export async function roundStarterName(db: Queryable, round: LetterRound): Promise<string | undefined> {
+  if (round.startedById) return (await personById(db, round.tenantId, round.startedById))?.name;
+  return (await accountLabels(db, [round.startedByAccountId])).get(round.startedByAccountId ?? 0);
+}
+
+/** What starting a round needs: the chat command's context, or the web console (a member, or the office). */
+export type RoundContext = Pick<Context, 'db' | 'tenant' | 'now' | 'send' | 'reply'> & Acting;
 
 async function sendProgress(ctx: RoundContext, round: LetterRound) {
   const rows = await letterStatus(ctx.db, ctx.tenant.id, round.year);
@@ -129,16 +144,23 @@ export async function startLetterRound(
 ): Promise<{ round: LetterRound; started: boolean; issued: number; people: number; text: string }> {
   if (!(await mayRunRound(ctx))) throw new Refusal(NOT_RUNNER_START);
   checkYear(ctx, year);
-  const { db, tenant, actor, now } = ctx;
+  const { db, tenant, now } = ctx;
+  const { actorId, actorAccountId } = trailActor(ctx);
   const [round] = await db
     .insert(letterRounds)
-    .values({ tenantId: tenant.id, year, startedById: actor.id, startedAt: now })
+    .values({
+      tenantId: tenant.id,
+      year,
+      startedById: actorId,
+      startedByAccountId: actorAccountId,
+      startedAt: now,
+    })
     .onConflictDoNothing()
     .returning();
   if (!round) {
     const existing = (await roundByYear(db, tenant.id, year))!;
-    const starter = existing.startedById ? await personById(db, tenant.id, existing.startedById) : undefined;
-    const text = `${letterTitle(year)}已于 ${formatDateTime(existing.startedAt, tenant.timezone)}${starter ? ` 由${starter.name}` : ''}发起，无需重复发起。当前签订进度如下：`;
+    const starter = await roundStarterName(db, existing);
+    const text = `${letterTitle(year)}已于 ${formatDateTime(existing.startedAt, tenant.timezone)}${starter ? ` 由${starter}` : ''}发起，无需重复发起。当前签订进度如下：`;
     ctx.reply({ kind: 'text', text });
     await sendProgress(ctx, existing);
     return { round: existing, started: false, issued: 0, people: 0, text };
@@ -148,7 +170,8 @@ export async function startLetterRound(
     roundId: round.id,
     year,
     now,
-    actorId: actor.id,
+    actorId,
+    actorAccountId,
   });
   await deliverLetters(ctx, issued);
   const people = new Set(issued.map((letter) => letter.personId)).size;

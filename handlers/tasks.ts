@@ -1,7 +1,13 @@
 // 派任务: the leading group or the office assigns work to a person or a unit (DOMAIN §5); the assignee
 // acknowledges (确认收到) and reports it done (完成) with a note; the assigner sees both.
 import { and, asc, eq } from 'drizzle-orm';
-import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
+import {
+  type Acting,
+  type ActionContext,
+  type Context,
+  type MessageContext,
+  trailActor,
+} from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { TASK_KIND_LABEL, type TaskAudience, taskCard, taskSubject } from '../cards/task.ts';
@@ -37,9 +43,18 @@ export async function assigners(db: Queryable, tenantId: number): Promise<Person
   return all.filter((person, index) => all.findIndex((other) => other.id === person.id) === index);
 }
 
-/** Leaders (第一责任人, 直接责任人) and the office may assign work. */
-export async function mayAssign(ctx: Pick<Context, 'db' | 'tenant' | 'actor'>): Promise<boolean> {
-  return (await assigners(ctx.db, ctx.tenant.id)).some((person) => person.id === ctx.actor.id);
+/** Leaders (第一责任人, 直接责任人) and the office (its members, or its console account) may assign work. */
+export async function mayAssign(ctx: Pick<Context, 'db' | 'tenant'> & Acting): Promise<boolean> {
+  const { actor } = ctx;
+  if (!actor) return true;
+  return (await assigners(ctx.db, ctx.tenant.id)).some((person) => person.id === actor.id);
+}
+
+/** Who hears of a task's progress: its assigner, or the office's members when the office's account assigned it. */
+export async function assignersOf(db: Queryable, task: Task): Promise<Person[]> {
+  if (task.assignerId === null) return officeStaff(db, task.tenantId);
+  const [person] = await db.select().from(people).where(eq(people.id, task.assignerId));
+  return person ? [person] : [];
 }
 
 export type TaskTarget = { kind: 'person'; person: Person } | { kind: 'unit'; unitId: number; name: string };
@@ -95,8 +110,8 @@ export async function assignTask(ctx: MessageContext): Promise<void> {
 
 const NOT_ALLOWED = '只有学校领导或安全办公室可以派任务。';
 
-/** What is needed to assign: the chat command's context, or the web console acting as a member. */
-export type AssignContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply'>;
+/** What is needed to assign: the chat command's context, or the web console (a member, or the office). */
+export type AssignContext = Pick<Context, 'db' | 'tenant' | 'now' | 'send' | 'reply'> & Acting;
 
 export interface NewTasks {
   /** One task per target (a person, or a unit whose heads answer for it). */
@@ -121,7 +136,7 @@ export async function createTasks(
   input: NewTasks,
 ): Promise<{ tasks: Task[]; dueAt: Date; text: string }> {
   if (!(await mayAssign(ctx))) throw new Refusal(NOT_ALLOWED);
-  const { db, tenant, actor, now } = ctx;
+  const { db, tenant, now } = ctx;
   const ask = (what: string, hint: string) =>
     new Refusal(input.usage ? `请${what}，例如：${input.usage}` : `请${what}${hint}。`);
   const { targets } = input;
@@ -158,7 +173,8 @@ export async function createTasks(
         code: `RW-${year}-${String(sequence).padStart(4, '0')}`,
         kind,
         content,
-        assignerId: actor.id,
+        assignerId: ctx.actor?.id ?? null,
+        assignerAccountId: ctx.account?.id ?? null,
         assigneeId: target.kind === 'person' ? target.person.id : null,
         assigneeUnitId: target.kind === 'unit' ? target.unitId : null,
         dueAt,
@@ -168,7 +184,7 @@ export async function createTasks(
     await db.insert(auditEvents).values({
       tenantId: tenant.id,
       subject: taskSubject(task!.id),
-      actorId: actor.id,
+      ...trailActor(ctx),
       action: 'assign',
       toStatus: 'assigned',
       note: content,
@@ -247,16 +263,18 @@ async function stepTask(ctx: Context, task: Task, step: 'ack' | 'done', noteText
       ? taskCard(view, tenant.timezone, audience as TaskAudience, now)
       : undefined,
   );
-  ctx.send({
-    to: { kind: 'person', personId: task.assignerId },
-    body: {
-      kind: 'text',
-      text:
-        step === 'ack'
-          ? `${actor.name} 已确认收到任务 ${task.code}。`
-          : `${actor.name} 已完成任务 ${task.code}：${noteText}`,
-    },
-  });
+  for (const assigner of await assignersOf(db, task)) {
+    ctx.send({
+      to: { kind: 'person', personId: assigner.id },
+      body: {
+        kind: 'text',
+        text:
+          step === 'ack'
+            ? `${actor.name} 已确认收到任务 ${task.code}。`
+            : `${actor.name} 已完成任务 ${task.code}：${noteText}`,
+      },
+    });
+  }
   return step === 'ack' ? `已确认收到 ${task.code}` : `已完成 ${task.code}`;
 }
 

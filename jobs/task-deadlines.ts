@@ -7,8 +7,8 @@ import { type TaskAudience, taskCard, taskSubject } from '../cards/task.ts';
 import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { officeStaff, type Person } from '../db/queries/org.ts';
 import { taskView, unitsOf } from '../db/queries/tasks.ts';
-import { people, tasks, tenants } from '../db/schema.ts';
-import { assigneesOf } from '../handlers/tasks.ts';
+import { tasks, tenants } from '../db/schema.ts';
+import { assigneesOf, assignersOf } from '../handlers/tasks.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { nextTurn } from './next-turn.ts';
@@ -41,7 +41,7 @@ export async function runTaskDeadlines(context: JobContext): Promise<{ sent: num
           ? await unitsOf(tx, task.assigneeId)
           : [];
       const direct = (await Promise.all(unitIds.map((unitId) => directLeaders(tx, unitId)))).flat();
-      const [assigner] = await tx.select().from(people).where(eq(people.id, task.assignerId));
+      const assigners = await assignersOf(tx, task);
       const due = formatDateTime(task.dueAt, tenant.timezone);
       const steps: { step: string; to: Person[]; audience: TaskAudience; message: string }[] = [];
       const t = now.getTime();
@@ -64,7 +64,7 @@ export async function runTaskDeadlines(context: JobContext): Promise<{ sent: num
       if (now > task.dueAt) {
         steps.push({
           step: 'overdue',
-          to: [...direct, ...(assigner ? [assigner] : [])],
+          to: [...direct, ...assigners],
           audience: 'leader',
           message: `任务 ${task.code} 已超过截止时间（${due}），尚未完成。`,
         });

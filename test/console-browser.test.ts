@@ -1,5 +1,6 @@
 // The console in a real browser (Debian's chromium through playwright-core), in demo mode and logged in
-// as an office admin: a member reports a hazard, the 安保处 head presses 受理, the dashboard counts it; screenshots go to test-artifacts/. Without
+// as an office admin (who acts in the office's own name: a task to 安保处); in demo mode a member reports a
+// hazard and the 安保处 head presses 受理; screenshots go to test-artifacts/. Without
 // /usr/bin/chromium the test says so and passes (install: apt-get install -y chromium fonts-noto-cjk).
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ import { silentLogger } from '../bot/core/log.ts';
 import { parseConfig } from '../bot/env.ts';
 import { createService, type Service } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
-import { hazards } from '../db/schema.ts';
+import { hazards, tasks } from '../db/schema.ts';
 import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
 import { startHarness } from './helpers/service.ts';
 
@@ -107,7 +108,7 @@ describe('the console in a browser', () => {
     }
   }, 120_000);
 
-  it('logs in as the office admin, reports and accepts a hazard, and sees it on the dashboard', async () => {
+  it('logs in as the office admin, lands on the dashboard, and assigns a task in the office’s own name', async () => {
     if (!existsSync(CHROMIUM)) {
       console.log(`browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium fonts-noto-cjk)`);
       return;
@@ -158,40 +159,30 @@ describe('the console in a browser', () => {
       await page.fill('input[name="password"]', 'correct horse battery');
       await shot('admin-1-login');
       await navigating(() => page.click('form[action="/login"] button[type="submit"]'));
-      expect(page.url()).toBe(`${harness.url}/`);
+      // Outside demo mode the console is the office, not any member: `/` is the dashboard, no simulator.
+      expect(page.url()).toBe(`${harness.url}/console/dashboard`);
       expect(await page.locator('.top .who').textContent()).toContain('周尹尹');
+      expect(await page.locator('.top nav a', { hasText: '对话模拟' }).count()).toBe(0);
+      await shot('admin-2-dashboard');
 
-      const choose = async (name: string) => {
-        const value = await page.locator('#person option', { hasText: name }).getAttribute('value');
-        await navigating(() => page.selectOption('#person', value!));
-        expect(page.url()).toBe(`${harness.url}/?person=${value}`);
-      };
-      await choose('陈静');
-      await page.fill('#text', '报隐患 教学楼三楼东侧灭火器过期，一般');
-      await navigating(() => page.click('button:has-text("发送")'));
-      const title = await page.locator('.msg.bot .card .card-title').last().textContent();
-      const code = /YH-\d{4}-0001/.exec(title ?? '')?.[0];
-      expect(code).toBeDefined();
-      await shot('admin-2-report');
+      // The office assigns a task to 安保处 in its own name.
+      await page.goto(`${harness.url}/console/tasks`);
+      const anbao = await page
+        .locator('select[name="assignee"] option', { hasText: '安保处' })
+        .first()
+        .getAttribute('value');
+      await page.selectOption('select[name="assignee"]', anbao!);
+      await page.fill('input[name="due"]', '2099-12-31');
+      await page.fill('textarea[name="content"]', '检查校门监控是否完好');
+      await navigating(() => page.click('form[action="/console/tasks"] button[type="submit"]'));
+      expect(await page.locator('.flash.success').textContent()).toContain('已派发');
+      expect(await page.locator('tr[data-task]').first().textContent()).toContain(
+        '周尹尹（后台账号 office）',
+      );
+      await shot('admin-3-task');
 
-      await choose('尹仙菊');
-      const accept = () => page.locator('.msg.bot .card button', { hasText: '受理' }).last();
-      if ((await accept().count()) === 0) {
-        // The head's card went to their Feishu; in the console they ask for it.
-        await page.fill('#text', `隐患 ${code}`);
-        await navigating(() => page.click('button:has-text("发送")'));
-      }
-      await navigating(() => accept().click());
-      expect(await page.locator('.flash.success').textContent()).toContain('已受理');
-      await shot('admin-3-accept');
-
-      await page.goto(`${harness.url}/console/dashboard`);
-      const accepted = page.locator('#by-state g[data-label="已受理"]');
-      expect(await accepted.getAttribute('data-value')).toBe('1');
-      await shot('admin-4-dashboard');
-
-      const [hazard] = await own.db.select().from(hazards);
-      expect(hazard?.status).toBe('accepted');
+      const [task] = await own.db.select().from(tasks);
+      expect(task).toMatchObject({ assignerId: null, content: '检查校门监控是否完好' });
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

@@ -10,6 +10,7 @@ import { parseConfig } from '../bot/env.ts';
 import { createService, type Service } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
 import {
+  adminAccounts,
   auditEvents,
   hazardEvents,
   hazards,
@@ -88,6 +89,15 @@ describe('console operations (login required)', () => {
     return row.id;
   }
 
+  /** The school's office account (`office`), which the console acts as once logged in. */
+  async function accountId(): Promise<number> {
+    const [row] = await database.db
+      .select({ id: adminAccounts.id })
+      .from(adminAccounts)
+      .where(and(eq(adminAccounts.tenantId, schoolId), eq(adminAccounts.username, 'office')));
+    return row!.id;
+  }
+
   async function unitId(name: string, tenantId = schoolId): Promise<number> {
     const [row] = await database.db
       .select({ id: units.id })
@@ -103,9 +113,13 @@ describe('console operations (login required)', () => {
       expect(response.headers.get('location'), path).toBe(`/login?next=${encodeURIComponent(path)}`);
     }
     await login(browser);
-    const home = await browser.page('/');
+    // Outside demo mode `/` is the dashboard: the chat simulator (acting as any member) is a demo feature.
+    const root = await browser.get('/');
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/console/dashboard');
+    const home = await browser.page('/console/dashboard');
+    expect(home.html).not.toContain('对话模拟');
     for (const href of [
-      '/',
       '/console/tasks',
       '/console/rosters',
       '/console/letters',
@@ -125,14 +139,11 @@ describe('console operations (login required)', () => {
     const office = await personId('zhouyinyin');
     const head = await personId('yinxianju');
     const anbao = await unitId('安保处');
+    const account = await accountId();
 
-    // The console may act as the leaders and the office only; tasks go to the tenant's units and people.
-    const assignerChoices = optionsOf(form.html, 'assigner');
-    expect(assignerChoices.get(String(office))).toContain('周尹尹');
-    expect(assignerChoices.has(String(await personId('wangxiaofang')))).toBe(true);
-    expect(assignerChoices.has(String(await personId('xuejianping')))).toBe(true);
-    expect(assignerChoices.has(String(await personId('chenjing')))).toBe(false);
-    expect(assignerChoices.has(String(head))).toBe(false);
+    // The console assigns as the logged-in office account, in its own name: there is no member to pick.
+    expect(form.html).not.toContain('name="assigner"');
+    expect(form.html).toContain('派发人<strong>周尹尹（后台账号 office）</strong>');
     const assigneeChoices = optionsOf(form.html, 'assignee');
     expect(assigneeChoices.get(`unit:${anbao}`)).toBe('安保处（负责人：尹仙菊）');
     expect(assigneeChoices.get(`person:${await personId('chenjing')}`)).toContain('陈静');
@@ -143,9 +154,10 @@ describe('console operations (login required)', () => {
       '专项行动',
     ]);
 
+    // A member named in the post (a forged field) changes nothing: the account acts.
     const posted = await browser.post('/console/tasks', {
       _csrf: csrfOf(form.html),
-      assigner: String(office),
+      assigner: String(await personId('wangxiaofang')),
       assignee: `unit:${anbao}`,
       kind: 'plain',
       content: '检查校门监控是否完好',
@@ -161,14 +173,15 @@ describe('console operations (login required)', () => {
       kind: 'plain',
       status: 'assigned',
       content: '检查校门监控是否完好',
-      assignerId: office,
+      assignerId: null,
+      assignerAccountId: account,
       assigneeUnitId: anbao,
       assigneeId: null,
     });
     expect(task!.dueAt.toISOString()).toBe('2026-12-15T15:59:59.999Z');
     const trail = await database.db.select().from(auditEvents);
-    expect(trail.map((row) => [row.subject, row.action, row.actorId])).toEqual([
-      [`task:${task!.id}`, 'assign', office],
+    expect(trail.map((row) => [row.subject, row.action, row.actorId, row.actorAccountId])).toEqual([
+      [`task:${task!.id}`, 'assign', null, account],
     ]);
 
     // The head of 安保处 gets the assignee's card on their own channel (Feishu here), as from the chat.
@@ -185,35 +198,36 @@ describe('console operations (login required)', () => {
     expect(card).toContain('"action":"task.ack"');
     expect(card).toContain('"action":"task.done"');
     expect(card).toContain('检查校门监控是否完好');
-    // The member acted as sees the assigner's card and the summary in their console chat.
-    const toOffice = await database.db
-      .select()
-      .from(outbox)
-      .where(eq(outbox.targetId, `console:${office}`))
-      .orderBy(asc(outbox.id));
-    expect(toOffice.map((row) => [row.channel, row.view, row.body.kind])).toEqual([
-      ['console', 'assigner', 'card'],
-      ['console', null, 'text'],
-    ]);
+    // Nobody's console chat is written as if a member had assigned it.
+    expect(await database.db.select().from(outbox).where(eq(outbox.channel, 'console'))).toEqual([]);
 
     const list = await browser.page('/console/tasks');
     expect(list.html).toMatch(
-      /class="flash success"[^>]*>已派发 RW-2026-0001（安保处），截止 2026-12-15 23:59/,
+      /class="flash success"[^>]*>已派发 RW-2026-0001（安保处），截止 2026-12-15 23:59。</,
     );
-    expect(list.html).toContain('以周尹尹的名义');
+    expect(list.html).not.toContain('的名义');
     expect(list.html).toMatch(
-      /<tr data-task="RW-2026-0001">[\s\S]*?检查校门监控是否完好[\s\S]*?安保处[\s\S]*?周尹尹[\s\S]*?待确认/,
+      /<tr data-task="RW-2026-0001">[\s\S]*?检查校门监控是否完好[\s\S]*?安保处[\s\S]*?周尹尹（后台账号 office）[\s\S]*?待确认/,
     );
 
-    // The card works like the chat's: the head presses 确认收到 (in the simulator), the list follows.
-    const home = await browser.page(`/?person=${head}`);
-    const pressed = await browser.post('/console/press', {
-      _csrf: csrfOf(home.html),
-      person: String(head),
+    // The card works like the chat's: the head presses 确认收到 (here through the core, as the Feishu
+    // webhook would), the list follows, and the office (the assigner) hears of it.
+    await harness.service.core.handle({
+      type: 'action',
+      channel: 'console',
+      eventKey: 'ack-1',
+      sender: { ids: [{ kind: 'person', value: String(head) }], name: '尹仙菊' },
+      chat: { id: `console:${head}`, type: 'p2p' },
+      at: NOW,
+      platformTenant: String(schoolId),
       action: 'task.ack',
-      args: JSON.stringify({ id: String(task!.id) }),
+      args: { id: String(task!.id) },
     });
-    expect(pressed.status).toBe(303);
+    const toOffice = await database.db.select().from(outbox).where(eq(outbox.personId, office));
+    expect(toOffice.map((row) => row.body)).toContainEqual({
+      kind: 'text',
+      text: '尹仙菊 已确认收到任务 RW-2026-0001。',
+    });
     const open = await browser.page('/console/tasks?status=open');
     expect(open.html).toMatch(
       /<tr data-task="RW-2026-0001">[\s\S]*?已确认收到[\s\S]*?尹仙菊<br><span class="muted nowrap">2026-11-28 10:00/,
@@ -227,7 +241,6 @@ describe('console operations (login required)', () => {
     const form = await browser.page('/console/tasks');
     const posted = await browser.post('/console/tasks', {
       _csrf: csrfOf(form.html),
-      assigner: String(await personId('wangxiaofang')),
       assignee: `unit:${await unitId('总务处')}`,
       kind: 'rectification_notice',
       content: '食堂燃气管道老化，限期整改并书面报告',
@@ -243,7 +256,7 @@ describe('console operations (login required)', () => {
     expect(JSON.stringify(card[0]!.body)).toContain('整改通知书 RW-2026-0001');
     const list = await browser.page('/console/tasks?status=open');
     expect(list.html).toMatch(
-      /<tr data-task="RW-2026-0001">\s*<td class="nowrap">RW-2026-0001<\/td>\s*<td class="nowrap">整改通知书<\/td>[\s\S]*?总务处[\s\S]*?王晓芳[\s\S]*?2026-12-25 23:59/,
+      /<tr data-task="RW-2026-0001">\s*<td class="nowrap">RW-2026-0001<\/td>\s*<td class="nowrap">整改通知书<\/td>[\s\S]*?总务处[\s\S]*?周尹尹（后台账号 office）[\s\S]*?2026-12-25 23:59/,
     );
   });
 
@@ -264,12 +277,6 @@ describe('console operations (login required)', () => {
       ['no content', { content: '   ' }, '请填写任务内容'],
       ['no assignee', { assignee: '' }, '请选择承办处室或人员'],
       ['an unknown assignee', { assignee: 'unit:999999' }, '不属于本单位'],
-      ['no assigner', { assigner: '' }, '请选择派发人'],
-      [
-        'an assigner who may not assign',
-        { assigner: String(await personId('chenjing')) },
-        '所选派发人不是本单位的学校领导或安全办公室成员',
-      ],
       ['a bad kind', { kind: 'party' }, '请选择任务类型'],
       ['a bad date', { due: '2026-12-32' }, '截止日期请写成 2026-12-31 或 12月31日'],
       ['a past date', { due: '2026-11-01' }, '截止日期 2026-11-01 已过'],
@@ -342,6 +349,12 @@ describe('console operations (login required)', () => {
     expect(rows).toHaveLength(19);
     expect(rows.every((row) => row.tenantId === schoolId)).toBe(true);
     expect(await database.db.select().from(shiftAssignees)).toHaveLength(24);
+    // Each shift's `roster.import` row of the trail names the office's account that uploaded it.
+    const trail = await database.db.select().from(auditEvents);
+    expect(trail).toHaveLength(19);
+    expect(new Set(trail.map((row) => `${row.action}/${row.actorId}/${row.actorAccountId}`))).toEqual(
+      new Set([`roster.import/null/${await accountId()}`]),
+    );
 
     const page = await browser.page('/console/rosters');
     expect(page.html).toMatch(
@@ -420,27 +433,19 @@ describe('console operations (login required)', () => {
     expect(await database.db.select().from(shifts)).toHaveLength(0);
   });
 
-  it('starts a 责任书 round as an office member and shows the signing progress per unit', async () => {
+  it('starts a 责任书 round as the office account and shows the signing progress per unit', async () => {
     await login(browser);
     const form = await browser.page('/console/letters');
     expect(form.html).toContain('2026年度一岗双责安全责任书尚未发起');
     const office = await personId('zhouyinyin');
-    const runners = optionsOf(form.html, 'actor');
-    expect(runners.has(String(office))).toBe(true);
-    expect(runners.has(String(await personId('wangxiaofang')))).toBe(true);
-    expect(runners.has(String(await personId('yinxianju')))).toBe(false);
+    const account = await accountId();
+    // The office's account starts it in its own name: there is no member to pick.
+    expect(form.html).not.toContain('name="actor"');
+    expect(form.html).toContain('发起人<strong>周尹尹（后台账号 office）</strong>');
     expect([...optionsOf(form.html, 'year').keys()]).toEqual(['2026', '2027', '2025']);
 
-    const refused = await browser.post('/console/letters', {
-      _csrf: csrfOf(form.html),
-      actor: String(await personId('yinxianju')),
-      year: '2026',
-    });
-    expect(refused.status).toBe(400);
-    expect(await refused.text()).toContain('所选发起人不是本单位的安全办公室成员或第一责任人');
     const far = await browser.post('/console/letters', {
       _csrf: csrfOf(form.html),
-      actor: String(office),
       year: '2030',
     });
     expect(far.status).toBe(400);
@@ -455,8 +460,19 @@ describe('console operations (login required)', () => {
     expect(posted.status).toBe(303);
     expect(posted.headers.get('location')).toBe('/console/letters?year=2026');
     const [round] = await database.db.select().from(letterRounds);
-    expect(round).toMatchObject({ tenantId: schoolId, year: 2026, startedById: office });
+    expect(round).toMatchObject({
+      tenantId: schoolId,
+      year: 2026,
+      startedById: null,
+      startedByAccountId: account,
+    });
     const issued = await database.db.select().from(letters);
+    // Every `issue` row of the trail names the account, none a member.
+    const trail = await database.db.select().from(auditEvents);
+    expect(trail).toHaveLength(issued.length);
+    expect(new Set(trail.map((row) => `${row.action}/${row.actorId}/${row.actorAccountId}`))).toEqual(
+      new Set([`issue/null/${account}`]),
+    );
     expect(issued.length).toBeGreaterThan(10);
     expect(issued.every((letter) => letter.tenantId === schoolId && letter.signedAt === null)).toBe(true);
     // Each holder has their letter's card with 确认签订, through the outbox.
@@ -470,7 +486,7 @@ describe('console operations (login required)', () => {
       /class="flash success"[^>]*>已发起2026年度一岗双责安全责任书签订：向 \d+ 人下发 \d+ 份责任书/,
     );
     expect(page.html).toContain(`总体 <strong>0/${issued.length}</strong> 已签订`);
-    expect(page.html).toContain('2026-11-28 10:00 由周尹尹发起');
+    expect(page.html).toContain('2026-11-28 10:00 由周尹尹（后台账号 office）发起');
     for (const unit of ['校领导', '总务处', '安保处', '教技室', '教务处', '德育处', '办公室', '人事科']) {
       expect(page.html, unit).toContain(`<tr data-unit="${unit}">`);
     }
@@ -478,14 +494,29 @@ describe('console operations (login required)', () => {
       /<tr data-unit="安保处">\s*<td>安保处<\/td>\s*<td class="nowrap wait">0\/2<\/td>\s*<td>0%<\/td>\s*<td>尹仙菊（安保处主任）、李国强（门卫）<\/td>/,
     );
 
-    // Signing (the holder presses 确认签订 in the simulator) shows in the progress.
+    // The office cannot sign for the holder: the simulator is gone outside demo mode.
     const letter = issued.find((row) => row.personId === head)!;
-    const home = await browser.page(`/?person=${head}`);
-    await browser.post('/console/press', {
-      _csrf: csrfOf(home.html),
+    const forged = await browser.post('/console/press', {
+      _csrf: csrfOf(form.html),
       person: String(head),
       action: 'letter.sign',
       args: JSON.stringify({ id: String(letter.id) }),
+    });
+    expect(forged.status).toBe(404);
+    expect((await database.db.select().from(letters).where(eq(letters.id, letter.id)))[0]!.signedAt).toBe(
+      null,
+    );
+    // Signing (the holder presses 确认签订 on their card, here through the core) shows in the progress.
+    await harness.service.core.handle({
+      type: 'action',
+      channel: 'console',
+      eventKey: 'sign-1',
+      sender: { ids: [{ kind: 'person', value: String(head) }], name: '尹仙菊' },
+      chat: { id: `console:${head}`, type: 'p2p' },
+      at: NOW,
+      platformTenant: String(schoolId),
+      action: 'letter.sign',
+      args: { id: String(letter.id) },
     });
     const after = await browser.page('/console/letters?year=2026');
     expect(after.html).toMatch(
@@ -502,7 +533,7 @@ describe('console operations (login required)', () => {
     expect(again.status).toBe(303);
     expect(await database.db.select().from(letters)).toHaveLength(issued.length);
     expect((await browser.page('/console/letters?year=2026')).html).toMatch(
-      /class="flash info"[^>]*>2026年度一岗双责安全责任书已于 2026-11-28 10:00 由周尹尹发起，无需重复发起。签订进度见下表。/,
+      /class="flash info"[^>]*>2026年度一岗双责安全责任书已于 2026-11-28 10:00 由周尹尹（后台账号 office）发起，无需重复发起。签订进度见下表。/,
     );
   });
 
@@ -542,20 +573,10 @@ describe('console operations (login required)', () => {
     expect(bureauTasks.html).not.toContain('尹仙菊');
     expect(bureauTasks.html).not.toContain(`value="unit:${anbao}"`);
     expect(bureauTasks.html).not.toContain(`value="${office}"`);
-    const bureauAssigner = [...optionsOf(bureauTasks.html, 'assigner').keys()].find(Boolean)!;
+    const bureauAssigner = String(office);
 
-    // Acting as the school's member, or assigning to the school's unit or people, is refused.
+    // Assigning to the school's unit or people is refused.
     const token = csrfOf(bureauTasks.html);
-    const asSchoolMember = await bureau.post('/console/tasks', {
-      _csrf: token,
-      assigner: String(office),
-      assignee: `unit:${await unitId('法规安全科', (await database.db.select().from(tenants).where(eq(tenants.code, BUREAU)))[0]!.id)}`,
-      kind: 'plain',
-      content: '越权派发',
-      due: '2026-12-15',
-    });
-    expect(asSchoolMember.status).toBe(400);
-    expect(await asSchoolMember.text()).toContain('所选派发人不是本单位的学校领导或安全办公室成员');
     for (const assignee of [`unit:${anbao}`, `person:${await personId('yinxianju')}`]) {
       const toSchool = await bureau.post('/console/tasks', {
         _csrf: token,
@@ -583,17 +604,11 @@ describe('console operations (login required)', () => {
     expect(await upload.text()).toContain('找不到“陈静”');
     expect(await database.db.select().from(shifts)).toHaveLength(19);
 
-    // The school's round is not the bureau's: not started there, and starting needs a bureau member.
+    // The school's round is not the bureau's: not started there; starting there is the bureau's own.
     const bureauLetters = await bureau.page('/console/letters?year=2026');
     expect(bureauLetters.html).toContain('2026年度一岗双责安全责任书尚未发起');
     expect(bureauLetters.html).not.toContain('安保处');
     expect(bureauLetters.html).not.toContain('周尹尹');
-    const startAsSchool = await bureau.post('/console/letters', {
-      _csrf: token,
-      actor: String(office),
-      year: '2026',
-    });
-    expect(startAsSchool.status).toBe(400);
     expect(await database.db.select().from(letterRounds)).toHaveLength(1);
     expect(await database.db.select().from(letters)).toHaveLength(schoolLetters);
 
@@ -710,68 +725,25 @@ describe('console operations (login required)', () => {
     return hazard!;
   }
 
-  it('lists a hazard for supervision as a leader: the flag, the audit row, the head’s card', async () => {
+  it('refuses 挂牌督办 from the office account (403): it is a leader’s step, done in chat', async () => {
     const hazard = await openHazard();
     await login(browser);
     const form = await browser.page('/console/hazards');
     expect(form.html).toMatch(/<a href="\/console\/hazards" class="on">隐患督办<\/a>/);
     expect(form.html).toContain('YH-2026-0001');
-    const leader = await personId('wangxiaofang');
-    const choices = optionsOf(form.html, 'actor');
-    expect(choices.has(String(leader))).toBe(true);
-    expect(choices.has(String(await personId('chenjing')))).toBe(false);
-
+    // No form to act as a leader: the page says who lists and where.
+    expect(form.html).not.toContain('action="/console/hazards/list"');
+    expect(form.html).toContain('挂牌督办须由学校领导（第一责任人、直接责任人）本人办理');
+    const outboxBefore = await database.db.select().from(outbox);
     const posted = await browser.post('/console/hazards/list', {
       _csrf: csrfOf(form.html),
       hazard: String(hazard.id),
-      actor: String(leader),
+      actor: String(await personId('wangxiaofang')),
       matter: '更换全部过期灭火器',
       deadline: '2026-12-10',
     });
-    expect(posted.status).toBe(303);
-    expect(posted.headers.get('location')).toBe('/console/hazards');
-    const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard.id));
-    expect(fresh).toMatchObject({ listed: true, listedMatter: '更换全部过期灭火器', listedById: leader });
-    const events = await database.db.select().from(hazardEvents).where(eq(hazardEvents.hazardId, hazard.id));
-    expect(events).toEqual([
-      expect.objectContaining({
-        action: 'list',
-        actorId: leader,
-        note: expect.stringContaining('更换全部过期灭火器'),
-      }),
-    ]);
-    const head = await personId('yinxianju');
-    const cards = await database.db.select().from(outbox).where(eq(outbox.personId, head));
-    expect(cards.some((row) => row.subject === `hazard:${hazard.id}` && row.body.kind === 'card')).toBe(true);
-    const after = await browser.page('/console/hazards');
-    expect(after.html).toContain('YH-2026-0001 已挂牌督办（以王晓芳的名义）');
-    expect(after.html).toContain('已挂牌');
-  });
-
-  it('refuses 挂牌督办 by a non-leader or with a bad date (400), and changes nothing', async () => {
-    const hazard = await openHazard();
-    await login(browser);
-    const form = await browser.page('/console/hazards');
-    const outboxBefore = await database.db.select().from(outbox);
-    const attempts: [Record<string, string>, RegExp][] = [
-      [
-        { actor: String(await personId('chenjing')), deadline: '2026-12-10' },
-        /只有.*可以挂牌督办隐患 YH-2026-0001/,
-      ],
-      [{ actor: String(await personId('wangxiaofang')), deadline: '12月10日' }, /督办期限“12月10日”无效/],
-      [{ actor: String(await personId('wangxiaofang')), deadline: '2026-11-01' }, /督办期限 2026-11-01 已过/],
-      [{ actor: String(await personId('zhaoguoping', BUREAU)), deadline: '2026-12-10' }, /不是本单位的成员/],
-    ];
-    for (const [fields, message] of attempts) {
-      const posted = await browser.post('/console/hazards/list', {
-        _csrf: csrfOf(form.html),
-        hazard: String(hazard.id),
-        matter: '更换灭火器',
-        ...fields,
-      });
-      expect(posted.status, JSON.stringify(fields)).toBe(400);
-      expect(await posted.text()).toMatch(message);
-    }
+    expect(posted.status).toBe(403);
+    expect(await posted.text()).toContain('后台账号代表安全办公室，不能以领导的名义操作');
     const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard.id));
     expect(fresh).toEqual(hazard);
     expect(await database.db.select().from(hazardEvents)).toEqual([]);
@@ -842,5 +814,61 @@ describe('console operations in demo mode (app.request on the real app)', () => 
     const toHeads = await database.db.select().from(outbox).where(eq(outbox.view, 'assignee'));
     expect(toHeads.map((row) => row.channel)).toEqual(['console']);
     expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
+  });
+
+  it('lists a hazard for supervision as a chosen leader (demo only): the flag, the audit row, refusals', async () => {
+    const byCode = async (code: string) =>
+      (await database.db.select().from(people).where(eq(people.code, code)))[0]!.id;
+    const [unit] = await database.db.select().from(units).where(eq(units.name, '安保处'));
+    const [hazard] = await database.db
+      .insert(hazards)
+      .values({
+        tenantId: unit!.tenantId,
+        code: 'YH-2026-0001',
+        description: '教学楼三楼东侧灭火器过期',
+        severity: 'general',
+        reporterId: await byCode('chenjing'),
+        sourceChannel: 'console',
+        unitId: unit!.id,
+        createdAt: NOW,
+        updatedAt: NOW,
+      })
+      .returning();
+    const browser = new Browser((path, init) => service.app.request(path, init));
+    const form = await browser.page('/console/hazards');
+    const leader = await byCode('wangxiaofang');
+    const choices = optionsOf(form.html, 'actor');
+    expect(choices.has(String(leader))).toBe(true);
+    expect(choices.has(String(await byCode('chenjing')))).toBe(false);
+    const fields = { _csrf: csrfOf(form.html), hazard: String(hazard!.id), matter: '更换全部过期灭火器' };
+    const refused = await browser.post('/console/hazards/list', {
+      ...fields,
+      actor: String(await byCode('chenjing')),
+      deadline: '2026-12-10',
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/只有.*可以挂牌督办隐患 YH-2026-0001/);
+    const late = await browser.post('/console/hazards/list', {
+      ...fields,
+      actor: String(leader),
+      deadline: '2026-11-01',
+    });
+    expect(late.status).toBe(400);
+    expect(await late.text()).toContain('督办期限 2026-11-01 已过');
+    expect(await database.db.select().from(hazardEvents)).toEqual([]);
+
+    const posted = await browser.post('/console/hazards/list', {
+      ...fields,
+      actor: String(leader),
+      deadline: '2026-12-10',
+    });
+    expect(posted.status).toBe(303);
+    const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard!.id));
+    expect(fresh).toMatchObject({ listed: true, listedMatter: '更换全部过期灭火器', listedById: leader });
+    const events = await database.db.select().from(hazardEvents);
+    expect(events.map((row) => [row.action, row.actorId])).toEqual([['list', leader]]);
+    expect((await browser.page('/console/hazards')).html).toContain(
+      'YH-2026-0001 已挂牌督办（以王晓芳的名义）',
+    );
   });
 });

@@ -1,6 +1,7 @@
 // The web console over real HTTP against the real service and a real database: login and sessions,
 // CSRF, tenant isolation, the chat simulator as the fourth channel (report → 受理 → 整改 through cards),
 // the ledger download and the failed-message list; and demo mode, open without login.
+import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,8 +15,10 @@ import {
   hazardEvents,
   hazards,
   inboundEvents,
+  letterRounds,
   outbox,
   people,
+  tasks,
   tenants,
 } from '../db/schema.ts';
 import { LEDGER_HEADER, SHEET_NAME } from '../handlers/ledger-export.ts';
@@ -64,6 +67,36 @@ async function personId(database: Database, tenantCode: string, code: string): P
     .where(and(eq(people.code, code), eq(tenants.code, tenantCode)));
   if (!row) throw new Error(`no person ${code} in ${tenantCode}`);
   return row.id;
+}
+
+/**
+ * A member reports in chat, through the core as a platform's webhook would: outside demo mode the console
+ * has no simulator to do it with (issue 14).
+ */
+async function reportInChat(
+  service: Service,
+  database: Database,
+  tenantCode: string,
+  code: string,
+  text: string,
+) {
+  const person = await personId(database, tenantCode, code);
+  const [tenant] = await database.db.select().from(tenants).where(eq(tenants.code, tenantCode));
+  const id = randomUUID();
+  await service.core.handle({
+    type: 'message',
+    channel: 'console',
+    eventKey: id,
+    sender: { ids: [{ kind: 'person', value: String(person) }], name: code },
+    chat: { id: `console:${person}`, type: 'p2p' },
+    at: new Date(),
+    platformTenant: String(tenant!.id),
+    messageId: id,
+    text,
+    mentionedBot: false,
+    mentions: [],
+    attachments: [],
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -125,11 +158,12 @@ describe('the console with platform credentials (login required)', () => {
     expect(cookie).not.toMatch(/Secure/i);
     expect(cookie).toMatch(/Max-Age=43200/);
 
-    const home = await browser.page('/');
+    // `/` is the dashboard once logged in: the chat simulator is a demo feature.
+    expect((await browser.get('/')).headers.get('location')).toBe('/console/dashboard');
+    const home = await browser.page('/console/dashboard');
     expect(home.response.status).toBe(200);
     expect(home.html).toContain('昆山市花桥集善中学');
     expect(home.html).toContain('周尹尹');
-    expect(home.html).toContain('尹仙菊');
     expect(home.html).not.toContain('演示模式');
     expect(home.response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     const [account] = await database.db
@@ -201,133 +235,32 @@ describe('the console with platform credentials (login required)', () => {
 
   it('refuses a POST without or with a wrong CSRF token, or from another origin (403), and changes nothing', async () => {
     await submitLogin(browser);
-    const home = await browser.page('/');
+    const home = await browser.page('/console/tasks');
     const token = csrfOf(home.html);
-    const person = String(await personId(database, SCHOOL, 'chenjing'));
+    const person = `person:${await personId(database, SCHOOL, 'chenjing')}`;
+    const task = { assignee: person, kind: 'plain', content: '检查灭火器', due: '2099-12-31' };
     const attempts: [string, Record<string, string>, Record<string, string>][] = [
-      ['no token', { person, text: REPORT }, {}],
-      ['wrong token', { person, text: REPORT, _csrf: `${token.slice(0, -2)}xx` }, {}],
-      ['other origin', { person, text: REPORT, _csrf: token }, { origin: 'https://evil.example' }],
-      ['cross-site', { person, text: REPORT, _csrf: token }, { 'sec-fetch-site': 'cross-site' }],
+      ['no token', task, {}],
+      ['wrong token', { ...task, _csrf: `${token.slice(0, -2)}xx` }, {}],
+      ['other origin', { ...task, _csrf: token }, { origin: 'https://evil.example' }],
+      ['cross-site', { ...task, _csrf: token }, { 'sec-fetch-site': 'cross-site' }],
     ];
     for (const [name, fields, headers] of attempts) {
-      const response = await browser.post('/console/say', fields, headers);
+      const response = await browser.post('/console/tasks', fields, headers);
       expect(response.status, name).toBe(403);
       expect(await response.text(), name).toContain('安全校验未通过');
     }
-    const press = await browser.post('/console/press', {
-      person,
-      action: 'hazard.accept',
-      args: '{"id":"1"}',
-    });
-    expect(press.status).toBe(403);
+    const letters = await browser.post('/console/letters', { year: '2026' });
+    expect(letters.status).toBe(403);
     const logout = await browser.post('/logout', {});
     expect(logout.status).toBe(403);
-    expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
-    expect(await database.db.select().from(hazards)).toHaveLength(0);
+    expect(await database.db.select().from(tasks)).toHaveLength(0);
+    expect(await database.db.select().from(letterRounds)).toHaveLength(0);
     expect(await database.db.select().from(outbox)).toHaveLength(0);
     // The same request with the token and this origin goes through.
-    const ok = await browser.post(
-      '/console/say',
-      { person, text: REPORT, _csrf: token },
-      { origin: harness.url },
-    );
+    const ok = await browser.post('/console/tasks', { ...task, _csrf: token }, { origin: harness.url });
     expect(ok.status).toBe(303);
-    expect(await database.db.select().from(hazards)).toHaveLength(1);
-  });
-
-  it('reports a hazard through the simulator; the 安保处 head presses 受理 and submits 整改 in the card form', async () => {
-    await submitLogin(browser);
-    const reporter = await personId(database, SCHOOL, 'chenjing');
-    const head = await personId(database, SCHOOL, 'yinxianju');
-    const home = await browser.page(`/?person=${reporter}`);
-    expect(home.html).toContain(`<option value="${reporter}" selected>陈静`);
-
-    const said = await browser.post('/console/say', {
-      _csrf: csrfOf(home.html),
-      person: String(reporter),
-      text: REPORT,
-    });
-    expect(said.status).toBe(303);
-    expect(said.headers.get('location')).toBe(`/?person=${reporter}`);
-
-    const [hazard] = await database.db.select().from(hazards);
-    expect(hazard).toMatchObject({
-      description: '教学楼三楼东侧灭火器过期',
-      status: 'reported',
-      severity: 'general',
-      reporterId: reporter,
-      sourceChannel: 'console',
-      sourceChatId: `console:${reporter}`,
-    });
-
-    const conversation = await browser.page(`/?person=${reporter}`);
-    // The typed text as the member's bubble, then the bot's card.
-    expect(conversation.html).toMatch(
-      /class="msg user"[\s\S]*?<div class="text-body">报隐患 教学楼三楼东侧灭火器过期，一般<\/div>/,
-    );
-    expect(conversation.html).toContain(`隐患 ${hazard!.code}`);
-    expect(conversation.html).toMatch(/<dt>责任处室<\/dt><dd>安保处<\/dd>/);
-    expect(conversation.html).not.toContain('hazard.accept');
-
-    // The head of 安保处 has the handler's card with 受理 and the 驳回 form.
-    const headPage = await browser.page(`/?person=${head}`);
-    const forms = pressForms(headPage.html);
-    const accept = forms.find((form) => form.hidden.action === 'hazard.accept');
-    expect(accept?.label).toBe('受理');
-    expect(JSON.parse(accept!.hidden.args!)).toEqual({ id: String(hazard!.id) });
-    const reject = forms.find((form) => form.hidden.action === 'hazard.reject');
-    expect(reject?.inputs).toEqual(['form.reason']);
-
-    const pressed = await browser.post('/console/press', accept!.hidden);
-    expect(pressed.status).toBe(303);
-    const [accepted] = await database.db.select().from(hazards);
-    expect(accepted!.status).toBe('accepted');
-    expect(accepted!.acceptedById).toBe(head);
-
-    // The toast is shown once, and the card now shows the new state with the 整改 form instead of 受理.
-    const after = await browser.page(`/?person=${head}`);
-    expect(after.html).toMatch(/class="flash success"[^>]*>[^<]*已受理/);
-    expect(after.html).toContain('已更新');
-    const afterForms = pressForms(after.html);
-    expect(afterForms.some((form) => form.hidden.action === 'hazard.accept')).toBe(false);
-    const rectify = afterForms.find((form) => form.hidden.action === 'hazard.submit');
-    expect(rectify?.inputs).toEqual(['form.measures']);
-    expect((await browser.page(`/?person=${head}`)).html).not.toContain('class="flash');
-
-    // A form block posts its values with the action.
-    const submitted = await browser.post('/console/press', {
-      ...rectify!.hidden,
-      'form.measures': '已更换 3 具灭火器',
-    });
-    expect(submitted.status).toBe(303);
-    const [rectified] = await database.db.select().from(hazards);
-    expect(rectified!.status).toBe('pending_review');
-    expect(rectified!.measures).toBe('已更换 3 具灭火器');
-    const trail = await database.db.select().from(hazardEvents).orderBy(hazardEvents.id);
-    expect(trail.map((row) => row.action)).toEqual(['report', 'accept', 'submit']);
-
-    // The reporter's copy of the card was refreshed too.
-    const reporterView = await browser.page(`/?person=${reporter}`);
-    expect(reporterView.html).toContain('待复查');
-  });
-
-  it('shows a refusal as a toast: 受理 by someone who may not', async () => {
-    await submitLogin(browser);
-    const reporter = await personId(database, SCHOOL, 'chenjing');
-    const home = await browser.page(`/?person=${reporter}`);
-    await browser.post('/console/say', { _csrf: csrfOf(home.html), person: String(reporter), text: REPORT });
-    const [hazard] = await database.db.select().from(hazards);
-    const pressed = await browser.post('/console/press', {
-      _csrf: csrfOf(home.html),
-      person: String(reporter),
-      action: 'hazard.accept',
-      args: JSON.stringify({ id: String(hazard!.id) }),
-    });
-    expect(pressed.status).toBe(303);
-    const page = await browser.page(`/?person=${reporter}`);
-    expect(page.html).toMatch(/class="flash error"[^>]*>[^<]*安保处负责人/);
-    expect((await database.db.select().from(hazards))[0]!.status).toBe('reported');
+    expect(await database.db.select().from(tasks)).toHaveLength(1);
   });
 
   it('keeps tenants apart: no people, conversations, ledger rows or failed messages of another tenant', async () => {
@@ -335,14 +268,13 @@ describe('the console with platform credentials (login required)', () => {
     const bureau = new Browser(fetcher);
     await submitLogin(bureau, BUREAU, BUREAU_PASSWORD);
     const bureauPerson = await personId(database, BUREAU, 'zhaoguoping');
-    const bureauHome = await bureau.page(`/?person=${bureauPerson}`);
-    expect(bureauHome.html).toContain('赵国平');
-    expect(bureauHome.html).not.toContain('尹仙菊');
-    await bureau.post('/console/say', {
-      _csrf: csrfOf(bureauHome.html),
-      person: String(bureauPerson),
-      text: '报隐患 局机关食堂燃气管道老化，较大',
-    });
+    await reportInChat(
+      harness.service,
+      database,
+      BUREAU,
+      'zhaoguoping',
+      '报隐患 局机关食堂燃气管道老化，较大',
+    );
     expect(await database.db.select().from(hazards)).toHaveLength(1);
     const bureauId = (await database.db.select().from(tenants).where(eq(tenants.code, BUREAU)))[0]!.id;
     await database.db.insert(outbox).values({
@@ -357,13 +289,11 @@ describe('the console with platform credentials (login required)', () => {
     });
 
     await submitLogin(browser);
-    const home = await browser.page('/');
+    const home = await browser.page('/console/tasks');
     expect(home.html).not.toContain('赵国平');
-    expect(home.html).not.toContain(`value="${bureauPerson}"`);
-    const peek = await browser.page(`/?person=${bureauPerson}`);
-    expect(peek.response.status).toBe(404);
-    expect(peek.html).not.toContain('赵国平');
-    expect(peek.html).not.toContain('燃气管道');
+    expect(home.html).not.toContain(`value="person:${bureauPerson}"`);
+    const hazardsPage = await browser.page('/console/hazards');
+    expect(hazardsPage.html).not.toContain('燃气管道');
     const act = await browser.post('/console/say', {
       _csrf: csrfOf(home.html),
       person: String(bureauPerson),
@@ -389,9 +319,7 @@ describe('the console with platform credentials (login required)', () => {
 
   it('downloads the ledger as XLSX with the right header row, and refuses a bad period', async () => {
     await submitLogin(browser);
-    const reporter = await personId(database, SCHOOL, 'chenjing');
-    const home = await browser.page('/');
-    await browser.post('/console/say', { _csrf: csrfOf(home.html), person: String(reporter), text: REPORT });
+    await reportInChat(harness.service, database, SCHOOL, 'chenjing', REPORT);
     const [hazard] = await database.db.select().from(hazards);
 
     const form = await browser.page('/console/ledger');
@@ -475,5 +403,99 @@ describe('the console in demo mode (no platform credentials)', () => {
     expect(
       (await stranger.post('/console/say', { _csrf: csrfOf(home.html), person, text: '帮助' })).status,
     ).toBe(403);
+  });
+
+  it('reports a hazard through the simulator; the 安保处 head presses 受理 and submits 整改 in the card form', async () => {
+    const reporter = await personId(database, SCHOOL, 'chenjing');
+    const head = await personId(database, SCHOOL, 'yinxianju');
+    const home = await browser.page(`/?person=${reporter}`);
+    expect(home.html).toContain(`<option value="${reporter}" selected>陈静`);
+
+    const said = await browser.post('/console/say', {
+      _csrf: csrfOf(home.html),
+      person: String(reporter),
+      text: REPORT,
+    });
+    expect(said.status).toBe(303);
+    expect(said.headers.get('location')).toBe(`/?person=${reporter}`);
+
+    const [hazard] = await database.db.select().from(hazards);
+    expect(hazard).toMatchObject({
+      description: '教学楼三楼东侧灭火器过期',
+      status: 'reported',
+      severity: 'general',
+      reporterId: reporter,
+      sourceChannel: 'console',
+      sourceChatId: `console:${reporter}`,
+    });
+
+    const conversation = await browser.page(`/?person=${reporter}`);
+    // The typed text as the member's bubble, then the bot's card.
+    expect(conversation.html).toMatch(
+      /class="msg user"[\s\S]*?<div class="text-body">报隐患 教学楼三楼东侧灭火器过期，一般<\/div>/,
+    );
+    expect(conversation.html).toContain(`隐患 ${hazard!.code}`);
+    expect(conversation.html).toMatch(/<dt>责任处室<\/dt><dd>安保处<\/dd>/);
+    expect(conversation.html).not.toContain('hazard.accept');
+
+    // The head of 安保处 has the handler's card with 受理 and the 驳回 form.
+    const headPage = await browser.page(`/?person=${head}`);
+    const forms = pressForms(headPage.html);
+    const accept = forms.find((form) => form.hidden.action === 'hazard.accept');
+    expect(accept?.label).toBe('受理');
+    expect(JSON.parse(accept!.hidden.args!)).toEqual({ id: String(hazard!.id) });
+    const reject = forms.find((form) => form.hidden.action === 'hazard.reject');
+    expect(reject?.inputs).toEqual(['form.reason']);
+
+    const pressed = await browser.post('/console/press', accept!.hidden);
+    expect(pressed.status).toBe(303);
+    const [accepted] = await database.db.select().from(hazards);
+    expect(accepted!.status).toBe('accepted');
+    expect(accepted!.acceptedById).toBe(head);
+
+    // The toast is shown once, and the card now shows the new state with the 整改 form instead of 受理.
+    const after = await browser.page(`/?person=${head}`);
+    expect(after.html).toMatch(/class="flash success"[^>]*>[^<]*已受理/);
+    expect(after.html).toContain('已更新');
+    const afterForms = pressForms(after.html);
+    expect(afterForms.some((form) => form.hidden.action === 'hazard.accept')).toBe(false);
+    const rectify = afterForms.find((form) => form.hidden.action === 'hazard.submit');
+    expect(rectify?.inputs).toEqual(['form.measures']);
+    expect((await browser.page(`/?person=${head}`)).html).not.toContain('class="flash');
+
+    // A form block posts its values with the action.
+    const submitted = await browser.post('/console/press', {
+      ...rectify!.hidden,
+      'form.measures': '已更换 3 具灭火器',
+    });
+    expect(submitted.status).toBe(303);
+    const [rectified] = await database.db.select().from(hazards);
+    expect(rectified!.status).toBe('pending_review');
+    expect(rectified!.measures).toBe('已更换 3 具灭火器');
+    const trail = await database.db.select().from(hazardEvents).orderBy(hazardEvents.id);
+    expect(trail.map((row) => row.action)).toEqual(['report', 'accept', 'submit']);
+
+    // The reporter's copy of the card was refreshed too.
+    const reporterView = await browser.page(`/?person=${reporter}`);
+    expect(reporterView.html).toContain('待复查');
+  });
+
+  it('shows a refusal as a toast: 受理 by someone who may not', async () => {
+    const reporter = await personId(database, SCHOOL, 'chenjing');
+    const home = await browser.page(`/?person=${reporter}`);
+    await browser.post('/console/say', { _csrf: csrfOf(home.html), person: String(reporter), text: REPORT });
+    const [hazard] = await database.db.select().from(hazards).where(eq(hazards.status, 'reported'));
+    const pressed = await browser.post('/console/press', {
+      _csrf: csrfOf(home.html),
+      person: String(reporter),
+      action: 'hazard.accept',
+      args: JSON.stringify({ id: String(hazard!.id) }),
+    });
+    expect(pressed.status).toBe(303);
+    const page = await browser.page(`/?person=${reporter}`);
+    expect(page.html).toMatch(/class="flash error"[^>]*>[^<]*安保处负责人/);
+    expect((await database.db.select().from(hazards).where(eq(hazards.id, hazard!.id)))[0]!.status).toBe(
+      'reported',
+    );
   });
 });

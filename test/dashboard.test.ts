@@ -216,7 +216,7 @@ describe('office dashboard', () => {
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/console/dashboard')}`);
     const browser = await login();
-    const home = await browser.page('/');
+    const home = await browser.page('/console/tasks');
     expect(home.html).toContain('<a href="/console/dashboard"');
     const page = await browser.page('/console/dashboard');
     expect(page.response.status).toBe(200);

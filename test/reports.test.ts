@@ -8,6 +8,8 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import {
+  adminAccounts,
+  auditEvents,
   hazards,
   obligationPeriods,
   obligations,
@@ -295,6 +297,19 @@ describe('reports', () => {
     });
     expect(clear.status).toBe(303);
     expect(await database.db.select().from(vetoFlags)).toHaveLength(0);
+    // The trail names the office's account that set and cleared it (issue 14).
+    const [account] = await database.db
+      .select()
+      .from(adminAccounts)
+      .where(and(eq(adminAccounts.tenantId, schoolId), eq(adminAccounts.username, 'office')));
+    const trail = await database.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.subject, `unit:${anbao!.id}`));
+    expect(trail.map((row) => [row.action, row.actorId, row.actorAccountId])).toEqual([
+      ['veto.set', null, account!.id],
+      ['veto.clear', null, account!.id],
+    ]);
   });
 
   it('drafts the 述职述安 from the records only: meetings with dates, a missed duty; 无记录 otherwise', async () => {

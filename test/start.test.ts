@@ -55,6 +55,46 @@ describe('the Node entry', () => {
     expect(await exited).toBe(0);
   }, 90_000);
 
+  it('listens on loopback in demo mode, stays the demo on restart, and refuses it once an organization is imported', async () => {
+    const port = await freePort();
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'start-')), 'data');
+    const run = async (env: Record<string, string> = {}) => {
+      const { output, exited } = await start({ PORT: String(port), DATA_DIR: dataDir, ...env });
+      const health = await waitHealthy(port);
+      const home = await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' });
+      const listening = output
+        .join('')
+        .split('\n')
+        .map((line) => (line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : {}))
+        .find((line) => line.message === 'listening');
+      child?.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      return { health, home, listening, log: output.join('') };
+    };
+
+    const first = await run();
+    expect(first.health).toMatchObject({ demo: true });
+    expect(first.listening).toMatchObject({ host: '127.0.0.1', mode: 'demo' });
+
+    // A restart of the demo on its own database is still the demo; HOST widens it when asked.
+    const again = await run({ HOST: '0.0.0.0' });
+    expect(again.health).toMatchObject({ demo: true });
+    expect(again.home.status).toBe(200);
+    expect(again.listening).toMatchObject({ host: '0.0.0.0', mode: 'demo' });
+
+    // An organization imported into it (npm run org:import) makes it a real database: no demo, login first.
+    const imported = spawn('node', ['--import', 'tsx', 'bot/cli/org-import.ts', 'examples/bureau.yaml'], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+    });
+    expect(await new Promise((resolve) => imported.once('exit', resolve))).toBe(0);
+    const refused = await run();
+    expect(refused.health).toMatchObject({ demo: false, channels: ['console'] });
+    expect(refused.home.status).toBe(302);
+    expect(refused.home.headers.get('location')).toMatch(/^\/login/);
+    expect(refused.log).toContain('demo mode refused');
+    expect(refused.listening).toMatchObject({ host: '0.0.0.0', mode: 'production' });
+  }, 180_000);
+
   it('starts the Wechaty channel when WECHATY_PUPPET is set', async () => {
     const port = await freePort();
     const dataDir = join(mkdtempSync(join(tmpdir(), 'start-')), 'data');

@@ -4,43 +4,50 @@
 // simulator), and the replies the member would have seen in their chat go to the member's console chat,
 // where the chat simulator shows them. A Refusal rolls everything back: nothing is written.
 import type { Db } from '../../db/client.ts';
-import type { Person, Tenant } from '../../db/queries/org.ts';
-import type { Context, Refresh } from '../core/context.ts';
+import type { Tenant } from '../../db/queries/org.ts';
+import type { Acting, Context, Refresh } from '../core/context.ts';
 import { enqueue } from '../core/enqueue.ts';
 import { refreshCards } from '../core/refresh.ts';
 import type { Channel, Outbound } from '../core/types.ts';
 import { consoleChatId } from './queries.ts';
 
 /** What an operation gets: the part of a handler's context that does not depend on a chat event. */
-export type ActingContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply' | 'refresh'>;
+export type ActingContext = Pick<Context, 'db' | 'tenant' | 'now' | 'send' | 'reply' | 'refresh'> & Acting;
 
-export interface ActAs {
+/**
+ * Who acts: outside demo mode the logged-in office account in its own name; in demo mode a chosen member.
+ * The office account has no chat: its replies are dropped (the console shows the outcome itself).
+ */
+export type ActAs = Acting & {
   tenant: Tenant;
-  actor: Person;
   now: Date;
   /** Channels that can deliver now (the service's). */
   channels: ReadonlySet<Channel>;
-}
+};
 
 export async function actAs<T>(
   db: Db,
   who: ActAs,
   work: (ctx: ActingContext) => Promise<T>,
 ): Promise<{ result: T; messages: number }> {
-  const { tenant, actor, now, channels } = who;
-  if (actor.tenantId !== tenant.id) throw new Error('actAs: the actor is not a member of the tenant');
+  const { tenant, now, channels } = who;
+  const acting: Acting = who.actor ? { actor: who.actor } : { account: who.account };
+  const actor = who.actor;
+  if (actor && actor.tenantId !== tenant.id)
+    throw new Error('actAs: the actor is not a member of the tenant');
   return db.transaction(async (tx) => {
     const outbound: Outbound[] = [];
     const refreshes: Refresh[] = [];
     const ctx: ActingContext = {
+      ...acting,
       db: tx,
       tenant,
-      actor,
       now,
       send: (message) => {
         outbound.push(message);
       },
       reply: (body, options) => {
+        if (!actor) return;
         outbound.push({
           to: { kind: 'chat', channel: 'console', chatId: consoleChatId(actor.id) },
           body,

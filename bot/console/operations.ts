@@ -12,16 +12,18 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { leadersLabel, progressByUnit } from '../../cards/letter.ts';
 import type { Db } from '../../db/client.ts';
+import { accountLabel } from '../../db/queries/accounts.ts';
 import { letterStatus, roundByYear } from '../../db/queries/letters.ts';
-import { personById, unitHeads } from '../../db/queries/org.ts';
+import { unitHeads } from '../../db/queries/org.ts';
 import { importRosterFile, shiftViews } from '../../db/queries/shifts.ts';
 import { letterRounds } from '../../db/schema.ts';
 import { isoDateIn } from '../../handlers/calendar.ts';
-import { roundRunners, startLetterRound } from '../../handlers/letters.ts';
+import { roundRunners, roundStarterName, startLetterRound } from '../../handlers/letters.ts';
 import { RosterFileError } from '../../handlers/roster-file.ts';
 import { addDays } from '../../handlers/shift-rules.ts';
 import { assigners, createTasks, type TaskTarget, taskTargets } from '../../handlers/tasks.ts';
 import { yearIn } from '../../handlers/time.ts';
+import type { Acting } from '../core/context.ts';
 import { Refusal } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Channel } from '../core/types.ts';
@@ -67,6 +69,8 @@ const DEFAULT_WRITTEN_REPORT_DAYS = 20;
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 const who = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
+/** The flash's note of whose name the demo console acted in; the office's account acts in its own. */
+const inTheNameOf = (acting: Acting) => (acting.actor ? `（以${acting.actor.name}的名义）` : '');
 
 export function registerOperations(app: Hono, kit: ConsoleKit): void {
   const { db, log, clock } = kit;
@@ -111,10 +115,13 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
       now,
       filter,
       items: await tasksOf(db, tenantId, filter, now),
-      assigners: (await assigners(db, tenantId)).map((person) => ({
-        value: String(person.id),
-        label: labelOf(person.id, person.name),
-      })),
+      assigners: viewer.account
+        ? []
+        : (await assigners(db, tenantId)).map((person) => ({
+            value: String(person.id),
+            label: labelOf(person.id, person.name),
+          })),
+      actingAs: viewer.account && accountLabel(viewer.account),
       units,
       people: targets.people.map((person) => ({
         value: `person:${person.id}`,
@@ -174,9 +181,14 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
         await tasksBody(viewer, 'all', values, error),
       );
     const now = clock();
-    if (!values.assigner) return again('请选择派发人：以哪位学校领导或安全办公室成员的名义派发。');
-    const actor = (await assigners(db, tenant.id)).find((person) => String(person.id) === values.assigner);
-    if (!actor) return again('所选派发人不是本单位的学校领导或安全办公室成员，不能派任务。');
+    let acting: Acting;
+    if (viewer.account) acting = { account: viewer.account };
+    else {
+      if (!values.assigner) return again('请选择派发人：以哪位学校领导或安全办公室成员的名义派发。');
+      const actor = (await assigners(db, tenant.id)).find((person) => String(person.id) === values.assigner);
+      if (!actor) return again('所选派发人不是本单位的学校领导或安全办公室成员，不能派任务。');
+      acting = { actor };
+    }
     if (!values.assignee) return again('请选择承办处室或人员。');
     const target = await targetOf(tenant.id, values.assignee);
     if (!target) return again('所选承办处室或人员不属于本单位，请重新选择。');
@@ -196,7 +208,7 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
     }
     let created: Awaited<ReturnType<typeof createTasks>>;
     try {
-      ({ result: created } = await actAs(db, { tenant, actor, now, channels: kit.channels }, (ctx) =>
+      ({ result: created } = await actAs(db, { ...acting, tenant, now, channels: kit.channels }, (ctx) =>
         createTasks(ctx, { targets: [target], content, kind, due: values.due || undefined }),
       ));
     } catch (error) {
@@ -207,10 +219,10 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
     log.info('console task assigned', {
       tenant: tenant.code,
       admin: who(viewer),
-      person: actor.id,
+      person: acting.actor?.id,
       tasks: created.tasks.map((task) => task.code).join(','),
     });
-    setFlash(c, key, { kind: 'success', text: `${created.text}（以${actor.name}的名义）` });
+    setFlash(c, key, { kind: 'success', text: created.text + inTheNameOf(acting) });
     return c.redirect('/console/tasks', 303);
   });
 
@@ -269,7 +281,7 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
     const bytes = new Uint8Array(await file.arrayBuffer());
     let summary: Awaited<ReturnType<typeof importRosterFile>>;
     try {
-      summary = await importRosterFile(db, tenant.id, name, bytes, clock());
+      summary = await importRosterFile(db, tenant.id, name, bytes, clock(), viewer.account?.id ?? null);
     } catch (error) {
       if (error instanceof RosterFileError) return refuse({ file: name, problems: error.problems });
       throw error;
@@ -299,7 +311,7 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
     const { labelOf } = await choices(tenant.id);
     const round = await roundByYear(db, tenant.id, year);
     const rows = round ? await letterStatus(db, tenant.id, year) : [];
-    const starter = round?.startedById ? await personById(db, tenant.id, round.startedById) : undefined;
+    const starter = round ? await roundStarterName(db, round) : undefined;
     const label = leadersLabel(tenant.kind);
     const years = await db
       .select({ year: letterRounds.year })
@@ -312,13 +324,16 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
       year,
       startYears: [current, current + 1, current - 1],
       roundYears: years.map((row) => row.year),
-      runners: (await roundRunners(db, tenant.id)).map((person) => ({
-        value: String(person.id),
-        label: labelOf(person.id, person.name),
-      })),
+      runners: viewer.account
+        ? []
+        : (await roundRunners(db, tenant.id)).map((person) => ({
+            value: String(person.id),
+            label: labelOf(person.id, person.name),
+          })),
+      actingAs: viewer.account && accountLabel(viewer.account),
       values,
       error,
-      round: round && { startedAt: round.startedAt, startedByName: starter?.name ?? null },
+      round: round && { startedAt: round.startedAt, startedByName: starter ?? null },
       units: progressByUnit(rows, label),
       rows,
       leadersLabel: label,
@@ -355,13 +370,18 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
         await kit.frameOf(viewer, { title: '责任书签订', active: 'letters' }),
         await lettersBody(viewer, shown, values, error),
       );
-    if (!values.actor) return again('请选择发起人：以哪位安全办公室成员（或第一责任人）的名义发起。');
-    const actor = (await roundRunners(db, tenant.id)).find((person) => String(person.id) === values.actor);
-    if (!actor) return again('所选发起人不是本单位的安全办公室成员或第一责任人，不能发起责任书签订。');
+    let acting: Acting;
+    if (viewer.account) acting = { account: viewer.account };
+    else {
+      if (!values.actor) return again('请选择发起人：以哪位安全办公室成员（或第一责任人）的名义发起。');
+      const actor = (await roundRunners(db, tenant.id)).find((person) => String(person.id) === values.actor);
+      if (!actor) return again('所选发起人不是本单位的安全办公室成员或第一责任人，不能发起责任书签订。');
+      acting = { actor };
+    }
     if (!/^\d{4}$/.test(values.year)) return again('请选择年度。');
     let started: Awaited<ReturnType<typeof startLetterRound>>;
     try {
-      ({ result: started } = await actAs(db, { tenant, actor, now, channels: kit.channels }, (ctx) =>
+      ({ result: started } = await actAs(db, { ...acting, tenant, now, channels: kit.channels }, (ctx) =>
         startLetterRound(ctx, Number(values.year)),
       ));
     } catch (error) {
@@ -372,12 +392,12 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
     log.info('console letter round', {
       tenant: tenant.code,
       admin: who(viewer),
-      person: actor.id,
+      person: acting.actor?.id,
       year: values.year,
       issued: started.issued,
     });
     const flash: Flash = started.started
-      ? { kind: 'success', text: `${started.text}（以${actor.name}的名义）` }
+      ? { kind: 'success', text: started.text + inTheNameOf(acting) }
       : { kind: 'info', text: started.text.replace(/当前签订进度如下：$/, '签订进度见下表。') };
     setFlash(c, key, flash);
     return c.redirect(`/console/letters?year=${values.year}`, 303);

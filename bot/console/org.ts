@@ -30,6 +30,9 @@ import type { Viewer } from './routes.ts';
 /** The heaviest organization file an upload may carry. */
 export const MAX_ORG_KILOBYTES = 512;
 const MAX_MATTER = 500;
+/** 挂牌督办 is a leader's step (handlers/hazard-workflow.ts RULES.list); the office's account is not one. */
+const LISTING_IS_A_LEADERS =
+  '挂牌督办须由学校领导（第一责任人、直接责任人）本人办理：请在聊天中发送“挂牌督办 YH-… 事项 截止 日期”，或按隐患卡片上的按钮。后台账号代表安全办公室，不能以领导的名义操作。';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 const who = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
@@ -223,7 +226,8 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
       timeZone: tenant.timezone,
       now: clock(),
       items,
-      leaders: (await leadersOf(tenant.id)).map((leader) => leader.choice),
+      leaders: viewer.account ? [] : (await leadersOf(tenant.id)).map((leader) => leader.choice),
+      listingClosed: viewer.account ? LISTING_IS_A_LEADERS : undefined,
       values,
       error,
     });
@@ -252,13 +256,15 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
       matter: text(form.matter).slice(0, MAX_MATTER * 2),
       deadline: text(form.deadline).trim().slice(0, 40),
     };
-    const again = async (error: string) =>
+    const again = async (error: string, status: 400 | 403 = 400) =>
       kit.page(
         c,
-        400,
+        status,
         await kit.frameOf(viewer, { title: '隐患督办', active: 'hazards' }),
         await hazardsBody(viewer, values, error),
       );
+    // The office's account is not a leader, and acts as nobody else (issue 14): the leader lists in chat.
+    if (viewer.account) return again(LISTING_IS_A_LEADERS, 403);
     const now = clock();
     const hazardId = rowId(values.hazard);
     if (hazardId === undefined) return again('请选择要挂牌督办的隐患。');
@@ -276,7 +282,7 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
     let toast: string;
     try {
       ({ result: toast } = await actAs(db, { tenant, actor, now, channels: kit.channels }, (ctx) =>
-        listHazard(ctx, hazardId, { matter, deadline: values.deadline }),
+        listHazard({ ...ctx, actor }, hazardId, { matter, deadline: values.deadline }),
       ));
     } catch (error) {
       if (error instanceof Refusal) return again(error.userMessage);

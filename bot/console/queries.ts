@@ -2,6 +2,7 @@
 // PostgreSQL alike).
 import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { accountLabels } from '../../db/queries/accounts.ts';
 import { rowId } from '../../db/queries/ids.ts';
 import { outbox, people, postHolders, posts, shifts, tasks, tenants, units } from '../../db/schema.ts';
 
@@ -209,9 +210,13 @@ export async function tasksOf(
         ).map((row) => [row.id, row.name]),
   );
   const name = (id: number | null) => (id === null ? null : (names.get(id) ?? null));
+  const accounts = await accountLabels(
+    db,
+    rows.map(({ task }) => task.assignerAccountId),
+  );
   return rows.map(({ task, unitName }) => ({
     task,
-    assignerName: name(task.assignerId) ?? '',
+    assignerName: name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
     assigneeName: name(task.assigneeId),
     unitName: task.assigneeUnitId ? unitName : null,
     acknowledgedByName: name(task.acknowledgedById),

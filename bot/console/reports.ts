@@ -195,6 +195,7 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
         reason,
         setBy: who(viewer),
         at: clock(),
+        accountId: viewer.account?.id ?? null,
       });
     } else {
       await clearVetoFlag(db, tenant.id, {
@@ -203,6 +204,7 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
         kind,
         clearedBy: who(viewer),
         at: clock(),
+        accountId: viewer.account?.id ?? null,
       });
     }
     log.info('console veto flag', {

@@ -68,6 +68,8 @@ export interface ConsoleOptions {
   demo: boolean;
   /** The example tenant's code (demo mode); otherwise the first tenant is shown. */
   demoTenantCode?: string;
+  /** Why the service is not what one might expect (demo mode refused): a banner on every page. */
+  notice?: string;
   clock?: () => Date;
   /** Channels that can deliver now: where the cards of the console's operations go to people. */
   channels: ReadonlySet<Channel>;
@@ -181,7 +183,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'same-origin');
     c.header('Cache-Control', 'no-store');
-    return c.html(layout({ ...frame, nonce }, body), status);
+    return c.html(layout({ ...frame, notice: options.notice, nonce }, body), status);
   }
 
   const forbidden = (c: Context) =>
@@ -306,11 +308,15 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
   });
 
   // -------------------------------------------------------------------------------------------------
-  // The chat simulator
+  // The chat simulator: acting as any member is a demo feature. Outside demo mode the console acts as
+  // the logged-in office account only (issue 14), so `/` is the dashboard and the simulator's posts 404.
+
+  const simulatorOff = (c: Context) => c.json({ error: 'not found' }, 404);
 
   app.get('/', async (c) => {
     const resolved = await viewerFor(c);
     if (resolved instanceof Response) return resolved;
+    if (!options.demo) return c.redirect('/console/dashboard', 302);
     const { viewer, key } = resolved;
     const flash = takeFlash(c, key);
     const members = await membersOf(db, viewer.tenant.id);
@@ -361,6 +367,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
   }
 
   app.post('/console/say', limit, async (c) => {
+    if (!options.demo) return simulatorOff(c);
     const posted = await postFor(c);
     if (posted instanceof Response) return posted;
     const { viewer, key, form } = posted;
@@ -400,6 +407,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
   });
 
   app.post('/console/press', limit, async (c) => {
+    if (!options.demo) return simulatorOff(c);
     const posted = await postFor(c);
     if (posted instanceof Response) return posted;
     const { viewer, key, form } = posted;

@@ -1,8 +1,21 @@
 // What a handler sees: the event, who sent it, the tenant, a transaction, and ways to answer.
 import type { Card } from '../../cards/model.ts';
 import type { Tx } from '../../db/client.ts';
+import type { OfficeAccount } from '../../db/queries/accounts.ts';
 import type { Person, Tenant } from '../../db/queries/org.ts';
 import type { ActionEvent, Body, InboundEvent, MessageEvent, Outbound } from './types.ts';
+
+/**
+ * Who acts in an operation that is not a chat message: a member (the chat, or the demo console acting as
+ * one), or the office's console account in its own name (outside demo mode; issue 14).
+ */
+export type Acting = { actor: Person; account?: undefined } | { actor?: undefined; account: OfficeAccount };
+
+/** The trail columns (audit_events) of who acted. */
+export const trailActor = (who: Acting) => ({
+  actorId: who.actor?.id ?? null,
+  actorAccountId: who.account?.id ?? null,
+});
 
 /** A card already sent for a subject is re-rendered per view when the subject changes. */
 export type Refresh = { subject: string; render: (view: string) => Card | undefined };

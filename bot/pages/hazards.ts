@@ -33,6 +33,8 @@ export interface HazardsState {
   items: OpenHazard[];
   /** Who the console may list as: the tenant's 第一责任人 and 直接责任人. */
   leaders: Choice[];
+  /** Outside demo mode the console is the office, not a leader: no listing form, this note instead. */
+  listingClosed?: string;
   values?: ListFormValues;
   error?: string;
 }
@@ -67,12 +69,16 @@ export function hazardsPage(state: HazardsState): Html {
   <td class="nowrap">${item.severity ? SEVERITY_LABEL[item.severity] : html`<span class="muted">未注明</span>`}</td>
   <td class="nowrap">${item.deadline ? html`<span class="${overdue ? 'late' : ''}">${formatDateTime(item.deadline, tz)}${overdue ? '（已超期）' : ''}</span>` : '—'}</td>
   <td>${item.listed ? html`<span class="late">已挂牌</span><br>${item.listedMatter ?? ''}${item.listedDeadline ? html`<br><span class="muted nowrap">期限 ${formatDateTime(item.listedDeadline, tz)}</span>` : ''}` : html`<span class="muted">否</span>`}</td>
-  <td>${listForm(item, state)}</td>
+  <td>${state.listingClosed ? html`<span class="muted">—</span>` : listForm(item, state)}</td>
 </tr>`;
   });
   return html`<h1>隐患督办</h1>
 ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
-<p class="muted">未销号的隐患。挂牌督办以所选学校领导（第一责任人、直接责任人）的名义进行，与对话中的“挂牌督办 YH-… 事项 截止 日期”相同；责任处室负责人会收到更新后的隐患卡片。</p>
+${
+  state.listingClosed
+    ? html`<p class="muted">未销号的隐患。${state.listingClosed}</p>`
+    : html`<p class="muted">未销号的隐患。挂牌督办以所选学校领导（第一责任人、直接责任人）的名义进行，与对话中的“挂牌督办 YH-… 事项 截止 日期”相同；责任处室负责人会收到更新后的隐患卡片。</p>`
+}
 ${
   state.items.length === 0
     ? html`<div class="panel"><p>没有未销号的隐患。</p></div>`

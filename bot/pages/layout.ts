@@ -9,6 +9,8 @@ export interface Frame {
   title: string;
   /** Demo mode: the banner on every page. */
   demo: boolean;
+  /** A warning on every page (why demo mode was refused). */
+  notice?: string;
   /** The page's tenant, when there is one. */
   tenantName?: string;
   /** The logged-in admin, when there is one. */
@@ -144,12 +146,13 @@ export function layout(frame: Frame, body: Html): Html {
 </head>
 <body>
 ${frame.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''}
+${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : ''}
 <div class="top">
   <a class="brand" href="/">一岗双责安全助手</a>
   ${
     showNav
       ? html`<nav>
-    ${link('/', 'chat', '对话模拟')}
+    ${frame.demo ? link('/', 'chat', '对话模拟') : ''}
     ${link('/console/dashboard', 'dashboard', '工作看板')}
     ${link('/console/reports/quarterly', 'reports', '报表')}
     ${link('/console/tasks', 'tasks', '任务督办')}

@@ -6,7 +6,7 @@ import { LEVEL_LABEL, letterTitle, type UnitProgress } from '../../cards/letter.
 import type { LetterStatusRow } from '../../db/queries/letters.ts';
 import { formatDateTime } from '../../handlers/time.ts';
 import type { Html } from './layout.ts';
-import { type Choice, option } from './tasks.ts';
+import { actorField, type Choice, option } from './tasks.ts';
 
 export interface LettersState {
   csrf: string;
@@ -17,8 +17,10 @@ export interface LettersState {
   startYears: number[];
   /** The years that have a round, newest first. */
   roundYears: number[];
-  /** Who the console may act as: the office staff and the 第一责任人. */
+  /** Who the console may act as (demo mode): the office staff and the 第一责任人. */
   runners: Choice[];
+  /** The logged-in office account the console acts as (then there is no choice of member). */
+  actingAs?: string;
   values: { actor: string; year: string };
   error?: string;
   round?: { startedAt: Date; startedByName: string | null };
@@ -34,12 +36,14 @@ function startForm(state: LettersState): Html {
   <form method="post" action="/console/letters">
     <input type="hidden" name="_csrf" value="${state.csrf}">
     <div class="cols">
-      <label>发起人（以其名义发起）
-        <select name="actor" required>
-          <option value="">请选择安全办公室成员</option>
-          ${state.runners.map((choice) => option(choice, state.values.actor))}
-        </select>
-      </label>
+      ${actorField({
+        name: 'actor',
+        label: '发起人',
+        placeholder: '请选择安全办公室成员',
+        choices: state.runners,
+        selected: state.values.actor,
+        actingAs: state.actingAs,
+      })}
       <label>年度
         <select name="year">
           ${state.startYears.map((year) => option({ value: String(year), label: `${year} 年度` }, state.values.year))}

@@ -26,8 +26,10 @@ export interface TasksState {
   now: Date;
   filter: TaskFilter;
   items: TaskListItem[];
-  /** Who the console may act as: the tenant's leaders and office staff. */
+  /** Who the console may act as (demo mode): the tenant's leaders and office staff. */
   assigners: Choice[];
+  /** The logged-in office account the console acts as (then there is no choice of member). */
+  actingAs?: string;
   units: Choice[];
   people: Choice[];
   values: TaskFormValues;
@@ -48,6 +50,24 @@ export const TASK_KINDS = Object.keys(TASK_KIND_LABEL) as (keyof typeof TASK_KIN
 export const option = (choice: Choice, selected: string) =>
   html`<option value="${choice.value}"${choice.value === selected ? ' selected' : ''}>${choice.label}</option>`;
 
+/** The form's actor: the logged-in office account, or (demo mode) a member to act as. */
+export function actorField(field: {
+  name: string;
+  label: string;
+  placeholder: string;
+  choices: Choice[];
+  selected: string;
+  actingAs?: string;
+}): Html {
+  if (field.actingAs) return html`<label>${field.label}<strong>${field.actingAs}</strong></label>`;
+  return html`<label>${field.label}（以其名义）
+        <select name="${field.name}" required>
+          <option value="">${field.placeholder}</option>
+          ${field.choices.map((choice) => option(choice, field.selected))}
+        </select>
+      </label>`;
+}
+
 function taskForm(state: TasksState): Html {
   const { values } = state;
   return html`<div class="panel">
@@ -56,12 +76,14 @@ function taskForm(state: TasksState): Html {
   <form method="post" action="/console/tasks">
     <input type="hidden" name="_csrf" value="${state.csrf}">
     <div class="cols">
-      <label>派发人（以其名义派发）
-        <select name="assigner" required>
-          <option value="">请选择学校领导或安全办公室成员</option>
-          ${state.assigners.map((choice) => option(choice, values.assigner))}
-        </select>
-      </label>
+      ${actorField({
+        name: 'assigner',
+        label: '派发人',
+        placeholder: '请选择学校领导或安全办公室成员',
+        choices: state.assigners,
+        selected: values.assigner,
+        actingAs: state.actingAs,
+      })}
       <label>承办处室或人员
         <select name="assignee" required>
           <option value="">请选择</option>

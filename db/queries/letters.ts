@@ -50,6 +50,8 @@ export async function issueMissingLetters(
     year: number;
     now: Date;
     actorId: number | null;
+    /** The office's console account that started the round (actorId is then null). */
+    actorAccountId?: number | null;
     note?: string;
   },
 ): Promise<Letter[]> {
@@ -99,6 +101,7 @@ export async function issueMissingLetters(
         tenantId,
         subject: letterSubject(letter.id),
         actorId: options.actorId,
+        actorAccountId: options.actorAccountId ?? null,
         action: 'issue',
         toStatus: 'issued',
         note: options.note ?? null,

@@ -318,7 +318,16 @@ export async function yearAssessment(
 export async function setVetoFlag(
   db: Queryable,
   tenantId: number,
-  flag: { unitId: number; year: number; kind: VetoKind; reason: string; setBy: string; at: Date },
+  flag: {
+    unitId: number;
+    year: number;
+    kind: VetoKind;
+    reason: string;
+    setBy: string;
+    at: Date;
+    /** The office's console account that set it, for the trail. */
+    accountId?: number | null;
+  },
 ): Promise<void> {
   await db
     .insert(vetoFlags)
@@ -338,6 +347,7 @@ export async function setVetoFlag(
   await db.insert(auditEvents).values({
     tenantId,
     subject: `unit:${flag.unitId}`,
+    actorAccountId: flag.accountId ?? null,
     action: 'veto.set',
     toStatus: flag.kind,
     note: flag.reason,
@@ -349,7 +359,14 @@ export async function setVetoFlag(
 export async function clearVetoFlag(
   db: Queryable,
   tenantId: number,
-  flag: { unitId: number; year: number; kind: VetoKind; clearedBy?: string; at?: Date },
+  flag: {
+    unitId: number;
+    year: number;
+    kind: VetoKind;
+    clearedBy?: string;
+    at?: Date;
+    accountId?: number | null;
+  },
 ): Promise<number> {
   const deleted = await db
     .delete(vetoFlags)
@@ -367,6 +384,7 @@ export async function clearVetoFlag(
     await db.insert(auditEvents).values({
       tenantId,
       subject: `unit:${flag.unitId}`,
+      actorAccountId: flag.accountId ?? null,
       action: 'veto.clear',
       fromStatus: flag.kind,
       data: { year: flag.year, by: flag.clearedBy ?? null },

@@ -168,6 +168,8 @@ export interface AuditEntry {
   tenantId: number;
   shiftId: number;
   actorId: number | null;
+  /** The office's console account that made the change (actorId is then null). */
+  actorAccountId?: number | null;
   action: string;
   fromStatus?: string | null;
   toStatus?: string | null;
@@ -182,6 +184,7 @@ export async function appendShiftAudit(db: Queryable, entry: AuditEntry): Promis
     tenantId: entry.tenantId,
     subject: shiftSubject(entry.shiftId),
     actorId: entry.actorId,
+    actorAccountId: entry.actorAccountId ?? null,
     action: entry.action,
     fromStatus: entry.fromStatus ?? null,
     toStatus: entry.toStatus ?? null,
@@ -230,6 +233,8 @@ export async function importRoster(
   tenantId: number,
   rows: readonly RosterRow[],
   now: Date,
+  /** The console account that uploaded it; none from the command line. */
+  byAccountId: number | null = null,
 ): Promise<RosterImportSummary> {
   if (rows.length === 0) throw new Error('importRoster: the roster has no rows');
   const dates = rows.map((row) => row.date).sort();
@@ -279,6 +284,7 @@ export async function importRoster(
           tenantId,
           shiftId: shift.id,
           actorId: null,
+          actorAccountId: byAccountId,
           action: 'roster.replace',
           fromStatus: 'scheduled',
           toStatus: 'removed',
@@ -320,6 +326,7 @@ export async function importRoster(
         tenantId,
         shiftId: shift!.id,
         actorId: null,
+        actorAccountId: byAccountId,
         action: 'roster.import',
         toStatus: 'scheduled',
         data: { row: row.row, people: row.personIds, leader: row.leaderId },
@@ -341,6 +348,7 @@ export async function importRosterFile(
   file: string,
   bytes: Uint8Array,
   now: Date,
+  byAccountId: number | null = null,
 ): Promise<RosterImportSummary & { roster: ParsedRoster }> {
   const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
   if (!tenant) throw new Error(`importRosterFile: no tenant ${tenantId}`);
@@ -348,7 +356,7 @@ export async function importRosterFile(
     people: await rosterPeople(db, tenantId),
     timeZone: tenant.timezone,
   });
-  return { ...(await importRoster(db, tenantId, roster.rows, now)), roster };
+  return { ...(await importRoster(db, tenantId, roster.rows, now, byAccountId)), roster };
 }
 
 // ---------------------------------------------------------------------------------------------------

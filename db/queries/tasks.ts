@@ -3,6 +3,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { TaskView } from '../../cards/task.ts';
 import type { Queryable } from '../client.ts';
 import { people, postHolders, posts, tasks, units } from '../schema.ts';
+import { accountLabels } from './accounts.ts';
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -28,10 +29,11 @@ export async function taskView(
     ? (await db.select({ name: units.name }).from(units).where(eq(units.id, task.assigneeUnitId)))[0]?.name
     : undefined;
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
+  const accounts = await accountLabels(db, [task.assignerAccountId]);
   return {
     row: task,
     task,
-    assignerName: name(task.assignerId) ?? '',
+    assignerName: name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
     assigneeName: unitName ?? name(task.assigneeId) ?? '',
     acknowledgedByName: name(task.acknowledgedById),
     completedByName: name(task.completedById),

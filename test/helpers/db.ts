@@ -12,11 +12,10 @@ import { identities, people } from '../../db/schema.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 
-/** `migrate: false` leaves the database empty, for a test that applies the migrations itself. */
-export async function openTestDatabase(options: { migrate?: boolean } = {}): Promise<Database> {
-  if (!serverUrl) return openDatabase(options);
+export async function openTestDatabase(): Promise<Database> {
+  if (!serverUrl) return openDatabase({});
   const server = await createServerDatabase(serverUrl);
-  const database = await openDatabase({ databaseUrl: server.url, maxConnections: 10, ...options });
+  const database = await openDatabase({ databaseUrl: server.url, maxConnections: 10 });
   return {
     ...database,
     async close() {

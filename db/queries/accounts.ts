@@ -1,0 +1,31 @@
+// The office's web-console accounts as actors: outside demo mode the console acts in the account's own
+// name, and the trail shows it as such (issue 14).
+import { inArray } from 'drizzle-orm';
+import type { Queryable } from '../client.ts';
+import { adminAccounts } from '../schema.ts';
+
+/** A console account acting in its own name. */
+export interface OfficeAccount {
+  id: number;
+  username: string;
+  displayName: string;
+}
+
+/** How the trail names an account: `安全办公室（后台账号 zhang）`. */
+export const accountLabel = (account: Pick<OfficeAccount, 'username' | 'displayName'>) =>
+  `${account.displayName}（后台账号 ${account.username}）`;
+
+/** The labels of accounts by id (ids may repeat or be null). */
+export async function accountLabels(db: Queryable, ids: (number | null)[]): Promise<Map<number, string>> {
+  const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .select({
+      id: adminAccounts.id,
+      username: adminAccounts.username,
+      displayName: adminAccounts.displayName,
+    })
+    .from(adminAccounts)
+    .where(inArray(adminAccounts.id, wanted));
+  return new Map(rows.map((row) => [row.id, accountLabel(row)]));
+}
