@@ -1,11 +1,12 @@
 // The organization file (YAML): its schema, and validation that names the file, the path and the reason.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { parseCalendarOverride } from '../handlers/calendar.ts';
 import { KIND_WORDS } from '../handlers/obligation-kinds.ts';
 import { settingsSchema } from '../handlers/settings.ts';
+import { decodeText, firstProblems, omittedLine, quoted, UPLOAD_LIMITS } from '../handlers/upload-limits.ts';
 
 const code = z
   .string()
@@ -151,13 +152,25 @@ export interface OrgFileOrigin {
 
 export type OrgFile = z.output<typeof orgFileSchema> & { origin?: OrgFileOrigin };
 
+/** A refused file: its first 50 problems (UPLOAD_LIMITS.listedProblems), and how many more there are. */
 export class OrgFileError extends Error {
   override name = 'OrgFileError';
+  readonly problems: { path: string; message: string }[];
+  readonly omitted: number;
   constructor(
     readonly file: string,
-    readonly problems: { path: string; message: string }[],
+    problems: { path: string; message: string }[],
+    omitted = 0,
   ) {
-    super(problems.map((problem) => `${file}: ${problem.path}: ${problem.message}`).join('\n'));
+    const first = firstProblems(problems);
+    const more = first.omitted + omitted;
+    super(
+      [...first.problems.map((problem) => `${file}: ${problem.path}: ${problem.message}`), omittedLine(more)]
+        .filter(Boolean)
+        .join('\n'),
+    );
+    this.problems = first.problems;
+    this.omitted = more;
   }
 }
 
@@ -189,10 +202,48 @@ function unstorableStrings(value: unknown, path: PropertyKey[] = []): { path: st
   return [];
 }
 
-/** Parses and validates an organization file; throws OrgFileError listing every problem. */
+/**
+ * Keys that repeat in a mapping, found with one set per mapping: yaml's own `uniqueKeys` check compares
+ * every key with every other (40,000 keys took 22 s). Scalar keys compare by their value, as YAML 1.2
+ * §3.2.1.1 asks; other keys (rare, and refused by the schema anyway) are not compared.
+ */
+function duplicateKeys(document: ReturnType<typeof parseDocument>, lines: LineCounter) {
+  const problems: { path: string; message: string }[] = [];
+  visit(document, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = pair.key.value;
+        if (seen.has(key)) {
+          const at = lines.linePos(pair.key.range?.[0] ?? 0);
+          problems.push({
+            path: `line ${at.line}, column ${at.col}`,
+            message: `Map keys must be unique ("${quoted(String(key))}" is repeated)`,
+          });
+        }
+        seen.add(key);
+      }
+    },
+  });
+  return problems;
+}
+
+/** Parses and validates an organization file; throws OrgFileError listing its problems. */
 export function parseOrgFile(file: string, source: string): OrgFile {
+  if (
+    source.length > UPLOAD_LIMITS.orgBytes ||
+    new TextEncoder().encode(source).length > UPLOAD_LIMITS.orgBytes
+  ) {
+    throw new OrgFileError(file, [
+      {
+        path: '(file)',
+        message: `larger than ${UPLOAD_LIMITS.orgBytes / 1024} KB (a district bureau's file is under 100 KB)`,
+      },
+    ]);
+  }
   const lineCounter = new LineCounter();
-  const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true, lineCounter });
+  const document = parseDocument(source, { prettyErrors: true, uniqueKeys: false, lineCounter });
   if (document.errors.length > 0) {
     throw new OrgFileError(
       file,
@@ -202,6 +253,8 @@ export function parseOrgFile(file: string, source: string): OrgFile {
       })),
     );
   }
+  const repeated = duplicateKeys(document, lineCounter);
+  if (repeated.length > 0) throw new OrgFileError(file, repeated);
   let raw: unknown;
   try {
     raw = document.toJS();
@@ -272,7 +325,7 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
     const seen = new Set<string>();
     items.forEach((item, index) => {
       if (seen.has(item.code))
-        problems.push({ path: `${path}[${index}].code`, message: `duplicate code "${item.code}"` });
+        problems.push({ path: `${path}[${index}].code`, message: `duplicate code "${quoted(item.code)}"` });
       seen.add(item.code);
     });
     return seen;
@@ -282,10 +335,10 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
   duplicates(org.people, 'people');
   duplicates(org.categories, 'categories');
   const needUnit = (value: string, path: string) => {
-    if (!unitCodes.has(value)) problems.push({ path, message: `unknown unit "${value}"` });
+    if (!unitCodes.has(value)) problems.push({ path, message: `unknown unit "${quoted(value)}"` });
   };
   const needPost = (value: string, path: string) => {
-    if (!postCodes.has(value)) problems.push({ path, message: `unknown post "${value}"` });
+    if (!postCodes.has(value)) problems.push({ path, message: `unknown post "${quoted(value)}"` });
   };
   org.posts.forEach((post, i) => {
     if (post.unit) needUnit(post.unit, `posts[${i}].unit`);
@@ -315,9 +368,9 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
       if (other)
         problems.push({
           path: `people[${i}].${channel}`,
-          message: `${channel} id "${value}" is also used by ${other}`,
+          message: `${channel} id "${quoted(value)}" is also used by ${other}`,
         });
-      identities.set(key, `people[${i}] (${person.code})`);
+      identities.set(key, `people[${i}] (${quoted(person.code)})`);
     }
   });
   needUnit(org.leading_group.office, 'leading_group.office');
@@ -348,7 +401,11 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
  * `settings.calendar_file`, relative to the organization file).
  */
 export function loadOrgFile(path: string): OrgFile {
-  const org = parseOrgFile(path, readFileSync(path, 'utf8'));
+  const decoded = decodeText(readFileSync(path));
+  if (!('text' in decoded)) {
+    throw new OrgFileError(path, [{ path: '(file)', message: 'not text in UTF-8 or GBK: save it as UTF-8' }]);
+  }
+  const org = parseOrgFile(path, decoded.text);
   const calendarFile = org.settings.calendar_file;
   if (calendarFile) {
     const file = resolve(dirname(path), calendarFile);

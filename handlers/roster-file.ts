@@ -4,6 +4,15 @@
 // the spreadsheet shows it), the column and the reason, and a file with any problem yields no rows.
 import { type IsoDate, isIsoDate } from './calendar.ts';
 import { localInstant, weekdayIndex } from './shift-rules.ts';
+import {
+  decodeText,
+  firstProblems,
+  omittedLine,
+  quoted,
+  UPLOAD_LIMITS,
+  type UploadLimits,
+} from './upload-limits.ts';
+import { xlsxProblem } from './xlsx-guard.ts';
 
 /** Someone a roster may name: by name, or by their code from the organization file. */
 export interface RosterPerson {
@@ -41,13 +50,22 @@ export interface RosterProblem {
   message: string;
 }
 
+/** A refused file: its first 50 problems (UPLOAD_LIMITS.listedProblems), and how many more there are. */
 export class RosterFileError extends Error {
   override name = 'RosterFileError';
+  readonly problems: RosterProblem[];
+  readonly omitted: number;
   constructor(
     readonly file: string,
-    readonly problems: RosterProblem[],
+    problems: RosterProblem[],
+    omitted = 0,
   ) {
-    super(problems.map((problem) => formatProblem(file, problem)).join('\n'));
+    const first = firstProblems(problems);
+    const lines = first.problems.map((problem) => formatProblem(file, problem));
+    const more = first.omitted + omitted;
+    super([...lines, omittedLine(more)].filter(Boolean).join('\n'));
+    this.problems = first.problems;
+    this.omitted = more;
   }
 }
 
@@ -81,7 +99,10 @@ const isBlank = (cell: Cell | undefined) =>
  * hold commas and line breaks), records ended by CRLF, LF or CR. The row number of each record is its
  * position in the file, as a spreadsheet shows it. Problems: an unclosed quote, text after a closing quote.
  */
-export function parseCsv(text: string): { records: RosterRecord[]; problems: RosterProblem[] } {
+export function parseCsv(
+  text: string,
+  maxRows: number = UPLOAD_LIMITS.rows,
+): { records: RosterRecord[]; problems: RosterProblem[] } {
   const records: RosterRecord[] = [];
   const problems: RosterProblem[] = [];
   let field = '';
@@ -105,6 +126,10 @@ export function parseCsv(text: string): { records: RosterRecord[]; problems: Ros
     row += 1;
   };
   for (let i = 0; i < text.length; i++) {
+    if (row > maxRows) {
+      problems.push({ message: tooManyRows(maxRows) });
+      return { records, problems };
+    }
     const char = text[i]!;
     if (quoted) {
       if (char === '"') {
@@ -141,27 +166,37 @@ export function parseCsv(text: string): { records: RosterRecord[]; problems: Ros
   return { records, problems };
 }
 
-/** Text of a file: UTF-8, with or without a BOM. */
-function decodeText(bytes: Uint8Array): { text?: string; problem?: string } {
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    return { problem: '文件是 UTF-16 编码；请在 Excel 中另存为“CSV UTF-8（逗号分隔）”' };
-  }
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return { text: text.startsWith('\uFEFF') ? text.slice(1) : text };
-  } catch {
-    return {
-      problem:
-        '文件不是 UTF-8 编码（可能是 GBK）；请在 Excel 中另存为“CSV UTF-8（逗号分隔）”，或直接导入 .xlsx',
-    };
-  }
+const tooManyRows = (maxRows: number) =>
+  `文件超过 ${maxRows} 行的上限，未读完；请按学期或月份分成几个文件导入`;
+
+/** Text of a CSV file: UTF-8 (with or without a BOM), or GBK/GB18030 as Excel on Chinese Windows saves it. */
+function csvText(bytes: Uint8Array): { text?: string; problem?: string } {
+  const decoded = decodeText(bytes);
+  if ('text' in decoded) return { text: decoded.text };
+  return {
+    problem:
+      decoded.problem === 'utf-16'
+        ? '文件是 UTF-16 编码；请在 Excel 中另存为“CSV UTF-8（逗号分隔）”'
+        : '文件既不是 UTF-8 也不是 GBK 编码的文本；请在 Excel 中另存为“CSV UTF-8（逗号分隔）”，或直接导入 .xlsx',
+  };
 }
 
 const isZip = (bytes: Uint8Array) =>
   bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 
-/** The first worksheet with content, as records of plain cells. exceljs is loaded only when needed. */
-async function readXlsx(bytes: Uint8Array): Promise<{ records: RosterRecord[]; problems: RosterProblem[] }> {
+/** Columns of an XLSX sheet that are read: a roster has six, and a title or notes may spread wider. */
+const MAX_COLUMNS = 64;
+
+/**
+ * The first worksheet with content, as records of plain cells. The archive is checked against the
+ * limits before exceljs (loaded only when needed) builds the workbook.
+ */
+async function readXlsx(
+  bytes: Uint8Array,
+  limits: UploadLimits,
+): Promise<{ records: RosterRecord[]; problems: RosterProblem[] }> {
+  const refused = await xlsxProblem(bytes, limits);
+  if (refused) return { records: [], problems: [{ message: refused }] };
   const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   try {
@@ -171,7 +206,9 @@ async function readXlsx(bytes: Uint8Array): Promise<{ records: RosterRecord[]; p
     return {
       records: [],
       problems: [
-        { message: `无法读取 XLSX 文件（${error instanceof Error ? error.message : String(error)}）` },
+        {
+          message: `无法读取 XLSX 文件（${quoted(error instanceof Error ? error.message : String(error))}）`,
+        },
       ],
     };
   }
@@ -181,9 +218,12 @@ async function readXlsx(bytes: Uint8Array): Promise<{ records: RosterRecord[]; p
   if (!sheet) return { records: [], problems: [{ message: '工作簿里没有工作表' }] };
   const records: RosterRecord[] = [];
   sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
+    // Only the cells the file has: a lone cell in column XFD does not make 16,384 of them.
     const cells: Cell[] = [];
-    for (let column = 1; column <= row.cellCount; column++) cells.push(plainCell(row.getCell(column).value));
-    records.push({ row: rowNumber, cells });
+    row.eachCell({ includeEmpty: false }, (cell, column) => {
+      if (column <= MAX_COLUMNS) cells[column - 1] = plainCell(cell.value);
+    });
+    records.push({ row: rowNumber, cells: Array.from(cells, (cell) => cell ?? null) });
   });
   return { records, problems: [] };
 }
@@ -270,13 +310,13 @@ function parseDate(cell: Cell): { date?: IsoDate; problem?: string } {
   const match = DATE_PATTERN.exec(value);
   if (!match) {
     if (/^\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?/.test(value)) {
-      return { problem: `“${value}”缺少年份；请写成 2026-12-01` };
+      return { problem: `“${quoted(value)}”缺少年份；请写成 2026-12-01` };
     }
-    return { problem: `“${value}”不是日期；请写成 2026-12-01` };
+    return { problem: `“${quoted(value)}”不是日期；请写成 2026-12-01` };
   }
   const pad = (n: string) => n.padStart(2, '0');
   const date = `${match[1]}-${pad(match[2]!)}-${pad(match[3]!)}`;
-  if (!isIsoDate(date)) return { problem: `“${value}”不是真实存在的日期` };
+  if (!isIsoDate(date)) return { problem: `“${quoted(value)}”不是真实存在的日期` };
   if (match[4]) {
     const said = weekdayIndex(match[4]);
     const actual = new Date(`${date}T00:00:00Z`).getUTCDay();
@@ -300,7 +340,7 @@ function parseTimeRange(cell: Cell): { start?: number; end?: number; problem?: s
   const usage = '请写成 08:00-17:00（结束早于开始表示次日，如 20:00-08:00）';
   if (cell instanceof Date || typeof cell === 'number') return { problem: `需要一个时间段；${usage}` };
   const match = TIME_PATTERN.exec(value);
-  if (!match) return { problem: `“${value}”不是时间段；${usage}` };
+  if (!match) return { problem: `“${quoted(value)}”不是时间段；${usage}` };
   const [h1, m1, nextDay, h2, m2] = [
     Number(match[1]),
     Number(match[2]),
@@ -315,7 +355,7 @@ function parseTimeRange(cell: Cell): { start?: number; end?: number; problem?: s
   const start = h1 * 60 + m1;
   let end = h2 * 60 + m2;
   if (nextDay || end <= start) end += 24 * 60;
-  if (end - start > 24 * 60) return { problem: `“${value}”超过 24 小时` };
+  if (end - start > 24 * 60) return { problem: `“${quoted(value)}”超过 24 小时` };
   return { start, end };
 }
 
@@ -331,10 +371,11 @@ function personLookup(directory: readonly RosterPerson[]): (word: string) => Loo
     list.push(person);
     byName.set(person.name, list);
   }
-  return (word) => {
-    const coded = byCode.get(word.toLowerCase());
+  return (full) => {
+    const word = quoted(full);
+    const coded = byCode.get(full.toLowerCase());
     if (coded) return coded.archived ? { problem: `“${word}”已停用` } : { person: coded };
-    const named = byName.get(word) ?? [];
+    const named = byName.get(full) ?? [];
     const active = named.filter((person) => !person.archived);
     if (active.length === 1) return { person: active[0] };
     if (active.length > 1) {
@@ -365,20 +406,54 @@ export async function parseRoster(
   file: string,
   bytes: Uint8Array,
   options: ParseOptions,
+  limits: UploadLimits = UPLOAD_LIMITS,
 ): Promise<ParsedRoster> {
+  if (bytes.length > limits.rosterBytes) {
+    throw new RosterFileError(file, [
+      {
+        message: `文件大于 ${limits.rosterBytes / 2 ** 20} MB；一份值班表通常不到 1 MB，请只保留值班表后重新导入`,
+      },
+    ]);
+  }
   let read: { records: RosterRecord[]; problems: RosterProblem[] };
-  if (isZip(bytes)) read = await readXlsx(bytes);
+  if (isZip(bytes)) read = await readXlsx(bytes, limits);
   else if (/\.xlsx?$/i.test(file) && bytes.length > 0) {
     throw new RosterFileError(file, [
       { message: '不是有效的 .xlsx 文件（旧版 .xls 请在 Excel 中另存为 .xlsx 或 CSV UTF-8）' },
     ]);
   } else {
-    const decoded = decodeText(bytes);
+    const decoded = csvText(bytes);
     if (decoded.problem) throw new RosterFileError(file, [{ message: decoded.problem }]);
-    read = parseCsv(decoded.text!);
+    read = parseCsv(decoded.text!, limits.rows);
   }
   if (read.problems.length > 0) throw new RosterFileError(file, read.problems);
+  if (read.records.length > limits.rows)
+    throw new RosterFileError(file, [{ message: tooManyRows(limits.rows) }]);
+  const long = longCells(read.records, limits.cellChars);
+  if (long.length > 0) throw new RosterFileError(file, long);
   return rosterFromRecords(file, read.records, options);
+}
+
+/** The spreadsheet name of a column: 1 → A, 27 → AA. */
+const columnName = (column: number): string =>
+  (column > 26 ? columnName(Math.floor((column - 1) / 26)) : '') +
+  String.fromCharCode(65 + ((column - 1) % 26));
+
+/** Cells longer than the limit: a roster's cells are dates, names and places. */
+function longCells(records: RosterRecord[], cellChars: number): RosterProblem[] {
+  const problems: RosterProblem[] = [];
+  for (const record of records) {
+    record.cells.forEach((cell, index) => {
+      if (typeof cell === 'string' && cell.length > cellChars && [...cell].length > cellChars) {
+        problems.push({
+          row: record.row,
+          column: `${columnName(index + 1)} 列`,
+          message: `内容超过 ${cellChars} 字：“${quoted(cell)}”`,
+        });
+      }
+    });
+  }
+  return problems;
 }
 
 /** The roster in records already read (row numbers and cells); what parseRoster does after reading. */
@@ -453,7 +528,7 @@ export function rosterFromRecords(
       for (const word of words) {
         const found = lookup(word);
         if (found.problem) problem('people', found.problem);
-        else if (seen.has(found.person!.id)) problem('people', `“${word}”重复列出`);
+        else if (seen.has(found.person!.id)) problem('people', `“${quoted(word)}”重复列出`);
         else {
           seen.add(found.person!.id);
           personIds.push(found.person!.id);
@@ -467,8 +542,9 @@ export function rosterFromRecords(
         .map((word) => word.trim())
         .filter(Boolean);
       if (words.length === 0) problem('leader', '不能为空');
-      else if (words.length > 1) problem('leader', `每个班次只填一位带班领导（写了 ${words.join('、')}）`);
-      else {
+      else if (words.length > 1) {
+        problem('leader', `每个班次只填一位带班领导（写了 ${quoted(words.join('、'))}）`);
+      } else {
         const found = lookup(words[0]!);
         if (found.problem) problem('leader', found.problem);
         else leaderId = found.person!.id;
@@ -512,14 +588,18 @@ function crossRowProblems(rows: RosterRow[], people: readonly RosterPerson[]): R
       problems.push({
         row: row.row,
         column: '班次',
-        message: `与第 ${earlier} 行重复（${row.date} 已有“${row.name}”）`,
+        message: `与第 ${earlier} 行重复（${row.date} 已有“${quoted(row.name)}”）`,
       });
     } else seen.set(key, row.row);
   }
   const nameOf = new Map(people.map((person) => [person.id, person.name]));
   const byPerson = new Map<number, RosterRow[]>();
   for (const row of rows) {
-    for (const id of row.personIds) byPerson.set(id, [...(byPerson.get(id) ?? []), row]);
+    for (const id of row.personIds) {
+      const list = byPerson.get(id);
+      if (list) list.push(row);
+      else byPerson.set(id, [row]);
+    }
   }
   for (const [id, list] of byPerson) {
     list.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.row - b.row);
@@ -530,7 +610,7 @@ function crossRowProblems(rows: RosterRow[], people: readonly RosterPerson[]): R
         problems.push({
           row: second.row,
           column: '值班人员',
-          message: `${nameOf.get(id)} 与第 ${first.row} 行的班次（${first.date} ${first.name}）时间重叠`,
+          message: `${nameOf.get(id)} 与第 ${first.row} 行的班次（${first.date} ${quoted(first.name)}）时间重叠`,
         });
       }
       if (!latest || row.endsAt > latest.endsAt) latest = row;

@@ -239,9 +239,9 @@ describe('roster files', () => {
   });
 
   it('reports a file that is not a roster at all: encoding, header, quotes', async () => {
-    const gbk = Uint8Array.from([0xc8, 0xd5, 0xc6, 0xda, 0x2c, 0xb0, 0xe0]); // "日期,班" in GBK
-    await expect(importRosterFile(database.db, bot.tenantId, 'gbk.csv', gbk, bot.now)).rejects.toThrow(
-      'gbk.csv: 文件不是 UTF-8 编码',
+    const binary = Uint8Array.from([0xc8, 0xd5, 0x81, 0x20, 0xff]); // neither UTF-8 nor GB18030
+    await expect(importRosterFile(database.db, bot.tenantId, 'binary.csv', binary, bot.now)).rejects.toThrow(
+      'binary.csv: 文件既不是 UTF-8 也不是 GBK 编码的文本',
     );
     await expect(importCsv('姓名,电话\n陈静,123')).rejects.toThrow('roster.csv: 第 1 行: 找不到表头');
     await expect(importCsv('日期,班次,时间\n2026-12-01,夜班,20:00-08:00')).rejects.toThrow(

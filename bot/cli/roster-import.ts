@@ -96,7 +96,9 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     if (error instanceof RosterFileError) {
-      process.stderr.write(`${error.message}\n共 ${error.problems.length} 处问题，未导入任何班次。\n`);
+      process.stderr.write(
+        `${error.message}\n共 ${error.problems.length + error.omitted} 处问题，未导入任何班次。\n`,
+      );
     } else if (error instanceof InputError || error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
     } else {

@@ -283,7 +283,9 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
     try {
       summary = await importRosterFile(db, tenant.id, name, bytes, clock(), viewer.account?.id ?? null);
     } catch (error) {
-      if (error instanceof RosterFileError) return refuse({ file: name, problems: error.problems });
+      if (error instanceof RosterFileError) {
+        return refuse({ file: name, problems: error.problems, omitted: error.omitted });
+      }
       throw error;
     }
     log.info('console roster import', {

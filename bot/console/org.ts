@@ -1,15 +1,15 @@
 // `/console/org` (upload the organization file of the admin's own tenant, and the organization as it is)
 // and `/console/hazards` (the open hazards, 挂牌督办 in the name of a leader).
 //
-// The upload is parsed and validated as `npm run org:import` does (parseOrgFile: every problem listed,
-// nothing written) and imported in one transaction (importOrganization). A file may only name the
+// The upload is parsed and validated as `npm run org:import` does (parseOrgFile, on a parse thread: its
+// problems listed, nothing written) and imported in one transaction (importOrganization). A file may only name the
 // session's tenant: an admin can neither create nor overwrite another one. 挂牌督办 goes through the very
 // step of the chat command (listHazard), acting as the chosen leader (actAs): a refusal writes nothing.
 import { basename } from 'node:path';
 import { and, asc, count, countDistinct, eq, isNull, notInArray } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { OrgFileError, parseOrgFile } from '../../db/org-file.ts';
+import { type OrgFile, OrgFileError } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
 import { holdersAtLevel } from '../../db/queries/hazard-roles.ts';
 import { rowId } from '../../db/queries/ids.ts';
@@ -17,6 +17,8 @@ import { unitHeads } from '../../db/queries/org.ts';
 import { categories, hazards, people, postHolders, posts, units } from '../../db/schema.ts';
 import { isoDateIn } from '../../handlers/calendar.ts';
 import { listHazard } from '../../handlers/hazards.ts';
+import { decodeText } from '../../handlers/upload-limits.ts';
+import { parseOrgFileInThread } from '../../handlers/upload-thread.ts';
 import { Refusal } from '../core/errors.ts';
 import { hazardsPage, type ListFormValues, type OpenHazard } from '../pages/hazards.ts';
 import { type OrgProblems, orgPage, orgSummaryText } from '../pages/org.ts';
@@ -124,17 +126,17 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
     }
     const name = basename(file.name.replaceAll('\\', '/')).slice(-120) || '组织文件';
     if (!/\.ya?ml$/i.test(name)) return refuse(400, `只能导入 .yaml 或 .yml 文件，“${name}”不是。`);
-    let source: string;
-    try {
-      source = new TextDecoder('utf-8', { fatal: true }).decode(await file.arrayBuffer());
-    } catch {
-      return refuse(400, `组织文件 ${name} 不是 UTF-8 编码的文本，请另存为 UTF-8 后重新上传。`);
+    const decoded = decodeText(new Uint8Array(await file.arrayBuffer()));
+    if (!('text' in decoded)) {
+      return refuse(400, `组织文件 ${name} 既不是 UTF-8 也不是 GBK 编码的文本，请另存为 UTF-8 后重新上传。`);
     }
-    let org: ReturnType<typeof parseOrgFile>;
+    let org: OrgFile;
     try {
-      org = parseOrgFile(name, source);
+      org = await parseOrgFileInThread(name, decoded.text);
     } catch (error) {
-      if (error instanceof OrgFileError) return refuse(400, { file: name, problems: error.problems });
+      if (error instanceof OrgFileError) {
+        return refuse(400, { file: name, problems: error.problems, omitted: error.omitted });
+      }
       throw error;
     }
     if (org.tenant.code !== tenant.code) {

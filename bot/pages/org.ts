@@ -2,11 +2,14 @@
 // tenant, every problem listed (file: path: reason); and the organization as it is now.
 import { html } from 'hono/html';
 import type { ImportSummary } from '../../db/org-import.ts';
+import { omittedLine } from '../../handlers/upload-limits.ts';
 import type { Html } from './layout.ts';
 
 export interface OrgProblems {
   file: string;
+  /** The first 50 problems; `omitted` counts the rest. */
   problems: { path: string; message: string }[];
+  omitted?: number;
 }
 
 export interface OrgUnitRow {
@@ -37,10 +40,10 @@ export function orgSummaryText(file: string, summary: ImportSummary): string {
 
 function errorPanel(error: OrgProblems | string): Html {
   if (typeof error === 'string') return html`<div class="flash error" role="alert">${error}</div>`;
-  return html`<div class="flash error" role="alert">组织文件 ${error.file} 有 ${error.problems.length} 处问题，未导入任何内容。请修改后重新上传：</div>
+  return html`<div class="flash error" role="alert">组织文件 ${error.file} 有 ${error.problems.length + (error.omitted ?? 0)} 处问题，未导入任何内容。请修改后重新上传：</div>
 <ul class="problems">
   ${error.problems.map((problem) => html`<li><code>${error.file}: ${problem.path}: ${problem.message}</code></li>`)}
-</ul>`;
+</ul>${error.omitted ? html`<p class="muted">${omittedLine(error.omitted)}。</p>` : ''}`;
 }
 
 export function orgPage(state: OrgState): Html {

@@ -6,11 +6,14 @@ import type { RosterImportSummary, ShiftView } from '../../db/queries/shifts.ts'
 import { periodLabel, type RosterProblem } from '../../handlers/roster-file.ts';
 import { formatShiftTime, weekdayOf } from '../../handlers/shift-rules.ts';
 import { formatDateTime } from '../../handlers/time.ts';
+import { omittedLine } from '../../handlers/upload-limits.ts';
 import type { Html } from './layout.ts';
 
 export interface RosterErrors {
   file: string;
+  /** The first 50 problems; `omitted` counts the rest. */
   problems: RosterProblem[];
+  omitted?: number;
 }
 
 export interface RostersState {
@@ -43,7 +46,7 @@ export function rosterSummaryText(file: string, summary: RosterImportSummary): s
 
 function errorPanel(error: RosterErrors | string): Html {
   if (typeof error === 'string') return html`<div class="flash error" role="alert">${error}</div>`;
-  return html`<div class="flash error" role="alert">值班表 ${error.file} 有 ${error.problems.length} 处问题，未导入任何班次。请修改后重新上传：</div>
+  return html`<div class="flash error" role="alert">值班表 ${error.file} 有 ${error.problems.length + (error.omitted ?? 0)} 处问题，未导入任何班次。请修改后重新上传：</div>
 <table class="problems">
   <thead><tr><th>行</th><th>列</th><th>问题</th></tr></thead>
   <tbody>
@@ -52,7 +55,7 @@ function errorPanel(error: RosterErrors | string): Html {
         html`<tr><td>${problem.row === undefined ? '—' : `第 ${problem.row} 行`}</td><td>${problem.column ?? ''}</td><td>${problem.message}</td></tr>`,
     )}
   </tbody>
-</table>`;
+</table>${error.omitted ? html`<p class="muted">${omittedLine(error.omitted)}。</p>` : ''}`;
 }
 
 function uploadForm(state: RostersState): Html {
@@ -66,7 +69,7 @@ function uploadForm(state: RostersState): Html {
       <button class="btn primary" type="submit">导入</button>
     </div>
   </form>
-  <p class="muted">Excel（.xlsx）或 CSV（UTF-8）文件，最大 ${state.maxMegabytes} MB。表头：<code>日期, 班次, 时间, 值班人员, 带班领导, 地点</code>（地点可不填），如
+  <p class="muted">Excel（.xlsx）或 CSV（UTF-8 或 GBK）文件，最大 ${state.maxMegabytes} MB。表头：<code>日期, 班次, 时间, 值班人员, 带班领导, 地点</code>（地点可不填），如
   <code>2026-12-01, 夜间值班, 17:30-07:30, 李国强, 章方辉, 门卫室</code>；多名值班人员用“、”分隔，人员写姓名或人员代码。
   文件中任何一行有问题都不会导入，所有问题连同行号一并列出。重新导入同一时段时，尚未开始的班次按新文件替换，已开始的班次保留原记录。</p>
 </div>`;

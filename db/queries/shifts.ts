@@ -1,13 +1,9 @@
 // Duty shifts (值班带班): the roster import, what the cards and commands show, and the duty log for the
 // ledger. Every query is scoped to one tenant.
 import { and, asc, eq, gt, gte, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
-import {
-  type ParsedRoster,
-  parseRoster,
-  type RosterPerson,
-  type RosterRow,
-} from '../../handlers/roster-file.ts';
+import type { ParsedRoster, RosterPerson, RosterRow } from '../../handlers/roster-file.ts';
 import { shiftSubject } from '../../handlers/shift-rules.ts';
+import { parseRosterInThread } from '../../handlers/upload-thread.ts';
 import type { Db, Queryable } from '../client.ts';
 import { auditEvents, people, shiftAssignees, shiftLogs, shiftSwaps, shifts, tenants } from '../schema.ts';
 
@@ -340,7 +336,8 @@ export async function importRoster(
 
 /**
  * Reads a roster file (XLSX or CSV) against the tenant's people and time zone, and imports it; for the
- * CLI and the web console. A bad file throws RosterFileError (file, row, column, reason) and writes nothing.
+ * CLI and the web console. A bad file throws RosterFileError (file, row, column, reason) and writes nothing. The file is
+ * parsed on a thread of its own (handlers/upload-thread.ts).
  */
 export async function importRosterFile(
   db: Db,
@@ -352,7 +349,7 @@ export async function importRosterFile(
 ): Promise<RosterImportSummary & { roster: ParsedRoster }> {
   const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
   if (!tenant) throw new Error(`importRosterFile: no tenant ${tenantId}`);
-  const roster = await parseRoster(file, bytes, {
+  const roster = await parseRosterInThread(file, bytes, {
     people: await rosterPeople(db, tenantId),
     timeZone: tenant.timezone,
   });
