@@ -17,6 +17,7 @@ import { unitHeads } from '../../db/queries/org.ts';
 import { categories, hazards, people, postHolders, posts, units } from '../../db/schema.ts';
 import { isoDateIn } from '../../handlers/calendar.ts';
 import { listHazard } from '../../handlers/hazards.ts';
+import { TEXT_LIMITS } from '../../handlers/text-limits.ts';
 import { Refusal } from '../core/errors.ts';
 import { hazardsPage, type ListFormValues, type OpenHazard } from '../pages/hazards.ts';
 import { type OrgProblems, orgPage, orgSummaryText } from '../pages/org.ts';
@@ -29,7 +30,7 @@ import type { Viewer } from './routes.ts';
 
 /** The heaviest organization file an upload may carry. */
 export const MAX_ORG_KILOBYTES = 512;
-const MAX_MATTER = 500;
+const MAX_MATTER = TEXT_LIMITS.matter;
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 const who = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
