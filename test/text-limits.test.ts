@@ -4,7 +4,7 @@
 // markup (@all, links, styles) reaches both platforms inert; the web console shows every text whole.
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { renderFeishuCard } from '../bot/channels/feishu/render.ts';
+import { feishuTextContent, renderFeishuCard } from '../bot/channels/feishu/render.ts';
 import { addAdminAccount } from '../bot/console/accounts.ts';
 import { card, fields, note, text } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
@@ -180,6 +180,15 @@ describe('cards and texts fit each platform (item 10)', () => {
     expect(Buffer.byteLength(JSON.stringify(JSON.stringify(rendered)))).toBeLessThanOrEqual(30 * 1024);
     expect(JSON.stringify(rendered)).toContain('全文见后台');
     expect(JSON.stringify(rendered)).toContain('hazard.accept');
+  });
+
+  it('cuts a Feishu text message to fit 150 KB, whatever it is made of', () => {
+    for (const unit of ['"', '安', '\n', '😀']) {
+      const content = feishuTextContent(unit.repeat(200_000));
+      // The body carries `content` as a JSON string: its escapes count too.
+      expect(Buffer.byteLength(JSON.stringify({ content }))).toBeLessThanOrEqual(150 * 1024);
+      expect((JSON.parse(content) as { text: string }).text.endsWith('…（全文见后台）')).toBe(true);
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import {
   cardToText,
   FULL_TEXT_MARK,
   fitCard,
+  truncate,
   truncateBytes,
   utf8Bytes,
 } from '../../../cards/model.ts';
@@ -131,7 +132,12 @@ export function renderFeishuCard(card: Card): Json {
     return {
       schema: '2.0',
       config: { update_multi: true },
-      body: { elements: [{ tag: 'markdown', content: escapeMarkdown(cardToText(card)) }] },
+      // At most 8 bytes a character once escaped and encoded twice: 3000 stay under the limit.
+      body: {
+        elements: [
+          { tag: 'markdown', content: escapeMarkdown(truncate(cardToText(card), 3000, FULL_TEXT_MARK)) },
+        ],
+      },
     };
   }
 }
