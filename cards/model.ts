@@ -90,3 +90,93 @@ export function cardToText(value: Card, numberedButtons = false): string {
   }
   return lines.join('\n');
 }
+
+/** Marks a text that a channel had to shorten: the web console always shows it whole. */
+export const FULL_TEXT_MARK = '…（全文见后台）';
+
+/** Cuts to at most `max` characters (code points, never half a surrogate pair), ending with `mark`. */
+export function truncate(value: string, max: number, mark = '…'): string {
+  const chars = Array.from(value);
+  if (chars.length <= max) return value;
+  const markLength = Array.from(mark).length;
+  return `${chars.slice(0, Math.max(max - markLength, 0)).join('')}${mark}`;
+}
+
+const encoder = new TextEncoder();
+/** The UTF-8 size of a string, in bytes. */
+export const utf8Bytes = (value: string): number => encoder.encode(value).length;
+
+/** Cuts to at most `max` UTF-8 bytes without splitting a character, ending with `mark`. */
+export function truncateBytes(value: string, max: number, mark = '…'): string {
+  if (utf8Bytes(value) <= max) return value;
+  let out = '';
+  let bytes = 0;
+  const budget = max - utf8Bytes(mark);
+  for (const char of value) {
+    const size = utf8Bytes(char);
+    if (bytes + size > budget) break;
+    out += char;
+    bytes += size;
+  }
+  return `${out}${mark}`;
+}
+
+/** Texts shorter than this are never cut by `fitCard`: cutting them saves little and loses the sense. */
+const FIT_MIN_CHARS = 40;
+
+/**
+ * The card shortened until `size(card)` is at most `max` (a platform's size limit, measured the
+ * platform's way): the longest text, note or field value is halved, marked with FULL_TEXT_MARK, until
+ * the card fits. When cutting texts is not enough, the card keeps its title, buttons and one note.
+ */
+export function fitCard(value: Card, size: (card: Card) => number, max: number): Card {
+  let current = value;
+  for (let round = 0; round < 64 && size(current) > max; round++) {
+    const cut = cutLongestText(current);
+    if (!cut) break;
+    current = cut;
+  }
+  if (size(current) <= max) return current;
+  const buttons = buttonsOf(value);
+  const bare = card(value.title, value.tone, [
+    note('此卡片内容过长，请在网页控制台查看全文。'),
+    buttons.length > 0 && actions(...buttons),
+  ]);
+  return size(bare) <= max ? bare : card(truncate(value.title, 40), value.tone, [bare.blocks[0]]);
+}
+
+function cutLongestText(value: Card): Card | undefined {
+  let longest: { block: number; field?: number; length: number } | undefined;
+  value.blocks.forEach((block, index) => {
+    const consider = (text: string, field?: number) => {
+      const length = Array.from(text).length;
+      if (length >= FIT_MIN_CHARS && (!longest || length > longest.length)) {
+        longest = { block: index, field, length };
+      }
+    };
+    if (block.kind === 'text' || block.kind === 'note') consider(block.text);
+    if (block.kind === 'fields') {
+      block.fields.forEach((entry, field) => {
+        consider(entry.value, field);
+      });
+    }
+  });
+  if (!longest) return undefined;
+  const { block: at, field: fieldAt, length } = longest;
+  // The first half stays (an earlier mark at the end goes with the other half).
+  const shorter = (text: string) => truncate(text, Math.floor(length / 2), FULL_TEXT_MARK);
+  const blocks = value.blocks.map((block, index): Block => {
+    if (index !== at) return block;
+    if (block.kind === 'text' || block.kind === 'note') return { ...block, text: shorter(block.text) };
+    if (block.kind === 'fields') {
+      return {
+        ...block,
+        fields: block.fields.map((entry, field) =>
+          field === fieldAt ? { ...entry, value: shorter(entry.value) } : entry,
+        ),
+      };
+    }
+    return block;
+  });
+  return { ...value, blocks };
+}

@@ -35,6 +35,7 @@ import {
 } from './hazard-rules.ts';
 import { ACTION_LABEL, decide, type HazardAction, ROLE_NEEDED } from './hazard-workflow.ts';
 import { tenantSettings } from './settings.ts';
+import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime, yearIn } from './time.ts';
 
 /** Photos sent within this time after a report, in the same chat by the same person, attach to it. */
@@ -51,6 +52,9 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
   if (!report.description) {
     throw new Refusal('请在“报隐患”后写明隐患情况，例如：报隐患 教学楼三楼东侧灭火器过期，一般');
   }
+  capped(report.description, TEXT_LIMITS.description, '隐患情况');
+  if (report.place) capped(report.place, TEXT_LIMITS.place, '地点');
+  if (report.category) capped(report.category, TEXT_LIMITS.category, '类别');
   const { tenant, actor, event, db } = ctx;
   const rules = await categoryRules(db, tenant.id);
   const route = routeOf(report.category, report.description, rules);
@@ -254,10 +258,10 @@ export interface StepInput {
   rectifier?: Person;
 }
 
-const need = (value: string | undefined, what: string, command: string): string => {
+const need = (value: string | undefined, what: string, command: string, max?: number): string => {
   const trimmed = value?.trim();
   if (!trimmed) throw new Refusal(`请写明${what}。按钮不便时可发送：${command}`);
-  return trimmed;
+  return max === undefined ? trimmed : capped(trimmed, max, what);
 };
 
 /** Takes one step on a hazard for the actor, or refuses with the reason; returns the toast text. */
@@ -316,7 +320,7 @@ async function step(
       break;
     }
     case 'reject': {
-      const reason = need(input.reason, '驳回原因', `驳回 ${code} <原因>`);
+      const reason = need(input.reason, '驳回原因', `驳回 ${code} <原因>`, TEXT_LIMITS.reason);
       Object.assign(changes, { rejectReason: reason, listed: false });
       note = reason;
       toast = `已驳回 ${code}`;
@@ -335,7 +339,7 @@ async function step(
       break;
     }
     case 'submit': {
-      const measures = need(input.measures, '整改措施', `整改完成 ${code} <措施>`);
+      const measures = need(input.measures, '整改措施', `整改完成 ${code} <措施>`, TEXT_LIMITS.measures);
       Object.assign(changes, { measures, rectifiedById: actor.id, rectifiedAt: now });
       note = measures;
       toast = `已提交 ${code} 的整改，等待复查`;
@@ -357,7 +361,7 @@ async function step(
       break;
     }
     case 'fail': {
-      const reason = need(input.reason, '不通过的原因', `复查不通过 ${code} <原因>`);
+      const reason = need(input.reason, '不通过的原因', `复查不通过 ${code} <原因>`, TEXT_LIMITS.reason);
       Object.assign(changes, { reviewedById: actor.id, reviewedAt: now });
       note = reason;
       toast = `${code} 复查不通过，已退回整改`;
@@ -371,7 +375,7 @@ async function step(
       const days = Number(need(input.days, '延期天数', `申请延期 ${code} <天数> <原因>`));
       if (!Number.isInteger(days) || days < 1 || days > 90)
         throw new Refusal('延期天数应为 1 到 90 的整数。');
-      const reason = need(input.reason, '延期原因', `申请延期 ${code} <天数> <原因>`);
+      const reason = need(input.reason, '延期原因', `申请延期 ${code} <天数> <原因>`, TEXT_LIMITS.reason);
       const base = hazard.deadline && hazard.deadline > now ? hazard.deadline : now;
       const spec = settings.hazard_deadlines[hazard.severity ?? 'general'];
       const newDeadline = deadlineFrom(
@@ -434,7 +438,12 @@ async function step(
       break;
     }
     case 'list': {
-      const matter = need(input.matter, '督办事项', `挂牌督办 ${code} <事项> 截止 <日期>`);
+      const matter = need(
+        input.matter,
+        '督办事项',
+        `挂牌督办 ${code} <事项> 截止 <日期>`,
+        TEXT_LIMITS.reason,
+      );
       const date = parseDateInput(
         need(input.deadline, '督办期限', `挂牌督办 ${code} <事项> 截止 <日期>`),
         tenant.timezone,
@@ -460,9 +469,10 @@ async function step(
     case 'complete': {
       const severity = input.severity ? parseSeverity(input.severity) : undefined;
       if (input.severity && !severity) throw new Refusal('严重程度请选择：一般、较大或重大。');
-      const place = input.place?.trim() || undefined;
+      const place = input.place?.trim() ? capped(input.place.trim(), TEXT_LIMITS.place, '地点') : undefined;
       let route: ReturnType<typeof routeOf>;
       if (input.category?.trim()) {
+        capped(input.category.trim(), TEXT_LIMITS.category, '类别');
         route = routeOf(input.category.trim(), hazard.description, await categoryRules(db, tenant.id));
         if (!route) throw new Refusal(`没有找到类别“${input.category.trim()}”。`);
       }

@@ -15,9 +15,10 @@ import { registerLetters } from './letters.ts';
 import { recordButton, recordDuty } from './obligations.ts';
 import { registerShifts } from './shifts.ts';
 import { assignTask, taskButton, taskCommand } from './tasks.ts';
+import { capped, TEXT_LIMITS } from './text-limits.ts';
 
 export function createRouter(): Router {
-  const router = new Router();
+  const router = new Router().guardText((text) => capped(text.trim(), TEXT_LIMITS.message, '一条消息'));
   const hazardStep = (
     names: string[],
     usage: string,

@@ -18,6 +18,7 @@ import { isoDateIn } from './calendar.ts';
 import { parseDateInput } from './deadlines.ts';
 import { KIND_LABEL, KIND_WORDS } from './obligation-kinds.ts';
 import { semestersOf, tenantSettings } from './settings.ts';
+import { capped, TEXT_LIMITS } from './text-limits.ts';
 
 export { KIND_LABEL, KIND_WORDS } from './obligation-kinds.ts';
 
@@ -48,6 +49,7 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
   }
   const noteText = input.note.replace(/\s+/g, ' ').trim();
   if (!noteText) throw new Refusal(`请写明说明，例如：${USAGE}`);
+  capped(noteText, TEXT_LIMITS.measures, '说明');
   const school = input.school?.trim() || undefined;
   if (kind === 'supervision') {
     const schools = await contractedSchools(db, actor.id);

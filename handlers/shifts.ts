@@ -27,6 +27,7 @@ import {
   shiftPolicy,
   shiftSubject,
 } from './shift-rules.ts';
+import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime } from './time.ts';
 
 const DAY_MS = 86_400_000;
@@ -196,6 +197,7 @@ async function confirmCommand(ctx: MessageContext): Promise<void> {
 async function dutyLog(ctx: MessageContext): Promise<void> {
   const content = ctx.args.trim();
   if (!content) throw new Refusal('请在“值班日志”后写明情况，例如：值班日志 22:10 巡查宿舍楼，一切正常');
+  capped(content, TEXT_LIMITS.dutyLog, '值班日志');
   const current = (
     await shiftsOfPerson(ctx.db, ctx.tenant.id, ctx.actor.id, { from: ctx.now, to: ctx.now })
   ).filter((view) => view.shift.startsAt <= ctx.now && ctx.now < view.shift.endsAt);
@@ -240,6 +242,7 @@ async function dutyLog(ctx: MessageContext): Promise<void> {
 async function handover(ctx: MessageContext): Promise<void> {
   const content = ctx.args.trim();
   if (!content) throw new Refusal('请在“交班”后写明交班情况，例如：交班 夜间巡查 3 次，无异常，钥匙已交接');
+  capped(content, TEXT_LIMITS.dutyLog, '交班情况');
   const candidates = (
     await shiftsOfPerson(ctx.db, ctx.tenant.id, ctx.actor.id, {
       from: new Date(ctx.now.getTime() - HANDOVER_AFTER_MS),

@@ -20,6 +20,7 @@ import { type Task, taskView } from '../db/queries/tasks.ts';
 import { auditEvents, people, tasks, units } from '../db/schema.ts';
 import { deadlineFrom, parseDateInput, workCalendar } from './deadlines.ts';
 import { tenantSettings } from './settings.ts';
+import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime, yearIn } from './time.ts';
 
 type Kind = Task['kind'];
@@ -147,6 +148,7 @@ export async function createTasks(
   }
   const content = input.content.replace(/\s+/g, ' ').trim();
   if (!content) throw ask('写明任务内容', '');
+  capped(content, TEXT_LIMITS.task, '任务内容');
   const kind = input.kind ?? kindOf(content);
   let dueAt: Date | undefined;
   if (input.due?.trim()) {
@@ -241,6 +243,7 @@ async function stepTask(ctx: Context, task: Task, step: 'ack' | 'done', noteText
   if (step === 'done' && !noteText?.trim()) {
     throw new Refusal(`请写明完成情况。按钮不便时可发送：完成 ${task.code} <完成情况>`);
   }
+  if (noteText) capped(noteText, TEXT_LIMITS.measures, '完成情况');
   const [fresh] = await db
     .update(tasks)
     .set(changes)

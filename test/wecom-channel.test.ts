@@ -3,13 +3,13 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeButtonKey, encodeButtonKey, normalizeWecom } from '../bot/channels/wecom/normalize.ts';
-import { renderWecom, truncateBytes } from '../bot/channels/wecom/render.ts';
+import { renderWecom } from '../bot/channels/wecom/render.ts';
 import { createWecomSender, taskIdOf } from '../bot/channels/wecom/sender.ts';
 import { createWecomStore, type WecomRef, type WecomStore } from '../bot/channels/wecom/store.ts';
 import { parseWecomMessage } from '../bot/channels/wecom/xml.ts';
 import { DeliveryError, type OutboxRow } from '../bot/core/delivery.ts';
 import type { WecomConfig } from '../bot/env.ts';
-import { actions, button, type Card, card, fields, note, text } from '../cards/model.ts';
+import { actions, button, type Card, card, fields, note, text, truncateBytes } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { inboundEvents, outbox } from '../db/schema.ts';
 import { FakeWecomApi } from './fakes/wecom-api.ts';
@@ -127,7 +127,7 @@ describe('render', () => {
     const body = renderWecom({ kind: 'text', text: '安'.repeat(1000) }, OPTIONS);
     if (body.msgtype !== 'text') throw new Error('expected text');
     expect(Buffer.byteLength(body.text.content)).toBeLessThanOrEqual(2048);
-    expect(body.text.content.endsWith('…')).toBe(true);
+    expect(body.text.content.endsWith('…（全文见后台）')).toBe(true);
     expect(truncateBytes('😀😀', 6)).toBe('…');
   });
 });

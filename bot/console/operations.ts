@@ -22,6 +22,7 @@ import { roundRunners, roundStarterName, startLetterRound } from '../../handlers
 import { RosterFileError } from '../../handlers/roster-file.ts';
 import { addDays } from '../../handlers/shift-rules.ts';
 import { assigners, createTasks, type TaskTarget, taskTargets } from '../../handlers/tasks.ts';
+import { TEXT_LIMITS } from '../../handlers/text-limits.ts';
 import { yearIn } from '../../handlers/time.ts';
 import type { Acting } from '../core/context.ts';
 import { Refusal } from '../core/errors.ts';
@@ -60,8 +61,8 @@ export interface ConsoleKit {
   ): Response | Promise<Response>;
 }
 
-/** The longest task content the form takes. */
-export const MAX_TASK_CONTENT = 1000;
+/** The longest task content the form takes: what 派任务 takes in chat. */
+export const MAX_TASK_CONTENT = TEXT_LIMITS.task;
 /** The heaviest roster file an upload may carry. */
 export const MAX_ROSTER_MEGABYTES = 5;
 /** Working days a 整改通知书 or 约谈整改 gets when no due date is given (as in chat). */

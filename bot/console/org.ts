@@ -17,6 +17,7 @@ import { unitHeads } from '../../db/queries/org.ts';
 import { categories, hazards, people, postHolders, posts, units } from '../../db/schema.ts';
 import { isoDateIn } from '../../handlers/calendar.ts';
 import { listHazard } from '../../handlers/hazards.ts';
+import { TEXT_LIMITS } from '../../handlers/text-limits.ts';
 import { decodeText } from '../../handlers/upload-limits.ts';
 import { parseOrgFileInThread } from '../../handlers/upload-thread.ts';
 import { Refusal } from '../core/errors.ts';
@@ -31,7 +32,7 @@ import type { Viewer } from './routes.ts';
 
 /** The heaviest organization file an upload may carry. */
 export const MAX_ORG_KILOBYTES = 512;
-const MAX_MATTER = 500;
+const MAX_MATTER = TEXT_LIMITS.matter;
 /** 挂牌督办 is a leader's step (handlers/hazard-workflow.ts RULES.list); the office's account is not one. */
 const LISTING_IS_A_LEADERS =
   '挂牌督办须由学校领导（第一责任人、直接责任人）本人办理：请在聊天中发送“挂牌督办 YH-… 事项 截止 日期”，或按隐患卡片上的按钮。后台账号代表安全办公室，不能以领导的名义操作。';

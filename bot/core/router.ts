@@ -18,6 +18,7 @@ export class Router {
   private readonly actions = new Map<string, ActionHandler>();
   private fallbackHandler: CommandHandler = async () => {};
   private attachmentHandler: CommandHandler | undefined;
+  private textGuard: ((text: string) => void) | undefined;
 
   command(spec: CommandSpec): this {
     this.commands.push(spec);
@@ -38,6 +39,12 @@ export class Router {
   /** A message that carries only photos or files (e.g. the photos that follow a hazard report). */
   attachments(handler: CommandHandler): this {
     this.attachmentHandler = handler;
+    return this;
+  }
+
+  /** Checked on every message before any handler; throws a Refusal for a text no command takes. */
+  guardText(check: (text: string) => void): this {
+    this.textGuard = check;
     return this;
   }
 
@@ -73,6 +80,7 @@ export class Router {
   }
 
   async handleMessage(ctx: MessageContext): Promise<void> {
+    this.textGuard?.(ctx.event.text);
     const matched = this.match(ctx.event.text);
     if (matched) {
       ctx.args = matched.args;

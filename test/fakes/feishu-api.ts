@@ -180,6 +180,9 @@ const INVALID_TOKEN_MSG =
   'Invalid access token for authorization. Please make a request with token attached.';
 const MISSING_TOKEN_MSG =
   'Missing access token for authorization. Please make a request with token attached.';
+// im/v1/messages (create, reply) and PATCH: the request body of a card or post message may be at most
+// 30 KB, of a text message 150 KB; more is refused with HTTP 400 and 230025.
+// https://open.feishu.cn/document/server-docs/im-v1/message/create (请求体, 错误码 230025)
 const CARD_CONTENT_LIMIT = 30 * 1024;
 const TEXT_CONTENT_LIMIT = 150 * 1024;
 const UUID_MAX_LENGTH = 50;
@@ -393,12 +396,13 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       msg: 'This operation triggers the frequency limit.',
     });
 
-  /** Validates `content`; returns the parsed value or an error answer. */
-  const parseContent = (msgType: string, content: unknown): { value: unknown } | HttpAnswer => {
+  /** Validates `content` and the size of the request `body` carrying it; the parsed value or an error. */
+  const parseContent = (msgType: string, body: Record<string, unknown>): { value: unknown } | HttpAnswer => {
+    const content = body.content;
     if (typeof content !== 'string' || content === '')
       return fieldViolation('content', 'content is required');
     const limit = msgType === 'text' ? TEXT_CONTENT_LIMIT : CARD_CONTENT_LIMIT;
-    if (Buffer.byteLength(content) > limit) {
+    if (Buffer.byteLength(JSON.stringify(body)) > limit) {
       return new HttpAnswer(400, {
         code: FeishuErrorCode.imContentTooLong,
         msg: 'The length of the message content reaches its limit.',
@@ -426,7 +430,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     if (uuid !== undefined && (typeof uuid !== 'string' || uuid.length > UUID_MAX_LENGTH)) {
       return fieldViolation('uuid', `uuid must be a string of at most ${UUID_MAX_LENGTH} characters`);
     }
-    const parsed = parseContent(msgType, body.content);
+    const parsed = parseContent(msgType, body);
     if (parsed instanceof HttpAnswer) return parsed;
     const t = now();
     if (typeof uuid === 'string' && uuid !== '') {
@@ -564,7 +568,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
             msg: 'Your request contains an invalid request parameter.',
           });
         }
-        const parsed = parseContent('interactive', body.content);
+        const parsed = parseContent('interactive', body);
         if (parsed instanceof HttpAnswer) return parsed;
         if (!windows.take(`msg\0${messageId}`, 1000, fake.rateLimits.messageUpdatesPerSecond, t)) {
           return imRateLimited();

@@ -79,6 +79,7 @@ const ERRMSG: Record<number, string> = {
   42001: 'access_token expired',
   43002: 'require POST method',
   44004: 'empty content',
+  45002: 'content size out of limit',
   45009: 'api freq out of limit',
   47001: 'data format error',
   81013: 'user & party & tag all invalid',
@@ -103,6 +104,56 @@ const MAX_USERS = 1000;
 const DEFAULT_DUPLICATE_INTERVAL_S = 1800;
 const MAX_DUPLICATE_INTERVAL_S = 4 * 3600;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+// Content limits of message/send (path/90236). text.content: at most 2048 bytes, which WeCom cuts
+// silently, so the end of a message would be lost; markdown.content: at most 4096 bytes, refused with
+// 40058 ("markdown.content exceed max length 4096"). template_card fields: the lengths the reference
+// gives for each field (longer text does not show). The fake refuses all of these (text and cards with
+// 45002 / 40058), stricter than WeCom, so that a test sees any message that would not arrive whole.
+const TEXT_MAX_BYTES = 2048;
+const MARKDOWN_MAX_BYTES = 4096;
+const CARD_FIELD_MAX_CHARS: [path: string, max: number][] = [
+  ['main_title.title', 36],
+  ['main_title.desc', 44],
+  ['sub_title_text', 160],
+  ['quote_area.quote_text', 160],
+];
+const CARD_LIST_MAX: [list: string, field: string, maxItems: number, maxChars: number][] = [
+  ['horizontal_content_list', 'keyname', 6, 5],
+  ['horizontal_content_list', 'value', 6, 30],
+  ['button_list', 'text', 6, 10],
+];
+
+const charsOf = (value: unknown) => (typeof value === 'string' ? Array.from(value).length : 0);
+const at = (value: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], value);
+
+/** The content-size refusal a message/send body earns, if any. */
+function contentRefusal(
+  msgtype: string,
+  payload: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const bytes = (value: unknown) => Buffer.byteLength(typeof value === 'string' ? value : '');
+  if (msgtype === 'text' && bytes(payload.content) > TEXT_MAX_BYTES) {
+    return err(45002, `text.content exceed max length ${TEXT_MAX_BYTES}`);
+  }
+  if (msgtype === 'markdown' && bytes(payload.content) > MARKDOWN_MAX_BYTES) {
+    return err(40058, `markdown.content exceed max length ${MARKDOWN_MAX_BYTES}`);
+  }
+  if (msgtype !== 'template_card') return undefined;
+  for (const [path, max] of CARD_FIELD_MAX_CHARS) {
+    if (charsOf(at(payload, path)) > max) return err(40058, `template_card.${path} exceed max length ${max}`);
+  }
+  for (const [list, field, maxItems, maxChars] of CARD_LIST_MAX) {
+    const items = payload[list];
+    if (!Array.isArray(items)) continue;
+    if (items.length > maxItems) return err(40058, `template_card.${list} exceed max size ${maxItems}`);
+    if (items.some((item) => charsOf((item as Record<string, unknown>)[field]) > maxChars)) {
+      return err(40058, `template_card.${list}.${field} exceed max length ${maxChars}`);
+    }
+  }
+  return undefined;
+}
 
 class HttpError extends Error {
   readonly status: number;
@@ -375,6 +426,8 @@ export class FakeWecomApi {
     const payload = body[msgtype];
     if (payload === null || typeof payload !== 'object') return err(44004, `${msgtype} is missing`);
     if (msgtype === 'text' && !(payload as { content?: unknown }).content) return err(44004);
+    const tooLarge = contentRefusal(msgtype, payload as Record<string, unknown>);
+    if (tooLarge) return tooLarge;
 
     const known = this.#opts.knownUsers ? new Set(this.#opts.knownUsers) : undefined;
     const validUsers = users.filter((u) => u === '@all' || !known || known.has(u));
@@ -436,6 +489,10 @@ export class FakeWecomApi {
     }
     if (Array.isArray(body.userids) && body.userids.length > MAX_USERS) {
       return err(40058, `userids exceeds ${MAX_USERS} ids`);
+    }
+    if (body.template_card && typeof body.template_card === 'object') {
+      const tooLarge = contentRefusal('template_card', body.template_card as Record<string, unknown>);
+      if (tooLarge) return tooLarge;
     }
     this.updates.push(body);
     // Unlike message/send, invaliduser is an array here.

@@ -1,11 +1,51 @@
 // Neutral card → Feishu card JSON 2.0.
 // https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-structure
-import { type Block, type Button, type Card, cardToText } from '../../../cards/model.ts';
+import {
+  type Block,
+  type Button,
+  type Card,
+  cardToText,
+  FULL_TEXT_MARK,
+  fitCard,
+  truncate,
+  truncateBytes,
+  utf8Bytes,
+} from '../../../cards/model.ts';
+import { inertTags } from '../markup.ts';
 
 type Json = Record<string, unknown>;
 
-/** Feishu markdown treats these as markup; escape them so user text shows as typed. */
-const escapeMarkdown = (value: string) => value.replace(/([\\*_~`[\]()<>#|])/g, '\\$1');
+/**
+ * im/v1/messages refuses a request body over 30 KB for a card and 150 KB for a text with 230025
+ * ("message content too long"): https://open.feishu.cn/document/server-docs/im-v1/message/create
+ */
+export const FEISHU_CARD_MAX_BYTES = 30 * 1024;
+export const FEISHU_TEXT_MAX_BYTES = 150 * 1024;
+/** Room for the rest of the request body around its content (receive_id, msg_type, uuid). */
+const BODY_OVERHEAD_BYTES = 1024;
+
+/**
+ * Card markdown: tags and entities made inert, and the markdown punctuation backslash-escaped, so user
+ * text shows as typed.
+ */
+const escapeMarkdown = (value: string) => inertTags(value).replace(/([\\*_~`[\]()#|$])/g, '\\$1');
+
+/** Text messages read tags and `[text](url)` links; brackets become full-width too. */
+const inertText = (value: string) => inertTags(value).replace(/\[/g, '［').replace(/\]/g, '］');
+
+/** What `content` weighs inside the JSON request body (it is sent as a JSON string). */
+const bodyBytes = (content: unknown) => utf8Bytes(JSON.stringify(JSON.stringify(content)));
+
+/** A text message's `content`, its user text inert and cut to fit Feishu's limit. */
+export function feishuTextContent(text: string): string {
+  const max = FEISHU_TEXT_MAX_BYTES - BODY_OVERHEAD_BYTES;
+  let value = inertText(text);
+  // Escapes make the body larger than the text: cut in proportion until it fits (once or twice).
+  for (let size = bodyBytes({ text: value }); size > max; size = bodyBytes({ text: value })) {
+    value = truncateBytes(value, Math.floor((utf8Bytes(value) * max) / size), FULL_TEXT_MARK);
+  }
+  return JSON.stringify({ text: value });
+}
 
 const plain = (content: string) => ({ tag: 'plain_text', content });
 
@@ -72,20 +112,32 @@ function renderBlock(block: Block): Json[] {
   }
 }
 
+function build(card: Card): Json {
+  return {
+    schema: '2.0',
+    config: { update_multi: true },
+    header: { title: plain(card.title), template: card.tone },
+    body: { elements: card.blocks.flatMap(renderBlock) },
+  };
+}
+
+/** The card in Feishu card JSON 2.0, shortened to fit Feishu's size limit; never throws. */
 export function renderFeishuCard(card: Card): Json {
   try {
-    return {
-      schema: '2.0',
-      config: { update_multi: true },
-      header: { title: plain(card.title), template: card.tone },
-      body: { elements: card.blocks.flatMap(renderBlock) },
-    };
+    return build(
+      fitCard(card, (value) => bodyBytes(build(value)), FEISHU_CARD_MAX_BYTES - BODY_OVERHEAD_BYTES),
+    );
   } catch {
     // Rendering never throws (DESIGN.md §2): fall back to the card as plain text.
     return {
       schema: '2.0',
       config: { update_multi: true },
-      body: { elements: [{ tag: 'markdown', content: escapeMarkdown(cardToText(card)) }] },
+      // At most 8 bytes a character once escaped and encoded twice: 3000 stay under the limit.
+      body: {
+        elements: [
+          { tag: 'markdown', content: escapeMarkdown(truncate(cardToText(card), 3000, FULL_TEXT_MARK)) },
+        ],
+      },
     };
   }
 }

@@ -7,7 +7,7 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
 import type { FeishuConfig } from '../../env.ts';
-import { renderFeishuCard } from './render.ts';
+import { feishuTextContent, renderFeishuCard } from './render.ts';
 
 /**
  * A token cache of our own per client: the SDK's default cache is shared by the whole process and is
@@ -113,7 +113,7 @@ function rateLimited(message: string, code: number | undefined, row: OutboxRow, 
 const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
 
 function content(row: OutboxRow): { msg_type: string; content: string } {
-  if (row.body.kind === 'text') return { msg_type: 'text', content: JSON.stringify({ text: row.body.text }) };
+  if (row.body.kind === 'text') return { msg_type: 'text', content: feishuTextContent(row.body.text) };
   return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(row.body.card as never)) };
 }
 

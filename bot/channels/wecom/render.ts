@@ -1,8 +1,17 @@
 // Outbox bodies → WeCom app message bodies (发送应用消息, https://developer.work.weixin.qq.com/document/path/90236):
 // a card with buttons becomes a `template_card` of type `button_interaction`, a card without buttons a
 // `text_notice`, text a `text` message. Rendering never throws (DESIGN.md §2): it falls back to text.
-import { type Button, buttonsOf, type Card, cardToText } from '../../../cards/model.ts';
+import {
+  type Button,
+  buttonsOf,
+  type Card,
+  cardToText,
+  FULL_TEXT_MARK,
+  truncate,
+  truncateBytes,
+} from '../../../cards/model.ts';
 import type { OutboxBody } from '../../../db/schema.ts';
+import { inertTags } from '../markup.ts';
 import { encodeButtonKey, MAX_BUTTON_KEY_BYTES } from './normalize.ts';
 
 type Json = Record<string, unknown>;
@@ -19,8 +28,8 @@ export interface RenderOptions {
 }
 
 // Limits from the template_card reference. The title/text ones are the documented display advice; longer
-// values are cut (with …) rather than risk a rejected send.
-const TEXT_MAX_BYTES = 2048; // text.content
+// values are cut (with …; user text with …（全文见后台）) rather than risk a rejected send.
+const TEXT_MAX_BYTES = 2048; // text.content: at most 2048 bytes, the rest is cut off by WeCom
 const TITLE_MAX = 36; // main_title.title
 const KEYNAME_MAX = 5; // horizontal_content_list.keyname
 const VALUE_MAX = 30; // horizontal_content_list.value
@@ -35,30 +44,9 @@ const MORE_BUTTONS_HINT = '更多操作请发送文字命令，发送“帮助�
 const KEY_TOO_LONG_HINT =
   '（此卡片的按钮无法在企业微信中显示，请发送文字命令完成操作；发送“帮助”查看命令。）';
 
-/** Cuts to at most `max` characters (code points, never half a surrogate pair), marking the cut with …. */
-export function truncate(value: string, max: number): string {
-  const chars = Array.from(value);
-  return chars.length <= max ? value : `${chars.slice(0, Math.max(max - 1, 0)).join('')}…`;
-}
-
-/** Cuts to at most `max` UTF-8 bytes without splitting a character. */
-export function truncateBytes(value: string, max: number): string {
-  if (Buffer.byteLength(value, 'utf8') <= max) return value;
-  let out = '';
-  let bytes = 0;
-  const budget = max - Buffer.byteLength('…', 'utf8');
-  for (const char of value) {
-    const size = Buffer.byteLength(char, 'utf8');
-    if (bytes + size > budget) break;
-    out += char;
-    bytes += size;
-  }
-  return `${out}…`;
-}
-
 export function textBody(text: string): WecomBody {
-  const content = text.trim() === '' ? '（空消息）' : text;
-  return { msgtype: 'text', text: { content: truncateBytes(content, TEXT_MAX_BYTES) } };
+  const content = text.trim() === '' ? '（空消息）' : inertTags(text);
+  return { msgtype: 'text', text: { content: truncateBytes(content, TEXT_MAX_BYTES, FULL_TEXT_MARK) } };
 }
 
 /** WeCom documents styles 1..4 without naming them; 1 is the default (filled) one. */
@@ -118,10 +106,10 @@ function renderTemplateCard(card: Card, options: RenderOptions): WecomBody {
   const common: Json = {
     task_id: options.taskId,
     main_title: { title: truncate(card.title, TITLE_MAX) },
-    ...(lines.length > 0 ? { sub_title_text: truncate(lines.join('\n'), SUBTITLE_MAX) } : {}),
+    ...(lines.length > 0 ? { sub_title_text: truncate(lines.join('\n'), SUBTITLE_MAX, FULL_TEXT_MARK) } : {}),
     ...(horizontal.length > 0 ? { horizontal_content_list: horizontal } : {}),
     ...(notes.length > 0
-      ? { quote_area: { type: 0, quote_text: truncate(notes.join('\n'), QUOTE_MAX) } }
+      ? { quote_area: { type: 0, quote_text: truncate(notes.join('\n'), QUOTE_MAX, FULL_TEXT_MARK) } }
       : {}),
   };
   if (buttons.length === 0) {
