@@ -8,7 +8,6 @@
 import { basename } from 'node:path';
 import { desc, eq } from 'drizzle-orm';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { leadersLabel, progressByUnit } from '../../cards/letter.ts';
 import type { Db } from '../../db/client.ts';
@@ -47,6 +46,8 @@ export interface ConsoleKit {
   onOutbox?: () => void;
   /** The body limit of ordinary forms. */
   limit: MiddlewareHandler;
+  /** A body limit of `maxBytes`, answered 413 with `tooLarge` (uploads); the console's deadlines apply. */
+  limitTo(maxBytes: number, tooLarge: string): MiddlewareHandler;
   viewerFor(c: Context): Promise<{ viewer: Viewer; key: Buffer } | Response>;
   postFor(c: Context): Promise<{ viewer: Viewer; key: Buffer; form: Record<string, unknown> } | Response>;
   frameOf(viewer: Viewer, extra: Partial<Frame>): Promise<Omit<Frame, 'nonce'>>;
@@ -72,10 +73,10 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
   const { db, log, clock } = kit;
   registerDashboard(app, kit);
 
-  const upload = bodyLimit({
-    maxSize: MAX_ROSTER_MEGABYTES * 1024 * 1024,
-    onError: (c) => c.text(`文件过大：值班表文件最大 ${MAX_ROSTER_MEGABYTES} MB。`, 413),
-  });
+  const upload = kit.limitTo(
+    MAX_ROSTER_MEGABYTES * 1024 * 1024,
+    `文件过大：值班表文件最大 ${MAX_ROSTER_MEGABYTES} MB。`,
+  );
 
   async function choices(tenantId: number) {
     const members = await membersOf(db, tenantId);

@@ -8,7 +8,6 @@
 import { basename } from 'node:path';
 import { and, asc, count, countDistinct, eq, isNull, notInArray } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { OrgFileError, parseOrgFile } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
 import { holdersAtLevel } from '../../db/queries/hazard-roles.ts';
@@ -40,10 +39,7 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
   // -------------------------------------------------------------------------------------------------
   // Organization
 
-  const upload = bodyLimit({
-    maxSize: MAX_ORG_KILOBYTES * 1024,
-    onError: (c) => c.text(`文件过大：组织文件最大 ${MAX_ORG_KILOBYTES} KB。`, 413),
-  });
+  const upload = kit.limitTo(MAX_ORG_KILOBYTES * 1024, `文件过大：组织文件最大 ${MAX_ORG_KILOBYTES} KB。`);
 
   async function orgBody(viewer: Viewer, error?: OrgProblems | string) {
     const tenantId = viewer.tenant.id;

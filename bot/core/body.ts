@@ -91,8 +91,9 @@ export async function readBody(request: Request, limits: BodyLimits): Promise<Ui
 
 /**
  * Middleware that reads the body within `limits` before the handler runs (the handler then reads it from
- * memory), or answers with `refuse`. The refusal closes the connection, as nginx does for 408 and 413:
- * the rest of the body is never read.
+ * memory), or answers with `refuse`. The rest of the body is not read: on Node, @hono/node-server
+ * discards what follows the answer for 500 ms at most and then closes the connection (nginx's lingering
+ * close, which lets the sender read the answer before the connection goes).
  */
 export function limitBody(
   limits: BodyLimits,
@@ -105,7 +106,6 @@ export function limitBody(
       body = await readBody(c.req.raw, limits);
     } catch (error) {
       if (!(error instanceof BodyError)) throw error;
-      c.header('Connection', 'close');
       return refuse(c, error);
     }
     c.req.raw = new Request(c.req.raw, { body });
