@@ -54,7 +54,7 @@ export interface LoadGateState {
 
 export interface LoadGate {
   middleware: MiddlewareHandler;
-  /** Requests refused since start, for logs and benchmarks. */
+  /** Requests refused since start (503 busy, 408 and 413 bodies), for logs and benchmarks. */
   readonly shed: number;
   /** The gate now, for /healthz. */
   state(): LoadGateState;
@@ -72,7 +72,7 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
       withinMs: options.bodyWithinMs ?? 1500,
     },
     (c, error) => {
-      options.log.warn('webhook body refused', { path: c.req.path, reason: error.message });
+      refused(c, error.message);
       return c.json({ error: error.message }, error.status);
     },
   );
@@ -107,17 +107,22 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
     else inFlight -= 1;
   };
 
-  const busy = (c: Context, reason: string) => {
+  /** Counts a refusal and logs it, at most once in 10 s: a flood must not flood the log as well. */
+  const refused = (c: Context, reason: string) => {
     shed += 1;
     const now = Date.now();
     if (now - lastWarning > 10_000) {
       lastWarning = now;
-      options.log.warn('webhook answered 503 so the platform retries later', {
+      options.log.warn('webhook refused; the platform retries later', {
         path: c.req.path,
         reason,
         shedSinceStart: shed,
       });
     }
+  };
+
+  const busy = (c: Context, reason: string) => {
+    refused(c, reason);
     c.header('Retry-After', '1');
     return c.json({ error: 'busy, retry later' }, 503);
   };
