@@ -135,7 +135,7 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), Math.max(0, answerWithinMs - (Date.now() - arrived)));
     });
-    const outcome = await Promise.race([work.then((refused) => ({ refused })), late]);
+    const outcome = await Promise.race([work.then((answer) => ({ answer })), late]);
     clearTimeout(timer);
     if (outcome === 'late') {
       // The work goes on; what it answers no longer reaches the platform.
@@ -143,7 +143,7 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
       return busy(c, 'not answered in time');
     }
     // A body refused (413, 408) is the answer; otherwise the handler's is already in the context.
-    return outcome.refused;
+    return outcome.answer;
   };
 
   return {
