@@ -27,23 +27,28 @@ export function createApp(options: AppOptions): Hono {
   const { database, log } = options;
   const app = new Hono();
 
+  // One gate for both platforms' callbacks: they share the database, which is what runs out.
+  const gate = createLoadGate({ ...options.loadGate, log });
+
   app.get('/healthz', async (c) => {
-    const body = { db: database.kind, demo: options.demo, channels: [...options.channels] };
+    // A full gate refuses callbacks as surely as a database that is away: not healthy either.
+    const state = gate.state();
+    const body = { db: database.kind, demo: options.demo, channels: [...options.channels], gate: state };
     try {
       // Webhook messages answered but not processed yet (bot/core/inbox.ts): how far behind the bot is.
       const [row] = await database.db
         .select({ pending: sql<number>`count(*)::int` })
         .from(inboundEvents)
         .where(eq(inboundEvents.status, 'pending'));
-      return c.json({ ok: true, ...body, inbox: { pending: row?.pending ?? 0 } });
+      const inbox = { pending: row?.pending ?? 0 };
+      if (state.saturated) return c.json({ ok: false, ...body, inbox }, 503);
+      return c.json({ ok: true, ...body, inbox });
     } catch (error) {
       log.error('health check: database unreachable', { error: String(error) });
       return c.json({ ok: false, ...body }, 503);
     }
   });
 
-  // One gate for both platforms' callbacks: they share the database, which is what runs out.
-  const gate = createLoadGate({ ...options.loadGate, log });
   app.post('/webhooks/*', gate.middleware);
 
   if (options.feishu) app.post('/webhooks/feishu', feishuWebhook({ ...options.feishu, log }));

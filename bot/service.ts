@@ -56,6 +56,8 @@ export interface ServiceOptions {
   wechaty?: Wechaty;
   /** Webhook load shedding; the defaults of bot/core/load-gate.ts unless given (tests make it tight). */
   loadGate?: AppOptions['loadGate'];
+  /** How slowly a console form or upload may arrive; bot/console/routes.ts's defaults unless given. */
+  consoleBodyDeadlines?: AppOptions['console']['bodyDeadlines'];
   /** The outbox's send limits; the platforms' own (jobs/rate-limit.ts) unless given (benchmarks scale them). */
   limiter?: RateLimiter;
 }
@@ -116,6 +118,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       // The console's operations (派任务, 发起责任书) send cards to people on their own channels.
       channels,
       onOutbox: () => dispatcher.kick(),
+      bodyDeadlines: options.consoleBodyDeadlines,
     },
     feishu:
       config.feishu && feishuClient

@@ -8,7 +8,6 @@
 import { basename } from 'node:path';
 import { desc, eq } from 'drizzle-orm';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { leadersLabel, progressByUnit } from '../../cards/letter.ts';
 import type { Db } from '../../db/client.ts';
@@ -24,6 +23,7 @@ import { addDays } from '../../handlers/shift-rules.ts';
 import { assigners, createTasks, type TaskTarget, taskTargets } from '../../handlers/tasks.ts';
 import { TEXT_LIMITS } from '../../handlers/text-limits.ts';
 import { yearIn } from '../../handlers/time.ts';
+import { UPLOAD_LIMITS } from '../../handlers/upload-limits.ts';
 import type { Acting } from '../core/context.ts';
 import { Refusal } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -50,6 +50,8 @@ export interface ConsoleKit {
   onOutbox?: () => void;
   /** The body limit of ordinary forms. */
   limit: MiddlewareHandler;
+  /** A body limit of `maxBytes`, answered 413 with `tooLarge` (uploads); the console's deadlines apply. */
+  limitTo(maxBytes: number, tooLarge: string): MiddlewareHandler;
   viewerFor(c: Context): Promise<{ viewer: Viewer; key: Buffer } | Response>;
   postFor(c: Context): Promise<{ viewer: Viewer; key: Buffer; form: Record<string, unknown> } | Response>;
   frameOf(viewer: Viewer, extra: Partial<Frame>): Promise<Omit<Frame, 'nonce'>>;
@@ -64,7 +66,7 @@ export interface ConsoleKit {
 /** The longest task content the form takes: what 派任务 takes in chat. */
 export const MAX_TASK_CONTENT = TEXT_LIMITS.task;
 /** The heaviest roster file an upload may carry. */
-export const MAX_ROSTER_MEGABYTES = 5;
+export const MAX_ROSTER_MEGABYTES = UPLOAD_LIMITS.rosterBytes / 2 ** 20;
 /** Working days a 整改通知书 or 约谈整改 gets when no due date is given (as in chat). */
 const DEFAULT_WRITTEN_REPORT_DAYS = 20;
 
@@ -77,10 +79,10 @@ export function registerOperations(app: Hono, kit: ConsoleKit): void {
   const { db, log, clock } = kit;
   registerDashboard(app, kit);
 
-  const upload = bodyLimit({
-    maxSize: MAX_ROSTER_MEGABYTES * 1024 * 1024,
-    onError: (c) => c.text(`文件过大：值班表文件最大 ${MAX_ROSTER_MEGABYTES} MB。`, 413),
-  });
+  const upload = kit.limitTo(
+    MAX_ROSTER_MEGABYTES * 1024 * 1024,
+    `文件过大：值班表文件最大 ${MAX_ROSTER_MEGABYTES} MB。`,
+  );
 
   async function choices(tenantId: number) {
     const members = await membersOf(db, tenantId);

@@ -8,7 +8,6 @@
 import { basename } from 'node:path';
 import { and, asc, count, countDistinct, eq, isNull, notInArray } from 'drizzle-orm';
 import type { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { type OrgFile, OrgFileError } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
 import { holdersAtLevel } from '../../db/queries/hazard-roles.ts';
@@ -18,7 +17,7 @@ import { categories, hazards, people, postHolders, posts, units } from '../../db
 import { isoDateIn } from '../../handlers/calendar.ts';
 import { listHazard } from '../../handlers/hazards.ts';
 import { TEXT_LIMITS } from '../../handlers/text-limits.ts';
-import { decodeText } from '../../handlers/upload-limits.ts';
+import { decodeText, UPLOAD_LIMITS } from '../../handlers/upload-limits.ts';
 import { parseOrgFileInThread } from '../../handlers/upload-thread.ts';
 import { Refusal } from '../core/errors.ts';
 import { hazardsPage, type ListFormValues, type OpenHazard } from '../pages/hazards.ts';
@@ -31,7 +30,7 @@ import { memberById, membersOf } from './queries.ts';
 import type { Viewer } from './routes.ts';
 
 /** The heaviest organization file an upload may carry. */
-export const MAX_ORG_KILOBYTES = 512;
+export const MAX_ORG_KILOBYTES = UPLOAD_LIMITS.orgBytes / 1024;
 const MAX_MATTER = TEXT_LIMITS.matter;
 /** 挂牌督办 is a leader's step (handlers/hazard-workflow.ts RULES.list); the office's account is not one. */
 const LISTING_IS_A_LEADERS =
@@ -46,10 +45,7 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
   // -------------------------------------------------------------------------------------------------
   // Organization
 
-  const upload = bodyLimit({
-    maxSize: MAX_ORG_KILOBYTES * 1024,
-    onError: (c) => c.text(`文件过大：组织文件最大 ${MAX_ORG_KILOBYTES} KB。`, 413),
-  });
+  const upload = kit.limitTo(MAX_ORG_KILOBYTES * 1024, `文件过大：组织文件最大 ${MAX_ORG_KILOBYTES} KB。`);
 
   async function orgBody(viewer: Viewer, error?: OrgProblems | string) {
     const tenantId = viewer.tenant.id;

@@ -8,7 +8,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Db } from '../../db/client.ts';
 import { ledgerExportPages } from '../../db/queries/ledger-export.ts';
@@ -23,6 +22,7 @@ import {
   streamLedgerXlsx,
 } from '../../handlers/ledger-export.ts';
 import { FORM_FIELD_PREFIX } from '../channels/console/render.ts';
+import { type BodyLimits, limitBody } from '../core/body.ts';
 import type { Core } from '../core/core.ts';
 import type { Logger } from '../core/log.ts';
 import type { ActionEvent, ActionResult, Channel, MessageEvent } from '../core/types.ts';
@@ -80,7 +80,15 @@ export interface ConsoleOptions {
    * message is the settled conversation. Optional; the page reads pending rows too.
    */
   settle?: () => Promise<void>;
+  /** How slowly a form or upload may arrive (defaults: CONSOLE_BODY_DEADLINES). */
+  bodyDeadlines?: Omit<BodyLimits, 'maxBytes'>;
 }
+
+/**
+ * A browser sends a form at once; an upload of a few megabytes over a school's slow line takes a while.
+ * nginx's client_body_timeout is 60 s between reads; a connection silent for 15 s is stalled, not slow.
+ */
+export const CONSOLE_BODY_DEADLINES = { idleMs: 15_000, withinMs: 120_000 };
 
 export interface Viewer {
   tenant: Tenant;
@@ -92,6 +100,7 @@ const SETTLE_MS = 2000;
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const FORBIDDEN = '请求无效或已过期（安全校验未通过）。请刷新页面后重试。';
 const LOGIN_FAILED = '登录失败：单位代码、用户名或密码不正确。';
+const BODY_TOO_SLOW = '请求超时：提交的内容未能在规定时间内传完，请检查网络后重试。';
 
 /** Only a path of this site, never another origin (`//host`, `/\host`) nor the login pages themselves. */
 function safeNext(value: unknown): string {
@@ -127,10 +136,13 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
   const clock = options.clock ?? (() => new Date());
   const throttle = new LoginThrottle();
   const app = new Hono();
-  const limit = bodyLimit({
-    maxSize: 64 * 1024,
-    onError: (c) => c.text('请求内容过大', 413),
-  });
+  // Every body the console takes is read within a size and deadlines before its handler runs (bot/core/body.ts).
+  const deadlines = { ...CONSOLE_BODY_DEADLINES, ...options.bodyDeadlines };
+  const limitTo = (maxBytes: number, tooLarge: string) =>
+    limitBody({ maxBytes, ...deadlines }, (c, error) =>
+      c.text(error.status === 413 ? tooLarge : BODY_TOO_SLOW, error.status),
+    );
+  const limit = limitTo(64 * 1024, '请求内容过大');
 
   let keyPromise: Promise<Buffer> | undefined;
   const signingKey = () => {
@@ -544,6 +556,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
     channels: options.channels,
     onOutbox: options.onOutbox,
     limit,
+    limitTo,
     viewerFor,
     postFor,
     frameOf,

@@ -10,7 +10,14 @@
 // not, the retry does the work. Its place is given back only when the work has ended. Messages are only
 // written to the inbox before the answer (bot/core/inbox.ts), so it is button presses and a database that
 // is slow or away that bring this gate into play.
+//
+// A place is taken before the body is read, so that the bodies in memory at once are bounded too; the body
+// must then arrive within `bodyIdleMs` between reads and `bodyWithinMs` in all, or the sender gets 408
+// and its place goes to the next: a sender that stalls, drips or disconnects holds a place for at most
+// that long, never until a restart (issue 14). Once the body is in, the place is held until the work ends,
+// whether or not the platform is still listening: what the gate protects is the database.
 import type { Context, MiddlewareHandler } from 'hono';
+import { limitBody } from './body.ts';
 import type { Logger } from './log.ts';
 
 export interface LoadGateOptions {
@@ -25,13 +32,32 @@ export interface LoadGateOptions {
   maxWaitMs?: number;
   /** Requests not answered this long after they arrived are answered 503 (default 2000 ms; Feishu waits 3 s). */
   answerWithinMs?: number;
+  /** The largest body taken (default 1 MB); more is answered 413 as soon as it streams past the limit. */
+  maxBodyBytes?: number;
+  /** The longest silence between two pieces of a body (default 1000 ms; nginx's client_body_timeout). */
+  bodyIdleMs?: number;
+  /**
+   * The longest a body may take in all, from its place in the gate (default 1500 ms): with the wait for a
+   * place, inside Feishu's 3 s and WeCom's 5 s. Platforms send the body with the headers, in one go.
+   */
+  bodyWithinMs?: number;
   log: Logger;
+}
+
+export interface LoadGateState {
+  inFlight: number;
+  limit: number;
+  waiting: number;
+  /** Every place taken: a callback arriving now waits, or is refused. */
+  saturated: boolean;
 }
 
 export interface LoadGate {
   middleware: MiddlewareHandler;
-  /** Requests refused since start, for logs and benchmarks. */
+  /** Requests refused since start (503 busy, 408 and 413 bodies), for logs and benchmarks. */
   readonly shed: number;
+  /** The gate now, for /healthz. */
+  state(): LoadGateState;
 }
 
 export function createLoadGate(options: LoadGateOptions): LoadGate {
@@ -39,6 +65,17 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
   const maxQueue = options.maxQueue ?? 512;
   const maxWaitMs = options.maxWaitMs ?? 1000;
   const answerWithinMs = options.answerWithinMs ?? 2000;
+  const body = limitBody(
+    {
+      maxBytes: options.maxBodyBytes ?? 1024 * 1024,
+      idleMs: options.bodyIdleMs ?? 1000,
+      withinMs: options.bodyWithinMs ?? 1500,
+    },
+    (c, error) => {
+      refused(c, error.message);
+      return c.json({ error: error.message }, error.status);
+    },
+  );
   let inFlight = 0;
   let shed = 0;
   let lastWarning = 0;
@@ -70,17 +107,22 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
     else inFlight -= 1;
   };
 
-  const busy = (c: Context, reason: string) => {
+  /** Counts a refusal and logs it, at most once in 10 s: a flood must not flood the log as well. */
+  const refused = (c: Context, reason: string) => {
     shed += 1;
     const now = Date.now();
     if (now - lastWarning > 10_000) {
       lastWarning = now;
-      options.log.warn('webhook answered 503 so the platform retries later', {
+      options.log.warn('webhook refused; the platform retries later', {
         path: c.req.path,
         reason,
         shedSinceStart: shed,
       });
     }
+  };
+
+  const busy = (c: Context, reason: string) => {
+    refused(c, reason);
     c.header('Retry-After', '1');
     return c.json({ error: 'busy, retry later' }, 503);
   };
@@ -88,18 +130,20 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
   const middleware: MiddlewareHandler = async (c, next) => {
     const arrived = Date.now();
     if (!(await admit())) return busy(c, 'no place within the wait');
-    const work = next().finally(release);
+    const work = Promise.resolve(body(c, next)).finally(release);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), Math.max(0, answerWithinMs - (Date.now() - arrived)));
     });
-    const outcome = await Promise.race([work.then(() => 'done' as const), late]);
+    const outcome = await Promise.race([work.then((answer) => ({ answer })), late]);
     clearTimeout(timer);
     if (outcome === 'late') {
       // The work goes on; what it answers no longer reaches the platform.
       work.catch((error) => options.log.error('late webhook work failed', { error: String(error) }));
       return busy(c, 'not answered in time');
     }
+    // A body refused (413, 408) is the answer; otherwise the handler's is already in the context.
+    return outcome.answer;
   };
 
   return {
@@ -107,5 +151,11 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
     get shed() {
       return shed;
     },
+    state: () => ({
+      inFlight,
+      limit: maxInFlight,
+      waiting: waiting.length,
+      saturated: inFlight >= maxInFlight,
+    }),
   };
 }

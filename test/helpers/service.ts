@@ -29,6 +29,7 @@ export interface HarnessOptions {
   /** A Wechaty bot (on wechaty-puppet-mock) to run as the Wechaty channel. */
   wechaty?: Wechaty;
   loadGate?: ServiceOptions['loadGate'];
+  consoleBodyDeadlines?: ServiceOptions['consoleBodyDeadlines'];
 }
 
 export async function startHarness(
@@ -72,6 +73,7 @@ export async function startHarness(
     clock: options.clock,
     wechaty: options.wechaty,
     loadGate: options.loadGate,
+    consoleBodyDeadlines: options.consoleBodyDeadlines,
   });
   const server = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));

@@ -24,7 +24,6 @@ export interface WecomWebhookOptions {
   clock?: () => Date;
 }
 
-const MAX_BODY = 1024 * 1024;
 /** WeCom retries within seconds (three tries in all); a signed request much older than this is a replay. */
 const MAX_AGE_S = 3600;
 
@@ -92,10 +91,8 @@ export function wecomWebhook(options: WecomWebhookOptions) {
 
   /** POST: an encrypted message or event. */
   async function receive(c: Context) {
-    const length = Number(c.req.header('content-length') ?? 0);
-    if (length > MAX_BODY) return c.json({ error: 'body too large' }, 413);
+    // In memory already: the load gate read it within its size limit and deadlines (bot/core/load-gate.ts).
     const raw = await c.req.text();
-    if (raw.length > MAX_BODY) return c.json({ error: 'body too large' }, 413);
     const { msg_signature: signature, timestamp, nonce } = c.req.query();
     if (!signature || !timestamp || !nonce) {
       return c.json({ error: 'msg_signature, timestamp and nonce are required' }, 400);
