@@ -44,6 +44,12 @@ const envSchema = z
     WECOM_API_BASE: url('WeCom API base').default('https://qyapi.weixin.qq.com'),
     WECHATY_PUPPET: optionalText,
     WECHATY_PUPPET_SERVICE_TOKEN: optionalText,
+    TRUST_PROXY: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 10 (reverse proxies in front of the service)')
+      .max(10, 'must be between 0 and 10 (reverse proxies in front of the service)')
+      .default(0),
   })
   .superRefine((env, ctx) => {
     const pairs: [keyof typeof env, keyof typeof env][] = [
@@ -101,6 +107,8 @@ export interface Config {
   feishu?: FeishuConfig;
   wecom?: WecomConfig;
   wechaty?: WechatyConfig;
+  /** Reverse proxies in front whose X-Forwarded-For is believed (0: none; the socket's address). */
+  trustProxy: number;
   /** No platform credentials at all: start with the example school and the console as the only channel. */
   demo: boolean;
 }
@@ -150,6 +158,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     feishu,
     wecom,
     wechaty,
+    trustProxy: env.TRUST_PROXY,
     demo: !feishu && !wecom && !wechaty,
   };
 }

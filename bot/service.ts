@@ -113,6 +113,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       // The console's operations (派任务, 发起责任书) send cards to people on their own channels.
       channels,
       onOutbox: () => dispatcher.kick(),
+      trustedProxies: config.trustProxy,
     },
     feishu:
       config.feishu && feishuClient

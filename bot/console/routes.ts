@@ -29,15 +29,13 @@ import type { ActionEvent, ActionResult, Channel, MessageEvent } from '../core/t
 import { errorPage, ledgerPage, loginPage, outboxPage } from '../pages/console.ts';
 import { type Frame, type Html, layout } from '../pages/layout.ts';
 import { noMembersPage, SIMULATOR_SCRIPT, simulatorPage } from '../pages/simulator.ts';
-import { type AdminAccount, checkLogin, sessionAccount } from './accounts.ts';
+import { type AdminAccount, checkLogin } from './accounts.ts';
 import {
   clearSession,
   csrfMatches,
   type Flash,
-  LoginThrottle,
   loadSigningKey,
   newSession,
-  passwordFingerprint,
   readSession,
   type Session,
   sameOrigin,
@@ -46,6 +44,7 @@ import {
   writeSession,
 } from './auth.ts';
 import { buildConversation, MAX_MESSAGE_LENGTH, userMessageId } from './conversation.ts';
+import { brakeWait, clientAddress, recordFailure, recordSuccess, sweepFailures } from './login-brake.ts';
 import { registerOperations } from './operations.ts';
 import { registerOrgAndHazards } from './org.ts';
 import {
@@ -59,6 +58,7 @@ import {
   type Tenant,
 } from './queries.ts';
 import { registerReports } from './reports.ts';
+import { endSession, sessionAccount, startSession, sweepSessions } from './sessions.ts';
 
 export interface ConsoleOptions {
   db: Db;
@@ -78,6 +78,8 @@ export interface ConsoleOptions {
    * message is the settled conversation. Optional; the page reads pending rows too.
    */
   settle?: () => Promise<void>;
+  /** Reverse proxies in front that append to X-Forwarded-For (login-brake.ts); 0 trusts none of it. */
+  trustedProxies?: number;
 }
 
 export interface Viewer {
@@ -90,6 +92,11 @@ const SETTLE_MS = 2000;
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const FORBIDDEN = '请求无效或已过期（安全校验未通过）。请刷新页面后重试。';
 const LOGIN_FAILED = '登录失败：单位代码、用户名或密码不正确。';
+/** Ended sessions and forgotten login failures are deleted at most this often per instance. */
+const SWEEP_EVERY_MS = 60 * 1000;
+
+const waitText = (ms: number) =>
+  ms < 60_000 ? `${Math.ceil(ms / 1000)} 秒` : `${Math.ceil(ms / 60_000)} 分钟`;
 
 /** Only a path of this site, never another origin (`//host`, `/\host`) nor the login pages themselves. */
 function safeNext(value: unknown): string {
@@ -123,7 +130,7 @@ const text = (value: unknown) => (typeof value === 'string' ? value : '');
 export function consoleRoutes(options: ConsoleOptions): Hono {
   const { db, core, log } = options;
   const clock = options.clock ?? (() => new Date());
-  const throttle = new LoginThrottle();
+  let sweptAt = 0;
   const app = new Hono();
   const limit = bodyLimit({
     maxSize: 64 * 1024,
@@ -141,8 +148,9 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
 
   async function sessionOf(c: Context) {
     const key = await signingKey();
-    const session = readSession(c, key, clock());
-    const auth = session?.account ? await sessionAccount(db, session.account) : undefined;
+    const now = clock();
+    const session = readSession(c, key, now);
+    const auth = session?.login ? await sessionAccount(db, session.login, now) : undefined;
     return { key, session, auth };
   }
 
@@ -270,30 +278,37 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
           demo: options.demo,
         }),
       );
-    const who = `${tenantCode}\n${username}`.toLowerCase();
     const now = clock();
-    const wait = throttle.blockedFor(who, Date.now());
+    if (now.getTime() - sweptAt >= SWEEP_EVERY_MS) {
+      sweptAt = now.getTime();
+      await sweepSessions(db, now);
+      await sweepFailures(db, now);
+    }
+    const attempt = { address: clientAddress(c, options.trustedProxies), tenantCode, username };
+    const wait = await brakeWait(db, attempt, now);
     if (wait > 0) {
-      return again(429, `登录失败次数过多，请 ${Math.ceil(wait / 60)} 分钟后再试。`);
+      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+      return again(429, `登录失败次数过多，请 ${waitText(wait)}后再试。`);
     }
     const found =
       tenantCode && username && password
         ? await checkLogin(db, tenantCode, username, password, now)
         : undefined;
     if (!found) {
-      throttle.fail(who, Date.now());
-      log.warn('console login failed', { tenant: tenantCode, user: username });
+      await recordFailure(db, attempt, now);
+      log.warn('console login failed', { tenant: tenantCode, user: username, address: attempt.address });
       return again(401, LOGIN_FAILED);
     }
-    throttle.succeed(who);
-    // A new session (and CSRF token) at login: nothing chosen before it carries over.
-    const fresh = newSession(now, {
-      id: found.account.id,
-      tenantId: found.tenant.id,
-      fingerprint: passwordFingerprint(found.account.passwordHash),
-    });
+    await recordSuccess(db, attempt);
+    // A new session (and CSRF token) at login: nothing chosen before it carries over (ASVS V3.2.1).
+    if (session?.login) await endSession(db, session.login);
+    const fresh = newSession(now, await startSession(db, found.account, attempt.address, now));
     writeSession(c, key, fresh, now);
-    log.info('console login', { tenant: found.tenant.code, user: found.account.username });
+    log.info('console login', {
+      tenant: found.tenant.code,
+      user: found.account.username,
+      address: attempt.address,
+    });
     return c.redirect(safeNext(form.next), 303);
   });
 
@@ -301,6 +316,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
     const form = (await c.req.parseBody()) as Record<string, unknown>;
     const { session } = await sessionOf(c);
     if (!sameOrigin(c) || !csrfMatches(session, form._csrf)) return forbidden(c);
+    if (session?.login) await endSession(db, session.login);
     clearSession(c);
     return c.redirect(options.demo ? '/' : '/login', 303);
   });

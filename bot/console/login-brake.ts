@@ -1,0 +1,131 @@
+// The login brake (OWASP ASVS 4.0 V2.2.1; OWASP "Blocking Brute Force Attacks"): failed logins are
+// counted in the database, so every instance sees them and a restart forgets nothing, under three keys:
+//
+// - the (address, account) pair: 5 free tries, then a wait doubling from 1 min up to 15 min;
+// - the address, across all the accounts it tries: 20 free, then the same waits (many user names from
+//   one address are slowed as much as one);
+// - the account, from every address: 20 free, then a wait doubling from 1 s but never above 1 min.
+//
+// The account's brake is the soft one on purpose: whoever guesses at an account can never lock its
+// owner out, who logs in from an address of their own after a minute at most. A successful login clears
+// its address's counts; every count is forgotten a day after its last failure.
+
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { inArray, lt, sql } from 'drizzle-orm';
+import type { Context } from 'hono';
+import type { Queryable } from '../../db/client.ts';
+import { loginFailures } from '../../db/schema.ts';
+
+interface Rule {
+  free: number;
+  firstWaitMs: number;
+  maxWaitMs: number;
+}
+
+const MINUTE = 60 * 1000;
+export const BRAKE_RULES = {
+  pair: { free: 5, firstWaitMs: MINUTE, maxWaitMs: 15 * MINUTE },
+  address: { free: 20, firstWaitMs: MINUTE, maxWaitMs: 15 * MINUTE },
+  account: { free: 20, firstWaitMs: 1000, maxWaitMs: MINUTE },
+} satisfies Record<string, Rule>;
+const FORGET_AFTER_MS = 24 * 60 * MINUTE;
+
+type Kind = keyof typeof BRAKE_RULES;
+
+/** The attempt to log in: who from where (tenant code and user name as typed, compared case-blind). */
+export interface LoginAttempt {
+  address: string;
+  tenantCode: string;
+  username: string;
+}
+
+function keysOf(attempt: LoginAttempt): Record<Kind, string> {
+  const account = `${attempt.tenantCode}|${attempt.username}`.toLowerCase();
+  return {
+    pair: `pair:${attempt.address}|${account}`,
+    address: `address:${attempt.address}`,
+    account: `account:${account}`,
+  };
+}
+
+/** The wait after the n-th failure in a row under a rule (none before its free tries are used). */
+function waitAfter(rule: Rule, failures: number): number {
+  if (failures < rule.free) return 0;
+  return Math.min(rule.firstWaitMs * 2 ** Math.min(failures - rule.free, 30), rule.maxWaitMs);
+}
+
+/** Milliseconds before this attempt may be checked, 0 when it may be now. */
+export async function brakeWait(db: Queryable, attempt: LoginAttempt, now: Date): Promise<number> {
+  const rows = await db
+    .select({ blockedUntil: loginFailures.blockedUntil })
+    .from(loginFailures)
+    .where(inArray(loginFailures.key, Object.values(keysOf(attempt))));
+  return Math.max(0, ...rows.map((row) => (row.blockedUntil?.getTime() ?? 0) - now.getTime()));
+}
+
+/** Counts a failed attempt under each key; a count whose last failure is a day old starts again. */
+export async function recordFailure(db: Queryable, attempt: LoginAttempt, now: Date): Promise<void> {
+  const keys = keysOf(attempt);
+  const stale = new Date(now.getTime() - FORGET_AFTER_MS).toISOString();
+  const counted = await db
+    .insert(loginFailures)
+    .values(Object.values(keys).map((key) => ({ key, failures: 1, lastFailureAt: now })))
+    .onConflictDoUpdate({
+      target: loginFailures.key,
+      set: {
+        // Concurrent failures on two instances each add one: the row lock orders them.
+        failures: sql`case when ${loginFailures.lastFailureAt} < ${stale}::timestamptz then 1 else ${loginFailures.failures} + 1 end`,
+        lastFailureAt: now,
+      },
+    })
+    .returning({ key: loginFailures.key, failures: loginFailures.failures });
+  for (const kind of Object.keys(keys) as Kind[]) {
+    const failures = counted.find((row) => row.key === keys[kind])?.failures ?? 0;
+    const wait = waitAfter(BRAKE_RULES[kind], failures);
+    if (wait === 0) continue;
+    const until = new Date(now.getTime() + wait).toISOString();
+    await db
+      .update(loginFailures)
+      .set({ blockedUntil: sql`greatest(${loginFailures.blockedUntil}, ${until}::timestamptz)` })
+      .where(inArray(loginFailures.key, [keys[kind]]));
+  }
+}
+
+/** A successful login clears its address's counts (the pair's and the address's), not the account's. */
+export async function recordSuccess(db: Queryable, attempt: LoginAttempt): Promise<void> {
+  const keys = keysOf(attempt);
+  await db.delete(loginFailures).where(inArray(loginFailures.key, [keys.pair, keys.address]));
+}
+
+/** Deletes the counts nobody has added to for a day. */
+export async function sweepFailures(db: Queryable, now: Date): Promise<void> {
+  await db
+    .delete(loginFailures)
+    .where(lt(loginFailures.lastFailureAt, new Date(now.getTime() - FORGET_AFTER_MS)));
+}
+
+/**
+ * The client's address: the socket's peer on Node (a client cannot choose it). Behind reverse proxies
+ * every request comes from the proxy, so `trustedProxies` (0 unless the operator says otherwise) is how
+ * many of them append to X-Forwarded-For; the address is the entry they saw, never one the client
+ * wrote. On Workers there is no socket: Cloudflare's CF-Connecting-IP, which clients cannot set.
+ */
+export function clientAddress(c: Context, trustedProxies = 0): string {
+  let peer: string | undefined;
+  try {
+    peer = getConnInfo(c).remote.address;
+  } catch {
+    peer = c.req.header('cf-connecting-ip');
+  }
+  if (trustedProxies > 0) {
+    const forwarded = (c.req.header('x-forwarded-for') ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+    // Each trusted proxy appends the address it saw, so the N-th entry from the end is the client as the
+    // outermost trusted proxy saw it; the entries before it are whatever the client sent.
+    const seen = forwarded[forwarded.length - trustedProxies];
+    if (seen) return seen.slice(0, 64);
+  }
+  return (peer ?? 'unknown').slice(0, 64);
+}
