@@ -118,9 +118,9 @@ describe('sessions kept server-side', () => {
       password: 'a brand new password',
       reset: true,
     });
+    expect(await database.db.select().from(consoleSessions)).toHaveLength(0);
     expect(await statusOfLedger(laptop)).toBe(302);
     expect(await statusOfLedger(office)).toBe(302);
-    expect(await database.db.select().from(consoleSessions)).toHaveLength(0);
     // The new password logs in; the old one does not.
     expect((await submitLogin(office, SCHOOL, PASSWORD)).status).toBe(401);
     expect((await submitLogin(office, SCHOOL, 'a brand new password')).status).toBe(303);

@@ -131,6 +131,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
   const { db, core, log } = options;
   const clock = options.clock ?? (() => new Date());
   let sweptAt = 0;
+  let warnedProxy = false;
   const app = new Hono();
   const limit = bodyLimit({
     maxSize: 64 * 1024,
@@ -285,6 +286,16 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
       await sweepFailures(db, now);
     }
     const attempt = { address: clientAddress(c, options.trustedProxies), tenantCode, username };
+    if (!options.trustedProxies && c.req.header('x-forwarded-for') !== undefined && !warnedProxy) {
+      // Behind a proxy not declared, every client is the proxy's address and shares one login brake.
+      warnedProxy = true;
+      log.warn(
+        'console login: X-Forwarded-For ignored; behind reverse proxies set TRUST_PROXY to their number',
+        {
+          address: attempt.address,
+        },
+      );
+    }
     const wait = await brakeWait(db, attempt, now);
     if (wait > 0) {
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
