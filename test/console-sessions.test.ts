@@ -4,7 +4,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addAdminAccount } from '../bot/console/accounts.ts';
-import { SESSION_COOKIE } from '../bot/console/auth.ts';
+import { SESSION_COOKIE, sealValue } from '../bot/console/auth.ts';
 import type { Database } from '../db/client.ts';
 import { adminAccounts, consoleSessions, loginFailures } from '../db/schema.ts';
 import {
@@ -282,7 +282,12 @@ describe('the login brake', () => {
     expect((await attempt(browserAt(3), 'user0', 'password 1')).status).toBe(401);
   });
 
-  it('slows guessing at one account from many addresses by at most a minute, so its owner always gets in', async () => {
+  it('slows guessing at one account from many addresses by at most a minute; the browser of its owner is never held', async () => {
+    // The owner has logged in from this browser before (and logged out).
+    const owner = browserAt(3);
+    await login(owner);
+    await logout(owner);
+
     let host = 10;
     for (let index = 0; index < 20; index += 1) {
       expect((await attempt(browserAt(host++), 'office', `guess ${index}`)).status).toBe(401);
@@ -299,11 +304,24 @@ describe('the login brake', () => {
       waits = [...waits, (await attempt(browserAt(host), 'office', 'guess')).retryAfter!];
     }
     expect(waits).toEqual(['2', '4', '8', '16', '32', '60', '60', '60', '60', '60']);
-    // The owner, from their own address, waits that minute and logs in.
-    const owner = browserAt(3);
-    expect((await submitLogin(owner)).status).toBe(429);
-    advance(60 * 1000);
+    // The owner's browser logs in at once; a browser new to the account, at an address of its own,
+    // waits that minute, then logs in.
     expect((await submitLogin(owner)).status).toBe(303);
+    const stranger = browserAt(4);
+    expect((await submitLogin(stranger)).status).toBe(429);
+    advance(60 * 1000);
+    expect((await submitLogin(stranger)).status).toBe(303);
+    // A device cookie not signed by the service is no pass.
+    const forged = browserAt(5);
+    forged.cookies.set(
+      'ysz_device',
+      sealValue(Buffer.alloc(32, 7), 'device', {
+        accounts: [`${SCHOOL}|office`],
+        exp: now.getTime() + MINUTE,
+      }),
+    );
+    expect((await attempt(forged, 'office', 'guess 31')).status).toBe(401);
+    expect((await submitLogin(forged)).status).toBe(429);
   });
 
   it('does not believe X-Forwarded-For unless TRUST_PROXY says a proxy writes it', async () => {

@@ -6,15 +6,17 @@
 //   one address are slowed as much as one);
 // - the account, from every address: 20 free, then a wait doubling from 1 s but never above 1 min.
 //
-// The account's brake is the soft one on purpose: whoever guesses at an account can never lock its
-// owner out, who logs in from an address of their own after a minute at most. A successful login clears
-// its address's counts; every count is forgotten a day after its last failure.
-
+// The account's brake is the soft one on purpose, and a browser that has logged in to the account
+// before skips it (a signed device cookie, as in OWASP's "Slow Down Online Guessing Attacks with Device
+// Cookies"): whoever guesses at an account from many addresses can never lock its owner out. A
+// successful login clears its address's counts; every count is forgotten a day after its last failure.
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { inArray, lt, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
 import type { Queryable } from '../../db/client.ts';
 import { loginFailures } from '../../db/schema.ts';
+import { isHttps, openValue, sealValue } from './auth.ts';
 
 interface Rule {
   free: number;
@@ -39,8 +41,10 @@ export interface LoginAttempt {
   username: string;
 }
 
+const accountOf = (attempt: LoginAttempt) => `${attempt.tenantCode}|${attempt.username}`.toLowerCase();
+
 function keysOf(attempt: LoginAttempt): Record<Kind, string> {
-  const account = `${attempt.tenantCode}|${attempt.username}`.toLowerCase();
+  const account = accountOf(attempt);
   return {
     pair: `pair:${attempt.address}|${account}`,
     address: `address:${attempt.address}`,
@@ -54,12 +58,21 @@ function waitAfter(rule: Rule, failures: number): number {
   return Math.min(rule.firstWaitMs * 2 ** Math.min(failures - rule.free, 30), rule.maxWaitMs);
 }
 
-/** Milliseconds before this attempt may be checked, 0 when it may be now. */
-export async function brakeWait(db: Queryable, attempt: LoginAttempt, now: Date): Promise<number> {
+/**
+ * Milliseconds before this attempt may be checked, 0 when it may be now. A known device (one that has
+ * logged in to the account before) is not held by the account's brake, only by its address's.
+ */
+export async function brakeWait(
+  db: Queryable,
+  attempt: LoginAttempt,
+  now: Date,
+  knownDevice: boolean,
+): Promise<number> {
+  const keys = keysOf(attempt);
   const rows = await db
     .select({ blockedUntil: loginFailures.blockedUntil })
     .from(loginFailures)
-    .where(inArray(loginFailures.key, Object.values(keysOf(attempt))));
+    .where(inArray(loginFailures.key, knownDevice ? [keys.pair, keys.address] : Object.values(keys)));
   return Math.max(0, ...rows.map((row) => (row.blockedUntil?.getTime() ?? 0) - now.getTime()));
 }
 
@@ -102,6 +115,48 @@ export async function sweepFailures(db: Queryable, now: Date): Promise<void> {
   await db
     .delete(loginFailures)
     .where(lt(loginFailures.lastFailureAt, new Date(now.getTime() - FORGET_AFTER_MS)));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Device cookies: which accounts this browser has logged in to (signed; no server state).
+
+const DEVICE_COOKIE = 'ysz_device';
+const DEVICE_TTL_MS = 90 * 24 * 60 * MINUTE;
+const DEVICE_ACCOUNTS = 5;
+
+interface Device {
+  accounts: string[];
+  exp: number;
+}
+
+function readDevice(c: Context, key: Buffer, now: Date): Device | undefined {
+  const value = openValue(key, 'device', getCookie(c, DEVICE_COOKIE)) as Partial<Device> | undefined;
+  if (!value || typeof value.exp !== 'number' || value.exp <= now.getTime()) return undefined;
+  if (!Array.isArray(value.accounts) || !value.accounts.every((entry) => typeof entry === 'string'))
+    return undefined;
+  return { accounts: value.accounts, exp: value.exp };
+}
+
+/** Has this browser logged in to the attempt's account before? */
+export function isKnownDevice(c: Context, key: Buffer, attempt: LoginAttempt, now: Date): boolean {
+  return readDevice(c, key, now)?.accounts.includes(accountOf(attempt)) ?? false;
+}
+
+/** Remembers in the browser that it logged in to the account (the last few accounts, for 90 days). */
+export function rememberDevice(c: Context, key: Buffer, attempt: LoginAttempt, now: Date): void {
+  const account = accountOf(attempt);
+  const earlier = (readDevice(c, key, now)?.accounts ?? []).filter((entry) => entry !== account);
+  const device: Device = {
+    accounts: [account, ...earlier].slice(0, DEVICE_ACCOUNTS),
+    exp: now.getTime() + DEVICE_TTL_MS,
+  };
+  setCookie(c, DEVICE_COOKIE, sealValue(key, 'device', device), {
+    httpOnly: true,
+    sameSite: 'Strict',
+    path: '/login',
+    secure: isHttps(c),
+    maxAge: DEVICE_TTL_MS / 1000,
+  });
 }
 
 /**

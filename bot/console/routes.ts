@@ -44,7 +44,15 @@ import {
   writeSession,
 } from './auth.ts';
 import { buildConversation, MAX_MESSAGE_LENGTH, userMessageId } from './conversation.ts';
-import { brakeWait, clientAddress, recordFailure, recordSuccess, sweepFailures } from './login-brake.ts';
+import {
+  brakeWait,
+  clientAddress,
+  isKnownDevice,
+  recordFailure,
+  recordSuccess,
+  rememberDevice,
+  sweepFailures,
+} from './login-brake.ts';
 import { registerOperations } from './operations.ts';
 import { registerOrgAndHazards } from './org.ts';
 import {
@@ -296,7 +304,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
         },
       );
     }
-    const wait = await brakeWait(db, attempt, now);
+    const wait = await brakeWait(db, attempt, now, isKnownDevice(c, key, attempt, now));
     if (wait > 0) {
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
       return again(429, `登录失败次数过多，请 ${waitText(wait)}后再试。`);
@@ -311,6 +319,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
       return again(401, LOGIN_FAILED);
     }
     await recordSuccess(db, attempt);
+    rememberDevice(c, key, attempt, now);
     // A new session (and CSRF token) at login: nothing chosen before it carries over (ASVS V3.2.1).
     if (session?.login) await endSession(db, session.login);
     const fresh = newSession(now, await startSession(db, found.account, attempt.address, now));
