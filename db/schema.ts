@@ -498,6 +498,8 @@ export const loginFailures = pgTable(
     failures: integer('failures').notNull(),
     lastFailureAt: ts('last_failure_at').notNull(),
     blockedUntil: ts('blocked_until'),
+    /** blocked_until as the latest attempt found it: what admitted or refused that attempt. */
+    priorBlockedUntil: ts('prior_blocked_until'),
   },
   (t) => [index('login_failures_last').on(t.lastFailureAt)],
 );

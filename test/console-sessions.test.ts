@@ -250,6 +250,32 @@ describe('the login brake', () => {
     expect((await attempt(guesser, 'office', 'guess 8')).retryAfter).toBe('240');
   });
 
+  it('holds a burst of guesses sent at once like the same guesses one after another', async () => {
+    const guesser = browserAt(2);
+    const form = await guesser.page('/login');
+    const token = csrfOf(form.html);
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, index) =>
+        guesser.post('/login', {
+          _csrf: token,
+          tenant: SCHOOL,
+          username: 'office',
+          password: `burst ${index}`,
+        }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(25);
+    // The owner elsewhere is not held, and the account's count is not raised by the refused ones.
+    expect((await submitLogin(browserAt(3))).status).toBe(303);
+    const [account] = await database.db
+      .select()
+      .from(loginFailures)
+      .where(eq(loginFailures.key, `account:${SCHOOL}|office`));
+    expect(account!.failures).toBe(5);
+  });
+
   it('is kept in the database: a restarted service still slows the address', async () => {
     const guesser = browserAt(2);
     for (let index = 0; index < 5; index += 1) await attempt(guesser, 'office', `guess ${index}`);

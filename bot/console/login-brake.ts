@@ -11,7 +11,7 @@
 // Cookies"): whoever guesses at an account from many addresses can never lock its owner out. A
 // successful login clears its address's counts; every count is forgotten a day after its last failure.
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { inArray, lt, sql } from 'drizzle-orm';
+import { eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Queryable } from '../../db/client.ts';
@@ -76,38 +76,77 @@ export async function brakeWait(
   return Math.max(0, ...rows.map((row) => (row.blockedUntil?.getTime() ?? 0) - now.getTime()));
 }
 
-/** Counts a failed attempt under each key; a count whose last failure is a day old starts again. */
-export async function recordFailure(db: Queryable, attempt: LoginAttempt, now: Date): Promise<void> {
+/**
+ * Takes a try under each key before the password is checked, counted as a failure until the login
+ * succeeds: so a burst of requests sent at once is held like the same requests one after another. Each
+ * key's row is updated in one statement (its row lock orders concurrent tries on every instance): a try
+ * while the key is blocked is refused and changes nothing there nor under the keys after it; otherwise
+ * it adds one and, past the free tries, blocks the key for the next wait. Returns the wait when
+ * refused, else 0.
+ */
+export async function takeTry(
+  db: Queryable,
+  attempt: LoginAttempt,
+  now: Date,
+  knownDevice: boolean,
+): Promise<number> {
   const keys = keysOf(attempt);
-  const stale = new Date(now.getTime() - FORGET_AFTER_MS).toISOString();
-  const counted = await db
-    .insert(loginFailures)
-    .values(Object.values(keys).map((key) => ({ key, failures: 1, lastFailureAt: now })))
-    .onConflictDoUpdate({
-      target: loginFailures.key,
-      set: {
-        // Concurrent failures on two instances each add one: the row lock orders them.
-        failures: sql`case when ${loginFailures.lastFailureAt} < ${stale}::timestamptz then 1 else ${loginFailures.failures} + 1 end`,
+  const kinds: Kind[] = knownDevice ? ['pair', 'address'] : ['pair', 'address', 'account'];
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const stale = sql`${new Date(now.getTime() - FORGET_AFTER_MS).toISOString()}::timestamptz`;
+  const held = sql`(${loginFailures.blockedUntil} is not null and ${loginFailures.blockedUntil} > ${at})`;
+  const next = sql`(case when ${loginFailures.lastFailureAt} < ${stale} then 1 else ${loginFailures.failures} + 1 end)`;
+  for (const kind of kinds) {
+    const rule = BRAKE_RULES[kind];
+    // waitAfter in SQL; the rule's numbers are this module's constants.
+    const free = sql.raw(String(rule.free));
+    const blockAfter = sql`case when ${next} < ${free} then null else ${at} + least(${sql.raw(String(rule.firstWaitMs))}::float8 * power(2, least(${next} - ${free}, 30)), ${sql.raw(String(rule.maxWaitMs))}) * interval '1 millisecond' end`;
+    const firstWait = waitAfter(rule, 1);
+    const [row] = await db
+      .insert(loginFailures)
+      .values({
+        key: keys[kind],
+        failures: 1,
         lastFailureAt: now,
-      },
-    })
-    .returning({ key: loginFailures.key, failures: loginFailures.failures });
-  for (const kind of Object.keys(keys) as Kind[]) {
-    const failures = counted.find((row) => row.key === keys[kind])?.failures ?? 0;
-    const wait = waitAfter(BRAKE_RULES[kind], failures);
-    if (wait === 0) continue;
-    const until = new Date(now.getTime() + wait).toISOString();
-    await db
-      .update(loginFailures)
-      .set({ blockedUntil: sql`greatest(${loginFailures.blockedUntil}, ${until}::timestamptz)` })
-      .where(inArray(loginFailures.key, [keys[kind]]));
+        blockedUntil: firstWait > 0 ? new Date(now.getTime() + firstWait) : null,
+      })
+      .onConflictDoUpdate({
+        target: loginFailures.key,
+        // Every expression reads the row as it was before this statement.
+        set: {
+          priorBlockedUntil: sql`${loginFailures.blockedUntil}`,
+          failures: sql`case when ${held} then ${loginFailures.failures} else ${next} end`,
+          lastFailureAt: sql`case when ${held} then ${loginFailures.lastFailureAt} else ${at} end`,
+          blockedUntil: sql`case when ${held} then ${loginFailures.blockedUntil} else ${blockAfter} end`,
+        },
+      })
+      .returning({ prior: loginFailures.priorBlockedUntil });
+    // Refused: the keys after this one are not counted.
+    const wait = (row?.prior?.getTime() ?? 0) - now.getTime();
+    if (wait > 0) return wait;
   }
+  return 0;
 }
 
-/** A successful login clears its address's counts (the pair's and the address's), not the account's. */
-export async function recordSuccess(db: Queryable, attempt: LoginAttempt): Promise<void> {
+/**
+ * A successful login clears its address's counts (the pair's and the address's) and gives back to the
+ * account the try it took.
+ */
+export async function recordSuccess(
+  db: Queryable,
+  attempt: LoginAttempt,
+  knownDevice: boolean,
+): Promise<void> {
   const keys = keysOf(attempt);
   await db.delete(loginFailures).where(inArray(loginFailures.key, [keys.pair, keys.address]));
+  if (knownDevice) return;
+  await db
+    .update(loginFailures)
+    .set({
+      failures: sql`greatest(${loginFailures.failures} - 1, 0)`,
+      blockedUntil: sql`${loginFailures.priorBlockedUntil}`,
+    })
+    .where(eq(loginFailures.key, keys.account));
 }
 
 /** Deletes the counts nobody has added to for a day. */

@@ -48,10 +48,10 @@ import {
   brakeWait,
   clientAddress,
   isKnownDevice,
-  recordFailure,
   recordSuccess,
   rememberDevice,
   sweepFailures,
+  takeTry,
 } from './login-brake.ts';
 import { registerOperations } from './operations.ts';
 import { registerOrgAndHazards } from './org.ts';
@@ -304,7 +304,11 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
         },
       );
     }
-    const wait = await brakeWait(db, attempt, now, isKnownDevice(c, key, attempt, now));
+    const knownDevice = isKnownDevice(c, key, attempt, now);
+    // A blocked client is answered from one read; a try is then taken in the database before the
+    // password is checked, so requests sent at once are held as if sent one by one.
+    const wait =
+      (await brakeWait(db, attempt, now, knownDevice)) || (await takeTry(db, attempt, now, knownDevice));
     if (wait > 0) {
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
       return again(429, `登录失败次数过多，请 ${waitText(wait)}后再试。`);
@@ -314,11 +318,10 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
         ? await checkLogin(db, tenantCode, username, password, now)
         : undefined;
     if (!found) {
-      await recordFailure(db, attempt, now);
       log.warn('console login failed', { tenant: tenantCode, user: username, address: attempt.address });
       return again(401, LOGIN_FAILED);
     }
-    await recordSuccess(db, attempt);
+    await recordSuccess(db, attempt, knownDevice);
     rememberDevice(c, key, attempt, now);
     // A new session (and CSRF token) at login: nothing chosen before it carries over (ASVS V3.2.1).
     if (session?.login) await endSession(db, session.login);

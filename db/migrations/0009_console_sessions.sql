@@ -12,7 +12,8 @@ CREATE TABLE "login_failures" (
 	"key" text PRIMARY KEY NOT NULL,
 	"failures" integer NOT NULL,
 	"last_failure_at" timestamp with time zone NOT NULL,
-	"blocked_until" timestamp with time zone
+	"blocked_until" timestamp with time zone,
+	"prior_blocked_until" timestamp with time zone
 );
 --> statement-breakpoint
 ALTER TABLE "console_sessions" ADD CONSTRAINT "console_sessions_account_id_admin_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."admin_accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
