@@ -52,6 +52,12 @@ const envSchema = z
     WECOM_API_BASE: url('WeCom API base').default('https://qyapi.weixin.qq.com'),
     WECHATY_PUPPET: optionalText,
     WECHATY_PUPPET_SERVICE_TOKEN: optionalText,
+    TRUST_PROXY: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 10 (reverse proxies in front of the service)')
+      .max(10, 'must be between 0 and 10 (reverse proxies in front of the service)')
+      .default(0),
   })
   .superRefine((env, ctx) => {
     const pairs: [keyof typeof env, keyof typeof env][] = [
@@ -116,6 +122,8 @@ export interface Config {
    * demo-made database (bot/service.ts, `Service.demo`).
    */
   demo: boolean;
+  /** Reverse proxies in front whose X-Forwarded-For is believed (0: none; the socket's address). */
+  trustProxy: number;
 }
 
 /** Parses an environment; throws ConfigError naming each bad variable and what is wrong with it. */
@@ -164,6 +172,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     feishu,
     wecom,
     wechaty,
+    trustProxy: env.TRUST_PROXY,
     demo: !feishu && !wecom && !wechaty,
   };
 }

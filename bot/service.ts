@@ -119,6 +119,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       channels,
       onOutbox: () => dispatcher.kick(),
       bodyDeadlines: options.consoleBodyDeadlines,
+      trustedProxies: config.trustProxy,
     },
     feishu:
       config.feishu && feishuClient

@@ -471,6 +471,46 @@ export const adminAccounts = pgTable(
   (t) => [uniqueIndex('admin_accounts_tenant_username').on(t.tenantId, t.username)],
 );
 
+/**
+ * Logged-in console sessions (bot/console/sessions.ts), shared by every instance. Only a SHA-256 of the
+ * cookie's token is kept, so a copy of this table logs nobody in.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => adminAccounts.id, { onDelete: 'cascade' }),
+    /** Of the password hash at login: a password changed by any path ends the session. */
+    passwordFingerprint: text('password_fingerprint').notNull(),
+    /** The client address at login, for the log. */
+    address: text('address'),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [
+    index('console_sessions_account').on(t.accountId),
+    index('console_sessions_expires').on(t.expiresAt),
+  ],
+);
+
+/** Failed console logins per client address, per account and per both (bot/console/login-brake.ts). */
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    /** `pair:<address>|<tenant>|<user>`, `address:<address>` or `account:<tenant>|<user>` */
+    key: text('key').primaryKey(),
+    failures: integer('failures').notNull(),
+    lastFailureAt: ts('last_failure_at').notNull(),
+    blockedUntil: ts('blocked_until'),
+    /** blocked_until as the latest attempt found it: what admitted or refused that attempt. */
+    priorBlockedUntil: ts('prior_blocked_until'),
+  },
+  (t) => [index('login_failures_last').on(t.lastFailureAt)],
+);
+
 /** Secrets the service makes for itself (the console's cookie-signing key), shared by all instances. */
 export const appSecrets = pgTable('app_secrets', {
   name: text('name').primaryKey(),

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLogin } from '../bot/console/accounts.ts';
+import { sessionAccount, startSession } from '../bot/console/sessions.ts';
 import { openDatabase } from '../db/client.ts';
-import { adminAccounts } from '../db/schema.ts';
+import { adminAccounts, consoleSessions } from '../db/schema.ts';
 import { loadExample } from './helpers/db.ts';
 
 let root: string;
@@ -104,6 +105,12 @@ describe('npm run admin:add', () => {
     expect(rows[0]!.passwordHash).toMatch(/^scrypt\$/);
     expect(rows[0]!.passwordHash).not.toContain('correct horse');
 
+    // A session of each account, started before the reset.
+    const before = await openDatabase({ dataDir });
+    const started = new Date();
+    const sessions = await Promise.all(rows.map((row) => startSession(before.db, row, '127.0.0.1', started)));
+    await before.close();
+
     const reset = await adminAdd(['--tenant', 'jishan-school', '--user', 'office', '--reset'], {
       password: 'a brand new password',
     });
@@ -122,6 +129,10 @@ describe('npm run admin:add', () => {
       expect(
         await checkLogin(database.db, 'jishan-school', 'deputy', 'password from stdin', now),
       ).toBeDefined();
+      // The reset ended office's session (on every instance: the row is gone), not deputy's.
+      expect(await database.db.select().from(consoleSessions)).toHaveLength(1);
+      expect(await sessionAccount(database.db, sessions[0]!.token, now)).toBeUndefined();
+      expect((await sessionAccount(database.db, sessions[1]!.token, now))?.account.username).toBe('deputy');
     } finally {
       await database.close();
     }

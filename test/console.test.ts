@@ -1,7 +1,7 @@
 // The web console over real HTTP against the real service and a real database: login and sessions,
 // CSRF, tenant isolation, the chat simulator as the fourth channel (report → 受理 → 整改 through cards),
 // the ledger download and the failed-message list; and demo mode, open without login.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -208,19 +208,18 @@ describe('the console with platform credentials (login required)', () => {
     const genuine = browser.cookies.get(SESSION_COOKIE)!;
     const [data, mac] = genuine.split('.') as [string, string];
     const claims = JSON.parse(Buffer.from(data, 'base64url').toString('utf8'));
-    const bureauId = (await database.db.select().from(tenants).where(eq(tenants.code, BUREAU)))[0]!.id;
-
-    const tampered = Buffer.from(
-      JSON.stringify({ ...claims, account: { ...claims.account, tenantId: bureauId } }),
-    ).toString('base64url');
+    // The same claims with a later expiry, under the original signature.
+    const tampered = Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 3_600_000 })).toString(
+      'base64url',
+    );
     const key = await loadSigningKey(database.db);
     const cases = {
       tampered: `${tampered}.${mac}`,
       forged: sealValue(Buffer.alloc(32, 7), 'session', claims),
       garbage: 'not-a-cookie',
       expired: sealValue(key, 'session', { ...claims, exp: Date.now() - 1000 }),
-      // A genuine signature over a session whose password fingerprint no longer matches.
-      stale: sealValue(key, 'session', { ...claims, account: { ...claims.account, fingerprint: 'x' } }),
+      // A genuine signature over a login token the server has no session for.
+      stale: sealValue(key, 'session', { ...claims, login: randomBytes(32).toString('base64url') }),
     };
     for (const [name, value] of Object.entries(cases)) {
       const other = new Browser(fetcher);

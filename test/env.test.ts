@@ -21,6 +21,13 @@ describe('configuration', () => {
     });
   });
 
+  it('believes X-Forwarded-For only from as many proxies as TRUST_PROXY names (none by default)', () => {
+    expect(parseConfig({}).trustProxy).toBe(0);
+    expect(parseConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(errorOf({ TRUST_PROXY: 'yes' })).toContain('TRUST_PROXY: must be a number');
+    expect(errorOf({ TRUST_PROXY: '-1' })).toContain('TRUST_PROXY: must be between 0 and 10');
+  });
+
   it('turns a channel on when its credentials are set', () => {
     const config = parseConfig({ FEISHU_APP_ID: 'cli_x', FEISHU_APP_SECRET: 's', FEISHU_ENCRYPT_KEY: 'k' });
     expect(config.demo).toBe(false);

@@ -2,13 +2,8 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { adminAccounts, tenants } from '../../db/schema.ts';
-import {
-  hashPassword,
-  passwordFingerprint,
-  passwordProblem,
-  unmatchableHash,
-  verifyPassword,
-} from './auth.ts';
+import { hashPassword, passwordProblem, unmatchableHash, verifyPassword } from './auth.ts';
+import { endAccountSessions } from './sessions.ts';
 
 export type AdminAccount = typeof adminAccounts.$inferSelect;
 export type Tenant = typeof tenants.$inferSelect;
@@ -62,12 +57,17 @@ export async function addAdminAccount(
   }
   const passwordHash = await hashPassword(input.password);
   if (existing) {
-    const [account] = await db
-      .update(adminAccounts)
-      .set({ passwordHash, ...(input.displayName?.trim() ? { displayName } : {}) })
-      .where(eq(adminAccounts.id, existing.id))
-      .returning();
-    return { account: account!, tenant, created: false };
+    // A new password ends every session of the account (OWASP ASVS 4.0 V3.3.3).
+    const account = await db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(adminAccounts)
+        .set({ passwordHash, ...(input.displayName?.trim() ? { displayName } : {}) })
+        .where(eq(adminAccounts.id, existing.id))
+        .returning();
+      await endAccountSessions(tx, existing.id);
+      return updated!;
+    });
+    return { account, tenant, created: false };
   }
   const [account] = await db
     .insert(adminAccounts)
@@ -95,19 +95,5 @@ export async function checkLogin(
   const ok = await verifyPassword(password, row?.account.passwordHash ?? (await unmatchableHash()));
   if (!row || !ok) return undefined;
   await db.update(adminAccounts).set({ lastLoginAt: now }).where(eq(adminAccounts.id, row.account.id));
-  return row;
-}
-
-/** The account a session names, if it still exists with the same password. */
-export async function sessionAccount(
-  db: Queryable,
-  claim: { id: number; tenantId: number; fingerprint: string },
-): Promise<{ account: AdminAccount; tenant: Tenant } | undefined> {
-  const [row] = await db
-    .select({ account: adminAccounts, tenant: tenants })
-    .from(adminAccounts)
-    .innerJoin(tenants, eq(tenants.id, adminAccounts.tenantId))
-    .where(and(eq(adminAccounts.id, claim.id), eq(adminAccounts.tenantId, claim.tenantId)));
-  if (!row || passwordFingerprint(row.account.passwordHash) !== claim.fingerprint) return undefined;
   return row;
 }

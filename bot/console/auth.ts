@@ -1,10 +1,9 @@
-// The web console's security: scrypt password hashes, sessions in HMAC-signed cookies, CSRF tokens,
-// the Origin check, and a light in-memory brake on failed logins.
+// The web console's security: scrypt password hashes, signed cookies, CSRF tokens and the Origin check.
 //
-// A session is a signed cookie, not a server row: any instance can check it with the key kept in
-// app_secrets (created once, by whichever instance needs it first). The signed value carries its own
-// expiry (12 h), a CSRF token, and for a logged-in admin the account id, the tenant and a fingerprint of
-// the password hash, so that changing a password or deleting the account ends its sessions.
+// The session cookie is signed with the key kept in app_secrets (created once, by whichever instance
+// needs it first). It carries its own expiry (12 h) and a CSRF token; a logged-in admin's also carries
+// the token of a server-side session (sessions.ts), which is what logout and a password change end.
+// Failed logins are braked in login-brake.ts.
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
@@ -72,7 +71,7 @@ export const unmatchableHash = () => {
   return dummyHash;
 };
 
-/** A short fingerprint of the stored hash, signed into the session: a new password ends old sessions. */
+/** A short fingerprint of the stored hash, kept with each session: a new password ends old sessions. */
 export const passwordFingerprint = (passwordHash: string) =>
   createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16);
 
@@ -129,38 +128,31 @@ export const SESSION_COOKIE = 'ysz_session';
 export const FLASH_COOKIE = 'ysz_flash';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
-/** What the session cookie holds. An anonymous session (no account) only carries a CSRF token. */
+/** What the session cookie holds. An anonymous session (no login) only carries a CSRF token. */
 export interface Session {
-  v: 1;
+  v: 2;
   /** The CSRF token of this session. */
   csrf: string;
   /** Expiry, ms since the epoch. */
   exp: number;
-  account?: { id: number; tenantId: number; fingerprint: string };
+  /** The token of the server-side session of a logged-in admin (sessions.ts). */
+  login?: string;
 }
 
 function isSession(value: unknown): value is Session {
   if (!value || typeof value !== 'object') return false;
   const s = value as Record<string, unknown>;
-  if (s.v !== 1 || typeof s.csrf !== 'string' || s.csrf.length < 16 || typeof s.exp !== 'number')
+  if (s.v !== 2 || typeof s.csrf !== 'string' || s.csrf.length < 16 || typeof s.exp !== 'number')
     return false;
-  if (s.account === undefined) return true;
-  const a = s.account as Record<string, unknown> | null;
-  return (
-    !!a &&
-    typeof a === 'object' &&
-    Number.isInteger(a.id) &&
-    Number.isInteger(a.tenantId) &&
-    typeof a.fingerprint === 'string'
-  );
+  return s.login === undefined || (typeof s.login === 'string' && s.login.length >= 32);
 }
 
-export function newSession(now: Date, account?: Session['account']): Session {
+export function newSession(now: Date, login?: { token: string; expiresAt: Date }): Session {
   return {
-    v: 1,
+    v: 2,
     csrf: randomBytes(24).toString('base64url'),
-    exp: now.getTime() + SESSION_TTL_MS,
-    ...(account ? { account } : {}),
+    exp: login ? login.expiresAt.getTime() : now.getTime() + SESSION_TTL_MS,
+    ...(login ? { login: login.token } : {}),
   };
 }
 
@@ -252,44 +244,4 @@ export function takeFlash(c: Context, key: Buffer): Flash | undefined {
     ? (value.kind as Flash['kind'])
     : 'info';
   return { kind, text: value.text };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Failed logins: a light brake per tenant and user name, in this instance's memory only.
-
-export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
-  constructor(
-    private readonly limit = 5,
-    private readonly windowMs = 15 * 60 * 1000,
-  ) {}
-
-  private recent(name: string, now: number) {
-    const list = (this.failures.get(name) ?? []).filter((at) => at > now - this.windowMs);
-    if (list.length === 0) this.failures.delete(name);
-    else this.failures.set(name, list);
-    return list;
-  }
-
-  /** Seconds to wait before the next try, or 0. */
-  blockedFor(name: string, now: number): number {
-    const list = this.recent(name, now);
-    if (list.length < this.limit) return 0;
-    return Math.ceil((list[0]! + this.windowMs - now) / 1000);
-  }
-
-  fail(name: string, now: number): void {
-    const list = this.recent(name, now);
-    list.push(now);
-    this.failures.set(name, list);
-    if (this.failures.size > 10_000) {
-      // Bounded: the oldest names go first.
-      const first = this.failures.keys().next().value;
-      if (first !== undefined) this.failures.delete(first);
-    }
-  }
-
-  succeed(name: string): void {
-    this.failures.delete(name);
-  }
 }

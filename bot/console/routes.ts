@@ -29,15 +29,13 @@ import type { ActionEvent, ActionResult, Channel, MessageEvent } from '../core/t
 import { errorPage, ledgerPage, loginPage, outboxPage } from '../pages/console.ts';
 import { type Frame, type Html, layout } from '../pages/layout.ts';
 import { noMembersPage, SIMULATOR_SCRIPT, simulatorPage } from '../pages/simulator.ts';
-import { type AdminAccount, checkLogin, sessionAccount } from './accounts.ts';
+import { type AdminAccount, checkLogin } from './accounts.ts';
 import {
   clearSession,
   csrfMatches,
   type Flash,
-  LoginThrottle,
   loadSigningKey,
   newSession,
-  passwordFingerprint,
   readSession,
   type Session,
   sameOrigin,
@@ -46,6 +44,15 @@ import {
   writeSession,
 } from './auth.ts';
 import { buildConversation, MAX_MESSAGE_LENGTH, userMessageId } from './conversation.ts';
+import {
+  brakeWait,
+  clientAddress,
+  isKnownDevice,
+  recordSuccess,
+  rememberDevice,
+  sweepFailures,
+  takeTry,
+} from './login-brake.ts';
 import { registerOperations } from './operations.ts';
 import { registerOrgAndHazards } from './org.ts';
 import {
@@ -59,6 +66,7 @@ import {
   type Tenant,
 } from './queries.ts';
 import { registerReports } from './reports.ts';
+import { endSession, sessionAccount, startSession, sweepSessions } from './sessions.ts';
 
 export interface ConsoleOptions {
   db: Db;
@@ -82,6 +90,8 @@ export interface ConsoleOptions {
   settle?: () => Promise<void>;
   /** How slowly a form or upload may arrive (defaults: CONSOLE_BODY_DEADLINES). */
   bodyDeadlines?: Omit<BodyLimits, 'maxBytes'>;
+  /** Reverse proxies in front that append to X-Forwarded-For (login-brake.ts); 0 trusts none of it. */
+  trustedProxies?: number;
 }
 
 /**
@@ -101,6 +111,11 @@ const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.s
 const FORBIDDEN = '请求无效或已过期（安全校验未通过）。请刷新页面后重试。';
 const LOGIN_FAILED = '登录失败：单位代码、用户名或密码不正确。';
 const BODY_TOO_SLOW = '请求超时：提交的内容未能在规定时间内传完，请检查网络后重试。';
+/** Ended sessions and forgotten login failures are deleted at most this often per instance. */
+const SWEEP_EVERY_MS = 60 * 1000;
+
+const waitText = (ms: number) =>
+  ms < 60_000 ? `${Math.ceil(ms / 1000)} 秒` : `${Math.ceil(ms / 60_000)} 分钟`;
 
 /** Only a path of this site, never another origin (`//host`, `/\host`) nor the login pages themselves. */
 function safeNext(value: unknown): string {
@@ -134,7 +149,8 @@ const text = (value: unknown) => (typeof value === 'string' ? value : '');
 export function consoleRoutes(options: ConsoleOptions): Hono {
   const { db, core, log } = options;
   const clock = options.clock ?? (() => new Date());
-  const throttle = new LoginThrottle();
+  let sweptAt = 0;
+  let warnedProxy = false;
   const app = new Hono();
   // Every body the console takes is read within a size and deadlines before its handler runs (bot/core/body.ts).
   const deadlines = { ...CONSOLE_BODY_DEADLINES, ...options.bodyDeadlines };
@@ -155,8 +171,9 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
 
   async function sessionOf(c: Context) {
     const key = await signingKey();
-    const session = readSession(c, key, clock());
-    const auth = session?.account ? await sessionAccount(db, session.account) : undefined;
+    const now = clock();
+    const session = readSession(c, key, now);
+    const auth = session?.login ? await sessionAccount(db, session.login, now) : undefined;
     return { key, session, auth };
   }
 
@@ -284,30 +301,51 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
           demo: options.demo,
         }),
       );
-    const who = `${tenantCode}\n${username}`.toLowerCase();
     const now = clock();
-    const wait = throttle.blockedFor(who, Date.now());
+    if (now.getTime() - sweptAt >= SWEEP_EVERY_MS) {
+      sweptAt = now.getTime();
+      await sweepSessions(db, now);
+      await sweepFailures(db, now);
+    }
+    const attempt = { address: clientAddress(c, options.trustedProxies), tenantCode, username };
+    if (!options.trustedProxies && c.req.header('x-forwarded-for') !== undefined && !warnedProxy) {
+      // Behind a proxy not declared, every client is the proxy's address and shares one login brake.
+      warnedProxy = true;
+      log.warn(
+        'console login: X-Forwarded-For ignored; behind reverse proxies set TRUST_PROXY to their number',
+        {
+          address: attempt.address,
+        },
+      );
+    }
+    const knownDevice = isKnownDevice(c, key, attempt, now);
+    // A blocked client is answered from one read; a try is then taken in the database before the
+    // password is checked, so requests sent at once are held as if sent one by one.
+    const wait =
+      (await brakeWait(db, attempt, now, knownDevice)) || (await takeTry(db, attempt, now, knownDevice));
     if (wait > 0) {
-      return again(429, `登录失败次数过多，请 ${Math.ceil(wait / 60)} 分钟后再试。`);
+      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+      return again(429, `登录失败次数过多，请 ${waitText(wait)}后再试。`);
     }
     const found =
       tenantCode && username && password
         ? await checkLogin(db, tenantCode, username, password, now)
         : undefined;
     if (!found) {
-      throttle.fail(who, Date.now());
-      log.warn('console login failed', { tenant: tenantCode, user: username });
+      log.warn('console login failed', { tenant: tenantCode, user: username, address: attempt.address });
       return again(401, LOGIN_FAILED);
     }
-    throttle.succeed(who);
-    // A new session (and CSRF token) at login: nothing chosen before it carries over.
-    const fresh = newSession(now, {
-      id: found.account.id,
-      tenantId: found.tenant.id,
-      fingerprint: passwordFingerprint(found.account.passwordHash),
-    });
+    await recordSuccess(db, attempt, knownDevice);
+    rememberDevice(c, key, attempt, now);
+    // A new session (and CSRF token) at login: nothing chosen before it carries over (ASVS V3.2.1).
+    if (session?.login) await endSession(db, session.login);
+    const fresh = newSession(now, await startSession(db, found.account, attempt.address, now));
     writeSession(c, key, fresh, now);
-    log.info('console login', { tenant: found.tenant.code, user: found.account.username });
+    log.info('console login', {
+      tenant: found.tenant.code,
+      user: found.account.username,
+      address: attempt.address,
+    });
     return c.redirect(safeNext(form.next), 303);
   });
 
@@ -315,6 +353,7 @@ export function consoleRoutes(options: ConsoleOptions): Hono {
     const form = (await c.req.parseBody()) as Record<string, unknown>;
     const { session } = await sessionOf(c);
     if (!sameOrigin(c) || !csrfMatches(session, form._csrf)) return forbidden(c);
+    if (session?.login) await endSession(db, session.login);
     clearSession(c);
     return c.redirect(options.demo ? '/' : '/login', 303);
   });

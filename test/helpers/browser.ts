@@ -2,6 +2,8 @@
 // redirects followed (so each step is checked), and the CSRF token of a page. Free of vitest, so the
 // benchmarks drive the console with it too.
 
+import { request as httpRequest } from 'node:http';
+
 export type Fetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
 
 /** Fetches paths over real HTTP from a base URL known only later (a harness started in beforeAll). */
@@ -9,6 +11,50 @@ export const fetchFrom =
   (base: () => string): Fetch =>
   (path, init) =>
     fetch(`${base()}${path}`, init);
+
+/**
+ * Like fetchFrom, but the connection comes from another loopback address (127.0.0.2, 127.0.0.3, …): a
+ * second client as the server's socket sees it.
+ */
+export const fetchFromAddress =
+  (base: () => string, localAddress: string): Fetch =>
+  async (path, init) => {
+    const outgoing = new Request(`${base()}${path}`, init);
+    const body = Buffer.from(await outgoing.arrayBuffer());
+    const url = new URL(outgoing.url);
+    return new Promise<Response>((resolve, reject) => {
+      const sent = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method: outgoing.method,
+          headers: Object.fromEntries(outgoing.headers),
+          localAddress,
+        },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('error', reject);
+          incoming.on('end', () => {
+            const headers = new Headers();
+            for (let at = 0; at < incoming.rawHeaders.length; at += 2) {
+              headers.append(incoming.rawHeaders[at]!, incoming.rawHeaders[at + 1]!);
+            }
+            const status = incoming.statusCode ?? 500;
+            resolve(
+              new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), {
+                status,
+                headers,
+              }),
+            );
+          });
+        },
+      );
+      sent.on('error', reject);
+      sent.end(body);
+    });
+  };
 
 export class Browser {
   readonly cookies = new Map<string, string>();

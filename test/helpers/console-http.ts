@@ -7,7 +7,7 @@ import { type Browser, csrfOf } from './browser.ts';
 import { loadExample, resetDatabase } from './db.ts';
 import type { Harness } from './service.ts';
 
-export { Browser, csrfOf, type Fetch, fetchFrom, unescapeHtml } from './browser.ts';
+export { Browser, csrfOf, type Fetch, fetchFrom, fetchFromAddress, unescapeHtml } from './browser.ts';
 
 export const SCHOOL = 'jishan-school';
 export const BUREAU = 'district-bureau';
