@@ -1,9 +1,9 @@
 // The Node entry (`npm start`): configuration, migrations, the service, the HTTP server, the dispatcher.
-import { serve } from '@hono/node-server';
 import { startJobs } from '../jobs/node-runner.ts';
 import { releaseClaims } from '../jobs/outbox.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, listenHost, loadConfig } from './env.ts';
+import { startHttpServer } from './http-server.ts';
 import { createService } from './service.ts';
 
 const log = createLogger();
@@ -29,18 +29,17 @@ async function main() {
     service.wechaty.start().catch((error) => log.error('Wechaty did not start', { error: String(error) }));
   }
   const hostname = listenHost(config, service.demo);
-  const server = serve({ fetch: service.app.fetch, port: config.port, hostname }, (info) => {
-    log.info('listening', {
-      host: hostname,
-      port: info.port,
-      db: service.database.kind,
-      channels: [...service.channels].join(','),
-      mode: service.demo ? 'demo' : 'production',
-    });
-    if (service.demo) {
-      log.info(`演示模式：未配置平台凭据，已载入示例学校。打开 http://127.0.0.1:${info.port}/ 查看。`);
-    }
+  const { server, port } = await startHttpServer({ fetch: service.app.fetch, port: config.port, hostname });
+  log.info('listening', {
+    host: hostname,
+    port,
+    db: service.database.kind,
+    channels: [...service.channels].join(','),
+    mode: service.demo ? 'demo' : 'production',
   });
+  if (service.demo) {
+    log.info(`演示模式：未配置平台凭据，已载入示例学校。打开 http://127.0.0.1:${port}/ 查看。`);
+  }
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

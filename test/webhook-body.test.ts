@@ -4,10 +4,12 @@
 // a body stops reading at its limit (413) instead of reading the whole body first.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_BODY_DEADLINES } from '../bot/console/routes.ts';
+import { HTTP_TIMEOUTS } from '../bot/http-server.ts';
 import type { Database } from '../db/client.ts';
 import { loadExample, openTestDatabase } from './helpers/db.ts';
 import { APP, feishuRequest } from './helpers/feishu-events.ts';
-import { chunk, floodChunked, rawRequest } from './helpers/raw-http.ts';
+import { chunk, floodChunked, rawConnection, rawRequest } from './helpers/raw-http.ts';
 import { type Harness, type HarnessOptions, startHarness } from './helpers/service.ts';
 import { otherEvent, postWecom, wecomCallback } from './helpers/wecom-events.ts';
 
@@ -233,5 +235,35 @@ describe('a console body that does not arrive', () => {
     expect(dripAnswer.afterMs).toBeGreaterThanOrEqual(550);
     expect(dripAnswer.afterMs).toBeLessThan(1000);
     for (const request of [login, upload, drip]) request.close();
+  });
+});
+
+describe('headers that do not arrive', () => {
+  it('a request whose headers stall or drip is answered 408 at the header deadline and its socket closed', async () => {
+    const harness = await start({}, { httpTimeouts: { headersMs: 300, requestMs: 2000, checkEveryMs: 50 } });
+    const stalledHead = rawConnection(harness.url, 'POST /webhooks/feishu HTTP/1.1\r\nhost: x\r\nx-a: b');
+    const drippedHead = rawConnection(harness.url, 'POST /webhooks/wecom HTTP/1.1\r\n');
+    let dripping = true;
+    const dripped = (async () => {
+      while (dripping && !drippedHead.socket.destroyed) {
+        drippedHead.write('x');
+        await sleep(50);
+      }
+    })();
+    const answers = await Promise.all([stalledHead.answer, drippedHead.answer]);
+    dripping = false;
+    await dripped;
+    for (const answer of answers) {
+      expect(answer.status).toBe(408);
+      expect(answer.afterMs).toBeGreaterThanOrEqual(250);
+      expect(answer.afterMs).toBeLessThan(1500);
+    }
+    expect((await health(harness)).status).toBe(200);
+  });
+
+  it("the server's own deadlines are tight for headers and leave room for the console's slowest upload", () => {
+    expect(HTTP_TIMEOUTS.headersMs).toBeLessThanOrEqual(10_000);
+    expect(HTTP_TIMEOUTS.checkEveryMs).toBeLessThanOrEqual(1_000);
+    expect(HTTP_TIMEOUTS.requestMs).toBeGreaterThan(CONSOLE_BODY_DEADLINES.withinMs);
   });
 });

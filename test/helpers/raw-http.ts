@@ -28,6 +28,15 @@ export function rawRequest(
   headers: Record<string, string>,
   firstBytes = '',
 ): RawRequest {
+  const { host } = new URL(url);
+  const head = Object.entries({ host, ...headers })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return rawConnection(url, `${method} ${path} HTTP/1.1\r\n${head}\r\n${firstBytes}`);
+}
+
+/** A connection to `url` that sends `bytes` as they are (a request line, some headers, part of a body). */
+export function rawConnection(url: string, bytes: string): RawRequest {
   const { hostname, port } = new URL(url);
   const started = Date.now();
   const socket = connect(Number(port), hostname);
@@ -50,16 +59,12 @@ export function rawRequest(
     });
     socket.on('close', finish);
   });
-  const head = Object.entries({ host: `${hostname}:${port}`, ...headers })
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('');
-  socket.write(`${method} ${path} HTTP/1.1\r\n${head}\r\n`);
+  socket.write(bytes);
   const write = (data: string | Uint8Array) => {
     if (socket.destroyed) return false;
     written += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     return socket.write(data);
   };
-  if (firstBytes) write(firstBytes);
   return {
     socket,
     answer,

@@ -1,9 +1,8 @@
 // Starts the real service over HTTP on 127.0.0.1 against a shared test database and fake platforms.
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { Wechaty } from 'wechaty';
 import { silentLogger } from '../../bot/core/log.ts';
 import { parseConfig } from '../../bot/env.ts';
+import { type HttpTimeouts, startHttpServer } from '../../bot/http-server.ts';
 import { createService, type Service, type ServiceOptions } from '../../bot/service.ts';
 import type { Database } from '../../db/client.ts';
 import { FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from '../fakes/feishu-api.ts';
@@ -30,6 +29,8 @@ export interface HarnessOptions {
   wechaty?: Wechaty;
   loadGate?: ServiceOptions['loadGate'];
   consoleBodyDeadlines?: ServiceOptions['consoleBodyDeadlines'];
+  /** The Node server's header and request deadlines (bot/http-server.ts); tests make them short. */
+  httpTimeouts?: HttpTimeouts;
 }
 
 export async function startHarness(
@@ -75,9 +76,13 @@ export async function startHarness(
     loadGate: options.loadGate,
     consoleBodyDeadlines: options.consoleBodyDeadlines,
   });
-  const server = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, port } = await startHttpServer({
+    fetch: service.app.fetch,
+    port: 0,
+    hostname: '127.0.0.1',
+    timeouts: options.httpTimeouts,
+  });
+  const url = `http://127.0.0.1:${port}`;
   return {
     service,
     feishu,
