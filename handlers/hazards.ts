@@ -28,8 +28,7 @@ import { rowId } from '../db/queries/ids.ts';
 import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { hazardExtensions, hazardPhotos, hazards } from '../db/schema.ts';
-import { isoDateIn } from './calendar.ts';
-import { deadlineFrom, parseDateInput, workCalendar } from './deadlines.ts';
+import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
 import {
   type CategoryRule,
   hazardCode,
@@ -465,11 +464,8 @@ async function step(
         now,
       );
       if (!date) throw new Refusal('督办期限请写成日期，如 2026-12-31 或 12月31日。');
-      if (date < now) {
-        // A listing that is overdue the moment it is made would only set off the escalation at once.
-        const [day, today] = [isoDateIn(date, tenant.timezone), isoDateIn(now, tenant.timezone)];
-        throw new Refusal(`督办期限 ${day} 已过：不能早于今天（${today}）。`);
-      }
+      const past = pastDeadline('督办期限', date, now, tenant.timezone);
+      if (past) throw new Refusal(past);
       Object.assign(changes, {
         listed: true,
         listedMatter: matter,
