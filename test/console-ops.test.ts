@@ -800,6 +800,54 @@ describe('console operations (login required)', () => {
     );
   });
 
+  it('re-lists a hazard a leader listed: the account replaces the leader, never both (the database refuses both)', async () => {
+    const hazard = await openHazard();
+    const principal = await personId('wangxiaofang');
+    const account = await accountId();
+    await database.db
+      .update(hazards)
+      .set({ listed: true, listedMatter: '限期整改', listedById: principal, listedAt: NOW })
+      .where(eq(hazards.id, hazard.id));
+    await login(browser);
+    const form = await browser.page('/console/hazards');
+    expect(form.html).toContain('督办人 王晓芳');
+    const posted = await browser.post('/console/hazards/list', {
+      _csrf: csrfOf(form.html),
+      hazard: String(hazard.id),
+      matter: '请于期限内完成更换并报安全办',
+      deadline: '2026-12-20',
+    });
+    expect(posted.status).toBe(303);
+    const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard.id));
+    expect(fresh).toMatchObject({
+      listedMatter: '请于期限内完成更换并报安全办',
+      listedById: null,
+      listedByAccountId: account,
+    });
+    /** What the database answers: the violated constraint's message, or 'accepted'. */
+    const refusal = (query: PromiseLike<unknown>) =>
+      Promise.resolve(query).then(
+        () => 'accepted',
+        (error: { message?: string; cause?: { message?: string } }) => error.cause?.message ?? error.message,
+      );
+    expect(
+      await refusal(
+        database.db.update(hazards).set({ listedById: principal }).where(eq(hazards.id, hazard.id)),
+      ),
+    ).toContain('hazards_one_lister');
+    expect(
+      await refusal(
+        database.db.insert(hazardEvents).values({
+          tenantId: schoolId,
+          hazardId: hazard.id,
+          actorId: principal,
+          actorAccountId: account,
+          action: 'list',
+        }),
+      ),
+    ).toContain('hazard_events_one_actor');
+  });
+
   it('refuses a bad listing from the office account (400) with the form and a precise message, writing nothing', async () => {
     const hazard = await openHazard();
     const [closed] = await database.db
