@@ -219,6 +219,7 @@ export function hazardCard(
         ['督办事项', hazard.listedMatter],
         ['督办单位', view.listedUnitName],
         ['督办期限', at(hazard.listedDeadline)],
+        ['督办人', view.listedByName],
       ]),
     divider(),
     ...actionsFor(view, audience),

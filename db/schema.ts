@@ -268,7 +268,10 @@ export const hazards = pgTable(
     listedMatter: text('listed_matter'),
     listedUnitId: integer('listed_unit_id').references(() => units.id),
     listedDeadline: ts('listed_deadline'),
+    /** A leader in chat (or the demo console acting as one); null when the office's account listed it. */
     listedById: integer('listed_by_id').references(() => people.id),
+    /** The office's console account that listed it, in its own name (issue 14). */
+    listedByAccountId: integer('listed_by_account_id').references((): AnyPgColumn => adminAccounts.id),
     listedAt: ts('listed_at'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -277,6 +280,8 @@ export const hazards = pgTable(
     uniqueIndex('hazards_tenant_code').on(t.tenantId, t.code),
     index('hazards_tenant_status').on(t.tenantId, t.status),
     index('hazards_tenant_created').on(t.tenantId, t.createdAt),
+    // Listed by a member or by the office's console account, never both (neither before any listing).
+    check('hazards_one_lister', sql`${t.listedById} is null or ${t.listedByAccountId} is null`),
   ],
 );
 
@@ -353,6 +358,8 @@ export const hazardEvents = pgTable(
       .notNull()
       .references(() => hazards.id),
     actorId: integer('actor_id').references(() => people.id),
+    /** The office's console account, when the step was taken in the web console (actorId is then null). */
+    actorAccountId: integer('actor_account_id').references((): AnyPgColumn => adminAccounts.id),
     action: text('action').notNull(),
     fromStatus: hazardStatusEnum('from_status'),
     toStatus: hazardStatusEnum('to_status'),
@@ -360,7 +367,10 @@ export const hazardEvents = pgTable(
     evidence: jsonb('evidence').$type<Record<string, unknown>>(),
     at: ts('at').notNull().defaultNow(),
   },
-  (t) => [index('hazard_events_hazard').on(t.hazardId)],
+  (t) => [
+    index('hazard_events_hazard').on(t.hazardId),
+    check('hazard_events_one_actor', sql`${t.actorId} is null or ${t.actorAccountId} is null`),
+  ],
 );
 
 /**

@@ -54,3 +54,12 @@ export function parseDateInput(value: string, timeZone: string, now: Date): Date
   if (iso === '9999-12-31') return undefined;
   return endOfDayIn(iso, timeZone);
 }
+
+/**
+ * Why a typed deadline is refused when its day is already over (`截止日期 2026-11-23 已过：不能早于今天
+ * （2026-11-24）。`), or undefined: a deadline past when set would only set off the escalation at once.
+ */
+export function pastDeadline(what: string, deadline: Date, now: Date, timeZone: string): string | undefined {
+  if (deadline >= now) return undefined;
+  return `${what} ${isoDateIn(deadline, timeZone)} 已过：不能早于今天（${isoDateIn(now, timeZone)}）。`;
+}

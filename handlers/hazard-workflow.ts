@@ -11,7 +11,8 @@ export type HazardRole =
   | 'rectifier' // the person rectifying it
   | 'inspector' // may re-inspect: the office or the inspection group (leading group)
   | 'directLeader' // 直接责任人: a leader supervising the unit (分管领导)
-  | 'leader'; // 第一责任人 or 直接责任人 of the tenant: may list a hazard for supervision
+  | 'leader' // 第一责任人 or 直接责任人 of the tenant: may list a hazard for supervision
+  | 'officeAccount'; // the office's web-console account in its own name: lists for supervision (DOMAIN §8)
 
 export type HazardAction =
   | 'accept'
@@ -44,7 +45,7 @@ export const RULES: Record<HazardAction, Rule> = {
   fail: { from: ['pending_review'], to: 'rectifying', roles: ['inspector'] },
   requestExtension: { from: UNDER_RECTIFICATION, roles: ['rectifier', 'unitHead'] },
   decideExtension: { from: UNDER_RECTIFICATION, roles: ['directLeader'] },
-  list: { from: OPEN, roles: ['leader'] },
+  list: { from: OPEN, roles: ['leader', 'officeAccount'] },
   complete: { from: OPEN, roles: ['unitHead', 'office'] },
 };
 

@@ -3,7 +3,13 @@
 // handlers/hazard-workflow.ts against the organization; every step is appended to the audit trail.
 
 import { and, eq } from 'drizzle-orm';
-import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
+import {
+  type Acting,
+  type ActionContext,
+  type Context,
+  type MessageContext,
+  trailActor,
+} from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { type HazardAudience, hazardCard, hazardRenderer, hazardSubject } from '../cards/hazard.ts';
@@ -22,7 +28,7 @@ import { rowId } from '../db/queries/ids.ts';
 import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { hazardExtensions, hazardPhotos, hazards } from '../db/schema.ts';
-import { deadlineFrom, parseDateInput, workCalendar } from './deadlines.ts';
+import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
 import {
   type CategoryRule,
   hazardCode,
@@ -33,7 +39,7 @@ import {
   SEVERITY_LABEL,
   type Severity,
 } from './hazard-rules.ts';
-import { ACTION_LABEL, decide, type HazardAction, ROLE_NEEDED } from './hazard-workflow.ts';
+import { ACTION_LABEL, decide, type HazardAction, type HazardRole, ROLE_NEEDED } from './hazard-workflow.ts';
 import { tenantSettings } from './settings.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime, yearIn } from './time.ts';
@@ -41,8 +47,11 @@ import { formatDateTime, yearIn } from './time.ts';
 /** Photos sent within this time after a report, in the same chat by the same person, attach to it. */
 const PHOTO_WINDOW_MS = 10 * 60 * 1000;
 
-/** What a step needs of its context: no chat event (the console takes steps as a chosen member too). */
-export type StepContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'refresh'>;
+/**
+ * What a step needs of its context: no chat event (the console takes steps too), and who acts: a member,
+ * or the office's console account in its own name (issue 14).
+ */
+export type StepContext = Pick<Context, 'db' | 'tenant' | 'now' | 'send' | 'refresh'> & Acting;
 
 // ---------------------------------------------------------------------------------------------------
 // Reporting
@@ -271,14 +280,14 @@ async function step(
   action: HazardAction,
   input: StepInput,
 ): Promise<string> {
-  const { db, tenant, actor, now } = ctx;
-  const isReporter = hazard.reporterId === actor.id;
-  const roles = await hazardRoles(db, hazard, actor.id);
+  const { db, tenant, now } = ctx;
+  const isReporter = hazard.reporterId === ctx.actor?.id;
+  const roles = ctx.actor ? await hazardRoles(db, hazard, ctx.actor.id) : OFFICE_ACCOUNT_ROLES;
   const verdict =
     action === 'complete' && isReporter && !['closed', 'rejected'].includes(hazard.status)
       ? ({ ok: true, to: undefined } as const)
       : decide(action, hazard.status, roles, {
-          actorId: actor.id,
+          actorId: ctx.actor?.id ?? 0,
           rectifierId: hazard.rectifierId,
           rectifiedById: hazard.rectifiedById,
         });
@@ -293,6 +302,11 @@ async function step(
     const who = unit ? ROLE_NEEDED[action].replace('责任处室', unit) : ROLE_NEEDED[action];
     throw new Refusal(`只有${who}可以${ACTION_LABEL[action]}隐患 ${hazard.code}。`);
   }
+  // The office's account holds no role but 挂牌督办 (RULES.list): every other step is a member's.
+  const member = (): Person => {
+    if (!ctx.actor) throw new Error(`hazard step ${action} without a member`);
+    return ctx.actor;
+  };
   const code = hazard.code;
   const settings = tenantSettings(tenant.settings);
   const changes: Partial<typeof hazards.$inferInsert> = { updatedAt: now };
@@ -310,9 +324,9 @@ async function step(
         workCalendar(settings.calendar),
       );
       Object.assign(changes, {
-        acceptedById: actor.id,
+        acceptedById: member().id,
         acceptedAt: now,
-        rectifierId: hazard.rectifierId ?? actor.id,
+        rectifierId: hazard.rectifierId ?? member().id,
         deadline,
       });
       note = `整改期限 ${formatDateTime(deadline, tenant.timezone)}${hazard.severity ? '' : '（严重程度未注明，按一般隐患计）'}`;
@@ -340,12 +354,12 @@ async function step(
     }
     case 'submit': {
       const measures = need(input.measures, '整改措施', `整改完成 ${code} <措施>`, TEXT_LIMITS.measures);
-      Object.assign(changes, { measures, rectifiedById: actor.id, rectifiedAt: now });
+      Object.assign(changes, { measures, rectifiedById: member().id, rectifiedAt: now });
       note = measures;
       toast = `已提交 ${code} 的整改，等待复查`;
       after.push(async (fresh) => {
         const inspectors = (await officeStaff(db, tenant.id)).filter(
-          (person) => person.id !== actor.id && person.id !== fresh.rectifierId,
+          (person) => person.id !== member().id && person.id !== fresh.rectifierId,
         );
         const view = (await hazardView(db, tenant.id, fresh.id))!;
         notify(ctx, inspectors, fresh, view, 'reviewer');
@@ -353,7 +367,7 @@ async function step(
       break;
     }
     case 'pass': {
-      Object.assign(changes, { reviewedById: actor.id, reviewedAt: now, closedAt: now });
+      Object.assign(changes, { reviewedById: member().id, reviewedAt: now, closedAt: now });
       toast = `${code} 复查通过，已销号`;
       after.push(async () =>
         tell(ctx, hazard.reporterId, `您上报的隐患 ${code} 已整改完毕，复查通过并销号。谢谢！`),
@@ -362,7 +376,7 @@ async function step(
     }
     case 'fail': {
       const reason = need(input.reason, '不通过的原因', `复查不通过 ${code} <原因>`, TEXT_LIMITS.reason);
-      Object.assign(changes, { reviewedById: actor.id, reviewedAt: now });
+      Object.assign(changes, { reviewedById: member().id, reviewedAt: now });
       note = reason;
       toast = `${code} 复查不通过，已退回整改`;
       after.push(async (fresh) => {
@@ -392,7 +406,7 @@ async function step(
       await db.insert(hazardExtensions).values({
         tenantId: tenant.id,
         hazardId: hazard.id,
-        requestedById: actor.id,
+        requestedById: member().id,
         reason,
         days,
         newDeadline,
@@ -423,7 +437,7 @@ async function step(
       const approve = input.decision === 'approve';
       await db
         .update(hazardExtensions)
-        .set({ status: approve ? 'approved' : 'denied', decidedById: actor.id, decidedAt: now })
+        .set({ status: approve ? 'approved' : 'denied', decidedById: member().id, decidedAt: now })
         .where(eq(hazardExtensions.id, pending.id));
       if (approve) changes.deadline = pending.newDeadline;
       note = approve ? `批准延期至 ${formatDateTime(pending.newDeadline, tenant.timezone)}` : '不批准延期';
@@ -442,7 +456,7 @@ async function step(
         input.matter,
         '督办事项',
         `挂牌督办 ${code} <事项> 截止 <日期>`,
-        TEXT_LIMITS.reason,
+        TEXT_LIMITS.matter,
       );
       const date = parseDateInput(
         need(input.deadline, '督办期限', `挂牌督办 ${code} <事项> 截止 <日期>`),
@@ -450,12 +464,15 @@ async function step(
         now,
       );
       if (!date) throw new Refusal('督办期限请写成日期，如 2026-12-31 或 12月31日。');
+      const past = pastDeadline('督办期限', date, now, tenant.timezone);
+      if (past) throw new Refusal(past);
       Object.assign(changes, {
         listed: true,
         listedMatter: matter,
         listedUnitId: hazard.listedUnitId ?? hazard.unitId,
         listedDeadline: date,
-        listedById: actor.id,
+        listedById: ctx.actor?.id ?? null,
+        listedByAccountId: ctx.account?.id ?? null,
         listedAt: now,
       });
       note = `${matter}，期限 ${formatDateTime(date, tenant.timezone)}`;
@@ -513,7 +530,7 @@ async function step(
   await appendHazardEvent(db, {
     tenantId: tenant.id,
     hazardId: hazard.id,
-    actorId: actor.id,
+    ...trailActor(ctx),
     action,
     fromStatus: hazard.status,
     toStatus: fresh.status,
@@ -525,6 +542,9 @@ async function step(
   await refresh(ctx, hazard.id);
   return toast;
 }
+
+/** What the office's console account is to any hazard of its tenant. */
+const OFFICE_ACCOUNT_ROLES: ReadonlySet<HazardRole> = new Set(['officeAccount']);
 
 const statusName = (hazard: Hazard) =>
   ({
@@ -541,8 +561,9 @@ function tell(ctx: StepContext, personId: number, text: string) {
 }
 
 /**
- * 挂牌督办 taken elsewhere than in a chat (the console, acting as a chosen leader): the very step of the
- * button and of the command `挂牌督办 YH-… <事项> 截止 <日期>`; refuses as they do.
+ * 挂牌督办 taken elsewhere than in a chat (the console: the office's account in its own name, or in demo
+ * mode a chosen leader): the very step of the button and of the command `挂牌督办 YH-… <事项> 截止 <日期>`;
+ * refuses as they do.
  */
 export async function listHazard(
   ctx: StepContext,

@@ -18,7 +18,7 @@ import { rowId } from '../db/queries/ids.ts';
 import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
 import { type Task, taskView } from '../db/queries/tasks.ts';
 import { auditEvents, people, tasks, units } from '../db/schema.ts';
-import { deadlineFrom, parseDateInput, workCalendar } from './deadlines.ts';
+import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
 import { tenantSettings } from './settings.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime, yearIn } from './time.ts';
@@ -154,6 +154,8 @@ export async function createTasks(
   if (input.due?.trim()) {
     dueAt = parseDateInput(input.due, tenant.timezone, now);
     if (!dueAt) throw new Refusal('截止日期请写成 2026-12-31 或 12月31日。');
+    const past = pastDeadline('截止日期', dueAt, now, tenant.timezone);
+    if (past) throw new Refusal(past);
   } else if (kind === 'rectification_notice' || kind === 'interview_followup') {
     const calendar = workCalendar(tenantSettings(tenant.settings).calendar);
     dueAt = deadlineFrom(now, { days: WRITTEN_REPORT_DAYS, unit: 'working' }, tenant.timezone, calendar);

@@ -64,6 +64,7 @@ describe('console operations (login required)', () => {
   let harness: Harness;
   let browser: Browser;
   let schoolId: number;
+  let bureauId: number;
   const fetcher = fetchFrom(() => harness.url);
 
   beforeAll(async () => {
@@ -75,7 +76,7 @@ describe('console operations (login required)', () => {
     await database.close();
   });
   beforeEach(async () => {
-    ({ schoolId } = await resetConsoleTenants(harness, database));
+    ({ schoolId, bureauId } = await resetConsoleTenants(harness, database));
     browser = new Browser(fetcher);
   });
 
@@ -104,6 +105,24 @@ describe('console operations (login required)', () => {
       .from(units)
       .where(and(eq(units.name, name), eq(units.tenantId, tenantId)));
     return row!.id;
+  }
+
+  /**
+   * The one message a member got, a card about `subject` on Feishu (their channel), as JSON; and nobody's
+   * console chat written as if a member had acted.
+   */
+  async function onlyFeishuCard(person: number, subject: string, view: string): Promise<string> {
+    const rows = await database.db.select().from(outbox).where(eq(outbox.personId, person));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      tenantId: schoolId,
+      channel: 'feishu',
+      targetKind: 'open_id',
+      subject,
+      view,
+    });
+    expect(await database.db.select().from(outbox).where(eq(outbox.channel, 'console'))).toEqual([]);
+    return JSON.stringify(rows[0]!.body);
   }
 
   it('sends the operation pages to the login page without a session, and links every page', async () => {
@@ -185,21 +204,10 @@ describe('console operations (login required)', () => {
     ]);
 
     // The head of 安保处 gets the assignee's card on their own channel (Feishu here), as from the chat.
-    const toHead = await database.db.select().from(outbox).where(eq(outbox.personId, head));
-    expect(toHead).toHaveLength(1);
-    expect(toHead[0]).toMatchObject({
-      tenantId: schoolId,
-      channel: 'feishu',
-      targetKind: 'open_id',
-      subject: `task:${task!.id}`,
-      view: 'assignee',
-    });
-    const card = JSON.stringify(toHead[0]!.body);
+    const card = await onlyFeishuCard(head, `task:${task!.id}`, 'assignee');
     expect(card).toContain('"action":"task.ack"');
     expect(card).toContain('"action":"task.done"');
     expect(card).toContain('检查校门监控是否完好');
-    // Nobody's console chat is written as if a member had assigned it.
-    expect(await database.db.select().from(outbox).where(eq(outbox.channel, 'console'))).toEqual([]);
 
     const list = await browser.page('/console/tasks');
     expect(list.html).toMatch(
@@ -725,16 +733,21 @@ describe('console operations (login required)', () => {
     return hazard!;
   }
 
-  it('refuses 挂牌督办 from the office account (403): it is a leader’s step, done in chat', async () => {
+  it('lists a hazard for supervision as the office account, in its own name: the row, the trail, the head’s card, the ledger', async () => {
     const hazard = await openHazard();
+    const head = await personId('yinxianju');
+    const anbao = await unitId('安保处');
+    const account = await accountId();
     await login(browser);
     const form = await browser.page('/console/hazards');
     expect(form.html).toMatch(/<a href="\/console\/hazards" class="on">隐患督办<\/a>/);
     expect(form.html).toContain('YH-2026-0001');
-    // No form to act as a leader: the page says who lists and where.
-    expect(form.html).not.toContain('action="/console/hazards/list"');
-    expect(form.html).toContain('挂牌督办须由学校领导（第一责任人、直接责任人）本人办理');
-    const outboxBefore = await database.db.select().from(outbox);
+    // The form lists in the account's own name: there is no leader to pick.
+    expect(form.html).toContain('action="/console/hazards/list"');
+    expect(form.html).not.toContain('name="actor"');
+    expect(form.html).toContain('督办人<strong>周尹尹（后台账号 office）</strong>');
+
+    // A leader named in the post (a forged field) changes nothing: the account lists.
     const posted = await browser.post('/console/hazards/list', {
       _csrf: csrfOf(form.html),
       hazard: String(hazard.id),
@@ -742,12 +755,158 @@ describe('console operations (login required)', () => {
       matter: '更换全部过期灭火器',
       deadline: '2026-12-10',
     });
-    expect(posted.status).toBe(403);
-    expect(await posted.text()).toContain('后台账号代表安全办公室，不能以领导的名义操作');
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/console/hazards');
+
     const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard.id));
-    expect(fresh).toEqual(hazard);
+    expect(fresh).toMatchObject({
+      status: 'reported',
+      listed: true,
+      listedMatter: '更换全部过期灭火器',
+      listedUnitId: anbao,
+      listedById: null,
+      listedByAccountId: account,
+      listedAt: NOW,
+    });
+    expect(fresh!.listedDeadline!.toISOString()).toBe('2026-12-10T15:59:59.999Z');
+    const trail = await database.db.select().from(hazardEvents);
+    expect(trail.map((row) => [row.hazardId, row.action, row.actorId, row.actorAccountId, row.note])).toEqual(
+      [[hazard.id, 'list', null, account, '更换全部过期灭火器，期限 2026-12-10 23:59']],
+    );
+
+    // The head of 安保处 gets the listed card on their own channel (Feishu here), naming the office account.
+    const card = await onlyFeishuCard(head, `hazard:${hazard.id}`, 'handler');
+    expect(card).toContain('【挂牌督办】');
+    expect(card).toContain('更换全部过期灭火器');
+    expect(card).toContain('周尹尹（后台账号 office）');
+
+    const list = await browser.page('/console/hazards');
+    // In its own name: not "（以某某的名义）" as the demo console says.
+    expect(list.html).toMatch(/class="flash success"[^>]*>YH-2026-0001 已挂牌督办</);
+    expect(list.html).not.toMatch(/（以[^）]*的名义）/);
+    expect(list.html).toMatch(
+      /<tr data-hazard="YH-2026-0001">[\s\S]*?已挂牌[\s\S]*?更换全部过期灭火器[\s\S]*?督办人 周尹尹（后台账号 office）/,
+    );
+
+    // The ledger (台账) names the account in the listing column and in the trail.
+    const csv = await (
+      await browser.get('/console/ledger/export?from=2026-11-01&to=2026-11-30&format=csv')
+    ).text();
+    expect(csv).toContain(
+      '更换全部过期灭火器；督办处室：安保处；期限：2026-12-10 23:59；督办人：周尹尹（后台账号 office）',
+    );
+    expect(csv).toContain(
+      '2026-11-28 10:00 周尹尹（后台账号 office） 挂牌督办；更换全部过期灭火器，期限 2026-12-10 23:59',
+    );
+  });
+
+  it('re-lists a hazard a leader listed: the account replaces the leader, never both (the database refuses both)', async () => {
+    const hazard = await openHazard();
+    const principal = await personId('wangxiaofang');
+    const account = await accountId();
+    await database.db
+      .update(hazards)
+      .set({ listed: true, listedMatter: '限期整改', listedById: principal, listedAt: NOW })
+      .where(eq(hazards.id, hazard.id));
+    await login(browser);
+    const form = await browser.page('/console/hazards');
+    expect(form.html).toContain('督办人 王晓芳');
+    const posted = await browser.post('/console/hazards/list', {
+      _csrf: csrfOf(form.html),
+      hazard: String(hazard.id),
+      matter: '请于期限内完成更换并报安全办',
+      deadline: '2026-12-20',
+    });
+    expect(posted.status).toBe(303);
+    const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard.id));
+    expect(fresh).toMatchObject({
+      listedMatter: '请于期限内完成更换并报安全办',
+      listedById: null,
+      listedByAccountId: account,
+    });
+    /** What the database answers: the violated constraint's message, or 'accepted'. */
+    const refusal = (query: PromiseLike<unknown>) =>
+      Promise.resolve(query).then(
+        () => 'accepted',
+        (error: { message?: string; cause?: { message?: string } }) => error.cause?.message ?? error.message,
+      );
+    expect(
+      await refusal(
+        database.db.update(hazards).set({ listedById: principal }).where(eq(hazards.id, hazard.id)),
+      ),
+    ).toContain('hazards_one_lister');
+    expect(
+      await refusal(
+        database.db.insert(hazardEvents).values({
+          tenantId: schoolId,
+          hazardId: hazard.id,
+          actorId: principal,
+          actorAccountId: account,
+          action: 'list',
+        }),
+      ),
+    ).toContain('hazard_events_one_actor');
+  });
+
+  it('refuses a bad listing from the office account (400) with the form and a precise message, writing nothing', async () => {
+    const hazard = await openHazard();
+    const [closed] = await database.db
+      .insert(hazards)
+      .values({
+        tenantId: schoolId,
+        code: 'YH-2026-0002',
+        description: '操场围栏松动',
+        severity: 'general',
+        status: 'closed',
+        reporterId: await personId('chenjing'),
+        sourceChannel: 'console',
+        unitId: await unitId('安保处'),
+        createdAt: NOW,
+        updatedAt: NOW,
+        closedAt: NOW,
+      })
+      .returning();
+    const [theirs] = await database.db
+      .insert(hazards)
+      .values({
+        tenantId: bureauId,
+        code: 'YH-2026-0001',
+        description: '局机关食堂燃气管道老化',
+        reporterId: await personId('zhaoguoping', BUREAU),
+        sourceChannel: 'console',
+        createdAt: NOW,
+        updatedAt: NOW,
+      })
+      .returning();
+    await login(browser);
+    const form = await browser.page('/console/hazards');
+    const before = {
+      hazards: await database.db.select().from(hazards).orderBy(asc(hazards.id)),
+      outbox: await database.db.select().from(outbox),
+    };
+    const fields = { _csrf: csrfOf(form.html), hazard: String(hazard.id), matter: '更换全部过期灭火器' };
+    const cases: [Record<string, string>, string][] = [
+      [{ ...fields, matter: '  ', deadline: '2026-12-10' }, '请填写督办事项。'],
+      [{ ...fields, matter: '换'.repeat(501), deadline: '2026-12-10' }, '督办事项太长：最多 500 字。'],
+      [{ ...fields, deadline: '2026-11-27' }, '督办期限 2026-11-27 已过：不能早于今天（2026-11-28）。'],
+      [{ ...fields, deadline: '明天' }, '督办期限“明天”无效'],
+      [{ ...fields, hazard: '', deadline: '2026-12-10' }, '请选择要挂牌督办的隐患。'],
+      [
+        { ...fields, hazard: String(closed!.id), deadline: '2026-12-10' },
+        'YH-2026-0002 当前状态为“已销号”，不能挂牌督办。',
+      ],
+      [{ ...fields, hazard: String(theirs!.id), deadline: '2026-12-10' }, '找不到这条隐患，可能已被删除。'],
+    ];
+    for (const [post, message] of cases) {
+      const refused = await browser.post('/console/hazards/list', post);
+      expect(refused.status, message).toBe(400);
+      const html = unescapeHtml(await refused.text());
+      expect(html, message).toContain(message);
+      expect(html, message).toContain('action="/console/hazards/list"');
+    }
+    expect(await database.db.select().from(hazards).orderBy(asc(hazards.id))).toEqual(before.hazards);
     expect(await database.db.select().from(hazardEvents)).toEqual([]);
-    expect(await database.db.select().from(outbox)).toEqual(outboxBefore);
+    expect(await database.db.select().from(outbox)).toEqual(before.outbox);
   });
 
   it('refuses the org upload and 挂牌督办 without the CSRF token (403)', async () => {

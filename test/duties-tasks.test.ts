@@ -177,7 +177,12 @@ describe('tasks', () => {
     expect(await bot.say('zhouyinyin', '派任务 @不存在处 检查 截止 2026-12-01')).toContain(
       '找不到“不存在处”',
     );
+    // Today is 2026-11-24: a due date already past is refused, as the console refuses it.
+    expect(await bot.say('zhouyinyin', '派任务 @安保处 检查校门 截止 2026-11-23')).toContain(
+      '截止日期 2026-11-23 已过：不能早于今天（2026-11-24）。',
+    );
     expect(await database.db.select().from(tasks)).toHaveLength(0);
+    expect(await bot.say('zhouyinyin', '派任务 @安保处 检查校门 截止 2026-11-24')).toContain('已派发');
   });
 
   it('reminds, escalates when unacknowledged and overdue, each step once', async () => {

@@ -294,10 +294,42 @@ describe('extensions and listing', () => {
       listed: true,
       listedMatter: '全面更换老化灭火器',
       listedById: await personId(PRINCIPAL),
+      listedByAccountId: null,
     });
     expect(listed.listedDeadline?.toISOString()).toBe('2026-12-31T15:59:59.999Z');
+    const [listing] = await database.db.select().from(hazardEvents).where(eq(hazardEvents.action, 'list'));
+    expect(listing).toMatchObject({ actorId: await personId(PRINCIPAL), actorAccountId: null });
+    // The head's card names the leader who listed it, as `隐患 YH-…` does for anyone.
     const headCards = (await inbox(await personId(HEAD))).join('\n');
     expect(headCards).toContain('【挂牌督办】');
+    expect(headCards).toMatch(/督办人[^王]{0,20}王晓芳/);
+    expect(await say(REPORTER, `隐患 ${code}`)).toMatch(/督办人[^王]{0,20}王晓芳/);
+  });
+
+  it('takes a 挂牌督办 matter up to TEXT_LIMITS.matter (500) in chat, and refuses a deadline already past', async () => {
+    await say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+    const { code } = await theHazard();
+    // 2026-09-30 is today: a listing ending yesterday would be overdue the moment it is made.
+    expect(await say(PRINCIPAL, `挂牌督办 ${code} 全面更换 截止 2026-09-29`)).toContain(
+      '督办期限 2026-09-29 已过：不能早于今天（2026-09-30）。',
+    );
+    expect(await say(PRINCIPAL, `挂牌督办 ${code} ${'换'.repeat(501)} 截止 2026-12-31`)).toContain(
+      '督办事项最多 500 字',
+    );
+    expect((await theHazard()).listed).toBe(false);
+    expect(await trail()).toEqual([['report', null, 'reported']]);
+    expect(await say(PRINCIPAL, `挂牌督办 ${code} ${'换'.repeat(300)} 截止 2026-09-30`)).toContain(
+      '已挂牌督办',
+    );
+    expect((await theHazard()).listedMatter).toBe('换'.repeat(300));
+  });
+
+  it('gives the office’s console account 挂牌督办 and nothing else (RULES)', () => {
+    const account = new Set<HazardRole>(['officeAccount']);
+    for (const action of Object.keys(RULES) as HazardAction[]) {
+      const verdict = decide(action, RULES[action].from[0]!, account);
+      expect(verdict.ok, action).toBe(action === 'list');
+    }
   });
 });
 
@@ -356,7 +388,8 @@ describe('deadlines and escalation', () => {
     await run();
     expect((await steps()).filter((step) => step.startsWith('due-soon'))).toHaveLength(2);
 
-    await say(PRINCIPAL, `挂牌督办 ${hazard.code} 限期整改 截止 2026-10-20`);
+    await say(PRINCIPAL, `挂牌督办 ${hazard.code} 限期整改 截止 2026-10-22`);
+    bot.now = new Date('2026-10-23T02:00:00Z');
     await run();
     const head = await personId(HEAD);
     expect(await steps()).toContain(`listed-overdue:${head}`);

@@ -319,7 +319,7 @@ describe('the ledger of a period', () => {
     const listed = texts(sheet, 6);
     expect(listed[1]).toBe('YH-2026-0005');
     expect(listed[9]).toBe('已上报');
-    expect(listed[21]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59');
+    expect(listed[21]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59；督办人：王晓芳');
     expect(String(listed[24]).split('\n')[1]).toBe(
       '2026-03-10 15:00 王晓芳 挂牌督办；围墙加固需外部施工，期限 2026-06-30 23:59',
     );

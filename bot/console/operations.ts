@@ -73,7 +73,7 @@ const DEFAULT_WRITTEN_REPORT_DAYS = 20;
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 const who = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
 /** The flash's note of whose name the demo console acted in; the office's account acts in its own. */
-const inTheNameOf = (acting: Acting) => (acting.actor ? `（以${acting.actor.name}的名义）` : '');
+export const inTheNameOf = (acting: Acting) => (acting.actor ? `（以${acting.actor.name}的名义）` : '');
 
 export function registerOperations(app: Hono, kit: ConsoleKit): void {
   const { db, log, clock } = kit;

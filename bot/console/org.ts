@@ -1,15 +1,18 @@
 // `/console/org` (upload the organization file of the admin's own tenant, and the organization as it is)
-// and `/console/hazards` (the open hazards, 挂牌督办 in the name of a leader).
+// and `/console/hazards` (the open hazards, and 挂牌督办: the office's account in its own name, or in demo
+// mode a chosen leader).
 //
 // The upload is parsed and validated as `npm run org:import` does (parseOrgFile, on a parse thread: its
 // problems listed, nothing written) and imported in one transaction (importOrganization). A file may only name the
 // session's tenant: an admin can neither create nor overwrite another one. 挂牌督办 goes through the very
-// step of the chat command (listHazard), acting as the chosen leader (actAs): a refusal writes nothing.
+// step of the chat command (listHazard), through actAs: a refusal writes nothing.
 import { basename } from 'node:path';
 import { and, asc, count, countDistinct, eq, isNull, notInArray } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Hono } from 'hono';
 import { type OrgFile, OrgFileError } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
+import { accountLabel, accountLabels } from '../../db/queries/accounts.ts';
 import { holdersAtLevel } from '../../db/queries/hazard-roles.ts';
 import { rowId } from '../../db/queries/ids.ts';
 import { unitHeads } from '../../db/queries/org.ts';
@@ -19,22 +22,21 @@ import { listHazard } from '../../handlers/hazards.ts';
 import { TEXT_LIMITS } from '../../handlers/text-limits.ts';
 import { decodeText, UPLOAD_LIMITS } from '../../handlers/upload-limits.ts';
 import { parseOrgFileInThread } from '../../handlers/upload-thread.ts';
+import type { Acting } from '../core/context.ts';
 import { Refusal } from '../core/errors.ts';
 import { hazardsPage, type ListFormValues, type OpenHazard } from '../pages/hazards.ts';
 import { type OrgProblems, orgPage, orgSummaryText } from '../pages/org.ts';
 import { memberLabel } from '../pages/simulator.ts';
 import { actAs } from './act.ts';
 import { setFlash, takeFlash } from './auth.ts';
-import type { ConsoleKit } from './operations.ts';
+import { type ConsoleKit, inTheNameOf } from './operations.ts';
 import { memberById, membersOf } from './queries.ts';
 import type { Viewer } from './routes.ts';
 
 /** The heaviest organization file an upload may carry. */
 export const MAX_ORG_KILOBYTES = UPLOAD_LIMITS.orgBytes / 1024;
 const MAX_MATTER = TEXT_LIMITS.matter;
-/** 挂牌督办 is a leader's step (handlers/hazard-workflow.ts RULES.list); the office's account is not one. */
-const LISTING_IS_A_LEADERS =
-  '挂牌督办须由学校领导（第一责任人、直接责任人）本人办理：请在聊天中发送“挂牌督办 YH-… 事项 截止 日期”，或按隐患卡片上的按钮。后台账号代表安全办公室，不能以领导的名义操作。';
+const lister = alias(people, 'lister');
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 const who = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
@@ -203,7 +205,7 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
 
   async function hazardsBody(viewer: Viewer, values?: ListFormValues, error?: string) {
     const { tenant } = viewer;
-    const items: OpenHazard[] = await db
+    const rows = await db
       .select({
         id: hazards.id,
         code: hazards.code,
@@ -215,18 +217,30 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
         listed: hazards.listed,
         listedMatter: hazards.listedMatter,
         listedDeadline: hazards.listedDeadline,
+        listedById: hazards.listedById,
+        listedByAccountId: hazards.listedByAccountId,
+        listedByName: lister.name,
       })
       .from(hazards)
       .leftJoin(units, eq(units.id, hazards.unitId))
+      .leftJoin(lister, eq(lister.id, hazards.listedById))
       .where(and(eq(hazards.tenantId, tenant.id), notInArray(hazards.status, ['closed', 'rejected'])))
       .orderBy(asc(hazards.id));
+    const accounts = await accountLabels(
+      db,
+      rows.map((row) => row.listedByAccountId),
+    );
+    const items: OpenHazard[] = rows.map(({ listedById, listedByAccountId, listedByName, ...row }) => ({
+      ...row,
+      listedBy: listedByName ?? accounts.get(listedByAccountId ?? 0) ?? null,
+    }));
     return hazardsPage({
       csrf: viewer.session.csrf,
       timeZone: tenant.timezone,
       now: clock(),
       items,
       leaders: viewer.account ? [] : (await leadersOf(tenant.id)).map((leader) => leader.choice),
-      listingClosed: viewer.account ? LISTING_IS_A_LEADERS : undefined,
+      actingAs: viewer.account && accountLabel(viewer.account),
       values,
       error,
     });
@@ -255,21 +269,26 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
       matter: text(form.matter).slice(0, MAX_MATTER * 2),
       deadline: text(form.deadline).trim().slice(0, 40),
     };
-    const again = async (error: string, status: 400 | 403 = 400) =>
+    const again = async (error: string) =>
       kit.page(
         c,
-        status,
+        400,
         await kit.frameOf(viewer, { title: '隐患督办', active: 'hazards' }),
         await hazardsBody(viewer, values, error),
       );
-    // The office's account is not a leader, and acts as nobody else (issue 14): the leader lists in chat.
-    if (viewer.account) return again(LISTING_IS_A_LEADERS, 403);
     const now = clock();
     const hazardId = rowId(values.hazard);
     if (hazardId === undefined) return again('请选择要挂牌督办的隐患。');
-    if (!values.actor) return again('请选择督办人：以哪位学校领导（第一责任人、直接责任人）的名义挂牌督办。');
-    const actor = await memberById(db, tenant.id, Number(values.actor));
-    if (!actor) return again('所选督办人不是本单位的成员。');
+    // Outside demo mode the office's account lists in its own name (DOMAIN §8), acting as nobody else.
+    let acting: Acting;
+    if (viewer.account) acting = { account: viewer.account };
+    else {
+      if (!values.actor)
+        return again('请选择督办人：以哪位学校领导（第一责任人、直接责任人）的名义挂牌督办。');
+      const actor = await memberById(db, tenant.id, Number(values.actor));
+      if (!actor) return again('所选督办人不是本单位的成员。');
+      acting = { actor };
+    }
     const matter = values.matter.replace(/\s+/g, ' ').trim();
     if (!matter) return again('请填写督办事项。');
     if ([...matter].length > MAX_MATTER) return again(`督办事项太长：最多 ${MAX_MATTER} 字。`);
@@ -280,8 +299,8 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
     if (values.deadline < today) return again(`督办期限 ${values.deadline} 已过：不能早于今天（${today}）。`);
     let toast: string;
     try {
-      ({ result: toast } = await actAs(db, { tenant, actor, now, channels: kit.channels }, (ctx) =>
-        listHazard({ ...ctx, actor }, hazardId, { matter, deadline: values.deadline }),
+      ({ result: toast } = await actAs(db, { ...acting, tenant, now, channels: kit.channels }, (ctx) =>
+        listHazard(ctx, hazardId, { matter, deadline: values.deadline }),
       ));
     } catch (error) {
       if (error instanceof Refusal) return again(error.userMessage);
@@ -291,10 +310,10 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
     log.info('console hazard listed', {
       tenant: tenant.code,
       admin: who(viewer),
-      person: actor.id,
+      person: acting.actor?.id,
       hazard: hazardId,
     });
-    setFlash(c, key, { kind: 'success', text: `${toast}（以${actor.name}的名义）` });
+    setFlash(c, key, { kind: 'success', text: toast + inTheNameOf(acting) });
     return c.redirect('/console/hazards', 303);
   });
 }

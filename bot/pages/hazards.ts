@@ -1,5 +1,6 @@
 // `/console/hazards`: the tenant's open hazards, and per hazard the form that lists it for supervision
-// (挂牌督办) in the name of a leader, through the same step as the chat command.
+// (挂牌督办), through the same step as the chat command: in the office account's own name, or in demo mode
+// in the name of a chosen leader.
 import { html } from 'hono/html';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../../handlers/hazard-rules.ts';
 import { formatDateTime } from '../../handlers/time.ts';
@@ -17,6 +18,8 @@ export interface OpenHazard {
   listed: boolean;
   listedMatter: string | null;
   listedDeadline: Date | null;
+  /** Who listed it: the leader's name, or the office's account label. */
+  listedBy: string | null;
 }
 
 export interface ListFormValues {
@@ -31,10 +34,10 @@ export interface HazardsState {
   timeZone: string;
   now: Date;
   items: OpenHazard[];
-  /** Who the console may list as: the tenant's 第一责任人 and 直接责任人. */
+  /** Who the demo console may list as: the tenant's 第一责任人 and 直接责任人. */
   leaders: Choice[];
-  /** Outside demo mode the console is the office, not a leader: no listing form, this note instead. */
-  listingClosed?: string;
+  /** Outside demo mode: the office's account, which lists in its own name (no leader to pick). */
+  actingAs?: string;
   values?: ListFormValues;
   error?: string;
 }
@@ -47,10 +50,14 @@ function listForm(item: OpenHazard, state: HazardsState): Html {
   return html`<form method="post" action="/console/hazards/list" class="card-form" data-list="${item.code}">
   <input type="hidden" name="_csrf" value="${state.csrf}">
   <input type="hidden" name="hazard" value="${item.id}">
-  <label>督办人<select name="actor" required>
+  ${
+    state.actingAs
+      ? html`<p>督办人<strong>${state.actingAs}</strong></p>`
+      : html`<label>督办人<select name="actor" required>
     <option value="">请选择学校领导</option>
     ${state.leaders.map((choice) => option(choice, values.actor))}
-  </select></label>
+  </select></label>`
+  }
   <label>督办事项<input type="text" name="matter" maxlength="500" required value="${values.matter}"></label>
   <label>督办期限<input type="date" name="deadline" required value="${values.deadline}"></label>
   <button class="btn" type="submit">${item.listed ? '重新挂牌' : '挂牌督办'}</button>
@@ -68,17 +75,17 @@ export function hazardsPage(state: HazardsState): Html {
   <td>${item.unitName ?? '—'}</td>
   <td class="nowrap">${item.severity ? SEVERITY_LABEL[item.severity] : html`<span class="muted">未注明</span>`}</td>
   <td class="nowrap">${item.deadline ? html`<span class="${overdue ? 'late' : ''}">${formatDateTime(item.deadline, tz)}${overdue ? '（已超期）' : ''}</span>` : '—'}</td>
-  <td>${item.listed ? html`<span class="late">已挂牌</span><br>${item.listedMatter ?? ''}${item.listedDeadline ? html`<br><span class="muted nowrap">期限 ${formatDateTime(item.listedDeadline, tz)}</span>` : ''}` : html`<span class="muted">否</span>`}</td>
-  <td>${state.listingClosed ? html`<span class="muted">—</span>` : listForm(item, state)}</td>
+  <td>${item.listed ? html`<span class="late">已挂牌</span><br>${item.listedMatter ?? ''}${item.listedDeadline ? html`<br><span class="muted nowrap">期限 ${formatDateTime(item.listedDeadline, tz)}</span>` : ''}${item.listedBy ? html`<br><span class="muted">督办人 ${item.listedBy}</span>` : ''}` : html`<span class="muted">否</span>`}</td>
+  <td>${listForm(item, state)}</td>
 </tr>`;
   });
   return html`<h1>隐患督办</h1>
 ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
-${
-  state.listingClosed
-    ? html`<p class="muted">未销号的隐患。${state.listingClosed}</p>`
-    : html`<p class="muted">未销号的隐患。挂牌督办以所选学校领导（第一责任人、直接责任人）的名义进行，与对话中的“挂牌督办 YH-… 事项 截止 日期”相同；责任处室负责人会收到更新后的隐患卡片。</p>`
-}
+<p class="muted">未销号的隐患。${
+    state.actingAs
+      ? html`挂牌督办以本账号（${state.actingAs}）的名义进行，台账中如实记录；`
+      : '挂牌督办以所选学校领导（第一责任人、直接责任人）的名义进行，'
+  }与对话中的“挂牌督办 YH-… 事项 截止 日期”相同；责任处室负责人会收到更新后的隐患卡片。</p>
 ${
   state.items.length === 0
     ? html`<div class="panel"><p>没有未销号的隐患。</p></div>`

@@ -13,6 +13,7 @@ import {
   people,
   units,
 } from '../schema.ts';
+import { accountLabels } from './accounts.ts';
 
 export type Hazard = typeof hazards.$inferSelect;
 
@@ -73,7 +74,7 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     .where(and(eq(hazards.tenantId, tenantId), eq(hazards.id, hazardId)));
   if (!row) return undefined;
   const { hazard } = row;
-  const ids = [hazard.acceptedById, hazard.rectifierId, hazard.reviewedById].filter(
+  const ids = [hazard.acceptedById, hazard.rectifierId, hazard.reviewedById, hazard.listedById].filter(
     (id): id is number => id !== null,
   );
   const names = new Map(
@@ -97,11 +98,14 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     .orderBy(desc(hazardExtensions.id))
     .limit(1);
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
+  const accounts = await accountLabels(db, [hazard.listedByAccountId]);
   return {
     ...row,
     acceptedByName: name(hazard.acceptedById),
     rectifierName: name(hazard.rectifierId),
     reviewedByName: name(hazard.reviewedById),
+    /** The leader who listed it, or the office's console account (`周尹尹（后台账号 office）`). */
+    listedByName: name(hazard.listedById) ?? accounts.get(hazard.listedByAccountId ?? 0),
     listedUnitName: listedUnit,
     photoCount: photos?.count ?? 0,
     pendingExtension,

@@ -13,6 +13,7 @@ import type { HazardStatus } from '../../handlers/hazard-workflow.ts';
 import { ACTION_LABEL } from '../../handlers/hazard-workflow.ts';
 import type { Queryable } from '../client.ts';
 import {
+  adminAccounts,
   categories,
   hazardEvents,
   hazardExtensions,
@@ -22,6 +23,7 @@ import {
   tenants,
   units,
 } from '../schema.ts';
+import { accountLabel } from './accounts.ts';
 
 /** The hazards reported in [from, to). */
 export interface ExportPeriod {
@@ -55,12 +57,15 @@ export interface LedgerExportRow {
   reviewedAt: string;
   closedAt: string;
   rejectReason: string;
-  /** 挂牌督办: matter；督办处室：unit；期限：deadline (empty when never listed). */
+  /** 挂牌督办: matter；督办处室：unit；期限：deadline；督办人：who (empty when never listed). */
   listed: string;
   /** One line per extension request: `2026-03-05 申请延期5天（原因）已批准`. */
   extensions: string;
   photoCount: number;
-  /** One line per audit-trail event: `2026-03-02 09:15 陈静 上报 → 已上报；note`. */
+  /**
+   * One line per audit-trail event: `2026-03-02 09:15 陈静 上报 → 已上报；note`; a step taken by the
+   * office's console account names it as `周尹尹（后台账号 office）`.
+   */
   trail: string;
 }
 
@@ -174,6 +179,8 @@ const acceptedBy = alias(people, 'accepted_by');
 const rectifier = alias(people, 'rectifier');
 const reviewedBy = alias(people, 'reviewed_by');
 const listedUnit = alias(units, 'listed_unit');
+const lister = alias(people, 'lister');
+const listerAccount = alias(adminAccounts, 'lister_account');
 
 /** One page of the ledger: the hazards with these ids, in the order of `ids`. */
 async function ledgerPage(
@@ -196,6 +203,8 @@ async function ledgerPage(
         rectifierName: rectifier.name,
         reviewedByName: reviewedBy.name,
         listedUnitName: listedUnit.name,
+        listerName: lister.name,
+        listerAccount: { username: listerAccount.username, displayName: listerAccount.displayName },
       })
       .from(hazards)
       .innerJoin(reporter, eq(reporter.id, hazards.reporterId))
@@ -205,6 +214,8 @@ async function ledgerPage(
       .leftJoin(rectifier, eq(rectifier.id, hazards.rectifierId))
       .leftJoin(reviewedBy, eq(reviewedBy.id, hazards.reviewedById))
       .leftJoin(listedUnit, eq(listedUnit.id, hazards.listedUnitId))
+      .leftJoin(lister, eq(lister.id, hazards.listedById))
+      .leftJoin(listerAccount, eq(listerAccount.id, hazards.listedByAccountId))
       .where(and(eq(hazards.tenantId, tenantId), inArray(hazards.id, ids))),
     db
       .select({
@@ -216,9 +227,11 @@ async function ledgerPage(
         note: hazardEvents.note,
         actorName: people.name,
         actorOutside: people.isOutside,
+        actorAccount: { username: adminAccounts.username, displayName: adminAccounts.displayName },
       })
       .from(hazardEvents)
       .leftJoin(people, eq(people.id, hazardEvents.actorId))
+      .leftJoin(adminAccounts, eq(adminAccounts.id, hazardEvents.actorAccountId))
       .where(and(eq(hazardEvents.tenantId, tenantId), inArray(hazardEvents.hazardId, ids)))
       .orderBy(asc(hazardEvents.hazardId), asc(hazardEvents.at), asc(hazardEvents.id)),
     db
@@ -240,7 +253,11 @@ async function ledgerPage(
   ]);
 
   const trails = groupLines(events, (event) => {
-    const actor = event.actorName ? `${event.actorName}${event.actorOutside ? OUTSIDE : ''}` : SYSTEM_ACTOR;
+    const actor = event.actorName
+      ? `${event.actorName}${event.actorOutside ? OUTSIDE : ''}`
+      : event.actorAccount
+        ? accountLabel(event.actorAccount)
+        : SYSTEM_ACTOR;
     const action = TRAIL_ACTION_LABEL[event.action] ?? event.action;
     const moved =
       event.toStatus && event.toStatus !== event.fromStatus ? ` → ${STATUS_LABEL[event.toStatus]}` : '';
@@ -281,7 +298,12 @@ async function ledgerPage(
       reviewedAt: at(hazard.reviewedAt),
       closedAt: at(hazard.closedAt),
       rejectReason: hazard.rejectReason ?? '',
-      listed: listing(hazard, row.listedUnitName ?? row.unitName, at),
+      listed: listing(
+        hazard,
+        row.listedUnitName ?? row.unitName,
+        row.listerName ?? (row.listerAccount ? accountLabel(row.listerAccount) : null),
+        at,
+      ),
       extensions: extensionLines.get(hazard.id) ?? '',
       photoCount: photoCounts.get(hazard.id) ?? 0,
       trail: trails.get(hazard.id) ?? '',
@@ -339,6 +361,7 @@ export function isOverdue(
 function listing(
   hazard: typeof hazards.$inferSelect,
   unitName: string | null,
+  listedBy: string | null,
   at: (date: Date | null) => string,
 ): string {
   if (!hazard.listedMatter && !hazard.listed) return '';
@@ -346,6 +369,7 @@ function listing(
     hazard.listedMatter ? oneLine(hazard.listedMatter) : '挂牌督办',
     unitName && `督办处室：${unitName}`,
     hazard.listedDeadline && `期限：${at(hazard.listedDeadline)}`,
+    listedBy && `督办人：${listedBy}`,
     !hazard.listed && '已撤销',
   ];
   return parts.filter(Boolean).join('；');
