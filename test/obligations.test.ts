@@ -67,7 +67,9 @@ describe('obligation reminders', () => {
     const cards = await cardsFor('wangxiaofang', meeting);
     expect(cards).toHaveLength(1);
     // The principal's other steps of this run come in the same message: a line each.
-    expect(cards[0]).toContain('主持召开学校安全工作会议：2026年第四季度至少 1 次，已完成 0，截止 2026-12-31');
+    expect(cards[0]).toContain(
+      '主持召开学校安全工作会议：2026年第四季度至少 1 次，已完成 0，截止 2026-12-31',
+    );
     expect(cards[0]).toContain('记录 会议 <说明>');
   });
 
