@@ -1,0 +1,166 @@
+// One message per person per job run (issue 15 §5): reminder steps due to the same person in the same
+// run go out as one digest with a line each; every step is still claimed once, across runs and instances.
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../bot/core/log.ts';
+import type { Database } from '../db/client.ts';
+import { hazards, outbox, reminders, tenants } from '../db/schema.ts';
+import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
+import { runObligations } from '../jobs/obligations.ts';
+import { remindOnce } from '../jobs/reminders.ts';
+import { runTaskDeadlines } from '../jobs/task-deadlines.ts';
+import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
+import { identityOf } from './helpers/db.ts';
+import { harnessPerFile } from './helpers/per-file.ts';
+import type { Harness } from './helpers/service.ts';
+
+let database: Database;
+let harness: Harness;
+let bot: ConsoleDriver;
+harnessPerFile((opened) => {
+  ({ database, harness } = opened);
+  bot = consoleDriver(database, new Date());
+});
+
+const REPORTER = 'chenjing';
+const HEAD = 'yinxianju'; // 安保处
+const DIRECT = 'xuejianping'; // 分管安保处 的副校长
+const OFFICE = 'zhouyinyin'; // 办公室主任
+
+beforeEach(async () => {
+  bot.tenantId = (await database.db.select({ id: tenants.id }).from(tenants))[0]!.id;
+  bot.now = new Date('2026-09-30T02:00:00Z'); // 10:00 in Shanghai
+});
+
+const context = (channels = bot.channels) => ({
+  db: database.db,
+  channels,
+  log: silentLogger,
+  now: bot.now,
+});
+const runHazards = (channels = bot.channels) => runHazardDeadlines(context(channels));
+
+/** Two hazards of 安保处, accepted by its head at the same moment: the same deadline. */
+async function twoAcceptedHazards() {
+  await bot.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+  await bot.say(REPORTER, '报隐患 实验楼一楼灭火器压力不足，一般');
+  const rows = await database.db.select().from(hazards).orderBy(asc(hazards.id));
+  expect(rows).toHaveLength(2);
+  for (const row of rows) await bot.press(HEAD, 'hazard.accept', { id: String(row.id) });
+  return database.db.select().from(hazards).orderBy(asc(hazards.id));
+}
+
+/** What the jobs sent a person: the outbox rows addressed to them since `after`. */
+async function sentTo(code: string, after = 0) {
+  const personId = await bot.personId(code);
+  const rows = await database.db
+    .select()
+    .from(outbox)
+    .where(eq(outbox.personId, personId))
+    .orderBy(asc(outbox.id));
+  return rows.filter((row) => row.id > after).map((row) => ({ ...row, json: JSON.stringify(row.body) }));
+}
+const lastOutboxId = async () =>
+  (await database.db.select({ id: outbox.id }).from(outbox).orderBy(asc(outbox.id))).at(-1)?.id ?? 0;
+
+describe('one message per person per job run', () => {
+  it('sends the head one digest with a line for each hazard due soon, and nothing again', async () => {
+    const [a, b] = await twoAcceptedHazards();
+    const before = await lastOutboxId();
+    bot.now = new Date('2026-10-14T02:00:00Z'); // one day before both deadlines
+    expect(await runHazards()).toEqual({ sent: 2 });
+    const messages = await sentTo(HEAD, before);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.json).toContain('待办汇总（2 项）');
+    expect(messages[0]!.json).toContain(`隐患 ${a!.code} 的整改期限是`);
+    expect(messages[0]!.json).toContain(`隐患 ${b!.code} 的整改期限是`);
+    // Each step keeps its own claim: a later run sends nothing more.
+    await runHazards();
+    expect(await sentTo(HEAD, before)).toHaveLength(1);
+    const steps = await database.db.select().from(reminders).where(eq(reminders.step, 'due-soon'));
+    expect(steps).toHaveLength(2);
+    expect(steps.every((row) => row.held === null)).toBe(true);
+    // What the simulator shows the head: the digest.
+    const shown = (await bot.inbox(await bot.personId(HEAD))).at(-1)!;
+    expect(shown).toContain(a!.code);
+    expect(shown).toContain(b!.code);
+  });
+
+  it('keeps the step’s own card when a person has a single line', async () => {
+    const [a] = await twoAcceptedHazards();
+    await bot.press(HEAD, 'hazard.submit', { id: String(a!.id) }, { measures: '已更换灭火器' });
+    const before = await lastOutboxId();
+    bot.now = new Date('2026-10-14T02:00:00Z');
+    await runHazards();
+    const messages = await sentTo(HEAD, before);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.subject).toMatch(/^hazard:\d+$/);
+    expect(messages[0]!.json).toContain('hazard.submit');
+  });
+
+  it('neither loses nor doubles a line when two instances run the job at once', async () => {
+    const [a, b] = await twoAcceptedHazards();
+    const before = await lastOutboxId();
+    bot.now = new Date('2026-10-16T02:00:00Z'); // overdue: the head and the 直接责任人, both hazards
+    const results = await Promise.all([runHazards(), runHazards(), runHazards()]);
+    expect(results.reduce((sum, result) => sum + result.sent, 0)).toBe(4); // the head and the 直接责任人, two hazards each
+    for (const code of [HEAD, DIRECT]) {
+      const text = (await sentTo(code, before)).map((row) => row.json).join('\n');
+      for (const hazard of [a!, b!]) {
+        expect(text.split(`隐患 ${hazard.code} 已超过整改期限`).length - 1).toBe(1);
+      }
+    }
+    expect(await sentTo(DIRECT, before)).toHaveLength(1);
+  });
+
+  it('hands out steps a crashed run left waiting at the end of the next run of any job', async () => {
+    const office = await bot.personId(OFFICE);
+    // A run that claimed a step and died before its end: the step waits in its reminders row.
+    await database.db.transaction((tx) =>
+      remindOnce(
+        tx,
+        { tenantId: bot.tenantId, subject: 'hazard:0', period: 'p', step: 'test', personId: office },
+        { body: { kind: 'text', text: '上一轮未发出的提醒' } },
+        { channels: bot.channels, now: bot.now },
+      ),
+    );
+    expect(await sentTo(OFFICE)).toHaveLength(0);
+    await runTaskDeadlines(context());
+    const messages = await sentTo(OFFICE);
+    expect(messages.map((row) => row.json)).toEqual([
+      JSON.stringify({ kind: 'text', text: '上一轮未发出的提醒' }),
+    ]);
+    expect(
+      await database.db
+        .select()
+        .from(reminders)
+        .where(and(eq(reminders.personId, office), isNull(reminders.held))),
+    ).toHaveLength(1);
+  });
+
+  it('gives the office one summary of the day’s misses, not one message per miss', async () => {
+    bot.now = new Date('2027-01-01T00:00:00Z'); // 08:00: Q4 and December have just closed
+    await runObligations(context());
+    const messages = await sentTo(OFFICE);
+    expect(messages).toHaveLength(1);
+    const misses = messages[0]!.json.split('已记为未履职').length - 1;
+    expect(misses).toBeGreaterThan(1);
+    expect(messages[0]!.json).toContain('未履职（');
+    // Run again the same day (a restart): nothing more.
+    await runObligations(context());
+    expect(await sentTo(OFFICE)).toHaveLength(1);
+  });
+
+  it('delivers the digest to Feishu as one interactive card', async () => {
+    const [a, b] = await twoAcceptedHazards();
+    bot.now = new Date('2026-10-14T02:00:00Z');
+    await runHazards(harness.service.channels);
+    await harness.service.dispatcher.drain();
+    const openId = await identityOf(database, HEAD, 'open_id');
+    const cards = harness.feishu.messages.filter((message) => message.receiveId === openId);
+    expect(cards).toHaveLength(1);
+    expect(cards[0]!.msgType).toBe('interactive');
+    expect(cards[0]!.rawContent).toContain(a!.code);
+    expect(cards[0]!.rawContent).toContain(b!.code);
+  });
+});
