@@ -9,6 +9,7 @@ import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { runObligations } from '../jobs/obligations.ts';
 import { remindOnce } from '../jobs/reminders.ts';
 import { runTaskDeadlines } from '../jobs/task-deadlines.ts';
+import { runWeeklyDigest } from '../jobs/weekly-digest.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { identityOf } from './helpers/db.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
@@ -162,5 +163,95 @@ describe('one message per person per job run', () => {
     expect(cards[0]!.msgType).toBe('interactive');
     expect(cards[0]!.rawContent).toContain(a!.code);
     expect(cards[0]!.rawContent).toContain(b!.code);
+  });
+});
+
+describe('the weekly digest', () => {
+  const PRINCIPAL = 'wangxiaofang';
+  const runWeekly = (channels = bot.channels) => runWeeklyDigest(context(channels));
+  const weeklyTo = async (code: string) =>
+    (await sentTo(code)).filter((row) => row.json.includes('安全工作周报'));
+  /** The example school as if it had been loaded at `at`. */
+  const loadedAt = (at: string) =>
+    database.db
+      .update(tenants)
+      .set({ createdAt: new Date(at) })
+      .where(eq(tenants.id, bot.tenantId));
+
+  it('goes to the 第一责任人 and the office director on Monday 08:00, once, and not in the week of loading', async () => {
+    await loadedAt('2026-11-04T02:00:00Z'); // Wednesday 10:00
+    bot.now = new Date('2026-11-04T02:00:00Z');
+    await runWeekly(); // the day of loading, after this week's Monday 08:00
+    await bot.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+    const [hazard] = await database.db.select().from(hazards);
+    await bot.press(HEAD, 'hazard.accept', { id: String(hazard!.id) });
+    bot.now = new Date('2026-11-08T23:59:00Z'); // Monday 07:59
+    await runWeekly();
+    expect(await weeklyTo(PRINCIPAL)).toHaveLength(0);
+    expect(await weeklyTo(OFFICE)).toHaveLength(0);
+    bot.now = new Date('2026-11-09T00:00:00Z'); // Monday 08:00
+    await Promise.all([runWeekly(), runWeekly()]);
+    bot.now = new Date('2026-11-11T03:00:00Z'); // Wednesday: a restart catches up nothing more
+    await runWeekly();
+    for (const code of [PRINCIPAL, OFFICE]) {
+      const cards = await weeklyTo(code);
+      expect(cards).toHaveLength(1);
+      expect(cards[0]!.json).toContain('安全工作周报（2026-11-02 至 2026-11-08）');
+      expect(cards[0]!.json).toContain('"label":"新上报隐患","value":"1 项（一般 1）"');
+      expect(cards[0]!.json).toContain('本期职责完成情况（按处室）');
+      expect(cards[0]!.json).toContain('安保处：');
+      expect(cards[0]!.json).toContain('值班到岗确认');
+      expect(cards[0]!.json).toContain('"label":"未完成任务","value":"0 项"');
+    }
+    expect(await weeklyTo(HEAD)).toHaveLength(0);
+    // The next week has its own.
+    bot.now = new Date('2026-11-16T00:30:00Z');
+    await runWeekly();
+    expect(await weeklyTo(PRINCIPAL)).toHaveLength(2);
+  });
+
+  it('is never sent on the day of loading, even on a Monday after 08:00', async () => {
+    await loadedAt('2026-11-09T01:00:00Z'); // Monday 09:00
+    bot.now = new Date('2026-11-09T01:00:00Z');
+    await bot.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+    await runWeekly();
+    bot.now = new Date('2026-11-10T01:00:00Z');
+    await runWeekly();
+    expect(await weeklyTo(PRINCIPAL)).toHaveLength(0);
+  });
+
+  it('skips a week with nothing to report, for good, and can be turned off', async () => {
+    await loadedAt('2026-11-04T02:00:00Z');
+    bot.now = new Date('2026-11-09T00:00:00Z');
+    await runWeekly();
+    expect(await weeklyTo(PRINCIPAL)).toHaveLength(0);
+    // Something happens later that Monday: the week's digest does not go out late.
+    await bot.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+    bot.now = new Date('2026-11-09T06:00:00Z');
+    await runWeekly();
+    expect(await weeklyTo(PRINCIPAL)).toHaveLength(0);
+    await database.db
+      .update(tenants)
+      .set({ settings: { weekly_digest: false } })
+      .where(eq(tenants.id, bot.tenantId));
+    bot.now = new Date('2026-11-16T00:00:00Z');
+    await runWeekly();
+    expect(await weeklyTo(PRINCIPAL)).toHaveLength(0);
+  });
+
+  it('reaches Feishu as a card', async () => {
+    await loadedAt('2026-11-04T02:00:00Z');
+    bot.now = new Date('2026-11-05T02:00:00Z');
+    await bot.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，重大');
+    bot.now = new Date('2026-11-09T00:10:00Z');
+    await runWeekly(harness.service.channels);
+    await harness.service.dispatcher.drain();
+    const openId = await identityOf(database, PRINCIPAL, 'open_id');
+    const cards = harness.feishu.messages.filter(
+      (message) => message.receiveId === openId && message.rawContent.includes('安全工作周报'),
+    );
+    expect(cards).toHaveLength(1);
+    expect(cards[0]!.msgType).toBe('interactive');
+    expect(cards[0]!.rawContent).toContain('重大 1');
   });
 });
