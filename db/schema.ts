@@ -358,6 +358,8 @@ export interface HeldReminder {
   view?: string;
   /** The line this step is in a digest; derived from the body when absent. */
   line?: string;
+  /** The job run that claimed it (jobs/reminders.ts `inDigest`). */
+  run?: string;
 }
 
 /** The audit trail (台账): one row per transition, append-only. */

@@ -6,9 +6,10 @@
 // together — the step's own message when it is alone, one digest card with a line each when there are
 // several. Every job that sends through `remindOnce` and is wrapped in `inDigest` is bundled so, without
 // knowing it. The claim stays per step: a step is still sent once per person, across restarts and
-// instances; the hand-out takes each waiting row once (db/queries/reminders.ts), so two instances ending a
-// run at the same moment neither lose nor double a line. Steps left waiting by a run that crashed go out
-// at the end of the next run of any job.
+// instances; the hand-out takes each waiting row once (db/queries/reminders.ts), so two instances running
+// a job at the same moment neither lose nor double a line (each hands out the steps it claimed). Steps
+// left waiting by a run that crashed go out at the end of a run of any job 15 minutes or more later.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { enqueue } from '../bot/core/enqueue.ts';
 import type { Channel, Outbound } from '../bot/core/types.ts';
 import { digestCard } from '../cards/digest.ts';
@@ -26,9 +27,16 @@ interface SendContext {
   now: Date;
 }
 
+/** The job run a step is claimed in (set by `inDigest`): its steps are handed out when it ends. */
+const currentRun = new AsyncLocalStorage<string>();
+
+/** A step still waiting this long after its claim belongs to a run that died: the next run hands it out. */
+const ORPHAN_AFTER_MS = 15 * 60_000;
+
 /**
  * Claims the key and keeps the message for the person's digest of this run; false when this step
  * already went to this person. `line` is how the step reads in a digest (else its card's leading note).
+ * Outside a run wrapped in `inDigest` the message goes at once.
  */
 export async function remindOnce(
   tx: Tx,
@@ -36,9 +44,12 @@ export async function remindOnce(
   message: Omit<Outbound, 'to'> & { line?: string },
   context: SendContext,
 ): Promise<boolean> {
+  const run = currentRun.getStore();
   const { body, subject, view, line } = message;
+  if (!run) return sendOnce(tx, key, { body, subject, view }, context);
   return claimReminder(tx, key, context.now, {
     body,
+    run,
     ...(subject ? { subject } : {}),
     ...(view ? { view } : {}),
     ...(line ? { line } : {}),
@@ -61,13 +72,17 @@ export async function sendOnce(
   return true;
 }
 
-/** Hands out every waiting step: one message per person. Returns how many messages it enqueued. */
-export async function flushDigests(context: SendContext & { db: Db }): Promise<number> {
+/**
+ * Hands out the steps of a run (and any a dead run left behind): one message per person. Returns how many
+ * messages it enqueued.
+ */
+export async function flushDigests(context: SendContext & { db: Db }, run: string): Promise<number> {
+  const which = { run, orphanedBefore: new Date(context.now.getTime() - ORPHAN_AFTER_MS) };
   let messages = 0;
-  for (const { tenantId, personId } of await peopleWithHeldReminders(context.db)) {
+  for (const { tenantId, personId } of await peopleWithHeldReminders(context.db, which)) {
     await nextTurn();
     messages += await context.db.transaction(async (tx) => {
-      const lines = await takeHeldReminders(tx, tenantId, personId);
+      const lines = await takeHeldReminders(tx, tenantId, personId, which);
       if (lines.length === 0) return 0;
       const to = { kind: 'person' as const, personId };
       const message: Outbound =
@@ -81,15 +96,19 @@ export async function flushDigests(context: SendContext & { db: Db }): Promise<n
   return messages;
 }
 
-/** A job run whose reminder steps go out as one message per person when it ends (or fails). */
+/**
+ * A job run whose reminder steps go out as one message per person when it ends (or fails). Runs of other
+ * jobs at the same moment keep their own steps, so each run's steps for a person stay together.
+ */
 export function inDigest<C extends SendContext & { db: Db }, R>(
   run: (context: C) => Promise<R>,
 ): (context: C) => Promise<R> {
   return async (context) => {
+    const id = crypto.randomUUID();
     try {
-      return await run(context);
+      return await currentRun.run(id, () => run(context));
     } finally {
-      await flushDigests(context);
+      await flushDigests(context, id);
     }
   };
 }

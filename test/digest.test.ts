@@ -4,10 +4,10 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
+import { claimReminder } from '../db/queries/reminders.ts';
 import { hazards, outbox, reminders, tenants } from '../db/schema.ts';
 import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { runObligations } from '../jobs/obligations.ts';
-import { remindOnce } from '../jobs/reminders.ts';
 import { runTaskDeadlines } from '../jobs/task-deadlines.ts';
 import { runWeeklyDigest } from '../jobs/weekly-digest.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
@@ -111,21 +111,34 @@ describe('one message per person per job run', () => {
         expect(text.split(`隐患 ${hazard.code} 已超过整改期限`).length - 1).toBe(1);
       }
     }
-    expect(await sentTo(DIRECT, before)).toHaveLength(1);
+    // Each instance hands out the steps it claimed: at most one message per run.
+    expect((await sentTo(DIRECT, before)).length).toBeLessThanOrEqual(3);
   });
 
-  it('hands out steps a crashed run left waiting at the end of the next run of any job', async () => {
+  it('keeps a run’s steps together while other jobs end at the same moment', async () => {
+    await twoAcceptedHazards();
+    const before = await lastOutboxId();
+    bot.now = new Date('2026-10-14T02:00:00Z');
+    // As the Workers cron does: every job at once, on one clock.
+    await Promise.all([runHazards(), runTaskDeadlines(context()), runObligations(context())]);
+    const messages = await sentTo(HEAD, before);
+    const hazardMessages = messages.filter((row) => row.json.includes('的整改期限是'));
+    expect(hazardMessages).toHaveLength(1);
+    expect(hazardMessages[0]!.json).toContain('待办汇总（2 项）');
+  });
+
+  it('hands out steps a crashed run left waiting with a run of any job 15 minutes later', async () => {
     const office = await bot.personId(OFFICE);
     // A run that claimed a step and died before its end: the step waits in its reminders row.
-    await database.db.transaction((tx) =>
-      remindOnce(
-        tx,
-        { tenantId: bot.tenantId, subject: 'hazard:0', period: 'p', step: 'test', personId: office },
-        { body: { kind: 'text', text: '上一轮未发出的提醒' } },
-        { channels: bot.channels, now: bot.now },
-      ),
+    await claimReminder(
+      database.db,
+      { tenantId: bot.tenantId, subject: 'hazard:0', period: 'p', step: 'test', personId: office },
+      bot.now,
+      { body: { kind: 'text', text: '上一轮未发出的提醒' }, run: 'a run that died' },
     );
+    await runTaskDeadlines(context()); // the same moment: the run may still be going
     expect(await sentTo(OFFICE)).toHaveLength(0);
+    bot.now = new Date(bot.now.getTime() + 15 * 60_000);
     await runTaskDeadlines(context());
     const messages = await sentTo(OFFICE);
     expect(messages.map((row) => row.json)).toEqual([

@@ -1,5 +1,5 @@
 // The natural key of a reminder step: whoever inserts it first sends the step; everyone else skips it.
-import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { type HeldReminder, reminders } from '../schema.ts';
 
@@ -29,14 +29,27 @@ export async function claimReminder(
   return Boolean(row);
 }
 
-/** Everyone who has reminder steps waiting to go out. */
+/** Which waiting steps: those of a run, and those a run that died left behind. */
+export interface HeldBy {
+  run: string;
+  orphanedBefore: Date;
+}
+
+const heldBy = ({ run, orphanedBefore }: HeldBy) =>
+  and(
+    isNotNull(reminders.held),
+    or(sql`${reminders.held}->>'run' = ${run}`, lte(reminders.sentAt, orphanedBefore)),
+  );
+
+/** Everyone who has reminder steps of a run waiting to go out. */
 export async function peopleWithHeldReminders(
   db: Queryable,
+  which: HeldBy,
 ): Promise<{ tenantId: number; personId: number }[]> {
   return db
     .selectDistinct({ tenantId: reminders.tenantId, personId: reminders.personId })
     .from(reminders)
-    .where(isNotNull(reminders.held))
+    .where(heldBy(which))
     .orderBy(asc(reminders.tenantId), asc(reminders.personId));
 }
 
@@ -48,19 +61,20 @@ export interface HeldLine {
 }
 
 /**
- * Takes a person's waiting steps, in the order they were claimed, and marks them gone, all in the
- * caller's transaction. Steps another transaction is taking are skipped, not waited for: each step is
- * taken by exactly one caller, so two instances flushing at once neither lose nor double a line.
+ * Takes a person's waiting steps of a run, in the order they were claimed, and marks them gone, all in
+ * the caller's transaction. Steps another transaction is taking are skipped, not waited for: each step is
+ * taken by exactly one caller, so nothing is lost or doubled when runs end at the same moment.
  */
 export async function takeHeldReminders(
   db: Queryable,
   tenantId: number,
   personId: number,
+  which: HeldBy,
 ): Promise<HeldLine[]> {
   const rows = await db
     .select({ id: reminders.id, subject: reminders.subject, step: reminders.step, held: reminders.held })
     .from(reminders)
-    .where(and(eq(reminders.tenantId, tenantId), eq(reminders.personId, personId), isNotNull(reminders.held)))
+    .where(and(eq(reminders.tenantId, tenantId), eq(reminders.personId, personId), heldBy(which)))
     .orderBy(asc(reminders.id))
     .for('update', { skipLocked: true });
   if (rows.length === 0) return [];
