@@ -16,7 +16,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import type { Button } from '../cards/model.ts';
+import type { Button, Card } from '../cards/model.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => ts('created_at').notNull().defaultNow();
@@ -344,9 +344,28 @@ export const reminders = pgTable(
       .references(() => people.id),
     step: text('step').notNull(),
     sentAt: ts('sent_at').notNull().defaultNow(),
+    /**
+     * The message of this step while it waits for the end of its job run, when each person's waiting
+     * steps go out as one message (jobs/reminders.ts); null once it went, or for a step that sends nothing.
+     */
+    held: jsonb('held').$type<HeldReminder>(),
   },
-  (t) => [uniqueIndex('reminders_natural_key').on(t.subject, t.period, t.personId, t.step)],
+  (t) => [
+    uniqueIndex('reminders_natural_key').on(t.subject, t.period, t.personId, t.step),
+    index('reminders_held').on(t.personId).where(sql`${t.held} is not null`),
+  ],
 );
+
+/** A reminder's message as it waits in `reminders.held`: an outbound message without its addressee. */
+export interface HeldReminder {
+  body: { kind: 'text'; text: string } | { kind: 'card'; card: Card };
+  subject?: string;
+  view?: string;
+  /** The line this step is in a digest; derived from the body when absent. */
+  line?: string;
+  /** The job run that claimed it (jobs/reminders.ts `inDigest`). */
+  run?: string;
+}
 
 /** The audit trail (台账): one row per transition, append-only. */
 export const hazardEvents = pgTable(

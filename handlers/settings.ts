@@ -40,6 +40,11 @@ export const settingsSchema = z.strictObject({
       days_before_end: z.array(z.number().int().min(1).max(180)).default([10, 3]),
     })
     .default({ at_start: true, at_mid: true, days_before_end: [10, 3] }),
+  /**
+   * The weekly digest (issue 15 §5) to the 第一责任人 and the office director, Monday 08:00 local time:
+   * last week's hazards, this period's duties per unit, shift confirmations and open tasks.
+   */
+  weekly_digest: z.boolean().default(true),
   /** School semesters as MM-DD (autumn runs from its start to the day before spring starts). */
   semesters: z
     .strictObject({

@@ -15,7 +15,7 @@ import { hazards, people, tenants } from '../db/schema.ts';
 import { tenantSettings } from '../handlers/settings.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import { nextTurn } from './next-turn.ts';
-import { remindOnce } from './reminders.ts';
+import { inDigest, remindOnce } from './reminders.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -100,7 +100,7 @@ const withMessage = (value: Card, message: string): Card => ({
 });
 
 /** One run over every tenant's open hazards; returns how many reminders it sent. */
-export async function runHazardDeadlines(context: JobContext): Promise<{ sent: number }> {
+async function runHazardDeadlinesOnce(context: JobContext): Promise<{ sent: number }> {
   const { db, now } = context;
   let sent = 0;
   const candidates = await db
@@ -153,3 +153,6 @@ export async function runHazardDeadlines(context: JobContext): Promise<{ sent: n
   if (sent > 0) context.log.info('hazard deadline reminders', { sent });
   return { sent };
 }
+
+/** The run, with each person's reminder steps handed out as one message when it ends. */
+export const runHazardDeadlines = inDigest(runHazardDeadlinesOnce);

@@ -6,6 +6,7 @@ import { runLetterRounds } from './letters.ts';
 import { runObligations } from './obligations.ts';
 import { runShiftChecks } from './shift-checks.ts';
 import { runTaskDeadlines } from './task-deadlines.ts';
+import { runWeeklyDigest } from './weekly-digest.ts';
 
 export interface Job {
   name: string;
@@ -21,6 +22,8 @@ export const JOBS: Job[] = [
   { name: 'obligations', cron: '0 8 * * *', run: runObligations },
   { name: 'letters', cron: '5 8-20 * * *', run: runLetterRounds },
   { name: 'shift-checks', cron: '*/5 * * * *', run: runShiftChecks },
+  // Monday 08:00 in each tenant's own time zone: the job looks every quarter hour and sends once a week.
+  { name: 'weekly-digest', cron: '*/15 * * * *', run: runWeeklyDigest },
 ];
 
 export type { JobContext };

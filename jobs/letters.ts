@@ -26,6 +26,7 @@ import { letterRounds, reminders, tenants } from '../db/schema.ts';
 import { yearIn } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { nextTurn } from './next-turn.ts';
+import { inDigest, remindOnce } from './reminders.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -116,24 +117,36 @@ async function runRound(context: JobContext, tx: Tx, tenant: Tenant, round: Lett
     const due = LETTER_REMINDERS.filter(
       (step) => days >= step.days && !done.has(`${letterSubject(letter.id)}|${step.step}`),
     );
-    let latest: (typeof LETTER_REMINDERS)[number] | undefined;
-    for (const step of due) {
-      const key = { tenantId: tenant.id, subject: letterSubject(letter.id), period: String(round.year) };
-      if (await claimReminder(tx, { ...key, personId: letter.personId, step: step.step }, now)) latest = step;
+    const latest = due.at(-1);
+    const key = { tenantId: tenant.id, subject: letterSubject(letter.id), period: String(round.year) };
+    // Only the newest due step is sent; an older one (the service was down) is claimed silently.
+    for (const step of due.slice(0, -1)) {
+      await claimReminder(tx, { ...key, personId: letter.personId, step: step.step }, now);
     }
     if (!latest) continue;
+    const view = await letterView(tx, tenant, letter.id);
+    if (!view) continue;
     const message =
       latest.days >= 7
         ? `您的${letterTitle(round.year)}已下发 ${latest.days} 天仍未签订，请尽快阅读并确认签订。`
         : `您的${letterTitle(round.year)}已下发 ${latest.days} 天，尚未签订，请阅读后确认签订。`;
-    await send(context, tx, tenant, letter, message, true);
-    reminded++;
+    const held = await remindOnce(
+      tx,
+      { ...key, personId: letter.personId, step: latest.step },
+      {
+        body: { kind: 'card', card: withMessage(letterCard(view, tenant.timezone), message, true) },
+        subject: letterSubject(letter.id),
+        view: 'holder',
+      },
+      { channels: context.channels, now },
+    );
+    if (held) reminded++;
   }
   return { issued: issuedCount, reminded };
 }
 
 /** One run over every tenant's round of its current year. */
-export async function runLetterRounds(context: JobContext): Promise<{ issued: number; reminded: number }> {
+async function runLetterRoundsOnce(context: JobContext): Promise<{ issued: number; reminded: number }> {
   const { db, now } = context;
   const rounds = await db
     .select({ round: letterRounds, tenant: tenants })
@@ -151,3 +164,6 @@ export async function runLetterRounds(context: JobContext): Promise<{ issued: nu
   if (issued + reminded > 0) context.log.info('responsibility letters', { issued, reminded });
   return { issued, reminded };
 }
+
+/** The run, with each person's reminder steps handed out as one message when it ends. */
+export const runLetterRounds = inDigest(runLetterRoundsOnce);

@@ -17,7 +17,7 @@ import { addDays, type Period, periodOf, previousPeriod } from '../handlers/peri
 import { semestersOf, type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { nextTurn } from './next-turn.ts';
-import { remindOnce } from './reminders.ts';
+import { inDigest, remindOnce } from './reminders.ts';
 
 export const obligationSubject = (id: number) => `obligation:${id}`;
 
@@ -87,7 +87,7 @@ async function holdersOf(tx: Tx, postId: number) {
   return rows.map((row) => row.person);
 }
 
-export async function runObligations(context: JobContext): Promise<{ sent: number; closed: number }> {
+async function runObligationsOnce(context: JobContext): Promise<{ sent: number; closed: number }> {
   const { db, now } = context;
   let sent = 0;
   let closed = 0;
@@ -134,6 +134,7 @@ export async function runObligations(context: JobContext): Promise<{ sent: numbe
                 body: { kind: 'card', card: reminderCard(obligation, current, done, latest) },
                 subject: obligationSubject(obligation.id),
                 view: 'holder',
+                line: `${obligation.title}：${current.label}至少 ${obligation.minCount} 次，已完成 ${done}，截止 ${current.end}（记录 ${KIND_LABEL[obligation.kind]} <说明>）`,
               },
               { channels: context.channels, now },
             );
@@ -208,3 +209,6 @@ async function closePeriod(
     .returning();
   return row;
 }
+
+/** The run, with each person's reminder steps handed out as one message when it ends. */
+export const runObligations = inDigest(runObligationsOnce);

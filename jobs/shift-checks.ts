@@ -16,7 +16,7 @@ import { shiftLabel, shiftPolicy, shiftSubject } from '../handlers/shift-rules.t
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { nextTurn } from './next-turn.ts';
-import { remindOnce } from './reminders.ts';
+import { inDigest, remindOnce } from './reminders.ts';
 
 /** The longest lead time a tenant may set (shift_lead_minutes ≤ 1440): how far ahead a run looks. */
 const MAX_LEAD_MS = 24 * 3_600_000;
@@ -83,7 +83,7 @@ const withMessage = (value: Card, message: string): Card =>
   message ? { ...value, blocks: [note(message), ...value.blocks] } : value;
 
 /** One run over the shifts starting within the longest lead time or still running; returns how many it sent. */
-export async function runShiftChecks(context: JobContext): Promise<{ sent: number }> {
+async function runShiftChecksOnce(context: JobContext): Promise<{ sent: number }> {
   const { db, now } = context;
   let sent = 0;
   const candidates = await db
@@ -129,3 +129,6 @@ export async function runShiftChecks(context: JobContext): Promise<{ sent: numbe
   if (sent > 0) context.log.info('shift checks', { sent });
   return { sent };
 }
+
+/** The run, with each person's reminder steps handed out as one message when it ends. */
+export const runShiftChecks = inDigest(runShiftChecksOnce);

@@ -12,14 +12,14 @@ import { assigneesOf, assignersOf } from '../handlers/tasks.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { nextTurn } from './next-turn.ts';
-import { remindOnce } from './reminders.ts';
+import { inDigest, remindOnce } from './reminders.ts';
 
 const HOUR_MS = 3600 * 1000;
 const REMIND_BEFORE_MS = 24 * HOUR_MS;
 const ACK_WITHIN_MS = 24 * HOUR_MS;
 const ESCALATE_AFTER_MS = 24 * HOUR_MS;
 
-export async function runTaskDeadlines(context: JobContext): Promise<{ sent: number }> {
+async function runTaskDeadlinesOnce(context: JobContext): Promise<{ sent: number }> {
   const { db, now } = context;
   const open = await db
     .select({ id: tasks.id })
@@ -115,3 +115,6 @@ export async function runTaskDeadlines(context: JobContext): Promise<{ sent: num
   if (sent > 0) context.log.info('task reminders', { sent });
   return { sent };
 }
+
+/** The run, with each person's reminder steps handed out as one message when it ends. */
+export const runTaskDeadlines = inDigest(runTaskDeadlinesOnce);

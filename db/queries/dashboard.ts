@@ -92,7 +92,7 @@ function previousQuarter(key: string): string {
 }
 
 /** The Monday on or before a local date. */
-function mondayOf(date: string): string {
+export function mondayOf(date: string): string {
   const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
   return addDays(date, -((weekday + 6) % 7));
 }

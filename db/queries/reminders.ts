@@ -1,6 +1,7 @@
 // The natural key of a reminder step: whoever inserts it first sends the step; everyone else skips it.
+import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
-import { reminders } from '../schema.ts';
+import { type HeldReminder, reminders } from '../schema.ts';
 
 export interface ReminderKey {
   tenantId: number;
@@ -10,12 +11,81 @@ export interface ReminderKey {
   personId: number;
 }
 
-/** True when this caller claimed the key (so the step goes out now), false when it was already taken. */
-export async function claimReminder(db: Queryable, key: ReminderKey, now: Date): Promise<boolean> {
+/**
+ * True when this caller claimed the key (so the step goes out now), false when it was already taken.
+ * With `held`, the claimed step keeps its message until the run hands out the person's digest.
+ */
+export async function claimReminder(
+  db: Queryable,
+  key: ReminderKey,
+  now: Date,
+  held?: HeldReminder,
+): Promise<boolean> {
   const [row] = await db
     .insert(reminders)
-    .values({ ...key, sentAt: now })
+    .values({ ...key, sentAt: now, held: held ?? null })
     .onConflictDoNothing()
     .returning({ id: reminders.id });
   return Boolean(row);
+}
+
+/** Which waiting steps: those of a run, and those a run that died left behind. */
+export interface HeldBy {
+  run: string;
+  orphanedBefore: Date;
+}
+
+const heldBy = ({ run, orphanedBefore }: HeldBy) =>
+  and(
+    isNotNull(reminders.held),
+    or(sql`${reminders.held}->>'run' = ${run}`, lte(reminders.sentAt, orphanedBefore)),
+  );
+
+/** Everyone who has reminder steps of a run waiting to go out. */
+export async function peopleWithHeldReminders(
+  db: Queryable,
+  which: HeldBy,
+): Promise<{ tenantId: number; personId: number }[]> {
+  return db
+    .selectDistinct({ tenantId: reminders.tenantId, personId: reminders.personId })
+    .from(reminders)
+    .where(heldBy(which))
+    .orderBy(asc(reminders.tenantId), asc(reminders.personId));
+}
+
+export interface HeldLine {
+  id: number;
+  subject: string;
+  step: string;
+  held: HeldReminder;
+}
+
+/**
+ * Takes a person's waiting steps of a run, in the order they were claimed, and marks them gone, all in
+ * the caller's transaction. Steps another transaction is taking are skipped, not waited for: each step is
+ * taken by exactly one caller, so nothing is lost or doubled when runs end at the same moment.
+ */
+export async function takeHeldReminders(
+  db: Queryable,
+  tenantId: number,
+  personId: number,
+  which: HeldBy,
+): Promise<HeldLine[]> {
+  const rows = await db
+    .select({ id: reminders.id, subject: reminders.subject, step: reminders.step, held: reminders.held })
+    .from(reminders)
+    .where(and(eq(reminders.tenantId, tenantId), eq(reminders.personId, personId), heldBy(which)))
+    .orderBy(asc(reminders.id))
+    .for('update', { skipLocked: true });
+  if (rows.length === 0) return [];
+  await db
+    .update(reminders)
+    .set({ held: null })
+    .where(
+      inArray(
+        reminders.id,
+        rows.map((row) => row.id),
+      ),
+    );
+  return rows.filter((row): row is HeldLine => row.held !== null);
 }
