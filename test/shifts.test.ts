@@ -680,5 +680,6 @@ describe('npm run roster:import', () => {
     );
     // Nothing was written by the failed run: everything is new.
     expect(ok.stdout).toContain('2026-11-30 至 2026-12-06 的值班表：新建 19 个班次。');
-  });
+    // Four CLI processes, each opening PGlite and migrating: ~8 s apiece on a loaded CI box.
+  }, 120_000);
 });
