@@ -206,7 +206,7 @@ describe('an invalid organization file', () => {
       env: { ...process.env, DATA_DIR: join(dir, 'data') },
     });
     expect(ok.stdout).toContain('已导入 jishan-school');
-  });
+  }, 60_000);
 
   it('leaves the database untouched when the file is invalid', async () => {
     const document = parse(read('school.yaml'));
