@@ -32,6 +32,19 @@ export async function holdersAtLevel(db: Queryable, tenantId: number, levels: ('
   return rows.map((row) => row.person);
 }
 
+/** Who handles a hazard: the heads of its responsible unit, or the office when the unit has none. */
+export async function hazardHandlers(db: Queryable, hazard: Hazard): Promise<Person[]> {
+  const heads = hazard.unitId ? await unitHeads(db, hazard.unitId) : [];
+  return heads.length > 0 ? heads : officeStaff(db, hazard.tenantId);
+}
+
+/** Who decides an extension: the 直接责任人 of the unit that must fix it, else the 第一责任人. */
+export async function extensionApprovers(db: Queryable, hazard: Hazard): Promise<Person[]> {
+  const unitId = hazard.listedUnitId ?? hazard.unitId;
+  const approvers = unitId ? await directLeaders(db, unitId) : [];
+  return approvers.length > 0 ? approvers : holdersAtLevel(db, hazard.tenantId, ['first']);
+}
+
 /** Members of the leading group (any role): with the office they form the inspection group. */
 async function leadingGroup(db: Queryable, tenantId: number): Promise<Person[]> {
   const rows = await db

@@ -1,4 +1,5 @@
 // The natural key of a reminder step: whoever inserts it first sends the step; everyone else skips it.
+import { and, eq, min } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { reminders } from '../schema.ts';
 
@@ -18,4 +19,13 @@ export async function claimReminder(db: Queryable, key: ReminderKey, now: Date):
     .onConflictDoNothing()
     .returning({ id: reminders.id });
   return Boolean(row);
+}
+
+/** When a step of a subject first went out to anyone (e.g. when a hazard was first known to be grave). */
+export async function firstSentAt(db: Queryable, subject: string, step: string): Promise<Date | undefined> {
+  const [row] = await db
+    .select({ at: min(reminders.sentAt) })
+    .from(reminders)
+    .where(and(eq(reminders.subject, subject), eq(reminders.step, step)));
+  return row?.at ?? undefined;
 }
