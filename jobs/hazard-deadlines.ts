@@ -14,7 +14,7 @@ import type { Channel } from '../bot/core/types.ts';
 import { type HazardAudience, hazardReminderCard, hazardSubject } from '../cards/hazard.ts';
 import type { Db, Tx } from '../db/client.ts';
 import {
-  directLeaders,
+  directOrFirst,
   extensionApprovers,
   hazardHandlers,
   holdersAtLevel,
@@ -82,7 +82,7 @@ async function dueSteps(tx: Tx, tenant: Tenant, hazard: Hazard, now: Date): Prom
       steps.push({
         step: 'overdue',
         period,
-        people: [...(await rectifier()), ...(unitId ? await directLeaders(tx, unitId) : [])],
+        people: [...(await rectifier()), ...(await directOrFirst(tx, tenant.id, unitId))],
         audience: 'leader',
         message: `隐患 ${hazard.code} 已超过整改期限（${at(deadline)}），尚未整改完成。`,
       });
@@ -226,11 +226,10 @@ async function acceptSteps(
     });
   }
   if (now > due) {
-    const direct = hazard.unitId ? await directLeaders(tx, hazard.unitId) : [];
     steps.push({
       step: 'accept-direct',
       period,
-      people: direct.length > 0 ? direct : await holdersAtLevel(tx, tenant.id, ['first']),
+      people: await directOrFirst(tx, tenant.id, hazard.unitId),
       audience: 'leader',
       message: `隐患 ${hazard.code} 于 ${at(since)} 上报，超过 ${toDirect} 个工作日仍未受理，请督促责任处室受理。`,
     });

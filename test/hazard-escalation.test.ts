@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
 import { parseOrgFile } from '../db/org-file.ts';
-import { hazards, people, reminders, tenants } from '../db/schema.ts';
+import { hazards, people, postHolders, reminders, tenants } from '../db/schema.ts';
 import { settingsSchema } from '../handlers/settings.ts';
 import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
@@ -52,8 +52,9 @@ async function steps(prefix = ''): Promise<string[]> {
     ]),
   );
   return rows
-    .filter((row) => row.step.startsWith(prefix) && row.step !== 'grave-notice')
-    .map((row) => `${row.step}:${codes.get(row.personId) ?? row.personId}`);
+    .filter((row) => row.step !== 'grave-notice')
+    .map((row) => `${row.step}:${codes.get(row.personId) ?? row.personId}`)
+    .filter((step) => step.startsWith(prefix));
 }
 const inboxOf = async (code: string) => bot.inbox(await bot.personId(code));
 const mentions = async (code: string, text: string) =>
@@ -274,6 +275,22 @@ describe('a 挂牌督办 whose 督办期限 comes before the rectification deadl
     await bot.say(DIRECT, `批准延期 ${hazard.code}`);
     expect(await mentions(PRINCIPAL, '早于整改期限')).toBe(before + 2);
     expect(await bot.say(REPORTER, `隐患 ${hazard.code}`)).toContain('请调整整改期限或督办期限');
+  });
+});
+
+describe('a vacant 分管 post', () => {
+  it('sends what would go to the 直接责任人 to the 第一责任人 instead, for a report and for an overdue rectification', async () => {
+    await database.db
+      .update(postHolders)
+      .set({ endedAt: shanghai('2026-09-01 00:00') })
+      .where(eq(postHolders.personId, await bot.personId(DIRECT)));
+    const hazard = await acceptedHazard(); // deadline 2026-10-15
+    await report('报隐患 校门口监控探头损坏，一般', '2026-10-12 09:00');
+    await run('2026-10-14 00:10');
+    expect(await steps('accept-direct')).toEqual([`accept-direct:${PRINCIPAL}`]);
+    await run('2026-10-16 00:10');
+    expect((await steps('overdue:')).sort()).toEqual([`overdue:${HEAD}`, `overdue:${PRINCIPAL}`].sort());
+    expect(await mentions(PRINCIPAL, `隐患 ${hazard.code} 已超过整改期限`)).toBe(1);
   });
 });
 

@@ -38,12 +38,19 @@ export async function hazardHandlers(db: Queryable, hazard: Hazard): Promise<Per
   return heads.length > 0 ? heads : officeStaff(db, hazard.tenantId);
 }
 
-/** Who decides an extension: the 直接责任人 of the unit that must fix it, else the 第一责任人. */
-export async function extensionApprovers(db: Queryable, hazard: Hazard): Promise<Person[]> {
-  const unitId = hazard.listedUnitId ?? hazard.unitId;
-  const approvers = unitId ? await directLeaders(db, unitId) : [];
-  return approvers.length > 0 ? approvers : holdersAtLevel(db, hazard.tenantId, ['first']);
+/** The 直接责任人 of a unit, or the 第一责任人 when nobody supervises it now (e.g. a vacant 分管 post). */
+export async function directOrFirst(
+  db: Queryable,
+  tenantId: number,
+  unitId: number | null,
+): Promise<Person[]> {
+  const direct = unitId ? await directLeaders(db, unitId) : [];
+  return direct.length > 0 ? direct : holdersAtLevel(db, tenantId, ['first']);
 }
+
+/** Who decides an extension: the 直接责任人 of the unit that must fix it, else the 第一责任人. */
+export const extensionApprovers = (db: Queryable, hazard: Hazard): Promise<Person[]> =>
+  directOrFirst(db, hazard.tenantId, hazard.listedUnitId ?? hazard.unitId);
 
 /** Members of the leading group (any role): with the office they form the inspection group. */
 async function leadingGroup(db: Queryable, tenantId: number): Promise<Person[]> {
