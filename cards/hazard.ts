@@ -184,6 +184,19 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
   }
 }
 
+/**
+ * What is wrong when a 挂牌督办's 督办期限 comes before the rectification deadline `deadline` (the current
+ * one, or the one an extension would set): the listing would fall due with the work still allowed to run.
+ */
+export function listingConflict(
+  hazard: HazardView['hazard'],
+  deadline: Date | null | undefined,
+  timeZone: string,
+): string | undefined {
+  if (!hazard.listed || !hazard.listedDeadline || !deadline || deadline <= hazard.listedDeadline) return;
+  return `督办期限（${formatDateTime(hazard.listedDeadline, timeZone)}）早于整改期限（${formatDateTime(deadline, timeZone)}）`;
+}
+
 export function hazardCard(
   view: HazardView,
   timeZone: string,
@@ -221,6 +234,7 @@ export function hazardCard(
         ['督办期限', at(hazard.listedDeadline)],
         ['督办人', view.listedByName],
       ]),
+    ...conflictNotes(view, timeZone),
     divider(),
     ...actionsFor(view, audience),
   ]);
@@ -231,3 +245,25 @@ export const hazardRenderer = (view: HazardView, timeZone: string, now: Date) =>
   (HAZARD_AUDIENCES as readonly string[]).includes(audience)
     ? hazardCard(view, timeZone, audience as HazardAudience, now)
     : undefined;
+
+function conflictNotes(view: HazardView, timeZone: string): Block[] {
+  const { hazard, pendingExtension } = view;
+  const now = listingConflict(hazard, hazard.deadline, timeZone);
+  const extended = pendingExtension && listingConflict(hazard, pendingExtension.newDeadline, timeZone);
+  return [
+    ...(now ? [note(`⚠ ${now}，请调整整改期限或督办期限。`)] : []),
+    ...(extended && !now ? [note(`⚠ 若批准延期，${extended}。`)] : []),
+  ];
+}
+
+/** A hazard's card led by the reason it is sent again (a reminder or an escalation step). */
+export const hazardReminderCard = (
+  view: HazardView,
+  timeZone: string,
+  audience: HazardAudience,
+  now: Date,
+  message: string,
+): Card => {
+  const value = hazardCard(view, timeZone, audience, now);
+  return { ...value, title: `【提醒】${value.title}`, blocks: [note(message), ...value.blocks] };
+};

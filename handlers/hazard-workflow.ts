@@ -27,6 +27,8 @@ export type HazardAction =
   | 'complete';
 
 const OPEN: HazardStatus[] = ['reported', 'accepted', 'rectifying', 'pending_review'];
+/** The states a hazard is still being worked on in: every one of them is chased (jobs/hazard-deadlines.ts). */
+export const OPEN_STATUSES: readonly HazardStatus[] = OPEN;
 const UNDER_RECTIFICATION: HazardStatus[] = ['accepted', 'rectifying'];
 
 interface Rule {

@@ -12,8 +12,20 @@ import {
 } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
-import { type HazardAudience, hazardCard, hazardRenderer, hazardSubject } from '../cards/hazard.ts';
-import { directLeaders, hazardRoles, holdersAtLevel } from '../db/queries/hazard-roles.ts';
+import {
+  type HazardAudience,
+  hazardCard,
+  hazardReminderCard,
+  hazardRenderer,
+  hazardSubject,
+  listingConflict,
+} from '../cards/hazard.ts';
+import {
+  extensionApprovers,
+  hazardHandlers,
+  hazardRoles,
+  holdersAtLevel,
+} from '../db/queries/hazard-roles.ts';
 import {
   appendHazardEvent,
   categoryRules,
@@ -25,9 +37,9 @@ import {
   nextSequence,
 } from '../db/queries/hazards.ts';
 import { rowId } from '../db/queries/ids.ts';
-import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
+import { officeStaff, type Person, peopleByIdentity } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
-import { hazardExtensions, hazardPhotos, hazards } from '../db/schema.ts';
+import { hazardExtensions, hazardPhotos, hazards, people } from '../db/schema.ts';
 import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
 import {
   type CategoryRule,
@@ -141,10 +153,7 @@ function routeOf(named: string | undefined, description: string, rules: Category
 }
 
 /** The heads of the responsible unit, or the office when the unit has none. */
-async function handlersOf(ctx: StepContext, hazard: Hazard): Promise<Person[]> {
-  const heads = hazard.unitId ? await unitHeads(ctx.db, hazard.unitId) : [];
-  return heads.length > 0 ? heads : officeStaff(ctx.db, ctx.tenant.id);
-}
+const handlersOf = (ctx: StepContext, hazard: Hazard): Promise<Person[]> => hazardHandlers(ctx.db, hazard);
 
 /** Sends a hazard card to people (once each), as the given audience. */
 function notify(
@@ -414,17 +423,17 @@ async function step(
       });
       note = `申请延期 ${days} 天：${reason}`;
       toast = `已提交延期申请，等待分管领导审批`;
+      const conflict = listingConflict(hazard, newDeadline, tenant.timezone);
+      const passes = conflict && `申请的延期将超过督办期限：${conflict}`;
+      if (passes) toast += `；注意：${passes}`;
       after.push(async (fresh) => {
-        const unitId = fresh.listedUnitId ?? fresh.unitId;
-        const approvers = unitId ? await directLeaders(db, unitId) : [];
         const view = (await hazardView(db, tenant.id, fresh.id))!;
-        notify(
-          ctx,
-          approvers.length > 0 ? approvers : await holdersAtLevel(db, tenant.id, ['first']),
-          fresh,
-          view,
-          'approver',
-        );
+        notify(ctx, await extensionApprovers(db, fresh), fresh, view, 'approver');
+        const [request] = await db
+          .select({ id: hazardExtensions.id })
+          .from(hazardExtensions)
+          .where(and(eq(hazardExtensions.hazardId, fresh.id), eq(hazardExtensions.status, 'pending')));
+        if (passes) await tellLister(ctx, fresh, `extension:${request!.id}`, passes);
       });
       break;
     }
@@ -539,12 +548,53 @@ async function step(
     at: now,
   });
   for (const task of after) await task(fresh);
+  const conflict =
+    (action === 'accept' || action === 'list' || action === 'decideExtension') &&
+    listingConflict(fresh, fresh.deadline, tenant.timezone);
+  if (conflict) {
+    toast += `；注意：${conflict}`;
+    await tellLister(
+      ctx,
+      fresh,
+      `${fresh.listedDeadline!.toISOString()}|${fresh.deadline!.toISOString()}`,
+      conflict,
+    );
+  }
   await refresh(ctx, hazard.id);
   return toast;
 }
 
 /** What the office's console account is to any hazard of its tenant. */
 const OFFICE_ACCOUNT_ROLES: ReadonlySet<HazardRole> = new Set(['officeAccount']);
+
+/**
+ * Tells the leader who listed a hazard (the office when nobody is on record) that its 督办期限 comes before
+ * the rectification deadline; once per listing and deadline (or extension request), and not the leader
+ * whose own step it is: their answer says it.
+ */
+async function tellLister(ctx: StepContext, hazard: Hazard, period: string, conflict: string) {
+  const listers = hazard.listedById
+    ? await ctx.db.select().from(people).where(eq(people.id, hazard.listedById))
+    : await officeStaff(ctx.db, ctx.tenant.id);
+  const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
+  const message = `您挂牌督办的隐患 ${hazard.code}：${conflict}，请调整督办期限或督促按督办期限完成整改。`;
+  for (const person of listers) {
+    if (person.id === ctx.actor?.id) continue;
+    const key = {
+      tenantId: ctx.tenant.id,
+      subject: hazardSubject(hazard.id),
+      period,
+      step: 'listing-conflict',
+    };
+    if (!(await claimReminder(ctx.db, { ...key, personId: person.id }, ctx.now))) continue;
+    // Not tied to the hazard's subject: a refresh would re-render it without its message (a listed
+    // hazard's card has no buttons for a leader, so nothing on it goes stale).
+    ctx.send({
+      to: { kind: 'person', personId: person.id },
+      body: { kind: 'card', card: hazardReminderCard(view, ctx.tenant.timezone, 'leader', ctx.now, message) },
+    });
+  }
+}
 
 const statusName = (hazard: Hazard) =>
   ({

@@ -26,6 +26,28 @@ export const settingsSchema = z.strictObject({
   hazard_reminder_days_before: z.number().int().min(0).max(30).default(2),
   /** Days after the deadline before the 第一责任人 and the office are told (the 直接责任人 is told at once). */
   hazard_escalate_after_days: z.number().int().min(0).max(30).default(1),
+  // Every open state is chased (DOMAIN §6; 002 §五.3). "N working days" ends, like a rectification
+  // deadline, with the N-th working day after the day the state began (handlers/calendar.ts deadlineFrom).
+  /**
+   * A 重大 hazard not accepted within this many clock hours (nights and holidays too: a grave hazard does
+   * not wait for Monday) → the 第一责任人 and the office again; the unit head is reminded half-way.
+   */
+  hazard_accept_grave_hours: z.number().int().min(1).max(72).default(2),
+  /**
+   * A 较大/一般 hazard not accepted within this many working days → the unit's 直接责任人 (分管); the unit
+   * head is reminded at 08:00 of the working day half-way there.
+   */
+  hazard_accept_working_days: z.number().int().min(1).max(30).default(1),
+  /** …and this many working days more → the office. */
+  hazard_accept_office_after_working_days: z.number().int().min(1).max(30).default(1),
+  /** A rectification not re-inspected within this many working days → the office director. */
+  hazard_review_working_days: z.number().int().min(1).max(30).default(2),
+  /** …and this many working days more → the 第一责任人. */
+  hazard_review_first_after_working_days: z.number().int().min(1).max(30).default(2),
+  /** An extension request not decided within this many working days → its approver again. */
+  hazard_extension_working_days: z.number().int().min(1).max(30).default(1),
+  /** …and this many working days more → the office. */
+  hazard_extension_office_after_working_days: z.number().int().min(1).max(30).default(1),
   /** Duty shifts: the confirm card goes this long before the start; no confirmation by start + grace escalates. */
   shift_lead_minutes: z.number().int().min(0).max(1440).default(120),
   shift_grace_minutes: z.number().int().min(1).max(240).default(15),

@@ -1,23 +1,40 @@
-// Rectification deadlines (DOMAIN §6): remind the rectifier before the deadline; once overdue tell the
-// 直接责任人 (分管领导), then the 第一责任人 and the office; an overdue listed hazard (挂牌督办) goes to the
-// head of the unit that must fix it. Each step goes to each person once: the natural key
-// (hazard, deadline, person, step) is unique, so repeated, overlapping or concurrent runs send nothing twice.
-import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
+// Every open state of a hazard is chased (DOMAIN §6; 002 §五.3 首问责任制; 004 排查→销号):
+// - 已上报, not accepted: a 重大 one → its unit head half-way, then the 第一责任人 and the office (clock
+//   hours); a 较大/一般 one → its unit head, then the unit's 直接责任人 (分管), then the office (working days);
+// - under rectification: the rectifier before the deadline; once overdue the 直接责任人, then the 第一责任人
+//   and the office; an extension request nobody decides → its approver again, then the office;
+// - 待复查, not re-inspected → the office director, then the 第一责任人;
+// - 挂牌督办 past its 督办期限 → the head of the unit that must fix it.
+// Thresholds are tenant settings (handlers/settings.ts). Each step goes to each person once: the natural
+// key (hazard, round, person, step) is unique, so repeated, overlapping or concurrent runs send nothing
+// twice, and a step is only due while its state lasts.
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Logger } from '../bot/core/log.ts';
 import type { Channel } from '../bot/core/types.ts';
-import { type HazardAudience, hazardCard, hazardSubject } from '../cards/hazard.ts';
-import { type Card, note } from '../cards/model.ts';
+import { type HazardAudience, hazardReminderCard, hazardSubject } from '../cards/hazard.ts';
 import type { Db, Tx } from '../db/client.ts';
-import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
+import {
+  directOrFirst,
+  extensionApprovers,
+  hazardHandlers,
+  holdersAtLevel,
+} from '../db/queries/hazard-roles.ts';
 import { type Hazard, hazardView } from '../db/queries/hazards.ts';
 import { officeStaff, type Person, type Tenant, unitHeads } from '../db/queries/org.ts';
-import { hazards, people, tenants } from '../db/schema.ts';
-import { tenantSettings } from '../handlers/settings.ts';
+import { firstSentAt } from '../db/queries/reminders.ts';
+import { hazardExtensions, hazards, people, tenants } from '../db/schema.ts';
+import { isoDateIn, startOfDayIn } from '../handlers/calendar.ts';
+import { deadlineFrom, workCalendar } from '../handlers/deadlines.ts';
+import { isOpen, OPEN_STATUSES } from '../handlers/hazard-workflow.ts';
+import { type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import { nextTurn } from './next-turn.ts';
 import { inDigest, remindOnce } from './reminders.ts';
 
-const DAY_MS = 24 * 3600 * 1000;
+const HOUR_MS = 3600 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+/** Reminders due some working day go out at this local hour of it, not at midnight. */
+const MORNING_HOUR = 8;
 
 export interface JobContext {
   db: Db;
@@ -65,7 +82,7 @@ async function dueSteps(tx: Tx, tenant: Tenant, hazard: Hazard, now: Date): Prom
       steps.push({
         step: 'overdue',
         period,
-        people: [...(await rectifier()), ...(unitId ? await directLeaders(tx, unitId) : [])],
+        people: [...(await rectifier()), ...(await directOrFirst(tx, tenant.id, unitId))],
         audience: 'leader',
         message: `隐患 ${hazard.code} 已超过整改期限（${at(deadline)}），尚未整改完成。`,
       });
@@ -80,8 +97,63 @@ async function dueSteps(tx: Tx, tenant: Tenant, hazard: Hazard, now: Date): Prom
       });
     }
   }
-  const open = hazard.status !== 'closed' && hazard.status !== 'rejected';
-  if (open && hazard.listed && hazard.listedDeadline && now > hazard.listedDeadline) {
+  if (hazard.status === 'reported') steps.push(...(await acceptSteps(tx, tenant, settings, hazard, now)));
+  if (hazard.status === 'pending_review' && hazard.rectifiedAt) {
+    const since = hazard.rectifiedAt;
+    const toOffice = settings.hazard_review_working_days;
+    const toFirst = toOffice + settings.hazard_review_first_after_working_days;
+    const period = since.toISOString();
+    if (now > afterWorkingDays(tenant, settings, since, toOffice)) {
+      steps.push({
+        step: 'review-office',
+        period,
+        people: await officeStaff(tx, tenant.id, ['office_director']),
+        audience: 'reviewer',
+        message: `隐患 ${hazard.code} 于 ${at(since)} 提交整改，已超过 ${toOffice} 个工作日未复查，请安排复查销号。`,
+      });
+    }
+    if (now > afterWorkingDays(tenant, settings, since, toFirst)) {
+      steps.push({
+        step: 'review-first',
+        period,
+        people: await holdersAtLevel(tx, tenant.id, ['first']),
+        audience: 'leader',
+        message: `隐患 ${hazard.code} 于 ${at(since)} 提交整改，已超过 ${toFirst} 个工作日仍未复查，请督促安全办公室复查销号。`,
+      });
+    }
+  }
+  if (rectifying) {
+    const [request] = await tx
+      .select()
+      .from(hazardExtensions)
+      .where(and(eq(hazardExtensions.hazardId, hazard.id), eq(hazardExtensions.status, 'pending')));
+    if (request) {
+      const again = settings.hazard_extension_working_days;
+      const toOffice = again + settings.hazard_extension_office_after_working_days;
+      const period = `extension:${request.id}`;
+      const asked = `延期 ${request.days} 天的申请（${at(request.createdAt)} 提出）`;
+      const approvers = await extensionApprovers(tx, hazard);
+      if (now > afterWorkingDays(tenant, settings, request.createdAt, again)) {
+        steps.push({
+          step: 'extension-again',
+          period,
+          people: approvers,
+          audience: 'approver',
+          message: `隐患 ${hazard.code} ${asked}已超过 ${again} 个工作日未审批，请尽快决定。`,
+        });
+      }
+      if (now > afterWorkingDays(tenant, settings, request.createdAt, toOffice)) {
+        steps.push({
+          step: 'extension-office',
+          period,
+          people: await officeStaff(tx, tenant.id),
+          audience: 'leader',
+          message: `隐患 ${hazard.code} ${asked}已超过 ${toOffice} 个工作日未审批（审批人：${approvers.map((person) => person.name).join('、') || '未登记'}），请安全办公室协调。`,
+        });
+      }
+    }
+  }
+  if (isOpen(hazard.status) && hazard.listed && hazard.listedDeadline && now > hazard.listedDeadline) {
     steps.push({
       step: 'listed-overdue',
       period: hazard.listedDeadline.toISOString(),
@@ -93,11 +165,86 @@ async function dueSteps(tx: Tx, tenant: Tenant, hazard: Hazard, now: Date): Prom
   return steps;
 }
 
-const withMessage = (value: Card, message: string): Card => ({
-  ...value,
-  title: `【提醒】${value.title}`,
-  blocks: [note(message), ...value.blocks],
-});
+/** The end of the n-th working day after the local day of `since`: how "within n working days" ends. */
+const afterWorkingDays = (tenant: Tenant, settings: TenantSettings, since: Date, days: number) =>
+  deadlineFrom(since, { days, unit: 'working' }, tenant.timezone, workCalendar(settings.calendar));
+
+/** 08:00 local on the n-th working day after the local day of `since`. */
+function morningOfWorkingDay(tenant: Tenant, settings: TenantSettings, since: Date, days: number): Date {
+  const day = workCalendar(settings.calendar).addWorkingDays(isoDateIn(since, tenant.timezone), days);
+  return new Date(startOfDayIn(day, tenant.timezone).getTime() + MORNING_HOUR * HOUR_MS);
+}
+
+/** A report nobody accepts (已上报): the unit head first, then up the levels. */
+async function acceptSteps(
+  tx: Tx,
+  tenant: Tenant,
+  settings: TenantSettings,
+  hazard: Hazard,
+  now: Date,
+): Promise<Step[]> {
+  const at = (date: Date) => formatDateTime(date, tenant.timezone);
+  const steps: Step[] = [];
+  if (hazard.severity === 'grave') {
+    // Counted from when the 第一责任人 was first told it is grave: at the report, or when 补充 made it so.
+    const since = (await firstSentAt(tx, hazardSubject(hazard.id), 'grave-notice')) ?? hazard.createdAt;
+    const hours = settings.hazard_accept_grave_hours;
+    const period = `grave:${since.toISOString()}`;
+    if (now.getTime() >= since.getTime() + (hours * HOUR_MS) / 2) {
+      steps.push({
+        step: 'accept-remind',
+        period,
+        people: await hazardHandlers(tx, hazard),
+        audience: 'handler',
+        message: `重大隐患 ${hazard.code} 于 ${at(since)} 上报，至今未受理。请立即受理并落实临时管控措施；${hours} 小时内未受理将报告第一责任人和安全办公室。`,
+      });
+    }
+    if (now.getTime() >= since.getTime() + hours * HOUR_MS) {
+      steps.push({
+        step: 'accept-escalated',
+        period,
+        people: [...(await holdersAtLevel(tx, tenant.id, ['first'])), ...(await officeStaff(tx, tenant.id))],
+        audience: 'leader',
+        message: `重大隐患 ${hazard.code} 于 ${at(since)} 上报，超过 ${hours} 小时仍未受理，特此提级报告，请督促立即处置。`,
+      });
+    }
+    return steps;
+  }
+  // 较大/一般, or not said yet (accepted as 一般 by default).
+  const since = hazard.createdAt;
+  const toDirect = settings.hazard_accept_working_days;
+  const toOffice = toDirect + settings.hazard_accept_office_after_working_days;
+  const due = afterWorkingDays(tenant, settings, since, toDirect);
+  const period = since.toISOString();
+  if (now >= morningOfWorkingDay(tenant, settings, since, Math.ceil(toDirect / 2))) {
+    steps.push({
+      step: 'accept-remind',
+      period,
+      people: await hazardHandlers(tx, hazard),
+      audience: 'handler',
+      message: `隐患 ${hazard.code} 于 ${at(since)} 上报，尚未受理。请于 ${at(due)} 前受理或驳回，逾期将告知分管领导。`,
+    });
+  }
+  if (now > due) {
+    steps.push({
+      step: 'accept-direct',
+      period,
+      people: await directOrFirst(tx, tenant.id, hazard.unitId),
+      audience: 'leader',
+      message: `隐患 ${hazard.code} 于 ${at(since)} 上报，超过 ${toDirect} 个工作日仍未受理，请督促责任处室受理。`,
+    });
+  }
+  if (now > afterWorkingDays(tenant, settings, since, toOffice)) {
+    steps.push({
+      step: 'accept-office',
+      period,
+      people: await officeStaff(tx, tenant.id),
+      audience: 'handler',
+      message: `隐患 ${hazard.code} 于 ${at(since)} 上报，超过 ${toOffice} 个工作日仍未受理（已告知分管领导），请安全办公室督办或直接受理。`,
+    });
+  }
+  return steps;
+}
 
 /** One run over every tenant's open hazards; returns how many reminders it sent. */
 async function runHazardDeadlinesOnce(context: JobContext): Promise<{ sent: number }> {
@@ -106,16 +253,7 @@ async function runHazardDeadlinesOnce(context: JobContext): Promise<{ sent: numb
   const candidates = await db
     .select({ id: hazards.id, tenantId: hazards.tenantId })
     .from(hazards)
-    .where(
-      or(
-        and(inArray(hazards.status, ['accepted', 'rectifying']), isNotNull(hazards.deadline)),
-        and(
-          eq(hazards.listed, true),
-          isNotNull(hazards.listedDeadline),
-          inArray(hazards.status, ['reported', 'accepted', 'rectifying', 'pending_review']),
-        ),
-      ),
-    );
+    .where(inArray(hazards.status, OPEN_STATUSES));
   for (const candidate of candidates) {
     await nextTurn();
     sent += await db.transaction(async (tx) => {
@@ -130,7 +268,7 @@ async function runHazardDeadlinesOnce(context: JobContext): Promise<{ sent: numb
         for (const person of step.people) {
           if (seen.has(person.id)) continue;
           seen.add(person.id);
-          const card = withMessage(hazardCard(view, tenant.timezone, step.audience, now), step.message);
+          const card = hazardReminderCard(view, tenant.timezone, step.audience, now, step.message);
           const sent = await remindOnce(
             tx,
             {

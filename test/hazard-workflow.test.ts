@@ -374,6 +374,7 @@ describe('deadlines and escalation', () => {
     expect(principalCards[0]).toContain('超期未整改');
     // A closed hazard is not chased.
     await press(HEAD, 'hazard.submit', { id: String(hazard.id) }, { measures: '已更换' });
+    await press(OFFICE, 'hazard.pass', { id: String(hazard.id) });
     bot.now = new Date('2026-10-30T02:00:00Z');
     expect(await run()).toEqual({ sent: 0 });
   });

@@ -32,6 +32,26 @@ export async function holdersAtLevel(db: Queryable, tenantId: number, levels: ('
   return rows.map((row) => row.person);
 }
 
+/** Who handles a hazard: the heads of its responsible unit, or the office when the unit has none. */
+export async function hazardHandlers(db: Queryable, hazard: Hazard): Promise<Person[]> {
+  const heads = hazard.unitId ? await unitHeads(db, hazard.unitId) : [];
+  return heads.length > 0 ? heads : officeStaff(db, hazard.tenantId);
+}
+
+/** The 直接责任人 of a unit, or the 第一责任人 when nobody supervises it now (e.g. a vacant 分管 post). */
+export async function directOrFirst(
+  db: Queryable,
+  tenantId: number,
+  unitId: number | null,
+): Promise<Person[]> {
+  const direct = unitId ? await directLeaders(db, unitId) : [];
+  return direct.length > 0 ? direct : holdersAtLevel(db, tenantId, ['first']);
+}
+
+/** Who decides an extension: the 直接责任人 of the unit that must fix it, else the 第一责任人. */
+export const extensionApprovers = (db: Queryable, hazard: Hazard): Promise<Person[]> =>
+  directOrFirst(db, hazard.tenantId, hazard.listedUnitId ?? hazard.unitId);
+
 /** Members of the leading group (any role): with the office they form the inspection group. */
 async function leadingGroup(db: Queryable, tenantId: number): Promise<Person[]> {
   const rows = await db

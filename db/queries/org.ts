@@ -100,8 +100,12 @@ export async function unitHeads(db: Queryable, unitId: number): Promise<Person[]
   return rows.map((row) => row.person);
 }
 
-/** The current holders of the leading group's office roles (director first). */
-export async function officeStaff(db: Queryable, tenantId: number): Promise<Person[]> {
+/** The current holders of the leading group's office roles (director first), or of the roles given. */
+export async function officeStaff(
+  db: Queryable,
+  tenantId: number,
+  roles: ('office_director' | 'office_deputy')[] = ['office_director', 'office_deputy'],
+): Promise<Person[]> {
   const rows = await db
     .select({ person: people, role: leadingGroupMembers.role })
     .from(leadingGroupMembers)
@@ -110,12 +114,7 @@ export async function officeStaff(db: Queryable, tenantId: number): Promise<Pers
       and(eq(postHolders.postId, leadingGroupMembers.postId), isNull(postHolders.endedAt)),
     )
     .innerJoin(people, eq(people.id, postHolders.personId))
-    .where(
-      and(
-        eq(leadingGroupMembers.tenantId, tenantId),
-        inArray(leadingGroupMembers.role, ['office_director', 'office_deputy']),
-      ),
-    )
+    .where(and(eq(leadingGroupMembers.tenantId, tenantId), inArray(leadingGroupMembers.role, roles)))
     .orderBy(asc(leadingGroupMembers.role), asc(people.id));
   return rows.map((row) => row.person);
 }

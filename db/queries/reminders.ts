@@ -1,5 +1,5 @@
 // The natural key of a reminder step: whoever inserts it first sends the step; everyone else skips it.
-import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, min, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { type HeldReminder, reminders } from '../schema.ts';
 
@@ -88,4 +88,13 @@ export async function takeHeldReminders(
       ),
     );
   return rows.filter((row): row is HeldLine => row.held !== null);
+}
+
+/** When a step of a subject first went out to anyone (e.g. when a hazard was first known to be grave). */
+export async function firstSentAt(db: Queryable, subject: string, step: string): Promise<Date | undefined> {
+  const [row] = await db
+    .select({ at: min(reminders.sentAt) })
+    .from(reminders)
+    .where(and(eq(reminders.subject, subject), eq(reminders.step, step)));
+  return row?.at ?? undefined;
 }
