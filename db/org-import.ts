@@ -149,13 +149,7 @@ async function upsertUnits(tx: Tx, tenantId: number, org: OrgFile) {
   return ids;
 }
 
-async function upsertPosts(
-  tx: Tx,
-  tenantId: number,
-  org: OrgFile,
-  unitIds: Map<string, number>,
-  now: Date,
-) {
+async function upsertPosts(tx: Tx, tenantId: number, org: OrgFile, unitIds: Map<string, number>, now: Date) {
   const ids = new Map<string, number>();
   for (const post of org.posts) {
     const values = {

@@ -118,7 +118,12 @@ export async function runObligations(context: JobContext): Promise<{ sent: numbe
       let closedHere = 0;
       for (const { person: holder, startedAt } of await holdersOf(tx, obligation.postId)) {
         const start = obligationStart(
-          { loaded: tenant.createdAt, post: postCreated, obligation: obligation.createdAt, holder: startedAt },
+          {
+            loaded: tenant.createdAt,
+            post: postCreated,
+            obligation: obligation.createdAt,
+            holder: startedAt,
+          },
           tenant.timezone,
         );
         const key = (period: Period, step: string) => ({

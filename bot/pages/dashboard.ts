@@ -154,8 +154,7 @@ function heatTable(data: Dashboard): Html {
 <tbody>${data.heat.map(
     (row) =>
       html`<tr><td>${row.unit}</td>${row.cells.map((cell, i) => {
-        const kind =
-          cell.missed > 0 ? 'missed' : cell.met > 0 ? 'met' : cell.exempt > 0 ? 'exempt' : 'none';
+        const kind = cell.missed > 0 ? 'missed' : cell.met > 0 ? 'met' : cell.exempt > 0 ? 'exempt' : 'none';
         const exempt =
           cell.exempt > 0
             ? html`${kind === 'exempt' ? '' : ' · '}不考核 ${cell.exempt}<span class="why">${cell.reasons.slice(0, 3).join('；')}${cell.reasons.length > 3 ? ' 等' : ''}</span>`

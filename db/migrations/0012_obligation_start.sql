@@ -20,9 +20,9 @@ WITH "starts" AS (
     (t."created_at" AT TIME ZONE t."timezone")::date AS "loaded",
     (p."created_at" AT TIME ZONE t."timezone")::date AS "post",
     (o."created_at" AT TIME ZONE t."timezone")::date AS "obligation",
-    (h."started_at" AT TIME ZONE t."timezone")::date AS "holder",
-    (SELECT (min(ph."started_at") AT TIME ZONE t."timezone")::date FROM "post_holders" ph
-      WHERE ph."post_id" = o."post_id" AND ph."person_id" = op."person_id") AS "first_term"
+    -- The holder's term the period fell in (the latest begun by its end), else their first term.
+    (coalesce(h."started_at", (SELECT min(ph."started_at") FROM "post_holders" ph
+      WHERE ph."post_id" = o."post_id" AND ph."person_id" = op."person_id")) AT TIME ZONE t."timezone")::date AS "holder"
   FROM "obligation_periods" op
   JOIN "obligations" o ON o."id" = op."obligation_id"
   JOIN "posts" p ON p."id" = o."post_id"
@@ -35,15 +35,13 @@ WITH "starts" AS (
   ) h ON true
   WHERE op."met" = false
 ), "dated" AS (
-  SELECT s.*, CASE WHEN s."holder" IS NULL THEN s."first_term"
-    ELSE greatest(s."loaded", s."post", s."obligation", s."holder") END AS "start" FROM "starts" s
+  SELECT s.*, greatest(s."loaded", s."post", s."obligation", s."holder") AS "start" FROM "starts" s
 ), "judged" AS (
   SELECT d.*,
-    CASE WHEN d."holder" IS NULL OR d."start" > d."pe" THEN 'void'
+    CASE WHEN d."start" > d."pe" THEN 'void'
       WHEN d."start" > d."ps" AND (d."pe" - d."start" + 1) * 2 < (d."pe" - d."ps" + 1) THEN 'exempt'
     END AS "verdict",
-    CASE WHEN d."holder" IS NULL THEN '本人到任'
-      WHEN d."start" = d."loaded" THEN '组织导入' WHEN d."start" = d."post" THEN '岗位设立'
+    CASE WHEN d."start" = d."loaded" THEN '组织导入' WHEN d."start" = d."post" THEN '岗位设立'
       WHEN d."start" = d."obligation" THEN '该项职责设立' ELSE '本人到任' END AS "why"
   FROM "dated" d
 ), "voided" AS (
@@ -60,7 +58,7 @@ SELECT j."tenant_id", 'obligation:' || j."obligation_id",
   CASE j."verdict" WHEN 'void' THEN 'period.voided' ELSE 'period.exempted' END, 'missed',
   CASE j."verdict" WHEN 'void' THEN NULL ELSE 'exempt' END,
   CASE j."verdict"
-    WHEN 'void' THEN to_char(j."pe", 'YYYY-MM-DD') || ' 结束的这一期早于' || coalesce(to_char(j."start", 'YYYY-MM-DD'), '')
+    WHEN 'void' THEN to_char(j."pe", 'YYYY-MM-DD') || ' 结束的这一期早于' || to_char(j."start", 'YYYY-MM-DD')
       || j."why" || '，不应记为未履职，已删除（数据修复）'
     ELSE to_char(j."start", 'YYYY-MM-DD') || j."why" || '时本期已过半（仅余 ' || (j."pe" - j."start" + 1)
       || '/' || (j."pe" - j."ps" + 1) || ' 天），改为不考核（数据修复）'

@@ -1,7 +1,13 @@
 // Obligations of a person's posts and what has been done towards them this period.
 import { and, asc, count, eq, gte, isNull, lte } from 'drizzle-orm';
 import type { IsoDate } from '../../handlers/calendar.ts';
-import { assessmentOf, obligationStart, type Period, periodOf, type Semesters } from '../../handlers/periods.ts';
+import {
+  assessmentOf,
+  obligationStart,
+  type Period,
+  periodOf,
+  type Semesters,
+} from '../../handlers/periods.ts';
 import type { Queryable } from '../client.ts';
 import { completions, obligations, postHolders, posts, tenants } from '../schema.ts';
 
