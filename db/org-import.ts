@@ -69,6 +69,7 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
         kind: org.tenant.kind,
         timezone: org.tenant.timezone,
         settings: org.settings,
+        createdAt: now,
       })
       .onConflictDoUpdate({
         target: tenants.code,
@@ -77,15 +78,17 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
           kind: org.tenant.kind,
           timezone: org.tenant.timezone,
           settings: org.settings,
-          // An imported organization is a real one, even where demo mode once loaded the same file.
+          // An imported organization is a real one, even where demo mode once loaded the same file; its
+          // obligations count from this first real import, not from the demo (issue 15 §2).
           demo: false,
+          createdAt: sql`case when ${tenants.demo} then ${now.toISOString()}::timestamptz else ${tenants.createdAt} end`,
         },
       })
       .returning({ id: tenants.id });
     const tenantId = tenant!.id;
 
     const unitIds = await upsertUnits(tx, tenantId, org);
-    const postIds = await upsertPosts(tx, tenantId, org, unitIds);
+    const postIds = await upsertPosts(tx, tenantId, org, unitIds, now);
     const personIds = await upsertPeople(tx, tenantId, org);
 
     const tenantPostIds = [...postIds.values()];
@@ -107,7 +110,7 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
       .set({ officeUnitId: unitIds.get(org.leading_group.office)! })
       .where(eq(tenants.id, tenantId));
 
-    await syncObligations(tx, tenantId, org, postIds);
+    await syncObligations(tx, tenantId, org, postIds, now);
     await replaceIdentities(tx, tenantId, org, personIds);
     const holders = await syncHolders(tx, tenantId, org, postIds, personIds, now);
     await replaceCategories(tx, tenantId, org, unitIds);
@@ -146,7 +149,7 @@ async function upsertUnits(tx: Tx, tenantId: number, org: OrgFile) {
   return ids;
 }
 
-async function upsertPosts(tx: Tx, tenantId: number, org: OrgFile, unitIds: Map<string, number>) {
+async function upsertPosts(tx: Tx, tenantId: number, org: OrgFile, unitIds: Map<string, number>, now: Date) {
   const ids = new Map<string, number>();
   for (const post of org.posts) {
     const values = {
@@ -160,7 +163,7 @@ async function upsertPosts(tx: Tx, tenantId: number, org: OrgFile, unitIds: Map<
     };
     const [row] = await tx
       .insert(posts)
-      .values({ tenantId, code: post.code, ...values })
+      .values({ tenantId, code: post.code, ...values, createdAt: now })
       .onConflictDoUpdate({ target: [posts.tenantId, posts.code], set: values })
       .returning({ id: posts.id });
     ids.set(post.code, row!.id);
@@ -338,7 +341,13 @@ async function replaceCategories(tx: Tx, tenantId: number, org: OrgFile, unitIds
 }
 
 /** Obligations live on posts (DOMAIN §3); by (post, code), archived when the file drops them. */
-async function syncObligations(tx: Tx, tenantId: number, org: OrgFile, postIds: Map<string, number>) {
+async function syncObligations(
+  tx: Tx,
+  tenantId: number,
+  org: OrgFile,
+  postIds: Map<string, number>,
+  now: Date,
+) {
   for (const post of org.posts) {
     const postId = postIds.get(post.code)!;
     for (const obligation of post.obligations) {
@@ -353,7 +362,7 @@ async function syncObligations(tx: Tx, tenantId: number, org: OrgFile, postIds: 
       };
       await tx
         .insert(obligations)
-        .values({ tenantId, postId, code: obligation.code, ...values })
+        .values({ tenantId, postId, code: obligation.code, ...values, createdAt: now })
         .onConflictDoUpdate({ target: [obligations.postId, obligations.code], set: values });
     }
     const kept = post.obligations.map((obligation) => obligation.code);

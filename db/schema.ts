@@ -89,6 +89,8 @@ export const posts = pgTable(
     businessDuties: jsonb('business_duties').$type<string[]>().notNull().default([]),
     safetyDuties: jsonb('safety_duties').$type<string[]>().notNull().default([]),
     archived: boolean('archived').notNull().default(false),
+    /** When the post was first imported: its obligations are assessed from then on (issue 15 §2). */
+    createdAt: createdAt(),
   },
   (t) => [uniqueIndex('posts_tenant_code').on(t.tenantId, t.code)],
 );
@@ -751,6 +753,8 @@ export const obligations = pgTable(
     schools: jsonb('schools').$type<string[]>().notNull().default([]),
     source: text('source'),
     archived: boolean('archived').notNull().default(false),
+    /** When the obligation was first imported: it is assessed from then on (issue 15 §2). */
+    createdAt: createdAt(),
   },
   (t) => [uniqueIndex('obligations_post_code').on(t.postId, t.code)],
 );
@@ -776,8 +780,10 @@ export const completions = pgTable(
 );
 
 /**
- * How a closed period of an obligation ended for a holder: met or missed (DOMAIN §3, §6). Written once
- * by the obligations job the day after the period closes; reports and 我的职责 read it.
+ * How a closed period of an obligation ended for a holder: met, missed, or not assessed (DOMAIN §3, §6).
+ * Written once by the obligations job the day after the period closes; reports and 我的职责 read it.
+ * A period already half over when the organization was loaded, the post or obligation created or the
+ * holder took the post is not assessed (不考核): `met` is null and `exemptReason` says why (issue 15 §2).
  */
 export const obligationPeriods = pgTable(
   'obligation_periods',
@@ -795,10 +801,15 @@ export const obligationPeriods = pgTable(
     periodEnd: text('period_end').notNull(),
     done: integer('done').notNull(),
     needed: integer('needed').notNull(),
-    met: boolean('met').notNull(),
+    /** true met, false missed (未履职), null not assessed (不考核). */
+    met: boolean('met'),
+    exemptReason: text('exempt_reason'),
     closedAt: ts('closed_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('obligation_periods_key').on(t.obligationId, t.personId, t.periodKey)],
+  (t) => [
+    uniqueIndex('obligation_periods_key').on(t.obligationId, t.personId, t.periodKey),
+    check('obligation_periods_exempt', sql`(${t.met} is null) = (${t.exemptReason} is not null)`),
+  ],
 );
 
 /**

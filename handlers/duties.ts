@@ -207,9 +207,12 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
               const schools = entry.perSchool
                 ? `（${entry.perSchool.map((s) => `${s.school} ${s.done}`).join('、')}）`
                 : '';
-              return `· ${entry.period.label} ${entry.obligation.title} ${entry.done}/${entry.needed}${schools}${
-                entry.met ? ' ✓' : ` 截止 ${entry.period.end}`
-              }（${CADENCE_LABEL[entry.obligation.cadence]}）`;
+              const state = entry.met
+                ? ' ✓'
+                : entry.exempt
+                  ? ` 不考核（${entry.exempt}）`
+                  : ` 截止 ${entry.period.end}`;
+              return `· ${entry.period.label} ${entry.obligation.title} ${entry.done}/${entry.needed}${schools}${state}（${CADENCE_LABEL[entry.obligation.cadence]}）`;
             })
             .join('\n')}`,
         ),
@@ -228,21 +231,36 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
       ].join('\n'),
     ),
   );
-  const missed = await ctx.db
+  // 未履职 and 不考核 are told apart: a period not assessed is no failing (issue 15 §2).
+  const closed = await ctx.db
     .select({ title: obligations.title, period: obligationPeriods })
     .from(obligationPeriods)
     .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
-    .where(and(eq(obligationPeriods.personId, ctx.actor.id), eq(obligationPeriods.met, false)))
+    .where(
+      and(
+        eq(obligationPeriods.personId, ctx.actor.id),
+        or(eq(obligationPeriods.met, false), isNull(obligationPeriods.met)),
+      ),
+    )
     .orderBy(desc(obligationPeriods.periodEnd))
-    .limit(5);
+    .limit(10);
+  const missed = closed.filter(({ period }) => period.met === false).slice(0, 5);
+  const exempt = closed.filter(({ period }) => period.met === null).slice(0, 5);
+  const span = ({ period }: (typeof closed)[number]) => `${period.periodStart}至${period.periodEnd}`;
   if (missed.length > 0) {
     blocks.push(
       text(
         `未履职记录：\n${missed
-          .map(
-            ({ title, period }) =>
-              `· ${period.periodStart}至${period.periodEnd} ${title} ${period.done}/${period.needed}`,
-          )
+          .map((row) => `· ${span(row)} ${row.title} ${row.period.done}/${row.period.needed}`)
+          .join('\n')}`,
+      ),
+    );
+  }
+  if (exempt.length > 0) {
+    blocks.push(
+      note(
+        `不考核（不计为未履职）：\n${exempt
+          .map((row) => `· ${span(row)} ${row.title}：${row.period.exemptReason}`)
           .join('\n')}`,
       ),
     );

@@ -96,7 +96,7 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
           progress
             .map(
               (entry) =>
-                `${entry.period.label} ${entry.obligation.title}：${entry.done}/${entry.needed}${entry.met ? ' ✓' : ''}`,
+                `${entry.period.label} ${entry.obligation.title}：${entry.done}/${entry.needed}${entry.met ? ' ✓' : entry.exempt ? '（本期不考核）' : ''}`,
             )
             .join('\n'),
         )

@@ -1,7 +1,7 @@
 // The periods obligations are counted in (DOMAIN §3): calendar weeks, months, quarters, half-years and
 // years, and school semesters (default autumn Sep–Jan, spring Feb–Jul; per tenant). Plain dates
 // (YYYY-MM-DD) in the tenant's time zone.
-import type { IsoDate } from './calendar.ts';
+import { type IsoDate, isoDateIn } from './calendar.ts';
 
 export type Cadence = 'weekly' | 'monthly' | 'quarterly' | 'semester' | 'half_year' | 'yearly';
 
@@ -138,3 +138,52 @@ export const CADENCE_LABEL: Record<Cadence, string> = {
   half_year: '每半年',
   yearly: '每年',
 };
+
+/**
+ * The moments a holder's obligation can first be met (issue 15 §2): the organization loaded, the post
+ * created, the obligation added, the holder taking the post. The latest of them counts.
+ */
+export interface StartMoments {
+  loaded: Date;
+  post: Date;
+  obligation: Date;
+  holder: Date;
+}
+
+const START_LABEL: Record<keyof StartMoments, string> = {
+  loaded: '组织导入',
+  post: '岗位设立',
+  obligation: '该项职责设立',
+  holder: '本人到任',
+};
+
+/** The local date an obligation starts for a holder, and what started it (the earliest-named on a tie). */
+export function obligationStart(moments: StartMoments, timeZone: string) {
+  let start: { date: IsoDate; why: keyof StartMoments } | undefined;
+  for (const why of Object.keys(START_LABEL) as (keyof StartMoments)[]) {
+    const date = isoDateIn(moments[why], timeZone);
+    if (!start || date > start.date) start = { date, why };
+  }
+  return start!;
+}
+
+export type Assessment = { kind: 'none' } | { kind: 'assessed' } | { kind: 'exempt'; reason: string };
+
+const dayCount = (from: IsoDate, to: IsoDate) => (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+
+/**
+ * How a period counts for a holder whose obligation started on `start`: a period that ended before is
+ * not theirs at all; one already running is assessed only if at least half of it remained (不考核
+ * otherwise, with the reason); one that began later is assessed in full.
+ */
+export function assessmentOf(period: Period, start: ReturnType<typeof obligationStart>): Assessment {
+  if (period.end < start.date) return { kind: 'none' };
+  if (start.date <= period.start) return { kind: 'assessed' };
+  const total = dayCount(period.start, period.end);
+  const left = dayCount(start.date, period.end);
+  if (left * 2 >= total) return { kind: 'assessed' };
+  return {
+    kind: 'exempt',
+    reason: `${start.date}${START_LABEL[start.why]}时本期已过半（仅余 ${left}/${total} 天），不考核`,
+  };
+}

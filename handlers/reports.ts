@@ -79,6 +79,7 @@ export const tally = (counts: Record<string, number>) =>
 export const STAT_COLUMNS: { header: string; value: (s: Stats) => string | number }[] = [
   { header: '职责达标', value: (s) => s.obligationsMet },
   { header: '职责未达标', value: (s) => s.obligationsMissed },
+  { header: '职责不考核', value: (s) => s.obligationsExempt },
   { header: '职责进行中', value: (s) => s.obligationsRunning },
   { header: '发现隐患', value: (s) => s.hazardsFound },
   { header: '销号', value: (s) => s.hazardsClosed },
@@ -269,13 +270,23 @@ export function statementText(
       ...records.missed.map((row) => `  ${row.periodKey} ${row.title}：完成 ${row.done}/${row.needed}`),
     ]);
   }
+  // 不考核 is no shortcoming (issue 15 §2): said apart from the numbered sections, with its reason.
+  const exempt =
+    records.exempt.length > 0
+      ? [
+          '',
+          `另：以下 ${records.exempt.length} 项职责当期不考核，不计为不足：`,
+          ...records.exempt.map((row) => `  ${row.periodKey} ${row.title}：${row.reason}`),
+        ]
+      : [];
   if (sections.length === 0) {
-    lines.push('', NO_RECORDS_LINE);
+    lines.push('', NO_RECORDS_LINE, ...exempt);
     return `${lines.join('\n')}\n`;
   }
   sections.forEach((section, index) => {
     lines.push('', `${NUMBERS[index] ?? index + 1}、${section[0]}`, ...section.slice(1));
   });
+  lines.push(...exempt);
   lines.push(
     '',
     `以上是本人${year}年度履行安全工作职责的情况。对存在的不足，本人将认真整改，切实履行“一岗双责”。不妥之处，请各位领导和同志们批评指正。`,

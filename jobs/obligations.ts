@@ -2,7 +2,9 @@
 // met, 10 and 3 days before it ends; the day after it closes, record it met or missed, and report a
 // missed one to the holder's 直接责任人 and the office. Every step is keyed (obligation, period, person,
 // step) so repeated, overlapping or concurrent runs never send one twice; when a run finds several
-// steps due at once (the service was down), only the latest is sent.
+// steps due at once (the service was down), only the latest is sent. A period is the holder's only from
+// when the obligation could be met (organization loaded, post or obligation created, post taken); one
+// already half over then is recorded 不考核 and gets no reminders (issue 15 §2).
 import { and, eq, isNull } from 'drizzle-orm';
 import { button, type Card, card, fields, note } from '../cards/model.ts';
 import type { Tx } from '../db/client.ts';
@@ -13,7 +15,14 @@ import { claimReminder } from '../db/queries/reminders.ts';
 import { obligationPeriods, obligations, people, postHolders, posts, tenants } from '../db/schema.ts';
 import { isoDateIn } from '../handlers/calendar.ts';
 import { KIND_LABEL } from '../handlers/obligations.ts';
-import { addDays, type Period, periodOf, previousPeriod } from '../handlers/periods.ts';
+import {
+  addDays,
+  assessmentOf,
+  obligationStart,
+  type Period,
+  periodOf,
+  previousPeriod,
+} from '../handlers/periods.ts';
 import { semestersOf, type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { nextTurn } from './next-turn.ts';
@@ -80,11 +89,11 @@ function reminderCard(obligation: Obligation, period: Period, done: number, step
 
 async function holdersOf(tx: Tx, postId: number) {
   const rows = await tx
-    .select({ person: people })
+    .select({ person: people, startedAt: postHolders.startedAt })
     .from(postHolders)
     .innerJoin(people, eq(people.id, postHolders.personId))
     .where(and(eq(postHolders.postId, postId), isNull(postHolders.endedAt)));
-  return rows.map((row) => row.person);
+  return rows;
 }
 
 async function runObligationsOnce(context: JobContext): Promise<{ sent: number; closed: number }> {
@@ -92,12 +101,12 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
   let sent = 0;
   let closed = 0;
   const list = await db
-    .select({ obligation: obligations, tenant: tenants, unitId: posts.unitId })
+    .select({ obligation: obligations, tenant: tenants, unitId: posts.unitId, postCreated: posts.createdAt })
     .from(obligations)
     .innerJoin(posts, and(eq(posts.id, obligations.postId), eq(posts.archived, false)))
     .innerJoin(tenants, eq(tenants.id, obligations.tenantId))
     .where(eq(obligations.archived, false));
-  for (const { obligation, tenant, unitId } of list) {
+  for (const { obligation, tenant, unitId, postCreated } of list) {
     await nextTurn();
     const settings = tenantSettings(tenant.settings);
     const semesters = semestersOf(settings);
@@ -107,7 +116,16 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
     const result = await db.transaction(async (tx) => {
       let sentHere = 0;
       let closedHere = 0;
-      for (const holder of await holdersOf(tx, obligation.postId)) {
+      for (const { person: holder, startedAt } of await holdersOf(tx, obligation.postId)) {
+        const start = obligationStart(
+          {
+            loaded: tenant.createdAt,
+            post: postCreated,
+            obligation: obligation.createdAt,
+            holder: startedAt,
+          },
+          tenant.timezone,
+        );
         const key = (period: Period, step: string) => ({
           tenantId: tenant.id,
           subject: obligationSubject(obligation.id),
@@ -115,7 +133,7 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
           step,
           personId: holder.id,
         });
-        if (current) {
+        if (current && assessmentOf(current, start).kind === 'assessed') {
           const { done } = await countDone(tx, holder.id, obligation, current);
           const due = plan(current, settings.obligation_reminders).filter((entry) => entry.from <= today);
           const met = done >= obligation.minCount;
@@ -141,9 +159,11 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
             sentHere++;
           }
         }
-        if (previous && previous.end < today) {
-          const closing = await closePeriod(tx, tenant.id, obligation, holder, previous, now);
-          if (closing && !closing.met) {
+        const assessment = previous && assessmentOf(previous, start);
+        if (previous && assessment && assessment.kind !== 'none' && previous.end < today) {
+          const exempt = assessment.kind === 'exempt' ? assessment.reason : null;
+          const closing = await closePeriod(tx, tenant.id, obligation, holder, previous, exempt, now);
+          if (closing && closing.met === false) {
             closedHere++;
             const tellList: Person[] = [
               holder,
@@ -181,16 +201,21 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
   return { sent, closed };
 }
 
-/** Records how a closed period ended for a holder, once; returns it when this run recorded it. */
+/**
+ * Records how a closed period ended for a holder, once; returns it when this run recorded it. A period
+ * not assessed (`exempt`) is met if it was done anyway, and 不考核 with the reason otherwise.
+ */
 async function closePeriod(
   tx: Tx,
   tenantId: number,
   obligation: Obligation,
   holder: Person,
   period: Period,
+  exempt: string | null,
   now: Date,
 ) {
   const { done } = await countDone(tx, holder.id, obligation, period);
+  const met = done >= obligation.minCount;
   const [row] = await tx
     .insert(obligationPeriods)
     .values({
@@ -202,7 +227,8 @@ async function closePeriod(
       periodEnd: period.end,
       done,
       needed: obligation.minCount,
-      met: done >= obligation.minCount,
+      met: met || exempt === null ? met : null,
+      exemptReason: met ? null : exempt,
       closedAt: now,
     })
     .onConflictDoNothing()

@@ -25,6 +25,7 @@ import {
   Browser,
   BUREAU,
   BUREAU_PASSWORD,
+  cellByHeader,
   csrfOf,
   fetchFrom,
   login,
@@ -36,25 +37,6 @@ import { type Harness, startHarness } from './helpers/service.ts';
 
 /** 2027-01-10 10:00 in Shanghai: 2026-Q4 is over. */
 const NOW = new Date('2027-01-10T02:00:00Z');
-
-const stripTags = (html: string) => html.replace(/<[^>]+>/g, '').trim();
-
-/** The cells of the table row whose first cell is `name`. */
-function rowOf(html: string, name: string): string[] {
-  for (const row of html.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)) {
-    const cells = [...row[1]!.matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((m) => stripTags(m[1]!));
-    if (cells[0] === name) return cells;
-  }
-  throw new Error(`no row ${name}`);
-}
-
-function headerOf(html: string): string[] {
-  const head = /<thead>([\s\S]*?)<\/thead>/.exec(html)!;
-  return [...head[1]!.matchAll(/<th[^>]*>([\s\S]*?)<\/th>/g)].map((m) => stripTags(m[1]!));
-}
-
-const cellByHeader = (html: string, name: string, header: string) =>
-  rowOf(html, name)[headerOf(html).indexOf(header)];
 
 let database: Database;
 let harness: Harness;

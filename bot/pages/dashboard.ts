@@ -40,6 +40,8 @@ const STYLE = `
 .heat td.met { background: #d9f2d4; }
 .heat td.missed { background: #fbd3d0; }
 .heat td.none { background: #eff0f1; color: #8f959e; }
+.heat td.exempt { background: #dee0e3; color: #4e5969; }
+.heat .why { display: block; font-size: .75rem; color: #646a73; white-space: normal; }
 td.num, th.num { text-align: right; }
 * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 @media print {
@@ -146,14 +148,21 @@ function lateTable(rows: LateHazard[], deadlineLabel: string, empty: string, id:
 }
 
 function heatTable(data: Dashboard): Html {
-  return html`<div class="legend"><span><i style="background:#d9f2d4"></i>全部达标</span><span><i style="background:#fbd3d0"></i>有未达标</span><span><i style="background:#eff0f1"></i>无记录</span></div>
+  return html`<div class="legend"><span><i style="background:#d9f2d4"></i>全部达标</span><span><i style="background:#fbd3d0"></i>有未达标</span><span><i style="background:#dee0e3"></i>不考核（到任或建档时当期已过半）</span><span><i style="background:#eff0f1"></i>无记录</span></div>
 <table class="heat" id="heat">
 <thead><tr><th>处室</th>${data.quarters.map((q) => html`<th class="num">${q.slice(0, 4)}年第${q.slice(5)}季度</th>`)}</tr></thead>
 <tbody>${data.heat.map(
     (row) =>
       html`<tr><td>${row.unit}</td>${row.cells.map((cell, i) => {
-        const kind = cell.missed > 0 ? 'missed' : cell.met > 0 ? 'met' : 'none';
-        return html`<td class="cell ${kind}" data-unit="${row.unit}" data-quarter="${data.quarters[i]}" data-met="${cell.met}" data-missed="${cell.missed}">${kind === 'none' ? '—' : html`达标 ${cell.met} · 未达标 ${cell.missed}`}</td>`;
+        const kind = cell.missed > 0 ? 'missed' : cell.met > 0 ? 'met' : cell.exempt > 0 ? 'exempt' : 'none';
+        const exempt =
+          cell.exempt > 0
+            ? html`${kind === 'exempt' ? '' : ' · '}不考核 ${cell.exempt}<span class="why">${cell.reasons.slice(0, 3).join('；')}${cell.reasons.length > 3 ? ' 等' : ''}</span>`
+            : '';
+        const counts = kind === 'exempt' ? '' : html`达标 ${cell.met} · 未达标 ${cell.missed}`;
+        const why =
+          cell.exempt > 0 ? html` data-exempt="${cell.exempt}" title="${cell.reasons.join('\n')}"` : '';
+        return html`<td class="cell ${kind}" data-unit="${row.unit}" data-quarter="${data.quarters[i]}" data-met="${cell.met}" data-missed="${cell.missed}"${why}>${kind === 'none' ? '—' : html`${counts}${exempt}`}</td>`;
       })}</tr>`,
   )}</tbody>
 </table>`;

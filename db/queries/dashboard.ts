@@ -50,7 +50,14 @@ export interface LateHazard {
 }
 export interface HeatRow {
   unit: string;
-  cells: { met: number; missed: number }[];
+  /** Per quarter: periods met, missed (未履职) and not assessed (不考核, with their reasons). */
+  cells: HeatCell[];
+}
+export interface HeatCell {
+  met: number;
+  missed: number;
+  exempt: number;
+  reasons: string[];
 }
 export interface ShiftDay {
   date: string;
@@ -189,7 +196,13 @@ export async function dashboardData(
   while (quarters.length < DASHBOARD_QUARTERS) quarters.unshift(previousQuarter(quarters[0]!));
   const firstQuarterStart = `${quarters[0]!.slice(0, 4)}-${String((Number(quarters[0]!.slice(5)) - 1) * 3 + 1).padStart(2, '0')}-01`;
   const periodRows = await db
-    .select({ unit: units.name, end: obligationPeriods.periodEnd, met: obligationPeriods.met, n: count() })
+    .select({
+      unit: units.name,
+      end: obligationPeriods.periodEnd,
+      met: obligationPeriods.met,
+      reason: obligationPeriods.exemptReason,
+      n: count(),
+    })
     .from(obligationPeriods)
     .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
     .innerJoin(posts, eq(posts.id, obligations.postId))
@@ -201,17 +214,17 @@ export async function dashboardData(
         lte(obligationPeriods.periodEnd, today),
       ),
     )
-    .groupBy(units.name, obligationPeriods.periodEnd, obligationPeriods.met);
+    .groupBy(units.name, obligationPeriods.periodEnd, obligationPeriods.met, obligationPeriods.exemptReason);
   const unitNames = await db
     .select({ name: units.name })
     .from(units)
     .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
     .orderBy(asc(units.id));
-  const heatMap = new Map<string, { met: number; missed: number }[]>();
+  const heatMap = new Map<string, HeatCell[]>();
   const rowOf = (unit: string) => {
     let cells = heatMap.get(unit);
     if (!cells) {
-      cells = quarters.map(() => ({ met: 0, missed: 0 }));
+      cells = quarters.map(() => ({ met: 0, missed: 0, exempt: 0, reasons: [] }));
       heatMap.set(unit, cells);
     }
     return cells;
@@ -222,7 +235,11 @@ export async function dashboardData(
     if (index < 0) continue;
     const cell = rowOf(row.unit ?? '校级领导')[index]!;
     if (row.met) cell.met += row.n;
-    else cell.missed += row.n;
+    else if (row.met === false) cell.missed += row.n;
+    else {
+      cell.exempt += row.n;
+      if (row.reason && !cell.reasons.includes(row.reason)) cell.reasons.push(row.reason);
+    }
   }
   const heat = [...heatMap].map(([unit, cells]) => ({ unit, cells }));
 

@@ -1,17 +1,34 @@
 // Obligations of a person's posts and what has been done towards them this period.
 import { and, asc, count, eq, gte, isNull, lte } from 'drizzle-orm';
 import type { IsoDate } from '../../handlers/calendar.ts';
-import { type Period, periodOf, type Semesters } from '../../handlers/periods.ts';
+import {
+  assessmentOf,
+  obligationStart,
+  type Period,
+  periodOf,
+  type Semesters,
+} from '../../handlers/periods.ts';
 import type { Queryable } from '../client.ts';
-import { completions, obligations, postHolders, posts } from '../schema.ts';
+import { completions, obligations, postHolders, posts, tenants } from '../schema.ts';
 
 export type Obligation = typeof obligations.$inferSelect;
 export type ObligationKind = Obligation['kind'];
 
 export async function obligationsOf(db: Queryable, personId: number) {
   return db
-    .select({ obligation: obligations, postTitle: posts.title })
+    .select({
+      obligation: obligations,
+      postTitle: posts.title,
+      timeZone: tenants.timezone,
+      moments: {
+        loaded: tenants.createdAt,
+        post: posts.createdAt,
+        obligation: obligations.createdAt,
+        holder: postHolders.startedAt,
+      },
+    })
     .from(postHolders)
+    .innerJoin(tenants, eq(tenants.id, postHolders.tenantId))
     .innerJoin(posts, and(eq(posts.id, postHolders.postId), eq(posts.archived, false)))
     .innerJoin(obligations, and(eq(obligations.postId, posts.id), eq(obligations.archived, false)))
     .where(and(eq(postHolders.personId, personId), isNull(postHolders.endedAt)))
@@ -51,6 +68,8 @@ export interface Progress {
   done: number;
   needed: number;
   met: boolean;
+  /** Why this period is not assessed (不考核) for the person, when it is not (issue 15 §2). */
+  exempt?: string;
   /** For supervision visits: visits per contracted school. */
   perSchool?: { school: string; done: number }[];
 }
@@ -64,11 +83,13 @@ export async function progressOf(
 ): Promise<Progress[]> {
   const list = await obligationsOf(db, personId);
   const result: Progress[] = [];
-  for (const { obligation, postTitle } of list) {
+  for (const { obligation, postTitle, timeZone, moments } of list) {
     const period = periodOf(today, obligation.cadence, semesters);
     if (!period) continue;
     const { done, perSchool } = await countDone(db, personId, obligation, period);
+    const assessment = assessmentOf(period, obligationStart(moments, timeZone));
     result.push({
+      ...(assessment.kind === 'exempt' ? { exempt: assessment.reason } : {}),
       obligation,
       postTitle,
       period,

@@ -1,7 +1,7 @@
 // The office's reports (DOMAIN §7): quarterly statistics (003 §五.1-2), the year-end assessment table
 // with the 一票否决 flags (001 §三.4, 003 §一.3, §七.3), and the records a leader's 述职述安 is drafted from.
 // Every query takes the tenant's id; dates are the tenant's local dates.
-import { and, asc, eq, gte, isNull, lte } from 'drizzle-orm';
+import { and, asc, eq, gte, isNull, lte, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../client.ts';
 import {
@@ -43,6 +43,8 @@ export interface Span {
 export interface Stats {
   obligationsMet: number;
   obligationsMissed: number;
+  /** Closed periods not assessed (不考核: already half over when the duty started; issue 15 §2). */
+  obligationsExempt: number;
   /** (obligation, holder) pairs whose period is still running (only when the span contains today). */
   obligationsRunning: number;
   hazardsFound: number;
@@ -79,6 +81,7 @@ export interface SpanReport {
 const empty = (): Stats => ({
   obligationsMet: 0,
   obligationsMissed: 0,
+  obligationsExempt: 0,
   obligationsRunning: 0,
   hazardsFound: 0,
   hazardsClosed: 0,
@@ -160,7 +163,8 @@ export async function spanReport(
   for (const row of periods) {
     both(row.unitId, (s) => {
       if (row.met) s.obligationsMet++;
-      else s.obligationsMissed++;
+      else if (row.met === false) s.obligationsMissed++;
+      else s.obligationsExempt++;
     });
   }
   if (current) {
@@ -435,6 +439,8 @@ export interface StatementRecords {
   tasksAssigned: { code: string; content: string; at: Date }[];
   tasksCompleted: { code: string; content: string; at: Date }[];
   missed: { title: string; periodKey: string; done: number; needed: number }[];
+  /** Periods not assessed (不考核), with the reason: no shortcoming. */
+  exempt: { title: string; periodKey: string; reason: string }[];
 }
 
 export async function statementRecords(
@@ -445,7 +451,28 @@ export async function statementRecords(
 ): Promise<StatementRecords> {
   const within = (column: AnyPgColumn) => and(gte(column, span.from), lte(column, span.to));
   const hazardCols = { code: hazards.code, description: hazards.description };
-  const [done, accepted, closed, listed, assigned, completed, missed] = await Promise.all([
+  const closedPeriods = (met: SQL) =>
+    db
+      .select({
+        title: obligations.title,
+        periodKey: obligationPeriods.periodKey,
+        done: obligationPeriods.done,
+        needed: obligationPeriods.needed,
+        reason: obligationPeriods.exemptReason,
+      })
+      .from(obligationPeriods)
+      .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
+      .where(
+        and(
+          eq(obligationPeriods.tenantId, tenantId),
+          eq(obligationPeriods.personId, personId),
+          met,
+          gte(obligationPeriods.periodEnd, span.start),
+          lte(obligationPeriods.periodEnd, span.end),
+        ),
+      )
+      .orderBy(asc(obligationPeriods.periodEnd));
+  const [done, accepted, closed, listed, assigned, completed, missed, exempt] = await Promise.all([
     db
       .select({
         kind: completions.kind,
@@ -504,25 +531,8 @@ export async function statementRecords(
         ),
       )
       .orderBy(asc(tasks.completedAt)),
-    db
-      .select({
-        title: obligations.title,
-        periodKey: obligationPeriods.periodKey,
-        done: obligationPeriods.done,
-        needed: obligationPeriods.needed,
-      })
-      .from(obligationPeriods)
-      .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
-      .where(
-        and(
-          eq(obligationPeriods.tenantId, tenantId),
-          eq(obligationPeriods.personId, personId),
-          eq(obligationPeriods.met, false),
-          gte(obligationPeriods.periodEnd, span.start),
-          lte(obligationPeriods.periodEnd, span.end),
-        ),
-      )
-      .orderBy(asc(obligationPeriods.periodEnd)),
+    closedPeriods(eq(obligationPeriods.met, false)),
+    closedPeriods(isNull(obligationPeriods.met)),
   ]);
   const dated = <T extends { at: Date | null }>(rows: T[]) =>
     rows.filter((row): row is T & { at: Date } => row.at !== null && row.at < span.to);
@@ -533,6 +543,7 @@ export async function statementRecords(
     listed: dated(listed),
     tasksAssigned: dated(assigned),
     tasksCompleted: dated(completed),
-    missed,
+    missed: missed.map(({ reason: _, ...row }) => row),
+    exempt: exempt.map((row) => ({ title: row.title, periodKey: row.periodKey, reason: row.reason ?? '' })),
   };
 }

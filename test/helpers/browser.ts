@@ -134,3 +134,23 @@ export function csrfOf(html: string): string {
   if (!match) throw new Error('no CSRF token on the page');
   return unescapeHtml(match[1]!);
 }
+
+/** Tables of a page, as text. */
+export const stripTags = (html: string) => html.replace(/<[^>]+>/g, '').trim();
+
+/** The cells of the table row whose first cell is `name`. */
+export function rowOf(html: string, name: string): string[] {
+  for (const row of html.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)) {
+    const cells = [...row[1]!.matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((m) => stripTags(m[1]!));
+    if (cells[0] === name) return cells;
+  }
+  throw new Error(`no row ${name}`);
+}
+
+export function headerOf(html: string): string[] {
+  const head = /<thead>([\s\S]*?)<\/thead>/.exec(html)!;
+  return [...head[1]!.matchAll(/<th[^>]*>([\s\S]*?)<\/th>/g)].map((m) => stripTags(m[1]!));
+}
+
+export const cellByHeader = (html: string, name: string, header: string) =>
+  rowOf(html, name)[headerOf(html).indexOf(header)];

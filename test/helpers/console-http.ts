@@ -7,7 +7,18 @@ import { type Browser, csrfOf } from './browser.ts';
 import { loadExample, resetDatabase } from './db.ts';
 import type { Harness } from './service.ts';
 
-export { Browser, csrfOf, type Fetch, fetchFrom, fetchFromAddress, unescapeHtml } from './browser.ts';
+export {
+  Browser,
+  cellByHeader,
+  csrfOf,
+  type Fetch,
+  fetchFrom,
+  fetchFromAddress,
+  headerOf,
+  rowOf,
+  stripTags,
+  unescapeHtml,
+} from './browser.ts';
 
 export const SCHOOL = 'jishan-school';
 export const BUREAU = 'district-bureau';

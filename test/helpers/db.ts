@@ -82,9 +82,17 @@ export async function resetDatabase(database: Database): Promise<void> {
 
 export const exampleFile = (name: string) => new URL(`../../examples/${name}`, import.meta.url).pathname;
 
-export async function loadExample(database: Database, name = 'school.yaml') {
+/**
+ * Loads an example organization as of `loadedAt`: by default long before any test's clock, so duties
+ * count in every period a test plays (obligations start when the organization is loaded, issue 15 §2).
+ */
+export async function loadExample(
+  database: Database,
+  name = 'school.yaml',
+  loadedAt = new Date('2020-01-01T00:00:00Z'),
+) {
   const file = exampleFile(name);
-  return importOrganization(database.db, parseOrgFile(file, readFileSync(file, 'utf8')));
+  return importOrganization(database.db, parseOrgFile(file, readFileSync(file, 'utf8')), loadedAt);
 }
 
 /** A person's platform id of one kind (Feishu `open_id`, WeCom `userid`, …), by the person's code. */
