@@ -257,6 +257,8 @@ export const hazards = pgTable(
     /** Who rectifies: the unit head who accepted it, unless they assign someone. */
     rectifierId: integer('rectifier_id').references(() => people.id),
     deadline: ts('deadline'),
+    /** 临时管控措施 taken at acceptance until it is rectified: required for a 重大 hazard (DOMAIN §4). */
+    interimMeasures: text('interim_measures'),
     measures: text('measures'),
     rectifiedById: integer('rectified_by_id').references(() => people.id),
     rectifiedAt: ts('rectified_at'),

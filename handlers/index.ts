@@ -115,6 +115,7 @@ export function createRouter(): Router {
     .attachments(attachFollowUpPhotos)
     .action('hazard.accept', hazardButton('accept'))
     .action('hazard.reject', hazardButton('reject'))
+    .action('hazard.assign', hazardButton('assign'))
     .action('hazard.submit', hazardButton('submit'))
     .action('hazard.extend', hazardButton('requestExtension'))
     .action('hazard.extension', hazardButton('decideExtension'))

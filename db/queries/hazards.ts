@@ -56,7 +56,21 @@ export async function categoryRules(db: Queryable, tenantId: number): Promise<Ca
   return [...rules.values()];
 }
 
-/** A hazard with the names a card shows. */
+/** A trail step as the ledger and the cards show it (with `people` left-joined on the actor). */
+export const TRAIL_COLUMNS = {
+  at: hazardEvents.at,
+  action: hazardEvents.action,
+  fromStatus: hazardEvents.fromStatus,
+  toStatus: hazardEvents.toStatus,
+  note: hazardEvents.note,
+  actorName: people.name,
+  actorOutside: people.isOutside,
+};
+
+/** How many of the latest trail steps a hazard card shows (进展); the ledger has them all. */
+const RECENT_STEPS = 3;
+
+/** A hazard with the names a card shows, its pending extension and its latest steps. */
 export async function hazardView(db: Queryable, tenantId: number, hazardId: number) {
   const [row] = await db
     .select({
@@ -96,6 +110,23 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')))
     .orderBy(desc(hazardExtensions.id))
     .limit(1);
+  const requester = pendingExtension
+    ? (
+        await db
+          .select({ name: people.name })
+          .from(people)
+          .where(eq(people.id, pendingExtension.requestedById))
+      )[0]?.name
+    : undefined;
+  const recentSteps = (
+    await db
+      .select(TRAIL_COLUMNS)
+      .from(hazardEvents)
+      .leftJoin(people, eq(people.id, hazardEvents.actorId))
+      .where(eq(hazardEvents.hazardId, hazardId))
+      .orderBy(desc(hazardEvents.at), desc(hazardEvents.id))
+      .limit(RECENT_STEPS)
+  ).reverse();
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
   return {
     ...row,
@@ -104,7 +135,8 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     reviewedByName: name(hazard.reviewedById),
     listedUnitName: listedUnit,
     photoCount: photos?.count ?? 0,
-    pendingExtension,
+    pendingExtension: pendingExtension && { ...pendingExtension, requesterName: requester },
+    recentSteps,
   };
 }
 
