@@ -1,5 +1,6 @@
-// Issue 15 §3: what a hazard's cards show (the pending extension with both deadlines, the latest steps
-// of the trail), 临时管控措施 and a shorter deadline on 受理, and 指派 by name, namesakes by choice.
+// Issue 15 §3, what people see is complete and honest: a unit's own duties in 我的职责 and the head's
+// 责任书; what a hazard's cards show (the pending extension with both deadlines, the latest steps of the
+// trail); 临时管控措施 and a shorter deadline on 受理; 指派 by name, namesakes by choice.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderCardHtml } from '../bot/channels/console/render.ts';
@@ -9,7 +10,7 @@ import { hazardCard } from '../cards/hazard.ts';
 import { type Card, cardToText } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { hazardView } from '../db/queries/hazards.ts';
-import { hazardEvents, hazards, people, tasks } from '../db/schema.ts';
+import { hazardEvents, hazards, letters, people, tasks } from '../db/schema.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
 
@@ -44,6 +45,42 @@ const inputsOf = (card: Card, form: string) =>
   card.blocks.flatMap((block) =>
     block.kind === 'form' && block.name === form ? block.inputs.map((input) => input) : [],
   );
+
+describe('a unit’s own safety duties', () => {
+  const WATER = '校园水、电、气、油安全使用；配电间及用电线路安全维护'; // 总务处 in examples/school.yaml
+  const HEAD_OF_GENERAL = 'huangchun'; // 总务处主任
+  const MEMBER_OF_GENERAL = 'wuyunan'; // 总务处副主任
+  const OTHER_HEAD = HEAD; // 安保处, whose duties differ
+
+  it('shows them in 我的职责: to the head as the unit’s, to its members as 本处室职责, to nobody else', async () => {
+    const head = await bot.say(HEAD_OF_GENERAL, '我的职责');
+    expect(head).toContain('处室安全职责（总务处，由本人负责落实）');
+    expect(head).toContain(WATER);
+    const member = await bot.say(MEMBER_OF_GENERAL, '我的职责');
+    expect(member).toContain('本处室职责（总务处）');
+    expect(member).toContain(WATER);
+    expect(await bot.say(OTHER_HEAD, '我的职责')).not.toContain(WATER);
+  });
+
+  it('puts them in the unit head’s 责任书, and only there', async () => {
+    await bot.say(OFFICE, '发起责任书 2026');
+    const letterOf = async (code: string) =>
+      (
+        await database.db
+          .select()
+          .from(letters)
+          .where(eq(letters.personId, await bot.personId(code)))
+      )[0]!;
+    const headLetter = await letterOf(HEAD_OF_GENERAL);
+    expect(headLetter.duties.unit?.name).toBe('总务处');
+    expect(headLetter.duties.unit?.duties).toContain(WATER);
+    expect((await letterOf(MEMBER_OF_GENERAL)).duties.unit).toBeUndefined();
+    const card = cardToText(await lastCardTo(HEAD_OF_GENERAL));
+    expect(card).toContain('本处室安全职责（总务处，处室负责人负责落实）');
+    expect(card).toContain(WATER);
+    expect(cardToText(await lastCardTo(MEMBER_OF_GENERAL))).not.toContain(WATER);
+  });
+});
 
 describe('临时管控措施 and the deadline on 受理', () => {
   it('refuses to accept a 重大 hazard without 临时管控措施, and keeps them in the hazard, its cards and the trail', async () => {
