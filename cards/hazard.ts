@@ -5,6 +5,7 @@
 //   approver — the 直接责任人 deciding an extension     leader   — leaders told of a grave or overdue one
 //   complete — the reporter, asked for what is missing
 import type { HazardView } from '../db/queries/hazards.ts';
+import { trailStep } from '../db/queries/ledger-export.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../handlers/hazard-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import {
@@ -18,6 +19,7 @@ import {
   fields,
   note,
   type Tone,
+  text,
 } from './model.ts';
 
 export type HazardAudience =
@@ -56,6 +58,40 @@ const form = (name: string, inputs: FormInput[], submit: Button): Block => ({
   submit,
 });
 const row = (...buttons: Button[]): Block => ({ kind: 'actions', buttons });
+const assignForm = (id: { id: string }): Block =>
+  form(
+    'assign',
+    [{ name: 'rectifier', label: '整改人', placeholder: '姓名或人员编号', required: true }],
+    button('指派', 'hazard.assign', id),
+  );
+
+/** The pending extension request, with both deadlines; the approver decides from this. */
+function extensionBlocks(view: HazardView, at: (date: Date | null | undefined) => string | undefined) {
+  const pending = view.pendingExtension;
+  if (!pending) return [];
+  const { hazard } = view;
+  const passesListing = Boolean(
+    hazard.listed && hazard.listedDeadline && pending.newDeadline > hazard.listedDeadline,
+  );
+  return [
+    fields([
+      ['延期申请', `延期 ${pending.days} 天（待审批）`],
+      ['申请人', pending.requesterName],
+      ['延期原因', pending.reason],
+      ['现整改期限', at(hazard.deadline)],
+      ['申请延至', at(pending.newDeadline)],
+      ['督办期限', hazard.listed ? at(hazard.listedDeadline) : undefined],
+    ]),
+    passesListing && note(`注意：申请延至的期限晚于督办期限 ${at(hazard.listedDeadline)}。`),
+  ];
+}
+
+/** 进展: the latest steps of the trail, oldest first. */
+function progressBlock(view: HazardView, timeZone: string): Block | false {
+  if (view.recentSteps.length === 0) return false;
+  const lines = view.recentSteps.map((step) => `${formatDateTime(step.at, timeZone)} ${trailStep(step)}`);
+  return text(`进展：\n${lines.join('\n')}`);
+}
 
 function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)[] {
   const { hazard } = view;
@@ -77,7 +113,7 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
       button('提交整改', 'hazard.submit', id, 'primary'),
     ),
     view.pendingExtension
-      ? note(`延期申请待审批：延期 ${view.pendingExtension.days} 天（${view.pendingExtension.reason}）`)
+      ? note('延期申请待分管领导审批。')
       : form(
           'extend',
           [
@@ -91,8 +127,27 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
   switch (audience) {
     case 'handler':
       if (hazard.status === 'reported') {
+        const grave = hazard.severity === 'grave';
         return [
-          row(button('受理', 'hazard.accept', id, 'primary')),
+          form(
+            'accept',
+            [
+              ...(grave || hazard.severity === 'major'
+                ? [
+                    {
+                      name: 'interim',
+                      label: grave ? '临时管控措施（重大隐患必填）' : '临时管控措施',
+                      placeholder: '整改完成前的防范措施，如：设置围挡、专人值守',
+                      required: grave,
+                      multiline: true,
+                    },
+                  ]
+                : []),
+              { name: 'deadline', label: '整改期限', placeholder: '不填按规定期限；可提前，如 2026-12-31' },
+            ],
+            button('受理', 'hazard.accept', id, 'primary'),
+          ),
+          assignForm(id),
           form(
             'reject',
             [
@@ -105,10 +160,12 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
             ],
             button('驳回', 'hazard.reject', id, 'danger'),
           ),
-          note(`也可发送：受理 ${code}；驳回 ${code} <原因>；指派 ${code} @整改人`),
+          note(
+            `也可发送：受理 ${code}${grave ? ' 措施 <临时管控措施>' : ''} [期限 <日期>]；驳回 ${code} <原因>；指派 ${code} @整改人`,
+          ),
         ];
       }
-      return underRectification ? rectify : [];
+      return underRectification ? [assignForm(id), ...rectify] : [];
     case 'rectifier':
       return underRectification ? rectify : [];
     case 'reviewer':
@@ -209,7 +266,9 @@ export function hazardCard(
     hazard.deadline && hazard.deadline < now && hazard.status !== 'closed' && hazard.status !== 'rejected';
   const title = `${audience === 'complete' ? '请补充隐患信息 ' : '隐患 '}${hazard.code}${hazard.listed ? '【挂牌督办】' : ''}`;
   const tone: Tone = overdue || hazard.severity === 'grave' || hazard.listed ? 'red' : TONE[hazard.status];
+  const extension = extensionBlocks(view, at);
   return card(title, tone, [
+    ...(audience === 'approver' ? extension : []),
     fields([
       ['隐患描述', hazard.description],
       ['地点', hazard.place ?? '未填写'],
@@ -223,6 +282,7 @@ export function hazardCard(
       ['受理人', view.acceptedByName && `${view.acceptedByName}（${at(hazard.acceptedAt)}）`],
       ['整改责任人', view.rectifierName],
       ['整改期限', hazard.deadline && `${at(hazard.deadline)}${overdue ? '（已超期）' : ''}`],
+      ['临时管控措施', hazard.interimMeasures],
       ['整改措施', hazard.measures],
       ['复查', view.reviewedByName && `${view.reviewedByName}（${at(hazard.reviewedAt)}）`],
       ['驳回原因', hazard.rejectReason],
@@ -231,10 +291,16 @@ export function hazardCard(
       fields([
         ['督办事项', hazard.listedMatter],
         ['督办单位', view.listedUnitName],
-        ['督办期限', at(hazard.listedDeadline)],
+        // The approver's card has it beside the request already.
+        [
+          '督办期限',
+          audience === 'approver' && view.pendingExtension ? undefined : at(hazard.listedDeadline),
+        ],
         ['督办人', view.listedByName],
       ]),
     ...conflictNotes(view, timeZone),
+    ...(audience === 'approver' ? [] : extension),
+    progressBlock(view, timeZone),
     divider(),
     ...actionsFor(view, audience),
   ]);

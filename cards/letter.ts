@@ -59,6 +59,8 @@ export function letterCard(view: LetterView, timeZone: string): Card {
     divider(),
     numbered('业务职责', letter.duties.business),
     numbered('安全职责', letter.duties.safety),
+    letter.duties.unit &&
+      numbered(`本处室安全职责（${letter.duties.unit.name}，处室负责人负责落实）`, letter.duties.unit.duties),
     divider(),
     note(
       '坚持“管业务必须管安全”“谁主管、谁负责”，本岗位在履行业务职责的同时履行上述安全职责，' +

@@ -259,6 +259,8 @@ export const hazards = pgTable(
     /** Who rectifies: the unit head who accepted it, unless they assign someone. */
     rectifierId: integer('rectifier_id').references(() => people.id),
     deadline: ts('deadline'),
+    /** 临时管控措施 taken at acceptance until it is rectified: required for a 重大 hazard (DOMAIN §4). */
+    interimMeasures: text('interim_measures'),
     measures: text('measures'),
     rectifiedById: integer('rectified_by_id').references(() => people.id),
     rectifiedAt: ts('rectified_at'),
@@ -629,6 +631,16 @@ export const letterRounds = pgTable(
 );
 
 /** One holder's letter for one post in a round; a successor in the post gets a letter of their own. */
+/**
+ * A letter's duties: the post's own, and for a unit head the unit's (units.safety_duties), which the
+ * head answers for; `unit` is absent in letters issued before it was recorded.
+ */
+export type LetterDuties = {
+  business: string[];
+  safety: string[];
+  unit?: { name: string; duties: string[] };
+};
+
 export const letters = pgTable(
   'letters',
   {
@@ -644,7 +656,7 @@ export const letters = pgTable(
       .notNull()
       .references(() => people.id),
     /** The duties as they stood when the letter was issued: what was signed. */
-    duties: jsonb('duties').$type<{ business: string[]; safety: string[] }>().notNull(),
+    duties: jsonb('duties').$type<LetterDuties>().notNull(),
     issuedAt: ts('issued_at').notNull().defaultNow(),
     signedAt: ts('signed_at'),
   },

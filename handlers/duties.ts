@@ -29,7 +29,7 @@ const OPEN_HAZARD = ['reported', 'accepted', 'rectifying', 'pending_review'] as 
 
 async function myPosts(ctx: MessageContext) {
   return ctx.db
-    .select({ post: posts, unitName: units.name })
+    .select({ post: posts, unitName: units.name, unitDuties: units.safetyDuties })
     .from(postHolders)
     .innerJoin(posts, and(eq(posts.id, postHolders.postId), eq(posts.archived, false)))
     .leftJoin(units, eq(units.id, posts.unitId))
@@ -184,7 +184,8 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
     semestersOf(tenantSettings(tenant.settings)),
   );
   const blocks: (Block | false)[] = [];
-  for (const { post, unitName } of list) {
+  const unitsShown = new Set<number>();
+  for (const { post, unitName, unitDuties } of list) {
     blocks.push(
       fields([
         ['岗位', `${post.title}${unitName ? `（${unitName}）` : ''}`],
@@ -198,6 +199,16 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
           : '安全职责：未登记（请安全办公室补充）',
       ),
     );
+    // The unit's own duties (units.safety_duties): the head answers for them, members work within them.
+    if (post.unitId !== null && unitDuties && unitDuties.length > 0 && !unitsShown.has(post.unitId)) {
+      unitsShown.add(post.unitId);
+      const head = list.some((entry) => entry.post.isUnitHead && entry.post.unitId === post.unitId);
+      blocks.push(
+        text(
+          `${head ? `处室安全职责（${unitName}，由本人负责落实）` : `本处室职责（${unitName}）`}：\n${unitDuties.map((duty) => `· ${duty}`).join('\n')}`,
+        ),
+      );
+    }
     const mine = progress.filter((entry) => entry.obligation.postId === post.id);
     if (mine.length > 0) {
       blocks.push(

@@ -20,6 +20,7 @@ import {
   hazardSubject,
   listingConflict,
 } from '../cards/hazard.ts';
+import { actions, button, card, note, text } from '../cards/model.ts';
 import {
   extensionApprovers,
   hazardHandlers,
@@ -37,9 +38,10 @@ import {
   nextSequence,
 } from '../db/queries/hazards.ts';
 import { rowId } from '../db/queries/ids.ts';
-import { officeStaff, type Person, peopleByIdentity } from '../db/queries/org.ts';
+import { officeStaff, type Person, personById } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { hazardExtensions, hazardPhotos, hazards, people } from '../db/schema.ts';
+import { membersNamed, mentionedMember, withUnits } from './colleagues.ts';
 import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
 import {
   type CategoryRule,
@@ -272,7 +274,10 @@ export interface StepInput {
   place?: string;
   category?: string;
   matter?: string;
+  /** 受理: the deadline chosen (no later than the severity's), or 挂牌督办: the listing's deadline. */
   deadline?: string;
+  /** 受理: 临时管控措施, required for a 重大 hazard. */
+  interim?: string;
   rectifier?: Person;
 }
 
@@ -326,19 +331,44 @@ async function step(
   switch (action) {
     case 'accept': {
       const severity: Severity = hazard.severity ?? 'general';
-      const deadline = deadlineFrom(
+      const usage = `受理 ${code} 措施 <临时管控措施> 期限 <日期>`;
+      const interim = input.interim?.trim()
+        ? capped(input.interim.trim(), TEXT_LIMITS.measures, '临时管控措施')
+        : severity === 'grave'
+          ? need(undefined, '重大隐患的临时管控措施（整改完成前如何防范，如：设置围挡、专人值守）', usage)
+          : undefined;
+      const standard = deadlineFrom(
         now,
         settings.hazard_deadlines[severity],
         tenant.timezone,
         workCalendar(settings.calendar),
       );
+      let deadline = standard;
+      if (input.deadline?.trim()) {
+        const chosen = parseDateInput(input.deadline, tenant.timezone, now);
+        if (!chosen) throw new Refusal('整改期限请写成日期，如 2026-12-31 或 12月31日。');
+        const past = pastDeadline('整改期限', chosen, now, tenant.timezone);
+        if (past) throw new Refusal(past);
+        if (chosen > standard) {
+          throw new Refusal(
+            `整改期限不能晚于${SEVERITY_LABEL[severity]}隐患的规定期限 ${formatDateTime(standard, tenant.timezone)}；需要更长时间请受理后申请延期。`,
+          );
+        }
+        deadline = chosen;
+      }
       Object.assign(changes, {
         acceptedById: member().id,
         acceptedAt: now,
         rectifierId: hazard.rectifierId ?? member().id,
         deadline,
+        interimMeasures: interim ?? null,
       });
-      note = `整改期限 ${formatDateTime(deadline, tenant.timezone)}${hazard.severity ? '' : '（严重程度未注明，按一般隐患计）'}`;
+      note = [
+        `整改期限 ${formatDateTime(deadline, tenant.timezone)}${deadline < standard ? `（提前于规定期限 ${formatDateTime(standard, tenant.timezone)}）` : ''}${hazard.severity ? '' : '（严重程度未注明，按一般隐患计）'}`,
+        interim && `临时管控措施：${interim}`,
+      ]
+        .filter(Boolean)
+        .join('；');
       toast = `已受理 ${code}，整改期限 ${formatDateTime(deadline, tenant.timezone)}`;
       break;
     }
@@ -351,7 +381,7 @@ async function step(
       break;
     }
     case 'assign': {
-      if (!input.rectifier) throw new Refusal(`请指明整改人，例如：指派 ${code} @张三`);
+      if (!input.rectifier) throw new Refusal(`请指明整改人（姓名或人员编号），例如：指派 ${code} @张三`);
       Object.assign(changes, { rectifierId: input.rectifier.id });
       note = `整改人：${input.rectifier.name}`;
       toast = `已指派 ${input.rectifier.name} 整改 ${code}`;
@@ -643,6 +673,46 @@ async function hazardOfAction(ctx: ActionContext): Promise<Hazard> {
   return hazard;
 }
 
+/**
+ * The rectifier a 指派 names by typing (`张三`, `@张三`, or a person code): one member, or, when several
+ * share the name, a card to choose from is sent to the actor and 'choice' returned. Refuses when nobody
+ * matches; an empty name is left to the step, which asks for one.
+ */
+async function rectifierNamed(
+  ctx: Pick<Context, 'db' | 'tenant' | 'actor' | 'reply'>,
+  hazard: Hazard,
+  typed: string | undefined,
+): Promise<Person | 'choice' | undefined> {
+  const word = typed?.trim().replace(/^@\s*/, '').split(/\s+/)[0];
+  if (!word) return undefined;
+  capped(word, TEXT_LIMITS.place, '整改人');
+  const matches = await membersNamed(ctx.db, ctx.tenant.id, word);
+  if (matches.length === 0) {
+    throw new Refusal(
+      `本单位人员名单上没有“${word}”，请写整改人的姓名或人员编号，例如：指派 ${hazard.code} @张三`,
+    );
+  }
+  if (matches.length === 1) return matches[0];
+  // Namesakes: the actor chooses; the step itself (and who may take it) is checked on the press.
+  const roles = await hazardRoles(ctx.db, hazard, ctx.actor.id);
+  // Someone who may not assign gets the step's own refusal, not a choice.
+  if (!decide('assign', hazard.status, roles).ok) return matches[0];
+  const labels = await withUnits(ctx.db, matches);
+  ctx.reply({
+    kind: 'card',
+    card: card(`请选择 ${hazard.code} 的整改人`, 'orange', [
+      text(`本单位有 ${matches.length} 位“${word}”，请选择要指派的一位：`),
+      actions(
+        ...matches.map((person, index) =>
+          button(labels[index]!, 'hazard.assign', { id: String(hazard.id), person: String(person.id) }),
+        ),
+      ),
+      note(`也可发送：指派 ${hazard.code} @人员编号（${matches.map((person) => person.code).join('、')}）`),
+    ]),
+  });
+  return 'choice';
+}
+
 /** A button press: the step, answered with a toast; the core answers with the refreshed card. */
 export const hazardButton =
   (action: HazardAction) =>
@@ -650,6 +720,24 @@ export const hazardButton =
     const hazard = await hazardOfAction(ctx);
     const form = ctx.event.form ?? {};
     const args = ctx.event.args;
+    let rectifier: Person | undefined;
+    if (action === 'assign') {
+      const chosen = rowId(args.person);
+      if (chosen) {
+        rectifier = await personById(ctx.db, ctx.tenant.id, chosen);
+        if (!rectifier || rectifier.isOutside || rectifier.archived) {
+          throw new Refusal('所选人员已不在本单位的人员名单上，请重新指派。');
+        }
+      } else {
+        const named = await rectifierNamed(ctx, hazard, form.rectifier);
+        if (named === 'choice') {
+          return {
+            toast: { kind: 'info', text: `“${form.rectifier?.trim()}”有同名人员，请在新卡片中选择。` },
+          };
+        }
+        rectifier = named;
+      }
+    }
     const text = await step(ctx, hazard, action, {
       reason: form.reason,
       measures: form.measures,
@@ -660,6 +748,8 @@ export const hazardButton =
       category: form.category,
       matter: form.matter,
       deadline: form.deadline,
+      interim: form.interim,
+      rectifier,
     });
     return { toast: { kind: 'success', text } };
   };
@@ -692,6 +782,17 @@ function fieldsOf(rest: string): StepInput {
   return input;
 }
 
+/** `受理 YH-… 措施 <临时管控措施> 期限 <日期>`: both optional, in either order. */
+function acceptFieldsOf(rest: string): StepInput {
+  const deadline = /(?:^|\s)(?:期限|截止)\s*[:：]?\s*(\S+)\s*(?=$|\s(?:措施|临时管控措施)[\s:：])/.exec(rest);
+  const text = deadline ? rest.replace(deadline[0], ' ') : rest;
+  const interim = /^\s*(?:临时管控措施|措施)\s*[:：]?\s*([\s\S]*)$/.exec(text.trim());
+  return {
+    deadline: deadline?.[1],
+    interim: interim ? interim[1]!.trim() : text.trim() || undefined,
+  };
+}
+
 export const hazardCommand =
   (action: HazardAction, usage: string) =>
   async (ctx: MessageContext): Promise<void> => {
@@ -719,12 +820,21 @@ export const hazardCommand =
       }
       case 'assign': {
         const mentioned = ctx.event.mentions[0];
-        const [person] = mentioned ? await peopleByIdentity(ctx.db, ctx.event.channel, mentioned.ids) : [];
-        if (person && person.tenantId === ctx.tenant.id) input.rectifier = person;
+        const chosen = mentioned
+          ? await mentionedMember(ctx, mentioned)
+          : await rectifierNamed(ctx, hazard, rest);
+        if (mentioned && !chosen) {
+          throw new Refusal(`${mentioned.name ?? '被 @ 的人'}不在本单位的人员名单上。`);
+        }
+        if (chosen === 'choice') return;
+        input.rectifier = chosen;
         break;
       }
       case 'complete':
         Object.assign(input, fieldsOf(rest));
+        break;
+      case 'accept':
+        Object.assign(input, acceptFieldsOf(rest));
         break;
     }
     ctx.reply({ kind: 'text', text: await step(ctx, hazard, action, input) });

@@ -49,9 +49,14 @@ export function createRouter(): Router {
     summary: '查看一条隐患的当前状态',
     handler: showHazard,
   });
-  hazardStep(['受理', '/accept'], '受理 YH-…', '受理隐患（责任处室负责人）', 'accept');
+  hazardStep(
+    ['受理', '/accept'],
+    '受理 YH-… [措施 <临时管控措施>] [期限 <日期>]',
+    '受理隐患（责任处室负责人）；重大隐患须写临时管控措施，期限可短于规定期限',
+    'accept',
+  );
   hazardStep(['驳回', '/reject'], '驳回 YH-… <原因>', '驳回：不属于隐患或重复', 'reject');
-  hazardStep(['指派', '/assign'], '指派 YH-… @整改人', '指定整改责任人', 'assign');
+  hazardStep(['指派', '/assign'], '指派 YH-… @整改人', '指定整改责任人（@ 或写姓名、人员编号）', 'assign');
   hazardStep(['整改完成', '/rectified'], '整改完成 YH-… <整改措施>', '提交整改，等待复查', 'submit');
   hazardStep(['申请延期', '/extend'], '申请延期 YH-… <天数> <原因>', '申请延长整改期限', 'requestExtension');
   router.command({
@@ -115,6 +120,7 @@ export function createRouter(): Router {
     .attachments(attachFollowUpPhotos)
     .action('hazard.accept', hazardButton('accept'))
     .action('hazard.reject', hazardButton('reject'))
+    .action('hazard.assign', hazardButton('assign'))
     .action('hazard.submit', hazardButton('submit'))
     .action('hazard.extend', hazardButton('requestExtension'))
     .action('hazard.extension', hazardButton('decideExtension'))

@@ -95,6 +95,7 @@ const COLUMNS: Column[] = [
   { header: '整改责任人', width: 11, value: (row) => row.rectifier },
   { header: '整改期限', width: 17, value: (row) => row.deadline },
   { header: '是否超期', width: 9, value: (row) => row.overdue },
+  { header: '临时管控措施', width: 24, wrap: true, value: (row) => row.interimMeasures },
   { header: '整改措施', width: 30, wrap: true, value: (row) => row.measures },
   { header: '整改完成时间', width: 17, value: (row) => row.rectifiedAt },
   { header: '复查人', width: 9, value: (row) => row.reviewedBy },

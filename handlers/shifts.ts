@@ -9,7 +9,7 @@ import type { Router } from '../bot/core/router.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { shiftCard, shiftRenderer, todayText } from '../cards/shift.ts';
 import { rowId } from '../db/queries/ids.ts';
-import { type Person, peopleByIdentity, personById } from '../db/queries/org.ts';
+import type { Person } from '../db/queries/org.ts';
 import {
   appendShiftAudit,
   type ShiftView,
@@ -17,8 +17,9 @@ import {
   shiftsOfPerson,
   shiftView,
 } from '../db/queries/shifts.ts';
-import { people, shiftAssignees, shiftLogs, shiftSwaps, shifts } from '../db/schema.ts';
+import { shiftAssignees, shiftLogs, shiftSwaps, shifts } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
+import { membersNamed, mentionedMember, namesakesText } from './colleagues.ts';
 import {
   HANDOVER_AFTER_MS,
   type IsoDate,
@@ -308,39 +309,18 @@ async function handover(ctx: MessageContext): Promise<void> {
 
 /** The colleague named by an @-mention (any channel) or by `@姓名` typed in the text. */
 async function colleagueOf(ctx: MessageContext, args: string): Promise<{ person?: Person; rest: string }> {
-  const { db, tenant, event } = ctx;
-  const mention = event.mentions[0];
+  const mention = ctx.event.mentions[0];
   if (mention) {
-    const personId = rowId(mention.ids.find((id) => id.kind === 'person')?.value);
-    const found =
-      event.channel === 'console' && personId
-        ? await personById(db, tenant.id, personId)
-        : (await peopleByIdentity(db, event.channel, mention.ids)).find(
-            (candidate) => candidate.tenantId === tenant.id,
-          );
+    const found = await mentionedMember(ctx, mention);
     if (!found) throw new Refusal(`${mention.name ?? '被 @ 的人'}不在本单位的人员名单上。`);
     return { person: found, rest: args };
   }
   const typed = /@\s*([^\s@,，、]+)/.exec(args);
   if (!typed) return { rest: args };
   const word = typed[1]!;
-  const matches = await db
-    .select()
-    .from(people)
-    .where(
-      and(
-        eq(people.tenantId, tenant.id),
-        eq(people.isOutside, false),
-        eq(people.archived, false),
-        word.match(/^[a-z0-9][a-z0-9_-]*$/) ? eq(people.code, word) : eq(people.name, word),
-      ),
-    );
+  const matches = await membersNamed(ctx.db, ctx.tenant.id, word);
   if (matches.length === 0) throw new Refusal(`找不到“${word}”，请 @ 本单位的同事。`);
-  if (matches.length > 1) {
-    throw new Refusal(
-      `“${word}”有 ${matches.length} 人同名，请改用人员编号：${matches.map((person) => `@${person.code}`).join('、')}`,
-    );
-  }
+  if (matches.length > 1) throw new Refusal(namesakesText(word, matches));
   return { person: matches[0], rest: args.replace(typed[0], ' ') };
 }
 

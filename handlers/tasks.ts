@@ -15,9 +15,10 @@ import type { Queryable } from '../db/client.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { nextSequence } from '../db/queries/hazards.ts';
 import { rowId } from '../db/queries/ids.ts';
-import { officeStaff, type Person, peopleByIdentity, unitHeads } from '../db/queries/org.ts';
+import { officeStaff, type Person, unitHeads } from '../db/queries/org.ts';
 import { type Task, taskView } from '../db/queries/tasks.ts';
 import { auditEvents, people, tasks, units } from '../db/schema.ts';
+import { mentionedMember, namesakesText } from './colleagues.ts';
 import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
 import { tenantSettings } from './settings.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
@@ -82,20 +83,23 @@ async function targetsOf(
 ): Promise<{ targets: TaskTarget[]; rest: string }> {
   const targets: TaskTarget[] = [];
   for (const mention of ctx.event.mentions) {
-    const [person] = await peopleByIdentity(ctx.db, ctx.event.channel, mention.ids);
-    if (person && person.tenantId === ctx.tenant.id) targets.push({ kind: 'person', person });
+    const person = await mentionedMember(ctx, mention);
+    if (person) targets.push({ kind: 'person', person });
   }
   const { units: unitRows, people: personRows } = await taskTargets(ctx.db, ctx.tenant.id);
   const unknown: string[] = [];
+  const namesakes: string[] = [];
   const rest = text.replace(/@(\S+)/g, (_match, name: string) => {
     const unit = unitRows.find((row) => row.name === name);
-    const person = personRows.find((row) => row.name === name || row.code === name);
+    const persons = personRows.filter((row) => row.name === name || row.code === name);
     if (unit) targets.push({ kind: 'unit', unitId: unit.id, name: unit.name });
-    else if (person) targets.push({ kind: 'person', person });
+    else if (persons.length > 1) namesakes.push(namesakesText(name, persons));
+    else if (persons[0]) targets.push({ kind: 'person', person: persons[0] });
     else unknown.push(name);
     return ' ';
   });
   if (unknown.length > 0) throw new Refusal(`找不到“${unknown.join('、')}”：请 @ 本单位的人员或处室名称。`);
+  if (namesakes.length > 0) throw new Refusal(`${namesakes.join('；')}。`);
   return { targets, rest: rest.replace(/\s+/g, ' ').trim() };
 }
 

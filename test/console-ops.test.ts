@@ -643,6 +643,9 @@ describe('console operations (login required)', () => {
     expect(form.html).toMatch(/<a href="\/console\/org" class="on">组织信息<\/a>/);
     expect(form.html).toContain('安保处');
     expect(form.html).toContain('尹仙菊');
+    // Each unit's own safety duties (units.safety_duties), as imported.
+    expect(form.html).toContain('<th>处室安全职责</th>');
+    expect(form.html).toContain('<li>校园水、电、气、油安全使用；配电间及用电线路安全维护</li>');
     const before = await orgSnapshot();
     const posted = await browser.upload(
       '/console/org',

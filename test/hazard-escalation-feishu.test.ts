@@ -65,6 +65,7 @@ describe('a 重大 hazard nobody accepts, on Feishu', () => {
     const press = cardActionEvent({
       openId: headOpenId,
       value: { action: 'hazard.accept', args: { id: String(hazard!.id) } },
+      formValue: { interim: '拉设警戒线，学生绕行' },
       messageId: reminder!.messageId,
       chatId: reminder!.chatId,
     });

@@ -84,7 +84,13 @@ describe('a report nobody accepts (已上报)', () => {
     );
     expect(await mentions(PRINCIPAL, '超过 2 小时仍未受理')).toBe(1);
     // Accepting stops the chase at once.
-    await bot.press(WALL_HEAD, 'hazard.accept', { id: String(hazard.id) });
+    // A 重大 one is accepted with its 临时管控措施 (issue 15 §3).
+    await bot.press(
+      WALL_HEAD,
+      'hazard.accept',
+      { id: String(hazard.id) },
+      { interim: '拉设警戒线，学生绕行' },
+    );
     expect((await theHazard()).status).toBe('accepted');
     const before = await steps();
     expect(await run('2026-09-28 10:00')).toEqual({ sent: 0 });

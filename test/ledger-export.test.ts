@@ -119,7 +119,7 @@ beforeAll(async () => {
   await say('周尹尹', '驳回 YH-2026-0003 经核实为学生家长，非隐患', '2026-03-05T09:10:00');
   // Accepted, extended, and still open after the new deadline.
   await say('张丽', '报隐患 食堂后门水管漏水 较大', '2026-03-06T10:00:00'); // 0004
-  await say('黄春', '受理 YH-2026-0004', '2026-03-06T11:00:00');
+  await say('黄春', '受理 YH-2026-0004 措施 关闭食堂后门总阀，地面放置防滑警示牌', '2026-03-06T11:00:00');
   await say('黄春', '申请延期 YH-2026-0004 5天 等待配件', '2026-03-25T16:00:00');
   await say('薛建平', '批准延期 YH-2026-0004', '2026-03-26T09:00:00');
   // Listed for supervision by the principal.
@@ -175,7 +175,7 @@ const meta = () => ({
   timeZone: ZONE,
 });
 
-/** The texts of a sheet row, columns 1..25, '' for empty cells. */
+/** The texts of a sheet row, columns 1..26, '' for empty cells. */
 const texts = (sheet: ExcelJS.Worksheet, row: number) =>
   Array.from({ length: LEDGER_HEADER.length }, (_, index) => {
     const value = sheet.getRow(row).getCell(index + 1).value;
@@ -219,7 +219,7 @@ describe('the ledger of a period', () => {
     expect(sheet).toBeDefined();
 
     expect(sheet.getCell('A1').value).toBe('昆山市花桥集善中学 隐患排查整改台账（2026-03-01 至 2026-03-31）');
-    expect(sheet.getCell('Y1').isMerged).toBe(true);
+    expect(sheet.getCell('Z1').isMerged).toBe(true);
     expect(texts(sheet, 2)).toEqual([
       '序号',
       '隐患编号',
@@ -236,6 +236,7 @@ describe('the ledger of a period', () => {
       '整改责任人',
       '整改期限',
       '是否超期',
+      '临时管控措施',
       '整改措施',
       '整改完成时间',
       '复查人',
@@ -249,7 +250,7 @@ describe('the ledger of a period', () => {
     ]);
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 2 });
     expect(sheet.getColumn(6).width).toBe(40);
-    expect(sheet.getCell('Y3').alignment?.wrapText).toBe(true);
+    expect(sheet.getCell('Z3').alignment?.wrapText).toBe(true);
 
     // report → accept → submit → pass, by the handlers, at fixed times in Asia/Shanghai.
     expect(texts(sheet, 3)).toEqual([
@@ -268,6 +269,7 @@ describe('the ledger of a period', () => {
       '尹仙菊',
       '2026-03-11 23:59',
       '否',
+      '',
       '已更换灭火器并张贴检查卡',
       '2026-03-03 14:30',
       '周尹尹',
@@ -288,8 +290,8 @@ describe('the ledger of a period', () => {
     expect(rejected[9]).toBe('已驳回');
     expect(rejected[13]).toBe('');
     expect(rejected[14]).toBe('否');
-    expect(rejected[20]).toBe('经核实为学生家长，非隐患');
-    expect(rejected[24]).toBe(
+    expect(rejected[21]).toBe('经核实为学生家长，非隐患');
+    expect(rejected[25]).toBe(
       '2026-03-05 08:40 李国强 上报 → 已上报；按“校门、陌生人、校门口”归类\n' +
         '2026-03-05 09:10 周尹尹 驳回 → 已驳回；经核实为学生家长，非隐患',
     );
@@ -297,7 +299,8 @@ describe('the ledger of a period', () => {
     // Open past its extended deadline at `now`: overdue, with the extension approved.
     const overdue = texts(sheet, 5);
     expect(overdue.slice(1, 4)).toEqual(['YH-2026-0004', '2026-03-06 10:00', '张丽']);
-    expect(overdue.slice(7, 15)).toEqual([
+    // 临时管控措施 given on accepting the 较大 hazard: in its own column and in the trail.
+    expect(overdue.slice(7, 16)).toEqual([
       '较大',
       '总务处',
       '已受理',
@@ -306,11 +309,12 @@ describe('the ledger of a period', () => {
       '黄春',
       '2026-04-03 23:59',
       '是',
+      '关闭食堂后门总阀，地面放置防滑警示牌',
     ]);
-    expect(overdue[22]).toBe('2026-03-25 申请延期5天（等待配件）已批准');
-    expect(String(overdue[24]).split('\n')).toEqual([
+    expect(overdue[23]).toBe('2026-03-25 申请延期5天（等待配件）已批准');
+    expect(String(overdue[25]).split('\n')).toEqual([
       '2026-03-06 10:00 张丽 上报 → 已上报；按“漏水、水管”归类',
-      '2026-03-06 11:00 黄春 受理 → 已受理；整改期限 2026-03-27 23:59',
+      '2026-03-06 11:00 黄春 受理 → 已受理；整改期限 2026-03-27 23:59；临时管控措施：关闭食堂后门总阀，地面放置防滑警示牌',
       '2026-03-25 16:00 黄春 申请延期；申请延期 5 天：等待配件',
       '2026-03-26 09:00 薛建平 审批延期；批准延期至 2026-04-03 23:59',
     ]);
@@ -319,8 +323,8 @@ describe('the ledger of a period', () => {
     const listed = texts(sheet, 6);
     expect(listed[1]).toBe('YH-2026-0005');
     expect(listed[9]).toBe('已上报');
-    expect(listed[21]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59；督办人：王晓芳');
-    expect(String(listed[24]).split('\n')[1]).toBe(
+    expect(listed[22]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59；督办人：王晓芳');
+    expect(String(listed[25]).split('\n')[1]).toBe(
       '2026-03-10 15:00 王晓芳 挂牌督办；围墙加固需外部施工，期限 2026-06-30 23:59',
     );
 
@@ -333,7 +337,7 @@ describe('the ledger of a period', () => {
       '',
       'A栋楼顶,"广告牌"松动\n风大时晃动',
     ]);
-    expect(outside[24]).toBe(
+    expect(outside[25]).toBe(
       '2026-03-12 12:00 路人甲（外部人员） 上报 → 已上报；未识别类别， 转安全办公室\n2026-03-13 08:00 系统 escalate',
     );
 
@@ -398,7 +402,7 @@ describe('the ledger of a period', () => {
     expect(records[0]).toEqual([...LEDGER_HEADER]);
     expect(records).toHaveLength(rows.length + 1);
     expect(records[1]).toEqual(ledgerCells(rows[0]!, 1).map(String));
-    expect(records[1]![24]).toBe(CLOSED_TRAIL);
+    expect(records[1]![25]).toBe(CLOSED_TRAIL);
     expect(csv).toContain(',"A栋楼顶,""广告牌""松动\n风大时晃动",');
     expect(records[5]![5]).toBe('A栋楼顶,"广告牌"松动\n风大时晃动');
     expect(csv.split('\r\n')[0]).toBe(`${BOM}${LEDGER_HEADER.join(',')}`);

@@ -199,6 +199,22 @@ describe.each([feishu, wecom, wechaty])('on $channel', (driver) => {
     expect(trail.map((row) => row.action)).toEqual(['report', 'accept']);
   });
 
+  it('受理 of a 重大 hazard asks for 临时管控措施; 受理 … 措施 … and 指派 by a typed name work', async () => {
+    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器全部失效，重大');
+    const refused = await driver.pressFirstButton(HEAD);
+    expect(refused).toContain('临时管控措施');
+    const [reported] = await database.db.select().from(hazards);
+    expect(reported!.status).toBe('reported');
+
+    await driver.say(HEAD, `受理 ${reported!.code} 措施 已拉警戒线，专人值守`);
+    const [accepted] = await database.db.select().from(hazards);
+    expect(accepted).toMatchObject({ status: 'accepted', interimMeasures: '已拉警戒线，专人值守' });
+
+    await driver.say(HEAD, `指派 ${reported!.code} 周尹尹`);
+    const [office] = await database.db.select().from(people).where(eq(people.code, 'zhouyinyin'));
+    expect((await database.db.select().from(hazards))[0]!.rectifierId).toBe(office!.id);
+  });
+
   it('answers unknown text with help', async () => {
     await driver.say(REPORTER, '今天食堂吃什么');
     expect((await driver.seenBy(REPORTER)).join('\n')).toContain('没有看懂');

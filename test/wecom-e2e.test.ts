@@ -134,7 +134,7 @@ describe('report a hazard in the WeCom app', () => {
     const card = cardOf(headCard)!;
     expect(card.card_type).toBe('button_interaction');
     expect(card.main_title.title).toContain(hazard!.code);
-    expect(card.button_list!.map((entry) => entry.text)).toEqual(['受理', '驳回']);
+    expect(card.button_list!.map((entry) => entry.text)).toEqual(['受理', '指派', '驳回']);
     expect(card.button_list![0]!.text).toBe('受理');
     expect(decodeButtonKey(card.button_list![0]!.key)).toEqual({
       action: 'hazard.accept',
@@ -292,7 +292,11 @@ describe('cards already sent', () => {
     const sendCode = sendCodeOf(card.task_id);
     fake.failNext(1, 'update_template_card');
     await photo('media_1');
-    const [pending] = await database.db.select().from(outbox).where(eq(outbox.op, 'update'));
+    // The head's copy (the reporter's card without buttons cannot be updated and is not this one).
+    const [pending] = await database.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.op, 'update'), eq(outbox.targetId, ANBAO_HEAD)));
     expect(pending!.status).toBe('pending');
     const [copy] = await database.db
       .select()

@@ -52,7 +52,7 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
   async function orgBody(viewer: Viewer, error?: OrgProblems | string) {
     const tenantId = viewer.tenant.id;
     const unitRows = await db
-      .select({ id: units.id, code: units.code, name: units.name })
+      .select({ id: units.id, code: units.code, name: units.name, duties: units.safetyDuties })
       .from(units)
       .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
       .orderBy(asc(units.id));
@@ -67,6 +67,7 @@ export function registerOrgAndHazards(app: Hono, kit: ConsoleKit): void {
       rows.push({
         code: unit.code,
         name: unit.name,
+        duties: unit.duties,
         heads: (await unitHeads(db, unit.id)).map((person) => person.name),
         people: staffed.find((row) => row.unitId === unit.id)?.people ?? 0,
       });

@@ -15,6 +15,8 @@ export interface OrgProblems {
 export interface OrgUnitRow {
   name: string;
   code: string;
+  /** The unit's own safety duties (units.safety_duties). */
+  duties: string[];
   heads: string[];
   people: number;
 }
@@ -67,11 +69,15 @@ ${
   state.units.length === 0
     ? html`<div class="panel"><p>还没有处室。</p></div>`
     : html`<table>
-  <thead><tr><th>处室</th><th>代码</th><th>负责人</th><th>在岗人数</th></tr></thead>
+  <thead><tr><th>处室</th><th>代码</th><th>负责人</th><th>在岗人数</th><th>处室安全职责</th></tr></thead>
   <tbody>
     ${state.units.map(
       (unit) =>
-        html`<tr data-unit="${unit.code}"><td>${unit.name}</td><td><code>${unit.code}</code></td><td>${unit.heads.length > 0 ? unit.heads.join('、') : html`<span class="late">未登记</span>`}</td><td>${unit.people}</td></tr>`,
+        html`<tr data-unit="${unit.code}"><td>${unit.name}</td><td><code>${unit.code}</code></td><td>${unit.heads.length > 0 ? unit.heads.join('、') : html`<span class="late">未登记</span>`}</td><td>${unit.people}</td><td class="duties">${
+          unit.duties.length > 0
+            ? html`<ol>${unit.duties.map((duty) => html`<li>${duty}</li>`)}</ol>`
+            : html`<span class="late">未登记</span>`
+        }</td></tr>`,
     )}
   </tbody>
 </table>`

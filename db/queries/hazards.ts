@@ -3,6 +3,7 @@ import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { CategoryRule } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
+  adminAccounts,
   categories,
   categoryUnits,
   counters,
@@ -57,7 +58,22 @@ export async function categoryRules(db: Queryable, tenantId: number): Promise<Ca
   return [...rules.values()];
 }
 
-/** A hazard with the names a card shows. */
+/** A trail step as the ledger and the cards show it (with `people` and `adminAccounts` left-joined on the actor). */
+export const TRAIL_COLUMNS = {
+  at: hazardEvents.at,
+  action: hazardEvents.action,
+  fromStatus: hazardEvents.fromStatus,
+  toStatus: hazardEvents.toStatus,
+  note: hazardEvents.note,
+  actorName: people.name,
+  actorOutside: people.isOutside,
+  actorAccount: { username: adminAccounts.username, displayName: adminAccounts.displayName },
+};
+
+/** How many of the latest trail steps a hazard card shows (进展); the ledger has them all. */
+const RECENT_STEPS = 3;
+
+/** A hazard with the names a card shows, its pending extension and its latest steps. */
 export async function hazardView(db: Queryable, tenantId: number, hazardId: number) {
   const [row] = await db
     .select({
@@ -97,6 +113,24 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')))
     .orderBy(desc(hazardExtensions.id))
     .limit(1);
+  const requester = pendingExtension
+    ? (
+        await db
+          .select({ name: people.name })
+          .from(people)
+          .where(eq(people.id, pendingExtension.requestedById))
+      )[0]?.name
+    : undefined;
+  const recentSteps = (
+    await db
+      .select(TRAIL_COLUMNS)
+      .from(hazardEvents)
+      .leftJoin(people, eq(people.id, hazardEvents.actorId))
+      .leftJoin(adminAccounts, eq(adminAccounts.id, hazardEvents.actorAccountId))
+      .where(eq(hazardEvents.hazardId, hazardId))
+      .orderBy(desc(hazardEvents.at), desc(hazardEvents.id))
+      .limit(RECENT_STEPS)
+  ).reverse();
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
   const accounts = await accountLabels(db, [hazard.listedByAccountId]);
   return {
@@ -108,7 +142,8 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     listedByName: name(hazard.listedById) ?? accounts.get(hazard.listedByAccountId ?? 0),
     listedUnitName: listedUnit,
     photoCount: photos?.count ?? 0,
-    pendingExtension,
+    pendingExtension: pendingExtension && { ...pendingExtension, requesterName: requester },
+    recentSteps,
   };
 }
 

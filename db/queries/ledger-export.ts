@@ -24,6 +24,7 @@ import {
   units,
 } from '../schema.ts';
 import { accountLabel } from './accounts.ts';
+import { TRAIL_COLUMNS } from './hazards.ts';
 
 /** The hazards reported in [from, to). */
 export interface ExportPeriod {
@@ -49,6 +50,8 @@ export interface LedgerExportRow {
   acceptedAt: string;
   rectifier: string;
   deadline: string;
+  /** 临时管控措施 given at acceptance ('' when none). */
+  interimMeasures: string;
   /** Open and past its deadline now, or closed after its deadline. */
   overdue: '是' | '否';
   measures: string;
@@ -85,6 +88,28 @@ const EXTENSION_STATUS_LABEL: Record<string, string> = {
 
 const OUTSIDE = '（外部人员）';
 const SYSTEM_ACTOR = '系统';
+
+/** One step of a hazard's trail without its time: `陈静 受理 → 已受理；整改期限 …` (ledger and cards). */
+export function trailStep(event: {
+  action: string;
+  fromStatus: HazardStatus | null;
+  toStatus: HazardStatus | null;
+  note: string | null;
+  actorName: string | null;
+  actorOutside: boolean | null;
+  actorAccount?: { username: string; displayName: string } | null;
+}): string {
+  const actor = event.actorName
+    ? `${event.actorName}${event.actorOutside ? OUTSIDE : ''}`
+    : event.actorAccount
+      ? accountLabel(event.actorAccount)
+      : SYSTEM_ACTOR;
+  const action = TRAIL_ACTION_LABEL[event.action] ?? event.action;
+  const moved =
+    event.toStatus && event.toStatus !== event.fromStatus ? ` → ${STATUS_LABEL[event.toStatus]}` : '';
+  const note = event.note?.trim() ? `；${oneLine(event.note)}` : '';
+  return `${actor} ${action}${moved}${note}`;
+}
 export const DEFAULT_PAGE_SIZE = 1000;
 
 // ---------------------------------------------------------------------------------------------------
@@ -218,17 +243,7 @@ async function ledgerPage(
       .leftJoin(listerAccount, eq(listerAccount.id, hazards.listedByAccountId))
       .where(and(eq(hazards.tenantId, tenantId), inArray(hazards.id, ids))),
     db
-      .select({
-        hazardId: hazardEvents.hazardId,
-        at: hazardEvents.at,
-        action: hazardEvents.action,
-        fromStatus: hazardEvents.fromStatus,
-        toStatus: hazardEvents.toStatus,
-        note: hazardEvents.note,
-        actorName: people.name,
-        actorOutside: people.isOutside,
-        actorAccount: { username: adminAccounts.username, displayName: adminAccounts.displayName },
-      })
+      .select({ hazardId: hazardEvents.hazardId, ...TRAIL_COLUMNS })
       .from(hazardEvents)
       .leftJoin(people, eq(people.id, hazardEvents.actorId))
       .leftJoin(adminAccounts, eq(adminAccounts.id, hazardEvents.actorAccountId))
@@ -252,18 +267,7 @@ async function ledgerPage(
       .groupBy(hazardPhotos.hazardId),
   ]);
 
-  const trails = groupLines(events, (event) => {
-    const actor = event.actorName
-      ? `${event.actorName}${event.actorOutside ? OUTSIDE : ''}`
-      : event.actorAccount
-        ? accountLabel(event.actorAccount)
-        : SYSTEM_ACTOR;
-    const action = TRAIL_ACTION_LABEL[event.action] ?? event.action;
-    const moved =
-      event.toStatus && event.toStatus !== event.fromStatus ? ` → ${STATUS_LABEL[event.toStatus]}` : '';
-    const note = event.note?.trim() ? `；${oneLine(event.note)}` : '';
-    return `${time.dateTime(event.at)} ${actor} ${action}${moved}${note}`;
-  });
+  const trails = groupLines(events, (event) => `${time.dateTime(event.at)} ${trailStep(event)}`);
   const extensionLines = groupLines(
     extensions,
     (extension) =>
@@ -291,6 +295,7 @@ async function ledgerPage(
       acceptedAt: at(hazard.acceptedAt),
       rectifier: row.rectifierName ?? '',
       deadline: at(hazard.deadline),
+      interimMeasures: hazard.interimMeasures ?? '',
       overdue: isOverdue(hazard, now) ? '是' : '否',
       measures: hazard.measures ?? '',
       rectifiedAt: at(hazard.rectifiedAt),

@@ -62,9 +62,13 @@ export async function issueMissingLetters(
       personId: postHolders.personId,
       business: posts.businessDuties,
       safety: posts.safetyDuties,
+      isUnitHead: posts.isUnitHead,
+      unitName: units.name,
+      unitDuties: units.safetyDuties,
     })
     .from(postHolders)
     .innerJoin(posts, and(eq(posts.id, postHolders.postId), eq(posts.archived, false)))
+    .leftJoin(units, eq(units.id, posts.unitId))
     .innerJoin(people, and(eq(people.id, postHolders.personId), eq(people.archived, false)))
     .leftJoin(
       letters,
@@ -87,7 +91,13 @@ export async function issueMissingLetters(
           roundId,
           postId: row.postId,
           personId: row.personId,
-          duties: { business: row.business, safety: row.safety },
+          duties: {
+            business: row.business,
+            safety: row.safety,
+            ...(row.isUnitHead && row.unitName && row.unitDuties && row.unitDuties.length > 0
+              ? { unit: { name: row.unitName, duties: row.unitDuties } }
+              : {}),
+          },
           issuedAt: now,
         })),
       )
