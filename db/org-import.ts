@@ -348,6 +348,7 @@ async function syncObligations(tx: Tx, tenantId: number, org: OrgFile, postIds: 
         cadence: obligation.cadence,
         minCount: obligation.min,
         schools: obligation.schools,
+        scope: obligation.scope,
         source: obligation.source ?? null,
         archived: false,
       };

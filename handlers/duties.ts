@@ -20,6 +20,7 @@ import {
 } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
 import { STATUS_LABEL } from './hazard-rules.ts';
+import { wholeWord } from './obligation-kinds.ts';
 import { addDays, CADENCE_LABEL } from './periods.ts';
 import { semestersOf, tenantSettings } from './settings.ts';
 import { formatDateTime } from './time.ts';
@@ -207,7 +208,8 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
               const schools = entry.perSchool
                 ? `（${entry.perSchool.map((s) => `${s.school} ${s.done}`).join('、')}）`
                 : '';
-              return `· ${entry.period.label} ${entry.obligation.title} ${entry.done}/${entry.needed}${schools}${
+              const scope = entry.obligation.scope === 'school' ? `（${wholeWord(tenant.kind)}）` : '';
+              return `· ${entry.period.label} ${entry.obligation.title}${scope} ${entry.done}/${entry.needed}${schools}${
                 entry.met ? ' ✓' : ` 截止 ${entry.period.end}`
               }（${CADENCE_LABEL[entry.obligation.cadence]}）`;
             })

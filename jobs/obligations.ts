@@ -12,7 +12,7 @@ import { officeStaff, type Person } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { obligationPeriods, obligations, people, postHolders, posts, tenants } from '../db/schema.ts';
 import { isoDateIn } from '../handlers/calendar.ts';
-import { KIND_LABEL } from '../handlers/obligations.ts';
+import { KIND_LABEL, wholeWord } from '../handlers/obligations.ts';
 import { addDays, type Period, periodOf, previousPeriod } from '../handlers/periods.ts';
 import { semestersOf, type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
@@ -38,7 +38,17 @@ export function plan(
   return steps.sort((a, b) => a.from.localeCompare(b.from));
 }
 
-function reminderCard(obligation: Obligation, period: Period, done: number, step: string): Card {
+function reminderCard(
+  obligation: Obligation,
+  period: Period,
+  done: number,
+  step: string,
+  tenantKind: string,
+): Card {
+  const fieldsTyped = [
+    obligation.scope === 'school' ? ` 范围：${wholeWord(tenantKind)}` : '',
+    obligation.schools.length > 0 ? ' 学校：<学校>' : '',
+  ].join('');
   const schools =
     obligation.schools.length > 0
       ? `（每所分包学校各 ${obligation.minCount} 次：${obligation.schools.join('、')}）`
@@ -48,7 +58,12 @@ function reminderCard(obligation: Obligation, period: Period, done: number, step
     step === 'd3' ? 'orange' : 'blue',
     [
       fields([
-        ['要求', `${period.label}至少 ${obligation.minCount} 次${schools}`],
+        [
+          '要求',
+          `${period.label}至少 ${obligation.minCount} 次${schools}${
+            obligation.scope === 'school' ? `（${wholeWord(tenantKind)}范围的记录）` : ''
+          }`,
+        ],
         ['进度', `${done}/${obligation.minCount}`],
         ['截止', period.end],
         ['依据', obligation.source],
@@ -71,9 +86,7 @@ function reminderCard(obligation: Obligation, period: Period, done: number, step
         ],
         submit: button('记录完成', 'obligation.record', { id: String(obligation.id) }, 'primary'),
       },
-      note(
-        `也可发送：记录 ${KIND_LABEL[obligation.kind]} <说明>${obligation.schools.length > 0 ? ' 学校 <学校>' : ''}`,
-      ),
+      note(`也可发送：记录 ${KIND_LABEL[obligation.kind]}${fieldsTyped} <说明>`),
     ],
   );
 }
@@ -131,7 +144,7 @@ export async function runObligations(context: JobContext): Promise<{ sent: numbe
               tx,
               key(current, `${latest}-sent`),
               {
-                body: { kind: 'card', card: reminderCard(obligation, current, done, latest) },
+                body: { kind: 'card', card: reminderCard(obligation, current, done, latest, tenant.kind) },
                 subject: obligationSubject(obligation.id),
                 view: 'holder',
               },
