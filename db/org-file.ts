@@ -44,6 +44,7 @@ const CADENCES = {
   每半年: 'half_year',
   每年: 'yearly',
 } as const;
+const SCOPES = { 本岗位: 'own', 全校: 'school', 全局: 'school' } as const;
 /** A word in Chinese (as the seeds say it) or its English name. */
 const oneOf = <T extends Record<string, string>>(table: T, what: string) =>
   z
@@ -61,6 +62,8 @@ export const obligationSchema = z.strictObject({
   min: z.number().int().min(1).max(100).default(1),
   /** 分包学校 for supervision visits: the minimum applies to each school. */
   schools: z.array(name).default([]),
+  /** What counts: the holder's own records (default) or only those made for the whole school (全校). */
+  scope: oneOf(SCOPES, 'scope').default('own'),
   /** Where the duty comes from, e.g. "001 §二(三)1". */
   source: z.string().optional(),
 });

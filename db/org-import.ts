@@ -357,6 +357,7 @@ async function syncObligations(
         cadence: obligation.cadence,
         minCount: obligation.min,
         schools: obligation.schools,
+        scope: obligation.scope,
         source: obligation.source ?? null,
         archived: false,
       };

@@ -747,6 +747,8 @@ export const cadenceEnum = pgEnum('cadence', [
   'yearly',
 ]);
 
+export type ObligationScope = 'own' | 'school';
+
 /** A recurring duty of a post (DOMAIN §3): e.g. ≥2 topic meetings on safety per quarter (001 §二(三)1). */
 export const obligations = pgTable(
   'obligations',
@@ -763,6 +765,11 @@ export const obligations = pgTable(
     minCount: integer('min_count').notNull().default(1),
     /** For supervision visits (督查): the contracted schools (分包学校); the minimum applies to each. */
     schools: jsonb('schools').$type<string[]>().notNull().default([]),
+    /**
+     * What counts towards it: `own` — the holder's own records (their unit's check, their meeting);
+     * `school` — only records made for the whole school (e.g. the monthly 大检查 of 002 §四(四)).
+     */
+    scope: text('scope').$type<ObligationScope>().notNull().default('own'),
     source: text('source'),
     archived: boolean('archived').notNull().default(false),
     /** When the obligation was first imported: it is assessed from then on (issue 15 §2). */
@@ -785,6 +792,8 @@ export const completions = pgTable(
     date: text('date').notNull(),
     note: text('note').notNull(),
     school: text('school'),
+    /** Whose it is: the holder's own (their unit's) or the whole school's; counts only where scopes match. */
+    scope: text('scope').$type<ObligationScope>().notNull().default('own'),
     evidence: jsonb('evidence').$type<Record<string, unknown>>(),
     createdAt: createdAt(),
   },

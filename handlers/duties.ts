@@ -20,6 +20,7 @@ import {
 } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
 import { STATUS_LABEL } from './hazard-rules.ts';
+import { wholeWord } from './obligation-kinds.ts';
 import { addDays, CADENCE_LABEL } from './periods.ts';
 import { semestersOf, tenantSettings } from './settings.ts';
 import { formatDateTime } from './time.ts';
@@ -218,12 +219,13 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
               const schools = entry.perSchool
                 ? `（${entry.perSchool.map((s) => `${s.school} ${s.done}`).join('、')}）`
                 : '';
+              const scope = entry.obligation.scope === 'school' ? `（${wholeWord(tenant.kind)}）` : '';
               const state = entry.met
                 ? ' ✓'
                 : entry.exempt
                   ? ` 不考核（${entry.exempt}）`
                   : ` 截止 ${entry.period.end}`;
-              return `· ${entry.period.label} ${entry.obligation.title} ${entry.done}/${entry.needed}${schools}${state}（${CADENCE_LABEL[entry.obligation.cadence]}）`;
+              return `· ${entry.period.label} ${entry.obligation.title}${scope} ${entry.done}/${entry.needed}${schools}${state}（${CADENCE_LABEL[entry.obligation.cadence]}）`;
             })
             .join('\n')}`,
         ),

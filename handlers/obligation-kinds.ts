@@ -24,3 +24,6 @@ export const KIND_LABEL: Record<ObligationKind, string> = {
   plan: '计划',
   annual_report: '述职',
 };
+
+/** How a tenant calls its whole organization, for school-wide obligations: 全校, or 全局 for a bureau. */
+export const wholeWord = (tenantKind: string) => (tenantKind === 'bureau' ? '全局' : '全校');

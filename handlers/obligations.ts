@@ -10,19 +10,21 @@ import { rowId } from '../db/queries/ids.ts';
 import {
   contractedSchools,
   type ObligationKind,
+  obligationsOf,
   progressOf,
   recordCompletion,
 } from '../db/queries/obligations.ts';
-import { auditEvents, obligations } from '../db/schema.ts';
+import { auditEvents, type ObligationScope, obligations } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
 import { parseDateInput } from './deadlines.ts';
-import { KIND_LABEL, KIND_WORDS } from './obligation-kinds.ts';
+import { KIND_LABEL, KIND_WORDS, wholeWord } from './obligation-kinds.ts';
+import { parseRecordText } from './record-text.ts';
 import { semestersOf, tenantSettings } from './settings.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
 
-export { KIND_LABEL, KIND_WORDS } from './obligation-kinds.ts';
+export { KIND_LABEL, KIND_WORDS, wholeWord } from './obligation-kinds.ts';
 
-const USAGE = '记录 会议|检查|督查|演练 <说明>，可加“日期 2026-11-20”“学校 XX小学”';
+const USAGE = '记录 会议|检查|督查|演练 <说明>，可加“日期：2026-11-20”“学校：XX小学”“范围：全校”';
 
 export interface RecordInput {
   kind: ObligationKind;
@@ -30,6 +32,35 @@ export interface RecordInput {
   /** A date as typed (2026-11-20, 11月20日); today when absent. */
   date?: string;
   school?: string;
+  /** Whose record it is; when absent, taken from the holder's obligations of the kind. */
+  scope?: ObligationScope;
+}
+
+/**
+ * Whose a record is (DOMAIN §3; 002 §四(四)): the school's when asked for or when the holder's only
+ * obligations of the kind are school-wide; the holder's own otherwise. A holder with both is asked.
+ */
+async function scopeOf(ctx: Context, kind: ObligationKind, asked: ObligationScope | undefined) {
+  const mine = (await obligationsOf(ctx.db, ctx.actor.id))
+    .map((row) => row.obligation)
+    .filter((obligation) => obligation.kind === kind);
+  const whole = wholeWord(ctx.tenant.kind);
+  const wide = mine.filter((obligation) => obligation.scope === 'school');
+  const own = mine.filter((obligation) => obligation.scope === 'own');
+  if (asked === 'school' && wide.length === 0) {
+    throw new Refusal(
+      `你的岗位没有${whole}范围的“${KIND_LABEL[kind]}”职责，请去掉“范围：${whole}”后再记录。`,
+    );
+  }
+  if (asked) return asked;
+  if (wide.length > 0 && own.length > 0) {
+    const titles = (list: typeof mine) => list.map((obligation) => obligation.title).join('、');
+    throw new Refusal(
+      `你的“${KIND_LABEL[kind]}”职责分本处室和${whole}两类：${titles(own)}（本处室）；${titles(wide)}（${whole}）。` +
+        `请写明范围，例如：记录 ${KIND_LABEL[kind]} 范围：${whole} <说明>，或 记录 ${KIND_LABEL[kind]} 范围：本处室 <说明>`,
+    );
+  }
+  return wide.length > 0 ? 'school' : 'own';
 }
 
 /** Records a completion for the actor and answers with this period's progress; refuses bad input. */
@@ -50,18 +81,22 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
   const noteText = input.note.replace(/\s+/g, ' ').trim();
   if (!noteText) throw new Refusal(`请写明说明，例如：${USAGE}`);
   capped(noteText, TEXT_LIMITS.measures, '说明');
-  const school = input.school?.trim() || undefined;
+  let school = input.school?.trim() || undefined;
   if (kind === 'supervision') {
     const schools = await contractedSchools(db, actor.id);
+    // A visit whose note names exactly one of the person's schools is that school's.
+    const named = schools.filter((name) => noteText.includes(name));
+    if (!school && named.length === 1) school = named[0];
     if (schools.length > 0 && !school) {
       throw new Refusal(
-        `请写明督查的学校（你的分包学校：${schools.join('、')}），例如：记录 督查 学校 ${schools[0]} 检查食堂`,
+        `请写明督查的学校（你的分包学校：${schools.join('、')}），例如：记录 督查 学校：${schools[0]} 检查食堂`,
       );
     }
     if (school && schools.length > 0 && !schools.includes(school)) {
       throw new Refusal(`“${school}”不在你的分包学校中（${schools.join('、')}）。`);
     }
   }
+  const scope = await scopeOf(ctx, kind, input.scope);
   const completion = await recordCompletion(db, {
     tenantId: tenant.id,
     personId: actor.id,
@@ -69,6 +104,7 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
     date,
     note: noteText,
     school: school ?? null,
+    scope,
     evidence: photos.length > 0 ? { photos, channel: ctx.event.channel } : null,
     createdAt: now,
   });
@@ -78,16 +114,18 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
     actorId: actor.id,
     action: 'record',
     note: noteText,
-    data: { kind, date, school },
+    data: { kind, date, school, scope },
     at: now,
   });
   const progress = (
     await progressOf(db, actor.id, date, semestersOf(tenantSettings(tenant.settings)))
-  ).filter((entry) => entry.obligation.kind === kind);
+  ).filter((entry) => entry.obligation.kind === kind && entry.obligation.scope === scope);
+  const whole = wholeWord(tenant.kind);
   return card(`已记录${KIND_LABEL[kind]}`, 'green', [
     fields([
       ['日期', date],
       ['学校', school],
+      ['范围', scope === 'school' ? whole : undefined],
       ['说明', noteText],
       ['照片', photos.length > 0 ? `${photos.length} 张` : undefined],
     ]),
@@ -100,26 +138,23 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
             )
             .join('\n'),
         )
-      : note(`你的岗位没有“${KIND_LABEL[kind]}”类的常规职责，记录已保存。`),
+      : note(
+          scope === 'school'
+            ? `记录已保存（${whole}）。`
+            : `你的岗位没有“${KIND_LABEL[kind]}”类的常规职责，记录已保存。`,
+        ),
   ]);
 }
 
-/** `记录 会议 <说明> [日期 …] [学校 …]` */
+/** `记录 会议 <说明> [日期：…] [学校：…] [范围：全校]` */
 export async function recordDuty(ctx: MessageContext): Promise<void> {
-  const [word, ...rest] = ctx.args.split(/\s+/);
+  const [word, ...rest] = ctx.args.trim().split(/\s+/);
   const kind =
     word && Object.hasOwn(KIND_WORDS, word) ? KIND_WORDS[word as keyof typeof KIND_WORDS] : undefined;
   if (!kind) throw new Refusal(`请写明记录的类型，例如：${USAGE}`);
-  let body = rest.join(' ');
-  const take = (pattern: RegExp) => {
-    const match = pattern.exec(body);
-    if (match) body = body.replace(match[0], ' ');
-    return match?.[1];
-  };
-  const date = take(/(?:日期|时间)\s*[:：]?\s*(\S+)/);
-  const school = take(/学校\s*[:：]?\s*(\S+)/);
+  const parsed = parseRecordText(rest.join(' '), { schoolWord: kind === 'supervision' });
   const photos = ctx.event.attachments.map((attachment) => attachment.key);
-  ctx.reply({ kind: 'card', card: await recordFor(ctx, { kind, note: body, date, school }, photos) });
+  ctx.reply({ kind: 'card', card: await recordFor(ctx, { kind, ...parsed }, photos) });
 }
 
 /** The 记录完成 button (with its form) on an obligation reminder. */
@@ -138,7 +173,13 @@ export async function recordButton(ctx: ActionContext): Promise<ActionResult> {
   }
   const result = await recordFor(
     ctx,
-    { kind: obligation.kind, note: form.note, date: form.date, school: form.school },
+    {
+      kind: obligation.kind,
+      note: form.note,
+      date: form.date,
+      school: form.school,
+      scope: obligation.scope,
+    },
     [],
   );
   ctx.reply({ kind: 'card', card: result });

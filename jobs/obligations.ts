@@ -14,7 +14,7 @@ import { officeStaff, type Person } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { obligationPeriods, obligations, people, postHolders, posts, tenants } from '../db/schema.ts';
 import { isoDateIn } from '../handlers/calendar.ts';
-import { KIND_LABEL } from '../handlers/obligations.ts';
+import { KIND_LABEL, wholeWord } from '../handlers/obligations.ts';
 import {
   addDays,
   assessmentOf,
@@ -47,7 +47,22 @@ export function plan(
   return steps.sort((a, b) => a.from.localeCompare(b.from));
 }
 
-function reminderCard(obligation: Obligation, period: Period, done: number, step: string): Card {
+/** The 记录 command that meets an obligation, with the markers it needs (`记录 检查 范围：全校 <说明>`). */
+function recordCommand(obligation: Obligation, tenantKind: string): string {
+  const markers = [
+    obligation.scope === 'school' ? ` 范围：${wholeWord(tenantKind)}` : '',
+    obligation.schools.length > 0 ? ' 学校：<学校>' : '',
+  ].join('');
+  return `记录 ${KIND_LABEL[obligation.kind]}${markers} <说明>`;
+}
+
+function reminderCard(
+  obligation: Obligation,
+  period: Period,
+  done: number,
+  step: string,
+  tenantKind: string,
+): Card {
   const schools =
     obligation.schools.length > 0
       ? `（每所分包学校各 ${obligation.minCount} 次：${obligation.schools.join('、')}）`
@@ -57,7 +72,12 @@ function reminderCard(obligation: Obligation, period: Period, done: number, step
     step === 'd3' ? 'orange' : 'blue',
     [
       fields([
-        ['要求', `${period.label}至少 ${obligation.minCount} 次${schools}`],
+        [
+          '要求',
+          `${period.label}至少 ${obligation.minCount} 次${schools}${
+            obligation.scope === 'school' ? `（${wholeWord(tenantKind)}范围的记录）` : ''
+          }`,
+        ],
         ['进度', `${done}/${obligation.minCount}`],
         ['截止', period.end],
         ['依据', obligation.source],
@@ -80,9 +100,7 @@ function reminderCard(obligation: Obligation, period: Period, done: number, step
         ],
         submit: button('记录完成', 'obligation.record', { id: String(obligation.id) }, 'primary'),
       },
-      note(
-        `也可发送：记录 ${KIND_LABEL[obligation.kind]} <说明>${obligation.schools.length > 0 ? ' 学校 <学校>' : ''}`,
-      ),
+      note(`也可发送：${recordCommand(obligation, tenantKind)}`),
     ],
   );
 }
@@ -149,10 +167,10 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
               tx,
               key(current, `${latest}-sent`),
               {
-                body: { kind: 'card', card: reminderCard(obligation, current, done, latest) },
+                body: { kind: 'card', card: reminderCard(obligation, current, done, latest, tenant.kind) },
                 subject: obligationSubject(obligation.id),
                 view: 'holder',
-                line: `${obligation.title}：${current.label}至少 ${obligation.minCount} 次，已完成 ${done}，截止 ${current.end}（记录 ${KIND_LABEL[obligation.kind]} <说明>）`,
+                line: `${obligation.title}：${current.label}至少 ${obligation.minCount} 次${obligation.scope === 'school' ? `（${wholeWord(tenant.kind)}范围的记录）` : ''}，已完成 ${done}，截止 ${current.end}（${recordCommand(obligation, tenant.kind)}）`,
               },
               { channels: context.channels, now },
             );

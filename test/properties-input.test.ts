@@ -14,7 +14,16 @@ import { OrgFileError, parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { officeStaff } from '../db/queries/org.ts';
 import { importRosterFile, rosterPeople } from '../db/queries/shifts.ts';
-import { hazardEvents, hazards, inboundEvents, people, postHolders, shifts, tenants } from '../db/schema.ts';
+import {
+  completions,
+  hazardEvents,
+  hazards,
+  inboundEvents,
+  people,
+  postHolders,
+  shifts,
+  tenants,
+} from '../db/schema.ts';
 import { endOfDayIn, isIsoDate, isoDateIn, startOfDayIn } from '../handlers/calendar.ts';
 import { parseDateInput } from '../handlers/deadlines.ts';
 import { createRouter } from '../handlers/index.ts';
@@ -64,6 +73,14 @@ const ANSWER_ONLY = new Set(['inbound_events', 'outbox']);
 const onlyAnswers = (before: Record<string, number>, after: Record<string, number>) =>
   changedTables(before, after).filter((line) => !ANSWER_ONLY.has(line.split(':')[0]!));
 
+/** A fresh database with the example school, and a console driver at NOW. */
+async function exampleDriver() {
+  await resetDatabase(database);
+  const driver = consoleDriver(database, NOW);
+  driver.tenantId = (await loadExample(database)).tenantId;
+  return driver;
+}
+
 async function lastInbound() {
   const [row] = await database.db.select().from(inboundEvents).orderBy(desc(inboundEvents.id)).limit(1);
   return row;
@@ -76,11 +93,14 @@ describe('chat commands with random text', () => {
   let driver: ConsoleDriver;
 
   beforeEach(async () => {
-    await resetDatabase(database);
-    const { tenantId } = await loadExample(database);
-    driver = consoleDriver(database, NOW);
-    driver.tenantId = tenantId;
-    await importRosterFile(database.db, tenantId, 'roster.csv', new TextEncoder().encode(ROSTER_CSV), NOW);
+    driver = await exampleDriver();
+    await importRosterFile(
+      database.db,
+      driver.tenantId,
+      'roster.csv',
+      new TextEncoder().encode(ROSTER_CSV),
+      NOW,
+    );
     // Something for the commands to act on: a reported and an accepted hazard.
     await driver.say('chenjing', '报隐患 教学楼三楼东侧灭火器过期，一般');
     await driver.say('chenjing', '报隐患 食堂后门 食品配送车辆无证进出 较大');
@@ -180,16 +200,89 @@ describe('chat commands with random text', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
+// 记录: notes with 学校, 日期 and 时间 in them
+
+describe('记录 notes', () => {
+  let driver: ConsoleDriver;
+
+  beforeEach(async () => {
+    driver = await exampleDriver();
+  });
+
+  /** Sentences with the field words inside them, no colon and no date: all of it is the note. */
+  const sentence = fc
+    .array(
+      fc.oneof(
+        fc.string({ unit: hanzi, minLength: 1, maxLength: 6 }),
+        fc.constantFrom(
+          '学校',
+          '日期',
+          '时间',
+          '放学时间段',
+          '出生日期',
+          '学校食堂',
+          '上学时间',
+          '学校 ',
+          ' 日期 ',
+          ' 时间',
+        ),
+        fc.constantFrom('，', '、', '。', ' ', '；'),
+        fc.nat(99).map((n) => ` ${n} `),
+      ),
+      { minLength: 1, maxLength: 12 },
+    )
+    .map((parts) => parts.join(''))
+    .filter((text) => /[^\s，、。；\d]/.test(text));
+
+  async function lastCompletion() {
+    const [row] = await database.db.select().from(completions).orderBy(desc(completions.id)).limit(1);
+    return row;
+  }
+
+  it('keeps a note with the field words in it whole, dated today', async () => {
+    await fc.assert(
+      fc.asyncProperty(sentence, async (note) => {
+        const answer = await driver.say('wangxiaofang', `记录 会议 ${note}`);
+        expect(answer, note).toContain('已记录会议');
+        expect(await lastCompletion(), note).toMatchObject({
+          note: note.replace(/\s+/g, ' ').trim(),
+          date: '2026-11-28',
+          school: null,
+          scope: 'own',
+        });
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('takes a marked date wherever it stands, and leaves the rest of the note as written', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        sentence,
+        sentence,
+        fc.constantFrom('日期：11月5日', '日期:2026-11-05', '日期 2026年11月5日', '日期：2026/11/5'),
+        async (before, after, marker) => {
+          const answer = await driver.say('wangxiaofang', `记录 会议 ${before} ${marker} ${after}`);
+          expect(answer, marker).toContain('已记录会议');
+          expect(await lastCompletion()).toMatchObject({
+            note: `${before} ${after}`.replace(/\s+/g, ' ').trim(),
+            date: '2026-11-05',
+          });
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
 // Card button values
 
 describe('card button presses with random values', () => {
   let driver: ConsoleDriver;
 
   beforeEach(async () => {
-    await resetDatabase(database);
-    const { tenantId } = await loadExample(database);
-    driver = consoleDriver(database, NOW);
-    driver.tenantId = tenantId;
+    driver = await exampleDriver();
     await driver.say('chenjing', '报隐患 教学楼三楼东侧灭火器过期，一般');
   });
 

@@ -2,6 +2,7 @@
 // SQL where it can, and buckets by local date in the tenant's time zone.
 import { and, asc, count, eq, gte, inArray, isNotNull, lt, lte, notInArray, sql } from 'drizzle-orm';
 import { isoDateIn, startOfDayIn } from '../../handlers/calendar.ts';
+import { wholeWord } from '../../handlers/obligation-kinds.ts';
 import { addDays } from '../../handlers/shift-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
@@ -13,6 +14,7 @@ import {
   posts,
   shiftAssignees,
   shifts,
+  tenants,
   units,
 } from '../schema.ts';
 
@@ -198,6 +200,7 @@ export async function dashboardData(
   const periodRows = await db
     .select({
       unit: units.name,
+      scope: obligations.scope,
       end: obligationPeriods.periodEnd,
       met: obligationPeriods.met,
       reason: obligationPeriods.exemptReason,
@@ -214,12 +217,19 @@ export async function dashboardData(
         lte(obligationPeriods.periodEnd, today),
       ),
     )
-    .groupBy(units.name, obligationPeriods.periodEnd, obligationPeriods.met, obligationPeriods.exemptReason);
+    .groupBy(
+      units.name,
+      obligations.scope,
+      obligationPeriods.periodEnd,
+      obligationPeriods.met,
+      obligationPeriods.exemptReason,
+    );
   const unitNames = await db
     .select({ name: units.name })
     .from(units)
     .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
     .orderBy(asc(units.id));
+  const [tenant] = await db.select({ kind: tenants.kind }).from(tenants).where(eq(tenants.id, tenantId));
   const heatMap = new Map<string, HeatCell[]>();
   const rowOf = (unit: string) => {
     let cells = heatMap.get(unit);
@@ -233,7 +243,10 @@ export async function dashboardData(
   for (const row of periodRows) {
     const index = quarters.indexOf(quarterOf(row.end));
     if (index < 0) continue;
-    const cell = rowOf(row.unit ?? '校级领导')[index]!;
+    // A school-wide obligation (the monthly 大检查) is the school's, not the unit of the post that runs it.
+    const cell = rowOf(
+      row.scope === 'school' ? wholeWord(tenant?.kind ?? 'school') : (row.unit ?? '校级领导'),
+    )[index]!;
     if (row.met) cell.met += row.n;
     else if (row.met === false) cell.missed += row.n;
     else {

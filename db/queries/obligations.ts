@@ -35,7 +35,10 @@ export async function obligationsOf(db: Queryable, personId: number) {
     .orderBy(asc(posts.id), asc(obligations.id));
 }
 
-/** Completions by a person of an obligation's kind within a period (the least visited school's count). */
+/**
+ * Completions by a person of an obligation's kind and scope within a period (the least visited school's
+ * count): a unit's own check does not meet the school-wide 大检查 (002 §四(四)), nor the reverse.
+ */
 export async function countDone(db: Queryable, personId: number, obligation: Obligation, period: Period) {
   const counted = await db
     .select({ school: completions.school, n: count() })
@@ -44,6 +47,7 @@ export async function countDone(db: Queryable, personId: number, obligation: Obl
       and(
         eq(completions.personId, personId),
         eq(completions.kind, obligation.kind),
+        eq(completions.scope, obligation.scope),
         gte(completions.date, period.start),
         lte(completions.date, period.end),
       ),
