@@ -91,8 +91,14 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
   switch (audience) {
     case 'handler':
       if (hazard.status === 'reported') {
+        const similar = view.similarTo && !hazard.duplicateOfId ? view.similarTo : undefined;
         return [
-          row(button('受理', 'hazard.accept', id, 'primary')),
+          row(
+            button('受理', 'hazard.accept', id, 'primary'),
+            ...(similar
+              ? [button(`与 ${similar.code} 重复`, 'hazard.duplicate', { ...id, of: String(similar.id) })]
+              : []),
+          ),
           form(
             'reject',
             [
@@ -212,7 +218,15 @@ export function hazardCard(
       ['整改期限', hazard.deadline && `${at(hazard.deadline)}${overdue ? '（已超期）' : ''}`],
       ['整改措施', hazard.measures],
       ['复查', view.reviewedByName && `${view.reviewedByName}（${at(hazard.reviewedAt)}）`],
-      ['驳回原因', hazard.rejectReason],
+      ['驳回原因', view.duplicateOf ? undefined : hazard.rejectReason],
+      ['重复上报', view.duplicateOf && `已并入 ${view.duplicateOf.code}`],
+      [
+        '可能重复',
+        !hazard.duplicateOfId && hazard.status === 'reported' && view.similarTo
+          ? `${view.similarTo.code}：${view.similarTo.description}`
+          : undefined,
+      ],
+      ['另有重复上报', view.duplicateCodes.length > 0 ? view.duplicateCodes.join('、') : undefined],
     ]),
     hazard.listed &&
       fields([

@@ -23,7 +23,8 @@ export type HazardAction =
   | 'requestExtension'
   | 'decideExtension'
   | 'list'
-  | 'complete';
+  | 'complete'
+  | 'duplicate';
 
 const OPEN: HazardStatus[] = ['reported', 'accepted', 'rectifying', 'pending_review'];
 const UNDER_RECTIFICATION: HazardStatus[] = ['accepted', 'rectifying'];
@@ -46,6 +47,8 @@ export const RULES: Record<HazardAction, Rule> = {
   decideExtension: { from: UNDER_RECTIFICATION, roles: ['directLeader'] },
   list: { from: OPEN, roles: ['leader'] },
   complete: { from: OPEN, roles: ['unitHead', 'office'] },
+  /** Marked a duplicate of another open hazard: closed as rejected, linked to it, counted once. */
+  duplicate: { from: ['reported', 'accepted', 'rectifying'], to: 'rejected', roles: ['unitHead', 'office'] },
 };
 
 export type Verdict =
@@ -87,6 +90,7 @@ export const ACTION_LABEL: Record<HazardAction, string> = {
   decideExtension: '审批延期',
   list: '挂牌督办',
   complete: '补充信息',
+  duplicate: '标记为重复',
 };
 
 export const ROLE_NEEDED: Record<HazardAction, string> = {
@@ -100,4 +104,5 @@ export const ROLE_NEEDED: Record<HazardAction, string> = {
   decideExtension: '分管该处室的领导（直接责任人）',
   list: '学校领导（第一责任人、直接责任人）',
   complete: '上报人、责任处室负责人或安全办公室',
+  duplicate: '责任处室负责人或安全办公室',
 };
