@@ -91,16 +91,30 @@ const PLACE_NOUNS =
   '篮球场|足球场|校门|大门|门卫室|车棚|停车场|配电房|配电间|锅炉房|厕所|卫生间|走廊|楼梯|围墙|实验室|机房|' +
   '音乐室|美术室|医务室|仓库|地下室|天台|泳池|游泳池|冷库|厨房';
 
+const FLOOR = /[A-Za-z\d一二三四五六七八九十]+(?:号楼|栋|楼|层)/g;
+const SIDE = /东侧|西侧|南侧|北侧|东面|西面|南面|北面|东边|西边|南边|北边|门口|后门|前门|侧门|楼梯口/g;
+const wordsOf = (text: string, pattern: RegExp) =>
+  new Set([...text.matchAll(pattern)].map((match) => match[0]));
+
+/** The place words of a report (食堂; 三楼; 东侧), from its place and its description. */
+export function placeWords(text: string) {
+  return {
+    nouns: wordsOf(text, new RegExp(`(?:${PLACE_NOUNS})`, 'g')),
+    floors: wordsOf(text, FLOOR),
+    sides: wordsOf(text, SIDE),
+  };
+}
+
+const meet = (a: Set<string>, b: Set<string>) => [...a].some((word) => b.has(word));
+const agree = (a: Set<string>, b: Set<string>) => a.size === 0 || b.size === 0 || meet(a, b);
+
 /**
- * The place words of a report (食堂, 三楼, 东侧 …), from its place and its description: two reports of one
- * category that share one are taken for the same place (a hint to the unit head, never a verdict).
+ * Whether two reports name the same place: a place noun in common (食堂), and no disagreement where both
+ * say a floor (三楼 ≠ 四楼) or a side (东侧 ≠ 西侧). A hint to the unit head, never a verdict.
  */
-export function placeWords(text: string): Set<string> {
-  const words = new Set<string>();
-  const nouns = new RegExp(`(?:${PLACE_NOUNS})`, 'g');
-  for (const match of text.matchAll(nouns)) words.add(match[0]);
-  for (const match of text.matchAll(/[A-Za-z\d一二三四五六七八九十]+(?:号楼|栋|楼|层)/g)) words.add(match[0]);
-  return words;
+export function samePlace(a: string, b: string): boolean {
+  const [x, y] = [placeWords(a), placeWords(b)];
+  return meet(x.nouns, y.nouns) && agree(x.floors, y.floors) && agree(x.sides, y.sides);
 }
 
 /** Words that say something is wrong (坏了, 过期, 松动 …): half of what makes a text read like a hazard. */

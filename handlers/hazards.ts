@@ -32,11 +32,11 @@ import {
   inferCategory,
   parseReport,
   parseSeverity,
-  placeWords,
   readsLikeHazard,
   SEVERITY_LABEL,
   type Severity,
   STATUS_LABEL,
+  samePlace,
 } from './hazard-rules.ts';
 import { ACTION_LABEL, decide, type HazardAction, ROLE_NEEDED } from './hazard-workflow.ts';
 import { tenantSettings } from './settings.ts';
@@ -90,6 +90,11 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
   const unitId = route?.unitId ?? tenant.officeUnitId;
   const year = yearIn(ctx.now, tenant.timezone);
   const sequence = await nextSequence(db, tenant.id, `hazard:${year}`);
+  const similar = await similarOpenHazard(ctx, {
+    categoryId: route?.categoryId ?? null,
+    place: report.place ?? null,
+    description: report.description,
+  });
   const [inserted] = await db
     .insert(hazards)
     .values({
@@ -103,20 +108,12 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
       sourceChannel: source.channel,
       sourceChatId: source.chatId,
       unitId,
+      similarToId: similar?.id ?? null,
       createdAt: ctx.now,
       updatedAt: ctx.now,
     })
     .returning();
-  const similar = await similarOpenHazard(ctx, inserted!);
-  const hazard = similar
-    ? (
-        await db
-          .update(hazards)
-          .set({ similarToId: similar.id })
-          .where(eq(hazards.id, inserted!.id))
-          .returning()
-      )[0]!
-    : inserted!;
+  const hazard = inserted!;
   await appendHazardEvent(db, {
     tenantId: tenant.id,
     hazardId: hazard.id,
@@ -173,25 +170,22 @@ const brief = (description: string) =>
 /** How far back an open hazard counts as the same one reported again. */
 const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
+type Report = Pick<Hazard, 'categoryId' | 'place' | 'description'>;
+
 /**
- * An open hazard of the same category, reported within 7 days, that shares a place word with this one
- * (食堂, 三楼 …): the newest such, or none. A hint for the unit head, who decides.
+ * An open hazard of the same category, reported within 7 days, at the same place (`samePlace`): the
+ * newest such, or none. A hint for the unit head, who decides.
  */
-async function similarOpenHazard(ctx: StepContext, hazard: Hazard): Promise<Hazard | undefined> {
-  if (!hazard.categoryId) return undefined;
-  const words = placeWords(`${hazard.place ?? ''} ${hazard.description}`);
-  if (words.size === 0) return undefined;
+async function similarOpenHazard(ctx: StepContext, report: Report): Promise<Hazard | undefined> {
+  if (!report.categoryId) return undefined;
+  const where = (of: Report) => `${of.place ?? ''} ${of.description}`;
   const candidates = await openHazardsOfCategory(
     ctx.db,
     ctx.tenant.id,
-    hazard.categoryId,
+    report.categoryId,
     new Date(ctx.now.getTime() - DUPLICATE_WINDOW_MS),
   );
-  return candidates.find(
-    (other) =>
-      other.id !== hazard.id &&
-      [...placeWords(`${other.place ?? ''} ${other.description}`)].some((word) => words.has(word)),
-  );
+  return candidates.find((other) => samePlace(where(report), where(other)));
 }
 
 function routeOf(named: string | undefined, description: string, rules: CategoryRule[]) {

@@ -8,7 +8,7 @@ import { categoryRules } from '../db/queries/hazards.ts';
 import { ledgerExportIds } from '../db/queries/ledger-export.ts';
 import { spanReport } from '../db/queries/reports.ts';
 import { hazardEvents, hazardPhotos, hazards, reportOffers, units } from '../db/schema.ts';
-import { readsLikeHazard } from '../handlers/hazard-rules.ts';
+import { readsLikeHazard, samePlace } from '../handlers/hazard-rules.ts';
 import { quarterSpan } from '../handlers/reports.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
@@ -234,6 +234,14 @@ describe('duplicates', () => {
     expect(await bot.say(HEAD, '驳回 YH-2026-0001 与 YH-2026-0099 重复')).toContain(
       '没有找到隐患 YH-2026-0099',
     );
+  });
+
+  it('takes the same place words for the same place, and a different floor or side for another', () => {
+    expect(samePlace('食堂冷库门密封条损坏', '食堂冷库门关不严')).toBe(true);
+    expect(samePlace('教学楼三楼东侧灭火器过期', '三楼东侧教学楼走廊灭火器压力不足')).toBe(true);
+    expect(samePlace('教学楼三楼东侧灭火器过期', '教学楼四楼西侧灭火器过期')).toBe(false);
+    expect(samePlace('教学楼三楼东侧灭火器过期', '教学楼三楼西侧灭火器过期')).toBe(false);
+    expect(samePlace('灭火器过期', '灭火器过期')).toBe(false);
   });
 
   it('does not suggest one after 7 days, in another place, or in another category', async () => {
