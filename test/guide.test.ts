@@ -132,6 +132,17 @@ describe('a text that reads like a hazard but has no command', () => {
     expect(await allHazards()).toHaveLength(1);
   });
 
+  it('files one hazard when the button is pressed twice at once', async () => {
+    await bot.say(MEMBER, '食堂冷库门密封条坏了');
+    const [offer] = await database.db.select().from(reportOffers);
+    const presses = await Promise.all([
+      bot.press(MEMBER, 'hazard.offer', { offer: String(offer!.id) }),
+      bot.press(MEMBER, 'hazard.offer', { offer: String(offer!.id) }),
+    ]);
+    expect(presses.map((answer) => answer?.toast.kind).sort()).toEqual(['error', 'success']);
+    expect(await allHazards()).toHaveLength(1);
+  });
+
   it('is never offered for a greeting, a question or chatter', async () => {
     for (const text of [
       '你好',
@@ -234,6 +245,25 @@ describe('duplicates', () => {
     expect(await bot.say(HEAD, '驳回 YH-2026-0001 与 YH-2026-0099 重复')).toContain(
       '没有找到隐患 YH-2026-0099',
     );
+    // Not back the other way, nor into itself.
+    expect(await bot.say(HEAD, '驳回 YH-2026-0001 与 YH-2026-0002 重复')).toContain('本身是重复上报');
+    expect(await bot.say(HEAD, '驳回 YH-2026-0001 与 YH-2026-0001 重复')).toContain(
+      '不能把一条隐患标记为与自己重复',
+    );
+    expect((await allHazards())[0]).toMatchObject({ status: 'reported', duplicateOfId: null });
+  });
+
+  it('merges one of two reports when two heads merge them into each other at once', async () => {
+    await bot.say(MEMBER, '报隐患 食堂冷库门密封条损坏 一般');
+    await bot.say(GATE, '报隐患 食堂冷库门关不严 一般');
+    const [first, second] = await allHazards();
+    await Promise.all([
+      bot.press(HEAD, 'hazard.duplicate', { id: String(second!.id), of: String(first!.id) }),
+      bot.press(OFFICE, 'hazard.duplicate', { id: String(first!.id), of: String(second!.id) }),
+    ]);
+    const merged = (await allHazards()).filter((hazard) => hazard.duplicateOfId !== null);
+    expect(merged).toHaveLength(1);
+    expect((await allHazards()).filter((hazard) => hazard.status !== 'rejected')).toHaveLength(1);
   });
 
   it('takes the same place words for the same place, and a different floor or side for another', () => {
