@@ -136,12 +136,7 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
     { kind: 'card', card: hazardCard(view, tenant.timezone, 'public', ctx.now) },
     { subject, view: 'public' },
   );
-  if (similar) {
-    ctx.reply({
-      kind: 'text',
-      text: `提示：${hazard.code} 可能与 ${similar.code}（${brief(similar.description)}，${STATUS_LABEL[similar.status]}）重复，已请责任处室负责人核对。如为同一隐患，无需再报。`,
-    });
-  }
+  if (similar) ctx.reply({ kind: 'text', text: likelyDuplicate(hazard, similar) });
   if (!hazard.severity || !hazard.place || !hazard.categoryId) {
     // Ask, do not guess: the reporter completes what the text did not say.
     ctx.send({
@@ -163,6 +158,10 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
   return hazard;
 }
 
+/** What the reporter is told when the report looks like an open one. */
+const likelyDuplicate = (hazard: Hazard, similar: Hazard) =>
+  `提示：${hazard.code} 可能与 ${similar.code}（${brief(similar.description)}，${STATUS_LABEL[similar.status]}）重复，已请责任处室负责人核对。如为同一隐患，无需再报。`;
+
 /** A description cut to a glance. */
 const brief = (description: string) =>
   Array.from(description).length > 20 ? `${Array.from(description).slice(0, 20).join('')}…` : description;
@@ -170,7 +169,7 @@ const brief = (description: string) =>
 /** How far back an open hazard counts as the same one reported again. */
 const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
-type Report = Pick<Hazard, 'categoryId' | 'place' | 'description'>;
+type Report = Pick<Hazard, 'categoryId' | 'place' | 'description'> & { id?: number };
 
 /**
  * An open hazard of the same category, reported within 7 days, at the same place (`samePlace`): the
@@ -185,7 +184,7 @@ async function similarOpenHazard(ctx: StepContext, report: Report): Promise<Haza
     report.categoryId,
     new Date(ctx.now.getTime() - DUPLICATE_WINDOW_MS),
   );
-  return candidates.find((other) => samePlace(where(report), where(other)));
+  return candidates.find((other) => other.id !== report.id && samePlace(where(report), where(other)));
 }
 
 function routeOf(named: string | undefined, description: string, rules: CategoryRule[]) {
@@ -614,6 +613,15 @@ async function step(
         .join('；');
       toast = `已补充 ${code}`;
       after.push(async (fresh) => {
+        // A place or category given now may show it is a report already open.
+        if (fresh.status === 'reported' && fresh.similarToId === null && (place || route)) {
+          const similar = await similarOpenHazard(ctx, fresh);
+          if (similar) {
+            await db.update(hazards).set({ similarToId: similar.id }).where(eq(hazards.id, fresh.id));
+            Object.assign(fresh, { similarToId: similar.id });
+            tell(ctx, fresh.reporterId, likelyDuplicate(fresh, similar));
+          }
+        }
         if (fresh.unitId !== hazard.unitId) {
           const view = (await hazardView(db, tenant.id, fresh.id))!;
           notify(ctx, await handlersOf(ctx, fresh), fresh, view, 'handler');

@@ -253,6 +253,19 @@ describe('duplicates', () => {
     expect((await allHazards())[0]).toMatchObject({ status: 'reported', duplicateOfId: null });
   });
 
+  it('finds the likely duplicate when the category is given afterwards (补充)', async () => {
+    await bot.say(MEMBER, '报隐患 食堂冷库门密封条损坏 一般');
+    expect(await bot.say(GATE, '报隐患 冷库门关不严 一般')).not.toContain('可能与');
+    expect((await allHazards())[1]!.categoryId).toBeNull();
+    await bot.say(GATE, '补充 YH-2026-0002 类别 食品');
+    const [original, second] = await allHazards();
+    expect(second!.similarToId).toBe(original!.id);
+    expect((await bot.inbox(await bot.personId(GATE))).join('\n')).toContain(
+      'YH-2026-0002 可能与 YH-2026-0001',
+    );
+    expect((await bot.inbox(await bot.personId(HEAD))).at(-1)).toContain('hazard.duplicate');
+  });
+
   it('merges one of two reports when two heads merge them into each other at once', async () => {
     await bot.say(MEMBER, '报隐患 食堂冷库门密封条损坏 一般');
     await bot.say(GATE, '报隐患 食堂冷库门关不严 一般');
