@@ -128,6 +128,7 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
     case 'handler':
       if (hazard.status === 'reported') {
         const grave = hazard.severity === 'grave';
+        const similar = view.similarTo && !hazard.duplicateOfId ? view.similarTo : undefined;
         return [
           form(
             'accept',
@@ -147,6 +148,9 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
             ],
             button('受理', 'hazard.accept', id, 'primary'),
           ),
+          ...(similar
+            ? [row(button(`与 ${similar.code} 重复`, 'hazard.duplicate', { ...id, of: String(similar.id) }))]
+            : []),
           assignForm(id),
           form(
             'reject',
@@ -285,7 +289,15 @@ export function hazardCard(
       ['临时管控措施', hazard.interimMeasures],
       ['整改措施', hazard.measures],
       ['复查', view.reviewedByName && `${view.reviewedByName}（${at(hazard.reviewedAt)}）`],
-      ['驳回原因', hazard.rejectReason],
+      ['驳回原因', view.duplicateOf ? undefined : hazard.rejectReason],
+      ['重复上报', view.duplicateOf && `已并入 ${view.duplicateOf.code}`],
+      [
+        '可能重复',
+        !hazard.duplicateOfId && hazard.status === 'reported' && view.similarTo
+          ? `${view.similarTo.code}：${view.similarTo.description}`
+          : undefined,
+      ],
+      ['另有重复上报', view.duplicateCodes.length > 0 ? view.duplicateCodes.join('、') : undefined],
     ]),
     hazard.listed &&
       fields([

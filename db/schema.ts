@@ -277,6 +277,10 @@ export const hazards = pgTable(
     /** The office's console account that listed it, in its own name (issue 14). */
     listedByAccountId: integer('listed_by_account_id').references((): AnyPgColumn => adminAccounts.id),
     listedAt: ts('listed_at'),
+    /** An open hazard this report looked like when it came in (same place words and category, 7 days). */
+    similarToId: integer('similar_to_id').references((): AnyPgColumn => hazards.id),
+    /** Marked a duplicate of this hazard (then rejected): linked to it and counted once. */
+    duplicateOfId: integer('duplicate_of_id').references((): AnyPgColumn => hazards.id),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -488,6 +492,25 @@ export const cardPrompts = pgTable(
   },
   (t) => [index('card_prompts_chat').on(t.channel, t.chatId, t.id)],
 );
+
+/**
+ * Text that read like a hazard but carried no command, offered back as a report ("要作为隐患上报吗？");
+ * the button files it once, for the person who wrote it.
+ */
+export const reportOffers = pgTable('report_offers', {
+  id: serial('id').primaryKey(),
+  tenantId: tenantRef(),
+  personId: integer('person_id')
+    .notNull()
+    .references(() => people.id),
+  channel: channelEnum('channel').notNull(),
+  chatId: text('chat_id').notNull(),
+  messageId: text('message_id'),
+  text: text('text').notNull(),
+  createdAt: createdAt(),
+  /** Set when the offer is taken: a second press files nothing. */
+  hazardId: integer('hazard_id').references(() => hazards.id),
+});
 
 /** Web console accounts of a tenant's safety office; passwords are scrypt hashes (bot/console/auth). */
 export const adminAccounts = pgTable(

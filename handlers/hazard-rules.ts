@@ -85,15 +85,66 @@ export interface ParsedReport {
   category?: string;
 }
 
+/** Campus place nouns: what a report's place starts with, and what two reports of one place share. */
+const PLACE_NOUNS =
+  '教学楼|实验楼|行政楼|办公楼|综合楼|科技楼|宿舍楼|宿舍|食堂|餐厅|图书馆|体育馆|礼堂|报告厅|操场|运动场|' +
+  '篮球场|足球场|校门|大门|门卫室|车棚|停车场|配电房|配电间|锅炉房|厕所|卫生间|走廊|楼梯|围墙|实验室|机房|' +
+  '音乐室|美术室|医务室|仓库|地下室|天台|泳池|游泳池|冷库|厨房';
+
+const FLOOR = /[A-Za-z\d一二三四五六七八九十]+(?:号楼|栋|楼|层)/g;
+const SIDE = /东侧|西侧|南侧|北侧|东面|西面|南面|北面|东边|西边|南边|北边|门口|后门|前门|侧门|楼梯口/g;
+const wordsOf = (text: string, pattern: RegExp) =>
+  new Set([...text.matchAll(pattern)].map((match) => match[0]));
+
+/** The place words of a report (食堂; 三楼; 东侧), from its place and its description. */
+export function placeWords(text: string) {
+  return {
+    nouns: wordsOf(text, new RegExp(`(?:${PLACE_NOUNS})`, 'g')),
+    floors: wordsOf(text, FLOOR),
+    sides: wordsOf(text, SIDE),
+  };
+}
+
+const meet = (a: Set<string>, b: Set<string>) => [...a].some((word) => b.has(word));
+const agree = (a: Set<string>, b: Set<string>) => a.size === 0 || b.size === 0 || meet(a, b);
+
+/**
+ * Whether two reports name the same place: a place noun in common (食堂), and no disagreement where both
+ * say a floor (三楼 ≠ 四楼) or a side (东侧 ≠ 西侧). A hint to the unit head, never a verdict.
+ */
+export function samePlace(a: string, b: string): boolean {
+  const [x, y] = [placeWords(a), placeWords(b)];
+  return meet(x.nouns, y.nouns) && agree(x.floors, y.floors) && agree(x.sides, y.sides);
+}
+
+/** Words that say something is wrong (坏了, 过期, 松动 …): half of what makes a text read like a hazard. */
+const FAULT =
+  /坏|损坏|破损|破裂|破了|漏|裂|断了|断裂|折断|松动|脱落|掉落|掉了|失灵|失效|过期|堵塞|堵住|倾斜|生锈|锈蚀|不亮|不能用|不好用|不灵|故障|隐患|危险|缺失|丢失|积水|变质|发霉|老化|冒烟|异味|起火|着火|短路|坍塌|塌陷|摇晃|晃动|翘起|卡住|打不开|关不上|锁不上|没人管|无人值守|乱停|拥堵|异物|超员|违规|私拉|乱接/;
+const GREETING =
+  /^(?:你好|您好|大家好|老师好|早上好|上午好|中午好|下午好|晚上好|早安|晚安|谢谢|多谢|辛苦了?|好的|收到|嗯|哈喽|hi|hello)[\s!！。.，,~～]*/i;
+
+/**
+ * Whether a text with no command reads like a hazard report, so the bot offers to file it: it names
+ * something of the tenant's category table (a category keyword) *and* says something is wrong (a fault
+ * word), and it is not a question. Conservative on purpose: a missed offer costs a retyped 报隐患, a
+ * wrong one costs trust. A greeting alone never qualifies; a greeting followed by a report does.
+ */
+export function readsLikeHazard(text: string, rules: CategoryRule[]): boolean {
+  const rest = text.trim().replace(GREETING, '').trim();
+  const length = Array.from(rest).length;
+  if (length < 5) return false;
+  if (/[?？]\s*$|[吗呢么]\s*[。.!！~～]*$/.test(rest)) return false;
+  if (/^(?:请问|怎么|如何|为什么|能不能|可以|是否)/.test(rest)) return false;
+  return FAULT.test(rest) && inferCategory(rest, rules) !== undefined;
+}
+
 const FIELD = /(地点|位置|类别|分类|程度|严重程度|等级)\s*[:：]\s*([^\s，,。；;]+)/g;
 /**
  * A campus place at the start of a report (教学楼三楼东侧…, 食堂后门…): a known place word, then an
  * optional floor and side. Anything less certain is asked for, not guessed.
  */
 const LEADING_PLACE = new RegExp(
-  '^((?:教学楼|实验楼|行政楼|办公楼|综合楼|科技楼|宿舍楼|宿舍|食堂|餐厅|图书馆|体育馆|礼堂|报告厅|操场|运动场|' +
-    '篮球场|足球场|校门|大门|门卫室|车棚|停车场|配电房|配电间|锅炉房|厕所|卫生间|走廊|楼梯|围墙|实验室|机房|' +
-    '音乐室|美术室|医务室|仓库|地下室|天台|泳池|游泳池)' +
+  `^((?:${PLACE_NOUNS})` +
     '(?:[A-Za-z\\d一二三四五六七八九十]+(?:号楼|栋|楼|层))?' +
     '(?:东侧|西侧|南侧|北侧|东面|西面|南面|北面|东边|西边|南边|北边|门口|后门|前门|侧门|楼梯口|走廊)?)',
 );

@@ -24,7 +24,8 @@ export type HazardAction =
   | 'requestExtension'
   | 'decideExtension'
   | 'list'
-  | 'complete';
+  | 'complete'
+  | 'duplicate';
 
 const OPEN: HazardStatus[] = ['reported', 'accepted', 'rectifying', 'pending_review'];
 /** The states a hazard is still being worked on in: every one of them is chased (jobs/hazard-deadlines.ts). */
@@ -49,6 +50,8 @@ export const RULES: Record<HazardAction, Rule> = {
   decideExtension: { from: UNDER_RECTIFICATION, roles: ['directLeader'] },
   list: { from: OPEN, roles: ['leader', 'officeAccount'] },
   complete: { from: OPEN, roles: ['unitHead', 'office'] },
+  /** Marked a duplicate of another open hazard: closed as rejected, linked to it, counted once. */
+  duplicate: { from: ['reported', 'accepted', 'rectifying'], to: 'rejected', roles: ['unitHead', 'office'] },
 };
 
 export type Verdict =
@@ -90,6 +93,7 @@ export const ACTION_LABEL: Record<HazardAction, string> = {
   decideExtension: '审批延期',
   list: '挂牌督办',
   complete: '补充信息',
+  duplicate: '标记为重复',
 };
 
 export const ROLE_NEEDED: Record<HazardAction, string> = {
@@ -103,4 +107,5 @@ export const ROLE_NEEDED: Record<HazardAction, string> = {
   decideExtension: '分管该处室的领导（直接责任人）',
   list: '学校领导（第一责任人、直接责任人）',
   complete: '上报人、责任处室负责人或安全办公室',
+  duplicate: '责任处室负责人或安全办公室',
 };

@@ -2,7 +2,7 @@
 // 排查 → 记录 → 整改 → 复查 → 销号 as a button and as a text command. Who may take a step is decided by
 // handlers/hazard-workflow.ts against the organization; every step is appended to the audit trail.
 
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull, ne } from 'drizzle-orm';
 import {
   type Acting,
   type ActionContext,
@@ -11,7 +11,7 @@ import {
   trailActor,
 } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
-import type { ActionResult } from '../bot/core/types.ts';
+import type { ActionResult, Attachment, Channel, MessageEvent } from '../bot/core/types.ts';
 import {
   type HazardAudience,
   hazardCard,
@@ -20,7 +20,7 @@ import {
   hazardSubject,
   listingConflict,
 } from '../cards/hazard.ts';
-import { actions, button, card, note, text } from '../cards/model.ts';
+import { actions, button, card, fields, note, text } from '../cards/model.ts';
 import {
   extensionApprovers,
   hazardHandlers,
@@ -36,11 +36,12 @@ import {
   latestRectificationBy,
   latestReportInChat,
   nextSequence,
+  openHazardsOfCategory,
 } from '../db/queries/hazards.ts';
 import { rowId } from '../db/queries/ids.ts';
 import { officeStaff, type Person, personById } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
-import { hazardExtensions, hazardPhotos, hazards, people } from '../db/schema.ts';
+import { hazardExtensions, hazardPhotos, hazards, people, reportOffers } from '../db/schema.ts';
 import { membersNamed, mentionedMember, withUnits } from './colleagues.ts';
 import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
 import {
@@ -50,8 +51,11 @@ import {
   inferCategory,
   parseReport,
   parseSeverity,
+  readsLikeHazard,
   SEVERITY_LABEL,
   type Severity,
+  STATUS_LABEL,
+  samePlace,
 } from './hazard-rules.ts';
 import { ACTION_LABEL, decide, type HazardAction, type HazardRole, ROLE_NEEDED } from './hazard-workflow.ts';
 import { tenantSettings } from './settings.ts';
@@ -70,21 +74,50 @@ export type StepContext = Pick<Context, 'db' | 'tenant' | 'now' | 'send' | 'refr
 // ---------------------------------------------------------------------------------------------------
 // Reporting
 
+/** Where a report came from: the chat that its answers and follow-up photos belong to. */
+export interface ReportSource {
+  channel: Channel;
+  chatId: string;
+  messageId?: string;
+  attachments: Attachment[];
+}
+
+const sourceOf = (event: MessageEvent): ReportSource => ({
+  channel: event.channel,
+  chatId: event.chat.id,
+  messageId: event.messageId,
+  attachments: event.attachments,
+});
+
 export async function reportHazard(ctx: MessageContext): Promise<void> {
-  const report = parseReport(ctx.args);
+  await fileReport(ctx, sourceOf(ctx.event), ctx.args);
+}
+
+/**
+ * Records a report (报隐患, or a hazard-like text the reporter confirmed), answers in its chat with the
+ * hazard card, asks the reporter for what is missing, tells the unit head, and says when it looks like an
+ * open hazard already reported.
+ */
+async function fileReport(ctx: Context, source: ReportSource, text: string): Promise<Hazard> {
+  const report = parseReport(text);
   if (!report.description) {
     throw new Refusal('请在“报隐患”后写明隐患情况，例如：报隐患 教学楼三楼东侧灭火器过期，一般');
   }
   capped(report.description, TEXT_LIMITS.description, '隐患情况');
   if (report.place) capped(report.place, TEXT_LIMITS.place, '地点');
   if (report.category) capped(report.category, TEXT_LIMITS.category, '类别');
-  const { tenant, actor, event, db } = ctx;
+  const { tenant, actor, db } = ctx;
   const rules = await categoryRules(db, tenant.id);
   const route = routeOf(report.category, report.description, rules);
   const unitId = route?.unitId ?? tenant.officeUnitId;
   const year = yearIn(ctx.now, tenant.timezone);
   const sequence = await nextSequence(db, tenant.id, `hazard:${year}`);
-  const [hazard] = await db
+  const similar = await similarOpenHazard(ctx, {
+    categoryId: route?.categoryId ?? null,
+    place: report.place ?? null,
+    description: report.description,
+  });
+  const [inserted] = await db
     .insert(hazards)
     .values({
       tenantId: tenant.id,
@@ -94,31 +127,39 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
       severity: report.severity ?? null,
       categoryId: route?.categoryId ?? null,
       reporterId: actor.id,
-      sourceChannel: event.channel,
-      sourceChatId: event.chat.id,
+      sourceChannel: source.channel,
+      sourceChatId: source.chatId,
       unitId,
+      similarToId: similar?.id ?? null,
       createdAt: ctx.now,
       updatedAt: ctx.now,
     })
     .returning();
+  const hazard = inserted!;
   await appendHazardEvent(db, {
     tenantId: tenant.id,
-    hazardId: hazard!.id,
+    hazardId: hazard.id,
     actorId: actor.id,
     action: 'report',
     toStatus: 'reported',
-    note: route ? `按“${route.matched.join('、')}”归类` : '未识别类别，转安全办公室',
+    note: [
+      route ? `按“${route.matched.join('、')}”归类` : '未识别类别，转安全办公室',
+      similar && `可能与 ${similar.code} 重复`,
+    ]
+      .filter(Boolean)
+      .join('；'),
     at: ctx.now,
   });
-  await attachPhotos(ctx, hazard!.id);
+  await attachPhotos(ctx, source, hazard.id);
 
-  const view = (await hazardView(db, tenant.id, hazard!.id))!;
-  const subject = hazardSubject(hazard!.id);
+  const view = (await hazardView(db, tenant.id, hazard.id))!;
+  const subject = hazardSubject(hazard.id);
   ctx.reply(
     { kind: 'card', card: hazardCard(view, tenant.timezone, 'public', ctx.now) },
     { subject, view: 'public' },
   );
-  if (!hazard!.severity || !hazard!.place || !hazard!.categoryId) {
+  if (similar) ctx.reply({ kind: 'text', text: likelyDuplicate(hazard, similar) });
+  if (!hazard.severity || !hazard.place || !hazard.categoryId) {
     // Ask, do not guess: the reporter completes what the text did not say.
     ctx.send({
       to: { kind: 'person', personId: actor.id },
@@ -127,15 +168,45 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
       view: 'complete',
     });
   }
-  const handlers = await handlersOf(ctx, hazard!);
-  notify(ctx, handlers, hazard!, view, 'handler');
+  const handlers = await handlersOf(ctx, hazard);
+  notify(ctx, handlers, hazard, view, 'handler');
   if (handlers.length === 0) {
     ctx.reply({
       kind: 'text',
       text: `注意：${view.unitName ?? '安全办公室'}暂无登记的负责人，请管理员补充组织信息。`,
     });
   }
-  if (hazard!.severity === 'grave') await tellLeadersOfGrave(ctx, hazard!);
+  if (hazard.severity === 'grave') await tellLeadersOfGrave(ctx, hazard);
+  return hazard;
+}
+
+/** What the reporter is told when the report looks like an open one. */
+const likelyDuplicate = (hazard: Hazard, similar: Hazard) =>
+  `提示：${hazard.code} 可能与 ${similar.code}（${brief(similar.description)}，${STATUS_LABEL[similar.status]}）重复，已请责任处室负责人核对。如为同一隐患，无需再报。`;
+
+/** A description cut to a glance. */
+const brief = (description: string) =>
+  Array.from(description).length > 20 ? `${Array.from(description).slice(0, 20).join('')}…` : description;
+
+/** How far back an open hazard counts as the same one reported again. */
+const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
+
+type Report = Pick<Hazard, 'categoryId' | 'place' | 'description'> & { id?: number };
+
+/**
+ * An open hazard of the same category, reported within 7 days, at the same place (`samePlace`): the
+ * newest such, or none. A hint for the unit head, who decides.
+ */
+async function similarOpenHazard(ctx: StepContext, report: Report): Promise<Hazard | undefined> {
+  if (!report.categoryId) return undefined;
+  const where = (of: Report) => `${of.place ?? ''} ${of.description}`;
+  const candidates = await openHazardsOfCategory(
+    ctx.db,
+    ctx.tenant.id,
+    report.categoryId,
+    new Date(ctx.now.getTime() - DUPLICATE_WINDOW_MS),
+  );
+  return candidates.find((other) => other.id !== report.id && samePlace(where(report), where(other)));
 }
 
 function routeOf(named: string | undefined, description: string, rules: CategoryRule[]) {
@@ -208,7 +279,7 @@ export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
   const rectified = await latestRectificationBy(ctx.db, ctx.tenant.id, ctx.actor.id, since);
   const reported = await latestReportInChat(ctx.db, ctx.tenant.id, ctx.actor.id, event.chat.id, since);
   if (rectified && (!reported || rectified.rectifiedAt! > reported.createdAt)) {
-    const count = await attachPhotos(ctx, rectified.id);
+    const count = await attachPhotos(ctx, sourceOf(event), rectified.id);
     await appendHazardEvent(ctx.db, {
       tenantId: ctx.tenant.id,
       hazardId: rectified.id,
@@ -233,21 +304,25 @@ export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
     }
     return;
   }
-  const count = await attachPhotos(ctx, hazard.id);
+  const count = await attachPhotos(ctx, sourceOf(event), hazard.id);
   ctx.reply({ kind: 'text', text: `已将 ${count} 张照片附到隐患 ${hazard.code}。` });
   await refresh(ctx, hazard.id);
 }
 
-async function attachPhotos(ctx: MessageContext, hazardId: number): Promise<number> {
-  const images = ctx.event.attachments.filter((attachment) => attachment.kind === 'image');
+async function attachPhotos(
+  ctx: Pick<Context, 'db' | 'tenant' | 'now' | 'actor'>,
+  source: ReportSource,
+  hazardId: number,
+): Promise<number> {
+  const images = source.attachments.filter((attachment) => attachment.kind === 'image');
   if (images.length === 0) return 0;
   await ctx.db.insert(hazardPhotos).values(
     images.map((image) => ({
       tenantId: ctx.tenant.id,
       hazardId,
-      channel: ctx.event.channel,
+      channel: source.channel,
       fileKey: image.key,
-      messageId: ctx.event.messageId,
+      messageId: source.messageId ?? null,
       addedById: ctx.actor.id,
       createdAt: ctx.now,
     })),
@@ -279,6 +354,8 @@ export interface StepInput {
   /** 受理: 临时管控措施, required for a 重大 hazard. */
   interim?: string;
   rectifier?: Person;
+  /** The hazard this one repeats (标记为重复). */
+  duplicateOf?: Hazard;
 }
 
 const need = (value: string | undefined, what: string, command: string, max?: number): string => {
@@ -522,6 +599,52 @@ async function step(
       });
       break;
     }
+    case 'duplicate': {
+      const original = input.duplicateOf;
+      if (!original) throw new Refusal(`请写明与哪条隐患重复，例如：驳回 ${code} 与 YH-… 重复`);
+      if (original.id === hazard.id) throw new Refusal('不能把一条隐患标记为与自己重复。');
+      // The original is locked and checked again, so two heads merging two reports into each other at
+      // the same moment cannot leave both merged (and neither counted).
+      const [open] = await db
+        .update(hazards)
+        .set({ updatedAt: now })
+        .where(
+          and(eq(hazards.id, original.id), isNull(hazards.duplicateOfId), ne(hazards.status, 'rejected')),
+        )
+        .returning({ id: hazards.id });
+      if (!open) throw new Refusal(`${original.code} 已被驳回或本身是重复上报，请标记为与原隐患重复。`);
+      Object.assign(changes, {
+        duplicateOfId: original.id,
+        rejectReason: `与 ${original.code} 重复`,
+        listed: false,
+      });
+      note = `与 ${original.code} 重复，已并入`;
+      toast = `已将 ${code} 标记为与 ${original.code} 重复`;
+      after.push(async () => {
+        // The evidence stays with the hazard that is followed up.
+        const photos = await db.select().from(hazardPhotos).where(eq(hazardPhotos.hazardId, hazard.id));
+        if (photos.length > 0) {
+          await db
+            .insert(hazardPhotos)
+            .values(photos.map(({ id: _id, ...photo }) => ({ ...photo, hazardId: original.id })));
+        }
+        await appendHazardEvent(db, {
+          tenantId: tenant.id,
+          hazardId: original.id,
+          ...trailActor(ctx),
+          action: 'duplicate-merged',
+          note: `重复上报 ${code} 已并入${photos.length > 0 ? `（照片 ${photos.length} 张）` : ''}`,
+          at: now,
+        });
+        await tell(
+          ctx,
+          hazard.reporterId,
+          `您上报的隐患 ${code} 与 ${original.code} 为同一隐患，已并入 ${original.code} 跟踪整改。谢谢！`,
+        );
+        await refresh(ctx, original.id);
+      });
+      break;
+    }
     case 'complete': {
       const severity = input.severity ? parseSeverity(input.severity) : undefined;
       if (input.severity && !severity) throw new Refusal('严重程度请选择：一般、较大或重大。');
@@ -549,6 +672,15 @@ async function step(
         .join('；');
       toast = `已补充 ${code}`;
       after.push(async (fresh) => {
+        // A place or category given now may show it is a report already open.
+        if (fresh.status === 'reported' && fresh.similarToId === null && (place || route)) {
+          const similar = await similarOpenHazard(ctx, fresh);
+          if (similar) {
+            await db.update(hazards).set({ similarToId: similar.id }).where(eq(hazards.id, fresh.id));
+            Object.assign(fresh, { similarToId: similar.id });
+            tell(ctx, fresh.reporterId, likelyDuplicate(fresh, similar));
+          }
+        }
         if (fresh.unitId !== hazard.unitId) {
           const view = (await hazardView(db, tenant.id, fresh.id))!;
           notify(ctx, await handlersOf(ctx, fresh), fresh, view, 'handler');
@@ -662,7 +794,10 @@ export async function listHazard(
 // Buttons
 
 async function hazardOfAction(ctx: ActionContext): Promise<Hazard> {
-  const id = rowId(ctx.event.args.id);
+  return hazardOfId(ctx, rowId(ctx.event.args.id));
+}
+
+async function hazardOfId(ctx: StepContext, id: number | undefined): Promise<Hazard> {
   const [hazard] = id
     ? await ctx.db
         .select()
@@ -738,7 +873,14 @@ export const hazardButton =
         rectifier = named;
       }
     }
-    const text = await step(ctx, hazard, action, {
+    const original =
+      action === 'duplicate'
+        ? await hazardOfId(ctx, rowId(args.of))
+        : action === 'reject'
+          ? await duplicateNamedIn(ctx, form.reason)
+          : undefined;
+    const text = await step(ctx, hazard, original ? 'duplicate' : action, {
+      duplicateOf: original,
       reason: form.reason,
       measures: form.measures,
       days: form.days,
@@ -802,6 +944,7 @@ export const hazardCommand =
       case 'reject':
       case 'fail':
         input.reason = rest;
+        if (action === 'reject') input.duplicateOf = await duplicateNamedIn(ctx, rest);
         break;
       case 'submit':
         input.measures = rest;
@@ -837,7 +980,8 @@ export const hazardCommand =
         Object.assign(input, acceptFieldsOf(rest));
         break;
     }
-    ctx.reply({ kind: 'text', text: await step(ctx, hazard, action, input) });
+    const taken = input.duplicateOf ? 'duplicate' : action;
+    ctx.reply({ kind: 'text', text: await step(ctx, hazard, taken, input) });
     const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
     ctx.reply({ kind: 'card', card: hazardCard(view, ctx.tenant.timezone, 'public', ctx.now) });
   };
@@ -867,4 +1011,92 @@ export async function showHazard(ctx: MessageContext): Promise<void> {
     { kind: 'card', card: hazardCard(view, ctx.tenant.timezone, audience, ctx.now) },
     { subject: hazardSubject(hazard.id), view: audience },
   );
+}
+
+/** A reason like "与 YH-2026-0001 重复": the hazard it names, which makes the rejection a duplicate. */
+async function duplicateNamedIn(ctx: StepContext, reason: string | undefined): Promise<Hazard | undefined> {
+  const named = reason && /重复/.test(reason) ? hazardCodeIn(reason) : undefined;
+  if (!named) return undefined;
+  const original = await hazardByCode(ctx.db, ctx.tenant.id, named.code);
+  if (!original) throw new Refusal(`没有找到隐患 ${named.code}。`);
+  return original;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A text that reads like a hazard but has no command: offered back as a report
+
+/** How long the offer's button files the text. */
+const OFFER_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Offers to file a text as a hazard when it reads like one (see `readsLikeHazard`); false when it does
+ * not, so the caller answers with help. Only the writer may press the button, and only once.
+ */
+export async function offerReport(ctx: MessageContext): Promise<boolean> {
+  const text = ctx.event.text.trim();
+  if (Array.from(text).length > TEXT_LIMITS.description) return false;
+  if (!readsLikeHazard(text, await categoryRules(ctx.db, ctx.tenant.id))) return false;
+  const [offer] = await ctx.db
+    .insert(reportOffers)
+    .values({
+      tenantId: ctx.tenant.id,
+      personId: ctx.actor.id,
+      channel: ctx.event.channel,
+      chatId: ctx.event.chat.id,
+      messageId: ctx.event.messageId,
+      text,
+      createdAt: ctx.now,
+    })
+    .returning({ id: reportOffers.id });
+  ctx.reply({
+    kind: 'card',
+    card: card('要作为隐患上报吗？', 'orange', [
+      fields([['内容', text]]),
+      note('确认后登记为隐患，转责任处室负责人受理；地点、严重程度可随后补充。'),
+      actions(button('上报隐患', 'hazard.offer', { offer: String(offer!.id) }, 'primary')),
+      note(`也可发送：报隐患 ${text}`),
+    ]),
+  });
+  return true;
+}
+
+/** The offer's button: files the text as the writer's report, once. */
+export async function takeReportOffer(ctx: ActionContext): Promise<ActionResult> {
+  const id = rowId(ctx.event.args.offer);
+  const [offer] = id
+    ? await ctx.db
+        .select()
+        .from(reportOffers)
+        .where(and(eq(reportOffers.tenantId, ctx.tenant.id), eq(reportOffers.id, id)))
+    : [];
+  if (!offer) throw new Refusal('这张卡片已失效，如需上报请发送：报隐患 <隐患情况>');
+  if (offer.personId !== ctx.actor.id) throw new Refusal('只有发这条消息的人可以确认上报。');
+  if (offer.hazardId !== null) {
+    const [done] = await ctx.db.select().from(hazards).where(eq(hazards.id, offer.hazardId));
+    throw new Refusal(`这条内容已上报为 ${done?.code ?? '隐患'}，无需重复上报。`);
+  }
+  if (ctx.now.getTime() - offer.createdAt.getTime() > OFFER_LIFETIME_MS)
+    throw new Refusal(`这张卡片已超过 7 天，如需上报请发送：报隐患 ${brief(offer.text)}`);
+  const hazard = await fileReport(
+    ctx,
+    {
+      channel: offer.channel,
+      chatId: offer.chatId,
+      messageId: offer.messageId ?? undefined,
+      attachments: [],
+    },
+    offer.text,
+  );
+  // A press that lost the race to another press of the same card files nothing (rolled back).
+  const [taken] = await ctx.db
+    .update(reportOffers)
+    .set({ hazardId: hazard.id })
+    .where(and(eq(reportOffers.id, offer.id), isNull(reportOffers.hazardId)))
+    .returning({ id: reportOffers.id });
+  if (!taken) throw new Refusal('这条内容刚刚已上报，无需重复上报。');
+  const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
+  return {
+    toast: { kind: 'success', text: `已上报隐患 ${hazard.code}` },
+    card: hazardCard(view, ctx.tenant.timezone, 'public', ctx.now),
+  };
 }

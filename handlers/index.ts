@@ -8,6 +8,7 @@ import {
   hazardCommand,
   reportHazard,
   showHazard,
+  takeReportOffer,
 } from './hazards.ts';
 import { showHelp, unknownInput } from './help.ts';
 import { hazardLedger } from './ledger.ts';
@@ -39,8 +40,8 @@ export function createRouter(): Router {
   );
   router.command({
     names: ['隐患台账', '/ledger'],
-    usage: '隐患台账 [超期|挂牌|整改中|全部]',
-    summary: '查看隐患台账',
+    usage: '隐患台账 [超期|挂牌|整改中|全部] [关键词]',
+    summary: '查看隐患台账，可按关键词查找',
     handler: hazardLedger,
   });
   router.command({
@@ -116,7 +117,12 @@ export function createRouter(): Router {
     .action('obligation.record', recordButton)
     .action('task.ack', taskButton('ack'))
     .action('task.done', taskButton('done'))
-    .command({ names: ['帮助', '/help'], usage: '帮助', summary: '查看可用命令', handler: showHelp(router) })
+    .command({
+      names: ['帮助', '/help'],
+      usage: '帮助 [命令]',
+      summary: '查看我常用的命令，或一条命令的用法',
+      handler: showHelp(router),
+    })
     .attachments(attachFollowUpPhotos)
     .action('hazard.accept', hazardButton('accept'))
     .action('hazard.reject', hazardButton('reject'))
@@ -128,6 +134,8 @@ export function createRouter(): Router {
     .action('hazard.fail', hazardButton('fail'))
     .action('hazard.list', hazardButton('list'))
     .action('hazard.complete', hazardButton('complete'))
+    .action('hazard.duplicate', hazardButton('duplicate'))
+    .action('hazard.offer', takeReportOffer)
     .fallback(unknownInput(router));
   return router;
 }

@@ -9,6 +9,7 @@ import { officeStaff } from '../db/queries/org.ts';
 import { headedUnits } from '../db/queries/units.ts';
 import { STATUS_LABEL } from './hazard-rules.ts';
 import type { HazardStatus } from './hazard-workflow.ts';
+import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime } from './time.ts';
 
 const STATUS_WORDS: Record<string, HazardStatus[]> = {
@@ -26,7 +27,7 @@ export async function hazardLedger(ctx: MessageContext): Promise<void> {
   const words = ctx.args.split(/[\s,，]+/).filter(Boolean);
   const filter: LedgerFilter = {};
   const categoryNames = (await categoryRules(db, tenant.id)).map((rule) => rule.name);
-  const unknown: string[] = [];
+  const keywords: string[] = [];
   for (const word of words) {
     if (word === '超期' || word === '逾期') filter.overdue = true;
     else if (word === '挂牌' || word === '挂牌督办') filter.listed = true;
@@ -36,8 +37,13 @@ export async function hazardLedger(ctx: MessageContext): Promise<void> {
     else {
       const category = categoryNames.find((name) => name.includes(word));
       if (category) filter.categoryName = category;
-      else unknown.push(word);
+      else keywords.push(capped(word, TEXT_LIMITS.place, '关键词'));
     }
+  }
+  if (keywords.length > 0) {
+    filter.keywords = keywords;
+    // Looking something up means "was it ever reported": closed ones too, unless a state is named.
+    if (!filter.statuses) filter.includeClosed = true;
   }
   const seesAll =
     (await officeStaff(db, tenant.id)).some((person) => person.id === actor.id) ||
@@ -73,17 +79,27 @@ export async function hazardLedger(ctx: MessageContext): Promise<void> {
     kind: 'card',
     card: card(`隐患台账（${scope}）`, 'blue', [
       fields([
-        ['筛选', words.filter((word) => !unknown.includes(word)).join('、') || '未销号的隐患'],
+        [
+          '筛选',
+          words.filter((word) => !keywords.includes(word)).join('、') ||
+            (keywords.length > 0 ? '' : '未销号的隐患'),
+        ],
+        [
+          '关键词',
+          keywords.length > 0 ? `${keywords.join('、')}（查找隐患描述和地点，含已销号）` : undefined,
+        ],
         ['共', `${total} 条`],
       ]),
-      text(lines.length > 0 ? lines.join('\n') : '没有符合条件的隐患。'),
+      text(
+        lines.length > 0
+          ? lines.join('\n')
+          : keywords.length > 0
+            ? `没有找到描述或地点含“${keywords.join('”“')}”的隐患。`
+            : '没有符合条件的隐患。',
+      ),
       total > rows.length &&
         note(`仅显示前 ${rows.length} 条。完整台账可在网页控制台导出，或运行 npm run ledger:export。`),
-      unknown.length > 0 &&
-        note(
-          `没有识别的筛选词：${unknown.join('、')}。可用：超期、挂牌、整改中、待复查、已销号、全部、类别名。`,
-        ),
-      note('查看单条：隐患 YH-…'),
+      note('查看单条：隐患 YH-…。可加条件：超期、挂牌、整改中、待复查、已销号、全部、类别名，或关键词。'),
     ]),
   });
 }

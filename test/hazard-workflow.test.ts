@@ -70,6 +70,7 @@ describe('the state machine', () => {
     decideExtension: ['accepted', 'rectifying'],
     list: ['reported', 'accepted', 'rectifying', 'pending_review'],
     complete: ['reported', 'accepted', 'rectifying', 'pending_review'],
+    duplicate: ['reported', 'accepted', 'rectifying'],
   };
   const everyRole = new Set<HazardRole>([
     'unitHead',
@@ -221,8 +222,13 @@ describe('a hazard from report to 销号', () => {
     expect(await say(HEAD, `驳回 ${hazard.code}`)).toContain('请写明驳回原因');
     expect(await theHazard()).toEqual(hazard);
     expect(await trail()).toHaveLength(1);
-    await say(HEAD, `驳回 ${hazard.code} 与 YH-2026-0000 重复`);
-    expect(await theHazard()).toMatchObject({ status: 'rejected', rejectReason: '与 YH-2026-0000 重复' });
+    // A duplicate of a hazard that does not exist is a typo, not a reason (issue 15 §5: it would not link).
+    expect(await say(HEAD, `驳回 ${hazard.code} 与 YH-2026-0000 重复`)).toContain(
+      '没有找到隐患 YH-2026-0000',
+    );
+    expect(await theHazard()).toEqual(hazard);
+    await say(HEAD, `驳回 ${hazard.code} 不属于安全隐患`);
+    expect(await theHazard()).toMatchObject({ status: 'rejected', rejectReason: '不属于安全隐患' });
     expect((await inbox(hazard.reporterId)).join('\n')).toContain('已被驳回');
   });
 });

@@ -120,7 +120,16 @@ describe('chat commands with random text', () => {
         expect(answer.length, text).toBeGreaterThan(0);
         expect(answer).not.toContain('出了错');
         const command = router.match(text.replaceAll('\u0000', ''));
-        if (!command) expect(onlyAnswers(before, await rowCounts(database)), text).toEqual([]);
+        if (!command) {
+          // A text that reads like a hazard is answered with an offer to file it: one offer row, no hazard.
+          const after = await rowCounts(database);
+          const offered = answer.includes('要作为隐患上报吗？');
+          const changed = onlyAnswers(before, after).filter(
+            (line) => !(offered && line.startsWith('report_offers:')),
+          );
+          expect(changed, text).toEqual([]);
+          expect(after.report_offers, text).toBe(before.report_offers! + (offered ? 1 : 0));
+        }
         if (!command?.spec.names.includes('报隐患')) {
           expect((await rowCounts(database)).hazards).toBe(before.hazards);
         }

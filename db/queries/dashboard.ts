@@ -1,6 +1,6 @@
 // What the office dashboard (/console/dashboard) reads: every query takes the tenant's id, counts in
 // SQL where it can, and buckets by local date in the tenant's time zone.
-import { and, asc, count, eq, gte, inArray, isNotNull, lt, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, lte, notInArray, sql } from 'drizzle-orm';
 import { isoDateIn, startOfDayIn } from '../../handlers/calendar.ts';
 import { wholeWord } from '../../handlers/obligation-kinds.ts';
 import { addDays } from '../../handlers/shift-rules.ts';
@@ -114,11 +114,13 @@ export async function dashboardData(
 ): Promise<Dashboard> {
   const today = isoDateIn(now, timeZone);
   const open = notInArray(hazards.status, DONE_STATES);
+  // A report marked a duplicate is counted once, in the hazard it was merged into.
+  const counted = isNull(hazards.duplicateOfId);
 
   const states = await db
     .select({ status: hazards.status, n: count() })
     .from(hazards)
-    .where(eq(hazards.tenantId, tenantId))
+    .where(and(eq(hazards.tenantId, tenantId), counted))
     .groupBy(hazards.status);
   const byState = Object.fromEntries(HAZARD_STATES.map((s) => [s, 0])) as Record<HazardState, number>;
   for (const row of states) byState[row.status] = row.n;
@@ -127,7 +129,7 @@ export async function dashboardData(
     .select({ label: categories.name, value: count() })
     .from(hazards)
     .leftJoin(categories, eq(categories.id, hazards.categoryId))
-    .where(eq(hazards.tenantId, tenantId))
+    .where(and(eq(hazards.tenantId, tenantId), counted))
     .groupBy(categories.name)
     .orderBy(asc(categories.name));
   const byCategory = cats.map((row) => ({ label: row.label ?? '未分类', value: row.value }));
@@ -142,7 +144,7 @@ export async function dashboardData(
     })
     .from(hazards)
     .leftJoin(units, eq(units.id, hazards.unitId))
-    .where(eq(hazards.tenantId, tenantId))
+    .where(and(eq(hazards.tenantId, tenantId), counted))
     .groupBy(units.name)
     .orderBy(asc(units.name));
   const byUnit = perUnit
@@ -154,7 +156,13 @@ export async function dashboardData(
   const created = await db
     .select({ at: hazards.createdAt })
     .from(hazards)
-    .where(and(eq(hazards.tenantId, tenantId), gte(hazards.createdAt, startOfDayIn(firstMonday, timeZone))));
+    .where(
+      and(
+        eq(hazards.tenantId, tenantId),
+        counted,
+        gte(hazards.createdAt, startOfDayIn(firstMonday, timeZone)),
+      ),
+    );
   const weekly: Bar[] = Array.from({ length: DASHBOARD_WEEKS }, (_, i) => ({
     label: addDays(firstMonday, 7 * i),
     value: 0,

@@ -1,5 +1,5 @@
 // Hazard rows and their trail.
-import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { CategoryRule } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
@@ -133,6 +133,22 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
   ).reverse();
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
   const accounts = await accountLabels(db, [hazard.listedByAccountId]);
+  const linkedIds = [hazard.similarToId, hazard.duplicateOfId].filter((id): id is number => id !== null);
+  const linked = new Map(
+    linkedIds.length > 0
+      ? (
+          await db
+            .select({ id: hazards.id, code: hazards.code, description: hazards.description })
+            .from(hazards)
+            .where(and(eq(hazards.tenantId, tenantId), inArray(hazards.id, linkedIds)))
+        ).map((other) => [other.id, other])
+      : [],
+  );
+  const duplicates = await db
+    .select({ code: hazards.code })
+    .from(hazards)
+    .where(and(eq(hazards.tenantId, tenantId), eq(hazards.duplicateOfId, hazardId)))
+    .orderBy(asc(hazards.id));
   return {
     ...row,
     acceptedByName: name(hazard.acceptedById),
@@ -144,7 +160,37 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     photoCount: photos?.count ?? 0,
     pendingExtension: pendingExtension && { ...pendingExtension, requesterName: requester },
     recentSteps,
+    /** The open hazard this report looked like when it came in. */
+    similarTo: hazard.similarToId === null ? undefined : linked.get(hazard.similarToId),
+    /** The hazard this one was marked a duplicate of. */
+    duplicateOf: hazard.duplicateOfId === null ? undefined : linked.get(hazard.duplicateOfId),
+    /** Reports marked duplicates of this one. */
+    duplicateCodes: duplicates.map((row) => row.code),
   };
+}
+
+const OPEN_STATES = ['reported', 'accepted', 'rectifying', 'pending_review'] as const;
+
+/** Open hazards of a category reported since a moment, not themselves duplicates; the newest first. */
+export async function openHazardsOfCategory(
+  db: Queryable,
+  tenantId: number,
+  categoryId: number,
+  since: Date,
+): Promise<Hazard[]> {
+  return db
+    .select()
+    .from(hazards)
+    .where(
+      and(
+        eq(hazards.tenantId, tenantId),
+        eq(hazards.categoryId, categoryId),
+        inArray(hazards.status, [...OPEN_STATES]),
+        isNull(hazards.duplicateOfId),
+        gte(hazards.createdAt, since),
+      ),
+    )
+    .orderBy(desc(hazards.createdAt), desc(hazards.id));
 }
 
 export type HazardView = NonNullable<Awaited<ReturnType<typeof hazardView>>>;

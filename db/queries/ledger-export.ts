@@ -5,7 +5,7 @@
 // Built for large periods: the ids are read once (in ledger order), then the hazards are read page by
 // page, each page with one query for its trail, one for its extensions and one for its photo counts.
 
-import { and, asc, count, eq, gte, inArray, lt } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNull, lt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { formatter } from '../../handlers/calendar.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../../handlers/hazard-rules.ts';
@@ -78,6 +78,7 @@ export const TRAIL_ACTION_LABEL: Record<string, string> = {
   ...ACTION_LABEL,
   assign: '指派',
   evidence: '补充整改照片',
+  'duplicate-merged': '并入重复上报',
 };
 
 const EXTENSION_STATUS_LABEL: Record<string, string> = {
@@ -191,6 +192,8 @@ export async function ledgerExportIds(db: Queryable, tenantId: number, period: E
     .where(
       and(
         eq(hazards.tenantId, tenantId),
+        // A report marked a duplicate is counted once, in the hazard it was merged into.
+        isNull(hazards.duplicateOfId),
         gte(hazards.createdAt, period.from),
         lt(hazards.createdAt, period.to),
       ),

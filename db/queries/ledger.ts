@@ -1,5 +1,19 @@
 // The hazard ledger (台账): hazards with their names, filtered by what the reader may see.
-import { and, desc, eq, gte, inArray, isNotNull, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import {
+  and,
+  desc,
+  eq,
+  gte,
+  ilike,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { HazardStatus } from '../../handlers/hazard-workflow.ts';
 import type { Queryable } from '../client.ts';
 import { categories, hazards, people, units } from '../schema.ts';
@@ -16,7 +30,12 @@ export interface LedgerFilter {
   listed?: boolean;
   from?: Date;
   to?: Date;
+  /** Words every hazard shown has in its description or place. */
+  keywords?: string[];
 }
+
+/** A word as an ILIKE pattern that matches it literally anywhere. */
+const containing = (word: string) => `%${word.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 
 export async function ledgerRows(
   db: Queryable,
@@ -25,7 +44,11 @@ export async function ledgerRows(
   now: Date,
   limit = 20,
 ) {
-  const conditions: (SQL | undefined)[] = [eq(hazards.tenantId, tenantId)];
+  // A report marked a duplicate is counted once: in the hazard it was merged into.
+  const conditions: (SQL | undefined)[] = [eq(hazards.tenantId, tenantId), isNull(hazards.duplicateOfId)];
+  for (const word of filter.keywords ?? []) {
+    conditions.push(or(ilike(hazards.description, containing(word)), ilike(hazards.place, containing(word))));
+  }
   if (filter.unitIds) {
     conditions.push(
       filter.unitIds.length > 0

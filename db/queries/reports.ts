@@ -194,7 +194,7 @@ export async function spanReport(
     })
     .from(hazards)
     .leftJoin(categories, eq(categories.id, hazards.categoryId))
-    .where(and(eq(hazards.tenantId, tenantId), lte(hazards.createdAt, asOf)));
+    .where(and(eq(hazards.tenantId, tenantId), isNull(hazards.duplicateOfId), lte(hazards.createdAt, asOf)));
   const inSpan = (at: Date | null) => at !== null && at >= span.from && at < span.to && at <= asOf;
   for (const row of hazardRows) {
     const closedBy = row.status === 'closed' && row.closedAt !== null && row.closedAt <= asOf;
