@@ -39,15 +39,8 @@ function problems(text: string, options: { year?: number } = {}) {
   return result.problems;
 }
 
-/** A full notice for 2027 in the style of the real ones (the dates are the example's, not official). */
-const NOTICE_2027 = `国务院办公厅关于2027年部分节假日安排的通知
-一、元旦：1月1日（周五）至3日（周日）放假，共3天。
-二、春节：2月5日（农历除夕、周五）至13日（农历正月初七、周六）放假调休，共9天。1月31日（周日）、2月14日（周日）上班。
-三、清明节：4月3日（周六）至5日（周一）放假，共3天。
-四、劳动节：5月1日（周六）至5日（周三）放假调休，共5天。5月8日（周六）上班。
-五、端午节：6月9日（周三）放假，共1天。
-六、中秋节：9月15日（周三）放假，共1天。
-七、国庆节：10月1日（周五）至7日（周四）放假调休，共7天。9月26日（周日）、10月9日（周六）上班。`;
+/** A whole notice for 2027 in the style of the real ones (the example's dates, not official ones). */
+const NOTICE_2027 = readFileSync(new URL('./fixtures/holiday-notice-2027.txt', import.meta.url), 'utf8');
 
 describe('parseHolidayNotice', () => {
   it.each([2025, 2026])('reads the %i notice into exactly chinese-days’ dates for that year', (year) => {
