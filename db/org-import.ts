@@ -7,6 +7,7 @@ import { chunks } from './chunks.ts';
 import { chatClaimProblem, claimProblems, isUniqueViolation } from './claims.ts';
 import type { Db, Tx } from './client.ts';
 import { claimedIdentities, type OrgFile, OrgFileError } from './org-file.ts';
+import { importedNotices } from './queries/calendar.ts';
 import {
   categories,
   categoryUnits,
@@ -61,6 +62,14 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
   return db.transaction(async (tx) => {
     const claimed = await claimProblems(tx, org);
     if (claimed.length > 0) throw new OrgFileError(fileOf(org), claimed);
+    // Holiday notices are imported on their own (calendar:import, the console), not with the file.
+    const [stored] = await tx
+      .select({ settings: tenants.settings })
+      .from(tenants)
+      .where(eq(tenants.code, org.tenant.code))
+      .for('update');
+    const notices = importedNotices(stored?.settings);
+    const settings = notices ? { ...org.settings, holiday_notices: notices } : org.settings;
     const [tenant] = await tx
       .insert(tenants)
       .values({
@@ -68,7 +77,7 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
         name: org.tenant.name,
         kind: org.tenant.kind,
         timezone: org.tenant.timezone,
-        settings: org.settings,
+        settings,
         createdAt: now,
       })
       .onConflictDoUpdate({
@@ -77,7 +86,7 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
           name: org.tenant.name,
           kind: org.tenant.kind,
           timezone: org.tenant.timezone,
-          settings: org.settings,
+          settings,
           // An imported organization is a real one, even where demo mode once loaded the same file; its
           // obligations count from this first real import, not from the demo (issue 15 §2).
           demo: false,

@@ -2,12 +2,14 @@
 // override for years the package does not know yet) and dates typed by people.
 import {
   type CalendarOverride,
+  type DeadlineSpec,
   endOfDayIn,
   isIsoDate,
   isoDateIn,
   unknownYearMessage,
   WorkCalendar,
 } from './calendar.ts';
+import type { TenantSettings } from './settings.ts';
 
 export { deadlineFrom } from './calendar.ts';
 
@@ -62,4 +64,38 @@ export function parseDateInput(value: string, timeZone: string, now: Date): Date
 export function pastDeadline(what: string, deadline: Date, now: Date, timeZone: string): string | undefined {
   if (deadline >= now) return undefined;
   return `${what} ${isoDateIn(deadline, timeZone)} 已过：不能早于今天（${isoDateIn(now, timeZone)}）。`;
+}
+
+/**
+ * The years a deadline set today could reach (the longest of the tenant's hazard deadlines and the 20
+ * working days of a written report) that have no holiday schedule yet: deadlines in them are estimates.
+ */
+export function missingHolidayYears(settings: TenantSettings, now: Date, timeZone: string): number[] {
+  const calendar = new WorkCalendar({ override: settings.calendar, onUnknownYear: () => {} });
+  const today = isoDateIn(now, timeZone);
+  const specs: DeadlineSpec[] = [...Object.values(settings.hazard_deadlines), { days: 20, unit: 'working' }];
+  const last = specs
+    .map((spec) =>
+      spec.unit === 'working'
+        ? calendar.addWorkingDays(today, spec.days)
+        : calendar.addCalendarDays(today, spec.days),
+    )
+    .sort()
+    .at(-1)!;
+  const missing: number[] = [];
+  for (let year = Number(today.slice(0, 4)); year <= Number(last.slice(0, 4)); year++) {
+    if (!calendar.knows(`${year}-01-01`)) missing.push(year);
+  }
+  return missing;
+}
+
+/** A deadline's text with （估算） when its year had no holiday schedule (plain weekends were counted). */
+export function markEstimate(
+  text: string,
+  deadline: Date,
+  settings: TenantSettings,
+  timeZone: string,
+): string {
+  const calendar = new WorkCalendar({ override: settings.calendar, onUnknownYear: () => {} });
+  return calendar.knows(isoDateIn(deadline, timeZone)) ? text : `${text}（估算）`;
 }

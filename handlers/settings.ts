@@ -91,6 +91,22 @@ export const settingsSchema = z.strictObject({
       path: ['workdays'],
     })
     .optional(),
+  /**
+   * Years read from the State Council's notice (console 节假日安排 or `npm run calendar:import`); kept
+   * when the organization file is imported again, and added to `calendar` by tenantSettings().
+   */
+  holiday_notices: z
+    .array(
+      z.strictObject({
+        year: z.number().int(),
+        source: z.string().optional(),
+        holidays: z.array(calendarDate),
+        workdays: z.array(calendarDate),
+        imported_at: z.string(),
+        imported_by: z.string(),
+      }),
+    )
+    .optional(),
 });
 
 export type TenantSettings = z.output<typeof settingsSchema>;
@@ -98,7 +114,35 @@ export type TenantSettings = z.output<typeof settingsSchema>;
 /** The tenant's settings with defaults filled in; the org importer validated them on the way in. */
 export function tenantSettings(raw: unknown): TenantSettings {
   const parsed = settingsSchema.safeParse(raw ?? {});
-  return parsed.success ? parsed.data : settingsSchema.parse({});
+  return withHolidayNotices(parsed.success ? parsed.data : settingsSchema.parse({}));
+}
+
+/** `calendar` with the imported notices' years: a notice wins over the organization file for its dates. */
+function withHolidayNotices(settings: TenantSettings): TenantSettings {
+  const notices = settings.holiday_notices ?? [];
+  if (notices.length === 0) return settings;
+  const holidays = new Set(settings.calendar?.holidays ?? []);
+  const workdays = new Set(settings.calendar?.workdays ?? []);
+  const covers = new Set(settings.calendar?.covers ?? []);
+  for (const notice of notices) {
+    for (const date of notice.holidays) {
+      workdays.delete(date);
+      holidays.add(date);
+    }
+    for (const date of notice.workdays) {
+      holidays.delete(date);
+      workdays.add(date);
+    }
+    covers.add(notice.year);
+  }
+  return {
+    ...settings,
+    calendar: {
+      holidays: [...holidays].sort(),
+      workdays: [...workdays].sort(),
+      covers: [...covers].sort((a, b) => a - b),
+    },
+  };
 }
 
 /** The tenant's semesters in the shape handlers/periods.ts takes. */

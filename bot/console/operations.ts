@@ -36,6 +36,7 @@ import { memberLabel } from '../pages/simulator.ts';
 import { type Choice, TASK_KINDS, type TaskFormValues, tasksPage } from '../pages/tasks.ts';
 import { actAs } from './act.ts';
 import { type Flash, setFlash, takeFlash } from './auth.ts';
+import { registerCalendar } from './calendar.ts';
 import { membersOf, shiftIdsBetween, TASK_FILTERS, type TaskFilter, tasksOf } from './queries.ts';
 import type { Viewer } from './routes.ts';
 
@@ -78,6 +79,7 @@ export const inTheNameOf = (acting: Acting) => (acting.actor ? `（以${acting.a
 export function registerOperations(app: Hono, kit: ConsoleKit): void {
   const { db, log, clock } = kit;
   registerDashboard(app, kit);
+  registerCalendar(app, kit);
 
   const upload = kit.limitTo(
     MAX_ROSTER_MEGABYTES * 1024 * 1024,

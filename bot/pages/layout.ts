@@ -26,6 +26,7 @@ export interface Frame {
     | 'org'
     | 'rosters'
     | 'letters'
+    | 'calendar'
     | 'ledger'
     | 'outbox'
     | 'login';
@@ -159,6 +160,7 @@ ${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : 
     ${link('/console/hazards', 'hazards', '隐患督办')}
     ${link('/console/rosters', 'rosters', '值班表')}
     ${link('/console/letters', 'letters', '责任书')}
+    ${link('/console/calendar', 'calendar', '节假日')}
     ${link('/console/ledger', 'ledger', '隐患台账导出')}
     ${link('/console/org', 'org', '组织信息')}
     ${link('/console/outbox', 'outbox', '发送失败', frame.failed ? html` <span class="badge">${frame.failed}</span>` : '')}
