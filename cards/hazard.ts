@@ -6,6 +6,7 @@
 //   complete — the reporter, asked for what is missing
 import type { HazardView } from '../db/queries/hazards.ts';
 import { trailStep } from '../db/queries/ledger-export.ts';
+import { withEstimate } from '../handlers/deadlines.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../handlers/hazard-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import {
@@ -79,7 +80,7 @@ function extensionBlocks(view: HazardView, at: (date: Date | null | undefined) =
       ['申请人', pending.requesterName],
       ['延期原因', pending.reason],
       ['现整改期限', at(hazard.deadline)],
-      ['申请延至', at(pending.newDeadline)],
+      ['申请延至', withEstimate(at(pending.newDeadline), pending.newDeadlineEstimated)],
       ['督办期限', hazard.listed ? at(hazard.listedDeadline) : undefined],
     ]),
     passesListing && note(`注意：申请延至的期限晚于督办期限 ${at(hazard.listedDeadline)}。`),
@@ -285,7 +286,11 @@ export function hazardCard(
       ['状态', STATUS_LABEL[hazard.status]],
       ['受理人', view.acceptedByName && `${view.acceptedByName}（${at(hazard.acceptedAt)}）`],
       ['整改责任人', view.rectifierName],
-      ['整改期限', hazard.deadline && `${at(hazard.deadline)}${overdue ? '（已超期）' : ''}`],
+      [
+        '整改期限',
+        hazard.deadline &&
+          `${withEstimate(at(hazard.deadline), hazard.deadlineEstimated)}${overdue ? '（已超期）' : ''}`,
+      ],
       ['临时管控措施', hazard.interimMeasures],
       ['整改措施', hazard.measures],
       ['复查', view.reviewedByName && `${view.reviewedByName}（${at(hazard.reviewedAt)}）`],

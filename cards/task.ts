@@ -1,4 +1,5 @@
 // Task cards. Views: `assignee` (确认收到 / 完成), `assigner` (progress), `leader` (escalations).
+import { withEstimate } from '../handlers/deadlines.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import { actions, button, type Card, card, fields, note } from './model.ts';
 
@@ -10,6 +11,8 @@ export interface TaskView {
     content: string;
     status: 'assigned' | 'acknowledged' | 'done' | 'cancelled';
     dueAt: Date;
+    /** The default due date ran through a year with no holiday schedule: shown （估算）. */
+    dueEstimated?: boolean;
     acknowledgedAt: Date | null;
     completedAt: Date | null;
     completionNote: string | null;
@@ -51,7 +54,7 @@ export function taskCard(view: TaskView, timeZone: string, audience: TaskAudienc
         ['内容', task.content],
         ['派发人', view.assignerName],
         ['承办', view.assigneeName],
-        ['截止', `${at(task.dueAt)}${overdue ? '（已超期）' : ''}`],
+        ['截止', `${withEstimate(at(task.dueAt), task.dueEstimated)}${overdue ? '（已超期）' : ''}`],
         ['状态', TASK_STATUS_LABEL[task.status]],
         ['确认收到', view.acknowledgedByName && `${view.acknowledgedByName}（${at(task.acknowledgedAt)}）`],
         ['完成', view.completedByName && `${view.completedByName}（${at(task.completedAt)}）`],

@@ -259,6 +259,8 @@ export const hazards = pgTable(
     /** Who rectifies: the unit head who accepted it, unless they assign someone. */
     rectifierId: integer('rectifier_id').references(() => people.id),
     deadline: ts('deadline'),
+    /** The deadline was counted in working days through a year with no holiday schedule yet (（估算）). */
+    deadlineEstimated: boolean('deadline_estimated').notNull().default(false),
     /** 临时管控措施 taken at acceptance until it is rectified: required for a 重大 hazard (DOMAIN §4). */
     interimMeasures: text('interim_measures'),
     measures: text('measures'),
@@ -326,6 +328,8 @@ export const hazardExtensions = pgTable(
     reason: text('reason').notNull(),
     days: integer('days').notNull(),
     newDeadline: ts('new_deadline').notNull(),
+    /** As `hazards.deadline_estimated`, for the deadline asked for. */
+    newDeadlineEstimated: boolean('new_deadline_estimated').notNull().default(false),
     status: text('status').$type<'pending' | 'approved' | 'denied'>().notNull().default('pending'),
     decidedById: integer('decided_by_id').references(() => people.id),
     decidedAt: ts('decided_at'),
@@ -622,6 +626,8 @@ export const tasks = pgTable(
     assigneeId: integer('assignee_id').references(() => people.id),
     assigneeUnitId: integer('assignee_unit_id').references(() => units.id),
     dueAt: ts('due_at').notNull(),
+    /** As `hazards.deadline_estimated`: the default 20 working days ran through an unknown year. */
+    dueEstimated: boolean('due_estimated').notNull().default(false),
     status: taskStatusEnum('status').notNull().default('assigned'),
     acknowledgedById: integer('acknowledged_by_id').references(() => people.id),
     acknowledgedAt: ts('acknowledged_at'),

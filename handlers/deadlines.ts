@@ -3,6 +3,7 @@
 import {
   type CalendarOverride,
   type DeadlineSpec,
+  deadlineFrom,
   endOfDayIn,
   isIsoDate,
   isoDateIn,
@@ -11,7 +12,7 @@ import {
 } from './calendar.ts';
 import type { TenantSettings } from './settings.ts';
 
-export { deadlineFrom } from './calendar.ts';
+export { deadlineFrom };
 
 const calendars = new Map<string, WorkCalendar>();
 /** Years a computation needed without holiday data; shown to the office (and logged) by the callers. */
@@ -89,13 +90,37 @@ export function missingHolidayYears(settings: TenantSettings, now: Date, timeZon
   return missing;
 }
 
-/** A deadline's text with （估算） when its year had no holiday schedule (plain weekends were counted). */
-export function markEstimate(
-  text: string,
-  deadline: Date,
-  settings: TenantSettings,
+/**
+ * What the office is told (dashboard, its 我的职责) while a year that deadlines set today may reach has no
+ * holiday schedule; undefined when every such year is covered.
+ */
+export function holidayGap(settings: TenantSettings, now: Date, timeZone: string): string | undefined {
+  const missing = missingHolidayYears(settings, now, timeZone);
+  if (missing.length === 0) return undefined;
+  return `${unknownYearMessage(missing)}，涉及的期限标注“（估算）”。请在控制台“节假日”页（或 npm run calendar:import）导入国务院办公厅的放假通知。`;
+}
+
+/**
+ * A deadline computed by the tenant's calendar, and whether it is an estimate: counted in working days
+ * through a year that has no holiday schedule yet, so plain weekends were counted (issue 15 §6).
+ */
+export function computeDeadline(
+  start: Date,
+  spec: DeadlineSpec,
   timeZone: string,
-): string {
-  const calendar = new WorkCalendar({ override: settings.calendar, onUnknownYear: () => {} });
-  return calendar.knows(isoDateIn(deadline, timeZone)) ? text : `${text}（估算）`;
+  calendar: WorkCalendar,
+): { at: Date; estimated: boolean } {
+  const at = deadlineFrom(start, spec, timeZone, calendar);
+  const first = Number(isoDateIn(start, timeZone).slice(0, 4));
+  const last = Number(isoDateIn(at, timeZone).slice(0, 4));
+  let estimated = false;
+  if (spec.unit === 'working') {
+    for (let year = first; year <= last; year++) if (!calendar.knows(`${year}-01-01`)) estimated = true;
+  }
+  return { at, estimated };
+}
+
+/** A deadline's text, marked （估算） when it was computed without the holiday schedule of its year. */
+export function withEstimate<T extends string | undefined>(text: T, estimated: boolean | undefined): T {
+  return (text !== undefined && estimated ? `${text}（估算）` : text) as T;
 }

@@ -19,6 +19,7 @@ import {
   units,
 } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
+import { holidayGap } from './deadlines.ts';
 import { STATUS_LABEL } from './hazard-rules.ts';
 import { wholeWord } from './obligation-kinds.ts';
 import { addDays, CADENCE_LABEL } from './periods.ts';
@@ -185,6 +186,11 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
     semestersOf(tenantSettings(tenant.settings)),
   );
   const blocks: (Block | false)[] = [];
+  // The office answers for the calendar: it is told while deadlines may be estimates (issue 15 §6).
+  if ((await officeStaff(ctx.db, tenant.id)).some((person) => person.id === ctx.actor.id)) {
+    const gap = holidayGap(tenantSettings(tenant.settings), now, tenant.timezone);
+    if (gap) blocks.push(note(gap));
+  }
   const unitsShown = new Set<number>();
   for (const { post, unitName, unitDuties } of list) {
     blocks.push(

@@ -43,7 +43,7 @@ import { officeStaff, type Person, personById } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { hazardExtensions, hazardPhotos, hazards, people, reportOffers } from '../db/schema.ts';
 import { membersNamed, mentionedMember, withUnits } from './colleagues.ts';
-import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
+import { computeDeadline, parseDateInput, pastDeadline, withEstimate, workCalendar } from './deadlines.ts';
 import {
   type CategoryRule,
   hazardCode,
@@ -414,7 +414,7 @@ async function step(
         : severity === 'grave'
           ? need(undefined, '重大隐患的临时管控措施（整改完成前如何防范，如：设置围挡、专人值守）', usage)
           : undefined;
-      const standard = deadlineFrom(
+      const { at: standard, estimated } = computeDeadline(
         now,
         settings.hazard_deadlines[severity],
         tenant.timezone,
@@ -438,15 +438,21 @@ async function step(
         acceptedAt: now,
         rectifierId: hazard.rectifierId ?? member().id,
         deadline,
+        // A date typed by the head is theirs, not an estimate.
+        deadlineEstimated: deadline === standard && estimated,
         interimMeasures: interim ?? null,
       });
+      const shown = withEstimate(
+        formatDateTime(deadline, tenant.timezone),
+        deadline === standard && estimated,
+      );
       note = [
-        `整改期限 ${formatDateTime(deadline, tenant.timezone)}${deadline < standard ? `（提前于规定期限 ${formatDateTime(standard, tenant.timezone)}）` : ''}${hazard.severity ? '' : '（严重程度未注明，按一般隐患计）'}`,
+        `整改期限 ${shown}${deadline < standard ? `（提前于规定期限 ${formatDateTime(standard, tenant.timezone)}）` : ''}${hazard.severity ? '' : '（严重程度未注明，按一般隐患计）'}`,
         interim && `临时管控措施：${interim}`,
       ]
         .filter(Boolean)
         .join('；');
-      toast = `已受理 ${code}，整改期限 ${formatDateTime(deadline, tenant.timezone)}`;
+      toast = `已受理 ${code}，整改期限 ${shown}`;
       break;
     }
     case 'reject': {
@@ -508,7 +514,7 @@ async function step(
       const reason = need(input.reason, '延期原因', `申请延期 ${code} <天数> <原因>`, TEXT_LIMITS.reason);
       const base = hazard.deadline && hazard.deadline > now ? hazard.deadline : now;
       const spec = settings.hazard_deadlines[hazard.severity ?? 'general'];
-      const newDeadline = deadlineFrom(
+      const { at: newDeadline, estimated } = computeDeadline(
         base,
         { days, unit: spec.unit },
         tenant.timezone,
@@ -526,6 +532,7 @@ async function step(
         reason,
         days,
         newDeadline,
+        newDeadlineEstimated: estimated,
         createdAt: now,
       });
       note = `申请延期 ${days} 天：${reason}`;
@@ -555,14 +562,21 @@ async function step(
         .update(hazardExtensions)
         .set({ status: approve ? 'approved' : 'denied', decidedById: member().id, decidedAt: now })
         .where(eq(hazardExtensions.id, pending.id));
-      if (approve) changes.deadline = pending.newDeadline;
-      note = approve ? `批准延期至 ${formatDateTime(pending.newDeadline, tenant.timezone)}` : '不批准延期';
+      if (approve) {
+        changes.deadline = pending.newDeadline;
+        changes.deadlineEstimated = pending.newDeadlineEstimated;
+      }
+      const extended = withEstimate(
+        formatDateTime(pending.newDeadline, tenant.timezone),
+        pending.newDeadlineEstimated,
+      );
+      note = approve ? `批准延期至 ${extended}` : '不批准延期';
       toast = approve ? `已批准 ${code} 延期` : `已不批准 ${code} 延期`;
       after.push(async () =>
         tell(
           ctx,
           pending.requestedById,
-          `隐患 ${code} 的延期申请${approve ? `已批准，新期限 ${formatDateTime(pending.newDeadline, tenant.timezone)}` : '未获批准，请按原期限整改'}。`,
+          `隐患 ${code} 的延期申请${approve ? `已批准，新期限 ${extended}` : '未获批准，请按原期限整改'}。`,
         ),
       );
       break;

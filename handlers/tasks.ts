@@ -19,7 +19,7 @@ import { officeStaff, type Person, unitHeads } from '../db/queries/org.ts';
 import { type Task, taskView } from '../db/queries/tasks.ts';
 import { auditEvents, people, tasks, units } from '../db/schema.ts';
 import { mentionedMember, namesakesText } from './colleagues.ts';
-import { deadlineFrom, parseDateInput, pastDeadline, workCalendar } from './deadlines.ts';
+import { computeDeadline, parseDateInput, pastDeadline, withEstimate, workCalendar } from './deadlines.ts';
 import { tenantSettings } from './settings.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime, yearIn } from './time.ts';
@@ -155,6 +155,7 @@ export async function createTasks(
   capped(content, TEXT_LIMITS.task, '任务内容');
   const kind = input.kind ?? kindOf(content);
   let dueAt: Date | undefined;
+  let dueEstimated = false;
   if (input.due?.trim()) {
     dueAt = parseDateInput(input.due, tenant.timezone, now);
     if (!dueAt) throw new Refusal('截止日期请写成 2026-12-31 或 12月31日。');
@@ -162,7 +163,12 @@ export async function createTasks(
     if (past) throw new Refusal(past);
   } else if (kind === 'rectification_notice' || kind === 'interview_followup') {
     const calendar = workCalendar(tenantSettings(tenant.settings).calendar);
-    dueAt = deadlineFrom(now, { days: WRITTEN_REPORT_DAYS, unit: 'working' }, tenant.timezone, calendar);
+    ({ at: dueAt, estimated: dueEstimated } = computeDeadline(
+      now,
+      { days: WRITTEN_REPORT_DAYS, unit: 'working' },
+      tenant.timezone,
+      calendar,
+    ));
   } else {
     throw ask(
       '写明截止日期',
@@ -186,6 +192,7 @@ export async function createTasks(
         assigneeId: target.kind === 'person' ? target.person.id : null,
         assigneeUnitId: target.kind === 'unit' ? target.unitId : null,
         dueAt,
+        dueEstimated,
         createdAt: now,
       })
       .returning();
@@ -214,7 +221,7 @@ export async function createTasks(
     created.push(`${task!.code}（${view.assigneeName}）`);
     rows.push(task!);
   }
-  const text = `已派发 ${created.join('、')}，截止 ${formatDateTime(dueAt, tenant.timezone)}。`;
+  const text = `已派发 ${created.join('、')}，截止 ${withEstimate(formatDateTime(dueAt, tenant.timezone), dueEstimated)}。`;
   ctx.reply({ kind: 'text', text });
   return { tasks: rows, dueAt, text };
 }

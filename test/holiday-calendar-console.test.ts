@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 // /console/calendar: the office pastes the State Council's notice, checks the table, confirms; a
 // 整改通知书 given afterwards counts the new year's holidays (元旦). Real HTTP, real database, fixed clock.
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { taskCard } from '../cards/task.ts';
 import type { Database } from '../db/client.ts';
 import { auditEvents, tasks, tenants, units } from '../db/schema.ts';
 import {
@@ -49,6 +50,36 @@ describe('/console/calendar', () => {
     const page = await browser.page('/console/calendar');
     expect(page.html).toContain('2027年节假日安排尚未导入');
     const csrf = csrfOf(page.html);
+    // The dashboard says so too, with the way to the page.
+    const dashboard = unescapeHtml((await browser.page('/console/dashboard')).html);
+    expect(dashboard).toContain('2027年节假日安排尚未导入，按普通周末计算，涉及的期限标注“（估算）”');
+    expect(dashboard).toContain('<a href="/console/calendar">去导入</a>');
+    // A 整改通知书 given before the import: 20 working days counted over plain weekends, marked an estimate.
+    const [unit] = await database.db.select().from(units).where(eq(units.name, '总务处'));
+    const giveNotice = async () => {
+      const tasksForm = await browser.page('/console/tasks');
+      const posted = await browser.post('/console/tasks', {
+        _csrf: csrfOf(tasksForm.html),
+        assignee: `unit:${unit!.id}`,
+        kind: 'rectification_notice',
+        content: '食堂燃气管道老化，限期整改并书面报告',
+        due: '',
+      });
+      expect(posted.status).toBe(303);
+      return (await database.db.select().from(tasks).orderBy(desc(tasks.id)))[0]!;
+    };
+    const estimated = await giveNotice();
+    expect(estimated.dueAt.toISOString()).toBe('2027-01-18T15:59:59.999Z');
+    expect(estimated.dueEstimated).toBe(true);
+    expect(
+      taskCard({ task: estimated, assignerName: '', assigneeName: '' }, 'Asia/Shanghai', 'assignee', NOW)
+        .blocks,
+    ).toContainEqual(
+      expect.objectContaining({
+        kind: 'fields',
+        fields: expect.arrayContaining([{ label: '截止', value: '2027-01-18 23:59（估算）' }]),
+      }),
+    );
 
     const bad = await browser.post('/console/calendar', {
       _csrf: csrf,
@@ -88,20 +119,12 @@ describe('/console/calendar', () => {
     const after = await browser.page('/console/calendar');
     expect(after.html).not.toContain('尚未导入');
     expect(after.html).toContain('已导入 2027 年节假日安排');
+    expect((await browser.page('/console/dashboard')).html).not.toContain('尚未导入');
 
     // A 整改通知书 now: 20 working days from Monday 12-21 skip 元旦 → Tuesday 2027-01-19 (not 01-18).
-    const [unit] = await database.db.select().from(units).where(eq(units.name, '总务处'));
-    const tasksForm = await browser.page('/console/tasks');
-    const posted = await browser.post('/console/tasks', {
-      _csrf: csrfOf(tasksForm.html),
-      assignee: `unit:${unit!.id}`,
-      kind: 'rectification_notice',
-      content: '食堂燃气管道老化，限期整改并书面报告',
-      due: '',
-    });
-    expect(posted.status).toBe(303);
-    const [task] = await database.db.select().from(tasks);
-    expect(task!.dueAt.toISOString()).toBe('2027-01-19T15:59:59.999Z');
+    const task = await giveNotice();
+    expect(task.dueAt.toISOString()).toBe('2027-01-19T15:59:59.999Z');
+    expect(task.dueEstimated).toBe(false);
   });
 
   it('refuses a post without the CSRF token (403) and an empty or non-notice text (400)', async () => {

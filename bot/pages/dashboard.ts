@@ -12,7 +12,9 @@ import {
   type LateHazard,
   type UnitBar,
 } from '../../db/queries/dashboard.ts';
+import { holidayGap } from '../../handlers/deadlines.ts';
 import { STATUS_LABEL } from '../../handlers/hazard-rules.ts';
+import { tenantSettings } from '../../handlers/settings.ts';
 import type { ConsoleKit } from '../console/operations.ts';
 import type { Html } from './layout.ts';
 
@@ -168,13 +170,15 @@ function heatTable(data: Dashboard): Html {
 </table>`;
 }
 
-export function dashboardPage(data: Dashboard): Html {
+/** The dashboard; `holidayGap` is the warning while a year deadlines may reach has no holiday schedule. */
+export function dashboardPage(data: Dashboard, holidayGap?: string): Html {
   const states = HAZARD_STATES.map((s) => ({ label: STATUS_LABEL[s], value: data.byState[s] }));
   const total = states.reduce((a, b) => a + b.value, 0);
   const pending = data.outbox.reduce((a, b) => a + b.pending, 0);
   const failed = data.outbox.reduce((a, b) => a + b.failed, 0);
   return html`<style>${STYLE}</style>
 <h1>工作看板 <span class="muted">截至 ${data.today}</span></h1>
+${holidayGap ? html`<div class="flash error" role="alert">${holidayGap} <a href="/console/calendar">去导入</a></div>` : ''}
 <div class="dash">
 <section class="panel" id="by-state"><h2>隐患状态（共 ${total} 条）</h2>${barChart('隐患状态', states)}</section>
 <section class="panel" id="by-category"><h2>隐患类别</h2>${barChart('隐患类别', data.byCategory)}</section>
@@ -222,7 +226,10 @@ export function registerDashboard(app: Hono, kit: ConsoleKit): void {
       c,
       200,
       await kit.frameOf(viewer, { title: '工作看板', active: 'dashboard' }),
-      dashboardPage(data),
+      dashboardPage(
+        data,
+        holidayGap(tenantSettings(viewer.tenant.settings), kit.clock(), viewer.tenant.timezone),
+      ),
     );
   });
 }

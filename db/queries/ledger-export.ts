@@ -8,6 +8,7 @@
 import { and, asc, count, eq, gte, inArray, isNull, lt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { formatter } from '../../handlers/calendar.ts';
+import { withEstimate } from '../../handlers/deadlines.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../../handlers/hazard-rules.ts';
 import type { HazardStatus } from '../../handlers/hazard-workflow.ts';
 import { ACTION_LABEL } from '../../handlers/hazard-workflow.ts';
@@ -297,7 +298,7 @@ async function ledgerPage(
       acceptedBy: row.acceptedByName ?? '',
       acceptedAt: at(hazard.acceptedAt),
       rectifier: row.rectifierName ?? '',
-      deadline: at(hazard.deadline),
+      deadline: withEstimate(at(hazard.deadline), hazard.deadlineEstimated),
       interimMeasures: hazard.interimMeasures ?? '',
       overdue: isOverdue(hazard, now) ? '是' : '否',
       measures: hazard.measures ?? '',
