@@ -232,7 +232,8 @@ describe('the same event delivered 2–5 times, concurrently and interleaved', (
     const perReport = footprint((await hazardByText('食堂后门灭火器过期')).code).length;
     expect(perReport).toBeGreaterThanOrEqual(2);
 
-    const texts = Array.from({ length: 10 }, (_, i) => `报隐患 体育馆${i + 1}号消防栓损坏，一般`);
+    // Ten different places (floors), so that none is offered to the head as a duplicate of another.
+    const texts = Array.from({ length: 10 }, (_, i) => `报隐患 体育馆${i + 1}层消防栓损坏，一般`);
     // The same callback body each time: WeCom retries with the same message (and MsgId).
     const callbacks = texts.map((content, i) => ({
       from: members[i % members.length]!,
