@@ -41,7 +41,7 @@ import {
 import { rowId } from '../db/queries/ids.ts';
 import { officeStaff, type Person, personById } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
-import { hazardExtensions, hazardPhotos, hazards, people, reportOffers } from '../db/schema.ts';
+import { hazardExtensions, hazardPhotos, hazards, reportOffers } from '../db/schema.ts';
 import { membersNamed, mentionedMember, withUnits } from './colleagues.ts';
 import { computeDeadline, parseDateInput, pastDeadline, withEstimate, workCalendar } from './deadlines.ts';
 import {
@@ -749,9 +749,8 @@ const OFFICE_ACCOUNT_ROLES: ReadonlySet<HazardRole> = new Set(['officeAccount'])
  * whose own step it is: their answer says it.
  */
 async function tellLister(ctx: StepContext, hazard: Hazard, period: string, conflict: string) {
-  const listers = hazard.listedById
-    ? await ctx.db.select().from(people).where(eq(people.id, hazard.listedById))
-    : await officeStaff(ctx.db, ctx.tenant.id);
+  const lister = hazard.listedById && (await personById(ctx.db, ctx.tenant.id, hazard.listedById));
+  const listers = hazard.listedById ? (lister ? [lister] : []) : await officeStaff(ctx.db, ctx.tenant.id);
   const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
   const message = `您挂牌督办的隐患 ${hazard.code}：${conflict}，请调整督办期限或督促按督办期限完成整改。`;
   for (const person of listers) {
