@@ -2,7 +2,7 @@
 // 排查 → 记录 → 整改 → 复查 → 销号 as a button and as a text command. Who may take a step is decided by
 // handlers/hazard-workflow.ts against the organization; every step is appended to the audit trail.
 
-import { and, eq, isNull, ne } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import {
   type Acting,
   type ActionContext,
@@ -617,15 +617,22 @@ async function step(
       const original = input.duplicateOf;
       if (!original) throw new Refusal(`请写明与哪条隐患重复，例如：驳回 ${code} 与 YH-… 重复`);
       if (original.id === hazard.id) throw new Refusal('不能把一条隐患标记为与自己重复。');
-      // The original is locked and checked again, so two heads merging two reports into each other at
-      // the same moment cannot leave both merged (and neither counted).
+      // Both rows are locked, in id order, before either is written, and the original is checked again
+      // under the lock: two heads merging two reports into each other at the same moment then queue on
+      // the same row instead of each holding the other's (a deadlock on PostgreSQL), and the second finds
+      // the first merge done rather than leaving both merged (and neither counted).
+      await db
+        .select({ id: hazards.id })
+        .from(hazards)
+        .where(inArray(hazards.id, [hazard.id, original.id]))
+        .orderBy(asc(hazards.id))
+        .for('update');
       const [open] = await db
-        .update(hazards)
-        .set({ updatedAt: now })
+        .select({ id: hazards.id })
+        .from(hazards)
         .where(
           and(eq(hazards.id, original.id), isNull(hazards.duplicateOfId), ne(hazards.status, 'rejected')),
-        )
-        .returning({ id: hazards.id });
+        );
       if (!open) throw new Refusal(`${original.code} 已被驳回或本身是重复上报，请标记为与原隐患重复。`);
       Object.assign(changes, {
         duplicateOfId: original.id,
