@@ -28,6 +28,7 @@ import {
   type OutboxRow,
 } from '../bot/core/delivery.ts';
 import type { Logger } from '../bot/core/log.ts';
+import { createPump } from '../bot/core/pump.ts';
 import type { Channel } from '../bot/core/types.ts';
 import type { Db } from '../db/client.ts';
 import { outbox } from '../db/schema.ts';
@@ -154,13 +155,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const recipientWaits = new Map<string, Map<number, number>>();
   /** When rows put back without a try come due (those not claimed again since): what drain waits for. */
   let holdTimes: number[] = [];
-  let running: Promise<unknown> | undefined;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
   /** Once started: a run when the soonest held row comes due, rather than at the next poll after it. */
   let heldTimer: NodeJS.Timeout | undefined;
-  let stopping = false;
   const wakers = new Set<() => void>();
+  const pump = createPump(drain, {
+    onError: (error) => log.error('outbox dispatch failed', { error: String(error) }),
+    // New rows may be due before the rows a drain waits for: its wait is cut short.
+    onKick: () => {
+      for (const wake of [...wakers]) wake();
+    },
+    onRest: () => wakeWhenHeldRowsAreDue(),
+    onStop: () => {
+      clearTimeout(heldTimer);
+      heldTimer = undefined;
+      for (const wake of [...wakers]) wake();
+    },
+  });
+  const kick = pump.kick;
 
   async function claim(now: Date): Promise<OutboxRow[]> {
     const due = db
@@ -535,10 +546,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return stats;
   }
 
-  async function idle() {
-    while (running) await running;
-  }
-
   /** Sleeps `ms`, or less if woken by a kick (new rows) or stop. */
   function pause(ms: number) {
     return new Promise<void>((resolve) => {
@@ -561,7 +568,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     await pause(Math.min(Math.max(until - start, 0), PROBE_MS) + 5);
     const now = clock().getTime();
     if (now === start) return false;
-    if (until > now && !stopping) await pause(until - now + 5);
+    if (until > now && !pump.stopping) await pause(until - now + 5);
     return true;
   }
 
@@ -582,31 +589,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // (rows put back are not due, so a run that claimed something is followed by one more).
       const soonest = holdTimes.length > 0 ? Math.min(...holdTimes) : undefined;
       const now = clock().getTime();
-      if (!canWait || stopping || soonest === undefined || soonest - now > holdWaitMs) {
+      if (!canWait || pump.stopping || soonest === undefined || soonest - now > holdWaitMs) {
         if (stats.claimed > 0) continue;
         return total;
       }
       // A clock that does not move (a test's) never reaches them: claim what is due and stop.
       if (!(await sleepUntil(Math.max(soonest, now + GATHER_MS)))) canWait = false;
     }
-  }
-
-  function kick() {
-    for (const wake of [...wakers]) wake();
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .then(() => undefined)
-      .catch((error) => log.error('outbox dispatch failed', { error: String(error) }))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          kick();
-        } else wakeWhenHeldRowsAreDue();
-      });
   }
 
   /**
@@ -618,7 +607,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function wakeWhenHeldRowsAreDue() {
     clearTimeout(heldTimer);
     heldTimer = undefined;
-    if (!timer || stopping) return;
+    if (!pump.started || pump.stopping) return;
     const now = clock().getTime();
     const due = holdTimes.filter((until) => until > now);
     if (due.length === 0) return;
@@ -629,24 +618,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     runOnce,
     // Waits for a run under way first, so that what it claimed is delivered when this resolves.
     drain: async () => {
-      await idle();
+      await pump.idle();
       return drain();
     },
     kick,
-    start(pollMs = 2000) {
-      stopping = false;
-      timer ??= setInterval(kick, pollMs);
-      kick();
-    },
-    async stop() {
-      stopping = true;
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      clearTimeout(heldTimer);
-      heldTimer = undefined;
-      for (const wake of [...wakers]) wake();
-      while (running) await running;
-    },
-    idle,
+    start: (pollMs = 2000) => pump.start(pollMs),
+    stop: pump.stop,
+    idle: pump.idle,
   };
 }

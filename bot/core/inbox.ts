@@ -14,6 +14,7 @@ import type { Db } from '../../db/client.ts';
 import { nextTurn } from '../../jobs/next-turn.ts';
 import { addressedToBot, type Core, conversationOf, storableJson } from './core.ts';
 import type { Logger } from './log.ts';
+import { createPump } from './pump.ts';
 import type { MessageEvent } from './types.ts';
 
 export interface InboxOptions {
@@ -97,11 +98,12 @@ export function createInbox(options: InboxOptions): Inbox {
   let writing = false;
   let lastSaturatedInsert = 0;
   let writer: Promise<void> = Promise.resolve();
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopping = false;
-  let poll: ReturnType<typeof setInterval> | undefined;
-  let retry: ReturnType<typeof setTimeout> | undefined;
+  const pump = createPump(drain, {
+    // The database is away: the events stay pending and are tried again shortly.
+    onError: (error) => log.warn('inbox: processing paused', { error: String(error), retryInMs: retryMs }),
+    retryMs,
+  });
+  const kick = pump.kick;
 
   /**
    * Writes the waiting rows, one insert per batch, until none waits. Under load an insert carries the
@@ -157,7 +159,7 @@ export function createInbox(options: InboxOptions): Inbox {
     for (;;) {
       while (writing) await writer;
       const saturatedFor = SATURATION_PAUSE_MS - (Date.now() - lastSaturatedInsert);
-      if (saturatedFor <= 0 || stopping) return;
+      if (saturatedFor <= 0 || pump.stopping) return;
       await new Promise((resolve) => setTimeout(resolve, saturatedFor));
     }
   }
@@ -166,9 +168,9 @@ export function createInbox(options: InboxOptions): Inbox {
   async function drain(): Promise<number> {
     let processed = 0;
     const worker = async () => {
-      while (!stopping) {
+      while (!pump.stopping) {
         await acknowledgementsFirst();
-        if (stopping || !(await core.processNext())) break;
+        if (pump.stopping || !(await core.processNext())) break;
         processed += 1;
         // Let webhooks in between events (jobs/next-turn.ts).
         await nextTurn();
@@ -180,54 +182,15 @@ export function createInbox(options: InboxOptions): Inbox {
     return processed;
   }
 
-  function kick() {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .then(
-        () => undefined,
-        (error) => {
-          // The database is away: the events stay pending and are tried again shortly.
-          again = false;
-          log.warn('inbox: processing paused', { error: String(error), retryInMs: retryMs });
-          clearTimeout(retry);
-          if (!stopping) retry = setTimeout(kick, retryMs);
-        },
-      )
-      .finally(() => {
-        running = undefined;
-        if (again && !stopping) {
-          again = false;
-          kick();
-        }
-      });
-  }
-
-  async function idle() {
-    while (running) await running;
-  }
-
   return {
     accept,
     kick,
-    idle,
+    idle: pump.idle,
     async drain() {
-      await idle();
+      await pump.idle();
       return drain();
     },
-    start(pollMs = 5000) {
-      stopping = false;
-      poll ??= setInterval(kick, pollMs);
-      kick();
-    },
-    async stop() {
-      stopping = true;
-      clearInterval(poll);
-      poll = undefined;
-      clearTimeout(retry);
-      await idle();
-    },
+    start: (pollMs = 5000) => pump.start(pollMs),
+    stop: pump.stop,
   };
 }
