@@ -150,4 +150,31 @@ describe('the inbox', () => {
     expect(JSON.stringify(replies[0]!.body)).toContain('处理这条消息时出了错');
     expect(JSON.stringify(replies[1]!.body)).not.toContain('处理这条消息时出了错');
   });
+
+  it('marks a row whose payload is not an event failed, with the reason, and goes on with its chat', async () => {
+    const { inbox } = harness.service;
+    await inbox.stop();
+    const garbled = report('报隐患 食堂后门台阶破损，一般');
+    const next = report('帮助');
+    try {
+      expect((await deliver(garbled)).status).toBe(200);
+      expect((await deliver(next)).status).toBe(200);
+      // Written by another version, or altered by hand: no time, and text that is not text.
+      await database.db.execute(
+        sql`update inbound_events set payload = (payload - 'at') || '{"text": 42}'::jsonb
+            where event_key = ${garbled.header.event_id}`,
+      );
+      await createInbox({ db: database.db, core: harness.service.core, log: silentLogger }).drain();
+    } finally {
+      inbox.start();
+    }
+    const rows = await inboxRows();
+    expect(rows.map((row) => row.status)).toEqual(['failed', 'done']);
+    expect(rows[0]!.error).toContain('not an InboundEvent');
+    expect(rows[0]!.error).toContain('at');
+    expect(rows[0]!.payload).toMatchObject({ text: 42 });
+    expect(await database.db.select().from(hazards)).toEqual([]);
+    const replies = await database.db.select().from(outbox).where(eq(outbox.op, 'reply'));
+    expect(replies.map((row) => row.refMessageId)).toEqual([next.event.message.message_id]);
+  });
 });

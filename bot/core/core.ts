@@ -9,6 +9,7 @@ import { inboundEvents, outbox } from '../../db/schema.ts';
 import { createContext, type Refresh } from './context.ts';
 import { enqueue } from './enqueue.ts';
 import { Refusal } from './errors.ts';
+import { parseInboundEvent } from './event-schema.ts';
 import { identify } from './identify.ts';
 import type { Logger } from './log.ts';
 import { refreshCards } from './refresh.ts';
@@ -99,10 +100,6 @@ export const conversationOf = (event: InboundEvent) =>
     ? `${event.channel}:chat:${event.chat.id}`
     : `${event.channel}:sender:${event.sender.ids[0]?.value}`;
 
-/** An inbox payload back as the event the adapter normalized (JSON has no dates). */
-const eventOfPayload = (payload: Record<string, unknown>) =>
-  ({ ...payload, at: new Date(String(payload.at)) }) as unknown as InboundEvent;
-
 /** A claimed inbox row: the effect of its event belongs to it. */
 type Claim = { id: number; event: InboundEvent };
 
@@ -124,8 +121,27 @@ export function createCore(options: CoreOptions): Core {
 
   const earlier = alias(inboundEvents, 'earlier');
 
-  /** Locks the next inbox event to process (see `processNext`), in `tx`. */
+  /**
+   * Locks the next inbox event to process (see `processNext`), in `tx`. A row whose payload is not an
+   * InboundEvent (written by another version, or altered by hand) is marked failed with the reason, and
+   * the next row is claimed instead: it is kept, for the operator to see, and holds up nothing.
+   */
   async function claim(tx: Tx): Promise<Claim | undefined> {
+    for (;;) {
+      const row = await claimRow(tx);
+      if (!row) return undefined;
+      const parsed = parseInboundEvent(row.payload);
+      if (parsed.ok) return { id: row.id, event: parsed.event };
+      log.error('inbox event not processed: unreadable payload', { id: row.id, error: parsed.reason });
+      await tx
+        .update(inboundEvents)
+        .set({ status: 'failed', error: storable(parsed.reason).slice(0, 500), processedAt: clock() })
+        .where(eq(inboundEvents.id, row.id));
+    }
+  }
+
+  /** Locks the next pending inbox row with no earlier row of its conversation pending, in `tx`. */
+  async function claimRow(tx: Tx): Promise<{ id: number; payload: unknown } | undefined> {
     const [row] = await tx
       .select({ id: inboundEvents.id, payload: inboundEvents.payload })
       .from(inboundEvents)
@@ -150,7 +166,7 @@ export function createCore(options: CoreOptions): Core {
       .limit(1)
       .for('update', { of: inboundEvents, skipLocked: true });
     // The payload was made storable before it was written (Inbox.accept).
-    return row?.payload ? { id: row.id, event: eventOfPayload(row.payload) } : undefined;
+    return row;
   }
 
   /** What an event does, written in `tx` with its inbound row `seenId` marked done. */
