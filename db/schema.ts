@@ -436,7 +436,7 @@ export const inboundEvents = pgTable(
   ],
 );
 
-export type OutboxBody = { kind: 'text'; text: string } | { kind: 'card'; card: unknown };
+export type OutboxBody = { kind: 'text'; text: string } | { kind: 'card'; card: Card };
 
 /**
  * Messages to send, written in the same transaction as the business change that caused them.

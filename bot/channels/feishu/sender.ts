@@ -114,7 +114,7 @@ const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
 
 function content(row: OutboxRow): { msg_type: string; content: string } {
   if (row.body.kind === 'text') return { msg_type: 'text', content: feishuTextContent(row.body.text) };
-  return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(row.body.card as never)) };
+  return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(row.body.card)) };
 }
 
 function toDeliveryError(error: unknown, tokens: TokenCache, row: OutboxRow): DeliveryError {

@@ -3,7 +3,7 @@
 // Limits: a personal account that sends fast is throttled and then restricted by WeChat, so the bot
 // paces itself (jobs/rate-limit.ts): `wechaty:to:<conversation>` and, for the whole account, `wechaty:bot`.
 import type { Wechaty } from 'wechaty';
-import { type Card, cardToText } from '../../../cards/model.ts';
+import { cardToText } from '../../../cards/model.ts';
 import type { Db } from '../../../db/client.ts';
 import { rememberPrompt } from '../../../db/queries/prompts.ts';
 import { type ChannelSender, DeliveryError } from '../../core/delivery.ts';
@@ -14,7 +14,7 @@ export function createWechatySender(bot: Wechaty, db: Db): ChannelSender {
     limitKeys: (row) => ['wechaty:bot', `wechaty:to:${row.targetId}`],
     async deliver(row) {
       if (!bot.isLoggedIn) throw new DeliveryError('微信机器人未登录', true, 30_000);
-      const text = row.body.kind === 'text' ? row.body.text : cardToText(row.body.card as Card, true);
+      const text = row.body.kind === 'text' ? row.body.text : cardToText(row.body.card, true);
       // A chat id is a room id (…@chatroom) or, for a private chat, the contact's id.
       const room = row.targetKind === 'chat' ? await bot.Room.find({ id: row.targetId }) : undefined;
       const conversation = room ?? (await bot.Contact.find({ id: row.targetId }));
@@ -27,7 +27,7 @@ export function createWechatySender(bot: Wechaty, db: Db): ChannelSender {
             channel: 'wechaty',
             chatId: row.targetId,
             personId: row.personId,
-            card: row.body.card as Card,
+            card: row.body.card,
           });
         }
         return { platformMessageId: sent?.id ?? `wechaty-${row.id}` };

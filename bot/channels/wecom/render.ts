@@ -130,10 +130,10 @@ function renderTemplateCard(card: Card, options: RenderOptions): WecomBody {
 export function renderWecom(body: OutboxBody, options: RenderOptions): WecomBody {
   try {
     if (body.kind === 'text') return textBody(body.text);
-    return renderTemplateCard(body.card as Card, options);
+    return renderTemplateCard(body.card, options);
   } catch {
     try {
-      return textBody(body.kind === 'card' ? cardToText(body.card as Card) : String(body.text));
+      return textBody(body.kind === 'card' ? cardToText(body.card) : String(body.text));
     } catch {
       return textBody('（此消息无法在企业微信中显示，请在网页控制台查看。）');
     }
