@@ -90,6 +90,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     db: database.db,
     router: createRouter(),
     channels,
+    answers: { wecom: 'update', wechaty: 'message' },
     log,
     clock: options.clock,
     onOutbox: () => dispatcher.kick(),
@@ -137,8 +138,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
             config: config.wecom,
             core,
             inbox,
-            store: wecomStore,
-            onOutbox: () => dispatcher.kick(),
             clock: options.clock,
           }
         : undefined,

@@ -2,8 +2,9 @@
 // At-least-once in, exactly-once effect (DESIGN.md §2): the inbound row, the business rows and the
 // outbox rows commit together or not at all. An event comes either straight from its channel (`handle`:
 // button presses, the console, Wechaty) or from the inbox, where a webhook left it (`processNext`).
-import { and, asc, eq, lt, notExists, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, notExists, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
+import { type Card, note } from '../../cards/model.ts';
 import { type Db, isTransientDatabaseError, type Tx } from '../../db/client.ts';
 import { inboundEvents, outbox } from '../../db/schema.ts';
 import { createContext, type Refresh } from './context.ts';
@@ -14,7 +15,7 @@ import { identify } from './identify.ts';
 import type { Logger } from './log.ts';
 import { refreshCards } from './refresh.ts';
 import type { Router } from './router.ts';
-import type { ActionResult, Channel, InboundEvent, Outbound } from './types.ts';
+import type { ActionEvent, ActionResult, AnswerKind, Channel, InboundEvent, Outbound } from './types.ts';
 
 export type HandleResult =
   | { kind: 'done'; action?: ActionResult }
@@ -38,6 +39,8 @@ export interface CoreOptions {
   router: Router;
   /** Channels that can deliver messages now; the console always can. */
   channels: ReadonlySet<Channel>;
+  /** How each channel answers a button press (the channel's `answer`); `response` when not named. */
+  answers?: Partial<Record<Channel, AnswerKind>>;
   log: Logger;
   /** Called after a commit that wrote outbox rows (wakes the dispatcher). */
   onOutbox?: () => void;
@@ -82,6 +85,14 @@ function answerMessages(action: ActionResult): Outbound[] {
   const messages: Outbound[] = [{ to: { kind: 'reply' }, body: { kind: 'text', text: action.toast.text } }];
   if (action.card) messages.push({ to: { kind: 'reply' }, body: { kind: 'card', card: action.card } });
   return messages;
+}
+
+/** A success or info shown inside the updated card (its quote line on WeCom): the new state is the feedback. */
+function withToast(card: Card, toast: ActionResult['toast']): Card {
+  return {
+    ...card,
+    blocks: [...card.blocks, note(`${toast.kind === 'success' ? '✅' : 'ℹ️'} ${toast.text}`)],
+  };
 }
 
 /** Group chats only hear what is addressed to the bot (an @-mention, or a bare picture for a report). */
@@ -176,8 +187,11 @@ export function createCore(options: CoreOptions): Core {
     const who = await identify(tx, event);
     if (!who) {
       await tx.update(inboundEvents).set(processed).where(eq(inboundEvents.id, seenId));
-      if (event.type === 'action')
-        return { kind: 'done', action: { toast: { kind: 'error', text: NOT_BOUND } } };
+      if (event.type === 'action') {
+        const action: ActionResult = { toast: { kind: 'error', text: NOT_BOUND } };
+        await answer(tx, event, undefined, action);
+        return { kind: 'done', action };
+      }
       await writeOutbox(tx, event, undefined, [
         { to: { kind: 'reply' }, body: { kind: 'text', text: NOT_BOUND } },
       ]);
@@ -208,10 +222,73 @@ export function createCore(options: CoreOptions): Core {
       event.type === 'action' ? event.messageId : undefined,
     );
     if (action && !action.card && clicked) action = { ...action, card: clicked };
-    if (action && event.type === 'action' && event.answerInChat) {
-      await writeOutbox(tx, event, who.tenant.id, answerMessages(action));
-    }
+    if (action && event.type === 'action') await answer(tx, event, who.tenant.id, action);
     return { kind: 'done', action } as const;
+  }
+
+  /**
+   * The answer to a press, made once and in the press's own transaction, as its channel takes it
+   * (AnswerKind): returned for the channel's response, or written to the outbox.
+   */
+  async function answer(tx: Tx, event: ActionEvent, tenantId: number | undefined, action: ActionResult) {
+    const kind = options.answers?.[event.channel] ?? 'response';
+    if (kind === 'message') await writeOutbox(tx, event, tenantId, answerMessages(action));
+    if (kind === 'update') await answerByUpdate(tx, event, action);
+  }
+
+  /**
+   * The pressed card updated in place (with a success or info toast inside it), and a warning, an error or
+   * a toast without a card as a text message to the presser. The rows belong to the pressed copy's tenant
+   * and person; the update carries what the platform gave with the press (`answerRef`).
+   */
+  async function answerByUpdate(tx: Tx, event: ActionEvent, action: ActionResult) {
+    const presser = event.sender.ids[0];
+    if (!presser) return;
+    const [copy] = event.messageId
+      ? await tx
+          .select({
+            tenantId: outbox.tenantId,
+            personId: outbox.personId,
+            subject: outbox.subject,
+            view: outbox.view,
+          })
+          .from(outbox)
+          .where(
+            and(
+              eq(outbox.channel, event.channel),
+              eq(outbox.platformMessageId, event.messageId),
+              inArray(outbox.op, ['send', 'reply']),
+            ),
+          )
+          .limit(1)
+      : [];
+    const quiet = action.toast.kind === 'success' || action.toast.kind === 'info';
+    const updatable = action.card && event.messageId;
+    const card = updatable && action.card && (quiet ? withToast(action.card, action.toast) : action.card);
+    const text = card && quiet ? undefined : action.toast.text;
+    const base = {
+      tenantId: copy?.tenantId ?? null,
+      personId: copy?.personId ?? null,
+      channel: event.channel,
+      targetKind: presser.kind,
+      targetId: presser.value,
+      nextAttemptAt: clock(),
+    };
+    const rows: (typeof outbox.$inferInsert)[] = [];
+    if (card) {
+      rows.push({
+        ...base,
+        op: 'update',
+        refMessageId: event.messageId ?? null,
+        body: { kind: 'card', card },
+        subject: copy?.subject ?? null,
+        view: copy?.view ?? null,
+        platformRef: event.answerRef ?? null,
+      });
+    }
+    if (text) rows.push({ ...base, op: 'send', body: { kind: 'text', text } });
+    // One statement, in order: the dispatcher delivers rows to one person by id.
+    if (rows.length > 0) await tx.insert(outbox).values(rows);
   }
 
   /**
@@ -245,8 +322,10 @@ export function createCore(options: CoreOptions): Core {
               .where(and(eq(inboundEvents.id, claimedId), eq(inboundEvents.status, 'pending')))
               .returning({ id: inboundEvents.id });
       if (!seen) return { kind: 'duplicate' } as const;
-      if (event.type === 'action' && !event.answerInChat) {
-        return { kind: 'done', action: { toast: { kind: 'error', text } } } as const;
+      if (event.type === 'action') {
+        const action: ActionResult = { toast: { kind: 'error', text } };
+        await answer(tx, event, undefined, action);
+        return { kind: 'done', action } as const;
       }
       await writeOutbox(tx, event, undefined, [{ to: { kind: 'reply' }, body: { kind: 'text', text } }]);
       return { kind: 'done' } as const;

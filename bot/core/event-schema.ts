@@ -39,7 +39,7 @@ const actionEvent = z.object({
   args: strings,
   form: strings.optional(),
   messageId: z.string().optional(),
-  answerInChat: z.boolean().optional(),
+  answerRef: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const inboundEventSchema = z.discriminatedUnion('type', [messageEvent, actionEvent]);

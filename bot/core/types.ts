@@ -57,10 +57,10 @@ export interface ActionEvent extends EventBase {
   /** The platform message that carried the card, when known. */
   messageId?: string;
   /**
-   * The channel cannot show a toast or replace the card in its answer (numbered text replies):
-   * the core then sends both into the chat, in the same transaction as the action.
+   * What the platform gave with the press that the answer must carry, kept on the answer's outbox row
+   * (`platform_ref`) for the channel's sender: WeCom's single-use `responseCode` of the pressed card.
    */
-  answerInChat?: boolean;
+  answerRef?: Record<string, unknown>;
 }
 
 export type InboundEvent = MessageEvent | ActionEvent;
@@ -81,6 +81,17 @@ export interface Outbound {
   /** Which rendering of the subject this copy is (e.g. `public`, `handler`). */
   view?: string;
 }
+
+/**
+ * How a channel answers a button press. The core makes the answer once, in the action's own transaction,
+ * for every channel; the channel's adapter only carries it to the wire.
+ * - `response`: in the answer to the platform's request (Feishu's card callback, the console's page): the
+ *   core returns it (HandleResult.action) and writes nothing;
+ * - `update`: the pressed card is updated in place through the outbox, a success shown in it; a warning,
+ *   an error or a toast without a card goes to the presser as a text message (WeCom);
+ * - `message`: into the chat, the toast and then the card (numbered text replies: Wechaty).
+ */
+export type AnswerKind = 'response' | 'update' | 'message';
 
 /** The synchronous answer to a button press: a toast and the card as it now is. */
 export interface ActionResult {

@@ -43,7 +43,6 @@ async function interpretChoice(
         action: answer.button.action,
         args: answer.button.args,
         at: event.at,
-        answerInChat: true,
       };
     case 'not-yours':
       return { refuse: `“${answer.title}”不是发给你的，只有收到这张卡片的人可以回复编号。` };

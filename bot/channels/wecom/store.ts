@@ -5,10 +5,9 @@
 // (更新模版卡片消息, https://developer.work.weixin.qq.com/document/path/94888): message/send returns one
 // for the new card, and every click on it brings another in the callback. The copy's row keeps the
 // unused code from message/send in `platform_ref`; a click's code travels on the `update` row the
-// webhook writes for the clicked card.
+// core writes for the clicked card (its answer, AnswerKind 'update').
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Card } from '../../../cards/model.ts';
 import type { Db } from '../../../db/client.ts';
 import { outbox } from '../../../db/schema.ts';
 
@@ -35,17 +34,6 @@ export function usableCode(ref: WecomRef, now: Date): string | undefined {
   return ref.responseCode;
 }
 
-export interface ClickAnswer {
-  taskId: string;
-  userId: string;
-  responseCode?: string;
-  /** The card as it now is, for the clicked copy. */
-  card?: Card;
-  /** A message for the person who clicked. */
-  text?: string;
-  now: Date;
-}
-
 export interface WecomStore {
   /** Records what message/send returned for a row. */
   saveRef(rowId: number, ref: WecomRef): Promise<void>;
@@ -55,8 +43,6 @@ export interface WecomStore {
   restoreCode(copyId: number, ref: WecomRef): Promise<void>;
   /** The copy's card was re-sent as a new message: later updates and clicks concern that one. */
   repoint(taskId: string, tenantId: number | null, newTaskId: string, ref: WecomRef): Promise<void>;
-  /** Queues the answer to a click: the clicked card updated with the click's code, then a message. */
-  enqueueClickAnswer(answer: ClickAnswer): Promise<number>;
 }
 
 const copyOf = (taskId: string, tenantId: number | null) =>
@@ -108,45 +94,6 @@ export function createWecomStore(db: Db): WecomStore {
         .update(outbox)
         .set({ platformMessageId: newTaskId, platformRef: ref })
         .where(copyOf(taskId, tenantId));
-    },
-
-    async enqueueClickAnswer(answer) {
-      const [copy] = await db
-        .select({
-          tenantId: outbox.tenantId,
-          personId: outbox.personId,
-          subject: outbox.subject,
-          view: outbox.view,
-        })
-        .from(outbox)
-        .where(copyOf(answer.taskId, null))
-        .limit(1);
-      const base = {
-        tenantId: copy?.tenantId ?? null,
-        personId: copy?.personId ?? null,
-        channel: 'wecom' as const,
-        targetKind: 'userid',
-        targetId: answer.userId,
-        nextAttemptAt: answer.now,
-      };
-      const rows: (typeof outbox.$inferInsert)[] = [];
-      if (answer.card) {
-        rows.push({
-          ...base,
-          op: 'update',
-          refMessageId: answer.taskId,
-          body: { kind: 'card', card: answer.card },
-          subject: copy?.subject ?? null,
-          view: copy?.view ?? null,
-          platformRef: answer.responseCode
-            ? { responseCode: answer.responseCode, codeAt: answer.now.toISOString() }
-            : null,
-        });
-      }
-      if (answer.text) rows.push({ ...base, op: 'send', body: { kind: 'text', text: answer.text } });
-      // One statement, in order: the dispatcher delivers rows to one person by id.
-      if (rows.length > 0) await db.insert(outbox).values(rows);
-      return rows.length;
     },
   };
 }

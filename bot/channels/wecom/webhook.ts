@@ -2,25 +2,19 @@
 // 回调配置 / 接收消息与事件: https://developer.work.weixin.qq.com/document/path/90930,
 // 加解密方案: https://developer.work.weixin.qq.com/document/path/90968
 import type { Context } from 'hono';
-import { type Card, note } from '../../../cards/model.ts';
 import type { Core } from '../../core/core.ts';
 import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
-import type { ActionResult } from '../../core/types.ts';
 import type { WecomConfig } from '../../env.ts';
 import { WecomCrypto, WecomCryptoError } from './crypto.ts';
-import { normalizeWecom, type WecomClick } from './normalize.ts';
-import type { WecomStore } from './store.ts';
+import { normalizeWecom } from './normalize.ts';
 import { parseWecomEnvelope, parseWecomMessage, WecomXmlError } from './xml.ts';
 
 export interface WecomWebhookOptions {
   config: WecomConfig;
   core: Core;
   inbox: Inbox;
-  store: WecomStore;
   log: Logger;
-  /** Wakes the outbox dispatcher after the webhook queued the answer to a click. */
-  onOutbox?: () => void;
   clock?: () => Date;
 }
 
@@ -39,16 +33,8 @@ function cryptoReject(error: unknown): Reject {
   return reject(400, 'cannot decrypt');
 }
 
-/** The click's answer as a WeCom user expects it; see `answerClick`. */
-function withToast(card: Card, toast: ActionResult['toast']): Card {
-  return {
-    ...card,
-    blocks: [...card.blocks, note(`${toast.kind === 'success' ? '✅' : 'ℹ️'} ${toast.text}`)],
-  };
-}
-
 export function wecomWebhook(options: WecomWebhookOptions) {
-  const { config, core, inbox, store, log } = options;
+  const { config, core, inbox, log } = options;
   const clock = options.clock ?? (() => new Date());
   const crypto = new WecomCrypto({
     token: config.token,
@@ -72,21 +58,6 @@ export function wecomWebhook(options: WecomWebhookOptions) {
       log.warn('wecom url verification refused', { reason: refused.reason });
       return c.json({ error: refused.reason }, refused.status);
     }
-  }
-
-  /**
-   * WeCom cannot take a card in the callback's answer the way Feishu does, so a click is answered with
-   * queued messages right after the core committed it: the clicked card is updated with the click's own
-   * response_code (update_template_card). A success or info toast is shown inside the updated card (as
-   * its quote line, since the new state is the feedback a WeCom user looks at); a warning or an error,
-   * or any toast without a card, goes to the clicker as a text message.
-   */
-  async function answerClick(click: WecomClick, action: ActionResult) {
-    const quiet = action.toast.kind === 'success' || action.toast.kind === 'info';
-    const card = action.card && (quiet ? withToast(action.card, action.toast) : action.card);
-    const text = action.card && quiet ? undefined : action.toast.text;
-    const queued = await store.enqueueClickAnswer({ ...click, card, text, now: clock() });
-    if (queued > 0) options.onOutbox?.();
   }
 
   /** POST: an encrypted message or event. */
@@ -132,24 +103,21 @@ export function wecomWebhook(options: WecomWebhookOptions) {
     }
     if (normalized.kind === 'ignored') return c.body(null, 200);
 
-    const { event, click } = normalized;
-    let result: Awaited<ReturnType<Core['handle']>> | undefined;
+    const { event } = normalized;
     try {
-      // A message is answered once it is in the inbox; a click is processed now, its card updated below.
+      // A message is answered once it is in the inbox. A click is processed now: WeCom cannot take a card
+      // in the callback's answer, so the core answers it (AnswerKind 'update') by updating the clicked card
+      // with the click's single-use response_code, in the click's own transaction.
       if (event.type === 'message') await inbox.accept(event);
-      else result = await core.handle(event);
+      else {
+        const { responseCode } = normalized.click ?? {};
+        const answerRef = responseCode ? { responseCode, codeAt: clock().toISOString() } : undefined;
+        await core.handle(answerRef ? { ...event, answerRef } : event);
+      }
     } catch (error) {
       // The database is unreachable: 503 makes WeCom deliver the callback again.
       log.error('wecom event not processed', { eventKey: event.eventKey, error: String(error) });
       return c.json({ error: 'temporarily unavailable' }, 503);
-    }
-    if (click && result?.kind === 'done' && result.action) {
-      try {
-        await answerClick(click, result.action);
-      } catch (error) {
-        // The click itself is recorded; a retry would only be a duplicate, so answer 200 anyway.
-        log.error('wecom click answer not queued', { eventKey: event.eventKey, error: String(error) });
-      }
     }
     // An empty 200 tells WeCom the callback was received and there is no passive reply.
     return c.body(null, 200);
