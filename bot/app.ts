@@ -3,8 +3,8 @@ import { eq, sql } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
 import { inboundEvents } from '../db/schema.ts';
-import { type FeishuWebhookOptions, feishuWebhook } from './channels/feishu/webhook.ts';
-import { type WecomWebhookOptions, wecomWebhook } from './channels/wecom/webhook.ts';
+import type { WebhookHandler, WebhookMethod } from './channels/channel.ts';
+import { channelDefinitions } from './channels/registry.ts';
 import { type ConsoleOptions, consoleRoutes } from './console/routes.ts';
 import { createLoadGate, type LoadGateOptions } from './core/load-gate.ts';
 import type { Logger } from './core/log.ts';
@@ -15,8 +15,8 @@ export interface AppOptions {
   log: Logger;
   channels: ReadonlySet<Channel>;
   demo: boolean;
-  feishu?: Omit<FeishuWebhookOptions, 'log'>;
-  wecom?: Omit<WecomWebhookOptions, 'log'>;
+  /** The webhook handlers of the channels that are on, by method (ChannelDefinition.webhook). */
+  webhooks: Partial<Record<Channel, Partial<Record<WebhookMethod, WebhookHandler>>>>;
   /** The web console: the chat simulator at `/`, `/login`, `/logout` and `/console/...`. */
   console: Omit<ConsoleOptions, 'db' | 'log' | 'demo'>;
   /** Load shedding of the webhooks (bot/core/load-gate.ts); the defaults suit one instance. */
@@ -51,18 +51,13 @@ export function createApp(options: AppOptions): Hono {
 
   app.post('/webhooks/*', gate.middleware);
 
-  if (options.feishu) app.post('/webhooks/feishu', feishuWebhook({ ...options.feishu, log }));
-  else
-    app.post('/webhooks/feishu', (c) => c.json({ error: 'Feishu is not configured (FEISHU_APP_ID)' }, 404));
-
-  if (options.wecom) {
-    const wecom = wecomWebhook({ ...options.wecom, log });
-    app.get('/webhooks/wecom', wecom.verify);
-    app.post('/webhooks/wecom', wecom.receive);
-  } else {
-    const off = (c: Context) => c.json({ error: 'WeCom is not configured (WECOM_CORP_ID)' }, 404);
-    app.get('/webhooks/wecom', off);
-    app.post('/webhooks/wecom', off);
+  // Every channel's route, from the registry: a channel that is off answers 404 saying what turns it on.
+  for (const { name, webhook } of channelDefinitions) {
+    if (!webhook) continue;
+    const off = (c: Context) => c.json({ error: webhook.off }, 404);
+    for (const method of webhook.methods) {
+      app.on(method, webhook.path, options.webhooks[name]?.[method] ?? off);
+    }
   }
 
   app.route('/', consoleRoutes({ ...options.console, db: database.db, log, demo: options.demo }));

@@ -23,11 +23,8 @@ async function main() {
     { db: service.database.db, channels: service.channels, log },
     { log, onSent: () => service.dispatcher.kick() },
   );
-  if (service.wechaty) {
-    log.info('starting Wechaty', { puppet: config.wechaty?.puppet });
-    // A puppet that cannot log in must not take the webhooks of the other channels down with it.
-    service.wechaty.start().catch((error) => log.error('Wechaty did not start', { error: String(error) }));
-  }
+  // Long connections (Wechaty): one that cannot connect must not take the webhooks down with it.
+  service.startConnections();
   const hostname = listenHost(config, service.demo);
   const { server, port } = await startHttpServer({ fetch: service.app.fetch, port: config.port, hostname });
   log.info('listening', {

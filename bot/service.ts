@@ -12,24 +12,16 @@ import { createRouter } from '../handlers/index.ts';
 import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
 import type { RateLimiter } from '../jobs/rate-limit.ts';
 import { type AppOptions, createApp } from './app.ts';
-import { createConsoleSender } from './channels/console/sender.ts';
-import { botOpenIdLoader } from './channels/feishu/bot-info.ts';
-import { createFeishuClient, createFeishuSender } from './channels/feishu/sender.ts';
-import { connectWechaty } from './channels/wechaty/adapter.ts';
-import { createWechatySender } from './channels/wechaty/sender.ts';
-import { createWecomSender } from './channels/wecom/sender.ts';
-import { createWecomStore } from './channels/wecom/store.ts';
+import type { ChannelRuntime, OpenChannel } from './channels/channel.ts';
+import { channelDefinitions } from './channels/registry.ts';
 import { type Core, createCore } from './core/core.ts';
-import type { ChannelSender } from './core/delivery.ts';
 import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
-import type { Channel } from './core/types.ts';
-import type { Config, WechatyConfig } from './env.ts';
+import type { AnswerKind, Channel } from './core/types.ts';
+import type { Config } from './env.ts';
 
 export interface Service {
   app: Hono;
-  /** The Wechaty bot, when that channel is on; the Node entry starts it. */
-  wechaty?: Wechaty;
   core: Core;
   /** Webhook message events, answered once written and processed afterwards (bot/core/inbox.ts). */
   inbox: Inbox;
@@ -38,6 +30,8 @@ export interface Service {
   channels: ReadonlySet<Channel>;
   /** Demo mode is on: no credentials, and the database empty or demo-made (loadDemoOrganization). */
   demo: boolean;
+  /** Opens the channels' long connections (Wechaty); the Node entry calls it, Workers never do. */
+  startConnections(): void;
   close(): Promise<void>;
 }
 
@@ -68,16 +62,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const demo = config.demo ? await loadDemoOrganization(database, log) : { on: false };
 
-  const senders: ChannelSender[] = [createConsoleSender()];
-  const feishuClient = config.feishu ? createFeishuClient(config.feishu) : undefined;
-  if (feishuClient) senders.push(createFeishuSender(feishuClient));
-  const wecomStore = config.wecom ? createWecomStore(database.db) : undefined;
-  if (config.wecom && wecomStore) {
-    senders.push(createWecomSender({ config: config.wecom, store: wecomStore, clock: options.clock }));
+  // The channels that are on, in the registry's order (bot/channels/registry.ts).
+  const open = new Map<Channel, OpenChannel>();
+  const answers: Partial<Record<Channel, AnswerKind>> = {};
+  for (const definition of channelDefinitions) {
+    const channel = await definition.open({
+      config,
+      database,
+      log,
+      clock: options.clock,
+      given: { wechaty: options.wechaty },
+    });
+    if (!channel) continue;
+    open.set(definition.name, channel);
+    answers[definition.name] = definition.answer;
   }
-  const wechaty = options.wechaty ?? (config.wechaty ? await buildWechaty(config.wechaty) : undefined);
-  if (wechaty) senders.push(createWechatySender(wechaty, database.db));
-  const channels = new Set(senders.map((sender) => sender.channel));
+  const senders = [...open.values()].map((channel) => channel.sender);
+  const channels: ReadonlySet<Channel> = new Set(open.keys());
 
   const dispatcher = createDispatcher({
     db: database.db,
@@ -90,7 +91,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     db: database.db,
     router: createRouter(),
     channels,
-    answers: { wecom: 'update', wechaty: 'message' },
+    answers,
     log,
     clock: options.clock,
     onOutbox: () => dispatcher.kick(),
@@ -102,7 +103,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     concurrency: database.kind === 'postgres' ? 2 : 1,
   });
-  if (wechaty) connectWechaty({ bot: wechaty, core, db: database.db, log, clock: options.clock });
+  const runtime: ChannelRuntime = { core, inbox, log, clock: options.clock };
+  for (const channel of open.values()) channel.connect?.(runtime);
+  const webhooks: AppOptions['webhooks'] = {};
+  for (const [name, channel] of open) {
+    if (channel.handleWebhook) webhooks[name] = channel.handleWebhook(runtime);
+  }
   const app = createApp({
     database,
     log,
@@ -122,51 +128,27 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       bodyDeadlines: options.consoleBodyDeadlines,
       trustedProxies: config.trustProxy,
     },
-    feishu:
-      config.feishu && feishuClient
-        ? {
-            config: config.feishu,
-            inbox,
-            core,
-            botOpenId: botOpenIdLoader(feishuClient.client, log),
-            clock: options.clock,
-          }
-        : undefined,
-    wecom:
-      config.wecom && wecomStore
-        ? {
-            config: config.wecom,
-            core,
-            inbox,
-            clock: options.clock,
-          }
-        : undefined,
+    webhooks,
   });
   return {
     app,
-    wechaty,
     core,
     inbox,
     dispatcher,
     database,
     channels,
     demo: demo.on,
+    startConnections() {
+      // Each channel logs its own failure: one that cannot connect leaves the others up.
+      for (const channel of open.values()) void channel.start?.();
+    },
     async close() {
-      if (wechaty?.isLoggedIn || wechaty?.state.active()) await wechaty.stop();
+      for (const channel of open.values()) await channel.close?.();
       await inbox.stop();
       await dispatcher.stop();
       if (!options.database) await database.close();
     },
   };
-}
-
-async function buildWechaty(config: WechatyConfig): Promise<Wechaty> {
-  const { WechatyBuilder } = await import('wechaty');
-  return WechatyBuilder.build({
-    name: 'yigang-shuangze',
-    puppet: config.puppet as never,
-    puppetOptions: config.token ? { token: config.token } : undefined,
-  });
 }
 
 /** What `/` and every console page say when demo mode was asked for but refused. */

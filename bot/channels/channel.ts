@@ -1,0 +1,66 @@
+// The one channel contract. A channel is one object, registered in one map (bot/channels/registry.ts):
+// its name, how it answers a button press, the webhook route it owns, and `open`, which turns the
+// configuration into the channel's sender plus its transports — a webhook handler (mounted by bot/app.ts
+// on the channel's route) and/or a long connection (connected and started by bot/service.ts). Adding a
+// channel touches the registry and the channel's own folder only.
+//
+// Like grammY's adapter map and Slack Bolt's receivers: the transport verifies, normalizes and carries the
+// answer to the wire; the core owns the answer (AnswerKind) and everything after.
+import type { Context } from 'hono';
+import type { Wechaty } from 'wechaty';
+import type { Database } from '../../db/client.ts';
+import type { Core } from '../core/core.ts';
+import type { ChannelSender } from '../core/delivery.ts';
+import type { Inbox } from '../core/inbox.ts';
+import type { Logger } from '../core/log.ts';
+import type { AnswerKind, Channel } from '../core/types.ts';
+import type { Config } from '../env.ts';
+
+export type WebhookMethod = 'GET' | 'POST';
+export type WebhookHandler = (c: Context) => Response | Promise<Response>;
+
+/** What a channel is opened with. */
+export interface ChannelSetup {
+  config: Config;
+  database: Database;
+  log: Logger;
+  clock?: () => Date;
+  /** Clients made by the caller instead of from the configuration (tests: Wechaty on a mock puppet). */
+  given: { wechaty?: Wechaty };
+}
+
+/** What a channel's transports hand their events to, once the service has made it. */
+export interface ChannelRuntime {
+  core: Core;
+  /** Webhook messages are answered once written here, and processed afterwards. */
+  inbox: Inbox;
+  log: Logger;
+  clock?: () => Date;
+}
+
+/** A channel that is on: its sender, and the transports it has. */
+export interface OpenChannel {
+  /** Delivers its outbox rows (the outbox dispatcher calls it). */
+  sender: ChannelSender;
+  /** The handlers of its webhook route, by method (the definition's `webhook`). */
+  handleWebhook?(runtime: ChannelRuntime): Partial<Record<WebhookMethod, WebhookHandler>>;
+  /** Attaches a long connection to the runtime (listeners only; `start` opens it). */
+  connect?(runtime: ChannelRuntime): void;
+  /** Opens the long connection (the Node entry; never on Workers). Failing must not stop the service. */
+  start?(): Promise<void>;
+  /** Closes the long connection, if open. */
+  close?(): Promise<void>;
+}
+
+export interface ChannelDefinition {
+  name: Channel;
+  /** How a button press is answered on this channel (bot/core/types.ts). */
+  answer: AnswerKind;
+  /**
+   * The route its platform calls (DESIGN.md §5: fixed). Mounted whether the channel is on or not: off, it
+   * answers 404 with `off` (which variable turns it on).
+   */
+  webhook?: { path: string; methods: readonly WebhookMethod[]; off: string };
+  /** The channel from the configuration, or undefined when it is off (its credentials are not set). */
+  open(setup: ChannelSetup): OpenChannel | undefined | Promise<OpenChannel | undefined>;
+}
