@@ -1,9 +1,9 @@
 // `/console/org`: upload an organization file (YAML, as `npm run org:import` reads it) for the admin's own
 // tenant, every problem listed (file: path: reason); and the organization as it is now.
 import { html } from 'hono/html';
-import type { ImportSummary } from '../../db/org-import.ts';
-import { omittedLine } from '../../handlers/upload-limits.ts';
-import type { Html } from './layout.ts';
+import type { ImportSummary } from '../../../db/org-import.ts';
+import { omittedLine } from '../../../handlers/upload-limits.ts';
+import type { Html } from '../layout.ts';
 
 export interface OrgProblems {
   file: string;

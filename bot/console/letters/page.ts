@@ -2,11 +2,11 @@
 // of an office member (the same code path as the chat command 发起责任书), and follow who has signed,
 // per unit, from letterStatus.
 import { html } from 'hono/html';
-import { LEVEL_LABEL, letterTitle, type UnitProgress } from '../../cards/letter.ts';
-import type { LetterStatusRow } from '../../db/queries/letters.ts';
-import { formatDateTime } from '../../handlers/time.ts';
-import type { Html } from './layout.ts';
-import { actorField, type Choice, option } from './tasks.ts';
+import { LEVEL_LABEL, letterTitle, type UnitProgress } from '../../../cards/letter.ts';
+import type { LetterStatusRow } from '../../../db/queries/letters.ts';
+import { formatDateTime } from '../../../handlers/time.ts';
+import { actorField, type Choice, option } from '../fields.ts';
+import type { Html } from '../layout.ts';
 
 export interface LettersState {
   csrf: string;

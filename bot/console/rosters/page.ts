@@ -2,12 +2,12 @@
 // every problem listed with its row; and the shifts of the next 7 days with who is on duty, the 带班领导
 // and who has confirmed being at their post.
 import { html } from 'hono/html';
-import type { RosterImportSummary, ShiftView } from '../../db/queries/shifts.ts';
-import { periodLabel, type RosterProblem } from '../../handlers/roster-file.ts';
-import { formatShiftTime, weekdayOf } from '../../handlers/shift-rules.ts';
-import { formatDateTime } from '../../handlers/time.ts';
-import { omittedLine } from '../../handlers/upload-limits.ts';
-import type { Html } from './layout.ts';
+import type { RosterImportSummary, ShiftView } from '../../../db/queries/shifts.ts';
+import { periodLabel, type RosterProblem } from '../../../handlers/roster-file.ts';
+import { formatShiftTime, weekdayOf } from '../../../handlers/shift-rules.ts';
+import { formatDateTime } from '../../../handlers/time.ts';
+import { omittedLine } from '../../../handlers/upload-limits.ts';
+import type { Html } from '../layout.ts';
 
 export interface RosterErrors {
   file: string;
