@@ -34,12 +34,14 @@ export interface Frame {
   flash?: { kind: string; text: string };
   /** How many failed messages the tenant has (shown beside the link). */
   failed?: number;
-  /** The CSP nonce of the page's one script. */
+  /** The CSP nonce of the page's script and of its one style element (the fonts). */
   nonce: string;
   /** The page's script (a fragment of this source, never of input). */
   script?: Html;
   /** The page whose own rules of the stylesheet apply (style.ts). */
-  page?: 'dashboard' | 'reports';
+  page?: 'dashboard';
+  /** Rules the page carries itself, in the head's style element (a fragment of this source, never of input). */
+  style?: Html;
 }
 
 export function layout(frame: Frame, body: Html): Html {
@@ -53,8 +55,14 @@ export function layout(frame: Frame, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <title>${frame.title} · 一岗双责安全助手</title>
-<style>html { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif; }</style>
+<style nonce="${frame.nonce}">html { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif; }</style>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
+${
+  frame.style
+    ? html`<style nonce="${frame.nonce}">${frame.style}</style>
+`
+    : ''
+}
 </head>
 <body>
 ${frame.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''}

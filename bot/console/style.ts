@@ -1,6 +1,11 @@
 // The console's one stylesheet, served at STYLESHEET_PATH (bot/console/app.ts) and linked from the layout.
 // Rules of one page only are scoped by the page's `data-page` (set on <html> by the layout).
 import { createHash } from 'node:crypto';
+import { TONE_COLOUR } from '../channels/console/render.ts';
+
+const tones = Object.entries(TONE_COLOUR)
+  .map(([tone, colour]) => `.card.tone-${tone} { --tone: ${colour}; }`)
+  .join('\n');
 
 export const CONSOLE_CSS = `* { box-sizing: border-box; }
 html { color: #1f2329; background: #f5f6f7; font-size: 15px; line-height: 1.55; }
@@ -57,6 +62,7 @@ th { background: #f2f3f5; white-space: nowrap; }
 .empty { color: #8f959e; text-align: center; margin: auto; }
 /* cards */
 .card { background: #fff; border: 1px solid #dee0e3; border-top: 4px solid var(--tone); border-radius: 10px; min-width: 18rem; max-width: 38rem; overflow: hidden; }
+${tones}
 .card-title { font-weight: 700; padding: .55rem .85rem; color: var(--tone); background: color-mix(in srgb, var(--tone) 9%, #fff); }
 .card-body { padding: .5rem .85rem .75rem; display: grid; gap: .5rem; }
 .card-text { margin: 0; white-space: pre-wrap; }
@@ -87,6 +93,7 @@ th { background: #f2f3f5; white-space: nowrap; }
 .nowrap { white-space: nowrap; }
 .problems td:first-child, .problems td:nth-child(2) { white-space: nowrap; }
 h2 { font-size: 1.1rem; margin: 1.25rem 0 .6rem; }
+h2.flush { margin-top: 0; }
 code { background: #f2f3f5; padding: 0 .25rem; border-radius: 4px; }
 /* dashboard (data-page="dashboard") */
 .dash { display: grid; grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr)); gap: 0 1rem; }
@@ -96,6 +103,14 @@ code { background: #f2f3f5; padding: 0 .25rem; border-radius: 4px; }
 .chart .axis { stroke: #8f959e; stroke-width: 1; }
 .legend { display: flex; gap: 1rem; font-size: .85rem; color: #4e5969; margin: .25rem 0; }
 .legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .25rem; vertical-align: -1px; }
+.legend .sw-blue { background: #245bdb; }
+.legend .sw-green { background: #2ea121; }
+.legend .sw-red { background: #d83931; }
+.legend .sw-orange { background: #de7802; }
+.legend .sw-met { background: #d9f2d4; }
+.legend .sw-missed { background: #fbd3d0; }
+.legend .sw-exempt { background: #dee0e3; }
+.legend .sw-none { background: #eff0f1; }
 .heat td.cell { text-align: center; white-space: nowrap; }
 .heat td.met { background: #d9f2d4; }
 .heat td.missed { background: #fbd3d0; }
@@ -111,15 +126,7 @@ code { background: #f2f3f5; padding: 0 .25rem; border-radius: 4px; }
   [data-page=dashboard] .panel { break-inside: avoid; border-color: #8f959e; }
   [data-page=dashboard] a { color: inherit; text-decoration: none; }
 }
-/* reports (data-page="reports"): printable, without the navigation and the forms */
-@media print {
-  [data-page=reports] .top, [data-page=reports] .banner, [data-page=reports] .no-print, [data-page=reports] form { display: none !important; }
-  [data-page=reports] main { max-width: none; margin: 0; padding: 0; }
-  [data-page=reports], [data-page=reports] body { background: #fff; font-size: 11pt; }
-  [data-page=reports] table { page-break-inside: auto; }
-  [data-page=reports] tr { page-break-inside: avoid; }
-  [data-page=reports] th { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
+/* reports (their print rules are in the page: reports/page.ts) */
 .report th, .report td { text-align: center; }
 .report td:first-child { text-align: left; white-space: nowrap; }
 .veto { color: #d83931; font-weight: 700; }

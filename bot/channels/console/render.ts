@@ -15,6 +15,7 @@ export interface PressTarget {
 /** The name prefix of a form block's inputs in the posted form (keeps them apart from the hidden fields). */
 export const FORM_FIELD_PREFIX = 'form.';
 
+/** Each tone's colour: the console's stylesheet sets it as `--tone` of `.card.tone-<tone>`. */
 export const TONE_COLOUR: Record<Card['tone'], string> = {
   blue: '#3370ff',
   green: '#2ea121',
@@ -113,7 +114,7 @@ export function cardHtml(value: unknown, target?: PressTarget, idPrefix = 'card'
         return '';
       }
     });
-    return html`<article class="card tone-${tone}" style="--tone:${TONE_COLOUR[tone]}"><header class="card-title">${value.title}</header><div class="card-body">${blocks}</div></article>`;
+    return html`<article class="card tone-${tone}"><header class="card-title">${value.title}</header><div class="card-body">${blocks}</div></article>`;
   } catch {
     return fallbackHtml(value);
   }

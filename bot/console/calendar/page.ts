@@ -42,7 +42,7 @@ export function calendarPage(
       : ''
   }
 <div class="panel">
-<h2 style="margin-top:0">已有的节假日安排</h2>
+<h2 class="flush">已有的节假日安排</h2>
 <p>${years[0]}—${years.at(-1)} 年：随系统提供（国务院办公厅历年通知）。</p>
 ${
   notices.length > 0
@@ -55,7 +55,7 @@ ${
 }
 </div>
 <div class="panel">
-<h2 style="margin-top:0">${extra.notice ? `核对 ${extra.notice.year} 年节假日安排` : '导入放假通知'}</h2>
+<h2 class="flush">${extra.notice ? `核对 ${extra.notice.year} 年节假日安排` : '导入放假通知'}</h2>
 ${
   extra.problems
     ? html`<div class="flash error" role="alert">未导入，请修改后重新识别：<ul>${extra.problems.map((problem) => html`<li>${problem}</li>`)}</ul></div>`

@@ -25,6 +25,14 @@ const GREEN = '#2ea121';
 const RED = '#d83931';
 const ORANGE = '#de7802';
 
+/** The legend's swatch of a series colour (style.ts). */
+const SWATCH: Record<string, string> = {
+  [BLUE]: 'sw-blue',
+  [GREEN]: 'sw-green',
+  [RED]: 'sw-red',
+  [ORANGE]: 'sw-orange',
+};
+
 const shortDate = (date: string) => `${Number(date.slice(5, 7))}/${Number(date.slice(8, 10))}`;
 
 /** A label that fits left of the bars; the whole name stays in the bar's tooltip. */
@@ -60,7 +68,7 @@ export function stackedChart(title: string, bars: UnitBar[]): Html {
   const span = width - left - 80;
   const max = Math.max(1, ...bars.map((b) => b.open + b.closed));
   const height = bars.length * row + 8;
-  return html`<div class="legend"><span><i style="background:${ORANGE}"></i>未销号</span><span><i style="background:${GREEN}"></i>已销号</span></div>
+  return html`<div class="legend"><span><i class="sw-orange"></i>未销号</span><span><i class="sw-green"></i>已销号</span></div>
 <svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
 <title>${title}</title>
 ${bars.map((bar, i) => {
@@ -88,7 +96,7 @@ export function columnChart(
   const left = 10;
   const step = (width - left * 2) / Math.max(1, columns.length);
   const max = Math.max(1, ...columns.map((c) => c.values.reduce((a, b) => a + b, 0)));
-  return html`${names.length > 1 ? html`<div class="legend">${names.map((name, i) => html`<span><i style="background:${colors[i]}"></i>${name}</span>`)}</div>` : ''}
+  return html`${names.length > 1 ? html`<div class="legend">${names.map((name, i) => html`<span><i class="${SWATCH[colors[i] ?? BLUE]}"></i>${name}</span>`)}</div>` : ''}
 <svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
 <title>${title}</title>
 <line class="axis" x1="${left}" y1="${top + plot}" x2="${width - left}" y2="${top + plot}"/>
@@ -120,7 +128,7 @@ function lateTable(rows: LateHazard[], deadlineLabel: string, empty: string, id:
 }
 
 function heatTable(data: Dashboard): Html {
-  return html`<div class="legend"><span><i style="background:#d9f2d4"></i>全部达标</span><span><i style="background:#fbd3d0"></i>有未达标</span><span><i style="background:#dee0e3"></i>不考核（到任或建档时当期已过半）</span><span><i style="background:#eff0f1"></i>无记录</span></div>
+  return html`<div class="legend"><span><i class="sw-met"></i>全部达标</span><span><i class="sw-missed"></i>有未达标</span><span><i class="sw-exempt"></i>不考核（到任或建档时当期已过半）</span><span><i class="sw-none"></i>无记录</span></div>
 <table class="heat" id="heat">
 <thead><tr><th>处室</th>${data.quarters.map((q) => html`<th class="num">${q.slice(0, 4)}年第${q.slice(5)}季度</th>`)}</tr></thead>
 <tbody>${data.heat.map(

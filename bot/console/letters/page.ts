@@ -31,7 +31,7 @@ export interface LettersState {
 
 function startForm(state: LettersState): Html {
   return html`<div class="panel">
-  <h2 style="margin-top:0">发起责任书签订</h2>
+  <h2 class="flush">发起责任书签订</h2>
   ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
   <form method="post" action="/console/letters">
     <input type="hidden" name="_csrf" value="${state.csrf}">

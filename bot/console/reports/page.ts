@@ -1,11 +1,21 @@
 // The report pages (DOMAIN §7): the quarterly statistics, the year-end assessment with the 一票否决
-// flags, and a leader's 述职述安 draft. Printable: the print rules of style.ts hide the navigation and forms.
+// flags, and a leader's 述职述安 draft. Printable: the print rules (REPORT_PRINT_CSS) hide the navigation and forms.
 import { html } from 'hono/html';
 import type { Leader, SpanReport, UnitYearRow } from '../../../db/queries/reports.ts';
 import { VETO_KINDS } from '../../../db/queries/reports.ts';
 import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult, YEAR_COLUMNS } from '../../../handlers/reports.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import type { Html } from '../layout.ts';
+
+/** The report pages' print rules, in the page's head (layout.ts): printed, a report is the table alone. */
+export const REPORT_PRINT_CSS = html`@media print {
+  .top, .banner, .no-print, form { display: none !important; }
+  main { max-width: none; margin: 0; padding: 0; }
+  body, html { background: #fff; font-size: 11pt; }
+  table { page-break-inside: auto; }
+  tr { page-break-inside: avoid; }
+  th { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}`;
 
 const tabs = (active: string) => html`<div class="tabs no-print">
   <a href="/console/reports/quarterly" class="${active === 'quarterly' ? 'on' : ''}">季度统计</a>

@@ -32,7 +32,7 @@ import {
   text,
   type Viewer,
 } from '../kit.ts';
-import { quarterlyPage, statementPage, yearPage } from './page.ts';
+import { quarterlyPage, REPORT_PRINT_CSS, statementPage, yearPage } from './page.ts';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -72,7 +72,7 @@ export function reportsRoutes(kit: ConsoleKit) {
         timeZone: tenant.timezone,
         error: span ? undefined : `季度“${asked}”无效：请写成 2026-Q4 的形式。`,
       }),
-      { title: '季度安全工作统计', flash, page: 'reports' },
+      { title: '季度安全工作统计', flash, style: REPORT_PRINT_CSS },
       span ? 200 : 400,
     );
   });
@@ -116,7 +116,11 @@ export function reportsRoutes(kit: ConsoleKit) {
     const { viewer } = c.var;
     const year = yearOf(c, viewer);
     const flash = kit.takeFlash(c);
-    return kit.render(c, await yearBody(viewer, year), { title: '年度安全工作考核', flash, page: 'reports' });
+    return kit.render(c, await yearBody(viewer, year), {
+      title: '年度安全工作考核',
+      flash,
+      style: REPORT_PRINT_CSS,
+    });
   });
 
   app.get('/console/reports/year.xlsx', kit.viewer, async (c) => {
@@ -147,7 +151,7 @@ export function reportsRoutes(kit: ConsoleKit) {
       kit.render(
         c,
         await yearBody(viewer, year, error),
-        { title: '年度安全工作考核', page: 'reports' },
+        { title: '年度安全工作考核', style: REPORT_PRINT_CSS },
         status,
       );
     if (reportYear(text(form.year).trim()) === undefined) return again(400, '请填写年度，如 2026。');
@@ -222,7 +226,7 @@ export function reportsRoutes(kit: ConsoleKit) {
         text: draft.text,
         csrf: viewer.session.csrf,
       }),
-      { title: '述职述安报告草稿', flash, page: 'reports' },
+      { title: '述职述安报告草稿', flash, style: REPORT_PRINT_CSS },
     );
   });
 

@@ -60,7 +60,7 @@ function errorPanel(error: RosterErrors | string): Html {
 
 function uploadForm(state: RostersState): Html {
   return html`<div class="panel">
-  <h2 style="margin-top:0">导入值班表</h2>
+  <h2 class="flush">导入值班表</h2>
   ${state.error ? errorPanel(state.error) : ''}
   <form method="post" action="/console/rosters" enctype="multipart/form-data">
     <input type="hidden" name="_csrf" value="${state.csrf}">

@@ -45,7 +45,7 @@ export const TASK_KINDS = Object.keys(TASK_KIND_LABEL) as (keyof typeof TASK_KIN
 function taskForm(state: TasksState): Html {
   const { values } = state;
   return html`<div class="panel">
-  <h2 style="margin-top:0">派发任务</h2>
+  <h2 class="flush">派发任务</h2>
   ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
   <form method="post" action="/console/tasks">
     <input type="hidden" name="_csrf" value="${state.csrf}">
