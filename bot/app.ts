@@ -5,7 +5,7 @@ import type { Database } from '../db/client.ts';
 import { inboundEvents } from '../db/schema.ts';
 import type { WebhookHandler, WebhookMethod } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
-import { type ConsoleOptions, consoleRoutes } from './console/routes.ts';
+import { type ConsoleOptions, createConsole } from './console/app.ts';
 import { createLoadGate, type LoadGateOptions } from './core/load-gate.ts';
 import type { Logger } from './core/log.ts';
 import type { Channel } from './core/types.ts';
@@ -60,7 +60,7 @@ export function createApp(options: AppOptions): Hono {
     }
   }
 
-  app.route('/', consoleRoutes({ ...options.console, db: database.db, log, demo: options.demo }));
+  app.route('/', createConsole({ ...options.console, db: database.db, log, demo: options.demo }));
 
   app.onError((error, c) => {
     log.error('unhandled request error', { path: c.req.path, error: String(error) });

@@ -50,7 +50,7 @@ export interface ServiceOptions {
   wechaty?: Wechaty;
   /** Webhook load shedding; the defaults of bot/core/load-gate.ts unless given (tests make it tight). */
   loadGate?: AppOptions['loadGate'];
-  /** How slowly a console form or upload may arrive; bot/console/routes.ts's defaults unless given. */
+  /** How slowly a console form or upload may arrive; bot/console/kit.ts's defaults unless given. */
   consoleBodyDeadlines?: AppOptions['console']['bodyDeadlines'];
   /** The outbox's send limits; the platforms' own (jobs/rate-limit.ts) unless given (benchmarks scale them). */
   limiter?: RateLimiter;

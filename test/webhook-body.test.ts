@@ -4,7 +4,7 @@
 // a body stops reading at its limit (413) instead of reading the whole body first.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_BODY_DEADLINES } from '../bot/console/routes.ts';
+import { CONSOLE_BODY_DEADLINES } from '../bot/console/app.ts';
 import { HTTP_TIMEOUTS } from '../bot/http-server.ts';
 import type { Database } from '../db/client.ts';
 import { loadExample, openTestDatabase } from './helpers/db.ts';

@@ -7,8 +7,10 @@ import type { Db } from '../../db/client.ts';
 import type { Tenant } from '../../db/queries/org.ts';
 import type { Acting, Context, Refresh } from '../core/context.ts';
 import { enqueue } from '../core/enqueue.ts';
+import { Refusal } from '../core/errors.ts';
 import { refreshCards } from '../core/refresh.ts';
 import type { Channel, Outbound } from '../core/types.ts';
+import type { ConsoleKit, Viewer } from './kit.ts';
 import { consoleChatId } from './queries.ts';
 
 /** What an operation gets: the part of a handler's context that does not depend on a chat event. */
@@ -63,4 +65,50 @@ export async function actAs<T>(
     await refreshCards(tx, tenant.id, refreshes);
     return { result, messages: outbound.length };
   });
+}
+
+/** The flash's note of whose name the demo console acted in; the office's account acts in its own. */
+export const inTheNameOf = (acting: Acting) => (acting.actor ? `（以${acting.actor.name}的名义）` : '');
+
+/**
+ * Who an operation of the form acts as: the logged-in office account in its own name; in demo mode the
+ * member chosen in the form (`chosen`, a person id), if `find` allows them. Otherwise the message saying
+ * why not (the form is shown again with it).
+ */
+export async function actingOf(
+  viewer: Viewer,
+  chosen: string,
+  rule: { missing: string; find: (id: string) => Promise<Acting['actor'] | undefined>; notAllowed: string },
+): Promise<Acting | string> {
+  if (viewer.account) return { account: viewer.account };
+  if (!chosen) return rule.missing;
+  const actor = await rule.find(chosen);
+  if (!actor) return rule.notAllowed;
+  return { actor };
+}
+
+/**
+ * Runs an operation of the console (actAs) for the viewer's tenant and wakes the dispatcher; a Refusal
+ * (nothing written) comes back as its message.
+ */
+export async function runAs<T>(
+  kit: Pick<ConsoleKit, 'db' | 'channels' | 'onOutbox'>,
+  viewer: Viewer,
+  acting: Acting,
+  now: Date,
+  work: (ctx: ActingContext) => Promise<T>,
+): Promise<{ result: T } | { refused: string }> {
+  let result: T;
+  try {
+    ({ result } = await actAs(
+      kit.db,
+      { ...acting, tenant: viewer.tenant, now, channels: kit.channels },
+      work,
+    ));
+  } catch (error) {
+    if (error instanceof Refusal) return { refused: error.userMessage };
+    throw error;
+  }
+  kit.onOutbox?.();
+  return { result };
 }

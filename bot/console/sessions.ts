@@ -7,8 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { eq, lt, lte, or } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { adminAccounts, consoleSessions, tenants } from '../../db/schema.ts';
-import type { AdminAccount, Tenant } from './accounts.ts';
 import { passwordFingerprint, SESSION_TTL_MS } from './auth.ts';
+
+// The rows as accounts.ts names them (read from the schema here: accounts.ts imports this file).
+type AdminAccount = typeof adminAccounts.$inferSelect;
+type Tenant = typeof tenants.$inferSelect;
 
 /** ASVS 4.0 V3.3.2, level 2: 12 h absolute, 30 min idle. */
 export const SESSION_IDLE_MS = 30 * 60 * 1000;

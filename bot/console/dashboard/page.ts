@@ -2,21 +2,16 @@
 // 挂牌督办 hazards; obligations met/missed per unit and quarter; shift confirmations; the outbox.
 // Charts are inline SVG drawn here on the server (no script); every bar carries its number as text, so
 // the page reads the same printed in black and white.
-import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import {
   type Bar,
   type Dashboard,
-  dashboardData,
   HAZARD_STATES,
   type LateHazard,
   type UnitBar,
-} from '../../db/queries/dashboard.ts';
-import { holidayGap } from '../../handlers/deadlines.ts';
-import { STATUS_LABEL } from '../../handlers/hazard-rules.ts';
-import { tenantSettings } from '../../handlers/settings.ts';
-import type { ConsoleKit } from '../console/operations.ts';
-import type { Html } from './layout.ts';
+} from '../../../db/queries/dashboard.ts';
+import { STATUS_LABEL } from '../../../handlers/hazard-rules.ts';
+import type { Html } from '../layout.ts';
 
 const CHANNEL_LABEL: Record<string, string> = {
   feishu: '飞书',
@@ -30,30 +25,13 @@ const GREEN = '#2ea121';
 const RED = '#d83931';
 const ORANGE = '#de7802';
 
-const STYLE = `
-.dash { display: grid; grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr)); gap: 0 1rem; }
-.dash .panel h2 { margin-top: 0; }
-.chart { width: 100%; height: auto; max-width: 40rem; display: block; }
-.chart text { font-size: 12px; fill: #1f2329; }
-.chart .axis { stroke: #8f959e; stroke-width: 1; }
-.legend { display: flex; gap: 1rem; font-size: .85rem; color: #4e5969; margin: .25rem 0; }
-.legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .25rem; vertical-align: -1px; }
-.heat td.cell { text-align: center; white-space: nowrap; }
-.heat td.met { background: #d9f2d4; }
-.heat td.missed { background: #fbd3d0; }
-.heat td.none { background: #eff0f1; color: #8f959e; }
-.heat td.exempt { background: #dee0e3; color: #4e5969; }
-.heat .why { display: block; font-size: .75rem; color: #646a73; white-space: normal; }
-td.num, th.num { text-align: right; }
-* { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-@media print {
-  .banner, .top { display: none; }
-  main { max-width: none; margin: 0; }
-  .dash { display: block; }
-  .panel { break-inside: avoid; border-color: #8f959e; }
-  a { color: inherit; text-decoration: none; }
-}
-`;
+/** The legend's swatch of a series colour (style.ts). */
+const SWATCH: Record<string, string> = {
+  [BLUE]: 'sw-blue',
+  [GREEN]: 'sw-green',
+  [RED]: 'sw-red',
+  [ORANGE]: 'sw-orange',
+};
 
 const shortDate = (date: string) => `${Number(date.slice(5, 7))}/${Number(date.slice(8, 10))}`;
 
@@ -90,7 +68,7 @@ export function stackedChart(title: string, bars: UnitBar[]): Html {
   const span = width - left - 80;
   const max = Math.max(1, ...bars.map((b) => b.open + b.closed));
   const height = bars.length * row + 8;
-  return html`<div class="legend"><span><i style="background:${ORANGE}"></i>未销号</span><span><i style="background:${GREEN}"></i>已销号</span></div>
+  return html`<div class="legend"><span><i class="sw-orange"></i>未销号</span><span><i class="sw-green"></i>已销号</span></div>
 <svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
 <title>${title}</title>
 ${bars.map((bar, i) => {
@@ -118,7 +96,7 @@ export function columnChart(
   const left = 10;
   const step = (width - left * 2) / Math.max(1, columns.length);
   const max = Math.max(1, ...columns.map((c) => c.values.reduce((a, b) => a + b, 0)));
-  return html`${names.length > 1 ? html`<div class="legend">${names.map((name, i) => html`<span><i style="background:${colors[i]}"></i>${name}</span>`)}</div>` : ''}
+  return html`${names.length > 1 ? html`<div class="legend">${names.map((name, i) => html`<span><i class="${SWATCH[colors[i] ?? BLUE]}"></i>${name}</span>`)}</div>` : ''}
 <svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
 <title>${title}</title>
 <line class="axis" x1="${left}" y1="${top + plot}" x2="${width - left}" y2="${top + plot}"/>
@@ -150,7 +128,7 @@ function lateTable(rows: LateHazard[], deadlineLabel: string, empty: string, id:
 }
 
 function heatTable(data: Dashboard): Html {
-  return html`<div class="legend"><span><i style="background:#d9f2d4"></i>全部达标</span><span><i style="background:#fbd3d0"></i>有未达标</span><span><i style="background:#dee0e3"></i>不考核（到任或建档时当期已过半）</span><span><i style="background:#eff0f1"></i>无记录</span></div>
+  return html`<div class="legend"><span><i class="sw-met"></i>全部达标</span><span><i class="sw-missed"></i>有未达标</span><span><i class="sw-exempt"></i>不考核（到任或建档时当期已过半）</span><span><i class="sw-none"></i>无记录</span></div>
 <table class="heat" id="heat">
 <thead><tr><th>处室</th>${data.quarters.map((q) => html`<th class="num">${q.slice(0, 4)}年第${q.slice(5)}季度</th>`)}</tr></thead>
 <tbody>${data.heat.map(
@@ -176,8 +154,7 @@ export function dashboardPage(data: Dashboard, holidayGap?: string): Html {
   const total = states.reduce((a, b) => a + b.value, 0);
   const pending = data.outbox.reduce((a, b) => a + b.pending, 0);
   const failed = data.outbox.reduce((a, b) => a + b.failed, 0);
-  return html`<style>${STYLE}</style>
-<h1>工作看板 <span class="muted">截至 ${data.today}</span></h1>
+  return html`<h1>工作看板 <span class="muted">截至 ${data.today}</span></h1>
 ${holidayGap ? html`<div class="flash error" role="alert">${holidayGap} <a href="/console/calendar">去导入</a></div>` : ''}
 <div class="dash">
 <section class="panel" id="by-state"><h2>隐患状态（共 ${total} 条）</h2>${barChart('隐患状态', states)}</section>
@@ -213,23 +190,4 @@ ${
 </section>
 </div>
 <p class="muted">图表中的数字均为本单位数据。</p>`;
-}
-
-/** GET /console/dashboard: login (or demo mode) as every console page; the viewer's tenant only. */
-export function registerDashboard(app: Hono, kit: ConsoleKit): void {
-  app.get('/console/dashboard', async (c) => {
-    const resolved = await kit.viewerFor(c);
-    if (resolved instanceof Response) return resolved;
-    const { viewer } = resolved;
-    const data = await dashboardData(kit.db, viewer.tenant.id, kit.clock(), viewer.tenant.timezone);
-    return kit.page(
-      c,
-      200,
-      await kit.frameOf(viewer, { title: '工作看板', active: 'dashboard' }),
-      dashboardPage(
-        data,
-        holidayGap(tenantSettings(viewer.tenant.settings), kit.clock(), viewer.tenant.timezone),
-      ),
-    );
-  });
 }

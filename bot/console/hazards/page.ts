@@ -2,10 +2,10 @@
 // (挂牌督办), through the same step as the chat command: in the office account's own name, or in demo mode
 // in the name of a chosen leader.
 import { html } from 'hono/html';
-import { SEVERITY_LABEL, STATUS_LABEL } from '../../handlers/hazard-rules.ts';
-import { formatDateTime } from '../../handlers/time.ts';
-import type { Html } from './layout.ts';
-import { type Choice, option } from './tasks.ts';
+import { SEVERITY_LABEL, STATUS_LABEL } from '../../../handlers/hazard-rules.ts';
+import { formatDateTime } from '../../../handlers/time.ts';
+import { type Choice, option } from '../fields.ts';
+import type { Html } from '../layout.ts';
 
 export interface OpenHazard {
   id: number;

@@ -1,7 +1,6 @@
 // The console's reports (DOMAIN §7): `/console/reports/quarterly` (+ .xlsx), `/console/reports/year`
 // (+ .xlsx, and the 一票否决 form), `/console/reports/statement` (+ .txt). Same viewer, CSRF and tenant
 // scoping as the operations: everything is read for the viewer's tenant; an id of another tenant is 404.
-import type { Context, Hono } from 'hono';
 import {
   clearVetoFlag,
   leadersOf,
@@ -12,7 +11,7 @@ import {
   VETO_KINDS,
   type VetoKind,
   yearAssessment,
-} from '../../db/queries/reports.ts';
+} from '../../../db/queries/reports.ts';
 import {
   currentQuarter,
   quarterSpan,
@@ -22,49 +21,32 @@ import {
   writeQuarterlyXlsx,
   writeYearXlsx,
   yearSpan,
-} from '../../handlers/reports.ts';
-import { formatDateTime, yearIn } from '../../handlers/time.ts';
-import { errorPage } from '../pages/console.ts';
-import { quarterlyPage, statementPage, yearPage } from '../pages/reports.ts';
-import { setFlash, takeFlash } from './auth.ts';
-import type { ConsoleKit } from './operations.ts';
-import type { Viewer } from './routes.ts';
+} from '../../../handlers/reports.ts';
+import { formatDateTime, yearIn } from '../../../handlers/time.ts';
+import {
+  actor,
+  type ConsoleContext,
+  type ConsoleKit,
+  consoleApp,
+  download,
+  text,
+  type Viewer,
+} from '../kit.ts';
+import { quarterlyPage, REPORT_PRINT_CSS, statementPage, yearPage } from './page.ts';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-const text = (value: unknown) => (typeof value === 'string' ? value : '');
-const who = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
 
-function attachment(fallback: string, name: string): string {
-  const encoded = encodeURIComponent(name).replace(
-    /['()*!]/g,
-    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
-}
-
-function download(c: Context, type: string, fallback: string, name: string, body: Uint8Array | string) {
-  c.header('Content-Type', type);
-  c.header('Content-Disposition', attachment(fallback, name));
-  c.header('Cache-Control', 'no-store');
-  c.header('X-Content-Type-Options', 'nosniff');
-  return c.body(typeof body === 'string' ? body : new Uint8Array(body));
-}
-
-export function registerReports(app: Hono, kit: ConsoleKit): void {
+export function reportsRoutes(kit: ConsoleKit) {
   const { db, log, clock } = kit;
+  const app = consoleApp();
 
-  const notFound = async (c: Context, viewer: Viewer, message: string) =>
-    kit.page(
-      c,
-      404,
-      await kit.frameOf(viewer, { title: '找不到' }),
-      errorPage('找不到', message, { href: '/console/reports/quarterly', label: '返回报表' }),
-    );
+  const notFound = (c: ConsoleContext, message: string) =>
+    kit.notFound(c, '找不到', message, { link: { href: '/console/reports/quarterly', label: '返回报表' } });
 
   // ---------------------------------------------------------------------------------------------
   // Quarterly
 
-  async function quarterOf(c: Context, viewer: Viewer) {
+  async function quarterOf(c: ConsoleContext, viewer: Viewer) {
     const { timezone } = viewer.tenant;
     const asked = (c.req.query('quarter') ?? '').trim() || currentQuarter(clock(), timezone);
     return { asked, span: quarterSpan(asked, timezone) };
@@ -72,19 +54,16 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
 
   app.get('/console/reports', (c) => c.redirect('/console/reports/quarterly', 302));
 
-  app.get('/console/reports/quarterly', async (c) => {
-    const resolved = await kit.viewerFor(c);
-    if (resolved instanceof Response) return resolved;
-    const { viewer, key } = resolved;
+  app.get('/console/reports/quarterly', kit.viewer, async (c) => {
+    const { viewer } = c.var;
     const { tenant } = viewer;
     const { asked, span } = await quarterOf(c, viewer);
     const now = clock();
     const fallback = quarterSpan(currentQuarter(now, tenant.timezone), tenant.timezone)!;
     const shown = span ?? fallback;
-    return kit.page(
+    const flash = kit.takeFlash(c);
+    return kit.render(
       c,
-      span ? 200 : 400,
-      await kit.frameOf(viewer, { title: '季度安全工作统计', flash: takeFlash(c, key) }),
       quarterlyPage({
         tenantName: tenant.name,
         quarter: span ? asked : shown.key,
@@ -93,14 +72,15 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
         timeZone: tenant.timezone,
         error: span ? undefined : `季度“${asked}”无效：请写成 2026-Q4 的形式。`,
       }),
+      { title: '季度安全工作统计', flash, style: REPORT_PRINT_CSS },
+      span ? 200 : 400,
     );
   });
 
-  app.get('/console/reports/quarterly.xlsx', async (c) => {
-    const resolved = await kit.viewerFor(c);
-    if (resolved instanceof Response) return resolved;
-    const { tenant } = resolved.viewer;
-    const { asked, span } = await quarterOf(c, resolved.viewer);
+  app.get('/console/reports/quarterly.xlsx', kit.viewer, async (c) => {
+    const { viewer } = c.var;
+    const { tenant } = viewer;
+    const { asked, span } = await quarterOf(c, viewer);
     if (!span) return c.text(`季度“${asked}”无效：请写成 2026-Q4 的形式。`, 400);
     const now = clock();
     const report = await spanReport(db, tenant.id, span, now);
@@ -121,7 +101,7 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
   // ---------------------------------------------------------------------------------------------
   // Year-end assessment and 一票否决
 
-  const yearOf = (c: Context, viewer: Viewer, value?: string) => {
+  const yearOf = (c: ConsoleContext, viewer: Viewer, value?: string) => {
     const asked = (value ?? c.req.query('year') ?? '').trim();
     return reportYear(asked) ?? yearIn(clock(), viewer.tenant.timezone);
   };
@@ -132,24 +112,21 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
     return yearPage({ tenantName: tenant.name, year, rows, csrf: viewer.session.csrf, error });
   }
 
-  app.get('/console/reports/year', async (c) => {
-    const resolved = await kit.viewerFor(c);
-    if (resolved instanceof Response) return resolved;
-    const { viewer, key } = resolved;
+  app.get('/console/reports/year', kit.viewer, async (c) => {
+    const { viewer } = c.var;
     const year = yearOf(c, viewer);
-    return kit.page(
-      c,
-      200,
-      await kit.frameOf(viewer, { title: '年度安全工作考核', flash: takeFlash(c, key) }),
-      await yearBody(viewer, year),
-    );
+    const flash = kit.takeFlash(c);
+    return kit.render(c, await yearBody(viewer, year), {
+      title: '年度安全工作考核',
+      flash,
+      style: REPORT_PRINT_CSS,
+    });
   });
 
-  app.get('/console/reports/year.xlsx', async (c) => {
-    const resolved = await kit.viewerFor(c);
-    if (resolved instanceof Response) return resolved;
-    const { tenant } = resolved.viewer;
-    const year = yearOf(c, resolved.viewer);
+  app.get('/console/reports/year.xlsx', kit.viewer, async (c) => {
+    const { viewer } = c.var;
+    const { tenant } = viewer;
+    const year = yearOf(c, viewer);
     const now = clock();
     const { rows } = await yearAssessment(db, tenant.id, year, yearSpan(year, tenant.timezone), now);
     const file = await writeYearXlsx(rows, {
@@ -166,18 +143,16 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
     );
   });
 
-  app.post('/console/reports/year/veto', kit.limit, async (c) => {
-    const posted = await kit.postFor(c);
-    if (posted instanceof Response) return posted;
-    const { viewer, key, form } = posted;
+  app.post('/console/reports/year/veto', kit.limit, kit.post, async (c) => {
+    const { viewer, form } = c.var;
     const { tenant } = viewer;
     const year = yearOf(c, viewer, text(form.year));
     const again = async (status: 400 | 404, error: string) =>
-      kit.page(
+      kit.render(
         c,
-        status,
-        await kit.frameOf(viewer, { title: '年度安全工作考核' }),
         await yearBody(viewer, year, error),
+        { title: '年度安全工作考核', style: REPORT_PRINT_CSS },
+        status,
       );
     if (reportYear(text(form.year).trim()) === undefined) return again(400, '请填写年度，如 2026。');
     const unit = (await tenantUnits(db, tenant.id)).find((row) => String(row.id) === text(form.unit).trim());
@@ -193,7 +168,7 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
         year,
         kind,
         reason,
-        setBy: who(viewer),
+        setBy: actor(viewer),
         at: clock(),
         accountId: viewer.account?.id ?? null,
       });
@@ -202,20 +177,20 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
         unitId: unit.id,
         year,
         kind,
-        clearedBy: who(viewer),
+        clearedBy: actor(viewer),
         at: clock(),
         accountId: viewer.account?.id ?? null,
       });
     }
     log.info('console veto flag', {
       tenant: tenant.code,
-      admin: who(viewer),
+      admin: actor(viewer),
       unit: unit.id,
       year,
       kind,
       action,
     });
-    setFlash(c, key, {
+    kit.setFlash(c, {
       kind: 'success',
       text: `${action === 'set' ? '已设定' : '已撤销'}：${unit.name} ${year}年度 一票否决事项“${VETO_LABEL[kind]}”。`,
     });
@@ -234,19 +209,16 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
     return { leaders, person, text: statementText(person, year, records, tenant.timezone) };
   }
 
-  app.get('/console/reports/statement', async (c) => {
-    const resolved = await kit.viewerFor(c);
-    if (resolved instanceof Response) return resolved;
-    const { viewer, key } = resolved;
+  app.get('/console/reports/statement', kit.viewer, async (c) => {
+    const { viewer } = c.var;
     const year = yearOf(c, viewer);
     const asked = (c.req.query('person') ?? '').trim();
     const draft = await draftOf(viewer, asked, year);
     if (asked && !draft.person)
-      return notFound(c, viewer, '找不到这位领导：本单位没有此人，或其不担任第一、直接责任人岗位。');
-    return kit.page(
+      return notFound(c, '找不到这位领导：本单位没有此人，或其不担任第一、直接责任人岗位。');
+    const flash = kit.takeFlash(c);
+    return kit.render(
       c,
-      200,
-      await kit.frameOf(viewer, { title: '述职述安报告草稿', flash: takeFlash(c, key) }),
       statementPage({
         year,
         leaders: draft.leaders,
@@ -254,16 +226,15 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
         text: draft.text,
         csrf: viewer.session.csrf,
       }),
+      { title: '述职述安报告草稿', flash, style: REPORT_PRINT_CSS },
     );
   });
 
-  app.get('/console/reports/statement.txt', async (c) => {
-    const resolved = await kit.viewerFor(c);
-    if (resolved instanceof Response) return resolved;
-    const { viewer } = resolved;
+  app.get('/console/reports/statement.txt', kit.viewer, async (c) => {
+    const { viewer } = c.var;
     const year = yearOf(c, viewer);
     const draft = await draftOf(viewer, (c.req.query('person') ?? '').trim(), year);
-    if (!draft.person || draft.text === undefined) return notFound(c, viewer, '找不到这位领导。');
+    if (!draft.person || draft.text === undefined) return notFound(c, '找不到这位领导。');
     return download(
       c,
       'text/plain; charset=utf-8',
@@ -273,14 +244,12 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
     );
   });
 
-  app.post('/console/reports/statement.txt', kit.limit, async (c) => {
-    const posted = await kit.postFor(c);
-    if (posted instanceof Response) return posted;
-    const { viewer, form } = posted;
+  app.post('/console/reports/statement.txt', kit.limit, kit.post, async (c) => {
+    const { viewer, form } = c.var;
     const year = yearOf(c, viewer, text(form.year));
     const leaders = await leadersOf(db, viewer.tenant.id);
     const person = leaders.find((leader) => String(leader.id) === text(form.person).trim());
-    if (!person) return notFound(c, viewer, '找不到这位领导。');
+    if (!person) return notFound(c, '找不到这位领导。');
     const body = text(form.text).replace(/\r\n/g, '\n');
     return download(
       c,
@@ -290,4 +259,6 @@ export function registerReports(app: Hono, kit: ConsoleKit): void {
       body.endsWith('\n') ? body : `${body}\n`,
     );
   });
+
+  return app;
 }

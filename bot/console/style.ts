@@ -1,51 +1,14 @@
-// The frame of every console page: CJK fonts, the demo banner, the navigation and the flash message.
-import { html, raw } from 'hono/html';
+// The console's one stylesheet, served at STYLESHEET_PATH (bot/console/app.ts) and linked from the layout.
+// Rules of one page only are scoped by the page's `data-page` (set on <html> by the layout).
+import { createHash } from 'node:crypto';
+import { TONE_COLOUR } from '../channels/console/render.ts';
 
-export type Html = ReturnType<typeof html>;
+const tones = Object.entries(TONE_COLOUR)
+  .map(([tone, colour]) => `.card.tone-${tone} { --tone: ${colour}; }`)
+  .join('\n');
 
-export const DEMO_BANNER = '演示模式：无需登录，任何人都可操作';
-
-export interface Frame {
-  title: string;
-  /** Demo mode: the banner on every page. */
-  demo: boolean;
-  /** A warning on every page (why demo mode was refused). */
-  notice?: string;
-  /** The page's tenant, when there is one. */
-  tenantName?: string;
-  /** The logged-in admin, when there is one. */
-  user?: string;
-  /** The session's CSRF token, for the logout form. */
-  csrf?: string;
-  active?:
-    | 'chat'
-    | 'dashboard'
-    | 'reports'
-    | 'tasks'
-    | 'hazards'
-    | 'org'
-    | 'rosters'
-    | 'letters'
-    | 'calendar'
-    | 'ledger'
-    | 'outbox'
-    | 'login';
-  flash?: { kind: string; text: string };
-  /** How many failed messages the tenant has (shown beside the link). */
-  failed?: number;
-  /** The CSP nonce of the page's one script. */
-  nonce: string;
-  /** A script to run (trusted source only). */
-  script?: string;
-}
-
-export const FONT_STACK =
-  '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", ' +
-  '"Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif';
-
-const STYLE = `
-* { box-sizing: border-box; }
-html { font-family: ${FONT_STACK}; color: #1f2329; background: #f5f6f7; font-size: 15px; line-height: 1.55; }
+export const CONSOLE_CSS = `* { box-sizing: border-box; }
+html { color: #1f2329; background: #f5f6f7; font-size: 15px; line-height: 1.55; }
 body { margin: 0; }
 a { color: #245bdb; }
 .banner { background: #fff3e0; color: #8a4b00; border-bottom: 1px solid #ffd591; padding: .5rem 1rem; text-align: center; font-weight: 600; }
@@ -99,6 +62,7 @@ th { background: #f2f3f5; white-space: nowrap; }
 .empty { color: #8f959e; text-align: center; margin: auto; }
 /* cards */
 .card { background: #fff; border: 1px solid #dee0e3; border-top: 4px solid var(--tone); border-radius: 10px; min-width: 18rem; max-width: 38rem; overflow: hidden; }
+${tones}
 .card-title { font-weight: 700; padding: .55rem .85rem; color: var(--tone); background: color-mix(in srgb, var(--tone) 9%, #fff); }
 .card-body { padding: .5rem .85rem .75rem; display: grid; gap: .5rem; }
 .card-text { margin: 0; white-space: pre-wrap; }
@@ -129,60 +93,44 @@ th { background: #f2f3f5; white-space: nowrap; }
 .nowrap { white-space: nowrap; }
 .problems td:first-child, .problems td:nth-child(2) { white-space: nowrap; }
 h2 { font-size: 1.1rem; margin: 1.25rem 0 .6rem; }
+h2.flush { margin-top: 0; }
 code { background: #f2f3f5; padding: 0 .25rem; border-radius: 4px; }
+/* dashboard (data-page="dashboard") */
+.dash { display: grid; grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr)); gap: 0 1rem; }
+.dash .panel h2 { margin-top: 0; }
+.chart { width: 100%; height: auto; max-width: 40rem; display: block; }
+.chart text { font-size: 12px; fill: #1f2329; }
+.chart .axis { stroke: #8f959e; stroke-width: 1; }
+.legend { display: flex; gap: 1rem; font-size: .85rem; color: #4e5969; margin: .25rem 0; }
+.legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .25rem; vertical-align: -1px; }
+.legend .sw-blue { background: #245bdb; }
+.legend .sw-green { background: #2ea121; }
+.legend .sw-red { background: #d83931; }
+.legend .sw-orange { background: #de7802; }
+.legend .sw-met { background: #d9f2d4; }
+.legend .sw-missed { background: #fbd3d0; }
+.legend .sw-exempt { background: #dee0e3; }
+.legend .sw-none { background: #eff0f1; }
+.heat td.cell { text-align: center; white-space: nowrap; }
+.heat td.met { background: #d9f2d4; }
+.heat td.missed { background: #fbd3d0; }
+.heat td.none { background: #eff0f1; color: #8f959e; }
+.heat td.exempt { background: #dee0e3; color: #4e5969; }
+.heat .why { display: block; font-size: .75rem; color: #646a73; white-space: normal; }
+[data-page=dashboard] td.num, [data-page=dashboard] th.num { text-align: right; }
+[data-page=dashboard] * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+@media print {
+  [data-page=dashboard] .banner, [data-page=dashboard] .top { display: none; }
+  [data-page=dashboard] main { max-width: none; margin: 0; }
+  [data-page=dashboard] .dash { display: block; }
+  [data-page=dashboard] .panel { break-inside: avoid; border-color: #8f959e; }
+  [data-page=dashboard] a { color: inherit; text-decoration: none; }
+}
+/* reports (their print rules are in the page: reports/page.ts) */
+.report th, .report td { text-align: center; }
+.report td:first-child { text-align: left; white-space: nowrap; }
+.veto { color: #d83931; font-weight: 700; }
 `;
 
-export function layout(frame: Frame, body: Html): Html {
-  const link = (href: string, key: Frame['active'], label: string, extra?: Html | string) =>
-    html`<a href="${href}" class="${frame.active === key ? 'on' : ''}">${label}${extra ?? ''}</a>`;
-  const showNav = frame.tenantName !== undefined;
-  return html`<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>${frame.title} · 一岗双责安全助手</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${frame.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''}
-${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : ''}
-<div class="top">
-  <a class="brand" href="/">一岗双责安全助手</a>
-  ${
-    showNav
-      ? html`<nav>
-    ${frame.demo ? link('/', 'chat', '对话模拟') : ''}
-    ${link('/console/dashboard', 'dashboard', '工作看板')}
-    ${link('/console/reports/quarterly', 'reports', '报表')}
-    ${link('/console/tasks', 'tasks', '任务督办')}
-    ${link('/console/hazards', 'hazards', '隐患督办')}
-    ${link('/console/rosters', 'rosters', '值班表')}
-    ${link('/console/letters', 'letters', '责任书')}
-    ${link('/console/calendar', 'calendar', '节假日')}
-    ${link('/console/ledger', 'ledger', '隐患台账导出')}
-    ${link('/console/org', 'org', '组织信息')}
-    ${link('/console/outbox', 'outbox', '发送失败', frame.failed ? html` <span class="badge">${frame.failed}</span>` : '')}
-  </nav>
-  <div class="who">
-    <span>${frame.tenantName}${frame.user ? html` · ${frame.user}` : ''}</span>
-    ${
-      frame.user && frame.csrf
-        ? html`<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${frame.csrf}"><button class="btn" type="submit">退出登录</button></form>`
-        : frame.demo
-          ? html`<a href="/login">管理员登录</a>`
-          : ''
-    }
-  </div>`
-      : html`<nav></nav>`
-  }
-</div>
-<main>
-${frame.flash ? html`<div class="flash ${['success', 'info', 'warning', 'error'].includes(frame.flash.kind) ? frame.flash.kind : 'info'}" role="alert">${frame.flash.text}</div>` : ''}
-${body}
-</main>
-${frame.script ? html`<script nonce="${frame.nonce}">${raw(frame.script)}</script>` : ''}
-</body>
-</html>`;
-}
+/** The stylesheet's address; the version changes with its content, so it can be cached for good. */
+export const STYLESHEET_PATH = `/console/style.css?v=${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 10)}`;

@@ -1,11 +1,12 @@
 // `/`: the chat simulator. Pick a member, type as them, press their cards' buttons: every message goes
 // through the same core as Feishu, WeCom and Wechaty (the console is the fourth channel).
-import { html, raw } from 'hono/html';
-import { formatDateTime } from '../../handlers/time.ts';
-import { renderBodyHtml, renderTextHtml } from '../channels/console/render.ts';
-import type { ConversationItem } from '../console/conversation.ts';
-import type { Member } from '../console/queries.ts';
-import type { Html } from './layout.ts';
+import { html } from 'hono/html';
+import { formatDateTime } from '../../../handlers/time.ts';
+import { bodyHtml, textHtml } from '../../channels/console/render.ts';
+import { memberLabel } from '../fields.ts';
+import type { Html } from '../layout.ts';
+import type { Member } from '../queries.ts';
+import type { ConversationItem } from './conversation.ts';
 
 export interface SimulatorState {
   members: Member[];
@@ -17,11 +18,8 @@ export interface SimulatorState {
 
 const QUICK = ['帮助', '隐患台账', '报隐患 教学楼三楼东侧灭火器过期，一般'];
 
-export const memberLabel = (member: Member) =>
-  `${member.name}${member.isOutside ? '（外部人员）' : ''}${member.posts.length > 0 ? ` — ${member.posts.join('、')}` : ''}`;
-
 /** Submits the member picker on change and keeps the newest message in view. */
-export const SIMULATOR_SCRIPT = `
+export const SIMULATOR_SCRIPT = html`
 (function () {
   var list = document.getElementById('messages');
   if (list) list.scrollTop = list.scrollHeight;
@@ -36,14 +34,14 @@ export const SIMULATOR_SCRIPT = `
 function item(entry: ConversationItem, state: SimulatorState): Html {
   const at = formatDateTime(entry.at, state.timeZone);
   if (entry.kind === 'user') {
-    return html`<div class="msg user"><span class="meta">${state.selected.name} · ${at}</span><div class="bubble">${raw(renderTextHtml(entry.text))}</div></div>`;
+    return html`<div class="msg user"><span class="meta">${state.selected.name} · ${at}</span><div class="bubble">${textHtml(entry.text)}</div></div>`;
   }
   const target = {
     url: '/console/press',
     hidden: { _csrf: state.csrf, person: String(state.selected.id) },
   };
   const body = entry.body as { kind?: string } | undefined;
-  const inner = raw(renderBodyHtml(entry.body, target, `m${entry.rowId}`));
+  const inner = bodyHtml(entry.body, target, `m${entry.rowId}`);
   return html`<div class="msg bot" data-row="${entry.rowId}"><span class="meta">安全助手 · ${at}${entry.updated ? ' · 已更新' : ''}</span>${
     body?.kind === 'card' ? inner : html`<div class="bubble">${inner}</div>`
   }</div>`;
@@ -59,7 +57,7 @@ export function simulatorPage(state: SimulatorState): Html {
       <select id="person" name="person">
         ${members.map(
           (member) =>
-            html`<option value="${member.id}"${member.id === selected.id ? raw(' selected') : ''}>${memberLabel(member)}</option>`,
+            html`<option value="${member.id}"${member.id === selected.id ? html` selected` : ''}>${memberLabel(member)}</option>`,
         )}
       </select>
       <noscript><button class="btn" type="submit">切换</button></noscript>

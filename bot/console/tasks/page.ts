@@ -1,16 +1,11 @@
 // `/console/tasks`: the tenant's tasks (督办) with their state, and the form that assigns one in the name of
 // a leader or office member, through the same code path as the chat command 派任务.
 import { html } from 'hono/html';
-import { TASK_KIND_LABEL, TASK_STATUS_LABEL } from '../../cards/task.ts';
-import { formatDateTime } from '../../handlers/time.ts';
-import type { TaskFilter, TaskListItem } from '../console/queries.ts';
-import type { Html } from './layout.ts';
-
-/** A choice of a select: its value and what it shows. */
-export interface Choice {
-  value: string;
-  label: string;
-}
+import { TASK_KIND_LABEL, TASK_STATUS_LABEL } from '../../../cards/task.ts';
+import { formatDateTime } from '../../../handlers/time.ts';
+import { actorField, type Choice, option } from '../fields.ts';
+import type { Html } from '../layout.ts';
+import type { TaskFilter, TaskListItem } from '../queries.ts';
 
 export interface TaskFormValues {
   assigner: string;
@@ -47,31 +42,10 @@ export const TASK_FILTER_LABEL: Record<TaskFilter, string> = {
 
 export const TASK_KINDS = Object.keys(TASK_KIND_LABEL) as (keyof typeof TASK_KIND_LABEL)[];
 
-export const option = (choice: Choice, selected: string) =>
-  html`<option value="${choice.value}"${choice.value === selected ? ' selected' : ''}>${choice.label}</option>`;
-
-/** The form's actor: the logged-in office account, or (demo mode) a member to act as. */
-export function actorField(field: {
-  name: string;
-  label: string;
-  placeholder: string;
-  choices: Choice[];
-  selected: string;
-  actingAs?: string;
-}): Html {
-  if (field.actingAs) return html`<label>${field.label}<strong>${field.actingAs}</strong></label>`;
-  return html`<label>${field.label}（以其名义）
-        <select name="${field.name}" required>
-          <option value="">${field.placeholder}</option>
-          ${field.choices.map((choice) => option(choice, field.selected))}
-        </select>
-      </label>`;
-}
-
 function taskForm(state: TasksState): Html {
   const { values } = state;
   return html`<div class="panel">
-  <h2 style="margin-top:0">派发任务</h2>
+  <h2 class="flush">派发任务</h2>
   ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
   <form method="post" action="/console/tasks">
     <input type="hidden" name="_csrf" value="${state.csrf}">

@@ -2,11 +2,11 @@
 // of an office member (the same code path as the chat command 发起责任书), and follow who has signed,
 // per unit, from letterStatus.
 import { html } from 'hono/html';
-import { LEVEL_LABEL, letterTitle, type UnitProgress } from '../../cards/letter.ts';
-import type { LetterStatusRow } from '../../db/queries/letters.ts';
-import { formatDateTime } from '../../handlers/time.ts';
-import type { Html } from './layout.ts';
-import { actorField, type Choice, option } from './tasks.ts';
+import { LEVEL_LABEL, letterTitle, type UnitProgress } from '../../../cards/letter.ts';
+import type { LetterStatusRow } from '../../../db/queries/letters.ts';
+import { formatDateTime } from '../../../handlers/time.ts';
+import { actorField, type Choice, option } from '../fields.ts';
+import type { Html } from '../layout.ts';
 
 export interface LettersState {
   csrf: string;
@@ -31,7 +31,7 @@ export interface LettersState {
 
 function startForm(state: LettersState): Html {
   return html`<div class="panel">
-  <h2 style="margin-top:0">发起责任书签订</h2>
+  <h2 class="flush">发起责任书签订</h2>
   ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
   <form method="post" action="/console/letters">
     <input type="hidden" name="_csrf" value="${state.csrf}">

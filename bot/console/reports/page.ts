@@ -1,25 +1,21 @@
 // The report pages (DOMAIN §7): the quarterly statistics, the year-end assessment with the 一票否决
-// flags, and a leader's 述职述安 draft. Printable: the print stylesheet hides the navigation and forms.
+// flags, and a leader's 述职述安 draft. Printable: the print rules (REPORT_PRINT_CSS) hide the navigation and forms.
 import { html } from 'hono/html';
-import type { Leader, SpanReport, UnitYearRow } from '../../db/queries/reports.ts';
-import { VETO_KINDS } from '../../db/queries/reports.ts';
-import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult, YEAR_COLUMNS } from '../../handlers/reports.ts';
-import { formatDateTime } from '../../handlers/time.ts';
-import type { Html } from './layout.ts';
+import type { Leader, SpanReport, UnitYearRow } from '../../../db/queries/reports.ts';
+import { VETO_KINDS } from '../../../db/queries/reports.ts';
+import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult, YEAR_COLUMNS } from '../../../handlers/reports.ts';
+import { formatDateTime } from '../../../handlers/time.ts';
+import type { Html } from '../layout.ts';
 
-const PRINT = html`<style>
-@media print {
+/** The report pages' print rules, in the page's head (layout.ts): printed, a report is the table alone. */
+export const REPORT_PRINT_CSS = html`@media print {
   .top, .banner, .no-print, form { display: none !important; }
   main { max-width: none; margin: 0; padding: 0; }
   body, html { background: #fff; font-size: 11pt; }
   table { page-break-inside: auto; }
   tr { page-break-inside: avoid; }
   th { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-.report th, .report td { text-align: center; }
-.report td:first-child { text-align: left; white-space: nowrap; }
-.veto { color: #d83931; font-weight: 700; }
-</style>`;
+}`;
 
 const tabs = (active: string) => html`<div class="tabs no-print">
   <a href="/console/reports/quarterly" class="${active === 'quarterly' ? 'on' : ''}">季度统计</a>
@@ -36,7 +32,7 @@ export function quarterlyPage(input: {
   error?: string;
 }): Html {
   const { report } = input;
-  return html`${PRINT}${tabs('quarterly')}
+  return html`${tabs('quarterly')}
 <h1>${input.tenantName} ${input.label}安全工作统计</h1>
 <form method="get" action="/console/reports/quarterly" class="actions-row no-print">
   <label>季度 <input type="text" name="quarter" value="${input.quarter}" placeholder="2026-Q4" size="8"></label>
@@ -64,7 +60,7 @@ export function yearPage(input: {
   csrf: string;
   error?: string;
 }): Html {
-  return html`${PRINT}${tabs('year')}
+  return html`${tabs('year')}
 <h1>${input.tenantName} ${input.year}年度安全工作考核表</h1>
 <form method="get" action="/console/reports/year" class="actions-row no-print">
   <label>年度 <input type="text" name="year" value="${input.year}" size="6"></label>
@@ -111,7 +107,7 @@ export function statementPage(input: {
   text?: string;
   csrf: string;
 }): Html {
-  return html`${PRINT}${tabs('statement')}
+  return html`${tabs('statement')}
 <h1>述职述安报告草稿${input.person ? html`：${input.person.name}` : ''}</h1>
 <form method="get" action="/console/reports/statement" class="actions-row no-print">
   <label>领导 <select name="person">${input.leaders.map(

@@ -1,9 +1,9 @@
 // `/console/org`: upload an organization file (YAML, as `npm run org:import` reads it) for the admin's own
 // tenant, every problem listed (file: path: reason); and the organization as it is now.
 import { html } from 'hono/html';
-import type { ImportSummary } from '../../db/org-import.ts';
-import { omittedLine } from '../../handlers/upload-limits.ts';
-import type { Html } from './layout.ts';
+import type { ImportSummary } from '../../../db/org-import.ts';
+import { omittedLine } from '../../../handlers/upload-limits.ts';
+import type { Html } from '../layout.ts';
 
 export interface OrgProblems {
   file: string;
@@ -51,7 +51,7 @@ function errorPanel(error: OrgProblems | string): Html {
 export function orgPage(state: OrgState): Html {
   return html`<h1>组织信息</h1>
 <div class="panel">
-  <h2 style="margin-top:0">导入组织文件</h2>
+  <h2 class="flush">导入组织文件</h2>
   ${state.error ? errorPanel(state.error) : ''}
   <form method="post" action="/console/org" enctype="multipart/form-data">
     <input type="hidden" name="_csrf" value="${state.csrf}">

@@ -2,12 +2,12 @@
 // every problem listed with its row; and the shifts of the next 7 days with who is on duty, the 带班领导
 // and who has confirmed being at their post.
 import { html } from 'hono/html';
-import type { RosterImportSummary, ShiftView } from '../../db/queries/shifts.ts';
-import { periodLabel, type RosterProblem } from '../../handlers/roster-file.ts';
-import { formatShiftTime, weekdayOf } from '../../handlers/shift-rules.ts';
-import { formatDateTime } from '../../handlers/time.ts';
-import { omittedLine } from '../../handlers/upload-limits.ts';
-import type { Html } from './layout.ts';
+import type { RosterImportSummary, ShiftView } from '../../../db/queries/shifts.ts';
+import { periodLabel, type RosterProblem } from '../../../handlers/roster-file.ts';
+import { formatShiftTime, weekdayOf } from '../../../handlers/shift-rules.ts';
+import { formatDateTime } from '../../../handlers/time.ts';
+import { omittedLine } from '../../../handlers/upload-limits.ts';
+import type { Html } from '../layout.ts';
 
 export interface RosterErrors {
   file: string;
@@ -60,7 +60,7 @@ function errorPanel(error: RosterErrors | string): Html {
 
 function uploadForm(state: RostersState): Html {
   return html`<div class="panel">
-  <h2 style="margin-top:0">导入值班表</h2>
+  <h2 class="flush">导入值班表</h2>
   ${state.error ? errorPanel(state.error) : ''}
   <form method="post" action="/console/rosters" enctype="multipart/form-data">
     <input type="hidden" name="_csrf" value="${state.csrf}">

@@ -1,0 +1,20 @@
+// GET /console/dashboard: login (or demo mode) as every console page; the viewer's tenant only.
+import { dashboardData } from '../../../db/queries/dashboard.ts';
+import { holidayGap } from '../../../handlers/deadlines.ts';
+import { tenantSettings } from '../../../handlers/settings.ts';
+import { type ConsoleKit, consoleApp } from '../kit.ts';
+import { dashboardPage } from './page.ts';
+
+export function dashboardRoutes(kit: ConsoleKit) {
+  const app = consoleApp();
+  app.get('/console/dashboard', kit.viewer, async (c) => {
+    const { tenant } = c.var.viewer;
+    const data = await dashboardData(kit.db, tenant.id, kit.clock(), tenant.timezone);
+    return kit.render(
+      c,
+      dashboardPage(data, holidayGap(tenantSettings(tenant.settings), kit.clock(), tenant.timezone)),
+      { title: '工作看板', active: 'dashboard', page: 'dashboard' },
+    );
+  });
+  return app;
+}

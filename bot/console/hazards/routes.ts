@@ -1,0 +1,126 @@
+// `/console/hazards`: the open hazards, and 挂牌督办: the office's account in its own name, or in demo
+// mode a chosen leader. 挂牌督办 goes through the very step of the chat command (listHazard), through
+// actAs: a refusal writes nothing.
+import { and, asc, eq, notInArray } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { accountLabel, accountLabels } from '../../../db/queries/accounts.ts';
+import { holdersAtLevel } from '../../../db/queries/hazard-roles.ts';
+import { rowId } from '../../../db/queries/ids.ts';
+import { hazards, people, units } from '../../../db/schema.ts';
+import { isoDateIn } from '../../../handlers/calendar.ts';
+import { listHazard } from '../../../handlers/hazards.ts';
+import { TEXT_LIMITS } from '../../../handlers/text-limits.ts';
+import { actingOf, inTheNameOf, runAs } from '../act.ts';
+import { memberChoices } from '../fields.ts';
+import { actor, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
+import { memberById, membersOf } from '../queries.ts';
+import { hazardsPage, type ListFormValues, type OpenHazard } from './page.ts';
+
+const MAX_MATTER = TEXT_LIMITS.matter;
+const lister = alias(people, 'lister');
+
+export function hazardsRoutes(kit: ConsoleKit) {
+  const { db, log, clock } = kit;
+  const app = consoleApp();
+
+  async function hazardsBody(viewer: Viewer, values?: ListFormValues, error?: string) {
+    const { tenant } = viewer;
+    const rows = await db
+      .select({
+        id: hazards.id,
+        code: hazards.code,
+        description: hazards.description,
+        status: hazards.status,
+        severity: hazards.severity,
+        unitName: units.name,
+        deadline: hazards.deadline,
+        listed: hazards.listed,
+        listedMatter: hazards.listedMatter,
+        listedDeadline: hazards.listedDeadline,
+        listedById: hazards.listedById,
+        listedByAccountId: hazards.listedByAccountId,
+        listedByName: lister.name,
+      })
+      .from(hazards)
+      .leftJoin(units, eq(units.id, hazards.unitId))
+      .leftJoin(lister, eq(lister.id, hazards.listedById))
+      .where(and(eq(hazards.tenantId, tenant.id), notInArray(hazards.status, ['closed', 'rejected'])))
+      .orderBy(asc(hazards.id));
+    const accounts = await accountLabels(
+      db,
+      rows.map((row) => row.listedByAccountId),
+    );
+    const items: OpenHazard[] = rows.map(({ listedById, listedByAccountId, listedByName, ...row }) => ({
+      ...row,
+      listedBy: listedByName ?? accounts.get(listedByAccountId ?? 0) ?? null,
+    }));
+    return hazardsPage({
+      csrf: viewer.session.csrf,
+      timeZone: tenant.timezone,
+      now: clock(),
+      items,
+      leaders: viewer.account
+        ? []
+        : memberChoices(
+            await membersOf(db, tenant.id),
+            await holdersAtLevel(db, tenant.id, ['first', 'direct']),
+          ),
+      actingAs: viewer.account && accountLabel(viewer.account),
+      values,
+      error,
+    });
+  }
+
+  app.get('/console/hazards', kit.viewer, async (c) =>
+    kit.render(c, await hazardsBody(c.var.viewer), {
+      title: '隐患督办',
+      active: 'hazards',
+      flash: kit.takeFlash(c),
+    }),
+  );
+
+  app.post('/console/hazards/list', kit.limit, kit.post, async (c) => {
+    const { viewer, form } = c.var;
+    const { tenant } = viewer;
+    const values: ListFormValues = {
+      hazard: text(form.hazard).trim().slice(0, 20),
+      actor: text(form.actor).trim().slice(0, 20),
+      matter: text(form.matter).slice(0, MAX_MATTER * 2),
+      deadline: text(form.deadline).trim().slice(0, 40),
+    };
+    const again = async (error: string) =>
+      kit.render(c, await hazardsBody(viewer, values, error), { title: '隐患督办', active: 'hazards' }, 400);
+    const now = clock();
+    const hazardId = rowId(values.hazard);
+    if (hazardId === undefined) return again('请选择要挂牌督办的隐患。');
+    // Outside demo mode the office's account lists in its own name (DOMAIN §8), acting as nobody else.
+    const acting = await actingOf(viewer, values.actor, {
+      missing: '请选择督办人：以哪位学校领导（第一责任人、直接责任人）的名义挂牌督办。',
+      find: (id) => memberById(db, tenant.id, Number(id)),
+      notAllowed: '所选督办人不是本单位的成员。',
+    });
+    if (typeof acting === 'string') return again(acting);
+    const matter = values.matter.replace(/\s+/g, ' ').trim();
+    if (!matter) return again('请填写督办事项。');
+    if ([...matter].length > MAX_MATTER) return again(`督办事项太长：最多 ${MAX_MATTER} 字。`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(values.deadline)) {
+      return again(`督办期限“${values.deadline}”无效：请选择日期，如 2026-12-31。`);
+    }
+    const today = isoDateIn(now, tenant.timezone);
+    if (values.deadline < today) return again(`督办期限 ${values.deadline} 已过：不能早于今天（${today}）。`);
+    const listed = await runAs(kit, viewer, acting, now, (ctx) =>
+      listHazard(ctx, hazardId, { matter, deadline: values.deadline }),
+    );
+    if ('refused' in listed) return again(listed.refused);
+    log.info('console hazard listed', {
+      tenant: tenant.code,
+      admin: actor(viewer),
+      person: acting.actor?.id,
+      hazard: hazardId,
+    });
+    kit.setFlash(c, { kind: 'success', text: listed.result + inTheNameOf(acting) });
+    return c.redirect('/console/hazards', 303);
+  });
+
+  return app;
+}

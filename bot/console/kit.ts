@@ -1,0 +1,351 @@
+// What every console page shares: the typed bindings of the sub-app (`ConsoleEnv`), the middleware that
+// puts the session, the checked form and the viewer on `c.var`, and the one way a page is answered
+// (the layout, the CSP nonce and the security headers).
+//
+// Who sees what: with a session, the session's tenant; in demo mode without one, the example tenant;
+// otherwise nothing but the login page. Every query of a page takes `c.var.viewer.tenant.id`.
+//
+// A page route reads as `app.get(path, kit.viewer, handler)`; a form post as
+// `app.post(path, kit.limit, kit.post, handler)` (same origin, the session's CSRF token, then the viewer).
+import { randomBytes } from 'node:crypto';
+import type { Context, Env, MiddlewareHandler } from 'hono';
+import { createFactory } from 'hono/factory';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Db } from '../../db/client.ts';
+import { type BodyLimits, limitBody } from '../core/body.ts';
+import type { Core } from '../core/core.ts';
+import type { Logger } from '../core/log.ts';
+import type { Channel } from '../core/types.ts';
+import type { AdminAccount } from './accounts.ts';
+import {
+  csrfMatches,
+  type Flash,
+  loadSigningKey,
+  newSession,
+  readSession,
+  type Session,
+  sameOrigin,
+  setFlash,
+  takeFlash,
+  writeSession,
+} from './auth.ts';
+import { errorPage, type Frame, type Html, layout } from './layout.ts';
+import { demoTenant, failedCount, type Tenant } from './queries.ts';
+import { sessionAccount } from './sessions.ts';
+
+export interface ConsoleOptions {
+  db: Db;
+  core: Core;
+  log: Logger;
+  /** Demo mode: open without login for the example tenant, with a banner on every page. */
+  demo: boolean;
+  /** The example tenant's code (demo mode); otherwise the first tenant is shown. */
+  demoTenantCode?: string;
+  /** Why the service is not what one might expect (demo mode refused): a banner on every page. */
+  notice?: string;
+  clock?: () => Date;
+  /** Channels that can deliver now: where the cards of the console's operations go to people. */
+  channels: ReadonlySet<Channel>;
+  /** Called after an operation committed outbox rows (wakes the dispatcher). */
+  onOutbox?: () => void;
+  /**
+   * Waits (briefly) for the outbox rows an event wrote to be delivered, so that the page shown after a
+   * message is the settled conversation. Optional; the page reads pending rows too.
+   */
+  settle?: () => Promise<void>;
+  /** How slowly a form or upload may arrive (defaults: CONSOLE_BODY_DEADLINES). */
+  bodyDeadlines?: Omit<BodyLimits, 'maxBytes'>;
+  /** Reverse proxies in front that append to X-Forwarded-For (login-brake.ts); 0 trusts none of it. */
+  trustedProxies?: number;
+}
+
+/**
+ * A browser sends a form at once; an upload of a few megabytes over a school's slow line takes a while.
+ * nginx's client_body_timeout is 60 s between reads; a connection silent for 15 s is stalled, not slow.
+ */
+export const CONSOLE_BODY_DEADLINES = { idleMs: 15_000, withinMs: 120_000 };
+
+/** Who looks at a page: the tenant shown, the browser's session and, once logged in, the admin. */
+export interface Viewer {
+  tenant: Tenant;
+  session: Session;
+  account?: AdminAccount;
+}
+
+/** The bindings of the console's sub-app: what the middleware below puts on `c.var`. */
+export type ConsoleEnv = {
+  Variables: {
+    /** The key the session and flash cookies are signed with. */
+    key: Buffer;
+    /** The browser's session cookie, when it has a valid one. */
+    session: Session | undefined;
+    /** The admin the session is logged in as (and their tenant). */
+    auth: { account: AdminAccount; tenant: Tenant } | undefined;
+    /** The posted form, once `kit.checked` or `kit.post` read it. */
+    form: Record<string, unknown>;
+    /** The page's viewer, once `kit.viewer` or `kit.post` admitted the request. */
+    viewer: Viewer;
+  };
+};
+
+export type ConsoleContext = Context<ConsoleEnv>;
+export type ConsoleMiddleware = MiddlewareHandler<ConsoleEnv>;
+
+/** The one factory of the console's apps (the sub-app and each page's routes share its bindings). */
+export const consoleFactory = createFactory<ConsoleEnv>();
+export const consoleApp = () => consoleFactory.createApp();
+
+/** A page frame without the nonce (added when the page is answered). */
+export type FrameOf = Partial<Omit<Frame, 'nonce'>>;
+
+export interface ConsoleKit {
+  db: Db;
+  core: Core;
+  log: Logger;
+  clock: () => Date;
+  demo: boolean;
+  /** Channels that can deliver now: where the cards to people go. */
+  channels: ReadonlySet<Channel>;
+  /** Called after a commit that wrote outbox rows (wakes the dispatcher). */
+  onOutbox?: () => void;
+  /** Waits (at most 2 s) for the outbox rows of an event to be delivered. */
+  settle(): Promise<void>;
+  trustedProxies?: number;
+  /** The body limit of ordinary forms (64 KB). */
+  limit: MiddlewareHandler;
+  /** A body limit of `maxBytes`, answered 413 with `tooLarge` (uploads); the console's deadlines apply. */
+  limitTo(maxBytes: number, tooLarge: string): MiddlewareHandler;
+  /** Puts `key`, `session` and `auth` on `c.var`. */
+  session: ConsoleMiddleware;
+  /** A page: the viewer on `c.var.viewer`; or the login page, or no tenant yet. */
+  viewer: ConsoleMiddleware;
+  /** A form post to the session itself (login, logout): `c.var.form`, same origin and CSRF checked. */
+  checked: ConsoleMiddleware;
+  /** A form post of a page: as `checked`, then the viewer. */
+  post: ConsoleMiddleware;
+  /** The request's session, or a new anonymous one (a CSRF token for the forms of the page). */
+  ensureSession(c: ConsoleContext): Session;
+  /** Answers a page in the layout: the viewer's frame (when there is one), headers and CSP. */
+  render(c: ConsoleContext, body: Html, frame?: FrameOf, status?: ContentfulStatusCode): Promise<Response>;
+  /** The flash message of the previous post (read once). */
+  takeFlash(c: ConsoleContext): Flash | undefined;
+  setFlash(c: ConsoleContext, flash: Flash): void;
+  /** The 404 page of a row that is not the viewer's tenant's (or not there). */
+  notFound(
+    c: ConsoleContext,
+    title: string,
+    message: string,
+    options?: { link?: { href: string; label: string }; active?: Frame['active'] },
+  ): Promise<Response>;
+}
+
+const SETTLE_MS = 2000;
+const FORBIDDEN = '请求无效或已过期（安全校验未通过）。请刷新页面后重试。';
+const BODY_TOO_SLOW = '请求超时：提交的内容未能在规定时间内传完，请检查网络后重试。';
+
+/** A form field as a string ('' when absent or a file). */
+export const text = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** Who is at the keyboard, for the log: the admin, or an anonymous visitor in demo mode. */
+export const actor = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
+
+/** RFC 6266/5987: an ASCII fallback and the real (Chinese) name. */
+export function attachment(fallback: string, name: string): string {
+  const encoded = encodeURIComponent(name).replace(
+    /['()*!]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+/** A file to download, never cached nor sniffed. */
+export function download<E extends Env>(
+  c: Context<E>,
+  type: string,
+  fallback: string,
+  name: string,
+  body: Uint8Array | string,
+) {
+  c.header('Content-Type', type);
+  c.header('Content-Disposition', attachment(fallback, name));
+  c.header('Cache-Control', 'no-store');
+  c.header('X-Content-Type-Options', 'nosniff');
+  return c.body(typeof body === 'string' ? body : new Uint8Array(body));
+}
+
+export function createKit(options: ConsoleOptions): ConsoleKit {
+  const { db } = options;
+  const clock = options.clock ?? (() => new Date());
+  // Every body the console takes is read within a size and deadlines before its handler runs (bot/core/body.ts).
+  const deadlines = { ...CONSOLE_BODY_DEADLINES, ...options.bodyDeadlines };
+  const limitTo = (maxBytes: number, tooLarge: string) =>
+    limitBody({ maxBytes, ...deadlines }, (c, error) =>
+      c.text(error.status === 413 ? tooLarge : BODY_TOO_SLOW, error.status),
+    );
+
+  let keyPromise: Promise<Buffer> | undefined;
+  const signingKey = () => {
+    keyPromise ??= loadSigningKey(db).catch((error) => {
+      keyPromise = undefined;
+      throw error;
+    });
+    return keyPromise;
+  };
+
+  async function loadSession(c: ConsoleContext) {
+    const key = await signingKey();
+    const now = clock();
+    const session = readSession(c, key, now);
+    const auth = session?.login ? await sessionAccount(db, session.login, now) : undefined;
+    c.set('key', key);
+    c.set('session', session);
+    c.set('auth', auth);
+  }
+
+  function ensureSession(c: ConsoleContext): Session {
+    const session = c.var.session;
+    if (session) return session;
+    const fresh = newSession(clock());
+    writeSession(c, c.var.key, fresh, clock());
+    c.set('session', fresh);
+    return fresh;
+  }
+
+  async function frameOf(viewer: Viewer | undefined, extra: FrameOf): Promise<Omit<Frame, 'nonce'>> {
+    return {
+      title: '控制台',
+      demo: options.demo,
+      ...(viewer
+        ? {
+            tenantName: viewer.tenant.name,
+            user: viewer.account?.displayName,
+            csrf: viewer.session.csrf,
+            failed: await failedCount(db, viewer.tenant.id),
+          }
+        : {}),
+      ...extra,
+    };
+  }
+
+  async function render(
+    c: ConsoleContext,
+    body: Html,
+    extra: FrameOf = {},
+    status: ContentfulStatusCode = 200,
+  ): Promise<Response> {
+    const frame = await frameOf(c.get('viewer') as Viewer | undefined, extra);
+    const nonce = randomBytes(16).toString('base64');
+    c.header(
+      'Content-Security-Policy',
+      `default-src 'none'; style-src 'self' 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'self' data:; ` +
+        `form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    );
+    c.header('X-Frame-Options', 'DENY');
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'same-origin');
+    c.header('Cache-Control', 'no-store');
+    return c.html(layout({ ...frame, notice: options.notice, nonce }, body), status);
+  }
+
+  const forbidden = (c: ConsoleContext) =>
+    render(c, errorPage('请求被拒绝', FORBIDDEN), { title: '请求被拒绝' }, 403);
+
+  const session: ConsoleMiddleware = async (c, next) => {
+    await loadSession(c);
+    await next();
+  };
+
+  const viewer: ConsoleMiddleware = async (c, next) => {
+    await loadSession(c);
+    const { session, auth } = c.var;
+    if (auth && session) {
+      c.set('viewer', { tenant: auth.tenant, account: auth.account, session });
+      return next();
+    }
+    if (!options.demo) {
+      const url = new URL(c.req.url);
+      return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
+    }
+    const tenant = await demoTenant(db, options.demoTenantCode);
+    if (!tenant) {
+      return render(
+        c,
+        errorPage('还没有单位', '数据库中还没有任何单位，请先导入组织文件（npm run org:import）。'),
+        { title: '还没有单位' },
+        503,
+      );
+    }
+    c.set('viewer', { tenant, session: ensureSession(c) });
+    return next();
+  };
+
+  /** Reads the form and checks it came from a page of this site with this session's token. */
+  async function check(c: ConsoleContext): Promise<Response | undefined> {
+    c.set('form', (await c.req.parseBody()) as Record<string, unknown>);
+    await loadSession(c);
+    if (!sameOrigin(c) || !csrfMatches(c.var.session, c.var.form._csrf)) return forbidden(c);
+    return undefined;
+  }
+
+  const checked: ConsoleMiddleware = async (c, next) => {
+    const refused = await check(c);
+    if (refused) return refused;
+    return next();
+  };
+
+  const post: ConsoleMiddleware = async (c, next) => {
+    const refused = await check(c);
+    if (refused) return refused;
+    const { session, auth } = c.var;
+    if (auth && session) {
+      c.set('viewer', { tenant: auth.tenant, account: auth.account, session });
+      return next();
+    }
+    if (!options.demo || !session) return c.redirect('/login', 303);
+    const tenant = await demoTenant(db, options.demoTenantCode);
+    if (!tenant) return c.redirect('/', 303);
+    c.set('viewer', { tenant, session });
+    return next();
+  };
+
+  async function settle() {
+    if (!options.settle) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      options.settle().catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, SETTLE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  return {
+    db,
+    core: options.core,
+    log: options.log,
+    clock,
+    demo: options.demo,
+    channels: options.channels,
+    onOutbox: options.onOutbox,
+    settle,
+    trustedProxies: options.trustedProxies,
+    limit: limitTo(64 * 1024, '请求内容过大'),
+    limitTo,
+    session,
+    viewer,
+    checked,
+    post,
+    ensureSession,
+    render,
+    takeFlash: (c) => takeFlash(c, c.var.key),
+    setFlash: (c, flash) => setFlash(c, c.var.key, flash),
+    notFound: (c, title, message, options = {}) =>
+      render(
+        c,
+        errorPage(title, message, options.link),
+        { title, ...(options.active ? { active: options.active } : {}) },
+        404,
+      ),
+  };
+}

@@ -1,0 +1,160 @@
+// `/console/org`: upload the organization file of the admin's own tenant, and the organization as it is.
+//
+// The upload is parsed and validated as `npm run org:import` does (parseOrgFile, on a parse thread: its
+// problems listed, nothing written) and imported in one transaction (importOrganization). A file may only name the
+// session's tenant: an admin can neither create nor overwrite another one.
+import { basename } from 'node:path';
+import { and, asc, count, countDistinct, eq, isNull } from 'drizzle-orm';
+import { type OrgFile, OrgFileError } from '../../../db/org-file.ts';
+import { importOrganization } from '../../../db/org-import.ts';
+import { unitHeads } from '../../../db/queries/org.ts';
+import { categories, people, postHolders, posts, units } from '../../../db/schema.ts';
+import { decodeText, UPLOAD_LIMITS } from '../../../handlers/upload-limits.ts';
+import { parseOrgFileInThread } from '../../../handlers/upload-thread.ts';
+import { actor, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
+import { type OrgProblems, orgPage, orgSummaryText } from './page.ts';
+
+/** The heaviest organization file an upload may carry. */
+export const MAX_ORG_KILOBYTES = UPLOAD_LIMITS.orgBytes / 1024;
+
+export function orgRoutes(kit: ConsoleKit) {
+  const { db, log, clock } = kit;
+  const app = consoleApp();
+
+  // -------------------------------------------------------------------------------------------------
+  // Organization
+
+  const upload = kit.limitTo(MAX_ORG_KILOBYTES * 1024, `文件过大：组织文件最大 ${MAX_ORG_KILOBYTES} KB。`);
+
+  async function orgBody(viewer: Viewer, error?: OrgProblems | string) {
+    const tenantId = viewer.tenant.id;
+    const unitRows = await db
+      .select({ id: units.id, code: units.code, name: units.name, duties: units.safetyDuties })
+      .from(units)
+      .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
+      .orderBy(asc(units.id));
+    const staffed = await db
+      .select({ unitId: posts.unitId, people: countDistinct(postHolders.personId) })
+      .from(posts)
+      .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
+      .where(and(eq(posts.tenantId, tenantId), eq(posts.archived, false)))
+      .groupBy(posts.unitId);
+    const rows = [];
+    for (const unit of unitRows) {
+      rows.push({
+        code: unit.code,
+        name: unit.name,
+        duties: unit.duties,
+        heads: (await unitHeads(db, unit.id)).map((person) => person.name),
+        people: staffed.find((row) => row.unitId === unit.id)?.people ?? 0,
+      });
+    }
+    const total = async (table: typeof people | typeof posts | typeof categories) => {
+      const [row] = await db
+        .select({ n: count() })
+        .from(table)
+        .where(
+          table === people
+            ? and(eq(people.tenantId, tenantId), eq(people.archived, false), eq(people.isOutside, false))
+            : table === posts
+              ? and(eq(posts.tenantId, tenantId), eq(posts.archived, false))
+              : eq(categories.tenantId, tenantId),
+        );
+      return row?.n ?? 0;
+    };
+    return orgPage({
+      csrf: viewer.session.csrf,
+      tenantCode: viewer.tenant.code,
+      tenantName: viewer.tenant.name,
+      units: rows,
+      counts: { people: await total(people), posts: await total(posts), categories: await total(categories) },
+      error,
+      maxKilobytes: MAX_ORG_KILOBYTES,
+    });
+  }
+
+  app.get('/console/org', kit.viewer, async (c) =>
+    kit.render(c, await orgBody(c.var.viewer), {
+      title: '组织信息',
+      active: 'org',
+      flash: kit.takeFlash(c),
+    }),
+  );
+
+  app.post('/console/org', upload, kit.post, async (c) => {
+    const { viewer, form } = c.var;
+    const { tenant } = viewer;
+    const refuse = async (status: 400 | 403 | 409, error: OrgProblems | string) =>
+      kit.render(c, await orgBody(viewer, error), { title: '组织信息', active: 'org' }, status);
+    const file = form.file;
+    if (!(file instanceof File) || file.size === 0) {
+      return refuse(400, '请选择要导入的组织文件（.yaml 或 .yml），文件不能为空。');
+    }
+    const name = basename(file.name.replaceAll('\\', '/')).slice(-120) || '组织文件';
+    if (!/\.ya?ml$/i.test(name)) return refuse(400, `只能导入 .yaml 或 .yml 文件，“${name}”不是。`);
+    const decoded = decodeText(new Uint8Array(await file.arrayBuffer()));
+    if (!('text' in decoded)) {
+      return refuse(400, `组织文件 ${name} 既不是 UTF-8 也不是 GBK 编码的文本，请另存为 UTF-8 后重新上传。`);
+    }
+    let org: OrgFile;
+    try {
+      org = await parseOrgFileInThread(name, decoded.text);
+    } catch (error) {
+      if (error instanceof OrgFileError) {
+        return refuse(400, { file: name, problems: error.problems, omitted: error.omitted });
+      }
+      throw error;
+    }
+    if (org.tenant.code !== tenant.code) {
+      log.warn('console org import refused: other tenant', {
+        tenant: tenant.code,
+        admin: actor(viewer),
+        file: name,
+        fileTenant: org.tenant.code,
+      });
+      return refuse(
+        403,
+        `组织文件 ${name} 的单位代码（tenant.code）是“${org.tenant.code}”，而您管理的是“${tenant.code}”（${tenant.name}）：` +
+          '只能导入本单位的组织文件，不能新建或覆盖其他单位。未导入任何内容。',
+      );
+    }
+    if (org.settings.calendar_file) {
+      return refuse(400, {
+        file: name,
+        problems: [
+          {
+            path: 'settings.calendar_file',
+            message:
+              '网页上传不能引用服务器上的其他文件：请删除此项（节假日调整可直接写在 settings.calendar 中），或在服务器上用 npm run org:import 导入',
+          },
+        ],
+      });
+    }
+    let summary: Awaited<ReturnType<typeof importOrganization>>;
+    try {
+      summary = await importOrganization(db, org, clock());
+    } catch (error) {
+      // A chat or platform id another tenant holds: refused whole, and the other tenant is not named.
+      if (!(error instanceof OrgFileError)) throw error;
+      log.warn('console org import refused: claims held by another tenant', {
+        tenant: tenant.code,
+        admin: actor(viewer),
+        file: name,
+        problems: error.problems.length,
+      });
+      return refuse(409, { file: name, problems: error.problems });
+    }
+    log.info('console org import', {
+      tenant: tenant.code,
+      admin: actor(viewer),
+      file: name,
+      people: summary.people,
+      started: summary.holdersStarted,
+      ended: summary.holdersEnded,
+    });
+    kit.setFlash(c, { kind: 'success', text: orgSummaryText(name, summary) });
+    return c.redirect('/console/org', 303);
+  });
+
+  return app;
+}
