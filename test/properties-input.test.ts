@@ -13,7 +13,7 @@ import type { Database } from '../db/client.ts';
 import { OrgFileError, parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { officeStaff } from '../db/queries/org.ts';
-import { importRosterFile, rosterPeople } from '../db/queries/shifts.ts';
+import { rosterPeople } from '../db/queries/shifts.ts';
 import {
   completions,
   hazardEvents,
@@ -29,6 +29,7 @@ import { parseDateInput } from '../handlers/deadlines.ts';
 import { createRouter } from '../handlers/index.ts';
 import { ExportPeriodError, parseExportPeriod, periodDates } from '../handlers/ledger-export.ts';
 import { parseRoster, RosterFileError } from '../handlers/roster-file.ts';
+import { importRosterFile } from '../handlers/roster-import.ts';
 import { parseDayWord } from '../handlers/shift-rules.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { Browser, csrfOf, fetchFrom, login, resetConsoleTenants } from './helpers/console-http.ts';

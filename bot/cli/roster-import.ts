@@ -4,9 +4,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { asc, eq } from 'drizzle-orm';
 import { openDatabase } from '../../db/client.ts';
-import { importRosterFile } from '../../db/queries/shifts.ts';
 import { tenants } from '../../db/schema.ts';
 import { periodLabel, RosterFileError } from '../../handlers/roster-file.ts';
+import { importRosterFile } from '../../handlers/roster-import.ts';
 import { ConfigError, loadConfig } from '../env.ts';
 
 const USAGE = '用法：npm run roster:import -- <值班表.xlsx|值班表.csv> [--tenant <单位代码>]';
