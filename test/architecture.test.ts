@@ -28,6 +28,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'handlers/hazard-workflow.ts',
       'handlers/holiday-notice.ts',
       'handlers/obligation-kinds.ts',
+      'handlers/org-file.ts',
       'handlers/periods.ts',
       'handlers/record-text.ts',
       'handlers/roster-file.ts',

@@ -1,9 +1,9 @@
 // npm run org:import -- <file.yaml>: loads an organization into the configured database.
 // An invalid file is reported precisely (file, path, reason) and nothing is written.
 import { existsSync } from 'node:fs';
-import { loadOrgFile, OrgFileError } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
 import { CalendarOverrideError } from '../../handlers/calendar.ts';
+import { loadOrgFile, OrgFileError } from '../../handlers/org-file.ts';
 import { CliError, runCli, UsageError } from './options.ts';
 
 const USAGE = '用法：npm run org:import -- <组织文件.yaml>';
