@@ -1,5 +1,6 @@
 // The hazard state machine (004 §一(二): 排查 → 记录 → 整改 → 复查 → 销号) and who may do each step.
 // Pure: the handlers ask it, then write what it allows.
+
 /** The states of a hazard; db/schema.ts builds its enum from this list. */
 export const HAZARD_STATUSES = [
   'reported',

@@ -142,8 +142,8 @@ export async function* ledgerExportPages(
   const time = zonedFormatter(await tenantTimeZone(db, tenantId));
   const ids = await ledgerExportIds(db, tenantId, period);
   for (let start = 0; start < ids.length; start += pageSize) {
-    const data = await ledgerPageData(db, tenantId, ids.slice(start, start + pageSize));
-    yield ledgerPage(ids.slice(start, start + pageSize), data, now, time);
+    const page = ids.slice(start, start + pageSize);
+    yield ledgerPage(page, await ledgerPageData(db, tenantId, page), now, time);
   }
 }
 
