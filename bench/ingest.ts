@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../db/client.ts';
-import { parseOrgFile } from '../db/org-file.ts';
+import { parseOrgFile } from '../handlers/org-file.ts';
 import { FAKE_APP_SECRET, FAKE_BOT_OPEN_ID, startFakeFeishu } from '../test/fakes/feishu-api.ts';
 import { APP, feishuRequest, messageEvent } from '../test/helpers/feishu-events.ts';
 import { startPgServer } from '../test/helpers/pg-server.ts';

@@ -3,7 +3,7 @@
 // the parse ended. Cases: xlsx-cell (one 200 MB cell), xlsx-rows (250,000 rows), xlsx-lying (the
 // 200 MB cell, its sizes declared as 1,000 bytes), csv-20000 (19,999 rows, within the limits), csv-rows (60,000 rows),
 // yaml-keys (40,000 keys).
-import { parseOrgFile } from '../db/org-file.ts';
+import { parseOrgFile } from '../handlers/org-file.ts';
 import { parseRoster } from '../handlers/roster-file.ts';
 import {
   csvWithRows,

@@ -5,7 +5,6 @@
 //   approver — the 直接责任人 deciding an extension     leader   — leaders told of a grave or overdue one
 //   complete — the reporter, asked for what is missing
 import type { HazardView } from '../db/queries/hazards.ts';
-import { trailStep } from '../db/queries/ledger-export.ts';
 import { withEstimate } from '../handlers/deadlines.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../handlers/hazard-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
@@ -22,6 +21,7 @@ import {
   type Tone,
   text,
 } from './model.ts';
+import { trailStep } from './trail.ts';
 
 export type HazardAudience =
   | 'public'

@@ -1,28 +1,11 @@
 // Task cards. Views: `assignee` (确认收到 / 完成), `assigner` (progress), `leader` (escalations).
+
+import type { TaskView } from '../db/queries/tasks.ts';
 import { withEstimate } from '../handlers/deadlines.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import { actions, button, type Card, card, fields, note } from './model.ts';
 
-export interface TaskView {
-  task: {
-    id: number;
-    code: string;
-    kind: 'plain' | 'rectification_notice' | 'interview_followup' | 'campaign';
-    content: string;
-    status: 'assigned' | 'acknowledged' | 'done' | 'cancelled';
-    dueAt: Date;
-    /** The default due date ran through a year with no holiday schedule: shown （估算）. */
-    dueEstimated?: boolean;
-    acknowledgedAt: Date | null;
-    completedAt: Date | null;
-    completionNote: string | null;
-    createdAt: Date;
-  };
-  assignerName: string;
-  assigneeName: string;
-  acknowledgedByName?: string;
-  completedByName?: string;
-}
+export type { TaskView };
 
 export const TASK_KIND_LABEL = {
   plain: '工作任务',

@@ -4,9 +4,9 @@
 // Moving one between tenants is an operator's act on the command line (`npm run org:move`), audited in
 // both tenants' trails.
 import { and, eq, inArray, ne, or } from 'drizzle-orm';
+import { claimedIdentities, type OrgFile, problemAt } from '../handlers/org-file.ts';
 import { chunks } from './chunks.ts';
 import type { Db, Queryable } from './client.ts';
-import { claimedIdentities, type OrgFile, problemAt } from './org-file.ts';
 import { auditEvents, chats, identities, people, tenants } from './schema.ts';
 
 const CHANNEL_NAMES = { feishu: '飞书', wecom: '企业微信', wechaty: '微信（Wechaty）' } as const;

@@ -16,7 +16,12 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { CHANNELS } from '../bot/core/types.ts';
 import type { Button, Card } from '../cards/model.ts';
+import { HAZARD_STATUSES } from '../handlers/hazard-workflow.ts';
+import { OBLIGATION_KINDS, type ObligationScope } from '../handlers/obligation-kinds.ts';
+
+export type { ObligationScope };
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => ts('created_at').notNull().defaultNow();
@@ -26,7 +31,7 @@ const tenantRef = () =>
     .notNull()
     .references((): AnyPgColumn => tenants.id);
 
-export const channelEnum = pgEnum('channel', ['feishu', 'wecom', 'wechaty', 'console']);
+export const channelEnum = pgEnum('channel', CHANNELS);
 /** 第一责任人 / 直接责任人 / 岗位责任人 (004 §一(一), 002 §四(一)). */
 export const levelEnum = pgEnum('responsibility_level', ['first', 'direct', 'post']);
 export const leadingRoleEnum = pgEnum('leading_group_role', [
@@ -37,14 +42,7 @@ export const leadingRoleEnum = pgEnum('leading_group_role', [
   'office_deputy',
 ]);
 export const severityEnum = pgEnum('hazard_severity', ['general', 'major', 'grave']);
-export const hazardStatusEnum = pgEnum('hazard_status', [
-  'reported',
-  'accepted',
-  'rectifying',
-  'pending_review',
-  'closed',
-  'rejected',
-]);
+export const hazardStatusEnum = pgEnum('hazard_status', HAZARD_STATUSES);
 export const outboxStatusEnum = pgEnum('outbox_status', ['pending', 'sending', 'sent', 'failed']);
 
 export const tenants = pgTable('tenants', {
@@ -757,16 +755,7 @@ export const shiftSwaps = pgTable('shift_swaps', {
   decidedAt: ts('decided_at'),
 });
 
-export const obligationKindEnum = pgEnum('obligation_kind', [
-  'meeting',
-  'inspection',
-  'supervision',
-  'drill',
-  'report',
-  'visit',
-  'plan',
-  'annual_report',
-]);
+export const obligationKindEnum = pgEnum('obligation_kind', OBLIGATION_KINDS);
 export const cadenceEnum = pgEnum('cadence', [
   'weekly',
   'monthly',
@@ -775,8 +764,6 @@ export const cadenceEnum = pgEnum('cadence', [
   'half_year',
   'yearly',
 ]);
-
-export type ObligationScope = 'own' | 'school';
 
 /** A recurring duty of a post (DOMAIN §3): e.g. ≥2 topic meetings on safety per quarter (001 §二(三)1). */
 export const obligations = pgTable(

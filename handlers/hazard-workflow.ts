@@ -1,8 +1,16 @@
 // The hazard state machine (004 §一(二): 排查 → 记录 → 整改 → 复查 → 销号) and who may do each step.
 // Pure: the handlers ask it, then write what it allows.
-import type { hazardStatusEnum } from '../db/schema.ts';
 
-export type HazardStatus = (typeof hazardStatusEnum.enumValues)[number];
+/** The states of a hazard; db/schema.ts builds its enum from this list. */
+export const HAZARD_STATUSES = [
+  'reported',
+  'accepted',
+  'rectifying',
+  'pending_review',
+  'closed',
+  'rejected',
+] as const;
+export type HazardStatus = (typeof HAZARD_STATUSES)[number];
 
 /** What a person is to one hazard; computed from the organization (db/queries/hazard-roles.ts). */
 export type HazardRole =

@@ -3,9 +3,10 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import type { ExportPeriod, LedgerExportRow } from '../db/queries/ledger-export.ts';
-import type { ShiftLogRow } from '../db/queries/shifts.ts';
+import type { Queryable } from '../db/client.ts';
+import { type ShiftLogRow, shiftLogRows } from '../db/queries/shifts.ts';
 import { isIsoDate, isoDateIn, startOfDayIn } from './calendar.ts';
+import { type ExportPeriod, type LedgerExportRow, ledgerExportPages } from './ledger-rows.ts';
 import { formatDateTime } from './time.ts';
 
 export interface LedgerExportMeta {
@@ -290,6 +291,42 @@ export async function streamLedgerCsv(
     await write(page.map((row) => csvRecord(ledgerCells(row, ++count))).join(''));
   }
   return count;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The export, for the CLI (bot/cli/ledger-export.ts) and the web console (/console/ledger/export)
+
+export type LedgerFormat = 'xlsx' | 'csv';
+
+/**
+ * Writes the ledger of a tenant's period into `output` while its pages are read (three years of a
+ * district are 100,000 rows: memory stays flat): the XLSX with its shift sheet (值班日志), or the CSV.
+ * The output is ended when the file is complete; a failure half-way rejects, and the caller discards
+ * what was written. Returns the number of hazards written.
+ */
+export async function exportLedger(
+  db: Queryable,
+  tenant: { id: number; name: string; timezone: string },
+  period: ExportPeriod,
+  format: LedgerFormat,
+  output: Writable,
+  now: Date,
+): Promise<number> {
+  const pages = ledgerExportPages(db, tenant.id, period, now);
+  if (format === 'csv') {
+    const count = await streamLedgerCsv(pages, output);
+    output.end();
+    return count;
+  }
+  const meta: LedgerExportMeta = {
+    tenantName: tenant.name,
+    from: period.from,
+    to: period.to,
+    generatedAt: now,
+    timeZone: tenant.timezone,
+    shifts: await shiftLogRows(db, tenant.id, periodDates(period, tenant.timezone)),
+  };
+  return streamLedgerXlsx(pages, meta, { stream: output });
 }
 
 // ---------------------------------------------------------------------------------------------------

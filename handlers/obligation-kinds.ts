@@ -1,7 +1,19 @@
 // The kinds of recurring duties (DOMAIN §3), as people write them in Chinese.
-import type { obligationKindEnum } from '../db/schema.ts';
+/** The kinds of obligations; db/schema.ts builds its enum from this list. */
+export const OBLIGATION_KINDS = [
+  'meeting',
+  'inspection',
+  'supervision',
+  'drill',
+  'report',
+  'visit',
+  'plan',
+  'annual_report',
+] as const;
+export type ObligationKind = (typeof OBLIGATION_KINDS)[number];
 
-export type ObligationKind = (typeof obligationKindEnum.enumValues)[number];
+/** Whose an obligation's records are: the holder's own unit, or the whole school. */
+export type ObligationScope = 'own' | 'school';
 
 export const KIND_WORDS = {
   会议: 'meeting',

@@ -4,7 +4,7 @@
 // ("研究放学时间段校门口交通秩序" is a note, not a date).
 
 import { Refusal } from '../bot/core/errors.ts';
-import type { ObligationScope } from '../db/schema.ts';
+import type { ObligationScope } from './obligation-kinds.ts';
 
 export interface RecordText {
   note: string;

@@ -1,6 +1,6 @@
 // What a parse thread does (handlers/upload-thread.ts): parse one upload with the limits, and give back
 // the result or the refusal as plain data, which crosses between threads by structured clone.
-import { type OrgFile, OrgFileError, parseOrgFile } from '../db/org-file.ts';
+import { type OrgFile, OrgFileError, parseOrgFile } from './org-file.ts';
 import { type ParsedRoster, type ParseOptions, parseRoster, RosterFileError } from './roster-file.ts';
 import type { UploadLimits } from './upload-limits.ts';
 

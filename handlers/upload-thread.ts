@@ -3,7 +3,7 @@
 // is read. The thread is stopped (worker.terminate()) when the parse passes its time limit or its heap
 // limit, and the upload is refused with a message. On Cloudflare Workers there are no threads: the file
 // is parsed in place, bounded by the same size, row and cell limits.
-import type { OrgFile } from '../db/org-file.ts';
+import type { OrgFile } from './org-file.ts';
 import type { ParsedRoster, ParseOptions } from './roster-file.ts';
 import { UPLOAD_LIMITS, type UploadLimits } from './upload-limits.ts';
 import { runUploadTask, settle, type UploadOutcome, type UploadTask } from './upload-tasks.ts';

@@ -10,6 +10,7 @@
 // twice, and a step is only due while its state lasts.
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Logger } from '../bot/core/log.ts';
+import { nextTurn } from '../bot/core/next-turn.ts';
 import type { Channel } from '../bot/core/types.ts';
 import { type HazardAudience, hazardReminderCard, hazardSubject } from '../cards/hazard.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -28,7 +29,6 @@ import { deadlineFrom, workCalendar } from '../handlers/deadlines.ts';
 import { isOpen, OPEN_STATUSES } from '../handlers/hazard-workflow.ts';
 import { type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import { formatDateTime } from '../handlers/time.ts';
-import { nextTurn } from './next-turn.ts';
 import { inDigest, remindOnce } from './reminders.ts';
 
 const HOUR_MS = 3600 * 1000;

@@ -8,6 +8,7 @@
 
 import { and, eq, inArray } from 'drizzle-orm';
 import { enqueue } from '../bot/core/enqueue.ts';
+import { nextTurn } from '../bot/core/next-turn.ts';
 import { letterCard, letterTitle } from '../cards/letter.ts';
 import { type Card, note } from '../cards/model.ts';
 import type { Tx } from '../db/client.ts';
@@ -25,7 +26,6 @@ import { claimReminder } from '../db/queries/reminders.ts';
 import { letterRounds, reminders, tenants } from '../db/schema.ts';
 import { yearIn } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
-import { nextTurn } from './next-turn.ts';
 import { inDigest, remindOnce } from './reminders.ts';
 
 const DAY_MS = 24 * 3600 * 1000;

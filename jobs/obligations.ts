@@ -6,6 +6,7 @@
 // when the obligation could be met (organization loaded, post or obligation created, post taken); one
 // already half over then is recorded 不考核 and gets no reminders (issue 15 §2).
 import { and, eq, isNull } from 'drizzle-orm';
+import { nextTurn } from '../bot/core/next-turn.ts';
 import { button, type Card, card, fields, note } from '../cards/model.ts';
 import type { Tx } from '../db/client.ts';
 import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
@@ -25,7 +26,6 @@ import {
 } from '../handlers/periods.ts';
 import { semestersOf, type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
-import { nextTurn } from './next-turn.ts';
 import { inDigest, remindOnce } from './reminders.ts';
 
 export const obligationSubject = (id: number) => `obligation:${id}`;

@@ -11,6 +11,7 @@
 // left waiting by a run that crashed go out at the end of a run of any job 15 minutes or more later.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { enqueue } from '../bot/core/enqueue.ts';
+import { nextTurn } from '../bot/core/next-turn.ts';
 import type { Channel, Outbound } from '../bot/core/types.ts';
 import { digestCard } from '../cards/digest.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -20,7 +21,6 @@ import {
   type ReminderKey,
   takeHeldReminders,
 } from '../db/queries/reminders.ts';
-import { nextTurn } from './next-turn.ts';
 
 interface SendContext {
   channels: ReadonlySet<Channel>;

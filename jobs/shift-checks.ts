@@ -6,6 +6,7 @@
 // a pause catches up on what is due, but nothing is sent about a shift that has ended.
 
 import { and, asc, eq, gt, inArray, lte } from 'drizzle-orm';
+import { nextTurn } from '../bot/core/next-turn.ts';
 import { type Card, note } from '../cards/model.ts';
 import { shiftCard } from '../cards/shift.ts';
 import type { Tx } from '../db/client.ts';
@@ -15,7 +16,6 @@ import { people, shifts, tenants } from '../db/schema.ts';
 import { shiftLabel, shiftPolicy, shiftSubject } from '../handlers/shift-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
-import { nextTurn } from './next-turn.ts';
 import { inDigest, remindOnce } from './reminders.ts';
 
 /** The longest lead time a tenant may set (shift_lead_minutes ≤ 1440): how far ahead a run looks. */

@@ -2,6 +2,7 @@
 // day goes to the assignee's 直接责任人; an overdue one to the 直接责任人 and the assigner, and a day later
 // to the 第一责任人 and the office. Each step once per task, deadline, person (jobs/reminders.ts).
 import { eq, inArray } from 'drizzle-orm';
+import { nextTurn } from '../bot/core/next-turn.ts';
 import { note } from '../cards/model.ts';
 import { type TaskAudience, taskCard, taskSubject } from '../cards/task.ts';
 import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
@@ -11,7 +12,6 @@ import { tasks, tenants } from '../db/schema.ts';
 import { assigneesOf, assignersOf } from '../handlers/tasks.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
-import { nextTurn } from './next-turn.ts';
 import { inDigest, remindOnce } from './reminders.ts';
 
 const HOUR_MS = 3600 * 1000;

@@ -4,6 +4,8 @@
 // minutes, on every instance, and catch up after downtime within the same week. Never for a week the
 // tenant was loaded in (nothing to report yet) and not for a week with nothing at all to report (that week
 // is claimed silently, so it does not go out later in the week either). Tenant setting `weekly_digest`.
+
+import { nextTurn } from '../bot/core/next-turn.ts';
 import { weeklyDigestCard } from '../cards/weekly-digest.ts';
 import { mondayOf } from '../db/queries/dashboard.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
@@ -14,7 +16,6 @@ import { isoDateIn, startOfDayIn } from '../handlers/calendar.ts';
 import { addDays } from '../handlers/periods.ts';
 import { semestersOf, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
-import { nextTurn } from './next-turn.ts';
 import { sendOnce } from './reminders.ts';
 
 const SUBJECT = 'weekly-digest';

@@ -13,12 +13,12 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Database, Db } from '../db/client.ts';
-import { OrgFileError, parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { ensureOutsidePerson } from '../db/queries/org.ts';
-import { importRosterFile } from '../db/queries/shifts.ts';
 import { auditEvents, chats, identities, people, tenants } from '../db/schema.ts';
+import { OrgFileError, parseOrgFile } from '../handlers/org-file.ts';
 import { RosterFileError } from '../handlers/roster-file.ts';
+import { importRosterFile } from '../handlers/roster-import.ts';
 import {
   Browser,
   BUREAU,

@@ -8,9 +8,9 @@ import { type Logger, silentLogger } from '../bot/core/log.ts';
 import { listenHost, parseConfig } from '../bot/env.ts';
 import { createService, type Service } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
-import { parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { inboundEvents, outbox, tenants } from '../db/schema.ts';
+import { parseOrgFile } from '../handlers/org-file.ts';
 import { Browser, csrfOf, login, PASSWORD, SCHOOL } from './helpers/console-http.ts';
 import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
 

@@ -14,13 +14,6 @@ import { type Core, createCore } from '../bot/core/core.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Attachment } from '../bot/core/types.ts';
 import { type Database, openDatabase } from '../db/client.ts';
-import {
-  isOverdue,
-  type LedgerExportRow,
-  ledgerExportPages,
-  ledgerExportRows,
-  zonedFormatter,
-} from '../db/queries/ledger-export.ts';
 import type { Person } from '../db/queries/org.ts';
 import { shiftLogRows } from '../db/queries/shifts.ts';
 import {
@@ -47,7 +40,13 @@ import {
   writeLedgerCsv,
   writeLedgerXlsx,
 } from '../handlers/ledger-export.ts';
-import { formatDateTime } from '../handlers/time.ts';
+import {
+  isOverdue,
+  type LedgerExportRow,
+  ledgerExportPages,
+  ledgerExportRows,
+} from '../handlers/ledger-rows.ts';
+import { formatDateTime, zonedFormatter } from '../handlers/time.ts';
 import { exampleFile, loadExample, openTestDatabase } from './helpers/db.ts';
 
 const ZONE = 'Asia/Shanghai';

@@ -7,7 +7,6 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Database } from '../db/client.ts';
-import { loadOrgFile, OrgFileError, parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import {
   categories,
@@ -21,6 +20,7 @@ import {
   units,
 } from '../db/schema.ts';
 import { WorkCalendar } from '../handlers/calendar.ts';
+import { loadOrgFile, OrgFileError, parseOrgFile } from '../handlers/org-file.ts';
 import { tenantSettings } from '../handlers/settings.ts';
 import { exampleFile, openTestDatabase, resetDatabase } from './helpers/db.ts';
 

@@ -10,11 +10,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { feishuSignature } from '../bot/channels/feishu/crypto.ts';
 import type { Database } from '../db/client.ts';
-import { parseOrgFile } from '../db/org-file.ts';
 import { hazardRoles } from '../db/queries/hazard-roles.ts';
 import { hazardEvents, hazards, people } from '../db/schema.ts';
 import { decide, type HazardAction } from '../handlers/hazard-workflow.ts';
 import { createRouter } from '../handlers/index.ts';
+import { parseOrgFile } from '../handlers/org-file.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import { exampleFile } from './helpers/db.ts';
 import {

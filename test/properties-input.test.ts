@@ -10,10 +10,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Database } from '../db/client.ts';
-import { OrgFileError, parseOrgFile } from '../db/org-file.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { officeStaff } from '../db/queries/org.ts';
-import { importRosterFile, rosterPeople } from '../db/queries/shifts.ts';
+import { rosterPeople } from '../db/queries/shifts.ts';
 import {
   completions,
   hazardEvents,
@@ -28,7 +27,9 @@ import { endOfDayIn, isIsoDate, isoDateIn, startOfDayIn } from '../handlers/cale
 import { parseDateInput } from '../handlers/deadlines.ts';
 import { createRouter } from '../handlers/index.ts';
 import { ExportPeriodError, parseExportPeriod, periodDates } from '../handlers/ledger-export.ts';
+import { OrgFileError, parseOrgFile } from '../handlers/org-file.ts';
 import { parseRoster, RosterFileError } from '../handlers/roster-file.ts';
+import { importRosterFile } from '../handlers/roster-import.ts';
 import { parseDayWord } from '../handlers/shift-rules.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { Browser, csrfOf, fetchFrom, login, resetConsoleTenants } from './helpers/console-http.ts';

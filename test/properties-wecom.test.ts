@@ -11,11 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { encodeButtonKey } from '../bot/channels/wecom/normalize.ts';
 import { buildXml } from '../bot/channels/wecom/xml.ts';
 import type { Database } from '../db/client.ts';
-import { parseOrgFile } from '../db/org-file.ts';
 import { hazardRoles } from '../db/queries/hazard-roles.ts';
 import { hazardEvents, hazards, outbox, people } from '../db/schema.ts';
 import { decide, type HazardAction } from '../handlers/hazard-workflow.ts';
 import { createRouter } from '../handlers/index.ts';
+import { parseOrgFile } from '../handlers/org-file.ts';
 import { exampleFile } from './helpers/db.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import {

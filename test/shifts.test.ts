@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
 import type { ExternalUser } from '../bot/core/types.ts';
 import type { Database } from '../db/client.ts';
-import { importRosterFile, shiftLogRows } from '../db/queries/shifts.ts';
+import { shiftLogRows } from '../db/queries/shifts.ts';
 import {
   auditEvents,
   people,
@@ -23,6 +23,7 @@ import {
   shifts,
 } from '../db/schema.ts';
 import { parseCsv, RosterFileError } from '../handlers/roster-file.ts';
+import { importRosterFile } from '../handlers/roster-import.ts';
 import { localInstant, parseDayWord } from '../handlers/shift-rules.ts';
 import { runShiftChecks } from '../jobs/shift-checks.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';

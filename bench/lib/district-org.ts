@@ -1,7 +1,7 @@
 // A district-sized organization for the benchmarks: an education bureau with its safety section and 200
 // schools of 50 staff each (a principal and 49 teachers): 10,002 people, each reachable on Feishu and
 // WeCom. Built as an organization file and imported the way `npm run org:import` imports one.
-import { type OrgFile, orgFileSchema } from '../../db/org-file.ts';
+import { type OrgFile, orgFileSchema } from '../../handlers/org-file.ts';
 
 export const DISTRICT_TENANT = 'bench-district';
 export const SCHOOLS = 200;

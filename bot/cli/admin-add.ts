@@ -4,11 +4,9 @@
 // never from the command line, where other users and the shell history would see it.
 // Bad input is reported precisely (exit 2) and nothing is written.
 
-import { openDatabase } from '../../db/client.ts';
 import { AdminAccountError, addAdminAccount } from '../console/accounts.ts';
 import { passwordProblem } from '../console/auth.ts';
-import { loadConfig } from '../env.ts';
-import { parseCommandLine, readOptions, runTool, UsageError } from './options.ts';
+import { CliError, readOptions, runCli, UsageError } from './options.ts';
 
 const USAGE =
   '用法：ADMIN_PASSWORD=<密码> npm run admin:add -- --tenant <单位代码> --user <用户名> [--name <显示名>] [--reset]\n' +
@@ -84,10 +82,7 @@ async function readPassword(): Promise<string> {
   return readPiped();
 }
 
-async function main(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, parseArguments, USAGE);
-  if ('exit' in parsed) return parsed.exit;
-  const { args } = parsed;
+runCli({ name: 'admin:add', usage: USAGE, parse: parseArguments }, async (args, cli) => {
   let password: string;
   try {
     password = await readPassword();
@@ -106,8 +101,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await cli.database();
   try {
     const { account, tenant, created } = await addAdminAccount(database.db, {
       tenantCode: args.tenant,
@@ -123,12 +117,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (error) {
-    if (!(error instanceof AdminAccountError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  } finally {
-    await database.close();
+    if (error instanceof AdminAccountError) throw new CliError(error.message, 2);
+    throw error;
   }
-}
-
-runTool('admin:add', main);
+});

@@ -5,13 +5,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { asc } from 'drizzle-orm';
-import { openDatabase } from '../../db/client.ts';
 import { saveHolidayNotice } from '../../db/queries/calendar.ts';
 import { tenants } from '../../db/schema.ts';
 import { noticeSummary, parseHolidayNotice } from '../../handlers/holiday-notice.ts';
 import { decodeText } from '../../handlers/upload-limits.ts';
-import { loadConfig } from '../env.ts';
-import { parseCommandLine, readOptions, runTool, UsageError } from './options.ts';
+import { CliError, readOptions, runCli, UsageError } from './options.ts';
 
 const USAGE = '用法：npm run calendar:import -- <通知.txt> [--tenant <单位代码>] [--year <年份>] [--yes]';
 
@@ -43,19 +41,11 @@ function parseArguments(argv: string[]): Arguments | 'help' {
   return { file: positional[0]!, tenant: read.values.tenant, year, yes: read.flags.has('yes') };
 }
 
-async function main(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, parseArguments, USAGE);
-  if ('exit' in parsed) return parsed.exit;
-  const { file, tenant: code, year, yes } = parsed.args;
-  if (!existsSync(file) || !statSync(file).isFile()) {
-    process.stderr.write(`${file}: 文件不存在\n`);
-    return 1;
-  }
+runCli({ name: 'calendar:import', usage: USAGE, parse: parseArguments }, async (args, cli) => {
+  const { file, tenant: code, year, yes } = args;
+  if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`${file}: 文件不存在`);
   const decoded = decodeText(readFileSync(file));
-  if (!('text' in decoded)) {
-    process.stderr.write(`${file}: 不是 UTF-8 或 GBK 文本，请另存为 UTF-8\n`);
-    return 1;
-  }
+  if (!('text' in decoded)) throw new CliError(`${file}: 不是 UTF-8 或 GBK 文本，请另存为 UTF-8`);
   const result = parseHolidayNotice(decoded.text, year === undefined ? {} : { year });
   if (!result.ok) {
     for (const problem of result.problems) {
@@ -66,54 +56,44 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`共 ${result.problems.length} 处问题，未导入。\n`);
     return 1;
   }
-  const config = loadConfig();
-  if (!config.databaseUrl && !existsSync(config.dataDir)) {
-    process.stderr.write(`数据目录 ${config.dataDir} 不存在：请先导入组织文件，或设置 DATA_DIR\n`);
+  const { db } = await cli.database({
+    missing: `数据目录 ${cli.config().dataDir} 不存在：请先导入组织文件，或设置 DATA_DIR`,
+  });
+  const all = await db.select().from(tenants).orderBy(asc(tenants.code));
+  const tenant = code ? all.find((row) => row.code === code) : all.length === 1 ? all[0] : undefined;
+  if (!tenant) {
+    process.stderr.write(
+      all.length === 0
+        ? '数据库中还没有单位：请先导入组织文件（npm run org:import -- <组织文件.yaml>）\n'
+        : code
+          ? `没有代码为“${code}”的单位（已有：${all.map((row) => row.code).join('、')}）\n`
+          : `数据库中有多个单位，请用 --tenant 指明：${all.map((row) => `${row.code}（${row.name}）`).join('、')}\n`,
+    );
     return 1;
   }
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    const db = database.db;
-    const all = await db.select().from(tenants).orderBy(asc(tenants.code));
-    const tenant = code ? all.find((row) => row.code === code) : all.length === 1 ? all[0] : undefined;
-    if (!tenant) {
-      process.stderr.write(
-        all.length === 0
-          ? '数据库中还没有单位：请先导入组织文件（npm run org:import -- <组织文件.yaml>）\n'
-          : code
-            ? `没有代码为“${code}”的单位（已有：${all.map((row) => row.code).join('、')}）\n`
-            : `数据库中有多个单位，请用 --tenant 指明：${all.map((row) => `${row.code}（${row.name}）`).join('、')}\n`,
-      );
+  process.stdout.write(`${tenant.name}（${tenant.code}）\n${noticeSummary(result.notice)}\n`);
+  if (!yes) {
+    if (!process.stdin.isTTY) {
+      process.stdout.write('未导入：请核对以上日期，确认无误后加 --yes 再运行。\n');
       return 1;
     }
-    process.stdout.write(`${tenant.name}（${tenant.code}）\n${noticeSummary(result.notice)}\n`);
-    if (!yes) {
-      if (!process.stdin.isTTY) {
-        process.stdout.write('未导入：请核对以上日期，确认无误后加 --yes 再运行。\n');
-        return 1;
-      }
-      const prompt = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = await prompt.question('以上日期是否与通知一致，确认导入？(y/N) ');
-      prompt.close();
-      if (!/^y(es)?$/i.test(answer.trim())) {
-        process.stdout.write('未导入。\n');
-        return 1;
-      }
+    const prompt = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await prompt.question('以上日期是否与通知一致，确认导入？(y/N) ');
+    prompt.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      process.stdout.write('未导入。\n');
+      return 1;
     }
-    const { replaced } = await saveHolidayNotice(
-      db,
-      tenant.id,
-      result.notice,
-      { label: '命令行 calendar:import' },
-      new Date(),
-    );
-    process.stdout.write(
-      `已导入 ${result.notice.year} 年节假日安排${replaced ? '（替换此前导入的同年安排）' : ''}：此后计算的期限按此安排计。\n`,
-    );
-    return 0;
-  } finally {
-    await database.close();
   }
-}
-
-runTool('calendar:import', main);
+  const { replaced } = await saveHolidayNotice(
+    db,
+    tenant.id,
+    result.notice,
+    { label: '命令行 calendar:import' },
+    new Date(),
+  );
+  process.stdout.write(
+    `已导入 ${result.notice.year} 年节假日安排${replaced ? '（替换此前导入的同年安排）' : ''}：此后计算的期限按此安排计。\n`,
+  );
+  return 0;
+});

@@ -6,20 +6,9 @@ import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { asc } from 'drizzle-orm';
-import { openDatabase } from '../../db/client.ts';
-import { ledgerExportPages } from '../../db/queries/ledger-export.ts';
-import { shiftLogRows } from '../../db/queries/shifts.ts';
 import { tenants } from '../../db/schema.ts';
-import {
-  ExportPeriodError,
-  type LedgerExportMeta,
-  parseExportPeriod,
-  periodDates,
-  streamLedgerCsv,
-  streamLedgerXlsx,
-} from '../../handlers/ledger-export.ts';
-import { loadConfig } from '../env.ts';
-import { parseCommandLine, readOptions, runTool, UsageError } from './options.ts';
+import { ExportPeriodError, exportLedger, parseExportPeriod } from '../../handlers/ledger-export.ts';
+import { CliError, readOptions, runCli, UsageError } from './options.ts';
 
 const USAGE =
   '用法：npm run ledger:export -- --from <YYYY-MM-DD> --to <YYYY-MM-DD> --out <文件.xlsx|文件.csv> ' +
@@ -83,63 +72,36 @@ function checkOutput(out: string) {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, parseArguments, USAGE);
-  if ('exit' in parsed) return parsed.exit;
-  const { args } = parsed;
-
-  const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    const all = await database.db.select().from(tenants).orderBy(asc(tenants.code));
-    const codes = all.map((tenant) => tenant.code).join('、');
-    if (all.length === 0) {
-      process.stderr.write('数据库中还没有单位，请先运行 npm run org:import -- <组织文件.yaml>\n');
-      return 1;
-    }
-    const tenant = args.tenant ? all.find((candidate) => candidate.code === args.tenant) : all[0];
-    if (args.tenant && !tenant) {
-      process.stderr.write(`没有代码为“${args.tenant}”的单位（已有：${codes}）\n${USAGE}\n`);
-      return 2;
-    }
-    if (!args.tenant && all.length > 1) {
-      process.stderr.write(`数据库中有多个单位，请用 --tenant 指明其一：${codes}\n${USAGE}\n`);
-      return 2;
-    }
-    const chosen = tenant!;
-    const period = parseExportPeriod(args.from, args.to, chosen.timezone);
-    const now = new Date();
-    const meta: LedgerExportMeta = {
-      tenantName: chosen.name,
-      from: period.from,
-      to: period.to,
-      generatedAt: now,
-      timeZone: chosen.timezone,
-      shifts: await shiftLogRows(database.db, chosen.id, periodDates(period, chosen.timezone)),
-    };
-    const pages = ledgerExportPages(database.db, chosen.id, period, now);
-
-    // Written beside the target and renamed at the end: an interrupted export leaves no half file.
-    const partial = resolve(dirname(args.out), `.${basename(args.out)}.${process.pid}.partial`);
-    let count: number;
-    try {
-      if (args.format === 'xlsx') count = await streamLedgerXlsx(pages, meta, { filename: partial });
-      else {
-        const output = createWriteStream(partial);
-        count = await streamLedgerCsv(pages, output);
-        output.end();
-        await finished(output);
-      }
-      renameSync(partial, args.out);
-    } catch (error) {
-      rmSync(partial, { force: true });
-      throw error;
-    }
-    process.stdout.write(`已导出 ${count} 条隐患到 ${args.out}\n`);
-    return 0;
-  } finally {
-    await database.close();
+runCli({ name: 'ledger:export', usage: USAGE, parse: parseArguments }, async (args, cli) => {
+  const { db } = await cli.database();
+  const all = await db.select().from(tenants).orderBy(asc(tenants.code));
+  const codes = all.map((tenant) => tenant.code).join('、');
+  if (all.length === 0)
+    throw new CliError('数据库中还没有单位，请先运行 npm run org:import -- <组织文件.yaml>');
+  const tenant = args.tenant ? all.find((candidate) => candidate.code === args.tenant) : all[0];
+  if (args.tenant && !tenant)
+    throw new CliError(`没有代码为“${args.tenant}”的单位（已有：${codes}）\n${USAGE}`, 2);
+  if (!args.tenant && all.length > 1) {
+    throw new CliError(`数据库中有多个单位，请用 --tenant 指明其一：${codes}\n${USAGE}`, 2);
   }
-}
+  const chosen = tenant!;
+  const period = parseExportPeriod(args.from, args.to, chosen.timezone);
 
-runTool('ledger:export', main);
+  // Written beside the target and renamed at the end: an interrupted export leaves no half file.
+  const partial = resolve(dirname(args.out), `.${basename(args.out)}.${process.pid}.partial`);
+  const output = createWriteStream(partial);
+  const written = finished(output);
+  written.catch(() => {}); // awaited below; an early failure (the disk) ends the export instead
+  let count: number;
+  try {
+    count = await exportLedger(db, chosen, period, args.format, output, new Date());
+    await written;
+    renameSync(partial, args.out);
+  } catch (error) {
+    output.destroy();
+    rmSync(partial, { force: true });
+    throw error;
+  }
+  process.stdout.write(`已导出 ${count} 条隐患到 ${args.out}\n`);
+  return 0;
+});

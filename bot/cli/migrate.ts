@@ -1,15 +1,9 @@
 // npm run db:migrate: applies the committed migrations to the configured database and exits.
 // (The service also migrates at start-up; this is for operators who prepare a database beforehand.)
-import { openDatabase } from '../../db/client.ts';
-import { loadConfig } from '../env.ts';
+import { runCli } from './options.ts';
 
-const config = loadConfig();
-openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
-  .then(async (database) => {
-    process.stdout.write(`migrations applied (${database.kind})\n`);
-    await database.close();
-  })
-  .catch((error) => {
-    process.stderr.write(`migration failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
+runCli({ name: 'migration', usage: '用法：npm run db:migrate', parse: () => ({}) }, async (_args, cli) => {
+  const database = await cli.database();
+  process.stdout.write(`migrations applied (${database.kind})\n`);
+  return 0;
+});

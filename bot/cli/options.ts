@@ -1,9 +1,24 @@
-// `--name value` / `--name=value` options of the command-line tools, with errors in Chinese.
-import { ConfigError } from '../env.ts';
+// The command-line tools' one runner (runCli) and their `--name value` / `--name=value` options, with
+// errors in Chinese. Exit codes: 0 done, 1 a failure (bad file, missing tenant, database), 2 a wrong
+// invocation (its message and the usage).
+import { existsSync } from 'node:fs';
+import { type Database, openDatabase } from '../../db/client.ts';
+import { type Config, ConfigError, loadConfig } from '../env.ts';
 
 /** A wrong invocation: the tools answer with exit code 2, the message and their usage. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** A failure whose message is the whole answer: printed as it is, the tool ends with `exitCode`. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
 }
 
 export interface OptionSpec<O extends string> {
@@ -53,42 +68,76 @@ export function readOptions<O extends string>(
   return { values, flags };
 }
 
-/**
- * A tool's arguments, or the exit code it ends with at once: 0 after printing its usage for --help,
- * 2 after a usage error with its message and usage.
- */
-export function parseCommandLine<A>(
-  argv: string[],
-  parse: (argv: string[]) => A | 'help',
-  usage: string,
-): { args: A } | { exit: number } {
-  let args: A | 'help';
-  try {
-    args = parse(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${usage}\n`);
-    return { exit: 2 };
-  }
-  if (args === 'help') {
-    process.stdout.write(`${usage}\n`);
-    return { exit: 0 };
-  }
-  return { args };
+export interface CliContext {
+  /** The environment's configuration (loaded on first use: a bad one ends the tool with its message). */
+  config(): Config;
+  /**
+   * The configured database, opened on first use and closed when the tool ends. With `missing`, a
+   * PGlite data folder that does not exist yet is not created: the tool ends with that message (exit 1).
+   */
+  database(options?: { missing?: string }): Promise<Database>;
+}
+
+export interface CliSpec<A> {
+  /** `org:import`: names the tool in `<name> failed: …`. */
+  name: string;
+  usage: string;
+  /** The arguments, or 'help' for --help (the usage on stdout, exit 0); a UsageError exits 2. */
+  parse: (argv: string[]) => A | 'help';
+  /** The message of a failure the tool expects (a bad file…), or undefined for "<name> failed: …". */
+  explain?: (error: unknown) => string | undefined;
 }
 
 /**
- * Runs a tool and exits with the code it returns. A bad configuration ends with its message, anything
- * unexpected with `<name> failed: …`; both exit 1.
+ * Runs a command-line tool: parses its arguments, runs `main` with them, closes the database it opened
+ * and exits with the code `main` returns. A UsageError ends with its message and the usage (exit 2), a
+ * CliError with its message and code, a bad configuration or an expected failure (`explain`) with its
+ * message (exit 1), anything else with `<name> failed: …` (exit 1).
  */
-export function runTool(name: string, main: (argv: string[]) => Promise<number>): void {
-  main(process.argv.slice(2)).then(
+export function runCli<A>(spec: CliSpec<A>, main: (args: A, cli: CliContext) => Promise<number>): void {
+  let config: Config | undefined;
+  let database: Promise<Database> | undefined;
+  const cli: CliContext = {
+    config: () => {
+      config ??= loadConfig();
+      return config;
+    },
+    database: (options = {}) => {
+      if (!database) {
+        const { databaseUrl, dataDir } = cli.config();
+        if (options.missing !== undefined && !databaseUrl && !existsSync(dataDir)) {
+          throw new CliError(options.missing);
+        }
+        database = openDatabase({ databaseUrl, dataDir });
+      }
+      return database;
+    },
+  };
+  const run = async (): Promise<number> => {
+    const args = spec.parse(process.argv.slice(2));
+    if (args === 'help') {
+      process.stdout.write(`${spec.usage}\n`);
+      return 0;
+    }
+    try {
+      return await main(args, cli);
+    } finally {
+      if (database) await (await database).close();
+    }
+  };
+  run().then(
     (code) => process.exit(code),
     (error) => {
-      if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-      else
-        process.stderr.write(`${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
+      process.stderr.write(`${failure(spec, error)}\n`);
+      process.exit(error instanceof UsageError ? 2 : error instanceof CliError ? error.exitCode : 1);
     },
   );
+}
+
+function failure(spec: CliSpec<unknown>, error: unknown): string {
+  if (error instanceof UsageError) return error.message ? `${error.message}\n${spec.usage}` : spec.usage;
+  if (error instanceof CliError || error instanceof ConfigError) return error.message;
+  const explained = spec.explain?.(error);
+  if (explained !== undefined) return explained;
+  return `${spec.name} failed: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -4,13 +4,10 @@
 // for what an organization file may not take from another tenant. Recorded in both tenants' audit trails
 // with the reason and the operating-system user who ran it. Bad arguments exit 2; a move that does not
 // fit the database (no such tenant, chat, id or person) exits 1 and changes nothing.
-import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { z } from 'zod';
 import { MoveError, moveChat, moveIdentity } from '../../db/claims.ts';
-import { openDatabase } from '../../db/client.ts';
-import { loadConfig } from '../env.ts';
-import { parseCommandLine, readOptions, runTool, UsageError } from './options.ts';
+import { readOptions, runCli, UsageError } from './options.ts';
 
 const USAGE =
   '用法：npm run org:move -- --chat <渠道>:<群ID> --from <原单位代码> --to <新单位代码> --reason <原因>\n' +
@@ -62,45 +59,30 @@ function parseArguments(argv: string[]): Arguments | 'help' {
   return { from, to, reason, person, identity: { channel, kind, value } };
 }
 
-async function main(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, parseArguments, USAGE);
-  if ('exit' in parsed) return parsed.exit;
-  const { args } = parsed;
-  const config = loadConfig();
-  if (!config.databaseUrl && !existsSync(config.dataDir)) {
-    process.stderr.write(
-      `数据目录 ${config.dataDir} 不存在：请设置 DATA_DIR 或 DATABASE_URL。未做任何改动。\n`,
-    );
-    return 1;
-  }
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+const explain = (error: unknown) =>
+  error instanceof MoveError ? `${error.message}。未做任何改动。` : undefined;
+
+runCli({ name: 'org:move', usage: USAGE, parse: parseArguments, explain }, async (args, cli) => {
+  const database = await cli.database({
+    missing: `数据目录 ${cli.config().dataDir} 不存在：请设置 DATA_DIR 或 DATABASE_URL。未做任何改动。`,
+  });
   const request = {
     from: args.from,
     to: args.to,
     reason: args.reason,
     operator: `${userInfo().username}@${hostname()}`,
   };
-  try {
-    if ('chat' in args) {
-      const done = await moveChat(database.db, { ...request, ...args.chat });
-      process.stdout.write(
-        `已将群 ${args.chat.channel}:${args.chat.chatId} 从 ${done.fromName}（${args.from}）转到 ${done.toName}（${args.to}），已记入两个单位的审计记录。\n`,
-      );
-    } else {
-      const done = await moveIdentity(database.db, { ...request, ...args.identity, person: args.person });
-      process.stdout.write(
-        `已将 ${args.identity.channel} ${args.identity.kind} ${args.identity.value} 从 ${done.fromName}（${args.from}）` +
-          `转给 ${done.toName}（${args.to}）的 ${done.personName}（${args.person}），已记入两个单位的审计记录。\n`,
-      );
-    }
-    return 0;
-  } catch (error) {
-    if (!(error instanceof MoveError)) throw error;
-    process.stderr.write(`${error.message}。未做任何改动。\n`);
-    return 1;
-  } finally {
-    await database.close();
+  if ('chat' in args) {
+    const done = await moveChat(database.db, { ...request, ...args.chat });
+    process.stdout.write(
+      `已将群 ${args.chat.channel}:${args.chat.chatId} 从 ${done.fromName}（${args.from}）转到 ${done.toName}（${args.to}），已记入两个单位的审计记录。\n`,
+    );
+  } else {
+    const done = await moveIdentity(database.db, { ...request, ...args.identity, person: args.person });
+    process.stdout.write(
+      `已将 ${args.identity.channel} ${args.identity.kind} ${args.identity.value} 从 ${done.fromName}（${args.from}）` +
+        `转给 ${done.toName}（${args.to}）的 ${done.personName}（${args.person}），已记入两个单位的审计记录。\n`,
+    );
   }
-}
-
-runTool('org:move', main);
+  return 0;
+});

@@ -11,9 +11,9 @@
 // Button presses are not queued here: their answer is the updated card (DESIGN.md §2).
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { nextTurn } from '../../jobs/next-turn.ts';
 import { addressedToBot, type Core, conversationOf, storableJson } from './core.ts';
 import type { Logger } from './log.ts';
+import { nextTurn } from './next-turn.ts';
 import { createPump } from './pump.ts';
 import type { MessageEvent } from './types.ts';
 
@@ -172,7 +172,7 @@ export function createInbox(options: InboxOptions): Inbox {
         await acknowledgementsFirst();
         if (pump.stopping || !(await core.processNext())) break;
         processed += 1;
-        // Let webhooks in between events (jobs/next-turn.ts).
+        // Let webhooks in between events (bot/core/next-turn.ts).
         await nextTurn();
       }
     };

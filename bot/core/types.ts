@@ -1,7 +1,9 @@
 // The channel-neutral shapes that travel between adapters, the core and the handlers (DESIGN.md §2).
 import type { Card } from '../../cards/model.ts';
 
-export type Channel = 'feishu' | 'wecom' | 'wechaty' | 'console';
+/** The channels; db/schema.ts builds its enum from this list. */
+export const CHANNELS = ['feishu', 'wecom', 'wechaty', 'console'] as const;
+export type Channel = (typeof CHANNELS)[number];
 
 /** One platform id of the sender; Feishu gives several kinds (open_id, user_id, union_id). */
 export interface ExternalId {

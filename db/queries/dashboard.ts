@@ -2,6 +2,7 @@
 // SQL where it can, and buckets by local date in the tenant's time zone.
 import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, lte, notInArray, sql } from 'drizzle-orm';
 import { isoDateIn, startOfDayIn } from '../../handlers/calendar.ts';
+import { HAZARD_STATUSES, type HazardStatus } from '../../handlers/hazard-workflow.ts';
 import { wholeWord } from '../../handlers/obligation-kinds.ts';
 import { addDays } from '../../handlers/shift-rules.ts';
 import type { Queryable } from '../client.ts';
@@ -18,15 +19,9 @@ import {
   units,
 } from '../schema.ts';
 
-export const HAZARD_STATES = [
-  'reported',
-  'accepted',
-  'rectifying',
-  'pending_review',
-  'closed',
-  'rejected',
-] as const;
-export type HazardState = (typeof HAZARD_STATES)[number];
+/** The states of a hazard, in the order the dashboard shows them. */
+export const HAZARD_STATES = HAZARD_STATUSES;
+export type HazardState = HazardStatus;
 const DONE_STATES: HazardState[] = ['closed', 'rejected'];
 const DAY_MS = 86_400_000;
 

@@ -3,6 +3,7 @@
 // Every query takes the tenant's id; dates are the tenant's local dates.
 import { and, asc, eq, gte, isNull, lte, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { SEVERITY_LABEL } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
   auditEvents,
@@ -98,7 +99,6 @@ const empty = (): Stats => ({
   shiftConfirmed: 0,
 });
 
-export const SEVERITY_LABEL: Record<string, string> = { general: '一般', major: '较大', grave: '重大' };
 export const NO_UNIT = '校（局）领导及未归属处室';
 
 /** The unit of each person: the unit of their first current post that has one. */
@@ -205,7 +205,7 @@ export async function spanReport(
         s.hazardsFound++;
         const category = row.category ?? '未分类';
         s.byCategory[category] = (s.byCategory[category] ?? 0) + 1;
-        const severity = row.severity ? (SEVERITY_LABEL[row.severity] ?? row.severity) : '未定';
+        const severity = row.severity ? SEVERITY_LABEL[row.severity] : '未定';
         s.bySeverity[severity] = (s.bySeverity[severity] ?? 0) + 1;
       }
       if (row.status === 'closed' && inSpan(row.closedAt)) s.hazardsClosed++;

@@ -1,9 +1,8 @@
 // Duty shifts (值班带班): the roster import, what the cards and commands show, and the duty log for the
 // ledger. Every query is scoped to one tenant.
 import { and, asc, eq, gt, gte, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
-import type { ParsedRoster, RosterPerson, RosterRow } from '../../handlers/roster-file.ts';
+import type { RosterPerson, RosterRow } from '../../handlers/roster-file.ts';
 import { shiftSubject } from '../../handlers/shift-rules.ts';
-import { parseRosterInThread } from '../../handlers/upload-thread.ts';
 import type { Db, Queryable } from '../client.ts';
 import { auditEvents, people, shiftAssignees, shiftLogs, shiftSwaps, shifts, tenants } from '../schema.ts';
 
@@ -334,26 +333,14 @@ export async function importRoster(
   });
 }
 
-/**
- * Reads a roster file (XLSX or CSV) against the tenant's people and time zone, and imports it; for the
- * CLI and the web console. A bad file throws RosterFileError (file, row, column, reason) and writes nothing. The file is
- * parsed on a thread of its own (handlers/upload-thread.ts).
- */
-export async function importRosterFile(
-  db: Db,
-  tenantId: number,
-  file: string,
-  bytes: Uint8Array,
-  now: Date,
-  byAccountId: number | null = null,
-): Promise<RosterImportSummary & { roster: ParsedRoster }> {
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
+/** What a roster file is read against: the tenant's people and time zone (handlers/roster-import.ts). */
+export async function rosterReading(db: Queryable, tenantId: number) {
+  const [tenant] = await db
+    .select({ timezone: tenants.timezone })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId));
   if (!tenant) throw new Error(`importRosterFile: no tenant ${tenantId}`);
-  const roster = await parseRosterInThread(file, bytes, {
-    people: await rosterPeople(db, tenantId),
-    timeZone: tenant.timezone,
-  });
-  return { ...(await importRoster(db, tenantId, roster.rows, now, byAccountId)), roster };
+  return { people: await rosterPeople(db, tenantId), timeZone: tenant.timezone };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,11 +1,32 @@
 // Task rows with the names their cards show.
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import type { TaskView } from '../../cards/task.ts';
 import type { Queryable } from '../client.ts';
 import { people, postHolders, posts, tasks, units } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
 
 export type Task = typeof tasks.$inferSelect;
+
+/** A task with the names its cards show (cards/task.ts). */
+export interface TaskView {
+  task: {
+    id: number;
+    code: string;
+    kind: 'plain' | 'rectification_notice' | 'interview_followup' | 'campaign';
+    content: string;
+    status: 'assigned' | 'acknowledged' | 'done' | 'cancelled';
+    dueAt: Date;
+    /** The default due date ran through a year with no holiday schedule: shown （估算）. */
+    dueEstimated?: boolean;
+    acknowledgedAt: Date | null;
+    completedAt: Date | null;
+    completionNote: string | null;
+    createdAt: Date;
+  };
+  assignerName: string;
+  assigneeName: string;
+  acknowledgedByName?: string;
+  completedByName?: string;
+}
 
 export async function taskView(
   db: Queryable,

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import { type Database, openDatabase } from '../../db/client.ts';
-import { parseOrgFile } from '../../db/org-file.ts';
 import { importOrganization } from '../../db/org-import.ts';
 import { identities, people } from '../../db/schema.ts';
+import { parseOrgFile } from '../../handlers/org-file.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 

@@ -1,16 +1,7 @@
 // `/console/ledger` (the form) and `/console/ledger/export` (the 隐患台账 of a period, .xlsx or .csv).
 import { PassThrough, Readable } from 'node:stream';
-import { ledgerExportPages } from '../../../db/queries/ledger-export.ts';
-import { shiftLogRows } from '../../../db/queries/shifts.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
-import {
-  ExportPeriodError,
-  type LedgerExportMeta,
-  parseExportPeriod,
-  periodDates,
-  streamLedgerCsv,
-  streamLedgerXlsx,
-} from '../../../handlers/ledger-export.ts';
+import { ExportPeriodError, exportLedger, parseExportPeriod } from '../../../handlers/ledger-export.ts';
 import { attachment, type ConsoleKit, consoleApp } from '../kit.ts';
 import { ledgerPage } from './page.ts';
 
@@ -61,15 +52,6 @@ export function ledgerRoutes(kit: ConsoleKit) {
       if (error instanceof ExportPeriodError) return refuse(error.message);
       throw error;
     }
-    const now = clock();
-    const meta: LedgerExportMeta = {
-      tenantName: tenant.name,
-      from: period.from,
-      to: period.to,
-      generatedAt: now,
-      timeZone: tenant.timezone,
-      shifts: await shiftLogRows(db, tenant.id, periodDates(period, tenant.timezone)),
-    };
     const base = `隐患台账_${tenant.name}_${from}_${to}`;
     const fallback = `ledger_${tenant.code}_${from}_${to}`;
     c.header('Cache-Control', 'no-store');
@@ -78,12 +60,8 @@ export function ledgerRoutes(kit: ConsoleKit) {
     c.header('Content-Disposition', attachment(`${fallback}.${format}`, `${base}.${format}`));
     // Written while the pages are read (three years of a district are 100,000 rows): memory stays flat.
     // A failure half-way aborts the download, so the office never keeps a truncated file for complete.
-    const pages = ledgerExportPages(db, tenant.id, period, now);
     const output = new PassThrough();
-    const written =
-      format === 'csv'
-        ? streamLedgerCsv(pages, output).then(() => void output.end())
-        : streamLedgerXlsx(pages, meta, { stream: output });
+    const written = exportLedger(db, tenant, period, format, output, clock());
     written.catch((error) => {
       log.error('ledger export failed', { tenantId: tenant.id, error: String(error) });
       output.destroy(error instanceof Error ? error : new Error(String(error)));

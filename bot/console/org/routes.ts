@@ -5,10 +5,10 @@
 // session's tenant: an admin can neither create nor overwrite another one.
 import { basename } from 'node:path';
 import { and, asc, count, countDistinct, eq, isNull } from 'drizzle-orm';
-import { type OrgFile, OrgFileError } from '../../../db/org-file.ts';
 import { importOrganization } from '../../../db/org-import.ts';
 import { unitHeads } from '../../../db/queries/org.ts';
 import { categories, people, postHolders, posts, units } from '../../../db/schema.ts';
+import { type OrgFile, OrgFileError } from '../../../handlers/org-file.ts';
 import { decodeText, UPLOAD_LIMITS } from '../../../handlers/upload-limits.ts';
 import { parseOrgFileInThread } from '../../../handlers/upload-thread.ts';
 import { actor, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';

@@ -1,8 +1,9 @@
 // `/console/rosters`: 值班表 upload (as `npm run roster:import` reads it) and the next 7 days.
 import { basename } from 'node:path';
-import { importRosterFile, shiftViews } from '../../../db/queries/shifts.ts';
+import { shiftViews } from '../../../db/queries/shifts.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
 import { RosterFileError } from '../../../handlers/roster-file.ts';
+import { importRosterFile } from '../../../handlers/roster-import.ts';
 import { addDays } from '../../../handlers/shift-rules.ts';
 import { UPLOAD_LIMITS } from '../../../handlers/upload-limits.ts';
 import { actor, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';

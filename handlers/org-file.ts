@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
-import { parseCalendarOverride } from '../handlers/calendar.ts';
-import { KIND_WORDS } from '../handlers/obligation-kinds.ts';
-import { settingsSchema } from '../handlers/settings.ts';
-import { decodeText, firstProblems, omittedLine, quoted, UPLOAD_LIMITS } from '../handlers/upload-limits.ts';
+import { parseCalendarOverride } from './calendar.ts';
+import { KIND_WORDS } from './obligation-kinds.ts';
+import { settingsSchema } from './settings.ts';
+import { decodeText, firstProblems, omittedLine, quoted, UPLOAD_LIMITS } from './upload-limits.ts';
 
 const code = z
   .string()
