@@ -14,6 +14,7 @@ const pure = [
   'test/hazard-rules.test.ts',
   'test/router.test.ts',
   'test/wecom-crypto.test.ts',
+  'test/wecom-render.test.ts',
 ];
 const slow = [
   'test/console-browser.test.ts',
