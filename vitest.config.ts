@@ -28,7 +28,8 @@ const slow = [
 export default defineConfig({
   test: {
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: on a busy 2-core machine a hook that opens PGlite or starts a service waits for the CPU.
+    hookTimeout: 120_000,
     pool: 'forks',
     projects: [
       {
