@@ -1,10 +1,69 @@
 import { defineConfig } from 'vitest/config';
 
+// Three lanes (vitest projects); `vitest run` runs them all, `--project pure` only the first.
+// - pure: no database and no process of its own — rules, parsers, crypto, renderers, router, env.
+// - db: PGlite (or the PostgreSQL server named by TEST_DATABASE_URL). Files share their worker process
+//   (isolate: false; test/helpers/setup-file.ts evaluates the project's modules afresh for each file),
+//   so a worker opens and migrates PGlite once and hands it from file to file (test/helpers/db.ts).
+// - slow: a browser, workerd (wrangler), spawned processes, PostgreSQL servers stopped and started.
+const pure = [
+  'test/architecture.test.ts',
+  'test/calendar.test.ts',
+  'test/console-html.test.ts',
+  'test/env.test.ts',
+  'test/event-schema.test.ts',
+  'test/fake-feishu.test.ts',
+  'test/feishu-crypto.test.ts',
+  'test/hazard-rules.test.ts',
+  'test/pump.test.ts',
+  'test/router.test.ts',
+  'test/wecom-crypto.test.ts',
+  'test/wecom-render.test.ts',
+];
+const slow = [
+  'test/console-browser.test.ts',
+  'test/console-cli.test.ts',
+  'test/faults-pg.test.ts',
+  'test/pglite-thread.test.ts',
+  'test/start.test.ts',
+  'test/worker.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous: on a busy 2-core machine a hook that opens PGlite or starts a service waits for the CPU.
+    hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'pure',
+          include: pure,
+          isolate: false,
+          setupFiles: ['test/helpers/setup-file.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'db',
+          include: ['test/**/*.test.ts'],
+          exclude: [...pure, ...slow],
+          isolate: false,
+          setupFiles: ['test/helpers/setup-file.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: slow,
+          globalSetup: ['test/helpers/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

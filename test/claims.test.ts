@@ -35,7 +35,7 @@ import {
   identityOf,
   loadExample,
   openTestDatabase,
-  resetDatabase,
+  seedExamples,
 } from './helpers/db.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -131,9 +131,7 @@ describe('the importer', () => {
     await database.close();
   });
   beforeEach(async () => {
-    await resetDatabase(database);
-    await loadExample(database, 'school.yaml');
-    await loadExample(database, 'bureau.yaml');
+    await seedExamples(database, ['school.yaml', 'bureau.yaml']);
   });
 
   it("refuses a file claiming another tenant's chat and a member's ids, by line, and writes nothing", async () => {

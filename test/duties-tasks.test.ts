@@ -9,7 +9,7 @@ import { auditEvents, completions, reminders, tasks } from '../db/schema.ts';
 import { periodOf } from '../handlers/periods.ts';
 import { runTaskDeadlines } from '../jobs/task-deadlines.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 
 let database: Database;
 let bot: ConsoleDriver;
@@ -22,8 +22,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
   bot.now = new Date('2026-11-24T02:00:00Z'); // Tuesday 10:00 in Shanghai
 });
 
@@ -104,8 +103,7 @@ describe('我的职责', () => {
   });
 
   it('counts a supervision visit per contracted school (bureau)', async () => {
-    await resetDatabase(database);
-    bot.tenantId = (await loadExample(database, 'bureau.yaml')).tenantId;
+    bot.tenantId = (await seedExample(database, 'bureau.yaml')).tenantId;
     expect(await bot.say('zhaoguoping', '记录 督查 检查校门')).toContain('请写明督查的学校');
     expect(await bot.say('zhaoguoping', '记录 督查 学校 不存在小学 检查')).toContain('不在你的分包学校中');
     await bot.say('zhaoguoping', '记录 督查 学校 区实验小学 检查校门值守');

@@ -31,7 +31,7 @@ import {
   startFakeFeishu,
 } from './fakes/feishu-api.ts';
 import { FakeWecomApi, type WecomSendBody } from './fakes/wecom-api.ts';
-import { identityOf, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { identityOf, openTestDatabase, seedExample } from './helpers/db.ts';
 import { APP, cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
@@ -273,8 +273,7 @@ describe('the platform answers 429, 500 or nothing at all for a while', () => {
     await database.close();
   });
   beforeEach(async () => {
-    await resetDatabase(database);
-    await loadExample(database);
+    await seedExample(database);
     offset = 0;
   });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { hazards } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
-import { loadExample, openTestDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 import { APP, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -16,7 +16,7 @@ describe('token-only verification (no FEISHU_ENCRYPT_KEY)', () => {
   let harness: Harness;
   beforeAll(async () => {
     database = await openTestDatabase();
-    await loadExample(database);
+    await seedExample(database);
     harness = await startHarness(database, { FEISHU_ENCRYPT_KEY: '' });
   });
   afterAll(async () => {
@@ -62,7 +62,7 @@ describe('token-only verification (no FEISHU_ENCRYPT_KEY)', () => {
 describe('when the database is down', () => {
   it('answers webhooks and /healthz with 503, so that Feishu retries', async () => {
     const database = await openTestDatabase();
-    await loadExample(database);
+    await seedExample(database);
     const harness = await startHarness(database);
     await database.close();
     try {

@@ -11,7 +11,7 @@ import { hazardEvents, hazardPhotos, hazards, reportOffers, units } from '../db/
 import { readsLikeHazard, samePlace } from '../handlers/hazard-rules.ts';
 import { quarterSpan } from '../handlers/reports.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 
 let database: Database;
 let bot: ConsoleDriver;
@@ -24,8 +24,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
   bot.now = new Date('2026-11-02T02:00:00Z'); // Monday 10:00 in Shanghai
 });
 

@@ -10,7 +10,7 @@ import { parseOrgFile } from '../handlers/org-file.ts';
 import { settingsSchema } from '../handlers/settings.ts';
 import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 
 let database: Database;
 let bot: ConsoleDriver;
@@ -23,8 +23,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
 });
 
 const REPORTER = 'chenjing';

@@ -12,7 +12,7 @@ import {
 } from '../handlers/hazard-workflow.ts';
 import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 
 let database: Database;
 let bot: ConsoleDriver;
@@ -25,8 +25,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
   bot.now = new Date('2026-09-30T02:00:00Z'); // 10:00 in Shanghai, the day before the National Day holiday
 });
 

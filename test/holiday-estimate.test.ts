@@ -10,7 +10,7 @@ import { saveHolidayNotice } from '../db/queries/calendar.ts';
 import { hazardExtensions, hazards } from '../db/schema.ts';
 import { parseHolidayNotice } from '../handlers/holiday-notice.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 
 const NOTICE_2027 = readFileSync(new URL('./fixtures/holiday-notice-2027.txt', import.meta.url), 'utf8');
 const REPORTER = 'chenjing';
@@ -30,8 +30,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
   bot.now = MONDAY;
 });
 

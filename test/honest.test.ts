@@ -12,7 +12,7 @@ import type { Database } from '../db/client.ts';
 import { hazardView } from '../db/queries/hazards.ts';
 import { hazardEvents, hazards, letters, people, tasks } from '../db/schema.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 
 let database: Database;
 let bot: ConsoleDriver;
@@ -25,8 +25,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
   bot.now = new Date('2026-11-02T02:00:00Z'); // Monday 10:00 in Shanghai
 });
 

@@ -47,7 +47,7 @@ import {
   ledgerExportRows,
 } from '../handlers/ledger-rows.ts';
 import { formatDateTime, zonedFormatter } from '../handlers/time.ts';
-import { exampleFile, loadExample, openTestDatabase } from './helpers/db.ts';
+import { exampleFile, loadExample, openTestDatabase, seedExample } from './helpers/db.ts';
 
 const ZONE = 'Asia/Shanghai';
 /** A Shanghai wall-clock time. */
@@ -93,7 +93,7 @@ const image = (key: string): Attachment => ({ kind: 'image', key });
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  await loadExample(database);
+  await seedExample(database);
   const [tenant] = await database.db.select().from(tenants);
   tenantId = tenant!.id;
   for (const row of await database.db.select().from(people)) person.set(row.name, row);

@@ -10,7 +10,7 @@ import { auditEvents, letterRounds, letters, outbox, postHolders, posts, reminde
 import { parseOrgFile } from '../handlers/org-file.ts';
 import { runLetterRounds } from '../jobs/letters.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { exampleFile, openTestDatabase, seedExample } from './helpers/db.ts';
 
 const START = new Date('2026-03-02T02:00:00Z'); // Monday 10:00 in Shanghai
 const DAY_MS = 24 * 3600 * 1000;
@@ -25,8 +25,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
   bot.now = START;
 });
 

@@ -9,7 +9,7 @@ import { tenantSettings } from '../handlers/settings.ts';
 import { startJobs } from '../jobs/node-runner.ts';
 import { plan, runObligations } from '../jobs/obligations.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 
 let database: Database;
 let bot: ConsoleDriver;
@@ -21,8 +21,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
 });
 
 const run = () =>

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { hazardEvents, hazards, identities, inboundEvents, people } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
-import { identityOf, loadExample } from './helpers/db.ts';
+import { identityOf, seedExample } from './helpers/db.ts';
 import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
@@ -162,7 +162,7 @@ const wechaty: Driver = {
 harnessPerFile(
   (opened) => ({ database, harness } = opened),
   async (opened) => {
-    await loadExample(opened);
+    await seedExample(opened);
     const wechatIds = (
       await opened.db.select().from(identities).where(eq(identities.channel, 'wechaty'))
     ).map((row) => row.value);

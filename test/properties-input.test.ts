@@ -33,7 +33,7 @@ import { importRosterFile } from '../handlers/roster-import.ts';
 import { parseDayWord } from '../handlers/shift-rules.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { Browser, csrfOf, fetchFrom, login, resetConsoleTenants } from './helpers/console-http.ts';
-import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { exampleFile, openTestDatabase, seedExample } from './helpers/db.ts';
 import {
   anyString,
   changedTables,
@@ -76,9 +76,8 @@ const onlyAnswers = (before: Record<string, number>, after: Record<string, numbe
 
 /** A fresh database with the example school, and a console driver at NOW. */
 async function exampleDriver() {
-  await resetDatabase(database);
   const driver = consoleDriver(database, NOW);
-  driver.tenantId = (await loadExample(database)).tenantId;
+  driver.tenantId = (await seedExample(database)).tenantId;
   return driver;
 }
 
@@ -613,8 +612,7 @@ function orgSourceOf(edit: OrgEdit): string {
 
 describe('organization files', () => {
   beforeEach(async () => {
-    await resetDatabase(database);
-    await loadExample(database);
+    await seedExample(database);
   });
 
   it('either import and work, or are refused naming the file, the path and the reason, writing nothing', async () => {
@@ -731,8 +729,7 @@ function expectRowPrecise(error: unknown, file: string, row: number) {
 
 describe('roster files', () => {
   beforeEach(async () => {
-    await resetDatabase(database);
-    await loadExample(database);
+    await seedExample(database);
   });
 
   it('CSV with one cell changed: imported, or refused naming that row, writing nothing', async () => {

@@ -12,7 +12,7 @@ import { parseOrgFile } from '../handlers/org-file.ts';
 import { runObligations } from '../jobs/obligations.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { exampleFile, openTestDatabase, seedExample } from './helpers/db.ts';
 import { feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -29,8 +29,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
   bot.now = NOW;
 });
 
@@ -107,8 +106,7 @@ describe('记录 keeps the note as written', () => {
 
   it('takes 学校： for a supervision visit, and a contracted school named in the note', async () => {
     const bureau = parseOrgFile('bureau.yaml', readFileSync(exampleFile('bureau.yaml'), 'utf8'));
-    await resetDatabase(database);
-    bot.tenantId = (await loadExample(database, 'bureau.yaml')).tenantId;
+    bot.tenantId = (await seedExample(database, 'bureau.yaml')).tenantId;
     // The deputy head of the bureau for safety: two contracted schools.
     const post = bureau.posts.find((candidate) => candidate.code === 'fu-ju-zhang-an-quan')!;
     const visitor = bureau.people.find((person) => person.posts.includes(post.code));

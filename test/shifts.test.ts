@@ -27,7 +27,7 @@ import { importRosterFile } from '../handlers/roster-import.ts';
 import { localInstant, parseDayWord } from '../handlers/shift-rules.ts';
 import { runShiftChecks } from '../jobs/shift-checks.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { exampleFile, loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { exampleFile, openTestDatabase, seedExample } from './helpers/db.ts';
 
 let database: Database;
 let bot: ConsoleDriver;
@@ -40,8 +40,7 @@ afterAll(async () => {
   await database.close();
 });
 beforeEach(async () => {
-  await resetDatabase(database);
-  bot.tenantId = (await loadExample(database)).tenantId;
+  bot.tenantId = (await seedExample(database)).tenantId;
   bot.now = new Date('2026-11-20T02:00:00Z');
 });
 

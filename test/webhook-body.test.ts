@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_BODY_DEADLINES } from '../bot/console/app.ts';
 import { HTTP_TIMEOUTS } from '../bot/http-server.ts';
 import type { Database } from '../db/client.ts';
-import { loadExample, openTestDatabase } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 import { APP, feishuRequest } from './helpers/feishu-events.ts';
 import { chunk, floodChunked, rawConnection, rawRequest } from './helpers/raw-http.ts';
 import { type Harness, type HarnessOptions, startHarness } from './helpers/service.ts';
@@ -18,7 +18,7 @@ const harnesses: Harness[] = [];
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  await loadExample(database);
+  await seedExample(database);
 });
 afterAll(async () => {
   for (const harness of harnesses) await harness.close();

@@ -7,7 +7,7 @@ import { actions, button, card } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { rememberPrompt } from '../db/queries/prompts.ts';
 import { hazardPhotos, hazards, identities, inboundEvents, people, tenants } from '../db/schema.ts';
-import { loadExample } from './helpers/db.ts';
+import { seedExample } from './helpers/db.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 import { type MockWorld, startMockWechat } from './helpers/wechaty.ts';
@@ -38,7 +38,7 @@ async function settle(before: number) {
 harnessPerFile(
   (opened) => ({ database, harness } = opened),
   async (opened) => {
-    await loadExample(opened);
+    await seedExample(opened);
     const ids = (await opened.db.select().from(identities).where(eq(identities.channel, 'wechaty'))).map(
       (r) => r.value,
     );

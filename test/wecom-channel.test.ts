@@ -1,189 +1,18 @@
-// The WeCom channel's parts on their own: rendering limits and fallbacks, normalization, the sender's
-// error mapping against the fake API, and the webhook's answers when the database is down.
+// The WeCom channel's parts on their own: the sender's error mapping against the fake API, and the
+// webhook's answers when the database is down (rendering and normalization: wecom-render.test.ts).
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeButtonKey, encodeButtonKey, normalizeWecom } from '../bot/channels/wecom/normalize.ts';
-import { renderWecom } from '../bot/channels/wecom/render.ts';
 import { createWecomSender, taskIdOf } from '../bot/channels/wecom/sender.ts';
 import { createWecomStore, type WecomRef, type WecomStore } from '../bot/channels/wecom/store.ts';
-import { parseWecomMessage } from '../bot/channels/wecom/xml.ts';
 import { DeliveryError, type OutboxRow } from '../bot/core/delivery.ts';
 import type { WecomConfig } from '../bot/env.ts';
-import { actions, button, type Card, card, fields, note, text, truncateBytes } from '../cards/model.ts';
+import { actions, button, card, text } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { inboundEvents, outbox } from '../db/schema.ts';
 import { FakeWecomApi } from './fakes/wecom-api.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { openTestDatabase, resetDatabase, seedExample } from './helpers/db.ts';
 import { startHarness } from './helpers/service.ts';
-import {
-  cardEvent,
-  imageMessage,
-  postWecom,
-  textMessage,
-  WECOM_APP,
-  wecomCallback,
-} from './helpers/wecom-events.ts';
-
-const OPTIONS = { taskId: 'yg1-abc', cardUrl: 'https://work.weixin.qq.com/' };
-const render = (value: Card) => renderWecom({ kind: 'card', card: value }, OPTIONS);
-type Template = Record<string, unknown> & {
-  card_type: string;
-  button_list?: { key: string; text: string; style: number }[];
-  horizontal_content_list?: { keyname: string; value: string }[];
-  sub_title_text?: string;
-  quote_area?: { quote_text: string };
-  card_action?: unknown;
-};
-const template = (value: Card) => {
-  const body = render(value);
-  if (body.msgtype !== 'template_card') throw new Error(`expected a card, got ${JSON.stringify(body)}`);
-  return body.template_card as Template;
-};
-
-describe('render', () => {
-  it('renders a card with buttons as button_interaction and one without as text_notice', () => {
-    const withButton = template(
-      card('隐患 YH-2026-0001', 'orange', [
-        fields([['状态', '待受理']]),
-        actions(button('受理', 'hazard.accept', { id: '1' }, 'primary')),
-      ]),
-    );
-    expect(withButton.card_type).toBe('button_interaction');
-    expect(withButton.task_id).toBe(OPTIONS.taskId);
-    expect(withButton.button_list).toEqual([
-      { type: 0, text: '受理', style: 1, key: encodeButtonKey('hazard.accept', { id: '1' }) },
-    ]);
-    const plain = template(card('通知', 'blue', [text('内容')]));
-    expect(plain.card_type).toBe('text_notice');
-    expect(plain.card_action).toEqual({ type: 1, url: OPTIONS.cardUrl });
-    expect(plain.sub_title_text).toBe('内容');
-  });
-
-  it('keeps at most six short fields side by side and moves the rest into the text', () => {
-    const many = Array.from({ length: 8 }, (_, i) => [`字段${i}`, `值${i}`] as [string, string]);
-    const rendered = template(
-      card('标题', 'blue', [
-        fields([['很长的字段名称', '值'], ['描述', '长'.repeat(40)], ...many]),
-        note('提示'),
-      ]),
-    );
-    expect(rendered.horizontal_content_list).toHaveLength(6);
-    expect(rendered.horizontal_content_list!.map((entry) => entry.keyname)).toEqual(
-      many.slice(0, 6).map(([label]) => label),
-    );
-    expect(rendered.sub_title_text).toContain('很长的字段名称：值');
-    expect(rendered.sub_title_text).toContain('字段7：值7');
-    expect(Array.from(rendered.sub_title_text!).length).toBeLessThanOrEqual(160);
-    expect(rendered.quote_area?.quote_text).toBe('提示');
-  });
-
-  it('truncates long titles and button labels safely', () => {
-    const title = `${'标'.repeat(40)}😀`;
-    const rendered = template(card(title, 'blue', [actions(button('一个非常非常长的按钮文字', 'x.y', {}))]));
-    const main = rendered.main_title as { title: string };
-    expect(Array.from(main.title)).toHaveLength(36);
-    expect(main.title.endsWith('…')).toBe(true);
-    expect(Array.from(rendered.button_list![0]!.text)).toHaveLength(10);
-  });
-
-  it('gives duplicate buttons distinct keys and keeps at most six', () => {
-    const buttons = Array.from({ length: 8 }, (_, i) => button(`按钮${i}`, 'same.action', { id: '1' }));
-    const rendered = template(card('标题', 'blue', [actions(...buttons)]));
-    const keys = rendered.button_list!.map((entry) => entry.key);
-    expect(keys).toHaveLength(6);
-    expect(new Set(keys).size).toBe(6);
-    expect(keys.map((key) => decodeButtonKey(key)?.action)).toEqual(Array(6).fill('same.action'));
-    expect(rendered.quote_area?.quote_text).toContain('文字命令');
-  });
-
-  it('shows a form as its submit button, and falls back to text for keys over 1024 bytes and garbage', () => {
-    const form: Card = {
-      title: '记录检查',
-      tone: 'blue',
-      blocks: [
-        {
-          kind: 'form',
-          name: 'f',
-          inputs: [{ name: 'note', label: '说明' }],
-          submit: button('提交', 'a.b', {}),
-        },
-      ],
-    };
-    const formCard = template(form);
-    expect(formCard.card_type).toBe('button_interaction');
-    expect(formCard.button_list?.map((entry) => entry.text)).toEqual(['提交']);
-
-    const huge = render(card('大按钮', 'blue', [actions(button('按', 'a.b', { v: 'x'.repeat(1100) }))]));
-    expect(huge.msgtype).toBe('text');
-
-    // A row altered outside the product (its type says Card): rendering still never throws.
-    expect(renderWecom({ kind: 'card', card: null as never }, OPTIONS).msgtype).toBe('text');
-    expect(renderWecom({ kind: 'card', card: { title: 1 } as never }, OPTIONS).msgtype).toBe('text');
-    expect(
-      renderWecom({ kind: 'card', card: card('x', 'blue', []) }, { ...OPTIONS, taskId: 'bad id!' }),
-    ).toEqual({ msgtype: 'text', text: { content: '【x】' } });
-  });
-
-  it('cuts text messages to 2048 bytes without splitting a character', () => {
-    const body = renderWecom({ kind: 'text', text: '安'.repeat(1000) }, OPTIONS);
-    if (body.msgtype !== 'text') throw new Error('expected text');
-    expect(Buffer.byteLength(body.text.content)).toBeLessThanOrEqual(2048);
-    expect(body.text.content.endsWith('…（全文见后台）')).toBe(true);
-    expect(truncateBytes('😀😀', 6)).toBe('…');
-  });
-});
-
-describe('normalize', () => {
-  it('maps a text message to a p2p message addressed to the bot', () => {
-    const message = parseWecomMessage(
-      textMessage({ from: 'chenjing', content: ' 报隐患  灭火器过期 ', msgId: '42' }),
-    );
-    const result = normalizeWecom(message, WECOM_APP.corpId);
-    expect(result).toMatchObject({
-      kind: 'event',
-      event: {
-        type: 'message',
-        channel: 'wecom',
-        eventKey: 'msg:42',
-        platformTenant: WECOM_APP.corpId,
-        sender: { ids: [{ kind: 'userid', value: 'chenjing' }] },
-        chat: { id: 'chenjing', type: 'p2p' },
-        messageId: '42',
-        text: '报隐患 灭火器过期',
-        mentionedBot: true,
-        attachments: [],
-      },
-    });
-  });
-
-  it('maps an image to an attachment and a card click to an action on the card', () => {
-    const image = normalizeWecom(parseWecomMessage(imageMessage({ from: 'a', mediaId: 'm1' })), 'c');
-    expect(image).toMatchObject({ event: { attachments: [{ kind: 'image', key: 'm1' }], text: '' } });
-    const key = encodeButtonKey('hazard.accept', { id: '7' });
-    const clicked = normalizeWecom(
-      parseWecomMessage(
-        cardEvent({ from: 'b', eventKey: key, taskId: 'yg5-x', responseCode: 'rc', createTime: 10 }),
-      ),
-      'c',
-    );
-    expect(clicked).toEqual({
-      kind: 'event',
-      event: expect.objectContaining({
-        type: 'action',
-        action: 'hazard.accept',
-        args: { id: '7' },
-        messageId: 'yg5-x',
-        eventKey: `event:b:10:yg5-x:${key}`,
-      }),
-      click: { taskId: 'yg5-x', responseCode: 'rc', userId: 'b' },
-    });
-    const foreign = normalizeWecom(
-      parseWecomMessage(cardEvent({ from: 'b', eventKey: 'k', taskId: 't' })),
-      'c',
-    );
-    expect(foreign.kind).toBe('ignored');
-  });
-});
+import { postWecom, textMessage, WECOM_APP, wecomCallback } from './helpers/wecom-events.ts';
 
 describe('sender', () => {
   const api = new FakeWecomApi({ corpId: 'wwcorp', corpSecret: 's3cret', agentId: 1000002 });
@@ -370,7 +199,7 @@ describe('sender', () => {
 describe('webhook', () => {
   it('answers 503 when the database is down, so WeCom retries', async () => {
     const database = await openTestDatabase();
-    await loadExample(database);
+    await seedExample(database);
     const harness = await startHarness(database, {}, { wecom: true });
     await database.close();
     try {
@@ -386,7 +215,7 @@ describe('webhook', () => {
 
   it('refuses a callback for another agent, and says clearly when WeCom is not configured', async () => {
     const database = await openTestDatabase();
-    await loadExample(database);
+    await seedExample(database);
     const withWecom = await startHarness(database, {}, { wecom: true });
     const withoutWecom = await startHarness(database);
     try {

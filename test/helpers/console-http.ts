@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { addAdminAccount } from '../../bot/console/accounts.ts';
 import type { Database } from '../../db/client.ts';
 import { type Browser, csrfOf } from './browser.ts';
-import { loadExample, resetDatabase } from './db.ts';
+import { loadExample, type Snapshot, seedSnapshot } from './db.ts';
 import type { Harness } from './service.ts';
 
 export {
@@ -44,20 +44,27 @@ export async function login(as: Browser, tenant = SCHOOL, password = PASSWORD) {
  */
 export async function resetConsoleTenants(harness: Harness, database: Database) {
   await harness.service.dispatcher.idle();
-  await resetDatabase(database);
-  const schoolId = (await loadExample(database, 'school.yaml')).tenantId;
-  const bureauId = (await loadExample(database, 'bureau.yaml')).tenantId;
-  await addAdminAccount(database.db, {
-    tenantCode: SCHOOL,
-    username: 'office',
-    displayName: '周尹尹',
-    password: PASSWORD,
-  });
-  await addAdminAccount(database.db, {
-    tenantCode: BUREAU,
-    username: 'office',
-    displayName: '局安全办',
-    password: BUREAU_PASSWORD,
-  });
-  return { schoolId, bureauId };
+  return seedSnapshot(database, CONSOLE_TENANTS);
 }
+
+/** The example school and bureau with their office admins; kept as a snapshot (hashing is slow). */
+const CONSOLE_TENANTS: Snapshot<{ schoolId: number; bureauId: number }> = {
+  key: 'console_tenants',
+  build: async (database) => {
+    const schoolId = (await loadExample(database, 'school.yaml')).tenantId;
+    const bureauId = (await loadExample(database, 'bureau.yaml')).tenantId;
+    await addAdminAccount(database.db, {
+      tenantCode: SCHOOL,
+      username: 'office',
+      displayName: '周尹尹',
+      password: PASSWORD,
+    });
+    await addAdminAccount(database.db, {
+      tenantCode: BUREAU,
+      username: 'office',
+      displayName: '局安全办',
+      password: BUREAU_PASSWORD,
+    });
+    return { schoolId, bureauId };
+  },
+};

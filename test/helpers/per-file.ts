@@ -2,7 +2,7 @@
 // nothing under way, the example school afresh and the fake platforms' records cleared.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Database } from '../../db/client.ts';
-import { loadExample, openTestDatabase, resetDatabase } from './db.ts';
+import { openTestDatabase, seedExample } from './db.ts';
 import { type Harness, type HarnessOptions, startHarness } from './service.ts';
 
 export interface PerFile {
@@ -33,8 +33,7 @@ export function harnessPerFile(
     const { database, harness } = opened!;
     await harness.service.inbox.idle();
     await harness.service.dispatcher.idle();
-    await resetDatabase(database);
-    await loadExample(database);
+    await seedExample(database);
     harness.feishu.reset();
     harness.wecom?.reset();
   });
