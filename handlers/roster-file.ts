@@ -287,8 +287,14 @@ function findHeader(records: RosterRecord[]): { index: number; columns: Map<Colu
 // ---------------------------------------------------------------------------------------------------
 // Values
 
+// An invalid Date (a cell exceljs could not read as one) has no ISO form: its text is "Invalid Date", which
+// the parsers then name as a bad value instead of throwing a RangeError.
 const text = (cell: Cell | undefined) =>
-  cell === null || cell === undefined ? '' : cell instanceof Date ? cell.toISOString() : String(cell).trim();
+  cell === null || cell === undefined
+    ? ''
+    : cell instanceof Date && !Number.isNaN(cell.getTime())
+      ? cell.toISOString()
+      : String(cell).trim();
 
 const DATE_PATTERN =
   /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*[（(]?\s*((?:星期|周|礼拜)[一二三四五六日天])\s*[)）]?)?$/;

@@ -802,6 +802,22 @@ describe('roster files', () => {
     );
   });
 
+  it('XLSX with an invalid date in a text cell: read as text or the row named, never a RangeError (found by the property below)', async () => {
+    const { tenant, people } = await rosterContext();
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('值班表');
+    ROSTER_CELLS.forEach((row, i) =>
+      sheet.addRow(i === 1 ? [row[0], new Date(Number.NaN), ...row.slice(2)] : row),
+    );
+    const bytes = new Uint8Array(await workbook.xlsx.writeBuffer());
+    const outcome = await parseRoster('roster.xlsx', bytes, { people, timeZone: tenant.timezone }).catch(
+      (error: unknown) => error,
+    );
+    // The 班次 cell is text: an unreadable date there reads as text, or the row is named.
+    if (outcome instanceof Error) expectRowPrecise(outcome, 'roster.xlsx', 2);
+    else expect(outcome).toBeDefined();
+  });
+
   it('XLSX with one cell changed (text, number, date, boolean): imported, or refused naming that row', async () => {
     const { tenant, people } = await rosterContext();
     const value = fc.oneof(
