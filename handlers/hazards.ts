@@ -1,2 +1,2 @@
-// The hazard feature lives in handlers/hazards/; this path stays for the callers that import it here.
-export { listHazard, offerReport } from './hazards/index.ts';
+// The hazard feature lives in handlers/hazards/; this path stays for the console, which imports it here.
+export { listHazard } from './hazards/index.ts';
