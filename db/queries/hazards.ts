@@ -352,3 +352,11 @@ export async function decideExtensionRow(
 ) {
   await db.update(hazardExtensions).set(decision).where(eq(hazardExtensions.id, id));
 }
+
+/** Every tenant's hazards in these states, as the ids a job then reads one by one. */
+export async function hazardsInStates(db: Queryable, statuses: readonly Hazard['status'][]) {
+  return db
+    .select({ id: hazards.id, tenantId: hazards.tenantId })
+    .from(hazards)
+    .where(inArray(hazards.status, [...statuses]));
+}

@@ -13,6 +13,7 @@ import {
   postHolders,
   postSupervisedUnits,
   posts,
+  tenants,
   units,
 } from '../schema.ts';
 
@@ -24,6 +25,27 @@ export type Level = 'first' | 'direct' | 'post';
 export const letterSubject = (letterId: number) => `letter:${letterId}`;
 /** The subject of a round's progress cards (refreshed when someone signs). */
 export const roundSubject = (roundId: number) => `letter-round:${roundId}`;
+
+/** Starts a year's round; undefined when the year has one already. */
+export async function insertRound(
+  db: Queryable,
+  row: typeof letterRounds.$inferInsert,
+): Promise<LetterRound | undefined> {
+  const [round] = await db.insert(letterRounds).values(row).onConflictDoNothing().returning();
+  return round;
+}
+
+export async function roundById(
+  db: Queryable,
+  tenantId: number,
+  roundId: number,
+): Promise<LetterRound | undefined> {
+  const [row] = await db
+    .select()
+    .from(letterRounds)
+    .where(and(eq(letterRounds.tenantId, tenantId), eq(letterRounds.id, roundId)));
+  return row;
+}
 
 export async function roundByYear(
   db: Queryable,
@@ -423,4 +445,12 @@ export async function unsignedCurrentLetters(db: Queryable, roundId: number): Pr
     .where(and(eq(letters.roundId, roundId), isNull(letters.signedAt)))
     .orderBy(asc(letters.id));
   return rows.map((row) => row.letter);
+}
+
+/** Every tenant's rounds, with their tenant. */
+export async function allRounds(db: Queryable) {
+  return db
+    .select({ round: letterRounds, tenant: tenants })
+    .from(letterRounds)
+    .innerJoin(tenants, eq(tenants.id, letterRounds.tenantId));
 }
