@@ -15,6 +15,7 @@ import {
   units,
 } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type Hazard = typeof hazards.$inferSelect;
 /** Columns a workflow step writes. */
@@ -261,13 +262,7 @@ export async function latestRectificationBy(
 }
 
 /** A hazard by its row id, within a tenant (a button's or a form's id). */
-export async function hazardById(db: Queryable, tenantId: number, id: number): Promise<Hazard | undefined> {
-  const [row] = await db
-    .select()
-    .from(hazards)
-    .where(and(eq(hazards.tenantId, tenantId), eq(hazards.id, id)));
-  return row;
-}
+export const hazardById = byIdInTenant(hazards);
 
 export async function insertHazard(db: Queryable, row: typeof hazards.$inferInsert): Promise<Hazard> {
   const [inserted] = await db.insert(hazards).values(row).returning();

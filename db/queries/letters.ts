@@ -16,6 +16,7 @@ import {
   tenants,
   units,
 } from '../schema.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type LetterRound = typeof letterRounds.$inferSelect;
 export type Letter = typeof letters.$inferSelect;
@@ -35,17 +36,7 @@ export async function insertRound(
   return round;
 }
 
-export async function roundById(
-  db: Queryable,
-  tenantId: number,
-  roundId: number,
-): Promise<LetterRound | undefined> {
-  const [row] = await db
-    .select()
-    .from(letterRounds)
-    .where(and(eq(letterRounds.tenantId, tenantId), eq(letterRounds.id, roundId)));
-  return row;
-}
+export const roundById = byIdInTenant(letterRounds);
 
 export async function roundByYear(
   db: Queryable,
@@ -171,13 +162,7 @@ export async function signLetter(
   return signed;
 }
 
-export async function letterById(db: Queryable, tenantId: number, letterId: number) {
-  const [row] = await db
-    .select()
-    .from(letters)
-    .where(and(eq(letters.tenantId, tenantId), eq(letters.id, letterId)));
-  return row;
-}
+export const letterById = byIdInTenant(letters);
 
 /** Whether the person holds the (non-archived) post now. */
 export async function holdsPost(db: Queryable, postId: number, personId: number): Promise<boolean> {

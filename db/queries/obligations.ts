@@ -18,6 +18,7 @@ import {
   posts,
   tenants,
 } from '../schema.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type Obligation = typeof obligations.$inferSelect;
 export type ObligationKind = Obligation['kind'];
@@ -126,17 +127,7 @@ export async function recordCompletion(db: Queryable, row: typeof completions.$i
 }
 
 /** An obligation by its row id, within a tenant (a reminder's 记录完成 button). */
-export async function obligationById(
-  db: Queryable,
-  tenantId: number,
-  id: number,
-): Promise<Obligation | undefined> {
-  const [row] = await db
-    .select()
-    .from(obligations)
-    .where(and(eq(obligations.tenantId, tenantId), eq(obligations.id, id)));
-  return row;
-}
+export const obligationById = byIdInTenant(obligations);
 
 /** Every tenant's obligations of non-archived posts, with the tenant, the post's unit and creation. */
 export async function activeObligations(db: Queryable) {

@@ -2,6 +2,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { reportOffers } from '../schema.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type ReportOffer = typeof reportOffers.$inferSelect;
 
@@ -13,17 +14,7 @@ export async function insertReportOffer(
   return offer!.id;
 }
 
-export async function reportOfferById(
-  db: Queryable,
-  tenantId: number,
-  id: number,
-): Promise<ReportOffer | undefined> {
-  const [row] = await db
-    .select()
-    .from(reportOffers)
-    .where(and(eq(reportOffers.tenantId, tenantId), eq(reportOffers.id, id)));
-  return row;
-}
+export const reportOfferById = byIdInTenant(reportOffers);
 
 /** Records the hazard an offer was filed as; false when another press filed it first. */
 export async function takeOffer(db: Queryable, offerId: number, hazardId: number): Promise<boolean> {

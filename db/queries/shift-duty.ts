@@ -2,6 +2,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { shiftAssignees, shiftLogs, shiftSwaps, shifts } from '../schema.ts';
+import { byIdInTenant } from './rows.ts';
 import type { ShiftSwap } from './shifts.ts';
 
 /** Marks a person present on a shift; false when they had confirmed already. */
@@ -49,13 +50,7 @@ export async function insertSwap(db: Queryable, row: typeof shiftSwaps.$inferIns
 }
 
 /** A swap request by its row id, within a tenant (the 接受 / 拒绝 buttons). */
-export async function swapById(db: Queryable, tenantId: number, id: number): Promise<ShiftSwap | undefined> {
-  const [row] = await db
-    .select()
-    .from(shiftSwaps)
-    .where(and(eq(shiftSwaps.tenantId, tenantId), eq(shiftSwaps.id, id)));
-  return row;
-}
+export const swapById = byIdInTenant(shiftSwaps);
 
 /** Answers a pending swap request; undefined when it was answered first. */
 export async function decideSwap(

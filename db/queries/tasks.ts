@@ -4,6 +4,7 @@ import type { TaskView } from '../../cards/task.ts';
 import type { Queryable } from '../client.ts';
 import { people, postHolders, posts, tasks, units } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -51,13 +52,7 @@ export async function unitsOf(db: Queryable, personId: number): Promise<number[]
 }
 
 /** A task by its row id, within a tenant (a button's id). */
-export async function taskById(db: Queryable, tenantId: number, id: number): Promise<Task | undefined> {
-  const [row] = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, id)));
-  return row;
-}
+export const taskById = byIdInTenant(tasks);
 
 /** A task by its human id (RW-2026-0001), within a tenant. */
 export async function taskByCode(db: Queryable, tenantId: number, code: string): Promise<Task | undefined> {

@@ -6,6 +6,7 @@ import { listingConflict } from '../../cards/hazard.ts';
 import { hazardRoles } from '../../db/queries/hazard-roles.ts';
 import { appendHazardEvent, type Hazard, hazardView, updateHazardFrom } from '../../db/queries/hazards.ts';
 import type { Person } from '../../db/queries/org.ts';
+import { STATUS_LABEL } from '../hazard-rules.ts';
 import { ACTION_LABEL, decide, type HazardAction, type HazardRole, ROLE_NEEDED } from '../hazard-workflow.ts';
 import { refreshHazard, type StepContext, tellLister } from './follow-ups.ts';
 import type { StepInput } from './inputs.ts';
@@ -13,16 +14,6 @@ import { STEPS } from './steps.ts';
 
 /** What the office's console account is to any hazard of its tenant. */
 const OFFICE_ACCOUNT_ROLES: ReadonlySet<HazardRole> = new Set(['officeAccount']);
-
-const statusName = (hazard: Hazard) =>
-  ({
-    reported: '已上报',
-    accepted: '已受理',
-    rectifying: '整改中',
-    pending_review: '待复查',
-    closed: '已销号',
-    rejected: '已驳回',
-  })[hazard.status];
 
 /** Takes one step on a hazard for the actor, or refuses with the reason; returns the toast text. */
 export async function takeStep(
@@ -45,7 +36,9 @@ export async function takeStep(
         });
   if (!verdict.ok) {
     if (verdict.why === 'state') {
-      throw new Refusal(`${hazard.code} 当前状态为“${statusName(hazard)}”，不能${ACTION_LABEL[action]}。`);
+      throw new Refusal(
+        `${hazard.code} 当前状态为“${STATUS_LABEL[hazard.status]}”，不能${ACTION_LABEL[action]}。`,
+      );
     }
     if (verdict.why === 'own-rectification') {
       throw new Refusal(`不能复查自己负责或提交的整改，${hazard.code} 需由他人复查。`);
