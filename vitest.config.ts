@@ -15,6 +15,7 @@ const pure = [
   'test/fake-feishu.test.ts',
   'test/feishu-crypto.test.ts',
   'test/hazard-rules.test.ts',
+  'test/hazard-steps.test.ts',
   'test/pump.test.ts',
   'test/router.test.ts',
   'test/wecom-crypto.test.ts',

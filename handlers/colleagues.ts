@@ -1,29 +1,12 @@
 // Naming a colleague in a command — 换班, 派任务, 指派 — the same way on every channel: a platform
 // @-mention (the console's mention carries the person id), or a typed name or person code. Two members
 // with one name are never guessed between: the caller offers the choice.
-import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
 import type { Context } from '../bot/core/context.ts';
 import type { Channel, ExternalUser } from '../bot/core/types.ts';
 import type { Queryable } from '../db/client.ts';
 import { rowId } from '../db/queries/ids.ts';
 import { type Person, peopleByIdentity, personById } from '../db/queries/org.ts';
-import { people, postHolders, posts, units } from '../db/schema.ts';
-
-/** The tenant's current members (not archived, not outside reporters) with this name or person code. */
-export async function membersNamed(db: Queryable, tenantId: number, word: string): Promise<Person[]> {
-  return db
-    .select()
-    .from(people)
-    .where(
-      and(
-        eq(people.tenantId, tenantId),
-        eq(people.isOutside, false),
-        eq(people.archived, false),
-        or(eq(people.name, word), eq(people.code, word)),
-      ),
-    )
-    .orderBy(asc(people.id));
-}
+import { currentUnitsOf } from '../db/queries/people.ts';
 
 /** The member of this tenant a platform @-mention names, if any. */
 export async function mentionedMember(
@@ -47,20 +30,10 @@ export const namesakesText = (word: string, matches: Person[]) =>
 /** `张伟（总务处）`: a person with the units of the posts they hold, to tell namesakes apart. */
 export async function withUnits(db: Queryable, found: Person[]): Promise<string[]> {
   if (found.length === 0) return [];
-  const rows = await db
-    .select({ personId: postHolders.personId, unit: units.name })
-    .from(postHolders)
-    .innerJoin(posts, eq(posts.id, postHolders.postId))
-    .innerJoin(units, eq(units.id, posts.unitId))
-    .where(
-      and(
-        inArray(
-          postHolders.personId,
-          found.map((person) => person.id),
-        ),
-        isNull(postHolders.endedAt),
-      ),
-    );
+  const rows = await currentUnitsOf(
+    db,
+    found.map((person) => person.id),
+  );
   return found.map((person) => {
     const names = [...new Set(rows.filter((row) => row.personId === person.id).map((row) => row.unit))];
     return `${person.name}（${names.length > 0 ? names.join('、') : person.code}）`;

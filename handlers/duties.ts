@@ -1,23 +1,20 @@
 // 我的职责 (my duties) and 我的待办 (my to-do): what my posts require of me (一岗双责: the business duty and
 // the safety duty inside it), how far this period's recurring duties are, and what is open in my name.
-import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { MessageContext } from '../bot/core/context.ts';
 import { type Block, card, divider, fields, note, text } from '../cards/model.ts';
 import { TASK_STATUS_LABEL } from '../cards/task.ts';
+import {
+  hazardsInNameOf,
+  lateTaskCounts,
+  openHazardCounts,
+  postsHeldBy,
+  shiftsInNameOf,
+  tasksInNameOf,
+  unitsUnderPosts,
+  unmetPeriods,
+} from '../db/queries/duties.ts';
 import { progressOf } from '../db/queries/obligations.ts';
 import { officeStaff } from '../db/queries/org.ts';
-import {
-  hazards,
-  obligationPeriods,
-  obligations,
-  postHolders,
-  postSupervisedUnits,
-  posts,
-  shiftAssignees,
-  shifts,
-  tasks,
-  units,
-} from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
 import { holidayGap } from './deadlines.ts';
 import { STATUS_LABEL } from './hazard-rules.ts';
@@ -29,15 +26,7 @@ import { formatDateTime } from './time.ts';
 const LEVEL_LABEL = { first: '第一责任人', direct: '直接责任人', post: '岗位责任人' } as const;
 const OPEN_HAZARD = ['reported', 'accepted', 'rectifying', 'pending_review'] as const;
 
-async function myPosts(ctx: MessageContext) {
-  return ctx.db
-    .select({ post: posts, unitName: units.name, unitDuties: units.safetyDuties })
-    .from(postHolders)
-    .innerJoin(posts, and(eq(posts.id, postHolders.postId), eq(posts.archived, false)))
-    .leftJoin(units, eq(units.id, posts.unitId))
-    .where(and(eq(postHolders.personId, ctx.actor.id), isNull(postHolders.endedAt)))
-    .orderBy(asc(posts.id));
-}
+const myPosts = (ctx: MessageContext) => postsHeldBy(ctx.db, ctx.actor.id);
 
 /** Units a person heads. */
 const headedUnitIds = (list: Awaited<ReturnType<typeof myPosts>>) =>
@@ -58,52 +47,9 @@ async function notInOrganization(ctx: MessageContext) {
 async function openItems(ctx: MessageContext, unitIds: number[]) {
   const { db, tenant, actor, now } = ctx;
   const today = isoDateIn(now, tenant.timezone);
-  const mine = await db
-    .select()
-    .from(hazards)
-    .where(
-      and(
-        eq(hazards.tenantId, tenant.id),
-        inArray(hazards.status, [...OPEN_HAZARD]),
-        or(
-          eq(hazards.rectifierId, actor.id),
-          eq(hazards.reporterId, actor.id),
-          unitIds.length > 0
-            ? and(inArray(hazards.unitId, unitIds), eq(hazards.status, 'reported'))
-            : sql`false`,
-        ),
-      ),
-    )
-    .orderBy(asc(hazards.deadline), asc(hazards.id))
-    .limit(20);
-  const myTasks = await db
-    .select()
-    .from(tasks)
-    .where(
-      and(
-        eq(tasks.tenantId, tenant.id),
-        inArray(tasks.status, ['assigned', 'acknowledged']),
-        or(
-          eq(tasks.assigneeId, actor.id),
-          unitIds.length > 0 ? inArray(tasks.assigneeUnitId, unitIds) : sql`false`,
-        ),
-      ),
-    )
-    .orderBy(asc(tasks.dueAt))
-    .limit(20);
-  const myShifts = await db
-    .select({ shift: shifts, confirmedAt: shiftAssignees.confirmedAt })
-    .from(shiftAssignees)
-    .innerJoin(shifts, eq(shifts.id, shiftAssignees.shiftId))
-    .where(
-      and(
-        eq(shiftAssignees.personId, actor.id),
-        eq(shifts.tenantId, tenant.id),
-        gte(shifts.date, today),
-        lte(shifts.date, addDays(today, 7)),
-      ),
-    )
-    .orderBy(asc(shifts.startsAt));
+  const mine = await hazardsInNameOf(db, tenant.id, actor.id, unitIds, OPEN_HAZARD);
+  const myTasks = await tasksInNameOf(db, tenant.id, actor.id, unitIds);
+  const myShifts = await shiftsInNameOf(db, tenant.id, actor.id, today, addDays(today, 7));
   const at = (date: Date) => formatDateTime(date, tenant.timezone);
   const hazardLines = mine.map((hazard) => {
     const role =
@@ -128,39 +74,11 @@ async function unitsUnder(ctx: MessageContext, list: Awaited<ReturnType<typeof m
   const first = list.some(({ post }) => post.level === 'first');
   const direct = list.filter(({ post }) => post.level === 'direct').map(({ post }) => post.id);
   if (!first && direct.length === 0) return [];
-  const unitRows = first
-    ? await db
-        .select({ id: units.id, name: units.name })
-        .from(units)
-        .where(and(eq(units.tenantId, tenant.id), eq(units.archived, false)))
-    : await db
-        .selectDistinct({ id: units.id, name: units.name })
-        .from(postSupervisedUnits)
-        .innerJoin(units, eq(units.id, postSupervisedUnits.unitId))
-        .where(inArray(postSupervisedUnits.postId, direct));
+  const unitRows = await unitsUnderPosts(db, tenant.id, first ? 'all' : direct);
   if (unitRows.length === 0) return [];
   const ids = unitRows.map((unit) => unit.id);
-  const openRows = await db
-    .select({
-      unitId: hazards.unitId,
-      open: count(),
-      overdue: sql<number>`count(*) filter (where ${hazards.deadline} < ${now.toISOString()}::timestamptz and ${hazards.status} in ('accepted','rectifying'))::int`,
-      listed: sql<number>`count(*) filter (where ${hazards.listed})::int`,
-    })
-    .from(hazards)
-    .where(and(inArray(hazards.unitId, ids), notInArray(hazards.status, ['closed', 'rejected'])))
-    .groupBy(hazards.unitId);
-  const lateTasks = await db
-    .select({ unitId: tasks.assigneeUnitId, n: count() })
-    .from(tasks)
-    .where(
-      and(
-        inArray(tasks.assigneeUnitId, ids),
-        inArray(tasks.status, ['assigned', 'acknowledged']),
-        lt(tasks.dueAt, now),
-      ),
-    )
-    .groupBy(tasks.assigneeUnitId);
+  const openRows = await openHazardCounts(db, ids, now);
+  const lateTasks = await lateTaskCounts(db, ids, now);
   return unitRows.map((unit) => {
     const row = openRows.find((entry) => entry.unitId === unit.id);
     const late = lateTasks.find((entry) => entry.unitId === unit.id)?.n ?? 0;
@@ -251,18 +169,7 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
     ),
   );
   // 未履职 and 不考核 are told apart: a period not assessed is no failing (issue 15 §2).
-  const closed = await ctx.db
-    .select({ title: obligations.title, period: obligationPeriods })
-    .from(obligationPeriods)
-    .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
-    .where(
-      and(
-        eq(obligationPeriods.personId, ctx.actor.id),
-        or(eq(obligationPeriods.met, false), isNull(obligationPeriods.met)),
-      ),
-    )
-    .orderBy(desc(obligationPeriods.periodEnd))
-    .limit(10);
+  const closed = await unmetPeriods(ctx.db, ctx.actor.id);
   const missed = closed.filter(({ period }) => period.met === false).slice(0, 5);
   const exempt = closed.filter(({ period }) => period.met === null).slice(0, 5);
   const span = ({ period }: (typeof closed)[number]) => `${period.periodStart}至${period.periodEnd}`;

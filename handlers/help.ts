@@ -7,7 +7,7 @@ import { card, fields, note } from '../cards/model.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { officeStaff } from '../db/queries/org.ts';
 import { headedUnits } from '../db/queries/units.ts';
-import { offerReport } from './hazards.ts';
+import { offerReport } from './hazards/index.ts';
 
 /** Who reads the help, from the least to the most commands. */
 export type HelpRole = 'outside' | 'member' | 'head' | 'leader' | 'office';

@@ -2,7 +2,6 @@
 // The office or the 第一责任人 starts a year's round; every current holder of every post gets a letter
 // with the post's duties and a 确认签订 button (one letter, and one card, per post); the office follows
 // progress per unit. A successor in a post gets a letter of their own from jobs/letters.ts (004 附则).
-import { eq } from 'drizzle-orm';
 import {
   type Acting,
   type ActionContext,
@@ -23,8 +22,8 @@ import {
 import type { Queryable } from '../db/client.ts';
 import { accountLabels } from '../db/queries/accounts.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
-import { rowId } from '../db/queries/ids.ts';
 import {
+  insertRound,
   issueMissingLetters,
   type Letter,
   type LetterRound,
@@ -33,12 +32,13 @@ import {
   letterSubject,
   lettersOf,
   letterView,
+  roundById,
   roundByYear,
   roundSubject,
   signLetter,
 } from '../db/queries/letters.ts';
 import { officeStaff, type Person, personById } from '../db/queries/org.ts';
-import { letterRounds } from '../db/schema.ts';
+import { rowOfButton } from './row-of-button.ts';
 import { formatDateTime, yearIn } from './time.ts';
 
 const HOLDER_VIEW = 'holder';
@@ -146,17 +146,13 @@ export async function startLetterRound(
   checkYear(ctx, year);
   const { db, tenant, now } = ctx;
   const { actorId, actorAccountId } = trailActor(ctx);
-  const [round] = await db
-    .insert(letterRounds)
-    .values({
-      tenantId: tenant.id,
-      year,
-      startedById: actorId,
-      startedByAccountId: actorAccountId,
-      startedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning();
+  const round = await insertRound(db, {
+    tenantId: tenant.id,
+    year,
+    startedById: actorId,
+    startedByAccountId: actorAccountId,
+    startedAt: now,
+  });
   if (!round) {
     const existing = (await roundByYear(db, tenant.id, year))!;
     const starter = await roundStarterName(db, existing);
@@ -279,9 +275,7 @@ async function refreshProgress(ctx: Context, round: LetterRound) {
 
 /** 确认签订: only the holder the letter was issued to, while they hold the post; twice is harmless. */
 export async function signButton(ctx: ActionContext): Promise<ActionResult> {
-  const id = rowId(ctx.event.args.id);
-  const letter = id ? await letterById(ctx.db, ctx.tenant.id, id) : undefined;
-  if (!letter) throw new Refusal('找不到这份责任书，可能已被撤销。');
+  const letter = await rowOfButton(ctx, letterById, '找不到这份责任书，可能已被撤销。');
   const view = (await letterView(ctx.db, ctx.tenant, letter.id))!;
   if (letter.personId !== ctx.actor.id) {
     throw new Refusal(`这是${view.personName}（${view.postTitle}）的责任书，只能由本人确认签订。`);
@@ -299,7 +293,7 @@ export async function signButton(ctx: ActionContext): Promise<ActionResult> {
   const signed = await signLetter(ctx.db, letter, ctx.actor.id, ctx.now);
   if (!signed) return { toast: { kind: 'info', text: '已签订，无需重复签订。' } };
   await refreshLetter(ctx, letter.id);
-  const [round] = await ctx.db.select().from(letterRounds).where(eq(letterRounds.id, letter.roundId));
+  const round = await roundById(ctx.db, ctx.tenant.id, letter.roundId);
   if (round) await refreshProgress(ctx, round);
   return { toast: { kind: 'success', text: `已确认签订${letterTitle(view.year)}（${view.postTitle}）。` } };
 }

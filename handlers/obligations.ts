@@ -1,24 +1,25 @@
 // 记录 会议|检查|督查|演练…: a recurring duty done (a meeting held, an inspection made, a school visited).
 // One record counts for every obligation of the person's posts of that kind in its period (DOMAIN §3).
 
-import { and, eq } from 'drizzle-orm';
 import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { type Card, card, fields, note, text } from '../cards/model.ts';
-import { rowId } from '../db/queries/ids.ts';
+import { appendAudit } from '../db/queries/audit.ts';
 import {
   contractedSchools,
   type ObligationKind,
+  obligationById,
   obligationsOf,
   progressOf,
   recordCompletion,
 } from '../db/queries/obligations.ts';
-import { auditEvents, type ObligationScope, obligations } from '../db/schema.ts';
+import type { ObligationScope } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
 import { parseDateInput } from './deadlines.ts';
 import { KIND_LABEL, KIND_WORDS, wholeWord } from './obligation-kinds.ts';
 import { parseRecordText } from './record-text.ts';
+import { rowOfButton } from './row-of-button.ts';
 import { semestersOf, tenantSettings } from './settings.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
 
@@ -108,7 +109,7 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
     evidence: photos.length > 0 ? { photos, channel: ctx.event.channel } : null,
     createdAt: now,
   });
-  await db.insert(auditEvents).values({
+  await appendAudit(db, {
     tenantId: tenant.id,
     subject: `completion:${completion.id}`,
     actorId: actor.id,
@@ -159,14 +160,7 @@ export async function recordDuty(ctx: MessageContext): Promise<void> {
 
 /** The 记录完成 button (with its form) on an obligation reminder. */
 export async function recordButton(ctx: ActionContext): Promise<ActionResult> {
-  const id = rowId(ctx.event.args.id);
-  const [obligation] = id
-    ? await ctx.db
-        .select()
-        .from(obligations)
-        .where(and(eq(obligations.tenantId, ctx.tenant.id), eq(obligations.id, id)))
-    : [];
-  if (!obligation) throw new Refusal('找不到这项职责。');
+  const obligation = await rowOfButton(ctx, obligationById, '找不到这项职责。');
   const form = ctx.event.form ?? {};
   if (!form.note?.trim()) {
     throw new Refusal(`请写明完成情况。按钮不便时可发送：记录 ${KIND_LABEL[obligation.kind]} <说明>`);

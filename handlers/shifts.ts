@@ -2,14 +2,22 @@
 // (值班日志), the handover (交班) and swaps (换班). Rosters come in as files (handlers/roster-file.ts,
 // bot/cli/roster-import.ts); the reminders and escalations before a shift are jobs/shift-checks.ts.
 // Every change is appended to the audit trail under `shift:<id>`, and every card of the shift refreshes.
-import { and, eq, isNull } from 'drizzle-orm';
 import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { Router } from '../bot/core/router.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { shiftCard, shiftRenderer, todayText } from '../cards/shift.ts';
-import { rowId } from '../db/queries/ids.ts';
 import type { Person } from '../db/queries/org.ts';
+import { membersNamed } from '../db/queries/people.ts';
+import {
+  addShiftLog,
+  confirmPresence,
+  decideSwap,
+  insertSwap,
+  recordHandover,
+  swapById,
+  takeOverShift,
+} from '../db/queries/shift-duty.ts';
 import {
   appendShiftAudit,
   type ShiftView,
@@ -17,9 +25,9 @@ import {
   shiftsOfPerson,
   shiftView,
 } from '../db/queries/shifts.ts';
-import { shiftAssignees, shiftLogs, shiftSwaps, shifts } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
-import { membersNamed, mentionedMember, namesakesText } from './colleagues.ts';
+import { mentionedMember, namesakesText } from './colleagues.ts';
+import { rowOfButton } from './row-of-button.ts';
 import {
   HANDOVER_AFTER_MS,
   type IsoDate,
@@ -127,18 +135,7 @@ async function confirm(ctx: Context, view: ShiftView): Promise<string> {
   if (ctx.now < opens) {
     throw new Refusal(`${label} ${at(ctx, shift.startsAt)} 开始，请到岗后（${at(ctx, opens)} 起）再确认。`);
   }
-  const [updated] = await ctx.db
-    .update(shiftAssignees)
-    .set({ confirmedAt: ctx.now })
-    .where(
-      and(
-        eq(shiftAssignees.shiftId, shift.id),
-        eq(shiftAssignees.personId, ctx.actor.id),
-        isNull(shiftAssignees.confirmedAt),
-      ),
-    )
-    .returning();
-  if (!updated) return '您已确认到岗。';
+  if (!(await confirmPresence(ctx.db, shift.id, ctx.actor.id, ctx.now))) return '您已确认到岗。';
   const late = ctx.now.getTime() > shift.startsAt.getTime() + policy.graceMs;
   await appendShiftAudit(ctx.db, {
     tenantId: ctx.tenant.id,
@@ -157,9 +154,7 @@ async function confirm(ctx: Context, view: ShiftView): Promise<string> {
 }
 
 async function confirmButton(ctx: ActionContext): Promise<ActionResult> {
-  const id = rowId(ctx.event.args.id);
-  const view = id ? await shiftView(ctx.db, ctx.tenant.id, id) : undefined;
-  if (!view) throw new Refusal('找不到这个班次，可能已重新排班。请发送“今天谁值班”查看。');
+  const view = await rowOfButton(ctx, shiftView, '找不到这个班次，可能已重新排班。请发送“今天谁值班”查看。');
   const already = view.people.find((person) => person.id === ctx.actor.id)?.confirmedAt;
   const text = await confirm(ctx, view);
   return { toast: { kind: already ? 'info' : 'success', text } };
@@ -223,7 +218,7 @@ async function dutyLog(ctx: MessageContext): Promise<void> {
     entry = picked.rest;
     if (!entry) throw new Refusal(`请在班次名后写明情况，例如：值班日志 ${view.shift.name} <情况>`);
   }
-  await ctx.db.insert(shiftLogs).values({
+  await addShiftLog(ctx.db, {
     tenantId: ctx.tenant.id,
     shiftId: view.shift.id,
     personId: ctx.actor.id,
@@ -276,12 +271,8 @@ async function handover(ctx: MessageContext): Promise<void> {
       `${shiftLabel(done.shift)} 已由 ${done.handoverByName ?? '值班人员'} 于 ${at(ctx, done.shift.handoverAt!)} 交班；补充情况请发送：值班日志 <情况>`,
     );
   }
-  const [updated] = await ctx.db
-    .update(shifts)
-    .set({ handoverNote: note, handoverById: ctx.actor.id, handoverAt: ctx.now })
-    .where(and(eq(shifts.id, view.shift.id), isNull(shifts.handoverAt)))
-    .returning({ id: shifts.id });
-  if (!updated) throw new Refusal(`${shiftLabel(view.shift)} 刚刚已由他人交班。`);
+  const handedOver = await recordHandover(ctx.db, view.shift.id, { note, byId: ctx.actor.id, at: ctx.now });
+  if (!handedOver) throw new Refusal(`${shiftLabel(view.shift)} 刚刚已由他人交班。`);
   await appendShiftAudit(ctx.db, {
     tenantId: ctx.tenant.id,
     shiftId: view.shift.id,
@@ -414,16 +405,13 @@ async function requestSwap(ctx: MessageContext): Promise<void> {
     throw new Refusal(`您已就 ${label} 向 ${pending.toName} 发出换班请求，正在等待对方答复。`);
   }
 
-  const [swap] = await ctx.db
-    .insert(shiftSwaps)
-    .values({
-      tenantId: ctx.tenant.id,
-      shiftId: shift.id,
-      fromPersonId: ctx.actor.id,
-      toPersonId: colleague.id,
-      createdAt: ctx.now,
-    })
-    .returning();
+  const swap = await insertSwap(ctx.db, {
+    tenantId: ctx.tenant.id,
+    shiftId: shift.id,
+    fromPersonId: ctx.actor.id,
+    toPersonId: colleague.id,
+    createdAt: ctx.now,
+  });
   await appendShiftAudit(ctx.db, {
     tenantId: ctx.tenant.id,
     shiftId: shift.id,
@@ -431,11 +419,11 @@ async function requestSwap(ctx: MessageContext): Promise<void> {
     action: 'swap.request',
     toStatus: 'pending',
     note: `${ctx.actor.name} 请 ${colleague.name} 代班`,
-    data: { swap: swap!.id, from: ctx.actor.id, to: colleague.id },
+    data: { swap: swap.id, from: ctx.actor.id, to: colleague.id },
     at: ctx.now,
   });
   const fresh = (await shiftView(ctx.db, ctx.tenant.id, shift.id))!;
-  const audience = `swap:${swap!.id}`;
+  const audience = `swap:${swap.id}`;
   ctx.send({
     to: { kind: 'person', personId: colleague.id },
     body: { kind: 'card', card: shiftCard(fresh, ctx.tenant.timezone, audience, ctx.now)! },
@@ -451,15 +439,10 @@ async function requestSwap(ctx: MessageContext): Promise<void> {
 const swapButton =
   (decision: 'accept' | 'decline') =>
   async (ctx: ActionContext): Promise<ActionResult> => {
-    const id = rowId(ctx.event.args.swap);
-    const [swap] = id
-      ? await ctx.db
-          .select()
-          .from(shiftSwaps)
-          .where(and(eq(shiftSwaps.tenantId, ctx.tenant.id), eq(shiftSwaps.id, id)))
-      : [];
-    const view = swap ? await shiftView(ctx.db, ctx.tenant.id, swap.shiftId) : undefined;
-    if (!swap || !view) throw new Refusal('找不到这个换班请求，可能已重新排班。');
+    const gone = '找不到这个换班请求，可能已重新排班。';
+    const swap = await rowOfButton(ctx, swapById, gone, 'swap');
+    const view = await shiftView(ctx.db, ctx.tenant.id, swap.shiftId);
+    if (!view) throw new Refusal(gone);
     const request = view.swaps.find((candidate) => candidate.id === swap.id)!;
     if (ctx.actor.id !== swap.toPersonId) {
       throw new Refusal(
@@ -481,19 +464,15 @@ const swapButton =
       const busy = await clash(ctx, ctx.actor.id, view);
       if (busy) throw new Refusal(`您在该时段已有班次（${shiftLabel(busy.shift)}），不能接受。`);
     }
-    const [decided] = await ctx.db
-      .update(shiftSwaps)
-      .set({ status: decision === 'accept' ? 'accepted' : 'declined', decidedAt: ctx.now })
-      .where(and(eq(shiftSwaps.id, swap.id), eq(shiftSwaps.status, 'pending')))
-      .returning();
+    const decided = await decideSwap(
+      ctx.db,
+      swap.id,
+      decision === 'accept' ? 'accepted' : 'declined',
+      ctx.now,
+    );
     if (!decided) throw new Refusal('这个换班请求刚刚已答复。');
     if (decision === 'accept') {
-      await ctx.db
-        .delete(shiftAssignees)
-        .where(
-          and(eq(shiftAssignees.shiftId, view.shift.id), eq(shiftAssignees.personId, swap.fromPersonId)),
-        );
-      await ctx.db.insert(shiftAssignees).values({ shiftId: view.shift.id, personId: ctx.actor.id });
+      await takeOverShift(ctx.db, view.shift.id, swap.fromPersonId, ctx.actor.id);
     }
     await appendShiftAudit(ctx.db, {
       tenantId: ctx.tenant.id,

@@ -1,6 +1,5 @@
 // 派任务: the leading group or the office assigns work to a person or a unit (DOMAIN §5); the assignee
 // acknowledges (确认收到) and reports it done (完成) with a note; the assigner sees both.
-import { and, asc, eq } from 'drizzle-orm';
 import {
   type Acting,
   type ActionContext,
@@ -12,14 +11,22 @@ import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { TASK_KIND_LABEL, type TaskAudience, taskCard, taskSubject } from '../cards/task.ts';
 import type { Queryable } from '../db/client.ts';
+import { appendAudit } from '../db/queries/audit.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { nextSequence } from '../db/queries/hazards.ts';
-import { rowId } from '../db/queries/ids.ts';
-import { officeStaff, type Person, unitHeads } from '../db/queries/org.ts';
-import { type Task, taskView } from '../db/queries/tasks.ts';
-import { auditEvents, people, tasks, units } from '../db/schema.ts';
+import { officeStaff, type Person, personById, unitHeads } from '../db/queries/org.ts';
+import {
+  insertTask,
+  type Task,
+  taskByCode,
+  taskById,
+  taskTargets,
+  taskView,
+  updateTaskFrom,
+} from '../db/queries/tasks.ts';
 import { mentionedMember, namesakesText } from './colleagues.ts';
 import { computeDeadline, parseDateInput, pastDeadline, withEstimate, workCalendar } from './deadlines.ts';
+import { rowOfButton } from './row-of-button.ts';
 import { tenantSettings } from './settings.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime, yearIn } from './time.ts';
@@ -55,26 +62,13 @@ export async function mayAssign(ctx: Pick<Context, 'db' | 'tenant'> & Acting): P
 /** Who hears of a task's progress: its assigner, or the office's members when the office's account assigned it. */
 export async function assignersOf(db: Queryable, task: Task): Promise<Person[]> {
   if (task.assignerId === null) return officeStaff(db, task.tenantId);
-  const [person] = await db.select().from(people).where(eq(people.id, task.assignerId));
+  const person = await personById(db, task.tenantId, task.assignerId);
   return person ? [person] : [];
 }
 
-export type TaskTarget = { kind: 'person'; person: Person } | { kind: 'unit'; unitId: number; name: string };
+export { taskTargets } from '../db/queries/tasks.ts';
 
-/** Whom a task may go to: the tenant's units and members (not archived, no outside reporters). */
-export async function taskTargets(db: Queryable, tenantId: number) {
-  const unitRows = await db
-    .select({ id: units.id, name: units.name })
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
-    .orderBy(asc(units.id));
-  const personRows = await db
-    .select()
-    .from(people)
-    .where(and(eq(people.tenantId, tenantId), eq(people.archived, false), eq(people.isOutside, false)))
-    .orderBy(asc(people.id));
-  return { units: unitRows, people: personRows };
-}
+export type TaskTarget = { kind: 'person'; person: Person } | { kind: 'unit'; unitId: number; name: string };
 
 /** `@总务处` and `@张三` written in the text, and the platform's own @-mentions. */
 async function targetsOf(
@@ -180,46 +174,43 @@ export async function createTasks(
   const rows: Task[] = [];
   for (const target of targets) {
     const sequence = await nextSequence(db, tenant.id, `task:${year}`);
-    const [task] = await db
-      .insert(tasks)
-      .values({
-        tenantId: tenant.id,
-        code: `RW-${year}-${String(sequence).padStart(4, '0')}`,
-        kind,
-        content,
-        assignerId: ctx.actor?.id ?? null,
-        assignerAccountId: ctx.account?.id ?? null,
-        assigneeId: target.kind === 'person' ? target.person.id : null,
-        assigneeUnitId: target.kind === 'unit' ? target.unitId : null,
-        dueAt,
-        dueEstimated,
-        createdAt: now,
-      })
-      .returning();
-    await db.insert(auditEvents).values({
+    const task = await insertTask(db, {
       tenantId: tenant.id,
-      subject: taskSubject(task!.id),
+      code: `RW-${year}-${String(sequence).padStart(4, '0')}`,
+      kind,
+      content,
+      assignerId: ctx.actor?.id ?? null,
+      assignerAccountId: ctx.account?.id ?? null,
+      assigneeId: target.kind === 'person' ? target.person.id : null,
+      assigneeUnitId: target.kind === 'unit' ? target.unitId : null,
+      dueAt,
+      dueEstimated,
+      createdAt: now,
+    });
+    await appendAudit(db, {
+      tenantId: tenant.id,
+      subject: taskSubject(task.id),
       ...trailActor(ctx),
       action: 'assign',
       toStatus: 'assigned',
       note: content,
       at: now,
     });
-    const view = (await taskView(db, tenant.id, task!.id))!;
-    for (const person of await assigneesOf(ctx, task!)) {
+    const view = (await taskView(db, tenant.id, task.id))!;
+    for (const person of await assigneesOf(ctx, task)) {
       ctx.send({
         to: { kind: 'person', personId: person.id },
         body: { kind: 'card', card: taskCard(view, tenant.timezone, 'assignee', now) },
-        subject: taskSubject(task!.id),
+        subject: taskSubject(task.id),
         view: 'assignee',
       });
     }
     ctx.reply(
       { kind: 'card', card: taskCard(view, tenant.timezone, 'assigner', now) },
-      { subject: taskSubject(task!.id), view: 'assigner' },
+      { subject: taskSubject(task.id), view: 'assigner' },
     );
-    created.push(`${task!.code}（${view.assigneeName}）`);
-    rows.push(task!);
+    created.push(`${task.code}（${view.assigneeName}）`);
+    rows.push(task);
   }
   const text = `已派发 ${created.join('、')}，截止 ${withEstimate(formatDateTime(dueAt, tenant.timezone), dueEstimated)}。`;
   ctx.reply({ kind: 'text', text });
@@ -229,7 +220,7 @@ export async function createTasks(
 /** Who answers for a task: its person, or the heads of its unit. */
 export async function assigneesOf(ctx: Pick<Context, 'db'>, task: Task): Promise<Person[]> {
   if (task.assigneeId) {
-    const [person] = await ctx.db.select().from(people).where(eq(people.id, task.assigneeId));
+    const person = await personById(ctx.db, task.tenantId, task.assigneeId);
     return person ? [person] : [];
   }
   return task.assigneeUnitId ? unitHeads(ctx.db, task.assigneeUnitId) : [];
@@ -257,13 +248,9 @@ async function stepTask(ctx: Context, task: Task, step: 'ack' | 'done', noteText
     throw new Refusal(`请写明完成情况。按钮不便时可发送：完成 ${task.code} <完成情况>`);
   }
   if (noteText) capped(noteText, TEXT_LIMITS.measures, '完成情况');
-  const [fresh] = await db
-    .update(tasks)
-    .set(changes)
-    .where(and(eq(tasks.id, task.id), eq(tasks.status, task.status)))
-    .returning();
+  const fresh = await updateTaskFrom(db, task, changes);
   if (!fresh) throw new Refusal(`任务 ${task.code} 刚刚已被他人处理。`);
-  await db.insert(auditEvents).values({
+  await appendAudit(db, {
     tenantId: tenant.id,
     subject: taskSubject(task.id),
     actorId: actor.id,
@@ -294,22 +281,10 @@ async function stepTask(ctx: Context, task: Task, step: 'ack' | 'done', noteText
   return step === 'ack' ? `已确认收到 ${task.code}` : `已完成 ${task.code}`;
 }
 
-async function taskOfAction(ctx: ActionContext): Promise<Task> {
-  const id = rowId(ctx.event.args.id);
-  const [task] = id
-    ? await ctx.db
-        .select()
-        .from(tasks)
-        .where(and(eq(tasks.tenantId, ctx.tenant.id), eq(tasks.id, id)))
-    : [];
-  if (!task) throw new Refusal('找不到这个任务。');
-  return task;
-}
-
 export const taskButton =
   (step: 'ack' | 'done') =>
   async (ctx: ActionContext): Promise<ActionResult> => {
-    const task = await taskOfAction(ctx);
+    const task = await rowOfButton(ctx, taskById, '找不到这个任务。');
     return { toast: { kind: 'success', text: await stepTask(ctx, task, step, ctx.event.form?.note) } };
   };
 
@@ -319,10 +294,7 @@ export const taskCommand = (step: 'ack' | 'done') => async (ctx: MessageContext)
     throw new Refusal(
       `请写明任务编号，例如：${step === 'ack' ? '收到 RW-2026-0001' : '完成 RW-2026-0001 <完成情况>'}`,
     );
-  const [task] = await ctx.db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.tenantId, ctx.tenant.id), eq(tasks.code, match[1]!.toUpperCase())));
+  const task = await taskByCode(ctx.db, ctx.tenant.id, match[1]!.toUpperCase());
   if (!task) throw new Refusal(`没有找到任务 ${match[1]}。`);
   const rest = ctx.args.slice(match.index + match[0].length).trim();
   ctx.reply({ kind: 'text', text: await stepTask(ctx, task, step, rest || undefined) });

@@ -8,7 +8,6 @@
 // Thresholds are tenant settings (handlers/settings.ts). Each step goes to each person once: the natural
 // key (hazard, round, person, step) is unique, so repeated, overlapping or concurrent runs send nothing
 // twice, and a step is only due while its state lasts.
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Logger } from '../bot/core/log.ts';
 import { nextTurn } from '../bot/core/next-turn.ts';
 import type { Channel } from '../bot/core/types.ts';
@@ -20,10 +19,22 @@ import {
   hazardHandlers,
   holdersAtLevel,
 } from '../db/queries/hazard-roles.ts';
-import { type Hazard, hazardView } from '../db/queries/hazards.ts';
-import { officeStaff, type Person, type Tenant, unitHeads } from '../db/queries/org.ts';
+import {
+  type Hazard,
+  hazardById,
+  hazardsInStates,
+  hazardView,
+  pendingExtension,
+} from '../db/queries/hazards.ts';
+import {
+  officeStaff,
+  type Person,
+  personById,
+  type Tenant,
+  tenantById,
+  unitHeads,
+} from '../db/queries/org.ts';
 import { firstSentAt } from '../db/queries/reminders.ts';
-import { hazardExtensions, hazards, people, tenants } from '../db/schema.ts';
 import { isoDateIn, startOfDayIn } from '../handlers/calendar.ts';
 import { deadlineFrom, workCalendar } from '../handlers/deadlines.ts';
 import { isOpen, OPEN_STATUSES } from '../handlers/hazard-workflow.ts';
@@ -63,9 +74,9 @@ async function dueSteps(tx: Tx, tenant: Tenant, hazard: Hazard, now: Date): Prom
     const deadline = hazard.deadline;
     const period = deadline.toISOString();
     const rectifier = async () => {
-      const [person] = hazard.rectifierId
-        ? await tx.select().from(people).where(eq(people.id, hazard.rectifierId))
-        : [];
+      const person = hazard.rectifierId
+        ? await personById(tx, hazard.tenantId, hazard.rectifierId)
+        : undefined;
       return person ? [person] : heads();
     };
     const soon = deadline.getTime() - settings.hazard_reminder_days_before * DAY_MS;
@@ -123,10 +134,7 @@ async function dueSteps(tx: Tx, tenant: Tenant, hazard: Hazard, now: Date): Prom
     }
   }
   if (rectifying) {
-    const [request] = await tx
-      .select()
-      .from(hazardExtensions)
-      .where(and(eq(hazardExtensions.hazardId, hazard.id), eq(hazardExtensions.status, 'pending')));
+    const request = await pendingExtension(tx, hazard.id);
     if (request) {
       const again = settings.hazard_extension_working_days;
       const toOffice = again + settings.hazard_extension_office_after_working_days;
@@ -250,15 +258,12 @@ async function acceptSteps(
 async function runHazardDeadlinesOnce(context: JobContext): Promise<{ sent: number }> {
   const { db, now } = context;
   let sent = 0;
-  const candidates = await db
-    .select({ id: hazards.id, tenantId: hazards.tenantId })
-    .from(hazards)
-    .where(inArray(hazards.status, OPEN_STATUSES));
+  const candidates = await hazardsInStates(db, OPEN_STATUSES);
   for (const candidate of candidates) {
     await nextTurn();
     sent += await db.transaction(async (tx) => {
-      const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, candidate.tenantId));
-      const [hazard] = await tx.select().from(hazards).where(eq(hazards.id, candidate.id));
+      const tenant = await tenantById(tx, candidate.tenantId);
+      const hazard = await hazardById(tx, candidate.tenantId, candidate.id);
       if (!tenant || !hazard) return 0;
       let count = 0;
       for (const step of await dueSteps(tx, tenant, hazard, now)) {

@@ -6,13 +6,13 @@
 //    issued. Each step goes out once by the `reminders` natural key (letter, year, person, step), however
 //    often and on however many instances the job runs; a run that finds both steps due sends one message.
 
-import { and, eq, inArray } from 'drizzle-orm';
 import { enqueue } from '../bot/core/enqueue.ts';
 import { nextTurn } from '../bot/core/next-turn.ts';
 import { letterCard, letterTitle } from '../cards/letter.ts';
 import { type Card, note } from '../cards/model.ts';
 import type { Tx } from '../db/client.ts';
 import {
+  allRounds,
   issueMissingLetters,
   type Letter,
   type LetterRound,
@@ -22,8 +22,7 @@ import {
   unsignedCurrentLetters,
 } from '../db/queries/letters.ts';
 import type { Tenant } from '../db/queries/org.ts';
-import { claimReminder } from '../db/queries/reminders.ts';
-import { letterRounds, reminders, tenants } from '../db/schema.ts';
+import { claimedSteps, claimReminder } from '../db/queries/reminders.ts';
 import { yearIn } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { inDigest, remindOnce } from './reminders.ts';
@@ -98,20 +97,12 @@ async function runRound(context: JobContext, tx: Tx, tenant: Tenant, round: Lett
   );
   if (candidates.length === 0) return { issued: issuedCount, reminded };
   // Skip what was sent before without writing: the job may run every minute.
-  const sent = await tx
-    .select({ subject: reminders.subject, step: reminders.step })
-    .from(reminders)
-    .where(
-      and(
-        eq(reminders.tenantId, tenant.id),
-        eq(reminders.period, String(round.year)),
-        inArray(
-          reminders.subject,
-          candidates.map((letter) => letterSubject(letter.id)),
-        ),
-      ),
-    );
-  const done = new Set(sent.map((row) => `${row.subject}|${row.step}`));
+  const done = await claimedSteps(
+    tx,
+    tenant.id,
+    String(round.year),
+    candidates.map((letter) => letterSubject(letter.id)),
+  );
   for (const letter of candidates) {
     const days = (now.getTime() - letter.issuedAt.getTime()) / DAY_MS;
     const due = LETTER_REMINDERS.filter(
@@ -148,10 +139,7 @@ async function runRound(context: JobContext, tx: Tx, tenant: Tenant, round: Lett
 /** One run over every tenant's round of its current year. */
 async function runLetterRoundsOnce(context: JobContext): Promise<{ issued: number; reminded: number }> {
   const { db, now } = context;
-  const rounds = await db
-    .select({ round: letterRounds, tenant: tenants })
-    .from(letterRounds)
-    .innerJoin(tenants, eq(tenants.id, letterRounds.tenantId));
+  const rounds = await allRounds(db);
   let issued = 0;
   let reminded = 0;
   for (const { round, tenant } of rounds) {

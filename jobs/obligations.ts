@@ -5,15 +5,19 @@
 // steps due at once (the service was down), only the latest is sent. A period is the holder's only from
 // when the obligation could be met (organization loaded, post or obligation created, post taken); one
 // already half over then is recorded 不考核 and gets no reminders (issue 15 §2).
-import { and, eq, isNull } from 'drizzle-orm';
 import { nextTurn } from '../bot/core/next-turn.ts';
 import { button, type Card, card, fields, note } from '../cards/model.ts';
 import type { Tx } from '../db/client.ts';
 import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
-import { countDone, type Obligation } from '../db/queries/obligations.ts';
+import {
+  activeObligations,
+  countDone,
+  currentHolders,
+  insertClosedPeriod,
+  type Obligation,
+} from '../db/queries/obligations.ts';
 import { officeStaff, type Person } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
-import { obligationPeriods, obligations, people, postHolders, posts, tenants } from '../db/schema.ts';
 import { isoDateIn } from '../handlers/calendar.ts';
 import { KIND_LABEL, wholeWord } from '../handlers/obligations.ts';
 import {
@@ -105,25 +109,11 @@ function reminderCard(
   );
 }
 
-async function holdersOf(tx: Tx, postId: number) {
-  const rows = await tx
-    .select({ person: people, startedAt: postHolders.startedAt })
-    .from(postHolders)
-    .innerJoin(people, eq(people.id, postHolders.personId))
-    .where(and(eq(postHolders.postId, postId), isNull(postHolders.endedAt)));
-  return rows;
-}
-
 async function runObligationsOnce(context: JobContext): Promise<{ sent: number; closed: number }> {
   const { db, now } = context;
   let sent = 0;
   let closed = 0;
-  const list = await db
-    .select({ obligation: obligations, tenant: tenants, unitId: posts.unitId, postCreated: posts.createdAt })
-    .from(obligations)
-    .innerJoin(posts, and(eq(posts.id, obligations.postId), eq(posts.archived, false)))
-    .innerJoin(tenants, eq(tenants.id, obligations.tenantId))
-    .where(eq(obligations.archived, false));
+  const list = await activeObligations(db);
   for (const { obligation, tenant, unitId, postCreated } of list) {
     await nextTurn();
     const settings = tenantSettings(tenant.settings);
@@ -134,7 +124,7 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
     const result = await db.transaction(async (tx) => {
       let sentHere = 0;
       let closedHere = 0;
-      for (const { person: holder, startedAt } of await holdersOf(tx, obligation.postId)) {
+      for (const { person: holder, startedAt } of await currentHolders(tx, obligation.postId)) {
         const start = obligationStart(
           {
             loaded: tenant.createdAt,
@@ -234,24 +224,19 @@ async function closePeriod(
 ) {
   const { done } = await countDone(tx, holder.id, obligation, period);
   const met = done >= obligation.minCount;
-  const [row] = await tx
-    .insert(obligationPeriods)
-    .values({
-      tenantId,
-      obligationId: obligation.id,
-      personId: holder.id,
-      periodKey: period.key,
-      periodStart: period.start,
-      periodEnd: period.end,
-      done,
-      needed: obligation.minCount,
-      met: met || exempt === null ? met : null,
-      exemptReason: met ? null : exempt,
-      closedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning();
-  return row;
+  return insertClosedPeriod(tx, {
+    tenantId,
+    obligationId: obligation.id,
+    personId: holder.id,
+    periodKey: period.key,
+    periodStart: period.start,
+    periodEnd: period.end,
+    done,
+    needed: obligation.minCount,
+    met: met || exempt === null ? met : null,
+    exemptReason: met ? null : exempt,
+    closedAt: now,
+  });
 }
 
 /** The run, with each person's reminder steps handed out as one message when it ends. */

@@ -5,14 +5,12 @@
 // repeated, overlapping or concurrent runs — on one instance or several — send nothing twice. A run after
 // a pause catches up on what is due, but nothing is sent about a shift that has ended.
 
-import { and, asc, eq, gt, inArray, lte } from 'drizzle-orm';
 import { nextTurn } from '../bot/core/next-turn.ts';
 import { type Card, note } from '../cards/model.ts';
 import { shiftCard } from '../cards/shift.ts';
 import type { Tx } from '../db/client.ts';
-import { officeStaff, type Person, type Tenant } from '../db/queries/org.ts';
-import { type ShiftView, shiftView } from '../db/queries/shifts.ts';
-import { people, shifts, tenants } from '../db/schema.ts';
+import { officeStaff, type Person, peopleByIds, type Tenant, tenantById } from '../db/queries/org.ts';
+import { type ShiftView, shiftsStartingBy, shiftView } from '../db/queries/shifts.ts';
 import { shiftLabel, shiftPolicy, shiftSubject } from '../handlers/shift-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
@@ -38,14 +36,7 @@ async function dueSteps(tx: Tx, tenant: Tenant, view: ShiftView, now: Date): Pro
   const steps: Step[] = [];
   const unconfirmed = view.people.filter((person) => !person.confirmedAt);
   if (unconfirmed.length === 0 || now >= shift.endsAt) return steps;
-  const persons = async (ids: number[]) =>
-    ids.length === 0
-      ? []
-      : tx
-          .select()
-          .from(people)
-          .where(and(eq(people.tenantId, tenant.id), inArray(people.id, ids)))
-          .orderBy(asc(people.id));
+  const persons = (ids: number[]) => peopleByIds(tx, tenant.id, ids);
 
   if (now.getTime() >= start - policy.leadMs) {
     steps.push({
@@ -86,14 +77,11 @@ const withMessage = (value: Card, message: string): Card =>
 async function runShiftChecksOnce(context: JobContext): Promise<{ sent: number }> {
   const { db, now } = context;
   let sent = 0;
-  const candidates = await db
-    .select({ id: shifts.id, tenantId: shifts.tenantId })
-    .from(shifts)
-    .where(and(lte(shifts.startsAt, new Date(now.getTime() + MAX_LEAD_MS)), gt(shifts.endsAt, now)));
+  const candidates = await shiftsStartingBy(db, new Date(now.getTime() + MAX_LEAD_MS), now);
   for (const candidate of candidates) {
     await nextTurn();
     sent += await db.transaction(async (tx) => {
-      const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, candidate.tenantId));
+      const tenant = await tenantById(tx, candidate.tenantId);
       const view = tenant ? await shiftView(tx, tenant.id, candidate.id) : undefined;
       if (!tenant || !view) return 0;
       let count = 0;

@@ -1,14 +1,12 @@
 // Task deadlines (DOMAIN §5, §6): remind the assignee the day before; a task not acknowledged within a
 // day goes to the assignee's 直接责任人; an overdue one to the 直接责任人 and the assigner, and a day later
 // to the 第一责任人 and the office. Each step once per task, deadline, person (jobs/reminders.ts).
-import { eq, inArray } from 'drizzle-orm';
 import { nextTurn } from '../bot/core/next-turn.ts';
 import { note } from '../cards/model.ts';
 import { type TaskAudience, taskCard, taskSubject } from '../cards/task.ts';
 import { directLeaders, holdersAtLevel } from '../db/queries/hazard-roles.ts';
-import { officeStaff, type Person } from '../db/queries/org.ts';
-import { taskView, unitsOf } from '../db/queries/tasks.ts';
-import { tasks, tenants } from '../db/schema.ts';
+import { officeStaff, type Person, tenantById } from '../db/queries/org.ts';
+import { openTaskRefs, taskById, taskView, unitsOf } from '../db/queries/tasks.ts';
 import { assigneesOf, assignersOf } from '../handlers/tasks.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
@@ -21,17 +19,14 @@ const ESCALATE_AFTER_MS = 24 * HOUR_MS;
 
 async function runTaskDeadlinesOnce(context: JobContext): Promise<{ sent: number }> {
   const { db, now } = context;
-  const open = await db
-    .select({ id: tasks.id })
-    .from(tasks)
-    .where(inArray(tasks.status, ['assigned', 'acknowledged']));
+  const open = await openTaskRefs(db);
   let sent = 0;
-  for (const { id } of open) {
+  for (const { id, tenantId } of open) {
     await nextTurn();
     sent += await db.transaction(async (tx) => {
-      const [task] = await tx.select().from(tasks).where(eq(tasks.id, id));
+      const task = await taskById(tx, tenantId, id);
       if (!task || (task.status !== 'assigned' && task.status !== 'acknowledged')) return 0;
-      const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, task.tenantId));
+      const tenant = await tenantById(tx, task.tenantId);
       const view = await taskView(tx, task.tenantId, task.id);
       if (!tenant || !view) return 0;
       const assignees = await assigneesOf({ db: tx }, task);

@@ -9,9 +9,9 @@ import { nextTurn } from '../bot/core/next-turn.ts';
 import { weeklyDigestCard } from '../cards/weekly-digest.ts';
 import { mondayOf } from '../db/queries/dashboard.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
+import { allTenants } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { weeklyDigestRecipients, weeklySummary } from '../db/queries/weekly-digest.ts';
-import { tenants } from '../db/schema.ts';
 import { isoDateIn, startOfDayIn } from '../handlers/calendar.ts';
 import { addDays } from '../handlers/periods.ts';
 import { semestersOf, tenantSettings } from '../handlers/settings.ts';
@@ -24,7 +24,7 @@ const SEND_HOUR = 8;
 export async function runWeeklyDigest(context: JobContext): Promise<{ sent: number }> {
   const { db, now } = context;
   let sent = 0;
-  for (const tenant of await db.select().from(tenants)) {
+  for (const tenant of await allTenants(db)) {
     await nextTurn();
     const settings = tenantSettings(tenant.settings);
     if (!settings.weekly_digest) continue;

@@ -806,9 +806,9 @@ describe('roster files', () => {
     const { tenant, people } = await rosterContext();
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet('值班表');
-    ROSTER_CELLS.forEach((row, i) =>
-      sheet.addRow(i === 1 ? [row[0], new Date(Number.NaN), ...row.slice(2)] : row),
-    );
+    for (const [i, row] of ROSTER_CELLS.entries()) {
+      sheet.addRow(i === 1 ? [row[0], new Date(Number.NaN), ...row.slice(2)] : row);
+    }
     const bytes = new Uint8Array(await workbook.xlsx.writeBuffer());
     const outcome = await parseRoster('roster.xlsx', bytes, { people, timeZone: tenant.timezone }).catch(
       (error: unknown) => error,

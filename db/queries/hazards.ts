@@ -1,5 +1,5 @@
 // Hazard rows and their trail.
-import { and, asc, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { CategoryRule } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
@@ -15,8 +15,11 @@ import {
   units,
 } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type Hazard = typeof hazards.$inferSelect;
+/** Columns a workflow step writes. */
+export type HazardChanges = Partial<typeof hazards.$inferInsert>;
 
 /** The next number of a per-tenant sequence; atomic inside the caller's transaction. */
 export async function nextSequence(db: Queryable, tenantId: number, key: string): Promise<number> {
@@ -256,4 +259,99 @@ export async function latestRectificationBy(
     .orderBy(desc(hazards.rectifiedAt))
     .limit(1);
   return row;
+}
+
+/** A hazard by its row id, within a tenant (a button's or a form's id). */
+export const hazardById = byIdInTenant(hazards);
+
+export async function insertHazard(db: Queryable, row: typeof hazards.$inferInsert): Promise<Hazard> {
+  const [inserted] = await db.insert(hazards).values(row).returning();
+  return inserted!;
+}
+
+/**
+ * Writes a step's changes if the hazard is still in the state the step was decided on; undefined when
+ * another step got there first.
+ */
+export async function updateHazardFrom(
+  db: Queryable,
+  hazard: Pick<Hazard, 'id' | 'status'>,
+  changes: HazardChanges,
+): Promise<Hazard | undefined> {
+  const [fresh] = await db
+    .update(hazards)
+    .set(changes)
+    .where(and(eq(hazards.id, hazard.id), eq(hazards.status, hazard.status)))
+    .returning();
+  return fresh;
+}
+
+export async function markSimilar(db: Queryable, hazardId: number, similarToId: number): Promise<void> {
+  await db.update(hazards).set({ similarToId }).where(eq(hazards.id, hazardId));
+}
+
+/**
+ * Locks both hazards of a duplicate merge, in id order, and tells whether the original is still one to
+ * merge into (neither rejected nor itself a duplicate), read under the lock.
+ */
+export async function lockForMerge(db: Queryable, hazardId: number, originalId: number): Promise<boolean> {
+  await db
+    .select({ id: hazards.id })
+    .from(hazards)
+    .where(inArray(hazards.id, [hazardId, originalId]))
+    .orderBy(asc(hazards.id))
+    .for('update');
+  const [open] = await db
+    .select({ id: hazards.id })
+    .from(hazards)
+    .where(and(eq(hazards.id, originalId), isNull(hazards.duplicateOfId), ne(hazards.status, 'rejected')));
+  return open !== undefined;
+}
+
+export async function addHazardPhotos(db: Queryable, rows: (typeof hazardPhotos.$inferInsert)[]) {
+  if (rows.length > 0) await db.insert(hazardPhotos).values(rows);
+}
+
+/** Copies a hazard's photos to another; returns how many. */
+export async function copyHazardPhotos(db: Queryable, fromId: number, toId: number): Promise<number> {
+  const photos = await db.select().from(hazardPhotos).where(eq(hazardPhotos.hazardId, fromId));
+  await addHazardPhotos(
+    db,
+    photos.map(({ id: _id, ...photo }) => ({ ...photo, hazardId: toId })),
+  );
+  return photos.length;
+}
+
+export type HazardExtension = typeof hazardExtensions.$inferSelect;
+
+/** The hazard's extension request awaiting a decision, if any. */
+export async function pendingExtension(
+  db: Queryable,
+  hazardId: number,
+): Promise<HazardExtension | undefined> {
+  const [row] = await db
+    .select()
+    .from(hazardExtensions)
+    .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')));
+  return row;
+}
+
+export async function insertExtension(db: Queryable, row: typeof hazardExtensions.$inferInsert) {
+  await db.insert(hazardExtensions).values(row);
+}
+
+export async function decideExtensionRow(
+  db: Queryable,
+  id: number,
+  decision: Pick<HazardExtension, 'status' | 'decidedById' | 'decidedAt'>,
+) {
+  await db.update(hazardExtensions).set(decision).where(eq(hazardExtensions.id, id));
+}
+
+/** Every tenant's hazards in these states, as the ids a job then reads one by one. */
+export async function hazardsInStates(db: Queryable, statuses: readonly Hazard['status'][]) {
+  return db
+    .select({ id: hazards.id, tenantId: hazards.tenantId })
+    .from(hazards)
+    .where(inArray(hazards.status, [...statuses]));
 }

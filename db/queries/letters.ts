@@ -13,8 +13,10 @@ import {
   postHolders,
   postSupervisedUnits,
   posts,
+  tenants,
   units,
 } from '../schema.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type LetterRound = typeof letterRounds.$inferSelect;
 export type Letter = typeof letters.$inferSelect;
@@ -24,6 +26,17 @@ export type Level = 'first' | 'direct' | 'post';
 export const letterSubject = (letterId: number) => `letter:${letterId}`;
 /** The subject of a round's progress cards (refreshed when someone signs). */
 export const roundSubject = (roundId: number) => `letter-round:${roundId}`;
+
+/** Starts a year's round; undefined when the year has one already. */
+export async function insertRound(
+  db: Queryable,
+  row: typeof letterRounds.$inferInsert,
+): Promise<LetterRound | undefined> {
+  const [round] = await db.insert(letterRounds).values(row).onConflictDoNothing().returning();
+  return round;
+}
+
+export const roundById = byIdInTenant(letterRounds);
 
 export async function roundByYear(
   db: Queryable,
@@ -149,13 +162,7 @@ export async function signLetter(
   return signed;
 }
 
-export async function letterById(db: Queryable, tenantId: number, letterId: number) {
-  const [row] = await db
-    .select()
-    .from(letters)
-    .where(and(eq(letters.tenantId, tenantId), eq(letters.id, letterId)));
-  return row;
-}
+export const letterById = byIdInTenant(letters);
 
 /** Whether the person holds the (non-archived) post now. */
 export async function holdsPost(db: Queryable, postId: number, personId: number): Promise<boolean> {
@@ -423,4 +430,12 @@ export async function unsignedCurrentLetters(db: Queryable, roundId: number): Pr
     .where(and(eq(letters.roundId, roundId), isNull(letters.signedAt)))
     .orderBy(asc(letters.id));
   return rows.map((row) => row.letter);
+}
+
+/** Every tenant's rounds, with their tenant. */
+export async function allRounds(db: Queryable) {
+  return db
+    .select({ round: letterRounds, tenant: tenants })
+    .from(letterRounds)
+    .innerJoin(tenants, eq(tenants.id, letterRounds.tenantId));
 }

@@ -9,7 +9,16 @@ import {
   type Semesters,
 } from '../../handlers/periods.ts';
 import type { Queryable } from '../client.ts';
-import { completions, obligations, postHolders, posts, tenants } from '../schema.ts';
+import {
+  completions,
+  obligationPeriods,
+  obligations,
+  people,
+  postHolders,
+  posts,
+  tenants,
+} from '../schema.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type Obligation = typeof obligations.$inferSelect;
 export type ObligationKind = Obligation['kind'];
@@ -115,4 +124,32 @@ export async function contractedSchools(db: Queryable, personId: number): Promis
 export async function recordCompletion(db: Queryable, row: typeof completions.$inferInsert) {
   const [inserted] = await db.insert(completions).values(row).returning();
   return inserted!;
+}
+
+/** An obligation by its row id, within a tenant (a reminder's 记录完成 button). */
+export const obligationById = byIdInTenant(obligations);
+
+/** Every tenant's obligations of non-archived posts, with the tenant, the post's unit and creation. */
+export async function activeObligations(db: Queryable) {
+  return db
+    .select({ obligation: obligations, tenant: tenants, unitId: posts.unitId, postCreated: posts.createdAt })
+    .from(obligations)
+    .innerJoin(posts, and(eq(posts.id, obligations.postId), eq(posts.archived, false)))
+    .innerJoin(tenants, eq(tenants.id, obligations.tenantId))
+    .where(eq(obligations.archived, false));
+}
+
+/** The current holders of a post, with when each took it. */
+export async function currentHolders(db: Queryable, postId: number) {
+  return db
+    .select({ person: people, startedAt: postHolders.startedAt })
+    .from(postHolders)
+    .innerJoin(people, eq(people.id, postHolders.personId))
+    .where(and(eq(postHolders.postId, postId), isNull(postHolders.endedAt)));
+}
+
+/** Records a closed period once; undefined when it was recorded already. */
+export async function insertClosedPeriod(db: Queryable, row: typeof obligationPeriods.$inferInsert) {
+  const [inserted] = await db.insert(obligationPeriods).values(row).onConflictDoNothing().returning();
+  return inserted;
 }

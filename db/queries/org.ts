@@ -173,3 +173,18 @@ export async function addressOf(
   }
   return undefined;
 }
+
+/** Every tenant (the jobs run over them all). */
+export async function allTenants(db: Queryable): Promise<Tenant[]> {
+  return db.select().from(tenants);
+}
+
+/** A tenant's people with these ids, in id order. */
+export async function peopleByIds(db: Queryable, tenantId: number, ids: number[]): Promise<Person[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, tenantId), inArray(people.id, ids)))
+    .orderBy(asc(people.id));
+}

@@ -98,3 +98,23 @@ export async function firstSentAt(db: Queryable, subject: string, step: string):
     .where(and(eq(reminders.subject, subject), eq(reminders.step, step)));
   return row?.at ?? undefined;
 }
+
+/** The steps already claimed for these subjects in a period ("subject|step"), to skip them unwritten. */
+export async function claimedSteps(
+  db: Queryable,
+  tenantId: number,
+  period: string,
+  subjects: string[],
+): Promise<Set<string>> {
+  const rows = await db
+    .select({ subject: reminders.subject, step: reminders.step })
+    .from(reminders)
+    .where(
+      and(
+        eq(reminders.tenantId, tenantId),
+        eq(reminders.period, period),
+        inArray(reminders.subject, subjects),
+      ),
+    );
+  return new Set(rows.map((row) => `${row.subject}|${row.step}`));
+}

@@ -422,3 +422,11 @@ export async function shiftLogRows(
         : null,
   }));
 }
+
+/** Every tenant's shifts starting by a moment and not yet ended at another, as ids. */
+export async function shiftsStartingBy(db: Queryable, startsBy: Date, endsAfter: Date) {
+  return db
+    .select({ id: shifts.id, tenantId: shifts.tenantId })
+    .from(shifts)
+    .where(and(lte(shifts.startsAt, startsBy), gt(shifts.endsAt, endsAfter)));
+}

@@ -1,8 +1,9 @@
 // Task rows with the names their cards show.
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { people, postHolders, posts, tasks, units } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -69,4 +70,58 @@ export async function unitsOf(db: Queryable, personId: number): Promise<number[]
     .innerJoin(posts, eq(posts.id, postHolders.postId))
     .where(and(eq(postHolders.personId, personId), isNull(postHolders.endedAt)));
   return rows.map((row) => row.unitId).filter((id): id is number => id !== null);
+}
+
+/** A task by its row id, within a tenant (a button's id). */
+export const taskById = byIdInTenant(tasks);
+
+/** A task by its human id (RW-2026-0001), within a tenant. */
+export async function taskByCode(db: Queryable, tenantId: number, code: string): Promise<Task | undefined> {
+  const [row] = await db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.code, code)));
+  return row;
+}
+
+export async function insertTask(db: Queryable, row: typeof tasks.$inferInsert): Promise<Task> {
+  const [task] = await db.insert(tasks).values(row).returning();
+  return task!;
+}
+
+/** Writes a step's changes if the task is still in the state it was read in; undefined otherwise. */
+export async function updateTaskFrom(
+  db: Queryable,
+  task: Pick<Task, 'id' | 'status'>,
+  changes: Partial<Task>,
+): Promise<Task | undefined> {
+  const [fresh] = await db
+    .update(tasks)
+    .set(changes)
+    .where(and(eq(tasks.id, task.id), eq(tasks.status, task.status)))
+    .returning();
+  return fresh;
+}
+
+/** Whom a task may go to: the tenant's units and members (not archived, no outside reporters). */
+export async function taskTargets(db: Queryable, tenantId: number) {
+  const unitRows = await db
+    .select({ id: units.id, name: units.name })
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
+    .orderBy(asc(units.id));
+  const personRows = await db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, tenantId), eq(people.archived, false), eq(people.isOutside, false)))
+    .orderBy(asc(people.id));
+  return { units: unitRows, people: personRows };
+}
+
+/** Every tenant's open tasks (assigned or acknowledged), as the ids a job then reads one by one. */
+export async function openTaskRefs(db: Queryable) {
+  return db
+    .select({ id: tasks.id, tenantId: tasks.tenantId })
+    .from(tasks)
+    .where(inArray(tasks.status, ['assigned', 'acknowledged']));
 }

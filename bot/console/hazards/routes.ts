@@ -8,7 +8,7 @@ import { holdersAtLevel } from '../../../db/queries/hazard-roles.ts';
 import { rowId } from '../../../db/queries/ids.ts';
 import { hazards, people, units } from '../../../db/schema.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
-import { listHazard } from '../../../handlers/hazards.ts';
+import { listHazard } from '../../../handlers/hazards/index.ts';
 import { TEXT_LIMITS } from '../../../handlers/text-limits.ts';
 import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import { memberChoices } from '../fields.ts';

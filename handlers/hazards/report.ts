@@ -1,0 +1,316 @@
+// 报隐患 from any chat, routed by the tenant's category table; the photos that follow a report or a
+// rectification; and a text that reads like a hazard, offered back as a report (DOMAIN §4).
+import type { ActionContext, Context, MessageContext } from '../../bot/core/context.ts';
+import { Refusal } from '../../bot/core/errors.ts';
+import type { ActionResult, Attachment, Channel, MessageEvent } from '../../bot/core/types.ts';
+import { hazardCard, hazardSubject } from '../../cards/hazard.ts';
+import { actions, button, card, fields, note } from '../../cards/model.ts';
+import {
+  addHazardPhotos,
+  appendHazardEvent,
+  categoryRules,
+  type Hazard,
+  hazardById,
+  hazardView,
+  insertHazard,
+  latestRectificationBy,
+  latestReportInChat,
+  nextSequence,
+  openHazardsOfCategory,
+} from '../../db/queries/hazards.ts';
+import { insertReportOffer, reportOfferById, takeOffer } from '../../db/queries/report-offers.ts';
+import {
+  type CategoryRule,
+  hazardCode,
+  inferCategory,
+  parseReport,
+  readsLikeHazard,
+  STATUS_LABEL,
+  samePlace,
+} from '../hazard-rules.ts';
+import { rowOfButton } from '../row-of-button.ts';
+import { capped, TEXT_LIMITS } from '../text-limits.ts';
+import { yearIn } from '../time.ts';
+import { handlersOf, notify, refreshHazard, type StepContext, tellLeadersOfGrave } from './follow-ups.ts';
+
+/** Photos sent within this time after a report, in the same chat by the same person, attach to it. */
+const PHOTO_WINDOW_MS = 10 * 60 * 1000;
+
+/** Where a report came from: the chat that its answers and follow-up photos belong to. */
+export interface ReportSource {
+  channel: Channel;
+  chatId: string;
+  messageId?: string;
+  attachments: Attachment[];
+}
+
+const sourceOf = (event: MessageEvent): ReportSource => ({
+  channel: event.channel,
+  chatId: event.chat.id,
+  messageId: event.messageId,
+  attachments: event.attachments,
+});
+
+export async function reportHazard(ctx: MessageContext): Promise<void> {
+  await fileReport(ctx, sourceOf(ctx.event), ctx.args);
+}
+
+/**
+ * Records a report (报隐患, or a hazard-like text the reporter confirmed), answers in its chat with the
+ * hazard card, asks the reporter for what is missing, tells the unit head, and says when it looks like an
+ * open hazard already reported.
+ */
+async function fileReport(ctx: Context, source: ReportSource, text: string): Promise<Hazard> {
+  const report = parseReport(text);
+  if (!report.description) {
+    throw new Refusal('请在“报隐患”后写明隐患情况，例如：报隐患 教学楼三楼东侧灭火器过期，一般');
+  }
+  capped(report.description, TEXT_LIMITS.description, '隐患情况');
+  if (report.place) capped(report.place, TEXT_LIMITS.place, '地点');
+  if (report.category) capped(report.category, TEXT_LIMITS.category, '类别');
+  const { tenant, actor, db } = ctx;
+  const rules = await categoryRules(db, tenant.id);
+  const route = routeOf(report.category, report.description, rules);
+  const unitId = route?.unitId ?? tenant.officeUnitId;
+  const year = yearIn(ctx.now, tenant.timezone);
+  const sequence = await nextSequence(db, tenant.id, `hazard:${year}`);
+  const similar = await similarOpenHazard(ctx, {
+    categoryId: route?.categoryId ?? null,
+    place: report.place ?? null,
+    description: report.description,
+  });
+  const hazard = await insertHazard(db, {
+    tenantId: tenant.id,
+    code: hazardCode(year, sequence),
+    description: report.description,
+    place: report.place ?? null,
+    severity: report.severity ?? null,
+    categoryId: route?.categoryId ?? null,
+    reporterId: actor.id,
+    sourceChannel: source.channel,
+    sourceChatId: source.chatId,
+    unitId,
+    similarToId: similar?.id ?? null,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+  });
+  await appendHazardEvent(db, {
+    tenantId: tenant.id,
+    hazardId: hazard.id,
+    actorId: actor.id,
+    action: 'report',
+    toStatus: 'reported',
+    note: [
+      route ? `按“${route.matched.join('、')}”归类` : '未识别类别，转安全办公室',
+      similar && `可能与 ${similar.code} 重复`,
+    ]
+      .filter(Boolean)
+      .join('；'),
+    at: ctx.now,
+  });
+  await attachPhotos(ctx, source, hazard.id);
+
+  const view = (await hazardView(db, tenant.id, hazard.id))!;
+  const subject = hazardSubject(hazard.id);
+  ctx.reply(
+    { kind: 'card', card: hazardCard(view, tenant.timezone, 'public', ctx.now) },
+    { subject, view: 'public' },
+  );
+  if (similar) ctx.reply({ kind: 'text', text: likelyDuplicate(hazard, similar) });
+  if (!hazard.severity || !hazard.place || !hazard.categoryId) {
+    // Ask, do not guess: the reporter completes what the text did not say.
+    ctx.send({
+      to: { kind: 'person', personId: actor.id },
+      body: { kind: 'card', card: hazardCard(view, tenant.timezone, 'complete', ctx.now) },
+      subject,
+      view: 'complete',
+    });
+  }
+  const handlers = await handlersOf(ctx, hazard);
+  notify(ctx, handlers, hazard, view, 'handler');
+  if (handlers.length === 0) {
+    ctx.reply({
+      kind: 'text',
+      text: `注意：${view.unitName ?? '安全办公室'}暂无登记的负责人，请管理员补充组织信息。`,
+    });
+  }
+  if (hazard.severity === 'grave') await tellLeadersOfGrave(ctx, hazard);
+  return hazard;
+}
+
+/** What the reporter is told when the report looks like an open one. */
+export const likelyDuplicate = (hazard: Hazard, similar: Hazard) =>
+  `提示：${hazard.code} 可能与 ${similar.code}（${brief(similar.description)}，${STATUS_LABEL[similar.status]}）重复，已请责任处室负责人核对。如为同一隐患，无需再报。`;
+
+/** A description cut to a glance. */
+const brief = (description: string) =>
+  Array.from(description).length > 20 ? `${Array.from(description).slice(0, 20).join('')}…` : description;
+
+/** How far back an open hazard counts as the same one reported again. */
+const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
+
+type Report = Pick<Hazard, 'categoryId' | 'place' | 'description'> & { id?: number };
+
+/**
+ * An open hazard of the same category, reported within 7 days, at the same place (`samePlace`): the
+ * newest such, or none. A hint for the unit head, who decides.
+ */
+export async function similarOpenHazard(ctx: StepContext, report: Report): Promise<Hazard | undefined> {
+  if (!report.categoryId) return undefined;
+  const where = (of: Report) => `${of.place ?? ''} ${of.description}`;
+  const candidates = await openHazardsOfCategory(
+    ctx.db,
+    ctx.tenant.id,
+    report.categoryId,
+    new Date(ctx.now.getTime() - DUPLICATE_WINDOW_MS),
+  );
+  return candidates.find((other) => other.id !== report.id && samePlace(where(report), where(other)));
+}
+
+/** The category and unit of a report: the one named (if it exists), else inferred from the description. */
+export function routeOf(named: string | undefined, description: string, rules: CategoryRule[]) {
+  if (named) {
+    const rule = rules.find((candidate) => candidate.name.includes(named) || named.includes(candidate.name));
+    if (rule) {
+      return (
+        inferCategory(description, [rule]) ?? {
+          categoryId: rule.id,
+          unitId: rule.routes[0]!.unitId,
+          matched: [named],
+        }
+      );
+    }
+  }
+  return inferCategory(description, rules);
+}
+
+/**
+ * Photos in a message of their own attach to the sender's report just before them, or, from the person
+ * who just submitted a rectification, to that rectification as its evidence (DOMAIN §4).
+ */
+export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
+  const { event } = ctx;
+  const since = new Date(ctx.now.getTime() - PHOTO_WINDOW_MS);
+  const rectified = await latestRectificationBy(ctx.db, ctx.tenant.id, ctx.actor.id, since);
+  const reported = await latestReportInChat(ctx.db, ctx.tenant.id, ctx.actor.id, event.chat.id, since);
+  if (rectified && (!reported || rectified.rectifiedAt! > reported.createdAt)) {
+    const count = await attachPhotos(ctx, sourceOf(event), rectified.id);
+    await appendHazardEvent(ctx.db, {
+      tenantId: ctx.tenant.id,
+      hazardId: rectified.id,
+      actorId: ctx.actor.id,
+      action: 'evidence',
+      note: `整改照片 ${count} 张`,
+      evidence: { photos: ctx.event.attachments.map((attachment) => attachment.key), channel: event.channel },
+      at: ctx.now,
+    });
+    ctx.reply({ kind: 'text', text: `已将 ${count} 张照片作为整改证据附到隐患 ${rectified.code}。` });
+    await refreshHazard(ctx, rectified.id);
+    return;
+  }
+  const hazard = reported;
+  if (!hazard) {
+    // In a group, photos not following a report are not addressed to the bot.
+    if (event.chat.type === 'p2p') {
+      ctx.reply({
+        kind: 'text',
+        text: '收到照片。如需上报隐患，请先发送“报隐患 <隐患情况>”，再在 10 分钟内补发照片。',
+      });
+    }
+    return;
+  }
+  const count = await attachPhotos(ctx, sourceOf(event), hazard.id);
+  ctx.reply({ kind: 'text', text: `已将 ${count} 张照片附到隐患 ${hazard.code}。` });
+  await refreshHazard(ctx, hazard.id);
+}
+
+async function attachPhotos(
+  ctx: Pick<Context, 'db' | 'tenant' | 'now' | 'actor'>,
+  source: ReportSource,
+  hazardId: number,
+): Promise<number> {
+  const images = source.attachments.filter((attachment) => attachment.kind === 'image');
+  await addHazardPhotos(
+    ctx.db,
+    images.map((image) => ({
+      tenantId: ctx.tenant.id,
+      hazardId,
+      channel: source.channel,
+      fileKey: image.key,
+      messageId: source.messageId ?? null,
+      addedById: ctx.actor.id,
+      createdAt: ctx.now,
+    })),
+  );
+  return images.length;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A text that reads like a hazard but has no command: offered back as a report
+
+/** How long the offer's button files the text. */
+const OFFER_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Offers to file a text as a hazard when it reads like one (see `readsLikeHazard`); false when it does
+ * not, so the caller answers with help. Only the writer may press the button, and only once.
+ */
+export async function offerReport(ctx: MessageContext): Promise<boolean> {
+  const text = ctx.event.text.trim();
+  if (Array.from(text).length > TEXT_LIMITS.description) return false;
+  if (!readsLikeHazard(text, await categoryRules(ctx.db, ctx.tenant.id))) return false;
+  const offerId = await insertReportOffer(ctx.db, {
+    tenantId: ctx.tenant.id,
+    personId: ctx.actor.id,
+    channel: ctx.event.channel,
+    chatId: ctx.event.chat.id,
+    messageId: ctx.event.messageId,
+    text,
+    createdAt: ctx.now,
+  });
+  ctx.reply({
+    kind: 'card',
+    card: card('要作为隐患上报吗？', 'orange', [
+      fields([['内容', text]]),
+      note('确认后登记为隐患，转责任处室负责人受理；地点、严重程度可随后补充。'),
+      actions(button('上报隐患', 'hazard.offer', { offer: String(offerId) }, 'primary')),
+      note(`也可发送：报隐患 ${text}`),
+    ]),
+  });
+  return true;
+}
+
+/** The offer's button: files the text as the writer's report, once. */
+export async function takeReportOffer(ctx: ActionContext): Promise<ActionResult> {
+  const offer = await rowOfButton(
+    ctx,
+    reportOfferById,
+    '这张卡片已失效，如需上报请发送：报隐患 <隐患情况>',
+    'offer',
+  );
+  if (offer.personId !== ctx.actor.id) throw new Refusal('只有发这条消息的人可以确认上报。');
+  if (offer.hazardId !== null) {
+    const done = await hazardById(ctx.db, ctx.tenant.id, offer.hazardId);
+    throw new Refusal(`这条内容已上报为 ${done?.code ?? '隐患'}，无需重复上报。`);
+  }
+  if (ctx.now.getTime() - offer.createdAt.getTime() > OFFER_LIFETIME_MS)
+    throw new Refusal(`这张卡片已超过 7 天，如需上报请发送：报隐患 ${brief(offer.text)}`);
+  const hazard = await fileReport(
+    ctx,
+    {
+      channel: offer.channel,
+      chatId: offer.chatId,
+      messageId: offer.messageId ?? undefined,
+      attachments: [],
+    },
+    offer.text,
+  );
+  // A press that lost the race to another press of the same card files nothing (rolled back).
+  if (!(await takeOffer(ctx.db, offer.id, hazard.id)))
+    throw new Refusal('这条内容刚刚已上报，无需重复上报。');
+  const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
+  return {
+    toast: { kind: 'success', text: `已上报隐患 ${hazard.code}` },
+    card: hazardCard(view, ctx.tenant.timezone, 'public', ctx.now),
+  };
+}
