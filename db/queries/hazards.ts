@@ -173,6 +173,13 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
   };
 }
 
+/** The tenant's hazards meeting every condition: a query to order, limit or await. */
+const hazardsWhere = (db: Queryable, tenantId: number, ...conditions: (SQL | undefined)[]) =>
+  db
+    .select()
+    .from(hazards)
+    .where(and(eq(hazards.tenantId, tenantId), ...conditions));
+
 const OPEN_STATES = ['reported', 'accepted', 'rectifying', 'pending_review'] as const;
 
 /** Open hazards of a category reported since a moment, not themselves duplicates; the newest first. */
@@ -182,19 +189,14 @@ export async function openHazardsOfCategory(
   categoryId: number,
   since: Date,
 ): Promise<Hazard[]> {
-  return db
-    .select()
-    .from(hazards)
-    .where(
-      and(
-        eq(hazards.tenantId, tenantId),
-        eq(hazards.categoryId, categoryId),
-        inArray(hazards.status, [...OPEN_STATES]),
-        isNull(hazards.duplicateOfId),
-        gte(hazards.createdAt, since),
-      ),
-    )
-    .orderBy(desc(hazards.createdAt), desc(hazards.id));
+  return hazardsWhere(
+    db,
+    tenantId,
+    eq(hazards.categoryId, categoryId),
+    inArray(hazards.status, [...OPEN_STATES]),
+    isNull(hazards.duplicateOfId),
+    gte(hazards.createdAt, since),
+  ).orderBy(desc(hazards.createdAt), desc(hazards.id));
 }
 
 export type HazardView = NonNullable<Awaited<ReturnType<typeof hazardView>>>;
@@ -209,10 +211,7 @@ export async function hazardByCode(
   tenantId: number,
   code: string,
 ): Promise<Hazard | undefined> {
-  const [row] = await db
-    .select()
-    .from(hazards)
-    .where(and(eq(hazards.tenantId, tenantId), eq(hazards.code, code.toUpperCase())));
+  const [row] = await hazardsWhere(db, tenantId, eq(hazards.code, code.toUpperCase()));
   return row;
 }
 
@@ -223,10 +222,7 @@ async function latestHazard(
   newest: PgColumn,
   conditions: SQL[],
 ): Promise<Hazard | undefined> {
-  const [row] = await db
-    .select()
-    .from(hazards)
-    .where(and(eq(hazards.tenantId, tenantId), ...conditions))
+  const [row] = await hazardsWhere(db, tenantId, ...conditions)
     .orderBy(desc(newest))
     .limit(1);
   return row;
