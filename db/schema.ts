@@ -30,6 +30,10 @@ const tenantRef = () =>
   integer('tenant_id')
     .notNull()
     .references((): AnyPgColumn => tenants.id);
+/** The key and the tenant every tenant-scoped table starts with. */
+const tenantRow = () => ({ id: serial('id').primaryKey(), tenantId: tenantRef() });
+/** A column pointing at a person (`people` is declared below, hence the thunk). */
+const personRef = (name: string) => integer(name).references((): AnyPgColumn => people.id);
 
 export const channelEnum = pgEnum('channel', CHANNELS);
 /** 第一责任人 / 直接责任人 / 岗位责任人 (004 §一(一), 002 §四(一)). */
@@ -63,8 +67,7 @@ export const tenants = pgTable('tenants', {
 export const units = pgTable(
   'units',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     code: text('code').notNull(),
     name: text('name').notNull(),
     safetyDuties: jsonb('safety_duties').$type<string[]>().notNull().default([]),
@@ -76,8 +79,7 @@ export const units = pgTable(
 export const posts = pgTable(
   'posts',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     code: text('code').notNull(),
     title: text('title').notNull(),
     unitId: integer('unit_id').references(() => units.id),
@@ -122,8 +124,7 @@ export const leadingGroupMembers = pgTable(
 export const people = pgTable(
   'people',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     /** Stable key from the organization file; outside reporters get a generated one. */
     code: text('code').notNull(),
     name: text('name').notNull(),
@@ -144,11 +145,8 @@ export const people = pgTable(
 export const identities = pgTable(
   'identities',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
-    personId: integer('person_id')
-      .notNull()
-      .references(() => people.id),
+    ...tenantRow(),
+    personId: personRef('person_id').notNull(),
     channel: channelEnum('channel').notNull(),
     kind: text('kind').notNull(),
     value: text('value').notNull(),
@@ -163,14 +161,11 @@ export const identities = pgTable(
 export const postHolders = pgTable(
   'post_holders',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     postId: integer('post_id')
       .notNull()
       .references(() => posts.id),
-    personId: integer('person_id')
-      .notNull()
-      .references(() => people.id),
+    personId: personRef('person_id').notNull(),
     startedAt: ts('started_at').notNull().defaultNow(),
     endedAt: ts('ended_at'),
   },
@@ -181,8 +176,7 @@ export const postHolders = pgTable(
 export const chats = pgTable(
   'chats',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     channel: channelEnum('channel').notNull(),
     chatId: text('chat_id').notNull(),
     name: text('name'),
@@ -194,8 +188,7 @@ export const chats = pgTable(
 export const categories = pgTable(
   'categories',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     code: text('code').notNull(),
     name: text('name').notNull(),
     keywords: jsonb('keywords').$type<string[]>().notNull().default([]),
@@ -235,8 +228,7 @@ export const counters = pgTable(
 export const hazards = pgTable(
   'hazards',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     code: text('code').notNull(),
     description: text('description').notNull(),
     place: text('place'),
@@ -246,25 +238,23 @@ export const hazards = pgTable(
     status: hazardStatusEnum('status').notNull().default('reported'),
     /** 挂牌督办 is a flag on an open hazard, not a state (003 §六). */
     listed: boolean('listed').notNull().default(false),
-    reporterId: integer('reporter_id')
-      .notNull()
-      .references(() => people.id),
+    reporterId: personRef('reporter_id').notNull(),
     sourceChannel: channelEnum('source_channel').notNull(),
     sourceChatId: text('source_chat_id'),
     unitId: integer('unit_id').references(() => units.id),
-    acceptedById: integer('accepted_by_id').references(() => people.id),
+    acceptedById: personRef('accepted_by_id'),
     acceptedAt: ts('accepted_at'),
     /** Who rectifies: the unit head who accepted it, unless they assign someone. */
-    rectifierId: integer('rectifier_id').references(() => people.id),
+    rectifierId: personRef('rectifier_id'),
     deadline: ts('deadline'),
     /** The deadline was counted in working days through a year with no holiday schedule yet (（估算）). */
     deadlineEstimated: boolean('deadline_estimated').notNull().default(false),
     /** 临时管控措施 taken at acceptance until it is rectified: required for a 重大 hazard (DOMAIN §4). */
     interimMeasures: text('interim_measures'),
     measures: text('measures'),
-    rectifiedById: integer('rectified_by_id').references(() => people.id),
+    rectifiedById: personRef('rectified_by_id'),
     rectifiedAt: ts('rectified_at'),
-    reviewedById: integer('reviewed_by_id').references(() => people.id),
+    reviewedById: personRef('reviewed_by_id'),
     reviewedAt: ts('reviewed_at'),
     closedAt: ts('closed_at'),
     rejectReason: text('reject_reason'),
@@ -273,7 +263,7 @@ export const hazards = pgTable(
     listedUnitId: integer('listed_unit_id').references(() => units.id),
     listedDeadline: ts('listed_deadline'),
     /** A leader in chat (or the demo console acting as one); null when the office's account listed it. */
-    listedById: integer('listed_by_id').references(() => people.id),
+    listedById: personRef('listed_by_id'),
     /** The office's console account that listed it, in its own name (issue 14). */
     listedByAccountId: integer('listed_by_account_id').references((): AnyPgColumn => adminAccounts.id),
     listedAt: ts('listed_at'),
@@ -296,8 +286,7 @@ export const hazards = pgTable(
 export const hazardPhotos = pgTable(
   'hazard_photos',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     hazardId: integer('hazard_id')
       .notNull()
       .references(() => hazards.id),
@@ -305,7 +294,7 @@ export const hazardPhotos = pgTable(
     /** The platform's own key (Feishu image_key, WeCom MediaId): the photo stays on the platform. */
     fileKey: text('file_key').notNull(),
     messageId: text('message_id'),
-    addedById: integer('added_by_id').references(() => people.id),
+    addedById: personRef('added_by_id'),
     createdAt: createdAt(),
   },
   (t) => [index('hazard_photos_hazard').on(t.hazardId)],
@@ -315,21 +304,18 @@ export const hazardPhotos = pgTable(
 export const hazardExtensions = pgTable(
   'hazard_extensions',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     hazardId: integer('hazard_id')
       .notNull()
       .references(() => hazards.id),
-    requestedById: integer('requested_by_id')
-      .notNull()
-      .references(() => people.id),
+    requestedById: personRef('requested_by_id').notNull(),
     reason: text('reason').notNull(),
     days: integer('days').notNull(),
     newDeadline: ts('new_deadline').notNull(),
     /** As `hazards.deadline_estimated`, for the deadline asked for. */
     newDeadlineEstimated: boolean('new_deadline_estimated').notNull().default(false),
     status: text('status').$type<'pending' | 'approved' | 'denied'>().notNull().default('pending'),
-    decidedById: integer('decided_by_id').references(() => people.id),
+    decidedById: personRef('decided_by_id'),
     decidedAt: ts('decided_at'),
     createdAt: createdAt(),
   },
@@ -349,9 +335,7 @@ export const reminders = pgTable(
     subject: text('subject').notNull(),
     /** Which round, e.g. the deadline it concerns: a moved deadline arms the steps again. */
     period: text('period').notNull(),
-    personId: integer('person_id')
-      .notNull()
-      .references(() => people.id),
+    personId: personRef('person_id').notNull(),
     step: text('step').notNull(),
     sentAt: ts('sent_at').notNull().defaultNow(),
     /**
@@ -381,12 +365,11 @@ export interface HeldReminder {
 export const hazardEvents = pgTable(
   'hazard_events',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     hazardId: integer('hazard_id')
       .notNull()
       .references(() => hazards.id),
-    actorId: integer('actor_id').references(() => people.id),
+    actorId: personRef('actor_id'),
     /** The office's console account, when the step was taken in the web console (actorId is then null). */
     actorAccountId: integer('actor_account_id').references((): AnyPgColumn => adminAccounts.id),
     action: text('action').notNull(),
@@ -452,7 +435,7 @@ export const outbox = pgTable(
     targetId: text('target_id').notNull(),
     /** For op=reply the platform message replied to; for op=update the platform message to patch. */
     refMessageId: text('ref_message_id'),
-    personId: integer('person_id').references(() => people.id),
+    personId: personRef('person_id'),
     body: jsonb('body').$type<OutboxBody>().notNull(),
     /** What the card shows, e.g. `hazard:12`; later changes refresh every card of the subject. */
     subject: text('subject'),
@@ -486,7 +469,7 @@ export const cardPrompts = pgTable(
     channel: channelEnum('channel').notNull(),
     chatId: text('chat_id').notNull(),
     /** Who may answer; null when anyone in the conversation may (the handler still checks). */
-    personId: integer('person_id').references(() => people.id),
+    personId: personRef('person_id'),
     title: text('title').notNull(),
     buttons: jsonb('buttons').$type<Button[]>().notNull(),
     createdAt: createdAt(),
@@ -500,11 +483,8 @@ export const cardPrompts = pgTable(
  * the button files it once, for the person who wrote it.
  */
 export const reportOffers = pgTable('report_offers', {
-  id: serial('id').primaryKey(),
-  tenantId: tenantRef(),
-  personId: integer('person_id')
-    .notNull()
-    .references(() => people.id),
+  ...tenantRow(),
+  personId: personRef('person_id').notNull(),
   channel: channelEnum('channel').notNull(),
   chatId: text('chat_id').notNull(),
   messageId: text('message_id'),
@@ -518,8 +498,7 @@ export const reportOffers = pgTable('report_offers', {
 export const adminAccounts = pgTable(
   'admin_accounts',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     username: text('username').notNull(),
     displayName: text('display_name').notNull(),
     passwordHash: text('password_hash').notNull(),
@@ -587,7 +566,7 @@ export const auditEvents = pgTable(
     tenantId: tenantRef(),
     /** e.g. `task:5`, `shift:12`, `letter:3`, `obligation:7` */
     subject: text('subject').notNull(),
-    actorId: integer('actor_id').references(() => people.id),
+    actorId: personRef('actor_id'),
     /** The office's console account, when the change was made in the web console (actorId is then null). */
     actorAccountId: integer('actor_account_id').references(() => adminAccounts.id),
     action: text('action').notNull(),
@@ -612,24 +591,23 @@ export const taskStatusEnum = pgEnum('task_status', ['assigned', 'acknowledged',
 export const tasks = pgTable(
   'tasks',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     code: text('code').notNull(),
     kind: taskKindEnum('kind').notNull().default('plain'),
     content: text('content').notNull(),
     /** A leader or office member in chat; null when the office assigned it from the web console. */
-    assignerId: integer('assigner_id').references(() => people.id),
+    assignerId: personRef('assigner_id'),
     assignerAccountId: integer('assigner_account_id').references(() => adminAccounts.id),
     /** A person, or a unit whose head answers for it. */
-    assigneeId: integer('assignee_id').references(() => people.id),
+    assigneeId: personRef('assignee_id'),
     assigneeUnitId: integer('assignee_unit_id').references(() => units.id),
     dueAt: ts('due_at').notNull(),
     /** As `hazards.deadline_estimated`: the default 20 working days ran through an unknown year. */
     dueEstimated: boolean('due_estimated').notNull().default(false),
     status: taskStatusEnum('status').notNull().default('assigned'),
-    acknowledgedById: integer('acknowledged_by_id').references(() => people.id),
+    acknowledgedById: personRef('acknowledged_by_id'),
     acknowledgedAt: ts('acknowledged_at'),
-    completedById: integer('completed_by_id').references(() => people.id),
+    completedById: personRef('completed_by_id'),
     completedAt: ts('completed_at'),
     completionNote: text('completion_note'),
     evidence: jsonb('evidence').$type<Record<string, unknown>>(),
@@ -647,10 +625,9 @@ export const tasks = pgTable(
 export const letterRounds = pgTable(
   'letter_rounds',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     year: integer('year').notNull(),
-    startedById: integer('started_by_id').references(() => people.id),
+    startedById: personRef('started_by_id'),
     startedByAccountId: integer('started_by_account_id').references(() => adminAccounts.id),
     startedAt: ts('started_at').notNull().defaultNow(),
   },
@@ -671,17 +648,14 @@ export type LetterDuties = {
 export const letters = pgTable(
   'letters',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     roundId: integer('round_id')
       .notNull()
       .references(() => letterRounds.id),
     postId: integer('post_id')
       .notNull()
       .references(() => posts.id),
-    personId: integer('person_id')
-      .notNull()
-      .references(() => people.id),
+    personId: personRef('person_id').notNull(),
     /** The duties as they stood when the letter was issued: what was signed. */
     duties: jsonb('duties').$type<LetterDuties>().notNull(),
     issuedAt: ts('issued_at').notNull().defaultNow(),
@@ -694,17 +668,16 @@ export const letters = pgTable(
 export const shifts = pgTable(
   'shifts',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     /** The local date of the shift (YYYY-MM-DD), for "today" and for replacing a period on re-import. */
     date: text('date').notNull(),
     name: text('name').notNull(),
     startsAt: ts('starts_at').notNull(),
     endsAt: ts('ends_at').notNull(),
     place: text('place'),
-    leaderId: integer('leader_id').references(() => people.id),
+    leaderId: personRef('leader_id'),
     handoverNote: text('handover_note'),
-    handoverById: integer('handover_by_id').references(() => people.id),
+    handoverById: personRef('handover_by_id'),
     handoverAt: ts('handover_at'),
     createdAt: createdAt(),
   },
@@ -717,9 +690,7 @@ export const shiftAssignees = pgTable(
     shiftId: integer('shift_id')
       .notNull()
       .references(() => shifts.id, { onDelete: 'cascade' }),
-    personId: integer('person_id')
-      .notNull()
-      .references(() => people.id),
+    personId: personRef('person_id').notNull(),
     confirmedAt: ts('confirmed_at'),
   },
   (t) => [primaryKey({ columns: [t.shiftId, t.personId] })],
@@ -727,29 +698,23 @@ export const shiftAssignees = pgTable(
 
 /** The duty log (值班日志) of a shift; part of the ledger export. */
 export const shiftLogs = pgTable('shift_logs', {
-  id: serial('id').primaryKey(),
-  tenantId: tenantRef(),
+  ...tenantRow(),
   shiftId: integer('shift_id')
     .notNull()
     .references(() => shifts.id, { onDelete: 'cascade' }),
-  personId: integer('person_id').references(() => people.id),
+  personId: personRef('person_id'),
   text: text('text').notNull(),
   at: ts('at').notNull().defaultNow(),
 });
 
 /** A request to hand a shift to a colleague; it changes only when the colleague accepts. */
 export const shiftSwaps = pgTable('shift_swaps', {
-  id: serial('id').primaryKey(),
-  tenantId: tenantRef(),
+  ...tenantRow(),
   shiftId: integer('shift_id')
     .notNull()
     .references(() => shifts.id, { onDelete: 'cascade' }),
-  fromPersonId: integer('from_person_id')
-    .notNull()
-    .references(() => people.id),
-  toPersonId: integer('to_person_id')
-    .notNull()
-    .references(() => people.id),
+  fromPersonId: personRef('from_person_id').notNull(),
+  toPersonId: personRef('to_person_id').notNull(),
   status: text('status').$type<'pending' | 'accepted' | 'declined'>().notNull().default('pending'),
   createdAt: createdAt(),
   decidedAt: ts('decided_at'),
@@ -769,8 +734,7 @@ export const cadenceEnum = pgEnum('cadence', [
 export const obligations = pgTable(
   'obligations',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     postId: integer('post_id')
       .notNull()
       .references(() => posts.id),
@@ -798,11 +762,8 @@ export const obligations = pgTable(
 export const completions = pgTable(
   'completions',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
-    personId: integer('person_id')
-      .notNull()
-      .references(() => people.id),
+    ...tenantRow(),
+    personId: personRef('person_id').notNull(),
     kind: obligationKindEnum('kind').notNull(),
     /** The local date it happened (YYYY-MM-DD). */
     date: text('date').notNull(),
@@ -825,14 +786,11 @@ export const completions = pgTable(
 export const obligationPeriods = pgTable(
   'obligation_periods',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     obligationId: integer('obligation_id')
       .notNull()
       .references(() => obligations.id),
-    personId: integer('person_id')
-      .notNull()
-      .references(() => people.id),
+    personId: personRef('person_id').notNull(),
     periodKey: text('period_key').notNull(),
     periodStart: text('period_start').notNull(),
     periodEnd: text('period_end').notNull(),
@@ -856,8 +814,7 @@ export const obligationPeriods = pgTable(
 export const vetoFlags = pgTable(
   'veto_flags',
   {
-    id: serial('id').primaryKey(),
-    tenantId: tenantRef(),
+    ...tenantRow(),
     unitId: integer('unit_id')
       .notNull()
       .references(() => units.id),

@@ -245,25 +245,25 @@ export function statementText(
       ...rows.map((row) => `  ${row.date}${row.school ? `（${row.school}）` : ''} ${row.note}`),
     ]);
   }
-  const hazardSection = (label: string, rows: { code: string; description: string; at: Date }[]) => {
+  /** A section of dated items by code (hazards, tasks), left out when there are none. */
+  const itemSection = <Row extends { code: string; at: Date }>(
+    label: string,
+    rows: Row[],
+    what: (row: Row) => string,
+  ) => {
     if (rows.length > 0)
       sections.push([
         `${label} ${rows.length} 项：`,
-        ...rows.map((row) => `  ${day(row.at)} ${row.code} ${row.description}`),
+        ...rows.map((row) => `  ${day(row.at)} ${row.code} ${what(row)}`),
       ]);
   };
-  hazardSection('受理安全隐患', records.accepted);
-  hazardSection('复查通过并销号的安全隐患', records.closed);
-  hazardSection('挂牌督办的安全隐患', records.listed);
-  const taskSection = (label: string, rows: { code: string; content: string; at: Date }[]) => {
-    if (rows.length > 0)
-      sections.push([
-        `${label} ${rows.length} 项：`,
-        ...rows.map((row) => `  ${day(row.at)} ${row.code} ${row.content}`),
-      ]);
-  };
-  taskSection('派发督办任务', records.tasksAssigned);
-  taskSection('完成任务', records.tasksCompleted);
+  const hazardText = (row: { description: string }) => row.description;
+  itemSection('受理安全隐患', records.accepted, hazardText);
+  itemSection('复查通过并销号的安全隐患', records.closed, hazardText);
+  itemSection('挂牌督办的安全隐患', records.listed, hazardText);
+  const taskText = (row: { content: string }) => row.content;
+  itemSection('派发督办任务', records.tasksAssigned, taskText);
+  itemSection('完成任务', records.tasksCompleted, taskText);
   if (records.missed.length > 0) {
     sections.push([
       `未按要求完成的职责 ${records.missed.length} 项（存在的不足）：`,

@@ -366,6 +366,12 @@ function parseTimeRange(cell: Cell): { start?: number; end?: number; problem?: s
 }
 
 const SEPARATORS = /[、,，;；\n]+/;
+/** The names a cell lists, split at 、 , ; or a line break. */
+const names = (cell: Cell | undefined) =>
+  text(cell)
+    .split(SEPARATORS)
+    .map((word) => word.trim())
+    .filter(Boolean);
 
 type Lookup = { person?: RosterPerson; problem?: string };
 
@@ -525,10 +531,7 @@ export function rosterFromRecords(
     }
     const personIds: number[] = [];
     if (!empty('people')) {
-      const words = text(at(record, 'people'))
-        .split(SEPARATORS)
-        .map((word) => word.trim())
-        .filter(Boolean);
+      const words = names(at(record, 'people'));
       if (words.length === 0) problem('people', '不能为空');
       const seen = new Set<number>();
       for (const word of words) {
@@ -543,10 +546,7 @@ export function rosterFromRecords(
     }
     let leaderId: number | undefined;
     if (!empty('leader')) {
-      const words = text(at(record, 'leader'))
-        .split(SEPARATORS)
-        .map((word) => word.trim())
-        .filter(Boolean);
+      const words = names(at(record, 'leader'));
       if (words.length === 0) problem('leader', '不能为空');
       else if (words.length > 1) {
         problem('leader', `每个班次只填一位带班领导（写了 ${quoted(words.join('、'))}）`);

@@ -40,7 +40,7 @@ import { deadlineFrom, workCalendar } from '../handlers/deadlines.ts';
 import { isOpen, OPEN_STATUSES } from '../handlers/hazard-workflow.ts';
 import { type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import { formatDateTime } from '../handlers/time.ts';
-import { inDigest, remindOnce } from './reminders.ts';
+import { eachPersonOnce, inDigest, remindOnce } from './reminders.ts';
 
 const HOUR_MS = 3600 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -269,12 +269,9 @@ async function runHazardDeadlinesOnce(context: JobContext): Promise<{ sent: numb
       for (const step of await dueSteps(tx, tenant, hazard, now)) {
         const view = await hazardView(tx, tenant.id, hazard.id);
         if (!view) continue;
-        const seen = new Set<number>();
-        for (const person of step.people) {
-          if (seen.has(person.id)) continue;
-          seen.add(person.id);
+        count += await eachPersonOnce(step.people, (person) => {
           const card = hazardReminderCard(view, tenant.timezone, step.audience, now, step.message);
-          const sent = await remindOnce(
+          return remindOnce(
             tx,
             {
               tenantId: tenant.id,
@@ -286,9 +283,7 @@ async function runHazardDeadlinesOnce(context: JobContext): Promise<{ sent: numb
             { body: { kind: 'card', card }, subject: hazardSubject(hazard.id), view: step.audience },
             { channels: context.channels, now },
           );
-          if (!sent) continue;
-          count++;
-        }
+        });
       }
       return count;
     });

@@ -30,7 +30,7 @@ import {
 } from '../handlers/periods.ts';
 import { semestersOf, type TenantSettings, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
-import { inDigest, remindOnce } from './reminders.ts';
+import { eachPersonOnce, inDigest, remindOnce } from './reminders.ts';
 
 export const obligationSubject = (id: number) => `obligation:${id}`;
 
@@ -178,12 +178,9 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
               ...(unitId ? await directLeaders(tx, unitId) : await holdersAtLevel(tx, tenant.id, ['first'])),
               ...(await officeStaff(tx, tenant.id)),
             ];
-            const seen = new Set<number>();
-            for (const person of tellList) {
-              if (seen.has(person.id)) continue;
-              seen.add(person.id);
-              const text = `${holder.name}（${obligation.title}）${previous.label}未完成：${closing.done}/${closing.needed}，已记为未履职。`;
-              const ok = await remindOnce(
+            const text = `${holder.name}（${obligation.title}）${previous.label}未完成：${closing.done}/${closing.needed}，已记为未履职。`;
+            sentHere += await eachPersonOnce(tellList, (person) =>
+              remindOnce(
                 tx,
                 {
                   ...key(previous, 'missed'),
@@ -192,9 +189,8 @@ async function runObligationsOnce(context: JobContext): Promise<{ sent: number; 
                 },
                 { body: { kind: 'text', text } },
                 { channels: context.channels, now },
-              );
-              if (ok) sentHere++;
-            }
+              ),
+            );
           } else if (closing) {
             closedHere++;
           }

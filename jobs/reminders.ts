@@ -56,6 +56,24 @@ export async function remindOnce(
   });
 }
 
+/**
+ * Calls `send` once for each person of a list, however often the list names them (a leader who is also
+ * the office, say); returns how many of the sends were made (returned true).
+ */
+export async function eachPersonOnce<P extends { id: number }>(
+  people: readonly P[],
+  send: (person: P) => Promise<boolean>,
+): Promise<number> {
+  const seen = new Set<number>();
+  let count = 0;
+  for (const person of people) {
+    if (seen.has(person.id)) continue;
+    seen.add(person.id);
+    if (await send(person)) count++;
+  }
+  return count;
+}
+
 /** Claims the key and enqueues the message on its own at once (a message that must not be merged). */
 export async function sendOnce(
   tx: Tx,

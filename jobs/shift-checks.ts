@@ -14,7 +14,7 @@ import { type ShiftView, shiftsStartingBy, shiftView } from '../db/queries/shift
 import { shiftLabel, shiftPolicy, shiftSubject } from '../handlers/shift-rules.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
-import { inDigest, remindOnce } from './reminders.ts';
+import { eachPersonOnce, inDigest, remindOnce } from './reminders.ts';
 
 /** The longest lead time a tenant may set (shift_lead_minutes ≤ 1440): how far ahead a run looks. */
 const MAX_LEAD_MS = 24 * 3_600_000;
@@ -86,13 +86,10 @@ async function runShiftChecksOnce(context: JobContext): Promise<{ sent: number }
       if (!tenant || !view) return 0;
       let count = 0;
       for (const step of await dueSteps(tx, tenant, view, now)) {
-        const seen = new Set<number>();
-        for (const person of step.people) {
-          if (seen.has(person.id)) continue;
-          seen.add(person.id);
+        count += await eachPersonOnce(step.people, (person) => {
           const audience = step.view(person);
           const card = shiftCard(view, tenant.timezone, audience, now)!;
-          const claimed = await remindOnce(
+          return remindOnce(
             tx,
             {
               tenantId: tenant.id,
@@ -108,8 +105,7 @@ async function runShiftChecksOnce(context: JobContext): Promise<{ sent: number }
             },
             { channels: context.channels, now },
           );
-          if (claimed) count++;
-        }
+        });
       }
       return count;
     });

@@ -10,7 +10,7 @@ import { openTaskRefs, taskById, taskView, unitsOf } from '../db/queries/tasks.t
 import { assigneesOf, assignersOf } from '../handlers/tasks.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import type { JobContext } from './hazard-deadlines.ts';
-import { inDigest, remindOnce } from './reminders.ts';
+import { eachPersonOnce, inDigest, remindOnce } from './reminders.ts';
 
 const HOUR_MS = 3600 * 1000;
 const REMIND_BEFORE_MS = 24 * HOUR_MS;
@@ -74,10 +74,7 @@ async function runTaskDeadlinesOnce(context: JobContext): Promise<{ sent: number
       }
       let count = 0;
       for (const step of steps) {
-        const seen = new Set<number>();
-        for (const person of step.to) {
-          if (seen.has(person.id)) continue;
-          seen.add(person.id);
+        count += await eachPersonOnce(step.to, (person) => {
           const card = taskCard(
             view,
             tenant.timezone,
@@ -89,7 +86,7 @@ async function runTaskDeadlinesOnce(context: JobContext): Promise<{ sent: number
             title: `【提醒】${card.title}`,
             blocks: [note(step.message), ...card.blocks],
           };
-          const ok = await remindOnce(
+          return remindOnce(
             tx,
             {
               tenantId: tenant.id,
@@ -101,8 +98,7 @@ async function runTaskDeadlinesOnce(context: JobContext): Promise<{ sent: number
             { body: { kind: 'card', card: withNote }, subject: taskSubject(task.id), view: step.audience },
             { channels: context.channels, now },
           );
-          if (ok) count++;
-        }
+        });
       }
       return count;
     });

@@ -1,5 +1,6 @@
 // Hazard rows and their trail.
-import { and, asc, desc, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { CategoryRule } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
@@ -172,6 +173,13 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
   };
 }
 
+/** The tenant's hazards meeting every condition: a query to order, limit or await. */
+const hazardsWhere = (db: Queryable, tenantId: number, ...conditions: (SQL | undefined)[]) =>
+  db
+    .select()
+    .from(hazards)
+    .where(and(eq(hazards.tenantId, tenantId), ...conditions));
+
 const OPEN_STATES = ['reported', 'accepted', 'rectifying', 'pending_review'] as const;
 
 /** Open hazards of a category reported since a moment, not themselves duplicates; the newest first. */
@@ -181,19 +189,14 @@ export async function openHazardsOfCategory(
   categoryId: number,
   since: Date,
 ): Promise<Hazard[]> {
-  return db
-    .select()
-    .from(hazards)
-    .where(
-      and(
-        eq(hazards.tenantId, tenantId),
-        eq(hazards.categoryId, categoryId),
-        inArray(hazards.status, [...OPEN_STATES]),
-        isNull(hazards.duplicateOfId),
-        gte(hazards.createdAt, since),
-      ),
-    )
-    .orderBy(desc(hazards.createdAt), desc(hazards.id));
+  return hazardsWhere(
+    db,
+    tenantId,
+    eq(hazards.categoryId, categoryId),
+    inArray(hazards.status, [...OPEN_STATES]),
+    isNull(hazards.duplicateOfId),
+    gte(hazards.createdAt, since),
+  ).orderBy(desc(hazards.createdAt), desc(hazards.id));
 }
 
 export type HazardView = NonNullable<Awaited<ReturnType<typeof hazardView>>>;
@@ -208,57 +211,49 @@ export async function hazardByCode(
   tenantId: number,
   code: string,
 ): Promise<Hazard | undefined> {
-  const [row] = await db
-    .select()
-    .from(hazards)
-    .where(and(eq(hazards.tenantId, tenantId), eq(hazards.code, code.toUpperCase())));
+  const [row] = await hazardsWhere(db, tenantId, eq(hazards.code, code.toUpperCase()));
+  return row;
+}
+
+/** The tenant's newest hazard by `newest` among those meeting every condition. */
+async function latestHazard(
+  db: Queryable,
+  tenantId: number,
+  newest: PgColumn,
+  conditions: SQL[],
+): Promise<Hazard | undefined> {
+  const [row] = await hazardsWhere(db, tenantId, ...conditions)
+    .orderBy(desc(newest))
+    .limit(1);
   return row;
 }
 
 /** The reporter's latest hazard from the same chat since a moment: where follow-up photos belong. */
-export async function latestReportInChat(
+export function latestReportInChat(
   db: Queryable,
   tenantId: number,
   reporterId: number,
   chatId: string,
   since: Date,
 ): Promise<Hazard | undefined> {
-  const [row] = await db
-    .select()
-    .from(hazards)
-    .where(
-      and(
-        eq(hazards.tenantId, tenantId),
-        eq(hazards.reporterId, reporterId),
-        eq(hazards.sourceChatId, chatId),
-        gte(hazards.createdAt, since),
-      ),
-    )
-    .orderBy(desc(hazards.createdAt))
-    .limit(1);
-  return row;
+  return latestHazard(db, tenantId, hazards.createdAt, [
+    eq(hazards.reporterId, reporterId),
+    eq(hazards.sourceChatId, chatId),
+    gte(hazards.createdAt, since),
+  ]);
 }
 
 /** The hazard whose rectification this person submitted most recently, since a moment. */
-export async function latestRectificationBy(
+export function latestRectificationBy(
   db: Queryable,
   tenantId: number,
   personId: number,
   since: Date,
 ): Promise<Hazard | undefined> {
-  const [row] = await db
-    .select()
-    .from(hazards)
-    .where(
-      and(
-        eq(hazards.tenantId, tenantId),
-        eq(hazards.rectifiedById, personId),
-        gte(hazards.rectifiedAt, since),
-      ),
-    )
-    .orderBy(desc(hazards.rectifiedAt))
-    .limit(1);
-  return row;
+  return latestHazard(db, tenantId, hazards.rectifiedAt, [
+    eq(hazards.rectifiedById, personId),
+    gte(hazards.rectifiedAt, since),
+  ]);
 }
 
 /** A hazard by its row id, within a tenant (a button's or a form's id). */

@@ -12,6 +12,7 @@ import {
   tenants,
   units,
 } from '../schema.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type Tenant = typeof tenants.$inferSelect;
 export type Person = typeof people.$inferSelect;
@@ -119,25 +120,9 @@ export async function officeStaff(
   return rows.map((row) => row.person);
 }
 
-export async function unitById(db: Queryable, tenantId: number, unitId: number): Promise<Unit | undefined> {
-  const [row] = await db
-    .select()
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.id, unitId)));
-  return row;
-}
+export const unitById = byIdInTenant(units);
 
-export async function personById(
-  db: Queryable,
-  tenantId: number,
-  personId: number,
-): Promise<Person | undefined> {
-  const [row] = await db
-    .select()
-    .from(people)
-    .where(and(eq(people.tenantId, tenantId), eq(people.id, personId)));
-  return row;
-}
+export const personById = byIdInTenant(people);
 
 /** Channels in the order a person is best reached on, when the event's own channel is not theirs. */
 const CHANNEL_PREFERENCE: Channel[] = ['feishu', 'wecom', 'wechaty', 'console'];

@@ -1,6 +1,6 @@
 // Duty shifts (值班带班): the roster import, what the cards and commands show, and the duty log for the
 // ledger. Every query is scoped to one tenant.
-import { and, asc, eq, gt, gte, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, isNotNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { RosterPerson, RosterRow } from '../../handlers/roster-file.ts';
 import { shiftSubject } from '../../handlers/shift-rules.ts';
 import type { Db, Queryable } from '../client.ts';
@@ -108,22 +108,32 @@ export async function shiftView(db: Queryable, tenantId: number, id: number): Pr
   return (await shiftViews(db, tenantId, [id]))[0];
 }
 
-/** The shifts of a local date, plus any shift of an earlier date still running at `now` (a night shift). */
-export async function shiftsForDay(db: Queryable, tenantId: number, date: string, now: Date) {
+/** The views of the tenant's shifts meeting a condition, in the order given. */
+async function shiftViewsWhere(
+  db: Queryable,
+  tenantId: number,
+  condition: SQL | undefined,
+  order: SQL[],
+): Promise<ShiftView[]> {
   const rows = await db
     .select({ id: shifts.id })
     .from(shifts)
-    .where(
-      and(
-        eq(shifts.tenantId, tenantId),
-        or(eq(shifts.date, date), and(lte(shifts.startsAt, now), gt(shifts.endsAt, now))),
-      ),
-    )
-    .orderBy(asc(shifts.startsAt), asc(shifts.name), asc(shifts.id));
+    .where(and(eq(shifts.tenantId, tenantId), condition))
+    .orderBy(...order);
   return shiftViews(
     db,
     tenantId,
     rows.map((row) => row.id),
+  );
+}
+
+/** The shifts of a local date, plus any shift of an earlier date still running at `now` (a night shift). */
+export async function shiftsForDay(db: Queryable, tenantId: number, date: string, now: Date) {
+  return shiftViewsWhere(
+    db,
+    tenantId,
+    or(eq(shifts.date, date), and(lte(shifts.startsAt, now), gt(shifts.endsAt, now))),
+    [asc(shifts.startsAt), asc(shifts.name), asc(shifts.id)],
   );
 }
 
@@ -137,25 +147,18 @@ export async function shiftsOfPerson(
   personId: number,
   window: { from: Date; to: Date },
 ): Promise<ShiftView[]> {
-  const rows = await db
-    .select({ id: shifts.id })
-    .from(shifts)
-    .where(
-      and(
-        eq(shifts.tenantId, tenantId),
-        lte(shifts.startsAt, window.to),
-        gte(shifts.endsAt, window.from),
-        or(
-          eq(shifts.leaderId, personId),
-          sql`exists (select 1 from ${shiftAssignees} where ${shiftAssignees.shiftId} = ${shifts.id} and ${shiftAssignees.personId} = ${personId})`,
-        ),
-      ),
-    )
-    .orderBy(asc(shifts.startsAt), asc(shifts.id));
-  return shiftViews(
+  return shiftViewsWhere(
     db,
     tenantId,
-    rows.map((row) => row.id),
+    and(
+      lte(shifts.startsAt, window.to),
+      gte(shifts.endsAt, window.from),
+      or(
+        eq(shifts.leaderId, personId),
+        sql`exists (select 1 from ${shiftAssignees} where ${shiftAssignees.shiftId} = ${shifts.id} and ${shiftAssignees.personId} = ${personId})`,
+      ),
+    ),
+    [asc(shifts.startsAt), asc(shifts.id)],
   );
 }
 
@@ -370,15 +373,11 @@ export async function shiftLogRows(
   tenantId: number,
   period: { from: string; to: string },
 ): Promise<ShiftLogRow[]> {
-  const rows = await db
-    .select({ id: shifts.id })
-    .from(shifts)
-    .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, period.from), lte(shifts.date, period.to)))
-    .orderBy(asc(shifts.date), asc(shifts.startsAt), asc(shifts.name), asc(shifts.id));
-  const views = await shiftViews(
+  const views = await shiftViewsWhere(
     db,
     tenantId,
-    rows.map((row) => row.id),
+    and(gte(shifts.date, period.from), lte(shifts.date, period.to)),
+    [asc(shifts.date), asc(shifts.startsAt), asc(shifts.name), asc(shifts.id)],
   );
   if (views.length === 0) return [];
   const logs = await db

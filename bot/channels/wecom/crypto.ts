@@ -1,6 +1,7 @@
 // WeCom (企业微信) callback message crypto.
 // Protocol: 加解密方案说明, https://developer.work.weixin.qq.com/document/path/90968
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ReasonError } from './reason-error.ts';
 
 export type WecomCryptoErrorReason =
   | 'invalid_config'
@@ -13,14 +14,8 @@ export type WecomCryptoErrorReason =
   | 'signature_mismatch'
   | 'invalid_random';
 
-export class WecomCryptoError extends Error {
+export class WecomCryptoError extends ReasonError<WecomCryptoErrorReason> {
   override readonly name = 'WecomCryptoError';
-  readonly reason: WecomCryptoErrorReason;
-
-  constructor(reason: WecomCryptoErrorReason, message: string) {
-    super(message);
-    this.reason = reason;
-  }
 }
 
 export interface WecomCryptoConfig {

@@ -3,6 +3,7 @@
 // (https://developer.work.weixin.qq.com/document/path/90376).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
+import { ReasonError } from './reason-error.ts';
 
 export type WecomXmlErrorReason =
   | 'not_xml'
@@ -12,14 +13,8 @@ export type WecomXmlErrorReason =
   | 'invalid_value'
   | 'schema';
 
-export class WecomXmlError extends Error {
+export class WecomXmlError extends ReasonError<WecomXmlErrorReason> {
   override readonly name = 'WecomXmlError';
-  readonly reason: WecomXmlErrorReason;
-
-  constructor(reason: WecomXmlErrorReason, message: string) {
-    super(message);
-    this.reason = reason;
-  }
 }
 
 const parser = new XMLParser({
