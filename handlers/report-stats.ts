@@ -3,10 +3,11 @@
 // The rows come from db/queries/reports.ts; the buckets, the labels and the order are decided here.
 
 import type { Queryable } from '../db/client.ts';
+import { countDone } from '../db/queries/obligations.ts';
 import {
   closedPeriodsIn,
+  currentDuties,
   hazardsReportedBy,
-  runningObligations,
   type Span,
   shiftSlots,
   shiftsDatedIn,
@@ -17,7 +18,9 @@ import {
   yearLetters,
   yearVetoFlags,
 } from '../db/queries/reports.ts';
+import type { IsoDate } from './calendar.ts';
 import { SEVERITY_LABEL } from './hazard-rules.ts';
+import { periodOf, type Semesters } from './periods.ts';
 
 export interface Stats {
   obligationsMet: number;
@@ -116,7 +119,7 @@ export async function spanReport(
     });
   }
   if (current) {
-    for (const row of await runningObligations(db, tenantId)) both(row.unitId, (s) => s.obligationsRunning++);
+    for (const row of await currentDuties(db, tenantId)) both(row.unitId, (s) => s.obligationsRunning++);
   }
 
   // Hazards.
@@ -209,4 +212,25 @@ export async function yearAssessment(
     };
   });
   return { report, rows };
+}
+
+/** The weekly digest's duties (issue 15 §5): per unit name (校领导 for posts of no unit), the current periods' duties met, of all. */
+export async function dutiesPerUnit(
+  db: Queryable,
+  tenantId: number,
+  today: IsoDate,
+  semesters: Semesters,
+): Promise<{ unit: string; met: number; total: number }[]> {
+  const perUnit = new Map<string, { met: number; total: number }>();
+  for (const { obligation, personId, unit } of await currentDuties(db, tenantId)) {
+    const period = periodOf(today, obligation.cadence, semesters);
+    if (!period) continue;
+    const { done } = await countDone(db, personId, obligation, period);
+    const label = unit ?? '校领导';
+    const entry = perUnit.get(label) ?? { met: 0, total: 0 };
+    entry.total++;
+    if (done >= obligation.minCount) entry.met++;
+    perUnit.set(label, entry);
+  }
+  return [...perUnit].map(([unit, entry]) => ({ unit, ...entry }));
 }

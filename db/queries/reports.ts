@@ -74,16 +74,25 @@ export async function closedPeriodsIn(db: Queryable, tenantId: number, span: Spa
     );
 }
 
-/** One row per (live obligation, current holder of its live post): the periods running now. */
-export async function runningObligations(db: Queryable, tenantId: number) {
+/**
+ * One row per (live obligation, current holder of its live post): the duties whose periods run now, with
+ * the post's unit (id and name; null for posts of no unit), by unit name then obligation. The quarterly
+ * report counts them per unit; the weekly digest tallies them per unit name.
+ */
+export async function currentDuties(db: Queryable, tenantId: number) {
   return db
-    .select({ unitId: posts.unitId })
+    .select({
+      obligation: obligations,
+      personId: postHolders.personId,
+      unitId: posts.unitId,
+      unit: units.name,
+    })
     .from(obligations)
-    .innerJoin(posts, eq(posts.id, obligations.postId))
+    .innerJoin(posts, and(eq(posts.id, obligations.postId), eq(posts.archived, false)))
     .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
-    .where(
-      and(eq(obligations.tenantId, tenantId), eq(obligations.archived, false), eq(posts.archived, false)),
-    );
+    .leftJoin(units, eq(units.id, posts.unitId))
+    .where(and(eq(obligations.tenantId, tenantId), eq(obligations.archived, false)))
+    .orderBy(asc(units.name), asc(obligations.id));
 }
 
 /** The hazards reported by `asOf` (duplicates left out), with their category's name (null: none). */
