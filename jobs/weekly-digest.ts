@@ -7,12 +7,12 @@
 
 import { nextTurn } from '../bot/core/next-turn.ts';
 import { weeklyDigestCard } from '../cards/weekly-digest.ts';
-import { mondayOf } from '../db/queries/dashboard.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { allTenants } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { weeklyDigestRecipients, weeklySummary } from '../db/queries/weekly-digest.ts';
 import { isoDateIn, startOfDayIn } from '../handlers/calendar.ts';
+import { mondayOf } from '../handlers/dashboard.ts';
 import { addDays } from '../handlers/periods.ts';
 import { dutiesPerUnit } from '../handlers/report-stats.ts';
 import { semestersOf, tenantSettings } from '../handlers/settings.ts';

@@ -3,10 +3,10 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
-import { dashboardData } from '../db/queries/dashboard.ts';
 import { categoryRules } from '../db/queries/hazards.ts';
 import { ledgerExportIds } from '../db/queries/ledger-export.ts';
 import { hazardEvents, hazardPhotos, hazards, reportOffers, units } from '../db/schema.ts';
+import { dashboardData } from '../handlers/dashboard.ts';
 import { readsLikeHazard, samePlace } from '../handlers/hazard-rules.ts';
 import { spanReport } from '../handlers/report-stats.ts';
 import { quarterSpan } from '../handlers/reports.ts';
