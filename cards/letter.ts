@@ -2,6 +2,7 @@
 //   holder   — the letter itself, sent to the holder of the post, with 确认签订 while unsigned
 //   progress — a round's signing progress per unit, for the office (refreshed as people sign)
 import type { LetterStatusRow, LetterView, Level, SigningParty } from '../db/queries/letters.ts';
+import { SIGNING_ROLE_LABEL } from '../handlers/party-labels.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import { actions, button, type Card, card, divider, fields, note, text } from './model.ts';
 
@@ -20,8 +21,8 @@ const numbered = (label: string, items: string[]) =>
 
 export const partyText = (party: SigningParty) =>
   party.holders.length > 0
-    ? `${party.role} ${party.holders.map((holder) => `${holder.name}（${holder.title}）`).join('、')}`
-    : party.role;
+    ? `${SIGNING_ROLE_LABEL[party.role]} ${party.holders.map((holder) => `${holder.name}（${holder.title}）`).join('、')}`
+    : SIGNING_ROLE_LABEL[party.role];
 
 export function letterCard(view: LetterView, timeZone: string): Card {
   const { letter, year } = view;

@@ -1,7 +1,8 @@
 // How a step of a hazard's trail reads, on the hazard's cards (进展) and in the ledger's 处理过程.
-import { accountLabel } from '../db/queries/accounts.ts';
+
 import { STATUS_LABEL } from '../handlers/hazard-rules.ts';
 import { ACTION_LABEL, type HazardStatus } from '../handlers/hazard-workflow.ts';
+import { accountLabel } from '../handlers/party-labels.ts';
 
 /** The trail's names of actions (hazard_events.action); anything else is shown as it is stored. */
 export const TRAIL_ACTION_LABEL: Record<string, string> = {

@@ -9,7 +9,13 @@ const codes = (list: { count: number; codes: string[] }) =>
 
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
 
-export function weeklyDigestCard(summary: WeeklySummary, week: { from: string; to: string }): Card {
+export function weeklyDigestCard(
+  summary: WeeklySummary & {
+    /** Per unit (校领导 for posts of no unit): the current periods' duties met, of all. */
+    duties: { unit: string; met: number; total: number }[];
+  },
+  week: { from: string; to: string },
+): Card {
   const { hazards, tasks, shifts } = summary;
   const severity = [
     hazards.bySeverity.grave && `重大 ${hazards.bySeverity.grave}`,

@@ -4,26 +4,18 @@
 // Moving one between tenants is an operator's act on the command line (`npm run org:move`), audited in
 // both tenants' trails.
 import { and, eq, inArray, ne, or } from 'drizzle-orm';
-import { claimedIdentities, type OrgFile, problemAt } from '../handlers/org-file.ts';
+import {
+  chatClaimProblem,
+  claimedIdentities,
+  identityClaimProblem,
+  inFileOrder,
+  type OrgFile,
+} from '../handlers/org-file.ts';
 import { chunks } from './chunks.ts';
 import type { Db, Queryable } from './client.ts';
 import { auditEvents, chats, identities, people, tenants } from './schema.ts';
 
-const CHANNEL_NAMES = { feishu: '飞书', wecom: '企业微信', wechaty: '微信（Wechaty）' } as const;
-type Channel = keyof typeof CHANNEL_NAMES;
-
-const HELD_ELSEWHERE =
-  '已登记在另一个单位，不能由本单位的组织文件认领；如确属本单位，请联系系统运维人员用 npm run org:move 办理转移';
-
-/** The refusal of a chat binding another tenant holds, by the chat's path in the file. */
-export function chatClaimProblem(org: OrgFile, index: number) {
-  const chat = org.chats[index]!;
-  return problemAt(
-    org,
-    ['chats', index, 'id'],
-    `${CHANNEL_NAMES[chat.channel]}群“${chat.id}”${HELD_ELSEWHERE}`,
-  );
-}
+type Channel = 'feishu' | 'wecom' | 'wechaty';
 
 /**
  * What the file claims that another tenant holds: a chat bound to it, or a platform id of one of its
@@ -65,9 +57,7 @@ export async function claimProblems(db: Queryable, org: OrgFile) {
   }
   for (const id of ids) {
     if (held.has(`${id.channel}\0${id.kind}\0${id.value}`)) {
-      problems.push(
-        problemAt(org, id.path, `${CHANNEL_NAMES[id.channel]} ${id.kind}“${id.value}”${HELD_ELSEWHERE}`),
-      );
+      problems.push(identityClaimProblem(org, id));
     }
   }
   const boundElsewhere = new Set<string>();
@@ -87,11 +77,8 @@ export async function claimProblems(db: Queryable, org: OrgFile) {
   org.chats.forEach((chat, index) => {
     if (boundElsewhere.has(`${chat.channel}\0${chat.id}`)) problems.push(chatClaimProblem(org, index));
   });
-  // In file order, as the other problems of a file are listed.
-  return problems.sort((a, b) => lineOf(a) - lineOf(b));
+  return inFileOrder(problems);
 }
-
-const lineOf = (problem: { message: string }) => Number(/^第 (\d+) 行/.exec(problem.message)?.[1] ?? 0);
 
 /** True when the error (or what drizzle wraps in it) is a unique violation of one of these indexes. */
 export function isUniqueViolation(error: unknown, ...constraints: string[]): boolean {
@@ -107,8 +94,20 @@ export function isUniqueViolation(error: unknown, ...constraints: string[]): boo
   return false;
 }
 
+/** Why a move does not fit the database; the command line words it (bot/cli/org-move.ts). */
+export type MoveRefusal =
+  | { kind: 'same_tenant' }
+  | { kind: 'no_tenant'; code: string }
+  | { kind: 'chat_not_bound'; tenant: TenantName; channel: Channel; chatId: string }
+  | { kind: 'identity_not_held'; tenant: TenantName; channel: Channel; idKind: string; value: string }
+  | { kind: 'no_person'; tenant: TenantName; person: string };
+type TenantName = { name: string; code: string };
+
 export class MoveError extends Error {
   override name = 'MoveError';
+  constructor(readonly refusal: MoveRefusal) {
+    super(refusal.kind);
+  }
 }
 
 export interface MoveRequest {
@@ -120,14 +119,14 @@ export interface MoveRequest {
 }
 
 async function tenantsOf(db: Queryable, request: MoveRequest) {
-  if (request.from === request.to) throw new MoveError('--from 与 --to 是同一个单位，无需转移');
+  if (request.from === request.to) throw new MoveError({ kind: 'same_tenant' });
   const rows = await db
     .select()
     .from(tenants)
     .where(inArray(tenants.code, [request.from, request.to]));
   const find = (code: string) => {
     const tenant = rows.find((row) => row.code === code);
-    if (!tenant) throw new MoveError(`没有代码为“${code}”的单位`);
+    if (!tenant) throw new MoveError({ kind: 'no_tenant', code });
     return tenant;
   };
   return { from: find(request.from), to: find(request.to) };
@@ -174,9 +173,12 @@ export async function moveChat(
       )
       .returning({ id: chats.id });
     if (!moved) {
-      throw new MoveError(
-        `${from.name}（${from.code}）没有绑定${CHANNEL_NAMES[request.channel]}群“${request.chatId}”`,
-      );
+      throw new MoveError({
+        kind: 'chat_not_bound',
+        tenant: { name: from.name, code: from.code },
+        channel: request.channel,
+        chatId: request.chatId,
+      });
     }
     await audit(tx, [from.id, to.id], `chat:${moved.id}`, 'chat.moved', request, {
       channel: request.channel,
@@ -197,7 +199,13 @@ export async function moveIdentity(
       .select()
       .from(people)
       .where(and(eq(people.tenantId, to.id), eq(people.code, request.person), eq(people.archived, false)));
-    if (!target) throw new MoveError(`${to.name}（${to.code}）没有代码为“${request.person}”的在册人员`);
+    if (!target) {
+      throw new MoveError({
+        kind: 'no_person',
+        tenant: { name: to.name, code: to.code },
+        person: request.person,
+      });
+    }
     const match = and(
       eq(identities.tenantId, from.id),
       eq(identities.channel, request.channel),
@@ -211,9 +219,13 @@ export async function moveIdentity(
       .where(match)
       .for('update');
     if (!held) {
-      throw new MoveError(
-        `${from.name}（${from.code}）没有登记${CHANNEL_NAMES[request.channel]} ${request.kind}“${request.value}”`,
-      );
+      throw new MoveError({
+        kind: 'identity_not_held',
+        tenant: { name: from.name, code: from.code },
+        channel: request.channel,
+        idKind: request.kind,
+        value: request.value,
+      });
     }
     await tx
       .update(identities)

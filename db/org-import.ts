@@ -3,9 +3,9 @@
 // and holders who left a post get an end date, so a successor inherits the post's duties (004 附则).
 
 import { and, eq, inArray, isNull, notInArray, or, sql } from 'drizzle-orm';
-import { claimedIdentities, type OrgFile, OrgFileError } from '../handlers/org-file.ts';
+import { chatClaimProblem, claimedIdentities, type OrgFile, OrgFileError } from '../handlers/org-file.ts';
 import { chunks } from './chunks.ts';
-import { chatClaimProblem, claimProblems, isUniqueViolation } from './claims.ts';
+import { claimProblems, isUniqueViolation } from './claims.ts';
 import type { Db, Tx } from './client.ts';
 import { importedNotices } from './queries/calendar.ts';
 import {

@@ -7,7 +7,6 @@
 
 import { OUTSIDE, oneLine, trailStep } from '../cards/trail.ts';
 import type { Queryable } from '../db/client.ts';
-import { accountLabel } from '../db/queries/accounts.ts';
 import {
   type ExportPeriod,
   ledgerExportIds,
@@ -18,6 +17,7 @@ import type { hazards } from '../db/schema.ts';
 import { withEstimate } from './deadlines.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from './hazard-rules.ts';
 import type { HazardStatus } from './hazard-workflow.ts';
+import { accountLabel } from './party-labels.ts';
 import { type ZonedFormatter, zonedFormatter } from './time.ts';
 
 export type { ExportPeriod };

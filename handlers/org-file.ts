@@ -321,6 +321,37 @@ export function problemAt(org: OrgFile, path: (string | number)[], message: stri
   return { path: at, message: line === undefined ? message : `第 ${line} 行：${message}` };
 }
 
+/** The channels' names in the words of a claim refusal (and of `npm run org:move`). */
+export const CLAIM_CHANNEL_NAMES = { feishu: '飞书', wecom: '企业微信', wechaty: '微信（Wechaty）' } as const;
+
+const HELD_ELSEWHERE =
+  '已登记在另一个单位，不能由本单位的组织文件认领；如确属本单位，请联系系统运维人员用 npm run org:move 办理转移';
+
+/** The refusal of a chat binding another tenant holds, by the chat's path in the file. */
+export function chatClaimProblem(org: OrgFile, index: number) {
+  const chat = org.chats[index]!;
+  return problemAt(
+    org,
+    ['chats', index, 'id'],
+    `${CLAIM_CHANNEL_NAMES[chat.channel]}群“${chat.id}”${HELD_ELSEWHERE}`,
+  );
+}
+
+/** The refusal of a platform id a current member of another tenant holds. */
+export function identityClaimProblem(org: OrgFile, id: ClaimedIdentity) {
+  return problemAt(
+    org,
+    id.path,
+    `${CLAIM_CHANNEL_NAMES[id.channel]} ${id.kind}“${id.value}”${HELD_ELSEWHERE}`,
+  );
+}
+
+const lineOf = (problem: { message: string }) => Number(/^第 (\d+) 行/.exec(problem.message)?.[1] ?? 0);
+
+/** Problems in file order, as the other problems of a file are listed. */
+export const inFileOrder = <T extends { message: string }>(problems: T[]) =>
+  problems.sort((a, b) => lineOf(a) - lineOf(b));
+
 /** Checks what a schema cannot: duplicate codes and references to units, posts and identities. */
 function crossReferenceProblems(org: OrgFile): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];

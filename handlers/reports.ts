@@ -1,17 +1,10 @@
 // Report spans, the XLSX files of the quarterly and year-end reports, and the 述职述安 draft text
 // (DOMAIN §7). Everything here is written from the records the queries return: no invented facts.
 import ExcelJS from 'exceljs';
-import type {
-  Leader,
-  Span,
-  SpanReport,
-  StatementRecords,
-  Stats,
-  UnitYearRow,
-  VetoKind,
-} from '../db/queries/reports.ts';
+import type { Leader, Span, StatementRecords, VetoKind } from '../db/queries/reports.ts';
 import { isoDateIn, startOfDayIn } from './calendar.ts';
 import { addDays, periodOf } from './periods.ts';
+import type { SpanReport, Stats, UnitYearRow } from './report-stats.ts';
 
 export const VETO_LABEL: Record<VetoKind, string> = {
   grave_accident: '发生重大安全事故',

@@ -7,13 +7,14 @@
 
 import { nextTurn } from '../bot/core/next-turn.ts';
 import { weeklyDigestCard } from '../cards/weekly-digest.ts';
-import { mondayOf } from '../db/queries/dashboard.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { allTenants } from '../db/queries/org.ts';
 import { claimReminder } from '../db/queries/reminders.ts';
 import { weeklyDigestRecipients, weeklySummary } from '../db/queries/weekly-digest.ts';
 import { isoDateIn, startOfDayIn } from '../handlers/calendar.ts';
+import { mondayOf } from '../handlers/dashboard.ts';
 import { addDays } from '../handlers/periods.ts';
+import { dutiesPerUnit } from '../handlers/report-stats.ts';
 import { semestersOf, tenantSettings } from '../handlers/settings.ts';
 import type { JobContext } from './hazard-deadlines.ts';
 import { sendOnce } from './reminders.ts';
@@ -47,17 +48,15 @@ export async function runWeeklyDigest(context: JobContext): Promise<{ sent: numb
         personId,
       });
       const from = addDays(monday, -7);
-      const summary = await weeklySummary(
-        tx,
-        tenant.id,
-        {
-          from: startOfDayIn(from, tenant.timezone),
-          to: mondayStart,
-          today: isoDateIn(now, tenant.timezone),
-          semesters: semestersOf(settings),
-        },
-        now,
-      );
+      const summary = {
+        ...(await weeklySummary(
+          tx,
+          tenant.id,
+          { from: startOfDayIn(from, tenant.timezone), to: mondayStart },
+          now,
+        )),
+        duties: await dutiesPerUnit(tx, tenant.id, isoDateIn(now, tenant.timezone), semestersOf(settings)),
+      };
       let count = 0;
       for (const person of recipients) {
         if (!summary.active) {

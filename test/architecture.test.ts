@@ -29,6 +29,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'handlers/holiday-notice.ts',
       'handlers/obligation-kinds.ts',
       'handlers/org-file.ts',
+      'handlers/party-labels.ts',
       'handlers/periods.ts',
       'handlers/record-text.ts',
       'handlers/roster-file.ts',

@@ -3,12 +3,12 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
-import { dashboardData } from '../db/queries/dashboard.ts';
 import { categoryRules } from '../db/queries/hazards.ts';
 import { ledgerExportIds } from '../db/queries/ledger-export.ts';
-import { spanReport } from '../db/queries/reports.ts';
 import { hazardEvents, hazardPhotos, hazards, reportOffers, units } from '../db/schema.ts';
+import { dashboardData } from '../handlers/dashboard.ts';
 import { readsLikeHazard, samePlace } from '../handlers/hazard-rules.ts';
+import { spanReport } from '../handlers/report-stats.ts';
 import { quarterSpan } from '../handlers/reports.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { openTestDatabase, seedExample } from './helpers/db.ts';

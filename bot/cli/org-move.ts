@@ -6,7 +6,8 @@
 // fit the database (no such tenant, chat, id or person) exits 1 and changes nothing.
 import { hostname, userInfo } from 'node:os';
 import { z } from 'zod';
-import { MoveError, moveChat, moveIdentity } from '../../db/claims.ts';
+import { MoveError, type MoveRefusal, moveChat, moveIdentity } from '../../db/claims.ts';
+import { CLAIM_CHANNEL_NAMES } from '../../handlers/org-file.ts';
 import { readOptions, runCli, UsageError } from './options.ts';
 
 const USAGE =
@@ -59,8 +60,24 @@ function parseArguments(argv: string[]): Arguments | 'help' {
   return { from, to, reason, person, identity: { channel, kind, value } };
 }
 
+/** A refused move in words. */
+function refusalText(refusal: MoveRefusal): string {
+  switch (refusal.kind) {
+    case 'same_tenant':
+      return '--from 与 --to 是同一个单位，无需转移';
+    case 'no_tenant':
+      return `没有代码为“${refusal.code}”的单位`;
+    case 'chat_not_bound':
+      return `${refusal.tenant.name}（${refusal.tenant.code}）没有绑定${CLAIM_CHANNEL_NAMES[refusal.channel]}群“${refusal.chatId}”`;
+    case 'identity_not_held':
+      return `${refusal.tenant.name}（${refusal.tenant.code}）没有登记${CLAIM_CHANNEL_NAMES[refusal.channel]} ${refusal.idKind}“${refusal.value}”`;
+    case 'no_person':
+      return `${refusal.tenant.name}（${refusal.tenant.code}）没有代码为“${refusal.person}”的在册人员`;
+  }
+}
+
 const explain = (error: unknown) =>
-  error instanceof MoveError ? `${error.message}。未做任何改动。` : undefined;
+  error instanceof MoveError ? `${refusalText(error.refusal)}。未做任何改动。` : undefined;
 
 runCli({ name: 'org:move', usage: USAGE, parse: parseArguments, explain }, async (args, cli) => {
   const database = await cli.database({

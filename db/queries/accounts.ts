@@ -1,6 +1,7 @@
 // The office's web-console accounts as actors: outside demo mode the console acts in the account's own
 // name, and the trail shows it as such (issue 14).
 import { inArray } from 'drizzle-orm';
+import { accountLabel } from '../../handlers/party-labels.ts';
 import type { Queryable } from '../client.ts';
 import { adminAccounts } from '../schema.ts';
 
@@ -11,11 +12,7 @@ export interface OfficeAccount {
   displayName: string;
 }
 
-/** How the trail names an account: `安全办公室（后台账号 zhang）`. */
-export const accountLabel = (account: Pick<OfficeAccount, 'username' | 'displayName'>) =>
-  `${account.displayName}（后台账号 ${account.username}）`;
-
-/** The labels of accounts by id (ids may repeat or be null). */
+/** The labels of accounts by id (ids may repeat or be null), in the vocabulary's words (`accountLabel`). */
 export async function accountLabels(db: Queryable, ids: (number | null)[]): Promise<Map<number, string>> {
   const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
   if (wanted.length === 0) return new Map();

@@ -3,6 +3,7 @@
 // A successor in a post gets a letter of their own; the predecessor's stays as it was (004 附则).
 
 import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import type { SigningRole } from '../../handlers/party-labels.ts';
 import { chunks } from '../chunks.ts';
 import type { Queryable } from '../client.ts';
 import {
@@ -198,7 +199,8 @@ export interface Holder {
  * The holder never signs with themself: a level without anyone else falls through to the next.
  */
 export interface SigningParty {
-  role: string;
+  /** Who signs (the feature names it: SIGNING_ROLE_LABEL). */
+  role: SigningRole;
   holders: Holder[];
 }
 
@@ -222,10 +224,10 @@ export async function signingParty(
   const others = (list: Holder[]) => list.filter((holder) => holder.personId !== personId);
   const first = async (): Promise<SigningParty> => {
     const holders = others(await holdersWhere(db, tenant.id, eq(posts.level, 'first')));
-    return holders.length > 0 ? { role: '第一责任人', holders } : superior();
+    return holders.length > 0 ? { role: 'first', holders } : superior();
   };
   const superior = (): SigningParty => ({
-    role: tenant.kind === 'bureau' ? '上级人民政府' : '上级教育行政部门',
+    role: tenant.kind === 'bureau' ? 'superior_government' : 'superior_education',
     holders: [],
   });
   const direct = async (unitId: number) => {
@@ -243,10 +245,10 @@ export async function signingParty(
     const heads = others(
       await holdersWhere(db, tenant.id, and(eq(posts.unitId, post.unitId), eq(posts.isUnitHead, true))),
     );
-    if (heads.length > 0) return { role: '处室负责人', holders: heads };
+    if (heads.length > 0) return { role: 'unit_head', holders: heads };
   }
   const leaders = await direct(post.unitId);
-  return leaders.length > 0 ? { role: '分管领导（直接责任人）', holders: leaders } : first();
+  return leaders.length > 0 ? { role: 'direct', holders: leaders } : first();
 }
 
 /** Everything a letter's card shows. */

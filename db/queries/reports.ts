@@ -1,9 +1,9 @@
 // The office's reports (DOMAIN §7): quarterly statistics (003 §五.1-2), the year-end assessment table
 // with the 一票否决 flags (001 §三.4, 003 §一.3, §七.3), and the records a leader's 述职述安 is drafted from.
-// Every query takes the tenant's id; dates are the tenant's local dates.
+// Rows only: the counting per unit is `handlers/report-stats.ts`. Every query takes the tenant's id;
+// dates are the tenant's local dates.
 import { and, asc, eq, gte, isNull, lte, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { SEVERITY_LABEL } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
   auditEvents,
@@ -41,68 +41,11 @@ export interface Span {
   to: Date;
 }
 
-export interface Stats {
-  obligationsMet: number;
-  obligationsMissed: number;
-  /** Closed periods not assessed (不考核: already half over when the duty started; issue 15 §2). */
-  obligationsExempt: number;
-  /** (obligation, holder) pairs whose period is still running (only when the span contains today). */
-  obligationsRunning: number;
-  hazardsFound: number;
-  hazardsClosed: number;
-  /** Open (not closed, not rejected) at the span's end, or now if the span is current. */
-  hazardsOpen: number;
-  hazardsOverdue: number;
-  /** Listed (挂牌督办) within the span. */
-  hazardsListed: number;
-  byCategory: Record<string, number>;
-  bySeverity: Record<string, number>;
-  tasksAssigned: number;
-  tasksDone: number;
-  tasksOverdue: number;
-  shifts: number;
-  shiftSlots: number;
-  shiftConfirmed: number;
-}
-
-export interface UnitStats {
-  unitId: number | null;
-  name: string;
-  stats: Stats;
-}
-
-export interface SpanReport {
-  span: Span;
-  asOf: Date;
-  current: boolean;
-  total: Stats;
-  units: UnitStats[];
-}
-
-const empty = (): Stats => ({
-  obligationsMet: 0,
-  obligationsMissed: 0,
-  obligationsExempt: 0,
-  obligationsRunning: 0,
-  hazardsFound: 0,
-  hazardsClosed: 0,
-  hazardsOpen: 0,
-  hazardsOverdue: 0,
-  hazardsListed: 0,
-  byCategory: {},
-  bySeverity: {},
-  tasksAssigned: 0,
-  tasksDone: 0,
-  tasksOverdue: 0,
-  shifts: 0,
-  shiftSlots: 0,
-  shiftConfirmed: 0,
-});
-
-export const NO_UNIT = '校（局）领导及未归属处室';
+/** A unit's id and name: the tenant's units that are not archived, in id order (also `tenantUnits`). */
+export type UnitRow = { id: number; name: string };
 
 /** The unit of each person: the unit of their first current post that has one. */
-async function unitOfPeople(db: Queryable, tenantId: number): Promise<Map<number, number>> {
+export async function unitOfPeople(db: Queryable, tenantId: number): Promise<Map<number, number>> {
   const rows = await db
     .select({ personId: postHolders.personId, unitId: posts.unitId })
     .from(postHolders)
@@ -115,40 +58,9 @@ async function unitOfPeople(db: Queryable, tenantId: number): Promise<Map<number
   return map;
 }
 
-/** Counts for the whole tenant and per unit over a span, as of min(span end, now). */
-export async function spanReport(
-  db: Queryable,
-  tenantId: number,
-  span: Span,
-  now: Date,
-): Promise<SpanReport> {
-  const current = now >= span.from && now < span.to;
-  const asOf = now < span.to ? now : span.to;
-  const unitRows = await db
-    .select({ id: units.id, name: units.name })
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
-    .orderBy(asc(units.id));
-  const byUnit = new Map<number | null, UnitStats>();
-  for (const unit of unitRows) byUnit.set(unit.id, { unitId: unit.id, name: unit.name, stats: empty() });
-  const total = empty();
-  const bucket = (unitId: number | null | undefined): Stats => {
-    const key = unitId ?? null;
-    let entry = byUnit.get(key);
-    if (!entry) {
-      entry = { unitId: key, name: NO_UNIT, stats: empty() };
-      byUnit.set(key, entry);
-    }
-    return entry.stats;
-  };
-  const both = (unitId: number | null | undefined, add: (stats: Stats) => void) => {
-    add(total);
-    add(bucket(unitId));
-  };
-  const personUnit = await unitOfPeople(db, tenantId);
-
-  // Obligations: the periods that closed (ended) within the span.
-  const periods = await db
+/** The obligation periods that closed (ended) within the span, with the unit of the duty's post. */
+export async function closedPeriodsIn(db: Queryable, tenantId: number, span: Span) {
+  return db
     .select({ met: obligationPeriods.met, unitId: posts.unitId })
     .from(obligationPeriods)
     .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
@@ -160,27 +72,32 @@ export async function spanReport(
         lte(obligationPeriods.periodEnd, span.end),
       ),
     );
-  for (const row of periods) {
-    both(row.unitId, (s) => {
-      if (row.met) s.obligationsMet++;
-      else if (row.met === false) s.obligationsMissed++;
-      else s.obligationsExempt++;
-    });
-  }
-  if (current) {
-    const running = await db
-      .select({ unitId: posts.unitId })
-      .from(obligations)
-      .innerJoin(posts, eq(posts.id, obligations.postId))
-      .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
-      .where(
-        and(eq(obligations.tenantId, tenantId), eq(obligations.archived, false), eq(posts.archived, false)),
-      );
-    for (const row of running) both(row.unitId, (s) => s.obligationsRunning++);
-  }
+}
 
-  // Hazards.
-  const hazardRows = await db
+/**
+ * One row per (live obligation, current holder of its live post): the duties whose periods run now, with
+ * the post's unit (id and name; null for posts of no unit), by unit name then obligation. The quarterly
+ * report counts them per unit; the weekly digest tallies them per unit name.
+ */
+export async function currentDuties(db: Queryable, tenantId: number) {
+  return db
+    .select({
+      obligation: obligations,
+      personId: postHolders.personId,
+      unitId: posts.unitId,
+      unit: units.name,
+    })
+    .from(obligations)
+    .innerJoin(posts, and(eq(posts.id, obligations.postId), eq(posts.archived, false)))
+    .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
+    .leftJoin(units, eq(units.id, posts.unitId))
+    .where(and(eq(obligations.tenantId, tenantId), eq(obligations.archived, false)))
+    .orderBy(asc(units.name), asc(obligations.id));
+}
+
+/** The hazards reported by `asOf` (duplicates left out), with their category's name (null: none). */
+export async function hazardsReportedBy(db: Queryable, tenantId: number, asOf: Date) {
+  return db
     .select({
       unitId: hazards.unitId,
       status: hazards.status,
@@ -195,30 +112,11 @@ export async function spanReport(
     .from(hazards)
     .leftJoin(categories, eq(categories.id, hazards.categoryId))
     .where(and(eq(hazards.tenantId, tenantId), isNull(hazards.duplicateOfId), lte(hazards.createdAt, asOf)));
-  const inSpan = (at: Date | null) => at !== null && at >= span.from && at < span.to && at <= asOf;
-  for (const row of hazardRows) {
-    const closedBy = row.status === 'closed' && row.closedAt !== null && row.closedAt <= asOf;
-    const rejected = row.status === 'rejected' && row.updatedAt <= asOf;
-    const open = !closedBy && !rejected;
-    both(row.unitId, (s) => {
-      if (inSpan(row.createdAt)) {
-        s.hazardsFound++;
-        const category = row.category ?? '未分类';
-        s.byCategory[category] = (s.byCategory[category] ?? 0) + 1;
-        const severity = row.severity ? SEVERITY_LABEL[row.severity] : '未定';
-        s.bySeverity[severity] = (s.bySeverity[severity] ?? 0) + 1;
-      }
-      if (row.status === 'closed' && inSpan(row.closedAt)) s.hazardsClosed++;
-      if (open) {
-        s.hazardsOpen++;
-        if (row.deadline !== null && row.deadline < asOf) s.hazardsOverdue++;
-      }
-      if (inSpan(row.listedAt)) s.hazardsListed++;
-    });
-  }
+}
 
-  // Tasks assigned within the span, and how they stand at asOf.
-  const taskRows = await db
+/** The tasks created from `from` up to `asOf`. */
+export async function tasksCreatedIn(db: Queryable, tenantId: number, from: Date, asOf: Date) {
+  return db
     .select({
       unitId: tasks.assigneeUnitId,
       assigneeId: tasks.assigneeId,
@@ -228,95 +126,47 @@ export async function spanReport(
       createdAt: tasks.createdAt,
     })
     .from(tasks)
-    .where(and(eq(tasks.tenantId, tenantId), gte(tasks.createdAt, span.from), lte(tasks.createdAt, asOf)));
-  for (const row of taskRows) {
-    if (row.createdAt >= span.to) continue;
-    const unitId = row.unitId ?? (row.assigneeId !== null ? personUnit.get(row.assigneeId) : undefined);
-    const done = row.status === 'done' && row.completedAt !== null && row.completedAt <= asOf;
-    both(unitId, (s) => {
-      s.tasksAssigned++;
-      if (done) s.tasksDone++;
-      else if (row.status !== 'cancelled' && row.dueAt < asOf) s.tasksOverdue++;
-    });
-  }
+    .where(and(eq(tasks.tenantId, tenantId), gte(tasks.createdAt, from), lte(tasks.createdAt, asOf)));
+}
 
-  // Shifts begun within the span (tenant-wide; a person on duty counts for their unit).
-  const shiftRows = await db
+/** The shifts dated within the span. */
+export async function shiftsDatedIn(db: Queryable, tenantId: number, span: Span) {
+  return db
     .select({ id: shifts.id, startsAt: shifts.startsAt })
     .from(shifts)
     .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, span.start), lte(shifts.date, span.end)));
-  const started = shiftRows.filter((row) => row.startsAt <= asOf);
-  const startedIds = new Set(started.map((row) => row.id));
-  total.shifts = started.length;
-  if (startedIds.size > 0) {
-    const slots = await db
-      .select({
-        shiftId: shiftAssignees.shiftId,
-        personId: shiftAssignees.personId,
-        confirmedAt: shiftAssignees.confirmedAt,
-      })
-      .from(shiftAssignees)
-      .innerJoin(shifts, eq(shifts.id, shiftAssignees.shiftId))
-      .where(eq(shifts.tenantId, tenantId));
-    const unitShifts = new Map<number | null, Set<number>>();
-    for (const slot of slots) {
-      if (!startedIds.has(slot.shiftId)) continue;
-      const unitId = personUnit.get(slot.personId) ?? null;
-      both(unitId, (s) => {
-        s.shiftSlots++;
-        if (slot.confirmedAt !== null) s.shiftConfirmed++;
-      });
-      const seen = unitShifts.get(unitId) ?? new Set<number>();
-      seen.add(slot.shiftId);
-      unitShifts.set(unitId, seen);
-    }
-    for (const [unitId, seen] of unitShifts) bucket(unitId).shifts = seen.size;
-  }
-
-  const list = [...byUnit.values()].sort((a, b) =>
-    a.unitId === null ? 1 : b.unitId === null ? -1 : a.unitId - b.unitId,
-  );
-  return { span, asOf, current, total, units: list };
 }
 
-export interface UnitYearRow extends UnitStats {
-  lettersSigned: number;
-  lettersIssued: number;
-  flags: { kind: VetoKind; reason: string; setBy: string; setAt: Date }[];
+/** Every shift slot of the tenant: who, on which shift, confirmed when. */
+export async function shiftSlots(db: Queryable, tenantId: number) {
+  return db
+    .select({
+      shiftId: shiftAssignees.shiftId,
+      personId: shiftAssignees.personId,
+      confirmedAt: shiftAssignees.confirmedAt,
+    })
+    .from(shiftAssignees)
+    .innerJoin(shifts, eq(shifts.id, shiftAssignees.shiftId))
+    .where(eq(shifts.tenantId, tenantId));
 }
 
-/** The year-end table: the year's counts per unit, 责任书 signing, and the 一票否决 flags. */
-export async function yearAssessment(
-  db: Queryable,
-  tenantId: number,
-  year: number,
-  span: Span,
-  now: Date,
-): Promise<{ report: SpanReport; rows: UnitYearRow[] }> {
-  const report = await spanReport(db, tenantId, span, now);
-  const letterRows = await db
+/** The year's 责任书: the unit of each letter's post and when it was signed. */
+export async function yearLetters(db: Queryable, tenantId: number, year: number) {
+  return db
     .select({ unitId: posts.unitId, signedAt: letters.signedAt })
     .from(letters)
     .innerJoin(letterRounds, eq(letterRounds.id, letters.roundId))
     .innerJoin(posts, eq(posts.id, letters.postId))
     .where(and(eq(letters.tenantId, tenantId), eq(letterRounds.year, year)));
-  const flagRows = await db
+}
+
+/** The year's 一票否决 flags, in the order they were set. */
+export async function yearVetoFlags(db: Queryable, tenantId: number, year: number) {
+  return db
     .select()
     .from(vetoFlags)
     .where(and(eq(vetoFlags.tenantId, tenantId), eq(vetoFlags.year, year)))
     .orderBy(asc(vetoFlags.id));
-  const rows = report.units.map((unit): UnitYearRow => {
-    const mine = letterRows.filter((row) => row.unitId === unit.unitId);
-    return {
-      ...unit,
-      lettersIssued: mine.length,
-      lettersSigned: mine.filter((row) => row.signedAt !== null).length,
-      flags: flagRows
-        .filter((flag) => flag.unitId === unit.unitId)
-        .map((flag) => ({ kind: flag.kind, reason: flag.reason, setBy: flag.setBy, setAt: flag.setAt })),
-    };
-  });
-  return { report, rows };
 }
 
 export async function setVetoFlag(
@@ -398,7 +248,7 @@ export async function clearVetoFlag(
   return deleted.length;
 }
 
-export async function tenantUnits(db: Queryable, tenantId: number) {
+export async function tenantUnits(db: Queryable, tenantId: number): Promise<UnitRow[]> {
   return db
     .select({ id: units.id, name: units.name })
     .from(units)

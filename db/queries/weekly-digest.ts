@@ -1,25 +1,20 @@
-// What the weekly digest (issue 15 §5) reports for a tenant: the week's hazards, the duties of the
-// current periods per unit, the week's shift confirmations and the open tasks.
+// What the weekly digest (issue 15 §5) reports for a tenant: the week's hazards, the periods recorded as
+// missed, the week's shift confirmations and the open tasks. The current periods' duties per unit
+// are counted by the feature (handlers/report-stats.ts `dutiesPerUnit`).
 import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { IsoDate } from '../../handlers/calendar.ts';
-import { periodOf, type Semesters } from '../../handlers/periods.ts';
 import type { Queryable } from '../client.ts';
 import {
   completions,
   hazards,
   leadingGroupMembers,
   obligationPeriods,
-  obligations,
   people,
   postHolders,
-  posts,
   shiftAssignees,
   shifts,
   tasks,
-  units,
 } from '../schema.ts';
-import { countDone } from './obligations.ts';
 import { officeStaff, type Person } from './org.ts';
 
 /** At most this many codes are named per list; the rest are counted. */
@@ -34,8 +29,6 @@ export interface WeeklySummary {
     overdue: { count: number; codes: string[] };
     listed: { count: number; codes: string[] };
   };
-  /** Per unit (校领导 for posts of no unit): the current periods' duties met, of all. */
-  duties: { unit: string; met: number; total: number }[];
   /** Periods recorded as missed during the week. */
   missed: number;
   shifts: { confirmed: number; total: number };
@@ -50,7 +43,7 @@ const OPEN_TASK = inArray(tasks.status, ['assigned', 'acknowledged']);
 export async function weeklySummary(
   db: Queryable,
   tenantId: number,
-  week: { from: Date; to: Date; today: IsoDate; semesters: Semesters },
+  week: { from: Date; to: Date },
   now: Date,
 ): Promise<WeeklySummary> {
   const inWeek = (column: PgColumn) => and(gte(column, week.from), lt(column, week.to));
@@ -85,25 +78,6 @@ export async function weeklySummary(
     .where(and(mine, eq(hazards.listed, true), OPEN_HAZARD))
     .orderBy(asc(hazards.listedDeadline));
 
-  const holders = await db
-    .select({ obligation: obligations, personId: postHolders.personId, unit: units.name })
-    .from(obligations)
-    .innerJoin(posts, and(eq(posts.id, obligations.postId), eq(posts.archived, false)))
-    .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
-    .leftJoin(units, eq(units.id, posts.unitId))
-    .where(and(eq(obligations.tenantId, tenantId), eq(obligations.archived, false)))
-    .orderBy(asc(units.name), asc(obligations.id));
-  const perUnit = new Map<string, { met: number; total: number }>();
-  for (const { obligation, personId, unit } of holders) {
-    const period = periodOf(week.today, obligation.cadence, week.semesters);
-    if (!period) continue;
-    const { done } = await countDone(db, personId, obligation, period);
-    const label = unit ?? '校领导';
-    const entry = perUnit.get(label) ?? { met: 0, total: 0 };
-    entry.total++;
-    if (done >= obligation.minCount) entry.met++;
-    perUnit.set(label, entry);
-  }
   const [missed] = await db
     .select({ n: count() })
     .from(obligationPeriods)
@@ -154,7 +128,6 @@ export async function weeklySummary(
       overdue: named(overdue),
       listed: named(listed),
     },
-    duties: [...perUnit].map(([unit, entry]) => ({ unit, ...entry })),
     missed: missed?.n ?? 0,
     shifts: { confirmed: duty?.confirmed ?? 0, total: duty?.total ?? 0 },
     tasks: { open: openTasks?.n ?? 0, overdue: named(lateTasks) },

@@ -2,9 +2,9 @@
 // read (a table per festival, or every bad line named) and confirms; the year is then stored as the
 // tenant's calendar (db/queries/calendar.ts). The confirmation reads the text again: nothing from the
 // preview is trusted.
-import { accountLabel } from '../../../db/queries/accounts.ts';
 import { saveHolidayNotice } from '../../../db/queries/calendar.ts';
 import { parseHolidayNotice } from '../../../handlers/holiday-notice.ts';
+import { accountLabel } from '../../../handlers/party-labels.ts';
 import type { Flash } from '../auth.ts';
 import { type ConsoleKit, consoleApp } from '../kit.ts';
 import { type CalendarValues, calendarPage } from './page.ts';

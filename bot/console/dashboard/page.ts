@@ -9,7 +9,7 @@ import {
   HAZARD_STATES,
   type LateHazard,
   type UnitBar,
-} from '../../../db/queries/dashboard.ts';
+} from '../../../handlers/dashboard.ts';
 import { STATUS_LABEL } from '../../../handlers/hazard-rules.ts';
 import type { Html } from '../layout.ts';
 

@@ -1,5 +1,5 @@
 // GET /console/dashboard: login (or demo mode) as every console page; the viewer's tenant only.
-import { dashboardData } from '../../../db/queries/dashboard.ts';
+import { dashboardData } from '../../../handlers/dashboard.ts';
 import { holidayGap } from '../../../handlers/deadlines.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
 import { type ConsoleKit, consoleApp } from '../kit.ts';

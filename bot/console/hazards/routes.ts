@@ -3,12 +3,13 @@
 // actAs: a refusal writes nothing.
 import { and, asc, eq, notInArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { accountLabel, accountLabels } from '../../../db/queries/accounts.ts';
+import { accountLabels } from '../../../db/queries/accounts.ts';
 import { holdersAtLevel } from '../../../db/queries/hazard-roles.ts';
 import { rowId } from '../../../db/queries/ids.ts';
 import { hazards, people, units } from '../../../db/schema.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
 import { listHazard } from '../../../handlers/hazards/index.ts';
+import { accountLabel } from '../../../handlers/party-labels.ts';
 import { TEXT_LIMITS } from '../../../handlers/text-limits.ts';
 import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import { memberChoices } from '../fields.ts';

@@ -2,10 +2,10 @@
 // command uses, acting as the office's account or (demo mode) a chosen member (actAs).
 import { desc, eq } from 'drizzle-orm';
 import { leadersLabel, progressByUnit } from '../../../cards/letter.ts';
-import { accountLabel } from '../../../db/queries/accounts.ts';
 import { letterStatus, roundByYear } from '../../../db/queries/letters.ts';
 import { letterRounds } from '../../../db/schema.ts';
 import { roundRunners, roundStarterName, startLetterRound } from '../../../handlers/letters.ts';
+import { accountLabel } from '../../../handlers/party-labels.ts';
 import { yearIn } from '../../../handlers/time.ts';
 import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import type { Flash } from '../auth.ts';

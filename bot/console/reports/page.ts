@@ -1,8 +1,9 @@
 // The report pages (DOMAIN §7): the quarterly statistics, the year-end assessment with the 一票否决
 // flags, and a leader's 述职述安 draft. Printable: the print rules (REPORT_PRINT_CSS) hide the navigation and forms.
 import { html } from 'hono/html';
-import type { Leader, SpanReport, UnitYearRow } from '../../../db/queries/reports.ts';
+import type { Leader } from '../../../db/queries/reports.ts';
 import { VETO_KINDS } from '../../../db/queries/reports.ts';
+import type { SpanReport, UnitYearRow } from '../../../handlers/report-stats.ts';
 import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult, YEAR_COLUMNS } from '../../../handlers/reports.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import type { Html } from '../layout.ts';

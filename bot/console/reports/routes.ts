@@ -5,13 +5,12 @@ import {
   clearVetoFlag,
   leadersOf,
   setVetoFlag,
-  spanReport,
   statementRecords,
   tenantUnits,
   VETO_KINDS,
   type VetoKind,
-  yearAssessment,
 } from '../../../db/queries/reports.ts';
+import { spanReport, yearAssessment } from '../../../handlers/report-stats.ts';
 import {
   currentQuarter,
   quarterSpan,

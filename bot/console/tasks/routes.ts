@@ -2,9 +2,9 @@
 // acting as the office's account or (demo mode) a member the admin picks among those allowed (actAs),
 // so the cards that go out are the chat's. Bad input answers 400 with the form and a precise message;
 // nothing is written.
-import { accountLabel } from '../../../db/queries/accounts.ts';
 import { unitHeads } from '../../../db/queries/org.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
+import { accountLabel } from '../../../handlers/party-labels.ts';
 import { assigners, createTasks, type TaskTarget, taskTargets } from '../../../handlers/tasks.ts';
 import { TEXT_LIMITS } from '../../../handlers/text-limits.ts';
 import type { Acting } from '../../core/context.ts';
