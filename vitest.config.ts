@@ -16,14 +16,18 @@ const pure = [
   'test/feishu-crypto.test.ts',
   'test/hazard-rules.test.ts',
   'test/hazard-steps.test.ts',
+  'test/holiday-notice.test.ts',
   'test/pump.test.ts',
   'test/router.test.ts',
   'test/wecom-crypto.test.ts',
   'test/wecom-render.test.ts',
 ];
 const slow = [
+  // The command-line tools as their own processes (`node --import tsx bot/cli/…`), each opening a database.
+  'test/cli-*.test.ts',
   'test/console-browser.test.ts',
   'test/console-cli.test.ts',
+  'test/faults-kill.test.ts',
   'test/faults-pg.test.ts',
   'test/pglite-thread.test.ts',
   'test/start.test.ts',

@@ -1,24 +1,22 @@
 // A group chat binding and a platform identity belong to one tenant (issue 14, item 2): an organization
 // file that claims one another tenant holds is refused whole, by file, path and line, without naming the
 // other tenant — through the importer, the console's upload and `npm run org:import`; two imports at once
-// cannot both claim one; `npm run org:move` moves one between tenants and both audit trails record it.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// cannot both claim one. `npm run org:import` refusing it and `npm run org:move` moving one between tenants,
+// recorded in both audit trails, run as their own processes in cli-claims.test.ts (slow lane).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { Database, Db } from '../db/client.ts';
+import type { Database } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { ensureOutsidePerson } from '../db/queries/org.ts';
 import { auditEvents, chats, identities, people, tenants } from '../db/schema.ts';
 import { OrgFileError, parseOrgFile } from '../handlers/org-file.ts';
 import { RosterFileError } from '../handlers/roster-file.ts';
 import { importRosterFile } from '../handlers/roster-import.ts';
+import { bureauClaimingSchool, claimSnapshot, SCHOOL_CHAT, SCHOOL_NAME } from './helpers/claims.ts';
 import {
   Browser,
   BUREAU,
@@ -29,52 +27,10 @@ import {
   resetConsoleTenants,
   unescapeHtml,
 } from './helpers/console-http.ts';
-import {
-  cliDatabase,
-  exampleFile,
-  identityOf,
-  loadExample,
-  openTestDatabase,
-  seedExamples,
-} from './helpers/db.ts';
+import { exampleFile, identityOf, loadExample, openTestDatabase, seedExamples } from './helpers/db.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
-const SCHOOL_CHAT = 'oc_jishan_safety';
-const SCHOOL_NAME = '昆山市花桥集善中学';
 const read = (name: string) => readFileSync(exampleFile(name), 'utf8');
-
-/** The line (1-based) of the first line of `source` containing `text`. */
-const lineOf = (source: string, text: string) =>
-  source.split('\n').findIndex((line) => line.includes(text)) + 1;
-
-/** The bureau's own file, plus a person holding the school principal's ids and the school's group chat. */
-async function bureauClaimingSchool(open: () => Promise<Database> | Database) {
-  const database = await open();
-  const ids = {
-    openId: await identityOf(database, 'wangxiaofang', 'open_id'),
-    userid: await identityOf(database, 'wangxiaofang', 'userid'),
-  };
-  const document = parse(read('bureau.yaml'));
-  document.people.push({
-    code: 'mao-ming',
-    name: '冒名者',
-    feishu: { open_id: ids.openId },
-    wecom: { userid: ids.userid },
-  });
-  document.chats = [{ channel: 'feishu', id: SCHOOL_CHAT, name: '集善中学安全工作群' }];
-  const source = stringify(document);
-  const index = document.people.length - 1;
-  return {
-    source,
-    index,
-    ids,
-    expected: [
-      `people[${index}].feishu.open_id: 第 ${lineOf(source, ids.openId)} 行：飞书 open_id“${ids.openId}”已登记在另一个单位`,
-      `people[${index}].wecom.userid: 第 ${lineOf(source, `userid: ${ids.userid}`)} 行：企业微信 userid“${ids.userid}”已登记在另一个单位`,
-      `chats[0].id: 第 ${lineOf(source, SCHOOL_CHAT)} 行：飞书群“${SCHOOL_CHAT}”已登记在另一个单位`,
-    ],
-  };
-}
 
 function expectClaimProblems(problems: { path: string; message: string }[], expected: string[]) {
   expect(problems).toHaveLength(expected.length);
@@ -87,16 +43,6 @@ function expectClaimProblems(problems: { path: string; message: string }[], expe
     expect(problem.message).not.toContain('jishan-school');
     expect(problem.message).not.toContain(SCHOOL_NAME);
   });
-}
-
-/** Everything an import could change about chats, identities, people and tenants. */
-async function claimSnapshot(db: Db) {
-  return {
-    tenants: await db.select().from(tenants).orderBy(asc(tenants.id)),
-    people: await db.select().from(people).orderBy(asc(people.id)),
-    identities: await db.select().from(identities).orderBy(asc(identities.id)),
-    chats: await db.select().from(chats).orderBy(asc(chats.id)),
-  };
 }
 
 /** A small organization of its own, giving one person the ids named. */
@@ -279,145 +225,6 @@ describe('the console upload', () => {
     );
     expect(own.status).toBe(303);
   });
-});
-
-describe('the command line', () => {
-  const run = promisify(execFile);
-  let cli: Awaited<ReturnType<typeof cliDatabase>>;
-  let dir: string;
-  beforeAll(async () => {
-    cli = await cliDatabase();
-    dir = mkdtempSync(join(tmpdir(), 'claims-cli-'));
-  });
-  afterAll(async () => {
-    await cli.remove();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const tool = (script: string, args: string[]) =>
-    run('node', ['--import', 'tsx', `bot/cli/${script}.ts`, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...cli.env },
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-
-  async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
-    const database = await cli.open();
-    try {
-      return await work(database);
-    } finally {
-      await database.close();
-    }
-  }
-
-  it('org:import refuses the claim; org:move moves a chat and an id, audited in both tenants', async () => {
-    expect((await tool('org-import', [exampleFile('school.yaml')])).code).toBe(0);
-    expect((await tool('org-import', [exampleFile('bureau.yaml')])).code).toBe(0);
-    const file = join(dir, 'bureau.yaml');
-    const claim = await withDatabase(async (database) => {
-      const found = await bureauClaimingSchool(() => database);
-      writeFileSync(file, found.source);
-      return found;
-    });
-    const before = await withDatabase((database) => claimSnapshot(database.db));
-    const refused = await tool('org-import', [file]);
-    expect(refused.code).toBe(1);
-    const lines = refused.stderr.trim().split('\n');
-    expect(lines).toHaveLength(3);
-    lines.forEach((line, i) => {
-      expect(line.startsWith(`${file}: ${claim.expected[i]}`), line).toBe(true);
-      expect(line).not.toContain(SCHOOL_NAME);
-    });
-    expect(await withDatabase((database) => claimSnapshot(database.db))).toEqual(before);
-
-    // org:move: usage, then the operator's move.
-    const help = await tool('org-move', ['--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain('npm run org:move -- --chat');
-    for (const args of [
-      [],
-      ['--chat', 'feishu:oc_x', '--from', 'a', '--to', 'b'],
-      ['--chat', 'qq:oc_x', '--from', 'a', '--to', 'b', '--reason', 'x'],
-      ['--identity', 'feishu:email:x', '--person', 'p', '--from', 'a', '--to', 'b', '--reason', 'x'],
-      ['--chat', 'feishu:oc_x', '--identity', 'wecom:userid:x', '--from', 'a', '--to', 'b', '--reason', 'x'],
-    ]) {
-      const wrong = await tool('org-move', args);
-      expect(wrong.code, args.join(' ')).toBe(2);
-      expect(wrong.stderr).toContain('用法：npm run org:move');
-    }
-    const reason = ['--reason', '该群移交教育局'];
-    const wrongFrom = await tool('org-move', [
-      '--chat',
-      `feishu:${SCHOOL_CHAT}`,
-      '--from',
-      BUREAU,
-      '--to',
-      'jishan-school',
-      ...reason,
-    ]);
-    expect(wrongFrom.code).toBe(1);
-    expect(wrongFrom.stderr).toContain('没有绑定飞书群');
-    expect(await withDatabase((database) => claimSnapshot(database.db))).toEqual(before);
-
-    const chat = await tool('org-move', [
-      '--chat',
-      `feishu:${SCHOOL_CHAT}`,
-      '--from',
-      'jishan-school',
-      '--to',
-      BUREAU,
-      ...reason,
-    ]);
-    expect(chat.code, chat.stderr).toBe(0);
-    const identity = await tool('org-move', [
-      '--identity',
-      `feishu:open_id:${claim.ids.openId}`,
-      '--person',
-      'zhaoguoping',
-      '--from',
-      'jishan-school',
-      '--to',
-      BUREAU,
-      '--reason',
-      '调任教育局',
-    ]);
-    expect(identity.code, identity.stderr).toBe(0);
-    expect(identity.stdout).toContain('赵国平');
-
-    await withDatabase(async (database) => {
-      const ids = Object.fromEntries(
-        (await database.db.select().from(tenants)).map((tenant) => [tenant.code, tenant.id]),
-      );
-      const [moved] = await database.db.select().from(chats).where(eq(chats.chatId, SCHOOL_CHAT));
-      expect(moved!.tenantId).toBe(ids[BUREAU]);
-      const [id] = await database.db
-        .select({ tenantId: identities.tenantId, person: people.code })
-        .from(identities)
-        .innerJoin(people, eq(people.id, identities.personId))
-        .where(and(eq(identities.kind, 'open_id'), eq(identities.value, claim.ids.openId)));
-      expect(id).toEqual({ tenantId: ids[BUREAU], person: 'zhaoguoping' });
-      const trail = await database.db.select().from(auditEvents).orderBy(asc(auditEvents.id));
-      expect(trail.map((row) => [row.tenantId, row.action, row.fromStatus, row.toStatus, row.note])).toEqual([
-        [ids['jishan-school'], 'chat.moved', 'jishan-school', BUREAU, '该群移交教育局'],
-        [ids[BUREAU], 'chat.moved', 'jishan-school', BUREAU, '该群移交教育局'],
-        [ids['jishan-school'], 'identity.moved', 'jishan-school', BUREAU, '调任教育局'],
-        [ids[BUREAU], 'identity.moved', 'jishan-school', BUREAU, '调任教育局'],
-      ]);
-      expect(trail[2]!.data).toMatchObject({
-        value: claim.ids.openId,
-        fromPerson: 'wangxiaofang',
-        toPerson: 'zhaoguoping',
-      });
-      expect(String(trail[0]!.data?.operator)).toMatch(/.+@.+/);
-    });
-
-    // The school's file still names the moved id and chat: now the school's import is the one refused.
-    const school = await tool('org-import', [exampleFile('school.yaml')]);
-    expect(school.code).toBe(1);
-    expect(school.stderr).toContain('feishu.open_id: 第 ');
-    expect(school.stderr).toContain(`飞书群“${SCHOOL_CHAT}”已登记在另一个单位`);
-  }, 120_000);
 });
 
 describe('migration 0009', () => {

@@ -1,15 +1,10 @@
 // Fault injection (issue 8), part 1: what the platforms and the process do to us. The same event
 // delivered several times at once, and a platform answering 429, 500, or nothing at all for a while, on
-// the suite's database (PGlite, or the server of TEST_DATABASE_URL); the Node entry killed with SIGKILL in
-// the middle of a fan-out and started again, on a PGlite data directory of its own. Part 2
-// (test/faults-pg.test.ts) stops PostgreSQL itself.
+// the suite's database (PGlite, or the server of TEST_DATABASE_URL). The Node entry killed with SIGKILL in
+// the middle of a fan-out and started again, as its own process, is in test/faults-kill.test.ts (slow
+// lane). Part 2 (test/faults-pg.test.ts) stops PostgreSQL itself.
 //
 // The interleavings are random: a failure names its seed, and FAULTS_SEED=<seed> replays it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,19 +15,13 @@ import { createWecomStore } from '../bot/channels/wecom/store.ts';
 import { enqueue } from '../bot/core/enqueue.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Channel } from '../bot/core/types.ts';
-import { type Database, openDatabase } from '../db/client.ts';
+import type { Database } from '../db/client.ts';
 import { hazardEvents, hazards, inboundEvents, outbox, people } from '../db/schema.ts';
 import { createDispatcher } from '../jobs/outbox.ts';
-import {
-  FAKE_APP_ID,
-  FAKE_APP_SECRET,
-  FAKE_BOT_OPEN_ID,
-  type FakeFeishu,
-  startFakeFeishu,
-} from './fakes/feishu-api.ts';
+import { FAKE_APP_ID, FAKE_APP_SECRET, FAKE_BOT_OPEN_ID, startFakeFeishu } from './fakes/feishu-api.ts';
 import { FakeWecomApi, type WecomSendBody } from './fakes/wecom-api.ts';
 import { identityOf, openTestDatabase, seedExample } from './helpers/db.ts';
-import { APP, cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
+import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 import { nextMsgId, postWecom, textMessage, WECOM_APP, wecomCallback } from './helpers/wecom-events.ts';
@@ -416,127 +405,4 @@ describe('the platform answers 429, 500 or nothing at all for a while', () => {
       await wecom.close();
     }
   });
-});
-
-describe('the process killed with SIGKILL in the middle of a fan-out', () => {
-  const freePort = () =>
-    new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-
-  let child: ChildProcess | undefined;
-  let feishu: FakeFeishu | undefined;
-  let dir: string | undefined;
-  afterAll(async () => {
-    child?.kill('SIGKILL');
-    await feishu?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  /** The Node entry (`npm start`), as its own process: SIGKILL hits the service itself, not a wrapper. */
-  function start(env: Record<string, string>) {
-    const output: string[] = [];
-    const proc = spawn('node', ['--import', 'tsx', 'bot/node.ts'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    proc.stdout?.on('data', (chunk) => output.push(String(chunk)));
-    proc.stderr?.on('data', (chunk) => output.push(String(chunk)));
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    child = proc;
-    return { proc, output, exited };
-  }
-
-  it('is started again and delivers every reminder, none twice (Feishu uuid)', async () => {
-    const COUNT = 200;
-    dir = mkdtempSync(join(tmpdir(), 'faults-kill-'));
-    const dataDir = join(dir, 'data');
-    // The reminders are queued before the service starts, through the product's own enqueue: one to
-    // each of 200 group chats.
-    const seeded = await openDatabase({ dataDir });
-    try {
-      await seeded.db.transaction(async (tx) => {
-        for (let i = 0; i < COUNT; i++) {
-          await enqueue(
-            tx,
-            {
-              to: { kind: 'chat', channel: 'feishu', chatId: `oc_fanout_${i}` },
-              body: { kind: 'text', text: `值班提醒 ${i}` },
-            },
-            { tenantId: null, channels: new Set<Channel>(['feishu']) },
-          );
-        }
-      });
-    } finally {
-      await seeded.close();
-    }
-
-    // A slow platform with Feishu's limits: each send takes 150 ms, 50 calls a second at most.
-    feishu = await startFakeFeishu({
-      rateLimits: { appPerSecond: 50, appPerMinute: 1000, receiverPerSecond: 5 },
-    });
-    feishu.force({ match: 'messages', delayMs: 150, times: 1_000_000 });
-    const env = {
-      PORT: String(await freePort()),
-      DATA_DIR: dataDir,
-      FEISHU_APP_ID: FAKE_APP_ID,
-      FEISHU_APP_SECRET: FAKE_APP_SECRET,
-      FEISHU_ENCRYPT_KEY: APP.encryptKey,
-      FEISHU_DOMAIN: feishu.url,
-    };
-    const fake = feishu;
-    const inFlight = () =>
-      fake.calls.filter((call) => call.kind === 'message.create' && call.status === 0).length;
-
-    const first = start(env);
-    // Killed once a good part has gone out, while sends are under way (answered or not, never marked).
-    await until('the fan-out under way', () => fake.messages.length >= 60 && inFlight() > 0, 40_000).catch(
-      (error) => {
-        throw new Error(`${error.message}\n${first.output.join('')}`);
-      },
-    );
-    first.proc.kill('SIGKILL');
-    expect(await first.exited).toBe(null);
-    const deliveredBeforeKill = fake.messages.length;
-    // The sends under way at the kill still reach the platform, which delivers them: nobody marks them.
-    await until('the calls under way at the kill', () => inFlight() === 0);
-    expect(fake.messages.length).toBeLessThan(COUNT);
-
-    const second = start(env);
-    await until(
-      'every reminder',
-      () => new Set(fake.messages.map((message) => message.uuid)).size >= COUNT,
-      40_000,
-    ).catch((error) => {
-      throw new Error(`${error.message}\n${second.output.join('')}`);
-    });
-    second.proc.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-
-    const database = await openDatabase({ dataDir });
-    try {
-      const rows = await database.db.select().from(outbox).orderBy(asc(outbox.id));
-      expect(rows).toHaveLength(COUNT);
-      expect(rows.filter((row) => row.status !== 'sent')).toEqual([]);
-      // Every reminder arrived exactly once: one message per outbox row, under the row's uuid, to its chat.
-      const uuids = rows.map((row) => `outbox-${row.id}`);
-      expect(fake.messages.map((message) => message.uuid).sort()).toEqual([...uuids].sort());
-      for (const row of rows) {
-        const got = fake.messages.filter((message) => message.chatId === row.targetId);
-        expect(got, row.targetId).toHaveLength(1);
-        expect(got[0]!.content).toEqual({ text: (row.body as { text: string }).text });
-        expect(row.platformMessageId).toBe(got[0]!.messageId);
-      }
-      // Some were sent again after the restart (the kill came between send and mark): the platform
-      // recognised their uuid and did not deliver them twice.
-      const creates = fake.calls.filter((call) => call.kind === 'message.create' && call.status === 200);
-      const again = [...countBy(creates, (call) => String((call.body as { uuid?: string }).uuid)).values()];
-      expect(again.filter((count) => count > 1).length).toBeGreaterThan(0);
-      expect(deliveredBeforeKill).toBeGreaterThanOrEqual(60);
-    } finally {
-      await database.close();
-    }
-  }, 90_000);
 });

@@ -1,18 +1,10 @@
 // The State Council's holiday notice read into a tenant's calendar: the parser against chinese-days'
-// own data, storage that survives re-importing the organization file, and `npm run calendar:import`.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// own data. Storage that survives re-importing the organization file, and `npm run calendar:import`, are
+// in cli-holiday-notice.test.ts (slow lane).
+import { readFileSync } from 'node:fs';
 import packageData from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
-import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveHolidayNotice } from '../db/queries/calendar.ts';
-import { auditEvents, tenants } from '../db/schema.ts';
-import { workCalendar } from '../handlers/deadlines.ts';
+import { describe, expect, it } from 'vitest';
 import { type HolidayNotice, parseHolidayNotice } from '../handlers/holiday-notice.ts';
-import { tenantSettings } from '../handlers/settings.ts';
-import { cliDatabase, loadExample } from './helpers/db.ts';
 
 const fixture = (year: number) =>
   readFileSync(new URL(`./fixtures/holiday-notice-${year}.txt`, import.meta.url), 'utf8');
@@ -121,105 +113,4 @@ describe('parseHolidayNotice', () => {
       /缺少：清明节、劳动节、端午节、中秋节、国庆节/,
     );
   });
-});
-
-describe('the tenant calendar from an imported notice', () => {
-  let cli: Awaited<ReturnType<typeof cliDatabase>>;
-  let root: string;
-
-  beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'calendar-import-'));
-    cli = await cliDatabase();
-    const database = await cli.open();
-    await loadExample(database, 'school.yaml');
-    await database.close();
-  });
-  afterAll(async () => {
-    await cli.remove();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  async function schoolSettings() {
-    const database = await cli.open();
-    try {
-      const [tenant] = await database.db.select().from(tenants).where(eq(tenants.code, 'jishan-school'));
-      const trail = await database.db
-        .select()
-        .from(auditEvents)
-        .where(eq(auditEvents.subject, 'calendar:2027'));
-      return { settings: tenantSettings(tenant!.settings), trail };
-    } finally {
-      await database.close();
-    }
-  }
-
-  function calendarImport(args: string[]) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('node', ['--import', 'tsx', 'bot/cli/calendar-import.ts', ...args], {
-        env: { PATH: process.env.PATH ?? '', ...cli.env },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += String(chunk);
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += String(chunk);
-      });
-      child.stdin.end('');
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-
-  it('npm run calendar:import names bad lines and writes nothing', async () => {
-    const file = join(root, 'bad.txt');
-    writeFileSync(file, NOTICE_2027.replace('6月9日（周三）', '6月9日（周四）'));
-    const run = await calendarImport([file]);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`${file}: 第 6 行：端午节：2027年6月9日是周三，通知写的是周四`);
-    expect(run.stderr).toContain('未导入');
-    expect((await schoolSettings()).settings.calendar).toBeUndefined();
-  }, 60_000);
-
-  it('prints what it read and writes nothing without --yes; with --yes deadlines count the holidays', async () => {
-    const file = join(root, 'notice.txt');
-    writeFileSync(file, NOTICE_2027);
-    const dry = await calendarImport([file, '--tenant', 'jishan-school']);
-    expect(dry.code).toBe(1);
-    expect(dry.stdout).toContain(
-      '春节　放假 2月5日（周五）至2月13日（周六）（9天）；上班 1月31日（周日）、2月14日（周日）',
-    );
-    expect(dry.stdout).toContain('未导入：请核对以上日期，确认无误后加 --yes 再运行。');
-    expect((await schoolSettings()).settings.calendar).toBeUndefined();
-
-    const run = await calendarImport([file, '--yes']);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain('已导入 2027 年节假日安排');
-    const { settings, trail } = await schoolSettings();
-    const calendar = workCalendar(settings.calendar);
-    expect(calendar.knows('2027-06-01')).toBe(true);
-    // 20 working days from 2026-12-21 (Mon): with plain weekends 2027-01-18; 元旦 pushes it a day.
-    expect(calendar.addWorkingDays('2026-12-21', 20)).toBe('2027-01-19');
-    expect(trail).toHaveLength(1);
-    expect(trail[0]).toMatchObject({ action: 'calendar.imported', note: expect.stringContaining('命令行') });
-  }, 60_000);
-
-  it('keeps the imported year when the organization file is imported again; a second import replaces it', async () => {
-    const database = await cli.open();
-    try {
-      await loadExample(database, 'school.yaml');
-      const [tenant] = await database.db.select().from(tenants).where(eq(tenants.code, 'jishan-school'));
-      expect(workCalendar(tenantSettings(tenant!.settings).calendar).knows('2027-06-01')).toBe(true);
-      const moved = parsed(NOTICE_2027.replace('六、中秋节：9月15日（周三）', '六、中秋节：9月16日（周四）'));
-      expect(
-        (await saveHolidayNotice(database.db, tenant!.id, moved, { label: 'test' }, new Date())).replaced,
-      ).toBe(true);
-      const [after] = await database.db.select().from(tenants).where(eq(tenants.code, 'jishan-school'));
-      const calendar = workCalendar(tenantSettings(after!.settings).calendar);
-      expect(calendar.isWorkingDay('2027-09-15')).toBe(true);
-      expect(calendar.isWorkingDay('2027-09-16')).toBe(false);
-    } finally {
-      await database.close();
-    }
-  }, 60_000);
 });

@@ -1,19 +1,15 @@
 // The hazard ledger export (隐患排查整改台账, 002 §四(四)5): hazards made through the real handlers on a
-// PGlite database with the example school, exported and read back cell by cell.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// PGlite database with the example school, exported and read back cell by cell. The CLI as its own
+// process is in cli-ledger-export.test.ts (slow lane).
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Core, createCore } from '../bot/core/core.ts';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Attachment } from '../bot/core/types.ts';
-import { type Database, openDatabase } from '../db/client.ts';
+import type { Database } from '../db/client.ts';
 import type { Person } from '../db/queries/org.ts';
 import { shiftLogRows } from '../db/queries/shifts.ts';
 import {
@@ -47,7 +43,7 @@ import {
   ledgerExportRows,
 } from '../handlers/ledger-rows.ts';
 import { formatDateTime, zonedFormatter } from '../handlers/time.ts';
-import { exampleFile, loadExample, openTestDatabase, seedExample } from './helpers/db.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 
 const ZONE = 'Asia/Shanghai';
 /** A Shanghai wall-clock time. */
@@ -481,79 +477,6 @@ describe('the rules of the columns', () => {
       '结束日期 2026-03-01 早于开始日期 2026-03-31',
     );
   });
-});
-
-describe('npm run ledger:export', () => {
-  const run = promisify(execFile);
-  const cli = (args: string[], env: Record<string, string>) =>
-    run('npx', ['tsx', 'bot/cli/ledger-export.ts', ...args], { env: { ...process.env, ...env } }).then(
-      (result) => ({ code: 0, ...result }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-
-  it('refuses bad arguments with exit code 2 and writes nothing; writes the file otherwise', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ledger-export-'));
-    const env = { DATA_DIR: join(dir, 'data') };
-    await run('npx', ['tsx', 'bot/cli/org-import.ts', exampleFile('school.yaml')], {
-      env: { ...process.env, ...env },
-    });
-    // A second tenant and one hazard of the school, written while no CLI has the database open.
-    const local = await openDatabase({ dataDir: env.DATA_DIR });
-    try {
-      await loadExample(local, 'bureau.yaml');
-      const [school] = await local.db.select().from(tenants).where(eq(tenants.code, 'jishan-school'));
-      const [reporter] = await local.db
-        .select()
-        .from(people)
-        .where(and(eq(people.tenantId, school!.id), eq(people.code, 'wangxiaofang')));
-      await local.db.insert(hazards).values({
-        tenantId: school!.id,
-        code: 'YH-2026-0001',
-        description: '配电间门锁损坏',
-        reporterId: reporter!.id,
-        sourceChannel: 'console',
-        createdAt: at('2026-03-02T08:00:00'),
-      });
-    } finally {
-      await local.close();
-    }
-
-    const out = join(dir, 'ledger.xlsx');
-    const good = ['--from', '2026-01-01', '--to', '2026-03-31', '--out', out];
-    const bad = [
-      ...(await Promise.all([
-        cli(['--from', '2026-01-01', '--to', '2026-13-01', '--out', out], env),
-        cli(['--from', '2026-01-01', '--to', '2026-03-31', '--out', join(dir, 'ledger.txt')], env),
-      ])),
-      // These two open the database: one at a time, as a PGlite data directory takes one process.
-      await cli(good, env), // two tenants and no --tenant
-      await cli([...good, '--tenant', 'nowhere'], env),
-    ];
-    expect(bad.map((result) => result.code)).toEqual([2, 2, 2, 2]);
-    expect(bad[0]!.stderr).toContain('结束日期“2026-13-01”不是有效日期');
-    expect(bad[1]!.stderr).toContain('无法从输出文件');
-    expect(bad[2]!.stderr).toContain('请用 --tenant 指明其一：district-bureau、jishan-school');
-    expect(bad[3]!.stderr).toContain('没有代码为“nowhere”的单位');
-    expect(existsSync(out)).toBe(false);
-    expect(existsSync(join(dir, 'ledger.txt'))).toBe(false);
-
-    const xlsx = await cli([...good, '--tenant', 'jishan-school'], env);
-    expect(xlsx.code).toBe(0);
-    expect(xlsx.stdout).toContain(`已导出 1 条隐患到 ${out}`);
-    const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.readFile(out);
-    const sheet = workbook.getWorksheet('隐患台账')!;
-    expect(sheet.getCell('A1').value).toBe('昆山市花桥集善中学 隐患排查整改台账（2026-01-01 至 2026-03-31）');
-    expect(texts(sheet, 2)).toEqual([...LEDGER_HEADER]);
-    expect(texts(sheet, 3).slice(0, 6)).toEqual([
-      1,
-      'YH-2026-0001',
-      '2026-03-02 08:00',
-      '王晓芳',
-      '',
-      '配电间门锁损坏',
-    ]);
-  }, 90_000);
 });
 
 /** A minimal RFC 4180 reader, to check what the writer wrote. */

@@ -1,11 +1,8 @@
 // Duty shifts (值班带班) through the real core, router and handlers, on the example school, with a fixed
 // clock in Asia/Shanghai: roster files (CSV and XLSX), re-import, time-zone boundaries, the checks before
-// a shift, confirmations, the duty log and handover, swaps, and the CLI.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+// a shift, confirmations, the duty log and handover, swaps. The CLI as its own process is in
+// cli-org-import.test.ts (slow lane).
+import { readFileSync } from 'node:fs';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -640,46 +637,4 @@ describe('time helpers', () => {
     expect(parseDayWord('周五', 'Asia/Shanghai', at)).toBe('2026-12-04');
     expect(parseDayWord('夜班', 'Asia/Shanghai', at)).toBeUndefined();
   });
-});
-
-describe('npm run roster:import', () => {
-  it('exits 1 with row-precise errors and writes nothing; a good file then imports', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'roster-import-'));
-    const env = { ...process.env, DATA_DIR: join(dir, 'data') };
-    const exec = promisify(execFile);
-    await exec('npx', ['tsx', 'bot/cli/org-import.ts', exampleFile('school.yaml')], { env });
-    const file = join(dir, 'bad.csv');
-    writeFileSync(
-      file,
-      csv(
-        '2026-12-01,日间值班,08:00-17:00,陈静,薛建平,值班室',
-        '2026-12-01,夜班,20:00-08:00,李四,薛建平,门卫室',
-        '2026-12-32,日间值班,08:00-17:00,张丽,薛建平,',
-      ),
-    );
-    const failed = (await exec('npx', ['tsx', 'bot/cli/roster-import.ts', file], { env }).catch(
-      (error) => error,
-    )) as { code: number; stderr: string };
-    expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`${file}: 第 3 行 值班人员: 找不到“李四”`);
-    expect(failed.stderr).toContain(`${file}: 第 4 行 日期: “2026-12-32”不是真实存在的日期`);
-    expect(failed.stderr).toContain('共 2 处问题，未导入任何班次。');
-
-    const wrongTenant = (await exec(
-      'npx',
-      ['tsx', 'bot/cli/roster-import.ts', exampleFile('roster.csv'), '--tenant', 'nope'],
-      { env },
-    ).catch((error) => error)) as { code: number; stderr: string };
-    expect(wrongTenant.code).toBe(1);
-    expect(wrongTenant.stderr).toContain('没有代码为“nope”的单位（已有：jishan-school）');
-
-    const ok = await exec(
-      'npx',
-      ['tsx', 'bot/cli/roster-import.ts', exampleFile('roster.csv'), '--tenant', 'jishan-school'],
-      { env },
-    );
-    // Nothing was written by the failed run: everything is new.
-    expect(ok.stdout).toContain('2026-11-30 至 2026-12-06 的值班表：新建 19 个班次。');
-    // Four CLI processes, each opening PGlite and migrating: ~8 s apiece on a loaded CI box.
-  }, 120_000);
 });
