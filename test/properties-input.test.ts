@@ -792,8 +792,10 @@ describe('roster files', () => {
             await importRosterFile(database.db, tenant.id, file, content, NOW);
           } catch (error) {
             expect(error).toBeInstanceOf(RosterFileError);
+            // Every problem names the file; past 50 problems the last line counts the ones not listed
+            // (handlers/upload-limits.ts), as when a valid roster is imported a second time.
             for (const line of (error as Error).message.split('\n'))
-              expect(line.startsWith(`${file}: `), line).toBe(true);
+              expect(line.startsWith(`${file}: `) || /^另有 \d+ 处问题未列出$/.test(line), line).toBe(true);
             expect(changedTables(before, await rowCounts(database))).toEqual([]);
           }
         },
