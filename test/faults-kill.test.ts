@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { asc } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { enqueue } from '../bot/core/enqueue.ts';
@@ -14,21 +13,8 @@ import type { Channel } from '../bot/core/types.ts';
 import { openDatabase } from '../db/client.ts';
 import { outbox } from '../db/schema.ts';
 import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
+import { countBy, until } from './helpers/faults.ts';
 import { APP } from './helpers/feishu-events.ts';
-
-const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return counts;
-};
-
-async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('the process killed with SIGKILL in the middle of a fan-out', () => {
   const freePort = () =>

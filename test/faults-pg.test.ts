@@ -11,6 +11,7 @@ import { hazardEvents, hazards, inboundEvents, outbox, reminders } from '../db/s
 import { JOBS } from '../jobs/index.ts';
 import { FAKE_BOT_OPEN_ID, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
 import { identityOf, loadExample } from './helpers/db.ts';
+import { countBy } from './helpers/faults.ts';
 import { APP, cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { type PgServer, startPgServer } from './helpers/pg-server.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
@@ -20,11 +21,6 @@ const GROUP = 'oc_jishan_safety';
 /** The core's apology when an event fails for good: it must never be what a database outage leads to. */
 const APOLOGY = '处理这条消息时出了错';
 
-const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return counts;
-};
 const repeated = (counts: Map<string, number>) => [...counts].filter(([, count]) => count > 1);
 
 describe('PostgreSQL stopped and started again while events arrive', () => {

@@ -5,7 +5,6 @@
 // lane). Part 2 (test/faults-pg.test.ts) stops PostgreSQL itself.
 //
 // The interleavings are random: a failure names its seed, and FAULTS_SEED=<seed> replays it.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFeishuClient, createFeishuSender } from '../bot/channels/feishu/sender.ts';
@@ -21,6 +20,7 @@ import { createDispatcher } from '../jobs/outbox.ts';
 import { FAKE_APP_ID, FAKE_APP_SECRET, FAKE_BOT_OPEN_ID, startFakeFeishu } from './fakes/feishu-api.ts';
 import { FakeWecomApi, type WecomSendBody } from './fakes/wecom-api.ts';
 import { identityOf, openTestDatabase, seedExample } from './helpers/db.ts';
+import { countBy, until } from './helpers/faults.ts';
 import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
@@ -50,20 +50,6 @@ function redeliveries<T>(items: T[], next: () => number): T[] {
     [all[i], all[j]] = [all[j]!, all[i]!];
   }
   return all;
-}
-
-const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return counts;
-};
-
-async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 describe('the same event delivered 2–5 times, concurrently and interleaved', () => {
