@@ -48,7 +48,12 @@ const cardActionSchema = z.object({
     value: z.unknown().optional(),
     tag: z.string().optional(),
     name: z.string().optional(),
-    form_value: z.record(z.string(), z.unknown()).nullish(),
+    // A form's fields answer with a string (input, select, date and time pickers), a list of strings
+    // (multi-selects) or a boolean (checker): open.feishu.cn 卡片 JSON 2.0 › 表单容器 › 回调结构.
+    // Anything else is not from a card of ours and is refused, never stringified.
+    form_value: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]))
+      .nullish(),
     input_value: z.string().optional(),
   }),
   context: z
@@ -157,7 +162,10 @@ export function normalizeCardAction(envelope: Envelope): ActionEvent {
     throw new FeishuPayloadError('card.action.trigger: the button value is not one of ours');
   const form = action.form_value
     ? Object.fromEntries(
-        Object.entries(action.form_value).map(([name, entry]) => [name, String(entry ?? '')]),
+        Object.entries(action.form_value).map(([name, entry]) => [
+          name,
+          Array.isArray(entry) ? entry.join(',') : String(entry ?? ''),
+        ]),
       )
     : undefined;
   return {
