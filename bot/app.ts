@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
 import { inboundEvents } from '../db/schema.ts';
-import type { WebhookHandler, WebhookMethod } from './channels/channel.ts';
+import type { ConnectionStatus, WebhookHandler, WebhookMethod } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
 import { type ConsoleOptions, createConsole } from './console/app.ts';
 import { createLoadGate, type LoadGateOptions } from './core/load-gate.ts';
@@ -19,6 +19,8 @@ export interface AppOptions {
   webhooks: Partial<Record<Channel, Partial<Record<WebhookMethod, WebhookHandler>>>>;
   /** The web console: the chat simulator at `/`, `/login`, `/logout` and `/console/...`. */
   console: Omit<ConsoleOptions, 'db' | 'log' | 'demo'>;
+  /** The state of the channels' long connections (Feishu in websocket mode), by channel. */
+  connections?: () => Partial<Record<Channel, ConnectionStatus>>;
   /** Load shedding of the webhooks (bot/core/load-gate.ts); the defaults suit one instance. */
   loadGate?: Omit<LoadGateOptions, 'log'>;
 }
@@ -33,7 +35,14 @@ export function createApp(options: AppOptions): Hono {
   app.get('/healthz', async (c) => {
     // A full gate refuses callbacks as surely as a database that is away: not healthy either.
     const state = gate.state();
-    const body = { db: database.kind, demo: options.demo, channels: [...options.channels], gate: state };
+    const connections = options.connections?.() ?? {};
+    const body = {
+      db: database.kind,
+      demo: options.demo,
+      channels: [...options.channels],
+      gate: state,
+      ...(Object.keys(connections).length > 0 ? { connections } : {}),
+    };
     try {
       // Webhook messages answered but not processed yet (bot/core/inbox.ts): how far behind the bot is.
       const [row] = await database.db

@@ -12,6 +12,25 @@ const url = (what: string) =>
     message: `must be an http(s) URL (${what})`,
   });
 
+export const FEISHU_MODES = ['websocket', 'webhook'] as const;
+/** How Feishu events and card callbacks reach us: the SDK's long connection, or HTTP to our webhook. */
+export type FeishuMode = (typeof FEISHU_MODES)[number];
+/** The app ids the SDK's long connection accepts. */
+const FEISHU_APP_ID_PATTERN = /^cli_[0-9a-fA-F]{16}$/;
+
+/**
+ * FEISHU_MODE, or when unset: webhook if callback verification is configured (an install from before the
+ * long connection), else websocket (a new install needs no public address). DESIGN.md §5.
+ */
+function feishuMode(env: {
+  FEISHU_MODE?: FeishuMode;
+  FEISHU_ENCRYPT_KEY?: string;
+  FEISHU_VERIFICATION_TOKEN?: string;
+}): FeishuMode {
+  if (env.FEISHU_MODE) return env.FEISHU_MODE;
+  return env.FEISHU_ENCRYPT_KEY || env.FEISHU_VERIFICATION_TOKEN ? 'webhook' : 'websocket';
+}
+
 const envSchema = z
   .object({
     PORT: z.coerce
@@ -38,6 +57,9 @@ const envSchema = z
     FEISHU_VERIFICATION_TOKEN: optionalText,
     FEISHU_ENCRYPT_KEY: optionalText,
     FEISHU_DOMAIN: url('Feishu Open API base').default('https://open.feishu.cn'),
+    FEISHU_MODE: optionalText.pipe(
+      z.enum(FEISHU_MODES, { message: `must be one of: ${FEISHU_MODES.join(', ')}` }).optional(),
+    ),
     WECOM_CORP_ID: optionalText,
     WECOM_AGENT_ID: optionalText.refine(
       (value) => value === undefined || /^\d+$/.test(value),
@@ -71,11 +93,25 @@ const envSchema = z
       if (env[a] && !env[b])
         ctx.addIssue({ code: 'custom', path: [b], message: `is required when ${a} is set` });
     }
-    if (env.FEISHU_APP_ID && !env.FEISHU_VERIFICATION_TOKEN && !env.FEISHU_ENCRYPT_KEY) {
+    if (!env.FEISHU_APP_ID) return;
+    const mode = feishuMode(env);
+    if (mode === 'webhook' && !env.FEISHU_VERIFICATION_TOKEN && !env.FEISHU_ENCRYPT_KEY) {
       ctx.addIssue({
         code: 'custom',
         path: ['FEISHU_VERIFICATION_TOKEN'],
-        message: 'FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY is required to verify Feishu callbacks',
+        message:
+          'FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY is required to verify Feishu callbacks ' +
+          '(FEISHU_MODE=webhook); without them, leave FEISHU_MODE unset or set it to websocket',
+      });
+    }
+    // WSClient.start returns without a word for any other id (node-sdk: /^cli_[0-9a-fA-F]{16}$/).
+    if (mode === 'websocket' && !FEISHU_APP_ID_PATTERN.test(env.FEISHU_APP_ID)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FEISHU_APP_ID'],
+        message:
+          'must be the App ID from the Feishu developer console (cli_ and 16 hexadecimal characters) ' +
+          'for the long connection (FEISHU_MODE=websocket)',
       });
     }
   });
@@ -89,6 +125,7 @@ export class ConfigError extends Error {
 export interface FeishuConfig {
   appId: string;
   appSecret: string;
+  mode: FeishuMode;
   verificationToken?: string;
   encryptKey?: string;
   domain: string;
@@ -141,6 +178,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       ? {
           appId: env.FEISHU_APP_ID,
           appSecret: env.FEISHU_APP_SECRET,
+          mode: feishuMode(env),
           verificationToken: env.FEISHU_VERIFICATION_TOKEN,
           encryptKey: env.FEISHU_ENCRYPT_KEY,
           domain: env.FEISHU_DOMAIN.replace(/\/+$/, ''),

@@ -30,7 +30,7 @@ export interface Service {
   channels: ReadonlySet<Channel>;
   /** Demo mode is on: no credentials, and the database empty or demo-made (loadDemoOrganization). */
   demo: boolean;
-  /** Opens the channels' long connections (Wechaty); the Node entry calls it, Workers never do. */
+  /** Opens the channels' long connections (Wechaty, Feishu in websocket mode); the Node entry calls it, Workers never do. */
   startConnections(): void;
   close(): Promise<void>;
 }
@@ -129,6 +129,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       trustedProxies: config.trustProxy,
     },
     webhooks,
+    connections: () =>
+      Object.fromEntries(
+        [...open].flatMap(([name, channel]) => (channel.connection ? [[name, channel.connection()]] : [])),
+      ),
   });
   return {
     app,

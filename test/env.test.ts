@@ -52,7 +52,9 @@ describe('configuration', () => {
     expect(errorOf({ FEISHU_APP_ID: 'cli_x' })).toContain(
       'FEISHU_APP_SECRET: is required when FEISHU_APP_ID is set',
     );
-    expect(errorOf({ FEISHU_APP_ID: 'a', FEISHU_APP_SECRET: 'b' })).toContain('FEISHU_VERIFICATION_TOKEN');
+    expect(errorOf({ FEISHU_APP_ID: 'a', FEISHU_APP_SECRET: 'b', FEISHU_MODE: 'webhook' })).toContain(
+      'FEISHU_VERIFICATION_TOKEN',
+    );
     expect(
       errorOf({
         WECOM_CORP_ID: 'ww1',
@@ -62,6 +64,29 @@ describe('configuration', () => {
         WECOM_ENCODING_AES_KEY: 'short',
       }),
     ).toContain('WECOM_ENCODING_AES_KEY: must be the 43-character EncodingAESKey');
+  });
+
+  it('receives Feishu over the long connection unless callback verification is set (FEISHU_MODE)', () => {
+    const app = { FEISHU_APP_ID: 'cli_a5fa4e0000000001', FEISHU_APP_SECRET: 's' };
+    expect(parseConfig(app).feishu?.mode).toBe('websocket');
+    expect(parseConfig({ ...app, FEISHU_ENCRYPT_KEY: 'k' }).feishu?.mode).toBe('webhook');
+    expect(parseConfig({ ...app, FEISHU_VERIFICATION_TOKEN: 't' }).feishu?.mode).toBe('webhook');
+    expect(
+      parseConfig({ ...app, FEISHU_VERIFICATION_TOKEN: 't', FEISHU_MODE: 'websocket' }).feishu?.mode,
+    ).toBe('websocket');
+    expect(errorOf({ ...app, FEISHU_MODE: 'http' })).toContain(
+      'FEISHU_MODE: must be one of: websocket, webhook',
+    );
+    expect(errorOf({ ...app, FEISHU_MODE: 'webhook' })).toContain(
+      'FEISHU_VERIFICATION_TOKEN: FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY is required',
+    );
+    // The SDK's long connection silently does nothing for any other app id: refused at start-up instead.
+    expect(errorOf({ ...app, FEISHU_APP_ID: 'cli_x' })).toContain(
+      'FEISHU_APP_ID: must be the App ID from the Feishu developer console (cli_ and 16 hexadecimal characters)',
+    );
+    expect(parseConfig({ ...app, FEISHU_APP_ID: 'cli_x', FEISHU_ENCRYPT_KEY: 'k' }).feishu?.mode).toBe(
+      'webhook',
+    );
   });
 
   it('never echoes secret values in its messages', () => {

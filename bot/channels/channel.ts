@@ -38,6 +38,18 @@ export interface ChannelRuntime {
   clock?: () => Date;
 }
 
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+/** A long connection as `/healthz` shows it. `lastError` names no secret and no connection URL. */
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** When it entered this state (ISO time). */
+  since: string;
+  /** Times it was re-established after a drop. */
+  reconnects: number;
+  lastError?: { message: string; at: string };
+}
+
 /** A channel that is on: its sender, and the transports it has. */
 export interface OpenChannel {
   /** Delivers its outbox rows (the outbox dispatcher calls it). */
@@ -50,6 +62,8 @@ export interface OpenChannel {
   start?(): Promise<void>;
   /** Closes the long connection, if open. */
   close?(): Promise<void>;
+  /** The long connection's state, when the channel has one (`/healthz`). */
+  connection?(): ConnectionStatus;
 }
 
 export interface ChannelDefinition {

@@ -9,8 +9,10 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createFakeFeishuWs, type FakeFeishuWs } from './feishu-ws.ts';
 
-export const FAKE_APP_ID = 'cli_fake0000000001';
+// cli_ and 16 hex characters, as real ids are: the SDK's long connection ignores any other (WSClient.start).
+export const FAKE_APP_ID = 'cli_a5fa4e0000000001';
 export const FAKE_APP_SECRET = 'fake-app-secret';
 export const FAKE_BOT_OPEN_ID = 'ou_fakebot00000000000000000000001';
 export const FAKE_TENANT_KEY = 'fake_tenant_key';
@@ -47,6 +49,7 @@ export type CallKind =
   | 'message.create'
   | 'message.reply'
   | 'message.patch'
+  | 'ws.endpoint'
   | 'unknown';
 
 export interface FakeApp {
@@ -159,6 +162,8 @@ export interface FakeFeishu {
   readonly patches: readonly FakePatch[];
   /** Every HTTP request, including rejected and forced ones. */
   readonly calls: readonly FakeCall[];
+  /** The long connection (test/fakes/feishu-ws.ts): its handshake and WebSocket share this server's port. */
+  readonly ws: FakeFeishuWs;
   /** Mutable; takes effect on the next call. `reset()` restores the values given at start. */
   rateLimits: FakeRateLimits;
   /** Queue a forced answer (failure injection). Entries are consumed first-in first-out per matching call. */
@@ -227,6 +232,7 @@ function classify(method: string, path: string): CallKind {
     return 'auth.tenant_token';
   if (method === 'POST' && path === '/open-apis/auth/v3/app_access_token/internal') return 'auth.app_token';
   if (method === 'GET' && path === '/open-apis/bot/v3/info') return 'bot.info';
+  if (method === 'POST' && path === '/callback/ws/endpoint') return 'ws.endpoint';
   if (method === 'POST' && path === '/open-apis/im/v1/messages') return 'message.create';
   if (method === 'POST' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(path)) return 'message.reply';
   if (method === 'PATCH' && /^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(path)) return 'message.patch';
@@ -240,7 +246,7 @@ function matches(matcher: CallMatcher, call: { method: string; path: string; kin
     case 'all':
       return true;
     case 'api':
-      return !isAuth;
+      return !isAuth && call.kind !== 'ws.endpoint';
     case 'auth':
       return isAuth;
     case 'messages':
@@ -308,6 +314,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   // Every held call (`force({ delayMs })`) listens to it: a fan-out holds hundreds at once.
   setMaxListeners(0, aborter.signal);
   let tokenGeneration = 0;
+  const ws = createFakeFeishuWs(apps);
 
   // Deterministic per app + generation: the SDK caches tenant tokens in a module-global cache keyed by
   // appId, so a token fetched from one fake instance must stay valid on the next instance in the same file.
@@ -330,6 +337,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     messages,
     patches,
     calls,
+    ws,
     rateLimits: { ...initialRateLimits },
     force(response: ForcedResponse): void {
       forced.push({ ...response, remaining: response.times ?? 1 });
@@ -367,6 +375,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     },
     close: async (): Promise<void> => {
       aborter.abort();
+      ws.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -647,6 +656,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       return;
     }
     const body = asRecord(parsedBody);
+    if (kind === 'ws.endpoint') {
+      send(res, new HttpAnswer(200, ws.endpoint(body, fake.url)), call);
+      return;
+    }
     const answer =
       kind === 'auth.tenant_token' || kind === 'auth.app_token'
         ? handleToken(kind, body, call)
@@ -667,6 +680,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  ws.attach(server);
   const { port } = server.address() as AddressInfo;
   fake.url = `http://127.0.0.1:${port}`;
   return fake;

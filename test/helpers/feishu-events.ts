@@ -2,9 +2,10 @@
 // app's encrypt key and signed over the raw body.
 import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { feishuSignature } from '../../bot/channels/feishu/crypto.ts';
+import { FAKE_APP_ID } from '../fakes/feishu-api.ts';
 
 export const APP = {
-  appId: 'cli_fake0000000001',
+  appId: FAKE_APP_ID,
   token: 'verification-token-for-tests',
   encryptKey: 'encrypt-key-for-tests',
 };

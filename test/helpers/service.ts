@@ -31,6 +31,8 @@ export interface HarnessOptions {
   consoleBodyDeadlines?: ServiceOptions['consoleBodyDeadlines'];
   /** The Node server's header and request deadlines (bot/http-server.ts); tests make them short. */
   httpTimeouts?: HttpTimeouts;
+  /** More environment, over the defaults and `env` (e.g. FEISHU_MODE for a whole file's harness). */
+  env?: Record<string, string>;
 }
 
 export async function startHarness(
@@ -66,6 +68,7 @@ export async function startHarness(
     FEISHU_DOMAIN: feishu.url,
     ...wecomEnv,
     ...env,
+    ...options.env,
   });
   const service = await createService({
     config,

@@ -1,5 +1,5 @@
-// POST /webhooks/feishu: events and card callbacks. Verify, decrypt, answer fast: a message is answered
-// once it is in the inbox (deduplicated there), a card press with the card its action left.
+// POST /webhooks/feishu: events and card callbacks. Verify and decrypt here; the envelope then takes the
+// path the long connection's events take too (./events.ts).
 // https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case
 import type { Context } from 'hono';
 import type { Core } from '../../core/core.ts';
@@ -7,8 +7,7 @@ import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
 import { decryptFeishu, FeishuCryptoError, sameToken, verifyFeishuSignature } from './crypto.ts';
-import { envelopeSchema, FeishuPayloadError, normalizeCardAction, normalizeMessage } from './normalize.ts';
-import { renderFeishuCard } from './render.ts';
+import { feishuEvents } from './events.ts';
 
 export interface FeishuWebhookOptions {
   config: FeishuConfig;
@@ -69,7 +68,8 @@ function open(
 }
 
 export function feishuWebhook(options: FeishuWebhookOptions) {
-  const { config, core, inbox, log } = options;
+  const { config, log } = options;
+  const events = feishuEvents({ ...options, appId: config.appId });
   return async (c: Context) => {
     // In memory already: the load gate read it within its size limit and deadlines (bot/core/load-gate.ts).
     const raw = await c.req.text();
@@ -91,38 +91,11 @@ export function feishuWebhook(options: FeishuWebhookOptions) {
       return c.json({ challenge: payload.challenge });
     }
 
-    const envelope = envelopeSchema.safeParse(payload);
-    if (!envelope.success) return c.json({ error: 'not a schema 2.0 event' }, 400);
-    const { header } = envelope.data;
-    if (config.verificationToken && !sameToken(config.verificationToken, header.token)) {
-      return c.json({ error: 'bad verification token' }, 401);
-    }
-    if (header.app_id && header.app_id !== config.appId)
-      return c.json({ error: 'event for another app' }, 401);
-
-    try {
-      if (header.event_type === 'im.message.receive_v1') {
-        await inbox.accept(normalizeMessage(envelope.data, await options.botOpenId()));
-        return c.json({});
-      }
-      if (header.event_type === 'card.action.trigger') {
-        const result = await core.handle(normalizeCardAction(envelope.data));
-        if (result.kind === 'duplicate') return c.json({ toast: { type: 'info', content: '已处理' } });
-        const action = result.kind === 'done' ? result.action : undefined;
-        return c.json({
-          ...(action ? { toast: { type: action.toast.kind, content: action.toast.text } } : {}),
-          ...(action?.card ? { card: { type: 'raw', data: renderFeishuCard(action.card) } } : {}),
-        });
-      }
-      return c.json({});
-    } catch (error) {
-      if (error instanceof FeishuPayloadError) {
-        log.warn('feishu payload refused', { reason: error.message, eventId: header.event_id });
-        return c.json({ error: error.message }, 400);
-      }
-      // The database is unreachable: 503 makes Feishu deliver the event again later.
-      log.error('feishu event not processed', { eventId: header.event_id, error: String(error) });
-      return c.json({ error: 'temporarily unavailable' }, 503);
-    }
+    const answer = await events(payload, (header) =>
+      config.verificationToken && !sameToken(config.verificationToken, header.token)
+        ? { status: 401, body: { error: 'bad verification token' } }
+        : undefined,
+    );
+    return c.json(answer.body, answer.status);
   };
 }
