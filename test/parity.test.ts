@@ -1,7 +1,8 @@
-// One behaviour suite, three channels: the same scenarios on Feishu, WeCom and Wechaty, through each
-// channel's real adapter, with the platform faked at its edge (HTTP fakes; wechaty-puppet-mock).
+// One behaviour suite, three channels: the same scenarios on Feishu (its webhook and its long connection),
+// WeCom and Wechaty, through each channel's real adapter, with the platform faked at its edge (HTTP and
+// WebSocket fakes; wechaty-puppet-mock).
 import { eq, sql } from 'drizzle-orm';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { hazardEvents, hazards, identities, inboundEvents, people } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
@@ -64,18 +65,49 @@ const feishu: Driver = {
       .map((message) => JSON.stringify(harness.feishu.contentOf(message.messageId) ?? message.content));
   },
   async pressFirstButton(person, owner = person) {
-    const openId = await idOf(person, 'open_id');
-    const ownerId = await idOf(owner, 'open_id');
-    const card = harness.feishu.messages
-      .filter((message) => message.receiveId === ownerId && message.msgType === 'interactive')
-      .at(-1)!;
-    const value = JSON.stringify(card.content).match(
-      /"behaviors":\[\{"type":"callback","value":(\{.*?\}\})/,
-    )![1]!;
-    const press = cardActionEvent({ openId, value: JSON.parse(value), messageId: card.messageId });
-    const response = await harness.post('/webhooks/feishu', feishuRequest(press));
+    const response = await harness.post('/webhooks/feishu', feishuRequest(await feishuPress(person, owner)));
     await settle();
     return JSON.stringify(await response.json());
+  },
+};
+
+/** The card action event of pressing the first button of the last card `owner` got on Feishu. */
+async function feishuPress(person: string, owner: string) {
+  const openId = await idOf(person, 'open_id');
+  const ownerId = await idOf(owner, 'open_id');
+  const card = harness.feishu.messages
+    .filter((message) => message.receiveId === ownerId && message.msgType === 'interactive')
+    .at(-1)!;
+  const value = JSON.stringify(card.content).match(
+    /"behaviors":\[\{"type":"callback","value":(\{.*?\}\})/,
+  )![1]!;
+  return cardActionEvent({ openId, value: JSON.parse(value), messageId: card.messageId });
+}
+
+/** Feishu over its long connection (FEISHU_MODE=websocket): the same events, pushed by the fake platform. */
+const feishuLongConnection: Driver = {
+  channel: 'feishu',
+  async say(person, text) {
+    const event = messageEvent({
+      openId: await idOf(person, 'open_id'),
+      chatId: GROUP,
+      mention: [FAKE_BOT_OPEN_ID],
+      text,
+    });
+    const deliver = async () => {
+      expect(await harness.feishu.ws.deliver(event)).toMatchObject({ outcome: 'answered', code: 200 });
+      await harness.service.inbox.idle();
+      await settle();
+    };
+    await deliver();
+    return deliver;
+  },
+  seenBy: (person) => feishu.seenBy(person),
+  async pressFirstButton(person, owner = person) {
+    const delivery = await harness.feishu.ws.deliver(await feishuPress(person, owner));
+    expect(delivery).toMatchObject({ outcome: 'answered', code: 200 });
+    await settle();
+    return JSON.stringify(delivery.outcome === 'answered' ? delivery.data : undefined);
   },
 };
 
@@ -167,14 +199,19 @@ harnessPerFile(
       await opened.db.select().from(identities).where(eq(identities.channel, 'wechaty'))
     ).map((row) => row.value);
     world = await startMockWechat(wechatIds);
-    return { wecom: true, wechaty: world.bot };
+    // The webhook keeps serving with a token and key set, so both Feishu transports run side by side.
+    return { wecom: true, wechaty: world.bot, env: { FEISHU_MODE: 'websocket' } };
   },
 );
+beforeAll(async () => {
+  harness.service.startConnections();
+  await harness.feishu.ws.waitReady();
+});
 beforeEach(() => {
   world.clear();
 });
 
-describe.each([feishu, wecom, wechaty])('on $channel', (driver) => {
+describe.each([feishu, wecom, wechaty, feishuLongConnection])('on $channel', (driver) => {
   it('reports a hazard: hazard row, a reply the reporter sees, a card with 受理 for the office head', async () => {
     await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
     const rows = await database.db.select().from(hazards);

@@ -55,7 +55,7 @@ const root = protobuf.Root.fromJSON({
 });
 const FrameType = root.lookupType('pbbp2.Frame');
 
-interface Frame {
+export interface Frame {
   SeqID: number;
   LogID: number;
   service: number;
@@ -130,8 +130,8 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const encode = (frame: Partial<Frame>) => FrameType.encode(FrameType.fromObject(frame)).finish();
-const decode = (buffer: Buffer) =>
+export const encodeFrame = (frame: Partial<Frame>) => FrameType.encode(FrameType.fromObject(frame)).finish();
+export const decodeFrame = (buffer: Buffer) =>
   FrameType.toObject(FrameType.decode(buffer), { longs: Number, defaults: true }) as Frame;
 const headerOf = (frame: Frame, key: string) => frame.headers.find((header) => header.key === key)?.value;
 
@@ -151,10 +151,10 @@ export function createFakeFeishuWs(apps: readonly { appId: string; appSecret: st
   let nextConn = 1;
   let seq = 1;
 
-  const send = (conn: Conn, frame: Partial<Frame>) => conn.socket.send(encode(frame));
+  const send = (conn: Conn, frame: Partial<Frame>) => conn.socket.send(encodeFrame(frame));
 
   const onFrame = (conn: Conn, buffer: Buffer) => {
-    const frame = decode(buffer);
+    const frame = decodeFrame(buffer);
     const type = headerOf(frame, 'type');
     if (frame.method === CONTROL && type === 'ping') {
       conn.pinged = true;
