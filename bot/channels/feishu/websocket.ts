@@ -89,41 +89,44 @@ export function feishuConnection(options: FeishuConnectionOptions) {
     trace: () => {},
   };
 
-  const client = new lark.WSClient({
-    appId: config.appId,
-    appSecret: config.appSecret,
-    domain: config.domain,
-    logger: sdkLogger,
-    loggerLevel: lark.LoggerLevel.warn,
-    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
-    wsConfig: { pingTimeout: PING_TIMEOUT_S },
-    onReady: () => {
-      failures = 0;
-      enter('connected');
-      log.info('feishu long connection open');
-    },
-    onReconnecting: () => {
-      enter('reconnecting');
-      log.warn('feishu long connection lost; reconnecting');
-    },
-    onReconnected: () => {
-      failures = 0;
-      status = { ...status, reconnects: status.reconnects + 1 };
-      enter('connected');
-      log.info('feishu long connection open again');
-    },
-    // The SDK gives up for good on a refused handshake (wrong secret, and even "system busy"): try again
-    // later ourselves, so a fixed console setting or a passing outage needs no restart of the service.
-    onError: (error) => {
-      const message = describeParts([error]);
-      failed(message);
-      enter('failed');
-      const delay = Math.min(maxRetryMs, retryMs * 2 ** failures++);
-      log.error('feishu long connection refused', { error: message, retryInMs: delay });
-      retry = setTimeout(() => void open(), delay);
-      retry.unref();
-    },
-  });
+  // Built on start: Workers (which never start connections) do not make one with its timers per request.
+  let client: lark.WSClient | undefined;
+  const build = () =>
+    new lark.WSClient({
+      appId: config.appId,
+      appSecret: config.appSecret,
+      domain: config.domain,
+      logger: sdkLogger,
+      loggerLevel: lark.LoggerLevel.warn,
+      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+      wsConfig: { pingTimeout: PING_TIMEOUT_S },
+      onReady: () => {
+        failures = 0;
+        enter('connected');
+        log.info('feishu long connection open');
+      },
+      onReconnecting: () => {
+        enter('reconnecting');
+        log.warn('feishu long connection lost; reconnecting');
+      },
+      onReconnected: () => {
+        failures = 0;
+        status = { ...status, reconnects: status.reconnects + 1 };
+        enter('connected');
+        log.info('feishu long connection open again');
+      },
+      // The SDK gives up for good on a refused handshake (wrong secret, and even "system busy"): try again
+      // later ourselves, so a fixed console setting or a passing outage needs no restart of the service.
+      onError: (error) => {
+        const message = describeParts([error]);
+        failed(message);
+        enter('failed');
+        const delay = Math.min(maxRetryMs, retryMs * 2 ** failures++);
+        log.error('feishu long connection refused', { error: message, retryInMs: delay });
+        retry = setTimeout(() => void open(), delay);
+        retry.unref();
+      },
+    });
 
   const dispatcher = new EnvelopeDispatcher(async (envelope) => {
     if (!events) throw new Error('not connected to the core yet');
@@ -137,6 +140,7 @@ export function feishuConnection(options: FeishuConnectionOptions) {
   const open = async () => {
     retry = undefined;
     if (status.state === 'failed') enter('reconnecting');
+    client ??= build();
     await client.start({ eventDispatcher: dispatcher });
   };
 
@@ -152,7 +156,7 @@ export function feishuConnection(options: FeishuConnectionOptions) {
     async close() {
       clearTimeout(retry);
       retry = undefined;
-      client.close({ force: true });
+      client?.close({ force: true });
       enter('closed');
     },
     status: (): ConnectionStatus => status,
