@@ -93,8 +93,8 @@ const envSchema = z
       if (env[a] && !env[b])
         ctx.addIssue({ code: 'custom', path: [b], message: `is required when ${a} is set` });
     }
-    if (!env.FEISHU_APP_ID) return;
-    const mode = feishuMode(env);
+    const appId = env.FEISHU_APP_ID;
+    const mode = appId ? feishuMode(env) : undefined;
     if (mode === 'webhook' && !env.FEISHU_VERIFICATION_TOKEN && !env.FEISHU_ENCRYPT_KEY) {
       ctx.addIssue({
         code: 'custom',
@@ -105,7 +105,7 @@ const envSchema = z
       });
     }
     // WSClient.start returns without a word for any other id (node-sdk: /^cli_[0-9a-fA-F]{16}$/).
-    if (mode === 'websocket' && !FEISHU_APP_ID_PATTERN.test(env.FEISHU_APP_ID)) {
+    if (appId && mode === 'websocket' && !FEISHU_APP_ID_PATTERN.test(appId)) {
       ctx.addIssue({
         code: 'custom',
         path: ['FEISHU_APP_ID'],
