@@ -2,9 +2,11 @@
 // encrypt key): the real SDK WSClient dials the fake Feishu (test/fakes/feishu-ws.ts) on the port of its
 // Open API; no inbound port of ours is used for events. Reports, presses, redeliveries, a dropped
 // connection and a refused handshake, and what /healthz says meanwhile.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { feishuConnection } from '../bot/channels/feishu/websocket.ts';
-import { createLogger } from '../bot/core/log.ts';
+import { createLogger, silentLogger } from '../bot/core/log.ts';
+import { parseConfig } from '../bot/env.ts';
+import { createService } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
 import { hazardEvents, hazards, inboundEvents } from '../db/schema.ts';
 import { FAKE_APP_SECRET, FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
@@ -70,8 +72,9 @@ async function pressOnHeadCard(person: string) {
 }
 
 describe('Feishu over the long connection', () => {
+  beforeAll(() => connected());
+
   it('connects with only the app id and secret; the webhook says events come over the connection', async () => {
-    await connected();
     expect(harness.feishu.ws.handshakes.at(-1)).toEqual({ appId: harness.feishu.appId, code: 0 });
     const feishu = (await health()).connections?.feishu;
     expect(feishu).toMatchObject({ state: 'connected', reconnects: 0 });
@@ -145,6 +148,42 @@ describe('Feishu over the long connection', () => {
       'accept',
     ]);
     expect(await database.db.select().from(inboundEvents)).toHaveLength(2);
+  });
+
+  it('with two instances connected, Feishu gives each event to one; the database keeps one effect', async () => {
+    const config = parseConfig({
+      FEISHU_APP_ID: harness.feishu.appId,
+      FEISHU_APP_SECRET: FAKE_APP_SECRET,
+      FEISHU_DOMAIN: harness.feishu.url,
+    });
+    const second = await createService({ config, log: silentLogger, database });
+    second.startConnections();
+    try {
+      await harness.feishu.ws.waitReady(2);
+      const event = messageEvent({
+        openId: await openIdOf(REPORTER),
+        chatId: GROUP,
+        mention: [FAKE_BOT_OPEN_ID],
+        text: '报隐患 实验楼二楼化学品柜未上锁，一般',
+      });
+      // Redelivered until each instance has had it at least once (one of them at random each time).
+      const reached = new Set<number>();
+      for (let i = 0; i < 40 && reached.size < 2; i++) {
+        const delivery = await harness.feishu.ws.deliver(event);
+        expect(delivery).toMatchObject({ outcome: 'answered', code: 200 });
+        reached.add(delivery.connection);
+      }
+      expect(reached.size).toBe(2);
+      for (const service of [harness.service, second]) {
+        await service.inbox.idle();
+        await service.dispatcher.drain();
+      }
+      expect(await database.db.select().from(hazards)).toHaveLength(1);
+      const replies = harness.feishu.messages.filter((m) => m.replyTo === event.event.message.message_id);
+      expect(replies).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
   });
 
   it('reconnects after the connection drops, and events flow again', async () => {
