@@ -21,7 +21,7 @@ export const feishuChannel: ChannelDefinition = {
   name: 'feishu',
   answer: 'response',
   webhook: { path: '/webhooks/feishu', methods: ['POST'], off: 'Feishu is not configured (FEISHU_APP_ID)' },
-  open({ config, log }) {
+  open({ config, log, clock }) {
     const feishu = config.feishu;
     if (!feishu) return undefined;
     const client = createFeishuClient(feishu);
@@ -29,7 +29,8 @@ export const feishuChannel: ChannelDefinition = {
     // In websocket mode the webhook still serves when it can verify what it receives: the developer
     // console sets the subscription mode of events and of callbacks separately, so one may come by HTTP.
     const verifiable = Boolean(feishu.verificationToken || feishu.encryptKey);
-    const connection = feishu.mode === 'websocket' ? feishuConnection({ config: feishu, log }) : undefined;
+    const connection =
+      feishu.mode === 'websocket' ? feishuConnection({ config: feishu, log, clock }) : undefined;
     return {
       sender: createFeishuSender(client),
       handleWebhook: ({ core, inbox, log, clock }) => ({

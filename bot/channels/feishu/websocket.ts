@@ -41,7 +41,7 @@ class EnvelopeDispatcher extends lark.EventDispatcher {
 }
 
 /** Connection URLs carry a ticket and an access key: never let one reach a log or `/healthz`. */
-export function redactUrls(text: string): string {
+function redactUrls(text: string): string {
   return text.replace(/\b(wss?|https?):\/\/[^\s"']+/g, (url) => url.replace(/\?.*$/, '?…'));
 }
 
@@ -162,5 +162,3 @@ export function feishuConnection(options: FeishuConnectionOptions) {
     status: (): ConnectionStatus => status,
   };
 }
-
-export type FeishuConnection = ReturnType<typeof feishuConnection>;
