@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
 import { inboundEvents } from '../db/schema.ts';
-import type { WebhookHandler, WebhookMethod } from './channels/channel.ts';
+import type { ChannelHealth, WebhookHandler, WebhookMethod } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
 import { type ConsoleOptions, createConsole } from './console/app.ts';
 import { createLoadGate, type LoadGateOptions } from './core/load-gate.ts';
@@ -15,6 +15,8 @@ export interface AppOptions {
   log: Logger;
   channels: ReadonlySet<Channel>;
   demo: boolean;
+  /** The state of the channels' long connections, and why a channel asked for is off (`/healthz`). */
+  connections?: () => Record<string, ChannelHealth>;
   /** The webhook handlers of the channels that are on, by method (ChannelDefinition.webhook). */
   webhooks: Partial<Record<Channel, Partial<Record<WebhookMethod, WebhookHandler>>>>;
   /** The web console: the chat simulator at `/`, `/login`, `/logout` and `/console/...`. */
@@ -33,7 +35,14 @@ export function createApp(options: AppOptions): Hono {
   app.get('/healthz', async (c) => {
     // A full gate refuses callbacks as surely as a database that is away: not healthy either.
     const state = gate.state();
-    const body = { db: database.kind, demo: options.demo, channels: [...options.channels], gate: state };
+    const connections = options.connections?.() ?? {};
+    const body = {
+      db: database.kind,
+      demo: options.demo,
+      channels: [...options.channels],
+      ...(Object.keys(connections).length > 0 ? { connections } : {}),
+      gate: state,
+    };
     try {
       // Webhook messages answered but not processed yet (bot/core/inbox.ts): how far behind the bot is.
       const [row] = await database.db

@@ -38,6 +38,20 @@ export interface ChannelRuntime {
   clock?: () => Date;
 }
 
+/** A channel's entry in `/healthz`: a long connection's state, or why a channel asked for is off. */
+export interface ChannelHealth {
+  ok: boolean;
+  /** A short word for machines (`logged-in`, `not-installed`…). */
+  state: string;
+  /** For people, in Chinese and English. */
+  message: string;
+}
+
+/** Asked for (its variables are set) but cannot be on here; the service starts without it. */
+export interface UnavailableChannel {
+  unavailable: ChannelHealth;
+}
+
 /** A channel that is on: its sender, and the transports it has. */
 export interface OpenChannel {
   /** Delivers its outbox rows (the outbox dispatcher calls it). */
@@ -50,7 +64,11 @@ export interface OpenChannel {
   start?(): Promise<void>;
   /** Closes the long connection, if open. */
   close?(): Promise<void>;
+  /** The long connection's state for `/healthz`. */
+  health?(): ChannelHealth;
 }
+
+export type Opened = OpenChannel | UnavailableChannel | undefined;
 
 export interface ChannelDefinition {
   name: Channel;
@@ -61,6 +79,9 @@ export interface ChannelDefinition {
    * answers 404 with `off` (which variable turns it on).
    */
   webhook?: { path: string; methods: readonly WebhookMethod[]; off: string };
-  /** The channel from the configuration, or undefined when it is off (its credentials are not set). */
-  open(setup: ChannelSetup): OpenChannel | undefined | Promise<OpenChannel | undefined>;
+  /**
+   * The channel from the configuration, or undefined when it is off (its credentials are not set), or
+   * why it cannot be on although asked for (an optional package not installed).
+   */
+  open(setup: ChannelSetup): Opened | Promise<Opened>;
 }

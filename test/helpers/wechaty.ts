@@ -36,6 +36,8 @@ export async function startMockWechat(memberIds: string[]): Promise<MockWorld> {
   });
   await bot.start();
   mocker.login(botUser);
+  // A real puppet says `ready` once its contacts and rooms are loaded; the mock never does by itself.
+  puppet.emit('ready', { data: 'mock' });
   await new Promise((resolve) => setTimeout(resolve, 50));
   return {
     bot,
