@@ -17,23 +17,38 @@ function buildWechaty(wechaty: WechatyModule, config: WechatyConfig): Wechaty {
   });
 }
 
+/**
+ * Wechaty's puppet packages reject promises no one awaits: wechaty-token's `wechaty://` resolver calls
+ * the resolver listener of @grpc/grpc-js before 1.10, and with the locked 1.14 every token lookup, found or
+ * not, rejects (wechaty/puppet-supports#772). Unhandled, Node ends the process and every channel with it;
+ * here such a rejection stops the Wechaty channel only. Any other one is thrown on: the process ends as
+ * it would have.
+ */
+function containPuppetFailures(onFailure: (error: unknown) => void): () => void {
+  const listener = (reason: unknown) => {
+    const stack = reason instanceof Error ? (reason.stack ?? '') : '';
+    if (!/[\\/]node_modules[\\/](wechaty|@grpc[\\/])/.test(stack)) throw reason;
+    onFailure(reason);
+  };
+  process.on('unhandledRejection', listener);
+  return () => process.off('unhandledRejection', listener);
+}
+
 /** The bot's login as `/healthz` tells it. */
-function loginHealth(bot: Wechaty, startError: string | undefined): ChannelHealth {
-  if (startError) {
+function loginHealth(bot: Wechaty, failure: string | undefined): ChannelHealth {
+  if (bot.isLoggedIn) return { ok: true, state: 'logged-in', message: '微信机器人已登录 / logged in' };
+  if (failure) {
     return {
       ok: false,
-      state: 'start-failed',
-      message: `Wechaty 未能启动：${startError} / Wechaty did not start: ${startError}`,
+      state: 'failed',
+      message: `Wechaty 连接失败：${failure}（其他渠道照常工作）/ Wechaty failed: ${failure} (the other channels work)`,
     };
   }
-  if (!bot.isLoggedIn) {
-    return {
-      ok: false,
-      state: 'logged-out',
-      message: '微信机器人未登录，消息在发件箱中等待 / not logged in; messages wait in the outbox',
-    };
-  }
-  return { ok: true, state: 'logged-in', message: '微信机器人已登录 / logged in' };
+  return {
+    ok: false,
+    state: 'logged-out',
+    message: '微信机器人未登录，消息在发件箱中等待 / not logged in; messages wait in the outbox',
+  };
 }
 
 export const wechatyChannel: ChannelDefinition = {
@@ -49,6 +64,7 @@ export const wechatyChannel: ChannelDefinition = {
     const bot = given.wechaty ?? (config.wechaty ? buildWechaty(loaded.wechaty, config.wechaty) : undefined);
     if (!bot) return undefined;
     let startError: string | undefined;
+    let release = () => {};
     return {
       sender: createWechatySender(bot, database.db),
       connect: ({ core }) =>
@@ -56,12 +72,16 @@ export const wechatyChannel: ChannelDefinition = {
       async start() {
         log.info('starting Wechaty', { puppet: config.wechaty?.puppet });
         // A puppet that cannot log in must not take the webhooks of the other channels down with it.
-        await bot.start().catch((error) => {
-          startError = error instanceof Error ? error.message : String(error);
-          log.error('Wechaty did not start', { error: startError });
-        });
+        const failed = (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          if (reason !== startError) log.error('Wechaty failed', { error: reason });
+          startError = reason;
+        };
+        release = containPuppetFailures(failed);
+        await bot.start().catch(failed);
       },
       async close() {
+        release();
         if (bot.isLoggedIn || bot.state.active()) await bot.stop();
       },
       health: () => loginHealth(bot, startError),
