@@ -1,9 +1,11 @@
 // The Wechaty channel's own rules: @-mentions in rooms, its own messages, numbered replies and their
 // lifetime, photos following a report; nothing sent before the bot is ready, a conversation the puppet
 // does not know yet tried again, room answers that @ the person they answer.
+import { readFileSync } from 'node:fs';
 import { and, eq, sql } from 'drizzle-orm';
 import { FileBox } from 'file-box';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { notInstalled } from '../bot/channels/wechaty/load.ts';
 import { actions, button, card } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { rememberPrompt } from '../db/queries/prompts.ts';
@@ -181,5 +183,17 @@ describe('Wechaty channel', () => {
     const card = world.privateTo(head.value);
     expect(card).toHaveLength(1);
     expect(card[0]!.startsWith('@')).toBe(false);
+  });
+
+  it('names, when Wechaty is not installed, the install line with the versions package.json pins', () => {
+    const { devDependencies } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const version = (name: string) => String(devDependencies[name]).replace(/^\^/, '');
+    const health = notInstalled('wechaty-puppet-service');
+    expect(health).toMatchObject({ ok: false, state: 'not-installed' });
+    expect(health.message).toContain(
+      `npm install --no-save --save-prod --omit=dev wechaty@${version('wechaty')} ` +
+        `wechaty-puppet-service@${version('wechaty-puppet-service')}`,
+    );
+    expect(health.message).toMatch(/^Wechaty 未安装：.*\/ Wechaty is not installed: /);
   });
 });

@@ -22,10 +22,13 @@ function isMissing(error: unknown): boolean {
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
-/** The line `/healthz` and the log give when the packages are not there. */
+/**
+ * The line `/healthz` and the log give when the packages are not there. `--save-prod` keeps `--omit=dev`
+ * from leaving out the very packages named (they are devDependencies); `--no-save` leaves package.json.
+ */
 export function notInstalled(puppet: string | undefined): ChannelHealth {
   const packages = ['wechaty', ...(puppet?.startsWith('wechaty-puppet') ? [puppet] : [])];
-  const command = `npm install --no-save --omit=dev ${packages.map(pinned).join(' ')}`;
+  const command = `npm install --no-save --save-prod --omit=dev ${packages.map(pinned).join(' ')}`;
   return {
     ok: false,
     state: 'not-installed',
