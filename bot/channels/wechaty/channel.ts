@@ -35,7 +35,11 @@ function containPuppetFailures(onFailure: (error: unknown) => void): () => void 
 }
 
 /** The bot's login as `/healthz` tells it. */
-function loginHealth(bot: Wechaty, failure: string | undefined): ChannelHealth {
+function loginHealth(
+  bot: Wechaty,
+  failure: string | undefined,
+  lastError: string | undefined,
+): ChannelHealth {
   if (bot.isLoggedIn) return { ok: true, state: 'logged-in', message: '微信机器人已登录 / logged in' };
   if (failure) {
     return {
@@ -44,10 +48,12 @@ function loginHealth(bot: Wechaty, failure: string | undefined): ChannelHealth {
       message: `Wechaty 连接失败：${failure}（其他渠道照常工作）/ Wechaty failed: ${failure} (the other channels work)`,
     };
   }
+  const last = lastError ? `；最近的错误：${lastError}` : '';
+  const lastEn = lastError ? `; last error: ${lastError}` : '';
   return {
     ok: false,
     state: 'logged-out',
-    message: '微信机器人未登录，消息在发件箱中等待 / not logged in; messages wait in the outbox',
+    message: `微信机器人未登录，消息在发件箱中等待${last} / not logged in, messages wait in the outbox${lastEn}`,
   };
 }
 
@@ -64,6 +70,10 @@ export const wechatyChannel: ChannelDefinition = {
     const bot = given.wechaty ?? (config.wechaty ? buildWechaty(loaded.wechaty, config.wechaty) : undefined);
     if (!bot) return undefined;
     let startError: string | undefined;
+    let lastError: string | undefined;
+    bot.on('error', (error) => {
+      lastError = error instanceof Error ? error.message : String(error);
+    });
     let release = () => {};
     return {
       sender: createWechatySender(bot, database.db),
@@ -84,7 +94,7 @@ export const wechatyChannel: ChannelDefinition = {
         release();
         if (bot.isLoggedIn || bot.state.active()) await bot.stop();
       },
-      health: () => loginHealth(bot, startError),
+      health: () => loginHealth(bot, startError, lastError),
     };
   },
 };
