@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
 import { inboundEvents } from '../db/schema.ts';
-import type { ConnectionStatus, WebhookHandler, WebhookMethod } from './channels/channel.ts';
+import type { ChannelHealth, WebhookHandler, WebhookMethod } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
 import { type ConsoleOptions, createConsole } from './console/app.ts';
 import { createLoadGate, type LoadGateOptions } from './core/load-gate.ts';
@@ -15,12 +15,12 @@ export interface AppOptions {
   log: Logger;
   channels: ReadonlySet<Channel>;
   demo: boolean;
+  /** The state of the channels' long connections, and why a channel asked for is off (`/healthz`). */
+  connections?: () => Record<string, ChannelHealth>;
   /** The webhook handlers of the channels that are on, by method (ChannelDefinition.webhook). */
   webhooks: Partial<Record<Channel, Partial<Record<WebhookMethod, WebhookHandler>>>>;
   /** The web console: the chat simulator at `/`, `/login`, `/logout` and `/console/...`. */
   console: Omit<ConsoleOptions, 'db' | 'log' | 'demo'>;
-  /** The state of the channels' long connections (Feishu in websocket mode), by channel. */
-  connections?: () => Partial<Record<Channel, ConnectionStatus>>;
   /** Load shedding of the webhooks (bot/core/load-gate.ts); the defaults suit one instance. */
   loadGate?: Omit<LoadGateOptions, 'log'>;
 }
@@ -40,8 +40,8 @@ export function createApp(options: AppOptions): Hono {
       db: database.kind,
       demo: options.demo,
       channels: [...options.channels],
-      gate: state,
       ...(Object.keys(connections).length > 0 ? { connections } : {}),
+      gate: state,
     };
     try {
       // Webhook messages answered but not processed yet (bot/core/inbox.ts): how far behind the bot is.

@@ -12,7 +12,7 @@ import { loadOrgFile } from '../handlers/org-file.ts';
 import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
 import type { RateLimiter } from '../jobs/rate-limit.ts';
 import { type AppOptions, createApp } from './app.ts';
-import type { ChannelRuntime, OpenChannel } from './channels/channel.ts';
+import type { ChannelHealth, ChannelRuntime, OpenChannel } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
 import { type Core, createCore } from './core/core.ts';
 import { createInbox, type Inbox } from './core/inbox.ts';
@@ -65,6 +65,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // The channels that are on, in the registry's order (bot/channels/registry.ts).
   const open = new Map<Channel, OpenChannel>();
   const answers: Partial<Record<Channel, AnswerKind>> = {};
+  const health = new Map<Channel, () => ChannelHealth>();
   for (const definition of channelDefinitions) {
     const channel = await definition.open({
       config,
@@ -74,6 +75,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       given: { wechaty: options.wechaty },
     });
     if (!channel) continue;
+    if ('unavailable' in channel) {
+      health.set(definition.name, () => channel.unavailable);
+      continue;
+    }
+    if (channel.health) health.set(definition.name, channel.health);
     open.set(definition.name, channel);
     answers[definition.name] = definition.answer;
   }
@@ -114,6 +120,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     channels,
     demo: demo.on,
+    connections: () => Object.fromEntries([...health].map(([name, state]) => [name, state()])),
     loadGate: options.loadGate,
     console: {
       core,
@@ -129,10 +136,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       trustedProxies: config.trustProxy,
     },
     webhooks,
-    connections: () =>
-      Object.fromEntries(
-        [...open].flatMap(([name, channel]) => (channel.connection ? [[name, channel.connection()]] : [])),
-      ),
   });
   return {
     app,

@@ -193,3 +193,72 @@ describe('the floors of ARCHITECTURE.md', () => {
     expect(found, 'import cycles among product files').toEqual([]);
   });
 });
+
+/** The file that loads Wechaty, at run time and only when the channel is asked for (issue 17). */
+const WECHATY_LOADER = 'bot/channels/wechaty/load.ts';
+
+/**
+ * The `wechaty…` packages a source loads when it runs: type-only imports and `typeof import(…)` are
+ * erased, everything else (a value import, `export … from`, a side-effect import, `import(…)`,
+ * `require(…)`) counts.
+ */
+function runtimeWechatyImports(source: string): string[] {
+  const code = source
+    .split('\n')
+    .filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line))
+    .join('\n');
+  const found: string[] = [];
+  const typeOnly = (clause: string) => {
+    const trimmed = clause.trim();
+    if (/^type\s/.test(trimmed)) return true;
+    const named = /^\{([^}]*)\}$/.exec(trimmed);
+    if (!named) return false;
+    const items = named[1]!.split(',').map((item) => item.trim());
+    return items.every((item) => item === '' || /^type\s/.test(item));
+  };
+  for (const match of code.matchAll(/\b(?:import|export)\s+([^;'"]*?)\s*from\s*['"](wechaty[^'"]*)['"]/g)) {
+    if (!typeOnly(match[1]!)) found.push(`${match[0].split(/\s+/)[0]} … from '${match[2]}'`);
+  }
+  for (const match of code.matchAll(/\bimport\s+['"](wechaty[^'"]*)['"]/g))
+    found.push(`import '${match[1]}'`);
+  for (const match of code.matchAll(/(\btypeof\s+)?\b(import|require)\s*\(\s*['"](wechaty[^'"]*)['"]/g)) {
+    if (!match[1]) found.push(`${match[2]}('${match[3]}')`);
+  }
+  return found;
+}
+
+describe('Wechaty, an optional install (README, "Wechaty")', () => {
+  it('tells a run-time import of wechaty from one that is erased', () => {
+    const erased = [
+      "import type { Wechaty } from 'wechaty';",
+      "import type * as W from 'wechaty';",
+      "import { type Wechaty, type types } from 'wechaty';",
+      "export type { Wechaty } from 'wechaty';",
+      "export type WechatyModule = typeof import('wechaty');",
+      "// import { WechatyBuilder } from 'wechaty';",
+    ];
+    for (const line of erased) expect(runtimeWechatyImports(line), line).toEqual([]);
+    const loaded = [
+      "import { types } from 'wechaty';",
+      "import { type Wechaty, WechatyBuilder } from 'wechaty';",
+      "import {\n  type Wechaty,\n  WechatyBuilder,\n} from 'wechaty';",
+      "import * as wechaty from 'wechaty';",
+      "import Default from 'wechaty-puppet-service';",
+      "export { WechatyBuilder } from 'wechaty';",
+      "export * from 'wechaty/impls';",
+      "import 'wechaty-puppet-service';",
+      "const w = await import('wechaty');",
+      "const w = require('wechaty');",
+    ];
+    for (const line of loaded) expect(runtimeWechatyImports(line), line).toHaveLength(1);
+  });
+
+  it('is loaded by no product file at run time but the loader (its import() runs only when asked for)', () => {
+    const offending = productFiles().flatMap((file) =>
+      runtimeWechatyImports(readFileSync(join(ROOT, file), 'utf8'))
+        .filter((found) => !(file === WECHATY_LOADER && found.startsWith('import(')))
+        .map((found) => `${file}: ${found}`),
+    );
+    expect(offending, 'product files that load wechaty at run time: use `import type`').toEqual([]);
+  });
+});

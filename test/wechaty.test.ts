@@ -1,12 +1,15 @@
 // The Wechaty channel's own rules: @-mentions in rooms, its own messages, numbered replies and their
-// lifetime, photos following a report.
+// lifetime, photos following a report; nothing sent before the bot is ready, a conversation the puppet
+// does not know yet tried again, room answers that @ the person they answer.
+import { readFileSync } from 'node:fs';
 import { and, eq, sql } from 'drizzle-orm';
 import { FileBox } from 'file-box';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { notInstalled } from '../bot/channels/wechaty/load.ts';
 import { actions, button, card } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { rememberPrompt } from '../db/queries/prompts.ts';
-import { hazardPhotos, hazards, identities, inboundEvents, people, tenants } from '../db/schema.ts';
+import { hazardPhotos, hazards, identities, inboundEvents, outbox, people, tenants } from '../db/schema.ts';
 import { seedExample } from './helpers/db.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
@@ -50,6 +53,23 @@ beforeEach(() => {
   world.clear();
   offsetMs = 0;
 });
+
+/** A message to a chat, as a job or the console writes it; the dispatcher then sends it. */
+async function toChat(chatId: string, text: string) {
+  const [tenant] = await database.db.select().from(tenants);
+  const [row] = await database.db
+    .insert(outbox)
+    .values({
+      tenantId: tenant!.id,
+      channel: 'wechaty',
+      op: 'send',
+      targetKind: 'chat',
+      targetId: chatId,
+      body: { kind: 'text', text },
+    })
+    .returning({ id: outbox.id });
+  return async () => (await database.db.select().from(outbox).where(eq(outbox.id, row!.id)))[0]!;
+}
 
 describe('Wechaty channel', () => {
   it('ignores room chatter that does not @ the bot, and its own messages', async () => {
@@ -109,5 +129,71 @@ describe('Wechaty channel', () => {
     await settle(before);
     expect((await database.db.select().from(hazards))[0]!.status).toBe('reported');
     expect(world.privateTo(head.value).at(-1)).toContain('已过期');
+  });
+
+  it('sends nothing before the bot is logged in and ready, and gives nothing up while it waits', async () => {
+    await world.logout();
+    try {
+      const row = await toChat(world.room.id, '本周安全检查提醒');
+      // Longer than every retry of the outbox (8 tries, backoff up to 10 minutes) would take.
+      for (let hour = 0; hour < 10; hour++) {
+        await harness.service.dispatcher.drain();
+        offsetMs += 3600 * 1000;
+      }
+      expect(world.inRoom()).toEqual([]);
+      expect(await row()).toMatchObject({ status: 'pending', attempts: 0 });
+      const health = (await (await harness.service.app.request('/healthz')).json()) as {
+        connections: Record<string, unknown>;
+      };
+      expect(health.connections.wechaty).toMatchObject({ ok: false, state: 'logged-out' });
+
+      await world.login();
+      await harness.service.dispatcher.drain();
+      expect(world.inRoom()).toEqual(['本周安全检查提醒']);
+      expect(await row()).toMatchObject({ status: 'sent', attempts: 1 });
+    } finally {
+      if (!world.bot.isLoggedIn) await world.login();
+    }
+  });
+
+  it('tries a room the puppet does not know yet again later, instead of failing the message', async () => {
+    const roomId = 'new-group@chatroom';
+    const row = await toChat(roomId, '新群的第一条通知');
+    await harness.service.dispatcher.drain();
+    expect(await row()).toMatchObject({ status: 'pending', attempts: 1 });
+    expect((await row()).lastError).toContain('找不到微信会话');
+
+    world.mocker.createRoom({ id: roomId, topic: '新建安全群', memberIdList: [world.botUser.id] });
+    offsetMs += 60_000;
+    await harness.service.dispatcher.drain();
+    expect(world.inRoom(roomId)).toEqual(['新群的第一条通知']);
+    expect((await row()).status).toBe('sent');
+  });
+
+  it('@-mentions in the room the person an answer is for', async () => {
+    const reporter = await wxid('chenjing');
+    const before = await inboundCount();
+    world.contact(reporter.value).say('报隐患 二楼走廊应急灯不亮', [world.botUser]).to(world.room);
+    await settle(before);
+    const answers = world.inRoom();
+    expect(answers.length).toBeGreaterThan(0);
+    for (const answer of answers) expect(answer.startsWith(`@${reporter.value} `), answer).toBe(true);
+    // A private answer has no one to @.
+    const head = await wxid('yinxianju');
+    const card = world.privateTo(head.value);
+    expect(card).toHaveLength(1);
+    expect(card[0]!.startsWith('@')).toBe(false);
+  });
+
+  it('names, when Wechaty is not installed, the install line with the versions package.json pins', () => {
+    const { devDependencies } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const version = (name: string) => String(devDependencies[name]).replace(/^\^/, '');
+    const health = notInstalled('wechaty-puppet-service');
+    expect(health).toMatchObject({ ok: false, state: 'not-installed' });
+    expect(health.message).toContain(
+      `npm install --no-save --save-prod --omit=dev wechaty@${version('wechaty')} ` +
+        `wechaty-puppet-service@${version('wechaty-puppet-service')}`,
+    );
+    expect(health.message).toMatch(/^Wechaty 未安装：.*\/ Wechaty is not installed: /);
   });
 });

@@ -40,7 +40,7 @@ export interface ChannelRuntime {
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
-/** A long connection as `/healthz` shows it. `lastError` names no secret and no connection URL. */
+/** A long connection's state. `lastError` names no secret and no connection URL. */
 export interface ConnectionStatus {
   state: ConnectionState;
   /** When it entered this state (ISO time). */
@@ -48,6 +48,23 @@ export interface ConnectionStatus {
   /** Times it was re-established after a drop. */
   reconnects: number;
   lastError?: { message: string; at: string };
+}
+
+/**
+ * A channel's entry in `/healthz`: a long connection's state (with its `ConnectionStatus` fields), or why
+ * a channel asked for is off.
+ */
+export interface ChannelHealth extends Partial<Omit<ConnectionStatus, 'state'>> {
+  ok: boolean;
+  /** A short word for machines (`connected`, `logged-in`, `not-installed`…). */
+  state: string;
+  /** For people, in Chinese and English. */
+  message?: string;
+}
+
+/** Asked for (its variables are set) but cannot be on here; the service starts without it. */
+export interface UnavailableChannel {
+  unavailable: ChannelHealth;
 }
 
 /** A channel that is on: its sender, and the transports it has. */
@@ -62,9 +79,11 @@ export interface OpenChannel {
   start?(): Promise<void>;
   /** Closes the long connection, if open. */
   close?(): Promise<void>;
-  /** The long connection's state, when the channel has one (`/healthz`). */
-  connection?(): ConnectionStatus;
+  /** The long connection's state for `/healthz`. */
+  health?(): ChannelHealth;
 }
+
+export type Opened = OpenChannel | UnavailableChannel | undefined;
 
 export interface ChannelDefinition {
   name: Channel;
@@ -75,6 +94,9 @@ export interface ChannelDefinition {
    * answers 404 with `off` (which variable turns it on).
    */
   webhook?: { path: string; methods: readonly WebhookMethod[]; off: string };
-  /** The channel from the configuration, or undefined when it is off (its credentials are not set). */
-  open(setup: ChannelSetup): OpenChannel | undefined | Promise<OpenChannel | undefined>;
+  /**
+   * The channel from the configuration, or undefined when it is off (its credentials are not set), or
+   * why it cannot be on although asked for (an optional package not installed).
+   */
+  open(setup: ChannelSetup): Opened | Promise<Opened>;
 }

@@ -393,6 +393,7 @@ export function createCore(options: CoreOptions): Core {
           targetKind: 'chat',
           targetId: event.chat.id,
           refMessageId: replyTo ?? null,
+          platformRef: event.answerRef ?? null,
         });
         continue;
       }

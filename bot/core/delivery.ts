@@ -56,3 +56,15 @@ export class DeliveryError extends Error {
     super(message);
   }
 }
+
+/**
+ * The channel cannot send at all yet (a long connection not logged in, its contact list not loaded):
+ * nothing was tried, so the row is put back, due again after `retryAfterMs`, without counting an attempt.
+ * However long the wait, it is never given up for this.
+ */
+export class ChannelNotReady extends DeliveryError {
+  override name = 'ChannelNotReady';
+  constructor(message: string, retryAfterMs: number) {
+    super(message, true, retryAfterMs);
+  }
+}

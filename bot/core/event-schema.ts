@@ -18,6 +18,7 @@ const base = {
   sender: externalUser,
   at: z.coerce.date().refine((date) => !Number.isNaN(date.getTime()), 'not a time'),
   platformTenant: z.string().optional(),
+  answerRef: z.record(z.string(), z.unknown()).optional(),
 };
 
 const messageEvent = z.object({
@@ -39,7 +40,6 @@ const actionEvent = z.object({
   args: strings,
   form: strings.optional(),
   messageId: z.string().optional(),
-  answerRef: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const inboundEventSchema = z.discriminatedUnion('type', [messageEvent, actionEvent]);

@@ -36,6 +36,12 @@ interface EventBase {
   at: Date;
   /** A platform tenant hint (Feishu tenant_key, WeCom CorpID). */
   platformTenant?: string;
+  /**
+   * What the platform gave with the event that the answer must carry, kept on the answer's outbox rows
+   * (`platform_ref`) for the channel's sender: WeCom's single-use `responseCode` of a pressed card, the
+   * Wechaty contact a room answer @-mentions.
+   */
+  answerRef?: Record<string, unknown>;
 }
 
 export interface MessageEvent extends EventBase {
@@ -58,11 +64,6 @@ export interface ActionEvent extends EventBase {
   form?: Record<string, string>;
   /** The platform message that carried the card, when known. */
   messageId?: string;
-  /**
-   * What the platform gave with the press that the answer must carry, kept on the answer's outbox row
-   * (`platform_ref`) for the channel's sender: WeCom's single-use `responseCode` of the pressed card.
-   */
-  answerRef?: Record<string, unknown>;
 }
 
 export type InboundEvent = MessageEvent | ActionEvent;

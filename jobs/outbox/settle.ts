@@ -1,5 +1,5 @@
 // Marks rows after their outcome: the only place the dispatcher marks rows.
-import type { OutboxRow } from '../../bot/core/delivery.ts';
+import { ChannelNotReady, type OutboxRow } from '../../bot/core/delivery.ts';
 import { markOutboxFailedTry, markOutboxHeld, markOutboxSent } from '../../db/queries/outbox.ts';
 import { errorMessage, retryVerdicts } from './policy.ts';
 import { type DispatchContext, type DispatchStats, idsOf, type Outcome } from './types.ts';
@@ -11,11 +11,15 @@ import { type DispatchContext, type DispatchStats, idsOf, type Outcome } from '.
 export async function settle(
   ctx: DispatchContext,
   rows: OutboxRow[],
-  outcome: Outcome,
+  given: Outcome,
   stats: DispatchStats,
 ): Promise<void> {
   const { db, log, clock } = ctx;
   const channel = rows[0]?.channel;
+  const outcome =
+    given.kind === 'error' && given.error instanceof ChannelNotReady
+      ? notTried(ctx, rows, given.error)
+      : given;
   if (outcome.kind === 'sent') {
     await markOutboxSent(db, idsOf(rows), clock(), outcome.result.platformMessageId ?? null);
     stats.sent += rows.length;
@@ -48,4 +52,12 @@ export async function settle(
       log.warn('outbox message will be retried', { ...which, channel, error: message });
     }
   }
+}
+
+/** A channel that was not ready tried nothing: the rows are held, and later rows to their recipients wait. */
+function notTried(ctx: DispatchContext, rows: OutboxRow[], error: ChannelNotReady): Outcome {
+  const until = ctx.clock().getTime() + (error.retryAfterMs ?? 1000);
+  ctx.waits.wait(rows, until);
+  ctx.holdTimes.push(until);
+  return { kind: 'held', until };
 }

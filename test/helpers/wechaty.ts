@@ -9,10 +9,13 @@ export interface MockWorld {
   botUser: mock.ContactMock;
   room: mock.RoomMock;
   contact(id: string): mock.ContactMock;
-  /** Texts the bot said to a contact privately, and in the room, in order. */
+  /** Texts the bot said to a contact privately, and in a room (the safety group unless named), in order. */
   privateTo(id: string): string[];
-  inRoom(): string[];
+  inRoom(roomId?: string): string[];
   clear(): void;
+  /** The account logs out; `login` brings it back, ready. */
+  logout(): Promise<void>;
+  login(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,12 +34,17 @@ export async function startMockWechat(memberIds: string[]): Promise<MockWorld> {
   const record = (key: string, text: string) => said.set(key, [...(said.get(key) ?? []), text]);
   bot.on('message', (message) => {
     if (!message.self()) return;
-    const room = message.room();
-    record(room ? 'room' : (message.listener()?.id ?? '?'), message.text());
+    const where = message.room();
+    record(where ? where.id : (message.listener()?.id ?? '?'), message.text());
   });
+  const login = async () => {
+    mocker.login(botUser);
+    // A real puppet says `ready` once its contacts and rooms are loaded; the mock never does by itself.
+    puppet.emit('ready', { data: 'mock' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  };
   await bot.start();
-  mocker.login(botUser);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await login();
   return {
     bot,
     mocker,
@@ -48,8 +56,10 @@ export async function startMockWechat(memberIds: string[]): Promise<MockWorld> {
       return contact;
     },
     privateTo: (id) => said.get(id) ?? [],
-    inRoom: () => said.get('room') ?? [],
+    inRoom: (roomId = room.id) => said.get(roomId) ?? [],
     clear: () => said.clear(),
+    logout: () => puppet.logout(),
+    login,
     stop: () => bot.stop(),
   };
 }

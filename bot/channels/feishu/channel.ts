@@ -44,7 +44,10 @@ export const feishuChannel: ChannelDefinition = {
           connection.attach(feishuEvents({ appId: feishu.appId, core, inbox, log, botOpenId })),
         start: () => connection.start(),
         close: () => connection.close(),
-        connection: () => connection.status(),
+        health: () => {
+          const status = connection.status();
+          return { ok: status.state === 'connected', ...status };
+        },
       }),
     };
   },

@@ -9,10 +9,12 @@ import { answerPrompt } from '../../../db/queries/prompts.ts';
 import type { Core } from '../../core/core.ts';
 import type { Logger } from '../../core/log.ts';
 import type { InboundEvent, MessageEvent } from '../../core/types.ts';
-import { normalizeWechatyMessage, numberedChoice } from './normalize.ts';
+import { type MessageTypes, normalizeWechatyMessage, numberedChoice } from './normalize.ts';
 
 export interface WechatyChannelOptions {
   bot: Wechaty;
+  /** The message types of the loaded package (load.ts). */
+  types: MessageTypes;
   core: Core;
   db: Db;
   log: Logger;
@@ -43,6 +45,7 @@ async function interpretChoice(
         action: answer.button.action,
         args: answer.button.args,
         at: event.at,
+        answerRef: event.answerRef,
       };
     case 'not-yours':
       return { refuse: `“${answer.title}”不是发给你的，只有收到这张卡片的人可以回复编号。` };
@@ -62,7 +65,7 @@ export function connectWechaty(options: WechatyChannelOptions): { handled: () =>
 
   async function onMessage(message: MessageInterface) {
     if (message.self()) return;
-    const event = await normalizeWechatyMessage(message);
+    const event = await normalizeWechatyMessage(message, options.types);
     if (!event) return;
     for (let attempt = 0; ; attempt++) {
       try {

@@ -1,7 +1,10 @@
 // Wechaty messages → InboundEvent. Room messages count when they @ the bot; private ones always.
-import { types } from 'wechaty';
 import type { MessageInterface } from 'wechaty/impls';
 import type { MessageEvent } from '../../core/types.ts';
+import type { WechatyModule } from './load.ts';
+
+/** Wechaty's message types (an enum of the package, which is loaded at run time: load.ts). */
+export type MessageTypes = WechatyModule['types']['Message'];
 
 /** "1", "回复 1", "1。" — a reply that picks a numbered button of the last card. */
 export function numberedChoice(text: string): number | undefined {
@@ -9,12 +12,15 @@ export function numberedChoice(text: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export async function normalizeWechatyMessage(message: MessageInterface): Promise<MessageEvent | undefined> {
+export async function normalizeWechatyMessage(
+  message: MessageInterface,
+  types: MessageTypes,
+): Promise<MessageEvent | undefined> {
   const type = message.type();
-  if (type !== types.Message.Text && type !== types.Message.Image) return undefined;
+  if (type !== types.Text && type !== types.Image) return undefined;
   const talker = message.talker();
   const room = message.room();
-  const text = type === types.Message.Text ? (room ? await message.mentionText() : message.text()) : '';
+  const text = type === types.Text ? (room ? await message.mentionText() : message.text()) : '';
   const mentionedBot = room ? await message.mentionSelf() : true;
   const mentions = room ? await message.mentionList() : [];
   return {
@@ -30,7 +36,9 @@ export async function normalizeWechatyMessage(message: MessageInterface): Promis
       .filter((contact) => contact.id !== message.wechaty.currentUser.id)
       .map((contact) => ({ ids: [{ kind: 'id', value: contact.id }], name: contact.name() })),
     // A Wechaty image stays with the puppet; its message id is the key to fetch it again.
-    attachments: type === types.Message.Image ? [{ kind: 'image', key: message.id }] : [],
+    attachments: type === types.Image ? [{ kind: 'image', key: message.id }] : [],
     at: message.date(),
+    // In a room the answer @-mentions the person it answers (sender.ts).
+    ...(room ? { answerRef: { mention: talker.id } } : {}),
   };
 }
