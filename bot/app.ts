@@ -19,6 +19,8 @@ export interface AppOptions {
   webhooks: Partial<Record<Channel, Partial<Record<WebhookMethod, WebhookHandler>>>>;
   /** The web console: the chat simulator at `/`, `/login`, `/logout` and `/console/...`. */
   console: Omit<ConsoleOptions, 'db' | 'log' | 'demo'>;
+  /** The long connections' states (holder or standby, connected, last error), by channel. */
+  connections?: () => Partial<Record<Channel, Record<string, unknown>>>;
   /** Load shedding of the webhooks (bot/core/load-gate.ts); the defaults suit one instance. */
   loadGate?: Omit<LoadGateOptions, 'log'>;
 }
@@ -33,7 +35,13 @@ export function createApp(options: AppOptions): Hono {
   app.get('/healthz', async (c) => {
     // A full gate refuses callbacks as surely as a database that is away: not healthy either.
     const state = gate.state();
-    const body = { db: database.kind, demo: options.demo, channels: [...options.channels], gate: state };
+    const body = {
+      db: database.kind,
+      demo: options.demo,
+      channels: [...options.channels],
+      gate: state,
+      ...(options.connections ? { connections: options.connections() } : {}),
+    };
     try {
       // Webhook messages answered but not processed yet (bot/core/inbox.ts): how far behind the bot is.
       const [row] = await database.db

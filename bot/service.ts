@@ -115,6 +115,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     channels,
     demo: demo.on,
     loadGate: options.loadGate,
+    connections: () =>
+      Object.fromEntries(
+        [...open].flatMap(([name, channel]) => (channel.health ? [[name, channel.health()]] : [])),
+      ),
     console: {
       core,
       clock: options.clock,

@@ -50,6 +50,8 @@ export interface OpenChannel {
   start?(): Promise<void>;
   /** Closes the long connection, if open. */
   close?(): Promise<void>;
+  /** The long connection's state for `/healthz` (never a secret). */
+  health?(): Record<string, unknown>;
 }
 
 export interface ChannelDefinition {

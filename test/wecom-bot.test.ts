@@ -1,0 +1,180 @@
+// The WeCom 智能机器人 channel end to end: the real @wecom/aibot-node-sdk against the fake long connection
+// (test/fakes/wecom-bot.ts). A group @-report gives the hazard, the reply in the group and the card to the
+// unit head; the head's press updates the card within 5 s; another's press is refused; a frame delivered
+// twice has one effect; of two instances on one database exactly one holds the connection.
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../db/client.ts';
+import { chats, connectionLeases, hazards, inboundEvents, tenants } from '../db/schema.ts';
+import { FakeWecomBot } from './fakes/wecom-bot.ts';
+import { identityOf, openTestDatabase, seedExample } from './helpers/db.ts';
+import { until } from './helpers/faults.ts';
+import { type Harness, startHarness } from './helpers/service.ts';
+
+const BOT = { botId: 'aibBotTest01', secret: 'bot-secret-for-tests' };
+const GROUP = 'wrkSFfCgAAjishanSafety';
+const REPORTER = 'chenjing';
+const HEAD = 'yinxianju';
+
+let fake: FakeWecomBot;
+let database: Database;
+let harness: Harness;
+
+const env = () => ({
+  WECOM_BOT_ID: BOT.botId,
+  WECOM_BOT_SECRET: BOT.secret,
+  WECOM_BOT_WS_URL: fake.url,
+});
+
+type Health = { connections?: { wecom_bot?: { role: string; connected: boolean; lastError?: string } } };
+async function health(of: Harness) {
+  return ((await (await fetch(`${of.url}/healthz`)).json()) as Health).connections?.wecom_bot;
+}
+
+beforeAll(async () => {
+  fake = new FakeWecomBot(BOT);
+  await fake.start();
+  database = await openTestDatabase();
+  harness = await startHarness(database, env());
+  harness.service.startConnections();
+  await until(
+    'the bot is connected',
+    async () => fake.connected && (await health(harness))?.connected === true,
+  );
+});
+afterAll(async () => {
+  await harness?.close();
+  await database?.close();
+  await fake?.close();
+});
+beforeEach(async () => {
+  await harness.service.inbox.idle();
+  await harness.service.dispatcher.idle();
+  await seedExample(database);
+  const [tenant] = await database.db.select().from(tenants);
+  await database.db.insert(chats).values({ tenantId: tenant!.id, channel: 'wecom_bot', chatId: GROUP });
+  fake.sent.length = 0;
+  fake.updates.length = 0;
+  fake.refused.length = 0;
+});
+
+/** Waits until every inbox event is processed and its messages are sent. */
+async function settle() {
+  await until('the inbox is processed', async () => {
+    const pending = await database.db.select().from(inboundEvents).where(eq(inboundEvents.status, 'pending'));
+    return pending.length === 0;
+  });
+  await harness.service.inbox.idle();
+  await harness.service.dispatcher.drain();
+}
+
+async function report(text: string, msgid?: string) {
+  const before = (await database.db.select().from(inboundEvents)).length;
+  const id = fake.pushText({
+    from: await identityOf(database, REPORTER, 'userid'),
+    chatid: GROUP,
+    text,
+    msgid,
+  });
+  await until(
+    'the frame is in the inbox',
+    async () => (await database.db.select().from(inboundEvents)).length > before || msgid !== undefined,
+  );
+  await settle();
+  return id;
+}
+
+type TemplateCard = { card_type: string; task_id: string; button_list?: { text: string; key: string }[] };
+const cardsTo = (chatid: string) =>
+  fake.sent
+    .filter((sent) => sent.chatid === chatid && sent.body.msgtype === 'template_card')
+    .map((sent) => sent.body.template_card as TemplateCard);
+
+async function press(person: string, card: TemplateCard, text = '受理') {
+  const button = card.button_list!.find((candidate) => candidate.text === text)!;
+  const updates = fake.updates.length;
+  const sent = fake.sent.length;
+  fake.pushCardEvent({
+    from: await identityOf(database, person, 'userid'),
+    taskId: card.task_id,
+    eventKey: button.key,
+  });
+  await until('the press is answered', () => fake.updates.length > updates || fake.sent.length > sent);
+}
+
+describe('WeCom 智能机器人', () => {
+  it('a group @-report: the hazard, the reply in the group, the card with 受理 to the unit head', async () => {
+    await report('报隐患 教学楼三楼东侧灭火器过期，一般');
+    const rows = await database.db.select().from(hazards);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.sourceChannel).toBe('wecom_bot');
+    expect(JSON.stringify(fake.sent.filter((sent) => sent.chatid === GROUP))).toContain(rows[0]!.code);
+    const [card] = cardsTo(HEAD);
+    expect(card?.card_type).toBe('button_interaction');
+    expect(card?.button_list?.map((button) => button.text)).toContain('受理');
+    expect(fake.refused).toEqual([]);
+  });
+
+  it('the head’s 受理 updates the pressed card in place; another’s press is refused and changes nothing', async () => {
+    await report('报隐患 教学楼三楼东侧灭火器过期，一般');
+    const [card] = cardsTo(HEAD);
+
+    await press(REPORTER, card!);
+    await harness.service.dispatcher.drain();
+    expect(fake.updates).toEqual([]);
+    const refusal = fake.sent.at(-1)!;
+    expect(refusal.chatid).toBe(await identityOf(database, REPORTER, 'userid'));
+    expect(JSON.stringify(refusal.body)).toMatch(/只有|不是发给你/);
+    expect((await database.db.select().from(hazards))[0]!.status).toBe('reported');
+
+    await press(HEAD, card!);
+    expect(fake.updates).toHaveLength(1);
+    const update = fake.updates[0]!;
+    expect(update.taskId).toBe(card!.task_id);
+    expect(JSON.stringify(update.card)).toContain('已受理');
+    expect((await database.db.select().from(hazards))[0]!.status).toBe('accepted');
+    expect(fake.refused).toEqual([]);
+  });
+
+  it('a frame delivered twice is processed once', async () => {
+    const msgid = await report('报隐患 食堂后门消防通道被杂物堵塞，一般');
+    const sent = fake.sent.length;
+    fake.pushText({
+      from: await identityOf(database, REPORTER, 'userid'),
+      chatid: GROUP,
+      text: '报隐患 食堂后门消防通道被杂物堵塞，一般',
+      msgid,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await settle();
+    expect(await database.db.select().from(hazards)).toHaveLength(1);
+    expect(fake.sent.length).toBe(sent);
+    const rows = await database.db.select().from(inboundEvents).where(eq(inboundEvents.eventKey, msgid));
+    expect(rows).toHaveLength(1);
+  });
+
+  it('of two instances on one database one holds the connection; the other takes over when it closes', async () => {
+    // Seeding the school empties every table, the lease's too: the holder takes it again on its next turn.
+    await until(
+      'the holder has its lease',
+      async () => (await database.db.select().from(connectionLeases)).length === 1,
+    );
+    const second = await startHarness(database, env());
+    try {
+      second.service.startConnections();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await health(second))?.role).toBe('standby');
+      expect((await health(harness))?.role).toBe('holder');
+      const subscriptions = fake.subscriptions;
+
+      await harness.close();
+      await until('the standby takes over', async () => (await health(second))?.connected === true, 15_000);
+      expect(fake.subscriptions).toBe(subscriptions + 1);
+      expect(fake.connected).toBe(true);
+      harness = second;
+    } catch (error) {
+      await second.close();
+      throw error;
+    }
+  });
+});
