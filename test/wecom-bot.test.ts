@@ -2,10 +2,11 @@
 // (test/fakes/wecom-bot.ts). A group @-report gives the hazard, the reply in the group and the card to the
 // unit head; the head's press updates the card within 5 s; another's press is refused; a frame delivered
 // twice has one effect; of two instances on one database exactly one holds the connection.
+import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
-import { chats, connectionLeases, hazards, inboundEvents, tenants } from '../db/schema.ts';
+import { chats, connectionLeases, hazardPhotos, hazards, inboundEvents, tenants } from '../db/schema.ts';
 import { FakeWecomBot } from './fakes/wecom-bot.ts';
 import { identityOf, openTestDatabase, seedExample } from './helpers/db.ts';
 import { until } from './helpers/faults.ts';
@@ -134,6 +135,28 @@ describe('WeCom 智能机器人', () => {
     expect(JSON.stringify(update.card)).toContain('已受理');
     expect((await database.db.select().from(hazards))[0]!.status).toBe('accepted');
     expect(fake.refused).toEqual([]);
+  });
+
+  it('a picture in the report is fetched, decrypted with its own key and kept with the hazard', async () => {
+    const before = (await database.db.select().from(inboundEvents)).length;
+    const picture = Buffer.from('a photo of the blocked fire exit, not a real JPEG');
+    fake.pushMixed({
+      from: await identityOf(database, REPORTER, 'userid'),
+      chatid: GROUP,
+      text: '报隐患 食堂后门消防通道被杂物堵塞，一般',
+      images: [picture],
+    });
+    await until(
+      'the frame is in the inbox',
+      async () => (await database.db.select().from(inboundEvents)).length > before,
+    );
+    await settle();
+    const [hazard] = await database.db.select().from(hazards);
+    const photos = await database.db.select().from(hazardPhotos).where(eq(hazardPhotos.hazardId, hazard!.id));
+    const digest = createHash('sha256').update(picture).digest('hex').slice(0, 16);
+    expect(photos.map((photo) => photo.fileKey)).toEqual([
+      expect.stringMatching(new RegExp(`^wecom_bot:.+:0:${digest}$`)),
+    ]);
   });
 
   it('a frame delivered twice is processed once', async () => {

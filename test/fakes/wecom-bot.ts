@@ -240,6 +240,31 @@ export class FakeWecomBot {
     return msgid;
   }
 
+  /** 接收消息回调 › 图文混排: text and images in one message (how a picture reaches the bot in a group). */
+  pushMixed(options: { from: string; text: string; images: Buffer[]; chatid?: string }): string {
+    const msgid = `msg${Date.now()}${++this.seq}`;
+    const text = options.chatid ? `@安全助手 ${options.text}` : options.text;
+    this.push({
+      cmd: 'aibot_msg_callback',
+      headers: { req_id: `msg_${++this.seq}` },
+      body: {
+        msgid,
+        aibotid: this.options.botId,
+        ...(options.chatid ? { chatid: options.chatid, chattype: 'group' } : { chattype: 'single' }),
+        from: { userid: options.from },
+        create_time: Math.floor(Date.now() / 1000),
+        msgtype: 'mixed',
+        mixed: {
+          msg_item: [
+            { msgtype: 'text', text: { content: text } },
+            ...options.images.map((bytes) => ({ msgtype: 'image', image: this.image(bytes) })),
+          ],
+        },
+      },
+    });
+    return msgid;
+  }
+
   /** 接收事件回调 › template_card_event: a press of a button. Returns the event's req_id. */
   pushCardEvent(options: { from: string; taskId: string; eventKey: string; chatid?: string }): string {
     const frame = this.eventFrame(

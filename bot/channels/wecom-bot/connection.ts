@@ -7,17 +7,23 @@
 // Messages go to the inbox (deduplicated by msgid), a button press to the core at once: its answer, the
 // card as it now is, must reach WeCom within 5 s of the event (更新模板卡片), on this connection, with
 // the event's req_id.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { WSClient, WsFrame } from '@wecom/aibot-node-sdk';
 import type { Card } from '../../../cards/model.ts';
 import type { Database } from '../../../db/client.ts';
 import { releaseLease, takeLease } from '../../../db/queries/leases.ts';
 import { withToast } from '../../core/core.ts';
 import type { Logger } from '../../core/log.ts';
-import type { ActionResult } from '../../core/types.ts';
+import type { ActionResult, Attachment } from '../../core/types.ts';
 import type { WecomBotConfig } from '../../env.ts';
 import type { ChannelRuntime } from '../channel.ts';
-import { BotPayloadError, isCardEvent, normalizeBotCardEvent, normalizeBotMessage } from './normalize.ts';
+import {
+  type BotImage,
+  BotPayloadError,
+  isCardEvent,
+  normalizeBotCardEvent,
+  normalizeBotMessage,
+} from './normalize.ts';
 import { renderBot } from './render.ts';
 
 export interface BotHealth {
@@ -81,6 +87,7 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
   let heldSince = 0;
   let lastRenewal = 0;
   let pausedUntil = 0;
+  const groupsSeen = new Set<string>();
 
   const sdkLogger = {
     debug: () => {},
@@ -179,16 +186,47 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
     timer.unref?.();
   }
 
+  /**
+   * The images of a message, fetched and decrypted with the message's own aeskey by the SDK
+   * (多媒体资源解密). The product has no store for photos yet: like Feishu's image_key, a hazard keeps a
+   * reference, here the message id with a digest of the decrypted bytes; the bytes are not kept (the
+   * download URL is temporary). An image that cannot be fetched is left out, the message still counts.
+   */
+  async function attachments(client: WSClient | undefined, msgid: string, images: BotImage[]) {
+    const list: Attachment[] = [];
+    for (const [index, image] of images.entries()) {
+      try {
+        if (!client) throw new Error('not connected');
+        const { buffer } = await client.downloadFile(image.url, image.aeskey);
+        const digest = createHash('sha256').update(buffer).digest('hex').slice(0, 16);
+        list.push({ kind: 'image', key: `wecom_bot:${msgid}:${index}:${digest}` });
+      } catch (error) {
+        log.warn('wecom bot image not fetched', { msgid, error: describe(error) });
+      }
+    }
+    return list;
+  }
+
   async function onMessage(frame: WsFrame) {
     const { inbox } = runtime ?? {};
     if (!inbox) return;
-    let event: ReturnType<typeof normalizeBotMessage>['event'];
+    let normalized: ReturnType<typeof normalizeBotMessage>;
     try {
-      ({ event } = normalizeBotMessage(frame.body));
+      normalized = normalizeBotMessage(frame.body);
     } catch (error) {
       log.warn('wecom bot payload refused', { reason: describe(error) });
       return;
     }
+    const { chat } = normalized.event;
+    if (chat.type === 'group' && !groupsSeen.has(chat.id)) {
+      // The id to bind the group with in the organization file (chats: channel wecom_bot).
+      groupsSeen.add(chat.id);
+      log.info('wecom bot: a message from a group', { chatId: chat.id });
+    }
+    const event = {
+      ...normalized.event,
+      attachments: await attachments(ws, normalized.event.messageId, normalized.images),
+    };
     if (event.text === '' && event.attachments.length === 0) return;
     for (let attempt = 0; ; attempt++) {
       try {
