@@ -1,11 +1,13 @@
 // One behaviour suite, three channels: the same scenarios on Feishu, WeCom and Wechaty, through each
 // channel's real adapter, with the platform faked at its edge (HTTP fakes; wechaty-puppet-mock).
 import { eq, sql } from 'drizzle-orm';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { hazardEvents, hazards, identities, inboundEvents, people } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
+import { FakeWecomBot } from './fakes/wecom-bot.ts';
 import { identityOf, seedExample } from './helpers/db.ts';
+import { until } from './helpers/faults.ts';
 import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
@@ -27,7 +29,7 @@ const inboundCount = async () =>
 
 /** Drives one channel the way its users do, and reads what they get back. */
 interface Driver {
-  channel: 'feishu' | 'wecom' | 'wechaty';
+  channel: 'feishu' | 'wecom' | 'wechaty' | 'wecom_bot';
   /** A member says something to the bot (in the group with an @, or to the app). Returns a redelivery. */
   say(person: string, text: string): Promise<() => Promise<void>>;
   /** Everything the bot sent that this person can see, as text. */
@@ -117,6 +119,70 @@ const wecom: Driver = {
   },
 };
 
+/** The WeCom 智能机器人 on its fake long connection (test/fakes/wecom-bot.ts), in a WeCom group. */
+let bot: FakeWecomBot;
+const BOT_GROUP = 'wrkSFfCgAAparity';
+let botMsg = 0;
+
+/** Waits until the bot's frame is in the inbox (or, redelivered, dropped there), processed and sent on. */
+async function botSettle(before: number) {
+  for (let i = 0; i < 50 && (await inboundCount()) <= before; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await until('the inbox is processed', async () => {
+    const [row] = await database.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(inboundEvents)
+      .where(eq(inboundEvents.status, 'pending'));
+    return row!.n === 0;
+  });
+  await harness.service.inbox.idle();
+  await settle();
+}
+
+const wecomBot: Driver = {
+  channel: 'wecom_bot',
+  async say(person, text) {
+    const from = await idOf(person, 'userid');
+    const msgid = `parity${++botMsg}`;
+    const deliver = async () => {
+      const before = await inboundCount();
+      bot.pushText({ from, text, chatid: BOT_GROUP, msgid });
+      await botSettle(before);
+    };
+    await deliver();
+    return deliver;
+  },
+  async seenBy(person) {
+    const userid = await idOf(person, 'userid');
+    return [
+      ...bot.sent.filter((sent) => sent.chatid === userid || sent.chatid === BOT_GROUP),
+      ...bot.updates,
+    ].map((body) => JSON.stringify(body));
+  },
+  async pressFirstButton(person, owner = person) {
+    const userid = await idOf(person, 'userid');
+    const ownerId = await idOf(owner, 'userid');
+    const sent = bot.sent
+      .filter((one) => one.chatid === ownerId && one.body.msgtype === 'template_card')
+      .at(-1)!;
+    const card = sent.body.template_card as { task_id: string; button_list?: { key: string }[] };
+    const [updates, sentBefore] = [bot.updates.length, bot.sent.length];
+    bot.pushCardEvent({
+      from: userid,
+      taskId: card.task_id,
+      eventKey: card.button_list?.[0]?.key ?? 'no-button',
+    });
+    await until('the press is answered', () => bot.updates.length > updates || bot.sent.length > sentBefore);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settle();
+    return JSON.stringify([
+      ...bot.updates.slice(updates),
+      ...bot.sent.slice(sentBefore).filter((one) => one.chatid === userid),
+    ]);
+  },
+};
+
 /** Waits until the Wechaty adapter has handled the new message(s), then delivers the outbox. */
 async function wechatySettle(before: number) {
   for (let i = 0; i < 100 && (await inboundCount()) <= before; i++) {
@@ -167,14 +233,30 @@ harnessPerFile(
       await opened.db.select().from(identities).where(eq(identities.channel, 'wechaty'))
     ).map((row) => row.value);
     world = await startMockWechat(wechatIds);
-    return { wecom: true, wechaty: world.bot };
+    bot = new FakeWecomBot({ botId: 'aibParity01', secret: 'parity-bot-secret' });
+    await bot.start();
+    const env = {
+      WECOM_BOT_ID: 'aibParity01',
+      WECOM_BOT_SECRET: 'parity-bot-secret',
+      WECOM_BOT_WS_URL: bot.url,
+    };
+    return { wecom: true, wechaty: world.bot, env };
   },
 );
+beforeAll(async () => {
+  harness.service.startConnections();
+  await until('the WeCom bot is connected', () => bot.connected);
+});
+afterAll(async () => {
+  await bot?.close();
+});
 beforeEach(() => {
   world.clear();
+  bot.sent.length = 0;
+  bot.updates.length = 0;
 });
 
-describe.each([feishu, wecom, wechaty])('on $channel', (driver) => {
+describe.each([feishu, wecom, wechaty, wecomBot])('on $channel', (driver) => {
   it('reports a hazard: hazard row, a reply the reporter sees, a card with 受理 for the office head', async () => {
     await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
     const rows = await database.db.select().from(hazards);

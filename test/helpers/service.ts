@@ -29,6 +29,8 @@ export interface HarnessOptions {
   wechaty?: Wechaty;
   loadGate?: ServiceOptions['loadGate'];
   consoleBodyDeadlines?: ServiceOptions['consoleBodyDeadlines'];
+  /** More environment for the service (a channel whose fake the test file starts itself). */
+  env?: Record<string, string>;
   /** The Node server's header and request deadlines (bot/http-server.ts); tests make them short. */
   httpTimeouts?: HttpTimeouts;
 }
@@ -65,6 +67,7 @@ export async function startHarness(
     FEISHU_ENCRYPT_KEY: APP.encryptKey,
     FEISHU_DOMAIN: feishu.url,
     ...wecomEnv,
+    ...options.env,
     ...env,
   });
   const service = await createService({
