@@ -3,6 +3,7 @@
 // unit head; the head's press updates the card within 5 s; another's press is refused; a frame delivered
 // twice has one effect; of two instances on one database exactly one holds the connection.
 import { createHash } from 'node:crypto';
+import { WSClient } from '@wecom/aibot-node-sdk';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
@@ -198,6 +199,35 @@ describe('WeCom 智能机器人', () => {
     } catch (error) {
       await second.close();
       throw error;
+    }
+  });
+});
+
+describe('the fake long connection, driven by the SDK', () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const client = (secret: string) =>
+    new WSClient({ botId: BOT.botId, secret, wsUrl: fake.url, maxAuthFailureAttempts: 0, logger: quiet });
+
+  it('refuses a wrong secret, and a second connection for the bot kicks the first', async () => {
+    const wrong = client('not-the-secret');
+    const errors: string[] = [];
+    wrong.on('error', (error) => errors.push(error.message));
+    wrong.connect();
+    await until('the subscription is refused', () => errors.some((text) => text.includes('40001')));
+    wrong.disconnect();
+
+    // The service holds the bot's connection; another client for the same bot takes it over.
+    const other = client(BOT.secret);
+    try {
+      other.connect();
+      await until(
+        'the service is kicked',
+        async () => (await health(harness))?.lastError?.includes('kicked') === true,
+      );
+      expect((await health(harness))?.role).toBe('standby');
+      expect(other.isConnected).toBe(true);
+    } finally {
+      other.disconnect();
     }
   });
 });

@@ -221,8 +221,11 @@ export class FakeWecomBot {
     this.current.send(JSON.stringify(frame));
   }
 
-  /** 接收消息回调: a text message; in a group the text starts with the bot's @name. Returns its msgid. */
-  pushText(options: { from: string; text: string; chatid?: string; msgid?: string }): string {
+  /** 接收消息回调: a message frame from a member, in a group (with chatid) or a single chat. Returns its msgid. */
+  private pushMessage(
+    options: { from: string; chatid?: string; msgid?: string },
+    content: { msgtype: string } & Record<string, unknown>,
+  ): string {
     const msgid = options.msgid ?? `msg${Date.now()}${++this.seq}`;
     this.push({
       cmd: 'aibot_msg_callback',
@@ -233,36 +236,33 @@ export class FakeWecomBot {
         ...(options.chatid ? { chatid: options.chatid, chattype: 'group' } : { chattype: 'single' }),
         from: { userid: options.from },
         create_time: Math.floor(Date.now() / 1000),
-        msgtype: 'text',
-        text: { content: options.chatid ? `@安全助手 ${options.text}` : options.text },
+        ...content,
       },
     });
     return msgid;
   }
 
-  /** 接收消息回调 › 图文混排: text and images in one message (how a picture reaches the bot in a group). */
+  /** In a group the text starts with the bot's @name: WeCom pushes a group message only when it @s the bot. */
+  private textOf(options: { text: string; chatid?: string }) {
+    return options.chatid ? `@安全助手 ${options.text}` : options.text;
+  }
+
+  /** A text message. */
+  pushText(options: { from: string; text: string; chatid?: string; msgid?: string }): string {
+    return this.pushMessage(options, { msgtype: 'text', text: { content: this.textOf(options) } });
+  }
+
+  /** 图文混排: text and images in one message (how a picture reaches the bot in a group). */
   pushMixed(options: { from: string; text: string; images: Buffer[]; chatid?: string }): string {
-    const msgid = `msg${Date.now()}${++this.seq}`;
-    const text = options.chatid ? `@安全助手 ${options.text}` : options.text;
-    this.push({
-      cmd: 'aibot_msg_callback',
-      headers: { req_id: `msg_${++this.seq}` },
-      body: {
-        msgid,
-        aibotid: this.options.botId,
-        ...(options.chatid ? { chatid: options.chatid, chattype: 'group' } : { chattype: 'single' }),
-        from: { userid: options.from },
-        create_time: Math.floor(Date.now() / 1000),
-        msgtype: 'mixed',
-        mixed: {
-          msg_item: [
-            { msgtype: 'text', text: { content: text } },
-            ...options.images.map((bytes) => ({ msgtype: 'image', image: this.image(bytes) })),
-          ],
-        },
+    return this.pushMessage(options, {
+      msgtype: 'mixed',
+      mixed: {
+        msg_item: [
+          { msgtype: 'text', text: { content: this.textOf(options) } },
+          ...options.images.map((bytes) => ({ msgtype: 'image', image: this.image(bytes) })),
+        ],
       },
     });
-    return msgid;
   }
 
   /** 接收事件回调 › template_card_event: a press of a button. Returns the event's req_id. */
