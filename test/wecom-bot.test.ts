@@ -231,3 +231,72 @@ describe('the fake long connection, driven by the SDK', () => {
     }
   });
 });
+
+describe('the fake’s documented limits (heartbeat, the 5 s update window), with short clocks', () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  let strict: FakeWecomBot;
+  beforeAll(async () => {
+    strict = new FakeWecomBot({ ...BOT, idleMs: 400, updateWindowMs: 300 });
+    await strict.start();
+  });
+  afterAll(() => strict.close());
+
+  async function connected(heartbeatInterval: number) {
+    const sdk = new WSClient({
+      ...BOT,
+      wsUrl: strict.url,
+      heartbeatInterval,
+      maxReconnectAttempts: 0,
+      logger: quiet,
+    });
+    const authenticated = new Promise<void>((resolve) => sdk.once('authenticated', () => resolve()));
+    sdk.connect();
+    await authenticated;
+    return sdk;
+  }
+
+  it('drops a client that stops sending heartbeats, and keeps one that sends them', async () => {
+    const holder = await connected(60_000);
+    let dropped = false;
+    holder.on('disconnected', () => {
+      dropped = true;
+    });
+    await until('the silent client is dropped', () => dropped, 3000);
+    holder.disconnect();
+
+    const alive = await connected(100);
+    let lost = false;
+    alive.on('disconnected', () => {
+      lost = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(lost).toBe(false);
+    alive.disconnect();
+  });
+
+  it('takes a card update for a press once, and only within the window', async () => {
+    const sdk = await connected(100);
+    try {
+      const frames: Parameters<typeof sdk.updateTemplateCard>[0][] = [];
+      sdk.on('event.template_card_event', (frame) => frames.push(frame));
+      const card = { card_type: 'text_notice', main_title: { title: '已受理' }, task_id: 't1' };
+
+      strict.pushCardEvent({ from: 'u1', taskId: 't1', eventKey: 'k' });
+      await until('the event arrives', () => frames.length === 1);
+      await sdk.updateTemplateCard(frames[0]!, card as never);
+      await expect(sdk.updateTemplateCard(frames[0]!, card as never)).rejects.toMatchObject({
+        errcode: 40058,
+      });
+
+      strict.pushCardEvent({ from: 'u1', taskId: 't1', eventKey: 'k' });
+      await until('the event arrives', () => frames.length === 2);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await expect(sdk.updateTemplateCard(frames[1]!, card as never)).rejects.toMatchObject({
+        errmsg: 'the update window after the event has passed',
+      });
+      expect(strict.updates).toHaveLength(1);
+    } finally {
+      sdk.disconnect();
+    }
+  });
+});

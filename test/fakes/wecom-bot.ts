@@ -146,7 +146,7 @@ export class FakeWecomBot {
         const card = body.template_card as Record<string, unknown> | undefined;
         if (!event) return refuse('req_id is not a template_card_event');
         if (Date.now() - event.at > (this.options.updateWindowMs ?? 5000))
-          return refuse('update window of 5 s passed');
+          return refuse('the update window after the event has passed');
         if (event.answered) return refuse('the event was answered already');
         if (body.response_type !== 'update_template_card' || !card)
           return refuse('response_type must be update_template_card');
