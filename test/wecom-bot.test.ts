@@ -3,13 +3,16 @@
 // unit head; the head's press updates the card within 5 s; another's press is refused; a frame delivered
 // twice has one effect; of two instances on one database exactly one holds the connection.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { WSClient } from '@wecom/aibot-node-sdk';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
+import { importOrganization } from '../db/org-import.ts';
 import { chats, connectionLeases, hazardPhotos, hazards, inboundEvents, tenants } from '../db/schema.ts';
+import { parseOrgFile } from '../handlers/org-file.ts';
 import { FakeWecomBot } from './fakes/wecom-bot.ts';
-import { identityOf, openTestDatabase, seedExample } from './helpers/db.ts';
+import { identityOf, openTestDatabase, seedExample, seedExamples } from './helpers/db.ts';
 import { until } from './helpers/faults.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -158,6 +161,28 @@ describe('WeCom 智能机器人', () => {
     expect(photos.map((photo) => photo.fileKey)).toEqual([
       expect.stringMatching(new RegExp(`^wecom_bot:.+:0:${digest}$`)),
     ]);
+  });
+
+  it('an organization file binds a bot group to its school: an outsider’s report there lands in that school', async () => {
+    await seedExamples(database, ['school.yaml', 'bureau.yaml']);
+    const source = readFileSync(new URL('../examples/school.yaml', import.meta.url), 'utf8').replace(
+      'chats:\n',
+      `chats:\n  - { channel: wecom_bot, id: ${GROUP}, name: 集善中学安全群（企业微信） }\n`,
+    );
+    await importOrganization(database.db, parseOrgFile('school.yaml', source));
+    const [school] = await database.db.select().from(tenants).where(eq(tenants.code, 'jishan-school'));
+    const bound = await database.db.select().from(chats).where(eq(chats.chatId, GROUP));
+    expect(bound.map((chat) => [chat.channel, chat.tenantId])).toEqual([['wecom_bot', school!.id]]);
+
+    const before = (await database.db.select().from(inboundEvents)).length;
+    fake.pushText({ from: 'visitor-parent-01', chatid: GROUP, text: '报隐患 校门口护栏松动，一般' });
+    await until(
+      'the frame is in the inbox',
+      async () => (await database.db.select().from(inboundEvents)).length > before,
+    );
+    await settle();
+    const rows = await database.db.select().from(hazards);
+    expect(rows.map((row) => row.tenantId)).toEqual([school!.id]);
   });
 
   it('a frame delivered twice is processed once', async () => {
