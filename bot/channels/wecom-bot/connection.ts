@@ -18,7 +18,7 @@ import type { ActionResult, Attachment } from '../../core/types.ts';
 import type { WecomBotConfig } from '../../env.ts';
 import type { ChannelRuntime } from '../channel.ts';
 import {
-  type BotImage,
+  type BotMedia,
   BotPayloadError,
   isCardEvent,
   normalizeBotCardEvent,
@@ -187,21 +187,21 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
   }
 
   /**
-   * The images of a message, fetched and decrypted with the message's own aeskey by the SDK
+   * The images and files of a message, fetched and decrypted with their own aeskey by the SDK
    * (多媒体资源解密). The product has no store for photos yet: like Feishu's image_key, a hazard keeps a
    * reference, here the message id with a digest of the decrypted bytes; the bytes are not kept (the
-   * download URL is temporary). An image that cannot be fetched is left out, the message still counts.
+   * download URL is temporary). One that cannot be fetched is left out, the message still counts.
    */
-  async function attachments(client: WSClient | undefined, msgid: string, images: BotImage[]) {
+  async function attachments(client: WSClient | undefined, msgid: string, media: BotMedia[]) {
     const list: Attachment[] = [];
-    for (const [index, image] of images.entries()) {
+    for (const [index, item] of media.entries()) {
       try {
         if (!client) throw new Error('not connected');
-        const { buffer } = await client.downloadFile(image.url, image.aeskey);
+        const { buffer } = await client.downloadFile(item.url, item.aeskey);
         const digest = createHash('sha256').update(buffer).digest('hex').slice(0, 16);
-        list.push({ kind: 'image', key: `wecom_bot:${msgid}:${index}:${digest}` });
+        list.push({ kind: item.kind, key: `wecom_bot:${msgid}:${index}:${digest}` });
       } catch (error) {
-        log.warn('wecom bot image not fetched', { msgid, error: describe(error) });
+        log.warn('wecom bot attachment not fetched', { msgid, error: describe(error) });
       }
     }
     return list;
@@ -225,7 +225,7 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
     }
     const event = {
       ...normalized.event,
-      attachments: await attachments(ws, normalized.event.messageId, normalized.images),
+      attachments: await attachments(ws, normalized.event.messageId, normalized.media),
     };
     if (event.text === '' && event.attachments.length === 0) return;
     for (let attempt = 0; ; attempt++) {
@@ -270,7 +270,8 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
   /**
    * The press's answer on the wire: the card as it now is, with a success shown inside it, replaces the
    * pressed card for everyone who has it. A refusal or a warning is for the presser alone: their copy
-   * of the card is left as it was, and the reason comes as a message in their single chat.
+   * of the card is left as it was, and the reason comes as a message in their single chat (as does the
+   * toast when the card could not be updated).
    */
   async function answer(
     client: WSClient,
@@ -284,8 +285,13 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
       const card: Card = quiet ? withToast(action.card, action.toast) : action.card;
       const rendered = renderBot({ kind: 'card', card }, taskId);
       if (rendered.msgtype === 'template_card') {
-        await client.updateTemplateCard(frame, { ...rendered.template_card, task_id: taskId } as never);
-        if (quiet) return;
+        try {
+          await client.updateTemplateCard(frame, { ...rendered.template_card, task_id: taskId } as never);
+          if (quiet) return;
+        } catch (error) {
+          // Too late (past 5 s) or refused: the press took effect; the presser at least hears so.
+          log.warn('wecom bot card not updated', { taskId, error: describe(error) });
+        }
       }
     }
     if (presser) {

@@ -15,19 +15,20 @@ const base = z.object({
   create_time: z.number().optional(),
 });
 
-const image = z.object({ url: z.string().min(1), aeskey: z.string().optional() });
+const media = z.object({ url: z.string().min(1), aeskey: z.string().optional() });
 
 const messageBody = base.extend({
   msgtype: z.string(),
   text: z.object({ content: z.string() }).optional(),
-  image: image.optional(),
+  image: media.optional(),
+  file: media.optional(),
   mixed: z
     .object({
       msg_item: z.array(
         z.object({
           msgtype: z.string(),
           text: z.object({ content: z.string() }).optional(),
-          image: image.optional(),
+          image: media.optional(),
         }),
       ),
     })
@@ -48,8 +49,9 @@ export class BotPayloadError extends Error {
   override name = 'BotPayloadError';
 }
 
-/** An image of a message: where to fetch it and its own AES key (多媒体资源解密). */
-export interface BotImage {
+/** An image or a file of a message: where to fetch it and its own AES key (多媒体资源解密). */
+export interface BotMedia {
+  kind: 'image' | 'file';
   url: string;
   aeskey?: string;
 }
@@ -72,21 +74,22 @@ function issue(error: z.ZodError) {
 }
 
 /**
- * A message frame's body as an event, with the images to fetch; `attachments` are filled in by the
- * caller once the images are fetched (their keys are ours, not the temporary URLs).
+ * A message frame's body as an event, with the images and files to fetch; `attachments` are filled in
+ * by the caller once they are fetched (their keys are ours, not the temporary URLs).
  */
-export function normalizeBotMessage(raw: unknown): { event: MessageEvent; images: BotImage[] } {
+export function normalizeBotMessage(raw: unknown): { event: MessageEvent; media: BotMedia[] } {
   const parsed = messageBody.safeParse(raw);
   if (!parsed.success) throw new BotPayloadError(`aibot_msg_callback: ${issue(parsed.error)}`);
   const body = parsed.data;
   const chat = chatOf(body);
   const texts: string[] = [];
-  const images: BotImage[] = [];
+  const found: BotMedia[] = [];
   if (body.msgtype === 'text' && body.text) texts.push(body.text.content);
-  if (body.msgtype === 'image' && body.image) images.push(body.image);
+  if (body.msgtype === 'image' && body.image) found.push({ kind: 'image', ...body.image });
+  if (body.msgtype === 'file' && body.file) found.push({ kind: 'file', ...body.file });
   for (const item of body.msgtype === 'mixed' ? (body.mixed?.msg_item ?? []) : []) {
     if (item.msgtype === 'text' && item.text) texts.push(item.text.content);
-    if (item.msgtype === 'image' && item.image) images.push(item.image);
+    if (item.msgtype === 'image' && item.image) found.push({ kind: 'image', ...item.image });
   }
   const attachments: Attachment[] = [];
   return {
@@ -105,7 +108,7 @@ export function normalizeBotMessage(raw: unknown): { event: MessageEvent; images
       at: body.create_time ? new Date(body.create_time * 1000) : new Date(),
       platformTenant: body.from.corpid,
     },
-    images,
+    media: found,
   };
 }
 
