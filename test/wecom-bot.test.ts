@@ -137,7 +137,12 @@ describe('WeCom 智能机器人', () => {
     const update = fake.updates[0]!;
     expect(update.taskId).toBe(card!.task_id);
     expect(JSON.stringify(update.card)).toContain('已受理');
+    expect(update.afterMs).toBeLessThan(5000);
     expect((await database.db.select().from(hazards))[0]!.status).toBe('accepted');
+    await harness.service.dispatcher.drain();
+    // The group's copy cannot be updated without a press on it: its new state comes as a new card.
+    const inGroup = fake.sent.filter((sent) => sent.chatid === GROUP).at(-1)!;
+    expect(JSON.stringify(inGroup.body)).toContain('已受理');
     expect(fake.refused).toEqual([]);
   });
 
@@ -183,6 +188,19 @@ describe('WeCom 智能机器人', () => {
     await settle();
     const rows = await database.db.select().from(hazards);
     expect(rows.map((row) => row.tenantId)).toEqual([school!.id]);
+  });
+
+  it('a single chat: a member’s message is answered in their single chat', async () => {
+    const userid = await identityOf(database, HEAD, 'userid');
+    const before = (await database.db.select().from(inboundEvents)).length;
+    fake.pushText({ from: userid, text: '帮助' });
+    await until(
+      'the frame is in the inbox',
+      async () => (await database.db.select().from(inboundEvents)).length > before,
+    );
+    await settle();
+    expect(fake.sent.map((sent) => sent.chatid)).toEqual([userid]);
+    expect(JSON.stringify(fake.sent[0]!.body)).toContain('报隐患');
   });
 
   it('a frame delivered twice is processed once', async () => {

@@ -31,6 +31,8 @@ export interface CardUpdate {
   taskId: string;
   card: Record<string, unknown>;
   userids?: string[];
+  /** How long after the event the update came. */
+  afterMs: number;
 }
 
 /** 全局错误码 (https://developer.work.weixin.qq.com/document/path/90313): 40001 invalid credential (secret). */
@@ -157,6 +159,7 @@ export class FakeWecomBot {
           taskId: event.taskId,
           card,
           userids: body.userids as string[] | undefined,
+          afterMs: Date.now() - event.at,
         });
         this.reply(socket, reqId);
         return;
