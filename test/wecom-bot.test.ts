@@ -5,11 +5,19 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { WSClient } from '@wecom/aibot-node-sdk';
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
-import { chats, connectionLeases, hazardPhotos, hazards, inboundEvents, tenants } from '../db/schema.ts';
+import {
+  chats,
+  connectionLeases,
+  hazardPhotos,
+  hazards,
+  inboundEvents,
+  outbox,
+  tenants,
+} from '../db/schema.ts';
 import { parseOrgFile } from '../handlers/org-file.ts';
 import { FakeWecomBot } from './fakes/wecom-bot.ts';
 import { identityOf, openTestDatabase, seedExample, seedExamples } from './helpers/db.ts';
@@ -143,6 +151,13 @@ describe('WeCom 智能机器人', () => {
     // The group's copy cannot be updated without a press on it: its new state comes as a new card.
     const inGroup = fake.sent.filter((sent) => sent.chatid === GROUP).at(-1)!;
     expect(JSON.stringify(inGroup.body)).toContain('已受理');
+    // …and the group's copy follows the new card from then on.
+    const newTaskId = (inGroup.body.template_card as TemplateCard).task_id;
+    const copies = await database.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.targetId, GROUP), inArray(outbox.op, ['send', 'reply'])));
+    expect(copies.map((copy) => copy.platformMessageId)).toContain(newTaskId);
     expect(fake.refused).toEqual([]);
   });
 

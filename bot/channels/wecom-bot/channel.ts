@@ -14,7 +14,7 @@ export const wecomBotChannel: ChannelDefinition = {
     if (!bot) return undefined;
     const connection = createBotConnection({ config: bot, database, log });
     return {
-      sender: createBotSender(connection),
+      sender: createBotSender(connection, database.db),
       connect: (runtime) => connection.attach(runtime),
       async start() {
         await connection

@@ -3,18 +3,21 @@
 // Only the instance holding the connection can send: elsewhere a row waits and is tried again.
 // - A card's platform message id is its task_id (a press reports it), derived from the row as for the app.
 // - An `update` of a card sent earlier cannot be made: the bot updates a card only in answer to a press
-//   on it, within 5 s, with the press's req_id. The new state goes out as a new message instead.
+//   on it, within 5 s, with the press's req_id. The new state goes out as a new message instead, and the
+//   copy follows that message from then on.
 // - WeCom documents no idempotency field for a proactive send: a crash between send and mark may send a
 //   row twice.
+import type { Db } from '../../../db/client.ts';
 import { type ChannelSender, DeliveryError } from '../../core/delivery.ts';
 import { taskIdOf } from '../wecom/sender.ts';
 import type { BotConnection } from './connection.ts';
 import { renderBot } from './render.ts';
+import { repointCopy } from './store.ts';
 
 /** The recipient must be one id: a chatid or a userid, never a list. */
 const ONE_ID = /^[^|\s]+$/;
 
-export function createBotSender(connection: BotConnection): ChannelSender {
+export function createBotSender(connection: BotConnection, db: Db): ChannelSender {
   return {
     channel: 'wecom_bot',
     async deliver(row) {
@@ -41,7 +44,10 @@ export function createBotSender(connection: BotConnection): ChannelSender {
           true,
         );
       }
-      return { platformMessageId: body.msgtype === 'template_card' ? taskId : `bot-${row.id}` };
+      if (body.msgtype !== 'template_card') return { platformMessageId: `bot-${row.id}` };
+      if (row.op === 'update' && row.refMessageId)
+        await repointCopy(db, row.refMessageId, row.tenantId, taskId);
+      return { platformMessageId: taskId };
     },
   };
 }
