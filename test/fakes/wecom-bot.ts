@@ -35,7 +35,10 @@ export interface CardUpdate {
   afterMs: number;
 }
 
-/** 全局错误码 (https://developer.work.weixin.qq.com/document/path/90313): 40001 invalid credential (secret). */
+/**
+ * 订阅请求 answers a wrong bot_id or secret with a non-zero errcode; the fake uses 40001 (不合法的secret参数,
+ * 全局错误码 https://developer.work.weixin.qq.com/document/path/90313), as the page names no code of its own.
+ */
 const BAD_CREDENTIAL = 40001;
 /** A request the fake refuses for its content; the real server answers a non-zero errcode too. */
 const INVALID = 40058;
@@ -192,6 +195,7 @@ export class FakeWecomBot {
         const buttons = card.button_list as unknown[] | undefined;
         if (typeof card.task_id !== 'string' || !/^[A-Za-z0-9_@-]{1,128}$/.test(card.task_id))
           return 'task_id is required';
+        // task_id: unique per sender, as for the app's cards (发送应用消息, path/90236: 同一个应用任务id不能重复).
         if (this.taskIds.has(card.task_id)) return 'task_id is used already';
         if (!Array.isArray(buttons) || buttons.length === 0 || buttons.length > 6)
           return 'button_list takes 1 to 6 buttons';
