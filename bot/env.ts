@@ -74,6 +74,13 @@ const envSchema = z
     WECOM_API_BASE: url('WeCom API base').default('https://qyapi.weixin.qq.com'),
     WECHATY_PUPPET: optionalText,
     WECHATY_PUPPET_SERVICE_TOKEN: optionalText,
+    WECOM_BOT_ID: optionalText,
+    WECOM_BOT_SECRET: optionalText,
+    WECOM_BOT_WS_URL: optionalText
+      .refine((value) => value === undefined || /^wss?:\/\/[^\s/]+/.test(value), {
+        message: 'must be a ws(s) URL (the 智能机器人 long connection)',
+      })
+      .default('wss://openws.work.weixin.qq.com'),
     TRUST_PROXY: z.coerce
       .number({ message: 'must be a number' })
       .int('must be a whole number')
@@ -88,6 +95,8 @@ const envSchema = z
       ['WECOM_CORP_ID', 'WECOM_AGENT_ID'],
       ['WECOM_CORP_ID', 'WECOM_TOKEN'],
       ['WECOM_CORP_ID', 'WECOM_ENCODING_AES_KEY'],
+      ['WECOM_BOT_ID', 'WECOM_BOT_SECRET'],
+      ['WECOM_BOT_SECRET', 'WECOM_BOT_ID'],
     ];
     for (const [a, b] of pairs) {
       if (env[a] && !env[b])
@@ -140,6 +149,13 @@ export interface WecomConfig {
   apiBase: string;
 }
 
+/** The WeCom 智能机器人 over its long connection (API 模式 → 长连接). */
+export interface WecomBotConfig {
+  botId: string;
+  secret: string;
+  wsUrl: string;
+}
+
 export interface WechatyConfig {
   puppet: string;
   token?: string;
@@ -154,6 +170,7 @@ export interface Config {
   feishu?: FeishuConfig;
   wecom?: WecomConfig;
   wechaty?: WechatyConfig;
+  wecomBot?: WecomBotConfig;
   /**
    * No platform credentials at all: demo mode is asked for. The service enters it only on an empty or
    * demo-made database (bot/service.ts, `Service.demo`).
@@ -202,6 +219,10 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   const wechaty: WechatyConfig | undefined = env.WECHATY_PUPPET
     ? { puppet: env.WECHATY_PUPPET, token: env.WECHATY_PUPPET_SERVICE_TOKEN }
     : undefined;
+  const wecomBot: WecomBotConfig | undefined =
+    env.WECOM_BOT_ID && env.WECOM_BOT_SECRET
+      ? { botId: env.WECOM_BOT_ID, secret: env.WECOM_BOT_SECRET, wsUrl: env.WECOM_BOT_WS_URL }
+      : undefined;
   return {
     port: env.PORT,
     host: env.HOST,
@@ -210,8 +231,9 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     feishu,
     wecom,
     wechaty,
+    wecomBot,
     trustProxy: env.TRUST_PROXY,
-    demo: !feishu && !wecom && !wechaty,
+    demo: !feishu && !wecom && !wechaty && !wecomBot,
   };
 }
 

@@ -829,3 +829,14 @@ export const vetoFlags = pgTable(
   },
   (t) => [uniqueIndex('veto_flags_unit_year_kind').on(t.unitId, t.year, t.kind)],
 );
+
+/**
+ * Who holds a connection that only one instance may open at a time (the WeCom 智能机器人 allows one
+ * connection per bot: a new one kicks the old). The holder renews `expires_at`; when it dies, the lease
+ * expires and a standby instance takes it over. Not tenant data: a connection serves every tenant.
+ */
+export const connectionLeases = pgTable('connection_leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+});

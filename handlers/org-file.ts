@@ -135,7 +135,8 @@ export const orgFileSchema = z.strictObject({
   chats: z
     .array(
       z.strictObject({
-        channel: z.enum(['feishu', 'wecom', 'wechaty']),
+        // wecom_bot: a WeCom group the 智能机器人 is in (the self-built app has no groups).
+        channel: z.enum(['feishu', 'wecom', 'wechaty', 'wecom_bot']),
         id: z.string().min(1),
         name: z.string().optional(),
       }),
@@ -322,7 +323,12 @@ export function problemAt(org: OrgFile, path: (string | number)[], message: stri
 }
 
 /** The channels' names in the words of a claim refusal (and of `npm run org:move`). */
-export const CLAIM_CHANNEL_NAMES = { feishu: '飞书', wecom: '企业微信', wechaty: '微信（Wechaty）' } as const;
+export const CLAIM_CHANNEL_NAMES = {
+  feishu: '飞书',
+  wecom: '企业微信',
+  wechaty: '微信（Wechaty）',
+  wecom_bot: '企业微信智能机器人',
+} as const;
 
 const HELD_ELSEWHERE =
   '已登记在另一个单位，不能由本单位的组织文件认领；如确属本单位，请联系系统运维人员用 npm run org:move 办理转移';

@@ -2,11 +2,13 @@
 // WeCom and Wechaty, through each channel's real adapter, with the platform faked at its edge (HTTP and
 // WebSocket fakes; wechaty-puppet-mock).
 import { eq, sql } from 'drizzle-orm';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { hazardEvents, hazards, identities, inboundEvents, people } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
+import { FakeWecomBot } from './fakes/wecom-bot.ts';
 import { identityOf, seedExample } from './helpers/db.ts';
+import { until } from './helpers/faults.ts';
 import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
@@ -28,7 +30,9 @@ const inboundCount = async () =>
 
 /** Drives one channel the way its users do, and reads what they get back. */
 interface Driver {
-  channel: 'feishu' | 'wecom' | 'wechaty';
+  /** The transport, for the test titles. */
+  name: string;
+  channel: 'feishu' | 'wecom' | 'wechaty' | 'wecom_bot';
   /** A member says something to the bot (in the group with an @, or to the app). Returns a redelivery. */
   say(person: string, text: string): Promise<() => Promise<void>>;
   /** Everything the bot sent that this person can see, as text. */
@@ -61,6 +65,7 @@ function feishuSay(transport: (event: ReturnType<typeof messageEvent>) => Promis
 }
 
 const feishu: Driver = {
+  name: 'Feishu webhook',
   channel: 'feishu',
   say: feishuSay(async (event) => {
     expect((await harness.post('/webhooks/feishu', feishuRequest(event))).status).toBe(200);
@@ -93,6 +98,7 @@ async function feishuPress(person: string, owner: string) {
 
 /** Feishu over its long connection (FEISHU_MODE=websocket): the same events, pushed by the fake platform. */
 const feishuLongConnection: Driver = {
+  name: 'Feishu long connection',
   channel: 'feishu',
   say: feishuSay(async (event) => {
     expect(await harness.feishu.ws.deliver(event)).toMatchObject({ outcome: 'answered', code: 200 });
@@ -108,6 +114,7 @@ const feishuLongConnection: Driver = {
 };
 
 const wecom: Driver = {
+  name: 'WeCom app',
   channel: 'wecom',
   async say(person, text) {
     const request = wecomCallback(
@@ -145,6 +152,71 @@ const wecom: Driver = {
   },
 };
 
+/** The WeCom 智能机器人 on its fake long connection (test/fakes/wecom-bot.ts), in a WeCom group. */
+let bot: FakeWecomBot;
+const BOT_GROUP = 'wrkSFfCgAAparity';
+let botMsg = 0;
+
+/** Waits until the bot's frame is in the inbox (or, redelivered, dropped there), processed and sent on. */
+async function botSettle(before: number) {
+  for (let i = 0; i < 50 && (await inboundCount()) <= before; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await until('the inbox is processed', async () => {
+    const [row] = await database.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(inboundEvents)
+      .where(eq(inboundEvents.status, 'pending'));
+    return row!.n === 0;
+  });
+  await harness.service.inbox.idle();
+  await settle();
+}
+
+const wecomBot: Driver = {
+  name: 'WeCom 智能机器人',
+  channel: 'wecom_bot',
+  async say(person, text) {
+    const from = await idOf(person, 'userid');
+    const msgid = `parity${++botMsg}`;
+    const deliver = async () => {
+      const before = await inboundCount();
+      bot.pushText({ from, text, chatid: BOT_GROUP, msgid });
+      await botSettle(before);
+    };
+    await deliver();
+    return deliver;
+  },
+  async seenBy(person) {
+    const userid = await idOf(person, 'userid');
+    return [
+      ...bot.sent.filter((sent) => sent.chatid === userid || sent.chatid === BOT_GROUP),
+      ...bot.updates,
+    ].map((body) => JSON.stringify(body));
+  },
+  async pressFirstButton(person, owner = person) {
+    const userid = await idOf(person, 'userid');
+    const ownerId = await idOf(owner, 'userid');
+    const sent = bot.sent
+      .filter((one) => one.chatid === ownerId && one.body.msgtype === 'template_card')
+      .at(-1)!;
+    const card = sent.body.template_card as { task_id: string; button_list?: { key: string }[] };
+    const [updates, sentBefore] = [bot.updates.length, bot.sent.length];
+    bot.pushCardEvent({
+      from: userid,
+      taskId: card.task_id,
+      eventKey: card.button_list?.[0]?.key ?? 'no-button',
+    });
+    await until('the press is answered', () => bot.updates.length > updates || bot.sent.length > sentBefore);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settle();
+    return JSON.stringify([
+      ...bot.updates.slice(updates),
+      ...bot.sent.slice(sentBefore).filter((one) => one.chatid === userid),
+    ]);
+  },
+};
+
 /** Waits until the Wechaty adapter has handled the new message(s), then delivers the outbox. */
 async function wechatySettle(before: number) {
   for (let i = 0; i < 100 && (await inboundCount()) <= before; i++) {
@@ -155,6 +227,7 @@ async function wechatySettle(before: number) {
 }
 
 const wechaty: Driver = {
+  name: 'Wechaty',
   channel: 'wechaty',
   async say(person, text) {
     const contact = world.contact(await idOf(person, 'id'));
@@ -195,19 +268,33 @@ harnessPerFile(
       await opened.db.select().from(identities).where(eq(identities.channel, 'wechaty'))
     ).map((row) => row.value);
     world = await startMockWechat(wechatIds);
-    // The webhook keeps serving with a token and key set, so both Feishu transports run side by side.
-    return { wecom: true, wechaty: world.bot, env: { FEISHU_MODE: 'websocket' } };
+    bot = new FakeWecomBot({ botId: 'aibParity01', secret: 'parity-bot-secret' });
+    await bot.start();
+    const env = {
+      // The webhook keeps serving with a token and key set, so both Feishu transports run side by side.
+      FEISHU_MODE: 'websocket',
+      WECOM_BOT_ID: 'aibParity01',
+      WECOM_BOT_SECRET: 'parity-bot-secret',
+      WECOM_BOT_WS_URL: bot.url,
+    };
+    return { wecom: true, wechaty: world.bot, env };
   },
 );
 beforeAll(async () => {
   harness.service.startConnections();
   await harness.feishu.ws.waitReady();
+  await until('the WeCom bot is connected', () => bot.connected);
+});
+afterAll(async () => {
+  await bot?.close();
 });
 beforeEach(() => {
   world.clear();
+  bot.sent.length = 0;
+  bot.updates.length = 0;
 });
 
-describe.each([feishu, wecom, wechaty, feishuLongConnection])('on $channel', (driver) => {
+describe.each([feishu, feishuLongConnection, wecom, wecomBot, wechaty])('on $name', (driver) => {
   it('reports a hazard: hazard row, a reply the reporter sees, a card with 受理 for the office head', async () => {
     await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
     const rows = await database.db.select().from(hazards);

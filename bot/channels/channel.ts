@@ -54,12 +54,16 @@ export interface ConnectionStatus {
  * A channel's entry in `/healthz`: a long connection's state (with its `ConnectionStatus` fields), or why
  * a channel asked for is off.
  */
-export interface ChannelHealth extends Partial<Omit<ConnectionStatus, 'state'>> {
+export interface ChannelHealth extends Partial<Omit<ConnectionStatus, 'state' | 'lastError'>> {
   ok: boolean;
-  /** A short word for machines (`connected`, `logged-in`, `not-installed`…). */
+  /** A short word for machines (`connected`, `standby`, `logged-in`, `not-installed`…). */
   state: string;
   /** For people, in Chinese and English. */
   message?: string;
+  /** A connection only one instance may hold (the WeCom 智能机器人): this instance's part. */
+  role?: 'holder' | 'standby' | 'closed';
+  connected?: boolean;
+  lastError?: { message: string; at?: string };
 }
 
 /** Asked for (its variables are set) but cannot be on here; the service starts without it. */
@@ -79,7 +83,7 @@ export interface OpenChannel {
   start?(): Promise<void>;
   /** Closes the long connection, if open. */
   close?(): Promise<void>;
-  /** The long connection's state for `/healthz`. */
+  /** The long connection's state for `/healthz` (never a secret). */
   health?(): ChannelHealth;
 }
 

@@ -7,12 +7,14 @@ import { consoleChannel } from './console/channel.ts';
 import { feishuChannel } from './feishu/channel.ts';
 import { wechatyChannel } from './wechaty/channel.ts';
 import { wecomChannel } from './wecom/channel.ts';
+import { wecomBotChannel } from './wecom-bot/channel.ts';
 
 export const CHANNELS = {
   console: consoleChannel,
   feishu: feishuChannel,
   wecom: wecomChannel,
   wechaty: wechatyChannel,
+  wecom_bot: wecomBotChannel,
 } as const satisfies Record<Channel, ChannelDefinition>;
 
 export const channelDefinitions: readonly ChannelDefinition[] = Object.values(CHANNELS);

@@ -88,7 +88,7 @@ function answerMessages(action: ActionResult): Outbound[] {
 }
 
 /** A success or info shown inside the updated card (its quote line on WeCom): the new state is the feedback. */
-function withToast(card: Card, toast: ActionResult['toast']): Card {
+export function withToast(card: Card, toast: ActionResult['toast']): Card {
   return {
     ...card,
     blocks: [...card.blocks, note(`${toast.kind === 'success' ? '✅' : 'ℹ️'} ${toast.text}`)],

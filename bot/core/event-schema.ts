@@ -2,9 +2,9 @@
 // read back. JSON has no dates, so `at` comes back from its ISO text; a row that does not parse is not an
 // event to process (bot/core/core.ts marks it failed with the reason).
 import { z } from 'zod';
-import type { ActionEvent, InboundEvent, MessageEvent } from './types.ts';
+import { type ActionEvent, CHANNELS, type InboundEvent, type MessageEvent } from './types.ts';
 
-const channel = z.enum(['feishu', 'wecom', 'wechaty', 'console']);
+const channel = z.enum(CHANNELS);
 const externalUser = z.object({
   ids: z.array(z.object({ kind: z.string(), value: z.string() })),
   name: z.string().optional(),

@@ -2,7 +2,7 @@
 import type { Card } from '../../cards/model.ts';
 
 /** The channels; db/schema.ts builds its enum from this list. */
-export const CHANNELS = ['feishu', 'wecom', 'wechaty', 'console'] as const;
+export const CHANNELS = ['feishu', 'wecom', 'wechaty', 'console', 'wecom_bot'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** One platform id of the sender; Feishu gives several kinds (open_id, user_id, union_id). */

@@ -18,9 +18,19 @@ export type Tenant = typeof tenants.$inferSelect;
 export type Person = typeof people.$inferSelect;
 export type Unit = typeof units.$inferSelect;
 
+/**
+ * The channel whose identities a channel's senders are known by. A WeCom userid is one per corp member,
+ * the same to the self-built app and to the 智能机器人: the bot reads (and the importer writes) them
+ * as `wecom` identities, so an organization file lists each member once.
+ */
+export function identityChannel(channel: Channel): Channel {
+  return channel === 'wecom_bot' ? 'wecom' : channel;
+}
+
 /** People matching any of the sender's platform ids, across tenants. */
-export async function peopleByIdentity(db: Queryable, channel: Channel, ids: ExternalId[]) {
+export async function peopleByIdentity(db: Queryable, eventChannel: Channel, ids: ExternalId[]) {
   if (ids.length === 0) return [];
+  const channel = identityChannel(eventChannel);
   const rows = await db
     .selectDistinct({ person: people })
     .from(identities)
@@ -64,6 +74,7 @@ export async function ensureOutsidePerson(
   id: ExternalId,
   name: string | undefined,
 ): Promise<Person> {
+  channel = identityChannel(channel);
   const code = `outside-${channel}-${id.kind}-${id.value}`;
   const [inserted] = await db
     .insert(people)
@@ -124,12 +135,16 @@ export const unitById = byIdInTenant(units);
 
 export const personById = byIdInTenant(people);
 
-/** Channels in the order a person is best reached on, when the event's own channel is not theirs. */
-const CHANNEL_PREFERENCE: Channel[] = ['feishu', 'wecom', 'wechaty', 'console'];
+/**
+ * Channels in the order a person is best reached on, when the event's own channel is not theirs. The
+ * WeCom app before the 智能机器人: private notices and reminders are the app's work.
+ */
+const CHANNEL_PREFERENCE: Channel[] = ['feishu', 'wecom', 'wecom_bot', 'wechaty', 'console'];
 /** Which identity kind a channel sends to. */
 const SEND_KIND: Record<Channel, string[]> = {
   feishu: ['open_id', 'user_id'],
   wecom: ['userid'],
+  wecom_bot: ['userid'],
   wechaty: ['id'],
   console: [],
 };
@@ -152,8 +167,8 @@ export async function addressOf(
     // Everyone can be reached in the web console, where they are known by their person id.
     if (channel === 'console') return { channel, kind: 'person', value: String(personId) };
     for (const kind of SEND_KIND[channel]) {
-      const hit = rows.find((row) => row.channel === channel && row.kind === kind);
-      if (hit) return hit;
+      const hit = rows.find((row) => row.channel === identityChannel(channel) && row.kind === kind);
+      if (hit) return { ...hit, channel };
     }
   }
   return undefined;

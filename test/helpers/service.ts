@@ -31,7 +31,10 @@ export interface HarnessOptions {
   consoleBodyDeadlines?: ServiceOptions['consoleBodyDeadlines'];
   /** The Node server's header and request deadlines (bot/http-server.ts); tests make them short. */
   httpTimeouts?: HttpTimeouts;
-  /** More environment, over the defaults and `env` (e.g. FEISHU_MODE for a whole file's harness). */
+  /**
+   * More environment, over the defaults (FEISHU_MODE for a whole file's harness; a channel whose fake the
+   * test file starts itself).
+   */
   env?: Record<string, string>;
 }
 

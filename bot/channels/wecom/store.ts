@@ -45,9 +45,10 @@ export interface WecomStore {
   repoint(taskId: string, tenantId: number | null, newTaskId: string, ref: WecomRef): Promise<void>;
 }
 
-const copyOf = (taskId: string, tenantId: number | null) =>
+/** The copies (sent rows, not updates) showing card `taskId` on a WeCom channel (the app's or the bot's). */
+export const copyOf = (taskId: string, tenantId: number | null, channel: 'wecom' | 'wecom_bot' = 'wecom') =>
   and(
-    eq(outbox.channel, 'wecom'),
+    eq(outbox.channel, channel),
     eq(outbox.platformMessageId, taskId),
     inArray(outbox.op, ['send', 'reply']),
     ...(tenantId === null ? [] : [eq(outbox.tenantId, tenantId)]),
