@@ -1,7 +1,7 @@
 // Form fields several console pages share: a select's choices, the actor of an operation, a member's label.
 import { html } from 'hono/html';
+import type { Member } from '../../db/queries/people.ts';
 import type { Html } from './layout.ts';
-import type { Member } from './queries.ts';
 
 /** A choice of a select: its value and what it shows. */
 export interface Choice {

@@ -2,7 +2,7 @@
 // and holder, who signs with whom, and the state of a round per unit for the office, reports and console.
 // A successor in a post gets a letter of their own; the predecessor's stays as it was (004 附则).
 
-import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import type { SigningRole } from '../../handlers/party-labels.ts';
 import { chunks } from '../chunks.ts';
 import type { Queryable } from '../client.ts';
@@ -38,6 +38,16 @@ export async function insertRound(
 }
 
 export const roundById = byIdInTenant(letterRounds);
+
+/** The years of the tenant's rounds, latest first. */
+export async function roundYears(db: Queryable, tenantId: number): Promise<number[]> {
+  const rows = await db
+    .select({ year: letterRounds.year })
+    .from(letterRounds)
+    .where(eq(letterRounds.tenantId, tenantId))
+    .orderBy(desc(letterRounds.year));
+  return rows.map((row) => row.year);
+}
 
 export async function roundByYear(
   db: Queryable,

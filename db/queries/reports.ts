@@ -300,7 +300,19 @@ export async function statementRecords(
   span: Span,
 ): Promise<StatementRecords> {
   const within = (column: AnyPgColumn) => and(gte(column, span.from), lte(column, span.to));
-  const hazardCols = { code: hazards.code, description: hazards.description };
+  // What the person did (`by` is them) and when (`at`, within the span), earliest first.
+  const hazardsBy = (by: AnyPgColumn, at: AnyPgColumn, ...also: SQL[]) =>
+    db
+      .select({ code: hazards.code, description: hazards.description, at: at as typeof hazards.acceptedAt })
+      .from(hazards)
+      .where(and(eq(hazards.tenantId, tenantId), eq(by, personId), ...also, within(at)))
+      .orderBy(asc(at));
+  const tasksBy = (by: AnyPgColumn, at: AnyPgColumn, ...also: SQL[]) =>
+    db
+      .select({ code: tasks.code, content: tasks.content, at: at as typeof tasks.completedAt })
+      .from(tasks)
+      .where(and(eq(tasks.tenantId, tenantId), eq(by, personId), ...also, within(at)))
+      .orderBy(asc(at));
   const closedPeriods = (met: SQL) =>
     db
       .select({
@@ -340,47 +352,11 @@ export async function statementRecords(
         ),
       )
       .orderBy(asc(completions.date), asc(completions.id)),
-    db
-      .select({ ...hazardCols, at: hazards.acceptedAt })
-      .from(hazards)
-      .where(
-        and(eq(hazards.tenantId, tenantId), eq(hazards.acceptedById, personId), within(hazards.acceptedAt)),
-      )
-      .orderBy(asc(hazards.acceptedAt)),
-    db
-      .select({ ...hazardCols, at: hazards.closedAt })
-      .from(hazards)
-      .where(
-        and(
-          eq(hazards.tenantId, tenantId),
-          eq(hazards.reviewedById, personId),
-          eq(hazards.status, 'closed'),
-          within(hazards.closedAt),
-        ),
-      )
-      .orderBy(asc(hazards.closedAt)),
-    db
-      .select({ ...hazardCols, at: hazards.listedAt })
-      .from(hazards)
-      .where(and(eq(hazards.tenantId, tenantId), eq(hazards.listedById, personId), within(hazards.listedAt)))
-      .orderBy(asc(hazards.listedAt)),
-    db
-      .select({ code: tasks.code, content: tasks.content, at: tasks.createdAt })
-      .from(tasks)
-      .where(and(eq(tasks.tenantId, tenantId), eq(tasks.assignerId, personId), within(tasks.createdAt)))
-      .orderBy(asc(tasks.createdAt)),
-    db
-      .select({ code: tasks.code, content: tasks.content, at: tasks.completedAt })
-      .from(tasks)
-      .where(
-        and(
-          eq(tasks.tenantId, tenantId),
-          eq(tasks.completedById, personId),
-          eq(tasks.status, 'done'),
-          within(tasks.completedAt),
-        ),
-      )
-      .orderBy(asc(tasks.completedAt)),
+    hazardsBy(hazards.acceptedById, hazards.acceptedAt),
+    hazardsBy(hazards.reviewedById, hazards.closedAt, eq(hazards.status, 'closed')),
+    hazardsBy(hazards.listedById, hazards.listedAt),
+    tasksBy(tasks.assignerId, tasks.createdAt),
+    tasksBy(tasks.completedById, tasks.completedAt, eq(tasks.status, 'done')),
     closedPeriods(eq(obligationPeriods.met, false)),
     closedPeriods(isNull(obligationPeriods.met)),
   ]);

@@ -15,3 +15,33 @@ export function byIdInTenant<T extends TenantTable>(table: T) {
     return row as T['$inferSelect'] | undefined;
   };
 }
+
+/** The writer of a new row of a table, answering the row as stored. */
+export function inserter<T extends PgTable>(table: T) {
+  return async (db: Queryable, row: T['$inferInsert']): Promise<T['$inferSelect']> => {
+    const [inserted] = await db
+      .insert(table as PgTable)
+      .values(row as never)
+      .returning();
+    return inserted as T['$inferSelect'];
+  };
+}
+
+/**
+ * The writer of a step's changes to a row of a table with a `status`, if the row is still in the state the
+ * step was decided on: undefined when another step got there first.
+ */
+export function updaterFromStatus<T extends PgTable & { id: PgColumn; status: PgColumn }>(table: T) {
+  return async (
+    db: Queryable,
+    row: { id: number; status: T['$inferSelect']['status'] },
+    changes: Partial<T['$inferInsert']>,
+  ): Promise<T['$inferSelect'] | undefined> => {
+    const [fresh] = await db
+      .update(table as PgTable)
+      .set(changes as never)
+      .where(and(eq(table.id, row.id), eq(table.status, row.status)))
+      .returning();
+    return fresh as T['$inferSelect'] | undefined;
+  };
+}

@@ -2,10 +2,10 @@
 // a leader or office member, through the same code path as the chat command 派任务.
 import { html } from 'hono/html';
 import { TASK_KIND_LABEL, TASK_STATUS_LABEL } from '../../../cards/task.ts';
+import type { TaskFilter, TaskListItem } from '../../../db/queries/tasks.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { actorField, type Choice, option } from '../fields.ts';
 import type { Html } from '../layout.ts';
-import type { TaskFilter, TaskListItem } from '../queries.ts';
 
 export interface TaskFormValues {
   assigner: string;
