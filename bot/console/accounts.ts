@@ -71,7 +71,7 @@ export async function addAdminAccount(
     });
     return { account, tenant, created: false };
   }
-  const account = await insertAccount(db, tenant.id, { username, displayName, passwordHash });
+  const account = await insertAccount(db, { tenantId: tenant.id, username, displayName, passwordHash });
   return { account, tenant, created: true };
 }
 

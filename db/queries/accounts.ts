@@ -4,6 +4,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { accountLabel } from '../../handlers/party-labels.ts';
 import type { Queryable } from '../client.ts';
 import { adminAccounts, tenants } from '../schema.ts';
+import { inserter } from './rows.ts';
 import type { Tenant } from './tenants.ts';
 
 /** A console account acting in its own name. */
@@ -58,17 +59,7 @@ export async function setAccountPassword(
   return updated;
 }
 
-export async function insertAccount(
-  db: Queryable,
-  tenantId: number,
-  fields: { username: string; displayName: string; passwordHash: string },
-): Promise<AdminAccount> {
-  const [account] = await db
-    .insert(adminAccounts)
-    .values({ tenantId, ...fields })
-    .returning();
-  return account!;
-}
+export const insertAccount = inserter(adminAccounts);
 
 /** The account of a tenant code and user name, with its tenant. */
 export async function accountOfLogin(

@@ -18,6 +18,7 @@ import {
 import { accountLabels } from './accounts.ts';
 import { personNames } from './people.ts';
 import { byIdInTenant, inserter, updaterFromStatus } from './rows.ts';
+import { unitName } from './units.ts';
 
 export type Hazard = typeof hazards.$inferSelect;
 /** Columns a workflow step writes. */
@@ -133,9 +134,7 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     hazard.reviewedById,
     hazard.listedById,
   ]);
-  const listedUnit = hazard.listedUnitId
-    ? (await db.select({ name: units.name }).from(units).where(eq(units.id, hazard.listedUnitId)))[0]?.name
-    : undefined;
+  const listedUnit = await unitName(db, tenantId, hazard.listedUnitId);
   const [photos] = await db
     .select({ count: sql<number>`count(*)::int` })
     .from(hazardPhotos)

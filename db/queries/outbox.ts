@@ -186,6 +186,15 @@ export async function insertOutbox(db: Queryable, rows: OutboxInsert | OutboxIns
   await db.insert(outbox).values(Array.isArray(rows) ? rows : [rows]);
 }
 
+/** The copies written on `channel` that show the platform's message `platformMessageId` (of a tenant, or any). */
+const copiesOf = (channel: Channel, platformMessageId: string, tenantId: number | null = null) =>
+  and(
+    eq(outbox.channel, channel),
+    eq(outbox.platformMessageId, platformMessageId),
+    inArray(outbox.op, ['send', 'reply']),
+    ...(tenantId === null ? [] : [eq(outbox.tenantId, tenantId)]),
+  );
+
 /** The copy of a card a press on `channel` came from, by the platform's message id. */
 export async function pressedCopy(db: Queryable, channel: Channel, platformMessageId: string) {
   const [copy] = await db
@@ -196,13 +205,7 @@ export async function pressedCopy(db: Queryable, channel: Channel, platformMessa
       view: outbox.view,
     })
     .from(outbox)
-    .where(
-      and(
-        eq(outbox.channel, channel),
-        eq(outbox.platformMessageId, platformMessageId),
-        inArray(outbox.op, ['send', 'reply']),
-      ),
-    )
+    .where(copiesOf(channel, platformMessageId))
     .limit(1);
   return copy;
 }
@@ -240,15 +243,6 @@ export type PlatformRef = Record<string, unknown>;
 export async function setPlatformRef(db: Queryable, id: number, ref: PlatformRef): Promise<void> {
   await db.update(outbox).set({ platformRef: ref }).where(eq(outbox.id, id));
 }
-
-/** The copies of a WeCom card (by its task id), of a tenant or of any. */
-const wecomCopiesOf = (taskId: string, tenantId: number | null) =>
-  and(
-    eq(outbox.channel, 'wecom'),
-    eq(outbox.platformMessageId, taskId),
-    inArray(outbox.op, ['send', 'reply']),
-    ...(tenantId === null ? [] : [eq(outbox.tenantId, tenantId)]),
-  );
 
 /**
  * Takes (and clears) the unused response code of the first copy of a WeCom card that has one, in one
@@ -302,5 +296,5 @@ export async function repointWecomCopies(
   await db
     .update(outbox)
     .set({ platformMessageId: newTaskId, platformRef: ref })
-    .where(wecomCopiesOf(taskId, tenantId));
+    .where(copiesOf('wecom', taskId, tenantId));
 }

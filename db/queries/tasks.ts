@@ -6,6 +6,7 @@ import { accountLabels } from './accounts.ts';
 import { currentMembers } from './org.ts';
 import { personNames } from './people.ts';
 import { byIdInTenant, inserter, updaterFromStatus } from './rows.ts';
+import { unitName } from './units.ts';
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -47,16 +48,14 @@ export async function taskView(
     task.acknowledgedById,
     task.completedById,
   ]);
-  const unitName = task.assigneeUnitId
-    ? (await db.select({ name: units.name }).from(units).where(eq(units.id, task.assigneeUnitId)))[0]?.name
-    : undefined;
+  const assigneeUnit = await unitName(db, tenantId, task.assigneeUnitId);
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
   const accounts = await accountLabels(db, [task.assignerAccountId]);
   return {
     row: task,
     task,
     assignerName: name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
-    assigneeName: unitName ?? name(task.assigneeId) ?? '',
+    assigneeName: assigneeUnit ?? name(task.assigneeId) ?? '',
     acknowledgedByName: name(task.acknowledgedById),
     completedByName: name(task.completedById),
   };

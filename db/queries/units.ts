@@ -11,3 +11,17 @@ export async function headedUnits(db: Queryable, personId: number) {
     .innerJoin(units, eq(units.id, posts.unitId))
     .where(and(eq(postHolders.personId, personId), isNull(postHolders.endedAt)));
 }
+
+/** A unit's name, when the id names one of the tenant's units. */
+export async function unitName(
+  db: Queryable,
+  tenantId: number,
+  unitId: number | null,
+): Promise<string | undefined> {
+  if (unitId === null) return undefined;
+  const [row] = await db
+    .select({ name: units.name })
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.id, unitId)));
+  return row?.name;
+}
