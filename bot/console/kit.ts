@@ -134,6 +134,8 @@ export interface ConsoleKit {
   ensureSession(c: ConsoleContext): Session;
   /** Answers a page in the layout: the viewer's frame (when there is one), headers and CSP. */
   render(c: ConsoleContext, body: Html, frame?: FrameOf, status?: ContentfulStatusCode): Promise<Response>;
+  /** Answers a page as `render` does, with the flash message the previous post left (read once). */
+  renderWithFlash(c: ConsoleContext, body: Html, frame: FrameOf): Promise<Response>;
   /** The flash message of the previous post (read once). */
   takeFlash(c: ConsoleContext): Flash | undefined;
   setFlash(c: ConsoleContext, flash: Flash): void;
@@ -366,6 +368,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     post,
     ensureSession,
     render,
+    renderWithFlash: (c, body, frame) => render(c, body, { ...frame, flash: takeFlash(c, c.var.key) }),
     takeFlash: (c) => takeFlash(c, c.var.key),
     setFlash: (c, flash) => setFlash(c, c.var.key, flash),
     notFound: (c, title, message, options = {}) =>

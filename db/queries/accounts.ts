@@ -4,7 +4,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { accountLabel } from '../../handlers/party-labels.ts';
 import type { Queryable } from '../client.ts';
 import { adminAccounts, tenants } from '../schema.ts';
-import { inserter } from './rows.ts';
+import { byKeyInTenant, inserter } from './rows.ts';
 import type { Tenant } from './tenants.ts';
 
 /** A console account acting in its own name. */
@@ -32,17 +32,10 @@ export async function accountLabels(db: Queryable, ids: (number | null)[]): Prom
 export type AdminAccount = typeof adminAccounts.$inferSelect;
 
 /** A tenant's account by user name. */
-export async function accountNamed(
-  db: Queryable,
-  tenantId: number,
-  username: string,
-): Promise<AdminAccount | undefined> {
-  const [row] = await db
-    .select()
-    .from(adminAccounts)
-    .where(and(eq(adminAccounts.tenantId, tenantId), eq(adminAccounts.username, username)));
-  return row;
-}
+export const accountNamed = byKeyInTenant<typeof adminAccounts, string>(
+  adminAccounts,
+  adminAccounts.username,
+);
 
 /** Sets an account's password (and its display name, when given). */
 export async function setAccountPassword(

@@ -128,31 +128,19 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
   );
   if (!row) return undefined;
   const { hazard } = row;
+  const extension = await pendingExtension(db, hazardId);
   const names = await personNames(db, tenantId, [
     hazard.acceptedById,
     hazard.rectifierId,
     hazard.reviewedById,
     hazard.listedById,
+    extension?.requestedById ?? null,
   ]);
   const listedUnit = await unitName(db, tenantId, hazard.listedUnitId);
   const [photos] = await db
     .select({ count: sql<number>`count(*)::int` })
     .from(hazardPhotos)
     .where(eq(hazardPhotos.hazardId, hazardId));
-  const [pendingExtension] = await db
-    .select()
-    .from(hazardExtensions)
-    .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')))
-    .orderBy(desc(hazardExtensions.id))
-    .limit(1);
-  const requester = pendingExtension
-    ? (
-        await db
-          .select({ name: people.name })
-          .from(people)
-          .where(eq(people.id, pendingExtension.requestedById))
-      )[0]?.name
-    : undefined;
   const recentSteps = (
     await db
       .select(TRAIL_COLUMNS)
@@ -190,7 +178,7 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     listedByName: name(hazard.listedById) ?? accounts.get(hazard.listedByAccountId ?? 0),
     listedUnitName: listedUnit,
     photoCount: photos?.count ?? 0,
-    pendingExtension: pendingExtension && { ...pendingExtension, requesterName: requester },
+    pendingExtension: extension && { ...extension, requesterName: name(extension.requestedById) },
     recentSteps,
     /** The open hazard this report looked like when it came in. */
     similarTo: hazard.similarToId === null ? undefined : linked.get(hazard.similarToId),
@@ -338,7 +326,9 @@ export async function pendingExtension(
   const [row] = await db
     .select()
     .from(hazardExtensions)
-    .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')));
+    .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')))
+    .orderBy(desc(hazardExtensions.id))
+    .limit(1);
   return row;
 }
 

@@ -17,7 +17,7 @@ import {
   tenants,
   units,
 } from '../schema.ts';
-import { byIdInTenant } from './rows.ts';
+import { byIdInTenant, byKeyInTenant } from './rows.ts';
 
 export type LetterRound = typeof letterRounds.$inferSelect;
 export type Letter = typeof letters.$inferSelect;
@@ -49,17 +49,7 @@ export async function roundYears(db: Queryable, tenantId: number): Promise<numbe
   return rows.map((row) => row.year);
 }
 
-export async function roundByYear(
-  db: Queryable,
-  tenantId: number,
-  year: number,
-): Promise<LetterRound | undefined> {
-  const [row] = await db
-    .select()
-    .from(letterRounds)
-    .where(and(eq(letterRounds.tenantId, tenantId), eq(letterRounds.year, year)));
-  return row;
-}
+export const roundByYear = byKeyInTenant<typeof letterRounds, number>(letterRounds, letterRounds.year);
 
 /**
  * Issues a letter to every current holder of every non-archived post who has none in this round yet,

@@ -5,16 +5,19 @@ import type { Queryable } from '../client.ts';
 
 type TenantTable = PgTable & { id: PgColumn; tenantId: PgColumn };
 
-/** The reader of one row by id within a tenant, for a table with `id` and `tenant_id`. */
-export function byIdInTenant<T extends TenantTable>(table: T) {
-  return async (db: Queryable, tenantId: number, id: number): Promise<T['$inferSelect'] | undefined> => {
+/** The reader of one row by a key unique within a tenant (its id, a code…), for a table with `tenant_id`. */
+export function byKeyInTenant<T extends PgTable & { tenantId: PgColumn }, V>(table: T, key: PgColumn) {
+  return async (db: Queryable, tenantId: number, value: V): Promise<T['$inferSelect'] | undefined> => {
     const [row] = await db
       .select()
       .from(table as PgTable)
-      .where(and(eq(table.tenantId, tenantId), eq(table.id, id)));
+      .where(and(eq(table.tenantId, tenantId), eq(key, value)));
     return row as T['$inferSelect'] | undefined;
   };
 }
+
+/** The reader of one row by id within a tenant, for a table with `id` and `tenant_id`. */
+export const byIdInTenant = <T extends TenantTable>(table: T) => byKeyInTenant<T, number>(table, table.id);
 
 /** The writer of a new row of a table, answering the row as stored. */
 export function inserter<T extends PgTable>(table: T) {

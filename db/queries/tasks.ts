@@ -5,7 +5,7 @@ import { people, postHolders, posts, tasks, units } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
 import { currentMembers } from './org.ts';
 import { personNames } from './people.ts';
-import { byIdInTenant, inserter, updaterFromStatus } from './rows.ts';
+import { byIdInTenant, byKeyInTenant, inserter, updaterFromStatus } from './rows.ts';
 import { unitName } from './units.ts';
 
 export type Task = typeof tasks.$inferSelect;
@@ -37,10 +37,7 @@ export async function taskView(
   tenantId: number,
   taskId: number,
 ): Promise<(TaskView & { row: Task }) | undefined> {
-  const [task] = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId)));
+  const task = await taskById(db, tenantId, taskId);
   if (!task) return undefined;
   const names = await personNames(db, tenantId, [
     task.assignerId,
@@ -75,13 +72,7 @@ export async function unitsOf(db: Queryable, personId: number): Promise<number[]
 export const taskById = byIdInTenant(tasks);
 
 /** A task by its human id (RW-2026-0001), within a tenant. */
-export async function taskByCode(db: Queryable, tenantId: number, code: string): Promise<Task | undefined> {
-  const [row] = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.code, code)));
-  return row;
-}
+export const taskByCode = byKeyInTenant<typeof tasks, string>(tasks, tasks.code);
 
 export const insertTask = inserter(tasks);
 

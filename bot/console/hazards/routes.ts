@@ -50,11 +50,7 @@ export function hazardsRoutes(kit: ConsoleKit) {
   }
 
   app.get('/console/hazards', kit.viewer, async (c) =>
-    kit.render(c, await hazardsBody(c.var.viewer), {
-      title: '隐患督办',
-      active: 'hazards',
-      flash: kit.takeFlash(c),
-    }),
+    kit.renderWithFlash(c, await hazardsBody(c.var.viewer), { title: '隐患督办', active: 'hazards' }),
   );
 
   app.post('/console/hazards/list', kit.limit, kit.post, async (c) => {

@@ -6,7 +6,7 @@ import { LEVEL_LABEL, letterTitle, type UnitProgress } from '../../../cards/lett
 import type { LetterStatusRow } from '../../../db/queries/letters.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { actorField, type Choice, option } from '../fields.ts';
-import type { Html } from '../layout.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface LettersState {
   csrf: string;
@@ -32,7 +32,7 @@ export interface LettersState {
 function startForm(state: LettersState): Html {
   return html`<div class="panel">
   <h2 class="flush">发起责任书签订</h2>
-  ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
+  ${errorFlash(state.error)}
   <form method="post" action="/console/letters">
     <input type="hidden" name="_csrf" value="${state.csrf}">
     <div class="cols">

@@ -52,10 +52,9 @@ export function lettersRoutes(kit: ConsoleKit) {
     const current = yearIn(clock(), viewer.tenant.timezone);
     const asked = c.req.query('year') ?? '';
     const year = /^\d{4}$/.test(asked) ? Number(asked) : current;
-    return kit.render(c, await lettersBody(viewer, year, { actor: '', year: String(year) }), {
+    return kit.renderWithFlash(c, await lettersBody(viewer, year, { actor: '', year: String(year) }), {
       title: '责任书签订',
       active: 'letters',
-      flash: kit.takeFlash(c),
     });
   });
 

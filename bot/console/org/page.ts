@@ -3,7 +3,7 @@
 import { html } from 'hono/html';
 import type { ImportSummary } from '../../../db/org-import.ts';
 import { omittedLine } from '../../../handlers/upload-limits.ts';
-import type { Html } from '../layout.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface OrgProblems {
   file: string;
@@ -40,8 +40,8 @@ export function orgSummaryText(file: string, summary: ImportSummary): string {
   );
 }
 
-function errorPanel(error: OrgProblems | string): Html {
-  if (typeof error === 'string') return html`<div class="flash error" role="alert">${error}</div>`;
+function errorPanel(error: OrgProblems | string): Html | '' {
+  if (typeof error === 'string') return errorFlash(error);
   return html`<div class="flash error" role="alert">组织文件 ${error.file} 有 ${error.problems.length + (error.omitted ?? 0)} 处问题，未导入任何内容。请修改后重新上传：</div>
 <ul class="problems">
   ${error.problems.map((problem) => html`<li><code>${error.file}: ${problem.path}: ${problem.message}</code></li>`)}

@@ -47,11 +47,7 @@ export function orgRoutes(kit: ConsoleKit) {
   }
 
   app.get('/console/org', kit.viewer, async (c) =>
-    kit.render(c, await orgBody(c.var.viewer), {
-      title: '组织信息',
-      active: 'org',
-      flash: kit.takeFlash(c),
-    }),
+    kit.renderWithFlash(c, await orgBody(c.var.viewer), { title: '组织信息', active: 'org' }),
   );
 
   app.post('/console/org', upload, kit.post, async (c) => {

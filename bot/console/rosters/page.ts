@@ -7,7 +7,7 @@ import { periodLabel, type RosterProblem } from '../../../handlers/roster-file.t
 import { formatShiftTime, weekdayOf } from '../../../handlers/shift-rules.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { omittedLine } from '../../../handlers/upload-limits.ts';
-import type { Html } from '../layout.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface RosterErrors {
   file: string;
@@ -44,8 +44,8 @@ export function rosterSummaryText(file: string, summary: RosterImportSummary): s
   return parts.join('');
 }
 
-function errorPanel(error: RosterErrors | string): Html {
-  if (typeof error === 'string') return html`<div class="flash error" role="alert">${error}</div>`;
+function errorPanel(error: RosterErrors | string): Html | '' {
+  if (typeof error === 'string') return errorFlash(error);
   return html`<div class="flash error" role="alert">值班表 ${error.file} 有 ${error.problems.length + (error.omitted ?? 0)} 处问题，未导入任何班次。请修改后重新上传：</div>
 <table class="problems">
   <thead><tr><th>行</th><th>列</th><th>问题</th></tr></thead>

@@ -37,11 +37,7 @@ export function rostersRoutes(kit: ConsoleKit) {
   }
 
   app.get('/console/rosters', kit.viewer, async (c) =>
-    kit.render(c, await rostersBody(c.var.viewer), {
-      title: '值班表',
-      active: 'rosters',
-      flash: kit.takeFlash(c),
-    }),
+    kit.renderWithFlash(c, await rostersBody(c.var.viewer), { title: '值班表', active: 'rosters' }),
   );
 
   app.post('/console/rosters', upload, kit.post, async (c) => {

@@ -5,7 +5,7 @@ import { TASK_KIND_LABEL, TASK_STATUS_LABEL } from '../../../cards/task.ts';
 import type { TaskFilter, TaskListItem } from '../../../db/queries/tasks.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { actorField, type Choice, option } from '../fields.ts';
-import type { Html } from '../layout.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface TaskFormValues {
   assigner: string;
@@ -46,7 +46,7 @@ function taskForm(state: TasksState): Html {
   const { values } = state;
   return html`<div class="panel">
   <h2 class="flush">派发任务</h2>
-  ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
+  ${errorFlash(state.error)}
   <form method="post" action="/console/tasks">
     <input type="hidden" name="_csrf" value="${state.csrf}">
     <div class="cols">

@@ -62,10 +62,9 @@ export function tasksRoutes(kit: ConsoleKit) {
   app.get('/console/tasks', kit.viewer, async (c) => {
     const asked = c.req.query('status') ?? 'all';
     const filter = (TASK_FILTERS as readonly string[]).includes(asked) ? (asked as TaskFilter) : 'all';
-    return kit.render(c, await tasksBody(c.var.viewer, filter, EMPTY_TASK), {
+    return kit.renderWithFlash(c, await tasksBody(c.var.viewer, filter, EMPTY_TASK), {
       title: '任务督办',
       active: 'tasks',
-      flash: kit.takeFlash(c),
     });
   });
 
