@@ -248,14 +248,6 @@ export async function clearVetoFlag(
   return deleted.length;
 }
 
-export async function tenantUnits(db: Queryable, tenantId: number): Promise<UnitRow[]> {
-  return db
-    .select({ id: units.id, name: units.name })
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
-    .orderBy(asc(units.id));
-}
-
 export interface Leader {
   id: number;
   name: string;

@@ -6,7 +6,7 @@ import { accountLabels } from './accounts.ts';
 import { currentMembers } from './org.ts';
 import { personNames } from './people.ts';
 import { byIdInTenant, byKeyInTenant, inserter, updaterFromStatus } from './rows.ts';
-import { unitName } from './units.ts';
+import { tenantUnits, unitName } from './units.ts';
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -81,11 +81,7 @@ export const updateTaskFrom = updaterFromStatus(tasks);
 
 /** Whom a task may go to: the tenant's units and members (not archived, no outside reporters). */
 export async function taskTargets(db: Queryable, tenantId: number) {
-  const unitRows = await db
-    .select({ id: units.id, name: units.name })
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
-    .orderBy(asc(units.id));
+  const unitRows = await tenantUnits(db, tenantId);
   const personRows = await db.select().from(people).where(currentMembers(tenantId)).orderBy(asc(people.id));
   return { units: unitRows, people: personRows };
 }

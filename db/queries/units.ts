@@ -1,5 +1,5 @@
 // Units seen from a person: which ones they head.
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { postHolders, posts, units } from '../schema.ts';
 
@@ -24,4 +24,13 @@ export async function unitName(
     .from(units)
     .where(and(eq(units.tenantId, tenantId), eq(units.id, unitId)));
   return row?.name;
+}
+
+/** The tenant's units that are not archived, in id order. */
+export async function tenantUnits(db: Queryable, tenantId: number): Promise<{ id: number; name: string }[]> {
+  return db
+    .select({ id: units.id, name: units.name })
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
+    .orderBy(asc(units.id));
 }
