@@ -52,6 +52,12 @@ function keysOf(attempt: LoginAttempt): Record<Kind, string> {
   };
 }
 
+/** The keys that brake an attempt, in the order they are counted: a known device skips the account's. */
+function brakesOf(attempt: LoginAttempt, knownDevice: boolean): [Kind, string][] {
+  const keys = Object.entries(keysOf(attempt)) as [Kind, string][];
+  return knownDevice ? keys.filter(([kind]) => kind !== 'account') : keys;
+}
+
 /** The wait after the n-th failure in a row under a rule (none before its free tries are used). */
 function waitAfter(rule: BrakeRule, failures: number): number {
   if (failures < rule.free) return 0;
@@ -68,8 +74,10 @@ export async function brakeWait(
   now: Date,
   knownDevice: boolean,
 ): Promise<number> {
-  const keys = keysOf(attempt);
-  const blocks = await blockedUntilOf(db, knownDevice ? [keys.pair, keys.address] : Object.values(keys));
+  const blocks = await blockedUntilOf(
+    db,
+    brakesOf(attempt, knownDevice).map(([, key]) => key),
+  );
   return Math.max(0, ...blocks.map((until) => (until?.getTime() ?? 0) - now.getTime()));
 }
 
@@ -87,14 +95,12 @@ export async function takeTry(
   now: Date,
   knownDevice: boolean,
 ): Promise<number> {
-  const keys = keysOf(attempt);
-  const kinds: Kind[] = knownDevice ? ['pair', 'address'] : ['pair', 'address', 'account'];
   const staleBefore = new Date(now.getTime() - FORGET_AFTER_MS);
-  for (const kind of kinds) {
+  for (const [kind, key] of brakesOf(attempt, knownDevice)) {
     const rule = BRAKE_RULES[kind];
     const firstWait = waitAfter(rule, 1);
     const firstBlock = firstWait > 0 ? new Date(now.getTime() + firstWait) : null;
-    const prior = await countFailure(db, keys[kind], rule, now, staleBefore, firstBlock);
+    const prior = await countFailure(db, key, rule, now, staleBefore, firstBlock);
     // Refused: the keys after this one are not counted.
     const wait = (prior?.getTime() ?? 0) - now.getTime();
     if (wait > 0) return wait;

@@ -23,6 +23,8 @@ import {
   units,
   vetoFlags,
 } from '../schema.ts';
+import { periodsEnding } from './obligations.ts';
+import { shiftsDated } from './shifts.ts';
 
 export type VetoKind = 'grave_accident' | 'exceeded_target' | 'failed_assessment' | 'concealed';
 export const VETO_KINDS: readonly VetoKind[] = [
@@ -65,13 +67,7 @@ export async function closedPeriodsIn(db: Queryable, tenantId: number, span: Spa
     .from(obligationPeriods)
     .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
     .innerJoin(posts, eq(posts.id, obligations.postId))
-    .where(
-      and(
-        eq(obligationPeriods.tenantId, tenantId),
-        gte(obligationPeriods.periodEnd, span.start),
-        lte(obligationPeriods.periodEnd, span.end),
-      ),
-    );
+    .where(periodsEnding(tenantId, span.start, span.end));
 }
 
 /**
@@ -134,7 +130,7 @@ export async function shiftsDatedIn(db: Queryable, tenantId: number, span: Span)
   return db
     .select({ id: shifts.id, startsAt: shifts.startsAt })
     .from(shifts)
-    .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, span.start), lte(shifts.date, span.end)));
+    .where(shiftsDated(tenantId, span.start, span.end));
 }
 
 /** Every shift slot of the tenant: who, on which shift, confirmed when. */
@@ -317,13 +313,7 @@ export async function statementRecords(
       .from(obligationPeriods)
       .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
       .where(
-        and(
-          eq(obligationPeriods.tenantId, tenantId),
-          eq(obligationPeriods.personId, personId),
-          met,
-          gte(obligationPeriods.periodEnd, span.start),
-          lte(obligationPeriods.periodEnd, span.end),
-        ),
+        and(periodsEnding(tenantId, span.start, span.end), eq(obligationPeriods.personId, personId), met),
       )
       .orderBy(asc(obligationPeriods.periodEnd));
   const [done, accepted, closed, listed, assigned, completed, missed, exempt] = await Promise.all([

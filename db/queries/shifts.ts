@@ -7,6 +7,10 @@ import type { Db, Queryable } from '../client.ts';
 import { auditEvents, people, shiftAssignees, shiftLogs, shiftSwaps, shifts, tenants } from '../schema.ts';
 import { personNames } from './people.ts';
 
+/** The tenant's shifts whose local date lies in [from, to]. */
+export const shiftsDated = (tenantId: number, from: string, to: string) =>
+  and(eq(shifts.tenantId, tenantId), gte(shifts.date, from), lte(shifts.date, to));
+
 export type Shift = typeof shifts.$inferSelect;
 export type ShiftSwap = typeof shiftSwaps.$inferSelect;
 
@@ -245,7 +249,7 @@ export async function importRoster(
     const existing = await tx
       .select()
       .from(shifts)
-      .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, from), lte(shifts.date, to)));
+      .where(shiftsDated(tenantId, from, to));
     const started = existing.filter((shift) => shift.startsAt <= now);
     const replaced = existing.filter((shift) => shift.startsAt > now);
     const confirmed = new Map<string, Date>();
@@ -427,7 +431,7 @@ export async function shiftIdsBetween(
   const rows = await db
     .select({ id: shifts.id })
     .from(shifts)
-    .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, from), lte(shifts.date, to)))
+    .where(shiftsDated(tenantId, from, to))
     .orderBy(asc(shifts.date), asc(shifts.startsAt), asc(shifts.name), asc(shifts.id));
   return rows.map((row) => row.id);
 }
