@@ -1,8 +1,7 @@
 // The one Hono app: every webhook and page (DESIGN.md §1, §5).
-import { eq, sql } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
-import { inboundEvents } from '../db/schema.ts';
+import { pendingInboundCount } from '../db/queries/inbound-events.ts';
 import type { ChannelHealth, WebhookHandler, WebhookMethod } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
 import { type ConsoleOptions, createConsole } from './console/app.ts';
@@ -45,11 +44,7 @@ export function createApp(options: AppOptions): Hono {
     };
     try {
       // Webhook messages answered but not processed yet (bot/core/inbox.ts): how far behind the bot is.
-      const [row] = await database.db
-        .select({ pending: sql<number>`count(*)::int` })
-        .from(inboundEvents)
-        .where(eq(inboundEvents.status, 'pending'));
-      const inbox = { pending: row?.pending ?? 0 };
+      const inbox = { pending: await pendingInboundCount(database.db) };
       if (state.saturated) return c.json({ ok: false, ...body, inbox }, 503);
       return c.json({ ok: true, ...body, inbox });
     } catch (error) {

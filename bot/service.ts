@@ -1,12 +1,11 @@
 // Assembles the service from a configuration: database, core, channel senders, dispatcher and app.
 // The Node entry and the tests both start it this way, so tests exercise exactly what runs.
 import { fileURLToPath } from 'node:url';
-import { eq } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import type { Wechaty } from 'wechaty';
 import { type Database, openDatabase } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
-import { tenants } from '../db/schema.ts';
+import { markTenantDemo, tenantsByCode } from '../db/queries/tenants.ts';
 import { createRouter } from '../handlers/index.ts';
 import { loadOrgFile } from '../handlers/org-file.ts';
 import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
@@ -173,7 +172,7 @@ async function loadDemoOrganization(
   database: Database,
   log: Logger,
 ): Promise<{ on: boolean; refused?: boolean }> {
-  const existing = await database.db.select({ code: tenants.code, demo: tenants.demo }).from(tenants);
+  const existing = await tenantsByCode(database.db);
   const imported = existing.filter((tenant) => !tenant.demo);
   if (imported.length > 0) {
     log.warn(
@@ -191,7 +190,7 @@ async function loadDemoOrganization(
   const org = loadOrgFile(demoOrgFile());
   const summary = await importOrganization(database.db, org);
   // Marked after the import: a crash in between leaves an "imported" school, which fails safe (login).
-  await database.db.update(tenants).set({ demo: true }).where(eq(tenants.id, summary.tenantId));
+  await markTenantDemo(database.db, summary.tenantId);
   log.info('demo mode: example school loaded', { tenant: summary.tenantCode, people: summary.people });
   return { on: true };
 }

@@ -66,7 +66,8 @@ export function formatter(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
-function wallClock(instant: Date, timeZone: string) {
+/** The date and time on a wall clock in the zone at an instant, as numbers. */
+export function wallClock(instant: Date, timeZone: string) {
   const parts = formatter(timeZone).formatToParts(instant);
   const get = (type: Intl.DateTimeFormatPartTypes) =>
     Number(parts.find((part) => part.type === type)?.value ?? Number.NaN);
@@ -81,7 +82,7 @@ function wallClock(instant: Date, timeZone: string) {
 }
 
 /** The zone's offset from UTC at `instant`, in milliseconds (Asia/Shanghai: +8 h). */
-function offsetMs(instant: number, timeZone: string): number {
+export function offsetMs(instant: number, timeZone: string): number {
   const wall = wallClock(new Date(instant), timeZone);
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
   return asUtc - (instant - (((instant % 1000) + 1000) % 1000));

@@ -15,7 +15,7 @@ import {
   shiftSlotsPerDay,
   tenantKind,
 } from '../db/queries/dashboard.ts';
-import { tenantUnits } from '../db/queries/reports.ts';
+import { tenantUnits } from '../db/queries/units.ts';
 import { isoDateIn, startOfDayIn } from './calendar.ts';
 import { HAZARD_STATUSES, type HazardStatus } from './hazard-workflow.ts';
 import { wholeWord } from './obligation-kinds.ts';

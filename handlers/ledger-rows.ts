@@ -7,13 +7,13 @@
 
 import { OUTSIDE, oneLine, trailStep } from '../cards/trail.ts';
 import type { Queryable } from '../db/client.ts';
+import type { Hazard } from '../db/queries/hazards.ts';
 import {
   type ExportPeriod,
   ledgerExportIds,
   ledgerPageData,
   tenantTimeZone,
 } from '../db/queries/ledger-export.ts';
-import type { hazards } from '../db/schema.ts';
 import { withEstimate } from './deadlines.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from './hazard-rules.ts';
 import type { HazardStatus } from './hazard-workflow.ts';
@@ -175,7 +175,7 @@ export function isOverdue(
 }
 
 function listing(
-  hazard: typeof hazards.$inferSelect,
+  hazard: Hazard,
   unitName: string | null,
   listedBy: string | null,
   at: (date: Date | null) => string,

@@ -12,12 +12,12 @@ import {
   shiftSlots,
   shiftsDatedIn,
   tasksCreatedIn,
-  tenantUnits,
   unitOfPeople,
   type VetoKind,
   yearLetters,
   yearVetoFlags,
 } from '../db/queries/reports.ts';
+import { tenantUnits } from '../db/queries/units.ts';
 import type { IsoDate } from './calendar.ts';
 import { SEVERITY_LABEL } from './hazard-rules.ts';
 import { periodOf, type Semesters } from './periods.ts';

@@ -1,26 +1,16 @@
 // Business dates are shown and computed in the tenant's time zone (DESIGN.md §4).
-import { formatter } from './calendar.ts';
+import { offsetMs, wallClock } from './calendar.ts';
 
-function parts(date: Date, timeZone: string) {
-  const formatted = formatter(timeZone).formatToParts(date);
-  const get = (type: string) => formatted.find((part) => part.type === type)?.value ?? '';
-  return {
-    year: get('year'),
-    month: get('month'),
-    day: get('day'),
-    hour: get('hour'),
-    minute: get('minute'),
-  };
-}
+const pad = (value: number) => String(value).padStart(2, '0');
 
 /** 2026-03-05 14:07 in the given zone. */
 export function formatDateTime(date: Date, timeZone: string): string {
-  const p = parts(date, timeZone);
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  const p = wallClock(date, timeZone);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}`;
 }
 
 export function yearIn(date: Date, timeZone: string): number {
-  return Number(parts(date, timeZone).year);
+  return wallClock(date, timeZone).year;
 }
 
 export interface ZonedFormatter {
@@ -39,21 +29,7 @@ const QUARTER_HOUR = 15 * 60_000;
  * instant is looked up on its own. The result is the same as formatDateTime's.
  */
 export function zonedFormatter(timeZone: string): ZonedFormatter {
-  const format = formatter(timeZone);
-  const offsetAt = (instant: number): number => {
-    const parts = format.formatToParts(new Date(instant));
-    const get = (type: Intl.DateTimeFormatPartTypes) =>
-      Number(parts.find((part) => part.type === type)?.value ?? Number.NaN);
-    const wall = Date.UTC(
-      get('year'),
-      get('month') - 1,
-      get('day'),
-      get('hour'),
-      get('minute'),
-      get('second'),
-    );
-    return wall - Math.floor(instant / 1000) * 1000;
-  };
+  const offsetAt = (instant: number): number => offsetMs(instant, timeZone);
   /** Quarter hour → its offset, or NaN when the offset changes inside it. */
   const offsets = new Map<number, number>();
   const offsetOf = (instant: number): number => {

@@ -1,6 +1,7 @@
 // The floors of ARCHITECTURE.md, enforced: every product file (bot/ handlers/ db/ jobs/ cards/ and the
 // tools in bench/ scripts/) may import only files on its own floor or a lower one, and no product files
-// import each other in a cycle. No database: it reads the sources and resolves their relative imports.
+// import each other in a cycle; only db/ builds queries. No database: it reads the sources and resolves
+// their relative imports.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -184,6 +185,33 @@ describe('the floors of ARCHITECTURE.md', () => {
       }
     }
     expect(wrongWay, 'imports that go up a floor (ARCHITECTURE.md)').toEqual([]);
+  });
+
+  it('lets only db/ talk SQL', () => {
+    // Outside db/ no query is built: drizzle-orm is not imported, and db/schema.ts only for its types
+    // (`import type { OutboxBody }`), never a table (its tables are lowerCamel, its types PascalCase).
+    const talking: string[] = [];
+    for (const file of files) {
+      if (file.startsWith('db/') || FLOORS[floorOf(file)]!.name === 'tools') continue;
+      const source = readFileSync(join(ROOT, file), 'utf8');
+      for (const match of source.matchAll(
+        /^\s*(import|export)(\s+type)?\s*(\{[^}]*\}|[^'"]*?)\s*from\s*['"]([^'"]+)['"]/gm,
+      )) {
+        const [, , typeOnly, names, target] = match as unknown as string[];
+        if (target!.startsWith('drizzle-orm')) talking.push(`${file} imports ${target}`);
+        const resolved = relative(ROOT, join(ROOT, dirname(file), target!)).replaceAll('\\', '/');
+        if (resolved !== 'db/schema.ts') continue;
+        const tables = names!
+          .replace(/[{}]/g, '')
+          .split(',')
+          .map((name) => name.trim().replace(/^type\s+/, ''))
+          .filter((name) => name !== '' && !/^[A-Z]/.test(name));
+        if (!typeOnly || tables.length > 0) {
+          talking.push(`${file} imports ${tables.join(', ') || names!.trim()} from db/schema.ts`);
+        }
+      }
+    }
+    expect(talking, 'queries built outside db/ (ARCHITECTURE.md, "Where code goes")').toEqual([]);
   });
 
   it('has no import cycle among product files', () => {

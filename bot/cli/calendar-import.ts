@@ -4,9 +4,8 @@
 // Bad lines are named and nothing is written (exit 1); bad arguments exit 2.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { asc } from 'drizzle-orm';
 import { saveHolidayNotice } from '../../db/queries/calendar.ts';
-import { tenants } from '../../db/schema.ts';
+import { tenantsByCode } from '../../db/queries/tenants.ts';
 import { noticeSummary, parseHolidayNotice } from '../../handlers/holiday-notice.ts';
 import { decodeText } from '../../handlers/upload-limits.ts';
 import { CliError, readOptions, runCli, UsageError } from './options.ts';
@@ -59,7 +58,7 @@ runCli({ name: 'calendar:import', usage: USAGE, parse: parseArguments }, async (
   const { db } = await cli.database({
     missing: `数据目录 ${cli.config().dataDir} 不存在：请先导入组织文件，或设置 DATA_DIR`,
   });
-  const all = await db.select().from(tenants).orderBy(asc(tenants.code));
+  const all = await tenantsByCode(db);
   const tenant = code ? all.find((row) => row.code === code) : all.length === 1 ? all[0] : undefined;
   if (!tenant) {
     process.stderr.write(

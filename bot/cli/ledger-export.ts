@@ -5,8 +5,7 @@
 import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { asc } from 'drizzle-orm';
-import { tenants } from '../../db/schema.ts';
+import { tenantsByCode } from '../../db/queries/tenants.ts';
 import { ExportPeriodError, exportLedger, parseExportPeriod } from '../../handlers/ledger-export.ts';
 import { CliError, readOptions, runCli, UsageError } from './options.ts';
 
@@ -74,7 +73,7 @@ function checkOutput(out: string) {
 
 runCli({ name: 'ledger:export', usage: USAGE, parse: parseArguments }, async (args, cli) => {
   const { db } = await cli.database();
-  const all = await db.select().from(tenants).orderBy(asc(tenants.code));
+  const all = await tenantsByCode(db);
   const codes = all.map((tenant) => tenant.code).join('、');
   if (all.length === 0)
     throw new CliError('数据库中还没有单位，请先运行 npm run org:import -- <组织文件.yaml>');

@@ -2,8 +2,7 @@
 // configured database. The tenant may be left out when there is only one. A bad file is reported
 // precisely (file, row, column, reason), exit code 1, and nothing is written; bad arguments exit 2.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { asc, eq } from 'drizzle-orm';
-import { tenants } from '../../db/schema.ts';
+import { tenantsByCode } from '../../db/queries/tenants.ts';
 import { periodLabel, RosterFileError } from '../../handlers/roster-file.ts';
 import { importRosterFile } from '../../handlers/roster-import.ts';
 import { CliError, runCli, UsageError } from './options.ts';
@@ -40,8 +39,8 @@ runCli({ name: 'roster:import', usage: USAGE, parse: parseArguments, explain }, 
   const { db } = await cli.database({
     missing: `数据目录 ${cli.config().dataDir} 不存在：请先导入组织文件（npm run org:import -- <组织文件.yaml>），或设置 DATA_DIR`,
   });
-  const all = await db.select().from(tenants).orderBy(asc(tenants.code));
-  let tenant = code ? (await db.select().from(tenants).where(eq(tenants.code, code)))[0] : all[0];
+  const all = await tenantsByCode(db);
+  let tenant = code ? all.find((row) => row.code === code) : all[0];
   if (code && !tenant) {
     throw new CliError(
       `没有代码为“${code}”的单位${all.length > 0 ? `（已有：${all.map((row) => row.code).join('、')}）` : ''}`,

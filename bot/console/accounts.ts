@@ -1,12 +1,18 @@
 // Admin accounts of the web console, one set per tenant (the tenant's safety office).
-import { and, asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { adminAccounts, tenants } from '../../db/schema.ts';
+import {
+  type AdminAccount,
+  accountNamed,
+  accountOfLogin,
+  insertAccount,
+  markLoggedIn,
+  setAccountPassword,
+} from '../../db/queries/accounts.ts';
+import { type Tenant, tenantOfCode, tenantsByCode } from '../../db/queries/tenants.ts';
 import { hashPassword, passwordProblem, unmatchableHash, verifyPassword } from './auth.ts';
 import { endAccountSessions } from './sessions.ts';
 
-export type AdminAccount = typeof adminAccounts.$inferSelect;
-export type Tenant = typeof tenants.$inferSelect;
+export type { AdminAccount, Tenant };
 
 /** A request the CLI refuses, with the message to show; nothing has been written. */
 export class AdminAccountError extends Error {
@@ -31,9 +37,9 @@ export async function addAdminAccount(
 ): Promise<{ account: AdminAccount; tenant: Tenant; created: boolean }> {
   const tenantCode = input.tenantCode.trim();
   const username = input.username.trim();
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.code, tenantCode));
+  const tenant = await tenantOfCode(db, tenantCode);
   if (!tenant) {
-    const known = await db.select({ code: tenants.code }).from(tenants).orderBy(asc(tenants.code));
+    const known = await tenantsByCode(db);
     throw new AdminAccountError(
       `没有代码为“${tenantCode}”的单位（已有：${known.map((row) => row.code).join('、') || '无，请先运行 npm run org:import'}）`,
     );
@@ -45,10 +51,7 @@ export async function addAdminAccount(
   if (problem) throw new AdminAccountError(problem);
   const displayName = input.displayName?.trim() || username;
 
-  const [existing] = await db
-    .select()
-    .from(adminAccounts)
-    .where(and(eq(adminAccounts.tenantId, tenant.id), eq(adminAccounts.username, username)));
+  const existing = await accountNamed(db, tenant.id, username);
   if (existing && !input.reset) {
     throw new AdminAccountError(`单位 ${tenant.code} 已有用户“${username}”；如需重设密码，请加 --reset`);
   }
@@ -59,21 +62,17 @@ export async function addAdminAccount(
   if (existing) {
     // A new password ends every session of the account (OWASP ASVS 4.0 V3.3.3).
     const account = await db.transaction(async (tx) => {
-      const [updated] = await tx
-        .update(adminAccounts)
-        .set({ passwordHash, ...(input.displayName?.trim() ? { displayName } : {}) })
-        .where(eq(adminAccounts.id, existing.id))
-        .returning();
+      const updated = await setAccountPassword(tx, tenant.id, existing.id, {
+        passwordHash,
+        ...(input.displayName?.trim() ? { displayName } : {}),
+      });
       await endAccountSessions(tx, existing.id);
       return updated!;
     });
     return { account, tenant, created: false };
   }
-  const [account] = await db
-    .insert(adminAccounts)
-    .values({ tenantId: tenant.id, username, displayName, passwordHash })
-    .returning();
-  return { account: account!, tenant, created: true };
+  const account = await insertAccount(db, { tenantId: tenant.id, username, displayName, passwordHash });
+  return { account, tenant, created: true };
 }
 
 /**
@@ -87,13 +86,9 @@ export async function checkLogin(
   password: string,
   now: Date,
 ): Promise<{ account: AdminAccount; tenant: Tenant } | undefined> {
-  const [row] = await db
-    .select({ account: adminAccounts, tenant: tenants })
-    .from(adminAccounts)
-    .innerJoin(tenants, eq(tenants.id, adminAccounts.tenantId))
-    .where(and(eq(tenants.code, tenantCode.trim()), eq(adminAccounts.username, username.trim())));
+  const row = await accountOfLogin(db, tenantCode.trim(), username.trim());
   const ok = await verifyPassword(password, row?.account.passwordHash ?? (await unmatchableHash()));
   if (!row || !ok) return undefined;
-  await db.update(adminAccounts).set({ lastLoginAt: now }).where(eq(adminAccounts.id, row.account.id));
+  await markLoggedIn(db, row.account.id, now);
   return row;
 }

@@ -5,13 +5,13 @@
 // where the chat simulator shows them. A Refusal rolls everything back: nothing is written.
 import type { Db } from '../../db/client.ts';
 import type { Tenant } from '../../db/queries/org.ts';
+import { consoleChatId } from '../../db/queries/outbox.ts';
 import type { Acting, Context, Refresh } from '../core/context.ts';
 import { enqueue } from '../core/enqueue.ts';
 import { Refusal } from '../core/errors.ts';
 import { refreshCards } from '../core/refresh.ts';
 import type { Channel, Outbound } from '../core/types.ts';
 import type { ConsoleKit, Viewer } from './kit.ts';
-import { consoleChatId } from './queries.ts';
 
 /** What an operation gets: the part of a handler's context that does not depend on a chat event. */
 export type ActingContext = Pick<Context, 'db' | 'tenant' | 'now' | 'send' | 'reply' | 'refresh'> & Acting;

@@ -5,11 +5,10 @@
 // the token of a server-side session (sessions.ts), which is what logout and a password change end.
 // Failed logins are braked in login-brake.ts.
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Queryable } from '../../db/client.ts';
-import { appSecrets } from '../../db/schema.ts';
+import { sharedSecret } from '../../db/queries/app-secrets.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Passwords
@@ -82,13 +81,9 @@ export const SIGNING_KEY_NAME = 'console.session_key';
 
 /** The cookie-signing key, created once and shared by every instance through app_secrets. */
 export async function loadSigningKey(db: Queryable): Promise<Buffer> {
-  await db
-    .insert(appSecrets)
-    .values({ name: SIGNING_KEY_NAME, value: randomBytes(32).toString('base64') })
-    .onConflictDoNothing();
-  const [row] = await db.select().from(appSecrets).where(eq(appSecrets.name, SIGNING_KEY_NAME));
-  if (!row) throw new Error('console signing key missing after insert');
-  const key = Buffer.from(row.value, 'base64');
+  const value = await sharedSecret(db, SIGNING_KEY_NAME, randomBytes(32).toString('base64'));
+  if (value === undefined) throw new Error('console signing key missing after insert');
+  const key = Buffer.from(value, 'base64');
   if (key.length < 32) throw new Error('console signing key in app_secrets is too short');
   return key;
 }

@@ -1,7 +1,7 @@
 // Form fields several console pages share: a select's choices, the actor of an operation, a member's label.
 import { html } from 'hono/html';
-import type { Html } from './layout.ts';
-import type { Member } from './queries.ts';
+import type { Member } from '../../db/queries/people.ts';
+import { errorFlash, type Html } from './layout.ts';
 
 /** A choice of a select: its value and what it shows. */
 export interface Choice {
@@ -40,4 +40,44 @@ export function memberChoices(members: Member[], people: { id: number; name: str
     const member = members.find((candidate) => candidate.id === person.id);
     return { value: String(person.id), label: member ? memberLabel(member) : person.name };
   });
+}
+
+/**
+ * A panel with a title, the form's error and the form itself, posting to `action` with the session's
+ * token (`upload`: as multipart, for a file); `after` follows the form inside the panel.
+ */
+export function formPanel(
+  panel: { title: string; action: string; csrf: string; error: Html | ''; upload?: boolean },
+  fields: Html,
+  after: Html | '' = '',
+): Html {
+  return html`<div class="panel">
+  <h2 class="flush">${panel.title}</h2>
+  ${panel.error}
+  <form method="post" action="${panel.action}"${panel.upload ? html` enctype="multipart/form-data"` : ''}>
+    <input type="hidden" name="_csrf" value="${panel.csrf}">
+    ${fields}
+  </form>${after}
+</div>`;
+}
+
+/**
+ * The form of an operation done in someone's name (`actor`: the office's account, or in demo mode a
+ * member chosen in the form): the actor, then the other `fields` in columns, then what comes `below` them.
+ */
+export function operationForm(
+  state: { csrf: string; error?: string; actingAs?: string },
+  form: { title: string; action: string; actor: Omit<Parameters<typeof actorField>[0], 'actingAs'> },
+  fields: Html,
+  below: Html,
+): Html {
+  const panel = { title: form.title, action: form.action, csrf: state.csrf, error: errorFlash(state.error) };
+  return formPanel(
+    panel,
+    html`<div class="cols">
+      ${actorField({ ...form.actor, actingAs: state.actingAs })}
+      ${fields}
+    </div>
+    ${below}`,
+  );
 }

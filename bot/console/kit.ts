@@ -8,10 +8,13 @@
 // A page route reads as `app.get(path, kit.viewer, handler)`; a form post as
 // `app.post(path, kit.limit, kit.post, handler)` (same origin, the session's CSRF token, then the viewer).
 import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import { createFactory } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Db } from '../../db/client.ts';
+import type { Db, Queryable } from '../../db/client.ts';
+import { failedCount } from '../../db/queries/outbox.ts';
+import { firstTenant, type Tenant, tenantOfCode } from '../../db/queries/tenants.ts';
 import { type BodyLimits, limitBody } from '../core/body.ts';
 import type { Core } from '../core/core.ts';
 import type { Logger } from '../core/log.ts';
@@ -30,8 +33,12 @@ import {
   writeSession,
 } from './auth.ts';
 import { errorPage, type Frame, type Html, layout } from './layout.ts';
-import { demoTenant, failedCount, type Tenant } from './queries.ts';
 import { sessionAccount } from './sessions.ts';
+
+/** Demo mode shows one tenant: the example school when it is there, else the first one. */
+async function demoTenant(db: Queryable, preferredCode?: string): Promise<Tenant | undefined> {
+  return (preferredCode ? await tenantOfCode(db, preferredCode) : undefined) ?? firstTenant(db);
+}
 
 export interface ConsoleOptions {
   db: Db;
@@ -127,6 +134,8 @@ export interface ConsoleKit {
   ensureSession(c: ConsoleContext): Session;
   /** Answers a page in the layout: the viewer's frame (when there is one), headers and CSP. */
   render(c: ConsoleContext, body: Html, frame?: FrameOf, status?: ContentfulStatusCode): Promise<Response>;
+  /** Answers a page as `render` does, with the flash message the previous post left (read once). */
+  renderWithFlash(c: ConsoleContext, body: Html, frame: FrameOf): Promise<Response>;
   /** The flash message of the previous post (read once). */
   takeFlash(c: ConsoleContext): Flash | undefined;
   setFlash(c: ConsoleContext, flash: Flash): void;
@@ -145,6 +154,27 @@ const BODY_TOO_SLOW = '请求超时：提交的内容未能在规定时间内传
 
 /** A form field as a string ('' when absent or a file). */
 export const text = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** A file a form uploaded: the name it is shown under and its content. */
+export interface Upload {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * The file of a form's `file` field, under its base name (at most 120 characters; `kind` when it has
+ * none), or why it is refused: there is none, it is empty, or its name does not end as `accepted` wants.
+ */
+export async function uploadOf(
+  form: Record<string, unknown>,
+  rules: { kind: string; accepted: RegExp; missing: string; refused: (name: string) => string },
+): Promise<Upload | { refusal: string }> {
+  const file = form.file;
+  if (!(file instanceof File) || file.size === 0) return { refusal: rules.missing };
+  const name = basename(file.name.replaceAll('\\', '/')).slice(-120) || rules.kind;
+  if (!rules.accepted.test(name)) return { refusal: rules.refused(name) };
+  return { name, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
 
 /** Who is at the keyboard, for the log: the admin, or an anonymous visitor in demo mode. */
 export const actor = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
@@ -338,6 +368,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     post,
     ensureSession,
     render,
+    renderWithFlash: (c, body, frame) => render(c, body, { ...frame, flash: takeFlash(c, c.var.key) }),
     takeFlash: (c) => takeFlash(c, c.var.key),
     setFlash: (c, flash) => setFlash(c, c.var.key, flash),
     notFound: (c, title, message, options = {}) =>

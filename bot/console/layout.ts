@@ -6,6 +6,10 @@ export type Html = ReturnType<typeof html>;
 
 export const DEMO_BANNER = '演示模式：无需登录，任何人都可操作';
 
+/** A form's error above it, or nothing. */
+export const errorFlash = (error: string | undefined): Html | '' =>
+  error ? html`<div class="flash error" role="alert">${error}</div>` : '';
+
 export interface Frame {
   title: string;
   /** Demo mode: the banner on every page. */

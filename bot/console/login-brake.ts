@@ -11,25 +11,25 @@
 // Cookies"): whoever guesses at an account from many addresses can never lock its owner out. A
 // successful login clears its address's counts; every count is forgotten a day after its last failure.
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Queryable } from '../../db/client.ts';
-import { loginFailures } from '../../db/schema.ts';
+import {
+  type BrakeRule,
+  blockedUntilOf,
+  countFailure,
+  deleteFailures,
+  deleteFailuresBefore,
+  uncountFailure,
+} from '../../db/queries/login-failures.ts';
 import { isHttps, openValue, sealValue } from './auth.ts';
-
-interface Rule {
-  free: number;
-  firstWaitMs: number;
-  maxWaitMs: number;
-}
 
 const MINUTE = 60 * 1000;
 export const BRAKE_RULES = {
   pair: { free: 5, firstWaitMs: MINUTE, maxWaitMs: 15 * MINUTE },
   address: { free: 20, firstWaitMs: MINUTE, maxWaitMs: 15 * MINUTE },
   account: { free: 20, firstWaitMs: 1000, maxWaitMs: MINUTE },
-} satisfies Record<string, Rule>;
+} satisfies Record<string, BrakeRule>;
 const FORGET_AFTER_MS = 24 * 60 * MINUTE;
 
 type Kind = keyof typeof BRAKE_RULES;
@@ -52,8 +52,14 @@ function keysOf(attempt: LoginAttempt): Record<Kind, string> {
   };
 }
 
+/** The keys that brake an attempt, in the order they are counted: a known device skips the account's. */
+function brakesOf(attempt: LoginAttempt, knownDevice: boolean): [Kind, string][] {
+  const keys = Object.entries(keysOf(attempt)) as [Kind, string][];
+  return knownDevice ? keys.filter(([kind]) => kind !== 'account') : keys;
+}
+
 /** The wait after the n-th failure in a row under a rule (none before its free tries are used). */
-function waitAfter(rule: Rule, failures: number): number {
+function waitAfter(rule: BrakeRule, failures: number): number {
   if (failures < rule.free) return 0;
   return Math.min(rule.firstWaitMs * 2 ** Math.min(failures - rule.free, 30), rule.maxWaitMs);
 }
@@ -68,12 +74,11 @@ export async function brakeWait(
   now: Date,
   knownDevice: boolean,
 ): Promise<number> {
-  const keys = keysOf(attempt);
-  const rows = await db
-    .select({ blockedUntil: loginFailures.blockedUntil })
-    .from(loginFailures)
-    .where(inArray(loginFailures.key, knownDevice ? [keys.pair, keys.address] : Object.values(keys)));
-  return Math.max(0, ...rows.map((row) => (row.blockedUntil?.getTime() ?? 0) - now.getTime()));
+  const blocks = await blockedUntilOf(
+    db,
+    brakesOf(attempt, knownDevice).map(([, key]) => key),
+  );
+  return Math.max(0, ...blocks.map((until) => (until?.getTime() ?? 0) - now.getTime()));
 }
 
 /**
@@ -90,39 +95,14 @@ export async function takeTry(
   now: Date,
   knownDevice: boolean,
 ): Promise<number> {
-  const keys = keysOf(attempt);
-  const kinds: Kind[] = knownDevice ? ['pair', 'address'] : ['pair', 'address', 'account'];
-  const at = sql`${now.toISOString()}::timestamptz`;
-  const stale = sql`${new Date(now.getTime() - FORGET_AFTER_MS).toISOString()}::timestamptz`;
-  const held = sql`(${loginFailures.blockedUntil} is not null and ${loginFailures.blockedUntil} > ${at})`;
-  const next = sql`(case when ${loginFailures.lastFailureAt} < ${stale} then 1 else ${loginFailures.failures} + 1 end)`;
-  for (const kind of kinds) {
+  const staleBefore = new Date(now.getTime() - FORGET_AFTER_MS);
+  for (const [kind, key] of brakesOf(attempt, knownDevice)) {
     const rule = BRAKE_RULES[kind];
-    // waitAfter in SQL; the rule's numbers are this module's constants.
-    const free = sql.raw(String(rule.free));
-    const blockAfter = sql`case when ${next} < ${free} then null else ${at} + least(${sql.raw(String(rule.firstWaitMs))}::float8 * power(2, least(${next} - ${free}, 30)), ${sql.raw(String(rule.maxWaitMs))}) * interval '1 millisecond' end`;
     const firstWait = waitAfter(rule, 1);
-    const [row] = await db
-      .insert(loginFailures)
-      .values({
-        key: keys[kind],
-        failures: 1,
-        lastFailureAt: now,
-        blockedUntil: firstWait > 0 ? new Date(now.getTime() + firstWait) : null,
-      })
-      .onConflictDoUpdate({
-        target: loginFailures.key,
-        // Every expression reads the row as it was before this statement.
-        set: {
-          priorBlockedUntil: sql`${loginFailures.blockedUntil}`,
-          failures: sql`case when ${held} then ${loginFailures.failures} else ${next} end`,
-          lastFailureAt: sql`case when ${held} then ${loginFailures.lastFailureAt} else ${at} end`,
-          blockedUntil: sql`case when ${held} then ${loginFailures.blockedUntil} else ${blockAfter} end`,
-        },
-      })
-      .returning({ prior: loginFailures.priorBlockedUntil });
+    const firstBlock = firstWait > 0 ? new Date(now.getTime() + firstWait) : null;
+    const prior = await countFailure(db, key, rule, now, staleBefore, firstBlock);
     // Refused: the keys after this one are not counted.
-    const wait = (row?.prior?.getTime() ?? 0) - now.getTime();
+    const wait = (prior?.getTime() ?? 0) - now.getTime();
     if (wait > 0) return wait;
   }
   return 0;
@@ -138,22 +118,13 @@ export async function recordSuccess(
   knownDevice: boolean,
 ): Promise<void> {
   const keys = keysOf(attempt);
-  await db.delete(loginFailures).where(inArray(loginFailures.key, [keys.pair, keys.address]));
-  if (knownDevice) return;
-  await db
-    .update(loginFailures)
-    .set({
-      failures: sql`greatest(${loginFailures.failures} - 1, 0)`,
-      blockedUntil: sql`${loginFailures.priorBlockedUntil}`,
-    })
-    .where(eq(loginFailures.key, keys.account));
+  await deleteFailures(db, [keys.pair, keys.address]);
+  if (!knownDevice) await uncountFailure(db, keys.account);
 }
 
 /** Deletes the counts nobody has added to for a day. */
 export async function sweepFailures(db: Queryable, now: Date): Promise<void> {
-  await db
-    .delete(loginFailures)
-    .where(lt(loginFailures.lastFailureAt, new Date(now.getTime() - FORGET_AFTER_MS)));
+  await deleteFailuresBefore(db, new Date(now.getTime() - FORGET_AFTER_MS));
 }
 
 // ---------------------------------------------------------------------------------------------------

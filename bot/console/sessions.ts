@@ -4,14 +4,18 @@
 // after it was last used (idle), whichever comes first. The cookie carries a random token; the table
 // keeps only its SHA-256.
 import { createHash, randomBytes } from 'node:crypto';
-import { eq, lt, lte, or } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { adminAccounts, consoleSessions, tenants } from '../../db/schema.ts';
+import type { AdminAccount } from '../../db/queries/accounts.ts';
+import {
+  deleteAccountSessions,
+  deleteEndedSessions,
+  deleteSession,
+  insertSession,
+  sessionOfHash,
+  touchSession,
+} from '../../db/queries/console-sessions.ts';
+import type { Tenant } from '../../db/queries/tenants.ts';
 import { passwordFingerprint, SESSION_TTL_MS } from './auth.ts';
-
-// The rows as accounts.ts names them (read from the schema here: accounts.ts imports this file).
-type AdminAccount = typeof adminAccounts.$inferSelect;
-type Tenant = typeof tenants.$inferSelect;
 
 /** ASVS 4.0 V3.3.2, level 2: 12 h absolute, 30 min idle. */
 export const SESSION_IDLE_MS = 30 * 60 * 1000;
@@ -29,7 +33,7 @@ export async function startSession(
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-  await db.insert(consoleSessions).values({
+  await insertSession(db, {
     tokenHash: hashToken(token),
     accountId: account.id,
     passwordFingerprint: passwordFingerprint(account.passwordHash),
@@ -51,12 +55,7 @@ export async function sessionAccount(
   now: Date,
 ): Promise<{ account: AdminAccount; tenant: Tenant } | undefined> {
   const tokenHash = hashToken(token);
-  const [row] = await db
-    .select({ session: consoleSessions, account: adminAccounts, tenant: tenants })
-    .from(consoleSessions)
-    .innerJoin(adminAccounts, eq(adminAccounts.id, consoleSessions.accountId))
-    .innerJoin(tenants, eq(tenants.id, adminAccounts.tenantId))
-    .where(eq(consoleSessions.tokenHash, tokenHash));
+  const row = await sessionOfHash(db, tokenHash);
   if (!row) return undefined;
   const { session } = row;
   const at = now.getTime();
@@ -65,37 +64,26 @@ export async function sessionAccount(
     session.lastSeenAt.getTime() + SESSION_IDLE_MS > at &&
     session.passwordFingerprint === passwordFingerprint(row.account.passwordHash);
   if (!live) {
-    await db.delete(consoleSessions).where(eq(consoleSessions.tokenHash, tokenHash));
+    await deleteSession(db, tokenHash);
     return undefined;
   }
   if (at - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) {
-    await db.update(consoleSessions).set({ lastSeenAt: now }).where(eq(consoleSessions.tokenHash, tokenHash));
+    await touchSession(db, tokenHash, now);
   }
   return { account: row.account, tenant: row.tenant };
 }
 
 /** Logout: the session of this token ends on every instance. */
 export async function endSession(db: Queryable, token: string): Promise<void> {
-  await db.delete(consoleSessions).where(eq(consoleSessions.tokenHash, hashToken(token)));
+  await deleteSession(db, hashToken(token));
 }
 
 /** Every session of an account ends (its password was set anew). */
 export async function endAccountSessions(db: Queryable, accountId: number): Promise<number> {
-  const ended = await db
-    .delete(consoleSessions)
-    .where(eq(consoleSessions.accountId, accountId))
-    .returning({ tokenHash: consoleSessions.tokenHash });
-  return ended.length;
+  return deleteAccountSessions(db, accountId);
 }
 
 /** Deletes the sessions that have ended by either timeout (a table of a few rows per admin). */
 export async function sweepSessions(db: Queryable, now: Date): Promise<void> {
-  await db
-    .delete(consoleSessions)
-    .where(
-      or(
-        lte(consoleSessions.expiresAt, now),
-        lt(consoleSessions.lastSeenAt, new Date(now.getTime() - SESSION_IDLE_MS)),
-      ),
-    );
+  await deleteEndedSessions(db, now, new Date(now.getTime() - SESSION_IDLE_MS));
 }

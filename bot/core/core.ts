@@ -2,11 +2,15 @@
 // At-least-once in, exactly-once effect (DESIGN.md §2): the inbound row, the business rows and the
 // outbox rows commit together or not at all. An event comes either straight from its channel (`handle`:
 // button presses, the console, Wechaty) or from the inbox, where a webhook left it (`processNext`).
-import { and, asc, eq, inArray, lt, notExists, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import { type Card, note } from '../../cards/model.ts';
 import { type Db, isTransientDatabaseError, type Tx } from '../../db/client.ts';
-import { inboundEvents, outbox } from '../../db/schema.ts';
+import {
+  lockNextPendingInbound,
+  recordInbound,
+  settlePendingInbound,
+  updateInbound,
+} from '../../db/queries/inbound-events.ts';
+import { insertOutbox, type OutboxInsert, pressedCopy } from '../../db/queries/outbox.ts';
 import { createContext, type Refresh } from './context.ts';
 import { enqueue } from './enqueue.ts';
 import { Refusal } from './errors.ts';
@@ -120,17 +124,11 @@ export function createCore(options: CoreOptions): Core {
 
   async function run(event: InboundEvent): Promise<HandleResult> {
     return db.transaction(async (tx) => {
-      const [seen] = await tx
-        .insert(inboundEvents)
-        .values({ channel: event.channel, eventKey: event.eventKey })
-        .onConflictDoNothing()
-        .returning({ id: inboundEvents.id });
-      if (!seen) return { kind: 'duplicate' } as const;
-      return effect(tx, event, seen.id);
+      const seenId = await recordInbound(tx, { channel: event.channel, eventKey: event.eventKey });
+      if (seenId === undefined) return { kind: 'duplicate' } as const;
+      return effect(tx, event, seenId);
     });
   }
-
-  const earlier = alias(inboundEvents, 'earlier');
 
   /**
    * Locks the next inbox event to process (see `processNext`), in `tx`. A row whose payload is not an
@@ -139,54 +137,27 @@ export function createCore(options: CoreOptions): Core {
    */
   async function claim(tx: Tx): Promise<Claim | undefined> {
     for (;;) {
-      const row = await claimRow(tx);
+      // The payload was made storable before it was written (Inbox.accept).
+      const row = await lockNextPendingInbound(tx);
       if (!row) return undefined;
       const parsed = parseInboundEvent(row.payload);
       if (parsed.ok) return { id: row.id, event: parsed.event };
       log.error('inbox event not processed: unreadable payload', { id: row.id, error: parsed.reason });
-      await tx
-        .update(inboundEvents)
-        .set({ status: 'failed', error: storable(parsed.reason).slice(0, 500), processedAt: clock() })
-        .where(eq(inboundEvents.id, row.id));
+      await updateInbound(tx, row.id, {
+        status: 'failed',
+        error: storable(parsed.reason).slice(0, 500),
+        processedAt: clock(),
+      });
     }
-  }
-
-  /** Locks the next pending inbox row with no earlier row of its conversation pending, in `tx`. */
-  async function claimRow(tx: Tx): Promise<{ id: number; payload: unknown } | undefined> {
-    const [row] = await tx
-      .select({ id: inboundEvents.id, payload: inboundEvents.payload })
-      .from(inboundEvents)
-      .where(
-        and(
-          eq(inboundEvents.status, 'pending'),
-          notExists(
-            tx
-              .select({ one: sql`1` })
-              .from(earlier)
-              .where(
-                and(
-                  eq(earlier.status, 'pending'),
-                  eq(earlier.conversation, inboundEvents.conversation),
-                  lt(earlier.id, inboundEvents.id),
-                ),
-              ),
-          ),
-        ),
-      )
-      .orderBy(asc(inboundEvents.id))
-      .limit(1)
-      .for('update', { of: inboundEvents, skipLocked: true });
-    // The payload was made storable before it was written (Inbox.accept).
-    return row;
   }
 
   /** What an event does, written in `tx` with its inbound row `seenId` marked done. */
   async function effect(tx: Tx, event: InboundEvent, seenId: number): Promise<HandleResult> {
     // A processed event's payload is not kept: its effect is recorded where it belongs (data minimization).
-    const processed = { status: 'done', processedAt: clock(), payload: null };
+    const processed = { status: 'done', processedAt: clock(), payload: null } as const;
     const who = await identify(tx, event);
     if (!who) {
-      await tx.update(inboundEvents).set(processed).where(eq(inboundEvents.id, seenId));
+      await updateInbound(tx, seenId, processed);
       if (event.type === 'action') {
         const action: ActionResult = { toast: { kind: 'error', text: NOT_BOUND } };
         await answer(tx, event, undefined, action);
@@ -197,10 +168,7 @@ export function createCore(options: CoreOptions): Core {
       ]);
       return { kind: 'done' } as const;
     }
-    await tx
-      .update(inboundEvents)
-      .set({ ...processed, tenantId: who.tenant.id })
-      .where(eq(inboundEvents.id, seenId));
+    await updateInbound(tx, seenId, { ...processed, tenantId: who.tenant.id });
 
     const base = { db: tx, tenant: who.tenant, actor: who.actor, now: clock(), args: '' };
     let action: ActionResult | undefined;
@@ -244,24 +212,7 @@ export function createCore(options: CoreOptions): Core {
   async function answerByUpdate(tx: Tx, event: ActionEvent, action: ActionResult) {
     const presser = event.sender.ids[0];
     if (!presser) return;
-    const [copy] = event.messageId
-      ? await tx
-          .select({
-            tenantId: outbox.tenantId,
-            personId: outbox.personId,
-            subject: outbox.subject,
-            view: outbox.view,
-          })
-          .from(outbox)
-          .where(
-            and(
-              eq(outbox.channel, event.channel),
-              eq(outbox.platformMessageId, event.messageId),
-              inArray(outbox.op, ['send', 'reply']),
-            ),
-          )
-          .limit(1)
-      : [];
+    const [copy] = event.messageId ? [await pressedCopy(tx, event.channel, event.messageId)] : [];
     const quiet = action.toast.kind === 'success' || action.toast.kind === 'info';
     const updatable = action.card && event.messageId;
     const card = updatable && action.card && (quiet ? withToast(action.card, action.toast) : action.card);
@@ -274,7 +225,7 @@ export function createCore(options: CoreOptions): Core {
       targetId: presser.value,
       nextAttemptAt: clock(),
     };
-    const rows: (typeof outbox.$inferInsert)[] = [];
+    const rows: OutboxInsert[] = [];
     if (card) {
       rows.push({
         ...base,
@@ -288,7 +239,7 @@ export function createCore(options: CoreOptions): Core {
     }
     if (text) rows.push({ ...base, op: 'send', body: { kind: 'text', text } });
     // One statement, in order: the dispatcher delivers rows to one person by id.
-    if (rows.length > 0) await tx.insert(outbox).values(rows);
+    if (rows.length > 0) await insertOutbox(tx, rows);
   }
 
   /**
@@ -303,25 +254,18 @@ export function createCore(options: CoreOptions): Core {
     claimedId?: number,
   ) {
     return db.transaction(async (tx) => {
-      const [seen] =
+      const recorded =
         claimedId === undefined
-          ? await tx
-              .insert(inboundEvents)
-              .values({ channel: event.channel, eventKey: event.eventKey, status, error })
-              .onConflictDoNothing()
-              .returning({ id: inboundEvents.id })
-          : await tx
-              .update(inboundEvents)
+          ? (await recordInbound(tx, { channel: event.channel, eventKey: event.eventKey, status, error })) !==
+            undefined
+          : await settlePendingInbound(tx, claimedId, {
+              status,
+              error,
+              processedAt: clock(),
               // A failed event keeps its payload, for the operator to see what could not be processed.
-              .set({
-                status,
-                error,
-                processedAt: clock(),
-                ...(status === 'refused' ? { payload: null } : {}),
-              })
-              .where(and(eq(inboundEvents.id, claimedId), eq(inboundEvents.status, 'pending')))
-              .returning({ id: inboundEvents.id });
-      if (!seen) return { kind: 'duplicate' } as const;
+              ...(status === 'refused' ? { payload: null } : {}),
+            });
+      if (!recorded) return { kind: 'duplicate' } as const;
       if (event.type === 'action') {
         const action: ActionResult = { toast: { kind: 'error', text } };
         await answer(tx, event, undefined, action);
@@ -386,7 +330,7 @@ export function createCore(options: CoreOptions): Core {
       }
       if (event.chat) {
         const replyTo = event.type === 'message' ? event.messageId : undefined;
-        await tx.insert(outbox).values({
+        await insertOutbox(tx, {
           ...base,
           channel: event.channel,
           op: replyTo ? 'reply' : 'send',
@@ -400,9 +344,13 @@ export function createCore(options: CoreOptions): Core {
       // No chat to answer in (e.g. a button pressed in a private app view): answer the sender directly.
       const id = event.sender.ids[0];
       if (id) {
-        await tx
-          .insert(outbox)
-          .values({ ...base, channel: event.channel, op: 'send', targetKind: id.kind, targetId: id.value });
+        await insertOutbox(tx, {
+          ...base,
+          channel: event.channel,
+          op: 'send',
+          targetKind: id.kind,
+          targetId: id.value,
+        });
       }
     }
   }

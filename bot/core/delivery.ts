@@ -1,8 +1,8 @@
 // The contract between the outbox dispatcher and each channel's sender.
-import type { outbox } from '../../db/schema.ts';
+import type { OutboxRecord } from '../../db/queries/outbox.ts';
 import type { Channel } from './types.ts';
 
-export type OutboxRow = typeof outbox.$inferSelect;
+export type OutboxRow = OutboxRecord;
 
 export interface DeliveryResult {
   platformMessageId?: string;

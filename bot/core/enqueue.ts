@@ -1,7 +1,7 @@
 // Writing messages to the outbox, for the core (answers to events) and the jobs (reminders) alike.
 import type { Tx } from '../../db/client.ts';
 import { addressOf } from '../../db/queries/org.ts';
-import { outbox } from '../../db/schema.ts';
+import { insertOutbox } from '../../db/queries/outbox.ts';
 import type { Channel, Outbound } from './types.ts';
 
 export interface EnqueueOptions {
@@ -26,14 +26,18 @@ export async function enqueue(tx: Tx, message: Outbound, options: EnqueueOptions
   const to = message.to;
   if (to.kind === 'reply') throw new Error('enqueue: a reply needs the event it answers');
   if (to.kind === 'chat') {
-    await tx
-      .insert(outbox)
-      .values({ ...base, channel: to.channel, op: 'send', targetKind: 'chat', targetId: to.chatId });
+    await insertOutbox(tx, {
+      ...base,
+      channel: to.channel,
+      op: 'send',
+      targetKind: 'chat',
+      targetId: to.chatId,
+    });
     return;
   }
   const address = await addressOf(tx, to.personId, options.preferred, options.channels);
   if (address) {
-    await tx.insert(outbox).values({
+    await insertOutbox(tx, {
       ...base,
       personId: to.personId,
       channel: address.channel,
@@ -44,7 +48,7 @@ export async function enqueue(tx: Tx, message: Outbound, options: EnqueueOptions
     return;
   }
   // Kept, not dropped: the office sees it among failed messages and can fix the person's identities.
-  await tx.insert(outbox).values({
+  await insertOutbox(tx, {
     ...base,
     personId: to.personId,
     channel: options.preferred ?? 'console',

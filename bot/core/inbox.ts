@@ -9,8 +9,8 @@
 // processing transaction's own row lock, so a process that dies midway leaves the row pending. Every
 // instance looks for pending rows when started and every few seconds; Workers drain after the answer.
 // Button presses are not queued here: their answer is the updated card (DESIGN.md §2).
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { insertPendingInbound } from '../../db/queries/inbound-events.ts';
 import { addressedToBot, type Core, conversationOf, storableJson } from './core.ts';
 import type { Logger } from './log.ts';
 import { nextTurn } from './next-turn.ts';
@@ -56,26 +56,10 @@ export interface Inbox {
 }
 
 interface Waiting {
-  /** The row as JSON, named as the insert's record type names its columns (see `insertRows`). */
+  /** The row as JSON, named as the insert's record type names its columns (see `insertPendingInbound`). */
   row: string;
   resolve(value: Acceptance): void;
   reject(error: unknown): void;
-}
-
-/**
- * One statement of constant text whatever the batch's size, with the rows as one JSON parameter that the
- * server takes apart (jsonb_to_recordset), rather than a driver binding five parameters a row: on
- * PostgreSQL that raised acknowledgements from about 6,800/s to 8,400/s (bench/ingest.ts, processing off).
- * Nothing is returned: a redelivery is answered as the first delivery was, so which rows were new does not
- * matter here, and returning them cost the database a row of output for every row in.
- */
-async function insertRows(db: Db, rows: string[]): Promise<void> {
-  await db.execute(sql`
-    insert into inbound_events (channel, event_key, status, payload, conversation)
-    select r.channel::channel, r.event_key, 'pending', r.payload, r.conversation
-    from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb)
-      as r(channel text, event_key text, payload jsonb, conversation text)
-    on conflict do nothing`);
 }
 
 /**
@@ -119,7 +103,7 @@ export function createInbox(options: InboxOptions): Inbox {
         const batch = waiting.slice(0, batchSize);
         waiting = waiting.slice(batch.length);
         try {
-          await insertRows(
+          await insertPendingInbound(
             db,
             batch.map((entry) => entry.row),
           );

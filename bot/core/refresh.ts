@@ -1,10 +1,9 @@
 // Re-rendering every card already sent for a changed subject (a hazard, a task…): cards not sent yet are
 // rewritten in place, sent ones get an update row. The clicked card, if given, is only re-rendered: the
 // channel's synchronous answer replaces it.
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Card } from '../../cards/model.ts';
 import type { Tx } from '../../db/client.ts';
-import { outbox } from '../../db/schema.ts';
+import { cardCopies, insertOutbox, rewriteOutboxBody } from '../../db/queries/outbox.ts';
 import type { Refresh } from './context.ts';
 
 /** Returns the new rendering of the clicked card when it is one of the copies. */
@@ -16,30 +15,16 @@ export async function refreshCards(
 ): Promise<Card | undefined> {
   let clicked: Card | undefined;
   for (const refresh of refreshes) {
-    const copies = await tx
-      .select()
-      .from(outbox)
-      .where(
-        and(
-          eq(outbox.tenantId, tenantId),
-          eq(outbox.subject, refresh.subject),
-          inArray(outbox.op, ['send', 'reply']),
-          inArray(outbox.status, ['pending', 'sent']),
-          sql`${outbox.body}->>'kind' = 'card'`,
-        ),
-      );
+    const copies = await cardCopies(tx, tenantId, refresh.subject);
     for (const copy of copies) {
       const card = refresh.render(copy.view ?? '');
       if (!card) continue;
       if (copy.status === 'pending') {
-        await tx
-          .update(outbox)
-          .set({ body: { kind: 'card', card } })
-          .where(eq(outbox.id, copy.id));
+        await rewriteOutboxBody(tx, copy.id, { kind: 'card', card });
       } else if (copy.platformMessageId && copy.platformMessageId === clickedMessageId) {
         clicked = card;
       } else if (copy.platformMessageId) {
-        await tx.insert(outbox).values({
+        await insertOutbox(tx, {
           tenantId,
           channel: copy.channel,
           op: 'update',

@@ -1,7 +1,7 @@
 // The rows the office dashboard (/console/dashboard, handlers/dashboard.ts) counts: every query takes the
 // tenant's id and counts in SQL where it can. Names are returned as stored (null: none); the feature
 // labels and buckets them.
-import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import type { HazardStatus } from '../../handlers/hazard-workflow.ts';
 import type { Queryable } from '../client.ts';
 import {
@@ -16,6 +16,8 @@ import {
   tenants,
   units,
 } from '../schema.ts';
+import { periodsEnding } from './obligations.ts';
+import { shiftsDated } from './shifts.ts';
 
 const DONE_STATES: HazardStatus[] = ['closed', 'rejected'];
 const OPEN = notInArray(hazards.status, DONE_STATES);
@@ -108,13 +110,7 @@ export async function periodOutcomes(db: Queryable, tenantId: number, first: str
     .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
     .innerJoin(posts, eq(posts.id, obligations.postId))
     .leftJoin(units, eq(units.id, posts.unitId))
-    .where(
-      and(
-        eq(obligationPeriods.tenantId, tenantId),
-        gte(obligationPeriods.periodEnd, first),
-        lte(obligationPeriods.periodEnd, last),
-      ),
-    )
+    .where(periodsEnding(tenantId, first, last))
     .groupBy(
       units.name,
       obligations.scope,
@@ -140,7 +136,7 @@ export async function shiftSlotsPerDay(db: Queryable, tenantId: number, first: s
     })
     .from(shiftAssignees)
     .innerJoin(shifts, eq(shifts.id, shiftAssignees.shiftId))
-    .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, first), lte(shifts.date, last)))
+    .where(shiftsDated(tenantId, first, last))
     .groupBy(shifts.date);
 }
 

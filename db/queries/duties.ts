@@ -1,6 +1,6 @@
 // The rows of 我的职责 and 我的待办 (handlers/duties.ts): a person's posts, what is open in their name,
 // the units under a leader with what is open and late there, and the periods closed unmet or unassessed.
-import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import {
   hazards,
@@ -14,6 +14,7 @@ import {
   tasks,
   units,
 } from '../schema.ts';
+import { shiftsDated } from './shifts.ts';
 
 type HazardStatus = (typeof hazards.$inferSelect)['status'];
 
@@ -95,14 +96,7 @@ export async function shiftsInNameOf(
     .select({ shift: shifts, confirmedAt: shiftAssignees.confirmedAt })
     .from(shiftAssignees)
     .innerJoin(shifts, eq(shifts.id, shiftAssignees.shiftId))
-    .where(
-      and(
-        eq(shiftAssignees.personId, personId),
-        eq(shifts.tenantId, tenantId),
-        gte(shifts.date, from),
-        lte(shifts.date, to),
-      ),
-    )
+    .where(and(eq(shiftAssignees.personId, personId), shiftsDated(tenantId, from, to)))
     .orderBy(asc(shifts.startsAt));
 }
 

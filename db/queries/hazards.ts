@@ -1,5 +1,5 @@
 // Hazard rows and their trail.
-import { and, asc, desc, eq, gte, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, ne, notInArray, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { CategoryRule } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
@@ -16,7 +16,9 @@ import {
   units,
 } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
-import { byIdInTenant } from './rows.ts';
+import { personNames } from './people.ts';
+import { byIdInTenant, inserter, updaterFromStatus } from './rows.ts';
+import { unitName } from './units.ts';
 
 export type Hazard = typeof hazards.$inferSelect;
 /** Columns a workflow step writes. */
@@ -77,54 +79,68 @@ export const TRAIL_COLUMNS = {
 /** How many of the latest trail steps a hazard card shows (进展); the ledger has them all. */
 const RECENT_STEPS = 3;
 
-/** A hazard with the names a card shows, its pending extension and its latest steps. */
-export async function hazardView(db: Queryable, tenantId: number, hazardId: number) {
-  const [row] = await db
+/** Hazards with the names of their unit, category and reporter, for the caller to filter and order. */
+export function hazardsWithNames(db: Queryable) {
+  return db
     .select({
       hazard: hazards,
-      categoryName: categories.name,
       unitName: units.name,
+      categoryName: categories.name,
       reporterName: people.name,
       reporterOutside: people.isOutside,
     })
     .from(hazards)
-    .leftJoin(categories, eq(categories.id, hazards.categoryId))
     .leftJoin(units, eq(units.id, hazards.unitId))
-    .innerJoin(people, eq(people.id, hazards.reporterId))
-    .where(and(eq(hazards.tenantId, tenantId), eq(hazards.id, hazardId)));
+    .leftJoin(categories, eq(categories.id, hazards.categoryId))
+    .innerJoin(people, eq(people.id, hazards.reporterId));
+}
+
+/** The tenant's hazards not closed or rejected, oldest first, with who listed them for supervision. */
+export async function openHazards(db: Queryable, tenantId: number) {
+  const rows = await hazardsWithNames(db)
+    .where(and(eq(hazards.tenantId, tenantId), notInArray(hazards.status, ['closed', 'rejected'])))
+    .orderBy(asc(hazards.id));
+  const listers = await personNames(
+    db,
+    tenantId,
+    rows.map(({ hazard }) => hazard.listedById),
+  );
+  return rows.map(({ hazard, unitName }) => ({
+    id: hazard.id,
+    code: hazard.code,
+    description: hazard.description,
+    status: hazard.status,
+    severity: hazard.severity,
+    unitName,
+    deadline: hazard.deadline,
+    listed: hazard.listed,
+    listedMatter: hazard.listedMatter,
+    listedDeadline: hazard.listedDeadline,
+    listedByAccountId: hazard.listedByAccountId,
+    listedByName: hazard.listedById === null ? null : (listers.get(hazard.listedById) ?? null),
+  }));
+}
+
+/** A hazard with the names a card shows, its pending extension and its latest steps. */
+export async function hazardView(db: Queryable, tenantId: number, hazardId: number) {
+  const [row] = await hazardsWithNames(db).where(
+    and(eq(hazards.tenantId, tenantId), eq(hazards.id, hazardId)),
+  );
   if (!row) return undefined;
   const { hazard } = row;
-  const ids = [hazard.acceptedById, hazard.rectifierId, hazard.reviewedById, hazard.listedById].filter(
-    (id): id is number => id !== null,
-  );
-  const names = new Map(
-    ids.length > 0
-      ? (
-          await db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, ids))
-        ).map((person) => [person.id, person.name])
-      : [],
-  );
-  const listedUnit = hazard.listedUnitId
-    ? (await db.select({ name: units.name }).from(units).where(eq(units.id, hazard.listedUnitId)))[0]?.name
-    : undefined;
+  const extension = await pendingExtension(db, hazardId);
+  const names = await personNames(db, tenantId, [
+    hazard.acceptedById,
+    hazard.rectifierId,
+    hazard.reviewedById,
+    hazard.listedById,
+    extension?.requestedById ?? null,
+  ]);
+  const listedUnit = await unitName(db, tenantId, hazard.listedUnitId);
   const [photos] = await db
     .select({ count: sql<number>`count(*)::int` })
     .from(hazardPhotos)
     .where(eq(hazardPhotos.hazardId, hazardId));
-  const [pendingExtension] = await db
-    .select()
-    .from(hazardExtensions)
-    .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')))
-    .orderBy(desc(hazardExtensions.id))
-    .limit(1);
-  const requester = pendingExtension
-    ? (
-        await db
-          .select({ name: people.name })
-          .from(people)
-          .where(eq(people.id, pendingExtension.requestedById))
-      )[0]?.name
-    : undefined;
   const recentSteps = (
     await db
       .select(TRAIL_COLUMNS)
@@ -162,7 +178,7 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     listedByName: name(hazard.listedById) ?? accounts.get(hazard.listedByAccountId ?? 0),
     listedUnitName: listedUnit,
     photoCount: photos?.count ?? 0,
-    pendingExtension: pendingExtension && { ...pendingExtension, requesterName: requester },
+    pendingExtension: extension && { ...extension, requesterName: name(extension.requestedById) },
     recentSteps,
     /** The open hazard this report looked like when it came in. */
     similarTo: hazard.similarToId === null ? undefined : linked.get(hazard.similarToId),
@@ -259,27 +275,10 @@ export function latestRectificationBy(
 /** A hazard by its row id, within a tenant (a button's or a form's id). */
 export const hazardById = byIdInTenant(hazards);
 
-export async function insertHazard(db: Queryable, row: typeof hazards.$inferInsert): Promise<Hazard> {
-  const [inserted] = await db.insert(hazards).values(row).returning();
-  return inserted!;
-}
+export const insertHazard = inserter(hazards);
 
-/**
- * Writes a step's changes if the hazard is still in the state the step was decided on; undefined when
- * another step got there first.
- */
-export async function updateHazardFrom(
-  db: Queryable,
-  hazard: Pick<Hazard, 'id' | 'status'>,
-  changes: HazardChanges,
-): Promise<Hazard | undefined> {
-  const [fresh] = await db
-    .update(hazards)
-    .set(changes)
-    .where(and(eq(hazards.id, hazard.id), eq(hazards.status, hazard.status)))
-    .returning();
-  return fresh;
-}
+/** Writes a step's changes if the hazard is still in the state the step was decided on. */
+export const updateHazardFrom = updaterFromStatus(hazards);
 
 export async function markSimilar(db: Queryable, hazardId: number, similarToId: number): Promise<void> {
   await db.update(hazards).set({ similarToId }).where(eq(hazards.id, hazardId));
@@ -327,7 +326,9 @@ export async function pendingExtension(
   const [row] = await db
     .select()
     .from(hazardExtensions)
-    .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')));
+    .where(and(eq(hazardExtensions.hazardId, hazardId), eq(hazardExtensions.status, 'pending')))
+    .orderBy(desc(hazardExtensions.id))
+    .limit(1);
   return row;
 }
 

@@ -16,7 +16,8 @@ import {
 } from 'drizzle-orm';
 import type { HazardStatus } from '../../handlers/hazard-workflow.ts';
 import type { Queryable } from '../client.ts';
-import { categories, hazards, people, units } from '../schema.ts';
+import { categories, hazards } from '../schema.ts';
+import { hazardsWithNames } from './hazards.ts';
 
 export interface LedgerFilter {
   /** Only these units (a unit head's view); undefined = every unit. */
@@ -75,17 +76,7 @@ export async function ledgerRows(
   if (filter.from) conditions.push(gte(hazards.createdAt, filter.from));
   if (filter.to) conditions.push(lt(hazards.createdAt, filter.to));
   const where = and(...conditions);
-  const rows = await db
-    .select({
-      hazard: hazards,
-      unitName: units.name,
-      categoryName: categories.name,
-      reporterName: people.name,
-    })
-    .from(hazards)
-    .leftJoin(units, eq(units.id, hazards.unitId))
-    .leftJoin(categories, eq(categories.id, hazards.categoryId))
-    .innerJoin(people, eq(people.id, hazards.reporterId))
+  const rows = await hazardsWithNames(db)
     .where(where)
     .orderBy(desc(hazards.listed), desc(hazards.createdAt))
     .limit(limit);

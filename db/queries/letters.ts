@@ -2,7 +2,7 @@
 // and holder, who signs with whom, and the state of a round per unit for the office, reports and console.
 // A successor in a post gets a letter of their own; the predecessor's stays as it was (004 附则).
 
-import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import type { SigningRole } from '../../handlers/party-labels.ts';
 import { chunks } from '../chunks.ts';
 import type { Queryable } from '../client.ts';
@@ -17,7 +17,7 @@ import {
   tenants,
   units,
 } from '../schema.ts';
-import { byIdInTenant } from './rows.ts';
+import { byIdInTenant, byKeyInTenant } from './rows.ts';
 
 export type LetterRound = typeof letterRounds.$inferSelect;
 export type Letter = typeof letters.$inferSelect;
@@ -39,17 +39,17 @@ export async function insertRound(
 
 export const roundById = byIdInTenant(letterRounds);
 
-export async function roundByYear(
-  db: Queryable,
-  tenantId: number,
-  year: number,
-): Promise<LetterRound | undefined> {
-  const [row] = await db
-    .select()
+/** The years of the tenant's rounds, latest first. */
+export async function roundYears(db: Queryable, tenantId: number): Promise<number[]> {
+  const rows = await db
+    .select({ year: letterRounds.year })
     .from(letterRounds)
-    .where(and(eq(letterRounds.tenantId, tenantId), eq(letterRounds.year, year)));
-  return row;
+    .where(eq(letterRounds.tenantId, tenantId))
+    .orderBy(desc(letterRounds.year));
+  return rows.map((row) => row.year);
 }
+
+export const roundByYear = byKeyInTenant<typeof letterRounds, number>(letterRounds, letterRounds.year);
 
 /**
  * Issues a letter to every current holder of every non-archived post who has none in this round yet,

@@ -20,6 +20,14 @@ import {
 } from '../schema.ts';
 import { byIdInTenant } from './rows.ts';
 
+/** The tenant's obligation periods that end within [start, end]. */
+export const periodsEnding = (tenantId: number, start: string, end: string) =>
+  and(
+    eq(obligationPeriods.tenantId, tenantId),
+    gte(obligationPeriods.periodEnd, start),
+    lte(obligationPeriods.periodEnd, end),
+  );
+
 export type Obligation = typeof obligations.$inferSelect;
 export type ObligationKind = Obligation['kind'];
 

@@ -1,8 +1,9 @@
 // Questions about the organization: who is this sender, who heads a unit, how to reach a person.
-import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, asc, count, countDistinct, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
 import type { Channel, ExternalId } from '../../bot/core/types.ts';
 import type { Queryable } from '../client.ts';
 import {
+  categories,
   chats,
   identities,
   leadingGroupMembers,
@@ -26,6 +27,10 @@ export type Unit = typeof units.$inferSelect;
 export function identityChannel(channel: Channel): Channel {
   return channel === 'wecom_bot' ? 'wecom' : channel;
 }
+
+/** The tenant's current members: not archived, not outside reporters. */
+export const currentMembers = (tenantId: number) =>
+  and(eq(people.tenantId, tenantId), eq(people.archived, false), eq(people.isOutside, false));
 
 /** People matching any of the sender's platform ids, across tenants. */
 export async function peopleByIdentity(db: Queryable, eventChannel: Channel, ids: ExternalId[]) {
@@ -187,4 +192,36 @@ export async function peopleByIds(db: Queryable, tenantId: number, ids: number[]
     .from(people)
     .where(and(eq(people.tenantId, tenantId), inArray(people.id, ids)))
     .orderBy(asc(people.id));
+}
+
+/** The tenant's units (not archived) with how many people hold their current posts. */
+export async function unitsWithStaff(db: Queryable, tenantId: number) {
+  const unitRows = await db
+    .select({ id: units.id, code: units.code, name: units.name, duties: units.safetyDuties })
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
+    .orderBy(asc(units.id));
+  const staffed = await db
+    .select({ unitId: posts.unitId, people: countDistinct(postHolders.personId) })
+    .from(posts)
+    .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
+    .where(and(eq(posts.tenantId, tenantId), eq(posts.archived, false)))
+    .groupBy(posts.unitId);
+  return unitRows.map((unit) => ({
+    ...unit,
+    people: staffed.find((row) => row.unitId === unit.id)?.people ?? 0,
+  }));
+}
+
+/** How many current members, posts (not archived) and categories the tenant has. */
+export async function orgCounts(db: Queryable, tenantId: number) {
+  const total = async (table: typeof people | typeof posts | typeof categories, where: SQL | undefined) => {
+    const [row] = await db.select({ n: count() }).from(table).where(where);
+    return row?.n ?? 0;
+  };
+  return {
+    people: await total(people, currentMembers(tenantId)),
+    posts: await total(posts, and(eq(posts.tenantId, tenantId), eq(posts.archived, false))),
+    categories: await total(categories, eq(categories.tenantId, tenantId)),
+  };
 }

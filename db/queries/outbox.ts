@@ -1,10 +1,12 @@
 // The outbox rows the dispatcher claims and marks (jobs/outbox/): rows only, the policy (when to retry,
 // when to give up, what is held back) stays with the dispatcher.
-import { and, asc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
-import type { Db } from '../client.ts';
-import { outbox } from '../schema.ts';
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { Channel } from '../../bot/core/types.ts';
+import type { Db, Queryable } from '../client.ts';
+import { outbox, people } from '../schema.ts';
 
 export type OutboxRecord = typeof outbox.$inferSelect;
+export type OutboxRow = OutboxRecord;
 
 /** Rows claimed and not yet marked (`sending`, lease still running) come due at `now - 1 ms`. */
 export async function releaseOutboxClaims(db: Db, now: Date): Promise<number> {
@@ -91,4 +93,209 @@ export async function markOutboxFailedTry(
       lastError: fields.lastError,
     })
     .where(inArray(outbox.id, ids));
+}
+
+/** The console chat of a person: where the core replies to what they type in the simulator. */
+export const consoleChatId = (personId: number) => `console:${personId}`;
+
+/**
+ * Every console message to a person, oldest first (the last `limit`): messages sent to them as a person
+ * and replies in their console chat. Answers written before the sender was identified (refusals) carry
+ * no tenant; they are still theirs, since person ids are unique across tenants and the caller has
+ * checked that the person belongs to the tenant.
+ */
+export async function conversationRows(
+  db: Queryable,
+  tenantId: number,
+  personId: number,
+  limit = 300,
+): Promise<OutboxRow[]> {
+  const rows = await db
+    .select()
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.channel, 'console'),
+        or(eq(outbox.tenantId, tenantId), isNull(outbox.tenantId)),
+        or(
+          and(eq(outbox.targetKind, 'person'), eq(outbox.targetId, String(personId))),
+          and(eq(outbox.targetKind, 'chat'), eq(outbox.targetId, consoleChatId(personId))),
+        ),
+      ),
+    )
+    .orderBy(desc(outbox.id))
+    .limit(limit);
+  return rows.reverse();
+}
+
+export interface FailedMessage {
+  id: number;
+  channel: string;
+  op: string;
+  targetKind: string;
+  targetId: string;
+  personName: string | null;
+  subject: string | null;
+  body: OutboxRow['body'];
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  nextAttemptAt: Date;
+}
+
+/** The tenant's messages that could not be delivered, newest first. */
+export async function failedMessages(db: Queryable, tenantId: number, limit = 200): Promise<FailedMessage[]> {
+  return db
+    .select({
+      id: outbox.id,
+      channel: outbox.channel,
+      op: outbox.op,
+      targetKind: outbox.targetKind,
+      targetId: outbox.targetId,
+      personName: people.name,
+      subject: outbox.subject,
+      body: outbox.body,
+      attempts: outbox.attempts,
+      lastError: outbox.lastError,
+      createdAt: outbox.createdAt,
+      nextAttemptAt: outbox.nextAttemptAt,
+    })
+    .from(outbox)
+    .leftJoin(people, and(eq(people.id, outbox.personId), eq(people.tenantId, tenantId)))
+    .where(and(eq(outbox.tenantId, tenantId), eq(outbox.status, 'failed')))
+    .orderBy(desc(outbox.id))
+    .limit(limit);
+}
+
+/** How many of the tenant's messages are failed (the navigation shows it). */
+export async function failedCount(db: Queryable, tenantId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(outbox)
+    .where(and(eq(outbox.tenantId, tenantId), eq(outbox.status, 'failed')));
+  return Number(row?.n ?? 0);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Writing rows (bot/core/enqueue.ts and core.ts decide which) and the copies of a card already written
+
+export type OutboxInsert = typeof outbox.$inferInsert;
+
+/** Writes rows in one statement, in order (the dispatcher delivers one person's rows by id). */
+export async function insertOutbox(db: Queryable, rows: OutboxInsert | OutboxInsert[]): Promise<void> {
+  await db.insert(outbox).values(Array.isArray(rows) ? rows : [rows]);
+}
+
+/** The copies written on `channel` that show the platform's message `platformMessageId` (of a tenant, or any). */
+const copiesOf = (channel: Channel, platformMessageId: string, tenantId: number | null = null) =>
+  and(
+    eq(outbox.channel, channel),
+    eq(outbox.platformMessageId, platformMessageId),
+    inArray(outbox.op, ['send', 'reply']),
+    ...(tenantId === null ? [] : [eq(outbox.tenantId, tenantId)]),
+  );
+
+/** The copy of a card a press on `channel` came from, by the platform's message id. */
+export async function pressedCopy(db: Queryable, channel: Channel, platformMessageId: string) {
+  const [copy] = await db
+    .select({
+      tenantId: outbox.tenantId,
+      personId: outbox.personId,
+      subject: outbox.subject,
+      view: outbox.view,
+    })
+    .from(outbox)
+    .where(copiesOf(channel, platformMessageId))
+    .limit(1);
+  return copy;
+}
+
+/** The tenant's copies of cards about `subject` that are pending or sent. */
+export async function cardCopies(db: Queryable, tenantId: number, subject: string): Promise<OutboxRecord[]> {
+  return db
+    .select()
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.tenantId, tenantId),
+        eq(outbox.subject, subject),
+        inArray(outbox.op, ['send', 'reply']),
+        inArray(outbox.status, ['pending', 'sent']),
+        sql`${outbox.body}->>'kind' = 'card'`,
+      ),
+    );
+}
+
+/** A row's body rewritten (a card not sent yet, rendered anew). */
+export async function rewriteOutboxBody(
+  db: Queryable,
+  id: number,
+  body: OutboxRecord['body'],
+): Promise<void> {
+  await db.update(outbox).set({ body }).where(eq(outbox.id, id));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// What a platform remembers about a sent copy, on its row (`platform_ref`; bot/channels/wecom/store.ts)
+
+export type PlatformRef = Record<string, unknown>;
+
+export async function setPlatformRef(db: Queryable, id: number, ref: PlatformRef): Promise<void> {
+  await db.update(outbox).set({ platformRef: ref }).where(eq(outbox.id, id));
+}
+
+/**
+ * Takes (and clears) the unused response code of the first copy of a WeCom card that has one, in one
+ * statement, so two dispatchers cannot both take the same single-use code: answers the copy's id and its
+ * ref as it was.
+ */
+export async function takeWecomResponseCode(
+  db: Queryable,
+  taskId: string,
+  tenantId: number | null,
+): Promise<{ id: number; ref: unknown } | undefined> {
+  const tenantFilter = tenantId === null ? sql`true` : sql`tenant_id = ${tenantId}`;
+  const result = await db.execute<{ id: number | string; ref: unknown }>(sql`
+    with target as (
+      select id, platform_ref as ref from outbox
+      where channel = 'wecom' and platform_message_id = ${taskId} and op in ('send', 'reply')
+        and ${tenantFilter} and platform_ref->>'responseCode' is not null
+      order by id limit 1
+      for update
+    )
+    update outbox set platform_ref = outbox.platform_ref - 'responseCode' - 'codeAt'
+    from target where outbox.id = target.id
+    returning target.id as id, target.ref as ref`);
+  const rows = Array.isArray(result) ? result : (result as { rows: { id: number; ref: unknown }[] }).rows;
+  const row = rows[0];
+  return row ? { id: Number(row.id), ref: row.ref } : undefined;
+}
+
+/** Puts a taken response code (and when it was issued) back on its copy, unless it has one again. */
+export async function restoreWecomResponseCode(
+  db: Queryable,
+  copyId: number,
+  code: { responseCode: string; codeAt?: string },
+): Promise<void> {
+  await db
+    .update(outbox)
+    .set({
+      platformRef: sql`coalesce(${outbox.platformRef}, '{}'::jsonb) || ${JSON.stringify(code)}::jsonb`,
+    })
+    .where(and(eq(outbox.id, copyId), sql`${outbox.platformRef}->>'responseCode' is null`));
+}
+
+/**
+ * The copies of a card on a WeCom channel (the app's or the bot's) now show another message (the card was
+ * sent anew), with its ref when the channel keeps one.
+ */
+export async function repointCopies(
+  db: Queryable,
+  channel: 'wecom' | 'wecom_bot',
+  copy: { taskId: string; tenantId: number | null; newTaskId: string; ref?: PlatformRef },
+): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ platformMessageId: copy.newTaskId, ...(copy.ref ? { platformRef: copy.ref } : {}) })
+    .where(copiesOf(channel, copy.taskId, copy.tenantId));
 }

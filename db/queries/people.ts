@@ -2,22 +2,73 @@
 import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { people, postHolders, posts, units } from '../schema.ts';
-import type { Person } from './org.ts';
+import { rowId } from './ids.ts';
+import { currentMembers, type Person } from './org.ts';
 
-/** The tenant's current members (not archived, not outside reporters) with this name or person code. */
+/** The tenant's current members with this name or person code. */
 export async function membersNamed(db: Queryable, tenantId: number, word: string): Promise<Person[]> {
   return db
     .select()
     .from(people)
-    .where(
-      and(
-        eq(people.tenantId, tenantId),
-        eq(people.isOutside, false),
-        eq(people.archived, false),
-        or(eq(people.name, word), eq(people.code, word)),
-      ),
-    )
+    .where(and(currentMembers(tenantId), or(eq(people.name, word), eq(people.code, word))))
     .orderBy(asc(people.id));
+}
+
+/** The names of the tenant's people by id (ids may repeat or be null). */
+export async function personNames(
+  db: Queryable,
+  tenantId: number,
+  ids: (number | null)[],
+): Promise<Map<number, string>> {
+  const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .select({ id: people.id, name: people.name })
+    .from(people)
+    .where(and(eq(people.tenantId, tenantId), inArray(people.id, wanted)));
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
+export interface Member {
+  id: number;
+  code: string;
+  name: string;
+  isOutside: boolean;
+  /** `安保处 · 安保处主任`, one entry per current post. */
+  posts: string[];
+}
+
+/** The tenant's people (not archived) with their current posts; members first, outside reporters last. */
+export async function membersOf(db: Queryable, tenantId: number): Promise<Member[]> {
+  const rows = await db
+    .select({ id: people.id, code: people.code, name: people.name, isOutside: people.isOutside })
+    .from(people)
+    .where(and(eq(people.tenantId, tenantId), eq(people.archived, false)))
+    .orderBy(asc(people.isOutside), asc(people.id));
+  const held = await db
+    .select({ personId: postHolders.personId, title: posts.title, unitName: units.name })
+    .from(postHolders)
+    .innerJoin(posts, eq(posts.id, postHolders.postId))
+    .leftJoin(units, eq(units.id, posts.unitId))
+    .where(and(eq(postHolders.tenantId, tenantId), isNull(postHolders.endedAt), eq(posts.archived, false)))
+    .orderBy(asc(posts.id));
+  const byPerson = new Map<number, string[]>();
+  for (const row of held) {
+    const label =
+      row.unitName && !row.title.startsWith(row.unitName) ? `${row.unitName} · ${row.title}` : row.title;
+    byPerson.set(row.personId, [...(byPerson.get(row.personId) ?? []), label]);
+  }
+  return rows.map((row) => ({ ...row, posts: byPerson.get(row.id) ?? [] }));
+}
+
+/** A person of the tenant who is not archived. */
+export async function memberById(db: Queryable, tenantId: number, personId: number) {
+  if (rowId(personId) === undefined) return undefined;
+  const [row] = await db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, tenantId), eq(people.id, personId), eq(people.archived, false)));
+  return row;
 }
 
 /** The units of these people's current posts, one row per person and post. */

@@ -23,6 +23,8 @@ import {
   units,
   vetoFlags,
 } from '../schema.ts';
+import { periodsEnding } from './obligations.ts';
+import { shiftsDated } from './shifts.ts';
 
 export type VetoKind = 'grave_accident' | 'exceeded_target' | 'failed_assessment' | 'concealed';
 export const VETO_KINDS: readonly VetoKind[] = [
@@ -65,13 +67,7 @@ export async function closedPeriodsIn(db: Queryable, tenantId: number, span: Spa
     .from(obligationPeriods)
     .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
     .innerJoin(posts, eq(posts.id, obligations.postId))
-    .where(
-      and(
-        eq(obligationPeriods.tenantId, tenantId),
-        gte(obligationPeriods.periodEnd, span.start),
-        lte(obligationPeriods.periodEnd, span.end),
-      ),
-    );
+    .where(periodsEnding(tenantId, span.start, span.end));
 }
 
 /**
@@ -134,7 +130,7 @@ export async function shiftsDatedIn(db: Queryable, tenantId: number, span: Span)
   return db
     .select({ id: shifts.id, startsAt: shifts.startsAt })
     .from(shifts)
-    .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, span.start), lte(shifts.date, span.end)));
+    .where(shiftsDated(tenantId, span.start, span.end));
 }
 
 /** Every shift slot of the tenant: who, on which shift, confirmed when. */
@@ -248,14 +244,6 @@ export async function clearVetoFlag(
   return deleted.length;
 }
 
-export async function tenantUnits(db: Queryable, tenantId: number): Promise<UnitRow[]> {
-  return db
-    .select({ id: units.id, name: units.name })
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
-    .orderBy(asc(units.id));
-}
-
 export interface Leader {
   id: number;
   name: string;
@@ -300,7 +288,19 @@ export async function statementRecords(
   span: Span,
 ): Promise<StatementRecords> {
   const within = (column: AnyPgColumn) => and(gte(column, span.from), lte(column, span.to));
-  const hazardCols = { code: hazards.code, description: hazards.description };
+  // What the person did (`by` is them) and when (`at`, within the span), earliest first.
+  const hazardsBy = (by: AnyPgColumn, at: AnyPgColumn, ...also: SQL[]) =>
+    db
+      .select({ code: hazards.code, description: hazards.description, at: at as typeof hazards.acceptedAt })
+      .from(hazards)
+      .where(and(eq(hazards.tenantId, tenantId), eq(by, personId), ...also, within(at)))
+      .orderBy(asc(at));
+  const tasksBy = (by: AnyPgColumn, at: AnyPgColumn, ...also: SQL[]) =>
+    db
+      .select({ code: tasks.code, content: tasks.content, at: at as typeof tasks.completedAt })
+      .from(tasks)
+      .where(and(eq(tasks.tenantId, tenantId), eq(by, personId), ...also, within(at)))
+      .orderBy(asc(at));
   const closedPeriods = (met: SQL) =>
     db
       .select({
@@ -313,13 +313,7 @@ export async function statementRecords(
       .from(obligationPeriods)
       .innerJoin(obligations, eq(obligations.id, obligationPeriods.obligationId))
       .where(
-        and(
-          eq(obligationPeriods.tenantId, tenantId),
-          eq(obligationPeriods.personId, personId),
-          met,
-          gte(obligationPeriods.periodEnd, span.start),
-          lte(obligationPeriods.periodEnd, span.end),
-        ),
+        and(periodsEnding(tenantId, span.start, span.end), eq(obligationPeriods.personId, personId), met),
       )
       .orderBy(asc(obligationPeriods.periodEnd));
   const [done, accepted, closed, listed, assigned, completed, missed, exempt] = await Promise.all([
@@ -340,47 +334,11 @@ export async function statementRecords(
         ),
       )
       .orderBy(asc(completions.date), asc(completions.id)),
-    db
-      .select({ ...hazardCols, at: hazards.acceptedAt })
-      .from(hazards)
-      .where(
-        and(eq(hazards.tenantId, tenantId), eq(hazards.acceptedById, personId), within(hazards.acceptedAt)),
-      )
-      .orderBy(asc(hazards.acceptedAt)),
-    db
-      .select({ ...hazardCols, at: hazards.closedAt })
-      .from(hazards)
-      .where(
-        and(
-          eq(hazards.tenantId, tenantId),
-          eq(hazards.reviewedById, personId),
-          eq(hazards.status, 'closed'),
-          within(hazards.closedAt),
-        ),
-      )
-      .orderBy(asc(hazards.closedAt)),
-    db
-      .select({ ...hazardCols, at: hazards.listedAt })
-      .from(hazards)
-      .where(and(eq(hazards.tenantId, tenantId), eq(hazards.listedById, personId), within(hazards.listedAt)))
-      .orderBy(asc(hazards.listedAt)),
-    db
-      .select({ code: tasks.code, content: tasks.content, at: tasks.createdAt })
-      .from(tasks)
-      .where(and(eq(tasks.tenantId, tenantId), eq(tasks.assignerId, personId), within(tasks.createdAt)))
-      .orderBy(asc(tasks.createdAt)),
-    db
-      .select({ code: tasks.code, content: tasks.content, at: tasks.completedAt })
-      .from(tasks)
-      .where(
-        and(
-          eq(tasks.tenantId, tenantId),
-          eq(tasks.completedById, personId),
-          eq(tasks.status, 'done'),
-          within(tasks.completedAt),
-        ),
-      )
-      .orderBy(asc(tasks.completedAt)),
+    hazardsBy(hazards.acceptedById, hazards.acceptedAt),
+    hazardsBy(hazards.reviewedById, hazards.closedAt, eq(hazards.status, 'closed')),
+    hazardsBy(hazards.listedById, hazards.listedAt),
+    tasksBy(tasks.assignerId, tasks.createdAt),
+    tasksBy(tasks.completedById, tasks.completedAt, eq(tasks.status, 'done')),
     closedPeriods(eq(obligationPeriods.met, false)),
     closedPeriods(isNull(obligationPeriods.met)),
   ]);

@@ -5,6 +5,11 @@ import type { RosterPerson, RosterRow } from '../../handlers/roster-file.ts';
 import { shiftSubject } from '../../handlers/shift-rules.ts';
 import type { Db, Queryable } from '../client.ts';
 import { auditEvents, people, shiftAssignees, shiftLogs, shiftSwaps, shifts, tenants } from '../schema.ts';
+import { personNames } from './people.ts';
+
+/** The tenant's shifts whose local date lies in [from, to]. */
+export const shiftsDated = (tenantId: number, from: string, to: string) =>
+  and(eq(shifts.tenantId, tenantId), gte(shifts.date, from), lte(shifts.date, to));
 
 export type Shift = typeof shifts.$inferSelect;
 export type ShiftSwap = typeof shiftSwaps.$inferSelect;
@@ -62,24 +67,10 @@ export async function shiftViews(db: Queryable, tenantId: number, ids: number[])
     .from(shiftLogs)
     .where(inArray(shiftLogs.shiftId, found))
     .groupBy(shiftLogs.shiftId);
-  const nameIds = [
-    ...new Set(
-      [
-        ...rows.flatMap((row) => [row.leaderId, row.handoverById]),
-        ...swaps.flatMap((swap) => [swap.fromPersonId, swap.toPersonId]),
-      ].filter((id): id is number => id !== null),
-    ),
-  ];
-  const names = new Map(
-    nameIds.length === 0
-      ? []
-      : (
-          await db
-            .select({ id: people.id, name: people.name })
-            .from(people)
-            .where(inArray(people.id, nameIds))
-        ).map((row) => [row.id, row.name]),
-  );
+  const names = await personNames(db, tenantId, [
+    ...rows.flatMap((row) => [row.leaderId, row.handoverById]),
+    ...swaps.flatMap((swap) => [swap.fromPersonId, swap.toPersonId]),
+  ]);
   const byId = new Map(
     rows.map((shift) => [
       shift.id,
@@ -258,7 +249,7 @@ export async function importRoster(
     const existing = await tx
       .select()
       .from(shifts)
-      .where(and(eq(shifts.tenantId, tenantId), gte(shifts.date, from), lte(shifts.date, to)));
+      .where(shiftsDated(tenantId, from, to));
     const started = existing.filter((shift) => shift.startsAt <= now);
     const replaced = existing.filter((shift) => shift.startsAt > now);
     const confirmed = new Map<string, Date>();
@@ -428,4 +419,19 @@ export async function shiftsStartingBy(db: Queryable, startsBy: Date, endsAfter:
     .select({ id: shifts.id, tenantId: shifts.tenantId })
     .from(shifts)
     .where(and(lte(shifts.startsAt, startsBy), gt(shifts.endsAt, endsAfter)));
+}
+
+/** The ids of the tenant's shifts whose local date lies in [from, to], in order of start. */
+export async function shiftIdsBetween(
+  db: Queryable,
+  tenantId: number,
+  from: string,
+  to: string,
+): Promise<number[]> {
+  const rows = await db
+    .select({ id: shifts.id })
+    .from(shifts)
+    .where(shiftsDated(tenantId, from, to))
+    .orderBy(asc(shifts.date), asc(shifts.startsAt), asc(shifts.name), asc(shifts.id));
+  return rows.map((row) => row.id);
 }

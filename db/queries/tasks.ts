@@ -1,9 +1,12 @@
 // Task rows with the names their cards show.
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 import { people, postHolders, posts, tasks, units } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
-import { byIdInTenant } from './rows.ts';
+import { currentMembers } from './org.ts';
+import { personNames } from './people.ts';
+import { byIdInTenant, byKeyInTenant, inserter, updaterFromStatus } from './rows.ts';
+import { tenantUnits, unitName } from './units.ts';
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -34,29 +37,22 @@ export async function taskView(
   tenantId: number,
   taskId: number,
 ): Promise<(TaskView & { row: Task }) | undefined> {
-  const [task] = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.id, taskId)));
+  const task = await taskById(db, tenantId, taskId);
   if (!task) return undefined;
-  const ids = [task.assignerId, task.assigneeId, task.acknowledgedById, task.completedById].filter(
-    (id): id is number => id !== null,
-  );
-  const names = new Map(
-    (await db.select({ id: people.id, name: people.name }).from(people).where(inArray(people.id, ids))).map(
-      (row) => [row.id, row.name],
-    ),
-  );
-  const unitName = task.assigneeUnitId
-    ? (await db.select({ name: units.name }).from(units).where(eq(units.id, task.assigneeUnitId)))[0]?.name
-    : undefined;
+  const names = await personNames(db, tenantId, [
+    task.assignerId,
+    task.assigneeId,
+    task.acknowledgedById,
+    task.completedById,
+  ]);
+  const assigneeUnit = await unitName(db, tenantId, task.assigneeUnitId);
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
   const accounts = await accountLabels(db, [task.assignerAccountId]);
   return {
     row: task,
     task,
     assignerName: name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
-    assigneeName: unitName ?? name(task.assigneeId) ?? '',
+    assigneeName: assigneeUnit ?? name(task.assigneeId) ?? '',
     acknowledgedByName: name(task.acknowledgedById),
     completedByName: name(task.completedById),
   };
@@ -76,45 +72,17 @@ export async function unitsOf(db: Queryable, personId: number): Promise<number[]
 export const taskById = byIdInTenant(tasks);
 
 /** A task by its human id (RW-2026-0001), within a tenant. */
-export async function taskByCode(db: Queryable, tenantId: number, code: string): Promise<Task | undefined> {
-  const [row] = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.tenantId, tenantId), eq(tasks.code, code)));
-  return row;
-}
+export const taskByCode = byKeyInTenant<typeof tasks, string>(tasks, tasks.code);
 
-export async function insertTask(db: Queryable, row: typeof tasks.$inferInsert): Promise<Task> {
-  const [task] = await db.insert(tasks).values(row).returning();
-  return task!;
-}
+export const insertTask = inserter(tasks);
 
-/** Writes a step's changes if the task is still in the state it was read in; undefined otherwise. */
-export async function updateTaskFrom(
-  db: Queryable,
-  task: Pick<Task, 'id' | 'status'>,
-  changes: Partial<Task>,
-): Promise<Task | undefined> {
-  const [fresh] = await db
-    .update(tasks)
-    .set(changes)
-    .where(and(eq(tasks.id, task.id), eq(tasks.status, task.status)))
-    .returning();
-  return fresh;
-}
+/** Writes a step's changes if the task is still in the state it was read in. */
+export const updateTaskFrom = updaterFromStatus(tasks);
 
 /** Whom a task may go to: the tenant's units and members (not archived, no outside reporters). */
 export async function taskTargets(db: Queryable, tenantId: number) {
-  const unitRows = await db
-    .select({ id: units.id, name: units.name })
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
-    .orderBy(asc(units.id));
-  const personRows = await db
-    .select()
-    .from(people)
-    .where(and(eq(people.tenantId, tenantId), eq(people.archived, false), eq(people.isOutside, false)))
-    .orderBy(asc(people.id));
+  const unitRows = await tenantUnits(db, tenantId);
+  const personRows = await db.select().from(people).where(currentMembers(tenantId)).orderBy(asc(people.id));
   return { units: unitRows, people: personRows };
 }
 
@@ -124,4 +92,72 @@ export async function openTaskRefs(db: Queryable) {
     .select({ id: tasks.id, tenantId: tasks.tenantId })
     .from(tasks)
     .where(inArray(tasks.status, ['assigned', 'acknowledged']));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The console's list of tasks
+
+export const TASK_FILTERS = ['all', 'open', 'overdue', 'done'] as const;
+export type TaskFilter = (typeof TASK_FILTERS)[number];
+
+export interface TaskListItem {
+  task: Task;
+  assignerName: string;
+  /** The person the task was given to, or null for a unit's task. */
+  assigneeName: string | null;
+  /** The unit the task was given to (its heads answer for it), or null. */
+  unitName: string | null;
+  acknowledgedByName: string | null;
+  completedByName: string | null;
+}
+
+/**
+ * The tenant's tasks: all (newest first), open (assigned or acknowledged, earliest due first), overdue
+ * (open and past due at `now`) or done (latest completed first), with the names they show.
+ */
+export async function tasksOf(
+  db: Queryable,
+  tenantId: number,
+  filter: TaskFilter,
+  now: Date,
+  limit = 500,
+): Promise<TaskListItem[]> {
+  const open = inArray(tasks.status, ['assigned', 'acknowledged']);
+  const where: Record<TaskFilter, SQL | undefined> = {
+    all: undefined,
+    open,
+    overdue: and(open, lt(tasks.dueAt, now)),
+    done: eq(tasks.status, 'done'),
+  };
+  const order: Record<TaskFilter, SQL[]> = {
+    all: [desc(tasks.id)],
+    open: [asc(tasks.dueAt), asc(tasks.id)],
+    overdue: [asc(tasks.dueAt), asc(tasks.id)],
+    done: [desc(tasks.completedAt), desc(tasks.id)],
+  };
+  const rows = await db
+    .select({ task: tasks, unitName: units.name })
+    .from(tasks)
+    .leftJoin(units, and(eq(units.id, tasks.assigneeUnitId), eq(units.tenantId, tenantId)))
+    .where(and(eq(tasks.tenantId, tenantId), where[filter]))
+    .orderBy(...order[filter])
+    .limit(limit);
+  const names = await personNames(
+    db,
+    tenantId,
+    rows.flatMap(({ task }) => [task.assignerId, task.assigneeId, task.acknowledgedById, task.completedById]),
+  );
+  const name = (id: number | null) => (id === null ? null : (names.get(id) ?? null));
+  const accounts = await accountLabels(
+    db,
+    rows.map(({ task }) => task.assignerAccountId),
+  );
+  return rows.map(({ task, unitName }) => ({
+    task,
+    assignerName: name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
+    assigneeName: name(task.assigneeId),
+    unitName: task.assigneeUnitId ? unitName : null,
+    acknowledgedByName: name(task.acknowledgedById),
+    completedByName: name(task.completedById),
+  }));
 }

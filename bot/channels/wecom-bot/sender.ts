@@ -8,11 +8,11 @@
 // - WeCom documents no idempotency field for a proactive send: a crash between send and mark may send a
 //   row twice.
 import type { Db } from '../../../db/client.ts';
+import { repointCopies } from '../../../db/queries/outbox.ts';
 import { type ChannelSender, DeliveryError } from '../../core/delivery.ts';
 import { taskIdOf } from '../wecom/sender.ts';
 import type { BotConnection } from './connection.ts';
 import { renderBot } from './render.ts';
-import { repointCopy } from './store.ts';
 
 /** The recipient must be one id: a chatid or a userid, never a list. */
 const ONE_ID = /^[^|\s]+$/;
@@ -46,7 +46,11 @@ export function createBotSender(connection: BotConnection, db: Db): ChannelSende
       }
       if (body.msgtype !== 'template_card') return { platformMessageId: `bot-${row.id}` };
       if (row.op === 'update' && row.refMessageId)
-        await repointCopy(db, row.refMessageId, row.tenantId, taskId);
+        await repointCopies(db, 'wecom_bot', {
+          taskId: row.refMessageId,
+          tenantId: row.tenantId,
+          newTaskId: taskId,
+        });
       return { platformMessageId: taskId };
     },
   };

@@ -6,10 +6,14 @@
 // for the new card, and every click on it brings another in the callback. The copy's row keeps the
 // unused code from message/send in `platform_ref`; a click's code travels on the `update` row the
 // core writes for the clicked card (its answer, AnswerKind 'update').
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../db/client.ts';
-import { outbox } from '../../../db/schema.ts';
+import {
+  repointCopies,
+  restoreWecomResponseCode,
+  setPlatformRef,
+  takeWecomResponseCode,
+} from '../../../db/queries/outbox.ts';
 
 export const wecomRefSchema = z.object({
   msgid: z.string().optional(),
@@ -45,56 +49,27 @@ export interface WecomStore {
   repoint(taskId: string, tenantId: number | null, newTaskId: string, ref: WecomRef): Promise<void>;
 }
 
-/** The copies (sent rows, not updates) showing card `taskId` on a WeCom channel (the app's or the bot's). */
-export const copyOf = (taskId: string, tenantId: number | null, channel: 'wecom' | 'wecom_bot' = 'wecom') =>
-  and(
-    eq(outbox.channel, channel),
-    eq(outbox.platformMessageId, taskId),
-    inArray(outbox.op, ['send', 'reply']),
-    ...(tenantId === null ? [] : [eq(outbox.tenantId, tenantId)]),
-  );
-
 export function createWecomStore(db: Db): WecomStore {
   return {
     async saveRef(rowId, ref) {
-      await db.update(outbox).set({ platformRef: ref }).where(eq(outbox.id, rowId));
+      await setPlatformRef(db, rowId, ref);
     },
 
     async takeCode(taskId, tenantId) {
-      // One statement, so two dispatchers cannot both take the same single-use code.
-      const tenantFilter = tenantId === null ? sql`true` : sql`tenant_id = ${tenantId}`;
-      const result = await db.execute<{ id: number | string; ref: unknown }>(sql`
-        with target as (
-          select id, platform_ref as ref from outbox
-          where channel = 'wecom' and platform_message_id = ${taskId} and op in ('send', 'reply')
-            and ${tenantFilter} and platform_ref->>'responseCode' is not null
-          order by id limit 1
-          for update
-        )
-        update outbox set platform_ref = outbox.platform_ref - 'responseCode' - 'codeAt'
-        from target where outbox.id = target.id
-        returning target.id as id, target.ref as ref`);
-      const rows = Array.isArray(result) ? result : (result as { rows: { id: number; ref: unknown }[] }).rows;
-      const row = rows[0];
-      return row ? { copyId: Number(row.id), ref: readRef(row.ref) } : undefined;
+      const taken = await takeWecomResponseCode(db, taskId, tenantId);
+      return taken ? { copyId: taken.id, ref: readRef(taken.ref) } : undefined;
     },
 
     async restoreCode(copyId, ref) {
       if (!ref.responseCode) return;
-      const code = { responseCode: ref.responseCode, ...(ref.codeAt ? { codeAt: ref.codeAt } : {}) };
-      await db
-        .update(outbox)
-        .set({
-          platformRef: sql`coalesce(${outbox.platformRef}, '{}'::jsonb) || ${JSON.stringify(code)}::jsonb`,
-        })
-        .where(and(eq(outbox.id, copyId), sql`${outbox.platformRef}->>'responseCode' is null`));
+      await restoreWecomResponseCode(db, copyId, {
+        responseCode: ref.responseCode,
+        ...(ref.codeAt ? { codeAt: ref.codeAt } : {}),
+      });
     },
 
     async repoint(taskId, tenantId, newTaskId, ref) {
-      await db
-        .update(outbox)
-        .set({ platformMessageId: newTaskId, platformRef: ref })
-        .where(copyOf(taskId, tenantId));
+      await repointCopies(db, 'wecom', { taskId, tenantId, newTaskId, ref });
     },
   };
 }

@@ -5,7 +5,7 @@ import { html } from 'hono/html';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../../../handlers/hazard-rules.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { type Choice, option } from '../fields.ts';
-import type { Html } from '../layout.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface OpenHazard {
   id: number;
@@ -80,7 +80,7 @@ export function hazardsPage(state: HazardsState): Html {
 </tr>`;
   });
   return html`<h1>隐患督办</h1>
-${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
+${errorFlash(state.error)}
 <p class="muted">未销号的隐患。${
     state.actingAs
       ? html`挂牌督办以本账号（${state.actingAs}）的名义进行，台账中如实记录；`

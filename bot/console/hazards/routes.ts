@@ -1,12 +1,11 @@
 // `/console/hazards`: the open hazards, and 挂牌督办: the office's account in its own name, or in demo
 // mode a chosen leader. 挂牌督办 goes through the very step of the chat command (listHazard), through
 // actAs: a refusal writes nothing.
-import { and, asc, eq, notInArray } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import { accountLabels } from '../../../db/queries/accounts.ts';
 import { holdersAtLevel } from '../../../db/queries/hazard-roles.ts';
+import { openHazards } from '../../../db/queries/hazards.ts';
 import { rowId } from '../../../db/queries/ids.ts';
-import { hazards, people, units } from '../../../db/schema.ts';
+import { memberById, membersOf } from '../../../db/queries/people.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
 import { listHazard } from '../../../handlers/hazards/index.ts';
 import { accountLabel } from '../../../handlers/party-labels.ts';
@@ -14,11 +13,9 @@ import { TEXT_LIMITS } from '../../../handlers/text-limits.ts';
 import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import { memberChoices } from '../fields.ts';
 import { actor, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
-import { memberById, membersOf } from '../queries.ts';
 import { hazardsPage, type ListFormValues, type OpenHazard } from './page.ts';
 
 const MAX_MATTER = TEXT_LIMITS.matter;
-const lister = alias(people, 'lister');
 
 export function hazardsRoutes(kit: ConsoleKit) {
   const { db, log, clock } = kit;
@@ -26,32 +23,12 @@ export function hazardsRoutes(kit: ConsoleKit) {
 
   async function hazardsBody(viewer: Viewer, values?: ListFormValues, error?: string) {
     const { tenant } = viewer;
-    const rows = await db
-      .select({
-        id: hazards.id,
-        code: hazards.code,
-        description: hazards.description,
-        status: hazards.status,
-        severity: hazards.severity,
-        unitName: units.name,
-        deadline: hazards.deadline,
-        listed: hazards.listed,
-        listedMatter: hazards.listedMatter,
-        listedDeadline: hazards.listedDeadline,
-        listedById: hazards.listedById,
-        listedByAccountId: hazards.listedByAccountId,
-        listedByName: lister.name,
-      })
-      .from(hazards)
-      .leftJoin(units, eq(units.id, hazards.unitId))
-      .leftJoin(lister, eq(lister.id, hazards.listedById))
-      .where(and(eq(hazards.tenantId, tenant.id), notInArray(hazards.status, ['closed', 'rejected'])))
-      .orderBy(asc(hazards.id));
+    const rows = await openHazards(db, tenant.id);
     const accounts = await accountLabels(
       db,
       rows.map((row) => row.listedByAccountId),
     );
-    const items: OpenHazard[] = rows.map(({ listedById, listedByAccountId, listedByName, ...row }) => ({
+    const items: OpenHazard[] = rows.map(({ listedByAccountId, listedByName, ...row }) => ({
       ...row,
       listedBy: listedByName ?? accounts.get(listedByAccountId ?? 0) ?? null,
     }));
@@ -73,11 +50,7 @@ export function hazardsRoutes(kit: ConsoleKit) {
   }
 
   app.get('/console/hazards', kit.viewer, async (c) =>
-    kit.render(c, await hazardsBody(c.var.viewer), {
-      title: '隐患督办',
-      active: 'hazards',
-      flash: kit.takeFlash(c),
-    }),
+    kit.renderWithFlash(c, await hazardsBody(c.var.viewer), { title: '隐患督办', active: 'hazards' }),
   );
 
   app.post('/console/hazards/list', kit.limit, kit.post, async (c) => {

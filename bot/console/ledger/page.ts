@@ -1,6 +1,6 @@
 // `/console/ledger`: the form of the 隐患台账 export (a period and a format).
 import { html } from 'hono/html';
-import type { Html } from '../layout.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface LedgerState {
   tenantName: string;
@@ -13,7 +13,7 @@ export interface LedgerState {
 export function ledgerPage(state: LedgerState): Html {
   return html`<h1>隐患台账导出</h1>
 <div class="panel">
-  ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
+  ${errorFlash(state.error)}
   <p>导出 <strong>${state.tenantName}</strong> 在所选期间内上报的全部隐患（隐患排查整改台账），每条隐患一行，含处理过程。</p>
   <form method="get" action="/console/ledger/export" class="stack">
     <label>开始日期<input type="date" name="from" value="${state.from}" required></label>

@@ -14,7 +14,7 @@ export function ledgerRoutes(kit: ConsoleKit) {
   app.get('/console/ledger', kit.viewer, async (c) => {
     const { tenant } = c.var.viewer;
     const today = isoDateIn(clock(), tenant.timezone);
-    return kit.render(
+    return kit.renderWithFlash(
       c,
       ledgerPage({
         tenantName: tenant.name,
@@ -22,7 +22,7 @@ export function ledgerRoutes(kit: ConsoleKit) {
         to: today,
         format: 'xlsx',
       }),
-      { title: '隐患台账导出', active: 'ledger', flash: kit.takeFlash(c) },
+      { title: '隐患台账导出', active: 'ledger' },
     );
   });
 

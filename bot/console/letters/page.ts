@@ -5,7 +5,7 @@ import { html } from 'hono/html';
 import { LEVEL_LABEL, letterTitle, type UnitProgress } from '../../../cards/letter.ts';
 import type { LetterStatusRow } from '../../../db/queries/letters.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
-import { actorField, type Choice, option } from '../fields.ts';
+import { type Choice, operationForm, option } from '../fields.ts';
 import type { Html } from '../layout.ts';
 
 export interface LettersState {
@@ -30,32 +30,26 @@ export interface LettersState {
 }
 
 function startForm(state: LettersState): Html {
-  return html`<div class="panel">
-  <h2 class="flush">发起责任书签订</h2>
-  ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
-  <form method="post" action="/console/letters">
-    <input type="hidden" name="_csrf" value="${state.csrf}">
-    <div class="cols">
-      ${actorField({
-        name: 'actor',
-        label: '发起人',
-        placeholder: '请选择安全办公室成员',
-        choices: state.runners,
-        selected: state.values.actor,
-        actingAs: state.actingAs,
-      })}
-      <label>年度
+  const actor = {
+    name: 'actor',
+    label: '发起人',
+    placeholder: '请选择安全办公室成员',
+    choices: state.runners,
+    selected: state.values.actor,
+  };
+  return operationForm(
+    state,
+    { title: '发起责任书签订', action: '/console/letters', actor },
+    html`<label>年度
         <select name="year">
           ${state.startYears.map((year) => option({ value: String(year), label: `${year} 年度` }, state.values.year))}
         </select>
-      </label>
-    </div>
-    <div class="actions-row">
+      </label>`,
+    html`<div class="actions-row">
       <button class="btn primary" type="submit">发起签订</button>
       <span class="muted">每位在岗人员按岗位各收到一份责任书卡片（含岗位职责和“确认签订”按钮）；未签订的人员在下发 3 天、7 天后收到提醒。同一年度只发起一次。</span>
-    </div>
-  </form>
-</div>`;
+    </div>`,
+  );
 }
 
 function percent(signed: number, total: number): string {

@@ -1,9 +1,8 @@
 // `/console/letters`: 发起责任书 and the signing progress. A round is started by the function the chat
 // command uses, acting as the office's account or (demo mode) a chosen member (actAs).
-import { desc, eq } from 'drizzle-orm';
 import { leadersLabel, progressByUnit } from '../../../cards/letter.ts';
-import { letterStatus, roundByYear } from '../../../db/queries/letters.ts';
-import { letterRounds } from '../../../db/schema.ts';
+import { letterStatus, roundByYear, roundYears } from '../../../db/queries/letters.ts';
+import { membersOf } from '../../../db/queries/people.ts';
 import { roundRunners, roundStarterName, startLetterRound } from '../../../handlers/letters.ts';
 import { accountLabel } from '../../../handlers/party-labels.ts';
 import { yearIn } from '../../../handlers/time.ts';
@@ -11,7 +10,6 @@ import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import type { Flash } from '../auth.ts';
 import { memberChoices } from '../fields.ts';
 import { actor, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
-import { membersOf } from '../queries.ts';
 import { lettersPage } from './page.ts';
 
 export function lettersRoutes(kit: ConsoleKit) {
@@ -31,17 +29,13 @@ export function lettersRoutes(kit: ConsoleKit) {
     const rows = round ? await letterStatus(db, tenant.id, year) : [];
     const starter = round ? await roundStarterName(db, round) : undefined;
     const label = leadersLabel(tenant.kind);
-    const years = await db
-      .select({ year: letterRounds.year })
-      .from(letterRounds)
-      .where(eq(letterRounds.tenantId, tenant.id))
-      .orderBy(desc(letterRounds.year));
+    const years = await roundYears(db, tenant.id);
     return lettersPage({
       csrf: viewer.session.csrf,
       timeZone: tenant.timezone,
       year,
       startYears: [current, current + 1, current - 1],
-      roundYears: years.map((row) => row.year),
+      roundYears: years,
       runners: viewer.account ? [] : memberChoices(members, await roundRunners(db, tenant.id)),
       actingAs: viewer.account && accountLabel(viewer.account),
       values,
@@ -58,10 +52,9 @@ export function lettersRoutes(kit: ConsoleKit) {
     const current = yearIn(clock(), viewer.tenant.timezone);
     const asked = c.req.query('year') ?? '';
     const year = /^\d{4}$/.test(asked) ? Number(asked) : current;
-    return kit.render(c, await lettersBody(viewer, year, { actor: '', year: String(year) }), {
+    return kit.renderWithFlash(c, await lettersBody(viewer, year, { actor: '', year: String(year) }), {
       title: '责任书签订',
       active: 'letters',
-      flash: kit.takeFlash(c),
     });
   });
 

@@ -1,6 +1,6 @@
 // `/login`: the admin's login form.
 import { html } from 'hono/html';
-import type { Html } from '../layout.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface LoginState {
   csrf: string;
@@ -14,7 +14,7 @@ export interface LoginState {
 export function loginPage(state: LoginState): Html {
   return html`<h1>管理员登录</h1>
 <div class="panel">
-  ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
+  ${errorFlash(state.error)}
   ${state.demo ? html`<p class="muted">演示模式下无需登录即可使用示例单位；登录后只显示本单位的数据。</p>` : ''}
   <form method="post" action="/login" class="stack">
     <input type="hidden" name="_csrf" value="${state.csrf}">

@@ -3,7 +3,8 @@
 import { html } from 'hono/html';
 import type { ImportSummary } from '../../../db/org-import.ts';
 import { omittedLine } from '../../../handlers/upload-limits.ts';
-import type { Html } from '../layout.ts';
+import { formPanel } from '../fields.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface OrgProblems {
   file: string;
@@ -40,8 +41,8 @@ export function orgSummaryText(file: string, summary: ImportSummary): string {
   );
 }
 
-function errorPanel(error: OrgProblems | string): Html {
-  if (typeof error === 'string') return html`<div class="flash error" role="alert">${error}</div>`;
+function errorPanel(error: OrgProblems | string): Html | '' {
+  if (typeof error === 'string') return errorFlash(error);
   return html`<div class="flash error" role="alert">组织文件 ${error.file} 有 ${error.problems.length + (error.omitted ?? 0)} 处问题，未导入任何内容。请修改后重新上传：</div>
 <ul class="problems">
   ${error.problems.map((problem) => html`<li><code>${error.file}: ${problem.path}: ${problem.message}</code></li>`)}
@@ -50,19 +51,21 @@ function errorPanel(error: OrgProblems | string): Html {
 
 export function orgPage(state: OrgState): Html {
   return html`<h1>组织信息</h1>
-<div class="panel">
-  <h2 class="flush">导入组织文件</h2>
-  ${state.error ? errorPanel(state.error) : ''}
-  <form method="post" action="/console/org" enctype="multipart/form-data">
-    <input type="hidden" name="_csrf" value="${state.csrf}">
-    <div class="actions-row">
+${formPanel(
+  {
+    title: '导入组织文件',
+    action: '/console/org',
+    csrf: state.csrf,
+    error: state.error ? errorPanel(state.error) : '',
+    upload: true,
+  },
+  html`<div class="actions-row">
       <input type="file" name="file" accept=".yaml,.yml" required>
       <button class="btn primary" type="submit">上传并导入</button>
     </div>
     <p class="muted">YAML 格式，与 <code>npm run org:import</code> 相同；文件中的 <code>tenant.code</code> 必须是本单位的代码 <code>${state.tenantCode}</code>。
-    再次导入按代码更新，文件中不再出现的处室、岗位、人员会归档；离任者的岗位职责由继任者承接。文件最大 ${state.maxKilobytes} KB；不支持 <code>settings.calendar_file</code>（请在服务器上导入）。</p>
-  </form>
-</div>
+    再次导入按代码更新，文件中不再出现的处室、岗位、人员会归档；离任者的岗位职责由继任者承接。文件最大 ${state.maxKilobytes} KB；不支持 <code>settings.calendar_file</code>（请在服务器上导入）。</p>`,
+)}
 <h2>当前组织：${state.tenantName}</h2>
 <p>处室 ${state.units.length} 个 · 岗位 ${state.counts.posts} 个 · 人员 ${state.counts.people} 人 · 隐患类别 ${state.counts.categories} 个</p>
 ${

@@ -3,15 +3,12 @@
 // The upload is parsed and validated as `npm run org:import` does (parseOrgFile, on a parse thread: its
 // problems listed, nothing written) and imported in one transaction (importOrganization). A file may only name the
 // session's tenant: an admin can neither create nor overwrite another one.
-import { basename } from 'node:path';
-import { and, asc, count, countDistinct, eq, isNull } from 'drizzle-orm';
 import { importOrganization } from '../../../db/org-import.ts';
-import { unitHeads } from '../../../db/queries/org.ts';
-import { categories, people, postHolders, posts, units } from '../../../db/schema.ts';
+import { orgCounts, unitHeads, unitsWithStaff } from '../../../db/queries/org.ts';
 import { type OrgFile, OrgFileError } from '../../../handlers/org-file.ts';
 import { decodeText, UPLOAD_LIMITS } from '../../../handlers/upload-limits.ts';
 import { parseOrgFileInThread } from '../../../handlers/upload-thread.ts';
-import { actor, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
+import { actor, type ConsoleKit, consoleApp, uploadOf, type Viewer } from '../kit.ts';
 import { type OrgProblems, orgPage, orgSummaryText } from './page.ts';
 
 /** The heaviest organization file an upload may carry. */
@@ -28,57 +25,29 @@ export function orgRoutes(kit: ConsoleKit) {
 
   async function orgBody(viewer: Viewer, error?: OrgProblems | string) {
     const tenantId = viewer.tenant.id;
-    const unitRows = await db
-      .select({ id: units.id, code: units.code, name: units.name, duties: units.safetyDuties })
-      .from(units)
-      .where(and(eq(units.tenantId, tenantId), eq(units.archived, false)))
-      .orderBy(asc(units.id));
-    const staffed = await db
-      .select({ unitId: posts.unitId, people: countDistinct(postHolders.personId) })
-      .from(posts)
-      .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
-      .where(and(eq(posts.tenantId, tenantId), eq(posts.archived, false)))
-      .groupBy(posts.unitId);
     const rows = [];
-    for (const unit of unitRows) {
+    for (const unit of await unitsWithStaff(db, tenantId)) {
       rows.push({
         code: unit.code,
         name: unit.name,
         duties: unit.duties,
         heads: (await unitHeads(db, unit.id)).map((person) => person.name),
-        people: staffed.find((row) => row.unitId === unit.id)?.people ?? 0,
+        people: unit.people,
       });
     }
-    const total = async (table: typeof people | typeof posts | typeof categories) => {
-      const [row] = await db
-        .select({ n: count() })
-        .from(table)
-        .where(
-          table === people
-            ? and(eq(people.tenantId, tenantId), eq(people.archived, false), eq(people.isOutside, false))
-            : table === posts
-              ? and(eq(posts.tenantId, tenantId), eq(posts.archived, false))
-              : eq(categories.tenantId, tenantId),
-        );
-      return row?.n ?? 0;
-    };
     return orgPage({
       csrf: viewer.session.csrf,
       tenantCode: viewer.tenant.code,
       tenantName: viewer.tenant.name,
       units: rows,
-      counts: { people: await total(people), posts: await total(posts), categories: await total(categories) },
+      counts: await orgCounts(db, tenantId),
       error,
       maxKilobytes: MAX_ORG_KILOBYTES,
     });
   }
 
   app.get('/console/org', kit.viewer, async (c) =>
-    kit.render(c, await orgBody(c.var.viewer), {
-      title: '组织信息',
-      active: 'org',
-      flash: kit.takeFlash(c),
-    }),
+    kit.renderWithFlash(c, await orgBody(c.var.viewer), { title: '组织信息', active: 'org' }),
   );
 
   app.post('/console/org', upload, kit.post, async (c) => {
@@ -86,13 +55,15 @@ export function orgRoutes(kit: ConsoleKit) {
     const { tenant } = viewer;
     const refuse = async (status: 400 | 403 | 409, error: OrgProblems | string) =>
       kit.render(c, await orgBody(viewer, error), { title: '组织信息', active: 'org' }, status);
-    const file = form.file;
-    if (!(file instanceof File) || file.size === 0) {
-      return refuse(400, '请选择要导入的组织文件（.yaml 或 .yml），文件不能为空。');
-    }
-    const name = basename(file.name.replaceAll('\\', '/')).slice(-120) || '组织文件';
-    if (!/\.ya?ml$/i.test(name)) return refuse(400, `只能导入 .yaml 或 .yml 文件，“${name}”不是。`);
-    const decoded = decodeText(new Uint8Array(await file.arrayBuffer()));
+    const upload = await uploadOf(form, {
+      kind: '组织文件',
+      accepted: /\.ya?ml$/i,
+      missing: '请选择要导入的组织文件（.yaml 或 .yml），文件不能为空。',
+      refused: (name) => `只能导入 .yaml 或 .yml 文件，“${name}”不是。`,
+    });
+    if ('refusal' in upload) return refuse(400, upload.refusal);
+    const { name } = upload;
+    const decoded = decodeText(upload.bytes);
     if (!('text' in decoded)) {
       return refuse(400, `组织文件 ${name} 既不是 UTF-8 也不是 GBK 编码的文本，请另存为 UTF-8 后重新上传。`);
     }

@@ -1,9 +1,9 @@
 // `/console/outbox`: the messages that could not be delivered, with why.
 import { html } from 'hono/html';
+import type { FailedMessage } from '../../../db/queries/outbox.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { bodySummary } from '../../channels/console/render.ts';
 import type { Html } from '../layout.ts';
-import type { FailedMessage } from '../queries.ts';
 
 const CHANNEL_NAMES: Record<string, string> = {
   feishu: '飞书',

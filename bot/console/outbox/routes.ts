@@ -1,6 +1,7 @@
 // `/console/outbox`: the viewer's tenant's messages that could not be delivered.
+
+import { failedMessages } from '../../../db/queries/outbox.ts';
 import { type ConsoleKit, consoleApp } from '../kit.ts';
-import { failedMessages } from '../queries.ts';
 import { outboxPage } from './page.ts';
 
 export function outboxRoutes(kit: ConsoleKit) {

@@ -6,7 +6,7 @@ import { VETO_KINDS } from '../../../db/queries/reports.ts';
 import type { SpanReport, UnitYearRow } from '../../../handlers/report-stats.ts';
 import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult, YEAR_COLUMNS } from '../../../handlers/reports.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
-import type { Html } from '../layout.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 /** The report pages' print rules, in the page's head (layout.ts): printed, a report is the table alone. */
 export const REPORT_PRINT_CSS = html`@media print {
@@ -40,7 +40,7 @@ export function quarterlyPage(input: {
   <button class="btn" type="submit">查看</button>
   <a class="btn" href="/console/reports/quarterly.xlsx?quarter=${encodeURIComponent(input.quarter)}">下载 XLSX</a>
 </form>
-${input.error ? html`<div class="flash error" role="alert">${input.error}</div>` : ''}
+${errorFlash(input.error)}
 <p class="muted">统计期 ${report.span.start} 至 ${report.span.end}；未销号、逾期截至 ${formatDateTime(report.asOf, input.timeZone)}${report.current ? '（本季度尚未结束）' : '（季度末）'}。职责达标/未达标按本季度内结束的考核周期统计。</p>
 <table class="report">
   <thead><tr><th>处室</th>${STAT_COLUMNS.map((column) => html`<th>${column.header}</th>`)}</tr></thead>
@@ -68,7 +68,7 @@ export function yearPage(input: {
   <button class="btn" type="submit">查看</button>
   <a class="btn" href="/console/reports/year.xlsx?year=${input.year}">下载 XLSX</a>
 </form>
-${input.error ? html`<div class="flash error" role="alert">${input.error}</div>` : ''}
+${errorFlash(input.error)}
 <table class="report">
   <thead><tr><th>处室</th>${YEAR_COLUMNS.map((column) => html`<th>${column.header}</th>`)}</tr></thead>
   <tbody>

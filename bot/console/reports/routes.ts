@@ -6,10 +6,10 @@ import {
   leadersOf,
   setVetoFlag,
   statementRecords,
-  tenantUnits,
   VETO_KINDS,
   type VetoKind,
 } from '../../../db/queries/reports.ts';
+import { tenantUnits } from '../../../db/queries/units.ts';
 import { spanReport, yearAssessment } from '../../../handlers/report-stats.ts';
 import {
   currentQuarter,

@@ -7,7 +7,8 @@ import { periodLabel, type RosterProblem } from '../../../handlers/roster-file.t
 import { formatShiftTime, weekdayOf } from '../../../handlers/shift-rules.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { omittedLine } from '../../../handlers/upload-limits.ts';
-import type { Html } from '../layout.ts';
+import { formPanel } from '../fields.ts';
+import { errorFlash, type Html } from '../layout.ts';
 
 export interface RosterErrors {
   file: string;
@@ -44,8 +45,8 @@ export function rosterSummaryText(file: string, summary: RosterImportSummary): s
   return parts.join('');
 }
 
-function errorPanel(error: RosterErrors | string): Html {
-  if (typeof error === 'string') return html`<div class="flash error" role="alert">${error}</div>`;
+function errorPanel(error: RosterErrors | string): Html | '' {
+  if (typeof error === 'string') return errorFlash(error);
   return html`<div class="flash error" role="alert">值班表 ${error.file} 有 ${error.problems.length + (error.omitted ?? 0)} 处问题，未导入任何班次。请修改后重新上传：</div>
 <table class="problems">
   <thead><tr><th>行</th><th>列</th><th>问题</th></tr></thead>
@@ -59,20 +60,24 @@ function errorPanel(error: RosterErrors | string): Html {
 }
 
 function uploadForm(state: RostersState): Html {
-  return html`<div class="panel">
-  <h2 class="flush">导入值班表</h2>
-  ${state.error ? errorPanel(state.error) : ''}
-  <form method="post" action="/console/rosters" enctype="multipart/form-data">
-    <input type="hidden" name="_csrf" value="${state.csrf}">
-    <div class="actions-row">
+  const panel = {
+    title: '导入值班表',
+    action: '/console/rosters',
+    csrf: state.csrf,
+    error: state.error ? errorPanel(state.error) : '',
+    upload: true,
+  } as const;
+  return formPanel(
+    panel,
+    html`<div class="actions-row">
       <input type="file" name="file" accept=".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv" required>
       <button class="btn primary" type="submit">导入</button>
-    </div>
-  </form>
+    </div>`,
+    html`
   <p class="muted">Excel（.xlsx）或 CSV（UTF-8 或 GBK）文件，最大 ${state.maxMegabytes} MB。表头：<code>日期, 班次, 时间, 值班人员, 带班领导, 地点</code>（地点可不填），如
   <code>2026-12-01, 夜间值班, 17:30-07:30, 李国强, 章方辉, 门卫室</code>；多名值班人员用“、”分隔，人员写姓名或人员代码。
-  文件中任何一行有问题都不会导入，所有问题连同行号一并列出。重新导入同一时段时，尚未开始的班次按新文件替换，已开始的班次保留原记录。</p>
-</div>`;
+  文件中任何一行有问题都不会导入，所有问题连同行号一并列出。重新导入同一时段时，尚未开始的班次按新文件替换，已开始的班次保留原记录。</p>`,
+  );
 }
 
 function confirmation(person: ShiftView['people'][number], view: ShiftView, state: RostersState): Html {

@@ -1,13 +1,11 @@
 // `/console/rosters`: 值班表 upload (as `npm run roster:import` reads it) and the next 7 days.
-import { basename } from 'node:path';
-import { shiftViews } from '../../../db/queries/shifts.ts';
+import { shiftIdsBetween, shiftViews } from '../../../db/queries/shifts.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
 import { RosterFileError } from '../../../handlers/roster-file.ts';
 import { importRosterFile } from '../../../handlers/roster-import.ts';
 import { addDays } from '../../../handlers/shift-rules.ts';
 import { UPLOAD_LIMITS } from '../../../handlers/upload-limits.ts';
-import { actor, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
-import { shiftIdsBetween } from '../queries.ts';
+import { actor, type ConsoleKit, consoleApp, uploadOf, type Viewer } from '../kit.ts';
 import { type RosterErrors, rosterSummaryText, rostersPage } from './page.ts';
 
 /** The heaviest roster file an upload may carry. */
@@ -39,11 +37,7 @@ export function rostersRoutes(kit: ConsoleKit) {
   }
 
   app.get('/console/rosters', kit.viewer, async (c) =>
-    kit.render(c, await rostersBody(c.var.viewer), {
-      title: '值班表',
-      active: 'rosters',
-      flash: kit.takeFlash(c),
-    }),
+    kit.renderWithFlash(c, await rostersBody(c.var.viewer), { title: '值班表', active: 'rosters' }),
   );
 
   app.post('/console/rosters', upload, kit.post, async (c) => {
@@ -51,15 +45,15 @@ export function rostersRoutes(kit: ConsoleKit) {
     const { tenant } = viewer;
     const refuse = async (error: RosterErrors | string) =>
       kit.render(c, await rostersBody(viewer, error), { title: '值班表', active: 'rosters' }, 400);
-    const file = form.file;
-    if (!(file instanceof File) || file.size === 0) {
-      return refuse('请选择要导入的值班表文件（.xlsx 或 .csv），文件不能为空。');
-    }
-    const name = basename(file.name.replaceAll('\\', '/')).slice(-120) || '值班表';
-    if (!/\.(xlsx|csv)$/i.test(name)) {
-      return refuse(`只能导入 .xlsx 或 .csv 文件，“${name}”不是（旧版 .xls 请在 Excel 中另存为 .xlsx）。`);
-    }
-    const bytes = new Uint8Array(await file.arrayBuffer());
+    const upload = await uploadOf(form, {
+      kind: '值班表',
+      accepted: /\.(xlsx|csv)$/i,
+      missing: '请选择要导入的值班表文件（.xlsx 或 .csv），文件不能为空。',
+      refused: (name) =>
+        `只能导入 .xlsx 或 .csv 文件，“${name}”不是（旧版 .xls 请在 Excel 中另存为 .xlsx）。`,
+    });
+    if ('refusal' in upload) return refuse(upload.refusal);
+    const { name, bytes } = upload;
     let summary: Awaited<ReturnType<typeof importRosterFile>>;
     try {
       summary = await importRosterFile(db, tenant.id, name, bytes, clock(), viewer.account?.id ?? null);

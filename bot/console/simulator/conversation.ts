@@ -1,7 +1,7 @@
 // The console's conversation with a person, rebuilt from the outbox: what the bot sent them (cards as
 // they are now, after every refresh), and what they typed, which the console keeps in the message id of
 // its inbound events: replies carry that id as `refMessageId`, so no table of its own is needed.
-import type { OutboxRow } from '../queries.ts';
+import type { OutboxRow } from '../../../db/queries/outbox.ts';
 
 const USER_MESSAGE_PREFIX = 'cm1';
 /** Longest text the simulator accepts in one message. */

@@ -1,11 +1,11 @@
 // `/`: the chat simulator. Pick a member, type as them, press their cards' buttons: every message goes
 // through the same core as Feishu, WeCom and Wechaty (the console is the fourth channel).
 import { html } from 'hono/html';
+import type { Member } from '../../../db/queries/people.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { bodyHtml, textHtml } from '../../channels/console/render.ts';
 import { memberLabel } from '../fields.ts';
 import type { Html } from '../layout.ts';
-import type { Member } from '../queries.ts';
 import type { ConversationItem } from './conversation.ts';
 
 export interface SimulatorState {

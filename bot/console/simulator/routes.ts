@@ -2,6 +2,8 @@
 // logged-in office account only (issue 14), so `/` is the dashboard and the simulator's posts 404.
 // Every message goes through the same core as Feishu, WeCom and Wechaty (the console is the fourth channel).
 import { randomUUID } from 'node:crypto';
+import { consoleChatId, conversationRows } from '../../../db/queries/outbox.ts';
+import { memberById, membersOf } from '../../../db/queries/people.ts';
 import { FORM_FIELD_PREFIX } from '../../channels/console/render.ts';
 import type { ActionEvent, ActionResult, MessageEvent } from '../../core/types.ts';
 import type { Flash } from '../auth.ts';
@@ -13,7 +15,6 @@ import {
   consoleApp,
   text,
 } from '../kit.ts';
-import { consoleChatId, conversationRows, memberById, membersOf } from '../queries.ts';
 import { buildConversation, MAX_MESSAGE_LENGTH, userMessageId } from './conversation.ts';
 import { noMembersPage, SIMULATOR_SCRIPT, simulatorPage } from './page.ts';
 

@@ -2,10 +2,10 @@
 // a leader or office member, through the same code path as the chat command 派任务.
 import { html } from 'hono/html';
 import { TASK_KIND_LABEL, TASK_STATUS_LABEL } from '../../../cards/task.ts';
+import type { TaskFilter, TaskListItem } from '../../../db/queries/tasks.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
-import { actorField, type Choice, option } from '../fields.ts';
+import { type Choice, operationForm, option } from '../fields.ts';
 import type { Html } from '../layout.ts';
-import type { TaskFilter, TaskListItem } from '../queries.ts';
 
 export interface TaskFormValues {
   assigner: string;
@@ -44,21 +44,17 @@ export const TASK_KINDS = Object.keys(TASK_KIND_LABEL) as (keyof typeof TASK_KIN
 
 function taskForm(state: TasksState): Html {
   const { values } = state;
-  return html`<div class="panel">
-  <h2 class="flush">派发任务</h2>
-  ${state.error ? html`<div class="flash error" role="alert">${state.error}</div>` : ''}
-  <form method="post" action="/console/tasks">
-    <input type="hidden" name="_csrf" value="${state.csrf}">
-    <div class="cols">
-      ${actorField({
-        name: 'assigner',
-        label: '派发人',
-        placeholder: '请选择学校领导或安全办公室成员',
-        choices: state.assigners,
-        selected: values.assigner,
-        actingAs: state.actingAs,
-      })}
-      <label>承办处室或人员
+  const assigner = {
+    name: 'assigner',
+    label: '派发人',
+    placeholder: '请选择学校领导或安全办公室成员',
+    choices: state.assigners,
+    selected: values.assigner,
+  };
+  return operationForm(
+    state,
+    { title: '派发任务', action: '/console/tasks', actor: assigner },
+    html`<label>承办处室或人员
         <select name="assignee" required>
           <option value="">请选择</option>
           <optgroup label="处室（由处室负责人承办）">
@@ -76,9 +72,8 @@ function taskForm(state: TasksState): Html {
       </label>
       <label>截止日期
         <input type="date" name="due" value="${values.due}">
-      </label>
-    </div>
-    <div class="wide">
+      </label>`,
+    html`<div class="wide">
       <label>任务内容
         <textarea name="content" rows="3" maxlength="1000" required placeholder="如：排查教学楼消防通道是否畅通，书面报告结果">${values.content}</textarea>
       </label>
@@ -86,9 +81,8 @@ function taskForm(state: TasksState): Html {
     <div class="actions-row">
       <button class="btn primary" type="submit">派发任务</button>
       <span class="muted">工作任务、专项行动须填截止日期；整改通知书、约谈整改不填时默认为 ${state.defaultDays} 个工作日后（按法定节假日计算）。承办人会收到带“确认收到”“完成”的任务卡片。</span>
-    </div>
-  </form>
-</div>`;
+    </div>`,
+  );
 }
 
 function statusCell(item: TaskListItem, state: TasksState): Html {

@@ -3,6 +3,8 @@
 // so the cards that go out are the chat's. Bad input answers 400 with the form and a precise message;
 // nothing is written.
 import { unitHeads } from '../../../db/queries/org.ts';
+import { membersOf } from '../../../db/queries/people.ts';
+import { TASK_FILTERS, type TaskFilter, tasksOf } from '../../../db/queries/tasks.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
 import { accountLabel } from '../../../handlers/party-labels.ts';
 import { assigners, createTasks, type TaskTarget, taskTargets } from '../../../handlers/tasks.ts';
@@ -11,7 +13,6 @@ import type { Acting } from '../../core/context.ts';
 import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import { type Choice, memberChoices } from '../fields.ts';
 import { actor, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
-import { membersOf, TASK_FILTERS, type TaskFilter, tasksOf } from '../queries.ts';
 import { TASK_KINDS, type TaskFormValues, tasksPage } from './page.ts';
 
 /** The longest task content the form takes: what 派任务 takes in chat. */
@@ -61,10 +62,9 @@ export function tasksRoutes(kit: ConsoleKit) {
   app.get('/console/tasks', kit.viewer, async (c) => {
     const asked = c.req.query('status') ?? 'all';
     const filter = (TASK_FILTERS as readonly string[]).includes(asked) ? (asked as TaskFilter) : 'all';
-    return kit.render(c, await tasksBody(c.var.viewer, filter, EMPTY_TASK), {
+    return kit.renderWithFlash(c, await tasksBody(c.var.viewer, filter, EMPTY_TASK), {
       title: '任务督办',
       active: 'tasks',
-      flash: kit.takeFlash(c),
     });
   });
 
