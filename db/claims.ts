@@ -4,6 +4,7 @@
 // Moving one between tenants is an operator's act on the command line (`npm run org:move`), audited in
 // both tenants' trails.
 import { and, eq, inArray, ne, or } from 'drizzle-orm';
+import type { Channel as AnyChannel } from '../bot/core/types.ts';
 import {
   chatClaimProblem,
   claimedIdentities,
@@ -15,7 +16,8 @@ import { chunks } from './chunks.ts';
 import type { Db, Queryable } from './client.ts';
 import { auditEvents, chats, identities, people, tenants } from './schema.ts';
 
-type Channel = 'feishu' | 'wecom' | 'wechaty';
+/** The platforms whose chats and ids a tenant may hold (the console is no one's). */
+type Channel = Exclude<AnyChannel, 'console'>;
 
 /**
  * What the file claims that another tenant holds: a chat bound to it, or a platform id of one of its

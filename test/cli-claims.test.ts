@@ -72,6 +72,8 @@ describe('the command line', () => {
       ['--chat', 'feishu:oc_x', '--from', 'a', '--to', 'b'],
       ['--chat', 'qq:oc_x', '--from', 'a', '--to', 'b', '--reason', 'x'],
       ['--identity', 'feishu:email:x', '--person', 'p', '--from', 'a', '--to', 'b', '--reason', 'x'],
+      // The 智能机器人 knows members by their wecom userid: it has chats of its own, no ids.
+      ['--identity', 'wecom_bot:userid:x', '--person', 'p', '--from', 'a', '--to', 'b', '--reason', 'x'],
       ['--chat', 'feishu:oc_x', '--identity', 'wecom:userid:x', '--from', 'a', '--to', 'b', '--reason', 'x'],
     ];
     const [help, ...wrongs] = await Promise.all([

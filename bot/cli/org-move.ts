@@ -13,15 +13,17 @@ import { readOptions, runCli, UsageError } from './options.ts';
 const USAGE =
   '用法：npm run org:move -- --chat <渠道>:<群ID> --from <原单位代码> --to <新单位代码> --reason <原因>\n' +
   '      npm run org:move -- --identity <渠道>:<类型>:<ID> --person <新单位的人员代码> --from <原单位代码> --to <新单位代码> --reason <原因>\n' +
-  '      渠道：feishu | wecom | wechaty；类型：feishu 为 open_id 或 user_id，wecom 为 userid，wechaty 为 id\n' +
+  '      渠道：feishu | wecom | wecom_bot（仅群）| wechaty；类型：feishu 为 open_id 或 user_id，wecom 为 userid，wechaty 为 id\n' +
   '      例：npm run org:move -- --chat feishu:oc_0a1b2c --from school-a --to school-b --reason "该群为 B 校安全工作群"';
 
 const KINDS = { feishu: ['open_id', 'user_id'], wecom: ['userid'], wechaty: ['id'] } as const;
-const channel = z.enum(['feishu', 'wecom', 'wechaty']);
+// A WeCom userid is one per corp member, for the app and the 智能机器人 alike: the bot has chats of its
+// own but no identities (db/queries/org.ts identityChannel).
+const channel = z.enum(['feishu', 'wecom', 'wecom_bot', 'wechaty']);
 
 type Arguments = { from: string; to: string; reason: string } & (
   | { chat: { channel: z.infer<typeof channel>; chatId: string } }
-  | { identity: { channel: z.infer<typeof channel>; kind: string; value: string }; person: string }
+  | { identity: { channel: keyof typeof KINDS; kind: string; value: string }; person: string }
 );
 
 /** `feishu:oc_…` or `feishu:open_id:ou_…`; whatever follows the leading parts is the id, colons and all. */
@@ -32,7 +34,7 @@ function split(value: string, parts: 2 | 3, option: string) {
   const parsed = channel.safeParse(head[0]);
   if (!parsed.success || rest === '') {
     throw new UsageError(
-      `--${option} 的格式应为 ${parts === 2 ? '<渠道>:<群ID>' : '<渠道>:<类型>:<ID>'}，渠道为 feishu、wecom 或 wechaty`,
+      `--${option} 的格式应为 ${parts === 2 ? '<渠道>:<群ID>' : '<渠道>:<类型>:<ID>'}，渠道为 feishu、wecom、wecom_bot 或 wechaty`,
     );
   }
   return { channel: parsed.data, kind: head[1] ?? '', value: rest };
@@ -53,6 +55,8 @@ function parseArguments(argv: string[]): Arguments | 'help' {
     return { from, to, reason, chat: { channel, chatId: value } };
   }
   const { channel, kind, value } = split(identity!, 3, 'identity');
+  if (channel === 'wecom_bot')
+    throw new UsageError('企业微信智能机器人与自建应用共用成员的 userid，请写 --identity wecom:userid:<ID>');
   const kinds: readonly string[] = KINDS[channel];
   if (!kinds.includes(kind))
     throw new UsageError(`${channel} 的身份类型只能是 ${kinds.join(' 或 ')}，不是“${kind}”`);
