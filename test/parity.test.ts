@@ -14,7 +14,7 @@ import { hazardEvents, hazards, identities, inboundEvents, outbox, people, tenan
 import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import { FakeWecomBot } from './fakes/wecom-bot.ts';
-import { Browser, csrfOf, unescapeHtml } from './helpers/console-http.ts';
+import { Browser, csrfOf, pressForms } from './helpers/console-http.ts';
 import { identityOf, seedExample } from './helpers/db.ts';
 import { until } from './helpers/faults.ts';
 import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
@@ -294,7 +294,10 @@ const wechaty: Driver = {
  * The web console's chat simulator (the `console` channel) over its HTTP routes, as a browser posts them:
  * `POST /console/say` and `POST /console/press` acting as a member, and the conversation page `/?person=`.
  * Acting as any member is a demo feature (no platform credentials), so this is a second service on the
- * same database, started without credentials; its chat is a member's single chat with the bot.
+ * same database, started without credentials, whose app the browser fetches (the fetch its HTTP server
+ * serves). Its chat is a member's single chat with the bot. Its dispatcher has only the console's sender;
+ * it is asked to deliver only by its own posts, in the console's scenarios, when the outbox holds console
+ * rows alone.
  */
 let demo: Service;
 let browser: Browser;
@@ -311,7 +314,7 @@ async function conversation(person: string) {
   const page = await browser.page(`/?person=${await memberId(person)}`);
   expect(page.response.status).toBe(200);
   const flash = /class="flash [^"]*"[^>]*>([^<]*)/.exec(page.html)?.[1];
-  return { html: page.html, flash, messages: [...page.html.matchAll(MESSAGE)].map((match) => match[0]) };
+  return { flash, messages: [...page.html.matchAll(MESSAGE)].map((match) => match[0]) };
 }
 
 const consoleDriver: Driver = {
@@ -338,14 +341,11 @@ const consoleDriver: Driver = {
     const card = (await conversation(owner)).messages
       .filter((message) => message.includes('/console/press'))
       .at(-1)!;
-    const form = /<form method="post" action="\/console\/press"[^>]*>([\s\S]*?)<\/form>/.exec(card)![1]!;
-    const hidden = Object.fromEntries(
-      [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
-        m[1]!,
-        unescapeHtml(m[2]!),
-      ]),
-    );
-    const pressed = await browser.post('/console/press', { ...hidden, person: await memberId(person) });
+    const [first] = pressForms(card);
+    const pressed = await browser.post('/console/press', {
+      ...first!.hidden,
+      person: await memberId(person),
+    });
     expect(pressed.status).toBe(303);
     await demo.dispatcher.drain();
     const seen = await conversation(person);
@@ -377,7 +377,8 @@ beforeAll(async () => {
   harness.service.startConnections();
   await harness.feishu.ws.waitReady();
   await until('the WeCom bot is connected', () => bot.connected);
-  // Demo mode opens only a database of demo-made schools: the example school is marked so for the start.
+  // Demo mode opens only a database of demo-made schools: the example school is marked so for the start
+  // (the school seeded afresh before each test is not, which a started service no longer looks at).
   const [school] = await database.db.select().from(tenants);
   await markTenantDemo(database.db, school!.id);
   demo = await createService({ config: parseConfig({}), log: silentLogger, database });
