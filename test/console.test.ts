@@ -29,35 +29,15 @@ import {
   csrfOf,
   fetchFrom,
   PASSWORD,
+  pressForms,
   resetConsoleTenants,
   SCHOOL,
   submitLogin,
-  unescapeHtml,
 } from './helpers/console-http.ts';
 import { openTestDatabase, resetDatabase } from './helpers/db.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
 const REPORT = '报隐患 教学楼三楼东侧灭火器过期，一般';
-
-/** Every form posting to the action URL, with its hidden fields and the names of its other inputs. */
-function pressForms(html: string) {
-  return [...html.matchAll(/<form method="post" action="\/console\/press"[^>]*>([\s\S]*?)<\/form>/g)].map(
-    (match) => {
-      const inner = match[1]!;
-      const hidden = Object.fromEntries(
-        [...inner.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
-          m[1]!,
-          unescapeHtml(m[2]!),
-        ]),
-      );
-      const inputs = [...inner.matchAll(/<(?:input type="text"|textarea) id="[^"]*" name="([^"]+)"/g)].map(
-        (m) => m[1]!,
-      );
-      const label = /<button type="submit"[^>]*>([^<]*)<\/button>/.exec(inner)?.[1];
-      return { hidden, inputs, label };
-    },
-  );
-}
 
 async function personId(database: Database, tenantCode: string, code: string): Promise<number> {
   const [row] = await database.db

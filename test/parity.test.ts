@@ -1,12 +1,20 @@
-// One behaviour suite, three channels: the same scenarios on Feishu (its webhook and its long connection),
-// WeCom and Wechaty, through each channel's real adapter, with the platform faked at its edge (HTTP and
-// WebSocket fakes; wechaty-puppet-mock).
+// One behaviour suite on every transport (issue 17 §5): the same scenarios on Feishu (its webhook and its
+// long connection), WeCom (the app and the 智能机器人), Wechaty and the web console's chat simulator,
+// through each channel's real adapter, with the platform faked at its edge (HTTP and WebSocket fakes;
+// wechaty-puppet-mock). The console is driven over its own HTTP routes, as a browser posts them.
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../bot/core/log.ts';
+import type { Channel } from '../bot/core/types.ts';
+import { parseConfig } from '../bot/env.ts';
+import { createService, type Service } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
-import { hazardEvents, hazards, identities, inboundEvents, people } from '../db/schema.ts';
+import { markTenantDemo } from '../db/queries/tenants.ts';
+import { hazardEvents, hazards, identities, inboundEvents, outbox, people, tenants } from '../db/schema.ts';
+import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import { FakeWecomBot } from './fakes/wecom-bot.ts';
+import { Browser, csrfOf, pressForms } from './helpers/console-http.ts';
 import { identityOf, seedExample } from './helpers/db.ts';
 import { until } from './helpers/faults.ts';
 import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
@@ -28,13 +36,21 @@ const idOf = (code: string, kind: string) => identityOf(database, code, kind);
 const inboundCount = async () =>
   (await database.db.select({ n: sql<number>`count(*)::int` }).from(inboundEvents))[0]!.n;
 
+/** Where a member talks to the bot: in the safety group with an @, or in a single chat with it. */
+type Where = 'group' | 'single';
+
 /** Drives one channel the way its users do, and reads what they get back. */
 interface Driver {
   /** The transport, for the test titles. */
   name: string;
-  channel: 'feishu' | 'wecom' | 'wechaty' | 'wecom_bot';
-  /** A member says something to the bot (in the group with an @, or to the app). Returns a redelivery. */
-  say(person: string, text: string): Promise<() => Promise<void>>;
+  channel: Channel;
+  /** The safety group's chat id, on a transport with groups (the WeCom app's and the console's are single). */
+  group?: () => string;
+  /**
+   * A member says something to the bot, in the group (where the transport has one) or in a single chat.
+   * Returns a redelivery of the same message.
+   */
+  say(person: string, text: string, where?: Where): Promise<() => Promise<void>>;
   /** Everything the bot sent that this person can see, as text. */
   seenBy(person: string): Promise<string[]>;
   /**
@@ -46,15 +62,17 @@ interface Driver {
 
 const settle = () => harness.service.dispatcher.drain();
 
-/** A member @-mentions the bot in the group on Feishu; `transport` carries the event (again, when called). */
+/**
+ * A member @-mentions the bot in the group on Feishu, or writes to it in their p2p chat; `transport` carries
+ * the event (again, when called).
+ */
 function feishuSay(transport: (event: ReturnType<typeof messageEvent>) => Promise<void>): Driver['say'] {
-  return async (person, text) => {
-    const event = messageEvent({
-      openId: await idOf(person, 'open_id'),
-      chatId: GROUP,
-      mention: [FAKE_BOT_OPEN_ID],
-      text,
-    });
+  return async (person, text, where = 'group') => {
+    const openId = await idOf(person, 'open_id');
+    const event =
+      where === 'group'
+        ? messageEvent({ openId, chatId: GROUP, mention: [FAKE_BOT_OPEN_ID], text })
+        : messageEvent({ openId, chatId: `oc_p2p_${person}`, chatType: 'p2p', text });
     const deliver = async () => {
       await transport(event);
       await settle();
@@ -67,6 +85,7 @@ function feishuSay(transport: (event: ReturnType<typeof messageEvent>) => Promis
 const feishu: Driver = {
   name: 'Feishu webhook',
   channel: 'feishu',
+  group: () => GROUP,
   say: feishuSay(async (event) => {
     expect((await harness.post('/webhooks/feishu', feishuRequest(event))).status).toBe(200);
   }),
@@ -96,10 +115,15 @@ async function feishuPress(person: string, owner: string) {
   return cardActionEvent({ openId, value: JSON.parse(value), messageId: card.messageId });
 }
 
-/** Feishu over its long connection (FEISHU_MODE=websocket): the same events, pushed by the fake platform. */
+/**
+ * Feishu over its long connection (FEISHU_MODE=websocket): the same events, pushed by the fake platform.
+ * Only receiving differs: what the bot sends (replies, cards, reminders) goes through the same Open API as
+ * the webhook's, so it arrives at the fake API either way.
+ */
 const feishuLongConnection: Driver = {
   name: 'Feishu long connection',
   channel: 'feishu',
+  group: () => GROUP,
   say: feishuSay(async (event) => {
     expect(await harness.feishu.ws.deliver(event)).toMatchObject({ outcome: 'answered', code: 200 });
     await harness.service.inbox.idle();
@@ -113,6 +137,7 @@ const feishuLongConnection: Driver = {
   },
 };
 
+/** The WeCom 自建应用: its chat is the member's single chat with the app, wherever they are asked to talk. */
 const wecom: Driver = {
   name: 'WeCom app',
   channel: 'wecom',
@@ -176,12 +201,15 @@ async function botSettle(before: number) {
 const wecomBot: Driver = {
   name: 'WeCom 智能机器人',
   channel: 'wecom_bot',
-  async say(person, text) {
+  group: () => BOT_GROUP,
+  async say(person, text, where = 'group') {
     const from = await idOf(person, 'userid');
     const msgid = `parity${++botMsg}`;
+    // A message without a chatid is the member's single chat with the bot.
+    const chatid = where === 'group' ? BOT_GROUP : undefined;
     const deliver = async () => {
       const before = await inboundCount();
-      bot.pushText({ from, text, chatid: BOT_GROUP, msgid });
+      bot.pushText({ from, text, chatid, msgid });
       await botSettle(before);
     };
     await deliver();
@@ -229,10 +257,12 @@ async function wechatySettle(before: number) {
 const wechaty: Driver = {
   name: 'Wechaty',
   channel: 'wechaty',
-  async say(person, text) {
+  group: () => world.room.id,
+  async say(person, text, where = 'group') {
     const contact = world.contact(await idOf(person, 'id'));
     let before = await inboundCount();
-    contact.say(text, [world.botUser]).to(world.room);
+    if (where === 'group') contact.say(text, [world.botUser]).to(world.room);
+    else contact.say(text).to(world.botUser);
     await wechatySettle(before);
     const [last] = await database.db
       .select()
@@ -260,6 +290,69 @@ const wechaty: Driver = {
   },
 };
 
+/**
+ * The web console's chat simulator (the `console` channel) over its HTTP routes, as a browser posts them:
+ * `POST /console/say` and `POST /console/press` acting as a member, and the conversation page `/?person=`.
+ * Acting as any member is a demo feature (no platform credentials), so this is a second service on the
+ * same database, started without credentials, whose app the browser fetches (the fetch its HTTP server
+ * serves). Its chat is a member's single chat with the bot. Its dispatcher has only the console's sender;
+ * it is asked to deliver only by its own posts, in the console's scenarios, when the outbox holds console
+ * rows alone.
+ */
+let demo: Service;
+let browser: Browser;
+
+const memberId = async (code: string) =>
+  String((await database.db.select().from(people).where(eq(people.code, code)))[0]!.id);
+
+/** One message of the simulator's conversation, up to the next or to the compose form. */
+const MESSAGE =
+  /<div class="msg (?:bot|user)"[\s\S]*?(?=<div class="msg |<form method="post" action="\/console\/say")/g;
+
+/** A member's conversation page: the flash (the answer to a press, shown once) and the messages. */
+async function conversation(person: string) {
+  const page = await browser.page(`/?person=${await memberId(person)}`);
+  expect(page.response.status).toBe(200);
+  const flash = /class="flash [^"]*"[^>]*>([^<]*)/.exec(page.html)?.[1];
+  return { flash, messages: [...page.html.matchAll(MESSAGE)].map((match) => match[0]) };
+}
+
+const consoleDriver: Driver = {
+  name: 'console',
+  channel: 'console',
+  async say(person, text) {
+    const member = await memberId(person);
+    const home = await browser.page(`/?person=${member}`);
+    const said = await browser.post('/console/say', { _csrf: csrfOf(home.html), person: member, text });
+    expect(said.status).toBe(303);
+    await demo.dispatcher.drain();
+    // The console has no redelivery: every post is a new message (a fresh event key), and it is answered
+    // with a redirect (post/redirect/get), so what a browser repeats — a reload, going back — is the GET
+    // of the conversation. That is what this redelivery does; it must not report again.
+    return async () => {
+      expect((await browser.page(said.headers.get('location')!)).response.status).toBe(200);
+      await demo.dispatcher.drain();
+    };
+  },
+  async seenBy(person) {
+    return (await conversation(person)).messages;
+  },
+  async pressFirstButton(person, owner = person) {
+    const card = (await conversation(owner)).messages
+      .filter((message) => message.includes('/console/press'))
+      .at(-1)!;
+    const [first] = pressForms(card);
+    const pressed = await browser.post('/console/press', {
+      ...first!.hidden,
+      person: await memberId(person),
+    });
+    expect(pressed.status).toBe(303);
+    await demo.dispatcher.drain();
+    const seen = await conversation(person);
+    return [seen.flash ?? '', ...seen.messages].join('\n');
+  },
+};
+
 harnessPerFile(
   (opened) => ({ database, harness } = opened),
   async (opened) => {
@@ -284,8 +377,16 @@ beforeAll(async () => {
   harness.service.startConnections();
   await harness.feishu.ws.waitReady();
   await until('the WeCom bot is connected', () => bot.connected);
+  // Demo mode opens only a database of demo-made schools: the example school is marked so for the start
+  // (the school seeded afresh before each test is not, which a started service no longer looks at).
+  const [school] = await database.db.select().from(tenants);
+  await markTenantDemo(database.db, school!.id);
+  demo = await createService({ config: parseConfig({}), log: silentLogger, database });
+  expect(demo.demo).toBe(true);
+  browser = new Browser((path, init) => demo.app.request(path, init));
 });
 afterAll(async () => {
+  await demo?.close();
   await bot?.close();
 });
 beforeEach(() => {
@@ -294,15 +395,21 @@ beforeEach(() => {
   bot.updates.length = 0;
 });
 
-describe.each([feishu, feishuLongConnection, wecom, wecomBot, wechaty])('on $name', (driver) => {
-  it('reports a hazard: hazard row, a reply the reporter sees, a card with 受理 for the office head', async () => {
-    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
-    const rows = await database.db.select().from(hazards);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.sourceChannel).toBe(driver.channel);
-    expect((await driver.seenBy(REPORTER)).join('\n')).toContain(rows[0]!.code);
-    expect((await driver.seenBy(HEAD)).join('\n')).toContain('受理');
-  });
+const drivers = [feishu, feishuLongConnection, wecom, wecomBot, wechaty, consoleDriver];
+describe.each(drivers)('on $name', (driver) => {
+  it.each(['group', 'single'] as const)(
+    'reports a hazard in a %s chat: hazard row, the reply the reporter sees there, a card with 受理 for the office head',
+    async (where) => {
+      await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般', where);
+      const rows = await database.db.select().from(hazards);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.sourceChannel).toBe(driver.channel);
+      // Where the transport has a group, the report came from it or from the single chat, as said.
+      if (driver.group) expect(rows[0]!.sourceChatId === driver.group()).toBe(where === 'group');
+      expect((await driver.seenBy(REPORTER)).join('\n')).toContain(rows[0]!.code);
+      expect((await driver.seenBy(HEAD)).join('\n')).toContain('受理');
+    },
+  );
 
   it('受理 by the office head accepts it and shows the new state; by someone else changes nothing', async () => {
     await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
@@ -346,6 +453,30 @@ describe.each([feishu, feishuLongConnection, wecom, wecomBot, wechaty])('on $nam
     await again();
     expect(await database.db.select().from(hazards)).toHaveLength(1);
     expect((await driver.seenBy(REPORTER)).length).toBe(seen);
+  });
+
+  it('reminds the office head, on this transport, of a 重大 hazard nobody accepted', async () => {
+    await driver.say(REPORTER, '报隐患 教学楼三楼东侧灭火器全部失效，重大');
+    const [hazard] = await database.db.select().from(hazards);
+    // A reminder goes to a person's own channel: the first of the channels that are on they have an
+    // identity on (addressOf in db/queries/org.ts). The job runs as at a school with only this transport
+    // on, an hour after the report (half of hazard_accept_grave_hours).
+    const later = new Date(hazard!.createdAt.getTime() + 61 * 60_000);
+    const channels = new Set([driver.channel]);
+    await runHazardDeadlines({ db: database.db, channels, log: silentLogger, now: later });
+    await settle();
+    const reminded = async () =>
+      (await driver.seenBy(HEAD)).filter((message) => message.includes('至今未受理'));
+    await until('the reminder is seen', async () => (await reminded()).length > 0);
+    expect(await reminded()).toHaveLength(1);
+    const [head] = await database.db.select().from(people).where(eq(people.code, HEAD));
+    const [last] = await database.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.personId, head!.id))
+      .orderBy(sql`${outbox.id} desc`)
+      .limit(1);
+    expect(last).toMatchObject({ channel: driver.channel, status: 'sent' });
   });
 });
 

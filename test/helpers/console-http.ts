@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import { addAdminAccount } from '../../bot/console/accounts.ts';
 import type { Database } from '../../db/client.ts';
-import { type Browser, csrfOf } from './browser.ts';
+import { type Browser, csrfOf, unescapeHtml } from './browser.ts';
 import { loadExample, type Snapshot, seedSnapshot } from './db.ts';
 import type { Harness } from './service.ts';
 
@@ -24,6 +24,26 @@ export const SCHOOL = 'jishan-school';
 export const BUREAU = 'district-bureau';
 export const PASSWORD = 'correct horse battery';
 export const BUREAU_PASSWORD = 'another long password';
+
+/** Every form of a simulator page posting to the action URL, with its hidden fields and the names of its other inputs. */
+export function pressForms(html: string) {
+  return [...html.matchAll(/<form method="post" action="\/console\/press"[^>]*>([\s\S]*?)<\/form>/g)].map(
+    (match) => {
+      const inner = match[1]!;
+      const hidden = Object.fromEntries(
+        [...inner.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+          m[1]!,
+          unescapeHtml(m[2]!),
+        ]),
+      );
+      const inputs = [...inner.matchAll(/<(?:input type="text"|textarea) id="[^"]*" name="([^"]+)"/g)].map(
+        (m) => m[1]!,
+      );
+      const label = /<button type="submit"[^>]*>([^<]*)<\/button>/.exec(inner)?.[1];
+      return { hidden, inputs, label };
+    },
+  );
+}
 
 /** Fills in the login form (the page must answer 200) and returns the answer to posting it. */
 export async function submitLogin(as: Browser, tenant = SCHOOL, password = PASSWORD) {
