@@ -14,6 +14,11 @@ export interface SimulatorState {
   items: ConversationItem[];
   csrf: string;
   timeZone: string;
+  /**
+   * Made afresh for each page: every form on it carries it, so the same form sent twice (a double click, a
+   * browser's resend) is the same event and the core acts once (simulator/routes.ts formEventKey).
+   */
+  pageKey: string;
 }
 
 const QUICK = ['帮助', '隐患台账', '报隐患 教学楼三楼东侧灭火器过期，一般'];
@@ -38,7 +43,7 @@ function item(entry: ConversationItem, state: SimulatorState): Html {
   }
   const target = {
     url: '/console/press',
-    hidden: { _csrf: state.csrf, person: String(state.selected.id) },
+    hidden: { _csrf: state.csrf, person: String(state.selected.id), page: state.pageKey },
   };
   const body = entry.body as { kind?: string } | undefined;
   const inner = bodyHtml(entry.body, target, `m${entry.rowId}`);
@@ -76,6 +81,7 @@ export function simulatorPage(state: SimulatorState): Html {
     <form method="post" action="/console/say" class="compose-form">
       <input type="hidden" name="_csrf" value="${state.csrf}">
       <input type="hidden" name="person" value="${selected.id}">
+      <input type="hidden" name="page" value="${state.pageKey}">
       <div class="compose">
         <textarea id="text" name="text" rows="2" maxlength="2000" placeholder="输入消息，如：报隐患 教学楼三楼东侧灭火器过期，一般（Ctrl+Enter 发送）"></textarea>
         <button class="btn primary" type="submit">发送</button>

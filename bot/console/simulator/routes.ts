@@ -1,7 +1,7 @@
 // The chat simulator: acting as any member is a demo feature. Outside demo mode the console acts as the
 // logged-in office account only (issue 14), so `/` is the dashboard and the simulator's posts 404.
 // Every message goes through the same core as Feishu, WeCom and Wechaty (the console is the fourth channel).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { consoleChatId, conversationRows } from '../../../db/queries/outbox.ts';
 import { memberById, membersOf } from '../../../db/queries/people.ts';
 import { FORM_FIELD_PREFIX } from '../../channels/console/render.ts';
@@ -30,6 +30,19 @@ function parseArgs(raw: string): Record<string, string> | undefined {
   } catch {
     return undefined;
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The event key of a simulator post: the page's key with what the form says, so one form sent twice is one
+ * event (the core's dedupe) while another button on the same page is another. A post without a valid page
+ * key (a page from before this rule) is an event of its own.
+ */
+function formEventKey(tenantId: number, personId: number, page: unknown, what: unknown[]): string {
+  if (typeof page !== 'string' || !UUID.test(page)) return randomUUID();
+  const key = createHash('sha256').update(JSON.stringify([tenantId, personId, page, ...what]));
+  return `page-${key.digest('hex').slice(0, 40)}`;
 }
 
 export function simulatorRoutes(kit: ConsoleKit) {
@@ -66,6 +79,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
         items,
         csrf: viewer.session.csrf,
         timeZone: viewer.tenant.timezone,
+        pageKey: randomUUID(),
       }),
       { title: '对话模拟', active: 'chat', flash, script: SIMULATOR_SCRIPT },
     );
@@ -89,7 +103,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
       kit.setFlash(c, { kind: 'error', text: `消息太长（最多 ${MAX_MESSAGE_LENGTH} 字）。` });
       return c.redirect(back, 303);
     }
-    const uuid = randomUUID();
+    const uuid = formEventKey(viewer.tenant.id, person.id, form.page, ['say', said]);
     const event: MessageEvent = {
       type: 'message',
       channel: 'console',
@@ -109,6 +123,8 @@ export function simulatorRoutes(kit: ConsoleKit) {
     const result = await core.handle(event);
     await kit.settle();
     if (result.kind === 'ignored') kit.setFlash(c, { kind: 'info', text: `消息未处理：${result.reason}` });
+    if (result.kind === 'duplicate')
+      kit.setFlash(c, { kind: 'info', text: '这条消息已经发送过，未重复处理。' });
     return c.redirect(back, 303);
   });
 
@@ -132,7 +148,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
     const event: ActionEvent = {
       type: 'action',
       channel: 'console',
-      eventKey: randomUUID(),
+      eventKey: formEventKey(viewer.tenant.id, person.id, form.page, ['press', action, args, values]),
       sender: { ids: [{ kind: 'person', value: String(person.id) }], name: person.name },
       chat: { id: consoleChatId(person.id), type: 'p2p' },
       at: clock(),
@@ -154,7 +170,15 @@ export function simulatorRoutes(kit: ConsoleKit) {
     const answer: ActionResult | undefined = result.kind === 'done' ? result.action : undefined;
     const flash: Flash = answer
       ? { kind: answer.toast.kind, text: answer.toast.text }
-      : { kind: 'info', text: result.kind === 'ignored' ? `未处理：${result.reason}` : '已处理。' };
+      : {
+          kind: 'info',
+          text:
+            result.kind === 'ignored'
+              ? `未处理：${result.reason}`
+              : result.kind === 'duplicate'
+                ? '此操作已经提交过，未重复执行。'
+                : '已处理。',
+        };
     kit.setFlash(c, flash);
     return c.redirect(back, 303);
   });
