@@ -95,26 +95,41 @@ describe('the Workers entry', () => {
       after = await reminderCount();
     }
     expect(after).toBeGreaterThan(before);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const settled = await reminderCount();
+    // The run is over when the reminders stop changing and what it queued is one message per person
+    // reminded (or sent the weekly digest): polled, as a fixed wait of 1 s was too short on a busy
+    // machine. The checks below fail if it never gets there.
+    const queuedAndReminded = async () => {
+      const queued = await database.db
+        .select({ personId: outbox.personId })
+        .from(outbox)
+        .where(gt(outbox.id, outboxBefore));
+      const reminded = await database.db
+        .selectDistinct({ personId: reminders.personId })
+        .from(reminders)
+        .where(or(like(reminders.step, '%-sent'), eq(reminders.step, 'missed')));
+      // The weekly digest (the tenant was loaded long before this week) is a message of its own.
+      const weekly = await database.db
+        .select({ personId: reminders.personId })
+        .from(reminders)
+        .where(eq(reminders.step, 'weekly'));
+      return {
+        queued: queued.map((row) => row.personId).sort(),
+        expected: [...reminded, ...weekly].map((row) => row.personId).sort(),
+      };
+    };
+    let settled = after;
+    let state = await queuedAndReminded();
+    for (let i = 0; i < 60; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const count = await reminderCount();
+      const stable = count === settled;
+      settled = count;
+      state = await queuedAndReminded();
+      if (stable && JSON.stringify(state.queued) === JSON.stringify(state.expected)) break;
+    }
     // The reminders went out as one message per person (here to Feishu, the members' channel); none waits.
-    const queued = await database.db
-      .select({ personId: outbox.personId })
-      .from(outbox)
-      .where(gt(outbox.id, outboxBefore));
-    const reminded = await database.db
-      .selectDistinct({ personId: reminders.personId })
-      .from(reminders)
-      .where(or(like(reminders.step, '%-sent'), eq(reminders.step, 'missed')));
-    // The weekly digest (the tenant was loaded long before this week) is a message of its own.
-    const weekly = await database.db
-      .select({ personId: reminders.personId })
-      .from(reminders)
-      .where(eq(reminders.step, 'weekly'));
-    expect(queued.length).toBeGreaterThan(0);
-    expect(queued.map((row) => row.personId).sort()).toEqual(
-      [...reminded, ...weekly].map((row) => row.personId).sort(),
-    );
+    expect(state.queued.length).toBeGreaterThan(0);
+    expect(state.queued).toEqual(state.expected);
     expect(await database.db.select().from(reminders).where(isNotNull(reminders.held))).toEqual([]);
     await worker.fetch('/__scheduled?cron=*+*+*+*+*');
     await new Promise((resolve) => setTimeout(resolve, 2000));
