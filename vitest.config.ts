@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LaneSequencer } from './test/helpers/sequencer.ts';
 
 // Three lanes (vitest projects); `vitest run` runs them all, `--project pure` only the first.
 // - pure: no database and no process of its own — rules, parsers, crypto, renderers, router, env.
@@ -41,6 +42,10 @@ export default defineConfig({
     // Generous: on a busy 2-core machine a hook that opens PGlite or starts a service waits for the CPU.
     hookTimeout: 120_000,
     pool: 'forks',
+    // Two files at a time, whatever the machine (vitest's default is one fewer than the cores: one on
+    // the 2-core machines): while one waits on the processes and servers it started, the other computes.
+    maxWorkers: 2,
+    sequence: { sequencer: LaneSequencer },
     projects: [
       {
         extends: true,

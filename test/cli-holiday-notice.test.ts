@@ -29,10 +29,7 @@ describe('the tenant calendar from an imported notice', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'calendar-import-'));
-    cli = await cliDatabase();
-    const database = await cli.open();
-    await loadExample(database, 'school.yaml');
-    await database.close();
+    cli = await cliDatabase(['school.yaml']);
   });
   afterAll(async () => {
     await cli.remove();

@@ -8,10 +8,9 @@ import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/client.ts';
 import { hazards, people, tenants } from '../db/schema.ts';
 import { LEDGER_HEADER } from '../handlers/ledger-export.ts';
-import { loadExample } from './helpers/db.ts';
+import { cliDatabase } from './helpers/db.ts';
 
 const at = (local: string) => new Date(`${local}+08:00`);
 
@@ -34,13 +33,12 @@ describe('npm run ledger:export', () => {
 
   it('refuses bad arguments with exit code 2 and writes nothing; writes the file otherwise', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ledger-export-'));
-    const env = { DATA_DIR: join(dir, 'data') };
     // The school, a second tenant and one hazard of the school, written while no CLI has the database
     // open (in this process: preparing the folder needs no CLI of its own).
-    const local = await openDatabase({ dataDir: env.DATA_DIR });
+    const database = await cliDatabase(['school.yaml', 'bureau.yaml']);
+    const env = database.env;
+    const local = await database.open();
     try {
-      await loadExample(local, 'school.yaml');
-      await loadExample(local, 'bureau.yaml');
       const [school] = await local.db.select().from(tenants).where(eq(tenants.code, 'jishan-school'));
       const [reporter] = await local.db
         .select()
@@ -93,5 +91,6 @@ describe('npm run ledger:export', () => {
       '',
       '配电间门锁损坏',
     ]);
+    await database.remove();
   }, 90_000);
 });

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { openDatabase } from '../db/client.ts';
-import { exampleFile, loadExample } from './helpers/db.ts';
+import { cliDatabase, exampleFile } from './helpers/db.ts';
 
 const read = (name: string) => readFileSync(exampleFile(name), 'utf8');
 const HEADER = '日期,班次,时间,值班人员,带班领导,地点';
@@ -41,12 +40,10 @@ describe('an invalid organization file', () => {
 describe('npm run roster:import', () => {
   it('exits 1 with row-precise errors and writes nothing; a good file then imports', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'roster-import-'));
-    const env = { ...process.env, DATA_DIR: join(dir, 'data') };
-    const exec = promisify(execFile);
     // The school, imported in this process: preparing the folder needs no CLI of its own.
-    const prepared = await openDatabase({ dataDir: env.DATA_DIR });
-    await loadExample(prepared, 'school.yaml');
-    await prepared.close();
+    const database = await cliDatabase(['school.yaml']);
+    const env = { ...process.env, ...database.env };
+    const exec = promisify(execFile);
     const file = join(dir, 'bad.csv');
     writeFileSync(
       file,
@@ -79,6 +76,6 @@ describe('npm run roster:import', () => {
     );
     // Nothing was written by the failed run: everything is new.
     expect(ok.stdout).toContain('2026-11-30 至 2026-12-06 的值班表：新建 19 个班次。');
-    // Three CLI processes, each opening PGlite and migrating: ~8 s apiece on a loaded CI box.
+    await database.remove();
   }, 120_000);
 });

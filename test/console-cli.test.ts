@@ -1,27 +1,19 @@
-// `npm run admin:add` as an operator runs it: the CLI (through tsx) against a PGlite data folder.
+// `npm run admin:add` as an operator runs it: the CLI (through tsx) against a PGlite data folder (or the
+// PostgreSQL server of TEST_DATABASE_URL).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLogin } from '../bot/console/accounts.ts';
 import { sessionAccount, startSession } from '../bot/console/sessions.ts';
-import { openDatabase } from '../db/client.ts';
 import { adminAccounts, consoleSessions } from '../db/schema.ts';
-import { loadExample } from './helpers/db.ts';
+import { cliDatabase } from './helpers/db.ts';
 
-let root: string;
-let dataDir: string;
+let cli: Awaited<ReturnType<typeof cliDatabase>>;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'admin-add-'));
-  dataDir = join(root, 'data');
-  const database = await openDatabase({ dataDir });
-  await loadExample(database, 'school.yaml');
-  await database.close();
+  cli = await cliDatabase(['school.yaml']);
 });
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
+afterAll(async () => {
+  await cli.remove();
 });
 
 function adminAdd(args: string[], options: { password?: string; stdin?: string } = {}) {
@@ -29,7 +21,7 @@ function adminAdd(args: string[], options: { password?: string; stdin?: string }
     const child = spawn('node', ['--import', 'tsx', 'bot/cli/admin-add.ts', ...args], {
       env: {
         PATH: process.env.PATH ?? '',
-        DATA_DIR: dataDir,
+        ...cli.env,
         ...(options.password !== undefined ? { ADMIN_PASSWORD: options.password } : {}),
       },
     });
@@ -47,7 +39,7 @@ function adminAdd(args: string[], options: { password?: string; stdin?: string }
 }
 
 async function accounts() {
-  const database = await openDatabase({ dataDir });
+  const database = await cli.open();
   try {
     return await database.db.select().from(adminAccounts).orderBy(adminAccounts.id);
   } finally {
@@ -106,7 +98,7 @@ describe('npm run admin:add', () => {
     expect(rows[0]!.passwordHash).not.toContain('correct horse');
 
     // A session of each account, started before the reset.
-    const before = await openDatabase({ dataDir });
+    const before = await cli.open();
     const started = new Date();
     const sessions = await Promise.all(rows.map((row) => startSession(before.db, row, '127.0.0.1', started)));
     await before.close();
@@ -117,7 +109,7 @@ describe('npm run admin:add', () => {
     expect(reset.code).toBe(0);
     expect(reset.stdout).toContain('已重设');
     expect(await accounts()).toHaveLength(2);
-    const database = await openDatabase({ dataDir });
+    const database = await cli.open();
     try {
       const now = new Date();
       expect(

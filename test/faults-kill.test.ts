@@ -13,6 +13,7 @@ import type { Channel } from '../bot/core/types.ts';
 import { openDatabase } from '../db/client.ts';
 import { outbox } from '../db/schema.ts';
 import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
+import { migratedDataDir } from './helpers/data-dir.ts';
 import { countBy, until } from './helpers/faults.ts';
 import { APP } from './helpers/feishu-events.ts';
 
@@ -51,6 +52,7 @@ describe('the process killed with SIGKILL in the middle of a fan-out', () => {
     const COUNT = 200;
     dir = mkdtempSync(join(tmpdir(), 'faults-kill-'));
     const dataDir = join(dir, 'data');
+    await migratedDataDir(dataDir);
     // The reminders are queued before the service starts, through the product's own enqueue: one to
     // each of 200 group chats.
     const seeded = await openDatabase({ dataDir });

@@ -4,7 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { migratedDataDir } from './helpers/data-dir.ts';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -14,9 +15,24 @@ const freePort = () =>
     });
   });
 
+/**
+ * A data folder already migrated (a copy, test/helpers/data-dir.ts): the first test starts on an empty
+ * folder as a newcomer does; the others start where a service that ran before left its folder.
+ */
+async function migrated() {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'start-')), 'data');
+  await migratedDataDir(dataDir);
+  return dataDir;
+}
+
 let child: ChildProcess | undefined;
+/** Every service started, killed after each test: a test that timed out may still start one after its hooks. */
+const started = new Set<ChildProcess>();
 afterEach(() => {
-  child?.kill('SIGKILL');
+  for (const each of started) each.kill('SIGKILL');
+});
+afterAll(() => {
+  for (const each of started) each.kill('SIGKILL');
 });
 
 async function start(env: Record<string, string>) {
@@ -24,6 +40,7 @@ async function start(env: Record<string, string>) {
   child = spawn('node', ['--import', 'tsx', 'bot/node.ts'], {
     env: { PATH: process.env.PATH ?? '', ...env },
   });
+  started.add(child);
   child.stdout?.on('data', (chunk) => output.push(String(chunk)));
   child.stderr?.on('data', (chunk) => output.push(String(chunk)));
   const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
@@ -57,7 +74,7 @@ describe('the Node entry', () => {
 
   it('listens on loopback in demo mode, stays the demo on restart, and refuses it once an organization is imported', async () => {
     const port = await freePort();
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'start-')), 'data');
+    const dataDir = await migrated();
     const run = async (env: Record<string, string> = {}) => {
       const { output, exited } = await start({ PORT: String(port), DATA_DIR: dataDir, ...env });
       const health = await waitHealthy(port);
@@ -97,7 +114,7 @@ describe('the Node entry', () => {
 
   it('starts the Wechaty channel when WECHATY_PUPPET is set', async () => {
     const port = await freePort();
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'start-')), 'data');
+    const dataDir = await migrated();
     const { output } = await start({
       PORT: String(port),
       DATA_DIR: dataDir,
