@@ -89,13 +89,17 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
   let pausedUntil = 0;
   const groupsSeen = new Set<string>();
 
+  // The SDK logs a message and then its reason (`'WebSocket error:', error.message`): keep both, cut short
+  // (an unknown frame is logged whole, and may hold what a member wrote).
+  const sdkLine = (message: string, parts: unknown[]) =>
+    [message, ...parts.filter((part) => typeof part === 'string')].join(' ').slice(0, 300);
   const sdkLogger = {
     debug: () => {},
     info: () => {},
-    warn: (message: string) => log.warn(`wecom bot: ${message}`),
-    error: (message: string) => {
-      lastError = message.slice(0, 200);
-      log.error(`wecom bot: ${message}`);
+    warn: (message: string, ...parts: unknown[]) => log.warn(`wecom bot: ${sdkLine(message, parts)}`),
+    error: (message: string, ...parts: unknown[]) => {
+      lastError = sdkLine(message, parts).slice(0, 200);
+      log.error(`wecom bot: ${lastError}`);
     },
   };
 
