@@ -3,7 +3,7 @@
 // `chats_unique` and `identities_unique`, across tenants, are the guarantee when two imports race).
 // Moving one between tenants is an operator's act on the command line (`npm run org:move`), audited in
 // both tenants' trails.
-import { and, eq, inArray, ne, or } from 'drizzle-orm';
+import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Channel as AnyChannel } from '../bot/core/types.ts';
 import {
   chatClaimProblem,
@@ -18,6 +18,19 @@ import { auditEvents, chats, identities, people, tenants } from './schema.ts';
 
 /** The platforms whose chats and ids a tenant may hold (the console is no one's). */
 type Channel = Exclude<AnyChannel, 'console'>;
+
+/** The lock every writer of chats and platform ids takes for its transaction (any number: one of ours). */
+const CLAIMS_LOCK = 720_002;
+
+/**
+ * Serialises the transactions that claim or move chats and platform ids (imports, org:move): the check
+ * reads identities and chats in separate statements, each of which sees what committed before it, so an
+ * import running beside another could see the other's chat but not its ids and name only half of what it
+ * claims. Imports are rare; waiting for one another costs nothing. Held until the transaction ends.
+ */
+export async function lockClaims(tx: Queryable): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${CLAIMS_LOCK})`);
+}
 
 /**
  * What the file claims that another tenant holds: a chat bound to it, or a platform id of one of its
@@ -162,6 +175,7 @@ export async function moveChat(
   request: MoveRequest & { channel: Channel; chatId: string },
 ): Promise<{ fromName: string; toName: string }> {
   return db.transaction(async (tx) => {
+    await lockClaims(tx);
     const { from, to } = await tenantsOf(tx, request);
     const [moved] = await tx
       .update(chats)
@@ -196,6 +210,7 @@ export async function moveIdentity(
   request: MoveRequest & { channel: Channel; kind: string; value: string; person: string },
 ): Promise<{ fromName: string; toName: string; personName: string }> {
   return db.transaction(async (tx) => {
+    await lockClaims(tx);
     const { from, to } = await tenantsOf(tx, request);
     const [target] = await tx
       .select()

@@ -5,7 +5,7 @@
 import { and, eq, inArray, isNull, notInArray, or, sql } from 'drizzle-orm';
 import { chatClaimProblem, claimedIdentities, type OrgFile, OrgFileError } from '../handlers/org-file.ts';
 import { chunks } from './chunks.ts';
-import { claimProblems, isUniqueViolation } from './claims.ts';
+import { claimProblems, isUniqueViolation, lockClaims } from './claims.ts';
 import type { Db, Tx } from './client.ts';
 import { importedNotices } from './queries/calendar.ts';
 import {
@@ -60,6 +60,7 @@ const fileOf = (org: OrgFile) => org.origin?.file ?? 'org.yaml';
 
 async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummary> {
   return db.transaction(async (tx) => {
+    await lockClaims(tx);
     const claimed = await claimProblems(tx, org);
     if (claimed.length > 0) throw new OrgFileError(fileOf(org), claimed);
     // Holiday notices are imported on their own (calendar:import, the console), not with the file.
