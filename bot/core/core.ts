@@ -92,11 +92,22 @@ function answerMessages(action: ActionResult): Outbound[] {
 }
 
 /** A success or info shown inside the updated card (its quote line on WeCom): the new state is the feedback. */
-export function withToast(card: Card, toast: ActionResult['toast']): Card {
+function withToast(card: Card, toast: ActionResult['toast']): Card {
   return {
     ...card,
     blocks: [...card.blocks, note(`${toast.kind === 'success' ? '✅' : 'ℹ️'} ${toast.text}`)],
   };
+}
+
+/**
+ * A press answered by updating the pressed card (WeCom, the app's and the bot's): the card with a success or
+ * info shown inside it; a warning, an error, or a toast without a card, as a text to the presser.
+ */
+export function updateAnswer(action: ActionResult, updatable: boolean): { card?: Card; text?: string } {
+  const quiet = action.toast.kind === 'success' || action.toast.kind === 'info';
+  const card =
+    updatable && action.card ? (quiet ? withToast(action.card, action.toast) : action.card) : undefined;
+  return { card, text: card && quiet ? undefined : action.toast.text };
 }
 
 /** Group chats only hear what is addressed to the bot (an @-mention, or a bare picture for a report). */
@@ -212,11 +223,8 @@ export function createCore(options: CoreOptions): Core {
   async function answerByUpdate(tx: Tx, event: ActionEvent, action: ActionResult) {
     const presser = event.sender.ids[0];
     if (!presser) return;
-    const [copy] = event.messageId ? [await pressedCopy(tx, event.channel, event.messageId)] : [];
-    const quiet = action.toast.kind === 'success' || action.toast.kind === 'info';
-    const updatable = action.card && event.messageId;
-    const card = updatable && action.card && (quiet ? withToast(action.card, action.toast) : action.card);
-    const text = card && quiet ? undefined : action.toast.text;
+    const copy = event.messageId ? await pressedCopy(tx, event.channel, event.messageId) : undefined;
+    const { card, text } = updateAnswer(action, Boolean(event.messageId));
     const base = {
       tenantId: copy?.tenantId ?? null,
       personId: copy?.personId ?? null,

@@ -9,10 +9,9 @@
 // the event's req_id.
 import { createHash, randomUUID } from 'node:crypto';
 import type { WSClient, WsFrame } from '@wecom/aibot-node-sdk';
-import type { Card } from '../../../cards/model.ts';
 import type { Database } from '../../../db/client.ts';
 import { releaseLease, takeLease } from '../../../db/queries/leases.ts';
-import { withToast } from '../../core/core.ts';
+import { updateAnswer } from '../../core/core.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ActionResult, Attachment } from '../../core/types.ts';
 import type { WecomBotConfig } from '../../env.ts';
@@ -284,22 +283,23 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
     presser: string,
     action: ActionResult,
   ) {
-    const quiet = action.toast.kind === 'success' || action.toast.kind === 'info';
-    if (action.card) {
-      const card: Card = quiet ? withToast(action.card, action.toast) : action.card;
+    const { card, text } = updateAnswer(action, true);
+    let updated = false;
+    if (card) {
       const rendered = renderBot({ kind: 'card', card }, taskId);
       if (rendered.msgtype === 'template_card') {
         try {
           await client.updateTemplateCard(frame, { ...rendered.template_card, task_id: taskId } as never);
-          if (quiet) return;
+          updated = true;
         } catch (error) {
           // Too late (past 5 s) or refused: the press took effect; the presser at least hears so.
           log.warn('wecom bot card not updated', { taskId, error: describe(error) });
         }
       }
     }
-    if (presser) {
-      await client.sendMessage(presser, { msgtype: 'markdown', markdown: { content: action.toast.text } });
+    const say = updated ? text : action.toast.text;
+    if (say && presser) {
+      await client.sendMessage(presser, { msgtype: 'markdown', markdown: { content: say } });
     }
   }
 
