@@ -9,7 +9,7 @@
 //   row twice.
 import type { Db } from '../../../db/client.ts';
 import { repointCopies } from '../../../db/queries/outbox.ts';
-import { type ChannelSender, DeliveryError } from '../../core/delivery.ts';
+import { ChannelNotReady, type ChannelSender, DeliveryError } from '../../core/delivery.ts';
 import { taskIdOf } from '../wecom/sender.ts';
 import type { BotConnection } from './connection.ts';
 import { renderBot } from './render.ts';
@@ -26,7 +26,9 @@ export function createBotSender(connection: BotConnection, db: Db): ChannelSende
       }
       if (!ONE_ID.test(row.targetId)) throw new DeliveryError(`会话 ID 无效：${row.targetId}`, false);
       const client = connection.client();
-      if (!client) throw new DeliveryError('企业微信智能机器人未连接（或由另一实例连接）', true, 5000);
+      // Not connected here (reconnecting, or another instance holds the bot's one connection): nothing was
+      // tried, so the row waits without counting an attempt until the holder's dispatcher sends it.
+      if (!client) throw new ChannelNotReady('企业微信智能机器人未连接（或由另一实例连接）', 5000);
       const taskId = taskIdOf(row);
       const body = renderBot(row.body, taskId);
       try {
