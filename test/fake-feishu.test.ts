@@ -1,6 +1,7 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  CARD_LIFETIME_MS,
   FAKE_APP_ID,
   FAKE_APP_SECRET,
   type FakeFeishu,
@@ -247,6 +248,37 @@ describe('fake Feishu Open API with the real SDK client', () => {
     expect(perApp.response?.data).toEqual({ code: 99991400, msg: 'request trigger frequency limit' });
     expect(perApp.response?.headers['x-ogw-ratelimit-reset']).toBe('1');
     expect(fake.messages).toHaveLength(1);
+  });
+
+  it('updates a card and takes presses on it for 14 days, then refuses the update (230031) and the press', async () => {
+    let now = Date.parse('2026-03-02T01:00:00Z');
+    const aged = await startFakeFeishu({ now: () => now, rateLimits: { messageUpdatesPerSecond: 5 } });
+    try {
+      const agedClient = makeClient(aged);
+      const sent = await agedClient.im.message.create({
+        params: { receive_id_type: 'chat_id' },
+        data: { receive_id: 'oc_school1', msg_type: 'interactive', content: JSON.stringify(card) },
+      });
+      const id = sent.data?.message_id ?? '';
+      const patch = () =>
+        agedClient.im.message.patch({ path: { message_id: id }, data: { content: JSON.stringify(card) } });
+      now += CARD_LIFETIME_MS;
+      expect(aged.pressable(id)).toBe(true);
+      for (let i = 0; i < 5; i++) expect((await patch()).code).toBe(0);
+      // The sixth update of the second: 5 per message per second.
+      expect((await catchError(patch())).response?.data.code).toBe(FeishuErrorCode.imRateLimited);
+      now += 1;
+      expect(aged.pressable(id)).toBe(false);
+      const expired = await catchError(patch());
+      expect(expired.response?.status).toBe(400);
+      expect(expired.response?.data.code).toBe(FeishuErrorCode.imMessageExpired);
+      expect(aged.calls.at(-1)).toMatchObject({ kind: 'message.patch', status: 400, code: 230031 });
+      expect(aged.patches).toHaveLength(5);
+      // A text message, or one the app never sent, is no card to press.
+      expect(aged.pressable('om_unknown')).toBe(false);
+    } finally {
+      await aged.close();
+    }
   });
 
   it('rejects a missing or stale token with HTTP 400, and the SDK does not refresh on its own', async () => {

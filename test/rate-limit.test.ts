@@ -140,7 +140,7 @@ describe('Feishu limits through the dispatcher', () => {
   beforeAll(async () => {
     // The real limits, enforced by the fake on real time.
     feishu = await startFakeFeishu({
-      rateLimits: { appPerSecond: 50, appPerMinute: 1000, receiverPerSecond: 5 },
+      rateLimits: { appPerSecond: 50, appPerMinute: 1000, receiverPerSecond: 5, messageUpdatesPerSecond: 5 },
     });
   });
   afterAll(async () => {
@@ -233,6 +233,60 @@ describe('Feishu limits through the dispatcher', () => {
     // Each row was held back several times; only the one real try counts.
     const marked = await rowsOf(rows.map((row) => row.id));
     expect(marked.map((row) => row.attempts)).toEqual(texts.map(() => 1));
+  });
+
+  it('updates one card 12 times in a burst at no more than 5 a second, in order, ending in the last state', async () => {
+    const [card] = await database.db
+      .insert(outbox)
+      .values({
+        channel: 'feishu',
+        op: 'send',
+        targetKind: 'chat',
+        targetId: 'oc_burst',
+        body: {
+          kind: 'card',
+          card: { title: '隐患', tone: 'blue', blocks: [{ kind: 'text', text: '第 0 版' }] },
+        },
+        nextAttemptAt: new Date(),
+      })
+      .returning();
+    await feishuDispatcher({}).drain();
+    const messageId = (await rowOf(card!.id)).platformMessageId!;
+    const versions = Array.from({ length: 12 }, (_, i) => `第 ${i + 1} 版`);
+    const updates = await database.db
+      .insert(outbox)
+      .values(
+        versions.map((text) => ({
+          channel: 'feishu' as const,
+          op: 'update' as const,
+          targetKind: 'chat',
+          targetId: 'oc_burst',
+          refMessageId: messageId,
+          body: {
+            kind: 'card' as const,
+            card: { title: '隐患', tone: 'blue' as const, blocks: [{ kind: 'text' as const, text }] },
+          },
+          nextAttemptAt: new Date(),
+        })),
+      )
+      .returning();
+    const stats = await feishuDispatcher({}).drain();
+    expect(stats).toMatchObject({ sent: 12, retried: 0, failed: 0 });
+    const patches = feishu.calls.filter((call) => call.kind === 'message.patch');
+    expect(patches).toHaveLength(12);
+    expect(patches.every((call) => call.status === 200)).toBe(true);
+    expect(
+      peak(
+        patches.map((call) => call.time),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(5);
+    expect(JSON.stringify(feishu.contentOf(messageId))).toContain('第 12 版');
+    expect(feishu.patches.map((patch) => JSON.stringify(patch.content).match(/第 \d+ 版/)?.[0])).toEqual(
+      versions,
+    );
+    const marked = await rowsOf(updates.map((row) => row.id));
+    expect(marked.every((row) => row.status === 'sent' && row.platformMessageId === messageId)).toBe(true);
   });
 
   it('waits as long as x-ogw-ratelimit-reset says, and sends nothing else meanwhile', async () => {

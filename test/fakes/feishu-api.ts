@@ -37,6 +37,8 @@ export const FeishuErrorCode = {
   imRateLimited: 230020,
   /** IM: message content too long (card/post 30 KB, text 150 KB). HTTP 400. */
   imContentTooLong: 230025,
+  /** IM: PATCH of a message sent more than 14 days ago. HTTP 400 (see CARD_LIFETIME_MS). */
+  imMessageExpired: 230031,
 } as const;
 
 export type ReceiveIdType = 'chat_id' | 'open_id' | 'user_id' | 'union_id' | 'email';
@@ -64,7 +66,10 @@ export interface FakeRateLimits {
   appPerMinute?: number;
   /** Messages (create + reply) into one chat or to one user per second (5 in reality). HTTP 400, 230020. */
   receiverPerSecond?: number;
-  /** PATCHes of one message per second (5 in reality). HTTP 400, 230020. */
+  /**
+   * PATCHes of one message per second (5 in reality: 单条消息更新频控为 5 QPS,
+   * https://open.feishu.cn/document/server-docs/im-v1/message-card/patch). HTTP 400, 230020.
+   */
   messageUpdatesPerSecond?: number;
 }
 
@@ -170,6 +175,15 @@ export interface FakeFeishu {
   force(response: ForcedResponse): void;
   /** Latest content of a message (after patches), or undefined if unknown. */
   contentOf(messageId: string): unknown;
+  /**
+   * Whether a press on this card would reach the app now: a card the app sent, at most 14 days old (see
+   * CARD_LIFETIME_MS). On an older one the client refuses the press itself and no callback is sent (the
+   * configuring-card-interactions page says so of 1.0 cards after their 30 days: "This card was sent over
+   * 30 days ago and cannot be interacted with",
+   * https://open.feishu.cn/document/common-capabilities/message-card/add-card-interaction/interaction-module).
+   * Tests check it before they post a press on a card.
+   */
+  pressable(messageId: string): boolean;
   /** Make a message known (e.g. an inbound user message) so replies report its chat_id. */
   seedMessage(message: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void;
   /** The tenant token currently valid for an app. */
@@ -191,6 +205,17 @@ const MISSING_TOKEN_MSG =
 const CARD_CONTENT_LIMIT = 30 * 1024;
 const TEXT_CONTENT_LIMIT = 150 * 1024;
 const UUID_MAX_LENGTH = 50;
+/**
+ * A card can be updated only within 14 days of sending (更新应用发送的消息卡片, 使用限制: 仅支持更新 14 天内发送的
+ * 消息; https://open.feishu.cn/document/server-docs/im-v1/message-card/patch), and a JSON 2.0 card can be
+ * interacted with for as long (卡片 JSON 2.0 版本更新说明, 卡片交互有效期变更: 卡片可交互和可更新时间统一为 14 天;
+ * https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-breaking-changes-release-notes).
+ * The refusal is HTTP 400 with code 230031 and the text below: the patch page's error table does not
+ * list it; this is Feishu's answer as recorded in public projects' logs (deepcoldy/botmux#1440).
+ */
+export const CARD_LIFETIME_MS = 14 * 24 * 3600 * 1000;
+const MESSAGE_EXPIRED_MSG =
+  'Message has expired when updating message, ext=Message can only be updated within fourteen days.';
 
 class HttpAnswer {
   constructor(
@@ -344,6 +369,15 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     },
     contentOf(messageId: string): unknown {
       return latestContent.get(messageId);
+    },
+    pressable(messageId: string): boolean {
+      const message = byId.get(messageId);
+      return (
+        message !== undefined &&
+        message.appId !== '' &&
+        message.msgType === 'interactive' &&
+        now() - message.createTime <= CARD_LIFETIME_MS
+      );
     },
     seedMessage(m: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void {
       const record: FakeMessage = {
@@ -579,6 +613,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         }
         const parsed = parseContent('interactive', body);
         if (parsed instanceof HttpAnswer) return parsed;
+        if (known && t - known.createTime > CARD_LIFETIME_MS) {
+          return new HttpAnswer(400, { code: FeishuErrorCode.imMessageExpired, msg: MESSAGE_EXPIRED_MSG });
+        }
         if (!windows.take(`msg\0${messageId}`, 1000, fake.rateLimits.messageUpdatesPerSecond, t)) {
           return imRateLimited();
         }
