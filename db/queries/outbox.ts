@@ -286,16 +286,51 @@ export async function restoreWecomResponseCode(
 }
 
 /**
- * The copies of a card on a WeCom channel (the app's or the bot's) now show another message (the card was
- * sent anew), with its ref when the channel keeps one.
+ * The copies of a card on a channel now show another message (the card was sent anew: a WeCom card that
+ * cannot be updated, a Feishu card past its 14 days), with its ref when the channel keeps one. `taskId` is
+ * the message they showed (a WeCom task_id, a Feishu message_id), `newTaskId` the new one.
  */
 export async function repointCopies(
   db: Queryable,
-  channel: 'wecom' | 'wecom_bot',
+  channel: 'wecom' | 'wecom_bot' | 'feishu',
   copy: { taskId: string; tenantId: number | null; newTaskId: string; ref?: PlatformRef },
 ): Promise<void> {
   await db
     .update(outbox)
     .set({ platformMessageId: copy.newTaskId, ...(copy.ref ? { platformRef: copy.ref } : {}) })
     .where(copiesOf(channel, copy.taskId, copy.tenantId));
+}
+
+/**
+ * The tenant's copy of a card about `subject` that shows the platform's message `messageId`, or showed it
+ * until the card was sent anew (its ref's `replaces`, written by the channel): the message it shows now,
+ * when that was sent (`sentAt`, or the ref's `messageAt` after a re-send) and the ref.
+ */
+export async function copyShowing(
+  db: Queryable,
+  channel: Channel,
+  copy: { tenantId: number | null; subject: string; messageId: string },
+) {
+  const [found] = await db
+    .select({
+      platformMessageId: outbox.platformMessageId,
+      sentAt: outbox.sentAt,
+      platformRef: outbox.platformRef,
+    })
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.subject, copy.subject),
+        eq(outbox.channel, channel),
+        inArray(outbox.op, ['send', 'reply']),
+        copy.tenantId === null ? isNull(outbox.tenantId) : eq(outbox.tenantId, copy.tenantId),
+        or(
+          eq(outbox.platformMessageId, copy.messageId),
+          sql`${outbox.platformRef}->>'replaces' = ${copy.messageId}`,
+        ),
+      ),
+    )
+    .orderBy(desc(outbox.id))
+    .limit(1);
+  return found;
 }

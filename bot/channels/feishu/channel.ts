@@ -21,7 +21,7 @@ export const feishuChannel: ChannelDefinition = {
   name: 'feishu',
   answer: 'response',
   webhook: { path: '/webhooks/feishu', methods: ['POST'], off: 'Feishu is not configured (FEISHU_APP_ID)' },
-  open({ config, log, clock }) {
+  open({ config, database, log, clock }) {
     const feishu = config.feishu;
     if (!feishu) return undefined;
     const client = createFeishuClient(feishu);
@@ -32,7 +32,7 @@ export const feishuChannel: ChannelDefinition = {
     const connection =
       feishu.mode === 'websocket' ? feishuConnection({ config: feishu, log, clock }) : undefined;
     return {
-      sender: createFeishuSender(client),
+      sender: createFeishuSender(client, { db: database.db, clock }),
       handleWebhook: ({ core, inbox, log, clock }) => ({
         POST:
           feishu.mode === 'webhook' || verifiable

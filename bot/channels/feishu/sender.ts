@@ -4,8 +4,21 @@
 // into one chat or to one user (`feishu:to:<id>`), 5 updates/s of one message (`feishu:msg:<id>`). When
 // Feishu says "too many" anyway (429 / 99991400 with `x-ogw-ratelimit-reset` seconds, or 230020), the
 // row is retried after that wait and the key is blocked meanwhile.
+// A card can be updated, and pressed, only within 14 days of sending (更新应用发送的消息卡片, 使用限制:
+// https://open.feishu.cn/document/server-docs/im-v1/message-card/patch; 卡片 JSON 2.0 版本更新说明, 卡片交互
+// 有效期变更). An update of a card that old, or nearly (RESEND_AFTER_MS), or one Feishu refuses for its age
+// (230031), goes out as a new card to the same chat or person instead, and the card's copies follow the new
+// message from then on (`repointCopies`, as WeCom's do); the old card is left as it was.
 import * as lark from '@larksuiteoapi/node-sdk';
-import { type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
+import { type Card, note } from '../../../cards/model.ts';
+import type { Db } from '../../../db/client.ts';
+import { copyShowing, repointCopies } from '../../../db/queries/outbox.ts';
+import {
+  type ChannelSender,
+  DeliveryError,
+  type DeliveryResult,
+  type OutboxRow,
+} from '../../core/delivery.ts';
 import type { FeishuConfig } from '../../env.ts';
 import { feishuTextContent, renderFeishuCard } from './render.ts';
 
@@ -99,22 +112,52 @@ function resetMsOf(headers: unknown): number | undefined {
 
 /**
  * A "too many" answer: retryable after the reset Feishu names (the dispatcher's backoff without one), and
- * the key it concerns is blocked meanwhile: the app's, or for 230020 the chat's or the message's.
+ * the key it concerns is blocked meanwhile: the app's, or for 230020 the chat's or the message's (`imKey`,
+ * by default the row's own).
  */
-function rateLimited(message: string, code: number | undefined, row: OutboxRow, resetMs?: number) {
+function rateLimited(
+  message: string,
+  code: number | undefined,
+  row: OutboxRow,
+  resetMs?: number,
+  imKey = feishuLimitKeys(row)[1],
+) {
   if (code === IM_RATE_LIMITED) {
-    const [, key] = feishuLimitKeys(row);
-    return new DeliveryError(message, true, resetMs ?? IM_RESET_MS, key ? [key] : []);
+    return new DeliveryError(message, true, resetMs ?? IM_RESET_MS, imKey ? [imKey] : []);
   }
   return new DeliveryError(message, true, resetMs, [APP_KEY]);
 }
 
 /** The tenant access token is missing or no longer valid: fetch a new one and try again. */
 const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
+/** IM: the message was sent more than 14 days ago and can no longer be updated (HTTP 400). */
+const MESSAGE_EXPIRED = 230031;
+const DAY_MS = 24 * 3600 * 1000;
+/**
+ * A card this old is sent anew rather than updated: past 14 days Feishu refuses the update, and a card
+ * updated just before would have its buttons die within hours, while its subject is still open.
+ */
+export const RESEND_AFTER_MS = 13.5 * DAY_MS;
+/** The line a card sent anew carries, once: why the same card came again. */
+export const RESENT_NOTE = '原卡片发出已近 14 天，飞书不再允许更新和操作，现重新发送，请在本卡片上办理。';
 
 function content(row: OutboxRow): { msg_type: string; content: string } {
   if (row.body.kind === 'text') return { msg_type: 'text', content: feishuTextContent(row.body.text) };
-  return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(row.body.card)) };
+  return cardContent(row.body.card);
+}
+
+function cardContent(card: Card): { msg_type: string; content: string } {
+  return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(card)) };
+}
+
+function receiveIdTypeOf(row: OutboxRow) {
+  return (row.targetKind === 'chat' ? 'chat_id' : row.targetKind) as 'chat_id' | 'open_id' | 'user_id';
+}
+
+/** The Feishu code of a failed call, thrown by the SDK (a 4xx/5xx answer) or answered with HTTP 200. */
+function codeOf(error: unknown): number | undefined {
+  const code = (error as { response?: { data?: { code?: unknown } } }).response?.data?.code;
+  return typeof code === 'number' ? code : undefined;
 }
 
 function toDeliveryError(error: unknown, tokens: TokenCache, row: OutboxRow): DeliveryError {
@@ -151,44 +194,122 @@ function check(result: { code?: number; msg?: string; data?: { message_id?: stri
   return { platformMessageId: result.data?.message_id };
 }
 
-export function createFeishuSender({ client, tokens }: FeishuClient): ChannelSender {
+/** What the sender needs to follow a card's copies: their rows, and the time (the dispatcher's). */
+export interface FeishuCopies {
+  db: Db;
+  clock?: () => Date;
+}
+
+/**
+ * The sender. Without `copies` an update is only ever a PATCH: a card past its 14 days then fails (the
+ * service always gives them; some tests of sending alone do not).
+ */
+export function createFeishuSender({ client, tokens }: FeishuClient, copies?: FeishuCopies): ChannelSender {
+  const clock = copies?.clock ?? (() => new Date());
+
+  async function create(row: OutboxRow, body: { msg_type: string; content: string }) {
+    return check(
+      await client.im.message.create({
+        params: { receive_id_type: receiveIdTypeOf(row) },
+        data: { receive_id: row.targetId, ...body, uuid: `outbox-${row.id}` },
+      }),
+      row,
+    );
+  }
+
+  /**
+   * The card of an update row sent as a new message to the copy's chat or person, with a line saying why;
+   * the copies that showed `shown` show the new message from then on. Its uuid is the update row's, so a
+   * retry after a crash before the copies were repointed finds the same message.
+   */
+  async function resend(row: OutboxRow, card: Card, shown: string): Promise<DeliveryResult> {
+    const withNote: Card = { ...card, blocks: [...card.blocks, note(RESENT_NOTE)] };
+    let sent: DeliveryResult;
+    try {
+      sent = await create(row, cardContent(withNote));
+    } catch (error) {
+      // A 230020 here is about the chat or person the card now goes to, not the message.
+      if (error instanceof DeliveryError) throw error;
+      const limited = toDeliveryError(error, tokens, row);
+      throw codeOf(error) === IM_RATE_LIMITED
+        ? rateLimited(
+            limited.message,
+            IM_RATE_LIMITED,
+            row,
+            limited.retryAfterMs,
+            `feishu:to:${row.targetId}`,
+          )
+        : limited;
+    }
+    if (!sent.platformMessageId) throw new DeliveryError('Feishu gave no message_id for the new card', true);
+    await repointCopies(copies!.db, 'feishu', {
+      taskId: shown,
+      tenantId: row.tenantId,
+      newTaskId: sent.platformMessageId,
+      ref: { messageAt: clock().toISOString(), replaces: shown },
+    });
+    return sent;
+  }
+
+  async function update(row: OutboxRow, card: Card): Promise<DeliveryResult> {
+    const ref = row.refMessageId ?? '';
+    // The copy this update is for: the message it shows now (a card sent anew since the row was written
+    // shows another) and how old that message is.
+    const copy =
+      copies && row.subject && ref
+        ? await copyShowing(copies.db, 'feishu', {
+            tenantId: row.tenantId,
+            subject: row.subject,
+            messageId: ref,
+          })
+        : undefined;
+    const shown = copy?.platformMessageId ?? ref;
+    const messageAt = copy && sentTimeOf(copy);
+    if (copy && messageAt && clock().getTime() - messageAt.getTime() >= RESEND_AFTER_MS) {
+      return resend(row, card, shown);
+    }
+    try {
+      const result = await client.im.message.patch({
+        path: { message_id: shown },
+        data: { content: cardContent(card).content },
+      });
+      if (result.code === MESSAGE_EXPIRED && copies) return resend(row, card, shown);
+      return { ...check(result, row), platformMessageId: shown };
+    } catch (error) {
+      if (codeOf(error) === MESSAGE_EXPIRED && copies) return resend(row, card, shown);
+      throw error;
+    }
+  }
+
   return {
     channel: 'feishu',
     limitKeys: feishuLimitKeys,
     async deliver(row) {
-      const uuid = `outbox-${row.id}`;
       try {
         if (row.op === 'update') {
           if (row.body.kind !== 'card') throw new DeliveryError('only cards can be updated', false);
-          const result = await client.im.message.patch({
-            path: { message_id: row.refMessageId ?? '' },
-            data: { content: content(row).content },
-          });
-          return { ...check(result, row), platformMessageId: row.refMessageId ?? undefined };
+          return await update(row, row.body.card);
         }
         if (row.op === 'reply' && row.refMessageId) {
           return check(
             await client.im.message.reply({
               path: { message_id: row.refMessageId },
-              data: { ...content(row), uuid },
+              data: { ...content(row), uuid: `outbox-${row.id}` },
             }),
             row,
           );
         }
-        const receiveIdType = (row.targetKind === 'chat' ? 'chat_id' : row.targetKind) as
-          | 'chat_id'
-          | 'open_id'
-          | 'user_id';
-        return check(
-          await client.im.message.create({
-            params: { receive_id_type: receiveIdType },
-            data: { receive_id: row.targetId, ...content(row), uuid },
-          }),
-          row,
-        );
+        return await create(row, content(row));
       } catch (error) {
         throw error instanceof DeliveryError ? error : toDeliveryError(error, tokens, row);
       }
     },
   };
+}
+
+/** When the message a copy shows was sent: after a re-send the ref says, else the row's own send. */
+function sentTimeOf(copy: { sentAt: Date | null; platformRef: Record<string, unknown> | null }) {
+  const at = copy.platformRef?.messageAt;
+  const parsed = typeof at === 'string' ? new Date(at) : undefined;
+  return parsed && !Number.isNaN(parsed.getTime()) ? parsed : (copy.sentAt ?? undefined);
 }
