@@ -5,8 +5,10 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { RESENT_NOTE } from '../bot/channels/feishu/sender.ts';
+import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
 import { hazards, outbox } from '../db/schema.ts';
+import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { FAKE_BOT_OPEN_ID, FeishuErrorCode } from './fakes/feishu-api.ts';
 import { identityOf } from './helpers/db.ts';
 import { APP, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
@@ -114,6 +116,36 @@ describe('a Feishu card that outlives 14 days', () => {
     ]);
     expect(patchCalls(card.messageId)).toHaveLength(0);
     expect(await failedRows()).toEqual([]);
+  });
+
+  it('with a reminder card beside it, goes out once, and the two copies are updated as one card', async () => {
+    const { hazard, head, card } = await report();
+    // 61 minutes on, the 重大 hazard is still not accepted: a reminder card to the head, a second copy.
+    now = new Date(START.getTime() + 61 * 60_000);
+    await runHazardDeadlines({ db: database.db, channels: harness.service.channels, log: silentLogger, now });
+    await harness.service.dispatcher.drain();
+    const [, reminder] = headCards(head, hazard.code);
+    expect(JSON.stringify(reminder!.content)).toContain('至今未受理');
+
+    atDay(15);
+    await say('huangchun', `受理 ${hazard.code} 措施 拉设警戒线，学生绕行`, privateChat);
+    const cards = headCards(head, hazard.code);
+    expect(cards).toHaveLength(3);
+    const fresh = cards[2]!;
+    expect(JSON.stringify(fresh.content)).toContain('拉设警戒线');
+    expect(patchCalls(card.messageId)).toHaveLength(0);
+    expect(patchCalls(reminder!.messageId)).toHaveLength(0);
+    expect((await updatesOf(card.messageId)).concat(await updatesOf(reminder!.messageId))).toEqual([
+      expect.objectContaining({ status: 'sent', platformMessageId: fresh.messageId }),
+      expect.objectContaining({ status: 'sent', platformMessageId: fresh.messageId }),
+    ]);
+    expect(await failedRows()).toEqual([]);
+
+    atDay(16);
+    await say('huangchun', `整改完成 ${hazard.code} 已加固围墙并设置警示牌`, privateChat);
+    expect(headCards(head, hazard.code)).toHaveLength(3);
+    expect(patchCalls(fresh.messageId)).toEqual([expect.objectContaining({ status: 200 })]);
+    expect(JSON.stringify(harness.feishu.contentOf(fresh.messageId))).toContain('已加固围墙');
   });
 
   it('is sent anew when Feishu refuses its update for age, and the row ends sent', async () => {

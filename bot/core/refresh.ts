@@ -16,7 +16,17 @@ export async function refreshCards(
   let clicked: Card | undefined;
   for (const refresh of refreshes) {
     const copies = await cardCopies(tx, tenantId, refresh.subject);
+    // Copies that show one message to one recipient (an old card now following a newer one, after a
+    // channel sent it anew) get one update: the newest copy's.
+    const newest = new Map<string, number>();
+    const shownAs = (copy: (typeof copies)[number]) =>
+      `${copy.channel}\0${copy.targetKind}\0${copy.targetId}\0${copy.platformMessageId}`;
     for (const copy of copies) {
+      if (copy.platformMessageId)
+        newest.set(shownAs(copy), Math.max(newest.get(shownAs(copy)) ?? 0, copy.id));
+    }
+    for (const copy of copies) {
+      if (copy.platformMessageId && newest.get(shownAs(copy)) !== copy.id) continue;
       const card = refresh.render(copy.view ?? '');
       if (!card) continue;
       if (copy.status === 'pending') {

@@ -8,11 +8,12 @@
 // https://open.feishu.cn/document/server-docs/im-v1/message-card/patch; 卡片 JSON 2.0 版本更新说明, 卡片交互
 // 有效期变更). An update of a card that old, or nearly (RESEND_AFTER_MS), or one Feishu refuses for its age
 // (230031), goes out as a new card to the same chat or person instead, and the card's copies follow the new
-// message from then on (`repointCopies`, as WeCom's do); the old card is left as it was.
+// message from then on (`repointCopies`, as WeCom's do); the old card is left as it was. When the person
+// already has a younger card of the subject (a reminder's), the old copy follows that one and nothing is sent.
 import * as lark from '@larksuiteoapi/node-sdk';
 import { type Card, note } from '../../../cards/model.ts';
 import type { Db } from '../../../db/client.ts';
-import { copyShowing, repointCopies } from '../../../db/queries/outbox.ts';
+import { cardCopies, copyShowing, repointCopies } from '../../../db/queries/outbox.ts';
 import {
   type ChannelSender,
   DeliveryError,
@@ -223,6 +224,18 @@ export function createFeishuSender({ client, tokens }: FeishuClient, copies?: Fe
    * retry after a crash before the copies were repointed finds the same message.
    */
   async function resend(row: OutboxRow, card: Card, shown: string): Promise<DeliveryResult> {
+    const live = await liveCopy(row, shown);
+    if (live) {
+      // The person already has a card of the subject young enough (a reminder's, or one sent anew a moment
+      // ago for another copy): the old copy follows it, and that card's own update carries the change.
+      await repointCopies(copies!.db, 'feishu', {
+        taskId: shown,
+        tenantId: row.tenantId,
+        newTaskId: live.messageId,
+        ref: { messageAt: live.at.toISOString(), replaces: shown },
+      });
+      return { platformMessageId: live.messageId };
+    }
     const withNote: Card = { ...card, blocks: [...card.blocks, note(RESENT_NOTE)] };
     let sent: DeliveryResult;
     try {
@@ -249,6 +262,28 @@ export function createFeishuSender({ client, tokens }: FeishuClient, copies?: Fe
       ref: { messageAt: clock().toISOString(), replaces: shown },
     });
     return sent;
+  }
+
+  /** Another sent card of the row's subject to the row's chat or person that can still be updated. */
+  async function liveCopy(row: OutboxRow, shown: string) {
+    if (row.tenantId === null || !row.subject) return undefined;
+    const limit = clock().getTime() - RESEND_AFTER_MS;
+    for (const copy of await cardCopies(copies!.db, row.tenantId, row.subject)) {
+      const at = sentTimeOf(copy);
+      if (
+        copy.channel === 'feishu' &&
+        copy.status === 'sent' &&
+        copy.targetKind === row.targetKind &&
+        copy.targetId === row.targetId &&
+        copy.platformMessageId &&
+        copy.platformMessageId !== shown &&
+        at &&
+        at.getTime() > limit
+      ) {
+        return { messageId: copy.platformMessageId, at };
+      }
+    }
+    return undefined;
   }
 
   async function update(row: OutboxRow, card: Card): Promise<DeliveryResult> {
