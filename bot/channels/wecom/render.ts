@@ -24,7 +24,7 @@ import {
 } from '../../../cards/model.ts';
 import type { OutboxBody } from '../../../db/schema.ts';
 import { inertTags } from '../markup.ts';
-import { encodeButtonKey, MAX_BUTTON_KEY_BYTES } from './normalize.ts';
+import { encodeButtonKey, MAX_BUTTON_KEY_BYTES, MENU_HELP_KEY } from './normalize.ts';
 
 type Json = Record<string, unknown>;
 
@@ -61,7 +61,6 @@ const TASK_ID = /^[A-Za-z0-9_@-]{1,128}$/;
  * action_menu: 1 to 3 entries, keys unique and at most 1024 bytes; a tap is a `template_card_menu_event`
  * carrying the key (path/90236, 模板卡片消息 文本通知型). Ours asks for the help, like sending 帮助.
  */
-export const MENU_HELP_KEY = 'yg-menu-help';
 const ACTION_MENU = {
   desc: '一岗双责安全助手',
   action_list: [{ text: '查看帮助', key: MENU_HELP_KEY }],
