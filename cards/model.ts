@@ -137,10 +137,11 @@ const PART_HEADER_BYTES = utf8Bytes('（999/999）\n');
 /**
  * A text as parts of at most `max` UTF-8 bytes, for a platform that takes no longer message: split
  * between lines (a line longer than a part between characters), so every line arrives whole and in
- * order and nothing is cut. A text that fits is one part, unchanged; otherwise each part begins with a
- * line `（k/n）`.
+ * order. A text that fits is one part, unchanged; otherwise each part begins with a line `（k/n）`.
+ * With `limit`, at most `limit.parts` parts: the last one kept then ends with the line `limit.mark`
+ * (nothing is cut silently).
  */
-export function splitText(value: string, max: number): string[] {
+export function splitText(value: string, max: number, limit?: { parts: number; mark: string }): string[] {
   if (utf8Bytes(value) <= max) return [value];
   const budget = Math.max(max - PART_HEADER_BYTES, 4);
   const parts: string[] = [];
@@ -180,6 +181,13 @@ export function splitText(value: string, max: number): string[] {
     if (piece !== '') add(piece, pieceBytes);
   }
   if (current.length > 0) parts.push(current.join('\n'));
+  if (limit && parts.length > limit.parts) {
+    parts.length = Math.max(limit.parts, 1);
+    const room = budget - utf8Bytes(`\n${limit.mark}`);
+    const lines = parts[parts.length - 1]!.split('\n');
+    while (lines.length > 1 && utf8Bytes(lines.join('\n')) > room) lines.pop();
+    parts[parts.length - 1] = `${truncateBytes(lines.join('\n'), Math.max(room, 0), '')}\n${limit.mark}`;
+  }
   return parts.map((part, index) => `（${index + 1}/${parts.length}）\n${part}`);
 }
 

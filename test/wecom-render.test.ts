@@ -146,6 +146,12 @@ describe('lists and long texts', () => {
     expect(long.every((part) => bytes(part) <= 2048)).toBe(true);
     expect(long.join('').match(/😀/gu)).toHaveLength(1000);
     expect(splitText('短', 2048)).toEqual(['短']);
+    // At most `parts` parts: the last ends with the mark, within the limit.
+    const capped = splitText(lines.join('\n'), 200, { parts: 3, mark: '…（全文见后台）' });
+    expect(capped).toHaveLength(3);
+    expect(capped.every((part) => bytes(part) <= 200)).toBe(true);
+    expect(capped[2]!.startsWith('（3/3）\n')).toBe(true);
+    expect(capped[2]!.endsWith('\n…（全文见后台）')).toBe(true);
   });
 
   it('sends a list too long for a card as text messages; one with buttons then as a card with them', () => {

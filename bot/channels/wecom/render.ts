@@ -80,9 +80,19 @@ export function textBody(text: string): WecomBody {
   };
 }
 
-/** A text as as many text messages as its length needs, split between lines (never cut). */
+/**
+ * At most this many text messages for one outbox row (10 KB): the dispatcher counts a row once against
+ * WeCom's 30 messages a minute per member, so a row must not spend much of it.
+ */
+export const MAX_TEXT_PARTS = 5;
+
+/**
+ * A text as as many text messages as its length needs (at most MAX_TEXT_PARTS), split between lines;
+ * one that needs more ends its last part with a note that the rest is in the console.
+ */
 export function textBodies(text: string): WecomBody[] {
-  return splitText(inertText(text), TEXT_MAX_BYTES).map((content) => ({
+  const limit = { parts: MAX_TEXT_PARTS, mark: FULL_TEXT_MARK };
+  return splitText(inertText(text), TEXT_MAX_BYTES, limit).map((content) => ({
     msgtype: 'text',
     text: { content },
   }));
