@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeButtonKey, encodeButtonKey, normalizeWecom } from '../bot/channels/wecom/normalize.ts';
 import { renderWecom, renderWecomMessages } from '../bot/channels/wecom/render.ts';
 import { parseWecomMessage } from '../bot/channels/wecom/xml.ts';
+import { renderBotMessages } from '../bot/channels/wecom-bot/render.ts';
 import {
   actions,
   button,
@@ -196,6 +197,21 @@ describe('lists and long texts', () => {
       action_menu: { action_list: [{ text: '查看帮助', key: 'yg-menu-help' }] },
     });
     expect(once.template_card).not.toHaveProperty('action_menu');
+  });
+
+  it('the 智能机器人 sends a long list as markdown parts within 2048 bytes, then the card with buttons', () => {
+    const rows = Array.from({ length: 80 }, (_, i) => `第${i + 1}项：检查消防通道和应急照明`);
+    const list = listCard('我的待办', 'blue', [text(rows.join('\n')), actions(button('刷新', 'x.y', {}))]);
+    const bodies = renderBotMessages({ kind: 'card', card: list }, 'yg1-abc');
+    const parts = bodies.slice(0, -1);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) {
+      if (part.msgtype !== 'markdown') throw new Error('expected markdown');
+      expect(bytes(part.markdown.content)).toBeLessThanOrEqual(2048);
+    }
+    const all = JSON.stringify(parts);
+    for (const row of rows) expect(all).toContain(row);
+    expect(bodies.at(-1)?.msgtype).toBe('template_card');
   });
 
   it('sends a long text as several messages, each within 2048 bytes', () => {
