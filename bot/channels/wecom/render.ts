@@ -212,7 +212,7 @@ function summaryCard(value: Card, parts: number): Card {
   );
   return card(value.title, value.tone, [
     short.length > 0 && fields(short.slice(0, HORIZONTAL_MAX).map((field) => [field.label, field.value])),
-    note(`内容较长，全文已分 ${parts} 条文字消息发送，请向上查看；以下按钮可直接办理。`),
+    note(`内容较长，全文已分 ${parts} 条文字消息另行发送；可直接按下方按钮办理。`),
     actions(...buttonsOf(value)),
   ]);
 }
