@@ -14,6 +14,7 @@ const pure = [
   'test/env.test.ts',
   'test/event-schema.test.ts',
   'test/fake-feishu.test.ts',
+  'test/fake-wecom.test.ts',
   'test/feishu-crypto.test.ts',
   'test/hazard-rules.test.ts',
   'test/hazard-steps.test.ts',

@@ -1,7 +1,7 @@
 // One message for everything a job run has for one person (issue 15 §5): a line per reminder step,
 // grouped by what it is about, instead of one card each.
 import type { HeldLine } from '../db/queries/reminders.ts';
-import { type Block, type Card, card, divider, note, text } from './model.ts';
+import { type Block, type Card, divider, listCard, note, text } from './model.ts';
 
 const GROUPS: [prefix: string, label: string][] = [
   ['hazard:', '隐患'],
@@ -53,7 +53,7 @@ export function digestCard(lines: HeldLine[]): Card {
         : '发送「我的待办」查看并逐项办理，「我的职责」查看本期职责进度。',
     ),
   );
-  return card(
+  return listCard(
     onlyMissed ? `未履职汇总（${lines.length} 项）` : `【提醒】待办汇总（${lines.length} 项）`,
     groups.has(MISSED) ? 'red' : 'orange',
     blocks,

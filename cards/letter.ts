@@ -4,7 +4,7 @@
 import type { LetterStatusRow, LetterView, Level, SigningParty } from '../db/queries/letters.ts';
 import { SIGNING_ROLE_LABEL } from '../handlers/party-labels.ts';
 import { formatDateTime } from '../handlers/time.ts';
-import { actions, button, type Card, card, divider, fields, note, text } from './model.ts';
+import { actions, button, type Card, card, divider, fields, listCard, note, text } from './model.ts';
 
 export const LEVEL_LABEL: Record<Level, string> = {
   first: '第一责任人',
@@ -113,7 +113,7 @@ export function letterProgressCard(
   const total = units.reduce((sum, unit) => sum + unit.total, 0);
   const signed = units.reduce((sum, unit) => sum + unit.signed, 0);
   const former = rows.filter((row) => !row.current && row.signedAt);
-  return card(`${year}年度责任书签订进度`, signed === total && total > 0 ? 'green' : 'orange', [
+  return listCard(`${year}年度责任书签订进度`, signed === total && total > 0 ? 'green' : 'orange', [
     fields([
       ['发起时间', startedAt && formatDateTime(startedAt, timeZone)],
       ['总体', `${signed}/${total} 已签订`],

@@ -31,6 +31,11 @@ export interface Card {
   title: string;
   tone: Tone;
   blocks: Block[];
+  /**
+   * The card is a list (帮助, 我的职责, 隐患台账, 我的待办, progress): its content is as long as the list.
+   * A channel whose cards show little (WeCom's template_card) sends such a card as text messages, whole.
+   */
+  list?: boolean;
 }
 
 /** Builders keep card construction terse in the feature modules. */
@@ -38,6 +43,11 @@ export const card = (title: string, tone: Tone, blocks: (Block | false | undefin
   title,
   tone,
   blocks: blocks.filter((block): block is Block => Boolean(block)),
+});
+/** A list-like card (see `Card.list`). */
+export const listCard = (title: string, tone: Tone, blocks: (Block | false | undefined)[]): Card => ({
+  ...card(title, tone, blocks),
+  list: true,
 });
 export const text = (value: string): Block => ({ kind: 'text', text: value });
 export const note = (value: string): Block => ({ kind: 'note', text: value });
@@ -119,6 +129,66 @@ export function truncateBytes(value: string, max: number, mark = '…'): string 
     bytes += size;
   }
   return `${out}${mark}`;
+}
+
+/** What `splitText` reserves in each part for its `（k/n）` line. */
+const PART_HEADER_BYTES = utf8Bytes('（999/999）\n');
+
+/**
+ * A text as parts of at most `max` UTF-8 bytes, for a platform that takes no longer message: split
+ * between lines (a line longer than a part between characters), so every line arrives whole and in
+ * order. A text that fits is one part, unchanged; otherwise each part begins with a line `（k/n）`.
+ * With `limit`, at most `limit.parts` parts: the last one kept then ends with the line `limit.mark`
+ * (nothing is cut silently).
+ */
+export function splitText(value: string, max: number, limit?: { parts: number; mark: string }): string[] {
+  if (utf8Bytes(value) <= max) return [value];
+  const budget = Math.max(max - PART_HEADER_BYTES, 4);
+  const parts: string[] = [];
+  let current: string[] = [];
+  let size = 0;
+  const add = (piece: string, bytes: number) => {
+    // A line joins the part with its newline, unless it is the part's first.
+    const cost = current.length === 0 ? bytes : bytes + 1;
+    if (current.length > 0 && size + cost > budget) {
+      parts.push(current.join('\n'));
+      current = [piece];
+      size = bytes;
+      return;
+    }
+    current.push(piece);
+    size += cost;
+  };
+  for (const line of value.split('\n')) {
+    const bytes = utf8Bytes(line);
+    if (bytes <= budget) {
+      add(line, bytes);
+      continue;
+    }
+    // A line longer than a part: pieces of it, split between characters, each a line of its own.
+    let piece = '';
+    let pieceBytes = 0;
+    for (const char of line) {
+      const charBytes = utf8Bytes(char);
+      if (pieceBytes + charBytes > budget) {
+        add(piece, pieceBytes);
+        piece = '';
+        pieceBytes = 0;
+      }
+      piece += char;
+      pieceBytes += charBytes;
+    }
+    if (piece !== '') add(piece, pieceBytes);
+  }
+  if (current.length > 0) parts.push(current.join('\n'));
+  if (limit && parts.length > limit.parts) {
+    parts.length = Math.max(limit.parts, 1);
+    const room = budget - utf8Bytes(`\n${limit.mark}`);
+    const lines = parts[parts.length - 1]!.split('\n');
+    while (lines.length > 1 && utf8Bytes(lines.join('\n')) > room) lines.pop();
+    parts[parts.length - 1] = `${truncateBytes(lines.join('\n'), Math.max(room, 0), '')}\n${limit.mark}`;
+  }
+  return parts.map((part, index) => `（${index + 1}/${parts.length}）\n${part}`);
 }
 
 /** Texts shorter than this are never cut by `fitCard`: cutting them saves little and loses the sense. */

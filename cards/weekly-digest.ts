@@ -1,6 +1,6 @@
 // The weekly digest card (issue 15 §5) for the 第一责任人 and the office director.
 import type { WeeklySummary } from '../db/queries/weekly-digest.ts';
-import { type Card, card, divider, fields, note, text } from './model.ts';
+import { type Card, divider, fields, listCard, note, text } from './model.ts';
 
 const codes = (list: { count: number; codes: string[] }) =>
   list.count === 0
@@ -27,7 +27,7 @@ export function weeklyDigestCard(
     summary.duties.length === 0
       ? '本期无常规职责。'
       : summary.duties.map((row) => `${row.unit}：${row.met}/${row.total} 项已完成`).join('\n');
-  return card(
+  return listCard(
     `安全工作周报（${week.from} 至 ${week.to}）`,
     hazards.overdue.count > 0 || tasks.overdue.count > 0 || summary.missed > 0 ? 'orange' : 'blue',
     [

@@ -1,7 +1,7 @@
 // 我的职责 (my duties) and 我的待办 (my to-do): what my posts require of me (一岗双责: the business duty and
 // the safety duty inside it), how far this period's recurring duties are, and what is open in my name.
 import type { MessageContext } from '../bot/core/context.ts';
-import { type Block, card, divider, fields, note, text } from '../cards/model.ts';
+import { type Block, divider, fields, listCard, note, text } from '../cards/model.ts';
 import { TASK_STATUS_LABEL } from '../cards/task.ts';
 import {
   hazardsInNameOf,
@@ -194,7 +194,7 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
   const under = await unitsUnder(ctx, list);
   if (under.length > 0) blocks.push(divider(), text(`分管处室：\n${under.join('\n')}`));
   blocks.push(note('详情发送“我的待办”；记录已完成的职责：记录 会议|检查|督查|演练 <说明>'));
-  ctx.reply({ kind: 'card', card: card(`${ctx.actor.name}的职责（一岗双责）`, 'blue', blocks) });
+  ctx.reply({ kind: 'card', card: listCard(`${ctx.actor.name}的职责（一岗双责）`, 'blue', blocks) });
 }
 
 export async function myTodo(ctx: MessageContext): Promise<void> {
@@ -203,7 +203,7 @@ export async function myTodo(ctx: MessageContext): Promise<void> {
   const empty = hazardLines.length + taskLines.length + shiftLines.length === 0;
   ctx.reply({
     kind: 'card',
-    card: card(`${ctx.actor.name}的待办`, empty ? 'green' : 'blue', [
+    card: listCard(`${ctx.actor.name}的待办`, empty ? 'green' : 'blue', [
       empty && text('没有待办事项。'),
       hazardLines.length > 0 && text(`隐患：\n${hazardLines.join('\n')}`),
       taskLines.length > 0 && text(`任务：\n${taskLines.join('\n')}`),

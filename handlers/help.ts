@@ -3,7 +3,7 @@
 // more; `帮助 <命令>` explains one command with an example.
 import type { MessageContext } from '../bot/core/context.ts';
 import type { CommandSpec, Router } from '../bot/core/router.ts';
-import { card, fields, note } from '../cards/model.ts';
+import { card, fields, listCard, note } from '../cards/model.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { officeStaff } from '../db/queries/org.ts';
 import { headedUnits } from '../db/queries/units.ts';
@@ -124,7 +124,7 @@ export function commandsFor(router: Router, role: HelpRole): CommandSpec[] {
 
 export function helpCard(router: Router, role: HelpRole = 'office') {
   const more = role === 'member' || role === 'head' || role === 'leader';
-  return card('一岗双责安全助手', 'blue', [
+  return listCard('一岗双责安全助手', 'blue', [
     fields(commandsFor(router, role).map((spec) => [spec.usage, spec.summary])),
     more && note('任务、整改、责任书等卡片发给您时，直接按卡片上的按钮即可。'),
     note('发送“帮助 <命令>”查看用法和示例，如：帮助 报隐患。在群里使用时请先 @我。'),

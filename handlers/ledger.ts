@@ -1,7 +1,7 @@
 // 隐患台账 in chat: open hazards for my unit, or for everyone when I am the office or a leader, with
 // filters by state, category, overdue and listed.
 import type { MessageContext } from '../bot/core/context.ts';
-import { card, fields, note, text } from '../cards/model.ts';
+import { fields, listCard, note, text } from '../cards/model.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { categoryRules } from '../db/queries/hazards.ts';
 import { type LedgerFilter, ledgerRows } from '../db/queries/ledger.ts';
@@ -77,7 +77,7 @@ export async function hazardLedger(ctx: MessageContext): Promise<void> {
   });
   ctx.reply({
     kind: 'card',
-    card: card(`隐患台账（${scope}）`, 'blue', [
+    card: listCard(`隐患台账（${scope}）`, 'blue', [
       fields([
         [
           '筛选',

@@ -364,7 +364,8 @@ describe('WeCom callbacks of random content, validly signed', () => {
           : reportXml();
         const forged = inner.replace(
           `<AgentID><![CDATA[${WECOM_APP.agentId}]]></AgentID>`,
-          buildXml({ AgentID: agentId }).slice('<xml>'.length, -'</xml>'.length),
+          // A function, so that `$&` and the like in the random id are not replacement patterns.
+          () => buildXml({ AgentID: agentId }).slice('<xml>'.length, -'</xml>'.length),
         );
         expect(forged).not.toBe(inner);
         const error = await expectRefused(() => post(wecomCallback(forged)), 401);

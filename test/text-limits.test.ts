@@ -160,8 +160,12 @@ describe('cards and texts fit each platform (item 10)', () => {
     expect(reply!.rawContent).toContain('全文见后台');
     expect(reply!.rawContent).toContain('1. 负责全校安全工作的组织领导');
 
-    const [sent] = wecomTo(PRINCIPAL);
-    expect(wecomText(sent)).toContain('全文见后台');
+    // WeCom: the list as text messages (at most 5 for one answer, each within 2048 bytes), the last
+    // marked; the fake refuses a longer one.
+    const sent = wecomTo(PRINCIPAL);
+    expect(sent.map((body) => body.msgtype)).toEqual(Array(5).fill('text'));
+    expect(wecomText(sent[0])).toContain('1. 负责全校安全工作的组织领导');
+    expect(wecomText(sent[4])).toContain('全文见后台');
   });
 
   it('fits any card under the Feishu limit, keeping its buttons', () => {

@@ -69,6 +69,10 @@ async function say(content: string, from = REPORTER, msgId = nextMsgId()) {
   return response;
 }
 
+/** update_template_card calls for a member's copy. */
+const updatesTo = (userId: string) =>
+  fake.updates.filter((update) => (update.userids as string[] | undefined)?.includes(userId));
+
 async function click(from: string, card: TemplateCard, responseCode?: string) {
   const inner = cardEvent({ from, eventKey: card.button_list![0]!.key, taskId: card.task_id, responseCode });
   const response = await postWecom(harness, wecomCallback(inner));
@@ -163,7 +167,8 @@ describe('report a hazard in the WeCom app', () => {
     const card = cardOf(sentTo(ANBAO_HEAD)[0])!;
     const [hazard] = await database.db.select().from(hazards);
 
-    const response = await click(ANBAO_HEAD, card, 'rc-click-1');
+    const clickCode = fake.clickCode(card.task_id);
+    const response = await click(ANBAO_HEAD, card, clickCode);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('');
 
@@ -178,12 +183,12 @@ describe('report a hazard in the WeCom app', () => {
     ]);
 
     // The clicked card, with the click's own response_code; the toast shows inside it.
-    expect(fake.updates).toHaveLength(1);
-    const update = fake.updates[0]!;
+    expect(updatesTo(ANBAO_HEAD)).toHaveLength(1);
+    const update = updatesTo(ANBAO_HEAD)[0]!;
     expect(update).toMatchObject({
       userids: [ANBAO_HEAD],
       agentid: WECOM_APP.agentId,
-      response_code: 'rc-click-1',
+      response_code: clickCode,
     });
     const updated = update.template_card as TemplateCard;
     expect(updated.task_id).toBe(card.task_id);
@@ -193,11 +198,16 @@ describe('report a hazard in the WeCom app', () => {
     // No extra message for a success: the card is the feedback.
     expect(sentTo(ANBAO_HEAD)).toHaveLength(1);
 
-    // The reporter's text_notice card cannot be updated by WeCom: the new state comes as a new card.
+    // The reporter's card has no buttons but will change: a text_notice with action_menu, whose
+    // response_code from message/send lets it be updated in place once.
     const toReporter = sentTo(REPORTER);
-    expect(toReporter).toHaveLength(2);
-    expect(json(toReporter[1])).toContain('已受理');
-    expect(cardOf(toReporter[1])!.task_id).not.toBe(cardOf(toReporter[0])!.task_id);
+    expect(toReporter).toHaveLength(1);
+    const reporterCard = cardOf(toReporter[0])!;
+    expect(reporterCard.card_type).toBe('text_notice');
+    expect(reporterCard).toHaveProperty('action_menu');
+    const [reporterUpdate] = updatesTo(REPORTER);
+    expect(reporterUpdate).toMatchObject({ response_code: sendCodeOf(reporterCard.task_id) });
+    expect(json(reporterUpdate)).toContain('已受理');
     const failed = await database.db.select().from(outbox).where(eq(outbox.status, 'failed'));
     expect(failed).toEqual([]);
   });
@@ -207,7 +217,7 @@ describe('report a hazard in the WeCom app', () => {
     const card = cardOf(sentTo(ANBAO_HEAD)[0])!;
     const before = fake.sent.length;
 
-    const response = await click(REPORTER, card, 'rc-click-2');
+    const response = await click(REPORTER, card, fake.clickCode(card.task_id));
     expect(response.status).toBe(200);
 
     const [after] = await database.db.select().from(hazards);
@@ -267,9 +277,9 @@ describe('report a hazard in the WeCom app', () => {
 
     const photos = await database.db.select().from(hazardPhotos);
     expect(photos.map((photo) => [photo.fileKey, photo.channel])).toEqual([['media_crack_photo', 'wecom']]);
-    expect(fake.updates).toHaveLength(1);
-    expect(fake.updates[0]).toMatchObject({ userids: [ANBAO_HEAD], response_code: sendCode });
-    expect(json(fake.updates[0])).toContain('1 张');
+    expect(updatesTo(ANBAO_HEAD)).toHaveLength(1);
+    expect(updatesTo(ANBAO_HEAD)[0]).toMatchObject({ userids: [ANBAO_HEAD], response_code: sendCode });
+    expect(json(updatesTo(ANBAO_HEAD)[0])).toContain('1 张');
     // The code is used up now.
     const [row] = await database.db
       .select()
@@ -292,7 +302,7 @@ describe('cards already sent', () => {
     const sendCode = sendCodeOf(card.task_id);
     fake.failNext(1, 'update_template_card');
     await photo('media_1');
-    // The head's copy (the reporter's card without buttons cannot be updated and is not this one).
+    // The head's copy (the reporter's card is another row).
     const [pending] = await database.db
       .select()
       .from(outbox)
@@ -306,8 +316,8 @@ describe('cards already sent', () => {
 
     offsetMs = 10 * 60 * 1000;
     await harness.service.dispatcher.drain();
-    expect(fake.updates).toHaveLength(1);
-    expect(fake.updates[0]).toMatchObject({ response_code: sendCode });
+    expect(updatesTo(ANBAO_HEAD)).toHaveLength(1);
+    expect(updatesTo(ANBAO_HEAD)[0]).toMatchObject({ response_code: sendCode });
   });
 
   it('sends the new state as a new card once the codes are used up; that card then answers clicks', async () => {
@@ -315,7 +325,7 @@ describe('cards already sent', () => {
     const first = cardOf(sentTo(ANBAO_HEAD)[0])!;
     await photo('media_1'); // uses the code from message/send
     await photo('media_2'); // none left: a new card
-    expect(fake.updates).toHaveLength(1);
+    expect(updatesTo(ANBAO_HEAD)).toHaveLength(1);
     const cards = sentTo(ANBAO_HEAD).map((body) => cardOf(body)!);
     expect(cards).toHaveLength(2);
     const second = cards[1]!;
@@ -329,11 +339,12 @@ describe('cards already sent', () => {
       .where(and(eq(outbox.platformMessageId, second.task_id), eq(outbox.op, 'send')));
     expect(copies.map((row) => row.targetId)).toEqual([ANBAO_HEAD]);
 
-    await click(ANBAO_HEAD, second, 'rc-click-3');
+    const clickCode = fake.clickCode(second.task_id);
+    await click(ANBAO_HEAD, second, clickCode);
     const [hazard] = await database.db.select().from(hazards);
     expect(hazard!.status).toBe('accepted');
-    const last = fake.updates.at(-1)!;
-    expect(last).toMatchObject({ response_code: 'rc-click-3' });
+    const last = updatesTo(ANBAO_HEAD).at(-1)!;
+    expect(last).toMatchObject({ response_code: clickCode });
     expect((last.template_card as TemplateCard).task_id).toBe(second.task_id);
     expect(await database.db.select().from(outbox).where(eq(outbox.status, 'failed'))).toEqual([]);
   });

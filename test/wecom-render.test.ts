@@ -1,9 +1,21 @@
 // The WeCom channel's pure parts: rendering limits and fallbacks, and normalization (no database).
 import { describe, expect, it } from 'vitest';
 import { decodeButtonKey, encodeButtonKey, normalizeWecom } from '../bot/channels/wecom/normalize.ts';
-import { renderWecom } from '../bot/channels/wecom/render.ts';
+import { renderWecom, renderWecomMessages } from '../bot/channels/wecom/render.ts';
 import { parseWecomMessage } from '../bot/channels/wecom/xml.ts';
-import { actions, button, type Card, card, fields, note, text, truncateBytes } from '../cards/model.ts';
+import { renderBotMessages } from '../bot/channels/wecom-bot/render.ts';
+import {
+  actions,
+  button,
+  type Card,
+  card,
+  fields,
+  listCard,
+  note,
+  splitText,
+  text,
+  truncateBytes,
+} from '../cards/model.ts';
 import { cardEvent, imageMessage, textMessage, WECOM_APP } from './helpers/wecom-events.ts';
 
 const OPTIONS = { taskId: 'yg1-abc', cardUrl: 'https://work.weixin.qq.com/' };
@@ -112,6 +124,101 @@ describe('render', () => {
     expect(Buffer.byteLength(body.text.content)).toBeLessThanOrEqual(2048);
     expect(body.text.content.endsWith('…（全文见后台）')).toBe(true);
     expect(truncateBytes('😀😀', 6)).toBe('…');
+  });
+});
+
+describe('lists and long texts', () => {
+  const bytes = (value: string) => Buffer.byteLength(value, 'utf8');
+  const contents = (bodies: ReturnType<typeof renderWecomMessages>) =>
+    bodies.map((body) => (body.msgtype === 'text' ? body.text.content : ''));
+
+  it('splits a text between lines into parts of at most the limit, each numbered, losing nothing', () => {
+    const lines = Array.from({ length: 120 }, (_, i) => `第${i + 1}行：教学楼走廊应急照明灯不亮`);
+    const parts = splitText(lines.join('\n'), 2048);
+    expect(parts.length).toBeGreaterThan(1);
+    parts.forEach((part, index) => {
+      expect(bytes(part)).toBeLessThanOrEqual(2048);
+      expect(part.startsWith(`（${index + 1}/${parts.length}）\n`)).toBe(true);
+    });
+    const rejoined = parts.map((part) => part.slice(part.indexOf('\n') + 1)).join('\n');
+    expect(rejoined).toBe(lines.join('\n'));
+    // A line longer than a part goes on in the next one, split between characters (never half of one).
+    const long = splitText(`开头\n${'😀'.repeat(1000)}\n结尾`, 2048);
+    expect(long.every((part) => bytes(part) <= 2048)).toBe(true);
+    expect(long.join('').match(/😀/gu)).toHaveLength(1000);
+    expect(splitText('短', 2048)).toEqual(['短']);
+    // At most `parts` parts: the last ends with the mark, within the limit.
+    const capped = splitText(lines.join('\n'), 200, { parts: 3, mark: '…（全文见后台）' });
+    expect(capped).toHaveLength(3);
+    expect(capped.every((part) => bytes(part) <= 200)).toBe(true);
+    expect(capped[2]!.startsWith('（3/3）\n')).toBe(true);
+    expect(capped[2]!.endsWith('\n…（全文见后台）')).toBe(true);
+  });
+
+  it('sends a list too long for a card as text messages; one with buttons then as a card with them', () => {
+    const rows = Array.from(
+      { length: 30 },
+      (_, i) => `YH-2026-${String(i).padStart(4, '0')}｜待受理｜安保处`,
+    );
+    const list = listCard('隐患台账（全校）', 'blue', [fields([['共', '30 条']]), text(rows.join('\n'))]);
+    const plain = renderWecomMessages({ kind: 'card', card: list }, OPTIONS);
+    expect(plain.every((body) => body.msgtype === 'text')).toBe(true);
+    const all = contents(plain).join('\n');
+    for (const row of rows) expect(all).toContain(row);
+
+    const withButton = { ...list, blocks: [...list.blocks, actions(button('导出', 'ledger.export', {}))] };
+    const bodies = renderWecomMessages({ kind: 'card', card: withButton }, OPTIONS);
+    const last = bodies.at(-1)!;
+    expect(bodies.slice(0, -1).every((body) => body.msgtype === 'text')).toBe(true);
+    if (last.msgtype !== 'template_card') throw new Error('expected the card last');
+    expect(last.template_card.card_type).toBe('button_interaction');
+    expect(JSON.stringify(last.template_card)).toContain('全文已分');
+
+    // Not a list: the card stays one message, cut and marked.
+    const notList = renderWecomMessages({ kind: 'card', card: { ...list, list: false } }, OPTIONS);
+    expect(notList).toHaveLength(1);
+    expect(JSON.stringify(notList[0])).toContain('…（全文见后台）');
+    // A short list is a card.
+    const short = renderWecomMessages(
+      { kind: 'card', card: listCard('待办', 'green', [text('没有待办事项。')]) },
+      OPTIONS,
+    );
+    expect(short.map((body) => body.msgtype)).toEqual(['template_card']);
+  });
+
+  it('gives a text_notice that will change an action_menu (its task_id set), and none otherwise', () => {
+    const notice = card('隐患 YH-2026-0001', 'blue', [text('已受理')]);
+    const [updatable] = renderWecomMessages({ kind: 'card', card: notice }, { ...OPTIONS, updatable: true });
+    const [once] = renderWecomMessages({ kind: 'card', card: notice }, OPTIONS);
+    if (updatable?.msgtype !== 'template_card' || once?.msgtype !== 'template_card') throw new Error('cards');
+    expect(updatable.template_card).toMatchObject({
+      card_type: 'text_notice',
+      task_id: OPTIONS.taskId,
+      action_menu: { action_list: [{ text: '查看帮助', key: 'yg-menu-help' }] },
+    });
+    expect(once.template_card).not.toHaveProperty('action_menu');
+  });
+
+  it('the 智能机器人 sends a long list as markdown parts within 2048 bytes, then the card with buttons', () => {
+    const rows = Array.from({ length: 80 }, (_, i) => `第${i + 1}项：检查消防通道和应急照明`);
+    const list = listCard('我的待办', 'blue', [text(rows.join('\n')), actions(button('刷新', 'x.y', {}))]);
+    const bodies = renderBotMessages({ kind: 'card', card: list }, 'yg1-abc');
+    const parts = bodies.slice(0, -1);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) {
+      if (part.msgtype !== 'markdown') throw new Error('expected markdown');
+      expect(bytes(part.markdown.content)).toBeLessThanOrEqual(2048);
+    }
+    const all = JSON.stringify(parts);
+    for (const row of rows) expect(all).toContain(row);
+    expect(bodies.at(-1)?.msgtype).toBe('template_card');
+  });
+
+  it('sends a long text as several messages, each within 2048 bytes', () => {
+    const bodies = renderWecomMessages({ kind: 'text', text: '安'.repeat(1000) }, OPTIONS);
+    expect(bodies.length).toBe(2);
+    expect(contents(bodies).every((content) => bytes(content) <= 2048)).toBe(true);
+    expect(contents(bodies).join('').match(/安/g)).toHaveLength(1000);
   });
 });
 

@@ -1,6 +1,9 @@
 // Fake of the WeCom server API (qyapi.weixin.qq.com) on 127.0.0.1, speaking the real JSON wire format.
 // Docs: 获取access_token (gettoken), 发送应用消息 (message/send, path/90236),
-// 更新模版卡片消息 (message/update_template_card).
+// 更新模版卡片消息 (message/update_template_card, path/94888), 全局错误码 (path/90313).
+// It refuses what WeCom refuses (or would cut or not show), each rule beside its source, with the clock
+// it is given: content sizes, template_card fields, response_codes (issued only for cards that can be
+// updated, used once, within 72 hours) and task_ids (unique per app).
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -105,13 +108,23 @@ const DEFAULT_DUPLICATE_INTERVAL_S = 1800;
 const MAX_DUPLICATE_INTERVAL_S = 4 * 3600;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
-// Content limits of message/send (path/90236). text.content: at most 2048 bytes, which WeCom cuts
-// silently, so the end of a message would be lost; markdown.content: at most 4096 bytes, refused with
-// 40058 ("markdown.content exceed max length 4096"). template_card fields: the lengths the reference
-// gives for each field (longer text does not show). The fake refuses all of these (text and cards with
-// 45002 / 40058), stricter than WeCom, so that a test sees any message that would not arrive whole.
+// Content limits of message/send (path/90236). text.content: "最长不超过2048个字节，超过将截断", so the
+// end of a message would be lost silently; markdown.content: "最长不超过2048个字节，必须是utf8编码" (the
+// group robot's webhook takes 4096 and refuses more with 40058 "markdown.content exceed max length").
+// template_card fields: the lengths the reference gives for each field (longer text does not show). The
+// fake refuses all of these (text with 45002 消息内容大小超过限制, the others with 40058 不合法的参数,
+// 全局错误码 path/90313), stricter than WeCom, so that a test sees any message that would not arrive whole.
 const TEXT_MAX_BYTES = 2048;
-const MARKDOWN_MAX_BYTES = 4096;
+const MARKDOWN_MAX_BYTES = 2048;
+// task_id: "同一个应用任务id不能重复，只能由数字、字母和“_-@”组成，最长128字节，填了action_menu字段的话本字段必填";
+// action_menu.action_list: "列表长度取值范围为 [1, 3]", key "最长支持1024字节，不可重复"; button_list.key
+// likewise at most 1024 bytes (path/90236, 模板卡片消息).
+const TASK_ID = /^[A-Za-z0-9_@-]{1,128}$/;
+const KEY_MAX_BYTES = 1024;
+const MENU_MAX = 3;
+// response_code: "一个code只能调用一次该接口，且只能在72小时内调用" (path/94888). WeCom's page names no
+// errcode of its own for a used or expired code; the fake answers 40058 (不合法的参数) with a hint.
+const RESPONSE_CODE_TTL_MS = 72 * 3600 * 1000;
 const CARD_FIELD_MAX_CHARS: [path: string, max: number][] = [
   ['main_title.title', 36],
   ['main_title.desc', 44],
@@ -141,6 +154,34 @@ function contentRefusal(
     return err(40058, `markdown.content exceed max length ${MARKDOWN_MAX_BYTES}`);
   }
   if (msgtype !== 'template_card') return undefined;
+  const keyTooLong = (key: unknown) => typeof key !== 'string' || key === '' || bytes(key) > KEY_MAX_BYTES;
+  const menu = payload.action_menu as { action_list?: unknown } | undefined;
+  if (menu !== undefined) {
+    const list = menu?.action_list;
+    if (!Array.isArray(list) || list.length < 1 || list.length > MENU_MAX) {
+      return err(40058, `template_card.action_menu.action_list size must be in [1, ${MENU_MAX}]`);
+    }
+    const keys = list.map((item) => (item as Record<string, unknown>).key);
+    if (keys.some(keyTooLong) || new Set(keys).size !== keys.length) {
+      return err(40058, 'template_card.action_menu.action_list.key invalid or repeated');
+    }
+    if (typeof payload.task_id !== 'string') return err(40058, 'task_id is required with action_menu');
+  }
+  if (
+    payload.task_id !== undefined &&
+    !(typeof payload.task_id === 'string' && TASK_ID.test(payload.task_id))
+  ) {
+    return err(40058, 'template_card.task_id invalid');
+  }
+  if (
+    Array.isArray(payload.button_list) &&
+    payload.button_list.some((button) => {
+      const item = button as Record<string, unknown>;
+      return (item.type ?? 0) === 0 && keyTooLong(item.key);
+    })
+  ) {
+    return err(40058, `template_card.button_list.key exceed max length ${KEY_MAX_BYTES}`);
+  }
   for (const [path, max] of CARD_FIELD_MAX_CHARS) {
     if (charsOf(at(payload, path)) > max) return err(40058, `template_card.${path} exceed max length ${max}`);
   }
@@ -153,6 +194,15 @@ function contentRefusal(
     }
   }
   return undefined;
+}
+
+/** Cards WeCom can update later, and for which it returns a response_code (path/90236, path/94888). */
+function updatableCard(card: { card_type?: unknown; action_menu?: unknown }): boolean {
+  if (typeof card.card_type !== 'string') return false;
+  if (CALLBACK_CARD_TYPES.has(card.card_type)) return true;
+  return (
+    (card.card_type === 'text_notice' || card.card_type === 'news_notice') && card.action_menu !== undefined
+  );
 }
 
 class HttpError extends Error {
@@ -210,6 +260,8 @@ export class FakeWecomApi {
   dropped: { userId: string; msgid: string; body: WecomSendBody }[] = [];
   /** update_template_card bodies answered errcode 0. */
   updates: Record<string, unknown>[] = [];
+  /** Calls refused, with their errcode (any endpoint): the rules a test's traffic ran into. */
+  refusals: { endpoint: WecomApiEndpoint; errcode: number; errmsg: string }[] = [];
   /** Every call, forced or not, with its answer. */
   log: WecomApiCall[] = [];
   tokenRequests = 0;
@@ -225,6 +277,10 @@ export class FakeWecomApi {
   #deliveries = new Map<string, number[]>();
   #seq = 0;
   #aborter = new AbortController();
+  /** Every response_code handed out, by code: the card's task_id, when, and whether it was used. */
+  #codes = new Map<string, { taskId: string | undefined; issuedAt: number; used: boolean }>();
+  /** task_ids of the cards sent, and whether each card can be updated (and so clicked for a code). */
+  #cards = new Map<string, { updatable: boolean }>();
 
   constructor(opts: FakeWecomApiOptions = {}) {
     this.#opts = opts;
@@ -282,6 +338,22 @@ export class FakeWecomApi {
     for (let i = 0; i < count; i++) this.#forced.push({ status: 500, ...(endpoint ? { endpoint } : {}) });
   }
 
+  /**
+   * The response_code a click on card `taskId` brings (接收事件 template_card_event, and
+   * template_card_menu_event for action_menu): only a card that can be updated is clickable so.
+   */
+  clickCode(taskId: string): string {
+    if (!this.#cards.get(taskId)?.updatable)
+      throw new Error(`card ${taskId} was not sent or cannot call back`);
+    return this.#issueCode(taskId);
+  }
+
+  #issueCode(taskId: string | undefined): string {
+    const code = this.#nextId('fake_response_code_');
+    this.#codes.set(code, { taskId, issuedAt: this.#now(), used: false });
+    return code;
+  }
+
   /** Issued tokens answer 42001 from now on; the next gettoken issues a new one. */
   expireToken(): void {
     for (const state of this.#tokens.values()) state.expired = true;
@@ -298,6 +370,9 @@ export class FakeWecomApi {
     this.deduplicated = [];
     this.dropped = [];
     this.updates = [];
+    this.refusals = [];
+    this.#codes.clear();
+    this.#cards.clear();
     this.log = [];
     this.tokenRequests = 0;
     this.#forced = [];
@@ -335,6 +410,11 @@ export class FakeWecomApi {
 
     const reply = (status: number, response: unknown) => {
       this.log.push({ endpoint, method, query, body, status, response });
+      const errcode = (response as { errcode?: unknown } | undefined)?.errcode;
+      if (endpoint !== 'unknown' && typeof errcode === 'number' && errcode !== 0) {
+        const errmsg = String((response as { errmsg?: unknown }).errmsg ?? '');
+        this.refusals.push({ endpoint, errcode, errmsg });
+      }
       if (typeof response === 'string') {
         res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
         res.end(response);
@@ -437,18 +517,17 @@ export class FakeWecomApi {
     }
 
     const msgid = this.#nextId('fake_msgid_');
-    const cardType = (payload as { card_type?: unknown }).card_type;
-    const responseCode =
-      msgtype === 'template_card' && typeof cardType === 'string' && CALLBACK_CARD_TYPES.has(cardType)
-        ? this.#nextId('fake_response_code_')
-        : undefined;
-    const answer = {
+    const card = payload as { card_type?: unknown; task_id?: unknown; action_menu?: unknown };
+    const updatable = msgtype === 'template_card' && updatableCard(card);
+    const taskId = typeof card.task_id === 'string' ? card.task_id : undefined;
+    let responseCode: string | undefined;
+    const answer = () => ({
       errcode: 0,
       errmsg: 'ok',
       invaliduser: invalidUsers.join('|'),
       msgid,
       ...(responseCode ? { response_code: responseCode } : {}),
-    };
+    });
 
     const now = this.#now();
     if (body.enable_duplicate_check === 1) {
@@ -460,10 +539,17 @@ export class FakeWecomApi {
       const last = this.#lastDelivered.get(key);
       if (last !== undefined && now - last < interval * 1000) {
         this.deduplicated.push(body);
-        return answer;
+        return answer();
       }
-      this.#lastDelivered.set(key, now);
     }
+    if (msgtype === 'template_card' && taskId !== undefined) {
+      if (this.#cards.has(taskId)) return err(40058, `task_id ${taskId} is used already`);
+      this.#cards.set(taskId, { updatable });
+    }
+    if (body.enable_duplicate_check === 1) this.#lastDelivered.set(canonicalJson(body), now);
+    // 返回参数 response_code: "仅消息类型为“按钮交互型”，“投票选择型”和“多项选择型”，以及填写了action_menu字段的
+    // 文本通知型、图文展示型的模板卡片消息返回 ... 72小时内有效，且只能使用一次" (path/90236).
+    if (updatable) responseCode = this.#issueCode(taskId);
 
     const limit = this.#opts.perMemberLimitPerMinute;
     if (limit !== undefined) {
@@ -478,7 +564,7 @@ export class FakeWecomApi {
       }
     }
     this.sent.push(body);
-    return answer;
+    return answer();
   }
 
   #updateTemplateCard(body: Record<string, unknown>): Record<string, unknown> {
@@ -494,6 +580,14 @@ export class FakeWecomApi {
       const tooLarge = contentRefusal('template_card', body.template_card as Record<string, unknown>);
       if (tooLarge) return tooLarge;
     }
+    // "仅原卡片为 按钮交互型、投票选择型、多项选择型的卡片以及填写了action_menu字段的文本通知型、图文展示型可以
+    // 调用本接口更新"; "一个code只能调用一次该接口，且只能在72小时内调用" (path/94888). Codes exist only for such
+    // cards (send and clicks), so a text_notice sent without action_menu has none to be updated with.
+    const code = this.#codes.get(body.response_code);
+    if (!code) return err(40058, 'response_code is invalid');
+    if (code.used) return err(40058, 'response_code has been used');
+    if (this.#now() - code.issuedAt > RESPONSE_CODE_TTL_MS) return err(40058, 'response_code expired');
+    code.used = true;
     this.updates.push(body);
     // Unlike message/send, invaliduser is an array here.
     return { errcode: 0, errmsg: 'ok', invaliduser: [] };

@@ -58,6 +58,8 @@ export async function startHarness(
       corpId: WECOM_APP.corpId,
       corpSecret: WECOM_APP.secret,
       agentId: WECOM_APP.agentId,
+      // The platform keeps the service's time: response_codes expire after 72 h of it.
+      ...(options.clock ? { now: () => options.clock!().getTime() } : {}),
       ...(typeof options.wecom === 'object' ? options.wecom : {}),
     });
     await wecom.start();

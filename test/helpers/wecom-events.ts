@@ -67,16 +67,18 @@ export function cardEvent(options: {
   taskId: string;
   responseCode?: string;
   createTime?: number;
+  /** A tap on the card's action_menu (template_card_menu_event) of a text_notice card. */
+  menu?: boolean;
 }) {
   return buildXml({
     ToUserName: WECOM_APP.corpId,
     FromUserName: options.from,
     CreateTime: options.createTime ?? now(),
     MsgType: 'event',
-    Event: 'template_card_event',
+    Event: options.menu ? 'template_card_menu_event' : 'template_card_event',
     EventKey: options.eventKey,
     TaskId: options.taskId,
-    CardType: 'button_interaction',
+    CardType: options.menu ? 'text_notice' : 'button_interaction',
     ...(options.responseCode ? { ResponseCode: options.responseCode } : {}),
     AgentID: String(WECOM_APP.agentId),
   });

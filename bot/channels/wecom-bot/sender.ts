@@ -12,7 +12,7 @@ import { repointCopies } from '../../../db/queries/outbox.ts';
 import { ChannelNotReady, type ChannelSender, DeliveryError } from '../../core/delivery.ts';
 import { taskIdOf } from '../wecom/sender.ts';
 import type { BotConnection } from './connection.ts';
-import { renderBot } from './render.ts';
+import { renderBotMessages } from './render.ts';
 
 /** The recipient must be one id: a chatid or a userid, never a list. */
 const ONE_ID = /^[^|\s]+$/;
@@ -30,9 +30,11 @@ export function createBotSender(connection: BotConnection, db: Db): ChannelSende
       // tried, so the row waits without counting an attempt until the holder's dispatcher sends it.
       if (!client) throw new ChannelNotReady('企业微信智能机器人未连接（或由另一实例连接）', 5000);
       const taskId = taskIdOf(row);
-      const body = renderBot(row.body, taskId);
+      const bodies = renderBotMessages(row.body, taskId);
+      const body = bodies.at(-1)!;
       try {
-        await client.sendMessage(row.targetId, body as never);
+        // A long content is several messages, in order (a retry part-way sends the earlier ones again).
+        for (const part of bodies) await client.sendMessage(row.targetId, part as never);
       } catch (error) {
         const errcode = (error as { errcode?: unknown }).errcode;
         if (typeof errcode === 'number') {

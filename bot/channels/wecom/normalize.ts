@@ -41,6 +41,12 @@ export interface WecomClick {
   userId: string;
 }
 
+/**
+ * The key of our cards' action_menu entry 查看帮助 (render.ts): a tap on it is taken as the message 帮助.
+ * action_menu keys are at most 1024 bytes and unique per card (发送应用消息 path/90236, 模板卡片消息).
+ */
+export const MENU_HELP_KEY = 'yg-menu-help';
+
 export type Normalized =
   | { kind: 'event'; event: InboundEvent; click?: WecomClick }
   | { kind: 'ignored'; reason: string };
@@ -80,14 +86,33 @@ export function normalizeWecom(message: WecomMessage, corpId: string): Normalize
     };
     return { kind: 'event', event };
   }
+  // Events carry no MsgId: FromUserName + CreateTime identifies a delivery; the card and the key tell
+  // two taps of one second apart.
+  const eventKey = `event:${message.fromUserName}:${message.createTime}:${message.taskId}:${message.eventKey}`;
+  if (message.menu) {
+    if (message.eventKey !== MENU_HELP_KEY) return { kind: 'ignored', reason: 'menu key that is not ours' };
+    const event: MessageEvent = {
+      type: 'message',
+      channel: 'wecom',
+      eventKey,
+      platformTenant: corpId,
+      sender: sender(message.fromUserName),
+      chat,
+      messageId: `menu:${message.taskId}:${message.createTime}`,
+      text: '帮助',
+      mentionedBot: true,
+      mentions: [],
+      attachments: [],
+      at,
+    };
+    return { kind: 'event', event };
+  }
   const button = decodeButtonKey(message.eventKey);
   if (!button) return { kind: 'ignored', reason: 'template_card_event with a key that is not ours' };
   const event: ActionEvent = {
     type: 'action',
     channel: 'wecom',
-    // Events carry no MsgId: FromUserName + CreateTime identifies a delivery; the card and the key
-    // tell two clicks of one second apart.
-    eventKey: `event:${message.fromUserName}:${message.createTime}:${message.taskId}:${message.eventKey}`,
+    eventKey,
     platformTenant: corpId,
     sender: sender(message.fromUserName),
     chat,

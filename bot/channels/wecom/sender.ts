@@ -14,8 +14,13 @@
 //   clicked copy (a text_notice copy sent in a batch keeps its own row's, see `sendShared`). Text
 //   messages keep WeCom's msgid.
 // - An `update` row needs a response_code (single use, 72 h): the click's own (on the row) or the one
-//   message/send returned for the copy. With none left, or for a card WeCom cannot update (text_notice),
-//   the new state goes out as a new card and the copy follows that card from then on.
+//   message/send returned for the copy (button_interaction cards, and text_notice cards sent with
+//   action_menu: those of a row with a subject, which will be refreshed). With none left, or when WeCom
+//   refuses the code (used, expired), the new state goes out as a new card and the copy follows that
+//   card from then on; the row ends sent.
+// - A row may be several messages (render.ts: a long content as texts of 2048 bytes, then its card).
+//   They go in order; a retry after a failure part-way sends the earlier parts again (texts have no
+//   idempotency key, see above).
 // - Limits: one app may send one member 30 messages a minute (1000 an hour); WeCom drops the excess
 //   without an error, so the dispatcher must not send it. Each row names `wecom:member:<userid>` (ids
 //   ignore case), so a touser batch counts once per member, and `wecom:api`, which only a 45009/45033
@@ -24,7 +29,7 @@ import { z } from 'zod';
 import { type BatchResult, type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
 import type { WecomConfig } from '../../env.ts';
 import { createWecomApi, WECOM_API_KEY, type WecomApi, WecomApiError } from './api.ts';
-import { isUpdatableCard, renderWecom, type WecomBody } from './render.ts';
+import { isUpdatableCard, type RenderOptions, renderWecomMessages, type WecomBody } from './render.ts';
 import { readRef, usableCode, type WecomRef, type WecomStore } from './store.ts';
 
 /**
@@ -114,15 +119,35 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
     return { msgid: sent.msgid, responseCode: sent.responseCode };
   }
 
-  /** Sends a new message for the row; cards get the row's task_id. */
+  const renderOptions = (row: OutboxRow, taskId: string): RenderOptions => ({
+    taskId,
+    cardUrl,
+    updatable: row.subject !== null && row.subject !== undefined,
+  });
+
+  /** The row's messages: its texts, and its card (the last), if it has one. */
+  function messagesOf(row: OutboxRow, taskId: string) {
+    const bodies = renderWecomMessages(row.body, renderOptions(row, taskId));
+    const last = bodies.at(-1);
+    const card = last?.msgtype === 'template_card' ? last : undefined;
+    return { texts: card ? bodies.slice(0, -1) : bodies, card };
+  }
+
+  async function sendTexts(touser: string, texts: WecomBody[]) {
+    let msgid: string | undefined;
+    for (const text of texts) msgid = (await send(touser, text)).msgid ?? msgid;
+    return msgid;
+  }
+
+  /** Sends the row's messages anew; its card gets the row's task_id. */
   async function sendNew(row: OutboxRow, touser: string) {
     const taskId = taskIdOf(row);
-    const body = renderWecom(row.body, { taskId, cardUrl });
-    const sent = await send(touser, body);
-    if (body.msgtype !== 'template_card')
-      return { platformMessageId: sent.msgid, taskId: undefined, ref: {} };
+    const { texts, card } = messagesOf(row, taskId);
+    const textId = await sendTexts(touser, texts);
+    if (!card) return { platformMessageId: textId, taskId: undefined, ref: {} };
+    const sent = await send(touser, card);
     const ref: WecomRef = { msgid: sent.msgid };
-    if (isUpdatableCard(body) && sent.responseCode) {
+    if (isUpdatableCard(card) && sent.responseCode) {
       ref.responseCode = sent.responseCode;
       ref.codeAt = clock().toISOString();
     }
@@ -137,15 +162,17 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
     const own = usableCode(readRef(row.platformRef), now);
     const taken = own ? undefined : await store.takeCode(taskId, row.tenantId);
     const code = own ?? (taken ? usableCode(taken.ref, now) : undefined);
-    const body = renderWecom(row.body, { taskId, cardUrl });
-    if (code && body.msgtype === 'template_card') {
+    const { texts, card } = messagesOf(row, taskId);
+    if (code && card?.msgtype === 'template_card') {
       try {
         await api.post('/cgi-bin/message/update_template_card', {
           userids: [touser],
           agentid: config.agentId,
           response_code: code,
-          template_card: body.template_card,
+          template_card: card.template_card,
         });
+        // The card in place shows the summary; the content it has no room for follows as text.
+        await sendTexts(touser, texts);
         return { platformMessageId: taskId };
       } catch (error) {
         if (!(error instanceof DeliveryError)) throw error;
@@ -171,8 +198,9 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
   }
 
   /**
-   * The body a row would send, if it may share a call: a new text or text_notice card to a member. A
-   * button_interaction card is never shared: each copy needs its own task_id and response_code.
+   * The body a row would send, if it may share a call: a new text or text_notice card (without
+   * action_menu) to a member, as one message. A card with a response_code is never shared: each copy
+   * needs its own task_id and code.
    */
   function batchBody(row: OutboxRow): WecomBody | undefined {
     if (row.op !== 'send' || row.targetKind !== 'userid') return undefined;
@@ -181,9 +209,13 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
     } catch {
       return undefined;
     }
-    const body = renderWecom(row.body, { taskId: KEY_TASK_ID, cardUrl });
-    if (body.msgtype === 'text' || body.template_card.card_type === 'text_notice') return body;
-    return undefined;
+    const bodies = renderWecomMessages(row.body, renderOptions(row, KEY_TASK_ID));
+    const [body] = bodies;
+    // Several messages (a long content) are sent one row at a time, in order.
+    if (!body || bodies.length > 1) return undefined;
+    if (body.msgtype === 'text') return body;
+    // A card with a response_code (buttons, or action_menu) needs its own task_id and code.
+    return isUpdatableCard(body) ? undefined : body;
   }
 
   /**
@@ -197,7 +229,8 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
     const [first] = rows;
     if (!first) return;
     const taskId = taskIdOf(first);
-    const body = renderWecom(first.body, { taskId, cardUrl });
+    const [body] = renderWecomMessages(first.body, renderOptions(first, taskId));
+    if (!body) return;
     const touser = rows.map((row) => row.targetId);
     let sent: Awaited<ReturnType<typeof post>>;
     try {

@@ -129,7 +129,8 @@ export const WecomCardEventSchema = z.object({
   FromUserName: z.string().min(1),
   CreateTime: epochSeconds,
   MsgType: z.literal('event'),
-  Event: z.literal('template_card_event'),
+  // template_card_menu_event: a tap on a card's action_menu entry, with the same fields (path/90240).
+  Event: z.enum(['template_card_event', 'template_card_menu_event']),
   EventKey: z.string(),
   TaskId: z.string(),
   CardType: z.string(),
@@ -150,6 +151,8 @@ export type WecomMessage =
   | (WecomMessageBase & { kind: 'image'; msgId: string; picUrl: string; mediaId: string })
   | (WecomMessageBase & {
       kind: 'card_event';
+      /** A tap on the card's action_menu (template_card_menu_event), not on a button. */
+      menu: boolean;
       eventKey: string;
       taskId: string;
       cardType: string;
@@ -189,11 +192,15 @@ export function parseWecomMessage(xmlText: string): WecomMessage {
     const m = check(WecomImageMessageSchema, raw, 'image message');
     return { kind: 'image', ...base(m), msgId: m.MsgId, picUrl: m.PicUrl, mediaId: m.MediaId };
   }
-  if (raw.MsgType === 'event' && raw.Event === 'template_card_event') {
-    const m = check(WecomCardEventSchema, raw, 'template_card_event');
+  if (
+    raw.MsgType === 'event' &&
+    (raw.Event === 'template_card_event' || raw.Event === 'template_card_menu_event')
+  ) {
+    const m = check(WecomCardEventSchema, raw, raw.Event);
     return {
       kind: 'card_event',
       ...base(m),
+      menu: m.Event === 'template_card_menu_event',
       eventKey: m.EventKey,
       taskId: m.TaskId,
       cardType: m.CardType,
