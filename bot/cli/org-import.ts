@@ -8,7 +8,7 @@ import { importOrganization } from '../../db/org-import.ts';
 import { CalendarOverrideError } from '../../handlers/calendar.ts';
 import { loadOrgFile, OrgFileError } from '../../handlers/org-file.ts';
 import { platformDirectories, resolutionReport, resolveOrgPeople } from '../org-resolve.ts';
-import { CliError, readOptions, runCli, UsageError } from './options.ts';
+import { CliError, readFileAndOptions, runCli } from './options.ts';
 
 const USAGE = [
   '用法：npm run org:import -- <组织文件.yaml> [--strict]',
@@ -17,13 +17,8 @@ const USAGE = [
 ].join('\n');
 
 function parseArguments(argv: string[]) {
-  const [file, ...rest] = argv;
-  if (file === '--help' || file === '-h') return 'help';
-  // A wrong invocation answers with the usage alone.
-  if (!file || file.startsWith('--')) throw new UsageError('');
-  const options = readOptions(rest, { options: [], flags: ['strict'] });
-  if (options === 'help') return 'help';
-  return { file, strict: options.flags.has('strict') };
+  const options = readFileAndOptions(argv, { options: [], flags: ['strict'] });
+  return options === 'help' ? 'help' : { file: options.file, strict: options.flags.has('strict') };
 }
 
 const explain = (error: unknown) =>

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { loadOrgFile, OrgFileError, writeFoundIds } from '../../handlers/org-file.ts';
 import { decodeText } from '../../handlers/upload-limits.ts';
 import { describeLookup, platformDirectories, resolutionReport, resolveOrgPeople } from '../org-resolve.ts';
-import { CliError, readOptions, runCli, UsageError } from './options.ts';
+import { CliError, readFileAndOptions, runCli } from './options.ts';
 
 const USAGE = [
   '用法：npm run org:resolve -- <组织文件.yaml> [--write <副本.yaml>]',
@@ -17,12 +17,8 @@ const USAGE = [
 ].join('\n');
 
 function parseArguments(argv: string[]) {
-  const [file, ...rest] = argv;
-  if (file === '--help' || file === '-h') return 'help';
-  if (!file || file.startsWith('--')) throw new UsageError('');
-  const options = readOptions(rest, { options: ['write'] });
-  if (options === 'help') return 'help';
-  return { file, write: options.values.write };
+  const options = readFileAndOptions(argv, { options: ['write'] });
+  return options === 'help' ? 'help' : { file: options.file, write: options.values.write };
 }
 
 const explain = (error: unknown) => (error instanceof OrgFileError ? error.message : undefined);
