@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { contactKey } from '../bot/channels/directory.ts';
 import { feishuDirectory } from '../bot/channels/feishu/directory.ts';
 import { createFeishuClient } from '../bot/channels/feishu/sender.ts';
 import { createWecomApi } from '../bot/channels/wecom/api.ts';
 import { wecomDirectory } from '../bot/channels/wecom/directory.ts';
+import { silentLogger } from '../bot/core/log.ts';
+import { parseConfig } from '../bot/env.ts';
 import { type Directories, resolutionReport, resolveOrgPeople } from '../bot/org-resolve.ts';
+import { createService } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { feishuUserIdOnlyPeople } from '../db/queries/org.ts';
@@ -423,6 +427,57 @@ describe('the Feishu user_id trap', () => {
     expect(await feishuUserIdOnlyPeople(database.db)).toEqual([
       { tenantId: expect.any(Number), code: 'zhangfanghui' },
     ]);
+    // Start-up says so, with the Feishu channel on.
+    const warnings: { message: string; fields?: unknown }[] = [];
+    const log = {
+      ...silentLogger,
+      warn: (message: string, fields?: unknown) => warnings.push({ message, fields }),
+    };
+    const config = parseConfig({
+      FEISHU_APP_ID: feishu.appId,
+      FEISHU_APP_SECRET: feishu.appSecret,
+      FEISHU_DOMAIN: feishu.url,
+      FEISHU_VERIFICATION_TOKEN: 'token',
+    });
+    const service = await createService({ config, log, database });
+    await service.close();
+    expect(warnings).toContainEqual({
+      message: expect.stringContaining('contact:user.employee_id:readonly'),
+      fields: { people: 1, first: ['zhangfanghui'] },
+    });
+  });
+
+  it('finds a WeCom member by the corp mailbox, then by a personal one', async () => {
+    const wecom = await startFakeWecomApi({
+      directory: [
+        { userid: 'chenjing', bizMail: 'chenjing@school.example' },
+        { userid: 'liguoqiang', email: 'liguoqiang@example.org' },
+      ],
+    });
+    try {
+      const api = createWecomApi({
+        config: { corpId: wecom.api.corpId, secret: wecom.api.corpSecret, apiBase: wecom.url },
+      });
+      const keys = [
+        { by: 'email' as const, value: 'chenjing@school.example' },
+        { by: 'email' as const, value: 'liguoqiang@example.org' },
+        { by: 'email' as const, value: 'nobody@example.org' },
+      ];
+      const outcomes = await wecomDirectory(api)(keys);
+      expect(keys.map((key) => outcomes.get(contactKey(key)))).toEqual([
+        { id: 'chenjing' },
+        { id: 'liguoqiang' },
+        { failure: 'not_found' },
+      ]);
+      expect(
+        wecom.api.log
+          .filter((call) => call.endpoint === 'user_get_userid_by_email')
+          .map((call) => (call.body as { email_type: number }).email_type)
+          .sort(),
+      ).toEqual([1, 1, 1, 2, 2]);
+    } finally {
+      await wecom.close();
+    }
   });
 
   it('is real on the fake: no user_id in events and no sending by user_id without the scope', async () => {
