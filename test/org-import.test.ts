@@ -383,6 +383,13 @@ describe('people given by their mobile', () => {
     expect(tooMany).toMatchObject({ status: 400, data: { code: 99992402 } });
   });
 
+  it('asks both platforms for a mainland number without +86, as their directories keep it', async () => {
+    const key = { by: 'mobile' as const, value: '+8613800000001' };
+    const [onFeishu, onWecom] = [directories().feishu!, directories().wecom!];
+    expect((await onFeishu([key])).get(contactKey(key))).toEqual({ id: feishu.directory[0]!.openId });
+    expect((await onWecom([key])).get(contactKey(key))).toEqual({ id: 'wangxiaofang' });
+  });
+
   it('refuses a found id that is another person’s in the same file', async () => {
     const org = mobilesOnly();
     org.people[1]!.feishu = { open_id: feishu.directory[0]!.openId! };

@@ -31,3 +31,6 @@ export interface ContactKey {
 export type Directory = (keys: readonly ContactKey[]) => Promise<Map<string, LookupOutcome>>;
 
 export const contactKey = (key: ContactKey) => `${key.by}:${key.value}`;
+
+/** Both platforms keep mainland numbers without the country code, others with theirs (+852…). */
+export const platformMobile = (mobile: string) => mobile.replace(/^\+86(?=1\d{10}$)/, '');

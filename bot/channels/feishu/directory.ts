@@ -4,14 +4,17 @@
 // of this app (an open_id differs from app to app), the id the channel sends to and events carry. A
 // user outside the app's 可用范围 comes back without an id, as one who does not exist.
 import type * as lark from '@larksuiteoapi/node-sdk';
-import { type ContactKey, contactKey, type Directory, type LookupOutcome } from '../directory.ts';
+import {
+  type ContactKey,
+  contactKey,
+  type Directory,
+  type LookupOutcome,
+  platformMobile,
+} from '../directory.ts';
 
 const PER_CALL = 50;
 /** The generic "the app lacks a scope" refusal (api-call-guide/generic-error-code). */
 const SCOPE_MISSING = 99991672;
-
-/** Feishu takes mainland numbers without the country code; others keep theirs. */
-const feishuMobile = (mobile: string) => mobile.replace(/^\+86(?=1\d{10}$)/, '');
 
 interface Refusal {
   code?: number;
@@ -39,7 +42,7 @@ export function feishuDirectory(client: lark.Client): Directory {
         answer = await client.contact.user.batchGetId({
           params: { user_id_type: 'open_id' },
           data: {
-            mobiles: batch.filter((key) => key.by === 'mobile').map((key) => feishuMobile(key.value)),
+            mobiles: batch.filter((key) => key.by === 'mobile').map((key) => platformMobile(key.value)),
             emails: batch.filter((key) => key.by === 'email').map((key) => key.value),
           },
         });
@@ -60,7 +63,7 @@ export function feishuDirectory(client: lark.Client): Directory {
       for (const key of batch) {
         const asked: ContactKey =
           key.by === 'mobile'
-            ? { by: 'mobile', value: feishuMobile(key.value) }
+            ? { by: 'mobile', value: platformMobile(key.value) }
             : { by: 'email', value: key.value.toLowerCase() };
         const id = found.get(contactKey(asked));
         outcomes.set(contactKey(key), id ? { id } : { failure: 'not_found_or_out_of_range' });

@@ -5,7 +5,13 @@
 // user, 60011 no privilege over the member, 48002 API forbidden, 60020 the caller's IP is not trusted.
 // WeCom blocks the lookup for a day when wrong numbers exceed 20 % of the corp's size, so nothing is
 // tried twice, and after a 60020 nothing more is tried.
-import { type ContactKey, contactKey, type Directory, type LookupOutcome } from '../directory.ts';
+import {
+  type ContactKey,
+  contactKey,
+  type Directory,
+  type LookupOutcome,
+  platformMobile,
+} from '../directory.ts';
 import { type WecomApi, WecomApiError } from './api.ts';
 
 const FAILURE_OF: Record<number, LookupOutcome> = {
@@ -32,7 +38,7 @@ async function call(api: WecomApi, path: string, body: unknown): Promise<LookupO
 }
 
 async function lookup(api: WecomApi, key: ContactKey): Promise<LookupOutcome> {
-  if (key.by === 'mobile') return call(api, '/cgi-bin/user/getuserid', { mobile: key.value });
+  if (key.by === 'mobile') return call(api, '/cgi-bin/user/getuserid', { mobile: platformMobile(key.value) });
   // email_type 1: the corp mailbox, 2: a personal one. The address does not say which it is, so the
   // personal one is tried when the corp one finds nobody.
   const corp = await call(api, '/cgi-bin/user/get_userid_by_email', { email: key.value, email_type: 1 });
