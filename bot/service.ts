@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 import type { Wechaty } from 'wechaty';
 import { type Database, openDatabase } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
+import { feishuUserIdOnlyPeople } from '../db/queries/org.ts';
 import { markTenantDemo, tenantsByCode } from '../db/queries/tenants.ts';
 import { createRouter } from '../handlers/index.ts';
 import { loadOrgFile } from '../handlers/org-file.ts';
@@ -18,6 +19,7 @@ import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
 import type { AnswerKind, Channel } from './core/types.ts';
 import type { Config } from './env.ts';
+import { platformDirectories } from './org-resolve.ts';
 
 export interface Service {
   app: Hono;
@@ -83,6 +85,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     answers[definition.name] = definition.answer;
   }
   const senders = [...open.values()].map((channel) => channel.sender);
+  if (config.feishu) await warnFeishuUserIdOnly(database, log);
   const channels: ReadonlySet<Channel> = new Set(open.keys());
 
   const dispatcher = createDispatcher({
@@ -132,6 +135,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       channels,
       onOutbox: () => dispatcher.kick(),
       bodyDeadlines: options.consoleBodyDeadlines,
+      directories: platformDirectories(config),
       trustedProxies: config.trustProxy,
     },
     webhooks,
@@ -193,4 +197,20 @@ async function loadDemoOrganization(
   await markTenantDemo(database.db, summary.tenantId);
   log.info('demo mode: example school loaded', { tenant: summary.tenantCode, people: summary.people });
   return { on: true };
+}
+
+/**
+ * People the organization names on Feishu by `user_id` only are recognized only while the app has the
+ * scope 获取用户 user ID (contact:user.employee_id:readonly): without it events carry no `user_id`
+ * (im.message.receive_v1, sender_id) and they would pass for outside reporters. Said at start-up.
+ */
+async function warnFeishuUserIdOnly(database: Database, log: Logger) {
+  const people = await feishuUserIdOnlyPeople(database.db);
+  if (people.length === 0) return;
+  log.warn(
+    'feishu: people known by user_id only are recognized only if the app has the scope ' +
+      'contact:user.employee_id:readonly (获取用户 user ID); give them a mobile in the organization file ' +
+      'so that org:import finds their open_id',
+    { people: people.length, first: people.slice(0, 5).map((person) => person.code) },
+  );
 }

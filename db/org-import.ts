@@ -190,7 +190,12 @@ async function upsertPosts(tx: Tx, tenantId: number, org: OrgFile, unitIds: Map<
 async function upsertPeople(tx: Tx, tenantId: number, org: OrgFile) {
   const ids = new Map<string, number>();
   for (const person of org.people) {
-    const values = { name: person.name, phone: person.phone ?? null, archived: false, isOutside: false };
+    const values = {
+      name: person.name,
+      phone: person.phone ?? person.mobile ?? null,
+      archived: false,
+      isOutside: false,
+    };
     const [row] = await tx
       .insert(people)
       .values({ tenantId, code: person.code, ...values })

@@ -80,10 +80,23 @@ const post = z.strictObject({
   obligations: z.array(obligationSchema).default([]),
 });
 
+/**
+ * A mobile number as the platforms' contact lookups take it: digits, an optional leading + and country
+ * code (Feishu wants one for numbers outside mainland China); spaces and dashes are dropped.
+ */
+const mobile = z
+  .string()
+  .trim()
+  .regex(/^\+?[0-9][0-9 -]{4,30}$/, 'must be a mobile number, e.g. 13800000000 or +85291234567')
+  .transform((value) => value.replace(/[ -]/g, ''));
+
 const person = z.strictObject({
   code,
   name,
   phone: z.string().optional(),
+  /** Looked up on Feishu and WeCom at import (org:resolve) when the platform id is not given. */
+  mobile: mobile.optional(),
+  email: z.email('must be an e-mail address').optional(),
   posts: z.array(code).default([]),
   feishu: z
     .strictObject({ open_id: z.string().min(1).optional(), user_id: z.string().min(1).optional() })
@@ -391,10 +404,24 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
     duplicates(post.obligations, `posts[${i}].obligations`);
   });
   const identities = new Map<string, string>();
+  const contacts = new Map<string, string>();
   org.people.forEach((person, i) => {
     person.posts.forEach((post, j) => {
       needPost(post, `people[${i}].posts[${j}]`);
     });
+    for (const [field, value] of [
+      ['mobile', person.mobile],
+      ['email', person.email?.toLowerCase()],
+    ] as const) {
+      if (!value) continue;
+      const other = contacts.get(`${field}:${value}`);
+      if (other)
+        problems.push({
+          path: `people[${i}].${field}`,
+          message: `${field} "${quoted(value)}" is also used by ${other}`,
+        });
+      contacts.set(`${field}:${value}`, `people[${i}] (${quoted(person.code)})`);
+    }
     const ids: [string, string | undefined][] = [
       ['feishu', person.feishu?.open_id],
       ['feishu', person.feishu?.user_id],
@@ -463,4 +490,41 @@ export function loadOrgFile(path: string): OrgFile {
     org.settings.calendar = parseCalendarOverride(file, source);
   }
   return org;
+}
+
+/** A platform id found for a person of the file by their mobile or e-mail (org:resolve). */
+export interface FoundId {
+  person: number;
+  channel: 'feishu' | 'wecom';
+  kind: 'open_id' | 'userid';
+  value: string;
+}
+
+/** The file with the ids found added to its people (a person's own ids stay as the file gives them). */
+export function withFoundIds(org: OrgFile, found: readonly FoundId[]): OrgFile {
+  const people = org.people.map((person) => ({
+    ...person,
+    feishu: person.feishu && { ...person.feishu },
+    wecom: person.wecom && { ...person.wecom },
+  }));
+  for (const id of found) {
+    const person = people[id.person];
+    if (!person) continue;
+    if (id.channel === 'feishu') person.feishu = { open_id: id.value, ...person.feishu };
+    else person.wecom = { userid: id.value, ...person.wecom };
+  }
+  return { ...org, people };
+}
+
+/**
+ * The file's text with the ids found written into it (`feishu.open_id`, `wecom.userid`), its comments
+ * and layout kept: the copy an operator keeps when they want the ids in the file.
+ */
+export function writeFoundIds(source: string, found: readonly FoundId[]): string {
+  const document = parseDocument(source);
+  for (const id of found) {
+    const path = ['people', id.person, id.channel, id.kind];
+    if (!document.hasIn(path)) document.setIn(path, id.value);
+  }
+  return document.toString();
 }

@@ -14,6 +14,7 @@ import {
   auditEvents,
   hazardEvents,
   hazards,
+  identities,
   inboundEvents,
   letterRounds,
   letters,
@@ -38,6 +39,7 @@ import {
   unescapeHtml,
 } from './helpers/console-http.ts';
 import { exampleFile, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { schoolDirectories, schoolWithMobilesOnly } from './helpers/org-directory.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
 /** Saturday 2026-11-28, 10:00 in Shanghai: the example roster (11-30 … 12-06) lies ahead. */
@@ -659,6 +661,38 @@ describe('console operations (login required)', () => {
       /已导入组织文件 school\.yaml：处室 \d+ 个，岗位 \d+ 个，人员 \d+ 人，隐患类别 \d+ 个；新任岗位 0 人次，离任 0 人次。/,
     );
     expect(await orgSnapshot()).toEqual(before);
+  });
+
+  it('imports a file that gives people by mobile: found on Feishu, the one out of range named', async () => {
+    harness.feishu.directory = schoolDirectories().feishu.map((user) => ({
+      ...user,
+      inRange: user.mobile !== '13800000017',
+    }));
+    try {
+      await login(browser);
+      const form = await browser.page('/console/org');
+      const posted = await browser.upload(
+        '/console/org',
+        { _csrf: csrfOf(form.html) },
+        { name: 'school-mobiles.yaml', bytes: utf8(schoolWithMobilesOnly()) },
+      );
+      expect(posted.status).toBe(303);
+      const after = await browser.page('/console/org');
+      expect(after.html).toContain('1 人次未能按手机号或邮箱找到账号');
+      expect(unescapeHtml(after.html)).toContain('zhaoming（赵明）飞书 手机号 13800000017：未查到');
+      const rows = await database.db
+        .select({ code: people.code, kind: identities.kind, value: identities.value })
+        .from(identities)
+        .innerJoin(people, eq(people.id, identities.personId))
+        .innerJoin(tenants, eq(tenants.id, people.tenantId))
+        .where(and(eq(tenants.code, SCHOOL), eq(identities.channel, 'feishu')));
+      const school = schoolDirectories().feishu;
+      expect(rows.filter((row) => row.kind === 'open_id')).toHaveLength(16);
+      expect(rows).toContainEqual({ code: 'wangxiaofang', kind: 'open_id', value: school[0]!.openId });
+      expect(rows.some((row) => row.code === 'zhaoming')).toBe(false);
+    } finally {
+      harness.feishu.directory = [];
+    }
   });
 
   it('refuses an invalid organization file (400) listing every problem, and changes nothing', async () => {

@@ -68,6 +68,21 @@ export function readOptions<O extends string>(
   return { values, flags };
 }
 
+/**
+ * `<file> [options]`: the file first, then the options; 'help' for --help/-h. No file, or an option in
+ * its place, is a wrong invocation answered with the usage alone.
+ */
+export function readFileAndOptions<O extends string>(
+  argv: string[],
+  spec: OptionSpec<O>,
+): ({ file: string } & Exclude<ReturnType<typeof readOptions<O>>, 'help'>) | 'help' {
+  const [file, ...rest] = argv;
+  if (file === '--help' || file === '-h') return 'help';
+  if (!file || file.startsWith('--')) throw new UsageError('');
+  const options = readOptions(rest, spec);
+  return options === 'help' ? 'help' : { file, ...options };
+}
+
 export interface CliContext {
   /** The environment's configuration (loaded on first use: a bad one ends the tool with its message). */
   config(): Config;

@@ -19,6 +19,7 @@ import { type BodyLimits, limitBody } from '../core/body.ts';
 import type { Core } from '../core/core.ts';
 import type { Logger } from '../core/log.ts';
 import type { Channel } from '../core/types.ts';
+import type { Directories } from '../org-resolve.ts';
 import type { AdminAccount } from './accounts.ts';
 import {
   csrfMatches,
@@ -64,6 +65,8 @@ export interface ConsoleOptions {
   bodyDeadlines?: Omit<BodyLimits, 'maxBytes'>;
   /** Reverse proxies in front that append to X-Forwarded-For (login-brake.ts); 0 trusts none of it. */
   trustedProxies?: number;
+  /** The platforms' contact lookups, for people an uploaded organization file gives by mobile or e-mail. */
+  directories?: Directories;
 }
 
 /**
@@ -107,6 +110,7 @@ export type FrameOf = Partial<Omit<Frame, 'nonce'>>;
 
 export interface ConsoleKit {
   db: Db;
+  directories: Directories;
   core: Core;
   log: Logger;
   clock: () => Date;
@@ -352,6 +356,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
 
   return {
     db,
+    directories: options.directories ?? {},
     core: options.core,
     log: options.log,
     clock,

@@ -1,5 +1,5 @@
 // Questions about the organization: who is this sender, who heads a unit, how to reach a person.
-import { and, asc, count, countDistinct, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, countDistinct, eq, inArray, isNull, notInArray, or, type SQL } from 'drizzle-orm';
 import type { Channel, ExternalId } from '../../bot/core/types.ts';
 import type { Queryable } from '../client.ts';
 import {
@@ -47,6 +47,31 @@ export async function peopleByIdentity(db: Queryable, eventChannel: Channel, ids
       ),
     );
   return rows.map((row) => row.person);
+}
+
+/**
+ * Current members known on Feishu by `user_id` alone: events carry `sender_id.user_id` only when the app
+ * has the scope contact:user.employee_id:readonly, so without it they cannot be recognized (start-up
+ * says so).
+ */
+export async function feishuUserIdOnlyPeople(db: Queryable): Promise<{ tenantId: number; code: string }[]> {
+  const withOpenId = db
+    .select({ id: identities.personId })
+    .from(identities)
+    .where(and(eq(identities.channel, 'feishu'), eq(identities.kind, 'open_id')));
+  return db
+    .selectDistinct({ tenantId: people.tenantId, code: people.code })
+    .from(identities)
+    .innerJoin(people, eq(people.id, identities.personId))
+    .where(
+      and(
+        eq(identities.channel, 'feishu'),
+        eq(identities.kind, 'user_id'),
+        eq(people.archived, false),
+        notInArray(people.id, withOpenId),
+      ),
+    )
+    .orderBy(asc(people.tenantId), asc(people.code));
 }
 
 export async function tenantOfChat(

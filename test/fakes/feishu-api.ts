@@ -39,7 +39,43 @@ export const FeishuErrorCode = {
   imContentTooLong: 230025,
   /** IM: PATCH of a message sent more than 14 days ago. HTTP 400 (see CARD_LIFETIME_MS). */
   imMessageExpired: 230031,
+  /**
+   * IM: the receiver is outside the app's 可用范围. HTTP 400. im/v1/message/create, 错误码:
+   * https://open.feishu.cn/document/server-docs/im-v1/message/create
+   */
+  imNoAvailability: 230013,
+  /**
+   * The app lacks a scope the call needs ("Access denied. One of the following scopes is required"),
+   * HTTP 400: https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code
+   */
+  scopeMissing: 99991672,
 } as const;
+
+/** Scopes the product asks for (README, Feishu → 权限管理); a fake app has them all unless a test says. */
+export const FEISHU_SCOPES = {
+  message: 'im:message',
+  groupAtMessages: 'im:message.group_at_msg:readonly',
+  p2pMessages: 'im:message.p2p_msg:readonly',
+  sendAsBot: 'im:message:send_as_bot',
+  resources: 'im:resource',
+  /** 通过手机号或邮箱获取用户 ID: contact/v3/users/batch_get_id. */
+  userIdByContact: 'contact:user.id:readonly',
+  /** 获取用户 user ID: `user_id` in events and answers, `receive_id_type=user_id`. */
+  userId: 'contact:user.employee_id:readonly',
+} as const;
+
+/** A member of the fake tenant's directory (the test sets it). */
+export interface FakeFeishuUser {
+  /** The tenant-wide id (user_id). */
+  userId: string;
+  /** The open_id under the primary app; under other apps one is derived (open_ids differ per app). */
+  openId?: string;
+  name?: string;
+  mobile?: string;
+  email?: string;
+  /** In the app's 可用范围 (default true). */
+  inRange?: boolean;
+}
 
 export type ReceiveIdType = 'chat_id' | 'open_id' | 'user_id' | 'union_id' | 'email';
 const RECEIVE_ID_TYPES: ReadonlySet<string> = new Set(['chat_id', 'open_id', 'user_id', 'union_id', 'email']);
@@ -51,6 +87,7 @@ export type CallKind =
   | 'message.create'
   | 'message.reply'
   | 'message.patch'
+  | 'contact.batch_get_id'
   | 'ws.endpoint'
   | 'unknown';
 
@@ -87,6 +124,10 @@ export interface FakeFeishuOptions {
   idempotencyWindowMs?: number;
   /** Clock for rate limits, idempotency and create_time. */
   now?: () => number;
+  /** The tenant's people, for contact lookups, 可用范围 and events' sender ids. */
+  directory?: FakeFeishuUser[];
+  /** The app's scopes (default: every one of FEISHU_SCOPES). */
+  scopes?: string[];
 }
 
 export interface FakeCall {
@@ -171,6 +212,18 @@ export interface FakeFeishu {
   readonly ws: FakeFeishuWs;
   /** Mutable; takes effect on the next call. `reset()` restores the values given at start. */
   rateLimits: FakeRateLimits;
+  /** The tenant's people; mutable. */
+  directory: FakeFeishuUser[];
+  /** The app's scopes; mutable (a test takes one away). `reset()` restores the values given at start. */
+  scopes: Set<string>;
+  /** A directory member's open_id under an app (the primary app by default). */
+  openIdOf(user: FakeFeishuUser, appId?: string): string;
+  /**
+   * `sender_id` of an event from this member, as Feishu sends it to the app: `user_id` only when the
+   * app has the scope contact:user.employee_id:readonly (im.message.receive_v1, sender_id.user_id:
+   * https://open.feishu.cn/document/server-docs/im-v1/message/events/receive).
+   */
+  senderIdOf(user: FakeFeishuUser, appId?: string): { open_id: string; union_id: string; user_id?: string };
   /** Queue a forced answer (failure injection). Entries are consumed first-in first-out per matching call. */
   force(response: ForcedResponse): void;
   /** Latest content of a message (after patches), or undefined if unknown. */
@@ -261,6 +314,7 @@ function classify(method: string, path: string): CallKind {
   if (method === 'POST' && path === '/open-apis/im/v1/messages') return 'message.create';
   if (method === 'POST' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(path)) return 'message.reply';
   if (method === 'PATCH' && /^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(path)) return 'message.patch';
+  if (method === 'POST' && path === '/open-apis/contact/v3/users/batch_get_id') return 'contact.batch_get_id';
   return 'unknown';
 }
 
@@ -326,6 +380,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const idempotencyWindowMs = opts.idempotencyWindowMs ?? 60 * 60 * 1000;
   const now = opts.now ?? Date.now;
   const initialRateLimits: FakeRateLimits = { ...opts.rateLimits };
+  const initialScopes = opts.scopes ?? Object.values(FEISHU_SCOPES);
 
   const messages: FakeMessage[] = [];
   const patches: FakePatch[] = [];
@@ -353,6 +408,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const appForToken = (token: string): FakeApp | undefined =>
     apps.find((a) => tenantTokenFor(a.appId) === token);
 
+  const openIdOf = (user: FakeFeishuUser, appId: string = primary.appId): string =>
+    appId === primary.appId && user.openId ? user.openId : `ou_${hex(`${appId}\0${user.userId}`, 32)}`;
+
   const fake = {
     url: '',
     appId: primary.appId,
@@ -364,6 +422,19 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     calls,
     ws,
     rateLimits: { ...initialRateLimits },
+    directory: opts.directory ?? ([] as FakeFeishuUser[]),
+    scopes: new Set<string>(initialScopes),
+    openIdOf,
+    senderIdOf(
+      user: FakeFeishuUser,
+      appId: string = primary.appId,
+    ): { open_id: string; union_id: string; user_id?: string } {
+      return {
+        open_id: openIdOf(user, appId),
+        union_id: `on_${hex(user.userId, 32)}`,
+        ...(fake.scopes.has(FEISHU_SCOPES.userId) ? { user_id: user.userId } : {}),
+      };
+    },
     force(response: ForcedResponse): void {
       forced.push({ ...response, remaining: response.times ?? 1 });
     },
@@ -406,6 +477,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       byUuid.clear();
       windows.clear();
       fake.rateLimits = { ...initialRateLimits };
+      fake.scopes = new Set(initialScopes);
     },
     close: async (): Promise<void> => {
       aborter.abort();
@@ -511,6 +583,61 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     return success(messageData(message));
   };
 
+  const scopeMissing = (scope: string): HttpAnswer =>
+    new HttpAnswer(400, {
+      code: FeishuErrorCode.scopeMissing,
+      msg: `Access denied. One of the following scopes is required: [${scope}].应用未开通所需的权限：[${scope}]`,
+      error: { permission_violations: [{ type: 'action_scope_required', subject: scope }] },
+    });
+
+  /** The directory member a message to this receiver reaches, if the fake knows them. */
+  const receiverOf = (app: FakeApp, type: string, id: string) =>
+    fake.directory.find((user) =>
+      type === 'user_id' ? user.userId === id : type === 'open_id' && openIdOf(user, app.appId) === id,
+    );
+
+  // contact/v3/users/batch_get_id (https://open.feishu.cn/document/server-docs/contact-v3/user/batch_get_id):
+  // scope contact:user.id:readonly; at most 50 mobiles and 50 e-mails; users outside the app's 可用范围
+  // "会表现为不存在" (no id); `user_id` is a sensitive field, answered only with the scope
+  // contact:user.employee_id:readonly. Mainland numbers are given without +86.
+  const batchGetId = (app: FakeApp, query: Record<string, string>, body: Record<string, unknown>) => {
+    if (!fake.scopes.has(FEISHU_SCOPES.userIdByContact)) return scopeMissing(FEISHU_SCOPES.userIdByContact);
+    const idType = query.user_id_type ?? 'open_id';
+    if (!['open_id', 'union_id', 'user_id'].includes(idType)) {
+      return fieldViolation('user_id_type', 'user_id_type must be open_id, union_id or user_id');
+    }
+    const list = (field: string): string[] | HttpAnswer => {
+      const value = body[field] ?? [];
+      if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+        return fieldViolation(field, `${field} must be a list of strings`);
+      }
+      if (value.length > 50) return fieldViolation(field, `${field} has more than 50 items`);
+      return value as string[];
+    };
+    const mobiles = list('mobiles');
+    if (mobiles instanceof HttpAnswer) return mobiles;
+    const emails = list('emails');
+    if (emails instanceof HttpAnswer) return emails;
+    const visible = fake.directory.filter((user) => user.inRange !== false);
+    const idOf = (user: FakeFeishuUser | undefined) => {
+      if (!user) return undefined;
+      if (idType === 'open_id') return openIdOf(user, app.appId);
+      if (idType === 'union_id') return `on_${hex(user.userId, 32)}`;
+      return fake.scopes.has(FEISHU_SCOPES.userId) ? user.userId : undefined;
+    };
+    const user_list = [
+      ...mobiles.map((mobile) => {
+        const id = idOf(visible.find((user) => user.mobile === mobile));
+        return { mobile, ...(id ? { user_id: id } : {}) };
+      }),
+      ...emails.map((email) => {
+        const id = idOf(visible.find((user) => user.email?.toLowerCase() === email.toLowerCase()));
+        return { email, ...(id ? { user_id: id } : {}) };
+      }),
+    ];
+    return success({ user_list });
+  };
+
   const handleToken = (kind: CallKind, body: Record<string, unknown>, call: FakeCall): HttpAnswer => {
     const app = apps.find((a) => a.appId === body.app_id);
     if (typeof body.app_id !== 'string' || typeof body.app_secret !== 'string' || !body.app_id) {
@@ -594,6 +721,18 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         if (typeof receiveId !== 'string' || receiveId === '') {
           return fieldViolation('receive_id', 'receive_id is required');
         }
+        // receive_id_type=user_id needs the scope 获取用户 user ID (message/create, 查询参数
+        // receive_id_type: https://open.feishu.cn/document/server-docs/im-v1/message/create).
+        if (receiveIdType === 'user_id' && !fake.scopes.has(FEISHU_SCOPES.userId)) {
+          return scopeMissing(FEISHU_SCOPES.userId);
+        }
+        const receiver = receiverOf(app, receiveIdType, receiveId);
+        if (receiver && receiver.inRange === false) {
+          return new HttpAnswer(400, {
+            code: FeishuErrorCode.imNoAvailability,
+            msg: 'Bot has NO availability to this user.',
+          });
+        }
         const chatId = receiveIdType === 'chat_id' ? receiveId : `oc_${hex(`p2p\0${receiveId}`, 32)}`;
         return deliver(app, body, { chatId, receiveId, receiveIdType: receiveIdType as ReceiveIdType });
       }
@@ -602,6 +741,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         const chatId = byId.get(parentId)?.chatId ?? UNKNOWN_CHAT_ID;
         return deliver(app, body, { chatId, parent: parentId });
       }
+      case 'contact.batch_get_id':
+        return batchGetId(app, query, body);
       case 'message.patch': {
         const messageId = decodeURIComponent(segments[5] ?? '');
         const known = byId.get(messageId);

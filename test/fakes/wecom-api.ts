@@ -10,7 +10,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type WecomApiEndpoint = 'gettoken' | 'send' | 'update_template_card';
+export type WecomApiEndpoint =
+  | 'gettoken'
+  | 'send'
+  | 'update_template_card'
+  | 'user_getuserid'
+  | 'user_get_userid_by_email';
+
+/** A member of the fake corp's directory (the test sets it). */
+export interface FakeWecomMember {
+  userid: string;
+  mobile?: string;
+  /** The corp mailbox (email_type 1). */
+  bizMail?: string;
+  /** A personal mailbox (email_type 2). */
+  email?: string;
+  /** In the app's 可见范围 (default true). */
+  inRange?: boolean;
+}
 
 export interface ForcedResponse {
   /** Consumed only by a call to this endpoint; by the next call to any endpoint when omitted. */
@@ -40,6 +57,8 @@ export interface FakeWecomApiOptions {
   tokenTtlSeconds?: number;
   /** Clock in milliseconds, for token expiry, duplicate checks and rate limits. */
   now?: () => number;
+  /** The corp's members, for the contact lookups. */
+  directory?: FakeWecomMember[];
 }
 
 export interface WecomSendBody {
@@ -84,6 +103,10 @@ const ERRMSG: Record<number, string> = {
   44004: 'empty content',
   45002: 'content size out of limit',
   45009: 'api freq out of limit',
+  46004: 'user no exist',
+  48002: 'api forbidden',
+  60011: 'no privilege to access/modify contact/party/agent',
+  60020: 'not allow to access from your ip',
   47001: 'data format error',
   81013: 'user & party & tag all invalid',
 };
@@ -265,6 +288,13 @@ export class FakeWecomApi {
   /** Every call, forced or not, with its answer. */
   log: WecomApiCall[] = [];
   tokenRequests = 0;
+  /** The corp's members; mutable. */
+  directory: FakeWecomMember[];
+  /**
+   * The caller's IP is not one of the app's 企业可信IP: every call but gettoken answers 60020
+   * (全局错误码 https://developer.work.weixin.qq.com/document/path/90313; 可信IP, path/90238).
+   */
+  untrustedIp = false;
 
   readonly #opts: FakeWecomApiOptions;
   readonly #now: () => number;
@@ -287,6 +317,7 @@ export class FakeWecomApi {
     this.corpId = opts.corpId ?? 'wwfakecorp0001';
     this.corpSecret = opts.corpSecret ?? 'fake-corp-secret';
     this.#now = opts.now ?? Date.now;
+    this.directory = opts.directory ?? [];
   }
 
   get url(): string {
@@ -398,7 +429,11 @@ export class FakeWecomApi {
           ? 'send'
           : url.pathname === '/cgi-bin/message/update_template_card'
             ? 'update_template_card'
-            : 'unknown';
+            : url.pathname === '/cgi-bin/user/getuserid'
+              ? 'user_getuserid'
+              : url.pathname === '/cgi-bin/user/get_userid_by_email'
+                ? 'user_get_userid_by_email'
+                : 'unknown';
     const rawBody = method === 'POST' ? await readBody(req) : '';
     let body: unknown = rawBody;
     try {
@@ -448,15 +483,20 @@ export class FakeWecomApi {
       case 'gettoken':
         return reply(200, this.#getToken(query));
       case 'send':
-      case 'update_template_card': {
+      case 'update_template_card':
+      case 'user_getuserid':
+      case 'user_get_userid_by_email': {
         if (method !== 'POST') return reply(200, err(43002));
         const tokenErr = this.#tokenStatus(query.access_token);
         if (tokenErr !== 0) return reply(200, err(tokenErr));
+        if (this.untrustedIp) return reply(200, err(60020, 'from ip: 127.0.0.1'));
         if (body === null || typeof body !== 'object' || Array.isArray(body)) return reply(200, err(47001));
         const result =
           endpoint === 'send'
             ? this.#send(body as WecomSendBody)
-            : this.#updateTemplateCard(body as Record<string, unknown>);
+            : endpoint === 'update_template_card'
+              ? this.#updateTemplateCard(body as Record<string, unknown>)
+              : this.#lookup(endpoint, body as Record<string, unknown>);
         return reply(200, result);
       }
       default:
@@ -565,6 +605,33 @@ export class FakeWecomApi {
     }
     this.sent.push(body);
     return answer();
+  }
+
+  /**
+   * 手机号获取userid (https://developer.work.weixin.qq.com/document/path/95402: mobile of 5–32 bytes) and
+   * 邮箱获取userid (path/95895: email_type 1 the corp mailbox, 2 a personal one): 46004 when nobody has
+   * it, 60011 when the member is outside the app's 可见范围 ("应用须拥有指定成员的查看权限").
+   */
+  #lookup(endpoint: 'user_getuserid' | 'user_get_userid_by_email', body: Record<string, unknown>) {
+    let member: FakeWecomMember | undefined;
+    if (endpoint === 'user_getuserid') {
+      const mobile = body.mobile;
+      if (typeof mobile !== 'string' || Buffer.byteLength(mobile) < 5 || Buffer.byteLength(mobile) > 32) {
+        return err(40058, 'mobile must be 5 to 32 bytes');
+      }
+      member = this.directory.find((candidate) => candidate.mobile === mobile);
+    } else {
+      const email = body.email;
+      const type = body.email_type ?? 1;
+      if (typeof email !== 'string' || email === '' || (type !== 1 && type !== 2)) {
+        return err(40058, 'email and email_type (1 or 2) are required');
+      }
+      const same = (value: string | undefined) => value?.toLowerCase() === email.toLowerCase();
+      member = this.directory.find((candidate) => same(type === 1 ? candidate.bizMail : candidate.email));
+    }
+    if (!member) return err(46004);
+    if (member.inRange === false) return err(60011);
+    return { errcode: 0, errmsg: 'ok', userid: member.userid };
   }
 
   #updateTemplateCard(body: Record<string, unknown>): Record<string, unknown> {

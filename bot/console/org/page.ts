@@ -34,11 +34,15 @@ export interface OrgState {
 }
 
 /** What an import did, in one line. */
-export function orgSummaryText(file: string, summary: ImportSummary): string {
-  return (
+/** The flash after an import; with the lookup report, as much of it as a flash holds (about 500 chars). */
+export function orgSummaryText(file: string, summary: ImportSummary, report: string[] = []): string {
+  const text =
     `已导入组织文件 ${file}：处室 ${summary.units} 个，岗位 ${summary.posts} 个，人员 ${summary.people} 人，` +
-    `隐患类别 ${summary.categories} 个；新任岗位 ${summary.holdersStarted} 人次，离任 ${summary.holdersEnded} 人次。`
-  );
+    `隐患类别 ${summary.categories} 个；新任岗位 ${summary.holdersStarted} 人次，离任 ${summary.holdersEnded} 人次。`;
+  if (report.length === 0) return text;
+  const more = '……完整名单与处理办法请在服务器上运行 npm run org:resolve 查看。';
+  const full = `${text}${report.map((line) => line.trim()).join(' ')}`;
+  return full.length <= 480 ? full : `${full.slice(0, 480 - more.length)}${more}`;
 }
 
 function errorPanel(error: OrgProblems | string): Html | '' {

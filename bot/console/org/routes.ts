@@ -8,6 +8,7 @@ import { orgCounts, unitHeads, unitsWithStaff } from '../../../db/queries/org.ts
 import { type OrgFile, OrgFileError } from '../../../handlers/org-file.ts';
 import { decodeText, UPLOAD_LIMITS } from '../../../handlers/upload-limits.ts';
 import { parseOrgFileInThread } from '../../../handlers/upload-thread.ts';
+import { resolutionReport, resolveOrgPeople } from '../../org-resolve.ts';
 import { actor, type ConsoleKit, consoleApp, uploadOf, type Viewer } from '../kit.ts';
 import { type OrgProblems, orgPage, orgSummaryText } from './page.ts';
 
@@ -101,9 +102,12 @@ export function orgRoutes(kit: ConsoleKit) {
         ],
       });
     }
+    // People given by mobile or e-mail are looked up first, as `npm run org:import` does; those not
+    // found are imported without that platform's id and named in the answer.
+    const resolution = await resolveOrgPeople(org, kit.directories);
     let summary: Awaited<ReturnType<typeof importOrganization>>;
     try {
-      summary = await importOrganization(db, org, clock());
+      summary = await importOrganization(db, resolution.org, clock());
     } catch (error) {
       // A chat or platform id another tenant holds: refused whole, and the other tenant is not named.
       if (!(error instanceof OrgFileError)) throw error;
@@ -122,8 +126,16 @@ export function orgRoutes(kit: ConsoleKit) {
       people: summary.people,
       started: summary.holdersStarted,
       ended: summary.holdersEnded,
+      found: resolution.found.length,
+      unresolved: resolution.unresolved.length,
     });
-    kit.setFlash(c, { kind: 'success', text: orgSummaryText(name, summary) });
+    const report = resolutionReport(resolution);
+    kit.setFlash(
+      c,
+      report.length === 0
+        ? { kind: 'success', text: orgSummaryText(name, summary) }
+        : { kind: 'warning', text: orgSummaryText(name, summary, report) },
+    );
     return c.redirect('/console/org', 303);
   });
 
