@@ -1,13 +1,13 @@
 // Fake of the WeCom server API (qyapi.weixin.qq.com) on 127.0.0.1, speaking the real JSON wire format.
 // Docs: 获取access_token (gettoken), 发送应用消息 (message/send, path/90236),
-// 更新模版卡片消息 (message/update_template_card).
+// 更新模版卡片消息 (message/update_template_card), 获取指定的应用详情 (agent/get, path/90227).
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type WecomApiEndpoint = 'gettoken' | 'send' | 'update_template_card';
+export type WecomApiEndpoint = 'gettoken' | 'send' | 'update_template_card' | 'agent_get';
 
 export interface ForcedResponse {
   /** Consumed only by a call to this endpoint; by the next call to any endpoint when omitted. */
@@ -37,6 +37,8 @@ export interface FakeWecomApiOptions {
   tokenTtlSeconds?: number;
   /** Clock in milliseconds, for token expiry, duplicate checks and rate limits. */
   now?: () => number;
+  /** The caller's IP is not a 企业可信IP: every call but gettoken answers 60020 (see `untrusted`). */
+  untrusted?: boolean;
 }
 
 export interface WecomSendBody {
@@ -82,6 +84,7 @@ const ERRMSG: Record<number, string> = {
   45002: 'content size out of limit',
   45009: 'api freq out of limit',
   47001: 'data format error',
+  60020: 'not allow to access from your ip',
   81013: 'user & party & tag all invalid',
 };
 
@@ -213,6 +216,13 @@ export class FakeWecomApi {
   /** Every call, forced or not, with its answer. */
   log: WecomApiCall[] = [];
   tokenRequests = 0;
+  /**
+   * 企业可信IP (全局错误码 60020, https://developer.work.weixin.qq.com/document/path/90313): an app with
+   * trusted IPs set refuses every API call from another IP; gettoken still answers. The errmsg names the
+   * IP WeCom saw: "not allow to access from your ip, hint: [<id>], from ip: <ip>, more info at
+   * https://open.work.weixin.qq.com/devtool/query?e=60020".
+   */
+  untrusted: boolean;
 
   readonly #opts: FakeWecomApiOptions;
   readonly #now: () => number;
@@ -231,6 +241,7 @@ export class FakeWecomApi {
     this.corpId = opts.corpId ?? 'wwfakecorp0001';
     this.corpSecret = opts.corpSecret ?? 'fake-corp-secret';
     this.#now = opts.now ?? Date.now;
+    this.untrusted = opts.untrusted ?? false;
   }
 
   get url(): string {
@@ -294,6 +305,7 @@ export class FakeWecomApi {
   }
 
   reset(): void {
+    this.untrusted = this.#opts.untrusted ?? false;
     this.sent = [];
     this.deduplicated = [];
     this.dropped = [];
@@ -323,7 +335,9 @@ export class FakeWecomApi {
           ? 'send'
           : url.pathname === '/cgi-bin/message/update_template_card'
             ? 'update_template_card'
-            : 'unknown';
+            : url.pathname === '/cgi-bin/agent/get'
+              ? 'agent_get'
+              : 'unknown';
     const rawBody = method === 'POST' ? await readBody(req) : '';
     let body: unknown = rawBody;
     try {
@@ -364,9 +378,25 @@ export class FakeWecomApi {
       }
     }
 
+    if (this.untrusted && endpoint !== 'gettoken' && endpoint !== 'unknown') {
+      const ip = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+      return reply(200, {
+        errcode: 60020,
+        errmsg:
+          `not allow to access from your ip, hint: [${Date.now()}${this.#seq}], from ip: ${ip}, ` +
+          'more info at https://open.work.weixin.qq.com/devtool/query?e=60020',
+      });
+    }
+
     switch (endpoint) {
       case 'gettoken':
         return reply(200, this.#getToken(query));
+      case 'agent_get': {
+        if (method !== 'GET') return reply(200, err(43002));
+        const tokenErr = this.#tokenStatus(query.access_token);
+        if (tokenErr !== 0) return reply(200, err(tokenErr));
+        return reply(200, this.#agentGet(query.agentid));
+      }
       case 'send':
       case 'update_template_card': {
         if (method !== 'POST') return reply(200, err(43002));
@@ -411,6 +441,30 @@ export class FakeWecomApi {
   #checkAgent(agentid: unknown): number {
     if (this.#opts.agentId === undefined) return 0;
     return Number(agentid) === this.#opts.agentId ? 0 : 40056;
+  }
+
+  /** 获取指定的应用详情 (path/90227): the app and its 可见范围 (allow_userinfos / allow_partys / allow_tags). */
+  #agentGet(agentid: string | undefined): Record<string, unknown> {
+    if (!agentid || !/^\d+$/.test(agentid)) return err(40056);
+    const agentErr = this.#checkAgent(agentid);
+    if (agentErr !== 0) return err(agentErr);
+    const users = this.#opts.knownUsers ?? [];
+    return {
+      errcode: 0,
+      errmsg: 'ok',
+      agentid: Number(agentid),
+      name: '安全助手',
+      square_logo_url: '',
+      description: '',
+      allow_userinfos: { user: users.map((userid) => ({ userid })) },
+      allow_partys: { partyid: this.#opts.knownUsers ? [] : [1] },
+      allow_tags: { tagid: [] },
+      close: 0,
+      redirect_domain: '',
+      report_location_flag: 0,
+      isreportenter: 0,
+      home_url: '',
+    };
   }
 
   #send(body: WecomSendBody): Record<string, unknown> {
