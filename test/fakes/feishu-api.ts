@@ -27,6 +27,8 @@ export const FeishuErrorCode = {
   invalidTenantAccessToken: 99991663,
   /** App-level frequency limit. HTTP 429 (some older APIs answer 400). */
   rateLimited: 99991400,
+  /** The app lacks every scope the API accepts. HTTP 400; the message names them. */
+  scopeMissing: 99991672,
   /** Request field validation failed. HTTP 400. */
   fieldValidationFailed: 99992402,
   /** Token endpoint: wrong app_id / app_secret. Answered with HTTP 200 (observed, not in the docs' table). */
@@ -46,6 +48,7 @@ export type CallKind =
   | 'auth.tenant_token'
   | 'auth.app_token'
   | 'bot.info'
+  | 'scopes.list'
   | 'message.create'
   | 'message.reply'
   | 'message.patch'
@@ -82,7 +85,21 @@ export interface FakeFeishuOptions {
   idempotencyWindowMs?: number;
   /** Clock for rate limits, idempotency and create_time. */
   now?: () => number;
+  /**
+   * The scopes the app asked for (权限管理) and whether the tenant granted them (1 granted, 2 not yet). A
+   * scope not listed was never asked for. Default: FAKE_GRANTED_SCOPES, all granted.
+   */
+  scopes?: Record<string, 1 | 2>;
 }
+
+/** The scopes the README asks for (Feishu / Lark, step 2), granted by default in the fake. */
+export const FAKE_GRANTED_SCOPES = [
+  'im:message',
+  'im:message.group_at_msg:readonly',
+  'im:message.p2p_msg:readonly',
+  'im:message:send_as_bot',
+  'contact:user.employee_id:readonly',
+];
 
 export interface FakeCall {
   method: string;
@@ -166,6 +183,8 @@ export interface FakeFeishu {
   readonly ws: FakeFeishuWs;
   /** Mutable; takes effect on the next call. `reset()` restores the values given at start. */
   rateLimits: FakeRateLimits;
+  /** The app's scopes and their grant status (FakeFeishuOptions.scopes); mutable, restored by `reset()`. */
+  scopes: Record<string, 1 | 2>;
   /** Queue a forced answer (failure injection). Entries are consumed first-in first-out per matching call. */
   force(response: ForcedResponse): void;
   /** Latest content of a message (after patches), or undefined if unknown. */
@@ -232,6 +251,7 @@ function classify(method: string, path: string): CallKind {
     return 'auth.tenant_token';
   if (method === 'POST' && path === '/open-apis/auth/v3/app_access_token/internal') return 'auth.app_token';
   if (method === 'GET' && path === '/open-apis/bot/v3/info') return 'bot.info';
+  if (method === 'GET' && path === '/open-apis/application/v6/scopes') return 'scopes.list';
   if (method === 'POST' && path === '/callback/ws/endpoint') return 'ws.endpoint';
   if (method === 'POST' && path === '/open-apis/im/v1/messages') return 'message.create';
   if (method === 'POST' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(path)) return 'message.reply';
@@ -301,6 +321,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const idempotencyWindowMs = opts.idempotencyWindowMs ?? 60 * 60 * 1000;
   const now = opts.now ?? Date.now;
   const initialRateLimits: FakeRateLimits = { ...opts.rateLimits };
+  const initialScopes: Record<string, 1 | 2> =
+    opts.scopes ?? Object.fromEntries(FAKE_GRANTED_SCOPES.map((scope) => [scope, 1 as const]));
 
   const messages: FakeMessage[] = [];
   const patches: FakePatch[] = [];
@@ -339,6 +361,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     calls,
     ws,
     rateLimits: { ...initialRateLimits },
+    scopes: { ...initialScopes },
     force(response: ForcedResponse): void {
       forced.push({ ...response, remaining: response.times ?? 1 });
     },
@@ -372,6 +395,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       byUuid.clear();
       windows.clear();
       fake.rateLimits = { ...initialRateLimits };
+      fake.scopes = { ...initialScopes };
     },
     close: async (): Promise<void> => {
       aborter.abort();
@@ -537,8 +561,35 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     windows.record(secondKey, t);
     windows.record(minuteKey, t);
 
+    // A call needs one of its scopes granted, else HTTP 400 with 99991672 naming them (通用错误码,
+    // https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code; the message's form as
+    // Feishu answers it: "Access denied. One of the following scopes is required: [a, b]...").
+    const needed = kind.startsWith('message.') ? ['im:message', 'im:message:send_as_bot'] : [];
+    if (needed.length > 0 && !needed.some((scope) => fake.scopes[scope] === 1)) {
+      const list = needed.join(', ');
+      return new HttpAnswer(400, {
+        code: FeishuErrorCode.scopeMissing,
+        msg:
+          `Access denied. One of the following scopes is required: [${list}].` +
+          `应用尚未开通所需的应用身份权限：[${list}]，点击链接申请并开通任一权限即可：` +
+          `https://open.feishu.cn/app/${app.appId}/auth?q=${needed.join(',')}&op_from=openapi&token_type=tenant`,
+        error: {
+          permission_violations: needed.map((subject) => ({ type: 'action_privilege_required', subject })),
+        },
+      });
+    }
+
     const segments = path.split('/');
     switch (kind) {
+      // 查询租户授权状态 (https://open.feishu.cn/document/application-v6/scope/list): needs no scope; lists
+      // the scopes the app asked for with grant_status 1 (granted) or 2 (not granted).
+      case 'scopes.list':
+        return success({
+          scopes: Object.entries(fake.scopes).map(([scope_name, grant_status]) => ({
+            scope_name,
+            grant_status,
+          })),
+        });
       case 'bot.info':
         return new HttpAnswer(200, {
           code: 0,
