@@ -17,6 +17,7 @@ import { type Core, createCore } from './core/core.ts';
 import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
 import type { AnswerKind, Channel } from './core/types.ts';
+import { runDoctor } from './doctor/index.ts';
 import type { Config } from './env.ts';
 
 export interface Service {
@@ -53,6 +54,8 @@ export interface ServiceOptions {
   consoleBodyDeadlines?: AppOptions['console']['bodyDeadlines'];
   /** The outbox's send limits; the platforms' own (jobs/rate-limit.ts) unless given (benchmarks scale them). */
   limiter?: RateLimiter;
+  /** Running on Cloudflare Workers (bot/worker.ts): no fixed egress IP, which the 运行状态 page tells. */
+  workers?: boolean;
 }
 
 export async function createService(options: ServiceOptions): Promise<Service> {
@@ -109,6 +112,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     concurrency: database.kind === 'postgres' ? 2 : 1,
   });
   const runtime: ChannelRuntime = { core, inbox, log, clock: options.clock };
+  const connections = () => Object.fromEntries([...health].map(([name, state]) => [name, state()]));
   for (const channel of open.values()) channel.connect?.(runtime);
   const webhooks: AppOptions['webhooks'] = {};
   for (const [name, channel] of open) {
@@ -119,7 +123,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     channels,
     demo: demo.on,
-    connections: () => Object.fromEntries([...health].map(([name, state]) => [name, state()])),
+    connections,
     loadGate: options.loadGate,
     console: {
       core,
@@ -133,6 +137,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       onOutbox: () => dispatcher.kick(),
       bodyDeadlines: options.consoleBodyDeadlines,
       trustedProxies: config.trustProxy,
+      // The 运行状态 page: the doctor's checks, reading this instance's connections instead of opening new ones.
+      status: (tenantId) =>
+        runDoctor({
+          config,
+          database,
+          now: options.clock?.() ?? new Date(),
+          tenantIds: [tenantId],
+          connections,
+          workers: options.workers,
+        }),
     },
     webhooks,
   });

@@ -1,0 +1,40 @@
+// Which of the committed migrations the database has applied: drizzle's own bookkeeping table
+// (`drizzle.__drizzle_migrations`, one row per migration with the journal's `when` as created_at), read
+// against the journal in db/migrations/meta. The migrator applies every migration newer than the last
+// row, so those are the ones missing.
+import { readFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../client.ts';
+
+export interface MigrationStatus {
+  /** The journal's migrations, in order. */
+  total: number;
+  applied: number;
+  /** Tags of the migrations not applied yet (`0019_wecom_bot`). */
+  missing: string[];
+}
+
+function journal(): { tag: string; when: number }[] {
+  const file = new URL('../migrations/meta/_journal.json', import.meta.url);
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries: { tag: string; when: number }[] };
+  return parsed.entries;
+}
+
+export async function migrationStatus(db: Queryable): Promise<MigrationStatus> {
+  const entries = journal();
+  const table = await db.execute<{ present: string | null }>(
+    sql`select to_regclass('drizzle.__drizzle_migrations')::text as present`,
+  );
+  const rowsOf = <T>(result: unknown) =>
+    (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  if (!rowsOf<{ present: string | null }>(table)[0]?.present) {
+    return { total: entries.length, applied: 0, missing: entries.map((entry) => entry.tag) };
+  }
+  const result = await db.execute<{ last: string | number | null; n: string | number }>(
+    sql`select max(created_at) as last, count(*) as n from drizzle.__drizzle_migrations`,
+  );
+  const row = rowsOf<{ last: string | number | null; n: string | number }>(result)[0];
+  const last = Number(row?.last ?? 0);
+  const missing = entries.filter((entry) => entry.when > last).map((entry) => entry.tag);
+  return { total: entries.length, applied: entries.length - missing.length, missing };
+}
