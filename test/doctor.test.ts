@@ -25,7 +25,7 @@ import { Browser, fetchFrom, login, resetConsoleTenants, SCHOOL } from './helper
 import { exampleFile, openTestDatabase, resetDatabase, seedExample } from './helpers/db.ts';
 import { APP } from './helpers/feishu-events.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
-import { WECOM_APP } from './helpers/wecom-events.ts';
+import { WECOM_APP, wecomEnv } from './helpers/wecom-events.ts';
 
 const BOT = { botId: 'aibot-doctor-test', secret: 'bot-secret-for-the-doctor' };
 const SECRETS = [FAKE_APP_SECRET, APP.encryptKey, APP.token, WECOM_APP.secret, WECOM_APP.token, BOT.secret];
@@ -79,12 +79,7 @@ describe('the doctor against the fake platforms', () => {
       FEISHU_APP_SECRET: FAKE_APP_SECRET,
       FEISHU_DOMAIN: feishu.url,
       FEISHU_MODE: 'websocket',
-      WECOM_CORP_ID: WECOM_APP.corpId,
-      WECOM_AGENT_ID: String(WECOM_APP.agentId),
-      WECOM_SECRET: WECOM_APP.secret,
-      WECOM_TOKEN: WECOM_APP.token,
-      WECOM_ENCODING_AES_KEY: WECOM_APP.encodingAesKey,
-      WECOM_API_BASE: wecom.url,
+      ...wecomEnv(wecom.url),
       WECOM_BOT_ID: BOT.botId,
       WECOM_BOT_SECRET: BOT.secret,
       WECOM_BOT_WS_URL: bot.url,
@@ -252,12 +247,7 @@ describe('the WeCom sender meeting 60020', () => {
     const lines: { message: string }[] = [];
     const log: Logger = { info: () => {}, warn: () => {}, error: (message) => lines.push({ message }) };
     const config = parseConfig({
-      WECOM_CORP_ID: WECOM_APP.corpId,
-      WECOM_AGENT_ID: String(WECOM_APP.agentId),
-      WECOM_SECRET: WECOM_APP.secret,
-      WECOM_TOKEN: WECOM_APP.token,
-      WECOM_ENCODING_AES_KEY: WECOM_APP.encodingAesKey,
-      WECOM_API_BASE: wecom.url,
+      ...wecomEnv(wecom.url),
     }).wecom!;
     const sender = createWecomSender({ config, store: createWecomStore(database.db), log });
     const row = (id: number) => ({

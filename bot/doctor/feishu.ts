@@ -21,11 +21,11 @@ const CREDENTIALS = '飞书 · 凭据';
 const SCOPES = '飞书 · 权限';
 const EVENTS = '飞书 · 事件接收';
 
-/** The answer's business code and message, from an SDK error or a body. */
-function feishuError(error: unknown): { code?: number; msg: string } {
+/** Feishu's business code and message of a refused call (the SDK's error carries the answer), else the error. */
+function refusal(error: unknown): string {
   const data = (error as { response?: { data?: { code?: number; msg?: string } } })?.response?.data;
-  if (data && typeof data === 'object') return { code: data.code, msg: String(data.msg ?? '') };
-  return { msg: reason(error) };
+  if (data && typeof data === 'object') return `${data.code ?? ''} ${data.msg ?? ''}`.trim();
+  return reason(error);
 }
 
 export interface FeishuCheckOptions {
@@ -58,17 +58,8 @@ export async function feishuChecks(options: FeishuCheckOptions): Promise<CheckRo
       );
     }
   } catch (error) {
-    const { code, msg } = feishuError(error);
-    rows.push(
-      row(
-        CREDENTIALS,
-        'error',
-        `无法从 ${config.domain} 获取 tenant_access_token（${code ?? ''} ${msg}）：请检查网络与 FEISHU_DOMAIN。`.replace(
-          '（ ',
-          '（',
-        ),
-      ),
-    );
+    const why = `无法从 ${config.domain} 获取 tenant_access_token（${refusal(error)}）`;
+    rows.push(row(CREDENTIALS, 'error', `${why}：请检查网络与 FEISHU_DOMAIN。`));
   }
   if (!token) return [...rows, ...(await eventRows(options))];
 
@@ -81,14 +72,8 @@ export async function feishuChecks(options: FeishuCheckOptions): Promise<CheckRo
     botName = info.bot?.app_name;
     rows.push(row(CREDENTIALS, 'ok', `已获取 tenant_access_token；机器人“${botName ?? '（未命名）'}”可用。`));
   } catch (error) {
-    const { code, msg } = feishuError(error);
-    rows.push(
-      row(
-        CREDENTIALS,
-        'error',
-        `已获取 tenant_access_token，但读取机器人信息失败（${code ?? ''} ${msg}）：请在开发者后台 → 应用能力 启用“机器人”，并发布版本。`,
-      ),
-    );
+    const why = `已获取 tenant_access_token，但读取机器人信息失败（${refusal(error)}）`;
+    rows.push(row(CREDENTIALS, 'error', `${why}：请在开发者后台 → 应用能力 启用“机器人”，并发布版本。`));
   }
 
   rows.push(await scopeRow(client, token, options.usesUserIds));
@@ -104,11 +89,10 @@ async function scopeRow(client: lark.Client, token: string, usesUserIds: boolean
     )) as { data?: { scopes?: { scope_name?: string; grant_status?: number }[] } };
     scopes = answer.data?.scopes ?? [];
   } catch (error) {
-    const { code, msg } = feishuError(error);
     return row(
       SCOPES,
       'warning',
-      `无法查询应用权限（${code ?? ''} ${msg}）：请在开发者后台 → 权限管理 核对 ${FEISHU_SCOPES.join('、')}。`,
+      `无法查询应用权限（${refusal(error)}）：请在开发者后台 → 权限管理 核对 ${FEISHU_SCOPES.join('、')}。`,
     );
   }
   const status = new Map(scopes.map((scope) => [scope.scope_name, scope.grant_status]));

@@ -33,7 +33,7 @@ export function untrustedIpAdvice(ip: string | undefined): string {
   return (
     `企业微信拒绝了来自${ip ? ` IP ${ip} ` : '本服务器 IP '}的调用（60020：不是企业可信IP）。` +
     `请在企业微信管理后台 → 应用管理 → 本应用 → 企业可信IP 中加入${ip ? ` ${ip}` : '本服务器的公网出口 IP'}；` +
-    'Cloudflare Workers 没有固定出口 IP，企业微信自建应用须用 Node 部署（npm start）发送'
+    'Cloudflare Workers 没有固定出口 IP，企业微信自建应用须用 Node 部署（npm start）发送。'
   );
 }
 export const WECOM_FREQUENCY_BLOCK_MS = 60_000;
