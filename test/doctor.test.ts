@@ -15,6 +15,7 @@ import { parseConfig } from '../bot/env.ts';
 import type { Database } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
 import { leaseHolder } from '../db/queries/leases.ts';
+import { migrationJournal, migrationStatus } from '../db/queries/migrations.ts';
 import { failedMessages, insertOutbox } from '../db/queries/outbox.ts';
 import { tenantOfCode } from '../db/queries/tenants.ts';
 import { parseOrgFile } from '../handlers/org-file.ts';
@@ -217,6 +218,15 @@ describe('the doctor against the fake platforms', () => {
       connections: () => ({ wechaty: { ok: true, state: 'logged-in' } }),
     });
     expect(byItem(wechatyOnly, '人员身份').status).toBe('ok');
+  });
+
+  it('migrations: those of the journal newer than the last applied are missing', async () => {
+    const journal = migrationJournal();
+    const applied = await migrationStatus(database.db, journal);
+    expect(applied).toEqual({ total: journal.length, applied: journal.length, missing: [] });
+    // A migration committed after the database was migrated (as after an upgrade without db:migrate).
+    const later = [...journal, { tag: '9999_later', when: journal.at(-1)!.when + 1 }];
+    expect((await migrationStatus(database.db, later)).missing).toEqual(['9999_later']);
   });
 
   it('prints no secret, even one a platform echoes back', async () => {

@@ -1,7 +1,7 @@
 // The doctor's checks of the service's own data: the database, its migrations, and per tenant the
 // holiday calendar of the next 12 months, the people nobody can reach, and the messages that failed.
 import type { Database } from '../../db/client.ts';
-import { migrationStatus } from '../../db/queries/migrations.ts';
+import { type JournalEntry, migrationJournal, migrationStatus } from '../../db/queries/migrations.ts';
 import { failedCount, failedMessages } from '../../db/queries/outbox.ts';
 import { membersWithoutIdentity } from '../../db/queries/people.ts';
 import type { Tenant } from '../../db/queries/tenants.ts';
@@ -32,18 +32,32 @@ export async function databaseRows(
       row(
         '数据库',
         'error',
-        `无法打开 ${label}：${reason(database.error)}。${config.databaseUrl ? '请检查 DATABASE_URL 与数据库服务器。' : '请检查 DATA_DIR 是否可写、是否有另一进程占用。'}`,
+        `无法打开 ${label}：${reason(database.error)}。${config.databaseUrl ? '请检查 DATABASE_URL 与数据库服务器。' : '请检查 DATA_DIR。'}`,
       ),
     ];
   }
+  let journal: JournalEntry[] | undefined;
+  try {
+    journal = migrationJournal();
+  } catch {
+    // Workers have no file system: the migrations are checked by `npm run doctor` where they are.
+  }
   let status: Awaited<ReturnType<typeof migrationStatus>>;
   try {
-    status = await migrationStatus(database.db);
+    status = await migrationStatus(database.db, journal ?? []);
   } catch (error) {
     return [row('数据库', 'error', `${label} 无法查询：${reason(error)}。`)];
   }
   const rows = [row('数据库', 'ok', `${label} 可以连接。`)];
-  if (status.missing.length === 0) {
+  if (!journal) {
+    rows.push(
+      row(
+        '数据库迁移',
+        'warning',
+        `已应用 ${status.applied} 个；此处读不到迁移清单，请在部署前运行 npm run db:migrate 与 npm run doctor。`,
+      ),
+    );
+  } else if (status.missing.length === 0) {
     rows.push(row('数据库迁移', 'ok', `已全部应用（${status.total} 个）。`));
   } else {
     rows.push(

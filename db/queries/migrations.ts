@@ -7,21 +7,27 @@ import { sql } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
 
 export interface MigrationStatus {
-  /** The journal's migrations, in order. */
+  /** The journal's migrations. */
   total: number;
+  /** The rows of drizzle's table: migrations the database has applied. */
   applied: number;
   /** Tags of the migrations not applied yet (`0019_wecom_bot`). */
   missing: string[];
 }
 
-function journal(): { tag: string; when: number }[] {
+export interface JournalEntry {
+  tag: string;
+  when: number;
+}
+
+/** The committed migrations (db/migrations/meta/_journal.json); Workers cannot read it (no file system). */
+export function migrationJournal(): JournalEntry[] {
   const file = new URL('../migrations/meta/_journal.json', import.meta.url);
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries: { tag: string; when: number }[] };
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries: JournalEntry[] };
   return parsed.entries;
 }
 
-export async function migrationStatus(db: Queryable): Promise<MigrationStatus> {
-  const entries = journal();
+export async function migrationStatus(db: Queryable, entries: JournalEntry[]): Promise<MigrationStatus> {
   const table = await db.execute<{ present: string | null }>(
     sql`select to_regclass('drizzle.__drizzle_migrations')::text as present`,
   );
@@ -36,5 +42,5 @@ export async function migrationStatus(db: Queryable): Promise<MigrationStatus> {
   const row = rowsOf<{ last: string | number | null; n: string | number }>(result)[0];
   const last = Number(row?.last ?? 0);
   const missing = entries.filter((entry) => entry.when > last).map((entry) => entry.tag);
-  return { total: entries.length, applied: entries.length - missing.length, missing };
+  return { total: entries.length, applied: Number(row?.n ?? 0), missing };
 }
