@@ -18,6 +18,7 @@ import { type Core, createCore } from './core/core.ts';
 import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
 import type { AnswerKind, Channel } from './core/types.ts';
+import { runDoctor } from './doctor/index.ts';
 import type { Config } from './env.ts';
 import { platformDirectories } from './org-resolve.ts';
 
@@ -55,6 +56,8 @@ export interface ServiceOptions {
   consoleBodyDeadlines?: AppOptions['console']['bodyDeadlines'];
   /** The outbox's send limits; the platforms' own (jobs/rate-limit.ts) unless given (benchmarks scale them). */
   limiter?: RateLimiter;
+  /** Running on Cloudflare Workers (bot/worker.ts): no fixed egress IP, which the 运行状态 page tells. */
+  workers?: boolean;
 }
 
 export async function createService(options: ServiceOptions): Promise<Service> {
@@ -112,6 +115,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     concurrency: database.kind === 'postgres' ? 2 : 1,
   });
   const runtime: ChannelRuntime = { core, inbox, log, clock: options.clock };
+  const connections = () => Object.fromEntries([...health].map(([name, state]) => [name, state()]));
   for (const channel of open.values()) channel.connect?.(runtime);
   const webhooks: AppOptions['webhooks'] = {};
   for (const [name, channel] of open) {
@@ -122,7 +126,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     channels,
     demo: demo.on,
-    connections: () => Object.fromEntries([...health].map(([name, state]) => [name, state()])),
+    connections,
     loadGate: options.loadGate,
     console: {
       core,
@@ -137,6 +141,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       bodyDeadlines: options.consoleBodyDeadlines,
       directories: platformDirectories(config),
       trustedProxies: config.trustProxy,
+      // The 运行状态 page: the doctor's checks, reading this instance's connections instead of opening new ones.
+      status: (tenantId) =>
+        runDoctor({
+          config,
+          database,
+          now: options.clock?.() ?? new Date(),
+          tenantIds: [tenantId],
+          connections,
+          workers: options.workers,
+        }),
     },
     webhooks,
   });

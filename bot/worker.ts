@@ -24,11 +24,27 @@ function settings(env: WorkerEnv): Record<string, string | undefined> {
   return { ...text, DATABASE_URL: env.HYPERDRIVE?.connectionString ?? text.DATABASE_URL };
 }
 
+/** Said once per isolate: the Workers runtime has no fixed egress IP to add as WeCom's 企业可信IP. */
+let warnedWecomIp = false;
+
 async function open(env: WorkerEnv) {
   const config = parseConfig(settings(env));
+  if (config.wecom && !warnedWecomIp) {
+    warnedWecomIp = true;
+    console.warn(
+      'WeCom app on Cloudflare Workers: Workers have no fixed egress IP, so WeCom refuses its API calls ' +
+        '(60020, not a 企业可信IP). Send WeCom from the Node service (npm start) or use the WeCom bot; ' +
+        'see `npm run doctor -- --workers`.',
+    );
+  }
   if (!config.databaseUrl) throw new Error('DATABASE_URL (or a HYPERDRIVE binding) is required on Workers');
   const database = await openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 1, migrate: false });
-  const service = await createService({ config: { ...config, demo: false }, log: silentLogger, database });
+  const service = await createService({
+    config: { ...config, demo: false },
+    log: silentLogger,
+    database,
+    workers: true,
+  });
   return { service, database };
 }
 

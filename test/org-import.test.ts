@@ -262,7 +262,7 @@ describe('people given by their mobile', () => {
     const directories = schoolDirectories();
     feishu.directory = directories.feishu;
     wecom.api.directory = directories.wecom;
-    wecom.api.untrustedIp = false;
+    wecom.api.untrusted = false;
   });
 
   const feishuClient = () =>
@@ -350,8 +350,8 @@ describe('people given by their mobile', () => {
   });
 
   it('says which permission or setting is missing: Feishu scope, WeCom trusted IP', async () => {
-    feishu.scopes.delete(FEISHU_SCOPES.userIdByContact);
-    wecom.api.untrustedIp = true;
+    feishu.scopes[FEISHU_SCOPES.userIdByContact] = 2;
+    wecom.api.untrusted = true;
     const resolution = await resolveOrgPeople(mobilesOnly(), directories());
     const failures = new Set(resolution.unresolved.map((lookup) => `${lookup.channel}:${lookup.failure}`));
     expect([...failures].sort()).toEqual(['feishu:no_permission', 'wecom:untrusted_ip']);
@@ -490,7 +490,7 @@ describe('the Feishu user_id trap', () => {
   it('is real on the fake: no user_id in events and no sending by user_id without the scope', async () => {
     const user = feishu.directory[2]!;
     expect(feishu.senderIdOf(user).user_id).toBe('js_zhangfanghui');
-    feishu.scopes.delete(FEISHU_SCOPES.userId);
+    feishu.scopes[FEISHU_SCOPES.userId] = 2;
     try {
       expect(feishu.senderIdOf(user)).not.toHaveProperty('user_id');
       const client = createFeishuClient({

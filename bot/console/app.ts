@@ -1,6 +1,6 @@
 // The web console (DESIGN.md §5: `/` and below): the chat simulator at `/`, `/login`, `/logout`, and
 // `/console/...` (the dashboard, reports, tasks, hazards, rosters, letters, calendar, ledger export,
-// organization, failed messages). Server-rendered HTML, plain forms, POST → redirect.
+// organization, failed messages, 运行状态). Server-rendered HTML, plain forms, POST → redirect.
 //
 // One Hono sub-app made by one factory (kit.ts: typed bindings, the session, CSRF and viewer middleware,
 // the layout); one folder per page with its routes and its rendering. bot/app.ts mounts it at `/`.
@@ -17,6 +17,7 @@ import { outboxRoutes } from './outbox/routes.ts';
 import { reportsRoutes } from './reports/routes.ts';
 import { rostersRoutes } from './rosters/routes.ts';
 import { simulatorRoutes } from './simulator/routes.ts';
+import { statusRoutes } from './status/routes.ts';
 import { CONSOLE_CSS } from './style.ts';
 import { tasksRoutes } from './tasks/routes.ts';
 
@@ -51,6 +52,7 @@ export function createConsole(options: ConsoleOptions) {
     ledgerRoutes,
     orgRoutes,
     outboxRoutes,
+    statusRoutes,
   ]) {
     app.route('/', routes(kit));
   }

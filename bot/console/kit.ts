@@ -19,6 +19,7 @@ import { type BodyLimits, limitBody } from '../core/body.ts';
 import type { Core } from '../core/core.ts';
 import type { Logger } from '../core/log.ts';
 import type { Channel } from '../core/types.ts';
+import type { CheckRow } from '../doctor/index.ts';
 import type { Directories } from '../org-resolve.ts';
 import type { AdminAccount } from './accounts.ts';
 import {
@@ -67,6 +68,8 @@ export interface ConsoleOptions {
   trustedProxies?: number;
   /** The platforms' contact lookups, for people an uploaded organization file gives by mobile or e-mail. */
   directories?: Directories;
+  /** The doctor's rows for a tenant (bot/doctor): the 运行状态 page. */
+  status?: (tenantId: number) => Promise<CheckRow[]>;
 }
 
 /**
@@ -122,6 +125,8 @@ export interface ConsoleKit {
   /** Waits (at most 2 s) for the outbox rows of an event to be delivered. */
   settle(): Promise<void>;
   trustedProxies?: number;
+  /** The doctor's rows for a tenant (ConsoleOptions.status). */
+  status?: (tenantId: number) => Promise<CheckRow[]>;
   /** The body limit of ordinary forms (64 KB). */
   limit: MiddlewareHandler;
   /** A body limit of `maxBytes`, answered 413 with `tooLarge` (uploads); the console's deadlines apply. */
@@ -365,6 +370,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     onOutbox: options.onOutbox,
     settle,
     trustedProxies: options.trustedProxies,
+    status: options.status,
     limit: limitTo(64 * 1024, '请求内容过大'),
     limitTo,
     session,

@@ -34,6 +34,7 @@ export interface Frame {
     | 'calendar'
     | 'ledger'
     | 'outbox'
+    | 'status'
     | 'login';
   flash?: { kind: string; text: string };
   /** How many failed messages the tenant has (shown beside the link). */
@@ -87,6 +88,7 @@ ${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : 
     ${link('/console/ledger', 'ledger', '隐患台账导出')}
     ${link('/console/org', 'org', '组织信息')}
     ${link('/console/outbox', 'outbox', '发送失败', frame.failed ? html` <span class="badge">${frame.failed}</span>` : '')}
+    ${frame.user ? link('/console/status', 'status', '运行状态') : ''}
   </nav>
   <div class="who">
     <span>${frame.tenantName}${frame.user ? html` · ${frame.user}` : ''}</span>

@@ -26,6 +26,9 @@ h1 { font-size: 1.3rem; margin: 0 0 .75rem; }
 .flash.info { background: #e8f0ff; border-color: #a9c2ff; color: #1d3f99; }
 .flash.warning { background: #fff3e0; border-color: #ffd591; color: #8a4b00; }
 .flash.error { background: #fdecea; border-color: #f5a7a2; color: #a1231c; }
+td.check-ok { color: #1c6b13; }
+td.check-warning { color: #8a4b00; font-weight: 600; }
+td.check-error { color: #a1231c; font-weight: 600; }
 .panel { background: #fff; border: 1px solid #dee0e3; border-radius: 8px; padding: 1rem 1.25rem; margin-bottom: 1rem; }
 .btn { font: inherit; border: 1px solid #c9cdd4; background: #fff; color: #1f2329; border-radius: 6px; padding: .3rem .9rem; cursor: pointer; }
 .btn:hover { border-color: #245bdb; }

@@ -28,3 +28,12 @@ export async function releaseLease(db: Queryable, name: string, holder: string) 
     .delete(connectionLeases)
     .where(and(eq(connectionLeases.name, name), eq(connectionLeases.holder, holder)));
 }
+
+/** Who holds a lease now (not expired), and until when by the database's clock; undefined when free. */
+export async function leaseHolder(db: Queryable, name: string) {
+  const [row] = await db
+    .select({ holder: connectionLeases.holder, expiresAt: connectionLeases.expiresAt })
+    .from(connectionLeases)
+    .where(and(eq(connectionLeases.name, name), sql`${connectionLeases.expiresAt} >= now()`));
+  return row;
+}

@@ -1,7 +1,8 @@
 // People as colleagues name them: by name or person code, and the units of their current posts.
-import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, notInArray, or } from 'drizzle-orm';
+import type { Channel } from '../../bot/core/types.ts';
 import type { Queryable } from '../client.ts';
-import { people, postHolders, posts, units } from '../schema.ts';
+import { identities, people, postHolders, posts, units } from '../schema.ts';
 import { rowId } from './ids.ts';
 import { currentMembers, type Person } from './org.ts';
 
@@ -79,4 +80,36 @@ export async function currentUnitsOf(db: Queryable, personIds: number[]) {
     .innerJoin(posts, eq(posts.id, postHolders.postId))
     .innerJoin(units, eq(units.id, posts.unitId))
     .where(and(inArray(postHolders.personId, personIds), isNull(postHolders.endedAt)));
+}
+
+/**
+ * The tenant's current members with no identity on any of `channels` (the identity channels, `wecom` for
+ * the 智能机器人 too): nobody can reach them there. Their names, by person id, and how many in all.
+ */
+export async function membersWithoutIdentity(
+  db: Queryable,
+  tenantId: number,
+  channels: Channel[],
+  limit = 20,
+): Promise<{ names: string[]; count: number }> {
+  const reached = db
+    .select({ personId: identities.personId })
+    .from(identities)
+    .where(and(eq(identities.tenantId, tenantId), inArray(identities.channel, channels)));
+  const rows = await db
+    .select({ name: people.name })
+    .from(people)
+    .where(and(currentMembers(tenantId), notInArray(people.id, reached)))
+    .orderBy(asc(people.id));
+  return { names: rows.slice(0, limit).map((row) => row.name), count: rows.length };
+}
+
+/** Whether anyone, in any tenant, is listed by this kind of id on a channel (Feishu `user_id`, say). */
+export async function identityKindInUse(db: Queryable, channel: Channel, kind: string): Promise<boolean> {
+  const [found] = await db
+    .select({ id: identities.id })
+    .from(identities)
+    .where(and(eq(identities.channel, channel), eq(identities.kind, kind)))
+    .limit(1);
+  return found !== undefined;
 }

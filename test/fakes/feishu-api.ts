@@ -27,6 +27,8 @@ export const FeishuErrorCode = {
   invalidTenantAccessToken: 99991663,
   /** App-level frequency limit. HTTP 429 (some older APIs answer 400). */
   rateLimited: 99991400,
+  /** The app lacks every scope the API accepts. HTTP 400; the message names them. */
+  scopeMissing: 99991672,
   /** Request field validation failed. HTTP 400. */
   fieldValidationFailed: 99992402,
   /** Token endpoint: wrong app_id / app_secret. Answered with HTTP 200 (observed, not in the docs' table). */
@@ -44,11 +46,6 @@ export const FeishuErrorCode = {
    * https://open.feishu.cn/document/server-docs/im-v1/message/create
    */
   imNoAvailability: 230013,
-  /**
-   * The app lacks a scope the call needs ("Access denied. One of the following scopes is required"),
-   * HTTP 400: https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code
-   */
-  scopeMissing: 99991672,
 } as const;
 
 /** Scopes the product asks for (README, Feishu → 权限管理); a fake app has them all unless a test says. */
@@ -84,6 +81,7 @@ export type CallKind =
   | 'auth.tenant_token'
   | 'auth.app_token'
   | 'bot.info'
+  | 'scopes.list'
   | 'message.create'
   | 'message.reply'
   | 'message.patch'
@@ -126,9 +124,15 @@ export interface FakeFeishuOptions {
   now?: () => number;
   /** The tenant's people, for contact lookups, 可用范围 and events' sender ids. */
   directory?: FakeFeishuUser[];
-  /** The app's scopes (default: every one of FEISHU_SCOPES). */
-  scopes?: string[];
+  /**
+   * The scopes the app asked for (权限管理) and whether the tenant granted them (1 granted, 2 not yet). A
+   * scope not listed was never asked for. Default: every one of FEISHU_SCOPES, granted.
+   */
+  scopes?: Record<string, 1 | 2>;
 }
+
+/** The scopes the README asks for (Feishu / Lark, step 2), granted by default in the fake. */
+export const FAKE_GRANTED_SCOPES: readonly string[] = Object.values(FEISHU_SCOPES);
 
 export interface FakeCall {
   method: string;
@@ -214,8 +218,6 @@ export interface FakeFeishu {
   rateLimits: FakeRateLimits;
   /** The tenant's people; mutable. */
   directory: FakeFeishuUser[];
-  /** The app's scopes; mutable (a test takes one away). `reset()` restores the values given at start. */
-  scopes: Set<string>;
   /** A directory member's open_id under an app (the primary app by default). */
   openIdOf(user: FakeFeishuUser, appId?: string): string;
   /**
@@ -224,6 +226,8 @@ export interface FakeFeishu {
    * https://open.feishu.cn/document/server-docs/im-v1/message/events/receive).
    */
   senderIdOf(user: FakeFeishuUser, appId?: string): { open_id: string; union_id: string; user_id?: string };
+  /** The app's scopes and their grant status (FakeFeishuOptions.scopes); mutable, restored by `reset()`. */
+  scopes: Record<string, 1 | 2>;
   /** Queue a forced answer (failure injection). Entries are consumed first-in first-out per matching call. */
   force(response: ForcedResponse): void;
   /** Latest content of a message (after patches), or undefined if unknown. */
@@ -310,6 +314,7 @@ function classify(method: string, path: string): CallKind {
     return 'auth.tenant_token';
   if (method === 'POST' && path === '/open-apis/auth/v3/app_access_token/internal') return 'auth.app_token';
   if (method === 'GET' && path === '/open-apis/bot/v3/info') return 'bot.info';
+  if (method === 'GET' && path === '/open-apis/application/v6/scopes') return 'scopes.list';
   if (method === 'POST' && path === '/callback/ws/endpoint') return 'ws.endpoint';
   if (method === 'POST' && path === '/open-apis/im/v1/messages') return 'message.create';
   if (method === 'POST' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(path)) return 'message.reply';
@@ -380,7 +385,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const idempotencyWindowMs = opts.idempotencyWindowMs ?? 60 * 60 * 1000;
   const now = opts.now ?? Date.now;
   const initialRateLimits: FakeRateLimits = { ...opts.rateLimits };
-  const initialScopes = opts.scopes ?? Object.values(FEISHU_SCOPES);
+  const initialScopes: Record<string, 1 | 2> =
+    opts.scopes ?? Object.fromEntries(FAKE_GRANTED_SCOPES.map((scope) => [scope, 1 as const]));
 
   const messages: FakeMessage[] = [];
   const patches: FakePatch[] = [];
@@ -423,7 +429,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     ws,
     rateLimits: { ...initialRateLimits },
     directory: opts.directory ?? ([] as FakeFeishuUser[]),
-    scopes: new Set<string>(initialScopes),
+    scopes: { ...initialScopes },
     openIdOf,
     senderIdOf(
       user: FakeFeishuUser,
@@ -432,7 +438,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       return {
         open_id: openIdOf(user, appId),
         union_id: `on_${hex(user.userId, 32)}`,
-        ...(fake.scopes.has(FEISHU_SCOPES.userId) ? { user_id: user.userId } : {}),
+        ...(fake.scopes[FEISHU_SCOPES.userId] === 1 ? { user_id: user.userId } : {}),
       };
     },
     force(response: ForcedResponse): void {
@@ -477,7 +483,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       byUuid.clear();
       windows.clear();
       fake.rateLimits = { ...initialRateLimits };
-      fake.scopes = new Set(initialScopes);
+      fake.scopes = { ...initialScopes };
     },
     close: async (): Promise<void> => {
       aborter.abort();
@@ -583,12 +589,22 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     return success(messageData(message));
   };
 
-  const scopeMissing = (scope: string): HttpAnswer =>
-    new HttpAnswer(400, {
+  // 99991672 naming the scopes of which one is needed (通用错误码,
+  // https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code; the message's form as
+  // Feishu answers it: "Access denied. One of the following scopes is required: [a, b]...").
+  const scopeMissing = (app: FakeApp, ...needed: string[]): HttpAnswer => {
+    const list = needed.join(', ');
+    return new HttpAnswer(400, {
       code: FeishuErrorCode.scopeMissing,
-      msg: `Access denied. One of the following scopes is required: [${scope}].应用未开通所需的权限：[${scope}]`,
-      error: { permission_violations: [{ type: 'action_scope_required', subject: scope }] },
+      msg:
+        `Access denied. One of the following scopes is required: [${list}].` +
+        `应用尚未开通所需的应用身份权限：[${list}]，点击链接申请并开通任一权限即可：` +
+        `https://open.feishu.cn/app/${app.appId}/auth?q=${needed.join(',')}&op_from=openapi&token_type=tenant`,
+      error: {
+        permission_violations: needed.map((subject) => ({ type: 'action_privilege_required', subject })),
+      },
     });
+  };
 
   /** The directory member a message to this receiver reaches, if the fake knows them. */
   const receiverOf = (app: FakeApp, type: string, id: string) =>
@@ -601,7 +617,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   // "会表现为不存在" (no id); `user_id` is a sensitive field, answered only with the scope
   // contact:user.employee_id:readonly. Mainland numbers are given without +86.
   const batchGetId = (app: FakeApp, query: Record<string, string>, body: Record<string, unknown>) => {
-    if (!fake.scopes.has(FEISHU_SCOPES.userIdByContact)) return scopeMissing(FEISHU_SCOPES.userIdByContact);
+    if (fake.scopes[FEISHU_SCOPES.userIdByContact] !== 1)
+      return scopeMissing(app, FEISHU_SCOPES.userIdByContact);
     const idType = query.user_id_type ?? 'open_id';
     if (!['open_id', 'union_id', 'user_id'].includes(idType)) {
       return fieldViolation('user_id_type', 'user_id_type must be open_id, union_id or user_id');
@@ -623,7 +640,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       if (!user) return undefined;
       if (idType === 'open_id') return openIdOf(user, app.appId);
       if (idType === 'union_id') return `on_${hex(user.userId, 32)}`;
-      return fake.scopes.has(FEISHU_SCOPES.userId) ? user.userId : undefined;
+      return fake.scopes[FEISHU_SCOPES.userId] === 1 ? user.userId : undefined;
     };
     const user_list = [
       ...mobiles.map((mobile) => {
@@ -698,8 +715,23 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     windows.record(secondKey, t);
     windows.record(minuteKey, t);
 
+    // A call needs one of its scopes granted.
+    const needed = kind.startsWith('message.') ? ['im:message', 'im:message:send_as_bot'] : [];
+    if (needed.length > 0 && !needed.some((scope) => fake.scopes[scope] === 1)) {
+      return scopeMissing(app, ...needed);
+    }
+
     const segments = path.split('/');
     switch (kind) {
+      // 查询租户授权状态 (https://open.feishu.cn/document/application-v6/scope/list): needs no scope; lists
+      // the scopes the app asked for with grant_status 1 (granted) or 2 (not granted).
+      case 'scopes.list':
+        return success({
+          scopes: Object.entries(fake.scopes).map(([scope_name, grant_status]) => ({
+            scope_name,
+            grant_status,
+          })),
+        });
       case 'bot.info':
         return new HttpAnswer(200, {
           code: 0,
@@ -723,8 +755,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         }
         // receive_id_type=user_id needs the scope 获取用户 user ID (message/create, 查询参数
         // receive_id_type: https://open.feishu.cn/document/server-docs/im-v1/message/create).
-        if (receiveIdType === 'user_id' && !fake.scopes.has(FEISHU_SCOPES.userId)) {
-          return scopeMissing(FEISHU_SCOPES.userId);
+        if (receiveIdType === 'user_id' && fake.scopes[FEISHU_SCOPES.userId] !== 1) {
+          return scopeMissing(app, FEISHU_SCOPES.userId);
         }
         const receiver = receiverOf(app, receiveIdType, receiveId);
         if (receiver && receiver.inRange === false) {

@@ -1,6 +1,7 @@
 // Fake of the WeCom server API (qyapi.weixin.qq.com) on 127.0.0.1, speaking the real JSON wire format.
 // Docs: 获取access_token (gettoken), 发送应用消息 (message/send, path/90236),
-// 更新模版卡片消息 (message/update_template_card, path/94888), 全局错误码 (path/90313).
+// 更新模版卡片消息 (message/update_template_card, path/94888), 获取指定的应用详情 (agent/get, path/90227),
+// 全局错误码 (path/90313).
 // It refuses what WeCom refuses (or would cut or not show), each rule beside its source, with the clock
 // it is given: content sizes, template_card fields, response_codes (issued only for cards that can be
 // updated, used once, within 72 hours) and task_ids (unique per app).
@@ -15,7 +16,8 @@ export type WecomApiEndpoint =
   | 'send'
   | 'update_template_card'
   | 'user_getuserid'
-  | 'user_get_userid_by_email';
+  | 'user_get_userid_by_email'
+  | 'agent_get';
 
 /** A member of the fake corp's directory (the test sets it). */
 export interface FakeWecomMember {
@@ -59,6 +61,8 @@ export interface FakeWecomApiOptions {
   now?: () => number;
   /** The corp's members, for the contact lookups. */
   directory?: FakeWecomMember[];
+  /** The caller's IP is not a 企业可信IP: every call but gettoken answers 60020 (see `untrusted`). */
+  untrusted?: boolean;
 }
 
 export interface WecomSendBody {
@@ -106,8 +110,8 @@ const ERRMSG: Record<number, string> = {
   46004: 'user no exist',
   48002: 'api forbidden',
   60011: 'no privilege to access/modify contact/party/agent',
-  60020: 'not allow to access from your ip',
   47001: 'data format error',
+  60020: 'not allow to access from your ip',
   81013: 'user & party & tag all invalid',
 };
 
@@ -291,10 +295,12 @@ export class FakeWecomApi {
   /** The corp's members; mutable. */
   directory: FakeWecomMember[];
   /**
-   * The caller's IP is not one of the app's 企业可信IP: every call but gettoken answers 60020
-   * (全局错误码 https://developer.work.weixin.qq.com/document/path/90313; 可信IP, path/90238).
+   * 企业可信IP (全局错误码 60020, https://developer.work.weixin.qq.com/document/path/90313): an app with
+   * trusted IPs set refuses every API call from another IP; gettoken still answers. The errmsg names the
+   * IP WeCom saw: "not allow to access from your ip, hint: [<id>], from ip: <ip>, more info at
+   * https://open.work.weixin.qq.com/devtool/query?e=60020".
    */
-  untrustedIp = false;
+  untrusted: boolean;
 
   readonly #opts: FakeWecomApiOptions;
   readonly #now: () => number;
@@ -318,6 +324,7 @@ export class FakeWecomApi {
     this.corpSecret = opts.corpSecret ?? 'fake-corp-secret';
     this.#now = opts.now ?? Date.now;
     this.directory = opts.directory ?? [];
+    this.untrusted = opts.untrusted ?? false;
   }
 
   get url(): string {
@@ -397,6 +404,7 @@ export class FakeWecomApi {
   }
 
   reset(): void {
+    this.untrusted = this.#opts.untrusted ?? false;
     this.sent = [];
     this.deduplicated = [];
     this.dropped = [];
@@ -433,7 +441,9 @@ export class FakeWecomApi {
               ? 'user_getuserid'
               : url.pathname === '/cgi-bin/user/get_userid_by_email'
                 ? 'user_get_userid_by_email'
-                : 'unknown';
+                : url.pathname === '/cgi-bin/agent/get'
+                  ? 'agent_get'
+                  : 'unknown';
     const rawBody = method === 'POST' ? await readBody(req) : '';
     let body: unknown = rawBody;
     try {
@@ -479,9 +489,25 @@ export class FakeWecomApi {
       }
     }
 
+    if (this.untrusted && endpoint !== 'gettoken' && endpoint !== 'unknown') {
+      const ip = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+      return reply(200, {
+        errcode: 60020,
+        errmsg:
+          `not allow to access from your ip, hint: [${Date.now()}${this.#seq}], from ip: ${ip}, ` +
+          'more info at https://open.work.weixin.qq.com/devtool/query?e=60020',
+      });
+    }
+
     switch (endpoint) {
       case 'gettoken':
         return reply(200, this.#getToken(query));
+      case 'agent_get': {
+        if (method !== 'GET') return reply(200, err(43002));
+        const tokenErr = this.#tokenStatus(query.access_token);
+        if (tokenErr !== 0) return reply(200, err(tokenErr));
+        return reply(200, this.#agentGet(query.agentid));
+      }
       case 'send':
       case 'update_template_card':
       case 'user_getuserid':
@@ -489,7 +515,6 @@ export class FakeWecomApi {
         if (method !== 'POST') return reply(200, err(43002));
         const tokenErr = this.#tokenStatus(query.access_token);
         if (tokenErr !== 0) return reply(200, err(tokenErr));
-        if (this.untrustedIp) return reply(200, err(60020, 'from ip: 127.0.0.1'));
         if (body === null || typeof body !== 'object' || Array.isArray(body)) return reply(200, err(47001));
         const result =
           endpoint === 'send'
@@ -531,6 +556,30 @@ export class FakeWecomApi {
   #checkAgent(agentid: unknown): number {
     if (this.#opts.agentId === undefined) return 0;
     return Number(agentid) === this.#opts.agentId ? 0 : 40056;
+  }
+
+  /** 获取指定的应用详情 (path/90227): the app and its 可见范围 (allow_userinfos / allow_partys / allow_tags). */
+  #agentGet(agentid: string | undefined): Record<string, unknown> {
+    if (!agentid || !/^\d+$/.test(agentid)) return err(40056);
+    const agentErr = this.#checkAgent(agentid);
+    if (agentErr !== 0) return err(agentErr);
+    const users = this.#opts.knownUsers ?? [];
+    return {
+      errcode: 0,
+      errmsg: 'ok',
+      agentid: Number(agentid),
+      name: '安全助手',
+      square_logo_url: '',
+      description: '',
+      allow_userinfos: { user: users.map((userid) => ({ userid })) },
+      allow_partys: { partyid: this.#opts.knownUsers ? [] : [1] },
+      allow_tags: { tagid: [] },
+      close: 0,
+      redirect_domain: '',
+      report_location_flag: 0,
+      isreportenter: 0,
+      home_url: '',
+    };
   }
 
   #send(body: WecomSendBody): Record<string, unknown> {

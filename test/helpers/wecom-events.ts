@@ -23,6 +23,16 @@ export const WECOM_VECTOR = {
   plain: '1616140317555161061',
 };
 
+/** The environment of the test app (WECOM_APP) against a fake WeCom API at `apiBase`. */
+export const wecomEnv = (apiBase: string): Record<string, string> => ({
+  WECOM_CORP_ID: WECOM_APP.corpId,
+  WECOM_AGENT_ID: String(WECOM_APP.agentId),
+  WECOM_SECRET: WECOM_APP.secret,
+  WECOM_TOKEN: WECOM_APP.token,
+  WECOM_ENCODING_AES_KEY: WECOM_APP.encodingAesKey,
+  WECOM_API_BASE: apiBase,
+});
+
 export const wecomCrypto = (corpId = WECOM_APP.corpId) =>
   new WecomCrypto({ token: WECOM_APP.token, encodingAesKey: WECOM_APP.encodingAesKey, corpId });
 

@@ -73,6 +73,8 @@ function timedHttp(timeoutMs: number): lark.HttpInstance {
   };
 }
 
+const SILENT_SDK_LOGGER = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
+
 export function createFeishuClient(
   config: Pick<FeishuConfig, 'appId' | 'appSecret' | 'domain'>,
   options: { timeoutMs?: number } = {},
@@ -83,7 +85,9 @@ export function createFeishuClient(
     appSecret: config.appSecret,
     appType: lark.AppType.SelfBuild,
     domain: config.domain,
-    loggerLevel: lark.LoggerLevel.fatal,
+    // Nothing from the SDK's logger: its failures come back as errors. (LoggerLevel.fatal is 0, which
+    // the Client reads as unset and replaces with info, printing "client ready" on stdout.)
+    logger: SILENT_SDK_LOGGER,
     cache: tokens,
     httpInstance: timedHttp(options.timeoutMs ?? FEISHU_TIMEOUT_MS),
   });

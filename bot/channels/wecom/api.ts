@@ -4,6 +4,7 @@
 // 全局错误码: https://developer.work.weixin.qq.com/document/path/90313
 import { z } from 'zod';
 import { DeliveryError } from '../../core/delivery.ts';
+import type { Logger } from '../../core/log.ts';
 import type { WecomConfig } from '../../env.ts';
 
 /** 40014 invalid access_token, 42001 access_token expired, 40001 invalid credential. */
@@ -16,6 +17,25 @@ const TRY_AGAIN = new Set([-1, 45009, 45033]);
  */
 const TOO_FREQUENT = new Set([45009, 45033]);
 export const WECOM_API_KEY = 'wecom:api';
+/**
+ * 60020: the caller's IP is not one of the app's 企业可信IP (全局错误码, path/90313). WeCom names the IP it
+ * saw in errmsg: "not allow to access from your ip, hint: [...], from ip: 1.2.3.4, more info at ...".
+ */
+export const WECOM_UNTRUSTED_IP = 60020;
+
+/** The IP WeCom saw, read from a 60020 errmsg (undefined when it names none). */
+export function untrustedIpOf(errmsg: string): string | undefined {
+  return /from ip:\s*([0-9A-Fa-f.:]+)/.exec(errmsg)?.[1];
+}
+
+/** What the operator reads (outbox page, doctor, log) when WeCom refuses the server's IP. */
+export function untrustedIpAdvice(ip: string | undefined): string {
+  return (
+    `企业微信拒绝了来自${ip ? ` IP ${ip} ` : '本服务器 IP '}的调用（60020：不是企业可信IP）。` +
+    `请在企业微信管理后台 → 应用管理 → 本应用 → 企业可信IP 中加入${ip ? ` ${ip}` : '本服务器的公网出口 IP'}；` +
+    'Cloudflare Workers 没有固定出口 IP，企业微信自建应用须用 Node 部署（npm start）发送。'
+  );
+}
 export const WECOM_FREQUENCY_BLOCK_MS = 60_000;
 /** Refresh this long before WeCom's expiry (expires_in is 7200 s), so a token never dies in flight. */
 const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
@@ -46,6 +66,8 @@ export class WecomApiError extends DeliveryError {
 export interface WecomApiOptions {
   config: Pick<WecomConfig, 'corpId' | 'secret' | 'apiBase'>;
   fetch?: typeof fetch;
+  /** Where a refusal no retry can fix (60020) is logged, once per client. */
+  log?: Logger;
   clock?: () => Date;
   timeoutMs?: number;
 }
@@ -53,6 +75,10 @@ export interface WecomApiOptions {
 export interface WecomApi {
   /** POSTs JSON to a `/cgi-bin/...` path with the access token; resolves only on errcode 0. */
   post(path: string, body: unknown): Promise<WecomResult>;
+  /** GETs a `/cgi-bin/...` path with the access token and `query`; resolves only on errcode 0. */
+  get(path: string, query: Record<string, string>): Promise<WecomResult>;
+  /** The access token (cached, or fetched with gettoken): `npm run doctor` checks the credentials with it. */
+  token(): Promise<string>;
 }
 
 export function createWecomApi(options: WecomApiOptions): WecomApi {
@@ -62,6 +88,7 @@ export function createWecomApi(options: WecomApiOptions): WecomApi {
   const timeoutMs = options.timeoutMs ?? 10_000;
   let cached: { token: string; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
+  let untrustedLogged = false;
 
   async function request(url: string, init?: RequestInit): Promise<WecomResult> {
     let response: Response;
@@ -93,6 +120,15 @@ export function createWecomApi(options: WecomApiOptions): WecomApi {
   }
 
   function failure(result: WecomResult, what: string): WecomApiError {
+    if (result.errcode === WECOM_UNTRUSTED_IP) {
+      // A setting of the admin console, not a passing fault: every call fails until it is changed.
+      const advice = untrustedIpAdvice(untrustedIpOf(result.errmsg));
+      if (!untrustedLogged) {
+        untrustedLogged = true;
+        options.log?.error(`wecom: ${advice}`, { errcode: result.errcode, call: what });
+      }
+      return new WecomApiError(advice, false, result.errcode);
+    }
     return new WecomApiError(
       `WeCom ${what}: errcode ${result.errcode} ${result.errmsg}`.trim(),
       TRY_AGAIN.has(result.errcode) || BAD_TOKEN.has(result.errcode),
@@ -131,25 +167,33 @@ export function createWecomApi(options: WecomApiOptions): WecomApi {
     return pending;
   }
 
-  async function call(path: string, accessToken: string, body: unknown) {
-    return request(`${config.apiBase}${path}?access_token=${encodeURIComponent(accessToken)}`, {
+  async function call(path: string, accessToken: string, body: unknown, query?: Record<string, string>) {
+    const url = new URL(`${config.apiBase}${path}`);
+    url.searchParams.set('access_token', accessToken);
+    for (const [name, value] of Object.entries(query ?? {})) url.searchParams.set(name, value);
+    if (query) return request(url.toString());
+    return request(url.toString(), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
   }
 
+  async function withToken(path: string, body: unknown, query?: Record<string, string>) {
+    const first = await token();
+    let result = await call(path, first, body, query);
+    if (BAD_TOKEN.has(result.errcode)) {
+      // The token was revoked or expired early: drop it and try once more with a fresh one.
+      if (cached?.token === first) cached = undefined;
+      result = await call(path, await token(), body, query);
+    }
+    if (result.errcode !== 0) throw failure(result, path.replace('/cgi-bin/', ''));
+    return result;
+  }
+
   return {
-    async post(path, body) {
-      const first = await token();
-      let result = await call(path, first, body);
-      if (BAD_TOKEN.has(result.errcode)) {
-        // The token was revoked or expired early: drop it and try once more with a fresh one.
-        if (cached?.token === first) cached = undefined;
-        result = await call(path, await token(), body);
-      }
-      if (result.errcode !== 0) throw failure(result, path.replace('/cgi-bin/', ''));
-      return result;
-    },
+    post: (path, body) => withToken(path, body),
+    get: (path, query) => withToken(path, undefined, query),
+    token,
   };
 }

@@ -14,12 +14,12 @@ export const wecomChannel: ChannelDefinition = {
     methods: ['GET', 'POST'],
     off: 'WeCom is not configured (WECOM_CORP_ID)',
   },
-  open({ config, database, clock }) {
+  open({ config, database, clock, log }) {
     const wecom = config.wecom;
     if (!wecom) return undefined;
     const store = createWecomStore(database.db);
     return {
-      sender: createWecomSender({ config: wecom, store, clock }),
+      sender: createWecomSender({ config: wecom, store, clock, log }),
       handleWebhook: ({ core, inbox, log }) => {
         const { verify, receive } = wecomWebhook({ config: wecom, core, inbox, log, clock });
         return { GET: verify, POST: receive };

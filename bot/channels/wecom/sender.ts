@@ -27,6 +27,7 @@
 //   answer blocks (60 s): sends do not count against WeCom's per-API call limit.
 import { z } from 'zod';
 import { type BatchResult, type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
+import type { Logger } from '../../core/log.ts';
 import type { WecomConfig } from '../../env.ts';
 import { createWecomApi, WECOM_API_KEY, type WecomApi, WecomApiError } from './api.ts';
 import { isUpdatableCard, type RenderOptions, renderWecomMessages, type WecomBody } from './render.ts';
@@ -47,6 +48,7 @@ export interface WecomSenderOptions {
   fetch?: typeof fetch;
   clock?: () => Date;
   cardUrl?: string;
+  log?: Logger;
 }
 
 /** A task_id unique per app and stable across retries of one row: [A-Za-z0-9_@-], at most 128 bytes. */
@@ -72,7 +74,7 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
   const { config, store } = options;
   const clock = options.clock ?? (() => new Date());
   const cardUrl = options.cardUrl ?? DEFAULT_CARD_URL;
-  const api = options.api ?? createWecomApi({ config, fetch: options.fetch, clock });
+  const api = options.api ?? createWecomApi({ config, fetch: options.fetch, clock, log: options.log });
 
   function recipient(row: OutboxRow): string {
     if (row.targetKind !== 'chat' && row.targetKind !== 'userid') {
