@@ -263,6 +263,51 @@ describe('WeCom 智能机器人', () => {
   });
 });
 
+describe('two instances and the outbox', () => {
+  it('a standby meeting a bot row waits without counting an attempt, and the holder sends it', async () => {
+    await until(
+      'the holder has its lease',
+      async () => (await database.db.select().from(connectionLeases)).length === 1,
+    );
+    const second = await startHarness(database, env());
+    try {
+      second.service.startConnections();
+      await until('the second instance is a standby', async () => (await health(second))?.role === 'standby');
+      // A row written without a kick: neither dispatcher runs until the test asks (the harness starts none).
+      const [tenant] = await database.db.select().from(tenants);
+      const [row] = await database.db
+        .insert(outbox)
+        .values({
+          tenantId: tenant!.id,
+          channel: 'wecom_bot',
+          op: 'send',
+          targetKind: 'chat',
+          targetId: GROUP,
+          body: { kind: 'text', text: '请各处室于本周五前完成消防设施自查。' },
+        })
+        .returning();
+      const rowNow = async () => (await database.db.select().from(outbox).where(eq(outbox.id, row!.id)))[0]!;
+
+      // The standby claims it, cannot send (ChannelNotReady), and puts it back without counting a try.
+      const standby = await second.service.dispatcher.runOnce();
+      expect(standby).toMatchObject({ claimed: 1, held: 1, sent: 0, retried: 0, failed: 0 });
+      const held = await rowNow();
+      expect(held).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(held.nextAttemptAt.getTime()).toBeGreaterThan(Date.now());
+      expect(fake.sent).toHaveLength(0);
+
+      // Once it is due again, the holder sends it, on its first try.
+      await new Promise((resolve) => setTimeout(resolve, held.nextAttemptAt.getTime() - Date.now() + 50));
+      await harness.service.dispatcher.drain();
+      expect(await rowNow()).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(fake.sent.filter((sent) => sent.chatid === GROUP)).toHaveLength(1);
+      expect(JSON.stringify(fake.sent[0]!.body)).toContain('消防设施自查');
+    } finally {
+      await second.close();
+    }
+  }, 20_000);
+});
+
 describe('the fake long connection, driven by the SDK', () => {
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   const client = (secret: string) =>
