@@ -12,7 +12,6 @@ import { hazardEvents, hazards, inboundEvents, outbox } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID, type FakeCallback } from './fakes/feishu-api.ts';
 import { type PressSeen, pressSeenOver } from './fakes/feishu-ws.ts';
 import { identityOf } from './helpers/db.ts';
-import { until } from './helpers/faults.ts';
 import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
@@ -120,8 +119,9 @@ describe('a press whose work outlasts Feishu’s 3 s', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500 - Math.min(1500, first.ms)));
     await hold.release();
 
-    await until('the press applied', async () => (await statusOf(hazard.id)) === 'accepted');
+    await harness.service.core.pressesSettled();
     await harness.service.dispatcher.drain();
+    expect(await statusOf(hazard.id)).toBe('accepted');
     expect(await stepsOf(hazard.id)).toEqual(['report', 'accept']);
     expect(
       await database.db.select().from(inboundEvents).where(eq(inboundEvents.eventKey, press.header.event_id)),
@@ -149,8 +149,9 @@ describe('a press whose work outlasts Feishu’s 3 s', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await hold.release();
 
-    await until('the press applied', async () => (await statusOf(hazard.id)) === 'accepted');
+    await harness.service.core.pressesSettled();
     await harness.service.dispatcher.drain();
+    expect(await statusOf(hazard.id)).toBe('accepted');
     expect(await stepsOf(hazard.id)).toEqual(['report', 'accept']);
     const updates = harness.feishu.patches.filter((patch) => patch.messageId === card.messageId);
     expect(updates).toHaveLength(1);
@@ -202,10 +203,9 @@ async function settle(
     expect(answer.seen).toEqual({ error: false, toast: { type: 'info', content: PRESS_PENDING } });
   }
   await hold.release();
-  for (const { hazard } of others.reported) {
-    await until('a held press applied', async () => (await statusOf(hazard.id)) === 'accepted');
-  }
+  await harness.service.core.pressesSettled();
   await harness.service.dispatcher.drain();
+  for (const { hazard } of others.reported) expect(await statusOf(hazard.id)).toBe('accepted');
 }
 
 describe('a press refused before anything is done', () => {

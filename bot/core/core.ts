@@ -48,6 +48,8 @@ export interface Core {
    * before the deadline rejects, having applied nothing.
    */
   press(event: ActionEvent, withinMs: number): Promise<PressResult>;
+  /** Resolves when no press answered `pending` is still at work (Workers wait for it after the answer). */
+  pressesSettled(): Promise<void>;
   /** Answers an event politely without acting on it, recording it so a redelivery stays quiet. */
   refuse(event: InboundEvent, text: string): Promise<HandleResult>;
   /**
@@ -152,6 +154,8 @@ type Claim = { id: number; event: InboundEvent };
 export function createCore(options: CoreOptions): Core {
   const { db, router, log } = options;
   const clock = options.clock ?? (() => new Date());
+  /** Presses answered `pending` whose work goes on. */
+  const lateWork = new Set<Promise<void>>();
 
   async function run(event: InboundEvent, press?: PressState): Promise<HandleResult> {
     return db.transaction(async (tx) => {
@@ -447,15 +451,20 @@ export function createCore(options: CoreOptions): Core {
         return first;
       }
       state.late = true;
-      work
+      const late = work
         .then(async (result) => {
           await answerLate(event, result, state);
           if (result.kind === 'done') options.onOutbox?.();
         })
         .catch((error: unknown) =>
           log.error('press not applied after its answer', { eventKey: event.eventKey, error: String(error) }),
-        );
+        )
+        .finally(() => lateWork.delete(late));
+      lateWork.add(late);
       return { kind: 'pending' };
+    },
+    async pressesSettled() {
+      while (lateWork.size > 0) await Promise.all(lateWork);
     },
     async processNext() {
       let claimed: Claim | undefined;
