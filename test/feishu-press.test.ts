@@ -12,7 +12,7 @@ import { hazardEvents, hazards, inboundEvents, outbox } from '../db/schema.ts';
 import { FAKE_BOT_OPEN_ID, type FakeCallback } from './fakes/feishu-api.ts';
 import { type PressSeen, pressSeenOver } from './fakes/feishu-ws.ts';
 import { identityOf } from './helpers/db.ts';
-import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
+import { feishuRequest, messageEvent, pressOnHazardCard } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 
@@ -41,16 +41,7 @@ async function reportedHazard(text: string) {
   expect((await harness.post('/webhooks/feishu', feishuRequest(report))).status).toBe(200);
   await harness.service.dispatcher.drain();
   const hazard = (await database.db.select().from(hazards)).find((row) => text.includes(row.description))!;
-  const card = harness.feishu.messages.find(
-    (message) => message.receiveId === head && message.rawContent.includes(hazard.code),
-  )!;
-  const press = cardActionEvent({
-    openId: head,
-    value: { action: 'hazard.accept', args: { id: String(hazard.id) } },
-    messageId: card.messageId,
-    chatId: card.chatId,
-  });
-  return { hazard, card, press };
+  return { hazard, ...pressOnHazardCard(harness.feishu.messages, head, hazard) };
 }
 
 /**

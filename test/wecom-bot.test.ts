@@ -117,6 +117,18 @@ async function press(person: string, card: TemplateCard, text = '受理') {
   await until('the press is answered', () => fake.updates.length > updates || fake.sent.length > sent);
 }
 
+/** A second service on the same database, its connections started once the first holds the lease. */
+async function secondInstance() {
+  // Seeding the school empties every table, the lease's too: the holder takes it again on its next turn.
+  await until(
+    'the holder has its lease',
+    async () => (await database.db.select().from(connectionLeases)).length === 1,
+  );
+  const second = await startHarness(database, env());
+  second.service.startConnections();
+  return second;
+}
+
 describe('WeCom 智能机器人', () => {
   it('a group @-report: the hazard, the reply in the group, the card with 受理 to the unit head', async () => {
     await report('报隐患 教学楼三楼东侧灭火器过期，一般');
@@ -238,14 +250,8 @@ describe('WeCom 智能机器人', () => {
   });
 
   it('of two instances on one database one holds the connection; the other takes over when it closes', async () => {
-    // Seeding the school empties every table, the lease's too: the holder takes it again on its next turn.
-    await until(
-      'the holder has its lease',
-      async () => (await database.db.select().from(connectionLeases)).length === 1,
-    );
-    const second = await startHarness(database, env());
+    const second = await secondInstance();
     try {
-      second.service.startConnections();
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await health(second))?.role).toBe('standby');
       expect((await health(harness))?.role).toBe('holder');
@@ -265,13 +271,8 @@ describe('WeCom 智能机器人', () => {
 
 describe('two instances and the outbox', () => {
   it('a standby meeting a bot row waits without counting an attempt, and the holder sends it', async () => {
-    await until(
-      'the holder has its lease',
-      async () => (await database.db.select().from(connectionLeases)).length === 1,
-    );
-    const second = await startHarness(database, env());
+    const second = await secondInstance();
     try {
-      second.service.startConnections();
       await until('the second instance is a standby', async () => (await health(second))?.role === 'standby');
       // A row written without a kick: neither dispatcher runs until the test asks (the harness starts none).
       const [tenant] = await database.db.select().from(tenants);
