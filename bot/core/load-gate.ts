@@ -17,7 +17,10 @@
 // must then arrive within `bodyIdleMs` between reads and `bodyWithinMs` in all, or the sender gets 408
 // and its place goes to the next: a sender that stalls, drips or disconnects holds a place for at most
 // that long, never until a restart (issue 14). Once the body is in, the place is held until the work ends,
-// whether or not the platform is still listening: what the gate protects is the database.
+// whether or not the platform is still listening: what the gate protects is the database. A refused
+// request whose route answers refusals itself (`busy`: a Feishu card press is refused politely, since a
+// 503 would only show its presser Feishu's error) is read within the same limits, at most `maxBusyReads`
+// at once; past that it gets the 503 unread.
 import type { Context, MiddlewareHandler } from 'hono';
 import { limitBody } from './body.ts';
 import type { Logger } from './log.ts';
