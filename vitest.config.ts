@@ -13,6 +13,7 @@ const pure = [
   'test/console-html.test.ts',
   'test/env.test.ts',
   'test/event-schema.test.ts',
+  'test/fake-feishu-callback.test.ts',
   'test/fake-feishu.test.ts',
   'test/fake-wecom.test.ts',
   'test/feishu-crypto.test.ts',

@@ -2,7 +2,7 @@
 import { type Context, Hono } from 'hono';
 import type { Database } from '../db/client.ts';
 import { pendingInboundCount } from '../db/queries/inbound-events.ts';
-import type { ChannelHealth, WebhookHandler, WebhookMethod } from './channels/channel.ts';
+import type { ChannelHealth, WebhookHandlers } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
 import { type ConsoleOptions, createConsole } from './console/app.ts';
 import { createLoadGate, type LoadGateOptions } from './core/load-gate.ts';
@@ -17,7 +17,7 @@ export interface AppOptions {
   /** The state of the channels' long connections, and why a channel asked for is off (`/healthz`). */
   connections?: () => Record<string, ChannelHealth>;
   /** The webhook handlers of the channels that are on, by method (ChannelDefinition.webhook). */
-  webhooks: Partial<Record<Channel, Partial<Record<WebhookMethod, WebhookHandler>>>>;
+  webhooks: Partial<Record<Channel, WebhookHandlers>>;
   /** The web console: the chat simulator at `/`, `/login`, `/logout` and `/console/...`. */
   console: Omit<ConsoleOptions, 'db' | 'log' | 'demo'>;
   /** Load shedding of the webhooks (bot/core/load-gate.ts); the defaults suit one instance. */
@@ -29,7 +29,15 @@ export function createApp(options: AppOptions): Hono {
   const app = new Hono();
 
   // One gate for both platforms' callbacks: they share the database, which is what runs out.
-  const gate = createLoadGate({ ...options.loadGate, log });
+  // A request it refuses is answered by its channel's `busy`, if it has one (a Feishu press), else 503.
+  const gate = createLoadGate({
+    ...options.loadGate,
+    log,
+    busy: async (c) => {
+      const owner = channelDefinitions.find(({ webhook }) => webhook?.path === c.req.path);
+      return owner ? options.webhooks[owner.name]?.busy?.(c) : undefined;
+    },
+  });
 
   app.get('/healthz', async (c) => {
     // A full gate refuses callbacks as surely as a database that is away: not healthy either.

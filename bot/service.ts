@@ -168,6 +168,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     async close() {
       for (const channel of open.values()) await channel.close?.();
+      // A press answered 处理中 finishes its work (and writes its outcome) before the database goes.
+      await core.pressesSettled();
       await inbox.stop();
       await dispatcher.stop();
       if (!options.database) await database.close();

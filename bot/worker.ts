@@ -1,6 +1,6 @@
 // The Cloudflare Workers entry: the same app, on PostgreSQL (DATABASE_URL or Hyperdrive).
 // Workers may not share a socket between requests, so each request opens its own small client; the
-// inbox (webhook messages) and then the outbox are drained after the answer with waitUntil, and again by
+// inbox (webhook messages) and late card presses, then the outbox, are drained after the answer with waitUntil, and again by
 // every cron run, which picks up what an evicted invocation left pending. Migrations run beforehand: `npm run db:migrate`.
 import { openDatabase } from '../db/client.ts';
 import { JOBS } from '../jobs/index.ts';
@@ -52,9 +52,9 @@ export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
     const { service, database } = await open(env);
     const response = await service.app.fetch(request);
+    // A card press answered 处理中 goes on after the answer; its outcome is then in the outbox.
     ctx.waitUntil(
-      service.inbox
-        .drain()
+      Promise.all([service.inbox.drain(), service.core.pressesSettled()])
         .then(() => service.dispatcher.drain())
         .finally(() => service.close())
         .finally(() => database.close()),

@@ -12,7 +12,7 @@ import { JOBS } from '../jobs/index.ts';
 import { FAKE_BOT_OPEN_ID, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
 import { identityOf, loadExample } from './helpers/db.ts';
 import { countBy } from './helpers/faults.ts';
-import { APP, cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
+import { APP, feishuRequest, messageEvent, pressOnHazardCard } from './helpers/feishu-events.ts';
 import { type PgServer, startPgServer } from './helpers/pg-server.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 import { nextMsgId, postWecom, textMessage, wecomCallback } from './helpers/wecom-events.ts';
@@ -312,15 +312,7 @@ describe('two service instances on one PostgreSQL, both running the jobs and the
     }
     await a.service.dispatcher.drain();
     for (const hazard of await first.db.select().from(hazards)) {
-      const card = feishu.messages.find(
-        (message) => message.receiveId === head && message.rawContent.includes(hazard.code),
-      )!;
-      const press = cardActionEvent({
-        openId: head,
-        value: { action: 'hazard.accept', args: { id: String(hazard.id) } },
-        messageId: card.messageId,
-        chatId: card.chatId,
-      });
+      const { press } = pressOnHazardCard(feishu.messages, head, hazard);
       expect((await b.post('/webhooks/feishu', signed(press))).status).toBe(200);
     }
     expect((await first.db.select().from(hazards)).every((row) => row.deadline !== null)).toBe(true);

@@ -21,7 +21,7 @@ import { FAKE_APP_ID, FAKE_APP_SECRET, FAKE_BOT_OPEN_ID, startFakeFeishu } from 
 import { FakeWecomApi, type WecomSendBody } from './fakes/wecom-api.ts';
 import { identityOf, openTestDatabase, seedExample } from './helpers/db.ts';
 import { countBy, until } from './helpers/faults.ts';
-import { cardActionEvent, feishuRequest, messageEvent } from './helpers/feishu-events.ts';
+import { feishuRequest, messageEvent, pressOnHazardCard } from './helpers/feishu-events.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 import { nextMsgId, postWecom, textMessage, WECOM_APP, wecomCallback } from './helpers/wecom-events.ts';
@@ -120,17 +120,8 @@ describe('the same event delivered 2–5 times, concurrently and interleaved', (
     }
     await harness.service.dispatcher.drain();
     const rows = await Promise.all(texts.map(hazardByText));
-    const press = (hazard: (typeof rows)[number]) => {
-      const card = harness.feishu.messages.find(
-        (message) => message.receiveId === head && message.rawContent.includes(hazard.code),
-      )!;
-      return cardActionEvent({
-        openId: head,
-        value: { action: 'hazard.accept', args: { id: String(hazard.id) } },
-        messageId: card.messageId,
-        chatId: card.chatId,
-      });
-    };
+    const press = (hazard: (typeof rows)[number]) =>
+      pressOnHazardCard(harness.feishu.messages, head, hazard).press;
     type Answer = { toast?: { type: string; content: string }; card?: unknown };
     const send = async (event: ReturnType<typeof press>) => {
       const response = await harness.post('/webhooks/feishu', feishuRequest(event));

@@ -117,6 +117,18 @@ async function press(person: string, card: TemplateCard, text = '受理') {
   await until('the press is answered', () => fake.updates.length > updates || fake.sent.length > sent);
 }
 
+/** A second service on the same database, its connections started once the first holds the lease. */
+async function secondInstance() {
+  // Seeding the school empties every table, the lease's too: the holder takes it again on its next turn.
+  await until(
+    'the holder has its lease',
+    async () => (await database.db.select().from(connectionLeases)).length === 1,
+  );
+  const second = await startHarness(database, env());
+  second.service.startConnections();
+  return second;
+}
+
 describe('WeCom 智能机器人', () => {
   it('a group @-report: the hazard, the reply in the group, the card with 受理 to the unit head', async () => {
     await report('报隐患 教学楼三楼东侧灭火器过期，一般');
@@ -238,14 +250,8 @@ describe('WeCom 智能机器人', () => {
   });
 
   it('of two instances on one database one holds the connection; the other takes over when it closes', async () => {
-    // Seeding the school empties every table, the lease's too: the holder takes it again on its next turn.
-    await until(
-      'the holder has its lease',
-      async () => (await database.db.select().from(connectionLeases)).length === 1,
-    );
-    const second = await startHarness(database, env());
+    const second = await secondInstance();
     try {
-      second.service.startConnections();
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await health(second))?.role).toBe('standby');
       expect((await health(harness))?.role).toBe('holder');
@@ -261,6 +267,46 @@ describe('WeCom 智能机器人', () => {
       throw error;
     }
   });
+});
+
+describe('two instances and the outbox', () => {
+  it('a standby meeting a bot row waits without counting an attempt, and the holder sends it', async () => {
+    const second = await secondInstance();
+    try {
+      await until('the second instance is a standby', async () => (await health(second))?.role === 'standby');
+      // A row written without a kick: neither dispatcher runs until the test asks (the harness starts none).
+      const [tenant] = await database.db.select().from(tenants);
+      const [row] = await database.db
+        .insert(outbox)
+        .values({
+          tenantId: tenant!.id,
+          channel: 'wecom_bot',
+          op: 'send',
+          targetKind: 'chat',
+          targetId: GROUP,
+          body: { kind: 'text', text: '请各处室于本周五前完成消防设施自查。' },
+        })
+        .returning();
+      const rowNow = async () => (await database.db.select().from(outbox).where(eq(outbox.id, row!.id)))[0]!;
+
+      // The standby claims it, cannot send (ChannelNotReady), and puts it back without counting a try.
+      const standby = await second.service.dispatcher.runOnce();
+      expect(standby).toMatchObject({ claimed: 1, held: 1, sent: 0, retried: 0, failed: 0 });
+      const held = await rowNow();
+      expect(held).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(held.nextAttemptAt.getTime()).toBeGreaterThan(Date.now());
+      expect(fake.sent).toHaveLength(0);
+
+      // Once it is due again, the holder sends it, on its first try.
+      await new Promise((resolve) => setTimeout(resolve, held.nextAttemptAt.getTime() - Date.now() + 50));
+      await harness.service.dispatcher.drain();
+      expect(await rowNow()).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(fake.sent.filter((sent) => sent.chatid === GROUP)).toHaveLength(1);
+      expect(JSON.stringify(fake.sent[0]!.body)).toContain('消防设施自查');
+    } finally {
+      await second.close();
+    }
+  }, 20_000);
 });
 
 describe('the fake long connection, driven by the SDK', () => {

@@ -19,6 +19,15 @@ import type { Config } from '../env.ts';
 export type WebhookMethod = 'GET' | 'POST';
 export type WebhookHandler = (c: Context) => Response | Promise<Response>;
 
+/** A channel's webhook handlers, by method. */
+export interface WebhookHandlers extends Partial<Record<WebhookMethod, WebhookHandler>> {
+  /**
+   * The answer to a request the load gate refuses before any work (its body read within the gate's
+   * limits), instead of the gate's 503; undefined keeps the 503. A Feishu card press: a polite refusal.
+   */
+  busy?: (c: Context) => Promise<Response | undefined>;
+}
+
 /** What a channel is opened with. */
 export interface ChannelSetup {
   config: Config;
@@ -76,7 +85,7 @@ export interface OpenChannel {
   /** Delivers its outbox rows (the outbox dispatcher calls it). */
   sender: ChannelSender;
   /** The handlers of its webhook route, by method (the definition's `webhook`). */
-  handleWebhook?(runtime: ChannelRuntime): Partial<Record<WebhookMethod, WebhookHandler>>;
+  handleWebhook?(runtime: ChannelRuntime): WebhookHandlers;
   /** Attaches a long connection to the runtime (listeners only; `start` opens it). */
   connect?(runtime: ChannelRuntime): void;
   /** Opens the long connection (the Node entry; never on Workers). Failing must not stop the service. */

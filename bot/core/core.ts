@@ -26,8 +26,30 @@ export type HandleResult =
   | { kind: 'duplicate' }
   | { kind: 'ignored'; reason: string };
 
+/**
+ * A press answered by a deadline (`Core.press`): its outcome, or `pending` when its work goes on past
+ * the deadline; the outcome then reaches the presser as an update of the pressed card through the outbox.
+ */
+export type PressResult = HandleResult | { kind: 'pending' };
+
+/** Where a press with a deadline stands: whether the deadline passed, and whether the outbox has its answer. */
+interface PressState {
+  late: boolean;
+  answered: boolean;
+}
+
 export interface Core {
   handle(event: InboundEvent): Promise<HandleResult>;
+  /**
+   * A button press of a channel that answers in its response (AnswerKind `response`: Feishu), answered
+   * within `withinMs`: the outcome when its transaction commits in time, else `pending` while the work
+   * goes on, whose outcome is then written to the outbox as an update of the pressed card (and a text for
+   * a refusal), exactly once whichever side of the deadline the commit falls. A database that fails it
+   * before the deadline rejects, having applied nothing.
+   */
+  press(event: ActionEvent, withinMs: number): Promise<PressResult>;
+  /** Resolves when no press answered `pending` is still at work (Workers wait for it after the answer). */
+  pressesSettled(): Promise<void>;
   /** Answers an event politely without acting on it, recording it so a redelivery stays quiet. */
   refuse(event: InboundEvent, text: string): Promise<HandleResult>;
   /**
@@ -132,12 +154,14 @@ type Claim = { id: number; event: InboundEvent };
 export function createCore(options: CoreOptions): Core {
   const { db, router, log } = options;
   const clock = options.clock ?? (() => new Date());
+  /** Presses answered `pending` whose work goes on. */
+  const lateWork = new Set<Promise<void>>();
 
-  async function run(event: InboundEvent): Promise<HandleResult> {
+  async function run(event: InboundEvent, press?: PressState): Promise<HandleResult> {
     return db.transaction(async (tx) => {
       const seenId = await recordInbound(tx, { channel: event.channel, eventKey: event.eventKey });
       if (seenId === undefined) return { kind: 'duplicate' } as const;
-      return effect(tx, event, seenId);
+      return effect(tx, event, seenId, press);
     });
   }
 
@@ -163,7 +187,12 @@ export function createCore(options: CoreOptions): Core {
   }
 
   /** What an event does, written in `tx` with its inbound row `seenId` marked done. */
-  async function effect(tx: Tx, event: InboundEvent, seenId: number): Promise<HandleResult> {
+  async function effect(
+    tx: Tx,
+    event: InboundEvent,
+    seenId: number,
+    press?: PressState,
+  ): Promise<HandleResult> {
     // A processed event's payload is not kept: its effect is recorded where it belongs (data minimization).
     const processed = { status: 'done', processedAt: clock(), payload: null } as const;
     const who = await identify(tx, event);
@@ -171,7 +200,7 @@ export function createCore(options: CoreOptions): Core {
       await updateInbound(tx, seenId, processed);
       if (event.type === 'action') {
         const action: ActionResult = { toast: { kind: 'error', text: NOT_BOUND } };
-        await answer(tx, event, undefined, action);
+        await answer(tx, event, undefined, action, press);
         return { kind: 'done', action };
       }
       await writeOutbox(tx, event, undefined, [
@@ -201,18 +230,28 @@ export function createCore(options: CoreOptions): Core {
       event.type === 'action' ? event.messageId : undefined,
     );
     if (action && !action.card && clicked) action = { ...action, card: clicked };
-    if (action && event.type === 'action') await answer(tx, event, who.tenant.id, action);
+    if (action && event.type === 'action') await answer(tx, event, who.tenant.id, action, press);
     return { kind: 'done', action } as const;
   }
 
   /**
    * The answer to a press, made once and in the press's own transaction, as its channel takes it
-   * (AnswerKind): returned for the channel's response, or written to the outbox.
+   * (AnswerKind): returned for the channel's response, or written to the outbox. A response whose
+   * deadline has passed (`press.late`) can no longer carry it: it goes as an update instead.
    */
-  async function answer(tx: Tx, event: ActionEvent, tenantId: number | undefined, action: ActionResult) {
+  async function answer(
+    tx: Tx,
+    event: ActionEvent,
+    tenantId: number | undefined,
+    action: ActionResult,
+    press?: PressState,
+  ) {
     const kind = options.answers?.[event.channel] ?? 'response';
     if (kind === 'message') await writeOutbox(tx, event, tenantId, answerMessages(action));
-    if (kind === 'update') await answerByUpdate(tx, event, action);
+    if (kind === 'update' || (kind === 'response' && press?.late)) {
+      await answerByUpdate(tx, event, action);
+      if (press) press.answered = true;
+    }
   }
 
   /**
@@ -260,6 +299,7 @@ export function createCore(options: CoreOptions): Core {
     status: 'refused' | 'failed',
     error?: string,
     claimedId?: number,
+    press?: PressState,
   ) {
     return db.transaction(async (tx) => {
       const recorded =
@@ -276,7 +316,7 @@ export function createCore(options: CoreOptions): Core {
       if (!recorded) return { kind: 'duplicate' } as const;
       if (event.type === 'action') {
         const action: ActionResult = { toast: { kind: 'error', text } };
-        await answer(tx, event, undefined, action);
+        await answer(tx, event, undefined, action, press);
         return { kind: 'done', action } as const;
       }
       await writeOutbox(tx, event, undefined, [{ to: { kind: 'reply' }, body: { kind: 'text', text } }]);
@@ -293,6 +333,7 @@ export function createCore(options: CoreOptions): Core {
   async function settle<R extends HandleResult | undefined>(
     work: () => Promise<R>,
     subject: () => { event: InboundEvent; claimedId?: number } | undefined,
+    press?: PressState,
   ): Promise<R | HandleResult> {
     try {
       return await work();
@@ -301,7 +342,7 @@ export function createCore(options: CoreOptions): Core {
       if (!about) throw error;
       const { event, claimedId } = about;
       if (error instanceof Refusal) {
-        return answerWithoutEffect(event, error.userMessage, 'refused', undefined, claimedId);
+        return answerWithoutEffect(event, error.userMessage, 'refused', undefined, claimedId, press);
       }
       const where = { channel: event.channel, eventKey: event.eventKey, error: String(error) };
       if (isTransientDatabaseError(error)) {
@@ -310,8 +351,19 @@ export function createCore(options: CoreOptions): Core {
       }
       log.error('event failed', where);
       const reason = storable(String(error)).slice(0, 500);
-      return answerWithoutEffect(event, FAILED, 'failed', reason, claimedId);
+      return answerWithoutEffect(event, FAILED, 'failed', reason, claimedId, press);
     }
+  }
+
+  /**
+   * After the deadline: the outcome of a press whose transaction chose to answer in the response and
+   * then committed too late for it (the deadline fell between that choice and the commit) goes as an
+   * update, in a transaction of its own.
+   */
+  async function answerLate(event: ActionEvent, result: HandleResult, press: PressState) {
+    if (result.kind !== 'done' || !result.action || press.answered) return;
+    const action = result.action;
+    await db.transaction((tx) => answerByUpdate(tx, event, action));
   }
 
   async function writeOutbox(
@@ -380,6 +432,39 @@ export function createCore(options: CoreOptions): Core {
       );
       if (result.kind === 'done') options.onOutbox?.();
       return result;
+    },
+    async press(raw, withinMs) {
+      const event = storable(raw);
+      const state: PressState = { late: false, answered: false };
+      const work = settle(
+        () => run(event, state),
+        () => ({ event }),
+        state,
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), Math.max(0, withinMs));
+      });
+      const first = await Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+      if (first !== 'late') {
+        if (first.kind === 'done') options.onOutbox?.();
+        return first;
+      }
+      state.late = true;
+      const late = work
+        .then(async (result) => {
+          await answerLate(event, result, state);
+          if (result.kind === 'done') options.onOutbox?.();
+        })
+        .catch((error: unknown) =>
+          log.error('press not applied after its answer', { eventKey: event.eventKey, error: String(error) }),
+        )
+        .finally(() => lateWork.delete(late));
+      lateWork.add(late);
+      return { kind: 'pending' };
+    },
+    async pressesSettled() {
+      while (lateWork.size > 0) await Promise.all(lateWork);
     },
     async processNext() {
       let claimed: Claim | undefined;

@@ -7,7 +7,9 @@
 // retries it. A request still being worked on `answerWithinMs` after it arrived (a slow database, a
 // 责任书 round for a whole district) is answered 503 too, inside the platform's deadline, while the work
 // goes on: if it commits, the platform's retry finds the event done (deduplicated) and gets its 200; if
-// not, the retry does the work. Its place is given back only when the work has ended. Messages are only
+// not, the retry does the work. Its place is given back only when the work has ended. The handler learns
+// that deadline (`c.get('answerBy')`): a Feishu card press, which is not delivered again, answers before
+// it by itself (bot/channels/feishu/events.ts), never with this 503 after its work started. Messages are only
 // written to the inbox before the answer (bot/core/inbox.ts), so it is button presses and a database that
 // is slow or away that bring this gate into play.
 //
@@ -15,10 +17,20 @@
 // must then arrive within `bodyIdleMs` between reads and `bodyWithinMs` in all, or the sender gets 408
 // and its place goes to the next: a sender that stalls, drips or disconnects holds a place for at most
 // that long, never until a restart (issue 14). Once the body is in, the place is held until the work ends,
-// whether or not the platform is still listening: what the gate protects is the database.
+// whether or not the platform is still listening: what the gate protects is the database. A refused
+// request whose route answers refusals itself (`busy`: a Feishu card press is refused politely, since a
+// 503 would only show its presser Feishu's error) is read within the same limits, at most `maxBusyReads`
+// at once; past that it gets the 503 unread.
 import type { Context, MiddlewareHandler } from 'hono';
 import { limitBody } from './body.ts';
 import type { Logger } from './log.ts';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** When the gate answers 503 if the handler has not answered (ms since the epoch). */
+    answerBy: number;
+  }
+}
 
 export interface LoadGateOptions {
   /**
@@ -41,6 +53,13 @@ export interface LoadGateOptions {
    * place, inside Feishu's 3 s and WeCom's 5 s. Platforms send the body with the headers, in one go.
    */
   bodyWithinMs?: number;
+  /**
+   * The answer to a request refused for want of a place, instead of 503, when its route has one (a Feishu
+   * card press, which is not delivered again: a polite refusal). Its body is read first, within the limits.
+   */
+  busy?: (c: Context) => Promise<Response | undefined>;
+  /** Refused requests read for `busy` at once (default 16): more get the 503 without being read. */
+  maxBusyReads?: number;
   log: Logger;
 }
 
@@ -76,6 +95,8 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
       return c.json({ error: error.message }, error.status);
     },
   );
+  const maxBusyReads = options.maxBusyReads ?? 16;
+  let busyReads = 0;
   let inFlight = 0;
   let shed = 0;
   let lastWarning = 0;
@@ -127,9 +148,28 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
     return c.json({ error: 'busy, retry later' }, 503);
   };
 
+  /** A request refused for want of a place: its route's own answer (`options.busy`), or 503. */
+  const shedding = async (c: Context, reason: string) => {
+    if (!options.busy || busyReads >= maxBusyReads) return busy(c, reason);
+    busyReads += 1;
+    try {
+      let answer: Response | undefined;
+      const bodyRefused = await body(c, async () => {
+        answer = await options.busy?.(c);
+      });
+      if (bodyRefused) return bodyRefused;
+      if (!answer) return busy(c, reason);
+      refused(c, reason);
+      return answer;
+    } finally {
+      busyReads -= 1;
+    }
+  };
+
   const middleware: MiddlewareHandler = async (c, next) => {
     const arrived = Date.now();
-    if (!(await admit())) return busy(c, 'no place within the wait');
+    if (!(await admit())) return shedding(c, 'no place within the wait');
+    c.set('answerBy', arrived + answerWithinMs);
     const work = Promise.resolve(body(c, next)).finally(release);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<'late'>((resolve) => {

@@ -9,7 +9,13 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createFakeFeishuWs, type FakeFeishuWs } from './feishu-ws.ts';
+import {
+  ANSWER_DEADLINE_MS,
+  createFakeFeishuWs,
+  type FakeFeishuWs,
+  type PressSeen,
+  pressSeenOf,
+} from './feishu-ws.ts';
 
 // cli_ and 16 hex characters, as real ids are: the SDK's long connection ignores any other (WSClient.start).
 export const FAKE_APP_ID = 'cli_a5fa4e0000000001';
@@ -178,6 +184,16 @@ export interface FakePatch {
   time: number;
 }
 
+/** A card callback the fake posted to our webhook (`callback`), and what the presser saw of it. */
+export interface FakeCallback {
+  /** Our HTTP status; undefined when no answer came within 3 s. */
+  status?: number;
+  ms: number;
+  seen: PressSeen;
+  /** The pressed message, when the test named it. */
+  messageId?: string;
+}
+
 export type CallMatcher =
   | 'api'
   | 'all'
@@ -214,6 +230,19 @@ export interface FakeFeishu {
   readonly calls: readonly FakeCall[];
   /** The long connection (test/fakes/feishu-ws.ts): its handshake and WebSocket share this server's port. */
   readonly ws: FakeFeishuWs;
+  /** Every card callback posted with `callback`, in order. */
+  readonly callbacks: readonly FakeCallback[];
+  /**
+   * Posts a card callback (卡片回传交互) to our webhook as Feishu does: it waits 3 s for HTTP 200, then the
+   * presser sees Feishu's error and a later answer is discarded; the callback is not sent again
+   * (https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication). A
+   * card in the answer replaces the pressed message's content (`messageId`), as the client shows it.
+   */
+  callback(
+    url: string,
+    request: { body: string; headers: Record<string, string> },
+    messageId?: string,
+  ): Promise<FakeCallback>;
   /** Mutable; takes effect on the next call. `reset()` restores the values given at start. */
   rateLimits: FakeRateLimits;
   /** The tenant's people; mutable. */
@@ -391,6 +420,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const messages: FakeMessage[] = [];
   const patches: FakePatch[] = [];
   const calls: FakeCall[] = [];
+  const callbacks: FakeCallback[] = [];
   const forced: Array<ForcedResponse & { remaining: number }> = [];
   const byId = new Map<string, FakeMessage>();
   const latestContent = new Map<string, unknown>();
@@ -427,6 +457,49 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     patches,
     calls,
     ws,
+    callbacks,
+    async callback(
+      url: string,
+      request: { body: string; headers: Record<string, string> },
+      messageId?: string,
+    ) {
+      const started = Date.now();
+      let record: FakeCallback;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: request.headers,
+          body: request.body,
+          signal: AbortSignal.timeout(ANSWER_DEADLINE_MS),
+        });
+        const text = await response.text();
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        record = {
+          status: response.status,
+          ms: Date.now() - started,
+          seen:
+            response.status === 200 ? pressSeenOf(body) : { error: true, reason: `HTTP ${response.status}` },
+          messageId,
+        };
+      } catch (error) {
+        const timedOut = error instanceof Error && error.name === 'TimeoutError';
+        record = {
+          ms: Date.now() - started,
+          seen: { error: true, reason: timedOut ? 'not answered within 3 s' : String(error) },
+          messageId,
+        };
+      }
+      if (!record.seen.error && record.seen.card !== undefined && messageId) {
+        latestContent.set(messageId, record.seen.card);
+      }
+      callbacks.push(record);
+      return record;
+    },
     rateLimits: { ...initialRateLimits },
     directory: opts.directory ?? ([] as FakeFeishuUser[]),
     scopes: { ...initialScopes },
@@ -477,6 +550,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       messages.length = 0;
       patches.length = 0;
       calls.length = 0;
+      callbacks.length = 0;
       forced.length = 0;
       byId.clear();
       latestContent.clear();

@@ -93,6 +93,37 @@ export type WsDelivery =
   | { outcome: 'answered'; code: number; data?: unknown; ms: number; connection: number }
   | { outcome: 'timeout'; ms: number; connection: number };
 
+/**
+ * What the user who pressed a card sees of the answer Feishu got for it, on either transport: our toast
+ * and card when we answered in time with success, or Feishu's error otherwise — then whatever our server
+ * did meanwhile, the user was told it failed (卡片回传交互: answer within 3 s, HTTP 200, body `{toast,
+ * card: {type: 'raw', data}}`; https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/
+ * card-callback-communication).
+ */
+export type PressSeen =
+  | { error: false; toast?: { type: string; content: string }; card?: unknown }
+  | { error: true; reason: string };
+
+/** What the presser sees of a 200 answer's body. */
+export function pressSeenOf(body: unknown): PressSeen {
+  if (typeof body !== 'object' || body === null)
+    return { error: true, reason: 'answer is not a JSON object' };
+  const { toast, card } = body as {
+    toast?: { type: string; content: string };
+    card?: { type?: string; data?: unknown };
+  };
+  if (card !== undefined && card.type !== 'raw' && card.type !== 'template')
+    return { error: true, reason: `card of unknown type ${String(card.type)}` };
+  return { error: false, ...(toast ? { toast } : {}), ...(card ? { card: card.data } : {}) };
+}
+
+/** What the presser sees of a press delivered over the long connection. */
+export function pressSeenOver(delivery: WsDelivery): PressSeen {
+  if (delivery.outcome === 'timeout') return { error: true, reason: 'not answered within 3 s' };
+  if (delivery.code !== 200) return { error: true, reason: `answered code ${delivery.code}` };
+  return pressSeenOf(delivery.data ?? {});
+}
+
 export interface FakeFeishuWs {
   /** Handshakes answered (accepted or not). */
   readonly handshakes: readonly { appId: unknown; code: number }[];

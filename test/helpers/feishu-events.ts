@@ -2,7 +2,7 @@
 // app's encrypt key and signed over the raw body.
 import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { feishuSignature } from '../../bot/channels/feishu/crypto.ts';
-import { FAKE_APP_ID } from '../fakes/feishu-api.ts';
+import { FAKE_APP_ID, type FakeMessage } from '../fakes/feishu-api.ts';
 
 export const APP = {
   appId: FAKE_APP_ID,
@@ -135,4 +135,27 @@ export function cardActionEvent(options: {
       context: { open_message_id: options.messageId, open_chat_id: options.chatId },
     },
   };
+}
+
+/**
+ * The card about a hazard that `openId` received (among the fake's messages), and a press of `action` on it
+ * by them.
+ */
+export function pressOnHazardCard(
+  messages: readonly FakeMessage[],
+  openId: string,
+  hazard: { id: number; code: string },
+  action = 'hazard.accept',
+) {
+  const card = messages.find(
+    (message) => message.receiveId === openId && message.rawContent.includes(hazard.code),
+  );
+  if (!card) throw new Error(`no card about ${hazard.code} for ${openId}`);
+  const press = cardActionEvent({
+    openId,
+    value: { action, args: { id: String(hazard.id) } },
+    messageId: card.messageId,
+    chatId: card.chatId,
+  });
+  return { card, press };
 }

@@ -6,7 +6,7 @@ import type { ChannelDefinition } from '../channel.ts';
 import { botOpenIdLoader } from './bot-info.ts';
 import { feishuEvents } from './events.ts';
 import { createFeishuClient, createFeishuSender } from './sender.ts';
-import { feishuWebhook } from './webhook.ts';
+import { feishuWebhook, feishuWebhookBusy } from './webhook.ts';
 import { feishuConnection } from './websocket.ts';
 
 /**
@@ -33,12 +33,12 @@ export const feishuChannel: ChannelDefinition = {
       feishu.mode === 'websocket' ? feishuConnection({ config: feishu, log, clock }) : undefined;
     return {
       sender: createFeishuSender(client, { db: database.db, clock }),
-      handleWebhook: ({ core, inbox, log, clock }) => ({
-        POST:
-          feishu.mode === 'webhook' || verifiable
-            ? feishuWebhook({ config: feishu, core, inbox, log, botOpenId, clock })
-            : (c) => c.json({ error: WEBHOOK_UNVERIFIABLE }, 404),
-      }),
+      handleWebhook: ({ core, inbox, log, clock }) => {
+        if (feishu.mode !== 'webhook' && !verifiable)
+          return { POST: (c) => c.json({ error: WEBHOOK_UNVERIFIABLE }, 404) };
+        const options = { config: feishu, core, inbox, log, botOpenId, clock };
+        return { POST: feishuWebhook(options), busy: feishuWebhookBusy(options) };
+      },
       ...(connection && {
         connect: ({ core, inbox, log }) =>
           connection.attach(feishuEvents({ appId: feishu.appId, core, inbox, log, botOpenId })),

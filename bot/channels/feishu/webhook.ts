@@ -7,7 +7,8 @@ import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
 import { decryptFeishu, FeishuCryptoError, sameToken, verifyFeishuSignature } from './crypto.ts';
-import { feishuEvents } from './events.ts';
+import { feishuEvents, PRESS_BUSY, PRESS_WITHIN_MS, toast } from './events.ts';
+import { envelopeSchema } from './normalize.ts';
 
 export interface FeishuWebhookOptions {
   config: FeishuConfig;
@@ -18,6 +19,9 @@ export interface FeishuWebhookOptions {
   botOpenId: () => Promise<string | undefined>;
   clock?: () => Date;
 }
+
+/** What a press's answer keeps for itself before the load gate's deadline (encrypting, writing it out). */
+const ANSWER_MARGIN_MS = 200;
 
 /** Feishu retries for about 7 hours (15 s, 5 min, 1 h, 6 h); an older signed request is a replay. */
 const MAX_AGE_S = 8 * 3600;
@@ -67,17 +71,38 @@ function open(
   return accept(plain);
 }
 
+/** The request's payload, verified and decrypted; its body is in memory (read by the load gate). */
+async function openRequest(options: FeishuWebhookOptions, c: Context): Promise<Opened> {
+  return open(options, await c.req.text(), {
+    timestamp: c.req.header('x-lark-request-timestamp'),
+    nonce: c.req.header('x-lark-request-nonce'),
+    signature: c.req.header('x-lark-signature'),
+  });
+}
+
+/**
+ * The answer to a request the load gate refuses before any work: a card press is not delivered again,
+ * so a 503 would only show the user Feishu's error; it is told politely that nothing was done. Anything
+ * else gets the gate's 503, and Feishu delivers it again.
+ */
+export function feishuWebhookBusy(options: FeishuWebhookOptions) {
+  const { config } = options;
+  return async (c: Context) => {
+    const opened = await openRequest(options, c);
+    if (!opened.ok) return undefined;
+    const envelope = envelopeSchema.safeParse(opened.payload);
+    if (!envelope.success || envelope.data.header.event_type !== 'card.action.trigger') return undefined;
+    if (config.verificationToken && !sameToken(config.verificationToken, envelope.data.header.token))
+      return undefined;
+    return c.json(toast('warning', PRESS_BUSY));
+  };
+}
+
 export function feishuWebhook(options: FeishuWebhookOptions) {
   const { config, log } = options;
   const events = feishuEvents({ ...options, appId: config.appId });
   return async (c: Context) => {
-    // In memory already: the load gate read it within its size limit and deadlines (bot/core/load-gate.ts).
-    const raw = await c.req.text();
-    const opened = open(options, raw, {
-      timestamp: c.req.header('x-lark-request-timestamp'),
-      nonce: c.req.header('x-lark-request-nonce'),
-      signature: c.req.header('x-lark-signature'),
-    });
+    const opened = await openRequest(options, c);
     if (!opened.ok) {
       log.warn('feishu request refused', { reason: opened.reason });
       return c.json({ error: opened.reason }, opened.status);
@@ -91,11 +116,18 @@ export function feishuWebhook(options: FeishuWebhookOptions) {
       return c.json({ challenge: payload.challenge });
     }
 
-    const answer = await events(payload, (header) =>
-      config.verificationToken && !sameToken(config.verificationToken, header.token)
-        ? { status: 401, body: { error: 'bad verification token' } }
-        : undefined,
-    );
+    // Within the load gate's deadline (it answers 503 at `answerBy`), which counts from the arrival.
+    const answerBy = c.get('answerBy');
+    const answer = await events(payload, {
+      check: (header) =>
+        config.verificationToken && !sameToken(config.verificationToken, header.token)
+          ? { status: 401, body: { error: 'bad verification token' } }
+          : undefined,
+      pressWithinMs:
+        answerBy === undefined
+          ? PRESS_WITHIN_MS
+          : Math.min(PRESS_WITHIN_MS, answerBy - Date.now() - ANSWER_MARGIN_MS),
+    });
     return c.json(answer.body, answer.status);
   };
 }
