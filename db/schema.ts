@@ -376,6 +376,8 @@ export const completionPhotos = pgTable(
       .notNull()
       .references((): AnyPgColumn => completions.id),
     channel: channelEnum('channel').notNull(),
+    /** A record may carry a document as well as a photo. */
+    kind: text('kind').$type<'image' | 'file'>().notNull().default('image'),
     fileKey: text('file_key').notNull(),
     messageId: text('message_id'),
     addedById: personRef('added_by_id'),

@@ -6,6 +6,7 @@ CREATE TABLE "completion_photos" (
 	"tenant_id" integer NOT NULL,
 	"completion_id" integer NOT NULL,
 	"channel" "channel" NOT NULL,
+	"kind" text DEFAULT 'image' NOT NULL,
 	"file_key" text NOT NULL,
 	"message_id" text,
 	"added_by_id" integer,
