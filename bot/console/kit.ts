@@ -7,6 +7,7 @@
 //
 // A page route reads as `app.get(path, kit.viewer, handler)`; a form post as
 // `app.post(path, kit.limit, kit.post, handler)` (same origin, the session's CSRF token, then the viewer).
+
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Context, Env, MiddlewareHandler } from 'hono';
@@ -17,6 +18,7 @@ import { failedCount } from '../../db/queries/outbox.ts';
 import { firstTenant, type Tenant, tenantOfCode } from '../../db/queries/tenants.ts';
 import { type BodyLimits, limitBody } from '../core/body.ts';
 import type { Core } from '../core/core.ts';
+import type { EvidenceStore } from '../core/evidence.ts';
 import type { Logger } from '../core/log.ts';
 import type { Channel } from '../core/types.ts';
 import type { AdminAccount } from './accounts.ts';
@@ -64,6 +66,8 @@ export interface ConsoleOptions {
   bodyDeadlines?: Omit<BodyLimits, 'maxBytes'>;
   /** Reverse proxies in front that append to X-Forwarded-For (login-brake.ts); 0 trusts none of it. */
   trustedProxies?: number;
+  /** The kept evidence, for the photos of the hazards page; without it photos are listed, not shown. */
+  evidence?: EvidenceStore;
 }
 
 /**
@@ -118,6 +122,7 @@ export interface ConsoleKit {
   /** Waits (at most 2 s) for the outbox rows of an event to be delivered. */
   settle(): Promise<void>;
   trustedProxies?: number;
+  evidence?: EvidenceStore;
   /** The body limit of ordinary forms (64 KB). */
   limit: MiddlewareHandler;
   /** A body limit of `maxBytes`, answered 413 with `tooLarge` (uploads); the console's deadlines apply. */
@@ -360,6 +365,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     onOutbox: options.onOutbox,
     settle,
     trustedProxies: options.trustedProxies,
+    evidence: options.evidence,
     limit: limitTo(64 * 1024, '请求内容过大'),
     limitTo,
     session,

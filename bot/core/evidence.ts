@@ -11,7 +11,9 @@ import {
   storedFileChunkBytes,
 } from '../../db/queries/evidence.ts';
 import { EVIDENCE_LIMITS, type FileLocation, isImageType } from '../../handlers/evidence-rules.ts';
+import { tenantOfEvent } from './identify.ts';
 import { createS3Bucket, type S3Bucket, type S3Options } from './s3.ts';
+import type { Attachment, MessageEvent } from './types.ts';
 
 /** A file the store does not keep, with the reason in words for the person who sent it. */
 export class EvidenceRefused extends Error {
@@ -64,6 +66,33 @@ export interface EvidenceStoreOptions {
   db: Db;
   /** The bucket, when evidence is kept there (EVIDENCE_S3_*); the database otherwise. */
   s3?: S3Options | S3Bucket;
+}
+
+/**
+ * Reads a download whole, refusing it as soon as it grows past the size cap (a platform's 100 MB file is
+ * never held in memory).
+ */
+export async function readCapped(
+  stream: AsyncIterable<Uint8Array>,
+  onTooLarge?: () => void,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.byteLength;
+    if (size > EVIDENCE_LIMITS.fileBytes) {
+      onTooLarge?.();
+      throw new EvidenceRefused(`文件超过单个文件 ${megabytes(EVIDENCE_LIMITS.fileBytes)} 的上限`);
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
 
 const megabytes = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
@@ -129,4 +158,27 @@ export function createEvidenceStore(options: EvidenceStoreOptions): EvidenceStor
       return bytes && { bytes, contentType: file.contentType };
     },
   };
+}
+
+/**
+ * A file whose bytes a channel has in hand on arrival (the 智能机器人 decrypts them, Wechaty's FileBox)
+ * kept at once for the event's tenant: the attachment names the stored file, or why it was refused. An
+ * image must be an image by its bytes; a file may be anything within the size cap.
+ */
+export async function keepOnArrival(
+  db: Db,
+  store: EvidenceStore,
+  event: Pick<MessageEvent, 'channel' | 'sender' | 'chat'>,
+  attachment: { kind: 'image' | 'file'; key: string },
+  bytes: Uint8Array,
+): Promise<Attachment> {
+  const tenantId = await tenantOfEvent(db, event);
+  if (tenantId === undefined) return { ...attachment, refused: '无法确定所属单位' };
+  try {
+    const { file } = await store.put(tenantId, bytes, { imagesOnly: attachment.kind === 'image' });
+    return { ...attachment, fileId: file.id };
+  } catch (error) {
+    if (error instanceof EvidenceRefused) return { ...attachment, refused: error.message };
+    throw error;
+  }
 }

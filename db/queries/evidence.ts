@@ -4,6 +4,7 @@ import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { FetchStatus, FileLocation, PhotoStage } from '../../handlers/evidence-rules.ts';
 import type { Queryable, Tx } from '../client.ts';
 import { completionPhotos, hazardPhotos, storedFileChunks, storedFiles } from '../schema.ts';
+import { byIdInTenant } from './rows.ts';
 
 export type StoredFile = typeof storedFiles.$inferSelect;
 
@@ -48,6 +49,9 @@ export async function listHazardPhotos(
     .where(and(eq(hazardPhotos.tenantId, tenantId), inArray(hazardPhotos.hazardId, [...hazardIds])))
     .orderBy(asc(hazardPhotos.hazardId), asc(hazardPhotos.id));
 }
+
+/** One photo of a hazard by its id, within a tenant. */
+export const hazardPhotoById = byIdInTenant(hazardPhotos);
 
 /** A stored file's row within its tenant. */
 export async function storedFileById(db: Queryable, tenantId: number, fileId: number) {

@@ -37,6 +37,10 @@ export const FeishuErrorCode = {
   imRateLimited: 230020,
   /** IM: message content too long (card/post 30 KB, text 150 KB). HTTP 400. */
   imContentTooLong: 230025,
+  /** Message resources: invalid request parameter (a `type` other than image/file). HTTP 400. */
+  resourceInvalidParam: 234001,
+  /** Message resources: the file_key is not in that message (or the message is unknown). HTTP 400. */
+  resourceNotInMessage: 234003,
 } as const;
 
 export type ReceiveIdType = 'chat_id' | 'open_id' | 'user_id' | 'union_id' | 'email';
@@ -49,6 +53,7 @@ export type CallKind =
   | 'message.create'
   | 'message.reply'
   | 'message.patch'
+  | 'resource.get'
   | 'ws.endpoint'
   | 'unknown';
 
@@ -170,6 +175,17 @@ export interface FakeFeishu {
   force(response: ForcedResponse): void;
   /** Latest content of a message (after patches), or undefined if unknown. */
   contentOf(messageId: string): unknown;
+  /**
+   * A file carried by a user's message (an image or a file), for `GET im/v1/messages/:message_id/
+   * resources/:file_key` to answer with its bytes.
+   */
+  addResource(resource: {
+    messageId: string;
+    fileKey: string;
+    bytes: Uint8Array;
+    type?: 'image' | 'file';
+    contentType?: string;
+  }): void;
   /** Make a message known (e.g. an inbound user message) so replies report its chat_id. */
   seedMessage(message: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void;
   /** The tenant token currently valid for an app. */
@@ -197,6 +213,8 @@ class HttpAnswer {
     readonly status: number,
     readonly body: Record<string, unknown>,
     readonly headers: Record<string, string> = {},
+    /** A binary answer (a message resource) instead of the JSON body. */
+    readonly bytes?: Uint8Array,
   ) {}
 }
 
@@ -236,6 +254,8 @@ function classify(method: string, path: string): CallKind {
   if (method === 'POST' && path === '/open-apis/im/v1/messages') return 'message.create';
   if (method === 'POST' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(path)) return 'message.reply';
   if (method === 'PATCH' && /^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(path)) return 'message.patch';
+  if (method === 'GET' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/.test(path))
+    return 'resource.get';
   return 'unknown';
 }
 
@@ -309,6 +329,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const byId = new Map<string, FakeMessage>();
   const latestContent = new Map<string, unknown>();
   const byUuid = new Map<string, { messageId: string; at: number }>();
+  const resources = new Map<string, { bytes: Uint8Array; type: 'image' | 'file'; contentType: string }>();
   const windows = new Windows();
   const aborter = new AbortController();
   // Every held call (`force({ delayMs })`) listens to it: a fan-out holds hundreds at once.
@@ -345,6 +366,19 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     contentOf(messageId: string): unknown {
       return latestContent.get(messageId);
     },
+    addResource(resource: {
+      messageId: string;
+      fileKey: string;
+      bytes: Uint8Array;
+      type?: 'image' | 'file';
+      contentType?: string;
+    }): void {
+      resources.set(`${resource.messageId}\0${resource.fileKey}`, {
+        bytes: resource.bytes,
+        type: resource.type ?? 'image',
+        contentType: resource.contentType ?? 'image/png',
+      });
+    },
     seedMessage(m: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void {
       const record: FakeMessage = {
         messageId: m.messageId,
@@ -370,6 +404,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       byId.clear();
       latestContent.clear();
       byUuid.clear();
+      resources.clear();
       windows.clear();
       fake.rateLimits = { ...initialRateLimits };
     },
@@ -586,6 +621,25 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         latestContent.set(messageId, parsed.value);
         return success({});
       }
+      case 'resource.get': {
+        // 获取消息中的资源文件 (https://open.feishu.cn/document/server-docs/im-v1/message/get-2): `type` is
+        // required, image or file; the file_key must be one the message carries (请求的 file_key 和
+        // message_id 需要匹配), else 234003.
+        const type = query.type;
+        if (type !== 'image' && type !== 'file') {
+          return new HttpAnswer(400, {
+            code: FeishuErrorCode.resourceInvalidParam,
+            msg: 'Invalid request param.',
+          });
+        }
+        const messageId = decodeURIComponent(segments[5] ?? '');
+        const fileKey = decodeURIComponent(segments[7] ?? '');
+        const resource = resources.get(`${messageId}\0${fileKey}`);
+        if (!resource) {
+          return new HttpAnswer(400, { code: FeishuErrorCode.resourceNotInMessage, msg: 'File not in msg.' });
+        }
+        return new HttpAnswer(200, {}, { 'content-type': resource.contentType }, resource.bytes);
+      }
       default:
         return new HttpAnswer(404, { code: 404, msg: '404 page not found' });
     }
@@ -593,6 +647,11 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
 
   const send = (res: ServerResponse, answer: HttpAnswer, call: FakeCall): void => {
     call.status = answer.status;
+    if (answer.bytes) {
+      res.writeHead(answer.status, { 'content-length': answer.bytes.byteLength, ...answer.headers });
+      res.end(answer.bytes);
+      return;
+    }
     if (typeof answer.body.code === 'number') call.code = answer.body.code;
     const payload = JSON.stringify(answer.body);
     res.writeHead(answer.status, {

@@ -1,13 +1,13 @@
 // Fake of the WeCom server API (qyapi.weixin.qq.com) on 127.0.0.1, speaking the real JSON wire format.
 // Docs: 获取access_token (gettoken), 发送应用消息 (message/send, path/90236),
-// 更新模版卡片消息 (message/update_template_card).
+// 更新模版卡片消息 (message/update_template_card), 获取临时素材 (media/get, path/90254).
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type WecomApiEndpoint = 'gettoken' | 'send' | 'update_template_card';
+export type WecomApiEndpoint = 'gettoken' | 'send' | 'update_template_card' | 'media_get';
 
 export interface ForcedResponse {
   /** Consumed only by a call to this endpoint; by the next call to any endpoint when omitted. */
@@ -68,6 +68,7 @@ const ERRMSG: Record<number, string> = {
   [-1]: 'system busy',
   0: 'ok',
   40001: 'invalid credential',
+  40007: 'invalid media_id',
   40008: 'invalid message type',
   40013: 'invalid corpid',
   40014: 'invalid access_token',
@@ -104,6 +105,8 @@ const MAX_USERS = 1000;
 const DEFAULT_DUPLICATE_INTERVAL_S = 1800;
 const MAX_DUPLICATE_INTERVAL_S = 4 * 3600;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** A temporary media file lives 3 days (上传临时素材 / 获取临时素材, path/90253, path/90254). */
+const MEDIA_TTL_MS = 3 * 24 * 3600 * 1000;
 
 // Content limits of message/send (path/90236). text.content: at most 2048 bytes, which WeCom cuts
 // silently, so the end of a message would be lost; markdown.content: at most 4096 bytes, refused with
@@ -225,6 +228,7 @@ export class FakeWecomApi {
   #deliveries = new Map<string, number[]>();
   #seq = 0;
   #aborter = new AbortController();
+  #media = new Map<string, { bytes: Uint8Array; contentType: string; uploadedAt: number }>();
 
   constructor(opts: FakeWecomApiOptions = {}) {
     this.#opts = opts;
@@ -293,7 +297,17 @@ export class FakeWecomApi {
     this.#currentToken = undefined;
   }
 
+  /**
+   * A file received by the app (a user's image): its MediaId, valid for media/get for 3 days from now on
+   * the fake's clock.
+   */
+  addMedia(bytes: Uint8Array, contentType = 'image/jpeg', mediaId = this.#nextId('fake_media_')): string {
+    this.#media.set(mediaId, { bytes, contentType, uploadedAt: this.#now() });
+    return mediaId;
+  }
+
   reset(): void {
+    this.#media.clear();
     this.sent = [];
     this.deduplicated = [];
     this.dropped = [];
@@ -323,7 +337,9 @@ export class FakeWecomApi {
           ? 'send'
           : url.pathname === '/cgi-bin/message/update_template_card'
             ? 'update_template_card'
-            : 'unknown';
+            : url.pathname === '/cgi-bin/media/get'
+              ? 'media_get'
+              : 'unknown';
     const rawBody = method === 'POST' ? await readBody(req) : '';
     let body: unknown = rawBody;
     try {
@@ -367,6 +383,29 @@ export class FakeWecomApi {
     switch (endpoint) {
       case 'gettoken':
         return reply(200, this.#getToken(query));
+      case 'media_get': {
+        const tokenErr = this.#tokenStatus(query.access_token);
+        if (tokenErr !== 0) return reply(200, err(tokenErr));
+        // 获取临时素材 (https://developer.work.weixin.qq.com/document/path/90254): a media_id is valid for
+        // 3 days; unknown or older it is refused as JSON `{"errcode":40007,"errmsg":"invalid media_id"}`.
+        const media = this.#media.get(query.media_id ?? '');
+        if (!media || this.#now() - media.uploadedAt >= MEDIA_TTL_MS) return reply(200, err(40007));
+        this.log.push({
+          endpoint,
+          method,
+          query,
+          body,
+          status: 200,
+          response: `<${media.bytes.byteLength} bytes>`,
+        });
+        res.writeHead(200, {
+          'content-type': media.contentType,
+          'content-disposition': `attachment; filename="${query.media_id}"`,
+          'content-length': media.bytes.byteLength,
+        });
+        res.end(media.bytes);
+        return;
+      }
       case 'send':
       case 'update_template_card': {
         if (method !== 'POST') return reply(200, err(43002));

@@ -5,7 +5,12 @@ import { parseConfig } from '../../bot/env.ts';
 import { type HttpTimeouts, startHttpServer } from '../../bot/http-server.ts';
 import { createService, type Service, type ServiceOptions } from '../../bot/service.ts';
 import type { Database } from '../../db/client.ts';
-import { FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from '../fakes/feishu-api.ts';
+import {
+  FAKE_APP_SECRET,
+  type FakeFeishu,
+  type FakeFeishuOptions,
+  startFakeFeishu,
+} from '../fakes/feishu-api.ts';
 import { FakeWecomApi, type FakeWecomApiOptions } from '../fakes/wecom-api.ts';
 import { APP, type SignedRequest } from './feishu-events.ts';
 import { WECOM_APP } from './wecom-events.ts';
@@ -23,6 +28,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   clock?: () => Date;
+  /** Options of the fake Feishu server (its clock). */
+  feishu?: FakeFeishuOptions;
   /** Also start a fake WeCom API and configure the WeCom channel (the test app of wecom-events.ts). */
   wecom?: boolean | FakeWecomApiOptions;
   /** A Wechaty bot (on wechaty-puppet-mock) to run as the Wechaty channel. */
@@ -43,7 +50,7 @@ export async function startHarness(
   env: Record<string, string> = {},
   options: HarnessOptions = {},
 ): Promise<Harness> {
-  const feishu = await startFakeFeishu();
+  const feishu = await startFakeFeishu(options.feishu);
   let wecom: FakeWecomApi | undefined;
   let wecomEnv: Record<string, string> = {};
   if (options.wecom) {

@@ -110,7 +110,7 @@ function rateLimited(message: string, code: number | undefined, row: OutboxRow, 
 }
 
 /** The tenant access token is missing or no longer valid: fetch a new one and try again. */
-const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
+export const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
 
 function content(row: OutboxRow): { msg_type: string; content: string } {
   if (row.body.kind === 'text') return { msg_type: 'text', content: feishuTextContent(row.body.text) };
