@@ -39,6 +39,8 @@ export default {
     ctx.waitUntil(
       service.inbox
         .drain()
+        // Photos of the messages just processed are downloaded now, within the request's waitUntil.
+        .then(() => service.downloads.runOnce())
         .then(() => service.dispatcher.drain())
         .finally(() => service.close())
         .finally(() => database.close()),
@@ -51,6 +53,8 @@ export default {
     const context = { db: database.db, channels: service.channels, log: silentLogger, now: new Date() };
     ctx.waitUntil(
       Promise.all([service.inbox.drain(), ...JOBS.map((job) => job.run(context))])
+        // Retries of downloads that came due since the last trigger.
+        .then(() => service.downloads.runOnce())
         .then(() => service.dispatcher.drain())
         .finally(() => service.close())
         .finally(() => database.close()),
