@@ -6,7 +6,15 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
-import { hazardEvents, hazardPhotos, hazards, outbox, storedFileChunks, storedFiles } from '../db/schema.ts';
+import {
+  completionPhotos,
+  hazardEvents,
+  hazardPhotos,
+  hazards,
+  outbox,
+  storedFileChunks,
+  storedFiles,
+} from '../db/schema.ts';
 import { EVIDENCE_LIMITS } from '../handlers/evidence-rules.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import type { FakeWecomApi } from './fakes/wecom-api.ts';
@@ -166,6 +174,38 @@ describe('a photo sent with a report is kept', () => {
     expect(photo).toMatchObject({ stage: 'after', fetchStatus: 'stored' });
     const { html } = await consolePage();
     expect(html).toMatch(/data-stage="after"><span class="muted">整改后<\/span>/);
+  });
+});
+
+describe("a record's photos", () => {
+  it('a photo sent with 记录 (a Feishu post) is kept with the record', async () => {
+    const openId = await identityOf(database, 'wangxiaofang', 'open_id');
+    const event = messageEvent({
+      openId,
+      chatId: 'oc_p2p_wangxiaofang',
+      chatType: 'p2p',
+      messageId: 'om_record',
+    });
+    event.event.message.message_type = 'post';
+    event.event.message.content = JSON.stringify({
+      zh_cn: {
+        title: '',
+        content: [
+          [
+            { tag: 'text', text: '记录 会议 学校安全工作会议，部署冬季消防' },
+            { tag: 'img', image_key: 'img_meeting' },
+          ],
+        ],
+      },
+    });
+    const bytes = png('the meeting');
+    harness.feishu.addResource({ messageId: 'om_record', fileKey: 'img_meeting', bytes });
+    expect((await harness.post('/webhooks/feishu', feishuRequest(event))).status).toBe(200);
+    await settle();
+    const [photo] = await database.db.select().from(completionPhotos);
+    expect(photo).toMatchObject({ kind: 'image', fileKey: 'img_meeting', fetchStatus: 'stored' });
+    const kept = await harness.service.evidence.read(photo!.tenantId, photo!.fileId!);
+    expect(Buffer.from(kept!.bytes).equals(Buffer.from(bytes))).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@ import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { FetchStatus, FileLocation, PhotoStage } from '../../handlers/evidence-rules.ts';
 import type { Queryable, Tx } from '../client.ts';
 import { completionPhotos, hazardPhotos, storedFileChunks, storedFiles } from '../schema.ts';
-import { byIdInTenant } from './rows.ts';
+import { byIdInTenant, byKeyInTenant } from './rows.ts';
 
 export type StoredFile = typeof storedFiles.$inferSelect;
 
@@ -54,22 +54,10 @@ export async function listHazardPhotos(
 export const hazardPhotoById = byIdInTenant(hazardPhotos);
 
 /** A stored file's row within its tenant. */
-export async function storedFileById(db: Queryable, tenantId: number, fileId: number) {
-  const [row] = await db
-    .select()
-    .from(storedFiles)
-    .where(and(eq(storedFiles.tenantId, tenantId), eq(storedFiles.id, fileId)));
-  return row as StoredFile | undefined;
-}
+export const storedFileById = byIdInTenant(storedFiles);
 
 /** The tenant's file with this content, if it is kept already. */
-export async function storedFileBySha(db: Queryable, tenantId: number, sha256: string) {
-  const [row] = await db
-    .select()
-    .from(storedFiles)
-    .where(and(eq(storedFiles.tenantId, tenantId), eq(storedFiles.sha256, sha256)));
-  return row as StoredFile | undefined;
-}
+export const storedFileBySha = byKeyInTenant<typeof storedFiles, string>(storedFiles, storedFiles.sha256);
 
 /** The bytes of a file kept in the database, its chunks joined in order. */
 export async function storedFileChunkBytes(db: Queryable, fileId: number): Promise<Uint8Array> {
@@ -78,14 +66,8 @@ export async function storedFileChunkBytes(db: Queryable, fileId: number): Promi
     .from(storedFileChunks)
     .where(eq(storedFileChunks.fileId, fileId))
     .orderBy(asc(storedFileChunks.seq));
-  const size = chunks.reduce((sum, chunk) => sum + chunk.data.byteLength, 0);
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const { data } of chunks) {
-    bytes.set(data, offset);
-    offset += data.byteLength;
-  }
-  return bytes;
+  // Buffer: Node and Workers (nodejs_compat) alike.
+  return Buffer.concat(chunks.map((chunk) => chunk.data));
 }
 
 export interface NewStoredFile {

@@ -156,6 +156,15 @@ export interface ForcedResponse {
   networkError?: boolean;
 }
 
+/** A file a user's message carries. `type`: image for an image (also in a post), file for the rest. */
+export interface FakeResource {
+  messageId: string;
+  fileKey: string;
+  bytes: Uint8Array;
+  type?: 'image' | 'file';
+  contentType?: string;
+}
+
 export interface FakeFeishu {
   readonly url: string;
   readonly appId: string;
@@ -179,13 +188,7 @@ export interface FakeFeishu {
    * A file carried by a user's message (an image or a file), for `GET im/v1/messages/:message_id/
    * resources/:file_key` to answer with its bytes.
    */
-  addResource(resource: {
-    messageId: string;
-    fileKey: string;
-    bytes: Uint8Array;
-    type?: 'image' | 'file';
-    contentType?: string;
-  }): void;
+  addResource(resource: FakeResource): void;
   /** Make a message known (e.g. an inbound user message) so replies report its chat_id. */
   seedMessage(message: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void;
   /** The tenant token currently valid for an app. */
@@ -366,13 +369,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     contentOf(messageId: string): unknown {
       return latestContent.get(messageId);
     },
-    addResource(resource: {
-      messageId: string;
-      fileKey: string;
-      bytes: Uint8Array;
-      type?: 'image' | 'file';
-      contentType?: string;
-    }): void {
+    addResource(resource: FakeResource): void {
       resources.set(`${resource.messageId}\0${resource.fileKey}`, {
         bytes: resource.bytes,
         type: resource.type ?? 'image',
@@ -637,6 +634,13 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         const resource = resources.get(`${messageId}\0${fileKey}`);
         if (!resource) {
           return new HttpAnswer(400, { code: FeishuErrorCode.resourceNotInMessage, msg: 'File not in msg.' });
+        }
+        // type: image for the images of a message (and of a post), file for files, audio and video.
+        if (resource.type !== type) {
+          return new HttpAnswer(400, {
+            code: FeishuErrorCode.resourceInvalidParam,
+            msg: 'Invalid request param.',
+          });
         }
         return new HttpAnswer(200, {}, { 'content-type': resource.contentType }, resource.bytes);
       }
