@@ -202,11 +202,27 @@ describe('a hazard from report to 销号', () => {
     const reply = await bot.say(HEAD, '', { attachments: [{ kind: 'image', key: 'img_after_fix' }] });
     expect(reply).toContain(`已将 1 张照片作为整改证据附到隐患 ${code}`);
     const photos = await database.db.select().from(hazardPhotos);
-    expect(photos.map((photo) => [photo.hazardId, photo.fileKey])).toEqual([[id, 'img_after_fix']]);
+    expect(photos.map((photo) => [photo.hazardId, photo.fileKey, photo.stage])).toEqual([
+      [id, 'img_after_fix', 'after'],
+    ]);
     const evidence = (
       await database.db.select().from(hazardEvents).where(eq(hazardEvents.action, 'evidence'))
     )[0]!;
     expect(evidence.evidence).toMatchObject({ photos: ['img_after_fix'] });
+  });
+
+  it('takes photos sent with 整改完成 itself as 整改后', async () => {
+    await say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+    const { id, code } = await theHazard();
+    await press(HEAD, 'hazard.accept', { id: String(id) });
+    const reply = await bot.say(HEAD, `整改完成 ${code} 已更换灭火器`, {
+      attachments: [{ kind: 'image', key: 'img_with_step' }],
+    });
+    expect(reply).toContain('已附照片 1 张。');
+    const photos = await database.db.select().from(hazardPhotos);
+    expect(photos.map((photo) => [photo.hazardId, photo.fileKey, photo.stage])).toEqual([
+      [id, 'img_with_step', 'after'],
+    ]);
   });
 
   it('refuses steps by the wrong person or in the wrong state, and changes nothing', async () => {

@@ -64,6 +64,17 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
  * hazard card, asks the reporter for what is missing, tells the unit head, and says when it looks like an
  * open hazard already reported.
  */
+/**
+ * The images of a step's own message (`整改完成 YH-… <措施>` with photos, a Feishu post): attached at the
+ * hazard's stage after the step (整改后 once it is rectified); the words to add to the step's answer.
+ */
+export async function attachPhotosOfStep(ctx: MessageContext, hazardId: number): Promise<string> {
+  const hazard = await hazardById(ctx.db, ctx.tenant.id, hazardId);
+  if (!hazard || !ctx.event.attachments.some((attachment) => attachment.kind === 'image')) return '';
+  const { count, refusals } = await attachHazardPhotos(ctx, sourceOf(ctx.event), hazard.id, stageOf(hazard));
+  return `${count > 0 ? `已附照片 ${count} 张。` : ''}${refusalNote(refusals)}`;
+}
+
 async function fileReport(ctx: Context, source: ReportSource, text: string): Promise<Hazard> {
   const report = parseReport(text);
   if (!report.description) {
