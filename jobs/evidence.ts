@@ -72,7 +72,7 @@ export function createDownloads(options: DownloadsOptions): Downloads {
           tenantId: row.tenantId,
           hazardId: row.hazardId,
           action: 'evidence_failed',
-          note: `照片未能保存：${reason}`,
+          note: reason,
           evidence: { fileKey: row.fileKey, channel: row.channel, error },
           at: clock(),
         });

@@ -273,7 +273,7 @@ describe('what is not kept', () => {
       .select()
       .from(hazardEvents)
       .where(and(eq(hazardEvents.action, 'evidence_failed'), eq(hazardEvents.hazardId, photo!.hazardId)));
-    expect(note!.note).toBe('照片未能保存：从平台下载失败（已尝试 8 次）');
+    expect(note!.note).toBe('从平台下载失败（已尝试 8 次）');
     const told = wecom.sent.slice(before).map((body) => JSON.stringify(body));
     expect(told.filter((text) => text.includes('照片未能保存'))).toHaveLength(1);
     expect(told.find((text) => text.includes('照片未能保存'))).toContain('请重新发送该照片');
