@@ -56,5 +56,9 @@ CREATE INDEX "completion_photos_pending" ON "completion_photos" USING btree ("fe
 CREATE UNIQUE INDEX "stored_files_tenant_sha256" ON "stored_files" USING btree ("tenant_id","sha256");--> statement-breakpoint
 ALTER TABLE "hazard_photos" ADD CONSTRAINT "hazard_photos_file_id_stored_files_id_fk" FOREIGN KEY ("file_id") REFERENCES "public"."stored_files"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "hazard_photos_pending" ON "hazard_photos" USING btree ("fetch_next_at") WHERE "hazard_photos"."fetch_status" = 'pending';--> statement-breakpoint
--- Photos kept as platform keys before 0020: the download is tried once more within the window of their arrival.
-UPDATE "hazard_photos" SET "fetch_until" = "created_at" + interval '3 days';
+-- Photos kept as platform keys before 0020: downloaded now if still within the platform's window of their
+-- arrival (Feishu, WeCom app); older ones, and those of channels that had the bytes only on arrival, are
+-- marked as not kept, without a message to their sender.
+UPDATE "hazard_photos" SET "fetch_until" = "created_at" + interval '3 days';--> statement-breakpoint
+UPDATE "hazard_photos" SET "fetch_status" = 'failed', "fetch_error" = '升级前收到的照片，未能从平台取回'
+  WHERE "fetch_until" <= now() OR "channel" NOT IN ('feishu', 'wecom');
