@@ -59,15 +59,21 @@ export const storedFileById = byIdInTenant(storedFiles);
 /** The tenant's file with this content, if it is kept already. */
 export const storedFileBySha = byKeyInTenant<typeof storedFiles, string>(storedFiles, storedFiles.sha256);
 
+// Chunks travel as base64 text, decoded and encoded by PostgreSQL: PGlite takes a 5 MB file as bytea
+// parameters in ~1.7 s and as base64 text in ~0.2 s (its single connection is held meanwhile), and reads it
+// back twice as fast; postgres.js carries either well.
+const toBase64 = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
 /** The bytes of a file kept in the database, its chunks joined in order. */
 export async function storedFileChunkBytes(db: Queryable, fileId: number): Promise<Uint8Array> {
   const chunks = await db
-    .select({ data: storedFileChunks.data })
+    .select({ data: sql<string>`encode(${storedFileChunks.data}, 'base64')` })
     .from(storedFileChunks)
     .where(eq(storedFileChunks.fileId, fileId))
     .orderBy(asc(storedFileChunks.seq));
   // Buffer: Node and Workers (nodejs_compat) alike.
-  return Buffer.concat(chunks.map((chunk) => chunk.data));
+  return Buffer.concat(chunks.map((chunk) => Buffer.from(chunk.data, 'base64')));
 }
 
 export interface NewStoredFile {
@@ -92,7 +98,13 @@ export async function insertStoredFile(
   const [inserted] = await tx.insert(storedFiles).values(file).onConflictDoNothing().returning();
   if (!inserted) return { file: (await storedFileBySha(tx, file.tenantId, file.sha256))!, created: false };
   if (chunks.length > 0) {
-    await tx.insert(storedFileChunks).values(chunks.map((data, seq) => ({ fileId: inserted.id, seq, data })));
+    await tx.insert(storedFileChunks).values(
+      chunks.map((data, seq) => ({
+        fileId: inserted.id,
+        seq,
+        data: sql`decode(${toBase64(data)}, 'base64')`,
+      })),
+    );
   }
   return { file: inserted, created: true };
 }
