@@ -241,6 +241,19 @@ describe('what is not kept', () => {
     expect(html).toContain('照片未能保存：');
   });
 
+  it('a hazard keeps at most 60 MB of photos: the one past it is refused and reported', async () => {
+    await wecomSays(textMessage({ from: 'chenjing', content: '报隐患 体育馆看台座椅破损，一般' }));
+    const size = Math.floor(9.5 * 2 ** 20);
+    for (let index = 0; index < 7; index++) {
+      const mediaId = wecom.addMedia(png(`seat ${index}`, size), 'image/png');
+      await wecomSays(imageMessage({ from: 'chenjing', mediaId }));
+    }
+    const photos = await photoRows();
+    expect(photos.map((photo) => photo.fetchStatus)).toEqual([...Array(6).fill('stored'), 'failed']);
+    expect(photos[6]!.fetchError).toBe('每条隐患的照片合计不超过 60 MB，已达上限');
+    expect(await database.db.select().from(storedFiles)).toHaveLength(6);
+  });
+
   it('a download that fails is retried with backoff within the window, then reported', async () => {
     await wecomSays(textMessage({ from: 'chenjing', content: '报隐患 操场看台栏杆松动，一般' }));
     const mediaId = wecom.addMedia(png('railing'), 'image/png');
