@@ -19,6 +19,8 @@ async function main() {
   }
   service.dispatcher.start();
   service.inbox.start();
+  // Retries of downloads come due on their own: polled as often as the shortest backoff.
+  service.downloads.pump.start(30_000);
   const jobs = startJobs(
     { db: service.database.db, channels: service.channels, log },
     { log, onSent: () => service.dispatcher.kick() },

@@ -9,12 +9,14 @@ import { feishuUserIdOnlyPeople } from '../db/queries/org.ts';
 import { markTenantDemo, tenantsByCode } from '../db/queries/tenants.ts';
 import { createRouter } from '../handlers/index.ts';
 import { loadOrgFile } from '../handlers/org-file.ts';
+import { createDownloads, type Downloads } from '../jobs/evidence.ts';
 import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
 import type { RateLimiter } from '../jobs/rate-limit.ts';
 import { type AppOptions, createApp } from './app.ts';
 import type { ChannelHealth, ChannelRuntime, OpenChannel } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
 import { type Core, createCore } from './core/core.ts';
+import { createEvidenceStore, type EvidenceStore, type FileFetcher } from './core/evidence.ts';
 import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
 import type { AnswerKind, Channel } from './core/types.ts';
@@ -29,6 +31,10 @@ export interface Service {
   inbox: Inbox;
   dispatcher: Dispatcher;
   database: Database;
+  /** Files kept as evidence (photos of hazards and records): the database, or the bucket (EVIDENCE_S3_*). */
+  evidence: EvidenceStore;
+  /** The downloads of received files from their platforms (jobs/evidence.ts). */
+  downloads: Downloads;
   channels: ReadonlySet<Channel>;
   /** Demo mode is on: no credentials, and the database empty or demo-made (loadDemoOrganization). */
   demo: boolean;
@@ -87,6 +93,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     open.set(definition.name, channel);
     answers[definition.name] = definition.answer;
   }
+  const evidence = createEvidenceStore({ db: database.db, s3: config.evidenceS3 });
   const senders = [...open.values()].map((channel) => channel.sender);
   if (config.feishu) await warnFeishuUserIdOnly(database, log);
   const channels: ReadonlySet<Channel> = new Set(open.keys());
@@ -98,6 +105,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     clock: options.clock,
     limiter: options.limiter,
   });
+  const fetchers = new Map<Channel, FileFetcher>();
+  for (const [name, channel] of open) if (channel.fetcher) fetchers.set(name, channel.fetcher);
+  const downloads = createDownloads({
+    db: database.db,
+    store: evidence,
+    fetchers,
+    channels,
+    log,
+    clock: options.clock,
+    onOutbox: () => dispatcher.kick(),
+  });
   const core = createCore({
     db: database.db,
     router: createRouter(),
@@ -105,7 +123,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     answers,
     log,
     clock: options.clock,
-    onOutbox: () => dispatcher.kick(),
+    // A handler that wrote rows may have written photos to download: both wake.
+    onOutbox: () => {
+      dispatcher.kick();
+      downloads.pump.kick();
+    },
   });
   // On PostgreSQL two chats' events are processed side by side; PGlite runs one at a time.
   const inbox = createInbox({
@@ -114,7 +136,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     concurrency: database.kind === 'postgres' ? 2 : 1,
   });
-  const runtime: ChannelRuntime = { core, inbox, log, clock: options.clock };
+  const runtime: ChannelRuntime = { core, inbox, log, clock: options.clock, evidence };
   const connections = () => Object.fromEntries([...health].map(([name, state]) => [name, state()]));
   for (const channel of open.values()) channel.connect?.(runtime);
   const webhooks: AppOptions['webhooks'] = {};
@@ -151,6 +173,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           connections,
           workers: options.workers,
         }),
+      evidence,
     },
     webhooks,
   });
@@ -160,6 +183,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     inbox,
     dispatcher,
     database,
+    evidence,
+    downloads,
     channels,
     demo: demo.on,
     startConnections() {
@@ -171,6 +196,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       // A press answered 处理中 finishes its work (and writes its outcome) before the database goes.
       await core.pressesSettled();
       await inbox.stop();
+      await downloads.pump.stop();
       await dispatcher.stop();
       if (!options.database) await database.close();
     },

@@ -54,7 +54,13 @@ export default {
     const response = await service.app.fetch(request);
     // A card press answered 处理中 goes on after the answer; its outcome is then in the outbox.
     ctx.waitUntil(
-      Promise.all([service.inbox.drain(), service.core.pressesSettled()])
+      Promise.all([
+        service.inbox
+          .drain()
+          // Photos of the messages just processed are downloaded now, within the request's waitUntil.
+          .then(() => service.downloads.runOnce()),
+        service.core.pressesSettled(),
+      ])
         .then(() => service.dispatcher.drain())
         .finally(() => service.close())
         .finally(() => database.close()),
@@ -67,6 +73,8 @@ export default {
     const context = { db: database.db, channels: service.channels, log: silentLogger, now: new Date() };
     ctx.waitUntil(
       Promise.all([service.inbox.drain(), ...JOBS.map((job) => job.run(context))])
+        // Retries of downloads that came due since the last trigger.
+        .then(() => service.downloads.runOnce())
         .then(() => service.dispatcher.drain())
         .finally(() => service.close())
         .finally(() => database.close()),

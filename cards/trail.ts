@@ -10,6 +10,7 @@ export const TRAIL_ACTION_LABEL: Record<string, string> = {
   ...ACTION_LABEL,
   assign: '指派',
   evidence: '补充整改照片',
+  evidence_failed: '照片未能保存',
   'duplicate-merged': '并入重复上报',
 };
 

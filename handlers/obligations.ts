@@ -17,6 +17,7 @@ import {
 import type { ObligationScope } from '../db/schema.ts';
 import { isoDateIn } from './calendar.ts';
 import { parseDateInput } from './deadlines.ts';
+import { attachCompletionPhotos, type Received, refusalNote } from './evidence.ts';
 import { KIND_LABEL, KIND_WORDS, wholeWord } from './obligation-kinds.ts';
 import { parseRecordText } from './record-text.ts';
 import { rowOfButton } from './row-of-button.ts';
@@ -65,7 +66,8 @@ async function scopeOf(ctx: Context, kind: ObligationKind, asked: ObligationScop
 }
 
 /** Records a completion for the actor and answers with this period's progress; refuses bad input. */
-export async function recordFor(ctx: Context, input: RecordInput, photos: string[]): Promise<Card> {
+export async function recordFor(ctx: Context, input: RecordInput, received?: Received): Promise<Card> {
+  const photos = received?.attachments.map((attachment) => attachment.key) ?? [];
   const { db, tenant, actor, now } = ctx;
   const { kind } = input;
   const today = isoDateIn(now, tenant.timezone);
@@ -109,6 +111,7 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
     evidence: photos.length > 0 ? { photos, channel: ctx.event.channel } : null,
     createdAt: now,
   });
+  const kept = received ? await attachCompletionPhotos(ctx, received, completion.id) : undefined;
   await appendAudit(db, {
     tenantId: tenant.id,
     subject: `completion:${completion.id}`,
@@ -130,6 +133,7 @@ export async function recordFor(ctx: Context, input: RecordInput, photos: string
       ['说明', noteText],
       ['照片', photos.length > 0 ? `${photos.length} 张` : undefined],
     ]),
+    ...(kept && kept.refusals.length > 0 ? [note(refusalNote(kept.refusals))] : []),
     progress.length > 0
       ? text(
           progress
@@ -154,8 +158,14 @@ export async function recordDuty(ctx: MessageContext): Promise<void> {
     word && Object.hasOwn(KIND_WORDS, word) ? KIND_WORDS[word as keyof typeof KIND_WORDS] : undefined;
   if (!kind) throw new Refusal(`请写明记录的类型，例如：${USAGE}`);
   const parsed = parseRecordText(rest.join(' '), { schoolWord: kind === 'supervision' });
-  const photos = ctx.event.attachments.map((attachment) => attachment.key);
-  ctx.reply({ kind: 'card', card: await recordFor(ctx, { kind, ...parsed }, photos) });
+  const { event } = ctx;
+  const received = {
+    channel: event.channel,
+    messageId: event.messageId,
+    at: event.at,
+    attachments: event.attachments,
+  };
+  ctx.reply({ kind: 'card', card: await recordFor(ctx, { kind, ...parsed }, received) });
 }
 
 /** The 记录完成 button (with its form) on an obligation reminder. */
@@ -165,17 +175,13 @@ export async function recordButton(ctx: ActionContext): Promise<ActionResult> {
   if (!form.note?.trim()) {
     throw new Refusal(`请写明完成情况。按钮不便时可发送：记录 ${KIND_LABEL[obligation.kind]} <说明>`);
   }
-  const result = await recordFor(
-    ctx,
-    {
-      kind: obligation.kind,
-      note: form.note,
-      date: form.date,
-      school: form.school,
-      scope: obligation.scope,
-    },
-    [],
-  );
+  const result = await recordFor(ctx, {
+    kind: obligation.kind,
+    note: form.note,
+    date: form.date,
+    school: form.school,
+    scope: obligation.scope,
+  });
   ctx.reply({ kind: 'card', card: result });
   return { toast: { kind: 'success', text: `已记录：${obligation.title}` } };
 }

@@ -25,6 +25,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'bot/core/next-turn.ts',
       'handlers/calendar.ts',
       'handlers/deadlines.ts',
+      'handlers/evidence-rules.ts',
       'handlers/hazard-rules.ts',
       'handlers/hazard-workflow.ts',
       'handlers/holiday-notice.ts',

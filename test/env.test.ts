@@ -120,3 +120,38 @@ describe('WeCom 智能机器人 configuration', () => {
     );
   });
 });
+
+describe('the evidence bucket (EVIDENCE_S3_*)', () => {
+  const bucket = {
+    EVIDENCE_S3_ENDPOINT: 'https://acc0001.r2.cloudflarestorage.com/',
+    EVIDENCE_S3_BUCKET: 'school-evidence',
+    EVIDENCE_S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+    EVIDENCE_S3_SECRET_ACCESS_KEY: 'bucket-secret-value',
+  };
+
+  it('keeps evidence in the database unless the bucket is configured, region us-east-1 by default', () => {
+    expect(parseConfig({}).evidenceS3).toBeUndefined();
+    expect(parseConfig(bucket).evidenceS3).toEqual({
+      endpoint: 'https://acc0001.r2.cloudflarestorage.com/',
+      bucket: 'school-evidence',
+      region: 'us-east-1',
+      accessKeyId: 'AKIAEXAMPLE',
+      secretAccessKey: 'bucket-secret-value',
+    });
+    expect(parseConfig({ ...bucket, EVIDENCE_S3_REGION: 'auto' }).evidenceS3?.region).toBe('auto');
+  });
+
+  it('is all or nothing, names what is missing, and never echoes the secret', () => {
+    const { EVIDENCE_S3_BUCKET: _bucket, EVIDENCE_S3_ACCESS_KEY_ID: _id, ...half } = bucket;
+    const message = errorOf(half);
+    expect(message).toContain('EVIDENCE_S3_BUCKET: is required when EVIDENCE_S3_ENDPOINT');
+    expect(message).toContain('EVIDENCE_S3_ACCESS_KEY_ID: is required when');
+    expect(message).not.toContain('bucket-secret-value');
+    expect(errorOf({ EVIDENCE_S3_REGION: 'auto' })).toContain(
+      'EVIDENCE_S3_ENDPOINT: is required when EVIDENCE_S3_REGION is set',
+    );
+    expect(errorOf({ ...bucket, EVIDENCE_S3_ENDPOINT: 'minio:9000' })).toContain(
+      'EVIDENCE_S3_ENDPOINT: must be an http(s) URL',
+    );
+  });
+});

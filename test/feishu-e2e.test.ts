@@ -7,6 +7,7 @@ import { hazardEvents, hazardPhotos, hazards, inboundEvents, outbox, people, uni
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import { identityOf } from './helpers/db.ts';
 import { APP, cardActionEvent, feishuRequest, messageEvent, signRaw } from './helpers/feishu-events.ts';
+import { png } from './helpers/images.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 
@@ -193,11 +194,20 @@ describe('report a hazard from a Feishu group', () => {
   it('attaches an image sent with a follow-up message to the report', async () => {
     await report('报隐患 操场东侧围墙出现裂缝');
     const openId = await openIdOf(REPORTER);
-    const image = messageEvent({ openId, chatId: GROUP, imageKey: 'img_v2_crack_photo' });
+    const image = messageEvent({
+      openId,
+      chatId: GROUP,
+      imageKey: 'img_v2_crack_photo',
+      messageId: 'om_crack',
+    });
+    harness.feishu.addResource({ messageId: 'om_crack', fileKey: 'img_v2_crack_photo', bytes: png('crack') });
     const response = await harness.post('/webhooks/feishu', feishuRequest(image));
     expect(response.status).toBe(200);
+    await harness.service.downloads.pump.idle();
     const photos = await database.db.select().from(hazardPhotos);
-    expect(photos.map((photo) => [photo.fileKey, photo.channel])).toEqual([['img_v2_crack_photo', 'feishu']]);
+    expect(photos.map((photo) => [photo.fileKey, photo.channel, photo.fetchStatus])).toEqual([
+      ['img_v2_crack_photo', 'feishu', 'stored'],
+    ]);
   });
 
   it('records someone outside the organization as an outside reporter', async () => {

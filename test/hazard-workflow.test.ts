@@ -202,11 +202,46 @@ describe('a hazard from report to 销号', () => {
     const reply = await bot.say(HEAD, '', { attachments: [{ kind: 'image', key: 'img_after_fix' }] });
     expect(reply).toContain(`已将 1 张照片作为整改证据附到隐患 ${code}`);
     const photos = await database.db.select().from(hazardPhotos);
-    expect(photos.map((photo) => [photo.hazardId, photo.fileKey])).toEqual([[id, 'img_after_fix']]);
+    expect(photos.map((photo) => [photo.hazardId, photo.fileKey, photo.stage])).toEqual([
+      [id, 'img_after_fix', 'after'],
+    ]);
     const evidence = (
       await database.db.select().from(hazardEvents).where(eq(hazardEvents.action, 'evidence'))
     )[0]!;
     expect(evidence.evidence).toMatchObject({ photos: ['img_after_fix'] });
+  });
+
+  it('keeps at most 20 photos of a hazard: the rest are refused, said so, and not downloaded', async () => {
+    await say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+    const { id } = await theHazard();
+    const attachments = Array.from({ length: 21 }, (_, index) => ({
+      kind: 'image' as const,
+      key: `img_${index}`,
+    }));
+    const reply = await bot.say(REPORTER, '', { attachments });
+    expect(reply).toContain('已将 20 张照片附到隐患');
+    expect(reply).toContain('另有 1 个文件未能保存（每条隐患最多保存 20 张照片，已达上限）');
+    const photos = await database.db.select().from(hazardPhotos);
+    expect(photos.filter((photo) => photo.hazardId === id && photo.fetchStatus === 'pending')).toHaveLength(
+      20,
+    );
+    expect(photos.filter((photo) => photo.fetchStatus === 'failed').map((photo) => photo.fileKey)).toEqual([
+      'img_20',
+    ]);
+  });
+
+  it('takes photos sent with 整改完成 itself as 整改后', async () => {
+    await say(REPORTER, '报隐患 教学楼三楼东侧灭火器过期，一般');
+    const { id, code } = await theHazard();
+    await press(HEAD, 'hazard.accept', { id: String(id) });
+    const reply = await bot.say(HEAD, `整改完成 ${code} 已更换灭火器`, {
+      attachments: [{ kind: 'image', key: 'img_with_step' }],
+    });
+    expect(reply).toContain('已附照片 1 张。');
+    const photos = await database.db.select().from(hazardPhotos);
+    expect(photos.map((photo) => [photo.hazardId, photo.fileKey, photo.stage])).toEqual([
+      [id, 'img_with_step', 'after'],
+    ]);
   });
 
   it('refuses steps by the wrong person or in the wrong state, and changes nothing', async () => {

@@ -11,6 +11,7 @@ import type { Database } from '../db/client.ts';
 import { rememberPrompt } from '../db/queries/prompts.ts';
 import { hazardPhotos, hazards, identities, inboundEvents, outbox, people, tenants } from '../db/schema.ts';
 import { seedExample } from './helpers/db.ts';
+import { png } from './helpers/images.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 import { type MockWorld, startMockWechat } from './helpers/wechaty.ts';
@@ -88,11 +89,18 @@ describe('Wechaty channel', () => {
     world.contact(reporter.value).say('报隐患 围墙有裂缝', [world.botUser]).to(world.room);
     await settle(before);
     before = await inboundCount();
-    world.contact(reporter.value).say(FileBox.fromBase64('iVBORw0KGgo=', 'crack.png')).to(world.room);
+    const bytes = Buffer.from(png('crack'));
+    world
+      .contact(reporter.value)
+      .say(FileBox.fromBase64(bytes.toString('base64'), 'crack.png'))
+      .to(world.room);
     await settle(before);
     const photos = await database.db.select().from(hazardPhotos);
     expect(photos).toHaveLength(1);
-    expect(photos[0]!.channel).toBe('wechaty');
+    expect(photos[0]).toMatchObject({ channel: 'wechaty', fetchStatus: 'stored', stage: 'before' });
+    // Kept from its FileBox on arrival: the puppet's copy is not needed any more.
+    const kept = await harness.service.evidence.read(photos[0]!.tenantId, photos[0]!.fileId!);
+    expect(Buffer.from(kept!.bytes).equals(bytes)).toBe(true);
     expect(world.inRoom().join('\n')).toContain('已将 1 张照片附到隐患');
   });
 

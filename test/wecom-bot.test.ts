@@ -2,11 +2,11 @@
 // (test/fakes/wecom-bot.ts). A group @-report gives the hazard, the reply in the group and the card to the
 // unit head; the head's press updates the card within 5 s; another's press is refused; a frame delivered
 // twice has one effect; of two instances on one database exactly one holds the connection.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { WSClient } from '@wecom/aibot-node-sdk';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { addAdminAccount } from '../bot/console/accounts.ts';
 import type { Database } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
 import {
@@ -16,12 +16,15 @@ import {
   hazards,
   inboundEvents,
   outbox,
+  storedFiles,
   tenants,
 } from '../db/schema.ts';
 import { parseOrgFile } from '../handlers/org-file.ts';
 import { FakeWecomBot } from './fakes/wecom-bot.ts';
+import { Browser, fetchFrom, login } from './helpers/console-http.ts';
 import { identityOf, openTestDatabase, seedExample, seedExamples } from './helpers/db.ts';
 import { until } from './helpers/faults.ts';
+import { png, sha256 } from './helpers/images.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
 const BOT = { botId: 'aibBotTest01', secret: 'bot-secret-for-tests' };
@@ -32,6 +35,8 @@ const HEAD = 'yinxianju';
 let fake: FakeWecomBot;
 let database: Database;
 let harness: Harness;
+let offsetMs = 0;
+const clock = () => new Date(Date.now() + offsetMs);
 
 const env = () => ({
   WECOM_BOT_ID: BOT.botId,
@@ -50,7 +55,7 @@ beforeAll(async () => {
   fake = new FakeWecomBot(BOT);
   await fake.start();
   database = await openTestDatabase();
-  harness = await startHarness(database, env());
+  harness = await startHarness(database, env(), { clock });
   harness.service.startConnections();
   await until(
     'the bot is connected',
@@ -63,6 +68,7 @@ afterAll(async () => {
   await fake?.close();
 });
 beforeEach(async () => {
+  offsetMs = 0;
   await harness.service.inbox.idle();
   await harness.service.dispatcher.idle();
   await seedExample(database);
@@ -175,9 +181,9 @@ describe('WeCom 智能机器人', () => {
     expect(fake.refused).toEqual([]);
   });
 
-  it('a picture in the report is fetched, decrypted with its own key and kept with the hazard', async () => {
+  it('a picture in the report is fetched, decrypted with its own key, kept on arrival and shown 3 days later', async () => {
     const before = (await database.db.select().from(inboundEvents)).length;
-    const picture = Buffer.from('a photo of the blocked fire exit, not a real JPEG');
+    const picture = Buffer.from(png('the blocked fire exit'));
     fake.pushMixed({
       from: await identityOf(database, REPORTER, 'userid'),
       chatid: GROUP,
@@ -191,10 +197,50 @@ describe('WeCom 智能机器人', () => {
     await settle();
     const [hazard] = await database.db.select().from(hazards);
     const photos = await database.db.select().from(hazardPhotos).where(eq(hazardPhotos.hazardId, hazard!.id));
-    const digest = createHash('sha256').update(picture).digest('hex').slice(0, 16);
-    expect(photos.map((photo) => photo.fileKey)).toEqual([
-      expect.stringMatching(new RegExp(`^wecom_bot:.+:0:${digest}$`)),
+    expect(photos.map((photo) => [photo.fileKey, photo.fetchStatus, photo.stage])).toEqual([
+      [expect.stringMatching(/^wecom_bot:.+:0$/), 'stored', 'before'],
     ]);
+    // The event's payload in the inbox names the stored file, never the bytes or the download URL.
+    const [file] = await database.db.select().from(storedFiles);
+    expect(file).toMatchObject({ id: photos[0]!.fileId, sha256: sha256(picture), contentType: 'image/png' });
+
+    // 3 days later (the download URL long gone) the photo is ours, on the console's hazard page.
+    offsetMs = 3 * 24 * 3600_000 + 3600_000;
+    const kept = await harness.service.evidence.read(hazard!.tenantId, file!.id);
+    expect(Buffer.from(kept!.bytes).equals(picture)).toBe(true);
+    await addAdminAccount(database.db, {
+      tenantCode: 'jishan-school',
+      username: 'office',
+      displayName: '周尹尹',
+      password: 'correct horse battery',
+    });
+    const browser = new Browser(fetchFrom(() => harness.url));
+    await login(browser);
+    const { html } = await browser.page('/console/hazards');
+    expect(html).toContain(`src="/console/hazards/photos/${photos[0]!.id}"`);
+    const image = await browser.get(`/console/hazards/photos/${photos[0]!.id}`);
+    expect(Buffer.from(await image.arrayBuffer()).equals(picture)).toBe(true);
+  });
+
+  it("a file that is not an image, sent as the report's picture, is refused on arrival and not stored", async () => {
+    const before = (await database.db.select().from(inboundEvents)).length;
+    fake.pushMixed({
+      from: await identityOf(database, REPORTER, 'userid'),
+      chatid: GROUP,
+      text: '报隐患 食堂后门消防通道被杂物堵塞，一般',
+      images: [Buffer.from('a photo of the blocked fire exit, not a real JPEG')],
+    });
+    await until(
+      'the frame is in the inbox',
+      async () => (await database.db.select().from(inboundEvents)).length > before,
+    );
+    await settle();
+    const photos = await database.db.select().from(hazardPhotos);
+    expect(photos.map((photo) => [photo.fetchStatus, photo.fileId, photo.fetchError])).toEqual([
+      ['failed', null, '不是图片（识别为 未知格式），隐患只收照片'],
+    ]);
+    expect(await database.db.select().from(storedFiles)).toEqual([]);
+    expect(JSON.stringify(fake.sent)).toContain('另有 1 个文件未能保存（不是图片');
   });
 
   it('an organization file binds a bot group to its school: an outsider’s report there lands in that school', async () => {

@@ -8,6 +8,7 @@ import { decodeButtonKey } from '../bot/channels/wecom/normalize.ts';
 import type { Database } from '../db/client.ts';
 import { hazardEvents, hazardPhotos, hazards, inboundEvents, outbox, people } from '../db/schema.ts';
 import type { FakeWecomApi, WecomSendBody } from './fakes/wecom-api.ts';
+import { png } from './helpers/images.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 import {
@@ -271,12 +272,16 @@ describe('report a hazard in the WeCom app', () => {
     const sendCode = sendCodeOf(card.task_id);
     expect(sendCode).toEqual(expect.any(String));
 
+    fake.addMedia(png('crack'), 'image/png', 'media_crack_photo');
     const image = imageMessage({ from: REPORTER, mediaId: 'media_crack_photo' });
     expect((await postWecom(harness, wecomCallback(image))).status).toBe(200);
+    await harness.service.downloads.pump.idle();
     await harness.service.dispatcher.drain();
 
     const photos = await database.db.select().from(hazardPhotos);
-    expect(photos.map((photo) => [photo.fileKey, photo.channel])).toEqual([['media_crack_photo', 'wecom']]);
+    expect(photos.map((photo) => [photo.fileKey, photo.channel, photo.fetchStatus])).toEqual([
+      ['media_crack_photo', 'wecom', 'stored'],
+    ]);
     expect(updatesTo(ANBAO_HEAD)).toHaveLength(1);
     expect(updatesTo(ANBAO_HEAD)[0]).toMatchObject({ userids: [ANBAO_HEAD], response_code: sendCode });
     expect(json(updatesTo(ANBAO_HEAD)[0])).toContain('1 张');
@@ -291,8 +296,10 @@ describe('report a hazard in the WeCom app', () => {
 
 describe('cards already sent', () => {
   async function photo(mediaId: string) {
+    fake.addMedia(png(mediaId), 'image/png', mediaId);
     const response = await postWecom(harness, wecomCallback(imageMessage({ from: REPORTER, mediaId })));
     expect(response.status).toBe(200);
+    await harness.service.downloads.pump.idle();
     await harness.service.dispatcher.drain();
   }
 

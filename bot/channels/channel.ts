@@ -11,6 +11,7 @@ import type { Wechaty } from 'wechaty';
 import type { Database } from '../../db/client.ts';
 import type { Core } from '../core/core.ts';
 import type { ChannelSender } from '../core/delivery.ts';
+import type { EvidenceStore, FileFetcher } from '../core/evidence.ts';
 import type { Inbox } from '../core/inbox.ts';
 import type { Logger } from '../core/log.ts';
 import type { AnswerKind, Channel } from '../core/types.ts';
@@ -45,6 +46,8 @@ export interface ChannelRuntime {
   inbox: Inbox;
   log: Logger;
   clock?: () => Date;
+  /** Where a channel that has a file's bytes on arrival (the 智能机器人, Wechaty) keeps them. */
+  evidence: EvidenceStore;
 }
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
@@ -84,6 +87,8 @@ export interface UnavailableChannel {
 export interface OpenChannel {
   /** Delivers its outbox rows (the outbox dispatcher calls it). */
   sender: ChannelSender;
+  /** Downloads the files its messages carry, after the event (jobs/evidence.ts); Feishu and the WeCom app. */
+  fetcher?: FileFetcher;
   /** The handlers of its webhook route, by method (the definition's `webhook`). */
   handleWebhook?(runtime: ChannelRuntime): WebhookHandlers;
   /** Attaches a long connection to the runtime (listeners only; `start` opens it). */

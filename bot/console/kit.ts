@@ -7,6 +7,7 @@
 //
 // A page route reads as `app.get(path, kit.viewer, handler)`; a form post as
 // `app.post(path, kit.limit, kit.post, handler)` (same origin, the session's CSRF token, then the viewer).
+
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Context, Env, MiddlewareHandler } from 'hono';
@@ -17,6 +18,7 @@ import { failedCount } from '../../db/queries/outbox.ts';
 import { firstTenant, type Tenant, tenantOfCode } from '../../db/queries/tenants.ts';
 import { type BodyLimits, limitBody } from '../core/body.ts';
 import type { Core } from '../core/core.ts';
+import type { EvidenceStore } from '../core/evidence.ts';
 import type { Logger } from '../core/log.ts';
 import type { Channel } from '../core/types.ts';
 import type { CheckRow } from '../doctor/index.ts';
@@ -70,6 +72,8 @@ export interface ConsoleOptions {
   directories?: Directories;
   /** The doctor's rows for a tenant (bot/doctor): the 运行状态 page. */
   status?: (tenantId: number) => Promise<CheckRow[]>;
+  /** The kept evidence, for the photos of the hazards page; without it photos are listed, not shown. */
+  evidence?: EvidenceStore;
 }
 
 /**
@@ -127,6 +131,7 @@ export interface ConsoleKit {
   trustedProxies?: number;
   /** The doctor's rows for a tenant (ConsoleOptions.status). */
   status?: (tenantId: number) => Promise<CheckRow[]>;
+  evidence?: EvidenceStore;
   /** The body limit of ordinary forms (64 KB). */
   limit: MiddlewareHandler;
   /** A body limit of `maxBytes`, answered 413 with `tooLarge` (uploads); the console's deadlines apply. */
@@ -371,6 +376,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     settle,
     trustedProxies: options.trustedProxies,
     status: options.status,
+    evidence: options.evidence,
     limit: limitTo(64 * 1024, '请求内容过大'),
     limitTo,
     session,

@@ -91,6 +91,8 @@ ${tones}
 .tabs a { text-decoration: none; padding: .2rem .7rem; border: 1px solid #c9cdd4; border-radius: 14px; color: #4e5969; background: #fff; font-size: .88rem; }
 .tabs a.on { background: #245bdb; border-color: #245bdb; color: #fff; }
 .late { color: #d83931; font-weight: 600; }
+.photos { display: flex; flex-wrap: wrap; gap: .25rem; align-items: center; margin-bottom: .25rem; }
+.thumb { width: 64px; height: 64px; object-fit: cover; border-radius: 4px; border: 1px solid #dee0e3; }
 .good { color: #1c6b13; }
 .wait { color: #8a4b00; }
 .nowrap { white-space: nowrap; }

@@ -29,7 +29,14 @@ const messageEvent = z.object({
   text: z.string(),
   mentionedBot: z.boolean(),
   mentions: z.array(externalUser),
-  attachments: z.array(z.object({ kind: z.enum(['image', 'file']), key: z.string() })),
+  attachments: z.array(
+    z.object({
+      kind: z.enum(['image', 'file']),
+      key: z.string(),
+      fileId: z.number().int().positive().optional(),
+      refused: z.string().optional(),
+    }),
+  ),
 });
 
 const actionEvent = z.object({

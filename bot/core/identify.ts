@@ -1,6 +1,6 @@
 // Who sent an event, and for which tenant: by the sender's platform identity, else by the group's
 // binding, else the only tenant there is. Someone unknown becomes an outside reporter (DOMAIN §4).
-import type { Tx } from '../../db/client.ts';
+import type { Queryable, Tx } from '../../db/client.ts';
 import { rowId } from '../../db/queries/ids.ts';
 import {
   ensureOutsidePerson,
@@ -14,18 +14,35 @@ import {
 } from '../../db/queries/org.ts';
 import type { InboundEvent } from './types.ts';
 
+type SenderOf = Pick<InboundEvent, 'channel' | 'sender' | 'chat'>;
+
+/** The sender as known (a person of the organization), and the tenant of the group it came from. */
+async function knownSender(db: Queryable, event: SenderOf) {
+  const matches = await peopleByIdentity(db, event.channel, event.sender.ids);
+  const chatTenantId =
+    event.chat?.type === 'group' ? await tenantOfChat(db, event.channel, event.chat.id) : undefined;
+  const person =
+    matches.find((candidate) => candidate.tenantId === chatTenantId && !candidate.archived) ??
+    matches.find((candidate) => !candidate.archived) ??
+    matches[0];
+  return { person, chatTenantId };
+}
+
+/**
+ * The tenant `identify` will find for an event, found without writing anything: a channel that keeps a
+ * file on arrival, before the event is processed, keeps it for this tenant.
+ */
+export async function tenantOfEvent(db: Queryable, event: SenderOf): Promise<number | undefined> {
+  const { person, chatTenantId } = await knownSender(db, event);
+  return person?.tenantId ?? chatTenantId ?? (await onlyTenant(db))?.id;
+}
+
 export async function identify(
   tx: Tx,
   event: InboundEvent,
 ): Promise<{ tenant: Tenant; actor: Person } | undefined> {
   if (event.channel === 'console') return identifyConsole(tx, event);
-  const matches = await peopleByIdentity(tx, event.channel, event.sender.ids);
-  const chatTenantId =
-    event.chat?.type === 'group' ? await tenantOfChat(tx, event.channel, event.chat.id) : undefined;
-  const person =
-    matches.find((candidate) => candidate.tenantId === chatTenantId && !candidate.archived) ??
-    matches.find((candidate) => !candidate.archived) ??
-    matches[0];
+  const { person, chatTenantId } = await knownSender(tx, event);
   if (person) {
     const tenant = await tenantById(tx, person.tenantId);
     return tenant && { tenant, actor: person };

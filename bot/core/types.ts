@@ -25,6 +25,13 @@ export interface Attachment {
   kind: 'image' | 'file';
   /** The platform's key for the file (Feishu image_key, WeCom MediaId). */
   key: string;
+  /**
+   * Kept on arrival already, by a channel that had the bytes in hand (the 智能机器人's decrypted files,
+   * Wechaty's FileBox): the stored file's id (bot/core/evidence.ts).
+   */
+  fileId?: number;
+  /** Refused on arrival (too large, not an image), in words for the sender: nothing was stored. */
+  refused?: string;
 }
 
 interface EventBase {

@@ -137,10 +137,11 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     extension?.requestedById ?? null,
   ]);
   const listedUnit = await unitName(db, tenantId, hazard.listedUnitId);
+  // Photos refused or lost are on the trail, not counted as evidence.
   const [photos] = await db
     .select({ count: sql<number>`count(*)::int` })
     .from(hazardPhotos)
-    .where(eq(hazardPhotos.hazardId, hazardId));
+    .where(and(eq(hazardPhotos.hazardId, hazardId), ne(hazardPhotos.fetchStatus, 'failed')));
   const recentSteps = (
     await db
       .select(TRAIL_COLUMNS)

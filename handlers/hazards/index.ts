@@ -13,7 +13,7 @@ import { hazardLedger } from '../ledger.ts';
 import { rowOfButton, rowOrRefuse } from '../row-of-button.ts';
 import type { StepContext } from './follow-ups.ts';
 import { CHOICE, formInput, hazardOfCommand, type StepInput } from './inputs.ts';
-import { attachFollowUpPhotos, reportHazard, takeReportOffer } from './report.ts';
+import { attachFollowUpPhotos, attachPhotosOfStep, reportHazard, takeReportOffer } from './report.ts';
 import { HAZARD_GONE, STEPS, type StepCommand } from './steps.ts';
 import { takeStep } from './take.ts';
 
@@ -48,7 +48,9 @@ export const hazardCommand =
     const { hazard, rest } = await hazardOfCommand(ctx, command.example ?? command.usage);
     const input = command.input ?? (await STEPS[action].fromText?.(ctx, hazard, rest)) ?? {};
     if (input === CHOICE) return;
-    ctx.reply({ kind: 'text', text: await takeStep(ctx, hazard, takenBy(action, input), input) });
+    const answer = await takeStep(ctx, hazard, takenBy(action, input), input);
+    const photos = await attachPhotosOfStep(ctx, hazard.id);
+    ctx.reply({ kind: 'text', text: photos ? `${answer}。${photos}` : answer });
     if (command.card === false) return;
     const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
     ctx.reply({ kind: 'card', card: hazardCard(view, ctx.tenant.timezone, 'public', ctx.now) });

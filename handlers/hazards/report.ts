@@ -2,11 +2,10 @@
 // rectification; and a text that reads like a hazard, offered back as a report (DOMAIN §4).
 import type { ActionContext, Context, MessageContext } from '../../bot/core/context.ts';
 import { Refusal } from '../../bot/core/errors.ts';
-import type { ActionResult, Attachment, Channel, MessageEvent } from '../../bot/core/types.ts';
+import type { ActionResult, MessageEvent } from '../../bot/core/types.ts';
 import { hazardCard, hazardSubject } from '../../cards/hazard.ts';
 import { actions, button, card, fields, note } from '../../cards/model.ts';
 import {
-  addHazardPhotos,
   appendHazardEvent,
   categoryRules,
   type Hazard,
@@ -19,6 +18,8 @@ import {
   openHazardsOfCategory,
 } from '../../db/queries/hazards.ts';
 import { insertReportOffer, reportOfferById, takeOffer } from '../../db/queries/report-offers.ts';
+import { attachHazardPhotos, type Received, refusalNote } from '../evidence.ts';
+import type { PhotoStage } from '../evidence-rules.ts';
 import {
   type CategoryRule,
   hazardCode,
@@ -28,6 +29,7 @@ import {
   STATUS_LABEL,
   samePlace,
 } from '../hazard-rules.ts';
+import type { HazardStatus } from '../hazard-workflow.ts';
 import { rowOfButton } from '../row-of-button.ts';
 import { capped, TEXT_LIMITS } from '../text-limits.ts';
 import { yearIn } from '../time.ts';
@@ -37,19 +39,21 @@ import { handlersOf, notify, refreshHazard, type StepContext, tellLeadersOfGrave
 const PHOTO_WINDOW_MS = 10 * 60 * 1000;
 
 /** Where a report came from: the chat that its answers and follow-up photos belong to. */
-export interface ReportSource {
-  channel: Channel;
+export interface ReportSource extends Received {
   chatId: string;
-  messageId?: string;
-  attachments: Attachment[];
 }
 
 const sourceOf = (event: MessageEvent): ReportSource => ({
   channel: event.channel,
   chatId: event.chat.id,
   messageId: event.messageId,
+  at: event.at,
   attachments: event.attachments,
 });
+
+/** Photos of a hazard being rectified, or rectified, show its state after (整改后). */
+const AFTER_STATES: ReadonlySet<HazardStatus> = new Set(['rectifying', 'pending_review', 'closed']);
+const stageOf = (hazard: Hazard): PhotoStage => (AFTER_STATES.has(hazard.status) ? 'after' : 'before');
 
 export async function reportHazard(ctx: MessageContext): Promise<void> {
   await fileReport(ctx, sourceOf(ctx.event), ctx.args);
@@ -60,6 +64,17 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
  * hazard card, asks the reporter for what is missing, tells the unit head, and says when it looks like an
  * open hazard already reported.
  */
+/**
+ * The images of a step's own message (`整改完成 YH-… <措施>` with photos, a Feishu post): attached at the
+ * hazard's stage after the step (整改后 once it is rectified); the words to add to the step's answer.
+ */
+export async function attachPhotosOfStep(ctx: MessageContext, hazardId: number): Promise<string> {
+  const hazard = await hazardById(ctx.db, ctx.tenant.id, hazardId);
+  if (!hazard || !ctx.event.attachments.some((attachment) => attachment.kind === 'image')) return '';
+  const { count, refusals } = await attachHazardPhotos(ctx, sourceOf(ctx.event), hazard.id, stageOf(hazard));
+  return `${count > 0 ? `已附照片 ${count} 张。` : ''}${refusalNote(refusals)}`;
+}
+
 async function fileReport(ctx: Context, source: ReportSource, text: string): Promise<Hazard> {
   const report = parseReport(text);
   if (!report.description) {
@@ -108,7 +123,7 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
       .join('；'),
     at: ctx.now,
   });
-  await attachPhotos(ctx, source, hazard.id);
+  const photos = await attachHazardPhotos(ctx, source, hazard.id, 'before');
 
   const view = (await hazardView(db, tenant.id, hazard.id))!;
   const subject = hazardSubject(hazard.id);
@@ -117,6 +132,7 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
     { subject, view: 'public' },
   );
   if (similar) ctx.reply({ kind: 'text', text: likelyDuplicate(hazard, similar) });
+  if (photos.refusals.length > 0) ctx.reply({ kind: 'text', text: refusalNote(photos.refusals) });
   if (!hazard.severity || !hazard.place || !hazard.categoryId) {
     // Ask, do not guess: the reporter completes what the text did not say.
     ctx.send({
@@ -194,7 +210,7 @@ export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
   const rectified = await latestRectificationBy(ctx.db, ctx.tenant.id, ctx.actor.id, since);
   const reported = await latestReportInChat(ctx.db, ctx.tenant.id, ctx.actor.id, event.chat.id, since);
   if (rectified && (!reported || rectified.rectifiedAt! > reported.createdAt)) {
-    const count = await attachPhotos(ctx, sourceOf(event), rectified.id);
+    const { count, refusals } = await attachHazardPhotos(ctx, sourceOf(event), rectified.id, 'after');
     await appendHazardEvent(ctx.db, {
       tenantId: ctx.tenant.id,
       hazardId: rectified.id,
@@ -204,7 +220,10 @@ export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
       evidence: { photos: ctx.event.attachments.map((attachment) => attachment.key), channel: event.channel },
       at: ctx.now,
     });
-    ctx.reply({ kind: 'text', text: `已将 ${count} 张照片作为整改证据附到隐患 ${rectified.code}。` });
+    ctx.reply({
+      kind: 'text',
+      text: `已将 ${count} 张照片作为整改证据附到隐患 ${rectified.code}。${refusalNote(refusals)}`,
+    });
     await refreshHazard(ctx, rectified.id);
     return;
   }
@@ -219,30 +238,9 @@ export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
     }
     return;
   }
-  const count = await attachPhotos(ctx, sourceOf(event), hazard.id);
-  ctx.reply({ kind: 'text', text: `已将 ${count} 张照片附到隐患 ${hazard.code}。` });
+  const { count, refusals } = await attachHazardPhotos(ctx, sourceOf(event), hazard.id, stageOf(hazard));
+  ctx.reply({ kind: 'text', text: `已将 ${count} 张照片附到隐患 ${hazard.code}。${refusalNote(refusals)}` });
   await refreshHazard(ctx, hazard.id);
-}
-
-async function attachPhotos(
-  ctx: Pick<Context, 'db' | 'tenant' | 'now' | 'actor'>,
-  source: ReportSource,
-  hazardId: number,
-): Promise<number> {
-  const images = source.attachments.filter((attachment) => attachment.kind === 'image');
-  await addHazardPhotos(
-    ctx.db,
-    images.map((image) => ({
-      tenantId: ctx.tenant.id,
-      hazardId,
-      channel: source.channel,
-      fileKey: image.key,
-      messageId: source.messageId ?? null,
-      addedById: ctx.actor.id,
-      createdAt: ctx.now,
-    })),
-  );
-  return images.length;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -301,6 +299,7 @@ export async function takeReportOffer(ctx: ActionContext): Promise<ActionResult>
       channel: offer.channel,
       chatId: offer.chatId,
       messageId: offer.messageId ?? undefined,
+      at: ctx.now,
       attachments: [],
     },
     offer.text,

@@ -52,6 +52,10 @@ export const FeishuErrorCode = {
    * https://open.feishu.cn/document/server-docs/im-v1/message/create
    */
   imNoAvailability: 230013,
+  /** Message resources: invalid request parameter (a `type` other than image/file). HTTP 400. */
+  resourceInvalidParam: 234001,
+  /** Message resources: the file_key is not in that message (or the message is unknown). HTTP 400. */
+  resourceNotInMessage: 234003,
 } as const;
 
 /** Scopes the product asks for (README, Feishu → 权限管理); a fake app has them all unless a test says. */
@@ -92,6 +96,7 @@ export type CallKind =
   | 'message.reply'
   | 'message.patch'
   | 'contact.batch_get_id'
+  | 'resource.get'
   | 'ws.endpoint'
   | 'unknown';
 
@@ -217,6 +222,15 @@ export interface ForcedResponse {
   networkError?: boolean;
 }
 
+/** A file a user's message carries. `type`: image for an image (also in a post), file for the rest. */
+export interface FakeResource {
+  messageId: string;
+  fileKey: string;
+  bytes: Uint8Array;
+  type?: 'image' | 'file';
+  contentType?: string;
+}
+
 export interface FakeFeishu {
   readonly url: string;
   readonly appId: string;
@@ -270,6 +284,11 @@ export interface FakeFeishu {
    * Tests check it before they post a press on a card.
    */
   pressable(messageId: string): boolean;
+  /**
+   * A file carried by a user's message (an image or a file), for `GET im/v1/messages/:message_id/
+   * resources/:file_key` to answer with its bytes.
+   */
+  addResource(resource: FakeResource): void;
   /** Make a message known (e.g. an inbound user message) so replies report its chat_id. */
   seedMessage(message: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void;
   /** The tenant token currently valid for an app. */
@@ -308,6 +327,8 @@ class HttpAnswer {
     readonly status: number,
     readonly body: Record<string, unknown>,
     readonly headers: Record<string, string> = {},
+    /** A binary answer (a message resource) instead of the JSON body. */
+    readonly bytes?: Uint8Array,
   ) {}
 }
 
@@ -349,6 +370,8 @@ function classify(method: string, path: string): CallKind {
   if (method === 'POST' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(path)) return 'message.reply';
   if (method === 'PATCH' && /^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(path)) return 'message.patch';
   if (method === 'POST' && path === '/open-apis/contact/v3/users/batch_get_id') return 'contact.batch_get_id';
+  if (method === 'GET' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/.test(path))
+    return 'resource.get';
   return 'unknown';
 }
 
@@ -425,6 +448,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const byId = new Map<string, FakeMessage>();
   const latestContent = new Map<string, unknown>();
   const byUuid = new Map<string, { messageId: string; at: number }>();
+  const resources = new Map<string, { bytes: Uint8Array; type: 'image' | 'file'; contentType: string }>();
   const windows = new Windows();
   const aborter = new AbortController();
   // Every held call (`force({ delayMs })`) listens to it: a fan-out holds hundreds at once.
@@ -529,6 +553,13 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         now() - message.createTime <= CARD_LIFETIME_MS
       );
     },
+    addResource(resource: FakeResource): void {
+      resources.set(`${resource.messageId}\0${resource.fileKey}`, {
+        bytes: resource.bytes,
+        type: resource.type ?? 'image',
+        contentType: resource.contentType ?? 'image/png',
+      });
+    },
     seedMessage(m: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void {
       const record: FakeMessage = {
         messageId: m.messageId,
@@ -555,6 +586,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       byId.clear();
       latestContent.clear();
       byUuid.clear();
+      resources.clear();
       windows.clear();
       fake.rateLimits = { ...initialRateLimits };
       fake.scopes = { ...initialScopes };
@@ -870,6 +902,32 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         latestContent.set(messageId, parsed.value);
         return success({});
       }
+      case 'resource.get': {
+        // 获取消息中的资源文件 (https://open.feishu.cn/document/server-docs/im-v1/message/get-2): `type` is
+        // required, image or file; the file_key must be one the message carries (请求的 file_key 和
+        // message_id 需要匹配), else 234003.
+        const type = query.type;
+        if (type !== 'image' && type !== 'file') {
+          return new HttpAnswer(400, {
+            code: FeishuErrorCode.resourceInvalidParam,
+            msg: 'Invalid request param.',
+          });
+        }
+        const messageId = decodeURIComponent(segments[5] ?? '');
+        const fileKey = decodeURIComponent(segments[7] ?? '');
+        const resource = resources.get(`${messageId}\0${fileKey}`);
+        if (!resource) {
+          return new HttpAnswer(400, { code: FeishuErrorCode.resourceNotInMessage, msg: 'File not in msg.' });
+        }
+        // type: image for the images of a message (and of a post), file for files, audio and video.
+        if (resource.type !== type) {
+          return new HttpAnswer(400, {
+            code: FeishuErrorCode.resourceInvalidParam,
+            msg: 'Invalid request param.',
+          });
+        }
+        return new HttpAnswer(200, {}, { 'content-type': resource.contentType }, resource.bytes);
+      }
       default:
         return new HttpAnswer(404, { code: 404, msg: '404 page not found' });
     }
@@ -877,6 +935,11 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
 
   const send = (res: ServerResponse, answer: HttpAnswer, call: FakeCall): void => {
     call.status = answer.status;
+    if (answer.bytes) {
+      res.writeHead(answer.status, { 'content-length': answer.bytes.byteLength, ...answer.headers });
+      res.end(answer.bytes);
+      return;
+    }
     if (typeof answer.body.code === 'number') call.code = answer.body.code;
     const payload = JSON.stringify(answer.body);
     res.writeHead(answer.status, {

@@ -1,7 +1,7 @@
 // Fake of the WeCom server API (qyapi.weixin.qq.com) on 127.0.0.1, speaking the real JSON wire format.
 // Docs: 获取access_token (gettoken), 发送应用消息 (message/send, path/90236),
 // 更新模版卡片消息 (message/update_template_card, path/94888), 获取指定的应用详情 (agent/get, path/90227),
-// 全局错误码 (path/90313).
+// 获取临时素材 (media/get, path/90254), 全局错误码 (path/90313).
 // It refuses what WeCom refuses (or would cut or not show), each rule beside its source, with the clock
 // it is given: content sizes, template_card fields, response_codes (issued only for cards that can be
 // updated, used once, within 72 hours) and task_ids (unique per app).
@@ -17,7 +17,8 @@ export type WecomApiEndpoint =
   | 'update_template_card'
   | 'user_getuserid'
   | 'user_get_userid_by_email'
-  | 'agent_get';
+  | 'agent_get'
+  | 'media_get';
 
 /** A member of the fake corp's directory (the test sets it). */
 export interface FakeWecomMember {
@@ -94,6 +95,7 @@ const ERRMSG: Record<number, string> = {
   [-1]: 'system busy',
   0: 'ok',
   40001: 'invalid credential',
+  40007: 'invalid media_id',
   40008: 'invalid message type',
   40013: 'invalid corpid',
   40014: 'invalid access_token',
@@ -134,6 +136,8 @@ const MAX_USERS = 1000;
 const DEFAULT_DUPLICATE_INTERVAL_S = 1800;
 const MAX_DUPLICATE_INTERVAL_S = 4 * 3600;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** A temporary media file lives 3 days (上传临时素材 / 获取临时素材, path/90253, path/90254). */
+const MEDIA_TTL_MS = 3 * 24 * 3600 * 1000;
 
 // Content limits of message/send (path/90236). text.content: "最长不超过2048个字节，超过将截断", so the
 // end of a message would be lost silently; markdown.content: "最长不超过2048个字节，必须是utf8编码" (the
@@ -317,6 +321,7 @@ export class FakeWecomApi {
   #codes = new Map<string, { taskId: string | undefined; issuedAt: number; used: boolean }>();
   /** task_ids of the cards sent, and whether each card can be updated (and so clicked for a code). */
   #cards = new Map<string, { updatable: boolean }>();
+  #media = new Map<string, { bytes: Uint8Array; contentType: string; uploadedAt: number }>();
 
   constructor(opts: FakeWecomApiOptions = {}) {
     this.#opts = opts;
@@ -403,8 +408,18 @@ export class FakeWecomApi {
     this.#currentToken = undefined;
   }
 
+  /**
+   * A file received by the app (a user's image): its MediaId, valid for media/get for 3 days from now on
+   * the fake's clock.
+   */
+  addMedia(bytes: Uint8Array, contentType = 'image/jpeg', mediaId = this.#nextId('fake_media_')): string {
+    this.#media.set(mediaId, { bytes, contentType, uploadedAt: this.#now() });
+    return mediaId;
+  }
+
   reset(): void {
     this.untrusted = this.#opts.untrusted ?? false;
+    this.#media.clear();
     this.sent = [];
     this.deduplicated = [];
     this.dropped = [];
@@ -443,7 +458,9 @@ export class FakeWecomApi {
                 ? 'user_get_userid_by_email'
                 : url.pathname === '/cgi-bin/agent/get'
                   ? 'agent_get'
-                  : 'unknown';
+                  : url.pathname === '/cgi-bin/media/get'
+                    ? 'media_get'
+                    : 'unknown';
     const rawBody = method === 'POST' ? await readBody(req) : '';
     let body: unknown = rawBody;
     try {
@@ -507,6 +524,29 @@ export class FakeWecomApi {
         const tokenErr = this.#tokenStatus(query.access_token);
         if (tokenErr !== 0) return reply(200, err(tokenErr));
         return reply(200, this.#agentGet(query.agentid));
+      }
+      case 'media_get': {
+        const tokenErr = this.#tokenStatus(query.access_token);
+        if (tokenErr !== 0) return reply(200, err(tokenErr));
+        // 获取临时素材 (https://developer.work.weixin.qq.com/document/path/90254): a media_id is valid for
+        // 3 days; unknown or older it is refused as JSON `{"errcode":40007,"errmsg":"invalid media_id"}`.
+        const media = this.#media.get(query.media_id ?? '');
+        if (!media || this.#now() - media.uploadedAt >= MEDIA_TTL_MS) return reply(200, err(40007));
+        this.log.push({
+          endpoint,
+          method,
+          query,
+          body,
+          status: 200,
+          response: `<${media.bytes.byteLength} bytes>`,
+        });
+        res.writeHead(200, {
+          'content-type': media.contentType,
+          'content-disposition': `attachment; filename="${query.media_id}"`,
+          'content-length': media.bytes.byteLength,
+        });
+        res.end(media.bytes);
+        return;
       }
       case 'send':
       case 'update_template_card':

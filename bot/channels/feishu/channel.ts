@@ -5,6 +5,7 @@
 import type { ChannelDefinition } from '../channel.ts';
 import { botOpenIdLoader } from './bot-info.ts';
 import { feishuEvents } from './events.ts';
+import { feishuFetcher } from './resources.ts';
 import { createFeishuClient, createFeishuSender } from './sender.ts';
 import { feishuWebhook, feishuWebhookBusy } from './webhook.ts';
 import { feishuConnection } from './websocket.ts';
@@ -33,6 +34,7 @@ export const feishuChannel: ChannelDefinition = {
       feishu.mode === 'websocket' ? feishuConnection({ config: feishu, log, clock }) : undefined;
     return {
       sender: createFeishuSender(client, { db: database.db, clock }),
+      fetcher: feishuFetcher(client),
       handleWebhook: ({ core, inbox, log, clock }) => {
         if (feishu.mode !== 'webhook' && !verifiable)
           return { POST: (c) => c.json({ error: WEBHOOK_UNVERIFIABLE }, 404) };

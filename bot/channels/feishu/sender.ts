@@ -134,7 +134,7 @@ function rateLimited(
 }
 
 /** The tenant access token is missing or no longer valid: fetch a new one and try again. */
-const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
+export const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
 /** IM: the message was sent more than 14 days ago and can no longer be updated (HTTP 400). */
 const MESSAGE_EXPIRED = 230031;
 const DAY_MS = 24 * 3600 * 1000;

@@ -7,8 +7,9 @@ import type { Db } from '../../../db/client.ts';
 import { peopleByIdentity } from '../../../db/queries/org.ts';
 import { answerPrompt } from '../../../db/queries/prompts.ts';
 import type { Core } from '../../core/core.ts';
+import { type EvidenceStore, keepOnArrival } from '../../core/evidence.ts';
 import type { Logger } from '../../core/log.ts';
-import type { InboundEvent, MessageEvent } from '../../core/types.ts';
+import type { Attachment, InboundEvent, MessageEvent } from '../../core/types.ts';
 import { type MessageTypes, normalizeWechatyMessage, numberedChoice } from './normalize.ts';
 
 export interface WechatyChannelOptions {
@@ -21,6 +22,8 @@ export interface WechatyChannelOptions {
   clock?: () => Date;
   /** Waits between attempts when the database is unreachable (the platform does not redeliver). */
   retryDelaysMs?: number[];
+  /** Where an image's bytes (its FileBox) are kept on arrival. */
+  evidence: EvidenceStore;
 }
 
 /** What a numbered reply means here: a button press, a polite refusal, or plain text after all. */
@@ -63,12 +66,32 @@ export function connectWechaty(options: WechatyChannelOptions): { handled: () =>
   const delays = options.retryDelaysMs ?? [1000, 5000, 15_000];
   let pending = Promise.resolve();
 
+  /** The message's image kept from its FileBox (the puppet's copy is not ours to keep). */
+  async function withFiles(message: MessageInterface, event: MessageEvent): Promise<MessageEvent> {
+    if (event.attachments.length === 0) return event;
+    const attachments: Attachment[] = [];
+    for (const attachment of event.attachments) {
+      let bytes: Buffer;
+      try {
+        bytes = await (await message.toFileBox()).toBuffer();
+      } catch (error) {
+        log.warn('wechaty file not fetched', { eventKey: event.eventKey, error: String(error) });
+        attachments.push({ ...attachment, refused: '从微信下载失败' });
+        continue;
+      }
+      attachments.push(await keepOnArrival(options.db, options.evidence, event, attachment, bytes));
+    }
+    return { ...event, attachments };
+  }
+
   async function onMessage(message: MessageInterface) {
     if (message.self()) return;
-    const event = await normalizeWechatyMessage(message, options.types);
-    if (!event) return;
+    const normalized = await normalizeWechatyMessage(message, options.types);
+    if (!normalized) return;
+    let event = normalized;
     for (let attempt = 0; ; attempt++) {
       try {
+        event = await withFiles(message, normalized);
         const choice = await interpretChoice(options, event);
         if (choice && 'refuse' in choice) await core.refuse(event, choice.refuse);
         else await core.handle(choice ?? event);

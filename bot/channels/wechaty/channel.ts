@@ -77,8 +77,16 @@ export const wechatyChannel: ChannelDefinition = {
     let release = () => {};
     return {
       sender: createWechatySender(bot, database.db),
-      connect: ({ core }) =>
-        connectWechaty({ bot, types: loaded.wechaty.types.Message, core, db: database.db, log, clock }),
+      connect: ({ core, evidence }) =>
+        connectWechaty({
+          bot,
+          types: loaded.wechaty.types.Message,
+          core,
+          db: database.db,
+          log,
+          clock,
+          evidence,
+        }),
       async start() {
         log.info('starting Wechaty', { puppet: config.wechaty?.puppet });
         // A puppet that cannot log in must not take the webhooks of the other channels down with it.

@@ -7,13 +7,14 @@
 // Messages go to the inbox (deduplicated by msgid), a button press to the core at once: its answer, the
 // card as it now is, must reach WeCom within 5 s of the event (更新模板卡片), on this connection, with
 // the event's req_id.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { WSClient, WsFrame } from '@wecom/aibot-node-sdk';
 import type { Database } from '../../../db/client.ts';
 import { releaseLease, takeLease } from '../../../db/queries/leases.ts';
 import { updateAnswer } from '../../core/core.ts';
+import { keepOnArrival } from '../../core/evidence.ts';
 import type { Logger } from '../../core/log.ts';
-import type { ActionResult, Attachment } from '../../core/types.ts';
+import type { ActionResult, Attachment, MessageEvent } from '../../core/types.ts';
 import type { WecomBotConfig } from '../../env.ts';
 import type { ChannelRuntime } from '../channel.ts';
 import {
@@ -191,21 +192,28 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
 
   /**
    * The images and files of a message, fetched and decrypted with their own aeskey by the SDK
-   * (多媒体资源解密). The product has no store for photos yet: like Feishu's image_key, a hazard keeps a
-   * reference, here the message id with a digest of the decrypted bytes; the bytes are not kept (the
-   * download URL is temporary). One that cannot be fetched is left out, the message still counts.
+   * (多媒体资源解密), kept at once in the evidence store: the download URL is temporary, and the bytes are
+   * in hand. One that cannot be fetched is left out with the reason, the message still counts.
    */
-  async function attachments(client: WSClient | undefined, msgid: string, media: BotMedia[]) {
+  async function attachments(
+    client: WSClient | undefined,
+    event: Pick<MessageEvent, 'channel' | 'sender' | 'chat' | 'messageId'>,
+    media: BotMedia[],
+  ) {
     const list: Attachment[] = [];
     for (const [index, item] of media.entries()) {
+      const key = `wecom_bot:${event.messageId}:${index}`;
+      let buffer: Buffer;
       try {
         if (!client) throw new Error('not connected');
-        const { buffer } = await client.downloadFile(item.url, item.aeskey);
-        const digest = createHash('sha256').update(buffer).digest('hex').slice(0, 16);
-        list.push({ kind: item.kind, key: `wecom_bot:${msgid}:${index}:${digest}` });
+        ({ buffer } = await client.downloadFile(item.url, item.aeskey));
       } catch (error) {
-        log.warn('wecom bot attachment not fetched', { msgid, error: describe(error) });
+        log.warn('wecom bot attachment not fetched', { msgid: event.messageId, error: describe(error) });
+        list.push({ kind: item.kind, key, refused: '从企业微信下载失败' });
+        continue;
       }
+      if (!runtime) continue;
+      list.push(await keepOnArrival(database.db, runtime.evidence, event, { kind: item.kind, key }, buffer));
     }
     return list;
   }
@@ -228,7 +236,7 @@ export function createBotConnection(options: BotConnectionOptions): BotConnectio
     }
     const event = {
       ...normalized.event,
-      attachments: await attachments(ws, normalized.event.messageId, normalized.media),
+      attachments: await attachments(ws, normalized.event, normalized.media),
     };
     if (event.text === '' && event.attachments.length === 0) return;
     for (let attempt = 0; ; attempt++) {

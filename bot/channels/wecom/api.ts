@@ -79,6 +79,12 @@ export interface WecomApi {
   get(path: string, query: Record<string, string>): Promise<WecomResult>;
   /** The access token (cached, or fetched with gettoken): `npm run doctor` checks the credentials with it. */
   token(): Promise<string>;
+  /**
+   * GETs a file from a `/cgi-bin/...` path with the access token (media/get): the response carrying its
+   * bytes, or a WecomApiError when WeCom answered JSON instead (获取临时素材, path/90254: an error is
+   * `{errcode, errmsg}` as JSON, a file any other Content-Type).
+   */
+  download(path: string, query: Record<string, string>): Promise<Response>;
 }
 
 export function createWecomApi(options: WecomApiOptions): WecomApi {
@@ -179,6 +185,32 @@ export function createWecomApi(options: WecomApiOptions): WecomApi {
     });
   }
 
+  async function getFile(path: string, accessToken: string, query: Record<string, string>) {
+    const url = new URL(`${config.apiBase}${path}`);
+    url.searchParams.set('access_token', accessToken);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    let response: Response;
+    try {
+      response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      throw new DeliveryError(
+        `WeCom unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+      );
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new DeliveryError(
+        `WeCom HTTP ${response.status}`,
+        response.status === 429 || response.status >= 500,
+      );
+    }
+    if (!/json|text\/plain/i.test(response.headers.get('content-type') ?? '')) return response;
+    const parsed = resultSchema.safeParse(await response.json().catch(() => undefined));
+    if (!parsed.success) throw new DeliveryError('WeCom answered with an unexpected body', true);
+    return parsed.data;
+  }
+
   async function withToken(path: string, body: unknown, query?: Record<string, string>) {
     const first = await token();
     let result = await call(path, first, body, query);
@@ -195,5 +227,15 @@ export function createWecomApi(options: WecomApiOptions): WecomApi {
     post: (path, body) => withToken(path, body),
     get: (path, query) => withToken(path, undefined, query),
     token,
+    async download(path, query) {
+      const first = await token();
+      let result = await getFile(path, first, query);
+      if (!(result instanceof Response) && BAD_TOKEN.has(result.errcode)) {
+        if (cached?.token === first) cached = undefined;
+        result = await getFile(path, await token(), query);
+      }
+      if (result instanceof Response) return result;
+      throw failure(result, path.replace('/cgi-bin/', ''));
+    },
   };
 }

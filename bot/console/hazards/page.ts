@@ -2,6 +2,8 @@
 // (挂牌督办), through the same step as the chat command: in the office account's own name, or in demo mode
 // in the name of a chosen leader.
 import { html } from 'hono/html';
+import type { HazardPhotoListing } from '../../../db/queries/evidence.ts';
+import { PHOTO_STAGES, STAGE_LABEL } from '../../../handlers/evidence-rules.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../../../handlers/hazard-rules.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { type Choice, option } from '../fields.ts';
@@ -20,6 +22,7 @@ export interface OpenHazard {
   listedDeadline: Date | null;
   /** Who listed it: the leader's name, or the office's account label. */
   listedBy: string | null;
+  photos: HazardPhotoListing[];
 }
 
 export interface ListFormValues {
@@ -64,6 +67,23 @@ function listForm(item: OpenHazard, state: HazardsState): Html {
 </form>`;
 }
 
+/** A hazard's photos under 整改前 / 整改后: thumbnails of those kept, a word for those not (yet) kept. */
+function photoCell(photos: HazardPhotoListing[]): Html | string {
+  if (photos.length === 0) return html`<span class="muted">无</span>`;
+  return html`${PHOTO_STAGES.map((stage) => {
+    const ofStage = photos.filter((photo) => photo.stage === stage);
+    if (ofStage.length === 0) return '';
+    return html`<div class="photos" data-stage="${stage}"><span class="muted">${STAGE_LABEL[stage]}</span>
+${ofStage.map((photo) =>
+  photo.status === 'stored'
+    ? html`<a href="/console/hazards/photos/${photo.id}" target="_blank" rel="noopener"><img class="thumb" src="/console/hazards/photos/${photo.id}" alt="${STAGE_LABEL[stage]}照片" loading="lazy" width="64" height="64" data-photo="${photo.id}"></a>`
+    : photo.status === 'pending'
+      ? html`<span class="muted" data-photo="${photo.id}">照片下载中</span>`
+      : html`<span class="late" data-photo="${photo.id}">照片未能保存：${photo.error ?? '原因不明'}</span>`,
+)}</div>`;
+  })}`;
+}
+
 export function hazardsPage(state: HazardsState): Html {
   const tz = state.timeZone;
   const rows = state.items.map((item) => {
@@ -76,6 +96,7 @@ export function hazardsPage(state: HazardsState): Html {
   <td class="nowrap">${item.severity ? SEVERITY_LABEL[item.severity] : html`<span class="muted">未注明</span>`}</td>
   <td class="nowrap">${item.deadline ? html`<span class="${overdue ? 'late' : ''}">${formatDateTime(item.deadline, tz)}${overdue ? '（已超期）' : ''}</span>` : '—'}</td>
   <td>${item.listed ? html`<span class="late">已挂牌</span><br>${item.listedMatter ?? ''}${item.listedDeadline ? html`<br><span class="muted nowrap">期限 ${formatDateTime(item.listedDeadline, tz)}</span>` : ''}${item.listedBy ? html`<br><span class="muted">督办人 ${item.listedBy}</span>` : ''}` : html`<span class="muted">否</span>`}</td>
+  <td class="photo-cell">${photoCell(item.photos)}</td>
   <td>${listForm(item, state)}</td>
 </tr>`;
   });
@@ -90,7 +111,7 @@ ${
   state.items.length === 0
     ? html`<div class="panel"><p>没有未销号的隐患。</p></div>`
     : html`<table>
-  <thead><tr><th>编号</th><th>隐患</th><th>状态</th><th>责任处室</th><th>程度</th><th>整改期限</th><th>挂牌督办</th><th>挂牌</th></tr></thead>
+  <thead><tr><th>编号</th><th>隐患</th><th>状态</th><th>责任处室</th><th>程度</th><th>整改期限</th><th>挂牌督办</th><th>照片</th><th>挂牌</th></tr></thead>
   <tbody>${rows}</tbody>
 </table>`
 }`;

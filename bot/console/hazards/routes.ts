@@ -2,6 +2,7 @@
 // mode a chosen leader. 挂牌督办 goes through the very step of the chat command (listHazard), through
 // actAs: a refusal writes nothing.
 import { accountLabels } from '../../../db/queries/accounts.ts';
+import { hazardPhotoById, listHazardPhotos } from '../../../db/queries/evidence.ts';
 import { holdersAtLevel } from '../../../db/queries/hazard-roles.ts';
 import { openHazards } from '../../../db/queries/hazards.ts';
 import { rowId } from '../../../db/queries/ids.ts';
@@ -28,9 +29,15 @@ export function hazardsRoutes(kit: ConsoleKit) {
       db,
       rows.map((row) => row.listedByAccountId),
     );
+    const photos = await listHazardPhotos(
+      db,
+      tenant.id,
+      rows.map((row) => row.id),
+    );
     const items: OpenHazard[] = rows.map(({ listedByAccountId, listedByName, ...row }) => ({
       ...row,
       listedBy: listedByName ?? accounts.get(listedByAccountId ?? 0) ?? null,
+      photos: photos.filter((photo) => photo.hazardId === row.id),
     }));
     return hazardsPage({
       csrf: viewer.session.csrf,
@@ -52,6 +59,21 @@ export function hazardsRoutes(kit: ConsoleKit) {
   app.get('/console/hazards', kit.viewer, async (c) =>
     kit.renderWithFlash(c, await hazardsBody(c.var.viewer), { title: '隐患督办', active: 'hazards' }),
   );
+
+  // A photo of a hazard of the viewer's tenant: another tenant's id, or one not kept, is not found.
+  app.get('/console/hazards/photos/:id', kit.viewer, async (c) => {
+    const { tenant } = c.var.viewer;
+    const photoId = rowId(c.req.param('id'));
+    const photo = photoId === undefined ? undefined : await hazardPhotoById(db, tenant.id, photoId);
+    const file = photo?.fileId && (await kit.evidence?.read(tenant.id, photo.fileId));
+    if (!file) return c.text('照片不存在或尚未保存。', 404);
+    return c.body(file.bytes as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': file.contentType,
+      'cache-control': 'private, max-age=86400',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; sandbox",
+    });
+  });
 
   app.post('/console/hazards/list', kit.limit, kit.post, async (c) => {
     const { viewer, form } = c.var;
