@@ -15,6 +15,7 @@ const pure = [
   'test/event-schema.test.ts',
   'test/fake-feishu.test.ts',
   'test/feishu-crypto.test.ts',
+  'test/feishu-photos.test.ts',
   'test/hazard-rules.test.ts',
   'test/hazard-steps.test.ts',
   'test/holiday-notice.test.ts',

@@ -32,6 +32,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'handlers/org-file.ts',
       'handlers/party-labels.ts',
       'handlers/periods.ts',
+      'handlers/photo-stages.ts',
       'handlers/record-text.ts',
       'handlers/roster-file.ts',
       'handlers/settings.ts',

@@ -25,6 +25,7 @@ export const feishuChannel: ChannelDefinition = {
     const feishu = config.feishu;
     if (!feishu) return undefined;
     const client = createFeishuClient(feishu);
+    const imageKeys = (tenantId: number) => client.images.of(tenantId);
     const botOpenId = botOpenIdLoader(client.client, log);
     // In websocket mode the webhook still serves when it can verify what it receives: the developer
     // console sets the subscription mode of events and of callbacks separately, so one may come by HTTP.
@@ -32,16 +33,16 @@ export const feishuChannel: ChannelDefinition = {
     const connection =
       feishu.mode === 'websocket' ? feishuConnection({ config: feishu, log, clock }) : undefined;
     return {
-      sender: createFeishuSender(client),
+      sender: createFeishuSender(client, { log }),
       handleWebhook: ({ core, inbox, log, clock }) => ({
         POST:
           feishu.mode === 'webhook' || verifiable
-            ? feishuWebhook({ config: feishu, core, inbox, log, botOpenId, clock })
+            ? feishuWebhook({ config: feishu, core, inbox, log, botOpenId, imageKeys, clock })
             : (c) => c.json({ error: WEBHOOK_UNVERIFIABLE }, 404),
       }),
       ...(connection && {
         connect: ({ core, inbox, log }) =>
-          connection.attach(feishuEvents({ appId: feishu.appId, core, inbox, log, botOpenId })),
+          connection.attach(feishuEvents({ appId: feishu.appId, core, inbox, log, botOpenId, imageKeys })),
         start: () => connection.start(),
         close: () => connection.close(),
         health: () => {

@@ -6,7 +6,7 @@ import type { Core } from '../../core/core.ts';
 import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
 import { envelopeSchema, FeishuPayloadError, normalizeCardAction, normalizeMessage } from './normalize.ts';
-import { renderFeishuCard } from './render.ts';
+import { type ImageKeyOf, renderFeishuCard } from './render.ts';
 
 export interface FeishuEventsOptions {
   appId: string;
@@ -15,6 +15,11 @@ export interface FeishuEventsOptions {
   log: Logger;
   /** The bot's open_id, to tell whether a group message @-mentions it. */
   botOpenId: () => Promise<string | undefined>;
+  /**
+   * The `image_key`s of a tenant's photos uploaded already: a press is answered within Feishu's 3 s, so
+   * its card shows the photos uploaded when the card was sent and no upload is made here.
+   */
+  imageKeys?: (tenantId: number) => ImageKeyOf;
 }
 
 /**
@@ -48,9 +53,11 @@ export function feishuEvents(options: FeishuEventsOptions) {
         const result = await core.handle(normalizeCardAction(envelope.data));
         if (result.kind === 'duplicate') return ok({ toast: { type: 'info', content: '已处理' } });
         const action = result.kind === 'done' ? result.action : undefined;
+        const tenantId = result.kind === 'done' ? result.tenantId : undefined;
+        const keyOf = tenantId !== undefined ? options.imageKeys?.(tenantId) : undefined;
         return ok({
           ...(action ? { toast: { type: action.toast.kind, content: action.toast.text } } : {}),
-          ...(action?.card ? { card: { type: 'raw', data: renderFeishuCard(action.card) } } : {}),
+          ...(action?.card ? { card: { type: 'raw', data: renderFeishuCard(action.card, keyOf) } } : {}),
         });
       }
       return ok();

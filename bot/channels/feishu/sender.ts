@@ -5,9 +5,12 @@
 // Feishu says "too many" anyway (429 / 99991400 with `x-ogw-ratelimit-reset` seconds, or 230020), the
 // row is retried after that wait and the key is blocked meanwhile.
 import * as lark from '@larksuiteoapi/node-sdk';
+import { imagesOf } from '../../../cards/model.ts';
+import type { ReadPhoto } from '../../../handlers/photo-stages.ts';
 import { type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
+import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
-import { feishuTextContent, renderFeishuCard } from './render.ts';
+import { feishuTextContent, type ImageKeyOf, renderFeishuCard } from './render.ts';
 
 /**
  * A token cache of our own per client: the SDK's default cache is shared by the whole process and is
@@ -28,9 +31,29 @@ export class TokenCache {
   }
 }
 
+/**
+ * The `image_key` of each stored photo uploaded for this app, by tenant and file id: a photo is uploaded
+ * once per process, and a card press answered from this instance shows the photos its card showed.
+ * An image_key serves only the app that uploaded it (a card naming another's is refused).
+ */
+export class ImageKeys {
+  private keys = new Map<string, string>();
+  get(tenantId: number, fileId: string) {
+    return this.keys.get(`${tenantId}:${fileId}`);
+  }
+  set(tenantId: number, fileId: string, key: string) {
+    this.keys.set(`${tenantId}:${fileId}`, key);
+  }
+  /** The lookup a card of this tenant is rendered with. */
+  of(tenantId: number): ImageKeyOf {
+    return (fileId) => this.get(tenantId, fileId);
+  }
+}
+
 export interface FeishuClient {
   client: lark.Client;
   tokens: TokenCache;
+  images: ImageKeys;
 }
 
 /** How long one call to Feishu may go without an answer before it counts as failed (and is retried). */
@@ -73,7 +96,7 @@ export function createFeishuClient(
     cache: tokens,
     httpInstance: timedHttp(options.timeoutMs ?? FEISHU_TIMEOUT_MS),
   });
-  return { client, tokens };
+  return { client, tokens, images: new ImageKeys() };
 }
 
 /** Feishu's "request trigger frequency limit" code (HTTP 429; 400 on some older APIs). */
@@ -112,9 +135,9 @@ function rateLimited(message: string, code: number | undefined, row: OutboxRow, 
 /** The tenant access token is missing or no longer valid: fetch a new one and try again. */
 const BAD_TOKEN = new Set([99991661, 99991663, 99991668]);
 
-function content(row: OutboxRow): { msg_type: string; content: string } {
+function contentOf(row: OutboxRow, keyOf?: ImageKeyOf): { msg_type: string; content: string } {
   if (row.body.kind === 'text') return { msg_type: 'text', content: feishuTextContent(row.body.text) };
-  return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(row.body.card)) };
+  return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(row.body.card, keyOf)) };
 }
 
 function toDeliveryError(error: unknown, tokens: TokenCache, row: OutboxRow): DeliveryError {
@@ -151,13 +174,67 @@ function check(result: { code?: number; msg?: string; data?: { message_id?: stri
   return { platformMessageId: result.data?.message_id };
 }
 
-export function createFeishuSender({ client, tokens }: FeishuClient): ChannelSender {
+export interface FeishuSenderOptions {
+  /** Reads a stored photo a card shows; without it, cards show their photos as a text line. */
+  readPhoto?: ReadPhoto;
+  log?: Logger;
+}
+
+/**
+ * Uploads the stored photos of a card that this app has no `image_key` for yet (im/v1/images, image_type
+ * `message`): https://open.feishu.cn/document/server-docs/im-v1/image/create. A photo not stored, or one
+ * Feishu refuses for good (format, size: 234006, 234010, 234011, 234039), shows as the card's text line
+ * instead; a failure worth another try (5xx, 429, a timeout) fails the row like its send would, and the
+ * retry uploads again.
+ */
+async function uploadImages(
+  { client, tokens, images }: FeishuClient,
+  row: OutboxRow,
+  options: FeishuSenderOptions,
+): Promise<ImageKeyOf> {
+  const { tenantId } = row;
+  // A row of no tenant (a reply to an unknown sender) shows no stored photo.
+  if (tenantId === null) return () => undefined;
+  const keyOf = images.of(tenantId);
+  if (row.body.kind !== 'card' || !options.readPhoto) return keyOf;
+  for (const fileId of imagesOf(row.body.card)) {
+    if (images.get(tenantId, fileId)) continue;
+    const photo = await options.readPhoto(tenantId, fileId);
+    if (!photo) continue;
+    try {
+      const data = await client.im.image.create({
+        data: { image_type: 'message', image: Buffer.from(photo.bytes) },
+      });
+      if (data?.image_key) images.set(tenantId, fileId, data.image_key);
+    } catch (error) {
+      const refusal = toDeliveryError(error, tokens, row);
+      if (refusal.retryable)
+        throw new DeliveryError(
+          `image upload: ${refusal.message}`,
+          true,
+          refusal.retryAfterMs,
+          refusal.limitKeys,
+        );
+      options.log?.warn('feishu refused a photo; the card shows it as text', {
+        outboxId: row.id,
+        fileId,
+        reason: refusal.message,
+      });
+    }
+  }
+  return keyOf;
+}
+
+export function createFeishuSender(feishu: FeishuClient, options: FeishuSenderOptions = {}): ChannelSender {
+  const { client, tokens } = feishu;
   return {
     channel: 'feishu',
     limitKeys: feishuLimitKeys,
     async deliver(row) {
       const uuid = `outbox-${row.id}`;
       try {
+        const keyOf = await uploadImages(feishu, row, options);
+        const content = (value: OutboxRow) => contentOf(value, keyOf);
         if (row.op === 'update') {
           if (row.body.kind !== 'card') throw new DeliveryError('only cards can be updated', false);
           const result = await client.im.message.patch({

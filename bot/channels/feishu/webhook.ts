@@ -7,7 +7,7 @@ import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
 import { decryptFeishu, FeishuCryptoError, sameToken, verifyFeishuSignature } from './crypto.ts';
-import { feishuEvents } from './events.ts';
+import { type FeishuEventsOptions, feishuEvents } from './events.ts';
 
 export interface FeishuWebhookOptions {
   config: FeishuConfig;
@@ -16,6 +16,7 @@ export interface FeishuWebhookOptions {
   log: Logger;
   /** The bot's open_id, to tell whether a group message @-mentions it. */
   botOpenId: () => Promise<string | undefined>;
+  imageKeys?: FeishuEventsOptions['imageKeys'];
   clock?: () => Date;
 }
 

@@ -85,6 +85,10 @@ function renderTemplateCard(card: Card, options: RenderOptions): WecomBody {
       case 'note':
         notes.push(block.text);
         break;
+      case 'images':
+        // template_card shows no stored photos: the line says how many and where they are.
+        notes.push(block.fallback);
+        break;
       case 'fields':
         for (const field of block.fields) {
           const fits =
