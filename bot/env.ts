@@ -1,5 +1,6 @@
 // The one reader of process.env: every setting is validated here, once, at start-up (DESIGN.md §5).
 import { z } from 'zod';
+import type { S3Options } from './core/s3.ts';
 
 const optionalText = z
   .string()
@@ -30,6 +31,14 @@ function feishuMode(env: {
   if (env.FEISHU_MODE) return env.FEISHU_MODE;
   return env.FEISHU_ENCRYPT_KEY || env.FEISHU_VERIFICATION_TOKEN ? 'webhook' : 'websocket';
 }
+
+const EVIDENCE_S3_VARIABLES = [
+  'EVIDENCE_S3_ENDPOINT',
+  'EVIDENCE_S3_BUCKET',
+  'EVIDENCE_S3_REGION',
+  'EVIDENCE_S3_ACCESS_KEY_ID',
+  'EVIDENCE_S3_SECRET_ACCESS_KEY',
+] as const;
 
 const envSchema = z
   .object({
@@ -81,6 +90,11 @@ const envSchema = z
         message: 'must be a ws(s) URL (the 智能机器人 long connection)',
       })
       .default('wss://openws.work.weixin.qq.com'),
+    EVIDENCE_S3_ENDPOINT: url('the S3-compatible service, e.g. https://<account>.r2.cloudflarestorage.com'),
+    EVIDENCE_S3_BUCKET: optionalText,
+    EVIDENCE_S3_REGION: optionalText,
+    EVIDENCE_S3_ACCESS_KEY_ID: optionalText,
+    EVIDENCE_S3_SECRET_ACCESS_KEY: optionalText,
     TRUST_PROXY: z.coerce
       .number({ message: 'must be a number' })
       .int('must be a whole number')
@@ -101,6 +115,18 @@ const envSchema = z
     for (const [a, b] of pairs) {
       if (env[a] && !env[b])
         ctx.addIssue({ code: 'custom', path: [b], message: `is required when ${a} is set` });
+    }
+    // The bucket is all or nothing: a half-set bucket would quietly keep evidence in the database.
+    const given = EVIDENCE_S3_VARIABLES.filter((name) => env[name]);
+    if (given.length > 0) {
+      for (const name of EVIDENCE_S3_VARIABLES) {
+        if (name === 'EVIDENCE_S3_REGION' || env[name]) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `is required when ${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} set (evidence in an S3-compatible bucket: set all of EVIDENCE_S3_ENDPOINT, EVIDENCE_S3_BUCKET, EVIDENCE_S3_ACCESS_KEY_ID, EVIDENCE_S3_SECRET_ACCESS_KEY, or none)`,
+        });
+      }
     }
     const appId = env.FEISHU_APP_ID;
     const mode = appId ? feishuMode(env) : undefined;
@@ -178,6 +204,8 @@ export interface Config {
   demo: boolean;
   /** Reverse proxies in front whose X-Forwarded-For is believed (0: none; the socket's address). */
   trustProxy: number;
+  /** The S3-compatible bucket evidence is kept in (EVIDENCE_S3_*); the database when unset. */
+  evidenceS3?: S3Options;
 }
 
 /** Parses an environment; throws ConfigError naming each bad variable and what is wrong with it. */
@@ -223,6 +251,20 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     env.WECOM_BOT_ID && env.WECOM_BOT_SECRET
       ? { botId: env.WECOM_BOT_ID, secret: env.WECOM_BOT_SECRET, wsUrl: env.WECOM_BOT_WS_URL }
       : undefined;
+  const evidenceS3: S3Options | undefined =
+    env.EVIDENCE_S3_ENDPOINT &&
+    env.EVIDENCE_S3_BUCKET &&
+    env.EVIDENCE_S3_ACCESS_KEY_ID &&
+    env.EVIDENCE_S3_SECRET_ACCESS_KEY
+      ? {
+          endpoint: env.EVIDENCE_S3_ENDPOINT,
+          bucket: env.EVIDENCE_S3_BUCKET,
+          // us-east-1 is what MinIO expects by default and what R2 takes as an alias of its `auto`.
+          region: env.EVIDENCE_S3_REGION ?? 'us-east-1',
+          accessKeyId: env.EVIDENCE_S3_ACCESS_KEY_ID,
+          secretAccessKey: env.EVIDENCE_S3_SECRET_ACCESS_KEY,
+        }
+      : undefined;
   return {
     port: env.PORT,
     host: env.HOST,
@@ -233,6 +275,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     wechaty,
     wecomBot,
     trustProxy: env.TRUST_PROXY,
+    evidenceS3,
     demo: !feishu && !wecom && !wechaty && !wecomBot,
   };
 }

@@ -14,6 +14,7 @@ import { type AppOptions, createApp } from './app.ts';
 import type { ChannelHealth, ChannelRuntime, OpenChannel } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
 import { type Core, createCore } from './core/core.ts';
+import { createEvidenceStore, type EvidenceStore } from './core/evidence.ts';
 import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
 import type { AnswerKind, Channel } from './core/types.ts';
@@ -26,6 +27,8 @@ export interface Service {
   inbox: Inbox;
   dispatcher: Dispatcher;
   database: Database;
+  /** Files kept as evidence (photos of hazards and records): the database, or the bucket (EVIDENCE_S3_*). */
+  evidence: EvidenceStore;
   channels: ReadonlySet<Channel>;
   /** Demo mode is on: no credentials, and the database empty or demo-made (loadDemoOrganization). */
   demo: boolean;
@@ -61,6 +64,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const demo = config.demo ? await loadDemoOrganization(database, log) : { on: false };
 
+  const evidence = createEvidenceStore({ db: database.db, s3: config.evidenceS3 });
   // The channels that are on, in the registry's order (bot/channels/registry.ts).
   const open = new Map<Channel, OpenChannel>();
   const answers: Partial<Record<Channel, AnswerKind>> = {};
@@ -69,6 +73,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const channel = await definition.open({
       config,
       database,
+      evidence,
       log,
       clock: options.clock,
       given: { wechaty: options.wechaty },
@@ -142,6 +147,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     inbox,
     dispatcher,
     database,
+    evidence,
     channels,
     demo: demo.on,
     startConnections() {

@@ -21,7 +21,7 @@ export interface FormInput {
 
 /** A stored photo shown on a card: the product's own file id (never a platform key), and its caption. */
 export interface CardImage {
-  fileId: string;
+  fileId: number;
   label: string;
 }
 
@@ -61,7 +61,7 @@ export const images = (list: CardImage[], caption: string, fallback: string): Bl
   fallback,
 });
 /** The file ids of a card's images, in order, each once. */
-export const imagesOf = (value: Card): string[] => [
+export const imagesOf = (value: Card): number[] => [
   ...new Set(
     value.blocks.flatMap((block) => (block.kind === 'images' ? block.images.map((i) => i.fileId) : [])),
   ),

@@ -5,6 +5,7 @@ import {
   bigserial,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -18,6 +19,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CHANNELS } from '../bot/core/types.ts';
 import type { Button, Card } from '../cards/model.ts';
+import { FETCH_STATUSES, FILE_LOCATIONS, PHOTO_STAGES } from '../handlers/evidence-rules.ts';
 import { HAZARD_STATUSES } from '../handlers/hazard-workflow.ts';
 import { OBLIGATION_KINDS, type ObligationScope } from '../handlers/obligation-kinds.ts';
 
@@ -283,6 +285,65 @@ export const hazards = pgTable(
   ],
 );
 
+export const photoStageEnum = pgEnum('photo_stage', PHOTO_STAGES);
+export const fetchStatusEnum = pgEnum('fetch_status', FETCH_STATUSES);
+export const fileLocationEnum = pgEnum('file_location', FILE_LOCATIONS);
+
+/** Raw bytes (PostgreSQL `bytea`): a Uint8Array in, a Uint8Array (a Buffer on postgres.js) out. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
+/**
+ * A file kept by the product (a photo of a hazard, of a record): once per tenant and content (sha256).
+ * Its bytes are `stored_file_chunks` (location `db`) or one object of the S3-compatible bucket (`s3`,
+ * `object_key`). Written with its chunks in one transaction: a row exists only with all its bytes.
+ */
+export const storedFiles = pgTable(
+  'stored_files',
+  {
+    ...tenantRow(),
+    sha256: text('sha256').notNull(),
+    /** As read from the bytes (file-type), not as the platform said. */
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    location: fileLocationEnum('location').notNull(),
+    objectKey: text('object_key'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('stored_files_tenant_sha256').on(t.tenantId, t.sha256),
+    check('stored_files_object_key', sql`(${t.location} = 's3') = (${t.objectKey} is not null)`),
+  ],
+);
+
+/** The bytes of a file stored in the database, in order, in chunks of EVIDENCE_LIMITS.chunkBytes. */
+export const storedFileChunks = pgTable(
+  'stored_file_chunks',
+  {
+    fileId: integer('file_id')
+      .notNull()
+      .references(() => storedFiles.id),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.fileId, t.seq] })],
+);
+
+/**
+ * The download of a received file from its platform (bot/core/evidence.ts, jobs/evidence.ts): pending
+ * until stored or given up; tried again at `fetch_next_at`, no later than `fetch_until` (the platform's
+ * window from the message).
+ */
+const fetchState = () => ({
+  /** The file as kept; null until the download succeeded. */
+  fileId: integer('file_id').references((): AnyPgColumn => storedFiles.id),
+  fetchStatus: fetchStatusEnum('fetch_status').notNull().default('pending'),
+  fetchAttempts: integer('fetch_attempts').notNull().default(0),
+  fetchNextAt: ts('fetch_next_at').notNull().defaultNow(),
+  fetchUntil: ts('fetch_until'),
+  /** Why it was refused or given up, in words for the reporter. */
+  fetchError: text('fetch_error'),
+});
+
 export const hazardPhotos = pgTable(
   'hazard_photos',
   {
@@ -291,13 +352,42 @@ export const hazardPhotos = pgTable(
       .notNull()
       .references(() => hazards.id),
     channel: channelEnum('channel').notNull(),
-    /** The platform's own key (Feishu image_key, WeCom MediaId): the photo stays on the platform. */
+    /** The platform's own key (Feishu image_key, WeCom MediaId): what the download asks for. */
     fileKey: text('file_key').notNull(),
     messageId: text('message_id'),
     addedById: personRef('added_by_id'),
+    /** 整改前, or 整改后 for photos of the rectification. */
+    stage: photoStageEnum('stage').notNull().default('before'),
+    ...fetchState(),
     createdAt: createdAt(),
   },
-  (t) => [index('hazard_photos_hazard').on(t.hazardId)],
+  (t) => [
+    index('hazard_photos_hazard').on(t.hazardId),
+    index('hazard_photos_pending').on(t.fetchNextAt).where(sql`${t.fetchStatus} = 'pending'`),
+  ],
+);
+
+/** A photo (or file) sent with a record of a duty done (记录): kept as evidence like a hazard's. */
+export const completionPhotos = pgTable(
+  'completion_photos',
+  {
+    ...tenantRow(),
+    completionId: integer('completion_id')
+      .notNull()
+      .references((): AnyPgColumn => completions.id),
+    channel: channelEnum('channel').notNull(),
+    /** A record may carry a document as well as a photo. */
+    kind: text('kind').$type<'image' | 'file'>().notNull().default('image'),
+    fileKey: text('file_key').notNull(),
+    messageId: text('message_id'),
+    addedById: personRef('added_by_id'),
+    ...fetchState(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('completion_photos_completion').on(t.completionId),
+    index('completion_photos_pending').on(t.fetchNextAt).where(sql`${t.fetchStatus} = 'pending'`),
+  ],
 );
 
 /** A request to move a rectification deadline, decided by the unit's 直接责任人 (分管领导). */

@@ -7,7 +7,7 @@ import { createFeishuClient, createFeishuSender, type FeishuClient } from '../bo
 import { renderWecom } from '../bot/channels/wecom/render.ts';
 import { DeliveryError, type OutboxRow } from '../bot/core/delivery.ts';
 import { type Card, card, cardToText, fields, images } from '../cards/model.ts';
-import type { StoredPhoto } from '../handlers/photo-stages.ts';
+import type { StoredPhoto } from '../handlers/photo-text.ts';
 import {
   FAKE_APP_ID,
   FAKE_APP_SECRET,
@@ -134,7 +134,7 @@ describe('a card names only images its app uploaded', () => {
 // ---------------------------------------------------------------------------------------------------
 // The sender
 
-const hazardCard = (fileIds: string[]): Card =>
+const hazardCard = (fileIds: number[]): Card =>
   card('隐患 YH-2026-0007', 'orange', [
     fields([['隐患描述', '三楼东侧灭火器过期']]),
     images(
@@ -172,11 +172,11 @@ function row(value: Card, extra: Partial<OutboxRow> = {}): OutboxRow {
 }
 
 /** Stored photos of tenant 1 by file id; reads are counted. */
-function store(files: Record<string, StoredPhoto>) {
+function store(files: Record<number, StoredPhoto>) {
   const reads: string[] = [];
   return {
     reads,
-    readPhoto: async (tenantId: number, fileId: string) => {
+    readPhoto: async (tenantId: number, fileId: number) => {
       reads.push(`${tenantId}:${fileId}`);
       return tenantId === 1 ? (files[fileId] ?? null) : null;
     },
@@ -193,11 +193,11 @@ describe('the Feishu sender shows a card’s stored photos', () => {
 
   it('uploads each photo once, before the card, and the card names the keys it got', async () => {
     const photos = store({
-      '11': { bytes: jpegImage(64, 48), contentType: 'image/jpeg' },
-      '12': { bytes: pngImage(8, 8), contentType: 'image/png' },
+      11: { bytes: jpegImage(64, 48), contentType: 'image/jpeg' },
+      12: { bytes: pngImage(8, 8), contentType: 'image/png' },
     });
     const sender = createFeishuSender(feishu, { readPhoto: photos.readPhoto });
-    const sent = await sender.deliver(row(hazardCard(['11', '12'])));
+    const sent = await sender.deliver(row(hazardCard([11, 12])));
 
     const kinds = fake.calls.filter((call) => call.kind !== 'auth.tenant_token').map((call) => call.kind);
     expect(kinds).toEqual(['image.create', 'image.create', 'message.create']);
@@ -207,9 +207,7 @@ describe('the Feishu sender shows a card’s stored photos', () => {
     expect(JSON.stringify(content)).toContain('整改前 2');
 
     // The card updated later names the same keys without uploading again.
-    await sender.deliver(
-      row(hazardCard(['11', '12']), { op: 'update', refMessageId: sent.platformMessageId! }),
-    );
+    await sender.deliver(row(hazardCard([11, 12]), { op: 'update', refMessageId: sent.platformMessageId! }));
     expect(fake.images).toHaveLength(2);
     expect(fake.patches).toHaveLength(1);
     expect(imgKeysOf(fake.patches[0]!.content)).toEqual(fake.images.map((image) => image.imageKey));
@@ -217,9 +215,9 @@ describe('the Feishu sender shows a card’s stored photos', () => {
   });
 
   it('shows a photo not stored, or refused by Feishu, as the text line', async () => {
-    const photos = store({ '21': { bytes: Buffer.from('not an image at all'), contentType: 'image/jpeg' } });
+    const photos = store({ 21: { bytes: Buffer.from('not an image at all'), contentType: 'image/jpeg' } });
     const sender = createFeishuSender(feishu, { readPhoto: photos.readPhoto });
-    const sent = await sender.deliver(row(hazardCard(['21', '22'])));
+    const sent = await sender.deliver(row(hazardCard([21, 22])));
     expect(fake.images).toHaveLength(0);
     const content = JSON.stringify(fake.contentOf(sent.platformMessageId!));
     expect(imgKeysOf(content)).toEqual([]);
@@ -227,29 +225,29 @@ describe('the Feishu sender shows a card’s stored photos', () => {
   });
 
   it('fails the row for another try when the upload meets a server error, and sends nothing', async () => {
-    const photos = store({ '31': { bytes: pngImage(2, 2), contentType: 'image/png' } });
+    const photos = store({ 31: { bytes: pngImage(2, 2), contentType: 'image/png' } });
     const sender = createFeishuSender(feishu, { readPhoto: photos.readPhoto });
     fake.force({ match: 'image.create', status: 500 });
-    const error = await sender.deliver(row(hazardCard(['31']))).catch((caught: unknown) => caught);
+    const error = await sender.deliver(row(hazardCard([31]))).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DeliveryError);
     expect((error as DeliveryError).retryable).toBe(true);
     expect(fake.messages).toHaveLength(0);
 
-    const sent = await sender.deliver(row(hazardCard(['31'])));
+    const sent = await sender.deliver(row(hazardCard([31])));
     expect(imgKeysOf(fake.contentOf(sent.platformMessageId!))).toEqual([fake.images[0]!.imageKey]);
   });
 
   it('never shows another tenant’s photo', async () => {
-    const photos = store({ '41': { bytes: pngImage(2, 2), contentType: 'image/png' } });
+    const photos = store({ 41: { bytes: pngImage(2, 2), contentType: 'image/png' } });
     const sender = createFeishuSender(feishu, { readPhoto: photos.readPhoto });
-    const sent = await sender.deliver(row(hazardCard(['41']), { tenantId: 2 }));
+    const sent = await sender.deliver(row(hazardCard([41]), { tenantId: 2 }));
     expect(fake.images).toHaveLength(0);
     expect(imgKeysOf(fake.contentOf(sent.platformMessageId!))).toEqual([]);
   });
 });
 
 describe('channels without images in cards show the text line', () => {
-  const value = hazardCard(['1', '2', '3']);
+  const value = hazardCard([1, 2, 3]);
   it('as text', () => {
     expect(cardToText(value)).toContain('照片 3 张（整改前 3），请在管理后台查看');
   });

@@ -11,6 +11,7 @@ import type { Wechaty } from 'wechaty';
 import type { Database } from '../../db/client.ts';
 import type { Core } from '../core/core.ts';
 import type { ChannelSender } from '../core/delivery.ts';
+import type { EvidenceStore } from '../core/evidence.ts';
 import type { Inbox } from '../core/inbox.ts';
 import type { Logger } from '../core/log.ts';
 import type { AnswerKind, Channel } from '../core/types.ts';
@@ -23,6 +24,8 @@ export type WebhookHandler = (c: Context) => Response | Promise<Response>;
 export interface ChannelSetup {
   config: Config;
   database: Database;
+  /** Files kept as evidence: a card's photos are read from it when a channel shows them. */
+  evidence?: EvidenceStore;
   log: Logger;
   clock?: () => Date;
   /** Clients made by the caller instead of from the configuration (tests: Wechaty on a mock puppet). */

@@ -21,7 +21,7 @@ export const feishuChannel: ChannelDefinition = {
   name: 'feishu',
   answer: 'response',
   webhook: { path: '/webhooks/feishu', methods: ['POST'], off: 'Feishu is not configured (FEISHU_APP_ID)' },
-  open({ config, log, clock }) {
+  open({ config, evidence, log, clock }) {
     const feishu = config.feishu;
     if (!feishu) return undefined;
     const client = createFeishuClient(feishu);
@@ -33,7 +33,7 @@ export const feishuChannel: ChannelDefinition = {
     const connection =
       feishu.mode === 'websocket' ? feishuConnection({ config: feishu, log, clock }) : undefined;
     return {
-      sender: createFeishuSender(client, { log }),
+      sender: createFeishuSender(client, { readPhoto: evidence?.read, log }),
       handleWebhook: ({ core, inbox, log, clock }) => ({
         POST:
           feishu.mode === 'webhook' || verifiable

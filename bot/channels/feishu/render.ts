@@ -60,7 +60,7 @@ function renderButton(button: Button, formSubmit = false): Json {
 }
 
 /** The Feishu `image_key` of a stored photo (uploaded for this app), if there is one. */
-export type ImageKeyOf = (fileId: string) => string | undefined;
+export type ImageKeyOf = (fileId: number) => string | undefined;
 
 /**
  * Photos as JSON 2.0 `img` elements in a flowing row, each captioned; photos without an uploaded key (not

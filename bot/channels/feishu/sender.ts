@@ -6,7 +6,7 @@
 // row is retried after that wait and the key is blocked meanwhile.
 import * as lark from '@larksuiteoapi/node-sdk';
 import { imagesOf } from '../../../cards/model.ts';
-import type { ReadPhoto } from '../../../handlers/photo-stages.ts';
+import type { ReadPhoto } from '../../../handlers/photo-text.ts';
 import { type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
 import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
@@ -38,10 +38,10 @@ export class TokenCache {
  */
 export class ImageKeys {
   private keys = new Map<string, string>();
-  get(tenantId: number, fileId: string) {
+  get(tenantId: number, fileId: number) {
     return this.keys.get(`${tenantId}:${fileId}`);
   }
-  set(tenantId: number, fileId: string, key: string) {
+  set(tenantId: number, fileId: number, key: string) {
     this.keys.set(`${tenantId}:${fileId}`, key);
   }
   /** The lookup a card of this tenant is rendered with. */

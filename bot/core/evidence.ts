@@ -1,0 +1,132 @@
+// The evidence store: files received on the channels (photos of hazards and records), kept by the product
+// in the database in chunks (PGlite and PostgreSQL alike), or as objects of an S3-compatible bucket when one
+// is configured. A file is checked by its bytes (size, content type) and kept once per tenant and content.
+import { fileTypeFromBuffer } from 'file-type';
+import type { Db } from '../../db/client.ts';
+import {
+  insertStoredFile,
+  type StoredFile,
+  storedFileById,
+  storedFileBySha,
+  storedFileChunkBytes,
+} from '../../db/queries/evidence.ts';
+import { EVIDENCE_LIMITS, type FileLocation, isImageType } from '../../handlers/evidence-rules.ts';
+import { createS3Bucket, type S3Bucket, type S3Options } from './s3.ts';
+
+/** A file the store does not keep, with the reason in words for the person who sent it. */
+export class EvidenceRefused extends Error {
+  override name = 'EvidenceRefused';
+}
+
+/** A download from a platform that did not succeed; `retryable` unless the platform says it never will. */
+export class FetchFailure extends Error {
+  override name = 'FetchFailure';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** A received file as the platform names it. */
+export interface FileRef {
+  kind: 'image' | 'file';
+  /** Feishu image_key/file_key, WeCom MediaId. */
+  key: string;
+  /** The message that carried it (Feishu fetches a resource through its message). */
+  messageId: string | null;
+}
+
+/** A channel's download of a received file: its bytes, or a FetchFailure. */
+export interface FileFetcher {
+  fetchFile(ref: FileRef): Promise<Uint8Array>;
+}
+
+export interface PutOptions {
+  /** Refuse anything whose bytes are not an image (a hazard's photos). */
+  imagesOnly: boolean;
+}
+
+export interface EvidenceStore {
+  readonly location: FileLocation;
+  /** Checks and keeps the bytes; the tenant's file of the same content when kept already. */
+  put(
+    tenantId: number,
+    bytes: Uint8Array,
+    options: PutOptions,
+  ): Promise<{ file: StoredFile; created: boolean }>;
+  /** A stored file's bytes and content type, or null when the tenant has no such file. */
+  read(tenantId: number, fileId: number): Promise<{ bytes: Uint8Array; contentType: string } | null>;
+}
+
+export interface EvidenceStoreOptions {
+  db: Db;
+  /** The bucket, when evidence is kept there (EVIDENCE_S3_*); the database otherwise. */
+  s3?: S3Options | S3Bucket;
+}
+
+const megabytes = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
+
+/** The content type of a file by its bytes; refuses one too large, or not an image when it must be. */
+export async function checkFile(bytes: Uint8Array, options: PutOptions): Promise<string> {
+  if (bytes.byteLength === 0) throw new EvidenceRefused('文件为空');
+  if (bytes.byteLength > EVIDENCE_LIMITS.fileBytes) {
+    throw new EvidenceRefused(
+      `文件 ${megabytes(bytes.byteLength)}，超过单个文件 ${megabytes(EVIDENCE_LIMITS.fileBytes)} 的上限`,
+    );
+  }
+  const type = await fileTypeFromBuffer(bytes);
+  const contentType = type?.mime ?? 'application/octet-stream';
+  if (options.imagesOnly && !isImageType(contentType)) {
+    throw new EvidenceRefused(`不是图片（识别为 ${type ? type.ext : '未知格式'}），隐患只收照片`);
+  }
+  return contentType;
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+const chunksOf = (bytes: Uint8Array) => {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.byteLength; at += EVIDENCE_LIMITS.chunkBytes) {
+    chunks.push(bytes.subarray(at, at + EVIDENCE_LIMITS.chunkBytes));
+  }
+  return chunks;
+};
+
+export function createEvidenceStore(options: EvidenceStoreOptions): EvidenceStore {
+  const { db } = options;
+  const bucket = options.s3 && ('put' in options.s3 ? options.s3 : createS3Bucket(options.s3));
+  const objectKey = (tenantId: number, sha256: string) => `evidence/${tenantId}/${sha256}`;
+  return {
+    location: bucket ? 's3' : 'db',
+    async put(tenantId, bytes, putOptions) {
+      const contentType = await checkFile(bytes, putOptions);
+      const sha256 = await sha256Hex(bytes);
+      const existing = await storedFileBySha(db, tenantId, sha256);
+      if (existing) return { file: existing, created: false };
+      const row = { tenantId, sha256, contentType, size: bytes.byteLength };
+      if (bucket) {
+        // The object first: a row exists only once its bytes are in the bucket (a retry rewrites the same
+        // object under the same key).
+        const key = objectKey(tenantId, sha256);
+        await bucket.put(key, bytes, contentType, sha256);
+        return db.transaction((tx) => insertStoredFile(tx, { ...row, location: 's3', objectKey: key }, []));
+      }
+      return db.transaction((tx) => insertStoredFile(tx, { ...row, location: 'db' }, chunksOf(bytes)));
+    },
+    async read(tenantId, fileId) {
+      const file = await storedFileById(db, tenantId, fileId);
+      if (!file) return null;
+      if (file.location === 'db') {
+        return { bytes: await storedFileChunkBytes(db, file.id), contentType: file.contentType };
+      }
+      if (!bucket) throw new Error(`stored file ${file.id} is in the bucket, but no bucket is configured`);
+      const bytes = await bucket.get(file.objectKey!);
+      return bytes && { bytes, contentType: file.contentType };
+    },
+  };
+}

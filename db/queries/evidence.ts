@@ -1,0 +1,212 @@
+// Evidence kept by the product: stored files (their bytes in chunks, or an object key in the bucket) and
+// the photos of hazards and of records that point at them, with the state of their download.
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { FetchStatus, FileLocation, PhotoStage } from '../../handlers/evidence-rules.ts';
+import type { Queryable, Tx } from '../client.ts';
+import { completionPhotos, hazardPhotos, storedFileChunks, storedFiles } from '../schema.ts';
+
+export type StoredFile = typeof storedFiles.$inferSelect;
+
+/** One photo of a hazard as the console, the cards and the ledger show it. */
+export interface HazardPhotoListing {
+  id: number;
+  hazardId: number;
+  stage: PhotoStage;
+  status: FetchStatus;
+  /** The stored file (for the evidence store's `read`, bot/core/evidence.ts); null unless `stored`. */
+  fileId: number | null;
+  contentType: string | null;
+  size: number | null;
+  /** Why it was refused or could not be had (`failed`). */
+  error: string | null;
+  channel: string;
+  createdAt: Date;
+}
+
+/** The photos of the given hazards of a tenant, in the order they came (by hazard, then arrival). */
+export async function listHazardPhotos(
+  db: Queryable,
+  tenantId: number,
+  hazardIds: readonly number[],
+): Promise<HazardPhotoListing[]> {
+  if (hazardIds.length === 0) return [];
+  return db
+    .select({
+      id: hazardPhotos.id,
+      hazardId: hazardPhotos.hazardId,
+      stage: hazardPhotos.stage,
+      status: hazardPhotos.fetchStatus,
+      fileId: hazardPhotos.fileId,
+      contentType: storedFiles.contentType,
+      size: storedFiles.size,
+      error: hazardPhotos.fetchError,
+      channel: hazardPhotos.channel,
+      createdAt: hazardPhotos.createdAt,
+    })
+    .from(hazardPhotos)
+    .leftJoin(storedFiles, eq(storedFiles.id, hazardPhotos.fileId))
+    .where(and(eq(hazardPhotos.tenantId, tenantId), inArray(hazardPhotos.hazardId, [...hazardIds])))
+    .orderBy(asc(hazardPhotos.hazardId), asc(hazardPhotos.id));
+}
+
+/** A stored file's row within its tenant. */
+export async function storedFileById(db: Queryable, tenantId: number, fileId: number) {
+  const [row] = await db
+    .select()
+    .from(storedFiles)
+    .where(and(eq(storedFiles.tenantId, tenantId), eq(storedFiles.id, fileId)));
+  return row as StoredFile | undefined;
+}
+
+/** The tenant's file with this content, if it is kept already. */
+export async function storedFileBySha(db: Queryable, tenantId: number, sha256: string) {
+  const [row] = await db
+    .select()
+    .from(storedFiles)
+    .where(and(eq(storedFiles.tenantId, tenantId), eq(storedFiles.sha256, sha256)));
+  return row as StoredFile | undefined;
+}
+
+/** The bytes of a file kept in the database, its chunks joined in order. */
+export async function storedFileChunkBytes(db: Queryable, fileId: number): Promise<Uint8Array> {
+  const chunks = await db
+    .select({ data: storedFileChunks.data })
+    .from(storedFileChunks)
+    .where(eq(storedFileChunks.fileId, fileId))
+    .orderBy(asc(storedFileChunks.seq));
+  const size = chunks.reduce((sum, chunk) => sum + chunk.data.byteLength, 0);
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const { data } of chunks) {
+    bytes.set(data, offset);
+    offset += data.byteLength;
+  }
+  return bytes;
+}
+
+export interface NewStoredFile {
+  tenantId: number;
+  sha256: string;
+  contentType: string;
+  size: number;
+  location: FileLocation;
+  objectKey?: string | null;
+  createdAt?: Date;
+}
+
+/**
+ * Writes a file's row and its chunks (none for a bucket object) in the caller's transaction; when the
+ * tenant keeps this content already (same sha256), writes nothing and answers the existing row.
+ */
+export async function insertStoredFile(
+  tx: Tx,
+  file: NewStoredFile,
+  chunks: readonly Uint8Array[],
+): Promise<{ file: StoredFile; created: boolean }> {
+  const [inserted] = await tx.insert(storedFiles).values(file).onConflictDoNothing().returning();
+  if (!inserted) return { file: (await storedFileBySha(tx, file.tenantId, file.sha256))!, created: false };
+  if (chunks.length > 0) {
+    await tx.insert(storedFileChunks).values(chunks.map((data, seq) => ({ fileId: inserted.id, seq, data })));
+  }
+  return { file: inserted, created: true };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Downloads of received files
+
+export type HazardPhoto = typeof hazardPhotos.$inferSelect;
+export type CompletionPhoto = typeof completionPhotos.$inferSelect;
+export type NewCompletionPhoto = typeof completionPhotos.$inferInsert;
+
+/** Which photos: of hazards or of records (completions). */
+export type PhotoTable = 'hazard' | 'completion';
+const TABLES = { hazard: hazardPhotos, completion: completionPhotos } as const;
+
+/** A photo whose download is due, of either table. */
+export type DuePhoto = { table: PhotoTable; row: HazardPhoto | CompletionPhoto };
+
+/** Photos waiting for their download whose next try is due, oldest first, of every tenant. */
+export async function duePhotos(db: Queryable, now: Date, limit: number): Promise<DuePhoto[]> {
+  const due: DuePhoto[] = [];
+  for (const table of ['hazard', 'completion'] as const) {
+    const photos = TABLES[table];
+    const rows = await db
+      .select()
+      .from(photos)
+      .where(and(eq(photos.fetchStatus, 'pending'), lte(photos.fetchNextAt, now)))
+      .orderBy(asc(photos.fetchNextAt), asc(photos.id))
+      .limit(limit);
+    due.push(...rows.map((row) => ({ table, row })));
+  }
+  return due;
+}
+
+/** The earliest next try of a pending download, if any (for the pump's next wake). */
+export async function nextPhotoTry(db: Queryable): Promise<Date | undefined> {
+  let next: Date | undefined;
+  for (const photos of Object.values(TABLES)) {
+    const [row] = await db
+      .select({ at: sql<Date | null>`min(${photos.fetchNextAt})`.mapWith(photos.fetchNextAt) })
+      .from(photos)
+      .where(eq(photos.fetchStatus, 'pending'));
+    if (row?.at && (!next || row.at < next)) next = row.at;
+  }
+  return next;
+}
+
+/**
+ * Records the outcome of a try on a photo still pending (`fetchAttempts` as read): false when another run
+ * got there first, and then nothing is written.
+ */
+export async function markPhoto(
+  db: Queryable,
+  table: PhotoTable,
+  photo: { id: number; fetchAttempts: number },
+  change:
+    | { status: 'stored'; fileId: number }
+    | { status: 'pending'; nextAt: Date; error: string }
+    | { status: 'failed'; error: string },
+): Promise<boolean> {
+  const photos = TABLES[table];
+  const rows = await db
+    .update(photos)
+    .set({
+      fetchStatus: change.status,
+      fetchAttempts: photo.fetchAttempts + 1,
+      ...(change.status === 'stored' ? { fileId: change.fileId, fetchError: null } : {}),
+      ...(change.status === 'pending' ? { fetchNextAt: change.nextAt, fetchError: change.error } : {}),
+      ...(change.status === 'failed' ? { fetchError: change.error } : {}),
+    })
+    .where(
+      and(
+        eq(photos.id, photo.id),
+        eq(photos.fetchStatus, 'pending'),
+        eq(photos.fetchAttempts, photo.fetchAttempts),
+      ),
+    )
+    .returning({ id: photos.id });
+  return rows.length > 0;
+}
+
+/** How many photos a hazard has (any state but failed) and the bytes of those kept. */
+export async function hazardPhotoTotals(db: Queryable, tenantId: number, hazardId: number) {
+  const [row] = await db
+    .select({
+      count: sql<number>`count(*)::int`,
+      bytes: sql<number>`coalesce(sum(${storedFiles.size}), 0)::bigint`.mapWith(Number),
+    })
+    .from(hazardPhotos)
+    .leftJoin(storedFiles, eq(storedFiles.id, hazardPhotos.fileId))
+    .where(
+      and(
+        eq(hazardPhotos.tenantId, tenantId),
+        eq(hazardPhotos.hazardId, hazardId),
+        sql`${hazardPhotos.fetchStatus} <> 'failed'`,
+      ),
+    );
+  return { count: row?.count ?? 0, bytes: row?.bytes ?? 0 };
+}
+
+export async function addCompletionPhotos(db: Queryable, rows: NewCompletionPhoto[]) {
+  if (rows.length > 0) await db.insert(completionPhotos).values(rows);
+}
