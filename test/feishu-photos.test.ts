@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFeishuClient, createFeishuSender, type FeishuClient } from '../bot/channels/feishu/sender.ts';
 import { renderWecom } from '../bot/channels/wecom/render.ts';
 import { DeliveryError, type OutboxRow } from '../bot/core/delivery.ts';
+import { photosBlock } from '../cards/hazard.ts';
 import { type Card, card, cardToText, fields, images } from '../cards/model.ts';
 import type { StoredPhoto } from '../handlers/photo-text.ts';
 import {
@@ -257,5 +258,53 @@ describe('channels without images in cards show the text line', () => {
       { taskId: 'task_1', cardUrl: 'https://example.cn' },
     );
     expect(JSON.stringify(body)).toContain('照片 3 张（整改前 3），请在管理后台查看');
+  });
+});
+
+describe('the hazard card’s photos', () => {
+  const photo = (stage: 'before' | 'after', fileId: number | null, status = 'stored') => ({
+    stage,
+    status,
+    fileId,
+  });
+
+  it('shows both stages, half each when there are more than four, and counts every photo', () => {
+    const block = photosBlock([
+      photo('before', 1),
+      photo('before', 2),
+      photo('before', null, 'pending'),
+      photo('before', 4),
+      photo('after', 5),
+      photo('after', 6),
+      photo('after', 7),
+    ]);
+    expect(block).toEqual({
+      kind: 'images',
+      images: [
+        { fileId: 1, label: '整改前 1' },
+        { fileId: 2, label: '整改前 2' },
+        { fileId: 5, label: '整改后 1' },
+        { fileId: 6, label: '整改后 2' },
+      ],
+      caption: '照片 7 张（整改前 4，整改后 3），其余 3 张见管理后台',
+      fallback: '照片 7 张（整改前 4，整改后 3），请在管理后台查看',
+    });
+  });
+
+  it('fills the four with one stage when the other has few, and shows nothing without photos', () => {
+    const block = photosBlock([
+      photo('before', 1),
+      photo('after', 2),
+      photo('after', 3),
+      photo('after', 4),
+      photo('after', 5),
+    ]);
+    expect(block && block.kind === 'images' && block.images.map((image) => image.label)).toEqual([
+      '整改前 1',
+      '整改后 1',
+      '整改后 2',
+      '整改后 3',
+    ]);
+    expect(photosBlock([])).toBe(false);
   });
 });
