@@ -128,6 +128,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     loadGate: options.loadGate,
     console: {
       core,
+      evidence,
       clock: options.clock,
       demoTenantCode: demo.on ? DEMO_TENANT_CODE : undefined,
       notice: demo.refused ? DEMO_REFUSED_NOTICE : undefined,

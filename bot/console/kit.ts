@@ -17,6 +17,7 @@ import { failedCount } from '../../db/queries/outbox.ts';
 import { firstTenant, type Tenant, tenantOfCode } from '../../db/queries/tenants.ts';
 import { type BodyLimits, limitBody } from '../core/body.ts';
 import type { Core } from '../core/core.ts';
+import { createEvidenceStore, type EvidenceStore } from '../core/evidence.ts';
 import type { Logger } from '../core/log.ts';
 import type { Channel } from '../core/types.ts';
 import type { AdminAccount } from './accounts.ts';
@@ -43,6 +44,8 @@ async function demoTenant(db: Queryable, preferredCode?: string): Promise<Tenant
 export interface ConsoleOptions {
   db: Db;
   core: Core;
+  /** Files kept as evidence (photo packs, ledger thumbnails); the database's when not given. */
+  evidence?: EvidenceStore;
   log: Logger;
   /** Demo mode: open without login for the example tenant, with a banner on every page. */
   demo: boolean;
@@ -108,6 +111,7 @@ export type FrameOf = Partial<Omit<Frame, 'nonce'>>;
 export interface ConsoleKit {
   db: Db;
   core: Core;
+  evidence: EvidenceStore;
   log: Logger;
   clock: () => Date;
   demo: boolean;
@@ -353,6 +357,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
   return {
     db,
     core: options.core,
+    evidence: options.evidence ?? createEvidenceStore({ db }),
     log: options.log,
     clock,
     demo: options.demo,
