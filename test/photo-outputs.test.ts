@@ -12,6 +12,7 @@ import { hazards, people, tenants } from '../db/schema.ts';
 import type { PhotoStage } from '../handlers/evidence-rules.ts';
 import { PHOTO_HEADER, SHEET_NAME, XLSX_HEADER } from '../handlers/ledger-export.ts';
 import { PACK_INDEX_HEADER, PACK_INDEX_NAME } from '../handlers/photo-pack.ts';
+import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import {
   Browser,
   BUREAU,
@@ -21,7 +22,8 @@ import {
   resetConsoleTenants,
   SCHOOL,
 } from './helpers/console-http.ts';
-import { openTestDatabase } from './helpers/db.ts';
+import { identityOf, openTestDatabase } from './helpers/db.ts';
+import { feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { jpegImage, pngImage } from './helpers/images.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -57,6 +59,31 @@ async function school() {
 }
 
 type Photo = { stage: PhotoStage; bytes?: Uint8Array; status?: 'pending' | 'failed'; error?: string };
+
+/** A console message from a member of the school, processed through the core. */
+async function say(code: string, text: string) {
+  const { tenant } = await school();
+  const [person] = await database.db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, tenant.id), eq(people.code, code)));
+  const id = randomUUID();
+  await harness.service.core.handle({
+    type: 'message',
+    channel: 'console',
+    eventKey: id,
+    sender: { ids: [{ kind: 'person', value: String(person!.id) }], name: person!.name },
+    chat: { id: `console:${person!.id}`, type: 'p2p' },
+    at: new Date(),
+    platformTenant: String(tenant.id),
+    messageId: id,
+    text,
+    mentionedBot: false,
+    mentions: [],
+    attachments: [],
+  });
+  await harness.service.dispatcher.drain();
+}
 
 /** A hazard reported in chat, then its photos as the downloads leave them: stored, pending or failed. */
 async function report(text: string, photos: Photo[]) {
@@ -217,5 +244,58 @@ describe('photo packs', () => {
     expect([302, 303]).toContain(anonymous.status);
     expect((await browser.get('/console/hazards/999999/photos.zip')).status).toBe(404);
     expect((await browser.get('/console/hazards/x1/photos.zip')).status).toBe(404);
+  });
+});
+
+describe('photos in Feishu cards', () => {
+  it('uploads a hazard’s stored photos and shows them when its Feishu card is updated', async () => {
+    const feishu = harness.feishu;
+    feishu.reset();
+    // Reported in a Feishu group, so the office head's card goes to Feishu.
+    const event = messageEvent({
+      openId: await identityOf(database, 'chenjing', 'open_id'),
+      chatId: 'oc_jishan_safety',
+      mention: [FAKE_BOT_OPEN_ID],
+      text: '报隐患 教学楼三楼东侧灭火器过期，一般',
+    });
+    expect((await harness.post('/webhooks/feishu', feishuRequest(event))).status).toBe(200);
+    await harness.service.dispatcher.drain();
+    const { tenant: school_ } = await school();
+    const [hazard] = await database.db
+      .select()
+      .from(hazards)
+      .where(eq(hazards.tenantId, school_.id))
+      .orderBy(desc(hazards.id))
+      .limit(1);
+    if (!hazard) throw new Error('no hazard reported');
+    const headOpenId = 'ou_112a90a0fb8b36140b29344d9ec7b7b2'; // 尹仙菊, head of 安保处 (examples/school.yaml)
+    const headCard = feishu.messages.find((message) => message.receiveId === headOpenId);
+    expect(JSON.stringify(headCard?.content)).toContain(hazard.code);
+    expect(feishu.images).toHaveLength(0);
+
+    // The photo is kept after the card went out; the next change of the hazard updates its cards.
+    const { tenant, reporter } = await school();
+    const { file } = await harness.service.evidence.put(tenant.id, before, { imagesOnly: true });
+    await addHazardPhotos(database.db, [
+      {
+        tenantId: tenant.id,
+        hazardId: hazard.id,
+        channel: 'feishu',
+        fileKey: 'img_kept_later',
+        addedById: reporter.id,
+        stage: 'before',
+        fetchStatus: 'stored',
+        fileId: file.id,
+      },
+    ]);
+    await say('yinxianju', `受理 ${hazard.code}`);
+
+    expect(feishu.images).toHaveLength(1);
+    expect(Buffer.from(feishu.images[0]!.bytes).equals(Buffer.from(before))).toBe(true);
+    const updated = JSON.stringify(feishu.contentOf(headCard!.messageId));
+    expect(updated).toContain(`"img_key":"${feishu.images[0]!.imageKey}"`);
+    expect(updated).toContain('整改前 1');
+    // Uploaded once, whatever the number of cards that show it.
+    expect(feishu.calls.filter((call) => call.kind === 'image.create')).toHaveLength(1);
   });
 });

@@ -38,11 +38,25 @@ export class TokenCache {
  */
 export class ImageKeys {
   private keys = new Map<string, string>();
+  /** Uploads under way: rows delivered side by side that show one photo share its upload. */
+  private uploads = new Map<string, Promise<void>>();
   get(tenantId: number, fileId: number) {
     return this.keys.get(`${tenantId}:${fileId}`);
   }
-  set(tenantId: number, fileId: number, key: string) {
-    this.keys.set(`${tenantId}:${fileId}`, key);
+  /** Runs `upload` for a photo with no key yet, once at a time; a failed one may be tried again. */
+  async once(tenantId: number, fileId: number, upload: () => Promise<string | undefined>) {
+    const id = `${tenantId}:${fileId}`;
+    if (this.keys.has(id)) return;
+    let running = this.uploads.get(id);
+    if (!running) {
+      running = upload()
+        .then((key) => {
+          if (key) this.keys.set(id, key);
+        })
+        .finally(() => this.uploads.delete(id));
+      this.uploads.set(id, running);
+    }
+    await running;
   }
   /** The lookup a card of this tenant is rendered with. */
   of(tenantId: number): ImageKeyOf {
@@ -197,15 +211,18 @@ async function uploadImages(
   if (tenantId === null) return () => undefined;
   const keyOf = images.of(tenantId);
   if (row.body.kind !== 'card' || !options.readPhoto) return keyOf;
+  const { readPhoto } = options;
+  const upload = async (fileId: number) => {
+    const photo = await readPhoto(tenantId, fileId);
+    if (!photo) return undefined;
+    const data = await client.im.image.create({
+      data: { image_type: 'message', image: Buffer.from(photo.bytes) },
+    });
+    return data?.image_key;
+  };
   for (const fileId of imagesOf(row.body.card)) {
-    if (images.get(tenantId, fileId)) continue;
-    const photo = await options.readPhoto(tenantId, fileId);
-    if (!photo) continue;
     try {
-      const data = await client.im.image.create({
-        data: { image_type: 'message', image: Buffer.from(photo.bytes) },
-      });
-      if (data?.image_key) images.set(tenantId, fileId, data.image_key);
+      await images.once(tenantId, fileId, () => upload(fileId));
     } catch (error) {
       const refusal = toDeliveryError(error, tokens, row);
       if (refusal.retryable)
