@@ -95,15 +95,18 @@ export const CARD_PHOTOS_MAX = 4;
 
 /**
  * A hazard's photos: up to CARD_PHOTOS_MAX stored ones, each labelled with its stage and number
- * (`整改前 1`), both stages shown when both have photos (half each when there are more). Channels without
- * images in cards show the count and where to see them.
+ * (`整改前 1`), both stages shown when both have photos (half each when there are more); one still being
+ * downloaded is counted, one given up is not. Channels without images in cards show the count and where
+ * to see them.
  */
 export function photosBlock(
   photos: readonly { stage: PhotoStage; status: string; fileId: number | null }[],
 ): Block | false {
-  if (photos.length === 0) return false;
+  // A photo refused or lost is on the trail, not counted as evidence (as the photo count of the view).
+  const kept = photos.filter((photo) => photo.status !== 'failed');
+  if (kept.length === 0) return false;
   const stored = PHOTO_STAGES.map((stage) =>
-    photos
+    kept
       .filter((photo) => photo.stage === stage)
       .map((photo, index) => ({ photo, label: `${STAGE_LABEL[stage]} ${index + 1}` }))
       .filter(({ photo }) => photo.status === 'stored' && photo.fileId !== null),
@@ -111,8 +114,8 @@ export function photosBlock(
   const [before = [], after = []] = stored;
   const afterShown = Math.min(after.length, Math.max(CARD_PHOTOS_MAX - before.length, CARD_PHOTOS_MAX / 2));
   const shown = [...before.slice(0, CARD_PHOTOS_MAX - afterShown), ...after.slice(0, afterShown)];
-  const counted = photoCountText(photos);
-  const rest = photos.length - shown.length;
+  const counted = photoCountText(kept);
+  const rest = kept.length - shown.length;
   return images(
     shown.map(({ photo, label }) => ({ fileId: photo.fileId!, label })),
     rest > 0 ? `${counted}，其余 ${rest} 张见管理后台` : counted,

@@ -89,6 +89,8 @@ function ledgerPage(
   const photoCounts = new Map<number, number>();
   const firstPhotos = new Map<number, { fileId: number; contentType: string }>();
   for (const photo of photos) {
+    // A photo refused or lost is on the trail, not counted as evidence (as on the hazard's card).
+    if (photo.status === 'failed') continue;
     photoCounts.set(photo.hazardId, (photoCounts.get(photo.hazardId) ?? 0) + 1);
     if (
       photo.status === 'stored' &&

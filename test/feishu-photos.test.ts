@@ -291,6 +291,19 @@ describe('the hazard card’s photos', () => {
     });
   });
 
+  it('counts a photo being downloaded, not one given up', () => {
+    const block = photosBlock([
+      photo('before', null, 'pending'),
+      photo('before', null, 'failed'),
+      photo('after', 3),
+    ]);
+    expect(block).toMatchObject({
+      images: [{ fileId: 3, label: '整改后 1' }],
+      fallback: '照片 2 张（整改前 1，整改后 1），请在管理后台查看',
+    });
+    expect(photosBlock([photo('before', null, 'failed')])).toBe(false);
+  });
+
   it('fills the four with one stage when the other has few, and shows nothing without photos', () => {
     const block = photosBlock([
       photo('before', 1),

@@ -130,7 +130,9 @@ describe('the ledger XLSX', () => {
       { stage: 'before', bytes: before },
       { stage: 'after', bytes: after },
     ]);
-    await report('报隐患 操场跑道破损，一般', [{ stage: 'before', status: 'failed', error: '文件为空' }]);
+    const failedOnly = await report('报隐患 操场跑道破损，一般', [
+      { stage: 'before', status: 'failed', error: '文件为空' },
+    ]);
     const third = await report('报隐患 食堂后门水管漏水，一般', [{ stage: 'after', bytes: after }]);
 
     const response = await browser.get(`/console/ledger/export?${PERIOD}&format=xlsx`);
@@ -158,9 +160,11 @@ describe('the ledger XLSX', () => {
     // The first stored photo by arrival (the pending one has no file), the stored bytes themselves.
     expect(anchored[0]!.bytes.equals(Buffer.from(before))).toBe(true);
     expect(anchored[1]!.bytes.equals(Buffer.from(after))).toBe(true);
-    // The count column keeps counting every photo received.
+    // The count column counts the photos kept or being downloaded…
     const countColumn = XLSX_HEADER.indexOf('照片数') + 1;
     expect(sheet.getRow(rowOf(first.code)).getCell(countColumn).value).toBe(3);
+    // …but not one given up (its reason is on the pack's index and the trail).
+    expect(sheet.getRow(rowOf(failedOnly.code)).getCell(countColumn).value).toBe(0);
   });
 });
 
