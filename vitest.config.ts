@@ -17,6 +17,7 @@ const pure = [
   'test/fake-feishu.test.ts',
   'test/fake-wecom.test.ts',
   'test/feishu-crypto.test.ts',
+  'test/feishu-photos.test.ts',
   'test/hazard-rules.test.ts',
   'test/hazard-steps.test.ts',
   'test/holiday-notice.test.ts',

@@ -72,6 +72,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const demo = config.demo ? await loadDemoOrganization(database, log) : { on: false };
 
+  const evidence = createEvidenceStore({ db: database.db, s3: config.evidenceS3 });
   // The channels that are on, in the registry's order (bot/channels/registry.ts).
   const open = new Map<Channel, OpenChannel>();
   const answers: Partial<Record<Channel, AnswerKind>> = {};
@@ -80,6 +81,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const channel = await definition.open({
       config,
       database,
+      evidence,
       log,
       clock: options.clock,
       given: { wechaty: options.wechaty },
@@ -93,7 +95,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     open.set(definition.name, channel);
     answers[definition.name] = definition.answer;
   }
-  const evidence = createEvidenceStore({ db: database.db, s3: config.evidenceS3 });
   const senders = [...open.values()].map((channel) => channel.sender);
   if (config.feishu) await warnFeishuUserIdOnly(database, log);
   const channels: ReadonlySet<Channel> = new Set(open.keys());
@@ -152,6 +153,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     loadGate: options.loadGate,
     console: {
       core,
+      evidence,
       clock: options.clock,
       demoTenantCode: demo.on ? DEMO_TENANT_CODE : undefined,
       notice: demo.refused ? DEMO_REFUSED_NOTICE : undefined,
@@ -173,7 +175,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           connections,
           workers: options.workers,
         }),
-      evidence,
     },
     webhooks,
   });

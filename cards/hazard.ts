@@ -6,7 +6,9 @@
 //   complete — the reporter, asked for what is missing
 import type { HazardView } from '../db/queries/hazards.ts';
 import { withEstimate } from '../handlers/deadlines.ts';
+import { PHOTO_STAGES, type PhotoStage, STAGE_LABEL } from '../handlers/evidence-rules.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from '../handlers/hazard-rules.ts';
+import { photoCountText } from '../handlers/photo-text.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import {
   type Block,
@@ -17,6 +19,7 @@ import {
   divider,
   type FormInput,
   fields,
+  images,
   note,
   type Tone,
   text,
@@ -85,6 +88,39 @@ function extensionBlocks(view: HazardView, at: (date: Date | null | undefined) =
     ]),
     passesListing && note(`注意：申请延至的期限晚于督办期限 ${at(hazard.listedDeadline)}。`),
   ];
+}
+
+/** The most photos a card shows; the console's hazard page and the photo pack have them all. */
+export const CARD_PHOTOS_MAX = 4;
+
+/**
+ * A hazard's photos: up to CARD_PHOTOS_MAX stored ones, each labelled with its stage and number
+ * (`整改前 1`), both stages shown when both have photos (half each when there are more); one still being
+ * downloaded is counted, one given up is not. Channels without images in cards show the count and where
+ * to see them.
+ */
+export function photosBlock(
+  photos: readonly { stage: PhotoStage; status: string; fileId: number | null }[],
+): Block | false {
+  // A photo refused or lost is on the trail, not counted as evidence (as the photo count of the view).
+  const kept = photos.filter((photo) => photo.status !== 'failed');
+  if (kept.length === 0) return false;
+  const stored = PHOTO_STAGES.map((stage) =>
+    kept
+      .filter((photo) => photo.stage === stage)
+      .map((photo, index) => ({ photo, label: `${STAGE_LABEL[stage]} ${index + 1}` }))
+      .filter(({ photo }) => photo.status === 'stored' && photo.fileId !== null),
+  );
+  const [before = [], after = []] = stored;
+  const afterShown = Math.min(after.length, Math.max(CARD_PHOTOS_MAX - before.length, CARD_PHOTOS_MAX / 2));
+  const shown = [...before.slice(0, CARD_PHOTOS_MAX - afterShown), ...after.slice(0, afterShown)];
+  const counted = photoCountText(kept);
+  const rest = kept.length - shown.length;
+  return images(
+    shown.map(({ photo, label }) => ({ fileId: photo.fileId!, label })),
+    rest > 0 ? `${counted}，其余 ${rest} 张见管理后台` : counted,
+    `${counted}，请在管理后台查看`,
+  );
 }
 
 /** 进展: the latest steps of the trail, oldest first. */
@@ -282,7 +318,6 @@ export function hazardCard(
       ['责任处室', view.unitName],
       ['上报人', view.reporterOutside ? `${view.reporterName}（外部人员）` : view.reporterName],
       ['上报时间', at(hazard.createdAt)],
-      ['照片', view.photoCount > 0 ? `${view.photoCount} 张` : undefined],
       ['状态', STATUS_LABEL[hazard.status]],
       ['受理人', view.acceptedByName && `${view.acceptedByName}（${at(hazard.acceptedAt)}）`],
       ['整改责任人', view.rectifierName],
@@ -315,6 +350,7 @@ export function hazardCard(
         ],
         ['督办人', view.listedByName],
       ]),
+    photosBlock(view.photos),
     ...conflictNotes(view, timeZone),
     ...(audience === 'approver' ? [] : extension),
     progressBlock(view, timeZone),

@@ -19,8 +19,20 @@ export interface FormInput {
   multiline?: boolean;
 }
 
+/** A stored photo shown on a card: the product's own file id (never a platform key), and its caption. */
+export interface CardImage {
+  fileId: number;
+  label: string;
+}
+
 export type Block =
   | { kind: 'text'; text: string }
+  /**
+   * Photos. A channel that shows images in cards (Feishu: uploaded at send time) renders them with their
+   * labels under `caption`; any other shows `fallback`, a line saying how many there are and where to
+   * see them.
+   */
+  | { kind: 'images'; images: CardImage[]; caption: string; fallback: string }
   | { kind: 'fields'; fields: { label: string; value: string }[] }
   | { kind: 'divider' }
   | { kind: 'note'; text: string }
@@ -52,6 +64,18 @@ export const listCard = (title: string, tone: Tone, blocks: (Block | false | und
 export const text = (value: string): Block => ({ kind: 'text', text: value });
 export const note = (value: string): Block => ({ kind: 'note', text: value });
 export const divider = (): Block => ({ kind: 'divider' });
+export const images = (list: CardImage[], caption: string, fallback: string): Block => ({
+  kind: 'images',
+  images: list,
+  caption,
+  fallback,
+});
+/** The file ids of a card's images, in order, each once. */
+export const imagesOf = (value: Card): number[] => [
+  ...new Set(
+    value.blocks.flatMap((block) => (block.kind === 'images' ? block.images.map((i) => i.fileId) : [])),
+  ),
+];
 export const fields = (entries: [label: string, value: string | null | undefined][]): Block => ({
   kind: 'fields',
   fields: entries
@@ -81,6 +105,9 @@ export function cardToText(value: Card, numberedButtons = false): string {
       case 'text':
       case 'note':
         lines.push(block.text);
+        break;
+      case 'images':
+        lines.push(block.fallback);
         break;
       case 'fields':
         for (const field of block.fields) lines.push(`${field.label}：${field.value}`);

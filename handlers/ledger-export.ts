@@ -7,6 +7,7 @@ import type { Queryable } from '../db/client.ts';
 import { type ShiftLogRow, shiftLogRows } from '../db/queries/shifts.ts';
 import { isIsoDate, isoDateIn, startOfDayIn } from './calendar.ts';
 import { type ExportPeriod, type LedgerExportRow, ledgerExportPages } from './ledger-rows.ts';
+import type { ReadPhoto } from './photo-text.ts';
 import { formatDateTime } from './time.ts';
 
 export interface LedgerExportMeta {
@@ -117,6 +118,30 @@ export function ledgerCells(row: LedgerExportRow, index: number): (string | numb
   return COLUMNS.map((column, position) => (position === 0 ? index : column.value(row)));
 }
 
+/** The XLSX's last column: the first stored photo of the hazard, as a thumbnail (the CSV has no such column). */
+export const PHOTO_HEADER = '照片';
+export const XLSX_HEADER: readonly string[] = [...LEDGER_HEADER, PHOTO_HEADER];
+
+/**
+ * Thumbnails in the XLSX. A thumbnail is the stored photo itself shown small (no image is re-encoded), so
+ * the file grows by the photos' size: a photo above `maxPhotoBytes`, or past `maxTotalBytes` for the
+ * file, is left out and counted in the footer. exceljs's streaming writer places no images: a ledger of
+ * more than `maxRows` hazards is streamed without thumbnails (the photo pack has every photo).
+ */
+export const THUMBNAILS = {
+  sizePx: 64,
+  maxRows: 2000,
+  maxPhotoBytes: 2 * 2 ** 20,
+  maxTotalBytes: 100 * 2 ** 20,
+} as const;
+
+/** The image types an XLSX embeds (exceljs: jpeg, png, gif). */
+const EMBEDDABLE: Record<string, 'jpeg' | 'png' | 'gif'> = {
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+};
+
 /** The first and last day of the period, as the title shows them. */
 function periodDays(meta: LedgerExportMeta) {
   return {
@@ -153,13 +178,66 @@ const PLAIN: Partial<ExcelJS.Alignment> = { vertical: 'top' };
 const CENTER: Partial<ExcelJS.Alignment> = { vertical: 'middle', horizontal: 'center', wrapText: true };
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFD9E1F2' } };
 const LAST_COLUMN = COLUMNS.length;
+const PHOTO_COLUMN = LAST_COLUMN + 1;
 const HEADER_ROW = 2;
+
+/** How thumbnails are had: the reader of the tenant's stored photos (in-memory workbooks only). */
+interface Thumbnails {
+  tenantId: number;
+  read: ReadPhoto;
+}
+
+/** Places the row's first photo in its 照片 cell; why not, when it cannot. */
+async function addThumbnail(
+  workbook: ExcelJS.Workbook,
+  sheet: ExcelJS.Worksheet,
+  line: ExcelJS.Row,
+  row: LedgerExportRow,
+  thumbnails: Thumbnails,
+  budget: { bytes: number },
+): Promise<'type' | 'size' | 'missing' | undefined> {
+  const photo = row.photo!;
+  const extension = EMBEDDABLE[photo.contentType];
+  if (!extension) return 'type';
+  const file = await thumbnails.read(thumbnails.tenantId, photo.fileId);
+  if (!file) return 'missing';
+  if (
+    file.bytes.byteLength > THUMBNAILS.maxPhotoBytes ||
+    budget.bytes + file.bytes.byteLength > THUMBNAILS.maxTotalBytes
+  ) {
+    return 'size';
+  }
+  budget.bytes += file.bytes.byteLength;
+  // exceljs declares its own Buffer type; a Node Buffer is what it takes.
+  const image = workbook.addImage({
+    buffer: Buffer.from(file.bytes) as unknown as ExcelJS.Buffer,
+    extension,
+  });
+  const margin = 0.08;
+  sheet.addImage(image, {
+    tl: { col: PHOTO_COLUMN - 1 + margin, row: line.number - 1 + margin },
+    ext: { width: THUMBNAILS.sizePx, height: THUMBNAILS.sizePx },
+    editAs: 'oneCell',
+  });
+  // Points: the thumbnail's pixels at 96 dpi, and a margin.
+  line.height = Math.max(line.height ?? 0, (THUMBNAILS.sizePx * 3) / 4 + 6);
+  return undefined;
+}
+
+const LEFT_OUT: Record<'type' | 'size' | 'missing' | 'long', string> = {
+  type: '格式不能嵌入',
+  size: '文件过大',
+  missing: '文件未找到',
+  long: `台账超过 ${THUMBNAILS.maxRows} 条`,
+};
 
 /** Builds the sheet into a workbook (in memory, or a streaming writer that flushes committed rows). */
 async function fillWorkbook(
   workbook: ExcelJS.Workbook,
   pages: AsyncIterable<LedgerExportRow[]> | Iterable<LedgerExportRow[]>,
   meta: LedgerExportMeta,
+  /** The reader of thumbnails; `too-long` when the ledger is streamed for its length (none embedded). */
+  thumbnails?: Thumbnails | 'too-long',
 ): Promise<{ sheet: ExcelJS.Worksheet; count: number }> {
   workbook.creator = '一岗双责安全助手';
   workbook.created = meta.generatedAt;
@@ -176,16 +254,16 @@ async function fillWorkbook(
       printTitlesRow: `1:${HEADER_ROW}`,
     },
   });
-  sheet.columns = COLUMNS.map((column) => ({ width: column.width }));
+  sheet.columns = [...COLUMNS.map((column) => ({ width: column.width })), { width: 11 }];
 
   const title = sheet.addRow([ledgerTitle(meta)]);
   title.height = 28;
   title.getCell(1).font = { bold: true, size: 14 };
   title.getCell(1).alignment = { vertical: 'middle', horizontal: 'center' };
-  sheet.mergeCells(1, 1, 1, LAST_COLUMN);
+  sheet.mergeCells(1, 1, 1, PHOTO_COLUMN);
   title.commit();
 
-  const header = sheet.addRow([...LEDGER_HEADER]);
+  const header = sheet.addRow([...XLSX_HEADER]);
   header.height = 30;
   header.eachCell((cell) => {
     cell.font = { bold: true };
@@ -196,34 +274,59 @@ async function fillWorkbook(
   header.commit();
 
   let count = 0;
+  const leftOut = new Map<keyof typeof LEFT_OUT, number>();
+  const budget = { bytes: 0 };
   for await (const page of pages) {
     for (const row of page) {
       count += 1;
       const line = sheet.addRow(
         ledgerCells(row, count).map((value) => (value === '' ? null : fitCell(value))),
       );
-      for (let position = 1; position <= LAST_COLUMN; position += 1) {
+      for (let position = 1; position <= PHOTO_COLUMN; position += 1) {
         const cell = line.getCell(position);
-        cell.alignment = COLUMNS[position - 1]!.wrap ? WRAP : PLAIN;
+        cell.alignment = COLUMNS[position - 1]?.wrap ? WRAP : PLAIN;
         cell.border = BORDER;
+      }
+      if (row.photo && thumbnails) {
+        const why =
+          thumbnails === 'too-long'
+            ? 'long'
+            : await addThumbnail(workbook, sheet, line, row, thumbnails, budget);
+        if (why) leftOut.set(why, (leftOut.get(why) ?? 0) + 1);
       }
       line.commit();
     }
   }
-  sheet.autoFilter = { from: { row: HEADER_ROW, column: 1 }, to: { row: HEADER_ROW, column: LAST_COLUMN } };
+  sheet.autoFilter = { from: { row: HEADER_ROW, column: 1 }, to: { row: HEADER_ROW, column: PHOTO_COLUMN } };
 
   sheet.addRow([]).commit();
-  const footer = sheet.addRow([ledgerFooter(meta, count)]);
-  footer.getCell(1).font = { italic: true, color: { argb: 'FF666666' } };
-  sheet.mergeCells(footer.number, 1, footer.number, LAST_COLUMN);
-  footer.commit();
+  const notes = [ledgerFooter(meta, count)];
+  if (leftOut.size > 0) {
+    const reasons = [...leftOut].map(([why, n]) => `${LEFT_OUT[why]} ${n} 条`).join('，');
+    notes.push(`照片缩略图未嵌入：${reasons}；全部照片请在管理后台下载照片包。`);
+  }
+  for (const text of notes) {
+    const footer = sheet.addRow([text]);
+    footer.getCell(1).font = { italic: true, color: { argb: 'FF666666' } };
+    sheet.mergeCells(footer.number, 1, footer.number, PHOTO_COLUMN);
+    footer.commit();
+  }
   return { sheet, count };
 }
 
-/** The ledger as an XLSX file in memory: sheet 隐患台账 with title, header, one row per hazard, footer. */
-export async function writeLedgerXlsx(rows: LedgerExportRow[], meta: LedgerExportMeta): Promise<Buffer> {
+/**
+ * The ledger as an XLSX file in memory: sheet 隐患台账 with title, header, one row per hazard (its first
+ * stored photo as a thumbnail when `thumbnails` reads them), footer.
+ */
+export async function writeLedgerXlsx(
+  rows: LedgerExportRow[] | LedgerExportRow[][],
+  meta: LedgerExportMeta,
+  thumbnails?: Thumbnails,
+): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
-  await fillWorkbook(workbook, [rows], meta);
+  const pages =
+    rows.length > 0 && Array.isArray(rows[0]) ? (rows as LedgerExportRow[][]) : [rows as LedgerExportRow[]];
+  await fillWorkbook(workbook, pages, meta, thumbnails);
   if (meta.shifts) addShiftSheet(workbook, meta.shifts, meta);
   // exceljs declares its own Buffer type; in Node the value is a Node Buffer.
   return (await workbook.xlsx.writeBuffer()) as unknown as Buffer;
@@ -237,13 +340,15 @@ export async function streamLedgerXlsx(
   pages: AsyncIterable<LedgerExportRow[]>,
   meta: LedgerExportMeta,
   output: { filename: string } | { stream: Writable },
+  /** Streamed for its length: rows with photos are counted as left without a thumbnail. */
+  tooLong = false,
 ): Promise<number> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     ...output,
     useStyles: true,
     useSharedStrings: false,
   });
-  const { sheet, count } = await fillWorkbook(workbook, pages, meta);
+  const { sheet, count } = await fillWorkbook(workbook, pages, meta, tooLong ? 'too-long' : undefined);
   sheet.commit();
   if (meta.shifts) addShiftSheet(workbook as unknown as ExcelJS.Workbook, meta.shifts, meta);
   await workbook.commit();
@@ -311,6 +416,7 @@ export async function exportLedger(
   format: LedgerFormat,
   output: Writable,
   now: Date,
+  options: { readPhoto?: ReadPhoto } = {},
 ): Promise<number> {
   const pages = ledgerExportPages(db, tenant.id, period, now);
   if (format === 'csv') {
@@ -326,7 +432,25 @@ export async function exportLedger(
     timeZone: tenant.timezone,
     shifts: await shiftLogRows(db, tenant.id, periodDates(period, tenant.timezone)),
   };
-  return streamLedgerXlsx(pages, meta, { stream: output });
+  // Up to THUMBNAILS.maxRows hazards the workbook is made in memory, with thumbnails; a longer ledger is
+  // streamed on from the pages read so far.
+  const iterator = pages[Symbol.asyncIterator]();
+  const read: LedgerExportRow[][] = [];
+  let rows = 0;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    read.push(next.value);
+    rows += next.value.length;
+    if (rows > THUMBNAILS.maxRows) {
+      const rest = async function* () {
+        yield* read;
+        for (let more = await iterator.next(); !more.done; more = await iterator.next()) yield more.value;
+      };
+      return streamLedgerXlsx(rest(), meta, { stream: output }, true);
+    }
+  }
+  const thumbnails = options.readPhoto ? { tenantId: tenant.id, read: options.readPhoto } : undefined;
+  output.end(await writeLedgerXlsx(read, meta, thumbnails));
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------------

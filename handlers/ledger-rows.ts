@@ -55,6 +55,8 @@ export interface LedgerExportRow {
   /** One line per extension request: `2026-03-05 申请延期5天（原因）已批准`. */
   extensions: string;
   photoCount: number;
+  /** The first stored photo (by arrival), for the XLSX's thumbnail; null when none is stored. */
+  photo: { fileId: number; contentType: string } | null;
   /**
    * One line per audit-trail event: `2026-03-02 09:15 陈静 上报 → 已上报；note`; a step taken by the
    * office's console account names it as `周尹尹（后台账号 office）`.
@@ -84,7 +86,21 @@ function ledgerPage(
       `${time.date(extension.createdAt)} 申请延期${extension.days}天（${oneLine(extension.reason)}）` +
       (EXTENSION_STATUS_LABEL[extension.status] ?? extension.status),
   );
-  const photoCounts = new Map(photos.map((row) => [row.hazardId, row.n]));
+  const photoCounts = new Map<number, number>();
+  const firstPhotos = new Map<number, { fileId: number; contentType: string }>();
+  for (const photo of photos) {
+    // A photo refused or lost is on the trail, not counted as evidence (as on the hazard's card).
+    if (photo.status === 'failed') continue;
+    photoCounts.set(photo.hazardId, (photoCounts.get(photo.hazardId) ?? 0) + 1);
+    if (
+      photo.status === 'stored' &&
+      photo.fileId !== null &&
+      photo.contentType &&
+      !firstPhotos.has(photo.hazardId)
+    ) {
+      firstPhotos.set(photo.hazardId, { fileId: photo.fileId, contentType: photo.contentType });
+    }
+  }
   const at = (date: Date | null) => (date ? time.dateTime(date) : '');
 
   const byId = new Map<number, LedgerExportRow>();
@@ -121,6 +137,7 @@ function ledgerPage(
       ),
       extensions: extensionLines.get(hazard.id) ?? '',
       photoCount: photoCounts.get(hazard.id) ?? 0,
+      photo: firstPhotos.get(hazard.id) ?? null,
       trail: trails.get(hazard.id) ?? '',
     });
   }

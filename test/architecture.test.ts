@@ -33,6 +33,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'handlers/org-file.ts',
       'handlers/party-labels.ts',
       'handlers/periods.ts',
+      'handlers/photo-text.ts',
       'handlers/record-text.ts',
       'handlers/roster-file.ts',
       'handlers/settings.ts',

@@ -21,7 +21,7 @@ import {
   tasks,
   tenants,
 } from '../db/schema.ts';
-import { LEDGER_HEADER, SHEET_NAME } from '../handlers/ledger-export.ts';
+import { SHEET_NAME, XLSX_HEADER } from '../handlers/ledger-export.ts';
 import {
   Browser,
   BUREAU,
@@ -321,7 +321,7 @@ describe('the console with platform credentials (login required)', () => {
     await workbook.xlsx.load(await response.arrayBuffer());
     const sheet = workbook.getWorksheet(SHEET_NAME)!;
     const header = (sheet.getRow(2).values as unknown[]).slice(1);
-    expect(header).toEqual([...LEDGER_HEADER]);
+    expect(header).toEqual([...XLSX_HEADER]);
     expect(sheet.getRow(3).getCell(2).value).toBe(hazard!.code);
 
     const bad = await browser.get(`/console/ledger/export?from=${year}-12-31&to=${year}-01-01&format=xlsx`);

@@ -33,6 +33,8 @@ export interface WebhookHandlers extends Partial<Record<WebhookMethod, WebhookHa
 export interface ChannelSetup {
   config: Config;
   database: Database;
+  /** Files kept as evidence: a card's photos are read from it when a channel shows them. */
+  evidence?: EvidenceStore;
   log: Logger;
   clock?: () => Date;
   /** Clients made by the caller instead of from the configuration (tests: Wechaty on a mock puppet). */

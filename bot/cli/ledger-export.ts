@@ -7,6 +7,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { tenantsByCode } from '../../db/queries/tenants.ts';
 import { ExportPeriodError, exportLedger, parseExportPeriod } from '../../handlers/ledger-export.ts';
+import { createEvidenceStore } from '../core/evidence.ts';
 import { CliError, readOptions, runCli, UsageError } from './options.ts';
 
 const USAGE =
@@ -93,7 +94,10 @@ runCli({ name: 'ledger:export', usage: USAGE, parse: parseArguments }, async (ar
   written.catch(() => {}); // awaited below; an early failure (the disk) ends the export instead
   let count: number;
   try {
-    count = await exportLedger(db, chosen, period, args.format, output, new Date());
+    const evidence = createEvidenceStore({ db, s3: cli.config().evidenceS3 });
+    count = await exportLedger(db, chosen, period, args.format, output, new Date(), {
+      readPhoto: evidence.read,
+    });
     await written;
     renameSync(partial, args.out);
   } catch (error) {

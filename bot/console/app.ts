@@ -14,6 +14,7 @@ import { lettersRoutes } from './letters/routes.ts';
 import { loginRoutes } from './login/routes.ts';
 import { orgRoutes } from './org/routes.ts';
 import { outboxRoutes } from './outbox/routes.ts';
+import { photosRoutes } from './photos/routes.ts';
 import { reportsRoutes } from './reports/routes.ts';
 import { rostersRoutes } from './rosters/routes.ts';
 import { simulatorRoutes } from './simulator/routes.ts';
@@ -50,6 +51,7 @@ export function createConsole(options: ConsoleOptions) {
     lettersRoutes,
     calendarRoutes,
     ledgerRoutes,
+    photosRoutes,
     orgRoutes,
     outboxRoutes,
     statusRoutes,

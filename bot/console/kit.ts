@@ -18,7 +18,7 @@ import { failedCount } from '../../db/queries/outbox.ts';
 import { firstTenant, type Tenant, tenantOfCode } from '../../db/queries/tenants.ts';
 import { type BodyLimits, limitBody } from '../core/body.ts';
 import type { Core } from '../core/core.ts';
-import type { EvidenceStore } from '../core/evidence.ts';
+import { createEvidenceStore, type EvidenceStore } from '../core/evidence.ts';
 import type { Logger } from '../core/log.ts';
 import type { Channel } from '../core/types.ts';
 import type { CheckRow } from '../doctor/index.ts';
@@ -47,6 +47,8 @@ async function demoTenant(db: Queryable, preferredCode?: string): Promise<Tenant
 export interface ConsoleOptions {
   db: Db;
   core: Core;
+  /** Files kept as evidence (photos on the hazards page, photo packs, ledger thumbnails); the database's when not given. */
+  evidence?: EvidenceStore;
   log: Logger;
   /** Demo mode: open without login for the example tenant, with a banner on every page. */
   demo: boolean;
@@ -72,8 +74,6 @@ export interface ConsoleOptions {
   directories?: Directories;
   /** The doctor's rows for a tenant (bot/doctor): the 运行状态 page. */
   status?: (tenantId: number) => Promise<CheckRow[]>;
-  /** The kept evidence, for the photos of the hazards page; without it photos are listed, not shown. */
-  evidence?: EvidenceStore;
 }
 
 /**
@@ -119,6 +119,7 @@ export interface ConsoleKit {
   db: Db;
   directories: Directories;
   core: Core;
+  evidence: EvidenceStore;
   log: Logger;
   clock: () => Date;
   demo: boolean;
@@ -131,7 +132,6 @@ export interface ConsoleKit {
   trustedProxies?: number;
   /** The doctor's rows for a tenant (ConsoleOptions.status). */
   status?: (tenantId: number) => Promise<CheckRow[]>;
-  evidence?: EvidenceStore;
   /** The body limit of ordinary forms (64 KB). */
   limit: MiddlewareHandler;
   /** A body limit of `maxBytes`, answered 413 with `tooLarge` (uploads); the console's deadlines apply. */
@@ -368,6 +368,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     db,
     directories: options.directories ?? {},
     core: options.core,
+    evidence: options.evidence ?? createEvidenceStore({ db }),
     log: options.log,
     clock,
     demo: options.demo,
@@ -376,7 +377,6 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     settle,
     trustedProxies: options.trustedProxies,
     status: options.status,
-    evidence: options.evidence,
     limit: limitTo(64 * 1024, '请求内容过大'),
     limitTo,
     session,

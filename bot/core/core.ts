@@ -22,7 +22,8 @@ import type { Router } from './router.ts';
 import type { ActionEvent, ActionResult, AnswerKind, Channel, InboundEvent, Outbound } from './types.ts';
 
 export type HandleResult =
-  | { kind: 'done'; action?: ActionResult }
+  /** `tenantId`: the tenant the event was handled for (a channel renders its card's stored photos). */
+  | { kind: 'done'; action?: ActionResult; tenantId?: number }
   | { kind: 'duplicate' }
   | { kind: 'ignored'; reason: string };
 
@@ -231,7 +232,7 @@ export function createCore(options: CoreOptions): Core {
     );
     if (action && !action.card && clicked) action = { ...action, card: clicked };
     if (action && event.type === 'action') await answer(tx, event, who.tenant.id, action, press);
-    return { kind: 'done', action } as const;
+    return { kind: 'done', action, tenantId: who.tenant.id } as const;
   }
 
   /**

@@ -1,4 +1,5 @@
 // Hazard rows and their trail.
+
 import { and, asc, desc, eq, gte, inArray, isNull, ne, notInArray, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { CategoryRule } from '../../handlers/hazard-rules.ts';
@@ -16,6 +17,7 @@ import {
   units,
 } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
+import { listHazardPhotos } from './evidence.ts';
 import { personNames } from './people.ts';
 import { byIdInTenant, inserter, updaterFromStatus } from './rows.ts';
 import { unitName } from './units.ts';
@@ -179,6 +181,8 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     listedByName: name(hazard.listedById) ?? accounts.get(hazard.listedByAccountId ?? 0),
     listedUnitName: listedUnit,
     photoCount: photos?.count ?? 0,
+    /** Every photo with its stage and download state (cards show the stored ones). */
+    photos: await listHazardPhotos(db, tenantId, [hazardId]),
     pendingExtension: extension && { ...extension, requesterName: name(extension.requestedById) },
     recentSteps,
     /** The open hazard this report looked like when it came in. */

@@ -1,9 +1,9 @@
 // The hazard ledger for export (隐患排查登记表 / 隐患整改台帐, 002 §四(四)5), rows only: the ids of a
 // tenant's hazards reported in a period, in ledger order, then page by page each page's hazards with the
 // names of the people and units, one query for their trail, one for their extensions and one for their
-// photo counts. The labels, times and lines of the ledger are made by handlers/ledger-rows.ts.
+// photos. The labels, times and lines of the ledger are made by handlers/ledger-rows.ts.
 
-import { and, asc, count, eq, gte, inArray, isNull, lt } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../client.ts';
 import {
@@ -11,12 +11,12 @@ import {
   categories,
   hazardEvents,
   hazardExtensions,
-  hazardPhotos,
   hazards,
   people,
   tenants,
   units,
 } from '../schema.ts';
+import { listHazardPhotos } from './evidence.ts';
 import { TRAIL_COLUMNS } from './hazards.ts';
 
 /** The hazards reported in [from, to). */
@@ -62,7 +62,7 @@ const listerAccount = alias(adminAccounts, 'lister_account');
 
 /**
  * The rows of one page of the ledger (the hazards with these ids, in any order) with their names, trail
- * steps (by hazard, then time), extension requests (likewise) and photo counts; handlers/ledger-rows.ts
+ * steps (by hazard, then time), extension requests (likewise) and photos (likewise, with their files); handlers/ledger-rows.ts
  * makes the ledger's lines of them.
  */
 export async function ledgerPageData(db: Queryable, tenantId: number, ids: number[]) {
@@ -110,11 +110,7 @@ export async function ledgerPageData(db: Queryable, tenantId: number, ids: numbe
       .from(hazardExtensions)
       .where(and(eq(hazardExtensions.tenantId, tenantId), inArray(hazardExtensions.hazardId, ids)))
       .orderBy(asc(hazardExtensions.hazardId), asc(hazardExtensions.createdAt), asc(hazardExtensions.id)),
-    db
-      .select({ hazardId: hazardPhotos.hazardId, n: count() })
-      .from(hazardPhotos)
-      .where(and(eq(hazardPhotos.tenantId, tenantId), inArray(hazardPhotos.hazardId, ids)))
-      .groupBy(hazardPhotos.hazardId),
+    listHazardPhotos(db, tenantId, ids),
   ]);
   return { main, events, extensions, photos };
 }

@@ -56,6 +56,24 @@ export const FeishuErrorCode = {
   resourceInvalidParam: 234001,
   /** Message resources: the file_key is not in that message (or the message is unknown). HTTP 400. */
   resourceNotInMessage: 234003,
+  /**
+   * IM: "Failed to create card content" (message/create, 错误码 230099). A card naming an `img_key` this
+   * app never uploaded answers it with `ext=ErrCode: 200570; ErrMsg: card contains invalid image keys`
+   * (the ext as Feishu words it in production answers; the page lists 230099 only). HTTP 400.
+   * https://open.feishu.cn/document/server-docs/im-v1/message/create
+   */
+  imCardContentFailed: 230099,
+  // im/v1/images, 错误码 (https://open.feishu.cn/document/server-docs/im-v1/image/create), all HTTP 400:
+  /** Invalid request param (image_type missing or not message/avatar, no image part). */
+  imageInvalidParam: 234001,
+  /** The file size exceed the max value (an image: 10 MB). */
+  imageTooLarge: 234006,
+  /** File's size can't be 0. */
+  imageEmpty: 234010,
+  /** Can't regonnize the image format (JPEG, PNG, WEBP, GIF, TIFF, BMP, ICO, HEIC only). */
+  imageFormat: 234011,
+  /** Image resolution exceeds limit (GIF 2000 × 2000, others 12000 × 12000). */
+  imageResolution: 234039,
 } as const;
 
 /** Scopes the product asks for (README, Feishu → 权限管理); a fake app has them all unless a test says. */
@@ -97,6 +115,7 @@ export type CallKind =
   | 'message.patch'
   | 'contact.batch_get_id'
   | 'resource.get'
+  | 'image.create'
   | 'ws.endpoint'
   | 'unknown';
 
@@ -182,6 +201,15 @@ export interface FakeMessage {
   createTime: number;
 }
 
+/** An image uploaded with im/v1/images: the key it was given, the app it serves, what it held. */
+export interface FakeImage {
+  imageKey: string;
+  appId: string;
+  imageType: string;
+  format: string;
+  bytes: Buffer;
+}
+
 export interface FakePatch {
   messageId: string;
   content: unknown;
@@ -240,6 +268,8 @@ export interface FakeFeishu {
   /** Every delivered message (idempotent repeats are not recorded again). Cleared in place by `reset()`. */
   readonly messages: readonly FakeMessage[];
   readonly patches: readonly FakePatch[];
+  /** Every image accepted by im/v1/images. Cleared by `reset()` (keys issued before stay valid). */
+  readonly images: readonly FakeImage[];
   /** Every HTTP request, including rejected and forced ones. */
   readonly calls: readonly FakeCall[];
   /** The long connection (test/fakes/feishu-ws.ts): its handshake and WebSocket share this server's port. */
@@ -321,6 +351,90 @@ const UUID_MAX_LENGTH = 50;
 export const CARD_LIFETIME_MS = 14 * 24 * 3600 * 1000;
 const MESSAGE_EXPIRED_MSG =
   'Message has expired when updating message, ext=Message can only be updated within fourteen days.';
+// im/v1/images 使用限制: at most 10 MB, never 0 bytes; GIF at most 2000 × 2000, others 12000 × 12000.
+// https://open.feishu.cn/document/server-docs/im-v1/image/create
+export const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+const GIF_MAX_SIDE = 2000;
+const IMAGE_MAX_SIDE = 12000;
+const IMAGE_TYPES: ReadonlySet<string> = new Set(['message', 'avatar']);
+
+/** The image format by its first bytes (the formats im/v1/images accepts), or undefined. */
+export function imageFormatOf(bytes: Buffer): string | undefined {
+  const ascii = (from: number, to: number) => bytes.subarray(from, to).toString('latin1');
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'tiff';
+  if (ascii(0, 2) === 'BM') return 'bmp';
+  if (bytes.readUInt32BE(0) === 0x00000100) return 'ico';
+  if (ascii(4, 8) === 'ftyp' && ['heic', 'heix', 'mif1', 'msf1'].includes(ascii(8, 12))) return 'heic';
+  return undefined;
+}
+
+/** Width and height of a PNG, GIF or JPEG (the formats the tests send); undefined for the others. */
+function imageSize(bytes: Buffer, format: string): { width: number; height: number } | undefined {
+  if (format === 'png' && bytes.length >= 24) {
+    return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+  }
+  if (format === 'gif' && bytes.length >= 10) {
+    return { width: bytes.readUInt16LE(6), height: bytes.readUInt16LE(8) };
+  }
+  if (format === 'jpeg') {
+    // Walk the markers to the first start-of-frame (SOF0–SOF15 but DHT, JPG, DAC).
+    let at = 2;
+    while (at + 9 < bytes.length && bytes[at] === 0xff) {
+      const marker = bytes[at + 1]!;
+      const length = bytes.readUInt16BE(at + 2);
+      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+        return { height: bytes.readUInt16BE(at + 5), width: bytes.readUInt16BE(at + 7) };
+      }
+      at += 2 + length;
+    }
+  }
+  return undefined;
+}
+
+/** The parts of a multipart/form-data body: name, file name (for files) and bytes. */
+export function parseMultipart(
+  body: Buffer,
+  contentType: string,
+): { name: string; filename?: string; data: Buffer }[] | undefined {
+  const boundary = contentType.match(/boundary=(?:"([^"]+)"|([^;\s]+))/i);
+  const mark = boundary?.[1] ?? boundary?.[2];
+  if (!mark) return undefined;
+  const delimiter = Buffer.from(`--${mark}`);
+  const parts: { name: string; filename?: string; data: Buffer }[] = [];
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) return undefined;
+    const part = body.subarray(start + 2, next - 2); // CRLF after the delimiter, CRLF before the next
+    const split = part.indexOf('\r\n\r\n');
+    if (split < 0) return undefined;
+    const head = part.subarray(0, split).toString('utf8');
+    const name = head.match(/name="([^"]*)"/i)?.[1];
+    if (name === undefined) return undefined;
+    const filename = head.match(/filename="([^"]*)"/i)?.[1];
+    parts.push({ name, ...(filename !== undefined ? { filename } : {}), data: part.subarray(split + 4) });
+    at = next;
+  }
+  return parts;
+}
+
+/** Every `img_key` a card names (img elements, img_combination lists), wherever it sits. */
+function imageKeysOf(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) for (const item of value) imageKeysOf(item, found);
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'img_key' && typeof item === 'string') found.push(item);
+      else imageKeysOf(item, found);
+    }
+  }
+  return found;
+}
 
 class HttpAnswer {
   constructor(
@@ -344,11 +458,11 @@ function hex(input: string, length: number): string {
   return createHash('sha256').update(input).digest('hex').slice(0, length);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -372,6 +486,7 @@ function classify(method: string, path: string): CallKind {
   if (method === 'POST' && path === '/open-apis/contact/v3/users/batch_get_id') return 'contact.batch_get_id';
   if (method === 'GET' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/.test(path))
     return 'resource.get';
+  if (method === 'POST' && path === '/open-apis/im/v1/images') return 'image.create';
   return 'unknown';
 }
 
@@ -442,6 +557,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
 
   const messages: FakeMessage[] = [];
   const patches: FakePatch[] = [];
+  const images: FakeImage[] = [];
+  /** image_key → the app it was issued to; kept across `reset()` like uploaded images on Feishu. */
+  const issuedImages = new Map<string, string>();
   const calls: FakeCall[] = [];
   const callbacks: FakeCallback[] = [];
   const forced: Array<ForcedResponse & { remaining: number }> = [];
@@ -479,6 +597,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     tenantKey,
     messages,
     patches,
+    images,
     calls,
     ws,
     callbacks,
@@ -580,6 +699,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     reset(): void {
       messages.length = 0;
       patches.length = 0;
+      images.length = 0;
       calls.length = 0;
       callbacks.length = 0;
       forced.length = 0;
@@ -624,7 +744,11 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     });
 
   /** Validates `content` and the size of the request `body` carrying it; the parsed value or an error. */
-  const parseContent = (msgType: string, body: Record<string, unknown>): { value: unknown } | HttpAnswer => {
+  const parseContent = (
+    msgType: string,
+    body: Record<string, unknown>,
+    app: FakeApp,
+  ): { value: unknown } | HttpAnswer => {
     const content = body.content;
     if (typeof content !== 'string' || content === '')
       return fieldViolation('content', 'content is required');
@@ -635,14 +759,51 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         msg: 'The length of the message content reaches its limit.',
       });
     }
+    let value: unknown;
     try {
-      return { value: JSON.parse(content) };
+      value = JSON.parse(content);
     } catch {
       return new HttpAnswer(400, {
         code: FeishuErrorCode.imInvalidParam,
         msg: 'Your request contains an invalid request parameter.',
       });
     }
+    // A card shows only images uploaded by this app (im/v1/images); any other key fails the card.
+    if (msgType === 'interactive' && imageKeysOf(value).some((key) => issuedImages.get(key) !== app.appId)) {
+      return new HttpAnswer(400, {
+        code: FeishuErrorCode.imCardContentFailed,
+        msg: 'Failed to create card content, ext=ErrCode: 200570; ErrMsg: card contains invalid image keys',
+      });
+    }
+    return { value };
+  };
+
+  const imageRefused = (code: number, msg: string) => new HttpAnswer(400, { code, msg });
+
+  /** im/v1/images: multipart image_type + image, with the page's rules (see IMAGE_MAX_BYTES). */
+  const uploadImage = (app: FakeApp, raw: Buffer, contentType: string): HttpAnswer => {
+    const parts = /^multipart\/form-data/i.test(contentType) ? parseMultipart(raw, contentType) : undefined;
+    if (!parts) return imageRefused(FeishuErrorCode.imageInvalidParam, 'Invalid request param.');
+    const imageType = parts.find((part) => part.name === 'image_type')?.data.toString('utf8');
+    const image = parts.find((part) => part.name === 'image');
+    if (!imageType || !IMAGE_TYPES.has(imageType) || !image) {
+      return imageRefused(FeishuErrorCode.imageInvalidParam, 'Invalid request param.');
+    }
+    if (image.data.length === 0) return imageRefused(FeishuErrorCode.imageEmpty, "File's size can't be 0.");
+    if (image.data.length > IMAGE_MAX_BYTES) {
+      return imageRefused(FeishuErrorCode.imageTooLarge, 'The file size exceed the max value.');
+    }
+    const format = image.data.length >= 12 ? imageFormatOf(image.data) : undefined;
+    if (!format) return imageRefused(FeishuErrorCode.imageFormat, "Can't regonnize the image format.");
+    const size = imageSize(image.data, format);
+    const side = format === 'gif' ? GIF_MAX_SIDE : IMAGE_MAX_SIDE;
+    if (size && (size.width > side || size.height > side)) {
+      return imageRefused(FeishuErrorCode.imageResolution, 'Image resolution exceeds limit.');
+    }
+    const imageKey = `img_v3_${randomBytes(12).toString('hex')}`;
+    issuedImages.set(imageKey, app.appId);
+    images.push({ imageKey, appId: app.appId, imageType, format, bytes: Buffer.from(image.data) });
+    return success({ image_key: imageKey });
   };
 
   const deliver = (
@@ -657,7 +818,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     if (uuid !== undefined && (typeof uuid !== 'string' || uuid.length > UUID_MAX_LENGTH)) {
       return fieldViolation('uuid', `uuid must be a string of at most ${UUID_MAX_LENGTH} characters`);
     }
-    const parsed = parseContent(msgType, body);
+    const parsed = parseContent(msgType, body, app);
     if (parsed instanceof HttpAnswer) return parsed;
     const t = now();
     if (typeof uuid === 'string' && uuid !== '') {
@@ -792,6 +953,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     body: Record<string, unknown>,
     authorization: string | undefined,
     call: FakeCall,
+    upload: { bytes: Buffer; contentType: string },
   ): HttpAnswer => {
     if (kind === 'unknown') return new HttpAnswer(404, { code: 404, msg: '404 page not found' });
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
@@ -881,6 +1043,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       }
       case 'contact.batch_get_id':
         return batchGetId(app, query, body);
+      case 'image.create':
+        return uploadImage(app, upload.bytes, upload.contentType);
       case 'message.patch': {
         const messageId = decodeURIComponent(segments[5] ?? '');
         const known = byId.get(messageId);
@@ -890,7 +1054,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
             msg: 'Your request contains an invalid request parameter.',
           });
         }
-        const parsed = parseContent('interactive', body);
+        const parsed = parseContent('interactive', body, app);
         if (parsed instanceof HttpAnswer) return parsed;
         if (known && t - known.createTime > CARD_LIFETIME_MS) {
           return new HttpAnswer(400, { code: FeishuErrorCode.imMessageExpired, msg: MESSAGE_EXPIRED_MSG });
@@ -956,7 +1120,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const kind = classify(method, path);
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
+    const multipart = kind === 'image.create';
+    const raw = multipart ? '' : bytes.toString('utf8');
     let parsedBody: unknown;
     let badJson = false;
     if (raw !== '') {
@@ -1010,7 +1176,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     const answer =
       kind === 'auth.tenant_token' || kind === 'auth.app_token'
         ? handleToken(kind, body, call)
-        : handleApi(kind, path, call.query, body, req.headers.authorization, call);
+        : handleApi(kind, path, call.query, body, req.headers.authorization, call, {
+            bytes,
+            contentType: req.headers['content-type'] ?? '',
+          });
     send(res, answer, call);
   };
 

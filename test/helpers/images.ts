@@ -1,7 +1,8 @@
 // Small files for evidence tests: real PNG and JPEG headers (file-type reads the magic bytes), padded to the
-// size a test needs, and a file that is not an image.
+// size a test needs, and a file that is not an image; whole images any viewer decodes (a PNG of one
+// colour, a grey baseline JPEG), built here so no binary fixture is kept.
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 
 const SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -30,3 +31,66 @@ export const pdf = (seed: string) =>
   new TextEncoder().encode(`%PDF-1.4\n% ${seed}\n${'x'.repeat(512)}\n%%EOF\n`);
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A `width` × `height` PNG (8-bit RGB) filled with `rgb`. */
+export function pngImage(
+  width: number,
+  height: number,
+  rgb: [number, number, number] = [200, 60, 40],
+): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // depth 8, colour type RGB, deflate, no filter, no interlace
+  const line = Buffer.concat([
+    Buffer.from([0]),
+    Buffer.from(Array.from({ length: width }, () => rgb).flat()),
+  ]);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => line));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(pixels)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+const segment = (marker: number, body: number[]) => {
+  const length = body.length + 2;
+  return [0xff, marker, length >> 8, length & 0xff, ...body];
+};
+
+/**
+ * A mid-grey `width` × `height` baseline JPEG (one component): every 8 × 8 block has DC difference 0 and
+ * ends at once, coded with one-symbol Huffman tables (a 0 bit each), so the scan is all zero bits.
+ */
+export function jpegImage(width: number, height: number): Buffer {
+  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
+  const bits = blocks * 2;
+  const scan = new Array(Math.ceil(bits / 8)).fill(0);
+  const pad = scan.length * 8 - bits;
+  if (pad > 0) scan[scan.length - 1] = (1 << pad) - 1;
+  const huffman = (tableClass: number) => [tableClass << 4, 1, ...new Array(15).fill(0), 0x00];
+  return Buffer.from([
+    0xff,
+    0xd8,
+    ...segment(0xe0, [0x4a, 0x46, 0x49, 0x46, 0x00, 1, 1, 0, 0, 1, 0, 1, 0, 0]),
+    ...segment(0xdb, [0x00, ...new Array(64).fill(1)]),
+    ...segment(0xc0, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
+    ...segment(0xc4, huffman(0)),
+    ...segment(0xc4, huffman(1)),
+    ...segment(0xda, [1, 1, 0x00, 0, 63, 0]),
+    ...scan,
+    0xff,
+    0xd9,
+  ]);
+}

@@ -67,6 +67,8 @@ function blockHtml(block: Block, target: PressTarget | undefined, idPrefix: stri
       return html`<p class="card-text">${str(block.text)}</p>`;
     case 'note':
       return html`<p class="card-note">${str(block.text)}</p>`;
+    case 'images':
+      return html`<p class="card-note">${str(block.fallback)}</p>`;
     case 'divider':
       return html`<hr class="card-divider">`;
     case 'fields': {

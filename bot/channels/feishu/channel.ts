@@ -22,10 +22,11 @@ export const feishuChannel: ChannelDefinition = {
   name: 'feishu',
   answer: 'response',
   webhook: { path: '/webhooks/feishu', methods: ['POST'], off: 'Feishu is not configured (FEISHU_APP_ID)' },
-  open({ config, database, log, clock }) {
+  open({ config, database, evidence, log, clock }) {
     const feishu = config.feishu;
     if (!feishu) return undefined;
     const client = createFeishuClient(feishu);
+    const imageKeys = (tenantId: number) => client.images.of(tenantId);
     const botOpenId = botOpenIdLoader(client.client, log);
     // In websocket mode the webhook still serves when it can verify what it receives: the developer
     // console sets the subscription mode of events and of callbacks separately, so one may come by HTTP.
@@ -33,17 +34,17 @@ export const feishuChannel: ChannelDefinition = {
     const connection =
       feishu.mode === 'websocket' ? feishuConnection({ config: feishu, log, clock }) : undefined;
     return {
-      sender: createFeishuSender(client, { db: database.db, clock }),
+      sender: createFeishuSender(client, { db: database.db, clock, readPhoto: evidence?.read, log }),
       fetcher: feishuFetcher(client),
       handleWebhook: ({ core, inbox, log, clock }) => {
         if (feishu.mode !== 'webhook' && !verifiable)
           return { POST: (c) => c.json({ error: WEBHOOK_UNVERIFIABLE }, 404) };
-        const options = { config: feishu, core, inbox, log, botOpenId, clock };
+        const options = { config: feishu, core, inbox, log, botOpenId, imageKeys, clock };
         return { POST: feishuWebhook(options), busy: feishuWebhookBusy(options) };
       },
       ...(connection && {
         connect: ({ core, inbox, log }) =>
-          connection.attach(feishuEvents({ appId: feishu.appId, core, inbox, log, botOpenId })),
+          connection.attach(feishuEvents({ appId: feishu.appId, core, inbox, log, botOpenId, imageKeys })),
         start: () => connection.start(),
         close: () => connection.close(),
         health: () => {

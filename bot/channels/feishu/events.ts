@@ -14,7 +14,7 @@ import type { Core, PressResult } from '../../core/core.ts';
 import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
 import { envelopeSchema, FeishuPayloadError, normalizeCardAction, normalizeMessage } from './normalize.ts';
-import { renderFeishuCard } from './render.ts';
+import { type ImageKeyOf, renderFeishuCard } from './render.ts';
 
 export interface FeishuEventsOptions {
   appId: string;
@@ -23,6 +23,11 @@ export interface FeishuEventsOptions {
   log: Logger;
   /** The bot's open_id, to tell whether a group message @-mentions it. */
   botOpenId: () => Promise<string | undefined>;
+  /**
+   * The `image_key`s of a tenant's photos uploaded already: a press is answered within Feishu's 3 s, so
+   * its card shows the photos uploaded when the card was sent and no upload is made here.
+   */
+  imageKeys?: (tenantId: number) => ImageKeyOf;
 }
 
 /**
@@ -48,13 +53,13 @@ export const toast = (type: 'info' | 'success' | 'warning' | 'error', content: s
 });
 
 /** A press's answer body: the outcome's toast and card, or what stands in for them. */
-function pressAnswer(result: PressResult): Record<string, unknown> {
+function pressAnswer(result: PressResult, keyOf?: ImageKeyOf): Record<string, unknown> {
   if (result.kind === 'duplicate') return toast('info', PRESS_DONE_ALREADY);
   if (result.kind === 'pending') return toast('info', PRESS_PENDING);
   const action = result.kind === 'done' ? result.action : undefined;
   return {
     ...(action ? toast(action.toast.kind, action.toast.text) : {}),
-    ...(action?.card ? { card: { type: 'raw', data: renderFeishuCard(action.card) } } : {}),
+    ...(action?.card ? { card: { type: 'raw', data: renderFeishuCard(action.card, keyOf) } } : {}),
   };
 }
 
@@ -84,7 +89,9 @@ export function feishuEvents(options: FeishuEventsOptions) {
       if (header.event_type === 'card.action.trigger') {
         const press = normalizeCardAction(envelope.data);
         try {
-          return ok(pressAnswer(await core.press(press, eventOptions.pressWithinMs ?? PRESS_WITHIN_MS)));
+          const result = await core.press(press, eventOptions.pressWithinMs ?? PRESS_WITHIN_MS);
+          const tenantId = result.kind === 'done' ? result.tenantId : undefined;
+          return ok(pressAnswer(result, tenantId !== undefined ? options.imageKeys?.(tenantId) : undefined));
         } catch (error) {
           // Failed before its deadline: its transaction did not commit. A 503 would show the user
           // Feishu's error and bring no second delivery; a refusal says what happened.

@@ -59,8 +59,57 @@ function renderButton(button: Button, formSubmit = false): Json {
   };
 }
 
-function renderBlock(block: Block): Json[] {
+/** The Feishu `image_key` of a stored photo (uploaded for this app), if there is one. */
+export type ImageKeyOf = (fileId: number) => string | undefined;
+
+/**
+ * Photos as JSON 2.0 `img` elements in a flowing row, each captioned; photos without an uploaded key (not
+ * stored, refused by Feishu) are counted in a note instead.
+ * https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-components/content-components/image
+ */
+function renderImages(block: Extract<Block, { kind: 'images' }>, keyOf: ImageKeyOf): Json[] {
+  const shown = block.images.flatMap((image) => {
+    const key = keyOf(image.fileId);
+    return key ? [{ image, key }] : [];
+  });
+  if (shown.length === 0)
+    return [{ tag: 'markdown', content: escapeMarkdown(block.fallback), text_size: 'notation' }];
+  const missing = block.images.length - shown.length;
+  const elements: (Json | false)[] = [
+    { tag: 'markdown', content: `**${escapeMarkdown(block.caption)}**` },
+    {
+      tag: 'column_set',
+      flex_mode: 'flow',
+      horizontal_spacing: '8px',
+      columns: shown.map(({ image, key }) => ({
+        tag: 'column',
+        width: 'auto',
+        elements: [
+          {
+            tag: 'img',
+            img_key: key,
+            alt: plain(image.label),
+            scale_type: 'crop_center',
+            size: 'large',
+            preview: true,
+          },
+          { tag: 'markdown', content: escapeMarkdown(image.label), text_size: 'notation' },
+        ],
+      })),
+    },
+    missing > 0 && {
+      tag: 'markdown',
+      content: escapeMarkdown(`另有 ${missing} 张未能显示，请在管理后台查看。`),
+      text_size: 'notation',
+    },
+  ];
+  return elements.filter((element): element is Json => element !== false);
+}
+
+function renderBlock(block: Block, keyOf: ImageKeyOf): Json[] {
   switch (block.kind) {
+    case 'images':
+      return renderImages(block, keyOf);
     case 'text':
       return [{ tag: 'markdown', content: escapeMarkdown(block.text) }];
     case 'note':
@@ -112,20 +161,26 @@ function renderBlock(block: Block): Json[] {
   }
 }
 
-function build(card: Card): Json {
+function build(card: Card, keyOf: ImageKeyOf): Json {
   return {
     schema: '2.0',
     config: { update_multi: true },
     header: { title: plain(card.title), template: card.tone },
-    body: { elements: card.blocks.flatMap(renderBlock) },
+    body: { elements: card.blocks.flatMap((block) => renderBlock(block, keyOf)) },
   };
 }
 
-/** The card in Feishu card JSON 2.0, shortened to fit Feishu's size limit; never throws. */
-export function renderFeishuCard(card: Card): Json {
+const NO_IMAGES: ImageKeyOf = () => undefined;
+
+/**
+ * The card in Feishu card JSON 2.0, shortened to fit Feishu's size limit; never throws. Its photos show
+ * as images where `keyOf` has their uploaded `image_key`, else as the text line.
+ */
+export function renderFeishuCard(card: Card, keyOf: ImageKeyOf = NO_IMAGES): Json {
   try {
     return build(
-      fitCard(card, (value) => bodyBytes(build(value)), FEISHU_CARD_MAX_BYTES - BODY_OVERHEAD_BYTES),
+      fitCard(card, (value) => bodyBytes(build(value, keyOf)), FEISHU_CARD_MAX_BYTES - BODY_OVERHEAD_BYTES),
+      keyOf,
     );
   } catch {
     // Rendering never throws (DESIGN.md §2): fall back to the card as plain text.

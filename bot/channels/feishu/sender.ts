@@ -11,17 +11,19 @@
 // message from then on (`repointCopies`, as WeCom's do); the old card is left as it was. When the person
 // already has a younger card of the subject (a reminder's), the old copy follows that one and nothing is sent.
 import * as lark from '@larksuiteoapi/node-sdk';
-import { type Card, note } from '../../../cards/model.ts';
+import { type Card, imagesOf, note } from '../../../cards/model.ts';
 import type { Db } from '../../../db/client.ts';
 import { cardCopies, copyShowing, repointCopies } from '../../../db/queries/outbox.ts';
+import type { ReadPhoto } from '../../../handlers/photo-text.ts';
 import {
   type ChannelSender,
   DeliveryError,
   type DeliveryResult,
   type OutboxRow,
 } from '../../core/delivery.ts';
+import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
-import { feishuTextContent, renderFeishuCard } from './render.ts';
+import { feishuTextContent, type ImageKeyOf, renderFeishuCard } from './render.ts';
 
 /**
  * A token cache of our own per client: the SDK's default cache is shared by the whole process and is
@@ -42,9 +44,43 @@ export class TokenCache {
   }
 }
 
+/**
+ * The `image_key` of each stored photo uploaded for this app, by tenant and file id: a photo is uploaded
+ * once per process, and a card press answered from this instance shows the photos its card showed.
+ * An image_key serves only the app that uploaded it (a card naming another's is refused).
+ */
+export class ImageKeys {
+  private keys = new Map<string, string>();
+  /** Uploads under way: rows delivered side by side that show one photo share its upload. */
+  private uploads = new Map<string, Promise<void>>();
+  get(tenantId: number, fileId: number) {
+    return this.keys.get(`${tenantId}:${fileId}`);
+  }
+  /** Runs `upload` for a photo with no key yet, once at a time; a failed one may be tried again. */
+  async once(tenantId: number, fileId: number, upload: () => Promise<string | undefined>) {
+    const id = `${tenantId}:${fileId}`;
+    if (this.keys.has(id)) return;
+    let running = this.uploads.get(id);
+    if (!running) {
+      running = upload()
+        .then((key) => {
+          if (key) this.keys.set(id, key);
+        })
+        .finally(() => this.uploads.delete(id));
+      this.uploads.set(id, running);
+    }
+    await running;
+  }
+  /** The lookup a card of this tenant is rendered with. */
+  of(tenantId: number): ImageKeyOf {
+    return (fileId) => this.get(tenantId, fileId);
+  }
+}
+
 export interface FeishuClient {
   client: lark.Client;
   tokens: TokenCache;
+  images: ImageKeys;
 }
 
 /** How long one call to Feishu may go without an answer before it counts as failed (and is retried). */
@@ -91,7 +127,7 @@ export function createFeishuClient(
     cache: tokens,
     httpInstance: timedHttp(options.timeoutMs ?? FEISHU_TIMEOUT_MS),
   });
-  return { client, tokens };
+  return { client, tokens, images: new ImageKeys() };
 }
 
 /** Feishu's "request trigger frequency limit" code (HTTP 429; 400 on some older APIs). */
@@ -146,13 +182,13 @@ export const RESEND_AFTER_MS = 13.5 * DAY_MS;
 /** The line a card sent anew carries, once: why the same card came again. */
 export const RESENT_NOTE = '原卡片发出已近 14 天，飞书不再允许更新和操作，现重新发送，请在本卡片上办理。';
 
-function content(row: OutboxRow): { msg_type: string; content: string } {
+function content(row: OutboxRow, keyOf?: ImageKeyOf): { msg_type: string; content: string } {
   if (row.body.kind === 'text') return { msg_type: 'text', content: feishuTextContent(row.body.text) };
-  return cardContent(row.body.card);
+  return cardContent(row.body.card, keyOf);
 }
 
-function cardContent(card: Card): { msg_type: string; content: string } {
-  return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(card)) };
+function cardContent(card: Card, keyOf?: ImageKeyOf): { msg_type: string; content: string } {
+  return { msg_type: 'interactive', content: JSON.stringify(renderFeishuCard(card, keyOf)) };
 }
 
 function receiveIdTypeOf(row: OutboxRow) {
@@ -199,18 +235,72 @@ function check(result: { code?: number; msg?: string; data?: { message_id?: stri
   return { platformMessageId: result.data?.message_id };
 }
 
-/** What the sender needs to follow a card's copies: their rows, and the time (the dispatcher's). */
-export interface FeishuCopies {
-  db: Db;
+export interface FeishuSenderOptions {
+  /** The rows of a card's copies, to follow a card sent anew past its 14 days. */
+  db?: Db;
+  /** The time (the dispatcher's). */
   clock?: () => Date;
+  /** Reads a stored photo a card shows; without it, cards show their photos as a text line. */
+  readPhoto?: ReadPhoto;
+  log?: Logger;
 }
 
 /**
- * The sender. Without `copies` an update is only ever a PATCH: a card past its 14 days then fails (the
- * service always gives them; some tests of sending alone do not).
+ * Uploads the stored photos of a card that this app has no `image_key` for yet (im/v1/images, image_type
+ * `message`): https://open.feishu.cn/document/server-docs/im-v1/image/create. A photo not stored, or one
+ * Feishu refuses for good (format, size: 234006, 234010, 234011, 234039), shows as the card's text line
+ * instead; a failure worth another try (5xx, 429, a timeout) fails the row like its send would, and the
+ * retry uploads again.
  */
-export function createFeishuSender({ client, tokens }: FeishuClient, copies?: FeishuCopies): ChannelSender {
-  const clock = copies?.clock ?? (() => new Date());
+async function uploadImages(
+  { client, tokens, images }: FeishuClient,
+  row: OutboxRow,
+  options: FeishuSenderOptions,
+): Promise<ImageKeyOf> {
+  const { tenantId } = row;
+  // A row of no tenant (a reply to an unknown sender) shows no stored photo.
+  if (tenantId === null) return () => undefined;
+  const keyOf = images.of(tenantId);
+  if (row.body.kind !== 'card' || !options.readPhoto) return keyOf;
+  const { readPhoto } = options;
+  const upload = async (fileId: number) => {
+    const photo = await readPhoto(tenantId, fileId);
+    if (!photo) return undefined;
+    const data = await client.im.image.create({
+      data: { image_type: 'message', image: Buffer.from(photo.bytes) },
+    });
+    return data?.image_key;
+  };
+  for (const fileId of imagesOf(row.body.card)) {
+    try {
+      await images.once(tenantId, fileId, () => upload(fileId));
+    } catch (error) {
+      const refusal = toDeliveryError(error, tokens, row);
+      if (refusal.retryable)
+        throw new DeliveryError(
+          `image upload: ${refusal.message}`,
+          true,
+          refusal.retryAfterMs,
+          refusal.limitKeys,
+        );
+      options.log?.warn('feishu refused a photo; the card shows it as text', {
+        outboxId: row.id,
+        fileId,
+        reason: refusal.message,
+      });
+    }
+  }
+  return keyOf;
+}
+
+/**
+ * The sender. Without `db` an update is only ever a PATCH: a card past its 14 days then fails (the service
+ * always gives it; some tests of sending alone do not).
+ */
+export function createFeishuSender(feishu: FeishuClient, options: FeishuSenderOptions = {}): ChannelSender {
+  const { client, tokens } = feishu;
+  const copies = options.db ? { db: options.db } : undefined;
+  const clock = options.clock ?? (() => new Date());
 
   async function create(row: OutboxRow, body: { msg_type: string; content: string }) {
     return check(
@@ -227,7 +317,12 @@ export function createFeishuSender({ client, tokens }: FeishuClient, copies?: Fe
    * the copies that showed `shown` show the new message from then on. Its uuid is the update row's, so a
    * retry after a crash before the copies were repointed finds the same message.
    */
-  async function resend(row: OutboxRow, card: Card, shown: string): Promise<DeliveryResult> {
+  async function resend(
+    row: OutboxRow,
+    card: Card,
+    shown: string,
+    keyOf: ImageKeyOf,
+  ): Promise<DeliveryResult> {
     const live = await liveCopy(row, shown);
     if (live) {
       // The person already has a card of the subject young enough (a reminder's, or one sent anew a moment
@@ -243,7 +338,7 @@ export function createFeishuSender({ client, tokens }: FeishuClient, copies?: Fe
     const withNote: Card = { ...card, blocks: [...card.blocks, note(RESENT_NOTE)] };
     let sent: DeliveryResult;
     try {
-      sent = await create(row, cardContent(withNote));
+      sent = await create(row, cardContent(withNote, keyOf));
     } catch (error) {
       // A 230020 here is about the chat or person the card now goes to, not the message.
       if (error instanceof DeliveryError) throw error;
@@ -290,7 +385,7 @@ export function createFeishuSender({ client, tokens }: FeishuClient, copies?: Fe
     return undefined;
   }
 
-  async function update(row: OutboxRow, card: Card): Promise<DeliveryResult> {
+  async function update(row: OutboxRow, card: Card, keyOf: ImageKeyOf): Promise<DeliveryResult> {
     const ref = row.refMessageId ?? '';
     // The copy this update is for: the message it shows now (a card sent anew since the row was written
     // shows another) and how old that message is.
@@ -305,17 +400,17 @@ export function createFeishuSender({ client, tokens }: FeishuClient, copies?: Fe
     const shown = copy?.platformMessageId ?? ref;
     const messageAt = copy && sentTimeOf(copy);
     if (copy && messageAt && clock().getTime() - messageAt.getTime() >= RESEND_AFTER_MS) {
-      return resend(row, card, shown);
+      return resend(row, card, shown, keyOf);
     }
     try {
       const result = await client.im.message.patch({
         path: { message_id: shown },
-        data: { content: cardContent(card).content },
+        data: { content: cardContent(card, keyOf).content },
       });
-      if (result.code === MESSAGE_EXPIRED && copies) return resend(row, card, shown);
+      if (result.code === MESSAGE_EXPIRED && copies) return resend(row, card, shown, keyOf);
       return { ...check(result, row), platformMessageId: shown };
     } catch (error) {
-      if (codeOf(error) === MESSAGE_EXPIRED && copies) return resend(row, card, shown);
+      if (codeOf(error) === MESSAGE_EXPIRED && copies) return resend(row, card, shown, keyOf);
       throw error;
     }
   }
@@ -325,20 +420,21 @@ export function createFeishuSender({ client, tokens }: FeishuClient, copies?: Fe
     limitKeys: feishuLimitKeys,
     async deliver(row) {
       try {
+        const keyOf = await uploadImages(feishu, row, options);
         if (row.op === 'update') {
           if (row.body.kind !== 'card') throw new DeliveryError('only cards can be updated', false);
-          return await update(row, row.body.card);
+          return await update(row, row.body.card, keyOf);
         }
         if (row.op === 'reply' && row.refMessageId) {
           return check(
             await client.im.message.reply({
               path: { message_id: row.refMessageId },
-              data: { ...content(row), uuid: `outbox-${row.id}` },
+              data: { ...content(row, keyOf), uuid: `outbox-${row.id}` },
             }),
             row,
           );
         }
-        return await create(row, content(row));
+        return await create(row, content(row, keyOf));
       } catch (error) {
         throw error instanceof DeliveryError ? error : toDeliveryError(error, tokens, row);
       }

@@ -7,7 +7,7 @@ import type { Inbox } from '../../core/inbox.ts';
 import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
 import { decryptFeishu, FeishuCryptoError, sameToken, verifyFeishuSignature } from './crypto.ts';
-import { feishuEvents, PRESS_BUSY, PRESS_WITHIN_MS, toast } from './events.ts';
+import { type FeishuEventsOptions, feishuEvents, PRESS_BUSY, PRESS_WITHIN_MS, toast } from './events.ts';
 import { envelopeSchema } from './normalize.ts';
 
 export interface FeishuWebhookOptions {
@@ -17,6 +17,7 @@ export interface FeishuWebhookOptions {
   log: Logger;
   /** The bot's open_id, to tell whether a group message @-mentions it. */
   botOpenId: () => Promise<string | undefined>;
+  imageKeys?: FeishuEventsOptions['imageKeys'];
   clock?: () => Date;
 }
 

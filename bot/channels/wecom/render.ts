@@ -142,6 +142,10 @@ function renderTemplateCard(value: Card, options: RenderOptions): RenderedCard {
       case 'note':
         notes.push(block.text);
         break;
+      case 'images':
+        // template_card shows no stored photos: the line says how many and where they are.
+        notes.push(block.fallback);
+        break;
       case 'fields':
         for (const field of block.fields) {
           const fits =

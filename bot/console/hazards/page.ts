@@ -89,7 +89,7 @@ export function hazardsPage(state: HazardsState): Html {
   const rows = state.items.map((item) => {
     const overdue = item.deadline !== null && item.deadline < state.now;
     return html`<tr data-hazard="${item.code}">
-  <td class="nowrap">${item.code}</td>
+  <td class="nowrap">${item.code}<br><a href="/console/hazards/${item.id}/photos.zip">照片包</a></td>
   <td>${item.description}</td>
   <td class="nowrap">${STATUS_LABEL[item.status]}</td>
   <td>${item.unitName ?? '—'}</td>

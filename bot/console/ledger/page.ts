@@ -24,7 +24,9 @@ export function ledgerPage(state: LedgerState): Html {
         <option value="csv"${state.format === 'csv' ? ' selected' : ''}>CSV（UTF-8，可用 Excel 打开）</option>
       </select>
     </label>
-    <div><button class="btn primary" type="submit">下载</button></div>
+    <div><button class="btn primary" type="submit">下载</button>
+      <button class="btn" type="submit" formaction="/console/ledger/photos">下载照片包（ZIP）</button></div>
   </form>
+  <p class="muted">Excel 台账每条隐患附首张照片的缩略图；照片包含所选期间内每条隐患的全部照片（按隐患编号分文件夹，整改前、整改后分别编号），并附照片清单，未能保存的照片在清单中注明原因。</p>
 </div>`;
 }

@@ -8,7 +8,7 @@ import { ledgerPage } from './page.ts';
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export function ledgerRoutes(kit: ConsoleKit) {
-  const { db, log, clock } = kit;
+  const { db, log, clock, evidence } = kit;
   const app = consoleApp();
 
   app.get('/console/ledger', kit.viewer, async (c) => {
@@ -61,7 +61,7 @@ export function ledgerRoutes(kit: ConsoleKit) {
     // Written while the pages are read (three years of a district are 100,000 rows): memory stays flat.
     // A failure half-way aborts the download, so the office never keeps a truncated file for complete.
     const output = new PassThrough();
-    const written = exportLedger(db, tenant, period, format, output, clock());
+    const written = exportLedger(db, tenant, period, format, output, clock(), { readPhoto: evidence.read });
     written.catch((error) => {
       log.error('ledger export failed', { tenantId: tenant.id, error: String(error) });
       output.destroy(error instanceof Error ? error : new Error(String(error)));

@@ -1,0 +1,42 @@
+// How a hazard's photos (evidence kept by the product, handlers/evidence-rules.ts) read where they are not
+// shown as images, and how the outputs (cards, the ledger, photo packs) read a stored one.
+import { PHOTO_STAGES, type PhotoStage, STAGE_LABEL } from './evidence-rules.ts';
+
+export interface StoredPhoto {
+  bytes: Uint8Array;
+  contentType: string;
+}
+
+/** Reads a stored file of the tenant; null when it has none with this id (the evidence store's `read`). */
+export type ReadPhoto = (tenantId: number, fileId: number) => Promise<StoredPhoto | null>;
+
+/** `照片 3 张（整改前 2，整改后 1）` */
+export function photoCountText(photos: readonly { stage: PhotoStage }[]): string {
+  const parts = PHOTO_STAGES.map((stage) => {
+    const n = photos.filter((photo) => photo.stage === stage).length;
+    return n > 0 ? `${STAGE_LABEL[stage]} ${n}` : '';
+  }).filter(Boolean);
+  return `照片 ${photos.length} 张${parts.length > 0 ? `（${parts.join('，')}）` : ''}`;
+}
+
+/** The file name extension of a content type photos are kept as. */
+export function photoExtension(contentType: string | null): string {
+  switch (contentType) {
+    case 'image/jpeg':
+      return 'jpg';
+    case 'image/png':
+      return 'png';
+    case 'image/gif':
+      return 'gif';
+    case 'image/webp':
+      return 'webp';
+    case 'image/bmp':
+      return 'bmp';
+    case 'image/tiff':
+      return 'tif';
+    case 'image/heic':
+      return 'heic';
+    default:
+      return 'bin';
+  }
+}
