@@ -9,10 +9,13 @@ import { EvidenceRefused, type EvidenceStore, FetchFailure, type FileFetcher } f
 import type { Logger } from '../bot/core/log.ts';
 import { nextTurn } from '../bot/core/next-turn.ts';
 import { createPump, type Pump } from '../bot/core/pump.ts';
+import { refreshCards } from '../bot/core/refresh.ts';
 import type { Channel } from '../bot/core/types.ts';
+import { hazardRenderer, hazardSubject } from '../cards/hazard.ts';
 import type { Db } from '../db/client.ts';
 import { type DuePhoto, duePhotos, hazardPhotoTotals, markPhoto } from '../db/queries/evidence.ts';
-import { appendHazardEvent, hazardById } from '../db/queries/hazards.ts';
+import { appendHazardEvent, hazardById, hazardView } from '../db/queries/hazards.ts';
+import { tenantById } from '../db/queries/org.ts';
 import { EVIDENCE_LIMITS, fetchBackoffMs } from '../handlers/evidence-rules.ts';
 
 export interface DownloadsOptions {
@@ -36,6 +39,8 @@ export interface Downloads {
 }
 
 const BATCH = 20;
+/** Channels whose cards show the photos themselves (the Feishu renderer's img elements). */
+const SHOWS_PHOTOS: ReadonlySet<Channel> = new Set(['feishu']);
 const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -57,7 +62,27 @@ export function createDownloads(options: DownloadsOptions): Downloads {
       }
     }
     const { file } = await store.put(row.tenantId, bytes, { imagesOnly: table === 'hazard' });
-    await markPhoto(db, table, row, { status: 'stored', fileId: file.id });
+    const refreshed = await db.transaction(async (tx) => {
+      if (!(await markPhoto(tx, table, row, { status: 'stored', fileId: file.id }))) return false;
+      if (!('hazardId' in row)) return false;
+      // The hazard's cards were sent before the photo was kept: the cards that show photos (Feishu's
+      // img) are updated now to show it. Elsewhere a card shows a count that did not change.
+      const [tenant, view] = await Promise.all([
+        tenantById(tx, row.tenantId),
+        hazardView(tx, row.tenantId, row.hazardId),
+      ]);
+      if (!tenant || !view) return false;
+      const render = hazardRenderer(view, tenant.timezone, clock());
+      await refreshCards(
+        tx,
+        row.tenantId,
+        [{ subject: hazardSubject(row.hazardId), render }],
+        undefined,
+        SHOWS_PHOTOS,
+      );
+      return true;
+    });
+    if (refreshed) options.onOutbox?.();
   }
 
   /** Gives a photo up: marked failed, noted on the hazard's trail, and its sender told, in one transaction. */

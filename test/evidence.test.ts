@@ -110,6 +110,13 @@ describe('a photo sent with a report is kept', () => {
       .from(storedFileChunks)
       .where(eq(storedFileChunks.fileId, photo!.fileId!));
     expect(chunks).toHaveLength(2);
+    // The hazard's Feishu cards went out before the photo was kept: they are updated to show it.
+    const [uploaded] = harness.feishu.images;
+    expect(uploaded && Buffer.from(uploaded.bytes).equals(Buffer.from(bytes))).toBe(true);
+    const showing = harness.feishu.patches.filter((patch) =>
+      JSON.stringify(patch.content).includes(`"img_key":"${uploaded!.imageKey}"`),
+    );
+    expect(showing.length).toBeGreaterThan(0);
 
     offsetMs = 3 * DAY_MS + 3600_000;
     const kept = await harness.service.evidence.read(photo!.tenantId, photo!.fileId!);

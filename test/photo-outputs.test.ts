@@ -116,6 +116,8 @@ async function addPhoto(hazardId: number, photo: Photo) {
       fetchStatus: stored ? 'stored' : (photo.status ?? 'pending'),
       fetchError: photo.error ?? null,
       fileId: stored?.id ?? null,
+      // A photo left pending stays so: the service's downloads would otherwise try it (its key is made up).
+      fetchNextAt: new Date(Date.now() + 24 * 3600_000),
     },
   ]);
 }

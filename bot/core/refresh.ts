@@ -5,6 +5,7 @@ import type { Card } from '../../cards/model.ts';
 import type { Tx } from '../../db/client.ts';
 import { cardCopies, insertOutbox, rewriteOutboxBody } from '../../db/queries/outbox.ts';
 import type { Refresh } from './context.ts';
+import type { Channel } from './types.ts';
 
 /** Returns the new rendering of the clicked card when it is one of the copies. */
 export async function refreshCards(
@@ -12,10 +13,14 @@ export async function refreshCards(
   tenantId: number,
   refreshes: Refresh[],
   clickedMessageId?: string,
+  /** Only the copies on these channels (default: all). */
+  onChannels?: ReadonlySet<Channel>,
 ): Promise<Card | undefined> {
   let clicked: Card | undefined;
   for (const refresh of refreshes) {
-    const copies = await cardCopies(tx, tenantId, refresh.subject);
+    const copies = (await cardCopies(tx, tenantId, refresh.subject)).filter(
+      (copy) => !onChannels || onChannels.has(copy.channel),
+    );
     // Copies that show one message to one recipient (an old card now following a newer one, after a
     // channel sent it anew) get one update: the newest copy's.
     const newest = new Map<string, number>();
