@@ -4,6 +4,7 @@
 // large or not an image is refused with a message and nothing is stored; a failed download is retried
 // within the window and then reported on the hazard's trail and to the reporter.
 import { and, asc, eq } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import {
@@ -16,6 +17,7 @@ import {
   storedFiles,
 } from '../db/schema.ts';
 import { EVIDENCE_LIMITS } from '../handlers/evidence-rules.ts';
+import { SHEET_NAME } from '../handlers/ledger-export.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import type { FakeWecomApi } from './fakes/wecom-api.ts';
 import {
@@ -128,6 +130,19 @@ describe('a photo sent with a report is kept', () => {
     expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await image.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+    // And in the ledger XLSX, as the thumbnail of the hazard's row.
+    const year = new Date(now()).getFullYear();
+    const ledger = await browser.get(
+      `/console/ledger/export?from=${year - 1}-01-01&to=${year}-12-31&format=xlsx`,
+    );
+    expect(ledger.status).toBe(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(await ledger.arrayBuffer());
+    const sheet = workbook.getWorksheet(SHEET_NAME)!;
+    const [thumbnail] = sheet.getImages();
+    expect(sheet.getImages()).toHaveLength(1);
+    const embedded = workbook.getImage(Number(thumbnail!.imageId)).buffer as unknown as Uint8Array;
+    expect(Buffer.from(embedded).equals(Buffer.from(bytes))).toBe(true);
 
     // Another tenant's office does not see it; nor does someone not logged in.
     const bureau = new Browser(fetchFrom(() => harness.url));
