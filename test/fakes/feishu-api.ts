@@ -984,7 +984,13 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     windows.record(minuteKey, t);
 
     // A call needs one of its scopes granted.
-    const needed = kind.startsWith('message.') ? ['im:message', 'im:message:send_as_bot'] : [];
+    // 获取消息中的资源文件 needs one of im:message, im:message:readonly, im:message.history:readonly
+    // (https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get).
+    const needed = kind.startsWith('message.')
+      ? ['im:message', 'im:message:send_as_bot']
+      : kind === 'resource.get'
+        ? ['im:message', 'im:message:readonly', 'im:message.history:readonly']
+        : [];
     if (needed.length > 0 && !needed.some((scope) => fake.scopes[scope] === 1)) {
       return scopeMissing(app, ...needed);
     }
