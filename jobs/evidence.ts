@@ -62,21 +62,27 @@ export function createDownloads(options: DownloadsOptions): Downloads {
       }
     }
     const { file } = await store.put(row.tenantId, bytes, { imagesOnly: table === 'hazard' });
+    const stored = await markPhoto(db, table, row, { status: 'stored', fileId: file.id });
+    return stored && 'hazardId' in row ? { tenantId: row.tenantId, hazardId: row.hazardId } : undefined;
+  }
+
+  /**
+   * The hazard's cards were sent before its photos were kept: the cards that show photos (Feishu's img)
+   * are updated to show them, once for the photos of a batch. Elsewhere a card shows a count that did
+   * not change.
+   */
+  async function showKept({ tenantId, hazardId }: { tenantId: number; hazardId: number }) {
     const refreshed = await db.transaction(async (tx) => {
-      if (!(await markPhoto(tx, table, row, { status: 'stored', fileId: file.id }))) return false;
-      if (!('hazardId' in row)) return false;
-      // The hazard's cards were sent before the photo was kept: the cards that show photos (Feishu's
-      // img) are updated now to show it. Elsewhere a card shows a count that did not change.
       const [tenant, view] = await Promise.all([
-        tenantById(tx, row.tenantId),
-        hazardView(tx, row.tenantId, row.hazardId),
+        tenantById(tx, tenantId),
+        hazardView(tx, tenantId, hazardId),
       ]);
       if (!tenant || !view) return false;
       const render = hazardRenderer(view, tenant.timezone, clock());
       await refreshCards(
         tx,
-        row.tenantId,
-        [{ subject: hazardSubject(row.hazardId), render }],
+        tenantId,
+        [{ subject: hazardSubject(hazardId), render }],
         undefined,
         SHOWS_PHOTOS,
       );
@@ -117,10 +123,11 @@ export function createDownloads(options: DownloadsOptions): Downloads {
     if (told) options.onOutbox?.();
   }
 
+  /** Tries one download; answers the hazard whose photo it kept. */
   async function attempt(due: DuePhoto) {
     const { row } = due;
     try {
-      await fetchAndKeep(due);
+      return await fetchAndKeep(due);
     } catch (error) {
       if (error instanceof EvidenceRefused) {
         await giveUp(due, error.message, error.message);
@@ -150,10 +157,13 @@ export function createDownloads(options: DownloadsOptions): Downloads {
 
   async function runOnce() {
     const due = await duePhotos(db, clock(), BATCH);
+    const kept = new Map<string, { tenantId: number; hazardId: number }>();
     for (const item of due) {
-      await attempt(item);
+      const hazard = await attempt(item);
+      if (hazard) kept.set(`${hazard.tenantId}:${hazard.hazardId}`, hazard);
       await nextTurn();
     }
+    for (const hazard of kept.values()) await showKept(hazard);
     return due.length;
   }
 
