@@ -7,6 +7,8 @@
 // the platform's own window would refuse. Limits are named by key: `feishu:to:oc_123` is held to the
 // rule `feishu:to`, the longest rule name that is the key or a `:`-prefix of it. A key without a rule
 // is free, but can still be blocked (a platform said "wait" about something we do not count ourselves).
+// A key named n times in one list is n calls on it: a row that goes out as three WeCom messages takes
+// three of the member's 30 a minute.
 //
 // The limiter is in-process. With N instances each one keeps the limits on its own, so together they may
 // send up to N times the rate. That is a deliberate trade-off: a shared counter (a table or Redis) would
@@ -98,6 +100,13 @@ interface Rule {
   spanMs: number;
 }
 
+/** Each key of the list with the number of times it is named (the calls it counts for). */
+function countKeys(keys: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
+}
+
 /** Prune keys that fell idle after this many reservations, so a month of recipients is not kept. */
 const SWEEP_EVERY = 1000;
 
@@ -140,10 +149,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   }
 
   /**
-   * When the key allows one more call (now, or later), if `ahead` calls wait in front of it and each
-   * of them goes as soon as the windows allow.
+   * When the key allows `count` more calls at once (now, or later), if `ahead` calls wait in front of it
+   * and each of them goes as soon as the windows allow.
    */
-  function keyFreeAt(key: string, now: number, ahead: number): number {
+  function keyFreeAt(key: string, now: number, ahead: number, count: number): number {
     let at = now;
     const until = blocked.get(key);
     if (until !== undefined) {
@@ -157,8 +166,12 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     for (let placed = 0; ; placed++) {
       // The times are sorted and none is after `at`: a window has room at `at` once its limit-th
       // latest call has left it.
+      // The last placement needs room for `count` calls at once (at most a whole window's worth).
+      const need = placed >= ahead ? count : 1;
       for (const { limit, windowMs } of rule.windows) {
-        if (times.length >= limit) at = Math.max(at, times[times.length - limit]! + windowMs);
+        const room = Math.min(need, limit);
+        if (times.length + room > limit)
+          at = Math.max(at, times[times.length + room - 1 - limit]! + windowMs);
       }
       if (placed >= ahead) return at;
       times.push(at + lagMs);
@@ -167,7 +180,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
   function freeAt(keys: readonly string[], now: number, ahead?: (key: string) => number): number {
     let at = now;
-    for (const key of new Set(keys)) at = Math.max(at, keyFreeAt(key, now, ahead?.(key) ?? 0));
+    for (const [key, count] of countKeys(keys))
+      at = Math.max(at, keyFreeAt(key, now, ahead?.(key) ?? 0, count));
     return at;
   }
 
@@ -191,10 +205,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     reserve(keys, now) {
       const answer = check(keys, now);
       if (!answer.ok) return answer;
-      for (const key of new Set(keys)) {
+      for (const [key, count] of countKeys(keys)) {
         if (!ruleOf(key)) continue;
         const list = calls.get(key) ?? [];
-        list.push(now);
+        for (let i = 0; i < count; i++) list.push(now);
         calls.set(key, list);
       }
       if (++sinceSweep >= SWEEP_EVERY) {
@@ -206,16 +220,18 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     answered(keys, reservedAt, at) {
       if (at <= reservedAt) return;
       lagMs = lagMs * 0.8 + (at - reservedAt) * 0.2;
-      for (const key of new Set(keys)) {
+      for (const [key, count] of countKeys(keys)) {
         const list = calls.get(key);
         if (!list) continue;
-        const index = list.lastIndexOf(reservedAt);
-        if (index < 0) continue;
-        list.splice(index, 1);
-        // Keep the list sorted: the answer goes after every call counted no later than it.
-        let place = list.length;
-        while (place > 0 && list[place - 1]! > at) place--;
-        list.splice(place, 0, at);
+        for (let i = 0; i < count; i++) {
+          const index = list.lastIndexOf(reservedAt);
+          if (index < 0) break;
+          list.splice(index, 1);
+          // Keep the list sorted: the answer goes after every call counted no later than it.
+          let place = list.length;
+          while (place > 0 && list[place - 1]! > at) place--;
+          list.splice(place, 0, at);
+        }
       }
     },
     block(keys, until) {

@@ -5,6 +5,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFeishuClient, createFeishuSender } from '../bot/channels/feishu/sender.ts';
+import { textBodies } from '../bot/channels/wecom/render.ts';
 import { createWecomSender } from '../bot/channels/wecom/sender.ts';
 import { createWecomStore } from '../bot/channels/wecom/store.ts';
 import type { OutboxRow } from '../bot/core/delivery.ts';
@@ -97,9 +98,25 @@ describe('rate limiter', () => {
     expect(limiter.reserve(['app', 'to:w'], 1000)).toEqual({ ok: true });
     // Four in the minute: the minute window is the one that waits now.
     expect(limiter.reserve(['app'], 1500)).toEqual({ ok: false, retryAt: 60_000 });
-    // A key without a rule is free; the same key twice counts once.
-    expect(limiter.reserve(['free:key', 'to:v', 'to:v'], 1500)).toEqual({ ok: true });
+    // A key without a rule is free.
+    expect(limiter.reserve(['free:key', 'to:v'], 1500)).toEqual({ ok: true });
     expect(limiter.check(['to:v'], 1600)).toEqual({ ok: false, retryAt: 2500 });
+  });
+
+  it('counts a key named n times as n calls, and lets a call larger than the window go into an empty one', () => {
+    const limiter = createRateLimiter({ rules: { m: [{ limit: 5, windowMs: 1000 }] }, marginMs: 0 });
+    expect(limiter.reserve(['m:a', 'm:a', 'm:a'], 0)).toEqual({ ok: true });
+    // Three of five taken: two more fit, three do not until the first three have left the window.
+    expect(limiter.check(['m:a', 'm:a'], 10)).toEqual({ ok: true });
+    expect(limiter.check(['m:a', 'm:a', 'm:a'], 10)).toEqual({ ok: false, retryAt: 1000 });
+    expect(limiter.reserve(['m:a', 'm:a'], 10)).toEqual({ ok: true });
+    expect(limiter.check(['m:a'], 20)).toEqual({ ok: false, retryAt: 1000 });
+    // Answered later: all three calls of the first reservation count from the answer.
+    limiter.answered(['m:a', 'm:a', 'm:a'], 0, 400);
+    expect(limiter.check(['m:a'], 1005)).toEqual({ ok: false, retryAt: 1010 });
+    expect(limiter.check(['m:a', 'm:a', 'm:a'], 1010)).toEqual({ ok: false, retryAt: 1400 });
+    // Seven calls at once never fit five: they go when the window is empty, and fill it.
+    expect(limiter.check(['m:b', 'm:b', 'm:b', 'm:b', 'm:b', 'm:b', 'm:b'], 0)).toEqual({ ok: true });
   });
 
   it('adds the margin to every window, honours blocks, and survives a clock set back', () => {
@@ -426,6 +443,30 @@ describe('WeCom per-member limit through the dispatcher', () => {
     expect(api.dropped).toEqual([]);
     const marked = await rowsOf(ids);
     expect(marked.every((row) => row.status === 'sent' && row.attempts === 1)).toBe(true);
+  });
+
+  it('counts every message a long row becomes: a member gets at most 30 in the minute, none dropped', async () => {
+    const text = Array.from(
+      { length: 120 },
+      (_, i) => `第 ${i + 1} 项：消防通道畅通、灭火器在有效期内、疏散指示完好。`,
+    ).join('\n');
+    const parts = textBodies(text).length;
+    expect(parts).toBeGreaterThan(1);
+    const fit = Math.floor(30 / parts);
+    const rows = await enqueue(
+      'wecom',
+      Array.from({ length: fit + 2 }, () => ({ kind: 'userid', id: 'zhangwei', text })),
+      now,
+    );
+    const d = wecomDispatcher();
+    expect(await d.drain()).toMatchObject({ sent: fit, held: 2, failed: 0 });
+    expect(seenBy('zhangwei')).toHaveLength(fit * parts);
+    expect(api.dropped).toEqual([]);
+    const waiting = (await rowsOf(rows.map((row) => row.id))).filter((row) => row.status !== 'sent');
+    now = new Date(Math.max(...waiting.map((row) => row.nextAttemptAt.getTime())));
+    await d.drain();
+    expect(seenBy('zhangwei')).toHaveLength((fit + 2) * parts);
+    expect(api.dropped).toEqual([]);
   });
 
   it('backs off at least 60 s after 45009 and holds the app meanwhile', async () => {

@@ -34,7 +34,8 @@ export interface ChannelSender {
    * `feishu:app`, `feishu:to:<chat>`). The dispatcher takes them before the call and holds the row back,
    * without calling the platform, while one is exhausted. In a batch, a key named by several rows of the
    * call counts once (a per-app key: one call) and a key of one row counts for that row (a per-member
-   * key: WeCom counts each member of a touser list).
+   * key: WeCom counts each member of a touser list). A key named n times is n calls: a row sent as
+   * several messages names its per-recipient key once per message.
    */
   limitKeys?(row: OutboxRow): string[];
 }

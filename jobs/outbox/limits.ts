@@ -43,9 +43,10 @@ export function limitKeysOf(sender: ChannelSender, row: OutboxRow): string[] {
 }
 
 /**
- * Takes the limits of one call carrying `rows`: a key named by several rows counts once, a row's own
- * keys count for it. Answers the rows that may go (the others are held until their keys allow them)
- * and `answered`, to call when the platform has answered.
+ * Takes the limits of one call carrying `rows`: a key named by several rows counts once (as often as the
+ * row naming it most: one call of three messages to many members is three calls on the app's keys), a
+ * row's own keys count for it, as often as the row names them. Answers the rows that may go (the others
+ * are held until their keys allow them) and `answered`, to call when the platform has answered.
  */
 export function reserve(
   ctx: DispatchContext,
@@ -55,12 +56,19 @@ export function reserve(
 ): { go: OutboxRow[]; answered: () => void } {
   const { clock, limiter } = ctx;
   const now = clock().getTime();
-  const keys = rows.map((row) => [...new Set(limitKeysOf(sender, row))]);
-  const named = new Map<string, number>();
-  for (const list of keys) for (const key of list) named.set(key, (named.get(key) ?? 0) + 1);
-  const shared = [...named].filter(([, count]) => count > 1).map(([key]) => key);
+  const keys = rows.map((row) => limitKeysOf(sender, row));
+  /** Per key: how many rows name it, and the most times one row does. */
+  const named = new Map<string, { rows: number; times: number }>();
+  for (const list of keys) {
+    for (const key of new Set(list)) {
+      const times = list.filter((each) => each === key).length;
+      const seen = named.get(key);
+      named.set(key, { rows: (seen?.rows ?? 0) + 1, times: Math.max(seen?.times ?? 0, times) });
+    }
+  }
+  const shared = [...named].flatMap(([key, { rows, times }]) => (rows > 1 ? Array(times).fill(key) : []));
   const call = limiter.check(shared, now);
-  const own = keys.map((list) => list.filter((key) => named.get(key) === 1));
+  const own = keys.map((list) => list.filter((key) => named.get(key)?.rows === 1));
   if (!call.ok) {
     // The rows come back together, as one call again.
     for (const [index, row] of rows.entries()) holdBack(ctx, run, row, own[index]!, call.retryAt);

@@ -23,7 +23,7 @@
 //   idempotency key, see above).
 // - Limits: one app may send one member 30 messages a minute (1000 an hour); WeCom drops the excess
 //   without an error, so the dispatcher must not send it. Each row names `wecom:member:<userid>` (ids
-//   ignore case), so a touser batch counts once per member, and `wecom:api`, which only a 45009/45033
+//   ignore case) once per message it becomes, so a touser batch counts once per member and message, and `wecom:api`, which only a 45009/45033
 //   answer blocks (60 s): sends do not count against WeCom's per-API call limit.
 import { z } from 'zod';
 import { type BatchResult, type ChannelSender, DeliveryError, type OutboxRow } from '../../core/delivery.ts';
@@ -264,7 +264,11 @@ export function createWecomSender(options: WecomSenderOptions): ChannelSender {
     deliver,
     maxBatch: MAX_TOUSER,
     limitKeys(row) {
-      return [WECOM_API_KEY, `wecom:member:${row.targetId.toLowerCase()}`];
+      // Every message of the row counts against the member's 30 a minute (a long list is up to
+      // MAX_TEXT_PARTS texts and its card).
+      const messages = renderWecomMessages(row.body, renderOptions(row, KEY_TASK_ID)).length;
+      const member = `wecom:member:${row.targetId.toLowerCase()}`;
+      return [WECOM_API_KEY, ...Array<string>(messages).fill(member)];
     },
     batchKey(row) {
       const body = batchBody(row);
