@@ -208,3 +208,20 @@ export async function hazardPhotoTotals(db: Queryable, tenantId: number, hazardI
 export async function addCompletionPhotos(db: Queryable, rows: NewCompletionPhoto[]) {
   if (rows.length > 0) await db.insert(completionPhotos).values(rows);
 }
+
+/**
+ * Deletes a tenant's stored file that no photo or record names (kept on arrival by its channel, then
+ * refused by the handler): its row and its chunks; false when something names it and it stays. A bucket
+ * object is left (it is rewritten under the same key if the content comes again).
+ */
+export async function dropUnreferencedFile(db: Queryable, tenantId: number, fileId: number) {
+  for (const photos of Object.values(TABLES)) {
+    const [used] = await db.select({ id: photos.id }).from(photos).where(eq(photos.fileId, fileId)).limit(1);
+    if (used) return false;
+  }
+  const file = await storedFileById(db, tenantId, fileId);
+  if (!file) return false;
+  await db.delete(storedFileChunks).where(eq(storedFileChunks.fileId, fileId));
+  await db.delete(storedFiles).where(eq(storedFiles.id, fileId));
+  return true;
+}
