@@ -225,3 +225,49 @@ export async function dropUnreferencedFile(db: Queryable, tenantId: number, file
   await db.delete(storedFiles).where(eq(storedFiles.id, fileId));
   return true;
 }
+
+/** One photo or file of a record (记录) as the console lists it. */
+export interface RecordFileListing {
+  id: number;
+  completionId: number;
+  kind: 'image' | 'file';
+  fileName: string | null;
+  status: FetchStatus;
+  fileId: number | null;
+  contentType: string | null;
+  size: number | null;
+  error: string | null;
+}
+
+/** The photos and files of the given records of a tenant, in the order they came. */
+export async function listRecordFiles(
+  db: Queryable,
+  tenantId: number,
+  completionIds: readonly number[],
+): Promise<RecordFileListing[]> {
+  if (completionIds.length === 0) return [];
+  return db
+    .select({
+      id: completionPhotos.id,
+      completionId: completionPhotos.completionId,
+      kind: completionPhotos.kind,
+      fileName: completionPhotos.fileName,
+      status: completionPhotos.fetchStatus,
+      fileId: completionPhotos.fileId,
+      contentType: storedFiles.contentType,
+      size: storedFiles.size,
+      error: completionPhotos.fetchError,
+    })
+    .from(completionPhotos)
+    .leftJoin(storedFiles, eq(storedFiles.id, completionPhotos.fileId))
+    .where(
+      and(
+        eq(completionPhotos.tenantId, tenantId),
+        inArray(completionPhotos.completionId, [...completionIds]),
+      ),
+    )
+    .orderBy(asc(completionPhotos.completionId), asc(completionPhotos.id));
+}
+
+/** One photo or file of a record by its id, within a tenant. */
+export const completionPhotoById = byIdInTenant(completionPhotos);

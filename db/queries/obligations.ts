@@ -158,6 +158,17 @@ export async function latestCompletionBy(
   return row;
 }
 
+/** A tenant's latest records (记录), newest first, with who made them. */
+export async function recentCompletions(db: Queryable, tenantId: number, limit: number) {
+  return db
+    .select({ completion: completions, personName: people.name })
+    .from(completions)
+    .innerJoin(people, eq(people.id, completions.personId))
+    .where(eq(completions.tenantId, tenantId))
+    .orderBy(desc(completions.createdAt), desc(completions.id))
+    .limit(limit);
+}
+
 /** An obligation by its row id, within a tenant (a reminder's 记录完成 button). */
 export const obligationById = byIdInTenant(obligations);
 
