@@ -379,6 +379,8 @@ export const completionPhotos = pgTable(
     /** A record may carry a document as well as a photo. */
     kind: text('kind').$type<'image' | 'file'>().notNull().default('image'),
     fileKey: text('file_key').notNull(),
+    /** A document's name as its platform gave it (the console's download is named so). */
+    fileName: text('file_name'),
     messageId: text('message_id'),
     addedById: personRef('added_by_id'),
     ...fetchState(),

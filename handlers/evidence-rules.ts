@@ -46,3 +46,72 @@ export const fetchBackoffMs = (attempt: number) => Math.min(30_000 * 4 ** (attem
 
 /** Content types a hazard photo may have (checked on the bytes, not on what the platform says). */
 export const isImageType = (contentType: string) => contentType.startsWith('image/');
+
+/** What an undetected file is kept as when its bytes read as text (a CSV, a TXT: no magic number). */
+export const TEXT_TYPE = 'text/plain';
+
+/** Programs and installers by their bytes: never kept, whatever their name says. */
+const EXECUTABLE_TYPES: ReadonlySet<string> = new Set([
+  'application/x-msdownload',
+  'application/x-elf',
+  'application/x-mach-binary',
+  'application/java-archive',
+  'application/java-vm',
+  'application/vnd.android.package-archive',
+  'application/x-apple-diskimage',
+  'application/x-deb',
+  'application/x-rpm',
+  'application/x-xpinstall',
+  'application/x-google-chrome-extension',
+  'application/wasm',
+  'application/x.ms.shortcut',
+  'application/x-ms-regedit',
+  'application/vnd.ms-cab-compressed',
+]);
+
+/** Office documents and media a record may carry, by the type `file-type` reads from the bytes. */
+const DOCUMENT_TYPES: ReadonlySet<string> = new Set([
+  'application/pdf',
+  'application/rtf',
+  // Word, Excel and PowerPoint before 2007 (a compound file).
+  'application/x-cfb',
+  'application/zip',
+  'application/x-rar-compressed',
+  'application/x-7z-compressed',
+  TEXT_TYPE,
+]);
+const DOCUMENT_PREFIXES = [
+  'image/',
+  'video/',
+  'audio/',
+  // docx, xlsx, pptx (and their templates); odt, ods, odp.
+  'application/vnd.openxmlformats-officedocument.',
+  'application/vnd.oasis.opendocument.',
+];
+
+/** The common kinds a record's file may be, in words for the sender. */
+export const DOCUMENT_WORDS = 'PDF、Word、Excel、PPT、图片、视频、压缩包和文本文件';
+
+/**
+ * Why a record's file is not kept, by the content type read from its bytes (and its extension, for the
+ * words); undefined when it is one of the office documents and media a record may carry.
+ */
+export function documentRefusal(contentType: string, ext: string | undefined): string | undefined {
+  const named = ext ?? '未知格式';
+  if (EXECUTABLE_TYPES.has(contentType)) return `可执行程序（识别为 ${named}）不予保存`;
+  if (DOCUMENT_TYPES.has(contentType)) return undefined;
+  if (DOCUMENT_PREFIXES.some((prefix) => contentType.startsWith(prefix))) return undefined;
+  return `不支持的文件格式（识别为 ${named}），可保存${DOCUMENT_WORDS}`;
+}
+
+/** Bytes with no magic number that still read as text: no NUL in the first 8 KiB. */
+export const readsAsText = (bytes: Uint8Array) => !bytes.subarray(0, 8192).includes(0);
+
+/** A hazard's evidence is photos only: the words of the refusal of anything else. */
+export const HAZARD_IMAGES_ONLY = '隐患只收照片';
+
+/**
+ * Photos and files sent in a message of their own within this time after the sender's report, rectification
+ * or record (记录) attach to it.
+ */
+export const FOLLOW_UP_WINDOW_MS = 10 * 60 * 1000;

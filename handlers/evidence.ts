@@ -5,12 +5,13 @@ import type { Context } from '../bot/core/context.ts';
 import type { Attachment, Channel } from '../bot/core/types.ts';
 import {
   addCompletionPhotos,
+  dropUnreferencedFile,
   type HazardPhoto,
   hazardPhotoTotals,
   storedFileById,
 } from '../db/queries/evidence.ts';
 import { addHazardPhotos } from '../db/queries/hazards.ts';
-import { EVIDENCE_LIMITS, FETCH_WINDOW_MS, type PhotoStage } from './evidence-rules.ts';
+import { EVIDENCE_LIMITS, FETCH_WINDOW_MS, HAZARD_IMAGES_ONLY, type PhotoStage } from './evidence-rules.ts';
 
 /** Where the files came from: their channel and message, and when it was sent (the platform's window). */
 export interface Received {
@@ -47,8 +48,23 @@ export interface Attached {
 }
 
 /**
+ * Files a channel kept on arrival (Wechaty, the 智能机器人) that nothing is to keep after all: deleted
+ * unless another photo or record names the same content.
+ */
+export async function forgetKept(ctx: EvidenceContext, attachments: readonly Attachment[]) {
+  for (const attachment of attachments) {
+    if (attachment.fileId !== undefined) await dropUnreferencedFile(ctx.db, ctx.tenant.id, attachment.fileId);
+  }
+}
+
+/** Why a document sent to a hazard is not kept (nothing is written for it). */
+export const fileRefusedByHazard = (attachment: Attachment) =>
+  `${HAZARD_IMAGES_ONLY}，文件${attachment.name ? `“${attachment.name}”` : ''}未保存`;
+
+/**
  * Adds a message's images to a hazard at a stage: each waits for its download, is kept already, or is
- * refused (on arrival, or past the hazard's 20 photos) and recorded as such with its reason.
+ * refused (on arrival, or past the hazard's 20 photos) and recorded as such with its reason. Its files
+ * are refused (a hazard takes photos only) and not written at all.
  */
 export async function attachHazardPhotos(
   ctx: EvidenceContext,
@@ -57,11 +73,13 @@ export async function attachHazardPhotos(
   stage: PhotoStage,
 ): Promise<Attached> {
   const images = received.attachments.filter((attachment) => attachment.kind === 'image');
-  if (images.length === 0) return { count: 0, refusals: [] };
+  const files = received.attachments.filter((attachment) => attachment.kind !== 'image');
+  await forgetKept(ctx, files);
+  const refusals = files.map(fileRefusedByHazard);
+  if (images.length === 0) return { count: 0, refusals };
   const totals = await hazardPhotoTotals(ctx.db, ctx.tenant.id, hazardId);
   let room = EVIDENCE_LIMITS.hazardPhotos - totals.count;
   const rows: (Omit<HazardPhoto, 'id' | 'createdAt' | 'fetchAttempts'> & { createdAt: Date })[] = [];
-  const refusals: string[] = [];
   for (const image of images) {
     const start =
       room > 0
@@ -89,7 +107,7 @@ export async function attachHazardPhotos(
     });
   }
   await addHazardPhotos(ctx.db, rows);
-  return { count: images.length - refusals.length, refusals };
+  return { count: rows.filter((row) => row.fetchStatus !== 'failed').length, refusals };
 }
 
 /** Adds a message's images and files to a record of a duty done (记录), to be downloaded and kept. */
@@ -109,6 +127,7 @@ export async function attachCompletionPhotos(
       channel: received.channel,
       kind: attachment.kind,
       fileKey: attachment.key,
+      fileName: attachment.name ?? null,
       messageId: received.messageId ?? null,
       addedById: ctx.actor.id,
       ...start,

@@ -1,6 +1,7 @@
 // The bot's features, composed into one router. Every channel uses this same router.
 import { Router } from '../bot/core/router.ts';
 import { myDuties, myTodo } from './duties.ts';
+import { attachFollowUp } from './follow-up.ts';
 import { registerHazards } from './hazards/index.ts';
 import { showHelp, unknownInput } from './help.ts';
 import { registerLetters } from './letters.ts';
@@ -15,6 +16,7 @@ export function createRouter(): Router {
   registerLetters(router);
   registerShifts(router);
   router
+    .attachments(attachFollowUp)
     .command({
       names: ['我的职责', '/duties'],
       usage: '我的职责',

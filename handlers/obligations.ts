@@ -68,6 +68,10 @@ async function scopeOf(ctx: Context, kind: ObligationKind, asked: ObligationScop
 /** Records a completion for the actor and answers with this period's progress; refuses bad input. */
 export async function recordFor(ctx: Context, input: RecordInput, received?: Received): Promise<Card> {
   const photos = received?.attachments.map((attachment) => attachment.key) ?? [];
+  const images = received?.attachments.filter((attachment) => attachment.kind === 'image').length ?? 0;
+  const files = (received?.attachments ?? [])
+    .filter((attachment) => attachment.kind === 'file')
+    .map((attachment) => attachment.name ?? '1 个');
   const { db, tenant, actor, now } = ctx;
   const { kind } = input;
   const today = isoDateIn(now, tenant.timezone);
@@ -131,7 +135,8 @@ export async function recordFor(ctx: Context, input: RecordInput, received?: Rec
       ['学校', school],
       ['范围', scope === 'school' ? whole : undefined],
       ['说明', noteText],
-      ['照片', photos.length > 0 ? `${photos.length} 张` : undefined],
+      ['照片', images > 0 ? `${images} 张` : undefined],
+      ['文件', files.length > 0 ? files.join('、') : undefined],
     ]),
     ...(kept && kept.refusals.length > 0 ? [note(refusalNote(kept.refusals))] : []),
     progress.length > 0

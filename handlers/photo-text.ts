@@ -19,7 +19,7 @@ export function photoCountText(photos: readonly { stage: PhotoStage }[]): string
   return `照片 ${photos.length} 张${parts.length > 0 ? `（${parts.join('，')}）` : ''}`;
 }
 
-/** The file name extension of a content type photos are kept as. */
+/** The file name extension of a content type photos (and a record's files) are kept as. */
 export function photoExtension(contentType: string | null): string {
   switch (contentType) {
     case 'image/jpeg':
@@ -36,6 +36,15 @@ export function photoExtension(contentType: string | null): string {
       return 'tif';
     case 'image/heic':
       return 'heic';
+    // A record's files whose platform gave no name (a WeCom video).
+    case 'application/pdf':
+      return 'pdf';
+    case 'video/mp4':
+      return 'mp4';
+    case 'video/quicktime':
+      return 'mov';
+    case 'text/plain':
+      return 'txt';
     default:
       return 'bin';
   }

@@ -113,7 +113,10 @@ export function createDownloads(options: DownloadsOptions): Downloads {
           tx,
           {
             to: { kind: 'person', personId: row.addedById },
-            body: { kind: 'text', text: `${subject}未能保存：${reason}。请重新发送该照片，谢谢。` },
+            body: {
+              kind: 'text',
+              text: `${subject}未能保存：${reason}。请重新发送该${'kind' in row && row.kind === 'file' ? '文件' : '照片'}，谢谢。`,
+            },
           },
           { tenantId: row.tenantId, channels: options.channels, preferred: row.channel },
         );

@@ -9,9 +9,20 @@ import { notInstalled } from '../bot/channels/wechaty/load.ts';
 import { actions, button, card } from '../cards/model.ts';
 import type { Database } from '../db/client.ts';
 import { rememberPrompt } from '../db/queries/prompts.ts';
-import { hazardPhotos, hazards, identities, inboundEvents, outbox, people, tenants } from '../db/schema.ts';
+import {
+  completionPhotos,
+  completions,
+  hazardPhotos,
+  hazards,
+  identities,
+  inboundEvents,
+  outbox,
+  people,
+  storedFiles,
+  tenants,
+} from '../db/schema.ts';
 import { seedExample } from './helpers/db.ts';
-import { png } from './helpers/images.ts';
+import { pdf, png } from './helpers/images.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 import { type MockWorld, startMockWechat } from './helpers/wechaty.ts';
@@ -203,5 +214,73 @@ describe('Wechaty channel', () => {
         `wechaty-puppet-service@${version('wechaty-puppet-service')}`,
     );
     expect(health.message).toMatch(/^Wechaty 未安装：.*\/ Wechaty is not installed: /);
+  });
+});
+
+/**
+ * A document as WeChat delivers it (an Attachment message): the mock puppet types a FileBox by its media
+ * type, and takes only application/octet-stream with a document's extension as an attachment.
+ */
+function documentBox(bytes: Uint8Array, name: string) {
+  const box = FileBox.fromBase64(Buffer.from(bytes).toString('base64'), name);
+  (box as unknown as { _mediaType: string })._mediaType = 'application/octet-stream';
+  return box;
+}
+
+describe('Wechaty files', () => {
+  async function say(text: string) {
+    const reporter = await wxid('chenjing');
+    const before = await inboundCount();
+    world.contact(reporter.value).say(text, [world.botUser]).to(world.room);
+    await settle(before);
+  }
+  async function send(bytes: Uint8Array, name: string) {
+    const reporter = await wxid('chenjing');
+    const before = await inboundCount();
+    world.contact(reporter.value).say(documentBox(bytes, name)).to(world.room);
+    await settle(before);
+  }
+
+  it('a file after 记录 is kept with the record from its FileBox on arrival', async () => {
+    await say('记录 会议 安全工作例会，部署寒假安全');
+    const [record] = await database.db.select().from(completions);
+    const bytes = pdf('minutes');
+    await send(bytes, '会议纪要.pdf');
+    const [file] = await database.db.select().from(completionPhotos);
+    expect(file).toMatchObject({
+      completionId: record!.id,
+      channel: 'wechaty',
+      kind: 'file',
+      fileName: '会议纪要.pdf',
+      fetchStatus: 'stored',
+    });
+    // Ours, not the puppet's: read back from the store 3 days on.
+    offsetMs = 3 * 24 * 3600_000 + 60_000;
+    const kept = await harness.service.evidence.read(file!.tenantId, file!.fileId!);
+    expect(kept?.contentType).toBe('application/pdf');
+    expect(Buffer.from(kept!.bytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(world.inRoom().join('\n')).toContain('已将 1 个文件附到记录：会议');
+  });
+
+  it('a file after a hazard report is refused politely; nothing is kept, not even from its FileBox', async () => {
+    await say('报隐患 二楼消防栓箱门损坏，一般');
+    await send(pdf('not a photo'), '情况说明.pdf');
+    expect(world.inRoom().join('\n')).toContain('隐患只收照片，文件“情况说明.pdf”未保存');
+    expect(await database.db.select().from(hazardPhotos)).toEqual([]);
+    expect(await database.db.select().from(completionPhotos)).toEqual([]);
+    expect(await database.db.select().from(storedFiles)).toEqual([]);
+  });
+
+  it('a program after 记录 is refused by its bytes, whatever its name', async () => {
+    await say('记录 检查 宿舍安全检查');
+    await send(new Uint8Array(Buffer.concat([Buffer.from('MZ'), Buffer.alloc(1024, 0x90)])), '检查表.pdf');
+    const [file] = await database.db.select().from(completionPhotos);
+    expect(file).toMatchObject({
+      fetchStatus: 'failed',
+      fileId: null,
+      fetchError: '可执行程序（识别为 exe）不予保存',
+    });
+    expect(await database.db.select().from(storedFiles)).toEqual([]);
+    expect(world.inRoom().join('\n')).toContain('可执行程序（识别为 exe）不予保存');
   });
 });

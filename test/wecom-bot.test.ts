@@ -11,6 +11,8 @@ import type { Database } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
 import {
   chats,
+  completionPhotos,
+  completions,
   connectionLeases,
   hazardPhotos,
   hazards,
@@ -24,7 +26,7 @@ import { FakeWecomBot } from './fakes/wecom-bot.ts';
 import { Browser, fetchFrom, login } from './helpers/console-http.ts';
 import { identityOf, openTestDatabase, seedExample, seedExamples } from './helpers/db.ts';
 import { until } from './helpers/faults.ts';
-import { png, sha256 } from './helpers/images.ts';
+import { pdf, png, sha256 } from './helpers/images.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
 const BOT = { botId: 'aibBotTest01', secret: 'bot-secret-for-tests' };
@@ -241,6 +243,35 @@ describe('WeCom 智能机器人', () => {
     ]);
     expect(await database.db.select().from(storedFiles)).toEqual([]);
     expect(JSON.stringify(fake.sent)).toContain('另有 1 个文件未能保存（不是图片');
+  });
+
+  it('a file after 记录 in a single chat is decrypted, kept on arrival with the record, and ours 3 days later', async () => {
+    const userid = await identityOf(database, REPORTER, 'userid');
+    const push = async (send: () => string) => {
+      const before = (await database.db.select().from(inboundEvents)).length;
+      send();
+      await until(
+        'the frame is in the inbox',
+        async () => (await database.db.select().from(inboundEvents)).length > before,
+      );
+      await settle();
+    };
+    await push(() => fake.pushText({ from: userid, text: '记录 检查 实验室危化品专项检查' }));
+    const [record] = await database.db.select().from(completions);
+    const sheet = Buffer.from(pdf('the check sheet'));
+    await push(() => fake.pushFile({ from: userid, bytes: sheet }));
+    const [file] = await database.db.select().from(completionPhotos);
+    expect(file).toMatchObject({
+      completionId: record!.id,
+      channel: 'wecom_bot',
+      kind: 'file',
+      fetchStatus: 'stored',
+    });
+    offsetMs = 3 * 24 * 3600_000 + 3600_000;
+    const kept = await harness.service.evidence.read(file!.tenantId, file!.fileId!);
+    expect(kept?.contentType).toBe('application/pdf');
+    expect(Buffer.from(kept!.bytes).equals(sheet)).toBe(true);
+    expect(JSON.stringify(fake.sent)).toContain('已将 1 个文件附到记录：检查');
   });
 
   it('an organization file binds a bot group to its school: an outsider’s report there lands in that school', async () => {

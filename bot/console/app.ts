@@ -15,6 +15,7 @@ import { loginRoutes } from './login/routes.ts';
 import { orgRoutes } from './org/routes.ts';
 import { outboxRoutes } from './outbox/routes.ts';
 import { photosRoutes } from './photos/routes.ts';
+import { recordsRoutes } from './records/routes.ts';
 import { reportsRoutes } from './reports/routes.ts';
 import { rostersRoutes } from './rosters/routes.ts';
 import { simulatorRoutes } from './simulator/routes.ts';
@@ -47,6 +48,7 @@ export function createConsole(options: ConsoleOptions) {
     reportsRoutes,
     tasksRoutes,
     hazardsRoutes,
+    recordsRoutes,
     rostersRoutes,
     lettersRoutes,
     calendarRoutes,

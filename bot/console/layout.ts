@@ -28,6 +28,7 @@ export interface Frame {
     | 'reports'
     | 'tasks'
     | 'hazards'
+    | 'records'
     | 'org'
     | 'rosters'
     | 'letters'
@@ -82,6 +83,7 @@ ${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : 
     ${link('/console/reports/quarterly', 'reports', '报表')}
     ${link('/console/tasks', 'tasks', '任务督办')}
     ${link('/console/hazards', 'hazards', '隐患督办')}
+    ${link('/console/records', 'records', '工作记录')}
     ${link('/console/rosters', 'rosters', '值班表')}
     ${link('/console/letters', 'letters', '责任书')}
     ${link('/console/calendar', 'calendar', '节假日')}

@@ -33,6 +33,7 @@ const messageEvent = z.object({
     z.object({
       kind: z.enum(['image', 'file']),
       key: z.string(),
+      name: z.string().optional(),
       fileId: z.number().int().positive().optional(),
       refused: z.string().optional(),
     }),

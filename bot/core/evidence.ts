@@ -10,7 +10,15 @@ import {
   storedFileBySha,
   storedFileChunkBytes,
 } from '../../db/queries/evidence.ts';
-import { EVIDENCE_LIMITS, type FileLocation, isImageType } from '../../handlers/evidence-rules.ts';
+import {
+  documentRefusal,
+  EVIDENCE_LIMITS,
+  type FileLocation,
+  HAZARD_IMAGES_ONLY,
+  isImageType,
+  readsAsText,
+  TEXT_TYPE,
+} from '../../handlers/evidence-rules.ts';
 import { tenantOfEvent } from './identify.ts';
 import { createS3Bucket, type S3Bucket, type S3Options } from './s3.ts';
 import type { Attachment, MessageEvent } from './types.ts';
@@ -82,16 +90,23 @@ export async function readCapped(
     size += chunk.byteLength;
     if (size > EVIDENCE_LIMITS.fileBytes) {
       onTooLarge?.();
-      throw new EvidenceRefused(`文件超过单个文件 ${megabytes(EVIDENCE_LIMITS.fileBytes)} 的上限`);
+      throw fileTooLarge();
     }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
 
+/** The refusal of a file past the size cap, whatever its exact size. */
+export const fileTooLarge = () =>
+  new EvidenceRefused(`文件超过单个文件 ${megabytes(EVIDENCE_LIMITS.fileBytes)} 的上限`);
+
 const megabytes = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
 
-/** The content type of a file by its bytes; refuses one too large, or not an image when it must be. */
+/**
+ * The content type of a file by its bytes; refuses one too large, not an image when it must be, or (a
+ * record's file) not one of the office documents and media a record may carry: never a program.
+ */
 export async function checkFile(bytes: Uint8Array, options: PutOptions): Promise<string> {
   if (bytes.byteLength === 0) throw new EvidenceRefused('文件为空');
   if (bytes.byteLength > EVIDENCE_LIMITS.fileBytes) {
@@ -100,10 +115,12 @@ export async function checkFile(bytes: Uint8Array, options: PutOptions): Promise
     );
   }
   const type = await fileTypeFromBuffer(bytes);
-  const contentType = type?.mime ?? 'application/octet-stream';
+  const contentType = type?.mime ?? (readsAsText(bytes) ? TEXT_TYPE : 'application/octet-stream');
   if (options.imagesOnly && !isImageType(contentType)) {
-    throw new EvidenceRefused(`不是图片（识别为 ${type ? type.ext : '未知格式'}），隐患只收照片`);
+    throw new EvidenceRefused(`不是图片（识别为 ${type ? type.ext : '未知格式'}），${HAZARD_IMAGES_ONLY}`);
   }
+  const refusal = documentRefusal(contentType, type?.ext ?? (contentType === TEXT_TYPE ? 'txt' : undefined));
+  if (refusal) throw new EvidenceRefused(refusal);
   return contentType;
 }
 
@@ -157,13 +174,13 @@ export function createEvidenceStore(options: EvidenceStoreOptions): EvidenceStor
 /**
  * A file whose bytes a channel has in hand on arrival (the 智能机器人 decrypts them, Wechaty's FileBox)
  * kept at once for the event's tenant: the attachment names the stored file, or why it was refused. An
- * image must be an image by its bytes; a file may be anything within the size cap.
+ * image must be an image by its bytes; a file one of the documents and media a record may carry.
  */
 export async function keepOnArrival(
   db: Db,
   store: EvidenceStore,
   event: Pick<MessageEvent, 'channel' | 'sender' | 'chat'>,
-  attachment: { kind: 'image' | 'file'; key: string },
+  attachment: { kind: 'image' | 'file'; key: string; name?: string },
   bytes: Uint8Array,
 ): Promise<Attachment> {
   const tenantId = await tenantOfEvent(db, event);

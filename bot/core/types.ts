@@ -23,8 +23,10 @@ export interface ChatRef {
 
 export interface Attachment {
   kind: 'image' | 'file';
-  /** The platform's key for the file (Feishu image_key, WeCom MediaId). */
+  /** The platform's key for the file (Feishu image_key/file_key, WeCom MediaId). */
   key: string;
+  /** The file's name as the sender's platform gives it (a document's name; none for a photo). */
+  name?: string;
   /**
    * Kept on arrival already, by a channel that had the bytes in hand (the 智能机器人's decrypted files,
    * Wechaty's FileBox): the stored file's id (bot/core/evidence.ts).

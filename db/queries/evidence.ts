@@ -208,3 +208,66 @@ export async function hazardPhotoTotals(db: Queryable, tenantId: number, hazardI
 export async function addCompletionPhotos(db: Queryable, rows: NewCompletionPhoto[]) {
   if (rows.length > 0) await db.insert(completionPhotos).values(rows);
 }
+
+/**
+ * Deletes a tenant's stored file that no photo or record names (kept on arrival by its channel, then
+ * refused by the handler): its row and its chunks; false when something names it and it stays. A bucket
+ * object is left (it is rewritten under the same key if the content comes again).
+ */
+export async function dropUnreferencedFile(db: Queryable, tenantId: number, fileId: number) {
+  for (const photos of Object.values(TABLES)) {
+    const [used] = await db.select({ id: photos.id }).from(photos).where(eq(photos.fileId, fileId)).limit(1);
+    if (used) return false;
+  }
+  const file = await storedFileById(db, tenantId, fileId);
+  if (!file) return false;
+  await db.delete(storedFileChunks).where(eq(storedFileChunks.fileId, fileId));
+  await db.delete(storedFiles).where(eq(storedFiles.id, fileId));
+  return true;
+}
+
+/** One photo or file of a record (记录) as the console lists it. */
+export interface RecordFileListing {
+  id: number;
+  completionId: number;
+  kind: 'image' | 'file';
+  fileName: string | null;
+  status: FetchStatus;
+  fileId: number | null;
+  contentType: string | null;
+  size: number | null;
+  error: string | null;
+}
+
+/** The photos and files of the given records of a tenant, in the order they came. */
+export async function listRecordFiles(
+  db: Queryable,
+  tenantId: number,
+  completionIds: readonly number[],
+): Promise<RecordFileListing[]> {
+  if (completionIds.length === 0) return [];
+  return db
+    .select({
+      id: completionPhotos.id,
+      completionId: completionPhotos.completionId,
+      kind: completionPhotos.kind,
+      fileName: completionPhotos.fileName,
+      status: completionPhotos.fetchStatus,
+      fileId: completionPhotos.fileId,
+      contentType: storedFiles.contentType,
+      size: storedFiles.size,
+      error: completionPhotos.fetchError,
+    })
+    .from(completionPhotos)
+    .leftJoin(storedFiles, eq(storedFiles.id, completionPhotos.fileId))
+    .where(
+      and(
+        eq(completionPhotos.tenantId, tenantId),
+        inArray(completionPhotos.completionId, [...completionIds]),
+      ),
+    )
+    .orderBy(asc(completionPhotos.completionId), asc(completionPhotos.id));
+}
+
+/** One photo or file of a record by its id, within a tenant. */
+export const completionPhotoById = byIdInTenant(completionPhotos);

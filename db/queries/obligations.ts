@@ -1,5 +1,5 @@
 // Obligations of a person's posts and what has been done towards them this period.
-import { and, asc, count, eq, gte, isNull, lte } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, isNull, lte } from 'drizzle-orm';
 import type { IsoDate } from '../../handlers/calendar.ts';
 import {
   assessmentOf,
@@ -132,6 +132,41 @@ export async function contractedSchools(db: Queryable, personId: number): Promis
 export async function recordCompletion(db: Queryable, row: typeof completions.$inferInsert) {
   const [inserted] = await db.insert(completions).values(row).returning();
   return inserted!;
+}
+
+export type Completion = typeof completions.$inferSelect;
+
+/** The record (记录) this person made most recently, since a moment (the files that follow it). */
+export async function latestCompletionBy(
+  db: Queryable,
+  tenantId: number,
+  personId: number,
+  since: Date,
+): Promise<Completion | undefined> {
+  const [row] = await db
+    .select()
+    .from(completions)
+    .where(
+      and(
+        eq(completions.tenantId, tenantId),
+        eq(completions.personId, personId),
+        gte(completions.createdAt, since),
+      ),
+    )
+    .orderBy(desc(completions.createdAt), desc(completions.id))
+    .limit(1);
+  return row;
+}
+
+/** A tenant's latest records (记录), newest first, with who made them. */
+export async function recentCompletions(db: Queryable, tenantId: number, limit: number) {
+  return db
+    .select({ completion: completions, personName: people.name })
+    .from(completions)
+    .innerJoin(people, eq(people.id, completions.personId))
+    .where(eq(completions.tenantId, tenantId))
+    .orderBy(desc(completions.createdAt), desc(completions.id))
+    .limit(limit);
 }
 
 /** An obligation by its row id, within a tenant (a reminder's 记录完成 button). */

@@ -13,13 +13,13 @@ import { hazardLedger } from '../ledger.ts';
 import { rowOfButton, rowOrRefuse } from '../row-of-button.ts';
 import type { StepContext } from './follow-ups.ts';
 import { CHOICE, formInput, hazardOfCommand, type StepInput } from './inputs.ts';
-import { attachFollowUpPhotos, attachPhotosOfStep, reportHazard, takeReportOffer } from './report.ts';
+import { attachPhotosOfStep, reportHazard, takeReportOffer } from './report.ts';
 import { HAZARD_GONE, STEPS, type StepCommand } from './steps.ts';
 import { takeStep } from './take.ts';
 
 export type { StepContext } from './follow-ups.ts';
 export type { StepInput } from './inputs.ts';
-export { attachFollowUpPhotos, offerReport, reportHazard, takeReportOffer } from './report.ts';
+export { offerReport, reportHazard, takeReportOffer } from './report.ts';
 export { STEPS } from './steps.ts';
 
 /** The step a given input takes: a rejection that names the hazard it repeats is 标记为重复. */
@@ -121,5 +121,5 @@ export function registerHazards(router: Router): Router {
     }
     router.action(step.button, hazardButton(action));
   }
-  return router.attachments(attachFollowUpPhotos).action('hazard.offer', takeReportOffer);
+  return router.action('hazard.offer', takeReportOffer);
 }

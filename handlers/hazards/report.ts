@@ -35,9 +35,6 @@ import { capped, TEXT_LIMITS } from '../text-limits.ts';
 import { yearIn } from '../time.ts';
 import { handlersOf, notify, refreshHazard, type StepContext, tellLeadersOfGrave } from './follow-ups.ts';
 
-/** Photos sent within this time after a report, in the same chat by the same person, attach to it. */
-const PHOTO_WINDOW_MS = 10 * 60 * 1000;
-
 /** Where a report came from: the chat that its answers and follow-up photos belong to. */
 export interface ReportSource extends Received {
   chatId: string;
@@ -70,7 +67,7 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
  */
 export async function attachPhotosOfStep(ctx: MessageContext, hazardId: number): Promise<string> {
   const hazard = await hazardById(ctx.db, ctx.tenant.id, hazardId);
-  if (!hazard || !ctx.event.attachments.some((attachment) => attachment.kind === 'image')) return '';
+  if (!hazard || ctx.event.attachments.length === 0) return '';
   const { count, refusals } = await attachHazardPhotos(ctx, sourceOf(ctx.event), hazard.id, stageOf(hazard));
   return `${count > 0 ? `已附照片 ${count} 张。` : ''}${refusalNote(refusals)}`;
 }
@@ -200,46 +197,68 @@ export function routeOf(named: string | undefined, description: string, rules: C
   return inferCategory(description, rules);
 }
 
+/** A hazard the photos of a message of their own follow: a report, or a rectification (整改后). */
+export interface HazardFollowed {
+  hazard: Hazard;
+  rectified: boolean;
+  /** When the report or the rectification was made (the newest of a person's follows wins). */
+  at: Date;
+}
+
 /**
- * Photos in a message of their own attach to the sender's report just before them, or, from the person
- * who just submitted a rectification, to that rectification as its evidence (DOMAIN §4).
+ * The hazard that photos in a message of their own follow: the sender's report just before them in that
+ * chat, or the rectification the sender just submitted (DOMAIN §4); none after the window.
  */
-export async function attachFollowUpPhotos(ctx: MessageContext): Promise<void> {
-  const { event } = ctx;
-  const since = new Date(ctx.now.getTime() - PHOTO_WINDOW_MS);
+export async function hazardFollowed(ctx: MessageContext, since: Date): Promise<HazardFollowed | undefined> {
   const rectified = await latestRectificationBy(ctx.db, ctx.tenant.id, ctx.actor.id, since);
-  const reported = await latestReportInChat(ctx.db, ctx.tenant.id, ctx.actor.id, event.chat.id, since);
+  const reported = await latestReportInChat(ctx.db, ctx.tenant.id, ctx.actor.id, ctx.event.chat.id, since);
   if (rectified && (!reported || rectified.rectifiedAt! > reported.createdAt)) {
-    const { count, refusals } = await attachHazardPhotos(ctx, sourceOf(event), rectified.id, 'after');
+    return { hazard: rectified, rectified: true, at: rectified.rectifiedAt! };
+  }
+  return reported && { hazard: reported, rectified: false, at: reported.createdAt };
+}
+
+/**
+ * Attaches the images of a message of their own to the hazard they follow (as rectification evidence
+ * after a rectification); its files are refused, a hazard takes photos only, and a message of files only
+ * writes nothing.
+ */
+export async function attachFollowUpPhotos(ctx: MessageContext, followed: HazardFollowed): Promise<void> {
+  const { event } = ctx;
+  const { hazard } = followed;
+  const { count, refusals } = await attachHazardPhotos(
+    ctx,
+    sourceOf(event),
+    hazard.id,
+    followed.rectified ? 'after' : stageOf(hazard),
+  );
+  if (!event.attachments.some((attachment) => attachment.kind === 'image')) {
+    ctx.reply({
+      kind: 'text',
+      text: `${refusals.join('；')}。隐患 ${hazard.code} 请补发现场照片；文件可作为“记录”的附件：先发送“记录 会议|检查|督查|演练 <说明>”，再在 10 分钟内发送文件。`,
+    });
+    return;
+  }
+  if (followed.rectified) {
     await appendHazardEvent(ctx.db, {
       tenantId: ctx.tenant.id,
-      hazardId: rectified.id,
+      hazardId: hazard.id,
       actorId: ctx.actor.id,
       action: 'evidence',
       note: `整改照片 ${count} 张`,
-      evidence: { photos: ctx.event.attachments.map((attachment) => attachment.key), channel: event.channel },
+      evidence: {
+        photos: event.attachments
+          .filter((attachment) => attachment.kind === 'image')
+          .map((attachment) => attachment.key),
+        channel: event.channel,
+      },
       at: ctx.now,
     });
-    ctx.reply({
-      kind: 'text',
-      text: `已将 ${count} 张照片作为整改证据附到隐患 ${rectified.code}。${refusalNote(refusals)}`,
-    });
-    await refreshHazard(ctx, rectified.id);
-    return;
   }
-  const hazard = reported;
-  if (!hazard) {
-    // In a group, photos not following a report are not addressed to the bot.
-    if (event.chat.type === 'p2p') {
-      ctx.reply({
-        kind: 'text',
-        text: '收到照片。如需上报隐患，请先发送“报隐患 <隐患情况>”，再在 10 分钟内补发照片。',
-      });
-    }
-    return;
-  }
-  const { count, refusals } = await attachHazardPhotos(ctx, sourceOf(event), hazard.id, stageOf(hazard));
-  ctx.reply({ kind: 'text', text: `已将 ${count} 张照片附到隐患 ${hazard.code}。${refusalNote(refusals)}` });
+  ctx.reply({
+    kind: 'text',
+    text: `已将 ${count} 张照片${followed.rectified ? '作为整改证据' : ''}附到隐患 ${hazard.code}。${refusalNote(refusals)}`,
+  });
   await refreshHazard(ctx, hazard.id);
 }
 

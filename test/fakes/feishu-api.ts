@@ -57,6 +57,12 @@ export const FeishuErrorCode = {
   /** Message resources: the file_key is not in that message (or the message is unknown). HTTP 400. */
   resourceNotInMessage: 234003,
   /**
+   * Message resources: a resource over the 100 MB the page allows (使用限制: 仅支持下载 100 MB 以内的资源文件,
+   * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get). The
+   * code is an approximation: the stored copy of the page does not show its 错误码 table. HTTP 400.
+   */
+  resourceTooLarge: 234037,
+  /**
    * IM: "Failed to create card content" (message/create, 错误码 230099). A card naming an `img_key` this
    * app never uploaded answers it with `ext=ErrCode: 200570; ErrMsg: card contains invalid image keys`
    * (the ext as Feishu words it in production answers; the page lists 230099 only). HTTP 400.
@@ -257,7 +263,12 @@ export interface FakeResource {
   bytes: Uint8Array;
   type?: 'image' | 'file';
   contentType?: string;
+  /** Its size on Feishu when larger than `bytes` (a test need not hold 100 MB to be refused). */
+  size?: number;
 }
+
+/** 获取消息中的资源文件 gives resources up to 100 MB (see FeishuErrorCode.resourceTooLarge). */
+export const RESOURCE_MAX_BYTES = 100 * 2 ** 20;
 
 export interface FakeFeishu {
   readonly url: string;
@@ -566,7 +577,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const byId = new Map<string, FakeMessage>();
   const latestContent = new Map<string, unknown>();
   const byUuid = new Map<string, { messageId: string; at: number }>();
-  const resources = new Map<string, { bytes: Uint8Array; type: 'image' | 'file'; contentType: string }>();
+  const resources = new Map<
+    string,
+    { bytes: Uint8Array; type: 'image' | 'file'; contentType: string; size: number }
+  >();
   const windows = new Windows();
   const aborter = new AbortController();
   // Every held call (`force({ delayMs })`) listens to it: a fan-out holds hundreds at once.
@@ -677,6 +691,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         bytes: resource.bytes,
         type: resource.type ?? 'image',
         contentType: resource.contentType ?? 'image/png',
+        size: resource.size ?? resource.bytes.byteLength,
       });
     },
     seedMessage(m: { messageId: string; chatId: string; msgType?: string; content?: unknown }): void {
@@ -1089,11 +1104,17 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         if (!resource) {
           return new HttpAnswer(400, { code: FeishuErrorCode.resourceNotInMessage, msg: 'File not in msg.' });
         }
-        // type: image for the images of a message (and of a post), file for files, audio and video.
+        // type: image for the images of a message (and of a post), file for files, audio and video (media).
         if (resource.type !== type) {
           return new HttpAnswer(400, {
             code: FeishuErrorCode.resourceInvalidParam,
             msg: 'Invalid request param.',
+          });
+        }
+        if (resource.size > RESOURCE_MAX_BYTES) {
+          return new HttpAnswer(400, {
+            code: FeishuErrorCode.resourceTooLarge,
+            msg: 'Downloaded file size exceeds limit.',
           });
         }
         return new HttpAnswer(200, {}, { 'content-type': resource.contentType }, resource.bytes);

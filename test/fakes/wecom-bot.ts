@@ -272,6 +272,11 @@ export class FakeWecomBot {
     });
   }
 
+  /** A file message (msgtype file): its download URL and own aeskey, like an image's. */
+  pushFile(options: { from: string; bytes: Buffer; chatid?: string }): string {
+    return this.pushMessage(options, { msgtype: 'file', file: this.image(options.bytes) });
+  }
+
   /** 接收事件回调 › template_card_event: a press of a button. Returns the event's req_id. */
   pushCardEvent(options: { from: string; taskId: string; eventKey: string; chatid?: string }): string {
     const frame = this.eventFrame(

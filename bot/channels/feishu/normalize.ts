@@ -80,7 +80,7 @@ function ids(value: z.infer<typeof userId>): ExternalId[] {
 
 type PostNode = { tag?: string; text?: string; image_key?: string };
 
-/** Text and images of a message's content, whatever its type (text, image, rich-text post). */
+/** Text, images and files of a message's content (text, image, rich-text post, file, video). */
 function readContent(type: string, content: string): { text: string; attachments: Attachment[] } {
   let parsed: unknown;
   try {
@@ -93,6 +93,17 @@ function readContent(type: string, content: string): { text: string; attachments
   if (type === 'image') {
     const key = object.image_key;
     return { text: '', attachments: typeof key === 'string' ? [{ kind: 'image', key }] : [] };
+  }
+  if (type === 'file' || type === 'media') {
+    // A file: {file_key, file_name}; a video (media): {file_key, image_key (its cover), file_name,
+    // duration} (接收消息内容: https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content).
+    // The video itself is the file_key; both are fetched with type=file.
+    const key = object.file_key;
+    const name = typeof object.file_name === 'string' && object.file_name ? object.file_name : undefined;
+    return {
+      text: '',
+      attachments: typeof key === 'string' && key ? [{ kind: 'file', key, ...(name ? { name } : {}) }] : [],
+    };
   }
   if (type === 'post') {
     // Posts arrive either as {title, content} or wrapped in a locale ({zh_cn: {title, content}}).

@@ -66,20 +66,23 @@ export function connectWechaty(options: WechatyChannelOptions): { handled: () =>
   const delays = options.retryDelaysMs ?? [1000, 5000, 15_000];
   let pending = Promise.resolve();
 
-  /** The message's image kept from its FileBox (the puppet's copy is not ours to keep). */
+  /** The message's image or file kept from its FileBox (the puppet's copy is not ours to keep). */
   async function withFiles(message: MessageInterface, event: MessageEvent): Promise<MessageEvent> {
     if (event.attachments.length === 0) return event;
     const attachments: Attachment[] = [];
     for (const attachment of event.attachments) {
       let bytes: Buffer;
+      let named = attachment;
       try {
-        bytes = await (await message.toFileBox()).toBuffer();
+        const box = await message.toFileBox();
+        if (attachment.kind === 'file' && box.name) named = { ...attachment, name: box.name };
+        bytes = await box.toBuffer();
       } catch (error) {
         log.warn('wechaty file not fetched', { eventKey: event.eventKey, error: String(error) });
         attachments.push({ ...attachment, refused: '从微信下载失败' });
         continue;
       }
-      attachments.push(await keepOnArrival(options.db, options.evidence, event, attachment, bytes));
+      attachments.push(await keepOnArrival(options.db, options.evidence, event, named, bytes));
     }
     return { ...event, attachments };
   }

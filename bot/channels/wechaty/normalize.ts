@@ -17,7 +17,9 @@ export async function normalizeWechatyMessage(
   types: MessageTypes,
 ): Promise<MessageEvent | undefined> {
   const type = message.type();
-  if (type !== types.Text && type !== types.Image) return undefined;
+  // A document (Attachment) or a video is a file: kept for a record (记录), refused by a hazard.
+  const file = type === types.Attachment || type === types.Video;
+  if (type !== types.Text && type !== types.Image && !file) return undefined;
   const talker = message.talker();
   const room = message.room();
   const text = type === types.Text ? (room ? await message.mentionText() : message.text()) : '';
@@ -35,8 +37,14 @@ export async function normalizeWechatyMessage(
     mentions: mentions
       .filter((contact) => contact.id !== message.wechaty.currentUser.id)
       .map((contact) => ({ ids: [{ kind: 'id', value: contact.id }], name: contact.name() })),
-    // A Wechaty image stays with the puppet; its message id is the key to fetch it again.
-    attachments: type === types.Image ? [{ kind: 'image', key: message.id }] : [],
+    // A Wechaty image or file stays with the puppet; its message id is the key to fetch it again (its
+    // name comes with its FileBox, adapter.ts).
+    attachments:
+      type === types.Image
+        ? [{ kind: 'image', key: message.id }]
+        : file
+          ? [{ kind: 'file', key: message.id }]
+          : [],
     at: message.date(),
     // In a room the answer @-mentions the person it answers (sender.ts).
     ...(room ? { answerRef: { mention: talker.id } } : {}),

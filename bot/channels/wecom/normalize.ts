@@ -68,7 +68,7 @@ export function normalizeWecom(message: WecomMessage, corpId: string): Normalize
   }
   const chat = { id: message.fromUserName, type: 'p2p' as const };
   const at = new Date(message.createTime * 1000);
-  if (message.kind === 'text' || message.kind === 'image') {
+  if (message.kind === 'text' || message.kind === 'image' || message.kind === 'video') {
     const event: MessageEvent = {
       type: 'message',
       channel: 'wecom',
@@ -81,7 +81,11 @@ export function normalizeWecom(message: WecomMessage, corpId: string): Normalize
       text: message.kind === 'text' ? message.content.replace(/\s+/g, ' ').trim() : '',
       mentionedBot: true,
       mentions: [],
-      attachments: message.kind === 'image' ? [{ kind: 'image', key: message.mediaId }] : [],
+      // A video is kept as a file: for a record (记录), refused by a hazard (photos only).
+      attachments:
+        message.kind === 'text'
+          ? []
+          : [{ kind: message.kind === 'image' ? 'image' : 'file', key: message.mediaId }],
       at,
     };
     return { kind: 'event', event };

@@ -123,6 +123,20 @@ export const WecomImageMessageSchema = z.object({
   AgentID: z.string(),
 });
 
+// 视频消息 (接收消息与事件 › 消息格式, https://developer.work.weixin.qq.com/document/path/90239): its MediaId
+// is fetched with media/get, like an image's, within 3 days. The app receives no documents: the page's
+// message types are text, image, voice, video, location and link.
+export const WecomVideoMessageSchema = z.object({
+  ToUserName: z.string(),
+  FromUserName: z.string().min(1),
+  CreateTime: epochSeconds,
+  MsgType: z.literal('video'),
+  MediaId: z.string().min(1),
+  ThumbMediaId: z.string().optional(),
+  MsgId: digits,
+  AgentID: z.string(),
+});
+
 // SelectedItems (vote / multiple choice cards) is nested XML and is not read.
 export const WecomCardEventSchema = z.object({
   ToUserName: z.string(),
@@ -149,6 +163,7 @@ interface WecomMessageBase {
 export type WecomMessage =
   | (WecomMessageBase & { kind: 'text'; msgId: string; content: string })
   | (WecomMessageBase & { kind: 'image'; msgId: string; picUrl: string; mediaId: string })
+  | (WecomMessageBase & { kind: 'video'; msgId: string; mediaId: string })
   | (WecomMessageBase & {
       kind: 'card_event';
       /** A tap on the card's action_menu (template_card_menu_event), not on a button. */
@@ -191,6 +206,10 @@ export function parseWecomMessage(xmlText: string): WecomMessage {
   if (raw.MsgType === 'image') {
     const m = check(WecomImageMessageSchema, raw, 'image message');
     return { kind: 'image', ...base(m), msgId: m.MsgId, picUrl: m.PicUrl, mediaId: m.MediaId };
+  }
+  if (raw.MsgType === 'video') {
+    const m = check(WecomVideoMessageSchema, raw, 'video message');
+    return { kind: 'video', ...base(m), msgId: m.MsgId, mediaId: m.MediaId };
   }
   if (
     raw.MsgType === 'event' &&

@@ -1,0 +1,1 @@
+ALTER TABLE "completion_photos" ADD COLUMN "file_name" text;
