@@ -11,6 +11,7 @@ const pure = [
   'test/architecture.test.ts',
   'test/calendar.test.ts',
   'test/console-html.test.ts',
+  'test/env-example.test.ts',
   'test/env.test.ts',
   'test/event-schema.test.ts',
   'test/fake-feishu-callback.test.ts',
