@@ -23,6 +23,7 @@ const pure = [
   'test/hazard-steps.test.ts',
   'test/holiday-notice.test.ts',
   'test/outbox-parts.test.ts',
+  'test/packaging.test.ts',
   'test/pump.test.ts',
   'test/router.test.ts',
   'test/wecom-crypto.test.ts',
