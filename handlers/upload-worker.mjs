@@ -1,14 +1,7 @@
-// A parse thread (see handlers/upload-thread.ts). Plain JavaScript, as a worker thread loads its file
-// with Node's own loader; the parsers are TypeScript, loaded through tsx's tsImport, which compiles them
-// for this import alone (no loader is registered for the thread or the process). Messages in:
-// { id, task, limits }; out: { id, outcome } (an UploadOutcome), one task at a time.
-import { parentPort } from 'node:worker_threads';
+// A parse thread run from the sources (tsx, vitest). Plain JavaScript, as a worker thread loads its file
+// with Node's own loader; the loop (handlers/upload-worker.ts) is TypeScript, loaded through tsx's
+// tsImport, which compiles it for this import alone (no loader is registered for the thread or the
+// process). The build (scripts/build.mjs) puts the compiled loop at dist/handlers/upload-worker.mjs instead.
 import { tsImport } from 'tsx/esm/api';
 
-const port = parentPort;
-if (!port) throw new Error('handlers/upload-worker.mjs runs as a worker thread');
-const { runUploadTask } = await tsImport('./upload-tasks.ts', import.meta.url);
-port.on('message', async ({ id, task, limits }) => {
-  port.postMessage({ id, outcome: await runUploadTask(task, limits) });
-});
-port.postMessage({ ready: true });
+await tsImport('./upload-worker.ts', import.meta.url);
