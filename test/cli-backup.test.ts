@@ -59,7 +59,7 @@ describe('db:backup, db:restore and db:move', () => {
     }
     expected = await tablesIn({ dataDir: source });
     rows = expected.reduce((sum, table) => sum + table.rows.length, 0);
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await server?.stop();

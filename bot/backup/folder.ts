@@ -16,7 +16,7 @@ export async function refuseWhileRunning(dataDir: string, why: string): Promise<
   if (!running) return;
   throw new CliError(
     running.silent
-      ? `进程 ${running.pid} 持有数据目录 ${dataDir} 但没有应答（可能正在启动或停止）：请稍后再试。未做任何改动。`
+      ? `进程 ${running.pid} 持有数据目录 ${dataDir} 但没有应答（可能正在启动或停止）：请稍后再试；若该进程并非本服务，删除 ${dataDir}/control.json 后重试。未做任何改动。`
       : `服务正在运行（进程 ${running.pid}），数据目录 ${dataDir} 由它使用：${why}。未做任何改动。`,
   );
 }
