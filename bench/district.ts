@@ -26,11 +26,17 @@ const FROM = '2024-01-01';
 const TO = '2026-12-31';
 const REPEATS = 3;
 
-/** 100,000 hazards spread evenly over 2024–2026 in every school, in every state, with trail rows. */
-export async function generateDistrict(db: Awaited<ReturnType<typeof openDatabase>>['db']) {
-  await importOrganization(db, districtOrg(), new Date('2024-01-01T00:00:00+08:00'));
+/**
+ * 100,000 hazards spread evenly over 2024–2026 in every school, in every state, with trail rows; `size`
+ * scales it down (the backup tests round-trip a smaller copy).
+ */
+export async function generateDistrict(
+  db: Awaited<ReturnType<typeof openDatabase>>['db'],
+  size: { schools: number; hazards: number } = { schools: SCHOOLS, hazards: HAZARDS },
+) {
+  await importOrganization(db, districtOrg(size.schools), new Date('2024-01-01T00:00:00+08:00'));
   const staff = STAFF_PER_SCHOOL;
-  const people = SCHOOLS * STAFF_PER_SCHOOL;
+  const people = size.schools * STAFF_PER_SCHOOL;
   await db.execute(sql`
     with t as (select id from tenants where code = ${DISTRICT_TENANT}),
     staff as (select array_agg(p.id order by p.id) ids from people p, t
@@ -40,7 +46,7 @@ export async function generateDistrict(db: Awaited<ReturnType<typeof openDatabas
     cat as (select c.id from categories c, t where c.tenant_id = t.id limit 1),
     g as (select n, timestamptz '2024-01-01 08:00:00+08' + (n * interval '945 seconds') as at,
                  (n % ${people}) as person, (n % ${people}) / ${staff} as school
-          from generate_series(1, ${HAZARDS}) n)
+          from generate_series(1, ${size.hazards}) n)
     insert into hazards (tenant_id, code, description, place, category_id, severity, status, listed,
       reporter_id, source_channel, unit_id, accepted_by_id, accepted_at, rectifier_id, deadline, measures,
       rectified_by_id, rectified_at, reviewed_by_id, reviewed_at, closed_at, reject_reason,

@@ -1,5 +1,6 @@
-// `npm run bench [-- ingest fanout district startup]`: runs the benchmarks (all by default) and writes
+// `npm run bench [-- ingest fanout district startup backup]`: runs the benchmarks (all by default) and writes
 // bench/results/<name>.json. Not part of `npm test`: numbers depend on the machine, not on correctness.
+import { benchBackup } from './backup.ts';
 import { benchDistrict } from './district.ts';
 import { benchFanout } from './fanout.ts';
 import { benchIngest } from './ingest.ts';
@@ -10,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
   ingest: benchIngest,
   fanout: benchFanout,
   district: benchDistrict,
+  backup: benchBackup,
 };
 
 const asked = process.argv.slice(2);

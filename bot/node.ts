@@ -1,6 +1,7 @@
 // The Node entry (`npm start`): configuration, migrations, the service, the HTTP server, the dispatcher.
 import { startJobs } from '../jobs/node-runner.ts';
 import { releaseClaims } from '../jobs/outbox.ts';
+import { startControlPort } from './backup/control.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, listenHost, loadConfig } from './env.ts';
 import { startHttpServer } from './http-server.ts';
@@ -17,6 +18,11 @@ async function main() {
     const released = await releaseClaims(service.database.db, new Date());
     if (released > 0) log.warn('outbox: messages claimed before a crash are due again', { count: released });
   }
+  // `npm run db:backup` asks the service holding the PGlite folder for its snapshot (bot/backup/control.ts).
+  const control =
+    service.database.kind === 'pglite' && !config.databaseUrl
+      ? await startControlPort({ dataDir: config.dataDir, db: service.database.db, log })
+      : undefined;
   service.dispatcher.start();
   service.inbox.start();
   // Retries of downloads come due on their own: polled as often as the shortest backoff.
@@ -45,6 +51,7 @@ async function main() {
     stopping = true;
     log.info('shutting down');
     server.close();
+    await control?.close();
     await jobs.stop();
     await service.close();
     process.exit(0);

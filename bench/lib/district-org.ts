@@ -13,8 +13,9 @@ const pad = (n: number) => String(n).padStart(3, '0');
 export const openIdOf = (index: number) => `ou_bench_${index}`;
 export const wecomIdOf = (index: number) => `bench_${index}`;
 
-export function districtOrg(): OrgFile {
-  const schools = Array.from({ length: SCHOOLS }, (_, s) => s + 1);
+/** The district's organization; `count` schools (fewer for a scaled-down copy in tests). */
+export function districtOrg(count = SCHOOLS): OrgFile {
+  const schools = Array.from({ length: count }, (_, s) => s + 1);
   const people: Record<string, unknown>[] = [
     {
       code: CHIEF.code,
