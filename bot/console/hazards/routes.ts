@@ -70,7 +70,6 @@ export function hazardsRoutes(kit: ConsoleKit) {
     return c.body(file.bytes as Uint8Array<ArrayBuffer>, 200, {
       'content-type': file.contentType,
       'cache-control': 'private, max-age=86400',
-      'x-content-type-options': 'nosniff',
       'content-security-policy': "default-src 'none'; sandbox",
     });
   });
