@@ -60,7 +60,8 @@ export function createApp(options: AppOptions): Hono {
   };
   mountMonitoring(app, monitoring);
 
-  // `/livez` and `/readyz` together, in the shape it has always had (DESIGN.md §5).
+  // `/livez` and `/readyz` together, in the shape it has always had (DESIGN.md §5): the long connections
+  // are shown under `connections` but, as before, do not fail it.
   app.get('/healthz', async (c) => {
     const state = gate.state();
     const connections = options.connections?.() ?? {};
@@ -71,7 +72,7 @@ export function createApp(options: AppOptions): Hono {
       ...(Object.keys(connections).length > 0 ? { connections } : {}),
       gate: state,
     };
-    const ready = await readiness(monitoring);
+    const ready = await readiness(monitoring, { connections: false });
     if (ready.database === 'down') return c.json({ ok: false, ...body, notReady: ready.notReady }, 503);
     // Webhook messages answered but not processed yet (bot/core/inbox.ts): how far behind the bot is.
     const inbox = await pendingInboundCount(database.db).then(

@@ -81,7 +81,14 @@ export const webhookTiming: MiddlewareHandler = async (c, next) => {
   }
 };
 
-export async function readiness(options: MonitoringOptions): Promise<Readiness> {
+/**
+ * `connections: false` leaves the long connections out (`/healthz`, which has always shown them without
+ * failing on them: a Wechaty waiting for its QR login must not make the whole service unhealthy).
+ */
+export async function readiness(
+  options: MonitoringOptions,
+  check: { connections: boolean } = { connections: true },
+): Promise<Readiness> {
   const notReady: string[] = [];
   let database: Readiness['database'] = 'up';
   let migrations: Readiness['migrations'];
@@ -98,7 +105,8 @@ export async function readiness(options: MonitoringOptions): Promise<Readiness> 
     notReady.push('database unreachable');
     options.log.error('readiness: database unreachable', { error: String(error) });
   }
-  for (const [name, health] of Object.entries(options.connections?.() ?? {})) {
+  const connections = check.connections ? (options.connections?.() ?? {}) : {};
+  for (const [name, health] of Object.entries(connections)) {
     if (!health.ok) notReady.push(`connection ${name}: ${health.state}`);
   }
   if (options.gate.state().saturated) notReady.push('webhook gate saturated');
