@@ -21,6 +21,7 @@ const pure = [
   'test/feishu-photos.test.ts',
   'test/hazard-rules.test.ts',
   'test/hazard-steps.test.ts',
+  'test/metrics-log.test.ts',
   'test/holiday-notice.test.ts',
   'test/outbox-parts.test.ts',
   'test/packaging.test.ts',

@@ -1,5 +1,6 @@
 // The one reader of process.env: every setting is validated here, once, at start-up (DESIGN.md §5).
 import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from './core/log.ts';
 import type { S3Options } from './core/s3.ts';
 
 const optionalText = z
@@ -101,6 +102,13 @@ const envSchema = z
       .min(0, 'must be between 0 and 10 (reverse proxies in front of the service)')
       .max(10, 'must be between 0 and 10 (reverse proxies in front of the service)')
       .default(0),
+    LOG_LEVEL: optionalText
+      .transform((value) => value?.toLowerCase())
+      .pipe(z.enum(LOG_LEVELS, { message: `must be one of: ${LOG_LEVELS.join(', ')}` }).default('info')),
+    METRICS_TOKEN: optionalText.refine(
+      (value) => value === undefined || /^[\x21-\x7e]{16,}$/.test(value),
+      'must be at least 16 printable characters without spaces (e.g. openssl rand -hex 32)',
+    ),
   })
   .superRefine((env, ctx) => {
     const pairs: [keyof typeof env, keyof typeof env][] = [
@@ -209,6 +217,10 @@ export interface Config {
   trustProxy: number;
   /** The S3-compatible bucket evidence is kept in (EVIDENCE_S3_*); the database when unset. */
   evidenceS3?: S3Options;
+  /** LOG_LEVEL: the least severe log line written (default info). */
+  logLevel: LogLevel;
+  /** METRICS_TOKEN: `/metrics` is served, to requests bearing it, only when set. */
+  metricsToken?: string;
 }
 
 /** Parses an environment; throws ConfigError naming each bad variable and what is wrong with it. */
@@ -279,6 +291,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     wecomBot,
     trustProxy: env.TRUST_PROXY,
     evidenceS3,
+    logLevel: env.LOG_LEVEL,
+    metricsToken: env.METRICS_TOKEN,
     demo: !feishu && !wecom && !wechaty && !wecomBot,
   };
 }

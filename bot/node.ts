@@ -7,10 +7,9 @@ import { ConfigError, listenHost, loadConfig } from './env.ts';
 import { startHttpServer } from './http-server.ts';
 import { createService } from './service.ts';
 
-const log = createLogger();
-
 async function main() {
   const config = loadConfig();
+  const log = createLogger(undefined, { level: config.logLevel });
   const service = await createService({ config, log });
   if (service.database.kind === 'pglite') {
     // The embedded database is this process's alone: messages it left claimed when it last stopped (a

@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 import type { Wechaty } from 'wechaty';
 import { type Database, openDatabase } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
+import { migrationJournal } from '../db/queries/migrations.ts';
 import { feishuUserIdOnlyPeople } from '../db/queries/org.ts';
 import { markTenantDemo, tenantsByCode } from '../db/queries/tenants.ts';
 import { createRouter } from '../handlers/index.ts';
@@ -151,6 +152,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     demo: demo.on,
     connections,
     loadGate: options.loadGate,
+    // Workers cannot read the journal (no file system): there `npm run db:migrate` runs beforehand.
+    journal: options.workers ? undefined : migrationJournal(),
+    metricsToken: config.metricsToken,
+    clock: options.clock,
     console: {
       core,
       evidence,

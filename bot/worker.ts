@@ -4,7 +4,8 @@
 // every cron run, which picks up what an evicted invocation left pending. Migrations run beforehand: `npm run db:migrate`.
 import { openDatabase } from '../db/client.ts';
 import { JOBS } from '../jobs/index.ts';
-import { silentLogger } from './core/log.ts';
+import { consoleWrite, createLogger } from './core/log.ts';
+import { metrics } from './core/metrics.ts';
 import { parseConfig } from './env.ts';
 import { createService } from './service.ts';
 
@@ -29,9 +30,11 @@ let warnedWecomIp = false;
 
 async function open(env: WorkerEnv) {
   const config = parseConfig(settings(env));
+  // The same JSON lines as the Node service, through the console (Workers Logs, `wrangler tail`).
+  const log = createLogger(consoleWrite, { level: config.logLevel });
   if (config.wecom && !warnedWecomIp) {
     warnedWecomIp = true;
-    console.warn(
+    log.warn(
       'WeCom app on Cloudflare Workers: Workers have no fixed egress IP, so WeCom refuses its API calls ' +
         '(60020, not a 企业可信IP). Send WeCom from the Node service (npm start) or use the WeCom bot; ' +
         'see `npm run doctor -- --workers`.',
@@ -41,11 +44,11 @@ async function open(env: WorkerEnv) {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 1, migrate: false });
   const service = await createService({
     config: { ...config, demo: false },
-    log: silentLogger,
+    log,
     database,
     workers: true,
   });
-  return { service, database };
+  return { service, database, log };
 }
 
 export default {
@@ -69,10 +72,16 @@ export default {
   },
 
   async scheduled(_controller: unknown, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
-    const { service, database } = await open(env);
-    const context = { db: database.db, channels: service.channels, log: silentLogger, now: new Date() };
+    const { service, database, log } = await open(env);
+    const context = { db: database.db, channels: service.channels, log, now: new Date() };
+    // Each job on its own: one that fails is logged, and the others and the drains still run.
+    const run = (job: (typeof JOBS)[number]) =>
+      job.run(context).then(
+        () => metrics.jobLastSuccess.set({ job: job.name }, Date.now() / 1000),
+        (error) => log.error('job failed', { job: job.name, error: String(error) }),
+      );
     ctx.waitUntil(
-      Promise.all([service.inbox.drain(), ...JOBS.map((job) => job.run(context))])
+      Promise.all([service.inbox.drain(), ...JOBS.map(run)])
         // Retries of downloads that came due since the last trigger.
         .then(() => service.downloads.runOnce())
         .then(() => service.dispatcher.drain())

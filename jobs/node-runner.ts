@@ -2,6 +2,7 @@
 // process was down catches up then (the jobs compute what is due from the clock, not from the schedule).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../bot/core/log.ts';
+import { metrics } from '../bot/core/metrics.ts';
 import { JOBS, type Job, type JobContext } from './index.ts';
 
 export function startJobs(
@@ -14,7 +15,10 @@ export function startJobs(
     if (running.has(job.name)) return running.get(job.name)!;
     const promise = job
       .run({ ...context, now: clock() })
-      .then(() => options.onSent?.())
+      .then(() => {
+        metrics.jobLastSuccess.set({ job: job.name }, clock().getTime() / 1000);
+        options.onSent?.();
+      })
       .catch((error) => options.log.error('job failed', { job: job.name, error: String(error) }))
       .finally(() => running.delete(job.name));
     running.set(job.name, promise);

@@ -255,7 +255,12 @@ describe('the WeCom sender meeting 60020', () => {
 
   it('fails each row at once with the advice (not retried), and logs it once', async () => {
     const lines: { message: string }[] = [];
-    const log: Logger = { info: () => {}, warn: () => {}, error: (message) => lines.push({ message }) };
+    const log: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: () => {},
+      error: (message) => lines.push({ message }),
+    };
     const config = parseConfig({
       ...wecomEnv(wecom.url),
     }).wecom!;

@@ -83,7 +83,7 @@ describe('the Node entry', () => {
         .join('')
         .split('\n')
         .map((line) => (line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : {}))
-        .find((line) => line.message === 'listening');
+        .find((line) => line.msg === 'listening');
       child?.kill('SIGTERM');
       expect(await exited).toBe(0);
       return { health, home, listening, log: output.join('') };

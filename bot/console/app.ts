@@ -5,6 +5,7 @@
 // One Hono sub-app made by one factory (kit.ts: typed bindings, the session, CSRF and viewer middleware,
 // the layout); one folder per page with its routes and its rendering. bot/app.ts mounts it at `/`.
 
+import { consoleSecureHeaders } from '../secure-headers.ts';
 import { calendarRoutes } from './calendar/routes.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { hazardsRoutes } from './hazards/routes.ts';
@@ -31,11 +32,12 @@ const STYLESHEET_ROUTE = '/console/style.css';
 export function createConsole(options: ConsoleOptions) {
   const kit = createKit(options);
   const app = consoleApp();
+  // First: every answer of the console carries them, and the page's nonce is drawn before its handler runs.
+  app.use('*', consoleSecureHeaders);
 
   app.get(STYLESHEET_ROUTE, (c) => {
     c.header('Content-Type', 'text/css; charset=utf-8');
     c.header('Cache-Control', 'public, max-age=31536000, immutable');
-    c.header('X-Content-Type-Options', 'nosniff');
     return c.body(CONSOLE_CSS);
   });
 

@@ -8,7 +8,6 @@
 // A page route reads as `app.get(path, kit.viewer, handler)`; a form post as
 // `app.post(path, kit.limit, kit.post, handler)` (same origin, the session's CSRF token, then the viewer).
 
-import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import { createFactory } from 'hono/factory';
@@ -102,6 +101,8 @@ export type ConsoleEnv = {
     form: Record<string, unknown>;
     /** The page's viewer, once `kit.viewer` or `kit.post` admitted the request. */
     viewer: Viewer;
+    /** The CSP nonce of the page's inline script and style (bot/secure-headers.ts). */
+    secureHeadersNonce?: string;
   };
 };
 
@@ -202,7 +203,7 @@ export function attachment(fallback: string, name: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
 
-/** A file to download, never cached nor sniffed. */
+/** A file to download, never cached (nor sniffed: bot/secure-headers.ts). */
 export function download<E extends Env>(
   c: Context<E>,
   type: string,
@@ -213,7 +214,6 @@ export function download<E extends Env>(
   c.header('Content-Type', type);
   c.header('Content-Disposition', attachment(fallback, name));
   c.header('Cache-Control', 'no-store');
-  c.header('X-Content-Type-Options', 'nosniff');
   return c.body(typeof body === 'string' ? body : new Uint8Array(body));
 }
 
@@ -278,15 +278,9 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     status: ContentfulStatusCode = 200,
   ): Promise<Response> {
     const frame = await frameOf(c.get('viewer') as Viewer | undefined, extra);
-    const nonce = randomBytes(16).toString('base64');
-    c.header(
-      'Content-Security-Policy',
-      `default-src 'none'; style-src 'self' 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src 'self' data:; ` +
-        `form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-    );
-    c.header('X-Frame-Options', 'DENY');
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'same-origin');
+    // The CSP and the other security headers are the console's middleware's (bot/secure-headers.ts).
+    const nonce = c.var.secureHeadersNonce;
+    if (!nonce) throw new Error('console page rendered outside the secure-headers middleware');
     c.header('Cache-Control', 'no-store');
     return c.html(layout({ ...frame, notice: options.notice, nonce }, body), status);
   }

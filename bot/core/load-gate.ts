@@ -24,6 +24,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { limitBody } from './body.ts';
 import type { Logger } from './log.ts';
+import { metrics } from './metrics.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -131,6 +132,7 @@ export function createLoadGate(options: LoadGateOptions): LoadGate {
   /** Counts a refusal and logs it, at most once in 10 s: a flood must not flood the log as well. */
   const refused = (c: Context, reason: string) => {
     shed += 1;
+    metrics.webhookShed.inc();
     const now = Date.now();
     if (now - lastWarning > 10_000) {
       lastWarning = now;

@@ -2,6 +2,7 @@
 // outbox dispatcher (messages to send): a kick asks for a run of `drain` soon, many kicks coalesce into
 // one run (a kick during a run makes one more run after it), `start` kicks now and every `pollMs` (rows
 // of a crashed process, or of another instance), `stop` ends the polling and waits for the run under way.
+import { withoutLogContext } from './log.ts';
 
 export interface PumpOptions {
   /** A run that failed. Without `retryMs` the next kick or poll tries again. */
@@ -44,7 +45,8 @@ export function createPump(drain: () => Promise<unknown>, options: PumpOptions =
       again = true;
       return;
     }
-    running = drain()
+    // A request's kick starts a run that goes on for other requests' rows: not under its request id.
+    running = withoutLogContext(drain)
       .then(
         () => undefined,
         (error) => {

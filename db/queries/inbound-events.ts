@@ -92,6 +92,18 @@ export async function insertPendingInbound(db: Db, rows: string[]): Promise<void
 }
 
 /** How many rows wait to be processed. */
+/** The inbox's backlog: rows pending and when the oldest of them arrived (the metrics). */
+export async function inboxBacklog(db: Queryable): Promise<{ pending: number; oldest: Date | null }> {
+  const [row] = await db
+    .select({
+      pending: sql<number>`count(*)::int`,
+      oldest: sql<string | null>`min(${inboundEvents.receivedAt})`,
+    })
+    .from(inboundEvents)
+    .where(eq(inboundEvents.status, 'pending'));
+  return { pending: row?.pending ?? 0, oldest: row?.oldest ? new Date(row.oldest) : null };
+}
+
 export async function pendingInboundCount(db: Queryable): Promise<number> {
   const [row] = await db
     .select({ pending: sql<number>`count(*)::int` })

@@ -176,6 +176,25 @@ export async function failedCount(db: Queryable, tenantId: number): Promise<numb
   return Number(row?.n ?? 0);
 }
 
+/**
+ * Rows waiting to be sent (pending or being sent) and rows given up, per channel and status, across
+ * tenants (the metrics). Sent rows are not counted here: they only grow; the dispatcher counts sends.
+ */
+export async function outboxBacklog(
+  db: Queryable,
+): Promise<Array<{ channel: Channel; status: 'pending' | 'sending' | 'failed'; count: number }>> {
+  const rows = await db
+    .select({ channel: outbox.channel, status: outbox.status, count: count() })
+    .from(outbox)
+    .where(inArray(outbox.status, ['pending', 'sending', 'failed']))
+    .groupBy(outbox.channel, outbox.status);
+  return rows.map((row) => ({
+    channel: row.channel,
+    status: row.status as 'pending' | 'sending' | 'failed',
+    count: Number(row.count),
+  }));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Writing rows (bot/core/enqueue.ts and core.ts decide which) and the copies of a card already written
 

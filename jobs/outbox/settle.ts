@@ -1,5 +1,6 @@
 // Marks rows after their outcome: the only place the dispatcher marks rows.
-import { ChannelNotReady, type OutboxRow } from '../../bot/core/delivery.ts';
+import { ChannelNotReady, DeliveryError, type OutboxRow } from '../../bot/core/delivery.ts';
+import { metrics } from '../../bot/core/metrics.ts';
 import { markOutboxFailedTry, markOutboxHeld, markOutboxSent } from '../../db/queries/outbox.ts';
 import { errorMessage, retryVerdicts } from './policy.ts';
 import { type DispatchContext, type DispatchStats, idsOf, type Outcome } from './types.ts';
@@ -23,6 +24,7 @@ export async function settle(
   if (outcome.kind === 'sent') {
     await markOutboxSent(db, idsOf(rows), clock(), outcome.result.platformMessageId ?? null);
     stats.sent += rows.length;
+    if (channel) metrics.outboxSent.inc({ channel }, rows.length);
     return;
   }
   if (outcome.kind === 'held') {
@@ -33,6 +35,11 @@ export async function settle(
   }
   const { error } = outcome;
   const message = errorMessage(error);
+  // One call, one count: a platform that named a limit refused for a rate limit (429, 99991400, 45009).
+  if (channel) {
+    const rateLimited = error instanceof DeliveryError && (error.limitKeys?.length ?? 0) > 0;
+    (rateLimited ? metrics.platformRateLimited : metrics.platformErrors).inc({ channel });
+  }
   for (const { giveUp, wait, rows: group } of retryVerdicts(rows, error, ctx.maxAttempts)) {
     const nextAttemptAt = new Date(clock().getTime() + wait);
     if (!giveUp) ctx.waits.wait(group, nextAttemptAt.getTime());
@@ -41,6 +48,7 @@ export async function settle(
     const which = ids.length === 1 ? { id: ids[0] } : { ids };
     if (giveUp) {
       stats.failed += group.length;
+      if (channel) metrics.outboxFailed.inc({ channel }, group.length);
       log.error('outbox message failed', {
         ...which,
         channel,

@@ -1,6 +1,6 @@
 // Starts the real service over HTTP on 127.0.0.1 against a shared test database and fake platforms.
 import type { Wechaty } from 'wechaty';
-import { silentLogger } from '../../bot/core/log.ts';
+import { type Logger, silentLogger } from '../../bot/core/log.ts';
 import { parseConfig } from '../../bot/env.ts';
 import { type HttpTimeouts, startHttpServer } from '../../bot/http-server.ts';
 import { createService, type Service, type ServiceOptions } from '../../bot/service.ts';
@@ -43,6 +43,8 @@ export interface HarnessOptions {
    * test file starts itself).
    */
   env?: Record<string, string>;
+  /** Where the service logs (silent unless given). */
+  log?: Logger;
 }
 
 export async function startHarness(
@@ -84,7 +86,7 @@ export async function startHarness(
   });
   const service = await createService({
     config,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     database,
     clock: options.clock,
     wechaty: options.wechaty,

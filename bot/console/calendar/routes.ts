@@ -6,7 +6,8 @@ import { saveHolidayNotice } from '../../../db/queries/calendar.ts';
 import { parseHolidayNotice } from '../../../handlers/holiday-notice.ts';
 import { accountLabel } from '../../../handlers/party-labels.ts';
 import type { Flash } from '../auth.ts';
-import { type ConsoleKit, consoleApp } from '../kit.ts';
+import { textField, trimmedField, validForm } from '../form.ts';
+import { type ConsoleContext, type ConsoleKit, consoleApp } from '../kit.ts';
 import { type CalendarValues, calendarPage } from './page.ts';
 
 /** A notice is about 2,000 characters; anything much longer is not one. */
@@ -27,22 +28,31 @@ export function calendarRoutes(kit: ConsoleKit) {
     return kit.render(c, calendarPage(c.var.viewer, { text: '', year: '' }, {}, clock()), frame(flash));
   });
 
-  app.post('/console/calendar', kit.limit, kit.post, async (c) => {
-    const { viewer, form } = c.var;
-    const values: CalendarValues = {
-      text: typeof form.text === 'string' ? form.text : '',
-      year: typeof form.year === 'string' ? form.year.trim().slice(0, 10) : '',
-    };
-    const refuse = async (problems: string[]) =>
-      kit.render(c, calendarPage(viewer, values, { problems }, clock()), frame(), 400);
-    if (!values.text.trim()) return refuse(['请粘贴通知全文。']);
-    if (values.text.length > MAX_NOTICE_CHARS) {
-      return refuse([
-        `通知全文最多 ${MAX_NOTICE_CHARS} 字，本次 ${values.text.length} 字：请只粘贴通知本身。`,
-      ]);
-    }
-    if (values.year && !/^20\d\d$/.test(values.year))
-      return refuse([`年份应写成 2027 这样的四位数，而不是“${values.year}”。`]);
+  const refuseNotice = async (c: ConsoleContext, values: CalendarValues, problems: string[]) =>
+    kit.render(c, calendarPage(c.var.viewer, values, { problems }, clock()), frame(), 400);
+  const noticeForm = validForm(
+    { text: textField, year: trimmedField(10), action: textField },
+    {
+      checks: [
+        (values) => (values.text.trim() ? undefined : '请粘贴通知全文。'),
+        (values) =>
+          values.text.length > MAX_NOTICE_CHARS
+            ? `通知全文最多 ${MAX_NOTICE_CHARS} 字，本次 ${values.text.length} 字：请只粘贴通知本身。`
+            : undefined,
+        (values) =>
+          values.year && !/^20\d\d$/.test(values.year)
+            ? `年份应写成 2027 这样的四位数，而不是“${values.year}”。`
+            : undefined,
+      ],
+      refuse: (c, { text, year }, message) => refuseNotice(c, { text, year }, [message]),
+    },
+  );
+
+  app.post('/console/calendar', kit.limit, kit.post, noticeForm, async (c) => {
+    const { viewer } = c.var;
+    const form = c.req.valid('form');
+    const values: CalendarValues = { text: form.text, year: form.year };
+    const refuse = (problems: string[]) => refuseNotice(c, values, problems);
     const result = parseHolidayNotice(values.text, values.year ? { year: Number(values.year) } : {});
     if (!result.ok) {
       return refuse(

@@ -13,7 +13,8 @@ import { accountLabel } from '../../../handlers/party-labels.ts';
 import { TEXT_LIMITS } from '../../../handlers/text-limits.ts';
 import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import { memberChoices } from '../fields.ts';
-import { actor, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
+import { textField, trimmedField, validForm } from '../form.ts';
+import { actor, type ConsoleContext, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
 import { hazardsPage, type ListFormValues, type OpenHazard } from './page.ts';
 
 const MAX_MATTER = TEXT_LIMITS.matter;
@@ -70,25 +71,38 @@ export function hazardsRoutes(kit: ConsoleKit) {
     return c.body(file.bytes as Uint8Array<ArrayBuffer>, 200, {
       'content-type': file.contentType,
       'cache-control': 'private, max-age=86400',
-      'x-content-type-options': 'nosniff',
       'content-security-policy': "default-src 'none'; sandbox",
     });
   });
 
-  app.post('/console/hazards/list', kit.limit, kit.post, async (c) => {
-    const { viewer, form } = c.var;
+  const refuseList = async (c: ConsoleContext, values: ListFormValues, error: string) =>
+    kit.render(
+      c,
+      await hazardsBody(c.var.viewer, values, error),
+      { title: '隐患督办', active: 'hazards' },
+      400,
+    );
+  // The hazard chosen is checked here; who lists it and the rest in the route, against the tenant's rows.
+  const listForm = validForm(
+    {
+      hazard: trimmedField(20),
+      actor: trimmedField(20),
+      matter: textField.transform((matter) => matter.slice(0, MAX_MATTER * 2)),
+      deadline: trimmedField(40),
+    },
+    {
+      checks: [(values) => (rowId(values.hazard) === undefined ? '请选择要挂牌督办的隐患。' : undefined)],
+      refuse: refuseList,
+    },
+  );
+
+  app.post('/console/hazards/list', kit.limit, kit.post, listForm, async (c) => {
+    const { viewer } = c.var;
     const { tenant } = viewer;
-    const values: ListFormValues = {
-      hazard: text(form.hazard).trim().slice(0, 20),
-      actor: text(form.actor).trim().slice(0, 20),
-      matter: text(form.matter).slice(0, MAX_MATTER * 2),
-      deadline: text(form.deadline).trim().slice(0, 40),
-    };
-    const again = async (error: string) =>
-      kit.render(c, await hazardsBody(viewer, values, error), { title: '隐患督办', active: 'hazards' }, 400);
+    const values: ListFormValues = c.req.valid('form');
+    const again = (error: string) => refuseList(c, values, error);
     const now = clock();
-    const hazardId = rowId(values.hazard);
-    if (hazardId === undefined) return again('请选择要挂牌督办的隐患。');
+    const hazardId = rowId(values.hazard)!;
     // Outside demo mode the office's account lists in its own name (DOMAIN §8), acting as nobody else.
     const acting = await actingOf(viewer, values.actor, {
       missing: '请选择督办人：以哪位学校领导（第一责任人、直接责任人）的名义挂牌督办。',

@@ -55,7 +55,6 @@ export function ledgerRoutes(kit: ConsoleKit) {
     const base = `隐患台账_${tenant.name}_${from}_${to}`;
     const fallback = `ledger_${tenant.code}_${from}_${to}`;
     c.header('Cache-Control', 'no-store');
-    c.header('X-Content-Type-Options', 'nosniff');
     c.header('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_TYPE);
     c.header('Content-Disposition', attachment(`${fallback}.${format}`, `${base}.${format}`));
     // Written while the pages are read (three years of a district are 100,000 rows): memory stays flat.

@@ -9,7 +9,8 @@ import { yearIn } from '../../../handlers/time.ts';
 import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import type { Flash } from '../auth.ts';
 import { memberChoices } from '../fields.ts';
-import { actor, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
+import { trimmedField, validForm } from '../form.ts';
+import { actor, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
 import { lettersPage } from './page.ts';
 
 export function lettersRoutes(kit: ConsoleKit) {
@@ -58,10 +59,13 @@ export function lettersRoutes(kit: ConsoleKit) {
     });
   });
 
-  app.post('/console/letters', kit.limit, kit.post, async (c) => {
-    const { viewer, form } = c.var;
+  // Who acts is checked against the tenant's rows first, then the year: both in the route.
+  const letterForm = validForm({ actor: trimmedField(), year: trimmedField(10) });
+
+  app.post('/console/letters', kit.limit, kit.post, letterForm, async (c) => {
+    const { viewer } = c.var;
     const { tenant } = viewer;
-    const values = { actor: text(form.actor).trim(), year: text(form.year).trim().slice(0, 10) };
+    const values = c.req.valid('form');
     const now = clock();
     const shown = /^\d{4}$/.test(values.year) ? Number(values.year) : yearIn(now, tenant.timezone);
     const again = async (error: string) =>

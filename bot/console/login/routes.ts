@@ -3,7 +3,8 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { checkLogin } from '../accounts.ts';
 import { clearSession, newSession, writeSession } from '../auth.ts';
-import { type ConsoleContext, type ConsoleKit, consoleApp, text } from '../kit.ts';
+import { textField, trimmedField, validForm } from '../form.ts';
+import { type ConsoleContext, type ConsoleKit, consoleApp } from '../kit.ts';
 import {
   brakeWait,
   clientAddress,
@@ -52,18 +53,19 @@ export function loginRoutes(kit: ConsoleKit) {
     return form(c, { csrf: kit.ensureSession(c).csrf, next: c.req.query('next') });
   });
 
-  app.post('/login', kit.limit, kit.checked, async (c) => {
+  const loginForm = validForm({
+    tenant: trimmedField(100),
+    username: trimmedField(100),
+    password: textField.transform((password) => password.slice(0, 1000)),
+    next: textField,
+  });
+
+  app.post('/login', kit.limit, kit.checked, loginForm, async (c) => {
     const { key, session } = c.var;
-    const posted = c.var.form;
-    const tenantCode = text(posted.tenant).trim().slice(0, 100);
-    const username = text(posted.username).trim().slice(0, 100);
-    const password = text(posted.password).slice(0, 1000);
+    const posted = c.req.valid('form');
+    const { tenant: tenantCode, username, password } = posted;
     const again = (status: ContentfulStatusCode, error: string) =>
-      form(
-        c,
-        { csrf: session!.csrf, next: text(posted.next) || undefined, tenantCode, username, error },
-        status,
-      );
+      form(c, { csrf: session!.csrf, next: posted.next || undefined, tenantCode, username, error }, status);
     const now = clock();
     if (now.getTime() - sweptAt >= SWEEP_EVERY_MS) {
       sweptAt = now.getTime();

@@ -18,7 +18,6 @@ export function photosRoutes(kit: ConsoleKit) {
     c.header('Content-Type', 'application/zip');
     c.header('Content-Disposition', attachment(fallback, name));
     c.header('Cache-Control', 'no-store');
-    c.header('X-Content-Type-Options', 'nosniff');
     const output = new PassThrough();
     writePhotoPack(db, tenant, hazardIds, evidence.read, output).catch((error) => {
       log.error('photo pack failed', { tenantId: tenant.id, error: String(error) });

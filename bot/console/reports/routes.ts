@@ -22,15 +22,8 @@ import {
   yearSpan,
 } from '../../../handlers/reports.ts';
 import { formatDateTime, yearIn } from '../../../handlers/time.ts';
-import {
-  actor,
-  type ConsoleContext,
-  type ConsoleKit,
-  consoleApp,
-  download,
-  text,
-  type Viewer,
-} from '../kit.ts';
+import { textField, trimmedField, validForm } from '../form.ts';
+import { actor, type ConsoleContext, type ConsoleKit, consoleApp, download, type Viewer } from '../kit.ts';
 import { quarterlyPage, REPORT_PRINT_CSS, statementPage, yearPage } from './page.ts';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -142,24 +135,41 @@ export function reportsRoutes(kit: ConsoleKit) {
     );
   });
 
-  app.post('/console/reports/year/veto', kit.limit, kit.post, async (c) => {
-    const { viewer, form } = c.var;
+  const refuseVeto = async (c: ConsoleContext, year: number, status: 400 | 404, error: string) =>
+    kit.render(
+      c,
+      await yearBody(c.var.viewer, year, error),
+      { title: '年度安全工作考核', style: REPORT_PRINT_CSS },
+      status,
+    );
+  // The year is checked here; the unit against the tenant's rows, then the rest, in the route.
+  const vetoForm = validForm(
+    {
+      year: textField,
+      unit: trimmedField(),
+      kind: textField,
+      action: textField.transform((action) => (action === 'clear' ? 'clear' : 'set')),
+      reason: textField.transform((reason) => reason.replace(/\s+/g, ' ').trim().slice(0, 500)),
+    },
+    {
+      checks: [
+        (values) => (reportYear(values.year.trim()) === undefined ? '请填写年度，如 2026。' : undefined),
+      ],
+      refuse: (c, values, message) => refuseVeto(c, yearOf(c, c.var.viewer, values.year), 400, message),
+    },
+  );
+
+  app.post('/console/reports/year/veto', kit.limit, kit.post, vetoForm, async (c) => {
+    const { viewer } = c.var;
     const { tenant } = viewer;
-    const year = yearOf(c, viewer, text(form.year));
-    const again = async (status: 400 | 404, error: string) =>
-      kit.render(
-        c,
-        await yearBody(viewer, year, error),
-        { title: '年度安全工作考核', style: REPORT_PRINT_CSS },
-        status,
-      );
-    if (reportYear(text(form.year).trim()) === undefined) return again(400, '请填写年度，如 2026。');
-    const unit = (await tenantUnits(db, tenant.id)).find((row) => String(row.id) === text(form.unit).trim());
+    const form = c.req.valid('form');
+    const year = yearOf(c, viewer, form.year);
+    const again = (status: 400 | 404, error: string) => refuseVeto(c, year, status, error);
+    const unit = (await tenantUnits(db, tenant.id)).find((row) => String(row.id) === form.unit);
     if (!unit) return again(404, '所选处室不属于本单位。');
-    const kind = VETO_KINDS.find((candidate) => candidate === text(form.kind)) as VetoKind | undefined;
+    const kind = VETO_KINDS.find((candidate) => candidate === form.kind) as VetoKind | undefined;
     if (!kind) return again(400, '请选择一票否决事项。');
-    const action = text(form.action) === 'clear' ? 'clear' : 'set';
-    const reason = text(form.reason).replace(/\s+/g, ' ').trim().slice(0, 500);
+    const { action, reason } = form;
     if (action === 'set') {
       if (!reason) return again(400, '请填写设定一票否决的理由。');
       await setVetoFlag(db, tenant.id, {
@@ -243,13 +253,20 @@ export function reportsRoutes(kit: ConsoleKit) {
     );
   });
 
-  app.post('/console/reports/statement.txt', kit.limit, kit.post, async (c) => {
-    const { viewer, form } = c.var;
-    const year = yearOf(c, viewer, text(form.year));
+  const statementForm = validForm({
+    year: textField,
+    person: trimmedField(),
+    text: textField.transform((body) => body.replace(/\r\n/g, '\n')),
+  });
+
+  app.post('/console/reports/statement.txt', kit.limit, kit.post, statementForm, async (c) => {
+    const { viewer } = c.var;
+    const form = c.req.valid('form');
+    const year = yearOf(c, viewer, form.year);
     const leaders = await leadersOf(db, viewer.tenant.id);
-    const person = leaders.find((leader) => String(leader.id) === text(form.person).trim());
+    const person = leaders.find((leader) => String(leader.id) === form.person);
     if (!person) return notFound(c, '找不到这位领导。');
-    const body = text(form.text).replace(/\r\n/g, '\n');
+    const body = form.text;
     return download(
       c,
       'text/plain; charset=utf-8',

@@ -12,7 +12,8 @@ import { TEXT_LIMITS } from '../../../handlers/text-limits.ts';
 import type { Acting } from '../../core/context.ts';
 import { actingOf, inTheNameOf, runAs } from '../act.ts';
 import { type Choice, memberChoices } from '../fields.ts';
-import { actor, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
+import { textField, trimmedField, validForm } from '../form.ts';
+import { actor, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
 import { TASK_KINDS, type TaskFormValues, tasksPage } from './page.ts';
 
 /** The longest task content the form takes: what 派任务 takes in chat. */
@@ -82,16 +83,19 @@ export function tasksRoutes(kit: ConsoleKit) {
     return person && { kind: 'person', person };
   }
 
-  app.post('/console/tasks', kit.limit, kit.post, async (c) => {
-    const { viewer, form } = c.var;
+  // Who assigns and to whom are checked against the tenant's rows first, then the rest: all in the route.
+  const taskForm = validForm({
+    assigner: trimmedField(),
+    assignee: trimmedField(),
+    kind: trimmedField().transform((kind) => kind || 'plain'),
+    content: textField.transform((content) => content.slice(0, MAX_TASK_CONTENT * 2)),
+    due: trimmedField(40),
+  });
+
+  app.post('/console/tasks', kit.limit, kit.post, taskForm, async (c) => {
+    const { viewer } = c.var;
     const { tenant } = viewer;
-    const values: TaskFormValues = {
-      assigner: text(form.assigner).trim(),
-      assignee: text(form.assignee).trim(),
-      kind: text(form.kind).trim() || 'plain',
-      content: text(form.content).slice(0, MAX_TASK_CONTENT * 2),
-      due: text(form.due).trim().slice(0, 40),
-    };
+    const values: TaskFormValues = c.req.valid('form');
     const again = async (error: string) =>
       kit.render(
         c,
