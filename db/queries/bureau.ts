@@ -1,7 +1,7 @@
 // What a bureau reads of its schools (issue 19): its 分包学校 with their hazard counts. Every query names
 // the bureau and reads only the tenants whose parent it is.
 import { sql } from 'drizzle-orm';
-import type { Queryable } from '../client.ts';
+import { type Queryable, rowsOf } from '../client.ts';
 import { bureauContracts, hazards, postHolders, posts, tenants } from '../schema.ts';
 
 export interface ContractedSchool {
@@ -11,9 +11,6 @@ export interface ContractedSchool {
   overdue: number;
   listed: number;
 }
-
-const rowsOf = <T>(result: unknown): T[] =>
-  Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 
 /**
  * The schools contracted to a person of the bureau — through a post they hold, a unit they head, or in

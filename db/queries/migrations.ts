@@ -4,7 +4,7 @@
 // row, so those are the ones missing.
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import type { Queryable } from '../client.ts';
+import { type Queryable, rowsOf } from '../client.ts';
 
 export interface MigrationStatus {
   /** The journal's migrations. */
@@ -31,8 +31,6 @@ export async function migrationStatus(db: Queryable, entries: JournalEntry[]): P
   const table = await db.execute<{ present: string | null }>(
     sql`select to_regclass('drizzle.__drizzle_migrations')::text as present`,
   );
-  const rowsOf = <T>(result: unknown) =>
-    (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
   if (!rowsOf<{ present: string | null }>(table)[0]?.present) {
     return { total: entries.length, applied: 0, missing: entries.map((entry) => entry.tag) };
   }
