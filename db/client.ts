@@ -11,6 +11,10 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** What queries take: the database itself or a transaction inside it. */
 export type Queryable = Db | Tx;
 
+/** The rows of `db.execute`: an array on postgres.js, `{ rows }` on PGlite. */
+export const rowsOf = <T>(result: unknown): T[] =>
+  Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';

@@ -7,6 +7,7 @@ import { chatClaimProblem, claimedIdentities, type OrgFile, OrgFileError } from 
 import { chunks } from './chunks.ts';
 import { claimProblems, isUniqueViolation, lockClaims } from './claims.ts';
 import type { Db, Tx } from './client.ts';
+import { hazardPrefixOf, type LevelNote, linkLevels, writeLevelDeclarations } from './levels.ts';
 import { importedNotices } from './queries/calendar.ts';
 import {
   categories,
@@ -32,6 +33,10 @@ export interface ImportSummary {
   categories: number;
   holdersStarted: number;
   holdersEnded: number;
+  /** The bureau over this organization, once linked (its code). */
+  bureau?: string;
+  /** What is imported but not linked yet (a school or a bureau not loaded), by path in the file. */
+  warnings: LevelNote[];
 }
 
 const ROLE_OF = {
@@ -51,7 +56,7 @@ export async function importOrganization(db: Db, org: OrgFile, now = new Date())
   try {
     return await importOnce(db, org, now);
   } catch (error) {
-    if (!isUniqueViolation(error, 'identities_unique', 'chats_unique')) throw error;
+    if (!isUniqueViolation(error, 'identities_unique', 'chats_unique', 'tenants_hazard_prefix')) throw error;
     return importOnce(db, org, now);
   }
 }
@@ -70,6 +75,8 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
       .where(eq(tenants.code, org.tenant.code))
       .for('update');
     const notices = importedNotices(stored?.settings);
+    const { prefix, problem } = await hazardPrefixOf(tx, org);
+    if (problem) throw new OrgFileError(fileOf(org), [problem]);
     const settings = notices ? { ...org.settings, holiday_notices: notices } : org.settings;
     const [tenant] = await tx
       .insert(tenants)
@@ -79,6 +86,8 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
         kind: org.tenant.kind,
         timezone: org.tenant.timezone,
         settings,
+        hazardPrefix: prefix,
+        bureauCode: org.tenant.bureau ?? null,
         createdAt: now,
       })
       .onConflictDoUpdate({
@@ -88,6 +97,8 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
           kind: org.tenant.kind,
           timezone: org.tenant.timezone,
           settings,
+          hazardPrefix: prefix,
+          bureauCode: org.tenant.bureau ?? null,
           // An imported organization is a real one, even where demo mode once loaded the same file; its
           // obligations count from this first real import, not from the demo (issue 15 §2).
           demo: false,
@@ -127,6 +138,14 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
 
     await syncChats(tx, tenantId, org);
 
+    await writeLevelDeclarations(tx, tenantId, org, { units: unitIds, posts: postIds, people: personIds });
+    const levels = await linkLevels(tx, tenantId, org);
+    if (levels.problems.length > 0) throw new OrgFileError(fileOf(org), levels.problems);
+    const [linked] = await tx
+      .select({ code: tenants.code })
+      .from(tenants)
+      .where(eq(tenants.id, sql`(select parent_id from ${tenants} where id = ${tenantId})`));
+
     return {
       tenantId,
       tenantCode: org.tenant.code,
@@ -135,6 +154,8 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
       people: org.people.length,
       categories: org.categories.length,
       ...holders,
+      ...(linked ? { bureau: linked.code } : {}),
+      warnings: levels.warnings,
     };
   });
 }

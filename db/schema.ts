@@ -51,20 +51,76 @@ export const severityEnum = pgEnum('hazard_severity', ['general', 'major', 'grav
 export const hazardStatusEnum = pgEnum('hazard_status', HAZARD_STATUSES);
 export const outboxStatusEnum = pgEnum('outbox_status', ['pending', 'sending', 'sent', 'failed']);
 
-export const tenants = pgTable('tenants', {
-  id: serial('id').primaryKey(),
-  code: text('code').notNull().unique(),
-  name: text('name').notNull(),
-  kind: text('kind').notNull().default('school'),
-  timezone: text('timezone').notNull().default('Asia/Shanghai'),
-  /** The leading group's office (领导小组办公室): the fallback route of every hazard. */
-  officeUnitId: integer('office_unit_id'),
-  /** Tenant policies (deadlines by severity, reminder lead times); see handlers/settings.ts. */
-  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
-  /** Loaded by demo mode from the example file; any import clears it (a real organization is never demo). */
-  demo: boolean('demo').notNull().default(false),
-  createdAt: createdAt(),
-});
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: serial('id').primaryKey(),
+    code: text('code').notNull().unique(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull().default('school'),
+    timezone: text('timezone').notNull().default('Asia/Shanghai'),
+    /**
+     * The level above (a bureau over its schools, a city bureau over district bureaus): resolved at import
+     * from a bureau's `schools` and a school's `tenant.bureau`, whichever file comes first. Never a cycle.
+     */
+    parentId: integer('parent_id').references((): AnyPgColumn => tenants.id),
+    /** The bureau a school's own file names (`tenant.bureau`), kept until that bureau is loaded. */
+    bureauCode: text('bureau_code'),
+    /** The organization's part of its hazard numbers (YH-<prefix>-2026-0001): unique across tenants. */
+    hazardPrefix: text('hazard_prefix').notNull(),
+    /** The leading group's office (领导小组办公室): the fallback route of every hazard. */
+    officeUnitId: integer('office_unit_id'),
+    /** Tenant policies (deadlines by severity, reminder lead times); see handlers/settings.ts. */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+    /** Loaded by demo mode from the example file; any import clears it (a real organization is never demo). */
+    demo: boolean('demo').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('tenants_hazard_prefix').on(t.hazardPrefix),
+    index('tenants_parent').on(t.parentId),
+    check('tenants_not_own_parent', sql`${t.parentId} <> ${t.id}`),
+  ],
+);
+
+/** The schools a bureau's file names (`schools`), by code: linked to their tenants when both are loaded. */
+export const bureauSchools = pgTable(
+  'bureau_schools',
+  {
+    bureauId: integer('bureau_id')
+      .notNull()
+      .references(() => tenants.id),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bureauId, t.code] })],
+);
+
+/**
+ * 分包学校 (001 §三.1): a bureau's post, unit or person contracted to one of its schools. The school is
+ * named as the file names it and points at the school's tenant once that school is linked to the bureau.
+ */
+export const bureauContracts = pgTable(
+  'bureau_contracts',
+  {
+    id: serial('id').primaryKey(),
+    bureauId: integer('bureau_id')
+      .notNull()
+      .references(() => tenants.id),
+    postId: integer('post_id').references((): AnyPgColumn => posts.id),
+    unitId: integer('unit_id').references((): AnyPgColumn => units.id),
+    personId: personRef('person_id'),
+    /** The obligation of the post that names the school (its 督查 visits), when it is one. */
+    obligationCode: text('obligation_code'),
+    schoolName: text('school_name').notNull(),
+    schoolId: integer('school_id').references(() => tenants.id),
+  },
+  (t) => [
+    index('bureau_contracts_bureau').on(t.bureauId),
+    index('bureau_contracts_school').on(t.schoolId),
+    check('bureau_contracts_one_holder', sql`num_nonnulls(${t.postId}, ${t.unitId}, ${t.personId}) = 1`),
+  ],
+);
 
 export const units = pgTable(
   'units',

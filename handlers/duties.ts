@@ -1,8 +1,10 @@
 // 我的职责 (my duties) and 我的待办 (my to-do): what my posts require of me (一岗双责: the business duty and
 // the safety duty inside it), how far this period's recurring duties are, and what is open in my name.
+
 import type { MessageContext } from '../bot/core/context.ts';
 import { type Block, divider, fields, listCard, note, text } from '../cards/model.ts';
 import { TASK_STATUS_LABEL } from '../cards/task.ts';
+import { contractedSchoolCounts } from '../db/queries/bureau.ts';
 import {
   hazardsInNameOf,
   lateTaskCounts,
@@ -187,6 +189,28 @@ export async function myDuties(ctx: MessageContext): Promise<void> {
       note(
         `不考核（不计为未履职）：\n${exempt
           .map((row) => `· ${span(row)} ${row.title}：${row.period.exemptReason}`)
+          .join('\n')}`,
+      ),
+    );
+  }
+  const contracted = await contractedSchoolCounts(ctx.db, tenant.id, ctx.actor.id, now);
+  if (contracted.length > 0) {
+    const visits = progress.filter((entry) => entry.obligation.kind === 'supervision' && entry.perSchool);
+    blocks.push(
+      divider(),
+      text(
+        `分包学校：\n${contracted
+          .map((school) => {
+            const visit = visits
+              .map((entry) => {
+                const done = entry.perSchool!.find((one) => one.school === school.name)?.done;
+                return done === undefined
+                  ? ''
+                  : `；${entry.period.label}督查 ${done}/${entry.obligation.minCount}`;
+              })
+              .find(Boolean);
+            return `· ${school.name}：未销号隐患 ${school.open} 项，超期 ${school.overdue} 项，挂牌督办 ${school.listed} 项${visit ?? ''}`;
+          })
           .join('\n')}`,
       ),
     );

@@ -62,9 +62,16 @@ export const STATUS_LABEL = {
 
 export const SEVERITY_LABEL = { general: '一般', major: '较大', grave: '重大' } as const;
 
-/** YH-2026-0042: the hazard's human id, numbered per tenant and year. */
-export const hazardCode = (year: number, sequence: number) =>
-  `YH-${year}-${String(sequence).padStart(4, '0')}`;
+/**
+ * YH-JSZX-2026-0042: the hazard's human id, numbered per tenant and year, with the tenant's prefix
+ * (`tenants.hazard_prefix`, unique across tenants) so that a number names one hazard in the whole system.
+ * Hazards numbered before issue 19 keep their YH-2026-0042.
+ */
+export const hazardCode = (prefix: string, year: number, sequence: number) =>
+  `YH-${prefix}-${year}-${String(sequence).padStart(4, '0')}`;
+
+/** A hazard number in either form: YH-2026-0042 (before issue 19) or YH-<prefix>-2026-0042. */
+const HAZARD_CODE = /\b(YH-(?:[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-)?\d{4}-\d{1,6})\b/i;
 
 export type Severity = keyof typeof SEVERITY_LABEL;
 const SEVERITY_OF: Record<string, Severity> = { 一般: 'general', 较大: 'major', 重大: 'grave' };
@@ -174,9 +181,9 @@ export function parseReport(text: string): ParsedReport {
   return report;
 }
 
-/** YH-2026-0042 inside a command's arguments, and what follows it. */
+/** A hazard number (either form) inside a command's arguments, and what follows it. */
 export function hazardCodeIn(text: string): { code: string; rest: string } | undefined {
-  const match = /\b(YH-\d{4}-\d{1,6})\b/i.exec(text);
+  const match = HAZARD_CODE.exec(text);
   if (!match) return undefined;
   return { code: match[1]!.toUpperCase(), rest: text.slice(match.index + match[0].length).trim() };
 }

@@ -1,11 +1,13 @@
 // 隐患台账 in chat: open hazards for my unit, or for everyone when I am the office or a leader, with
 // filters by state, category, overdue and listed.
 import type { MessageContext } from '../bot/core/context.ts';
+import { Refusal } from '../bot/core/errors.ts';
 import { fields, listCard, note, text } from '../cards/model.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { categoryRules } from '../db/queries/hazards.ts';
 import { type LedgerFilter, ledgerRows } from '../db/queries/ledger.ts';
 import { officeStaff } from '../db/queries/org.ts';
+import { childTenants, type Tenant } from '../db/queries/tenants.ts';
 import { headedUnits } from '../db/queries/units.ts';
 import { STATUS_LABEL } from './hazard-rules.ts';
 import type { HazardStatus } from './hazard-workflow.ts';
@@ -22,9 +24,44 @@ const STATUS_WORDS: Record<string, HazardStatus[]> = {
   已驳回: ['rejected'],
 };
 
+/**
+ * `隐患台账 学校 <名称>`: the school of the bureau the office or a leader asks for (read only). Anyone else,
+ * or a name that is not one of the tenant's schools, is refused; a school has no schools.
+ */
+async function schoolAsked(
+  ctx: MessageContext,
+  words: string[],
+  seesAll: boolean,
+): Promise<Tenant | undefined> {
+  const at = words.findIndex(
+    (word) => word === '学校' || word.startsWith('学校：') || word.startsWith('学校:'),
+  );
+  if (at < 0) return undefined;
+  const inline = words[at]!.replace(/^学校[：:]?/, '');
+  const name = inline || words[at + 1];
+  words.splice(at, inline ? 1 : 2);
+  const schools = await childTenants(ctx.db, ctx.tenant.id);
+  if (schools.length === 0) throw new Refusal('本单位没有所辖学校，不能查看其他学校的隐患台账。');
+  if (!seesAll) throw new Refusal('只有领导小组办公室和单位领导可以查看所辖学校的隐患台账。');
+  const list = schools.map((school) => school.name).join('、');
+  if (!name) throw new Refusal(`请写明学校名称，例如：隐患台账 学校 ${schools[0]!.name}。所辖学校：${list}`);
+  const school =
+    schools.find((one) => one.name === name || one.code === name) ??
+    (schools.filter((one) => one.name.includes(name)).length === 1
+      ? schools.find((one) => one.name.includes(name))
+      : undefined);
+  if (!school) throw new Refusal(`“${name}”不是本单位所辖学校。所辖学校：${list}`);
+  return school;
+}
+
 export async function hazardLedger(ctx: MessageContext): Promise<void> {
-  const { db, tenant, actor, now } = ctx;
+  const { db, actor, now } = ctx;
   const words = ctx.args.split(/[\s,，]+/).filter(Boolean);
+  const seesAll =
+    (await officeStaff(db, ctx.tenant.id)).some((person) => person.id === actor.id) ||
+    (await holdersAtLevel(db, ctx.tenant.id, ['first', 'direct'])).some((person) => person.id === actor.id);
+  const school = await schoolAsked(ctx, words, seesAll);
+  const tenant = school ?? ctx.tenant;
   const filter: LedgerFilter = {};
   const categoryNames = (await categoryRules(db, tenant.id)).map((rule) => rule.name);
   const keywords: string[] = [];
@@ -45,11 +82,8 @@ export async function hazardLedger(ctx: MessageContext): Promise<void> {
     // Looking something up means "was it ever reported": closed ones too, unless a state is named.
     if (!filter.statuses) filter.includeClosed = true;
   }
-  const seesAll =
-    (await officeStaff(db, tenant.id)).some((person) => person.id === actor.id) ||
-    (await holdersAtLevel(db, tenant.id, ['first', 'direct'])).some((person) => person.id === actor.id);
   const units = seesAll ? [] : await headedUnits(db, actor.id);
-  let scope = '全校';
+  let scope = school ? school.name : '全校';
   if (!seesAll && units.length > 0) {
     filter.unitIds = units.map((unit) => unit.id);
     scope = units.map((unit) => unit.name).join('、');

@@ -23,7 +23,20 @@ const level = z
     value in LEVELS ? LEVELS[value as keyof typeof LEVELS] : (value as 'first' | 'direct' | 'post'),
   );
 
-const unit = z.strictObject({ code, name, safety_duties: duties });
+/** 分包学校 (001 §三.1) as the file names them: a school's name or its tenant code. */
+const contracted = z.array(name).default([]);
+
+const unit = z.strictObject({ code, name, safety_duties: duties, schools: contracted });
+
+/** YH-<prefix>-2026-0001: upper-case letters, digits and "-", starting with a letter. */
+export const HAZARD_PREFIX = /^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$/;
+const hazardPrefix = z
+  .string()
+  .max(20, '隐患编号前缀不超过 20 个字符')
+  .regex(HAZARD_PREFIX, '隐患编号前缀只能用大写字母、数字和“-”，以字母开头（例如 JSZX）');
+
+/** A tenant's default prefix: its code in upper case ("_" read as "-"). */
+export const defaultHazardPrefix = (tenantCode: string) => tenantCode.toUpperCase().replaceAll('_', '-');
 
 /** Whether the runtime knows the zone: every date the bot shows and computes is in it. */
 function isTimeZone(value: string): boolean {
@@ -103,6 +116,8 @@ const person = z.strictObject({
     .optional(),
   wecom: z.strictObject({ userid: z.string().min(1) }).optional(),
   wechaty: z.strictObject({ id: z.string().min(1) }).optional(),
+  /** 分包学校 contracted to this person in their own name (a bureau's file). */
+  schools: z.array(name).optional(),
 });
 
 const category = z.strictObject({
@@ -131,7 +146,13 @@ export const orgFileSchema = z.strictObject({
       .string()
       .refine(isTimeZone, 'must be a time zone such as Asia/Shanghai')
       .default('Asia/Shanghai'),
+    /** The organization's part of its hazard numbers; the code in upper case when not given. */
+    hazard_prefix: hazardPrefix.optional(),
+    /** The bureau over this organization, by its tenant code (or the bureau's file lists it in `schools`). */
+    bureau: code.optional(),
   }),
+  /** A bureau's schools (and a city bureau's district bureaus), by their tenant codes. */
+  schools: z.array(z.strictObject({ code, name })).default([]),
   units: z.array(unit).min(1, 'an organization needs at least one unit'),
   posts: z.array(post).default([]),
   people: z.array(person).default([]),
@@ -384,6 +405,19 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
     return seen;
   };
   const unitCodes = duplicates(org.units, 'units');
+  duplicates(org.schools, 'schools');
+  if (org.schools.length > 0 && org.tenant.kind !== 'bureau') {
+    problems.push({
+      path: 'schools',
+      message: '只有教育局（tenant.kind: bureau）的组织文件可以列出所辖学校',
+    });
+  }
+  org.schools.forEach((school, i) => {
+    if (school.code === org.tenant.code)
+      problems.push({ path: `schools[${i}].code`, message: '单位不能列为自己的下级学校' });
+  });
+  if (org.tenant.bureau === org.tenant.code)
+    problems.push({ path: 'tenant.bureau', message: '单位不能以自己为上级教育局' });
   const postCodes = duplicates(org.posts, 'posts');
   duplicates(org.people, 'people');
   duplicates(org.categories, 'categories');

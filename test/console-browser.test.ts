@@ -89,7 +89,7 @@ describe('the console in a browser', () => {
       await page.fill('#text', '报隐患 教学楼三楼东侧灭火器过期，一般');
       await navigating(() => page.click('button:has-text("发送")'));
       const card = page.locator('.msg.bot .card').last();
-      expect(await card.locator('.card-title').textContent()).toMatch(/^隐患 YH-\d{4}-0001$/);
+      expect(await card.locator('.card-title').textContent()).toMatch(/^隐患 YH-JSZX-\d{4}-0001$/);
       expect(await card.locator('dl.card-fields').textContent()).toContain('安保处');
       await page.screenshot({ path: `${ARTIFACTS}console-report.png`, fullPage: true });
 

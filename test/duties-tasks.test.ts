@@ -220,7 +220,7 @@ describe('我的待办', () => {
     await bot.say('chenjing', '报隐患 教学楼三楼东侧灭火器过期，一般');
     await bot.say('zhouyinyin', '派任务 @尹仙菊 更新安保值班表 截止 2026-12-01');
     const todo = await bot.say('yinxianju', '我的待办');
-    expect(todo).toContain('YH-2026-0001 已上报（待受理）');
+    expect(todo).toContain('YH-JSZX-2026-0001 已上报（待受理）');
     expect(todo).toContain('RW-2026-0001 待确认');
     expect(await bot.say('zhaoming', '/todo')).toContain('没有待办事项');
   });

@@ -49,7 +49,7 @@ describe('report a hazard from a Feishu group', () => {
       .innerJoin(people, eq(people.id, hazards.reporterId));
     expect(rows).toHaveLength(1);
     const [{ hazard, unitCode, reporter }] = rows as [(typeof rows)[0]];
-    expect(hazard.code).toMatch(/^YH-\d{4}-0001$/);
+    expect(hazard.code).toMatch(/^YH-JSZX-\d{4}-0001$/);
     expect(hazard.description).toBe('教学楼三楼东侧灭火器过期');
     expect(hazard.status).toBe('reported');
     expect(unitCode).toBe('an-bao-chu');

@@ -64,7 +64,7 @@ describe('a hazard-like text in a Feishu group', () => {
 
     const pressed = await press('chenjing', value, offer?.messageId);
     expect(pressed.toast.type).toBe('success');
-    expect(pressed.toast.content).toMatch(/已上报隐患 YH-\d{4}-0001/);
+    expect(pressed.toast.content).toMatch(/已上报隐患 YH-JSZX-\d{4}-0001/);
     expect(cardText(pressed.card?.data)).toContain('食堂冷库门密封条坏了');
     const [hazard] = await allHazards();
     expect(hazard).toMatchObject({ sourceChatId: GROUP, sourceChannel: 'feishu', status: 'reported' });

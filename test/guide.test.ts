@@ -115,10 +115,10 @@ describe('a text that reads like a hazard but has no command', () => {
     expect(await allHazards()).toHaveLength(0);
 
     const pressed = await bot.press(MEMBER, 'hazard.offer', { offer: String(offer!.id) });
-    expect(pressed?.toast).toEqual({ kind: 'success', text: '已上报隐患 YH-2026-0001' });
+    expect(pressed?.toast).toEqual({ kind: 'success', text: '已上报隐患 YH-JSZX-2026-0001' });
     expect(JSON.stringify(pressed?.card)).toContain('食堂冷库门密封条坏了');
     const [hazard] = await allHazards();
-    expect(hazard).toMatchObject({ code: 'YH-2026-0001', description: '食堂冷库门密封条坏了' });
+    expect(hazard).toMatchObject({ code: 'YH-JSZX-2026-0001', description: '食堂冷库门密封条坏了' });
     const [unit] = await database.db.select().from(units).where(eq(units.id, hazard!.unitId!));
     expect(unit!.name).toBe('总务处');
     // The head of 总务处 got the card with 受理.
@@ -127,7 +127,7 @@ describe('a text that reads like a hazard but has no command', () => {
 
     // A second press files nothing.
     const again = await bot.press(MEMBER, 'hazard.offer', { offer: String(offer!.id) });
-    expect(again?.toast.text).toContain('已上报为 YH-2026-0001');
+    expect(again?.toast.text).toContain('已上报为 YH-JSZX-2026-0001');
     expect(await allHazards()).toHaveLength(1);
   });
 
@@ -178,14 +178,14 @@ describe('duplicates', () => {
     const answer = await bot.say(GATE, '报隐患 食堂冷库门关不严，冷气外泄 一般', {
       attachments: [{ kind: 'image', key: 'img_cold_room' }],
     });
-    expect(answer).toContain('可能与 YH-2026-0001');
+    expect(answer).toContain('可能与 YH-JSZX-2026-0001');
     expect(answer).toContain('重复');
     const [original, second] = await allHazards();
     expect(second!.similarToId).toBe(original!.id);
     // The unit head's card offers to mark it.
     const headInbox = await bot.inbox(await bot.personId(HEAD));
     expect(headInbox.at(-1)).toContain('hazard.duplicate');
-    expect(headInbox.at(-1)).toContain('与 YH-2026-0001 重复');
+    expect(headInbox.at(-1)).toContain('与 YH-JSZX-2026-0001 重复');
 
     // Not the reporter, not another unit's head.
     const refused = await bot.press(OTHER_HEAD, 'hazard.duplicate', {
@@ -199,12 +199,15 @@ describe('duplicates', () => {
       id: String(second!.id),
       of: String(original!.id),
     });
-    expect(marked?.toast).toEqual({ kind: 'success', text: '已将 YH-2026-0002 标记为与 YH-2026-0001 重复' });
+    expect(marked?.toast).toEqual({
+      kind: 'success',
+      text: '已将 YH-JSZX-2026-0002 标记为与 YH-JSZX-2026-0001 重复',
+    });
     const [, duplicate] = await allHazards();
     expect(duplicate).toMatchObject({ status: 'rejected', duplicateOfId: original!.id });
     // The reporter is told; the photo follows the original; the trail of both says so.
     const gateInbox = await bot.inbox(await bot.personId(GATE));
-    expect(gateInbox.at(-1)).toContain('已并入 YH-2026-0001');
+    expect(gateInbox.at(-1)).toContain('已并入 YH-JSZX-2026-0001');
     const photos = await database.db
       .select()
       .from(hazardPhotos)
@@ -214,13 +217,13 @@ describe('duplicates', () => {
       .select()
       .from(hazardEvents)
       .where(eq(hazardEvents.hazardId, original!.id));
-    expect(trail.map((row) => row.note)).toContain('重复上报 YH-2026-0002 已并入（照片 1 张）');
-    expect(await bot.say(MEMBER, '隐患 YH-2026-0001')).toContain('另有重复上报');
+    expect(trail.map((row) => row.note)).toContain('重复上报 YH-JSZX-2026-0002 已并入（照片 1 张）');
+    expect(await bot.say(MEMBER, '隐患 YH-JSZX-2026-0001')).toContain('另有重复上报');
 
     // Counted once: the ledger, the dashboard, the quarterly report and the ledger export.
     const ledger = await bot.say(OFFICE, '隐患台账 全部');
     expect(ledger).toContain('1 条');
-    expect(ledger).not.toContain('YH-2026-0002');
+    expect(ledger).not.toContain('YH-JSZX-2026-0002');
     const dashboard = await dashboardData(database.db, bot.tenantId, bot.now, 'Asia/Shanghai');
     expect(Object.values(dashboard.byState).reduce((sum, n) => sum + n, 0)).toBe(1);
     expect(dashboard.byCategory.reduce((sum, bar) => sum + bar.value, 0)).toBe(1);
@@ -236,7 +239,7 @@ describe('duplicates', () => {
     await bot.say(MEMBER, '报隐患 食堂冷库门密封条损坏 一般');
     await bot.say(GATE, '报隐患 食堂冷库门关不严 一般');
     const answer = await bot.say(HEAD, '驳回 YH-2026-0002 与 YH-2026-0001 重复');
-    expect(answer).toContain('已将 YH-2026-0002 标记为与 YH-2026-0001 重复');
+    expect(answer).toContain('已将 YH-JSZX-2026-0002 标记为与 YH-JSZX-2026-0001 重复');
     expect((await allHazards())[1]).toMatchObject({
       status: 'rejected',
       duplicateOfId: (await allHazards())[0]!.id,
@@ -245,8 +248,10 @@ describe('duplicates', () => {
       '没有找到隐患 YH-2026-0099',
     );
     // Not back the other way, nor into itself.
-    expect(await bot.say(HEAD, '驳回 YH-2026-0001 与 YH-2026-0002 重复')).toContain('本身是重复上报');
-    expect(await bot.say(HEAD, '驳回 YH-2026-0001 与 YH-2026-0001 重复')).toContain(
+    expect(await bot.say(HEAD, '驳回 YH-JSZX-2026-0001 与 YH-JSZX-2026-0002 重复')).toContain(
+      '本身是重复上报',
+    );
+    expect(await bot.say(HEAD, '驳回 YH-JSZX-2026-0001 与 YH-JSZX-2026-0001 重复')).toContain(
       '不能把一条隐患标记为与自己重复',
     );
     expect((await allHazards())[0]).toMatchObject({ status: 'reported', duplicateOfId: null });
@@ -260,7 +265,7 @@ describe('duplicates', () => {
     const [original, second] = await allHazards();
     expect(second!.similarToId).toBe(original!.id);
     expect((await bot.inbox(await bot.personId(GATE))).join('\n')).toContain(
-      'YH-2026-0002 可能与 YH-2026-0001',
+      'YH-JSZX-2026-0002 可能与 YH-JSZX-2026-0001',
     );
     expect((await bot.inbox(await bot.personId(HEAD))).at(-1)).toContain('hazard.duplicate');
   });
@@ -307,15 +312,15 @@ describe('隐患台账 <关键词>', () => {
     await bot.say(MEMBER, '报隐患 地点：实验楼二层 灭火器过期 一般');
     await bot.say(GATE, '报隐患 校门口护栏松动 一般');
     const office = await bot.say(OFFICE, '隐患台账 冷库');
-    expect(office).toContain('YH-2026-0001');
-    expect(office).not.toContain('YH-2026-0002');
+    expect(office).toContain('YH-JSZX-2026-0001');
+    expect(office).not.toContain('YH-JSZX-2026-0002');
     expect(office).toContain('共');
     const byPlace = await bot.say(OFFICE, '隐患台账 实验楼');
-    expect(byPlace).toContain('YH-2026-0002');
-    expect(byPlace).not.toContain('YH-2026-0001');
+    expect(byPlace).toContain('YH-JSZX-2026-0002');
+    expect(byPlace).not.toContain('YH-JSZX-2026-0001');
     // A member sees only what they reported or rectify.
     expect(await bot.say(MEMBER, '隐患台账 护栏')).toContain('没有找到描述或地点含“护栏”的隐患');
-    expect(await bot.say(GATE, '隐患台账 护栏')).toContain('YH-2026-0003');
+    expect(await bot.say(GATE, '隐患台账 护栏')).toContain('YH-JSZX-2026-0003');
     // Wildcards are text.
     expect(await bot.say(OFFICE, '隐患台账 %')).toContain('没有找到');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CategoryRule, hazardCode, inferCategory } from '../handlers/hazard-rules.ts';
+import { type CategoryRule, hazardCode, hazardCodeIn, inferCategory } from '../handlers/hazard-rules.ts';
 
 const rules: CategoryRule[] = [
   {
@@ -38,8 +38,14 @@ describe('category inference', () => {
     expect(inferCategory('有个东西不太对', rules)).toBeUndefined();
   });
 
-  it('numbers hazards YH-year-sequence', () => {
-    expect(hazardCode(2026, 42)).toBe('YH-2026-0042');
-    expect(hazardCode(2026, 12345)).toBe('YH-2026-12345');
+  it('numbers hazards YH-prefix-year-sequence, and finds a number of either form in a command', () => {
+    expect(hazardCode('JSZX', 2026, 42)).toBe('YH-JSZX-2026-0042');
+    expect(hazardCode('JISHAN-SCHOOL', 2026, 12345)).toBe('YH-JISHAN-SCHOOL-2026-12345');
+    expect(hazardCodeIn('受理 yh-jishan-school-2026-0042 措施 拉警戒线')).toEqual({
+      code: 'YH-JISHAN-SCHOOL-2026-0042',
+      rest: '措施 拉警戒线',
+    });
+    expect(hazardCodeIn('受理 YH-2026-0042')).toEqual({ code: 'YH-2026-0042', rest: '' });
+    expect(hazardCodeIn('驳回 YH-SYXX-2026-0002 与 YH-SYXX2-2026-0001 重复')?.code).toBe('YH-SYXX-2026-0002');
   });
 });

@@ -134,7 +134,7 @@ beforeAll(async () => {
     .insert(hazards)
     .values({
       tenantId,
-      code: 'YH-2026-0008',
+      code: 'YH-JSZX-2026-0008',
       description: 'A栋楼顶,"广告牌"松动\n风大时晃动',
       reporterId: outsider!.id,
       sourceChannel: 'wechaty',
@@ -187,12 +187,12 @@ const CLOSED_TRAIL = [
 describe('the ledger of a period', () => {
   it('has every hazard reported in [from, to) in the tenant zone, in order of reporting', () => {
     expect(rows.map((row) => row.code)).toEqual([
-      'YH-2026-0002',
-      'YH-2026-0003',
-      'YH-2026-0004',
-      'YH-2026-0005',
-      'YH-2026-0008',
-      'YH-2026-0006',
+      'YH-JSZX-2026-0002',
+      'YH-JSZX-2026-0003',
+      'YH-JSZX-2026-0004',
+      'YH-JSZX-2026-0005',
+      'YH-JSZX-2026-0008',
+      'YH-JSZX-2026-0006',
     ]);
     expect(period).toEqual({ from: new Date('2026-02-28T16:00:00Z'), to: new Date('2026-03-31T16:00:00Z') });
   });
@@ -250,7 +250,7 @@ describe('the ledger of a period', () => {
     // report → accept → submit → pass, by the handlers, at fixed times in Asia/Shanghai.
     expect(texts(sheet, 3)).toEqual([
       1,
-      'YH-2026-0002',
+      'YH-JSZX-2026-0002',
       '2026-03-02 09:15',
       '陈静',
       '教学楼三楼东侧',
@@ -279,7 +279,7 @@ describe('the ledger of a period', () => {
 
     // Rejected: the reason, no deadline, not overdue; severity never given.
     const rejected = texts(sheet, 4);
-    expect(rejected.slice(1, 4)).toEqual(['YH-2026-0003', '2026-03-05 08:40', '李国强']);
+    expect(rejected.slice(1, 4)).toEqual(['YH-JSZX-2026-0003', '2026-03-05 08:40', '李国强']);
     expect(rejected[7]).toBe('未注明');
     expect(rejected[8]).toBe('安保处');
     expect(rejected[9]).toBe('已驳回');
@@ -293,7 +293,7 @@ describe('the ledger of a period', () => {
 
     // Open past its extended deadline at `now`: overdue, with the extension approved.
     const overdue = texts(sheet, 5);
-    expect(overdue.slice(1, 4)).toEqual(['YH-2026-0004', '2026-03-06 10:00', '张丽']);
+    expect(overdue.slice(1, 4)).toEqual(['YH-JSZX-2026-0004', '2026-03-06 10:00', '张丽']);
     // 临时管控措施 given on accepting the 较大 hazard: in its own column and in the trail.
     expect(overdue.slice(7, 16)).toEqual([
       '较大',
@@ -316,7 +316,7 @@ describe('the ledger of a period', () => {
 
     // Listed for supervision: matter, unit, deadline.
     const listed = texts(sheet, 6);
-    expect(listed[1]).toBe('YH-2026-0005');
+    expect(listed[1]).toBe('YH-JSZX-2026-0005');
     expect(listed[9]).toBe('已上报');
     expect(listed[22]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59；督办人：王晓芳');
     expect(String(listed[25]).split('\n')[1]).toBe(
@@ -326,7 +326,7 @@ describe('the ledger of a period', () => {
     // The outside reporter, a line break kept in the description, one line per event in the trail.
     const outside = texts(sheet, 7);
     expect(outside.slice(1, 6)).toEqual([
-      'YH-2026-0008',
+      'YH-JSZX-2026-0008',
       '2026-03-12 12:00',
       '路人甲（外部人员）',
       '',
@@ -336,7 +336,7 @@ describe('the ledger of a period', () => {
       '2026-03-12 12:00 路人甲（外部人员） 上报 → 已上报；未识别类别， 转安全办公室\n2026-03-13 08:00 系统 escalate',
     );
 
-    expect(texts(sheet, 8)[1]).toBe('YH-2026-0006');
+    expect(texts(sheet, 8)[1]).toBe('YH-JSZX-2026-0006');
     expect(texts(sheet, 8)[2]).toBe('2026-03-31 23:30');
     expect(sheet.getCell('A9').value).toBeNull();
     expect(sheet.getCell('A10').value).toBe('生成时间：2026-04-20 10:00（Asia/Shanghai）；共 6 条隐患');

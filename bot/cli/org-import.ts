@@ -40,6 +40,14 @@ runCli(
       `已导入 ${summary.tenantCode}：${summary.units} 个处室、${summary.posts} 个岗位、${summary.people} 人、` +
         `${summary.categories} 个隐患类别；${found}新任 ${summary.holdersStarted} 人次，离任 ${summary.holdersEnded} 人次。\n`,
     );
+    if (summary.bureau) process.stdout.write(`上级教育局：${summary.bureau}\n`);
+    if (summary.warnings.length > 0) {
+      process.stdout.write(
+        `尚未关联（导入对方的组织文件后自动关联）：\n${summary.warnings
+          .map((warning) => `${file}: ${warning.path}: ${warning.message}`)
+          .join('\n')}\n`,
+      );
+    }
     if (report.length > 0) process.stdout.write(`${report.join('\n')}\n`);
     return 0;
   },

@@ -1,6 +1,6 @@
 // Hazard rows and their trail.
 
-import { and, asc, desc, eq, gte, inArray, isNull, ne, notInArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, ne, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { CategoryRule } from '../../handlers/hazard-rules.ts';
 import type { Queryable } from '../client.ts';
@@ -14,6 +14,7 @@ import {
   hazardPhotos,
   hazards,
   people,
+  tenants,
   units,
 } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
@@ -226,13 +227,26 @@ export async function appendHazardEvent(db: Queryable, row: typeof hazardEvents.
   await db.insert(hazardEvents).values(row);
 }
 
-/** A hazard by its human id (YH-2026-0001), within a tenant. */
+/**
+ * A hazard by its human id within a tenant: as written (YH-JSZX-2026-0001, or a number from before
+ * prefixes, YH-2026-0001), or written without the tenant's own prefix (YH-2026-0001 for YH-JSZX-2026-0001).
+ */
 export async function hazardByCode(
   db: Queryable,
   tenantId: number,
   code: string,
 ): Promise<Hazard | undefined> {
-  const [row] = await hazardsWhere(db, tenantId, eq(hazards.code, code.toUpperCase()));
+  const wanted = code.toUpperCase();
+  const prefixed = sql`'YH-' || (select ${tenants.hazardPrefix} from ${tenants} where ${tenants.id} = ${tenantId}) || ${wanted.slice(2)}`;
+  const [row] = await hazardsWhere(
+    db,
+    tenantId,
+    /^YH-\d{4}-\d+$/.test(wanted)
+      ? or(eq(hazards.code, wanted), eq(hazards.code, prefixed))!
+      : eq(hazards.code, wanted),
+  )
+    .orderBy(sql`${hazards.code} = ${wanted} desc`)
+    .limit(1);
   return row;
 }
 

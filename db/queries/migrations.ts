@@ -4,7 +4,7 @@
 // row, so those are the ones missing.
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import type { Queryable } from '../client.ts';
+import { type Queryable, rowsOf } from '../client.ts';
 
 export interface MigrationStatus {
   /** The journal's migrations. */

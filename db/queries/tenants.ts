@@ -26,3 +26,8 @@ export async function firstTenant(db: Queryable): Promise<Tenant | undefined> {
 export async function markTenantDemo(db: Queryable, tenantId: number): Promise<void> {
   await db.update(tenants).set({ demo: true }).where(eq(tenants.id, tenantId));
 }
+
+/** The tenants directly under a tenant (a bureau's schools), by name. */
+export async function childTenants(db: Queryable, parentId: number): Promise<Tenant[]> {
+  return db.select().from(tenants).where(eq(tenants.parentId, parentId)).orderBy(asc(tenants.name));
+}

@@ -93,7 +93,7 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
   });
   const hazard = await insertHazard(db, {
     tenantId: tenant.id,
-    code: hazardCode(year, sequence),
+    code: hazardCode(tenant.hazardPrefix, year, sequence),
     description: report.description,
     place: report.place ?? null,
     severity: report.severity ?? null,
