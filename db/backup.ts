@@ -5,8 +5,8 @@
 // transaction with `jsonb_populate_recordset`, which gives every value its column's type again — the same
 // on PGlite and on PostgreSQL of any version since 12. The file format around it is bot/backup/file.ts.
 import { sql } from 'drizzle-orm';
-import type { Queryable } from './client.ts';
-import { migrationJournal, migrationStatus, rowsOf } from './queries/migrations.ts';
+import { type Queryable, rowsOf } from './client.ts';
+import { migrationJournal, migrationStatus } from './queries/migrations.ts';
 
 /** A column's sequence (serial/identity) and where it stood: the next value it gives. */
 export interface SequenceState {

@@ -39,6 +39,9 @@ export const CLIS = [
   'admin-add',
   'migrate',
   'doctor',
+  'db-backup',
+  'db-restore',
+  'db-move',
 ];
 
 /** What the build reads: dist/ is stale when any of it is newer than dist/build.json. */

@@ -27,10 +27,6 @@ export function migrationJournal(): JournalEntry[] {
   return parsed.entries;
 }
 
-/** The rows of `db.execute`: postgres.js answers an array, PGlite an object with `rows`. */
-export const rowsOf = <T>(result: unknown) =>
-  (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-
 export async function migrationStatus(db: Queryable, entries: JournalEntry[]): Promise<MigrationStatus> {
   const table = await db.execute<{ present: string | null }>(
     sql`select to_regclass('drizzle.__drizzle_migrations')::text as present`,
