@@ -39,7 +39,7 @@ export async function benchStart() {
     await (await startService(env, 300_000, true)).stop();
     for (let i = 0; i < REPEATS; i++) {
       for (const [name, built] of Object.entries(variants) as [keyof typeof variants, boolean][]) {
-        const service = await startService(env, 120_000, built);
+        const service = await startService(env, 300_000, built);
         await sleep(IDLE_AFTER_MS);
         runs[name].push({
           readyMs: Math.round(service.readyMs),
