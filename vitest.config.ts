@@ -31,7 +31,7 @@ const pure = [
   'test/wecom-render.test.ts',
 ];
 const slow = [
-  // The command-line tools as their own processes (`node --import tsx bot/cli/…`), each opening a database.
+  // The command-line tools as their own processes (`node dist/cli/…`, built once), each opening a database.
   'test/cli-*.test.ts',
   'test/console-browser.test.ts',
   'test/console-cli.test.ts',
@@ -78,7 +78,7 @@ export default defineConfig({
         test: {
           name: 'slow',
           include: slow,
-          globalSetup: ['test/helpers/global-setup.ts'],
+          globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/build-setup.ts'],
         },
       },
     ],

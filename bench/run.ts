@@ -1,13 +1,15 @@
-// `npm run bench [-- ingest fanout district startup backup]`: runs the benchmarks (all by default) and writes
+// `npm run bench [-- ingest fanout district startup start backup]`: runs the benchmarks (all by default) and writes
 // bench/results/<name>.json. Not part of `npm test`: numbers depend on the machine, not on correctness.
 import { benchBackup } from './backup.ts';
 import { benchDistrict } from './district.ts';
 import { benchFanout } from './fanout.ts';
 import { benchIngest } from './ingest.ts';
+import { benchStart } from './start.ts';
 import { benchStartup } from './startup.ts';
 
 const BENCHMARKS: Record<string, () => Promise<string>> = {
   startup: benchStartup,
+  start: benchStart,
   ingest: benchIngest,
   fanout: benchFanout,
   district: benchDistrict,

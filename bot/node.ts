@@ -6,6 +6,7 @@ import { createLogger } from './core/log.ts';
 import { ConfigError, listenHost, loadConfig } from './env.ts';
 import { startHttpServer } from './http-server.ts';
 import { createService } from './service.ts';
+import { createShutdown } from './shutdown.ts';
 
 async function main() {
   const config = loadConfig();
@@ -33,7 +34,12 @@ async function main() {
   // Long connections (Wechaty): one that cannot connect must not take the webhooks down with it.
   service.startConnections();
   const hostname = listenHost(config, service.demo);
-  const { server, port } = await startHttpServer({ fetch: service.app.fetch, port: config.port, hostname });
+  const shutdown = createShutdown({ log });
+  const { server, port } = await startHttpServer({
+    fetch: shutdown.fetch(service.app.fetch),
+    port: config.port,
+    hostname,
+  });
   log.info('listening', {
     host: hostname,
     port,
@@ -44,19 +50,13 @@ async function main() {
   if (service.demo) {
     log.info(`演示模式：未配置平台凭据，已载入示例学校。打开 http://127.0.0.1:${port}/ 查看。`);
   }
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down');
-    server.close();
+  // New requests are refused and those under way finished first (bot/shutdown.ts); then the cron jobs, the
+  // long connections, the inbox, the outbox batch under way and the database.
+  shutdown.listen(server, async () => {
     await control?.close();
     await jobs.stop();
     await service.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  });
 }
 
 main().catch((error) => {

@@ -22,6 +22,14 @@ if (!existsSync(file)) {
   process.stderr.write(`no such program: ${target}\n`);
   process.exit(2);
 }
+// Under `npm start`, npm 11 exits on SIGTERM without passing it on (measured: npm gone at once, this
+// process left running, adopted by init). When the parent npm is gone, this process stops as on SIGTERM.
+if (process.env.npm_lifecycle_event) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
+  }, 250).unref();
+}
 // The program reads its own arguments from process.argv.slice(2), as when run as `node dist/….js ARGS`.
 if (target) process.argv.splice(2, 1);
 process.argv[1] = file;

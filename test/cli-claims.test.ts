@@ -11,6 +11,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { auditEvents, chats, identities, people, tenants } from '../db/schema.ts';
+import { built } from './helpers/built.ts';
 import { bureauClaimingSchool, claimSnapshot, SCHOOL_CHAT, SCHOOL_NAME } from './helpers/claims.ts';
 import { BUREAU } from './helpers/console-http.ts';
 import { cliDatabase, exampleFile } from './helpers/db.ts';
@@ -31,7 +32,7 @@ describe('the command line', () => {
   });
 
   const tool = (script: string, args: string[]) =>
-    run('node', ['--import', 'tsx', `bot/cli/${script}.ts`, ...args], {
+    run('node', built(`cli/${script}`, ...args), {
       env: { PATH: process.env.PATH ?? '', ...cli.env },
     }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),

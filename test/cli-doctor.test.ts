@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
 import { FakeWecomApi } from './fakes/wecom-api.ts';
+import { built } from './helpers/built.ts';
 import { cliDatabase } from './helpers/db.ts';
 import { WECOM_APP, wecomEnv } from './helpers/wecom-events.ts';
 
@@ -40,7 +41,7 @@ describe('npm run doctor', () => {
       FEISHU_DOMAIN: feishu.url,
       ...wecomEnv(wecom.url),
     };
-    const result = await run('node', ['--import', 'tsx', 'bot/cli/doctor.ts', '--workers'], { env }).then(
+    const result = await run('node', built('cli/doctor', '--workers'), { env }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );

@@ -12,6 +12,7 @@ import { auditEvents, tenants } from '../db/schema.ts';
 import { workCalendar } from '../handlers/deadlines.ts';
 import { type HolidayNotice, parseHolidayNotice } from '../handlers/holiday-notice.ts';
 import { tenantSettings } from '../handlers/settings.ts';
+import { built } from './helpers/built.ts';
 import { cliDatabase, loadExample } from './helpers/db.ts';
 
 function parsed(text: string, options: { year?: number } = {}): HolidayNotice {
@@ -52,7 +53,7 @@ describe('the tenant calendar from an imported notice', () => {
 
   function calendarImport(args: string[]) {
     return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('node', ['--import', 'tsx', 'bot/cli/calendar-import.ts', ...args], {
+      const child = spawn('node', built('cli/calendar-import', ...args), {
         env: { PATH: process.env.PATH ?? '', ...cli.env },
       });
       let stdout = '';

@@ -10,6 +10,7 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { hazards, people, tenants } from '../db/schema.ts';
 import { LEDGER_HEADER } from '../handlers/ledger-export.ts';
+import { built } from './helpers/built.ts';
 import { cliDatabase } from './helpers/db.ts';
 
 const at = (local: string) => new Date(`${local}+08:00`);
@@ -24,7 +25,7 @@ const texts = (sheet: ExcelJS.Worksheet, row: number) =>
 describe('npm run ledger:export', () => {
   const run = promisify(execFile);
   const cli = (args: string[], env: Record<string, string>) =>
-    run('node', ['--import', 'tsx', 'bot/cli/ledger-export.ts', ...args], {
+    run('node', built('cli/ledger-export', ...args), {
       env: { ...process.env, ...env },
     }).then(
       (result) => ({ code: 0, ...result }),

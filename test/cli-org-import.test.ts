@@ -11,6 +11,7 @@ import { parse, stringify } from 'yaml';
 import { identities, people, tenants } from '../db/schema.ts';
 import { startFakeFeishu } from './fakes/feishu-api.ts';
 import { startFakeWecomApi } from './fakes/wecom-api.ts';
+import { built } from './helpers/built.ts';
 import { cliDatabase, exampleFile } from './helpers/db.ts';
 import { schoolDirectories, schoolWithMobilesOnly } from './helpers/org-directory.ts';
 
@@ -26,7 +27,7 @@ describe('an invalid organization file', () => {
     document.people[3].posts = ['ghost-post'];
     writeFileSync(file, stringify(document));
     const run = promisify(execFile);
-    const result = await run('node', ['--import', 'tsx', 'bot/cli/org-import.ts', file], {
+    const result = await run('node', built('cli/org-import', file), {
       env: { ...process.env, DATA_DIR: join(dir, 'data') },
     }).catch((error: { code: number; stderr: string }) => error);
     expect((result as { code: number }).code).toBe(1);
@@ -35,7 +36,7 @@ describe('an invalid organization file', () => {
     );
     expect(existsSync(join(dir, 'data'))).toBe(false);
     // A valid file through the same CLI writes the organization.
-    const ok = await run('node', ['--import', 'tsx', 'bot/cli/org-import.ts', exampleFile('school.yaml')], {
+    const ok = await run('node', built('cli/org-import', exampleFile('school.yaml')), {
       env: { ...process.env, DATA_DIR: join(dir, 'data') },
     });
     expect(ok.stdout).toContain('已导入 jishan-school');
@@ -58,7 +59,7 @@ describe('npm run roster:import', () => {
         '2026-12-32,日间值班,08:00-17:00,张丽,薛建平,',
       ),
     );
-    const failed = (await exec('node', ['--import', 'tsx', 'bot/cli/roster-import.ts', file], { env }).catch(
+    const failed = (await exec('node', built('cli/roster-import', file), { env }).catch(
       (error) => error,
     )) as { code: number; stderr: string };
     expect(failed.code).toBe(1);
@@ -68,7 +69,7 @@ describe('npm run roster:import', () => {
 
     const wrongTenant = (await exec(
       'node',
-      ['--import', 'tsx', 'bot/cli/roster-import.ts', exampleFile('roster.csv'), '--tenant', 'nope'],
+      built('cli/roster-import', exampleFile('roster.csv'), '--tenant', 'nope'),
       { env },
     ).catch((error) => error)) as { code: number; stderr: string };
     expect(wrongTenant.code).toBe(1);
@@ -76,7 +77,7 @@ describe('npm run roster:import', () => {
 
     const ok = await exec(
       'node',
-      ['--import', 'tsx', 'bot/cli/roster-import.ts', exampleFile('roster.csv'), '--tenant', 'jishan-school'],
+      built('cli/roster-import', exampleFile('roster.csv'), '--tenant', 'jishan-school'),
       { env },
     );
     // Nothing was written by the failed run: everything is new.
@@ -121,7 +122,7 @@ describe('people given by their mobile, through the CLIs', () => {
       WECOM_API_BASE: wecom.url,
     };
     const run = (tool: string, ...args: string[]) =>
-      promisify(execFile)('node', ['--import', 'tsx', `bot/cli/${tool}.ts`, ...args], { env }).then(
+      promisify(execFile)('node', built(`cli/${tool}`, ...args), { env }).then(
         (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
         (error: { code: number; stdout: string; stderr: string }) => error,
       );

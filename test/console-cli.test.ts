@@ -1,10 +1,11 @@
-// `npm run admin:add` as an operator runs it: the CLI (through tsx) against a PGlite data folder (or the
+// `npm run admin:add` as an operator runs it: the built CLI (dist/cli/admin-add.js) against a PGlite data folder (or the
 // PostgreSQL server of TEST_DATABASE_URL).
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLogin } from '../bot/console/accounts.ts';
 import { sessionAccount, startSession } from '../bot/console/sessions.ts';
 import { adminAccounts, consoleSessions } from '../db/schema.ts';
+import { built } from './helpers/built.ts';
 import { cliDatabase } from './helpers/db.ts';
 
 let cli: Awaited<ReturnType<typeof cliDatabase>>;
@@ -18,7 +19,7 @@ afterAll(async () => {
 
 function adminAdd(args: string[], options: { password?: string; stdin?: string } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('node', ['--import', 'tsx', 'bot/cli/admin-add.ts', ...args], {
+    const child = spawn('node', built('cli/admin-add', ...args), {
       env: {
         PATH: process.env.PATH ?? '',
         ...cli.env,

@@ -1,6 +1,7 @@
 // Fault injection (issue 8), part 1b: the Node entry (`npm start`) killed with SIGKILL in the middle of a
 // fan-out and started again, on a PGlite data directory of its own — as its own process (slow lane). The
-// rest of part 1 is test/faults.test.ts; part 2 (test/faults-pg.test.ts) stops PostgreSQL itself.
+// rest of part 1 is test/faults.test.ts; part 2 (test/faults-pg.test.ts) stops PostgreSQL itself. And the
+// orderly stop (issue 21, bot/shutdown.ts): SIGTERM to `npm start` mid fan-out, nothing lost, none twice.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,11 +14,12 @@ import type { Channel } from '../bot/core/types.ts';
 import { openDatabase } from '../db/client.ts';
 import { outbox } from '../db/schema.ts';
 import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
+import { built } from './helpers/built.ts';
 import { migratedDataDir } from './helpers/data-dir.ts';
 import { countBy, until } from './helpers/faults.ts';
 import { APP } from './helpers/feishu-events.ts';
 
-describe('the process killed with SIGKILL in the middle of a fan-out', () => {
+describe('the process stopped in the middle of a fan-out', () => {
   const freePort = () =>
     new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
@@ -36,11 +38,14 @@ describe('the process killed with SIGKILL in the middle of a fan-out', () => {
   });
 
   /** The Node entry (`npm start`), as its own process: SIGKILL hits the service itself, not a wrapper. */
-  function start(env: Record<string, string>) {
+  function start(env: Record<string, string>, how: 'node' | 'npm' = 'node') {
     const output: string[] = [];
-    const proc = spawn('node', ['--import', 'tsx', 'bot/node.ts'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
+    const proc =
+      how === 'node'
+        ? spawn('node', built('node'), { env: { PATH: process.env.PATH ?? '', ...env } })
+        : spawn('npm', ['start', '--silent'], {
+            env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
+          });
     proc.stdout?.on('data', (chunk) => output.push(String(chunk)));
     proc.stderr?.on('data', (chunk) => output.push(String(chunk)));
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -48,8 +53,12 @@ describe('the process killed with SIGKILL in the middle of a fan-out', () => {
     return { proc, output, exited };
   }
 
-  it('is started again and delivers every reminder, none twice (Feishu uuid)', async () => {
-    const COUNT = 200;
+  const COUNT = 200;
+
+  /** 200 reminders queued on a migrated data folder, and a slow fake Feishu to send them to. */
+  async function fanOut() {
+    await feishu?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
     dir = mkdtempSync(join(tmpdir(), 'faults-kill-'));
     const dataDir = join(dir, 'data');
     await migratedDataDir(dataDir);
@@ -90,6 +99,11 @@ describe('the process killed with SIGKILL in the middle of a fan-out', () => {
     const inFlight = () =>
       fake.calls.filter((call) => call.kind === 'message.create' && call.status === 0).length;
 
+    return { env, fake, inFlight };
+  }
+
+  it('is started again and delivers every reminder, none twice (Feishu uuid)', async () => {
+    const { env, fake, inFlight } = await fanOut();
     const first = start(env);
     // Killed once a good part has gone out, while sends are under way (answered or not, never marked).
     await until('the fan-out under way', () => fake.messages.length >= 60 && inFlight() > 0, 40_000).catch(
@@ -115,7 +129,7 @@ describe('the process killed with SIGKILL in the middle of a fan-out', () => {
     second.proc.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
-    const database = await openDatabase({ dataDir });
+    const database = await openDatabase({ dataDir: env.DATA_DIR });
     try {
       const rows = await database.db.select().from(outbox).orderBy(asc(outbox.id));
       expect(rows).toHaveLength(COUNT);
@@ -139,4 +153,50 @@ describe('the process killed with SIGKILL in the middle of a fan-out', () => {
       await database.close();
     }
   }, 90_000);
+
+  it('stops on SIGTERM to `npm start` within 10 s, finishing the sends under way; restarted, sends the rest, none twice', async () => {
+    const { env, fake, inFlight } = await fanOut();
+    const first = start(env, 'npm');
+    const stdioClosed = new Promise<void>((resolve) => first.proc.once('close', () => resolve()));
+    await until('the fan-out under way', () => fake.messages.length >= 60 && inFlight() > 0, 60_000).catch(
+      (error) => {
+        throw new Error(`${error.message}\n${first.output.join('')}`);
+      },
+    );
+    const signalled = Date.now();
+    first.proc.kill('SIGTERM');
+    // The service shares npm's output pipes: they close when the service's process has ended too.
+    await stdioClosed;
+    const stoppedMs = Date.now() - signalled;
+    const log = first.output.join('');
+    expect(log).toContain('"message":"shutting down"');
+    expect(log).toContain('"message":"stopped"');
+    expect(stoppedMs).toBeLessThan(10_000);
+    // Nothing in flight was left unanswered: every call the platform got was answered before the exit.
+    expect(inFlight()).toBe(0);
+    const delivered = fake.messages.length;
+    expect(delivered).toBeLessThan(COUNT);
+
+    const stopped = await openDatabase({ dataDir: env.DATA_DIR! });
+    try {
+      const rows = await stopped.db.select().from(outbox);
+      // Each sent exactly once or waiting to be sent: none left claimed, none failed.
+      expect(rows.filter((row) => row.status !== 'sent' && row.status !== 'pending')).toEqual([]);
+      expect(rows.filter((row) => row.status === 'sent')).toHaveLength(delivered);
+    } finally {
+      await stopped.close();
+    }
+
+    const second = start(env);
+    await until('every reminder', () => fake.messages.length >= COUNT, 60_000).catch((error) => {
+      throw new Error(`${error.message}\n${second.output.join('')}`);
+    });
+    second.proc.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    // None was sent twice: an orderly stop marks every call it made.
+    const creates = fake.calls.filter((call) => call.kind === 'message.create' && call.status === 200);
+    const counts = [...countBy(creates, (call) => String((call.body as { uuid?: string }).uuid)).values()];
+    expect(counts).toHaveLength(COUNT);
+    expect(counts.filter((count) => count > 1)).toEqual([]);
+  }, 150_000);
 });

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { built } from './helpers/built.ts';
 import { migratedDataDir } from './helpers/data-dir.ts';
 
 const freePort = () =>
@@ -37,7 +38,7 @@ afterAll(() => {
 
 async function start(env: Record<string, string>) {
   const output: string[] = [];
-  child = spawn('node', ['--import', 'tsx', 'bot/node.ts'], {
+  child = spawn('node', built('node'), {
     env: { PATH: process.env.PATH ?? '', ...env },
   });
   started.add(child);
@@ -100,7 +101,7 @@ describe('the Node entry', () => {
     expect(again.listening).toMatchObject({ host: '0.0.0.0', mode: 'demo' });
 
     // An organization imported into it (npm run org:import) makes it a real database: no demo, login first.
-    const imported = spawn('node', ['--import', 'tsx', 'bot/cli/org-import.ts', 'examples/bureau.yaml'], {
+    const imported = spawn('node', built('cli/org-import', 'examples/bureau.yaml'), {
       env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
     });
     expect(await new Promise((resolve) => imported.once('exit', resolve))).toBe(0);

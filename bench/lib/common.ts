@@ -67,9 +67,20 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** A script run with tsx as `npm start` runs it, in the repository root. */
-export function spawnTs(script: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+/**
+ * A script run with tsx, in the repository root; with `built`, its build in dist/ as `npm start` runs it
+ * (bot/node.ts → dist/node.js; run `npm run build` first).
+ */
+export function spawnTs(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  built = false,
+): ChildProcess {
+  const program = built
+    ? ['--enable-source-maps', script.replace(/^bot\//, 'dist/').replace(/\.ts$/, '.js')]
+    : ['--import', 'tsx', script];
+  return spawn(process.execPath, [...program, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,10 +90,11 @@ export function spawnTs(script: string, args: string[], env: Record<string, stri
 export async function startService(
   env: Record<string, string>,
   timeoutMs = 120_000,
+  built = false,
 ): Promise<RunningService> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawnTs('bot/node.ts', [], { ...env, PORT: String(port) });
+  const child = spawnTs('bot/node.ts', [], { ...env, PORT: String(port) }, built);
   const output: string[] = [];
   child.stdout?.on('data', (chunk) => output.push(String(chunk)));
   child.stderr?.on('data', (chunk) => output.push(String(chunk)));

@@ -42,6 +42,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Once started: a run when the soonest held row comes due, rather than at the next poll after it. */
   let heldTimer: NodeJS.Timeout | undefined;
   const wakers = new Set<() => void>();
+  /** The run under way: on stop, its calls not yet started put their rows back, due at once. */
+  let current: Run | undefined;
   const pump = createPump(drain, {
     onError: (error) => log.error('outbox dispatch failed', { error: String(error) }),
     // New rows may be due before the rows a drain waits for: its wait is cut short.
@@ -50,6 +52,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     onRest: () => wakeWhenHeldRowsAreDue(),
     onStop: () => {
+      // A shutdown waits for the calls under way, not for the rest of the batch (sent after a restart).
+      if (current) current.startBy = Number.NEGATIVE_INFINITY;
       clearTimeout(heldTimer);
       heldTimer = undefined;
       for (const wake of [...wakers]) wake();
@@ -72,12 +76,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       holds: new Map(),
       ahead: new Map(),
       claimedAt,
-      startBy: claimedAt + leaseMs / 2,
+      startBy: pump.stopping ? Number.NEGATIVE_INFINITY : claimedAt + leaseMs / 2,
     };
+    current = run;
     // Messages to one chat or person go in order; different recipients go side by side (jobs/outbox/order.ts).
     const units = planUnits(rows, (row) => batchKeyOf(ctx, row));
     // A unit waits for its predecessors outside the pool, so waiting never takes a slot.
-    const outcomes = await runInOrder(units, (unit) => ctx.pool(() => deliver(ctx, unit.rows, run)));
+    const outcomes = await runInOrder(units, (unit) => ctx.pool(() => deliver(ctx, unit.rows, run))).finally(
+      () => {
+        if (current === run) current = undefined;
+      },
+    );
     // The rows put back, one update per due time.
     for (const [until, held] of run.holds) await settle(ctx, held, { kind: 'held', until }, stats);
     const failure = outcomes.find((outcome) => outcome.status === 'rejected');
@@ -121,6 +130,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       total.retried += stats.retried;
       total.failed += stats.failed;
       total.held += stats.held;
+      // Stopping: the batch under way is done (its calls ended, the rest put back); no other is claimed.
+      if (pump.stopping) return total;
       // A full batch: more rows may be due right now.
       if (stats.claimed >= batchSize) continue;
       // Rows the limits hold back for a moment are waited for; rows coming due within a few ms of each
