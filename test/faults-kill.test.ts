@@ -169,8 +169,8 @@ describe('the process stopped in the middle of a fan-out', () => {
     await stdioClosed;
     const stoppedMs = Date.now() - signalled;
     const log = first.output.join('');
-    expect(log).toContain('"message":"shutting down"');
-    expect(log).toContain('"message":"stopped"');
+    expect(log).toContain('"msg":"shutting down"');
+    expect(log).toContain('"msg":"stopped"');
     expect(stoppedMs).toBeLessThan(10_000);
     // Nothing in flight was left unanswered: every call the platform got was answered before the exit.
     expect(inFlight()).toBe(0);
