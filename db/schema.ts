@@ -20,7 +20,7 @@ import {
 import { CHANNELS } from '../bot/core/types.ts';
 import type { Button, Card } from '../cards/model.ts';
 import { FETCH_STATUSES, FILE_LOCATIONS, PHOTO_STAGES } from '../handlers/evidence-rules.ts';
-import { HAZARD_STATUSES } from '../handlers/hazard-workflow.ts';
+import { HAZARD_ORIGINS, HAZARD_STATUSES } from '../handlers/hazard-workflow.ts';
 import { OBLIGATION_KINDS, type ObligationScope } from '../handlers/obligation-kinds.ts';
 
 export type { ObligationScope };
@@ -49,6 +49,7 @@ export const leadingRoleEnum = pgEnum('leading_group_role', [
 ]);
 export const severityEnum = pgEnum('hazard_severity', ['general', 'major', 'grave']);
 export const hazardStatusEnum = pgEnum('hazard_status', HAZARD_STATUSES);
+export const hazardOriginEnum = pgEnum('hazard_origin', HAZARD_ORIGINS);
 export const outboxStatusEnum = pgEnum('outbox_status', ['pending', 'sending', 'sent', 'failed']);
 
 export const tenants = pgTable(
@@ -297,6 +298,8 @@ export const hazards = pgTable(
     /** 挂牌督办 is a flag on an open hazard, not a state (003 §六). */
     listed: boolean('listed').notNull().default(false),
     reporterId: personRef('reporter_id').notNull(),
+    /** 隐患来源: existing rows and every report from chat are `report`. */
+    origin: hazardOriginEnum('origin').notNull().default('report'),
     sourceChannel: channelEnum('source_channel').notNull(),
     sourceChatId: text('source_chat_id'),
     unitId: integer('unit_id').references(() => units.id),

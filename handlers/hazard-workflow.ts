@@ -12,6 +12,19 @@ export const HAZARD_STATUSES = [
 ] as const;
 export type HazardStatus = (typeof HAZARD_STATUSES)[number];
 
+/**
+ * Where a hazard came from (隐患来源 of the 隐患排查治理台账): a report from a member, a failing item of
+ * an inspection round, a 督查 visit by the level above, or a matter the level above handed down.
+ */
+export const HAZARD_ORIGINS = ['report', 'inspection', 'supervision', 'assigned'] as const;
+export type HazardOrigin = (typeof HAZARD_ORIGINS)[number];
+export const HAZARD_ORIGIN_LABELS: Record<HazardOrigin, string> = {
+  report: '上报',
+  inspection: '检查',
+  supervision: '督查',
+  assigned: '上级交办',
+};
+
 /** What a person is to one hazard; computed from the organization (db/queries/hazard-roles.ts). */
 export type HazardRole =
   | 'unitHead' // head of the responsible unit (处室负责人)

@@ -1,0 +1,2 @@
+CREATE TYPE "public"."hazard_origin" AS ENUM('report', 'inspection', 'supervision', 'assigned');--> statement-breakpoint
+ALTER TABLE "hazards" ADD COLUMN "origin" "hazard_origin" DEFAULT 'report' NOT NULL;
