@@ -9,6 +9,8 @@ import { DOCUMENT_WORDS, FOLLOW_UP_WINDOW_MS } from './evidence-rules.ts';
 import { attachFollowUpPhotos, hazardFollowed } from './hazards/report.ts';
 import { KIND_LABEL } from './obligation-kinds.ts';
 
+const WINDOW_MINUTES = FOLLOW_UP_WINDOW_MS / 60_000;
+
 export async function attachFollowUp(ctx: MessageContext): Promise<void> {
   const since = new Date(ctx.now.getTime() - FOLLOW_UP_WINDOW_MS);
   const hazard = await hazardFollowed(ctx, since);
@@ -23,8 +25,8 @@ export async function attachFollowUp(ctx: MessageContext): Promise<void> {
     kind: 'text',
     text:
       `收到${files ? '文件' : '照片'}，但未保存：照片和文件须跟在一项事情之后。` +
-      '隐患照片：先发送“报隐患 <隐患情况>”，再在 10 分钟内补发照片（隐患只收照片）。' +
-      `记录的附件（会议纪要、检查表等，可为${DOCUMENT_WORDS}）：先发送“记录 会议|检查|督查|演练 <说明>”，再在 10 分钟内发送。`,
+      `隐患照片：先发送“报隐患 <隐患情况>”，再在 ${WINDOW_MINUTES} 分钟内补发照片（隐患只收照片）。` +
+      `记录的附件（会议纪要、检查表等，可为${DOCUMENT_WORDS}）：先发送“记录 会议|检查|督查|演练 <说明>”，再在 ${WINDOW_MINUTES} 分钟内发送。`,
   });
 }
 

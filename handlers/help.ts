@@ -7,6 +7,7 @@ import { card, fields, listCard, note } from '../cards/model.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { officeStaff } from '../db/queries/org.ts';
 import { headedUnits } from '../db/queries/units.ts';
+import { FOLLOW_UP_WINDOW_MS } from './evidence-rules.ts';
 import { offerReport } from './hazards/index.ts';
 
 /** Who reads the help, from the least to the most commands. */
@@ -88,8 +89,7 @@ const EXAMPLES: Record<string, string> = {
 
 /** What a command needs to know beyond its one-line summary. */
 const DETAILS: Record<string, string> = {
-  报隐患:
-    '写明隐患情况即可；可加地点（如“地点：教学楼三楼”）和严重程度（一般、较大、重大）。类别自动识别并转责任处室负责人受理，缺少的信息会发卡片请您补充。照片可在 10 分钟内随后补发。同一地点、同一类别 7 天内已有未销号的隐患时，会提示可能重复。',
+  报隐患: `写明隐患情况即可；可加地点（如“地点：教学楼三楼”）和严重程度（一般、较大、重大）。类别自动识别并转责任处室负责人受理，缺少的信息会发卡片请您补充。照片可在 ${FOLLOW_UP_WINDOW_MS / 60_000} 分钟内随后补发。同一地点、同一类别 7 天内已有未销号的隐患时，会提示可能重复。`,
   隐患台账:
     '不加条件时显示未销号的隐患；可加 超期、挂牌、整改中、待复查、已销号、全部、类别名，其他词按关键词查找隐患描述和地点（含已销号）。',
   驳回: '原因中写“与 YH-… 重复”即标记为重复上报：并入原隐患，只计一次。',

@@ -19,7 +19,7 @@ import {
 } from '../../db/queries/hazards.ts';
 import { insertReportOffer, reportOfferById, takeOffer } from '../../db/queries/report-offers.ts';
 import { attachHazardPhotos, type Received, refusalNote } from '../evidence.ts';
-import type { PhotoStage } from '../evidence-rules.ts';
+import { FOLLOW_UP_WINDOW_MS, type PhotoStage } from '../evidence-rules.ts';
 import {
   type CategoryRule,
   hazardCode,
@@ -235,7 +235,7 @@ export async function attachFollowUpPhotos(ctx: MessageContext, followed: Hazard
   if (!event.attachments.some((attachment) => attachment.kind === 'image')) {
     ctx.reply({
       kind: 'text',
-      text: `${refusals.join('；')}。隐患 ${hazard.code} 请补发现场照片；文件可作为“记录”的附件：先发送“记录 会议|检查|督查|演练 <说明>”，再在 10 分钟内发送文件。`,
+      text: `${refusals.join('；')}。隐患 ${hazard.code} 请补发现场照片；文件可作为“记录”的附件：先发送“记录 会议|检查|督查|演练 <说明>”，再在 ${FOLLOW_UP_WINDOW_MS / 60_000} 分钟内发送文件。`,
     });
     return;
   }
