@@ -26,13 +26,9 @@ import {
 import { periodsEnding } from './obligations.ts';
 import { shiftsDated } from './shifts.ts';
 
-export type VetoKind = 'grave_accident' | 'exceeded_target' | 'failed_assessment' | 'concealed';
-export const VETO_KINDS: readonly VetoKind[] = [
-  'grave_accident',
-  'exceeded_target',
-  'failed_assessment',
-  'concealed',
-];
+import type { VetoKind } from '../../handlers/accident-rules.ts';
+
+export { VETO_KINDS, type VetoKind } from '../../handlers/accident-rules.ts';
 
 /** A report's span: local dates, first and last inclusive, and the instants they cut. */
 export interface Span {
