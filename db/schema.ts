@@ -18,13 +18,13 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { CHANNELS } from '../bot/core/types.ts';
+import type { Button, Card } from '../cards/model.ts';
 import {
   ACCIDENT_KINDS,
   ACCIDENT_SEVERITIES,
   PROPOSAL_STATUSES,
   type VetoKind,
 } from '../handlers/accident-rules.ts';
-import type { Button, Card } from '../cards/model.ts';
 import { FETCH_STATUSES, FILE_LOCATIONS, PHOTO_STAGES } from '../handlers/evidence-rules.ts';
 import { HAZARD_ORIGINS, HAZARD_STATUSES } from '../handlers/hazard-workflow.ts';
 import { OBLIGATION_KINDS, type ObligationScope } from '../handlers/obligation-kinds.ts';
@@ -1034,7 +1034,10 @@ export const accidents = pgTable(
     recordedBy: text('recorded_by').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('accidents_tenant_code').on(t.tenantId, t.code), index('accidents_tenant').on(t.tenantId)],
+  (t) => [
+    uniqueIndex('accidents_tenant_code').on(t.tenantId, t.code),
+    index('accidents_tenant').on(t.tenantId),
+  ],
 );
 
 /** The units and posts (with the holder at the time) responsible for an accident. */

@@ -87,7 +87,8 @@ export const PROPOSAL_STATUS_LABELS: Record<ProposalStatus, string> = {
 };
 
 /** When an accident must have been reported to the level above. */
-export const reportDueAt = (occurredAt: Date, hours: number) => new Date(occurredAt.getTime() + hours * 3600_000);
+export const reportDueAt = (occurredAt: Date, hours: number) =>
+  new Date(occurredAt.getTime() + hours * 3600_000);
 
 // -------------------------------------------------------------------------------------------------
 // The scored year-end assessment (issue 20 §5)
@@ -164,10 +165,7 @@ export interface ItemScore {
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
 /** One item's points from its measure: the rate times the weight; accidents take `per_accident`% each. */
-export function itemPoints(
-  item: AssessmentScheme['items'][number],
-  measure: Measure | null,
-): number | null {
+export function itemPoints(item: AssessmentScheme['items'][number], measure: Measure | null): number | null {
   if (item.source === 'accidents') {
     const count = measure?.done ?? 0;
     return round1(Math.max(0, item.weight * (1 - (count * (item.per_accident ?? 50)) / 100)));

@@ -5,7 +5,13 @@
 import ExcelJS from 'exceljs';
 import type { MessageContext } from '../bot/core/context.ts';
 import type { Db, Queryable } from '../db/client.ts';
-import { type Accident, accidentsIn, type NewAccident, partiesOf, recordAccident } from '../db/queries/accidents.ts';
+import {
+  type Accident,
+  accidentsIn,
+  type NewAccident,
+  partiesOf,
+  recordAccident,
+} from '../db/queries/accidents.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { officeStaff } from '../db/queries/org.ts';
 import type { Tenant } from '../db/queries/tenants.ts';

@@ -40,7 +40,9 @@ type HazardRow = Awaited<ReturnType<typeof hazardsOfTenants>>[number];
 
 const ratio = (rows: { met: boolean | null }[]): Measure | null => {
   const assessed = rows.filter((row) => row.met !== null);
-  return assessed.length === 0 ? null : { done: assessed.filter((row) => row.met).length, of: assessed.length };
+  return assessed.length === 0
+    ? null
+    : { done: assessed.filter((row) => row.met).length, of: assessed.length };
 };
 
 /** Hazards handled on time: closed by their deadline, or open and not yet past it (rejected ones left out). */
@@ -71,19 +73,29 @@ export async function scoredYear(
   const asOf = now < span.to ? now : span.to;
   const { rows } = await yearAssessment(db, tenant.id, year, span, now);
   const bureau = tenant.kind === 'bureau';
-  const contracted = bureau ? await schoolsOfBureauUnits(db, tenant.id) : new Map<number, Map<number, string>>();
+  const contracted = bureau
+    ? await schoolsOfBureauUnits(db, tenant.id)
+    : new Map<number, Map<number, string>>();
   const schoolIds = [...new Set([...contracted.values()].flatMap((schools) => [...schools.keys()]))];
-  const [periods, hazardRows, schoolPeriods, schoolHazards, schoolAccidents, responsible, adjustments, people] =
-    await Promise.all([
-      closedPeriodsOfTenants(db, [tenant.id], span),
-      hazardsOfTenants(db, [tenant.id], span),
-      closedPeriodsOfTenants(db, schoolIds, span),
-      hazardsOfTenants(db, schoolIds, span),
-      accidentsOfTenants(db, schoolIds, span.from, span.to),
-      accidentUnits(db, tenant.id, span),
-      yearAdjustments(db, tenant.id, year),
-      yearPersonVetoFlags(db, tenant.id, year),
-    ]);
+  const [
+    periods,
+    hazardRows,
+    schoolPeriods,
+    schoolHazards,
+    schoolAccidents,
+    responsible,
+    adjustments,
+    people,
+  ] = await Promise.all([
+    closedPeriodsOfTenants(db, [tenant.id], span),
+    hazardsOfTenants(db, [tenant.id], span),
+    closedPeriodsOfTenants(db, schoolIds, span),
+    hazardsOfTenants(db, schoolIds, span),
+    accidentsOfTenants(db, schoolIds, span.from, span.to),
+    accidentUnits(db, tenant.id, span),
+    yearAdjustments(db, tenant.id, year),
+    yearPersonVetoFlags(db, tenant.id, year),
+  ]);
   const ofUnit = <T extends { unitId: number | null }>(list: T[], unitId: number | null) =>
     list.filter((row) => row.unitId === unitId);
   const ofSchools = <T extends { tenantId: number }>(list: T[], ids: Set<number>) =>
@@ -138,7 +150,9 @@ type Column = { header: string; value: (row: ScoredYearRow) => string | number }
 /** The year table's columns: the counts and flags of YEAR_COLUMNS, each item's points, the score, the 等次. */
 export function scoredColumns(scheme: AssessmentScheme, bureau: boolean): Column[] {
   return [
-    ...(bureau ? [{ header: '分包学校', value: (row: ScoredYearRow) => row.schools?.join('、') || '—' }] : []),
+    ...(bureau
+      ? [{ header: '分包学校', value: (row: ScoredYearRow) => row.schools?.join('、') || '—' }]
+      : []),
     ...YEAR_COLUMNS,
     ...scheme.items.map(
       (item, index): Column => ({

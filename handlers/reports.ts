@@ -6,9 +6,9 @@ import { VETO_LABEL } from './accident-rules.ts';
 import { isoDateIn, startOfDayIn } from './calendar.ts';
 
 export { VETO_LABEL };
+
 import { addDays, periodOf } from './periods.ts';
 import type { SpanReport, Stats, UnitYearRow } from './report-stats.ts';
-
 
 const spanOf = (start: string, end: string, timeZone: string): Span => ({
   start,

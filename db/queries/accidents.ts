@@ -133,7 +133,9 @@ export async function accidentsIn(db: Queryable, tenantId: number, from: Date, t
   return db
     .select()
     .from(accidents)
-    .where(and(eq(accidents.tenantId, tenantId), gte(accidents.occurredAt, from), lt(accidents.occurredAt, to)))
+    .where(
+      and(eq(accidents.tenantId, tenantId), gte(accidents.occurredAt, from), lt(accidents.occurredAt, to)),
+    )
     .orderBy(desc(accidents.occurredAt), desc(accidents.id));
 }
 
@@ -144,7 +146,11 @@ export async function accidentsOfTenants(db: Queryable, tenantIds: number[], fro
     .select({ id: accidents.id, tenantId: accidents.tenantId, kind: accidents.kind })
     .from(accidents)
     .where(
-      and(inArray(accidents.tenantId, tenantIds), gte(accidents.occurredAt, from), lt(accidents.occurredAt, to)),
+      and(
+        inArray(accidents.tenantId, tenantIds),
+        gte(accidents.occurredAt, from),
+        lt(accidents.occurredAt, to),
+      ),
     );
 }
 
@@ -230,7 +236,11 @@ export async function decideProposal(
       decisionReason: decision.reason,
     })
     .where(
-      and(eq(vetoProposals.tenantId, tenantId), eq(vetoProposals.id, id), eq(vetoProposals.status, 'pending')),
+      and(
+        eq(vetoProposals.tenantId, tenantId),
+        eq(vetoProposals.id, id),
+        eq(vetoProposals.status, 'pending'),
+      ),
     )
     .returning();
   if (!proposal) return undefined;

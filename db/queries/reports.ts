@@ -4,6 +4,7 @@
 // dates are the tenant's local dates.
 import { and, asc, eq, gte, isNull, lte, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { VetoKind } from '../../handlers/accident-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
   auditEvents,
@@ -25,8 +26,6 @@ import {
 } from '../schema.ts';
 import { periodsEnding } from './obligations.ts';
 import { shiftsDated } from './shifts.ts';
-
-import type { VetoKind } from '../../handlers/accident-rules.ts';
 
 export { VETO_KINDS, type VetoKind } from '../../handlers/accident-rules.ts';
 

@@ -20,7 +20,8 @@ type PostRow = Awaited<ReturnType<typeof postsWithHolders>>[number];
 /** What the form was filled with, shown again when it is refused. */
 export type AccidentFormValues = Record<string, string | string[]>;
 
-const who = (row: Proposal) => (row.proposal.unitId !== null ? `${row.unit}（单位）` : `${row.person}（个人）`);
+const who = (row: Proposal) =>
+  row.proposal.unitId !== null ? `${row.unit}（单位）` : `${row.person}（个人）`;
 
 function proposalRows(rows: Proposal[], csrf: string, timeZone: string): Html {
   if (rows.length === 0) return html`<p class="muted">无。</p>`;
@@ -132,10 +133,17 @@ ${
     </div>
     <div class="cols">
       <label>责任单位（可多选） <select name="units" multiple size="6">${input.units.map((unit) =>
-        option({ value: String(unit.id), label: unit.name }, chosen('units').includes(String(unit.id)) ? String(unit.id) : ''),
+        option(
+          { value: String(unit.id), label: unit.name },
+          chosen('units').includes(String(unit.id)) ? String(unit.id) : '',
+        ),
       )}</select></label>
-      <label>责任岗位（可多选；现任者为责任人） <select name="posts" multiple size="6">${[...postChoices].map(([id, entry]) =>
-        option({ value: String(id), label: postLabel(entry) }, chosen('posts').includes(String(id)) ? String(id) : ''),
+      <label>责任岗位（可多选；现任者为责任人） <select name="posts" multiple size="6">${[...postChoices].map(
+        ([id, entry]) =>
+          option(
+            { value: String(id), label: postLabel(entry) },
+            chosen('posts').includes(String(id)) ? String(id) : '',
+          ),
       )}</select></label>
     </div>
     <div class="wide"><label>概况 <textarea name="summary" rows="2" maxlength="1000" required>${value('summary')}</textarea></label></div>

@@ -34,7 +34,9 @@ const choicesField = z
   .unknown()
   .optional()
   .transform((value) => (Array.isArray(value) ? value : [value]))
-  .transform((values) => values.filter((value): value is string => typeof value === 'string' && value !== ''));
+  .transform((values) =>
+    values.filter((value): value is string => typeof value === 'string' && value !== ''),
+  );
 const countField = trimmedField(6);
 
 /** The office's logged-in accounts see the confidential fields. */
@@ -185,7 +187,11 @@ export function accidentsRoutes(kit: ConsoleKit) {
       },
       { by: actor(viewer), at: now, accountId: viewer.account?.id ?? null },
     );
-    log.info('console accident recorded', { tenant: tenant.code, admin: actor(viewer), accident: accident.code });
+    log.info('console accident recorded', {
+      tenant: tenant.code,
+      admin: actor(viewer),
+      accident: accident.code,
+    });
     kit.setFlash(c, { kind: 'success', text: `已登记事故/事件 ${accident.code}。` });
     return c.redirect(`/console/accidents/${accident.id}`, 303);
   });
@@ -287,7 +293,10 @@ export function accidentsRoutes(kit: ConsoleKit) {
     kit.setFlash(
       c,
       decided
-        ? { kind: 'success', text: `${form.decision === 'confirm' ? '已确认' : '已驳回'}一票否决建议（${row.code}）。` }
+        ? {
+            kind: 'success',
+            text: `${form.decision === 'confirm' ? '已确认' : '已驳回'}一票否决建议（${row.code}）。`,
+          }
         : { kind: 'error', text: '这条建议已有决定。' },
     );
     return c.redirect(back, 303);

@@ -4,8 +4,8 @@ import { proposalsOf, unreportedPastDue } from '../../../db/queries/accidents.ts
 import { dashboardData } from '../../../handlers/dashboard.ts';
 import { holidayGap } from '../../../handlers/deadlines.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
-import { type ConsoleKit, consoleApp } from '../kit.ts';
 import { accidentsPanel } from '../accidents/page.ts';
+import { type ConsoleKit, consoleApp } from '../kit.ts';
 import { dashboardPage } from './page.ts';
 
 export function dashboardRoutes(kit: ConsoleKit) {

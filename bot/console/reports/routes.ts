@@ -1,6 +1,8 @@
 // The console's reports (DOMAIN §7): `/console/reports/quarterly` (+ .xlsx), `/console/reports/year`
 // (+ .xlsx, and the 一票否决 form), `/console/reports/statement` (+ .txt). Same viewer, CSRF and tenant
 // scoping as the operations: everything is read for the viewer's tenant; an id of another tenant is 404.
+
+import { adjustCell } from '../../../db/queries/assessment.ts';
 import {
   clearVetoFlag,
   leadersOf,
@@ -9,7 +11,6 @@ import {
   VETO_KINDS,
   type VetoKind,
 } from '../../../db/queries/reports.ts';
-import { adjustCell } from '../../../db/queries/assessment.ts';
 import { childTenants, type Tenant } from '../../../db/queries/tenants.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
 import { scoredColumns, scoredYear } from '../../../handlers/assessment.ts';
@@ -213,7 +214,12 @@ export function reportsRoutes(kit: ConsoleKit) {
         accountId: viewer.account?.id ?? null,
       }),
     );
-    log.info('console assessment adjusted', { tenant: tenant.code, admin: actor(viewer), unit: unit.id, year });
+    log.info('console assessment adjusted', {
+      tenant: tenant.code,
+      admin: actor(viewer),
+      unit: unit.id,
+      year,
+    });
     kit.setFlash(c, {
       kind: 'success',
       text:
