@@ -1034,10 +1034,7 @@ export const accidents = pgTable(
     recordedBy: text('recorded_by').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex('accidents_tenant_code').on(t.tenantId, t.code),
-    index('accidents_tenant').on(t.tenantId),
-  ],
+  (t) => [uniqueIndex('accidents_tenant_code').on(t.tenantId, t.code)],
 );
 
 /** The units and posts (with the holder at the time) responsible for an accident. */

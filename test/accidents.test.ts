@@ -126,6 +126,9 @@ async function yearXlsx(as: Browser, query = 'year=2026') {
     if (index > 2)
       rows.set(String(row.getCell(1).value), (column) => row.getCell(header.indexOf(column) + 1).value);
   });
+  // The footer: the last row, its first cell.
+  const last = sheet.getRow(sheet.rowCount);
+  rows.set('footer', () => last.getCell(1).value);
   return rows;
 }
 
@@ -210,6 +213,8 @@ describe('accident register and the scored year-end assessment', () => {
     expect(cells.get('总务处')!('得分')).toBe(Number(cellByHeader(year.html, '总务处', '得分')));
     expect(cells.get('教技室')!('得分')).toBe(100);
     expect(cells.get('教技室')!('等次')).toBe('优秀');
+    expect(String(cells.get('footer')!('处室'))).toContain('个人一票否决');
+    expect(String(cells.get('footer')!('处室'))).toContain('张丽（发生“八杜绝”责任事故');
 
     // The office adjusts a cell, with a reason (audited): 教技室 falls to 合格.
     const adjusted = await browser.post('/console/reports/year/adjust', {

@@ -90,7 +90,6 @@ ALTER TABLE "veto_proposals" ADD CONSTRAINT "veto_proposals_unit_id_units_id_fk"
 ALTER TABLE "veto_proposals" ADD CONSTRAINT "veto_proposals_person_id_people_id_fk" FOREIGN KEY ("person_id") REFERENCES "public"."people"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "accident_parties_accident" ON "accident_parties" USING btree ("accident_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "accidents_tenant_code" ON "accidents" USING btree ("tenant_id","code");--> statement-breakpoint
-CREATE INDEX "accidents_tenant" ON "accidents" USING btree ("tenant_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "assessment_adjustments_cell" ON "assessment_adjustments" USING btree ("tenant_id","year","unit_id","item");--> statement-breakpoint
 CREATE UNIQUE INDEX "person_veto_flags_person_year_kind" ON "person_veto_flags" USING btree ("person_id","year","kind");--> statement-breakpoint
 CREATE INDEX "veto_proposals_tenant_status" ON "veto_proposals" USING btree ("tenant_id","status");

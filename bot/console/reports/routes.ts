@@ -159,7 +159,20 @@ export function reportsRoutes(kit: ConsoleKit) {
     const scored = await scoredYear(db, tenant, year, yearSpan(year, tenant.timezone), now);
     const file = await writeYearXlsx(
       scored.rows,
-      { tenantName: tenant.name, year, footer: `生成于 ${formatDateTime(now, viewer.tenant.timezone)}` },
+      {
+        tenantName: tenant.name,
+        year,
+        footer: [
+          `生成于 ${formatDateTime(now, viewer.tenant.timezone)}`,
+          ...(scored.people.length > 0
+            ? [
+                `个人一票否决（取消当年度评优评先、晋职晋级资格）：${scored.people
+                  .map((row) => `${row.person}（${VETO_LABEL[row.flag.kind]}：${row.flag.reason}）`)
+                  .join('；')}`,
+              ]
+            : []),
+        ].join('；'),
+      },
       scoredColumns(scored.scheme, scored.bureau),
     );
     return download(
