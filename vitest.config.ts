@@ -8,6 +8,7 @@ import { LaneSequencer } from './test/helpers/sequencer.ts';
 //   so a worker opens and migrates PGlite once and hands it from file to file (test/helpers/db.ts).
 // - slow: a browser, workerd (wrangler), spawned processes, PostgreSQL servers stopped and started.
 const pure = [
+  'test/accident-rules.test.ts',
   'test/architecture.test.ts',
   'test/calendar.test.ts',
   'test/console-html.test.ts',

@@ -19,6 +19,12 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CHANNELS } from '../bot/core/types.ts';
 import type { Button, Card } from '../cards/model.ts';
+import {
+  ACCIDENT_KINDS,
+  ACCIDENT_SEVERITIES,
+  PROPOSAL_STATUSES,
+  type VetoKind,
+} from '../handlers/accident-rules.ts';
 import { FETCH_STATUSES, FILE_LOCATIONS, PHOTO_STAGES } from '../handlers/evidence-rules.ts';
 import { HAZARD_ORIGINS, HAZARD_STATUSES } from '../handlers/hazard-workflow.ts';
 import { OBLIGATION_KINDS, type ObligationScope } from '../handlers/obligation-kinds.ts';
@@ -970,15 +976,125 @@ export const vetoFlags = pgTable(
       .notNull()
       .references(() => units.id),
     year: integer('year').notNull(),
-    kind: text('kind')
-      .$type<'grave_accident' | 'exceeded_target' | 'failed_assessment' | 'concealed'>()
-      .notNull(),
+    kind: text('kind').$type<VetoKind>().notNull(),
     reason: text('reason').notNull(),
     /** Who set it: the console account (web) or the person (chat). */
     setBy: text('set_by').notNull(),
     setAt: ts('set_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('veto_flags_unit_year_kind').on(t.unitId, t.year, t.kind)],
+);
+
+/** 一票否决 of a person (002 §四(一), 003 §七.3): the year's 评优评先、晋职晋级 withdrawn. */
+export const personVetoFlags = pgTable(
+  'person_veto_flags',
+  {
+    ...tenantRow(),
+    personId: personRef('person_id').notNull(),
+    year: integer('year').notNull(),
+    kind: text('kind').$type<VetoKind>().notNull(),
+    reason: text('reason').notNull(),
+    setBy: text('set_by').notNull(),
+    setAt: ts('set_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('person_veto_flags_person_year_kind').on(t.personId, t.year, t.kind)],
+);
+
+export const accidentKindEnum = pgEnum('accident_kind', ACCIDENT_KINDS);
+export const accidentSeverityEnum = pgEnum('accident_severity', ACCIDENT_SEVERITIES);
+export const vetoProposalStatusEnum = pgEnum('veto_proposal_status', PROPOSAL_STATUSES);
+
+/**
+ * 事故/事件登记 (DOMAIN §6): what happened, to whom, who is responsible, how it was handled and reported
+ * upward. `injured_names` and `handling` are confidential: the office and the leaders only.
+ */
+export const accidents = pgTable(
+  'accidents',
+  {
+    ...tenantRow(),
+    /** SG-<prefix>-2026-0001, like a hazard's number. */
+    code: text('code').notNull(),
+    kind: accidentKindEnum('kind').notNull(),
+    severity: accidentSeverityEnum('severity').notNull(),
+    occurredAt: ts('occurred_at').notNull(),
+    place: text('place').notNull(),
+    summary: text('summary').notNull(),
+    students: integer('students').notNull().default(0),
+    staff: integer('staff').notNull().default(0),
+    injured: integer('injured').notNull().default(0),
+    deaths: integer('deaths').notNull().default(0),
+    /** Someone bears responsibility (责任事故): the 八杜绝 kinds then propose 一票否决. */
+    responsible: boolean('responsible').notNull().default(false),
+    injuredNames: text('injured_names').notNull().default(''),
+    handling: text('handling').notNull().default(''),
+    followUp: text('follow_up').notNull().default(''),
+    reportDueAt: ts('report_due_at').notNull(),
+    reportedAt: ts('reported_at'),
+    reportedTo: text('reported_to'),
+    recordedBy: text('recorded_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('accidents_tenant_code').on(t.tenantId, t.code)],
+);
+
+/** The units and posts (with the holder at the time) responsible for an accident. */
+export const accidentParties = pgTable(
+  'accident_parties',
+  {
+    ...tenantRow(),
+    accidentId: integer('accident_id')
+      .notNull()
+      .references(() => accidents.id),
+    unitId: integer('unit_id').references(() => units.id),
+    postId: integer('post_id').references(() => posts.id),
+    personId: personRef('person_id'),
+  },
+  (t) => [
+    index('accident_parties_accident').on(t.accidentId),
+    check('accident_parties_unit_or_post', sql`num_nonnulls(${t.unitId}, ${t.postId}) = 1`),
+  ],
+);
+
+/** A 一票否决 an accident proposes for a unit or a person, until the office confirms or dismisses it. */
+export const vetoProposals = pgTable(
+  'veto_proposals',
+  {
+    ...tenantRow(),
+    accidentId: integer('accident_id')
+      .notNull()
+      .references(() => accidents.id),
+    unitId: integer('unit_id').references(() => units.id),
+    personId: personRef('person_id'),
+    year: integer('year').notNull(),
+    kind: text('kind').$type<VetoKind>().notNull(),
+    status: vetoProposalStatusEnum('status').notNull().default('pending'),
+    decidedBy: text('decided_by'),
+    decidedAt: ts('decided_at'),
+    decisionReason: text('decision_reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('veto_proposals_tenant_status').on(t.tenantId, t.status),
+    check('veto_proposals_unit_or_person', sql`num_nonnulls(${t.unitId}, ${t.personId}) = 1`),
+  ],
+);
+
+/** The office's adjustment of one cell of the scored year-end table, with its reason. */
+export const assessmentAdjustments = pgTable(
+  'assessment_adjustments',
+  {
+    ...tenantRow(),
+    year: integer('year').notNull(),
+    unitId: integer('unit_id')
+      .notNull()
+      .references(() => units.id),
+    item: text('item').notNull(),
+    points: integer('points').notNull(),
+    reason: text('reason').notNull(),
+    setBy: text('set_by').notNull(),
+    setAt: ts('set_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('assessment_adjustments_cell').on(t.tenantId, t.year, t.unitId, t.item)],
 );
 
 /**

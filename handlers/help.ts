@@ -51,6 +51,7 @@ const LISTED_FROM: Record<string, HelpRole> = {
   不批准延期: 'leader',
   挂牌督办: 'leader',
   派任务: 'leader',
+  事故登记: 'leader',
 };
 
 /** One example per command, as a person would type it. */
@@ -84,6 +85,7 @@ const EXAMPLES: Record<string, string> = {
   责任书进度: '责任书进度',
   我的责任书: '我的责任书',
   签订责任书: '签订责任书',
+  事故登记: '事故登记 2026',
   帮助: '帮助 报隐患',
 };
 

@@ -1,5 +1,6 @@
 // The bot's features, composed into one router. Every channel uses this same router.
 import { Router } from '../bot/core/router.ts';
+import { accidentRegister } from './accidents.ts';
 import { myDuties, myTodo } from './duties.ts';
 import { attachFollowUp } from './follow-up.ts';
 import { registerHazards } from './hazards/index.ts';
@@ -28,6 +29,12 @@ export function createRouter(): Router {
       usage: '我的待办',
       summary: '我的隐患、任务和值班',
       handler: myTodo,
+    })
+    .command({
+      names: ['事故登记', '/accidents'],
+      usage: '事故登记 [年度]',
+      summary: '查看本年度事故/事件登记（受伤人员和处置情况仅办公室和领导可见）',
+      handler: accidentRegister,
     })
     .command({
       names: ['记录', '/record'],

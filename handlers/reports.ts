@@ -1,17 +1,14 @@
 // Report spans, the XLSX files of the quarterly and year-end reports, and the 述职述安 draft text
 // (DOMAIN §7). Everything here is written from the records the queries return: no invented facts.
 import ExcelJS from 'exceljs';
-import type { Leader, Span, StatementRecords, VetoKind } from '../db/queries/reports.ts';
+import type { Leader, Span, StatementRecords } from '../db/queries/reports.ts';
+import { VETO_LABEL } from './accident-rules.ts';
 import { isoDateIn, startOfDayIn } from './calendar.ts';
+
+export { VETO_LABEL };
+
 import { addDays, periodOf } from './periods.ts';
 import type { SpanReport, Stats, UnitYearRow } from './report-stats.ts';
-
-export const VETO_LABEL: Record<VetoKind, string> = {
-  grave_accident: '发生重大安全事故',
-  exceeded_target: '超过事故控制指标',
-  failed_assessment: '考核不合格',
-  concealed: '瞒报谎报事故',
-};
 
 const spanOf = (start: string, end: string, timeZone: string): Span => ({
   start,
@@ -118,7 +115,7 @@ const BORDER: Partial<ExcelJS.Borders> = {
   right: { style: 'thin' },
 };
 
-async function sheetFile<T>(
+export async function sheetFile<T>(
   sheetName: string,
   title: string,
   columns: { header: string; value: (row: T) => string | number }[],
@@ -174,14 +171,15 @@ export function writeQuarterlyXlsx(
   );
 }
 
-export function writeYearXlsx(
-  rows: UnitYearRow[],
+export function writeYearXlsx<Row extends UnitYearRow>(
+  rows: Row[],
   meta: { tenantName: string; year: number; footer: string },
+  columns: { header: string; value: (row: Row) => string | number }[] = YEAR_COLUMNS,
 ) {
   return sheetFile(
     '年度考核',
     `${meta.tenantName} ${meta.year}年度安全工作考核表`,
-    YEAR_COLUMNS,
+    columns,
     rows.map((row) => ({ name: row.name, row })),
     meta.footer,
   );

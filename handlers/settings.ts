@@ -1,6 +1,7 @@
 // Tenant policies, with defaults a school can start from; set per tenant under `settings:` in the
 // organization file.
 import { z } from 'zod';
+import { assessmentSchema, DEFAULT_ASSESSMENT } from './accident-rules.ts';
 import { isIsoDate } from './calendar.ts';
 
 const deadline = z.strictObject({
@@ -67,6 +68,14 @@ export const settingsSchema = z.strictObject({
    * last week's hazards, this period's duties per unit, shift confirmations and open tasks.
    */
   weekly_digest: z.boolean().default(true),
+  /**
+   * An accident is reported to the level above within this many clock hours of when it happened; the
+   * seeds say only “第一时间” (001 §二(四) 法规安全科 3), so one hour is our default. Past it, the office
+   * and the 第一责任人 are reminded until the report is recorded.
+   */
+  accident_report_hours: z.number().int().min(1).max(72).default(1),
+  /** The scored year-end assessment (issue 20 §5): items, weights, 等次 thresholds; 001 §三.4 by default. */
+  assessment: assessmentSchema.default(DEFAULT_ASSESSMENT),
   /** School semesters as MM-DD (autumn runs from its start to the day before spring starts). */
   semesters: z
     .strictObject({

@@ -1,6 +1,7 @@
 // The scheduled jobs, declared once for both runners: node-cron in the Node process (Beijing time) and
 // the Workers `scheduled()` handler (its cron triggers, in UTC, are in wrangler.toml). Every job is safe
 // to run twice, to overlap with itself and to run on several instances: what it sends is keyed.
+import { runAccidentReports } from './accident-reports.ts';
 import { type JobContext, runHazardDeadlines } from './hazard-deadlines.ts';
 import { runLetterRounds } from './letters.ts';
 import { runObligations } from './obligations.ts';
@@ -18,6 +19,7 @@ export interface Job {
 export const JOBS: Job[] = [
   { name: 'hazard-deadlines', cron: '*/10 * * * *', run: runHazardDeadlines },
   { name: 'task-deadlines', cron: '*/10 * * * *', run: runTaskDeadlines },
+  { name: 'accident-reports', cron: '*/10 * * * *', run: runAccidentReports },
   // Daily at 08:00 Beijing (UTC 00:00): period starts, reminders and missed periods are day-grained.
   { name: 'obligations', cron: '0 8 * * *', run: runObligations },
   { name: 'letters', cron: '5 8-20 * * *', run: runLetterRounds },

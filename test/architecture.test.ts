@@ -23,6 +23,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'bot/core/errors.ts',
       'bot/core/log.ts',
       'bot/core/next-turn.ts',
+      'handlers/accident-rules.ts',
       'handlers/calendar.ts',
       'handlers/deadlines.ts',
       'handlers/evidence-rules.ts',

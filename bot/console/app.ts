@@ -6,6 +6,7 @@
 // the layout); one folder per page with its routes and its rendering. bot/app.ts mounts it at `/`.
 
 import { consoleSecureHeaders } from '../secure-headers.ts';
+import { accidentsRoutes } from './accidents/routes.ts';
 import { calendarRoutes } from './calendar/routes.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { hazardsRoutes } from './hazards/routes.ts';
@@ -48,6 +49,7 @@ export function createConsole(options: ConsoleOptions) {
     simulatorRoutes,
     dashboardRoutes,
     reportsRoutes,
+    accidentsRoutes,
     tasksRoutes,
     hazardsRoutes,
     recordsRoutes,

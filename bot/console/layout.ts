@@ -26,6 +26,7 @@ export interface Frame {
     | 'chat'
     | 'dashboard'
     | 'reports'
+    | 'accidents'
     | 'tasks'
     | 'hazards'
     | 'records'
@@ -81,6 +82,7 @@ ${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : 
     ${frame.demo ? link('/', 'chat', '对话模拟') : ''}
     ${link('/console/dashboard', 'dashboard', '工作看板')}
     ${link('/console/reports/quarterly', 'reports', '报表')}
+    ${link('/console/accidents', 'accidents', '事故登记')}
     ${link('/console/tasks', 'tasks', '任务督办')}
     ${link('/console/hazards', 'hazards', '隐患督办')}
     ${link('/console/records', 'records', '工作记录')}

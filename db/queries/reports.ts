@@ -4,6 +4,7 @@
 // dates are the tenant's local dates.
 import { and, asc, eq, gte, isNull, lte, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { VetoKind } from '../../handlers/accident-rules.ts';
 import type { Queryable } from '../client.ts';
 import {
   auditEvents,
@@ -26,13 +27,7 @@ import {
 import { periodsEnding } from './obligations.ts';
 import { shiftsDated } from './shifts.ts';
 
-export type VetoKind = 'grave_accident' | 'exceeded_target' | 'failed_assessment' | 'concealed';
-export const VETO_KINDS: readonly VetoKind[] = [
-  'grave_accident',
-  'exceeded_target',
-  'failed_assessment',
-  'concealed',
-];
+export { VETO_KINDS, type VetoKind } from '../../handlers/accident-rules.ts';
 
 /** A report's span: local dates, first and last inclusive, and the instants they cut. */
 export interface Span {

@@ -1,7 +1,10 @@
 // GET /console/dashboard: login (or demo mode) as every console page; the viewer's tenant only.
+import { html } from 'hono/html';
+import { proposalsOf, unreportedPastDue } from '../../../db/queries/accidents.ts';
 import { dashboardData } from '../../../handlers/dashboard.ts';
 import { holidayGap } from '../../../handlers/deadlines.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
+import { accidentsPanel } from '../accidents/page.ts';
 import { type ConsoleKit, consoleApp } from '../kit.ts';
 import { dashboardPage } from './page.ts';
 
@@ -10,9 +13,11 @@ export function dashboardRoutes(kit: ConsoleKit) {
   app.get('/console/dashboard', kit.viewer, async (c) => {
     const { tenant } = c.var.viewer;
     const data = await dashboardData(kit.db, tenant.id, kit.clock(), tenant.timezone);
+    const pending = await proposalsOf(kit.db, tenant.id, { status: 'pending' });
+    const unreported = await unreportedPastDue(kit.db, kit.clock(), tenant.id);
     return kit.render(
       c,
-      dashboardPage(data, holidayGap(tenantSettings(tenant.settings), kit.clock(), tenant.timezone)),
+      html`${accidentsPanel(pending, unreported)}${dashboardPage(data, holidayGap(tenantSettings(tenant.settings), kit.clock(), tenant.timezone))}`,
       { title: '工作看板', active: 'dashboard', page: 'dashboard' },
     );
   });

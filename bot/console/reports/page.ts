@@ -3,8 +3,10 @@
 import { html } from 'hono/html';
 import type { Leader } from '../../../db/queries/reports.ts';
 import { VETO_KINDS } from '../../../db/queries/reports.ts';
-import type { SpanReport, UnitYearRow } from '../../../handlers/report-stats.ts';
-import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult, YEAR_COLUMNS } from '../../../handlers/reports.ts';
+import type { AssessmentScheme, VetoKind } from '../../../handlers/accident-rules.ts';
+import { type ScoredYearRow, scoredColumns } from '../../../handlers/assessment.ts';
+import type { SpanReport } from '../../../handlers/report-stats.ts';
+import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult } from '../../../handlers/reports.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { errorFlash, type Html } from '../layout.ts';
 
@@ -57,32 +59,92 @@ ${errorFlash(input.error)}
 export function yearPage(input: {
   tenantName: string;
   year: number;
-  rows: UnitYearRow[];
+  rows: ScoredYearRow[];
+  scheme: AssessmentScheme;
+  bureau: boolean;
+  people: { person: string; flag: { kind: VetoKind; reason: string } }[];
   csrf: string;
+  /** A school of the viewer's bureau, read only (issue 19 §4). */
+  school?: { id: number; name: string };
+  /** The viewer's schools, when it is a bureau. */
+  schools: { id: number; name: string }[];
   error?: string;
 }): Html {
+  const columns = scoredColumns(input.scheme, input.bureau);
+  const query = input.school ? `&amp;school=${input.school.id}` : '';
+  const adjusted = input.rows.flatMap((row) =>
+    row.items.filter((item) => item.adjusted).map((item) => ({ row, item })),
+  );
   return html`${tabs('year')}
-<h1>${input.tenantName} ${input.year}年度安全工作考核表</h1>
+<h1>${input.school?.name ?? input.tenantName} ${input.year}年度安全工作考核表</h1>
 <form method="get" action="/console/reports/year" class="actions-row no-print">
   <label>年度 <input type="text" name="year" value="${input.year}" size="6"></label>
+  ${
+    input.schools.length > 0
+      ? html`<label>查看 <select name="school"><option value="">本局各科室</option>${input.schools.map(
+          (school) =>
+            html`<option value="${school.id}"${school.id === input.school?.id ? ' selected' : ''}>${school.name}</option>`,
+        )}</select></label>`
+      : ''
+  }
   <button class="btn" type="submit">查看</button>
-  <a class="btn" href="/console/reports/year.xlsx?year=${input.year}">下载 XLSX</a>
+  <a class="btn" href="/console/reports/year.xlsx?year=${input.year}${query}">下载 XLSX</a>
 </form>
 ${errorFlash(input.error)}
+<p class="muted">${
+    input.bureau && !input.school
+      ? '科室的制度落实、隐患排查治理和事故按其分包学校的记录计分（001 §三.4），安全检查和责任书按科室本身。'
+      : ''
+  }等次：${input.scheme.grades.excellent} 分及以上为优秀，${input.scheme.grades.pass} 分及以上为合格；无数据的项目不计入，得分按其余项目折算为百分制；一票否决者为不合格。</p>
 <table class="report">
-  <thead><tr><th>处室</th>${YEAR_COLUMNS.map((column) => html`<th>${column.header}</th>`)}</tr></thead>
+  <thead><tr><th>处室</th>${columns.map((column) => html`<th>${column.header}</th>`)}</tr></thead>
   <tbody>
     ${input.rows.map(
       (row) =>
-        html`<tr data-unit="${row.unitId ?? ''}"><td>${row.name}</td>${YEAR_COLUMNS.map((column) => {
+        html`<tr data-unit="${row.unitId ?? ''}"><td>${row.name}</td>${columns.map((column) => {
           const value = column.value(row);
-          return column.header === '考核结果' && vetoResult(row) === '一票否决'
+          return (column.header === '考核结果' && vetoResult(row) === '一票否决') ||
+            (column.header === '等次' && row.grade === 'fail')
             ? html`<td class="veto">${value}</td>`
             : html`<td>${value}</td>`;
         })}</tr>`,
     )}
   </tbody>
 </table>
+${
+  adjusted.length > 0
+    ? html`<h2>办公室调整</h2><ul>${adjusted.map(
+        ({ row, item }) =>
+          html`<li>${row.name} · ${item.name}：${item.computed ?? '—'} → ${item.adjusted!.points}（${item.adjusted!.reason}）</li>`,
+      )}</ul>`
+    : ''
+}
+${
+  input.people.length > 0
+    ? html`<h2>个人一票否决（取消当年度评优评先、晋职晋级资格）</h2><ul>${input.people.map(
+        (row) => html`<li>${row.person}：${VETO_LABEL[row.flag.kind]}（${row.flag.reason}）</li>`,
+      )}</ul>`
+    : ''
+}
+${
+  input.school
+    ? ''
+    : html`<h2 class="no-print">调整得分</h2>
+<form method="post" action="/console/reports/year/adjust" class="panel no-print">
+  <input type="hidden" name="_csrf" value="${input.csrf}">
+  <input type="hidden" name="year" value="${input.year}">
+  <div class="cols">
+    <label>处室 <select name="unit">${input.rows
+      .filter((row) => row.unitId !== null)
+      .map((row) => html`<option value="${row.unitId}">${row.name}</option>`)}</select></label>
+    <label>项目 <select name="item">${input.scheme.items.map(
+      (item) => html`<option value="${item.key}">${item.name}（${item.weight}分）</option>`,
+    )}</select></label>
+    <label>调整为（分；留空为撤销调整） <input type="text" name="points" size="5"></label>
+  </div>
+  <div class="wide"><label>理由（必填） <textarea name="reason" rows="2" maxlength="500"></textarea></label></div>
+  <div class="actions-row"><button class="btn primary" type="submit">提交</button></div>
+</form>
 <h2 class="no-print">一票否决（003 §七.3）</h2>
 <form method="post" action="/console/reports/year/veto" class="panel no-print">
   <input type="hidden" name="_csrf" value="${input.csrf}">
@@ -98,7 +160,8 @@ ${errorFlash(input.error)}
   </div>
   <div class="wide"><label>理由（设定时必填） <textarea name="reason" rows="2" maxlength="500"></textarea></label></div>
   <div class="actions-row"><button class="btn primary" type="submit">提交</button></div>
-</form>`;
+</form>`
+}`;
 }
 
 export function statementPage(input: {

@@ -1,6 +1,8 @@
 // The console's reports (DOMAIN §7): `/console/reports/quarterly` (+ .xlsx), `/console/reports/year`
 // (+ .xlsx, and the 一票否决 form), `/console/reports/statement` (+ .txt). Same viewer, CSRF and tenant
 // scoping as the operations: everything is read for the viewer's tenant; an id of another tenant is 404.
+
+import { adjustCell } from '../../../db/queries/assessment.ts';
 import {
   clearVetoFlag,
   leadersOf,
@@ -9,8 +11,10 @@ import {
   VETO_KINDS,
   type VetoKind,
 } from '../../../db/queries/reports.ts';
+import { childTenants, type Tenant } from '../../../db/queries/tenants.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
-import { spanReport, yearAssessment } from '../../../handlers/report-stats.ts';
+import { scoredColumns, scoredYear } from '../../../handlers/assessment.ts';
+import { spanReport } from '../../../handlers/report-stats.ts';
 import {
   currentQuarter,
   quarterSpan,
@@ -21,6 +25,7 @@ import {
   writeYearXlsx,
   yearSpan,
 } from '../../../handlers/reports.ts';
+import { tenantSettings } from '../../../handlers/settings.ts';
 import { formatDateTime, yearIn } from '../../../handlers/time.ts';
 import { textField, trimmedField, validForm } from '../form.ts';
 import { actor, type ConsoleContext, type ConsoleKit, consoleApp, download, type Viewer } from '../kit.ts';
@@ -98,17 +103,46 @@ export function reportsRoutes(kit: ConsoleKit) {
     return reportYear(asked) ?? yearIn(clock(), viewer.tenant.timezone);
   };
 
-  async function yearBody(viewer: Viewer, year: number, error?: string) {
-    const { tenant } = viewer;
-    const { rows } = await yearAssessment(db, tenant.id, year, yearSpan(year, tenant.timezone), clock());
-    return yearPage({ tenantName: tenant.name, year, rows, csrf: viewer.session.csrf, error });
+  /** The school of the viewer's bureau asked for (`school`), or the viewer's own tenant; null: not theirs. */
+  async function assessedOf(c: ConsoleContext, viewer: Viewer) {
+    const schools = await childTenants(db, viewer.tenant.id);
+    const asked = (c.req.query('school') ?? '').trim();
+    if (!asked) return { tenant: viewer.tenant, schools, school: undefined };
+    const school = schools.find((one) => String(one.id) === asked);
+    return school ? { tenant: school, schools, school } : null;
   }
+
+  async function yearBody(
+    viewer: Viewer,
+    year: number,
+    error?: string,
+    view: { tenant: Tenant; schools: Tenant[]; school?: Tenant } = { tenant: viewer.tenant, schools: [] },
+  ) {
+    const { tenant } = view;
+    const scored = await scoredYear(db, tenant, year, yearSpan(year, tenant.timezone), clock());
+    return yearPage({
+      tenantName: viewer.tenant.name,
+      year,
+      ...scored,
+      csrf: viewer.session.csrf,
+      schools: view.schools.map((one) => ({ id: one.id, name: one.name })),
+      ...(view.school ? { school: { id: view.school.id, name: view.school.name } } : {}),
+      error,
+    });
+  }
+
+  const noSchool = (c: ConsoleContext) =>
+    kit.notFound(c, '找不到', '这所学校不是本局所辖学校。', {
+      link: { href: '/console/reports/year', label: '返回年度考核' },
+    });
 
   app.get('/console/reports/year', kit.viewer, async (c) => {
     const { viewer } = c.var;
     const year = yearOf(c, viewer);
+    const view = await assessedOf(c, viewer);
+    if (!view) return noSchool(c);
     const flash = kit.takeFlash(c);
-    return kit.render(c, await yearBody(viewer, year), {
+    return kit.render(c, await yearBody(viewer, year, undefined, view), {
       title: '年度安全工作考核',
       flash,
       style: REPORT_PRINT_CSS,
@@ -117,15 +151,30 @@ export function reportsRoutes(kit: ConsoleKit) {
 
   app.get('/console/reports/year.xlsx', kit.viewer, async (c) => {
     const { viewer } = c.var;
-    const { tenant } = viewer;
     const year = yearOf(c, viewer);
+    const view = await assessedOf(c, viewer);
+    if (!view) return noSchool(c);
+    const { tenant } = view;
     const now = clock();
-    const { rows } = await yearAssessment(db, tenant.id, year, yearSpan(year, tenant.timezone), now);
-    const file = await writeYearXlsx(rows, {
-      tenantName: tenant.name,
-      year,
-      footer: `生成于 ${formatDateTime(now, tenant.timezone)}`,
-    });
+    const scored = await scoredYear(db, tenant, year, yearSpan(year, tenant.timezone), now);
+    const file = await writeYearXlsx(
+      scored.rows,
+      {
+        tenantName: tenant.name,
+        year,
+        footer: [
+          `生成于 ${formatDateTime(now, viewer.tenant.timezone)}`,
+          ...(scored.people.length > 0
+            ? [
+                `个人一票否决（取消当年度评优评先、晋职晋级资格）：${scored.people
+                  .map((row) => `${row.person}（${VETO_LABEL[row.flag.kind]}：${row.flag.reason}）`)
+                  .join('；')}`,
+              ]
+            : []),
+        ].join('；'),
+      },
+      scoredColumns(scored.scheme, scored.bureau),
+    );
     return download(
       c,
       XLSX_TYPE,
@@ -133,6 +182,65 @@ export function reportsRoutes(kit: ConsoleKit) {
       `年度安全工作考核_${tenant.name}_${year}.xlsx`,
       file,
     );
+  });
+
+  const adjustForm = validForm(
+    {
+      year: textField,
+      unit: trimmedField(),
+      item: trimmedField(40),
+      points: trimmedField(6),
+      reason: textField.transform((reason) => reason.replace(/\s+/g, ' ').trim().slice(0, 500)),
+    },
+    {
+      checks: [
+        (values) => (reportYear(values.year.trim()) === undefined ? '请填写年度，如 2026。' : undefined),
+        (values) => (values.reason ? undefined : '请填写调整的理由。'),
+        (values) =>
+          values.points === '' || /^\d{1,3}$/.test(values.points) ? undefined : '调整后的分数须为整数。',
+      ],
+      refuse: (c, values, message) => refuseVeto(c, yearOf(c, c.var.viewer, values.year), 400, message),
+    },
+  );
+
+  app.post('/console/reports/year/adjust', kit.limit, kit.post, adjustForm, async (c) => {
+    const { viewer } = c.var;
+    const { tenant } = viewer;
+    const form = c.req.valid('form');
+    const year = yearOf(c, viewer, form.year);
+    const unit = (await tenantUnits(db, tenant.id)).find((row) => String(row.id) === form.unit);
+    if (!unit) return refuseVeto(c, year, 404, '所选处室不属于本单位。');
+    const item = tenantSettings(tenant.settings).assessment.items.find((one) => one.key === form.item);
+    if (!item) return refuseVeto(c, year, 400, '请选择考核项目。');
+    const points = form.points === '' ? null : Number(form.points);
+    if (points !== null && points > item.weight)
+      return refuseVeto(c, year, 400, `“${item.name}”满分 ${item.weight} 分，调整后的分数不能超过满分。`);
+    await db.transaction((tx) =>
+      adjustCell(tx, tenant.id, {
+        year,
+        unitId: unit.id,
+        item: item.key,
+        points,
+        reason: form.reason,
+        by: actor(viewer),
+        at: clock(),
+        accountId: viewer.account?.id ?? null,
+      }),
+    );
+    log.info('console assessment adjusted', {
+      tenant: tenant.code,
+      admin: actor(viewer),
+      unit: unit.id,
+      year,
+    });
+    kit.setFlash(c, {
+      kind: 'success',
+      text:
+        points === null
+          ? `已撤销调整：${unit.name} ${item.name}。`
+          : `已调整：${unit.name} ${item.name} 为 ${points} 分。`,
+    });
+    return c.redirect(`/console/reports/year?year=${year}`, 303);
   });
 
   const refuseVeto = async (c: ConsoleContext, year: number, status: 400 | 404, error: string) =>

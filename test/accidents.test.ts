@@ -1,0 +1,327 @@
+// The accident register and the scored year-end assessment (issue 20 §4-5, issue 19 §4) over real HTTP
+// against the real service: an accident recorded in the console proposes 一票否决 for its unit and for the
+// responsible person; the office confirms them with reasons (audited); the year table and its XLSX show
+// the score and the 等次 (不合格 by 否决, 优秀 for a clean unit); an adjusted cell; the report-upward
+// reminder; confidential fields in chat; the bureau's 科室 scored on their contracted school's accidents.
+
+import { and, eq } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../bot/core/log.ts';
+import type { Database } from '../db/client.ts';
+import {
+  accidents,
+  auditEvents,
+  outbox,
+  people,
+  personVetoFlags,
+  posts,
+  tenants,
+  units,
+  vetoFlags,
+  vetoProposals,
+} from '../db/schema.ts';
+import { runAccidentReports } from '../jobs/accident-reports.ts';
+import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
+import {
+  Browser,
+  BUREAU,
+  BUREAU_PASSWORD,
+  cellByHeader,
+  csrfOf,
+  fetchFrom,
+  login,
+  resetConsoleTenants,
+  SCHOOL,
+} from './helpers/console-http.ts';
+import { openTestDatabase } from './helpers/db.ts';
+import { type Harness, startHarness } from './helpers/service.ts';
+
+/** 2027-01-10 10:00 in Shanghai: 2026 is over. */
+const NOW = new Date('2027-01-10T02:00:00Z');
+
+let database: Database;
+let harness: Harness;
+let browser: Browser;
+let bot: ConsoleDriver;
+let schoolId: number;
+let bureauId: number;
+const fetcher = fetchFrom(() => harness.url);
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  harness = await startHarness(database, {}, { clock: () => NOW });
+  bot = consoleDriver(database, NOW);
+});
+afterAll(async () => {
+  await harness.close();
+  await database.close();
+});
+beforeEach(async () => {
+  ({ schoolId, bureauId } = await resetConsoleTenants(harness, database));
+  bot.tenantId = schoolId;
+  browser = new Browser(fetcher);
+});
+
+async function unitId(name: string, tenantId = schoolId) {
+  const [row] = await database.db
+    .select({ id: units.id })
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.name, name)));
+  return row!.id;
+}
+
+async function postId(code: string) {
+  const [row] = await database.db
+    .select({ id: posts.id })
+    .from(posts)
+    .where(and(eq(posts.tenantId, schoolId), eq(posts.code, code)));
+  return row!.id;
+}
+
+async function personId(code: string) {
+  const [row] = await database.db
+    .select({ id: people.id })
+    .from(people)
+    .innerJoin(tenants, eq(tenants.id, people.tenantId))
+    .where(and(eq(people.code, code), eq(tenants.code, SCHOOL)));
+  return row!.id;
+}
+
+/** The food poisoning of 2026-11-03 in the canteen: 总务处 and the 食堂管理员 (张丽) responsible. */
+async function recordPoisoning(as: Browser) {
+  const page = await as.page('/console/accidents?year=2026');
+  expect(page.response.status).toBe(200);
+  return as.post('/console/accidents', {
+    _csrf: csrfOf(page.html),
+    kind: 'food_poisoning',
+    severity: 'general',
+    occurred_at: '2026-11-03T12:30',
+    place: '学校食堂',
+    summary: '午餐后 6 名学生腹痛呕吐，送医观察',
+    students: '6',
+    staff: '0',
+    injured: '6',
+    deaths: '0',
+    responsible: 'yes',
+    injured_names: '初二（3）班 李明 等 6 人',
+    handling: '送昆山市第三人民医院观察，当晚出院；封存留样送检',
+    follow_up: '更换供货商，食堂从业人员培训',
+    reported_at: '',
+    reported_to: '',
+    units: String(await unitId('总务处')),
+    posts: String(await postId('shi-tang-guan-li-yuan')),
+  });
+}
+
+async function yearXlsx(as: Browser, query = 'year=2026') {
+  const file = await as.get(`/console/reports/year.xlsx?${query}`);
+  expect(file.status).toBe(200);
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(await file.arrayBuffer());
+  const sheet = workbook.worksheets[0]!;
+  const header = (sheet.getRow(2).values as unknown[]).slice(1).map(String);
+  const rows = new Map<string, (column: string) => unknown>();
+  sheet.eachRow((row, index) => {
+    if (index > 2)
+      rows.set(String(row.getCell(1).value), (column) => row.getCell(header.indexOf(column) + 1).value);
+  });
+  // The footer: the last row, its first cell.
+  const last = sheet.getRow(sheet.rowCount);
+  rows.set('footer', () => last.getCell(1).value);
+  return rows;
+}
+
+describe('accident register and the scored year-end assessment', () => {
+  it('proposes 一票否决 for the unit and the person; confirmed, the year table says 不合格 by 否决', async () => {
+    await login(browser);
+    const recorded = await recordPoisoning(browser);
+    expect(recorded.status).toBe(303);
+    const [accident] = await database.db.select().from(accidents);
+    expect(accident!.code).toMatch(/^SG-.+-2026-0001$/);
+    // Reported one hour after it happened at the latest (settings.accident_report_hours, default 1).
+    expect(accident!.reportDueAt.toISOString()).toBe('2026-11-03T05:30:00.000Z');
+    const proposals = await database.db.select().from(vetoProposals).orderBy(vetoProposals.id);
+    expect(proposals.map((row) => [row.unitId, row.personId, row.kind, row.status, row.year])).toEqual([
+      [await unitId('总务处'), null, 'eight_never', 'pending', 2026],
+      [null, await personId('zhangli'), 'eight_never', 'pending', 2026],
+    ]);
+
+    // Awaiting a decision, they are on the dashboard.
+    const dashboard = await browser.page('/console/dashboard');
+    expect(dashboard.html).toContain('事故登记待办');
+    expect(dashboard.html).toContain('张丽（个人）：一票否决（发生“八杜绝”责任事故）');
+    expect(dashboard.html).toContain('逾期未报上级');
+
+    const detail = await browser.page(`/console/accidents/${accident!.id}`);
+    expect(detail.html).toContain('初二（3）班 李明 等 6 人');
+    // A decision needs a reason: nothing changes without one.
+    const noReason = await browser.post(`/console/accidents/proposals/${proposals[0]!.id}`, {
+      _csrf: csrfOf(detail.html),
+      decision: 'confirm',
+      reason: '',
+    });
+    expect(noReason.status).toBe(303);
+    expect((await database.db.select().from(vetoFlags)).length).toBe(0);
+    for (const proposal of proposals) {
+      const decided = await browser.post(`/console/accidents/proposals/${proposal.id}`, {
+        _csrf: csrfOf(detail.html),
+        decision: 'confirm',
+        reason: '食堂留样制度未落实，负有直接责任',
+      });
+      expect(decided.status).toBe(303);
+    }
+    const [flag] = await database.db.select().from(vetoFlags);
+    expect([flag!.unitId, flag!.year, flag!.kind]).toEqual([await unitId('总务处'), 2026, 'eight_never']);
+    expect(flag!.reason).toContain(accident!.code);
+    const [personFlag] = await database.db.select().from(personVetoFlags);
+    expect([personFlag!.personId, personFlag!.year]).toEqual([await personId('zhangli'), 2026]);
+    const trail = await database.db
+      .select({ action: auditEvents.action, note: auditEvents.note })
+      .from(auditEvents)
+      .where(eq(auditEvents.tenantId, schoolId));
+    expect(trail.map((row) => row.action)).toEqual(
+      expect.arrayContaining(['accident.record', 'veto-proposal.confirm', 'veto.set']),
+    );
+    expect(trail.filter((row) => row.action === 'veto-proposal.confirm')).toHaveLength(2);
+    // Decided, a proposal cannot be decided again; the dashboard no longer lists it.
+    const again = await browser.post(`/console/accidents/proposals/${proposals[0]!.id}`, {
+      _csrf: csrfOf(detail.html),
+      decision: 'dismiss',
+      reason: '改变主意',
+    });
+    expect(again.status).toBe(303);
+    expect((await database.db.select().from(vetoProposals)).map((row) => row.status)).toEqual([
+      'confirmed',
+      'confirmed',
+    ]);
+    expect((await browser.page('/console/dashboard')).html).not.toContain('待确认：');
+
+    // The year table: 总务处 scored, 不合格 by 否决; a clean unit 优秀.
+    const year = await browser.page('/console/reports/year?year=2026');
+    expect(cellByHeader(year.html, '总务处', '事故控制（20分）')).toBe('10');
+    expect(cellByHeader(year.html, '总务处', '等次')).toBe('不合格');
+    expect(cellByHeader(year.html, '总务处', '考核结果')).toBe('一票否决');
+    expect(cellByHeader(year.html, '总务处', '一票否决事项')).toContain('发生“八杜绝”责任事故');
+    expect(Number(cellByHeader(year.html, '总务处', '得分'))).toBeLessThan(100);
+    expect(cellByHeader(year.html, '教技室', '得分')).toBe('100');
+    expect(cellByHeader(year.html, '教技室', '等次')).toBe('优秀');
+    expect(year.html).toContain('张丽：发生“八杜绝”责任事故');
+    const cells = await yearXlsx(browser);
+    expect(cells.get('总务处')!('等次')).toBe('不合格');
+    expect(cells.get('总务处')!('事故控制（20分）')).toBe(10);
+    expect(cells.get('总务处')!('得分')).toBe(Number(cellByHeader(year.html, '总务处', '得分')));
+    expect(cells.get('教技室')!('得分')).toBe(100);
+    expect(cells.get('教技室')!('等次')).toBe('优秀');
+    expect(String(cells.get('footer')!('处室'))).toContain('个人一票否决');
+    expect(String(cells.get('footer')!('处室'))).toContain('张丽（发生“八杜绝”责任事故');
+
+    // The office adjusts a cell, with a reason (audited): 教技室 falls to 合格.
+    const adjusted = await browser.post('/console/reports/year/adjust', {
+      _csrf: csrfOf(year.html),
+      year: '2026',
+      unit: String(await unitId('教技室')),
+      item: 'accidents',
+      points: '5',
+      reason: '实验室烫伤事件未纳入登记，酌情扣分',
+    });
+    expect(adjusted.status).toBe(303);
+    const after = await yearXlsx(browser);
+    expect(after.get('教技室')!('事故控制（20分）')).toBe(5);
+    expect(after.get('教技室')!('得分')).toBe(25);
+    expect(after.get('教技室')!('等次')).toBe('不合格');
+    const [adjustment] = await database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.tenantId, schoolId), eq(auditEvents.action, 'assessment.adjust')));
+    expect(adjustment!.note).toBe('实验室烫伤事件未纳入登记，酌情扣分');
+    // Over the item's points, refused.
+    const over = await browser.post('/console/reports/year/adjust', {
+      _csrf: csrfOf(year.html),
+      year: '2026',
+      unit: String(await unitId('教技室')),
+      item: 'accidents',
+      points: '50',
+      reason: '超过满分',
+    });
+    expect(over.status).toBe(400);
+  });
+
+  it('refuses a bad form and a unit of another tenant, recording nothing', async () => {
+    await login(browser);
+    const page = await browser.page('/console/accidents');
+    const base = {
+      _csrf: csrfOf(page.html),
+      kind: 'fire',
+      severity: 'general',
+      occurred_at: '2026-12-01T09:00',
+      place: '',
+      summary: '配电箱冒烟',
+      responsible: 'no',
+    };
+    const missing = await browser.post('/console/accidents', base);
+    expect(missing.status).toBe(400);
+    expect(await missing.text()).toContain('请填写地点。');
+    const future = await browser.post('/console/accidents', {
+      ...base,
+      place: '教学楼',
+      occurred_at: '2027-02-01T09:00',
+    });
+    expect(future.status).toBe(400);
+    const foreign = await browser.post('/console/accidents', {
+      ...base,
+      place: '教学楼',
+      responsible: 'yes',
+      units: String(await unitId('法规安全科', bureauId)),
+    });
+    expect(foreign.status).toBe(404);
+    expect(await database.db.select().from(accidents)).toHaveLength(0);
+    // Not responsible, or of no 八杜绝 kind: recorded, no proposal.
+    const plain = await browser.post('/console/accidents', { ...base, place: '教学楼' });
+    expect(plain.status).toBe(303);
+    expect(await database.db.select().from(accidents)).toHaveLength(1);
+    expect(await database.db.select().from(vetoProposals)).toHaveLength(0);
+  });
+
+  it('reminds the office once when not reported in time; shows confidential fields to leaders only', async () => {
+    await login(browser);
+    await recordPoisoning(browser);
+    const office = await personId('zhouyinyin');
+    const context = { db: database.db, channels: new Set(['console'] as const), log: silentLogger, now: NOW };
+    expect((await runAccidentReports(context)).sent).toBeGreaterThan(0);
+    expect((await runAccidentReports(context)).sent).toBe(0);
+    const toOffice = await database.db.select().from(outbox).where(eq(outbox.personId, office));
+    expect(JSON.stringify(toOffice.map((row) => row.body))).toContain('尚未记录上报');
+
+    const principal = await bot.say('wangxiaofang', '事故登记 2026');
+    expect(principal).toContain('食物中毒事故');
+    expect(principal).toContain('李明');
+    const guard = await bot.say('liguoqiang', '事故登记 2026');
+    expect(guard).toContain('食物中毒事故');
+    expect(guard).not.toContain('李明');
+    expect(guard).not.toContain('第三人民医院');
+    expect(guard).toContain('保密');
+  });
+
+  it('scores the bureau’s 科室 on their contracted school’s accidents, and shows the school’s table to its bureau only', async () => {
+    await login(browser);
+    await recordPoisoning(browser);
+    const bureau = new Browser(fetcher);
+    await login(bureau, BUREAU, BUREAU_PASSWORD);
+    const own = await bureau.page('/console/reports/year?year=2026');
+    expect(cellByHeader(own.html, '法规安全科', '分包学校')).toBe('昆山市花桥集善中学');
+    expect(cellByHeader(own.html, '法规安全科', '事故控制（20分）')).toBe('10');
+    expect(cellByHeader(own.html, '办公室', '事故控制（20分）')).toBe('20');
+    const school = await bureau.page(`/console/reports/year?year=2026&school=${schoolId}`);
+    expect(school.response.status).toBe(200);
+    expect(cellByHeader(school.html, '总务处', '事故控制（20分）')).toBe('10');
+    expect(school.html).not.toContain('/console/reports/year/adjust');
+    const cells = await yearXlsx(bureau, `year=2026&school=${schoolId}`);
+    expect(cells.get('总务处')!('事故控制（20分）')).toBe(10);
+    // The school cannot read its bureau's table, nor the bureau another tenant's register.
+    expect((await browser.get(`/console/reports/year?year=2026&school=${bureauId}`)).status).toBe(404);
+    expect((await browser.get(`/console/reports/year.xlsx?year=2026&school=${bureauId}`)).status).toBe(404);
+    const [accident] = await database.db.select().from(accidents);
+    expect((await bureau.get(`/console/accidents/${accident!.id}`)).status).toBe(404);
+  });
+});
