@@ -68,9 +68,21 @@ describe('reports upward in the console', () => {
   }
 
   it('the school submits its quarterly report and a leader’s 述职述安; the bureau lists, comments; the school sees the comment', async () => {
+    // 钱立新 of the bureau visited the school in December: its record and its quarterly report show it.
+    const bot = consoleDriver(database, NOW);
+    bot.tenantId = ids.bureau;
+    expect(
+      await bot.say('qianlixin', '记录 督查 学校：昆山市花桥集善中学 检查食堂 日期：2026-12-15'),
+    ).toContain('已记录督查');
+    const visit = '区教育局督查：钱立新 2026-12-15 检查食堂';
     const school = await as(SCHOOL, 'correct horse battery');
+    expect((await school.page('/console/records')).html).toContain(visit);
     const quarterly = await school.page('/console/reports/quarterly?quarter=2026-Q4');
+    expect(quarterly.html).toContain(visit);
     expect(quarterly.html).toContain('报送某区教育体育局');
+    // The sibling school's record does not show it.
+    const sibling = await as('shiyan-xiaoxue', SCHOOL2_PASSWORD);
+    expect((await sibling.page('/console/records')).html).not.toContain('区教育局督查');
     const posted = await school.post('/console/submissions/quarterly', {
       _csrf: csrfOf(quarterly.html),
       quarter: '2026-Q4',
@@ -100,6 +112,7 @@ describe('reports upward in the console', () => {
     ]);
     expect(rows[0]!.title).toBe('昆山市花桥集善中学2026年第四季度安全工作报告');
     expect(rows[0]!.body).toContain('全单位合计：职责达标');
+    expect(rows[0]!.body).toContain(`二、上级督查\n${visit}`);
     expect(rows[1]!.body).toContain('2026年度述职述安报告（安全工作部分）');
     expect(rows[1]!.body).toContain('本人补充：全年无安全事故。');
     expect(rows[1]!.submittedBy).toBe('周尹尹（后台账号 office）');
