@@ -197,6 +197,35 @@ describe('reports upward in the console', () => {
     expect(await database.db.select().from(submissions)).toHaveLength(1);
   });
 
+  it('lists a 分包 member’s 督查报告 in the bureau’s console, where the office acknowledges and comments it', async () => {
+    const bot = consoleDriver(database, NOW);
+    bot.tenantId = ids.bureau;
+    expect(await bot.say('qianlixin', '督查报告 提交')).toContain('督查报告已提交（2026-Q4）');
+    const [row] = await database.db.select().from(submissions);
+    const bureau = await as(BUREAU, BUREAU_PASSWORD);
+    const list = await bureau.page('/console/submissions');
+    expect(list.html).toContain('钱立新2026年第四季度分包学校督查报告');
+    const detail = await bureau.page(`/console/submissions/${row!.id}`);
+    expect(detail.html).toContain('区第一中学：督查 0 次');
+    expect(
+      (
+        await bureau.post(`/console/submissions/${row!.id}/ack`, {
+          _csrf: csrfOf(detail.html),
+          comment: '下季度补齐督查。',
+        })
+      ).status,
+    ).toBe(303);
+    expect((await database.db.select().from(submissions))[0]).toMatchObject({
+      comment: '下季度补齐督查。',
+      acknowledgedBy: '局安全办（后台账号 office）',
+    });
+    expect((await bot.inbox(await personId('qianlixin'))).at(-1)).toContain('意见：下季度补齐督查。');
+    // The school's console does not see the bureau's own reports.
+    const school = await as(SCHOOL, 'correct horse battery');
+    expect((await school.get(`/console/submissions/${row!.id}`)).status).toBe(404);
+    expect((await school.page('/console/submissions')).html).not.toContain('钱立新');
+  });
+
   it('lets the bureau’s office acknowledge a school’s report with the button of its card', async () => {
     const school = await as(SCHOOL, 'correct horse battery');
     const page = await school.page('/console/submissions');
