@@ -1,6 +1,11 @@
 // The one reader of process.env: every setting is validated here, once, at start-up (DESIGN.md §5).
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from './core/log.ts';
+
+/** What demo mode loads: the example school, or the example bureau over its three schools. */
+export const DEMO_LEVELS = ['school', 'bureau'] as const;
+export type DemoLevel = (typeof DEMO_LEVELS)[number];
+
 import type { S3Options } from './core/s3.ts';
 
 const optionalText = z
@@ -105,6 +110,9 @@ const envSchema = z
     LOG_LEVEL: optionalText
       .transform((value) => value?.toLowerCase())
       .pipe(z.enum(LOG_LEVELS, { message: `must be one of: ${LOG_LEVELS.join(', ')}` }).default('info')),
+    DEMO_LEVEL: optionalText
+      .transform((value) => value?.toLowerCase())
+      .pipe(z.enum(DEMO_LEVELS, { message: `must be one of: ${DEMO_LEVELS.join(', ')}` }).default('school')),
     METRICS_TOKEN: optionalText.refine(
       (value) => value === undefined || /^[\x21-\x7e]{16,}$/.test(value),
       'must be at least 16 printable characters without spaces (e.g. openssl rand -hex 32)',
@@ -219,6 +227,11 @@ export interface Config {
   evidenceS3?: S3Options;
   /** LOG_LEVEL: the least severe log line written (default info). */
   logLevel: LogLevel;
+  /**
+   * DEMO_LEVEL: what demo mode loads on an empty database — the example school (`school`, the default) or
+   * the example bureau with its three schools (`bureau`), opening the console as the bureau.
+   */
+  demoLevel: DemoLevel;
   /** METRICS_TOKEN: `/metrics` is served, to requests bearing it, only when set. */
   metricsToken?: string;
 }
@@ -293,6 +306,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     evidenceS3,
     logLevel: env.LOG_LEVEL,
     metricsToken: env.METRICS_TOKEN,
+    demoLevel: env.DEMO_LEVEL,
     demo: !feishu && !wecom && !wechaty && !wecomBot,
   };
 }

@@ -22,7 +22,7 @@ import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
 import type { AnswerKind, Channel } from './core/types.ts';
 import { runDoctor } from './doctor/index.ts';
-import type { Config } from './env.ts';
+import type { Config, DemoLevel } from './env.ts';
 import { platformDirectories } from './org-resolve.ts';
 
 export interface Service {
@@ -44,10 +44,16 @@ export interface Service {
   close(): Promise<void>;
 }
 
-/** The example school loaded in demo mode (resolved when used: Workers have no file URLs). */
-const demoOrgFile = () => fileURLToPath(new URL('../examples/school.yaml', import.meta.url));
+/** An example file loaded in demo mode (resolved when used: Workers have no file URLs). */
+const demoOrgFile = (name: string) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
 /** The tenant of the example school (examples/school.yaml): what the console shows in demo mode. */
 export const DEMO_TENANT_CODE = 'jishan-school';
+/** DEMO_LEVEL=bureau: the example bureau over its three schools, the console opening as the bureau. */
+export const DEMO_BUREAU_CODE = 'district-bureau';
+const DEMO_FILES: Record<DemoLevel, string[]> = {
+  school: ['school.yaml'],
+  bureau: ['bureau.yaml', 'school.yaml', 'school-2.yaml', 'school-3.yaml'],
+};
 
 export interface ServiceOptions {
   config: Config;
@@ -71,7 +77,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const { config, log } = options;
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
-  const demo = config.demo ? await loadDemoOrganization(database, log) : { on: false };
+  const demo = config.demo ? await loadDemoOrganization(database, log, config.demoLevel) : { on: false };
 
   const evidence = createEvidenceStore({ db: database.db, s3: config.evidenceS3 });
   // The channels that are on, in the registry's order (bot/channels/registry.ts).
@@ -160,7 +166,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       core,
       evidence,
       clock: options.clock,
-      demoTenantCode: demo.on ? DEMO_TENANT_CODE : undefined,
+      demoTenantCode: demo.on
+        ? config.demoLevel === 'bureau'
+          ? DEMO_BUREAU_CODE
+          : DEMO_TENANT_CODE
+        : undefined,
       notice: demo.refused ? DEMO_REFUSED_NOTICE : undefined,
       // The page after a message shows the conversation once its console rows are delivered.
       settle: () => dispatcher.idle(),
@@ -223,6 +233,7 @@ export const DEMO_REFUSED_NOTICE =
 async function loadDemoOrganization(
   database: Database,
   log: Logger,
+  level: DemoLevel,
 ): Promise<{ on: boolean; refused?: boolean }> {
   const existing = await tenantsByCode(database.db);
   const imported = existing.filter((tenant) => !tenant.demo);
@@ -239,11 +250,16 @@ async function loadDemoOrganization(
     log.info('demo mode', { tenant: existing.map((tenant) => tenant.code).join(',') });
     return { on: true };
   }
-  const org = loadOrgFile(demoOrgFile());
-  const summary = await importOrganization(database.db, org);
-  // Marked after the import: a crash in between leaves an "imported" school, which fails safe (login).
-  await markTenantDemo(database.db, summary.tenantId);
-  log.info('demo mode: example school loaded', { tenant: summary.tenantCode, people: summary.people });
+  for (const name of DEMO_FILES[level]) {
+    const org = loadOrgFile(demoOrgFile(name));
+    const summary = await importOrganization(database.db, org);
+    // Marked after the import: a crash in between leaves an "imported" school, which fails safe (login).
+    await markTenantDemo(database.db, summary.tenantId);
+    log.info(`demo mode: example ${org.tenant.kind} loaded`, {
+      tenant: summary.tenantCode,
+      people: summary.people,
+    });
+  }
   return { on: true };
 }
 

@@ -926,12 +926,55 @@ export const completions = pgTable(
     date: text('date').notNull(),
     note: text('note').notNull(),
     school: text('school'),
+    /**
+     * A 督查 visit of a bureau's member at one of its schools (issue 19): the school's tenant, resolved from
+     * the name through the member's 分包学校 (bureau_contracts). The school's record shows it.
+     */
+    schoolTenantId: integer('school_tenant_id').references((): AnyPgColumn => tenants.id),
     /** Whose it is: the holder's own (their unit's) or the whole school's; counts only where scopes match. */
     scope: text('scope').$type<ObligationScope>().notNull().default('own'),
     evidence: jsonb('evidence').$type<Record<string, unknown>>(),
     createdAt: createdAt(),
   },
-  (t) => [index('completions_person_kind').on(t.personId, t.kind, t.date)],
+  (t) => [
+    index('completions_person_kind').on(t.personId, t.kind, t.date),
+    index('completions_school_tenant').on(t.schoolTenantId, t.date),
+  ],
+);
+
+/**
+ * What goes up a level (issue 19; 003 §四-§五): a 分包 member's quarterly 督查 report to the office of their
+ * own bureau, a school's quarterly report and its leaders' yearly 述职述安 to the bureau. The body is the
+ * text as submitted; the level above acknowledges it and may comment, and the comment is kept.
+ */
+export const submissions = pgTable(
+  'submissions',
+  {
+    /** The tenant it comes from (a school, or the bureau itself for a member's report). */
+    ...tenantRow(),
+    toTenantId: integer('to_tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    kind: text('kind').$type<'supervision_report' | 'quarterly_report' | 'statement'>().notNull(),
+    /** 2026-Q4 for quarterly ones, 2026 for the yearly 述职述安. */
+    period: text('period').notNull(),
+    /** Whose it is: the member or leader (null: the whole school's, e.g. its quarterly report). */
+    personId: personRef('person_id'),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    /** Who submitted it: a member's name or the console account's label. */
+    submittedBy: text('submitted_by').notNull(),
+    submittedAt: ts('submitted_at').notNull(),
+    acknowledgedBy: text('acknowledged_by'),
+    acknowledgedAt: ts('acknowledged_at'),
+    comment: text('comment'),
+    commentedBy: text('commented_by'),
+    commentedAt: ts('commented_at'),
+  },
+  (t) => [
+    uniqueIndex('submissions_key').on(t.tenantId, t.kind, t.period, sql`coalesce(${t.personId}, 0)`),
+    index('submissions_to').on(t.toTenantId, t.period),
+  ],
 );
 
 /**

@@ -8,6 +8,7 @@ import { showHelp, unknownInput } from './help.ts';
 import { registerLetters } from './letters.ts';
 import { recordButton, recordDuty } from './obligations.ts';
 import { registerShifts } from './shifts.ts';
+import { acknowledgeButton, supervisionReport } from './submissions.ts';
 import { assignTask, taskButton, taskCommand } from './tasks.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
 
@@ -60,7 +61,14 @@ export function createRouter(): Router {
       summary: '报告任务完成',
       handler: taskCommand('done'),
     })
+    .command({
+      names: ['督查报告', '/supervision-report'],
+      usage: '督查报告 [2026-Q4]｜督查报告 提交 [修改后的正文]',
+      summary: '分包学校的季度督查报告：查看草稿、提交办公室',
+      handler: supervisionReport,
+    })
     .action('obligation.record', recordButton)
+    .action('submission.ack', acknowledgeButton)
     .action('task.ack', taskButton('ack'))
     .action('task.done', taskButton('done'))
     .command({

@@ -6,6 +6,7 @@ import { Refusal } from '../bot/core/errors.ts';
 import type { ActionResult } from '../bot/core/types.ts';
 import { type Card, card, fields, note, text } from '../cards/model.ts';
 import { appendAudit } from '../db/queries/audit.ts';
+import { memberSchools } from '../db/queries/bureau.ts';
 import {
   contractedSchools,
   type ObligationKind,
@@ -65,6 +66,41 @@ async function scopeOf(ctx: Context, kind: ObligationKind, asked: ObligationScop
   return wide.length > 0 ? 'school' : 'own';
 }
 
+/**
+ * The school a 督查 visit is at: one of the member's 分包学校, typed by its name or code (or named by the
+ * note when exactly one is). A school linked to the bureau gives the visit its tenant, so it counts for the
+ * member's obligation and shows in the school's record; any other name is refused, listing the member's
+ * schools. A person with no 分包学校 records as before (the school as typed, if any).
+ */
+async function visitedSchool(
+  ctx: Context,
+  typed: string | undefined,
+  noteText: string,
+): Promise<{ school: string | undefined; schoolTenantId: number | null }> {
+  const linked = ctx.tenant.kind === 'bureau' ? await memberSchools(ctx.db, ctx.tenant.id, ctx.actor.id) : [];
+  const namesOf = (one: (typeof linked)[number]) => [one.name, one.code, ...one.named];
+  // Names of the member's obligations not linked to a school yet (its file not loaded): kept as text.
+  const loose = (await contractedSchools(ctx.db, ctx.actor.id)).filter(
+    (name) => !linked.some((one) => namesOf(one).includes(name)),
+  );
+  const shown = [...linked.map((one) => one.name), ...loose];
+  if (shown.length === 0) return { school: typed, schoolTenantId: null };
+  const byName = (name: string) => linked.find((one) => namesOf(one).includes(name));
+  if (!typed) {
+    const named = shown.filter((name) => noteText.includes(name));
+    if (named.length === 1) typed = named[0];
+  }
+  if (!typed) {
+    throw new Refusal(
+      `请写明督查的学校（你的分包学校：${shown.join('、')}），例如：记录 督查 学校：${shown[0]} 检查食堂`,
+    );
+  }
+  const found = byName(typed);
+  if (found) return { school: found.name, schoolTenantId: found.schoolId };
+  if (loose.includes(typed)) return { school: typed, schoolTenantId: null };
+  throw new Refusal(`“${typed}”不在你的分包学校中（${shown.join('、')}），未记录。请从中选择一所学校。`);
+}
+
 /** Records a completion for the actor and answers with this period's progress; refuses bad input. */
 export async function recordFor(ctx: Context, input: RecordInput, received?: Received): Promise<Card> {
   const photos = received?.attachments.map((attachment) => attachment.key) ?? [];
@@ -89,19 +125,11 @@ export async function recordFor(ctx: Context, input: RecordInput, received?: Rec
   if (!noteText) throw new Refusal(`请写明说明，例如：${USAGE}`);
   capped(noteText, TEXT_LIMITS.measures, '说明');
   let school = input.school?.trim() || undefined;
+  let schoolTenantId: number | null = null;
   if (kind === 'supervision') {
-    const schools = await contractedSchools(db, actor.id);
-    // A visit whose note names exactly one of the person's schools is that school's.
-    const named = schools.filter((name) => noteText.includes(name));
-    if (!school && named.length === 1) school = named[0];
-    if (schools.length > 0 && !school) {
-      throw new Refusal(
-        `请写明督查的学校（你的分包学校：${schools.join('、')}），例如：记录 督查 学校：${schools[0]} 检查食堂`,
-      );
-    }
-    if (school && schools.length > 0 && !schools.includes(school)) {
-      throw new Refusal(`“${school}”不在你的分包学校中（${schools.join('、')}）。`);
-    }
+    const visit = await visitedSchool(ctx, school, noteText);
+    school = visit.school;
+    schoolTenantId = visit.schoolTenantId;
   }
   const scope = await scopeOf(ctx, kind, input.scope);
   const completion = await recordCompletion(db, {
@@ -111,6 +139,7 @@ export async function recordFor(ctx: Context, input: RecordInput, received?: Rec
     date,
     note: noteText,
     school: school ?? null,
+    schoolTenantId,
     scope,
     evidence: photos.length > 0 ? { photos, channel: ctx.event.channel } : null,
     createdAt: now,
@@ -122,7 +151,7 @@ export async function recordFor(ctx: Context, input: RecordInput, received?: Rec
     actorId: actor.id,
     action: 'record',
     note: noteText,
-    data: { kind, date, school, scope },
+    data: { kind, date, school, scope, ...(schoolTenantId ? { schoolTenantId } : {}) },
     at: now,
   });
   const progress = (

@@ -6,6 +6,7 @@ import { type JobContext, runHazardDeadlines } from './hazard-deadlines.ts';
 import { runLetterRounds } from './letters.ts';
 import { runObligations } from './obligations.ts';
 import { runShiftChecks } from './shift-checks.ts';
+import { runSubmissions } from './submissions.ts';
 import { runTaskDeadlines } from './task-deadlines.ts';
 import { runWeeklyDigest } from './weekly-digest.ts';
 
@@ -22,6 +23,8 @@ export const JOBS: Job[] = [
   { name: 'accident-reports', cron: '*/10 * * * *', run: runAccidentReports },
   // Daily at 08:00 Beijing (UTC 00:00): period starts, reminders and missed periods are day-grained.
   { name: 'obligations', cron: '0 8 * * *', run: runObligations },
+  // Daily at 08:15: reports due upward on the 10th (述职述安 by 1月10日), reminded before, noted after.
+  { name: 'submissions', cron: '15 8 * * *', run: runSubmissions },
   { name: 'letters', cron: '5 8-20 * * *', run: runLetterRounds },
   { name: 'shift-checks', cron: '*/5 * * * *', run: runShiftChecks },
   // Monday 08:00 in each tenant's own time zone: the job looks every quarter hour and sends once a week.

@@ -23,6 +23,7 @@ import { rostersRoutes } from './rosters/routes.ts';
 import { simulatorRoutes } from './simulator/routes.ts';
 import { statusRoutes } from './status/routes.ts';
 import { CONSOLE_CSS } from './style.ts';
+import { submissionsRoutes } from './submissions/routes.ts';
 import { tasksRoutes } from './tasks/routes.ts';
 
 export { CONSOLE_BODY_DEADLINES, type ConsoleOptions, type Viewer } from './kit.ts';
@@ -53,6 +54,7 @@ export function createConsole(options: ConsoleOptions) {
     tasksRoutes,
     hazardsRoutes,
     recordsRoutes,
+    submissionsRoutes,
     rostersRoutes,
     lettersRoutes,
     calendarRoutes,

@@ -30,6 +30,7 @@ export interface Frame {
     | 'tasks'
     | 'hazards'
     | 'records'
+    | 'submissions'
     | 'org'
     | 'rosters'
     | 'letters'
@@ -86,6 +87,7 @@ ${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : 
     ${link('/console/tasks', 'tasks', '任务督办')}
     ${link('/console/hazards', 'hazards', '隐患督办')}
     ${link('/console/records', 'records', '工作记录')}
+    ${link('/console/submissions', 'submissions', '上报材料')}
     ${link('/console/rosters', 'rosters', '值班表')}
     ${link('/console/letters', 'letters', '责任书')}
     ${link('/console/calendar', 'calendar', '节假日')}

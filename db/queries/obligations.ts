@@ -18,6 +18,7 @@ import {
   posts,
   tenants,
 } from '../schema.ts';
+import { obligationSchoolIds } from './bureau.ts';
 import { byIdInTenant } from './rows.ts';
 
 /** The tenant's obligation periods that end within [start, end]. */
@@ -58,7 +59,7 @@ export async function obligationsOf(db: Queryable, personId: number) {
  */
 export async function countDone(db: Queryable, personId: number, obligation: Obligation, period: Period) {
   const counted = await db
-    .select({ school: completions.school, n: count() })
+    .select({ school: completions.school, schoolId: completions.schoolTenantId, n: count() })
     .from(completions)
     .where(
       and(
@@ -69,11 +70,24 @@ export async function countDone(db: Queryable, personId: number, obligation: Obl
         lte(completions.date, period.end),
       ),
     )
-    .groupBy(completions.school);
-  const perSchool = obligation.schools.map((school) => ({
-    school,
-    done: counted.find((row) => row.school === school)?.n ?? 0,
-  }));
+    .groupBy(completions.school, completions.schoolTenantId);
+  // A visit linked to a school's tenant counts for the school however the file names it (name or code).
+  const linked =
+    obligation.schools.length > 0
+      ? await obligationSchoolIds(db, obligation.postId, obligation.code)
+      : new Map<string, number>();
+  const perSchool = obligation.schools.map((school) => {
+    const id = linked.get(school);
+    return {
+      school,
+      done: counted
+        .filter(
+          (row) =>
+            (id !== undefined && row.schoolId === id) || (row.schoolId === null && row.school === school),
+        )
+        .reduce((sum, row) => sum + row.n, 0),
+    };
+  });
   const done =
     obligation.schools.length > 0
       ? Math.min(...perSchool.map((entry) => entry.done))

@@ -31,3 +31,8 @@ export async function markTenantDemo(db: Queryable, tenantId: number): Promise<v
 export async function childTenants(db: Queryable, parentId: number): Promise<Tenant[]> {
   return db.select().from(tenants).where(eq(tenants.parentId, parentId)).orderBy(asc(tenants.name));
 }
+
+/** The tenants demo mode made (the simulator may act in any of them), by name. */
+export async function demoTenants(db: Queryable): Promise<Tenant[]> {
+  return db.select().from(tenants).where(eq(tenants.demo, true)).orderBy(asc(tenants.name));
+}

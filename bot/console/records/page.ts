@@ -1,9 +1,11 @@
 // `/console/records`: the latest records (记录) of duties done, with the photos and files kept with them
 // (a file's name and size, a link to download it; a word for one still downloading or not kept).
 import { html } from 'hono/html';
+import type { SchoolVisit } from '../../../db/queries/bureau.ts';
 import type { RecordFileListing } from '../../../db/queries/evidence.ts';
 import type { Completion } from '../../../db/queries/obligations.ts';
 import { KIND_LABEL } from '../../../handlers/obligation-kinds.ts';
+import { visitLine } from '../../../handlers/submissions.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import type { Html } from '../layout.ts';
 
@@ -16,6 +18,8 @@ export interface RecordItem {
 export interface RecordsState {
   timeZone: string;
   items: RecordItem[];
+  /** The 督查 visits of the school's bureau at the school (a bureau's own page has none). */
+  visits?: SchoolVisit[];
   /** How many records the page shows at most (the newest). */
   limit: number;
 }
@@ -51,7 +55,13 @@ export function recordsPage(state: RecordsState): Html {
   <td>${fileCell(files)}</td>
 </tr>`,
   );
+  const visits =
+    state.visits && state.visits.length > 0
+      ? html`<h2>上级督查</h2>
+<ul class="visits">${state.visits.map((visit) => html`<li data-visit="${visit.id}">${visitLine(visit)}</li>`)}</ul>`
+      : '';
   return html`<h1>工作记录</h1>
+${visits}
 <p class="muted">对话中“记录 会议|检查|督查|演练 …”登记的工作记录（最新 ${state.limit} 条），及随记录发送、由系统保存的照片和文件（会议纪要、检查表等）。</p>
 ${
   rows.length === 0

@@ -1,5 +1,7 @@
 // `/console/records` (the latest records and their photos and files) and `/console/records/files/:id` (one
 // of them, downloaded under its name). A record of another school is not found.
+
+import { visitsAtSchool } from '../../../db/queries/bureau.ts';
 import { completionPhotoById, listRecordFiles } from '../../../db/queries/evidence.ts';
 import { rowId } from '../../../db/queries/ids.ts';
 import { recentCompletions } from '../../../db/queries/obligations.ts';
@@ -25,7 +27,9 @@ export function recordsRoutes(kit: ConsoleKit) {
       ...row,
       files: files.filter((file) => file.completionId === row.completion.id),
     }));
-    return kit.renderWithFlash(c, recordsPage({ timeZone: tenant.timezone, items, limit: LIMIT }), {
+    // The visits of the school's bureau at it (区教育局督查), read through the school's own parent only.
+    const visits = await visitsAtSchool(db, tenant.id, undefined, LIMIT);
+    return kit.renderWithFlash(c, recordsPage({ timeZone: tenant.timezone, items, visits, limit: LIMIT }), {
       title: '工作记录',
       active: 'records',
     });

@@ -1,12 +1,14 @@
 // The report pages (DOMAIN §7): the quarterly statistics, the year-end assessment with the 一票否决
 // flags, and a leader's 述职述安 draft. Printable: the print rules (REPORT_PRINT_CSS) hide the navigation and forms.
 import { html } from 'hono/html';
+import type { SchoolVisit } from '../../../db/queries/bureau.ts';
 import type { Leader } from '../../../db/queries/reports.ts';
 import { VETO_KINDS } from '../../../db/queries/reports.ts';
 import type { AssessmentScheme, VetoKind } from '../../../handlers/accident-rules.ts';
 import { type ScoredYearRow, scoredColumns } from '../../../handlers/assessment.ts';
 import type { SpanReport } from '../../../handlers/report-stats.ts';
 import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult } from '../../../handlers/reports.ts';
+import { visitLine } from '../../../handlers/submissions.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { errorFlash, type Html } from '../layout.ts';
 
@@ -33,8 +35,19 @@ export function quarterlyPage(input: {
   report: SpanReport;
   timeZone: string;
   error?: string;
+  /** The visits of the school's bureau in the quarter (区教育局督查). */
+  visits?: SchoolVisit[];
+  /** The bureau the school reports to, and the session's CSRF token: the 报送上级 form. */
+  upward?: { bureauName: string; csrf: string };
 }): Html {
   const { report } = input;
+  const upward = input.upward
+    ? html`<form method="post" action="/console/submissions/quarterly" class="actions-row no-print">
+  <input type="hidden" name="_csrf" value="${input.upward.csrf}">
+  <input type="hidden" name="quarter" value="${input.quarter}">
+  <button class="btn primary" type="submit">报送${input.upward.bureauName}</button>
+</form>`
+    : '';
   return html`${tabs('quarterly')}
 <h1>${input.tenantName} ${input.label}安全工作统计</h1>
 <form method="get" action="/console/reports/quarterly" class="actions-row no-print">
@@ -53,7 +66,13 @@ ${errorFlash(input.error)}
         html`<tr><td>${unit.name}</td>${STAT_COLUMNS.map((column) => html`<td>${column.value(unit.stats)}</td>`)}</tr>`,
     )}
   </tbody>
-</table>`;
+</table>
+${
+  input.visits && input.visits.length > 0
+    ? html`<h2>上级督查</h2><ul class="visits">${input.visits.map((visit) => html`<li>${visitLine(visit)}</li>`)}</ul>`
+    : ''
+}
+${upward}`;
 }
 
 export function yearPage(input: {
@@ -170,6 +189,8 @@ export function statementPage(input: {
   person?: Leader;
   text?: string;
   csrf: string;
+  /** The bureau the school reports to: the 报送 button beside the download. */
+  bureauName?: string;
 }): Html {
   return html`${tabs('statement')}
 <h1>述职述安报告草稿${input.person ? html`：${input.person.name}` : ''}</h1>
@@ -190,6 +211,7 @@ ${
   <input type="hidden" name="year" value="${input.year}">
   <div class="wide"><textarea name="text" rows="28">${input.text}</textarea></div>
   <div class="actions-row"><button class="btn primary" type="submit">下载修改后的文本（.txt）</button>
+  ${input.bureauName ? html`<button class="btn" type="submit" formaction="/console/submissions/statement">报送${input.bureauName}</button>` : ''}
   <a class="btn" href="/console/reports/statement.txt?person=${input.person.id}&amp;year=${input.year}">下载原始草稿</a></div>
 </form>`
     : ''

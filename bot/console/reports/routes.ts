@@ -1,8 +1,8 @@
 // The console's reports (DOMAIN §7): `/console/reports/quarterly` (+ .xlsx), `/console/reports/year`
 // (+ .xlsx, and the 一票否决 form), `/console/reports/statement` (+ .txt). Same viewer, CSRF and tenant
 // scoping as the operations: everything is read for the viewer's tenant; an id of another tenant is 404.
-
 import { adjustCell } from '../../../db/queries/assessment.ts';
+import { bureauOf, visitsAtSchool } from '../../../db/queries/bureau.ts';
 import {
   clearVetoFlag,
   leadersOf,
@@ -59,9 +59,12 @@ export function reportsRoutes(kit: ConsoleKit) {
     const fallback = quarterSpan(currentQuarter(now, tenant.timezone), tenant.timezone)!;
     const shown = span ?? fallback;
     const flash = kit.takeFlash(c);
+    const bureau = await bureauOf(db, tenant.id);
     return kit.render(
       c,
       quarterlyPage({
+        visits: await visitsAtSchool(db, tenant.id, shown),
+        upward: bureau && span ? { bureauName: bureau.name, csrf: viewer.session.csrf } : undefined,
         tenantName: tenant.name,
         quarter: span ? asked : shown.key,
         label: shown.label,
@@ -342,6 +345,7 @@ export function reportsRoutes(kit: ConsoleKit) {
         person: draft.person,
         text: draft.text,
         csrf: viewer.session.csrf,
+        bureauName: (await bureauOf(db, viewer.tenant.id))?.name,
       }),
       { title: '述职述安报告草稿', flash, style: REPORT_PRINT_CSS },
     );

@@ -2,6 +2,7 @@
 // through the same core as Feishu, WeCom and Wechaty (the console is the fourth channel).
 import { html } from 'hono/html';
 import type { Member } from '../../../db/queries/people.ts';
+import type { Tenant } from '../../../db/queries/tenants.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { bodyHtml, textHtml } from '../../channels/console/render.ts';
 import { memberLabel } from '../fields.ts';
@@ -9,6 +10,10 @@ import type { Html } from '../layout.ts';
 import type { ConversationItem } from './conversation.ts';
 
 export interface SimulatorState {
+  /** The organizations one may act in (DEMO_LEVEL=bureau: the bureau and its schools); absent: only one. */
+  tenants?: Tenant[];
+  /** The organization acted in. */
+  tenant: Tenant;
   members: Member[];
   selected: Member;
   items: ConversationItem[];
@@ -30,6 +35,8 @@ export const SIMULATOR_SCRIPT = html`
   if (list) list.scrollTop = list.scrollHeight;
   var pick = document.getElementById('person');
   if (pick) pick.addEventListener('change', function () { pick.form.submit(); });
+  var org = document.getElementById('tenant');
+  if (org) org.addEventListener('change', function () { org.form.submit(); });
   var text = document.getElementById('text');
   if (text) text.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); text.form.requestSubmit(); }
@@ -43,7 +50,12 @@ function item(entry: ConversationItem, state: SimulatorState): Html {
   }
   const target = {
     url: '/console/press',
-    hidden: { _csrf: state.csrf, person: String(state.selected.id), page: state.pageKey },
+    hidden: {
+      _csrf: state.csrf,
+      tenant: String(state.tenant.id),
+      person: String(state.selected.id),
+      page: state.pageKey,
+    },
   };
   const body = entry.body as { kind?: string } | undefined;
   const inner = bodyHtml(entry.body, target, `m${entry.rowId}`);
@@ -57,7 +69,22 @@ export function simulatorPage(state: SimulatorState): Html {
   return html`<h1>对话模拟</h1>
 <div class="chat">
   <aside class="members panel">
+    ${
+      state.tenants
+        ? html`<form method="get" action="/">
+      <label for="tenant"><strong>单位</strong></label>
+      <select id="tenant" name="tenant">
+        ${state.tenants.map(
+          (tenant) =>
+            html`<option value="${tenant.id}"${tenant.id === state.tenant.id ? html` selected` : ''}>${tenant.name}</option>`,
+        )}
+      </select>
+      <noscript><button class="btn" type="submit">切换单位</button></noscript>
+    </form>`
+        : ''
+    }
     <form method="get" action="/">
+      <input type="hidden" name="tenant" value="${state.tenant.id}">
       <label for="person"><strong>以此成员身份发言</strong></label>
       <select id="person" name="person">
         ${members.map(
@@ -67,7 +94,7 @@ export function simulatorPage(state: SimulatorState): Html {
       </select>
       <noscript><button class="btn" type="submit">切换</button></noscript>
     </form>
-    <p class="muted">当前：<strong>${selected.name}</strong>${selected.posts.length > 0 ? html`<br>${selected.posts.join('、')}` : ''}</p>
+    <p class="muted">当前：<strong>${selected.name}</strong>（${state.tenant.name}）${selected.posts.length > 0 ? html`<br>${selected.posts.join('、')}` : ''}</p>
     <p class="muted">消息经由与飞书、企业微信相同的处理流程；发给此人的卡片和回复显示在右侧，卡片上的按钮和表单可直接操作。</p>
   </aside>
   <section class="conv" aria-label="与 ${selected.name} 的对话">
@@ -80,6 +107,7 @@ export function simulatorPage(state: SimulatorState): Html {
     </div>
     <form method="post" action="/console/say" class="compose-form">
       <input type="hidden" name="_csrf" value="${state.csrf}">
+      <input type="hidden" name="tenant" value="${state.tenant.id}">
       <input type="hidden" name="person" value="${selected.id}">
       <input type="hidden" name="page" value="${state.pageKey}">
       <div class="compose">

@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { consoleChatId, conversationRows } from '../../../db/queries/outbox.ts';
 import { memberById, membersOf } from '../../../db/queries/people.ts';
+import { demoTenants, type Tenant } from '../../../db/queries/tenants.ts';
 import { FORM_FIELD_PREFIX } from '../../channels/console/render.ts';
 import type { ActionEvent, ActionResult, MessageEvent } from '../../core/types.ts';
 import type { Flash } from '../auth.ts';
@@ -58,42 +59,74 @@ export function simulatorRoutes(kit: ConsoleKit) {
     return next();
   };
 
+  /**
+   * The organizations the simulator may act in: in the open demo every demo-made one (DEMO_LEVEL=bureau:
+   * the bureau and its schools); a logged-in admin only their own.
+   */
+  async function actingTenants(c: ConsoleContext): Promise<Tenant[]> {
+    const { viewer } = c.var;
+    if (viewer.account || !viewer.tenant.demo) return [viewer.tenant];
+    const all = await demoTenants(db);
+    return all.some((tenant) => tenant.id === viewer.tenant.id) ? all : [viewer.tenant];
+  }
+
+  /** The organization a simulator page or post acts in: the one asked for among those allowed. */
+  async function actingTenant(c: ConsoleContext, asked: string | undefined): Promise<Tenant | undefined> {
+    if (!asked) return c.var.viewer.tenant;
+    return (await actingTenants(c)).find((tenant) => String(tenant.id) === asked);
+  }
+
+  const noSuchTenant = (c: ConsoleContext) =>
+    kit.notFound(c, '找不到此单位', '演示中没有这个单位。', { active: 'chat' });
+
   app.get('/', kit.viewer, async (c) => {
     if (!kit.demo) return c.redirect('/console/dashboard', 302);
     const { viewer } = c.var;
     const flash = kit.takeFlash(c);
-    const members = await membersOf(db, viewer.tenant.id);
+    const tenant = await actingTenant(c, c.req.query('tenant'));
+    if (!tenant) return noSuchTenant(c);
+    const tenants = await actingTenants(c);
+    const members = await membersOf(db, tenant.id);
     if (members.length === 0) {
-      return kit.render(c, noMembersPage(viewer.tenant.name), { title: '对话模拟', active: 'chat', flash });
+      return kit.render(c, noMembersPage(tenant.name), { title: '对话模拟', active: 'chat', flash });
     }
     const asked = c.req.query('person');
     const selected =
       asked === undefined ? members[0]! : members.find((member) => String(member.id) === asked);
     if (!selected) return noSuchMember(c);
-    const items = buildConversation(await conversationRows(db, viewer.tenant.id, selected.id));
+    const items = buildConversation(await conversationRows(db, tenant.id, selected.id));
     return kit.render(
       c,
       simulatorPage({
+        tenants: tenants.length > 1 ? tenants : undefined,
+        tenant,
         members,
         selected,
         items,
         csrf: viewer.session.csrf,
-        timeZone: viewer.tenant.timezone,
+        timeZone: tenant.timezone,
         pageKey: randomUUID(),
       }),
       { title: '对话模拟', active: 'chat', flash, script: SIMULATOR_SCRIPT },
     );
   });
 
-  /** The member a simulator post acts as: one of the viewer's tenant, or undefined. */
-  const actingMember = (c: ConsoleContext) =>
-    memberById(db, c.var.viewer.tenant.id, Number(text(c.var.form.person)));
+  /** The organization and member a simulator post acts as: one the viewer may act in, or undefined. */
+  async function acting(c: ConsoleContext) {
+    const tenant = await actingTenant(c, text(c.var.form.tenant) || undefined);
+    const person = tenant && (await memberById(db, tenant.id, Number(text(c.var.form.person))));
+    return tenant && person ? { tenant, person } : undefined;
+  }
+  /** Back to the conversation, in its organization when it is not the viewer's own. */
+  const backTo = (viewer: { tenant: Tenant }, tenant: Tenant, personId: number) =>
+    `/?${tenant.id === viewer.tenant.id ? '' : `tenant=${tenant.id}&`}person=${personId}`;
 
   app.post('/console/say', kit.limit, demoOnly, kit.post, async (c) => {
     const { viewer, form } = c.var;
-    const person = await actingMember(c);
-    if (!person) return noSuchMember(c);
-    const back = `/?person=${person.id}`;
+    const who = await acting(c);
+    if (!who) return noSuchMember(c);
+    const { tenant, person } = who;
+    const back = backTo(viewer, tenant, person.id);
     const said = (text(form.quick) || text(form.text)).trim();
     if (!said) {
       kit.setFlash(c, { kind: 'warning', text: '请输入消息。' });
@@ -103,7 +136,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
       kit.setFlash(c, { kind: 'error', text: `消息太长（最多 ${MAX_MESSAGE_LENGTH} 字）。` });
       return c.redirect(back, 303);
     }
-    const uuid = formEventKey(viewer.tenant.id, person.id, form.page, ['say', said]);
+    const uuid = formEventKey(tenant.id, person.id, form.page, ['say', said]);
     const event: MessageEvent = {
       type: 'message',
       channel: 'console',
@@ -111,7 +144,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
       sender: { ids: [{ kind: 'person', value: String(person.id) }], name: person.name },
       chat: { id: consoleChatId(person.id), type: 'p2p' },
       at: clock(),
-      platformTenant: String(viewer.tenant.id),
+      platformTenant: String(tenant.id),
       messageId: userMessageId(uuid, said),
       text: said,
       mentionedBot: false,
@@ -119,7 +152,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
       attachments: [],
     };
     // The audit trail names the member; the log says who acted as them.
-    log.info('console message', { tenant: viewer.tenant.code, admin: actor(viewer), person: person.id });
+    log.info('console message', { tenant: tenant.code, admin: actor(viewer), person: person.id });
     const result = await core.handle(event);
     await kit.settle();
     if (result.kind === 'ignored') kit.setFlash(c, { kind: 'info', text: `消息未处理：${result.reason}` });
@@ -130,9 +163,10 @@ export function simulatorRoutes(kit: ConsoleKit) {
 
   app.post('/console/press', kit.limit, demoOnly, kit.post, async (c) => {
     const { viewer, form } = c.var;
-    const person = await actingMember(c);
-    if (!person) return noSuchMember(c);
-    const back = `/?person=${person.id}`;
+    const who = await acting(c);
+    if (!who) return noSuchMember(c);
+    const { tenant, person } = who;
+    const back = backTo(viewer, tenant, person.id);
     const action = text(form.action);
     const args = parseArgs(text(form.args));
     if (!/^[\w.:-]{1,100}$/.test(action) || !args) {
@@ -148,11 +182,11 @@ export function simulatorRoutes(kit: ConsoleKit) {
     const event: ActionEvent = {
       type: 'action',
       channel: 'console',
-      eventKey: formEventKey(viewer.tenant.id, person.id, form.page, ['press', action, args, values]),
+      eventKey: formEventKey(tenant.id, person.id, form.page, ['press', action, args, values]),
       sender: { ids: [{ kind: 'person', value: String(person.id) }], name: person.name },
       chat: { id: consoleChatId(person.id), type: 'p2p' },
       at: clock(),
-      platformTenant: String(viewer.tenant.id),
+      platformTenant: String(tenant.id),
       action,
       args,
       ...(Object.keys(values).length > 0 ? { form: values } : {}),
@@ -160,7 +194,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
       // which is where the console reads its conversation.
     };
     log.info('console action', {
-      tenant: viewer.tenant.code,
+      tenant: tenant.code,
       admin: actor(viewer),
       person: person.id,
       action,
