@@ -6,6 +6,7 @@
 // the layout); one folder per page with its routes and its rendering. bot/app.ts mounts it at `/`.
 
 import { consoleSecureHeaders } from '../secure-headers.ts';
+import { bureauRoutes } from './bureau/routes.ts';
 import { calendarRoutes } from './calendar/routes.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { hazardsRoutes } from './hazards/routes.ts';
@@ -47,6 +48,7 @@ export function createConsole(options: ConsoleOptions) {
     loginRoutes,
     simulatorRoutes,
     dashboardRoutes,
+    bureauRoutes,
     reportsRoutes,
     tasksRoutes,
     hazardsRoutes,
