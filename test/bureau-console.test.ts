@@ -10,15 +10,7 @@ import { addAdminAccount } from '../bot/console/accounts.ts';
 import { createEvidenceStore } from '../bot/core/evidence.ts';
 import type { Database } from '../db/client.ts';
 import { importOrganization } from '../db/org-import.ts';
-import {
-  completionPhotos,
-  completions,
-  hazardPhotos,
-  hazards,
-  people,
-  tasks,
-  tenants,
-} from '../db/schema.ts';
+import { completionPhotos, completions, hazardPhotos, hazards, people, tasks } from '../db/schema.ts';
 import { parseOrgFile } from '../handlers/org-file.ts';
 import { Browser, csrfOf, fetchFrom, rowOf, stripTags } from './helpers/browser.ts';
 import { exampleFile, loadExample, openTestDatabase, type Snapshot, seedSnapshot } from './helpers/db.ts';
