@@ -79,13 +79,14 @@ export async function compareSchools(
   const today = isoDateIn(now, bureau.timezone);
   const year = Number(today.slice(0, 4));
   const yearStart = `${year}-01-01`;
-  const [schools, standing, duties, letters, slots] = [
-    await childTenants(db, bureau.id),
-    await hazardStandingPerSchool(db, bureau.id, now),
-    await periodOutcomesPerSchool(db, bureau.id, yearStart, today),
-    await lettersPerSchool(db, bureau.id, year),
-    await shiftSlotsPerSchool(db, bureau.id, yearStart, today, now),
-  ];
+  // Independent reads: on PostgreSQL they run side by side on the pool's connections.
+  const [schools, standing, duties, letters, slots] = await Promise.all([
+    childTenants(db, bureau.id),
+    hazardStandingPerSchool(db, bureau.id, now),
+    periodOutcomesPerSchool(db, bureau.id, yearStart, today),
+    lettersPerSchool(db, bureau.id, year),
+    shiftSlotsPerSchool(db, bureau.id, yearStart, today, now),
+  ]);
   const of = <T extends { schoolId: number }>(rows: T[], id: number) =>
     rows.find((row) => row.schoolId === id);
   const rows = schools.map((school): SchoolComparison => {

@@ -3,6 +3,7 @@
 // visits (督查) made and missed. Counted as the quarterly report counts (handlers/report-stats.ts), as of the
 // quarter's end or now while it runs; the rows come from db/queries/bureau.ts. Printable HTML (the console)
 // and XLSX (here).
+import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Queryable } from '../db/client.ts';
 import {
@@ -101,10 +102,15 @@ export async function meetingPack(
     { from: before.from, to: before.to, asOf: now < before.to ? now : before.to },
   ];
 
-  const schoolRows = await childTenants(db, bureau.id);
-  const counts = new Map(
-    (await quarterHazardsPerSchool(db, bureau.id, spans)).map((row) => [row.schoolId, row]),
-  );
+  // Independent reads: on PostgreSQL they run side by side on the pool's connections.
+  const [schoolRows, countRows, categoryRows, itemRows, visits] = await Promise.all([
+    childTenants(db, bureau.id),
+    quarterHazardsPerSchool(db, bureau.id, spans),
+    quarterCategoriesPerSchool(db, bureau.id, spans),
+    openItemsOfSchools(db, bureau.id, asOf),
+    visitsOfQuarter(db, bureau.id, span.start, span.end),
+  ]);
+  const counts = new Map(countRows.map((row) => [row.schoolId, row]));
   const total = { now: zero(), before: zero() };
   const schools = schoolRows.map((school) => {
     const row = counts.get(school.id);
@@ -120,7 +126,7 @@ export async function meetingPack(
   });
 
   const byCategory = new Map<string, { category: string; now: number; before: number }>();
-  for (const row of await quarterCategoriesPerSchool(db, bureau.id, spans)) {
+  for (const row of categoryRows) {
     const category = row.category ?? '未分类';
     const entry = byCategory.get(category) ?? { category, now: 0, before: 0 };
     entry.now += row.found[0]!;
@@ -132,7 +138,7 @@ export async function meetingPack(
     .sort((a, b) => b.now - a.now || b.before - a.before || a.category.localeCompare(b.category, 'zh-CN'));
 
   const today = isoDateIn(asOf, tz);
-  const items = (await openItemsOfSchools(db, bureau.id, asOf)).map((row): PackItem => {
+  const items = itemRows.map((row): PackItem => {
     const at = row.listed && row.listedDeadline ? row.listedDeadline : row.deadline;
     const deadline = at ? isoDateIn(at, tz) : null;
     const past = at !== null && at < asOf && deadline !== null;
@@ -146,7 +152,6 @@ export async function meetingPack(
     };
   });
 
-  const visits = await visitsOfQuarter(db, bureau.id, span.start, span.end);
   return {
     bureauName: bureau.name,
     key: span.key,
@@ -219,40 +224,53 @@ export const overdueText = (item: PackItem) =>
 
 export const neededText = (visit: PackVisit) => (visit.needed === undefined ? '不按季考核' : visit.needed);
 
+type SheetWriter = ExcelJS.stream.xlsx.WorkbookWriter;
+
+/** A sheet of a title, a header and rows, written row by row (the streaming writer: a district is thousands of rows). */
 function table(
-  workbook: ExcelJS.Workbook,
+  workbook: SheetWriter,
   name: string,
   title: string,
   headers: string[],
   rows: (string | number)[][],
   widths: number[],
+  footer?: string,
 ) {
   const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 2 }] });
   sheet.columns = widths.map((width) => ({ width }));
-  sheet.getCell(1, 1).value = title;
-  sheet.getCell(1, 1).font = { bold: true, size: 14 };
-  headers.forEach((header, i) => {
-    const cell = sheet.getCell(2, i + 1);
-    cell.value = header;
+  const head = sheet.addRow([title]);
+  head.getCell(1).font = { bold: true, size: 14 };
+  head.commit();
+  const header = sheet.addRow(headers);
+  header.eachCell((cell) => {
     cell.font = { bold: true };
     cell.fill = HEADER_FILL;
     cell.border = BORDER;
   });
-  rows.forEach((row, r) => {
-    row.forEach((value, i) => {
-      const cell = sheet.getCell(3 + r, i + 1);
-      cell.value = value;
+  header.commit();
+  for (const values of rows) {
+    const row = sheet.addRow(values);
+    row.eachCell((cell) => {
       cell.border = BORDER;
     });
-  });
-  return sheet;
+    row.commit();
+  }
+  if (footer !== undefined) sheet.addRow([footer]).commit();
+  sheet.commit();
 }
 
 /** The pack as a workbook: 按学校, 按类别, 逾期与挂牌督办, 分包督查. */
 export async function writeMeetingPackXlsx(pack: MeetingPack, footer: string): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
+  const output = new PassThrough();
+  const chunks: Buffer[] = [];
+  output.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: output,
+    useStyles: true,
+    useSharedStrings: false,
+  });
   const heading = `${pack.bureauName} ${pack.label}学校安全调度会材料`;
-  const bySchool = table(
+  table(
     workbook,
     '按学校',
     `${heading}：各校隐患统计（对比${pack.previousLabel}）`,
@@ -262,8 +280,8 @@ export async function writeMeetingPackXlsx(pack: MeetingPack, footer: string): P
       ...pack.schools.map((row) => [row.name, ...PACK_SCHOOL_COLUMNS.map((column) => column.value(row))]),
     ],
     [24, ...PACK_SCHOOL_COLUMNS.map(() => 12)],
+    footer,
   );
-  bySchool.getCell(4 + pack.schools.length, 1).value = footer;
   table(
     workbook,
     '按类别',
@@ -303,5 +321,6 @@ export async function writeMeetingPackXlsx(pack: MeetingPack, footer: string): P
     ]),
     [12, 20, 28, 24, 10, 10, 10],
   );
-  return (await workbook.xlsx.writeBuffer()) as unknown as Buffer;
+  await workbook.commit();
+  return Buffer.concat(chunks);
 }
