@@ -9,6 +9,7 @@ import { LaneSequencer } from './test/helpers/sequencer.ts';
 // - slow: a browser, workerd (wrangler), spawned processes, PostgreSQL servers stopped and started.
 const pure = [
   'test/architecture.test.ts',
+  'test/bureau-compare.test.ts',
   'test/calendar.test.ts',
   'test/console-html.test.ts',
   'test/env-example.test.ts',

@@ -43,7 +43,7 @@ export const COMPARE_ORDERS = {
 export type CompareOrder = keyof typeof COMPARE_ORDERS;
 
 export const compareOrderOf = (value: string | undefined): CompareOrder =>
-  value !== undefined && value in COMPARE_ORDERS ? (value as CompareOrder) : 'overdue';
+  value !== undefined && Object.hasOwn(COMPARE_ORDERS, value) ? (value as CompareOrder) : 'overdue';
 
 const RATE_OF: Record<'duties' | 'letters' | 'shifts', (row: SchoolComparison) => number | undefined> = {
   duties: (row) => ratio(row.dutiesMet, row.dutiesMet + row.dutiesMissed),
