@@ -10,6 +10,7 @@ import { LaneSequencer } from './test/helpers/sequencer.ts';
 const pure = [
   'test/accident-rules.test.ts',
   'test/architecture.test.ts',
+  'test/bureau-compare.test.ts',
   'test/calendar.test.ts',
   'test/console-html.test.ts',
   'test/env-example.test.ts',

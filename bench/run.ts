@@ -1,6 +1,7 @@
-// `npm run bench [-- ingest fanout district startup start backup]`: runs the benchmarks (all by default) and writes
+// `npm run bench [-- ingest fanout district startup start backup bureau]`: runs the benchmarks (all by default) and writes
 // bench/results/<name>.json. Not part of `npm test`: numbers depend on the machine, not on correctness.
 import { benchBackup } from './backup.ts';
+import { benchBureau } from './bureau.ts';
 import { benchDistrict } from './district.ts';
 import { benchFanout } from './fanout.ts';
 import { benchIngest } from './ingest.ts';
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
   fanout: benchFanout,
   district: benchDistrict,
   backup: benchBackup,
+  bureau: benchBureau,
 };
 
 const asked = process.argv.slice(2);

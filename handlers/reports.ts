@@ -107,8 +107,8 @@ export const YEAR_COLUMNS: { header: string; value: (row: UnitYearRow) => string
   { header: '考核结果', value: vetoResult },
 ];
 
-const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFF2F3F5' } };
-const BORDER: Partial<ExcelJS.Borders> = {
+export const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFF2F3F5' } };
+export const BORDER: Partial<ExcelJS.Borders> = {
   top: { style: 'thin' },
   left: { style: 'thin' },
   bottom: { style: 'thin' },

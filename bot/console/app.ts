@@ -7,6 +7,7 @@
 
 import { consoleSecureHeaders } from '../secure-headers.ts';
 import { accidentsRoutes } from './accidents/routes.ts';
+import { bureauRoutes } from './bureau/routes.ts';
 import { calendarRoutes } from './calendar/routes.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { hazardsRoutes } from './hazards/routes.ts';
@@ -49,6 +50,7 @@ export function createConsole(options: ConsoleOptions) {
     loginRoutes,
     simulatorRoutes,
     dashboardRoutes,
+    bureauRoutes,
     reportsRoutes,
     accidentsRoutes,
     tasksRoutes,

@@ -132,12 +132,16 @@ export interface Session {
   exp: number;
   /** The token of the server-side session of a logged-in admin (sessions.ts). */
   login?: string;
+  /** The school a bureau's admin is looking at (kit.ts checks it is the bureau's on every request). */
+  viewing?: number;
 }
 
 function isSession(value: unknown): value is Session {
   if (!value || typeof value !== 'object') return false;
   const s = value as Record<string, unknown>;
   if (s.v !== 2 || typeof s.csrf !== 'string' || s.csrf.length < 16 || typeof s.exp !== 'number')
+    return false;
+  if (s.viewing !== undefined && !(Number.isSafeInteger(s.viewing) && (s.viewing as number) > 0))
     return false;
   return s.login === undefined || (typeof s.login === 'string' && s.login.length >= 32);
 }

@@ -13,6 +13,7 @@ import type { Context, Env, MiddlewareHandler } from 'hono';
 import { createFactory } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Db, Queryable } from '../../db/client.ts';
+import { schoolOfBureau } from '../../db/queries/bureau.ts';
 import { failedCount } from '../../db/queries/outbox.ts';
 import { firstTenant, type Tenant, tenantOfCode } from '../../db/queries/tenants.ts';
 import { type BodyLimits, limitBody } from '../core/body.ts';
@@ -35,7 +36,7 @@ import {
   takeFlash,
   writeSession,
 } from './auth.ts';
-import { errorPage, type Frame, type Html, layout } from './layout.ts';
+import { BACK_TO_BUREAU, errorPage, type Frame, type Html, layout } from './layout.ts';
 import { sessionAccount } from './sessions.ts';
 
 /** Demo mode shows one tenant: the example school when it is there, else the first one. */
@@ -81,11 +82,18 @@ export interface ConsoleOptions {
  */
 export const CONSOLE_BODY_DEADLINES = { idleMs: 15_000, withinMs: 120_000 };
 
-/** Who looks at a page: the tenant shown, the browser's session and, once logged in, the admin. */
+/**
+ * Who looks at a page: the tenant shown, the browser's session and, once logged in, the admin. A bureau's
+ * admin who switched into one of its schools sees the school's pages: `tenant` is the school, `viewingAs`
+ * says so and `actingTenant` is the bureau. Such a viewer reads; the school's own forms are refused
+ * (`kit.post`), only the bureau's actions on the school are admitted (`kit.bureauPost`).
+ */
 export interface Viewer {
   tenant: Tenant;
   session: Session;
   account?: AdminAccount;
+  viewingAs?: 'bureau';
+  actingTenant?: Tenant;
 }
 
 /** The bindings of the console's sub-app: what the middleware below puts on `c.var`. */
@@ -143,8 +151,14 @@ export interface ConsoleKit {
   viewer: ConsoleMiddleware;
   /** A form post to the session itself (login, logout): `c.var.form`, same origin and CSRF checked. */
   checked: ConsoleMiddleware;
-  /** A form post of a page: as `checked`, then the viewer. */
+  /** A form post of a page: as `checked`, then the viewer; refused (403) while a bureau views a school. */
   post: ConsoleMiddleware;
+  /**
+   * A bureau's action on the school it is viewing (issue 19: 挂牌督办, 整改通知书…): as `post`, but admitted
+   * only while viewing (`viewer.viewingAs === 'bureau'`, the school in `viewer.tenant`, the bureau in
+   * `viewer.actingTenant`); otherwise 404.
+   */
+  bureauPost: ConsoleMiddleware;
   /** The request's session, or a new anonymous one (a CSRF token for the forms of the page). */
   ensureSession(c: ConsoleContext): Session;
   /** Answers a page in the layout: the viewer's frame (when there is one), headers and CSP. */
@@ -165,6 +179,7 @@ export interface ConsoleKit {
 
 const SETTLE_MS = 2000;
 const FORBIDDEN = '请求无效或已过期（安全校验未通过）。请刷新页面后重试。';
+const READ_ONLY = '教育局查看学校时只能查看，不能修改学校的数据。';
 const BODY_TOO_SLOW = '请求超时：提交的内容未能在规定时间内传完，请检查网络后重试。';
 
 /** A form field as a string ('' when absent or a file). */
@@ -236,6 +251,19 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     return keyPromise;
   };
 
+  /**
+   * The viewer of an admin (or the demo) whose own tenant is `own`: a bureau's session that names one of
+   * its schools views that school; a school that is not the bureau's (any more) is ignored.
+   */
+  async function viewerOf(own: Tenant, session: Session, account?: AdminAccount): Promise<Viewer> {
+    const base = { session, ...(account ? { account } : {}) };
+    if (session.viewing !== undefined && own.kind === 'bureau') {
+      const school = await schoolOfBureau(db, own.id, session.viewing);
+      if (school) return { ...base, tenant: school, viewingAs: 'bureau', actingTenant: own };
+    }
+    return { ...base, tenant: own };
+  }
+
   async function loadSession(c: ConsoleContext) {
     const key = await signingKey();
     const now = clock();
@@ -265,6 +293,8 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
             user: viewer.account?.displayName,
             csrf: viewer.session.csrf,
             failed: await failedCount(db, viewer.tenant.id),
+            ownKind: (viewer.actingTenant ?? viewer.tenant).kind,
+            ...(viewer.viewingAs ? { viewing: viewer.tenant.name } : {}),
           }
         : {}),
       ...extra,
@@ -297,7 +327,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     await loadSession(c);
     const { session, auth } = c.var;
     if (auth && session) {
-      c.set('viewer', { tenant: auth.tenant, account: auth.account, session });
+      c.set('viewer', await viewerOf(auth.tenant, session, auth.account));
       return next();
     }
     if (!options.demo) {
@@ -313,7 +343,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
         503,
       );
     }
-    c.set('viewer', { tenant, session: ensureSession(c) });
+    c.set('viewer', await viewerOf(tenant, ensureSession(c)));
     return next();
   };
 
@@ -331,18 +361,34 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     return next();
   };
 
-  const post: ConsoleMiddleware = async (c, next) => {
+  /** The viewer of a checked form post, or the answer that refuses it. */
+  async function postViewer(c: ConsoleContext): Promise<Viewer | Response> {
     const refused = await check(c);
     if (refused) return refused;
     const { session, auth } = c.var;
-    if (auth && session) {
-      c.set('viewer', { tenant: auth.tenant, account: auth.account, session });
-      return next();
-    }
+    if (auth && session) return viewerOf(auth.tenant, session, auth.account);
     if (!options.demo || !session) return c.redirect('/login', 303);
     const tenant = await demoTenant(db, options.demoTenantCode);
     if (!tenant) return c.redirect('/', 303);
-    c.set('viewer', { tenant, session });
+    return viewerOf(tenant, session);
+  }
+
+  const post: ConsoleMiddleware = async (c, next) => {
+    const viewer = await postViewer(c);
+    if (viewer instanceof Response) return viewer;
+    c.set('viewer', viewer);
+    if (viewer.viewingAs)
+      return render(c, errorPage('只读查看', READ_ONLY, BACK_TO_BUREAU), { title: '只读查看' }, 403);
+    return next();
+  };
+
+  const bureauPost: ConsoleMiddleware = async (c, next) => {
+    const viewer = await postViewer(c);
+    if (viewer instanceof Response) return viewer;
+    c.set('viewer', viewer);
+    if (viewer.viewingAs !== 'bureau') {
+      return render(c, errorPage('找不到', '请先从教育局进入所查看的学校。'), { title: '找不到' }, 404);
+    }
     return next();
   };
 
@@ -377,6 +423,7 @@ export function createKit(options: ConsoleOptions): ConsoleKit {
     viewer,
     checked,
     post,
+    bureauPost,
     ensureSession,
     render,
     renderWithFlash: (c, body, frame) => render(c, body, { ...frame, flash: takeFlash(c, c.var.key) }),

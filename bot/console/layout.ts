@@ -6,6 +6,12 @@ export type Html = ReturnType<typeof html>;
 
 export const DEMO_BANNER = '演示模式：无需登录，任何人都可操作';
 
+/** Where a bureau viewing one of its schools goes back to (its comparison of the schools). */
+export const BACK_TO_BUREAU = { href: '/console/bureau', label: '返回教育局' };
+
+/** The banner while a bureau views one of its schools. */
+export const viewingBanner = (school: string) => `正在查看：${school}`;
+
 /** A form's error above it, or nothing. */
 export const errorFlash = (error: string | undefined): Html | '' =>
   error ? html`<div class="flash error" role="alert">${error}</div>` : '';
@@ -18,6 +24,10 @@ export interface Frame {
   notice?: string;
   /** The page's tenant, when there is one. */
   tenantName?: string;
+  /** The kind of the viewer's own tenant (a bureau has its schools' pages in the navigation). */
+  ownKind?: string;
+  /** A bureau is viewing this school (read only): the banner and the way back. */
+  viewing?: string;
   /** The logged-in admin, when there is one. */
   user?: string;
   /** The session's CSRF token, for the logout form. */
@@ -38,7 +48,9 @@ export interface Frame {
     | 'ledger'
     | 'outbox'
     | 'status'
-    | 'login';
+    | 'login'
+    | 'bureau'
+    | 'meeting';
   flash?: { kind: string; text: string };
   /** How many failed messages the tenant has (shown beside the link). */
   failed?: number;
@@ -63,7 +75,7 @@ export function layout(frame: Frame, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <title>${frame.title} · 一岗双责安全助手</title>
-<style nonce="${frame.nonce}">html { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif; }</style>
+<style nonce="${frame.nonce}">${frame.viewing ? html`form[method="post"]:not(.keep) { display: none !important; } ` : ''}html { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif; }</style>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 ${
   frame.style
@@ -75,12 +87,14 @@ ${
 <body>
 ${frame.demo ? html`<div class="banner" role="status">${DEMO_BANNER}</div>` : ''}
 ${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : ''}
+${frame.viewing ? html`<div class="banner viewing" role="status">${viewingBanner(frame.viewing)}（只读） <a href="${BACK_TO_BUREAU.href}">${BACK_TO_BUREAU.label}</a></div>` : ''}
 <div class="top">
   <a class="brand" href="/">一岗双责安全助手</a>
   ${
     showNav
       ? html`<nav>
     ${frame.demo ? link('/', 'chat', '对话模拟') : ''}
+    ${frame.ownKind === 'bureau' && !frame.viewing ? html`${link('/console/bureau', 'bureau', '学校对比')}${link('/console/bureau/meeting', 'meeting', '调度会材料')}` : ''}
     ${link('/console/dashboard', 'dashboard', '工作看板')}
     ${link('/console/reports/quarterly', 'reports', '报表')}
     ${link('/console/accidents', 'accidents', '事故登记')}
@@ -100,7 +114,7 @@ ${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : 
     <span>${frame.tenantName}${frame.user ? html` · ${frame.user}` : ''}</span>
     ${
       frame.user && frame.csrf
-        ? html`<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${frame.csrf}"><button class="btn" type="submit">退出登录</button></form>`
+        ? html`<form method="post" action="/logout" class="inline keep"><input type="hidden" name="_csrf" value="${frame.csrf}"><button class="btn" type="submit">退出登录</button></form>`
         : frame.demo
           ? html`<a href="/login">管理员登录</a>`
           : ''

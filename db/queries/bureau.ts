@@ -1,9 +1,39 @@
 // What a bureau reads of its schools (issue 19): its 分包学校 with their hazard counts. Every query names
 // the bureau and reads only the tenants whose parent it is.
-import { and, asc, desc, eq, gte, isNull, lt, lte, sql } from 'drizzle-orm';
+import {
+  type AnyColumn,
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gte,
+  isNull,
+  lt,
+  lte,
+  notInArray,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type Queryable, rowsOf } from '../client.ts';
-import { bureauContracts, completions, hazards, people, postHolders, posts, tenants } from '../schema.ts';
+import {
+  bureauContracts,
+  categories,
+  completions,
+  hazards,
+  letterRounds,
+  letters,
+  obligationPeriods,
+  obligations,
+  people,
+  postHolders,
+  posts,
+  shiftAssignees,
+  shifts,
+  tenants,
+} from '../schema.ts';
+import type { Tenant } from './tenants.ts';
 
 export interface ContractedSchool {
   schoolId: number;
@@ -50,18 +80,6 @@ export interface BureauSchool {
   code: string;
   /** The names the bureau's file contracts it by (a name or a code). */
   named: string[];
-}
-
-/**
- * The one check of every read across levels: the school when it is one of the bureau's own (its parent is
- * the bureau), else undefined. A school id of another bureau, a sibling or the bureau itself is not one.
- */
-export async function schoolOfBureau(db: Queryable, bureauId: number, schoolId: number) {
-  const [row] = await db
-    .select()
-    .from(tenants)
-    .where(and(eq(tenants.id, schoolId), eq(tenants.parentId, bureauId)));
-  return row;
 }
 
 /** The bureau over a school (its parent), when it has one. */
@@ -202,4 +220,271 @@ export async function supervisionHazardsAt(
       ),
     )
     .orderBy(asc(hazards.createdAt));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The one gate of every cross-tenant read (issue 19): a bureau reads only the tenants whose parent it is.
+
+/** `column` is the id of one of the bureau's schools (a tenant whose parent is the bureau). */
+export const ofBureauSchools = (column: AnyColumn | SQL, bureauId: number): SQL =>
+  sql`${column} in (select ${tenants.id} from ${tenants} where ${tenants.parentId} = ${bureauId})`;
+
+/** The school `schoolId` when it is one of the bureau's schools; undefined otherwise (not there, another's). */
+export async function schoolOfBureau(
+  db: Queryable,
+  bureauId: number,
+  schoolId: number,
+): Promise<Tenant | undefined> {
+  if (!Number.isSafeInteger(schoolId) || schoolId <= 0) return undefined;
+  const [school] = await db
+    .select()
+    .from(tenants)
+    .where(and(eq(tenants.id, schoolId), ofBureauSchools(tenants.id, bureauId)));
+  return school;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The bureau's comparison of its schools (/console/bureau): one query per measure, grouped by school,
+// with the counting rules of the school's own dashboard and reports (db/queries/dashboard.ts, reports.ts).
+
+/** Open, overdue and listed (挂牌督办) hazards per school, as the dashboard counts them. */
+export async function hazardStandingPerSchool(db: Queryable, bureauId: number, now: Date) {
+  return db
+    .select({
+      schoolId: hazards.tenantId,
+      open: count(),
+      overdue:
+        sql<number>`count(*) filter (where ${hazards.deadline} < ${now.toISOString()}::timestamptz)`.mapWith(
+          Number,
+        ),
+      listed: sql<number>`count(*) filter (where ${hazards.listed})`.mapWith(Number),
+    })
+    .from(hazards)
+    .where(
+      and(
+        ofBureauSchools(hazards.tenantId, bureauId),
+        isNull(hazards.duplicateOfId),
+        notInArray(hazards.status, ['closed', 'rejected']),
+      ),
+    )
+    .groupBy(hazards.tenantId);
+}
+
+/** Obligation periods that ended between two local dates, met and missed (未履职), per school. */
+export async function periodOutcomesPerSchool(db: Queryable, bureauId: number, first: string, last: string) {
+  return db
+    .select({
+      schoolId: obligationPeriods.tenantId,
+      met: sql<number>`count(*) filter (where ${obligationPeriods.met})`.mapWith(Number),
+      missed: sql<number>`count(*) filter (where ${obligationPeriods.met} = false)`.mapWith(Number),
+    })
+    .from(obligationPeriods)
+    .where(
+      and(
+        ofBureauSchools(obligationPeriods.tenantId, bureauId),
+        gte(obligationPeriods.periodEnd, first),
+        lte(obligationPeriods.periodEnd, last),
+      ),
+    )
+    .groupBy(obligationPeriods.tenantId);
+}
+
+/** The year's 责任书 per school: issued and signed. */
+export async function lettersPerSchool(db: Queryable, bureauId: number, year: number) {
+  return db
+    .select({
+      schoolId: letters.tenantId,
+      issued: count(),
+      signed: sql<number>`count(${letters.signedAt})`.mapWith(Number),
+    })
+    .from(letters)
+    .innerJoin(letterRounds, eq(letterRounds.id, letters.roundId))
+    .where(and(ofBureauSchools(letters.tenantId, bureauId), eq(letterRounds.year, year)))
+    .groupBy(letters.tenantId);
+}
+
+/** Shift slots of the shifts dated between two local dates that have begun by `now`: all, confirmed. */
+export async function shiftSlotsPerSchool(
+  db: Queryable,
+  bureauId: number,
+  first: string,
+  last: string,
+  now: Date,
+) {
+  return db
+    .select({
+      schoolId: shifts.tenantId,
+      slots: count(),
+      confirmed: sql<number>`count(${shiftAssignees.confirmedAt})`.mapWith(Number),
+    })
+    .from(shiftAssignees)
+    .innerJoin(shifts, eq(shifts.id, shiftAssignees.shiftId))
+    .where(
+      and(
+        ofBureauSchools(shifts.tenantId, bureauId),
+        gte(shifts.date, first),
+        lte(shifts.date, last),
+        lte(shifts.startsAt, now),
+      ),
+    )
+    .groupBy(shifts.tenantId);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The quarterly 调度会 pack: the district's hazards per school and category, this quarter and the last,
+// the open items to discuss, and the 分包 visits. A span is the quarter's [from, to), counted as of `asOf`
+// (its end, or now while it runs), by the rules of the quarterly report (handlers/report-stats.ts).
+
+export interface PackSpan {
+  from: Date;
+  to: Date;
+  asOf: Date;
+}
+
+const iso = (date: Date) => date.toISOString();
+
+/** Per school, for each span: found, closed, open and overdue at its `asOf`, listed within it. */
+export async function quarterHazardsPerSchool(db: Queryable, bureauId: number, spans: PackSpan[]) {
+  const measures = spans.map((span, i) => {
+    const { from, to, asOf } = span;
+    const inSpan = (column: AnyColumn) =>
+      sql`${column} >= ${iso(from)}::timestamptz and ${column} < ${iso(to)}::timestamptz and ${column} <= ${iso(asOf)}::timestamptz`;
+    const open = sql`${hazards.createdAt} <= ${iso(asOf)}::timestamptz
+      and not (${hazards.status} = 'closed' and ${hazards.closedAt} <= ${iso(asOf)}::timestamptz)
+      and not (${hazards.status} = 'rejected' and ${hazards.updatedAt} <= ${iso(asOf)}::timestamptz)`;
+    const as = (name: string) => sql.raw(`"${name}${i}"`);
+    return sql`
+      count(*) filter (where ${inSpan(hazards.createdAt)})::int as ${as('found')},
+      count(*) filter (where ${hazards.status} = 'closed' and ${inSpan(hazards.closedAt)})::int as ${as('closed')},
+      count(*) filter (where ${open})::int as ${as('open')},
+      count(*) filter (where ${open} and ${hazards.deadline} < ${iso(asOf)}::timestamptz)::int as ${as('overdue')},
+      count(*) filter (where ${inSpan(hazards.listedAt)})::int as ${as('listed')}`;
+  });
+  const latest = spans.reduce((max, span) => (span.asOf > max ? span.asOf : max), spans[0]!.asOf);
+  const result = await db.execute(sql`
+    select ${hazards.tenantId} as "schoolId", ${sql.join(measures, sql`, `)}
+    from ${hazards}
+    where ${ofBureauSchools(hazards.tenantId, bureauId)} and ${hazards.duplicateOfId} is null
+      and ${hazards.createdAt} <= ${iso(latest)}::timestamptz
+    group by ${hazards.tenantId}`);
+  return rowsOf<Record<string, number> & { schoolId: number }>(result).map((row) => ({
+    schoolId: Number(row.schoolId),
+    spans: spans.map((_, i) => ({
+      found: Number(row[`found${i}`]),
+      closed: Number(row[`closed${i}`]),
+      open: Number(row[`open${i}`]),
+      overdue: Number(row[`overdue${i}`]),
+      listed: Number(row[`listed${i}`]),
+    })),
+  }));
+}
+
+/** Hazards found within each span per school and category name (null: none). */
+export async function quarterCategoriesPerSchool(db: Queryable, bureauId: number, spans: PackSpan[]) {
+  const measures = spans.map(
+    ({ from, to, asOf }, i) =>
+      sql`count(*) filter (where ${hazards.createdAt} >= ${iso(from)}::timestamptz and ${hazards.createdAt} < ${iso(to)}::timestamptz and ${hazards.createdAt} <= ${iso(asOf)}::timestamptz)::int as ${sql.raw(`"found${i}"`)}`,
+  );
+  const first = spans.reduce((min, span) => (span.from < min ? span.from : min), spans[0]!.from);
+  const last = spans.reduce((max, span) => (span.to > max ? span.to : max), spans[0]!.to);
+  const result = await db.execute(sql`
+    select ${hazards.tenantId} as "schoolId", ${categories.name} as category, ${sql.join(measures, sql`, `)}
+    from ${hazards} left join ${categories} on ${categories.id} = ${hazards.categoryId}
+    where ${ofBureauSchools(hazards.tenantId, bureauId)} and ${hazards.duplicateOfId} is null
+      and ${hazards.createdAt} >= ${iso(first)}::timestamptz and ${hazards.createdAt} < ${iso(last)}::timestamptz
+    group by ${hazards.tenantId}, ${categories.name}`);
+  return rowsOf<Record<string, unknown>>(result).map((row) => ({
+    schoolId: Number(row.schoolId),
+    category: (row.category as string | null) ?? null,
+    found: spans.map((_, i) => Number(row[`found${i}`])),
+  }));
+}
+
+/**
+ * The hazards open at `asOf` that are overdue or listed (挂牌督办), per school, the most overdue first:
+ * the number, the description, the deadline (a listing's own when it has one).
+ */
+export async function openItemsOfSchools(db: Queryable, bureauId: number, asOf: Date) {
+  const at = iso(asOf);
+  return db
+    .select({
+      schoolId: hazards.tenantId,
+      school: tenants.name,
+      code: hazards.code,
+      description: hazards.description,
+      deadline: hazards.deadline,
+      listed: hazards.listed,
+      listedDeadline: hazards.listedDeadline,
+    })
+    .from(hazards)
+    .innerJoin(tenants, eq(tenants.id, hazards.tenantId))
+    .where(
+      and(
+        ofBureauSchools(hazards.tenantId, bureauId),
+        isNull(hazards.duplicateOfId),
+        sql`${hazards.createdAt} <= ${at}::timestamptz`,
+        sql`not (${hazards.status} = 'closed' and ${hazards.closedAt} <= ${at}::timestamptz)`,
+        sql`not (${hazards.status} = 'rejected' and ${hazards.updatedAt} <= ${at}::timestamptz)`,
+        sql`(${hazards.listed} or ${hazards.deadline} < ${at}::timestamptz)`,
+      ),
+    )
+    .orderBy(asc(tenants.name), asc(hazards.deadline), asc(hazards.code));
+}
+
+/**
+ * The bureau's 分包 duties: each live supervision obligation (kind 督查) naming schools, with each current
+ * holder of its post.
+ */
+export async function supervisionDuties(db: Queryable, bureauId: number) {
+  return db
+    .select({
+      obligationId: obligations.id,
+      postId: obligations.postId,
+      code: obligations.code,
+      title: obligations.title,
+      cadence: obligations.cadence,
+      minCount: obligations.minCount,
+      schools: obligations.schools,
+      personId: people.id,
+      person: people.name,
+      post: posts.title,
+    })
+    .from(obligations)
+    .innerJoin(posts, eq(posts.id, obligations.postId))
+    .innerJoin(postHolders, and(eq(postHolders.postId, posts.id), isNull(postHolders.endedAt)))
+    .innerJoin(people, eq(people.id, postHolders.personId))
+    .where(
+      and(
+        eq(obligations.tenantId, bureauId),
+        eq(obligations.kind, 'supervision'),
+        eq(obligations.archived, false),
+        eq(posts.archived, false),
+        sql`jsonb_array_length(${obligations.schools}) > 0`,
+      ),
+    )
+    .orderBy(asc(posts.id), asc(people.id), asc(obligations.id));
+}
+
+/**
+ * 督查 visits made by the bureau's people between two local dates, per person and school: by the school
+ * tenant the record points at, or — for a record made before the school was linked — the name written on it.
+ */
+export async function supervisionVisits(db: Queryable, bureauId: number, first: string, last: string) {
+  return db
+    .select({
+      personId: completions.personId,
+      school: completions.school,
+      schoolTenantId: completions.schoolTenantId,
+      visits: count(),
+    })
+    .from(completions)
+    .where(
+      and(
+        eq(completions.tenantId, bureauId),
+        eq(completions.kind, 'supervision'),
+        gte(completions.date, first),
+        lte(completions.date, last),
+      ),
+    )
+    .groupBy(completions.personId, completions.school, completions.schoolTenantId);
 }
