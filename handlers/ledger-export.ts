@@ -132,7 +132,10 @@ export function ledgerCells(row: LedgerExportRow, index: number): (string | numb
  * CSV has no such columns).
  */
 export const PHOTO_HEADERS: Record<PhotoStage, string> = { before: '整改前照片', after: '整改后照片' };
-export const XLSX_HEADER: readonly string[] = [...LEDGER_HEADER, ...PHOTO_STAGES.map((s) => PHOTO_HEADERS[s])];
+export const XLSX_HEADER: readonly string[] = [
+  ...LEDGER_HEADER,
+  ...PHOTO_STAGES.map((s) => PHOTO_HEADERS[s]),
+];
 
 /**
  * Thumbnails in the XLSX. A thumbnail is the stored photo itself shown small (no image is re-encoded), so

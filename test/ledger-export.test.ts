@@ -437,7 +437,9 @@ describe('the ledger of a period', () => {
 describe('整改资金 and 复查意见 as written in chat', () => {
   it('refuses an amount that is not one, and changes nothing', async () => {
     clock = at('2026-03-27T10:00:00');
-    const before = (await database.db.select().from(hazards).where(eq(hazards.code, 'YH-JSZX-2026-0004')))[0]!;
+    const before = (
+      await database.db.select().from(hazards).where(eq(hazards.code, 'YH-JSZX-2026-0004'))
+    )[0]!;
     const eventKey = `ledger-${++sequence}`;
     const sender = person.get('黄春')!;
     await core.handle({
