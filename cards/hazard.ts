@@ -7,7 +7,7 @@
 import type { HazardView } from '../db/queries/hazards.ts';
 import { withEstimate } from '../handlers/deadlines.ts';
 import { PHOTO_STAGES, type PhotoStage, STAGE_LABEL } from '../handlers/evidence-rules.ts';
-import { SEVERITY_LABEL, STATUS_LABEL } from '../handlers/hazard-rules.ts';
+import { fundsText, SEVERITY_LABEL, STATUS_LABEL } from '../handlers/hazard-rules.ts';
 import { photoCountText } from '../handlers/photo-text.ts';
 import { formatDateTime } from '../handlers/time.ts';
 import {
@@ -146,6 +146,7 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
           required: true,
           multiline: true,
         },
+        { name: 'funds', label: '整改资金（元，选填）', placeholder: '如 3000' },
       ],
       button('提交整改', 'hazard.submit', id, 'primary'),
     ),
@@ -159,7 +160,7 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
           ],
           button('申请延期', 'hazard.extend', id),
         ),
-    note(`也可发送：整改完成 ${code} <措施>；申请延期 ${code} <天数> <原因>`),
+    note(`也可发送：整改完成 ${code} <措施> [资金 <金额>]；申请延期 ${code} <天数> <原因>`),
   ];
   switch (audience) {
     case 'handler':
@@ -212,13 +213,17 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
     case 'reviewer':
       return hazard.status === 'pending_review'
         ? [
-            row(button('复查通过，销号', 'hazard.pass', id, 'primary')),
+            form(
+              'pass',
+              [{ name: 'opinion', label: '复查意见（选填）', placeholder: '如：已按要求整改，符合要求' }],
+              button('复查通过，销号', 'hazard.pass', id, 'primary'),
+            ),
             form(
               'review',
               [{ name: 'reason', label: '不通过原因', required: true }],
               button('复查不通过', 'hazard.fail', id, 'danger'),
             ),
-            note(`也可发送：复查通过 ${code}；复查不通过 ${code} <原因>`),
+            note(`也可发送：复查通过 ${code} [复查意见]；复查不通过 ${code} <原因>`),
           ]
         : [];
     case 'approver':
@@ -328,6 +333,7 @@ export function hazardCard(
       ],
       ['临时管控措施', hazard.interimMeasures],
       ['整改措施', hazard.measures],
+      ['整改资金', hazard.rectificationFunds === null ? undefined : fundsText(hazard.rectificationFunds)],
       ['复查', view.reviewedByName && `${view.reviewedByName}（${at(hazard.reviewedAt)}）`],
       ['驳回原因', view.duplicateOf ? undefined : hazard.rejectReason],
       ['重复上报', view.duplicateOf && `已并入 ${view.duplicateOf.code}`],

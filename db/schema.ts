@@ -9,6 +9,7 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgEnum,
   pgTable,
   primaryKey,
@@ -319,6 +320,8 @@ export const hazards = pgTable(
     /** 临时管控措施 taken at acceptance until it is rectified: required for a 重大 hazard (DOMAIN §4). */
     interimMeasures: text('interim_measures'),
     measures: text('measures'),
+    /** 整改资金 in yuan, given when the rectification is submitted (null: not given). */
+    rectificationFunds: numeric('rectification_funds', { precision: 12, scale: 2, mode: 'number' }),
     rectifiedById: personRef('rectified_by_id'),
     rectifiedAt: ts('rectified_at'),
     reviewedById: personRef('reviewed_by_id'),
@@ -1138,6 +1141,25 @@ export const assessmentAdjustments = pgTable(
     setAt: ts('set_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('assessment_adjustments_cell').on(t.tenantId, t.year, t.unitId, t.item)],
+);
+
+/**
+ * A person's 述职述安 report for a year as edited in the console (DOMAIN §7): the draft is generated from
+ * the records; once saved, this text is the report (regenerating keeps it unless the office discards it).
+ */
+export const statementDrafts = pgTable(
+  'statement_drafts',
+  {
+    ...tenantRow(),
+    personId: personRef('person_id').notNull(),
+    year: integer('year').notNull(),
+    text: text('text').notNull(),
+    /** Who saved it: the console account (web) or the member acted as (demo). */
+    editedBy: text('edited_by').notNull(),
+    editedByAccountId: integer('edited_by_account_id').references((): AnyPgColumn => adminAccounts.id),
+    editedAt: ts('edited_at').notNull(),
+  },
+  (t) => [uniqueIndex('statement_drafts_person_year').on(t.tenantId, t.personId, t.year)],
 );
 
 /**

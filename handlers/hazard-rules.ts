@@ -187,3 +187,26 @@ export function hazardCodeIn(text: string): { code: string; rest: string } | und
   if (!match) return undefined;
   return { code: match[1]!.toUpperCase(), rest: text.slice(match.index + match[0].length).trim() };
 }
+
+/** The largest 整改资金 a hazard records (numeric(12,2) holds less than 10^10 yuan). */
+export const MAX_FUNDS = 9_999_999_999.99;
+
+/**
+ * 整改资金 as written (`3000`, `3,000`, `1250.5元`, `1.2万`): yuan, at most two decimals; undefined when it is
+ * not an amount or out of range.
+ */
+export function parseFunds(value: string): number | undefined {
+  const match = /^([0-9][0-9,，]*(?:\.[0-9]+)?)\s*(万)?\s*元?$/.exec(value.trim());
+  if (!match) return undefined;
+  const digits = match[1]!.replace(/[,，]/g, '');
+  const yuan = Number(digits) * (match[2] ? 10_000 : 1);
+  const cents = Math.round(yuan * 100);
+  if (!Number.isFinite(yuan) || Math.abs(cents - yuan * 100) > 1e-6 || yuan > MAX_FUNDS) return undefined;
+  return cents / 100;
+}
+
+/** `3000` → `3,000 元`, `1250.5` → `1,250.50 元`. */
+export function fundsText(yuan: number): string {
+  const whole = Number.isInteger(yuan);
+  return `${yuan.toLocaleString('en-US', { minimumFractionDigits: whole ? 0 : 2, maximumFractionDigits: 2 })} 元`;
+}

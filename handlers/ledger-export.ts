@@ -6,7 +6,13 @@ import ExcelJS from 'exceljs';
 import type { Queryable } from '../db/client.ts';
 import { type ShiftLogRow, shiftLogRows } from '../db/queries/shifts.ts';
 import { isIsoDate, isoDateIn, startOfDayIn } from './calendar.ts';
-import { type ExportPeriod, type LedgerExportRow, ledgerExportPages } from './ledger-rows.ts';
+import { PHOTO_STAGES, type PhotoStage } from './evidence-rules.ts';
+import {
+  type ExportPeriod,
+  type LedgerExportRow,
+  type LedgerPhoto,
+  ledgerExportPages,
+} from './ledger-rows.ts';
 import type { ReadPhoto } from './photo-text.ts';
 import { formatDateTime } from './time.ts';
 
@@ -86,6 +92,7 @@ const COLUMNS: Column[] = [
   { header: '隐患编号', width: 14, value: (row) => row.code },
   { header: '上报时间', width: 17, value: (row) => row.reportedAt },
   { header: '上报人', width: 12, wrap: true, value: (row) => row.reporter },
+  { header: '隐患来源', width: 9, value: (row) => row.origin },
   { header: '地点', width: 16, wrap: true, value: (row) => row.place },
   { header: '隐患描述', width: 40, wrap: true, value: (row) => row.description },
   { header: '类别', width: 18, wrap: true, value: (row) => row.category },
@@ -99,9 +106,11 @@ const COLUMNS: Column[] = [
   { header: '是否超期', width: 9, value: (row) => row.overdue },
   { header: '临时管控措施', width: 24, wrap: true, value: (row) => row.interimMeasures },
   { header: '整改措施', width: 30, wrap: true, value: (row) => row.measures },
+  { header: '整改资金（元）', width: 11, value: (row) => row.funds ?? '' },
   { header: '整改完成时间', width: 17, value: (row) => row.rectifiedAt },
   { header: '复查人', width: 9, value: (row) => row.reviewedBy },
   { header: '复查时间', width: 17, value: (row) => row.reviewedAt },
+  { header: '复查意见', width: 28, wrap: true, value: (row) => row.review },
   { header: '销号时间', width: 17, value: (row) => row.closedAt },
   { header: '驳回原因', width: 20, wrap: true, value: (row) => row.rejectReason },
   { header: '挂牌督办', width: 28, wrap: true, value: (row) => row.listed },
@@ -118,9 +127,15 @@ export function ledgerCells(row: LedgerExportRow, index: number): (string | numb
   return COLUMNS.map((column, position) => (position === 0 ? index : column.value(row)));
 }
 
-/** The XLSX's last column: the first stored photo of the hazard, as a thumbnail (the CSV has no such column). */
-export const PHOTO_HEADER = '照片';
-export const XLSX_HEADER: readonly string[] = [...LEDGER_HEADER, PHOTO_HEADER];
+/**
+ * The XLSX's last two columns: the first stored photo of each stage (整改前, 整改后) as a thumbnail (the
+ * CSV has no such columns).
+ */
+export const PHOTO_HEADERS: Record<PhotoStage, string> = { before: '整改前照片', after: '整改后照片' };
+export const XLSX_HEADER: readonly string[] = [
+  ...LEDGER_HEADER,
+  ...PHOTO_STAGES.map((s) => PHOTO_HEADERS[s]),
+];
 
 /**
  * Thumbnails in the XLSX. A thumbnail is the stored photo itself shown small (no image is re-encoded), so
@@ -178,7 +193,9 @@ const PLAIN: Partial<ExcelJS.Alignment> = { vertical: 'top' };
 const CENTER: Partial<ExcelJS.Alignment> = { vertical: 'middle', horizontal: 'center', wrapText: true };
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFD9E1F2' } };
 const LAST_COLUMN = COLUMNS.length;
-const PHOTO_COLUMN = LAST_COLUMN + 1;
+/** The 1-based column of each stage's thumbnail. */
+const PHOTO_COLUMNS: Record<PhotoStage, number> = { before: LAST_COLUMN + 1, after: LAST_COLUMN + 2 };
+const WIDEST = LAST_COLUMN + PHOTO_STAGES.length;
 const HEADER_ROW = 2;
 
 /** How thumbnails are had: the reader of the tenant's stored photos (in-memory workbooks only). */
@@ -187,16 +204,16 @@ interface Thumbnails {
   read: ReadPhoto;
 }
 
-/** Places the row's first photo in its 照片 cell; why not, when it cannot. */
+/** Places a photo in its stage's cell of the row; why not, when it cannot. */
 async function addThumbnail(
   workbook: ExcelJS.Workbook,
   sheet: ExcelJS.Worksheet,
   line: ExcelJS.Row,
-  row: LedgerExportRow,
+  photo: LedgerPhoto,
+  column: number,
   thumbnails: Thumbnails,
   budget: { bytes: number },
 ): Promise<'type' | 'size' | 'missing' | undefined> {
-  const photo = row.photo!;
   const extension = EMBEDDABLE[photo.contentType];
   if (!extension) return 'type';
   const file = await thumbnails.read(thumbnails.tenantId, photo.fileId);
@@ -215,7 +232,7 @@ async function addThumbnail(
   });
   const margin = 0.08;
   sheet.addImage(image, {
-    tl: { col: PHOTO_COLUMN - 1 + margin, row: line.number - 1 + margin },
+    tl: { col: column - 1 + margin, row: line.number - 1 + margin },
     ext: { width: THUMBNAILS.sizePx, height: THUMBNAILS.sizePx },
     editAs: 'oneCell',
   });
@@ -254,13 +271,13 @@ async function fillWorkbook(
       printTitlesRow: `1:${HEADER_ROW}`,
     },
   });
-  sheet.columns = [...COLUMNS.map((column) => ({ width: column.width })), { width: 11 }];
+  sheet.columns = [...COLUMNS.map((column) => ({ width: column.width })), { width: 11 }, { width: 11 }];
 
   const title = sheet.addRow([ledgerTitle(meta)]);
   title.height = 28;
   title.getCell(1).font = { bold: true, size: 14 };
   title.getCell(1).alignment = { vertical: 'middle', horizontal: 'center' };
-  sheet.mergeCells(1, 1, 1, PHOTO_COLUMN);
+  sheet.mergeCells(1, 1, 1, WIDEST);
   title.commit();
 
   const header = sheet.addRow([...XLSX_HEADER]);
@@ -282,33 +299,35 @@ async function fillWorkbook(
       const line = sheet.addRow(
         ledgerCells(row, count).map((value) => (value === '' ? null : fitCell(value))),
       );
-      for (let position = 1; position <= PHOTO_COLUMN; position += 1) {
+      for (let position = 1; position <= WIDEST; position += 1) {
         const cell = line.getCell(position);
         cell.alignment = COLUMNS[position - 1]?.wrap ? WRAP : PLAIN;
         cell.border = BORDER;
       }
-      if (row.photo && thumbnails) {
+      for (const stage of PHOTO_STAGES) {
+        const photo = row.photos[stage];
+        if (!photo || !thumbnails) continue;
         const why =
           thumbnails === 'too-long'
             ? 'long'
-            : await addThumbnail(workbook, sheet, line, row, thumbnails, budget);
+            : await addThumbnail(workbook, sheet, line, photo, PHOTO_COLUMNS[stage], thumbnails, budget);
         if (why) leftOut.set(why, (leftOut.get(why) ?? 0) + 1);
       }
       line.commit();
     }
   }
-  sheet.autoFilter = { from: { row: HEADER_ROW, column: 1 }, to: { row: HEADER_ROW, column: PHOTO_COLUMN } };
+  sheet.autoFilter = { from: { row: HEADER_ROW, column: 1 }, to: { row: HEADER_ROW, column: WIDEST } };
 
   sheet.addRow([]).commit();
   const notes = [ledgerFooter(meta, count)];
   if (leftOut.size > 0) {
-    const reasons = [...leftOut].map(([why, n]) => `${LEFT_OUT[why]} ${n} 条`).join('，');
+    const reasons = [...leftOut].map(([why, n]) => `${LEFT_OUT[why]} ${n} 张`).join('，');
     notes.push(`照片缩略图未嵌入：${reasons}；全部照片请在管理后台下载照片包。`);
   }
   for (const text of notes) {
     const footer = sheet.addRow([text]);
     footer.getCell(1).font = { italic: true, color: { argb: 'FF666666' } };
-    sheet.mergeCells(footer.number, 1, footer.number, PHOTO_COLUMN);
+    sheet.mergeCells(footer.number, 1, footer.number, WIDEST);
     footer.commit();
   }
   return { sheet, count };

@@ -15,8 +15,9 @@ import {
   tenantTimeZone,
 } from '../db/queries/ledger-export.ts';
 import { withEstimate } from './deadlines.ts';
+import type { PhotoStage } from './evidence-rules.ts';
 import { SEVERITY_LABEL, STATUS_LABEL } from './hazard-rules.ts';
-import type { HazardStatus } from './hazard-workflow.ts';
+import { HAZARD_ORIGIN_LABELS, type HazardStatus } from './hazard-workflow.ts';
 import { accountLabel } from './party-labels.ts';
 import { type ZonedFormatter, zonedFormatter } from './time.ts';
 
@@ -29,6 +30,8 @@ export interface LedgerExportRow {
   reportedAt: string;
   /** The reporter's name; an outside reporter is marked `（外部人员）`. */
   reporter: string;
+  /** 隐患来源: 上报 / 检查 / 督查 / 上级交办. */
+  origin: string;
   place: string;
   description: string;
   category: string;
@@ -45,9 +48,13 @@ export interface LedgerExportRow {
   /** Open and past its deadline now, or closed after its deadline. */
   overdue: '是' | '否';
   measures: string;
+  /** 整改资金 in yuan as given with the rectification; null when none was given. */
+  funds: number | null;
   rectifiedAt: string;
   reviewedBy: string;
   reviewedAt: string;
+  /** 复查意见: one line per review, `2026-03-04 通过：opinion` or `2026-03-03 不通过：reason`. */
+  review: string;
   closedAt: string;
   rejectReason: string;
   /** 挂牌督办: matter；督办处室：unit；期限：deadline；督办人：who (empty when never listed). */
@@ -55,8 +62,8 @@ export interface LedgerExportRow {
   /** One line per extension request: `2026-03-05 申请延期5天（原因）已批准`. */
   extensions: string;
   photoCount: number;
-  /** The first stored photo (by arrival), for the XLSX's thumbnail; null when none is stored. */
-  photo: { fileId: number; contentType: string } | null;
+  /** The first stored photo (by arrival) of each stage, for the XLSX's thumbnails; null when none is stored. */
+  photos: Record<PhotoStage, LedgerPhoto | null>;
   /**
    * One line per audit-trail event: `2026-03-02 09:15 陈静 上报 → 已上报；note`; a step taken by the
    * office's console account names it as `周尹尹（后台账号 office）`.
@@ -69,6 +76,11 @@ const EXTENSION_STATUS_LABEL: Record<string, string> = {
   approved: '已批准',
   denied: '未批准',
 };
+
+export type LedgerPhoto = { fileId: number; contentType: string };
+
+/** The reviews on the trail: 复查通过 with its opinion, 复查不通过 with its reason. */
+const REVIEW_LABEL: Record<string, string> = { pass: '通过', fail: '不通过' };
 
 export const DEFAULT_PAGE_SIZE = 1000;
 
@@ -86,19 +98,21 @@ function ledgerPage(
       `${time.date(extension.createdAt)} 申请延期${extension.days}天（${oneLine(extension.reason)}）` +
       (EXTENSION_STATUS_LABEL[extension.status] ?? extension.status),
   );
+  const reviews = groupLines(
+    events.filter((event) => event.action in REVIEW_LABEL),
+    (event) =>
+      `${time.date(event.at)} ${REVIEW_LABEL[event.action]}${event.note?.trim() ? `：${oneLine(event.note)}` : ''}`,
+  );
   const photoCounts = new Map<number, number>();
-  const firstPhotos = new Map<number, { fileId: number; contentType: string }>();
+  const firstPhotos = new Map<number, Record<PhotoStage, LedgerPhoto | null>>();
   for (const photo of photos) {
     // A photo refused or lost is on the trail, not counted as evidence (as on the hazard's card).
     if (photo.status === 'failed') continue;
     photoCounts.set(photo.hazardId, (photoCounts.get(photo.hazardId) ?? 0) + 1);
-    if (
-      photo.status === 'stored' &&
-      photo.fileId !== null &&
-      photo.contentType &&
-      !firstPhotos.has(photo.hazardId)
-    ) {
-      firstPhotos.set(photo.hazardId, { fileId: photo.fileId, contentType: photo.contentType });
+    const first = firstPhotos.get(photo.hazardId) ?? { before: null, after: null };
+    firstPhotos.set(photo.hazardId, first);
+    if (photo.status === 'stored' && photo.fileId !== null && photo.contentType && !first[photo.stage]) {
+      first[photo.stage] = { fileId: photo.fileId, contentType: photo.contentType };
     }
   }
   const at = (date: Date | null) => (date ? time.dateTime(date) : '');
@@ -111,6 +125,7 @@ function ledgerPage(
       code: hazard.code,
       reportedAt: at(hazard.createdAt),
       reporter: `${row.reporterName}${row.reporterOutside ? OUTSIDE : ''}`,
+      origin: HAZARD_ORIGIN_LABELS[hazard.origin],
       place: hazard.place ?? '',
       description: hazard.description,
       category: row.categoryName ?? '',
@@ -124,9 +139,11 @@ function ledgerPage(
       interimMeasures: hazard.interimMeasures ?? '',
       overdue: isOverdue(hazard, now) ? '是' : '否',
       measures: hazard.measures ?? '',
+      funds: hazard.rectificationFunds,
       rectifiedAt: at(hazard.rectifiedAt),
       reviewedBy: row.reviewedByName ?? '',
       reviewedAt: at(hazard.reviewedAt),
+      review: reviews.get(hazard.id) ?? '',
       closedAt: at(hazard.closedAt),
       rejectReason: hazard.rejectReason ?? '',
       listed: listing(
@@ -137,7 +154,7 @@ function ledgerPage(
       ),
       extensions: extensionLines.get(hazard.id) ?? '',
       photoCount: photoCounts.get(hazard.id) ?? 0,
-      photo: firstPhotos.get(hazard.id) ?? null,
+      photos: firstPhotos.get(hazard.id) ?? { before: null, after: null },
       trail: trails.get(hazard.id) ?? '',
     });
   }

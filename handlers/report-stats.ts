@@ -82,6 +82,10 @@ const empty = (): Stats => ({
 
 export const NO_UNIT = '校（局）领导及未归属处室';
 
+/** `3` of `4` → `75%`; `—` of nothing. */
+export const percent = (part: number, whole: number) =>
+  whole === 0 ? '—' : `${Math.round((part / whole) * 1000) / 10}%`;
+
 /** Counts for the whole tenant and per unit over a span, as of min(span end, now). */
 export async function spanReport(
   db: Queryable,

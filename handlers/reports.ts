@@ -1,14 +1,15 @@
 // Report spans, the XLSX files of the quarterly and year-end reports, and the 述职述安 draft text
 // (DOMAIN §7). Everything here is written from the records the queries return: no invented facts.
 import ExcelJS from 'exceljs';
-import type { Leader, Span, StatementRecords } from '../db/queries/reports.ts';
+import type { Span } from '../db/queries/reports.ts';
 import { VETO_LABEL } from './accident-rules.ts';
 import { isoDateIn, startOfDayIn } from './calendar.ts';
 
 export { VETO_LABEL };
 
 import { addDays, periodOf } from './periods.ts';
-import type { SpanReport, Stats, UnitYearRow } from './report-stats.ts';
+import { percent, type SpanReport, type Stats, type UnitYearRow } from './report-stats.ts';
+import { NO_RECORDS_LINE, statementText } from './statement.ts';
 
 const spanOf = (start: string, end: string, timeZone: string): Span => ({
   start,
@@ -51,8 +52,7 @@ export function yearSpan(year: number, timeZone: string): Span {
   return spanOf(`${year}-01-01`, `${year}-12-31`, timeZone);
 }
 
-export const percent = (part: number, whole: number) =>
-  whole === 0 ? '—' : `${Math.round((part / whole) * 1000) / 10}%`;
+export { percent };
 
 const SEVERITY_ORDER = ['一般', '较大', '重大', '未定'];
 const bySeverityOrder = (counts: Record<string, number>) =>
@@ -185,102 +185,5 @@ export function writeYearXlsx<Row extends UnitYearRow>(
   );
 }
 
-// -------------------------------------------------------------------------------------------------
-// 述职述安
-
-const LEVEL_LABEL = { first: '第一责任人', direct: '直接责任人', post: '岗位责任人' } as const;
-const KIND_LABEL: Record<string, string> = {
-  meeting: '主持或参加安全工作会议',
-  inspection: '开展安全检查',
-  supervision: '深入学校督查',
-  drill: '组织应急演练',
-  report: '报送安全工作报告',
-  visit: '深入基层调研',
-  plan: '制定安全工作计划',
-  annual_report: '提交年度述职述安报告',
-};
-const KIND_ORDER = [
-  'meeting',
-  'inspection',
-  'supervision',
-  'visit',
-  'drill',
-  'report',
-  'plan',
-  'annual_report',
-];
-const NUMBERS = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
-
-export const NO_RECORDS_LINE = '本年度系统中无本人的安全履职记录（无记录）。';
-
-/** The safety part of a leader's annual duty report, from the records only. */
-export function statementText(
-  leader: Leader,
-  year: number,
-  records: StatementRecords,
-  timeZone: string,
-): string {
-  const roles = leader.posts.map((post) => `${post.title}（${LEVEL_LABEL[post.level]}）`).join('、');
-  const day = (date: Date) => isoDateIn(date, timeZone);
-  const lines: string[] = [
-    `${year}年度述职述安报告（安全工作部分）`,
-    '',
-    `本人${leader.name}，任${roles}，按照“一岗双责”要求，既抓分管业务工作，又抓分管范围内的安全工作。现将${year}年度履行安全工作职责情况报告如下（以下事实均取自安全助手的记录）：`,
-  ];
-  const sections: string[][] = [];
-  for (const kind of KIND_ORDER) {
-    const rows = records.completions.filter((row) => row.kind === kind);
-    if (rows.length === 0) continue;
-    sections.push([
-      `${KIND_LABEL[kind]} ${rows.length} 次：`,
-      ...rows.map((row) => `  ${row.date}${row.school ? `（${row.school}）` : ''} ${row.note}`),
-    ]);
-  }
-  /** A section of dated items by code (hazards, tasks), left out when there are none. */
-  const itemSection = <Row extends { code: string; at: Date }>(
-    label: string,
-    rows: Row[],
-    what: (row: Row) => string,
-  ) => {
-    if (rows.length > 0)
-      sections.push([
-        `${label} ${rows.length} 项：`,
-        ...rows.map((row) => `  ${day(row.at)} ${row.code} ${what(row)}`),
-      ]);
-  };
-  const hazardText = (row: { description: string }) => row.description;
-  itemSection('受理安全隐患', records.accepted, hazardText);
-  itemSection('复查通过并销号的安全隐患', records.closed, hazardText);
-  itemSection('挂牌督办的安全隐患', records.listed, hazardText);
-  const taskText = (row: { content: string }) => row.content;
-  itemSection('派发督办任务', records.tasksAssigned, taskText);
-  itemSection('完成任务', records.tasksCompleted, taskText);
-  if (records.missed.length > 0) {
-    sections.push([
-      `未按要求完成的职责 ${records.missed.length} 项（存在的不足）：`,
-      ...records.missed.map((row) => `  ${row.periodKey} ${row.title}：完成 ${row.done}/${row.needed}`),
-    ]);
-  }
-  // 不考核 is no shortcoming (issue 15 §2): said apart from the numbered sections, with its reason.
-  const exempt =
-    records.exempt.length > 0
-      ? [
-          '',
-          `另：以下 ${records.exempt.length} 项职责当期不考核，不计为不足：`,
-          ...records.exempt.map((row) => `  ${row.periodKey} ${row.title}：${row.reason}`),
-        ]
-      : [];
-  if (sections.length === 0) {
-    lines.push('', NO_RECORDS_LINE, ...exempt);
-    return `${lines.join('\n')}\n`;
-  }
-  sections.forEach((section, index) => {
-    lines.push('', `${NUMBERS[index] ?? index + 1}、${section[0]}`, ...section.slice(1));
-  });
-  lines.push(...exempt);
-  lines.push(
-    '',
-    `以上是本人${year}年度履行安全工作职责的情况。对存在的不足，本人将认真整改，切实履行“一岗双责”。不妥之处，请各位领导和同志们批评指正。`,
-  );
-  return `${lines.join('\n')}\n`;
-}
+// 述职述安: the report is built in handlers/statement.ts; named here too, where callers found it.
+export { NO_RECORDS_LINE, statementText };

@@ -439,18 +439,21 @@ describe('the console in demo mode (no platform credentials)', () => {
     const afterForms = pressForms(after.html);
     expect(afterForms.some((form) => form.hidden.action === 'hazard.accept')).toBe(false);
     const rectify = afterForms.find((form) => form.hidden.action === 'hazard.submit');
-    expect(rectify?.inputs).toEqual(['form.measures']);
+    // 整改措施, and the optional 整改资金 (yuan) of the ledger.
+    expect(rectify?.inputs).toEqual(['form.measures', 'form.funds']);
     expect((await browser.page(`/?person=${head}`)).html).not.toContain('class="flash');
 
     // A form block posts its values with the action.
     const submitted = await browser.post('/console/press', {
       ...rectify!.hidden,
       'form.measures': '已更换 3 具灭火器',
+      'form.funds': '1,200',
     });
     expect(submitted.status).toBe(303);
     const [rectified] = await database.db.select().from(hazards);
     expect(rectified!.status).toBe('pending_review');
     expect(rectified!.measures).toBe('已更换 3 具灭火器');
+    expect(rectified!.rectificationFunds).toBe(1200);
     const trail = await database.db.select().from(hazardEvents).orderBy(hazardEvents.id);
     expect(trail.map((row) => row.action)).toEqual(['report', 'accept', 'submit']);
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type CategoryRule, hazardCode, hazardCodeIn, inferCategory } from '../handlers/hazard-rules.ts';
+import {
+  type CategoryRule,
+  fundsText,
+  hazardCode,
+  hazardCodeIn,
+  inferCategory,
+  parseFunds,
+} from '../handlers/hazard-rules.ts';
+import { submitFieldsOf } from '../handlers/hazards/inputs.ts';
 
 const rules: CategoryRule[] = [
   {
@@ -47,5 +55,24 @@ describe('category inference', () => {
     });
     expect(hazardCodeIn('受理 YH-2026-0042')).toEqual({ code: 'YH-2026-0042', rest: '' });
     expect(hazardCodeIn('驳回 YH-SYXX-2026-0002 与 YH-SYXX2-2026-0001 重复')?.code).toBe('YH-SYXX-2026-0002');
+  });
+});
+
+describe('整改资金', () => {
+  it('reads an amount in yuan, and nothing that is not one', () => {
+    expect(parseFunds('3000')).toBe(3000);
+    expect(parseFunds('3,000')).toBe(3000);
+    expect(parseFunds('1250.5元')).toBe(1250.5);
+    expect(parseFunds('1.2万')).toBe(12000);
+    for (const bad of ['三千', '-5', '1e5', '12.345', '99999999999', '', '3000美元'])
+      expect(parseFunds(bad), bad).toBeUndefined();
+    expect(fundsText(3000)).toBe('3,000 元');
+    expect(fundsText(1250.5)).toBe('1,250.50 元');
+  });
+
+  it('takes 资金 <金额> from anywhere in 整改完成, the rest being the measures', () => {
+    expect(submitFieldsOf('已更换灭火器 资金 3000')).toEqual({ measures: '已更换灭火器', funds: '3000' });
+    expect(submitFieldsOf('整改资金：1.2万 已加固围墙')).toEqual({ measures: '已加固围墙', funds: '1.2万' });
+    expect(submitFieldsOf('已更换灭火器')).toEqual({ measures: '已更换灭火器' });
   });
 });

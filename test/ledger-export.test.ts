@@ -107,8 +107,10 @@ beforeAll(async () => {
   await say('陈静', '报隐患 教学楼三楼东侧灭火器过期，一般', '2026-03-02T09:15:00', [image('img-1')]); // 0002
   await say('陈静', '', '2026-03-02T09:17:00', [image('img-2')]);
   await say('尹仙菊', '受理 YH-2026-0002', '2026-03-02T10:00:00');
-  await say('尹仙菊', '整改完成 YH-2026-0002 已更换灭火器并张贴检查卡', '2026-03-03T14:30:00');
-  await say('周尹尹', '复查通过 YH-2026-0002', '2026-03-04T09:00:00');
+  await say('尹仙菊', '整改完成 YH-2026-0002 已更换灭火器', '2026-03-03T14:30:00');
+  await say('周尹尹', '复查不通过 YH-2026-0002 未张贴检查卡', '2026-03-03T16:00:00');
+  await say('尹仙菊', '整改完成 YH-2026-0002 已更换灭火器并张贴检查卡 资金 1,250.5', '2026-03-03T17:00:00');
+  await say('周尹尹', '复查通过 YH-2026-0002 整改到位', '2026-03-04T09:00:00');
   // Rejected by the office.
   await say('李国强', '报隐患 校门口有陌生人徘徊', '2026-03-05T08:40:00'); // 0003
   await say('周尹尹', '驳回 YH-2026-0003 经核实为学生家长，非隐患', '2026-03-05T09:10:00');
@@ -137,6 +139,8 @@ beforeAll(async () => {
       code: 'YH-JSZX-2026-0008',
       description: 'A栋楼顶,"广告牌"松动\n风大时晃动',
       reporterId: outsider!.id,
+      // 隐患来源 as another path records it (督查); the ledger shows its label.
+      origin: 'supervision',
       sourceChannel: 'wechaty',
       createdAt: at('2026-03-12T12:00:00'),
       updatedAt: at('2026-03-12T12:00:00'),
@@ -170,7 +174,7 @@ const meta = () => ({
   timeZone: ZONE,
 });
 
-/** The texts of a sheet row, columns 1..26, '' for empty cells. */
+/** The texts of a sheet row, columns 1..29, '' for empty cells. */
 const texts = (sheet: ExcelJS.Worksheet, row: number) =>
   Array.from({ length: LEDGER_HEADER.length }, (_, index) => {
     const value = sheet.getRow(row).getCell(index + 1).value;
@@ -180,8 +184,10 @@ const texts = (sheet: ExcelJS.Worksheet, row: number) =>
 const CLOSED_TRAIL = [
   '2026-03-02 09:15 陈静 上报 → 已上报；按“灭火器”归类',
   '2026-03-02 10:00 尹仙菊 受理 → 已受理；整改期限 2026-03-11 23:59',
-  '2026-03-03 14:30 尹仙菊 提交整改 → 待复查；已更换灭火器并张贴检查卡',
-  '2026-03-04 09:00 周尹尹 复查通过 → 已销号',
+  '2026-03-03 14:30 尹仙菊 提交整改 → 待复查；已更换灭火器',
+  '2026-03-03 16:00 周尹尹 复查不通过 → 整改中；未张贴检查卡',
+  '2026-03-03 17:00 尹仙菊 提交整改 → 待复查；已更换灭火器并张贴检查卡；整改资金 1,250.50 元',
+  '2026-03-04 09:00 周尹尹 复查通过 → 已销号；整改到位',
 ].join('\n');
 
 describe('the ledger of a period', () => {
@@ -214,12 +220,13 @@ describe('the ledger of a period', () => {
     expect(sheet).toBeDefined();
 
     expect(sheet.getCell('A1').value).toBe('昆山市花桥集善中学 隐患排查整改台账（2026-03-01 至 2026-03-31）');
-    expect(sheet.getCell('Z1').isMerged).toBe(true);
+    expect(sheet.getCell('AE1').isMerged).toBe(true);
     expect(texts(sheet, 2)).toEqual([
       '序号',
       '隐患编号',
       '上报时间',
       '上报人',
+      '隐患来源',
       '地点',
       '隐患描述',
       '类别',
@@ -233,9 +240,11 @@ describe('the ledger of a period', () => {
       '是否超期',
       '临时管控措施',
       '整改措施',
+      '整改资金（元）',
       '整改完成时间',
       '复查人',
       '复查时间',
+      '复查意见',
       '销号时间',
       '驳回原因',
       '挂牌督办',
@@ -244,8 +253,8 @@ describe('the ledger of a period', () => {
       '处理过程',
     ]);
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 2 });
-    expect(sheet.getColumn(6).width).toBe(40);
-    expect(sheet.getCell('Z3').alignment?.wrapText).toBe(true);
+    expect(sheet.getColumn(7).width).toBe(40);
+    expect(sheet.getCell('AC3').alignment?.wrapText).toBe(true);
 
     // report → accept → submit → pass, by the handlers, at fixed times in Asia/Shanghai.
     expect(texts(sheet, 3)).toEqual([
@@ -253,6 +262,7 @@ describe('the ledger of a period', () => {
       'YH-JSZX-2026-0002',
       '2026-03-02 09:15',
       '陈静',
+      '上报',
       '教学楼三楼东侧',
       '教学楼三楼东侧灭火器过期',
       '学校内部安全（水电气、消防及设施设备）',
@@ -266,9 +276,11 @@ describe('the ledger of a period', () => {
       '否',
       '',
       '已更换灭火器并张贴检查卡',
-      '2026-03-03 14:30',
+      1250.5,
+      '2026-03-03 17:00',
       '周尹尹',
       '2026-03-04 09:00',
+      '2026-03-03 不通过：未张贴检查卡\n2026-03-04 通过：整改到位',
       '2026-03-04 09:00',
       '',
       '',
@@ -280,13 +292,13 @@ describe('the ledger of a period', () => {
     // Rejected: the reason, no deadline, not overdue; severity never given.
     const rejected = texts(sheet, 4);
     expect(rejected.slice(1, 4)).toEqual(['YH-JSZX-2026-0003', '2026-03-05 08:40', '李国强']);
-    expect(rejected[7]).toBe('未注明');
-    expect(rejected[8]).toBe('安保处');
-    expect(rejected[9]).toBe('已驳回');
-    expect(rejected[13]).toBe('');
-    expect(rejected[14]).toBe('否');
-    expect(rejected[21]).toBe('经核实为学生家长，非隐患');
-    expect(rejected[25]).toBe(
+    expect(rejected[8]).toBe('未注明');
+    expect(rejected[9]).toBe('安保处');
+    expect(rejected[10]).toBe('已驳回');
+    expect(rejected[14]).toBe('');
+    expect(rejected[15]).toBe('否');
+    expect(rejected[24]).toBe('经核实为学生家长，非隐患');
+    expect(rejected[28]).toBe(
       '2026-03-05 08:40 李国强 上报 → 已上报；按“校门、陌生人、校门口”归类\n' +
         '2026-03-05 09:10 周尹尹 驳回 → 已驳回；经核实为学生家长，非隐患',
     );
@@ -295,7 +307,7 @@ describe('the ledger of a period', () => {
     const overdue = texts(sheet, 5);
     expect(overdue.slice(1, 4)).toEqual(['YH-JSZX-2026-0004', '2026-03-06 10:00', '张丽']);
     // 临时管控措施 given on accepting the 较大 hazard: in its own column and in the trail.
-    expect(overdue.slice(7, 16)).toEqual([
+    expect(overdue.slice(8, 17)).toEqual([
       '较大',
       '总务处',
       '已受理',
@@ -306,8 +318,8 @@ describe('the ledger of a period', () => {
       '是',
       '关闭食堂后门总阀，地面放置防滑警示牌',
     ]);
-    expect(overdue[23]).toBe('2026-03-25 申请延期5天（等待配件）已批准');
-    expect(String(overdue[25]).split('\n')).toEqual([
+    expect(overdue[26]).toBe('2026-03-25 申请延期5天（等待配件）已批准');
+    expect(String(overdue[28]).split('\n')).toEqual([
       '2026-03-06 10:00 张丽 上报 → 已上报；按“漏水、水管”归类',
       '2026-03-06 11:00 黄春 受理 → 已受理；整改期限 2026-03-27 23:59；临时管控措施：关闭食堂后门总阀，地面放置防滑警示牌',
       '2026-03-25 16:00 黄春 申请延期；申请延期 5 天：等待配件',
@@ -317,22 +329,23 @@ describe('the ledger of a period', () => {
     // Listed for supervision: matter, unit, deadline.
     const listed = texts(sheet, 6);
     expect(listed[1]).toBe('YH-JSZX-2026-0005');
-    expect(listed[9]).toBe('已上报');
-    expect(listed[22]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59；督办人：王晓芳');
-    expect(String(listed[25]).split('\n')[1]).toBe(
+    expect(listed[10]).toBe('已上报');
+    expect(listed[25]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59；督办人：王晓芳');
+    expect(String(listed[28]).split('\n')[1]).toBe(
       '2026-03-10 15:00 王晓芳 挂牌督办；围墙加固需外部施工，期限 2026-06-30 23:59',
     );
 
     // The outside reporter, a line break kept in the description, one line per event in the trail.
     const outside = texts(sheet, 7);
-    expect(outside.slice(1, 6)).toEqual([
+    expect(outside.slice(1, 7)).toEqual([
       'YH-JSZX-2026-0008',
       '2026-03-12 12:00',
       '路人甲（外部人员）',
+      '督查',
       '',
       'A栋楼顶,"广告牌"松动\n风大时晃动',
     ]);
-    expect(outside[25]).toBe(
+    expect(outside[28]).toBe(
       '2026-03-12 12:00 路人甲（外部人员） 上报 → 已上报；未识别类别， 转安全办公室\n2026-03-13 08:00 系统 escalate',
     );
 
@@ -397,9 +410,9 @@ describe('the ledger of a period', () => {
     expect(records[0]).toEqual([...LEDGER_HEADER]);
     expect(records).toHaveLength(rows.length + 1);
     expect(records[1]).toEqual(ledgerCells(rows[0]!, 1).map(String));
-    expect(records[1]![25]).toBe(CLOSED_TRAIL);
+    expect(records[1]![28]).toBe(CLOSED_TRAIL);
     expect(csv).toContain(',"A栋楼顶,""广告牌""松动\n风大时晃动",');
-    expect(records[5]![5]).toBe('A栋楼顶,"广告牌"松动\n风大时晃动');
+    expect(records[5]![6]).toBe('A栋楼顶,"广告牌"松动\n风大时晃动');
     expect(csv.split('\r\n')[0]).toBe(`${BOM}${LEDGER_HEADER.join(',')}`);
   });
 
@@ -417,7 +430,36 @@ describe('the ledger of a period', () => {
   it('disarms text that a spreadsheet would run as a formula', () => {
     const row = { ...rows[0]!, description: '=HYPERLINK("http://x","点我")' };
     const records = parseCsv(writeLedgerCsv([row]).slice(BOM.length));
-    expect(records[1]![5]).toBe(`'=HYPERLINK("http://x","点我")`);
+    expect(records[1]![6]).toBe(`'=HYPERLINK("http://x","点我")`);
+  });
+});
+
+describe('整改资金 and 复查意见 as written in chat', () => {
+  it('refuses an amount that is not one, and changes nothing', async () => {
+    clock = at('2026-03-27T10:00:00');
+    const before = (
+      await database.db.select().from(hazards).where(eq(hazards.code, 'YH-JSZX-2026-0004'))
+    )[0]!;
+    const eventKey = `ledger-${++sequence}`;
+    const sender = person.get('黄春')!;
+    await core.handle({
+      type: 'message',
+      channel: 'console',
+      eventKey,
+      sender: { ids: [{ kind: 'person', value: String(sender.id) }], name: '黄春' },
+      chat: { id: `console-${sender.id}`, type: 'p2p' },
+      at: clock,
+      platformTenant: String(tenantId),
+      messageId: `message-${sequence}`,
+      text: '整改完成 YH-2026-0004 已更换水管 资金 三千元',
+      mentionedBot: false,
+      mentions: [],
+      attachments: [],
+    });
+    const answers = await database.db.select({ body: outbox.body }).from(outbox);
+    expect(JSON.stringify(answers.at(-1)?.body)).toContain('整改资金“三千元”不是有效金额');
+    const after = (await database.db.select().from(hazards).where(eq(hazards.code, 'YH-JSZX-2026-0004')))[0]!;
+    expect(after).toEqual(before);
   });
 });
 

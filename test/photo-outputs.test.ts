@@ -10,7 +10,7 @@ import type { Database } from '../db/client.ts';
 import { addHazardPhotos } from '../db/queries/hazards.ts';
 import { hazards, people, tenants } from '../db/schema.ts';
 import type { PhotoStage } from '../handlers/evidence-rules.ts';
-import { PHOTO_HEADER, SHEET_NAME, XLSX_HEADER } from '../handlers/ledger-export.ts';
+import { PHOTO_HEADERS, SHEET_NAME, XLSX_HEADER } from '../handlers/ledger-export.ts';
 import { PACK_INDEX_HEADER, PACK_INDEX_NAME } from '../handlers/photo-pack.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import {
@@ -126,7 +126,7 @@ const before = jpegImage(48, 32);
 const after = pngImage(6, 4, [30, 160, 60]);
 
 describe('the ledger XLSX', () => {
-  it('has the first stored photo of a hazard as a thumbnail anchored in its row', async () => {
+  it('has the first stored photo of each stage (整改前, 整改后) as a thumbnail anchored in its row', async () => {
     const first = await report('报隐患 教学楼三楼东侧灭火器过期，一般', [
       { stage: 'before', status: 'pending' },
       { stage: 'before', bytes: before },
@@ -143,7 +143,10 @@ describe('the ledger XLSX', () => {
     await workbook.xlsx.load(await response.arrayBuffer());
     const sheet = workbook.getWorksheet(SHEET_NAME)!;
     expect((sheet.getRow(2).values as unknown[]).slice(1)).toEqual([...XLSX_HEADER]);
-    const photoColumn = XLSX_HEADER.indexOf(PHOTO_HEADER); // 0-based, as drawings anchor
+    // 0-based, as drawings anchor.
+    const beforeColumn = XLSX_HEADER.indexOf(PHOTO_HEADERS.before);
+    const afterColumn = XLSX_HEADER.indexOf(PHOTO_HEADERS.after);
+    expect(afterColumn).toBe(beforeColumn + 1);
     const rowOf = (code: string) => {
       for (let row = 3; row <= sheet.rowCount; row += 1)
         if (sheet.getRow(row).getCell(2).value === code) return row;
@@ -156,12 +159,14 @@ describe('the ledger XLSX', () => {
       bytes: Buffer.from(workbook.getImage(Number(image.imageId)).buffer as unknown as Uint8Array),
     }));
     expect(anchored.map(({ row, column }) => ({ row, column }))).toEqual([
-      { row: rowOf(first.code), column: photoColumn },
-      { row: rowOf(third.code), column: photoColumn },
+      { row: rowOf(first.code), column: beforeColumn },
+      { row: rowOf(first.code), column: afterColumn },
+      { row: rowOf(third.code), column: afterColumn },
     ]);
-    // The first stored photo by arrival (the pending one has no file), the stored bytes themselves.
+    // The first stored photo of the stage by arrival (the pending one has no file), the stored bytes themselves.
     expect(anchored[0]!.bytes.equals(Buffer.from(before))).toBe(true);
     expect(anchored[1]!.bytes.equals(Buffer.from(after))).toBe(true);
+    expect(anchored[2]!.bytes.equals(Buffer.from(after))).toBe(true);
     // The count column counts the photos kept or being downloaded…
     const countColumn = XLSX_HEADER.indexOf('照片数') + 1;
     expect(sheet.getRow(rowOf(first.code)).getCell(countColumn).value).toBe(3);

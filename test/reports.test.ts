@@ -1,7 +1,8 @@
 // The office's reports (DOMAIN §7) over real HTTP against the real service, with data made through the
 // real core (console driver) and, for closed obligation periods, direct inserts: the quarterly numbers
 // and their XLSX, the year-end table with a 一票否决 flag set through the console form (CSRF), the
-// 述职述安 draft from the records only, and tenant isolation against the bureau's admin.
+// 述职述安 draft from the records only (its DOCX and edits: statement.test.ts), and tenant isolation
+// against the bureau's admin.
 
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
@@ -20,6 +21,7 @@ import {
   units,
   vetoFlags,
 } from '../db/schema.ts';
+import { NO_RECORDS_LINE, PART_HEADINGS } from '../handlers/statement.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import {
   Browser,
@@ -308,22 +310,22 @@ describe('reports', () => {
     expect(text).toContain('主持或参加安全工作会议 2 次');
     expect(text).toContain('2026-11-05');
     expect(text).toContain('2026-12-18');
-    expect(text).toContain('挂牌督办的安全隐患 1 项');
+    expect(text).toContain('挂牌督办隐患 1 项');
     expect(text).toContain('未按要求完成的职责 1 项');
     expect(text).toContain('2026-11');
     expect(text).not.toContain('无记录');
     expect(text).toContain('批评指正');
 
-    // A leader with no records: the opening and the 无记录 line, nothing else.
+    // A leader with no records of their own: the four parts, with the 无记录 line where their records go.
     const deputy = await personId('zhangfanghui');
     const empty = await (
       await browser.get(`/console/reports/statement.txt?person=${deputy}&year=2026`)
     ).text();
     const lines = empty.trim().split('\n').filter(Boolean);
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toContain('2026年度述职述安报告');
+    expect(lines[0]).toBe('2026年度述职述安报告');
     expect(lines[1]).toContain('章方辉');
-    expect(lines[2]).toContain('无记录');
+    expect(lines).toContain(NO_RECORDS_LINE);
+    for (const heading of PART_HEADINGS) expect(lines).toContain(heading);
 
     // The edited text comes back as a download (CSRF required).
     const fields = { person: String(principal), year: '2026', text: '修改后的报告' };

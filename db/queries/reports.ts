@@ -21,11 +21,20 @@ import {
   shiftAssignees,
   shifts,
   tasks,
+  tenants,
   units,
   vetoFlags,
 } from '../schema.ts';
 import { periodsEnding } from './obligations.ts';
 import { shiftsDated } from './shifts.ts';
+import {
+  type PersonRows,
+  personRows,
+  type ScopeRows,
+  type StatementScope,
+  scopeRows,
+  statementScope,
+} from './statements.ts';
 
 export { VETO_KINDS, type VetoKind } from '../../handlers/accident-rules.ts';
 
@@ -242,29 +251,62 @@ export async function clearVetoFlag(
 export interface Leader {
   id: number;
   name: string;
-  posts: { title: string; level: 'first' | 'direct' | 'post' }[];
+  posts: {
+    title: string;
+    level: 'first' | 'direct' | 'post';
+    /** The holder heads the post's unit (部门负责人, 003 §四.2). */
+    unitHead?: boolean;
+    unit?: string | null;
+    businessDuties?: string[];
+    safetyDuties?: string[];
+  }[];
 }
 
-/** The tenant's leaders: current holders of posts at level first (第一责任人) or direct (直接责任人). */
+/**
+ * Who writes a 述职述安 (003 §四.1-2): current holders of posts at level first (第一责任人) or direct
+ * (直接责任人), and the heads of units (部门负责人); each with all their current posts and duties.
+ */
 export async function leadersOf(db: Queryable, tenantId: number): Promise<Leader[]> {
   const rows = await db
-    .select({ id: people.id, name: people.name, title: posts.title, level: posts.level })
+    .select({
+      id: people.id,
+      name: people.name,
+      title: posts.title,
+      level: posts.level,
+      unitHead: posts.isUnitHead,
+      unit: units.name,
+      businessDuties: posts.businessDuties,
+      safetyDuties: posts.safetyDuties,
+    })
     .from(postHolders)
     .innerJoin(posts, eq(posts.id, postHolders.postId))
     .innerJoin(people, eq(people.id, postHolders.personId))
+    .leftJoin(units, eq(units.id, posts.unitId))
     .where(and(eq(postHolders.tenantId, tenantId), isNull(postHolders.endedAt), eq(posts.archived, false)))
     .orderBy(asc(people.id), asc(posts.id));
   const map = new Map<number, Leader>();
-  for (const row of rows) {
-    const leader = map.get(row.id) ?? { id: row.id, name: row.name, posts: [] };
-    leader.posts.push({ title: row.title, level: row.level });
-    map.set(row.id, leader);
+  for (const { id, name, ...post } of rows) {
+    const leader = map.get(id) ?? { id, name, posts: [] };
+    leader.posts.push(post);
+    map.set(id, leader);
   }
-  return [...map.values()].filter((leader) => leader.posts.some((post) => post.level !== 'post'));
+  return [...map.values()].filter((leader) =>
+    leader.posts.some((post) => post.level !== 'post' || post.unitHead),
+  );
 }
 
-/** What a person did in a span: the records a 述职述安 draft is written from. */
+/** What a person did in a span, and what they answer for: the records a 述职述安 report is written from. */
 export interface StatementRecords {
+  /** The tenant's name and kind (school | bureau), for the report's heading. */
+  tenant?: { name: string; kind: string };
+  /** Hazards the person reported, and rectified (整改完成 submitted), in the span. */
+  reported?: { code: string; description: string; at: Date }[];
+  rectified?: { code: string; description: string; at: Date }[];
+  /** The scope the person answers for and its rows of the year (主要成绩). */
+  scope?: StatementScope;
+  scopeRows?: ScopeRows;
+  /** The person's 责任书, open items and duties (履职情况, 存在不足, 下步打算). */
+  own?: PersonRows;
   completions: { kind: string; date: string; note: string; school: string | null }[];
   accepted: { code: string; description: string; at: Date }[];
   closed: { code: string; description: string; at: Date }[];
@@ -311,6 +353,18 @@ export async function statementRecords(
         and(periodsEnding(tenantId, span.start, span.end), eq(obligationPeriods.personId, personId), met),
       )
       .orderBy(asc(obligationPeriods.periodEnd));
+  const year = Number(span.start.slice(0, 4));
+  const scope = await statementScope(db, tenantId, personId);
+  const [tenant] = await db
+    .select({ name: tenants.name, kind: tenants.kind })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId));
+  const [scoped, own, reported, rectified] = await Promise.all([
+    scopeRows(db, tenantId, scope, span, year),
+    personRows(db, tenantId, personId, year),
+    hazardsBy(hazards.reporterId, hazards.createdAt),
+    hazardsBy(hazards.rectifiedById, hazards.rectifiedAt),
+  ]);
   const [done, accepted, closed, listed, assigned, completed, missed, exempt] = await Promise.all([
     db
       .select({
@@ -340,6 +394,12 @@ export async function statementRecords(
   const dated = <T extends { at: Date | null }>(rows: T[]) =>
     rows.filter((row): row is T & { at: Date } => row.at !== null && row.at < span.to);
   return {
+    tenant,
+    reported: dated(reported),
+    rectified: dated(rectified),
+    scope,
+    scopeRows: scoped,
+    own,
     completions: done,
     accepted: dated(accepted),
     closed: dated(closed),

@@ -26,6 +26,10 @@ export interface StepInput {
   deadline?: string;
   /** 受理: 临时管控措施, required for a 重大 hazard. */
   interim?: string;
+  /** 整改完成: 整改资金 as written (yuan), optional. */
+  funds?: string;
+  /** 复查通过: the reviewer's opinion (复查意见), optional. */
+  opinion?: string;
   rectifier?: Person;
   /** The hazard this one repeats (标记为重复). */
   duplicateOf?: Hazard;
@@ -50,6 +54,8 @@ export function formInput(ctx: ActionContext): StepInput {
     matter: form.matter,
     deadline: form.deadline,
     interim: form.interim,
+    funds: form.funds,
+    opinion: form.opinion,
   };
 }
 
@@ -88,6 +94,13 @@ export function acceptFieldsOf(rest: string): StepInput {
     deadline: deadline?.[1],
     interim: interim ? interim[1]!.trim() : text.trim() || undefined,
   };
+}
+
+/** `整改完成 YH-… <整改措施> [资金 <金额>]`: the amount (整改资金) anywhere, the rest is the measures. */
+export function submitFieldsOf(rest: string): StepInput {
+  const funds = /(?:^|\s)(?:整改资金|资金)\s*[:：]?\s*(\S+?)\s*(?=$|\s)/.exec(rest);
+  if (!funds) return { measures: rest };
+  return { measures: rest.replace(funds[0], ' ').trim(), funds: funds[1] };
 }
 
 /** `申请延期 YH-… <天数> <原因>` */

@@ -26,7 +26,7 @@ import { rowId } from '../../db/queries/ids.ts';
 import { officeStaff, type Person, personById } from '../../db/queries/org.ts';
 import { mentionedMember } from '../colleagues.ts';
 import { computeDeadline, parseDateInput, pastDeadline, withEstimate, workCalendar } from '../deadlines.ts';
-import { parseSeverity, SEVERITY_LABEL, type Severity } from '../hazard-rules.ts';
+import { fundsText, parseFunds, parseSeverity, SEVERITY_LABEL, type Severity } from '../hazard-rules.ts';
 import type { HazardAction } from '../hazard-workflow.ts';
 import { rowOrRefuse } from '../row-of-button.ts';
 import { tenantSettings } from '../settings.ts';
@@ -50,6 +50,7 @@ import {
   listingFieldsOf,
   rectifierNamed,
   type StepInput,
+  submitFieldsOf,
 } from './inputs.ts';
 import { likelyDuplicate, routeOf, similarOpenHazard } from './report.ts';
 
@@ -240,16 +241,32 @@ export const STEPS: Record<HazardAction, Step> = {
   submit: {
     button: 'hazard.submit',
     commands: [
-      { names: ['整改完成', '/rectified'], usage: '整改完成 YH-… <整改措施>', summary: '提交整改，等待复查' },
+      {
+        names: ['整改完成', '/rectified'],
+        usage: '整改完成 YH-… <整改措施> [资金 <金额>]',
+        summary: '提交整改，等待复查；可写明整改资金（元）',
+      },
     ],
-    fromText: async (_ctx, _hazard, rest) => ({ measures: rest }),
+    fromText: async (_ctx, _hazard, rest) => submitFieldsOf(rest),
     async effect(ctx, hazard, input, member) {
       const code = hazard.code;
       const measures = need(input.measures, '整改措施', `整改完成 ${code} <措施>`, TEXT_LIMITS.measures);
+      const written = input.funds?.trim();
+      const funds = written ? parseFunds(written) : undefined;
+      if (written && funds === undefined)
+        throw new Refusal(
+          `整改资金“${capped(written, TEXT_LIMITS.place, '整改资金')}”不是有效金额，请写金额（元），如：整改完成 ${code} <措施> 资金 3000`,
+        );
       return {
-        changes: { measures, rectifiedById: member().id, rectifiedAt: ctx.now },
-        note: measures,
-        evidence: { measures: input.measures },
+        // A resubmission without an amount keeps the one given before.
+        changes: {
+          measures,
+          rectifiedById: member().id,
+          rectifiedAt: ctx.now,
+          ...(funds === undefined ? {} : { rectificationFunds: funds }),
+        },
+        note: funds === undefined ? measures : `${measures}；整改资金 ${fundsText(funds)}`,
+        evidence: { measures: input.measures, ...(funds === undefined ? {} : { funds }) },
         toast: `已提交 ${code} 的整改，等待复查`,
         async after(fresh) {
           const inspectors = (await officeStaff(ctx.db, ctx.tenant.id)).filter(
@@ -361,12 +378,21 @@ export const STEPS: Record<HazardAction, Step> = {
   pass: {
     button: 'hazard.pass',
     commands: [
-      { names: ['复查通过', '/pass'], usage: '复查通过 YH-…', summary: '复查通过并销号（非整改人）' },
+      {
+        names: ['复查通过', '/pass'],
+        usage: '复查通过 YH-… [复查意见]',
+        summary: '复查通过并销号（非整改人）',
+      },
     ],
-    async effect(ctx, hazard, _input, member) {
+    fromText: async (_ctx, _hazard, rest) => ({ opinion: rest }),
+    async effect(ctx, hazard, input, member) {
       const code = hazard.code;
+      const opinion = input.opinion?.trim()
+        ? capped(input.opinion.trim(), TEXT_LIMITS.reason, '复查意见')
+        : undefined;
       return {
         changes: { reviewedById: member().id, reviewedAt: ctx.now, closedAt: ctx.now },
+        note: opinion,
         toast: `${code} 复查通过，已销号`,
         after: async () =>
           tell(ctx, hazard.reporterId, `您上报的隐患 ${code} 已整改完毕，复查通过并销号。谢谢！`),

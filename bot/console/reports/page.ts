@@ -8,6 +8,7 @@ import type { AssessmentScheme, VetoKind } from '../../../handlers/accident-rule
 import { type ScoredYearRow, scoredColumns } from '../../../handlers/assessment.ts';
 import type { SpanReport } from '../../../handlers/report-stats.ts';
 import { STAT_COLUMNS, TOTAL_NAME, VETO_LABEL, vetoResult } from '../../../handlers/reports.ts';
+import { statementBlocks } from '../../../handlers/statement.ts';
 import { visitLine } from '../../../handlers/submissions.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { errorFlash, type Html } from '../layout.ts';
@@ -183,37 +184,99 @@ ${
 }`;
 }
 
+/** The printable report: the layout of the DOCX in the page (A4, 仿宋, indented paragraphs). */
+export const STATEMENT_PRINT_CSS = html`${REPORT_PRINT_CSS}
+.statement { max-width: 46em; margin: 0 auto; font-family: "FangSong", "STFangsong", "仿宋", serif; font-size: 16pt; line-height: 1.75; }
+.statement h1 { text-align: center; font-family: "SimHei", "黑体", sans-serif; font-size: 22pt; margin: 0 0 .3em; }
+.statement .byline { text-align: center; font-family: "KaiTi", "楷体", serif; margin: 0 0 1em; }
+.statement h2 { font-family: "SimHei", "黑体", sans-serif; font-size: 16pt; font-weight: normal; text-indent: 2em; margin: .6em 0 0; }
+.statement h3 { font-family: "KaiTi", "楷体", serif; font-size: 16pt; text-indent: 2em; margin: 0; }
+.statement p { text-indent: 2em; margin: 0; text-align: justify; }
+.statement p.signature { text-align: right; padding-right: 4em; text-indent: 0; }
+@page { size: A4; margin: 37mm 26mm 35mm 28mm; }`;
+
+export function statementPrintPage(text: string, back: string): Html {
+  return html`<p class="no-print actions-row"><a class="btn" href="${back}">返回</a> 请用浏览器的“打印”打印本页或另存为 PDF。</p>
+<article class="statement">${statementBlocks(text).map((block) => {
+    switch (block.kind) {
+      case 'title':
+        return html`<h1>${block.text}</h1>`;
+      case 'byline':
+        return html`<p class="byline">${block.text}</p>`;
+      case 'part':
+        return html`<h2>${block.text}</h2>`;
+      case 'section':
+        return html`<h3>${block.text}</h3>`;
+      case 'signature':
+        return html`<p class="signature">${block.text}</p>`;
+      default:
+        return html`<p>${block.text}</p>`;
+    }
+  })}</article>`;
+}
+
+const levelOf = (leader: Leader) => (leader.posts.some((post) => post.level !== 'post') ? 'leader' : 'head');
+
 export function statementPage(input: {
   year: number;
   leaders: Leader[];
   person?: Leader;
   text?: string;
+  /** The draft from the records, when a saved version is shown instead. */
+  generated?: string;
+  saved?: { by: string; at: string };
   csrf: string;
   /** The bureau the school reports to: the 报送 button beside the download. */
   bureauName?: string;
 }): Html {
+  const option = (leader: Leader) =>
+    html`<option value="${leader.id}"${leader.id === input.person?.id ? ' selected' : ''}>${leader.name}（${leader.posts.map((p) => p.title).join('、')}）</option>`;
+  const person = input.person;
+  const query = person ? `person=${person.id}&year=${input.year}` : '';
+  const hidden = person
+    ? html`<input type="hidden" name="_csrf" value="${input.csrf}">
+  <input type="hidden" name="person" value="${person.id}">
+  <input type="hidden" name="year" value="${input.year}">`
+    : '';
   return html`${tabs('statement')}
-<h1>述职述安报告草稿${input.person ? html`：${input.person.name}` : ''}</h1>
+<h1>述职述安报告${person ? html`：${person.name}` : ''}</h1>
 <form method="get" action="/console/reports/statement" class="actions-row no-print">
-  <label>领导 <select name="person">${input.leaders.map(
-    (leader) =>
-      html`<option value="${leader.id}"${leader.id === input.person?.id ? ' selected' : ''}>${leader.name}（${leader.posts.map((p) => p.title).join('、')}）</option>`,
-  )}</select></label>
+  <label>述职人 <select name="person">
+    <optgroup label="校（局）领导">${input.leaders.filter((leader) => levelOf(leader) === 'leader').map(option)}</optgroup>
+    <optgroup label="部门负责人">${input.leaders.filter((leader) => levelOf(leader) === 'head').map(option)}</optgroup>
+  </select></label>
   <label>年度 <input type="text" name="year" value="${input.year}" size="6"></label>
-  <button class="btn" type="submit">生成草稿</button>
+  <button class="btn" type="submit">打开报告</button>
 </form>
 ${
-  input.person && input.text !== undefined
-    ? html`<p class="muted no-print">草稿仅依据系统记录生成，请本人修改补充后使用。</p>
-<form method="post" action="/console/reports/statement.txt">
-  <input type="hidden" name="_csrf" value="${input.csrf}">
-  <input type="hidden" name="person" value="${input.person.id}">
-  <input type="hidden" name="year" value="${input.year}">
-  <div class="wide"><textarea name="text" rows="28">${input.text}</textarea></div>
-  <div class="actions-row"><button class="btn primary" type="submit">下载修改后的文本（.txt）</button>
-  ${input.bureauName ? html`<button class="btn" type="submit" formaction="/console/submissions/statement">报送${input.bureauName}</button>` : ''}
-  <a class="btn" href="/console/reports/statement.txt?person=${input.person.id}&amp;year=${input.year}">下载原始草稿</a></div>
+  person && input.text !== undefined
+    ? html`<p class="muted no-print" data-state="${input.saved ? 'saved' : 'draft'}">${
+        input.saved
+          ? html`当前为已保存的修改稿（${input.saved.by}，${input.saved.at}）；下载和打印均按此稿。记录有更新时，修改稿不会被覆盖。`
+          : '当前为依据系统记录生成的草稿，尚未修改；请本人修改补充后保存。'
+      }</p>
+<div class="actions-row no-print">
+  <a class="btn" href="/console/reports/statement.docx?${query}">下载 Word（.docx）</a>
+  <a class="btn" href="/console/reports/statement/print?${query}">打印版</a>
+  <a class="btn" href="/console/reports/statement.txt?${query}">下载文本（.txt）</a>
+</div>
+<form method="post" action="/console/reports/statement/save">
+  ${hidden}
+  <div class="wide"><textarea name="text" rows="32" maxlength="30000">${input.text}</textarea></div>
+  <div class="actions-row"><button class="btn primary" type="submit">保存修改稿</button>
+  <button class="btn" type="submit" formaction="/console/reports/statement.txt">下载修改后的文本（不保存）</button>
+  ${input.bureauName ? html`<button class="btn" type="submit" formaction="/console/submissions/statement">报送${input.bureauName}</button>` : ''}</div>
+</form>
+${
+  input.saved
+    ? html`<details class="no-print"><summary>按最新记录生成的草稿（供对照）</summary><pre class="wrap">${input.generated ?? ''}</pre></details>
+<form method="post" action="/console/reports/statement/discard" class="panel no-print">
+  ${hidden}
+  <label><input type="checkbox" name="confirm" value="yes"> 放弃已保存的修改稿</label>
+  <button class="btn danger" type="submit">按最新记录重新生成</button>
 </form>`
+    : ''
+}`
     : ''
 }`;
 }

@@ -1,5 +1,6 @@
 // The console's reports (DOMAIN §7): `/console/reports/quarterly` (+ .xlsx), `/console/reports/year`
-// (+ .xlsx, and the 一票否决 form), `/console/reports/statement` (+ .txt). Same viewer, CSRF and tenant
+// (+ .xlsx, and the 一票否决 form), `/console/reports/statement` (+ .txt, .docx, /print;
+// /save and /discard of the edited version). Same viewer, CSRF and tenant
 // scoping as the operations: everything is read for the viewer's tenant; an id of another tenant is 404.
 import { adjustCell } from '../../../db/queries/assessment.ts';
 import { bureauOf, visitsAtSchool } from '../../../db/queries/bureau.ts';
@@ -11,6 +12,7 @@ import {
   VETO_KINDS,
   type VetoKind,
 } from '../../../db/queries/reports.ts';
+import { discardStatementDraft, saveStatementDraft, statementDraft } from '../../../db/queries/statements.ts';
 import { childTenants, type Tenant } from '../../../db/queries/tenants.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
 import { scoredColumns, scoredYear } from '../../../handlers/assessment.ts';
@@ -26,12 +28,21 @@ import {
   yearSpan,
 } from '../../../handlers/reports.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
+import { statementDocx } from '../../../handlers/statement-docx.ts';
 import { formatDateTime, yearIn } from '../../../handlers/time.ts';
 import { textField, trimmedField, validForm } from '../form.ts';
 import { actor, type ConsoleContext, type ConsoleKit, consoleApp, download, type Viewer } from '../kit.ts';
-import { quarterlyPage, REPORT_PRINT_CSS, statementPage, yearPage } from './page.ts';
+import {
+  quarterlyPage,
+  REPORT_PRINT_CSS,
+  STATEMENT_PRINT_CSS,
+  statementPage,
+  statementPrintPage,
+  yearPage,
+} from './page.ts';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 export function reportsRoutes(kit: ConsoleKit) {
   const { db, log, clock } = kit;
@@ -318,74 +329,166 @@ export function reportsRoutes(kit: ConsoleKit) {
   });
 
   // ---------------------------------------------------------------------------------------------
-  // 述职述安
+  // 述职述安: every leader and 部门负责人 (003 §四.2); the draft from the records, or the version saved
 
+  const STATEMENT_MAX = 30_000;
+  const statementLink = (personId: number, year: number) =>
+    `/console/reports/statement?person=${personId}&year=${year}`;
+
+  /** The person's report for the year: the saved version when there is one, else the draft. */
   async function draftOf(viewer: Viewer, personValue: string, year: number) {
     const { tenant } = viewer;
     const leaders = await leadersOf(db, tenant.id);
     const person = leaders.find((leader) => String(leader.id) === personValue);
-    if (!person) return { leaders, person: undefined, text: undefined };
+    if (!person) return { leaders, person: undefined };
     const records = await statementRecords(db, tenant.id, person.id, yearSpan(year, tenant.timezone));
-    return { leaders, person, text: statementText(person, year, records, tenant.timezone) };
+    const generated = statementText(person, year, records, tenant.timezone, { now: clock() });
+    const saved = await statementDraft(db, tenant.id, person.id, year);
+    return { leaders, person, generated, saved, text: saved?.text ?? generated };
   }
+
+  /** The person and year of a statement's query (GET) or form (POST), checked within the tenant. */
+  async function statementOf(c: ConsoleContext, person: string, yearValue?: string) {
+    const year = yearOf(c, c.var.viewer, yearValue);
+    return { year, ...(await draftOf(c.var.viewer, person.trim(), year)) };
+  }
+  const NOT_A_LEADER = '找不到此人：本单位没有此人，或其不担任第一、直接责任人或部门负责人岗位。';
 
   app.get('/console/reports/statement', kit.viewer, async (c) => {
     const { viewer } = c.var;
-    const year = yearOf(c, viewer);
     const asked = (c.req.query('person') ?? '').trim();
-    const draft = await draftOf(viewer, asked, year);
-    if (asked && !draft.person)
-      return notFound(c, '找不到这位领导：本单位没有此人，或其不担任第一、直接责任人岗位。');
+    const draft = await statementOf(c, asked);
+    if (asked && !draft.person) return notFound(c, NOT_A_LEADER);
     const flash = kit.takeFlash(c);
     return kit.render(
       c,
       statementPage({
-        year,
+        year: draft.year,
         leaders: draft.leaders,
         person: draft.person,
         text: draft.text,
+        generated: draft.generated,
+        saved: draft.saved && {
+          by: draft.saved.editedBy,
+          at: formatDateTime(draft.saved.editedAt, viewer.tenant.timezone),
+        },
         csrf: viewer.session.csrf,
         bureauName: (await bureauOf(db, viewer.tenant.id))?.name,
       }),
-      { title: '述职述安报告草稿', flash, style: REPORT_PRINT_CSS },
+      { title: '述职述安报告', flash, style: REPORT_PRINT_CSS },
     );
   });
 
+  const fileName = (person: { id: number; name: string }, year: number, extension: string) => ({
+    fallback: `statement_${person.id}_${year}.${extension}`,
+    name: `述职述安_${person.name}_${year}.${extension}`,
+  });
+
   app.get('/console/reports/statement.txt', kit.viewer, async (c) => {
-    const { viewer } = c.var;
-    const year = yearOf(c, viewer);
-    const draft = await draftOf(viewer, (c.req.query('person') ?? '').trim(), year);
-    if (!draft.person || draft.text === undefined) return notFound(c, '找不到这位领导。');
+    const draft = await statementOf(c, c.req.query('person') ?? '');
+    if (!draft.person) return notFound(c, NOT_A_LEADER);
+    const file = fileName(draft.person, draft.year, 'txt');
+    return download(c, 'text/plain; charset=utf-8', file.fallback, file.name, draft.text);
+  });
+
+  app.get('/console/reports/statement.docx', kit.viewer, async (c) => {
+    const draft = await statementOf(c, c.req.query('person') ?? '');
+    if (!draft.person) return notFound(c, NOT_A_LEADER);
+    const file = fileName(draft.person, draft.year, 'docx');
     return download(
       c,
-      'text/plain; charset=utf-8',
-      `statement_${draft.person.id}_${year}.txt`,
-      `述职述安_${draft.person.name}_${year}.txt`,
-      draft.text,
+      DOCX_TYPE,
+      file.fallback,
+      file.name,
+      await statementDocx(draft.text, { author: draft.person.name }),
     );
+  });
+
+  app.get('/console/reports/statement/print', kit.viewer, async (c) => {
+    const draft = await statementOf(c, c.req.query('person') ?? '');
+    if (!draft.person) return notFound(c, NOT_A_LEADER);
+    return kit.render(c, statementPrintPage(draft.text, statementLink(draft.person.id, draft.year)), {
+      title: `述职述安报告：${draft.person.name}`,
+      style: STATEMENT_PRINT_CSS,
+    });
   });
 
   const statementForm = validForm({
     year: textField,
     person: trimmedField(),
     text: textField.transform((body) => body.replace(/\r\n/g, '\n')),
+    confirm: textField,
   });
 
+  // The edited text back as a download, unsaved.
   app.post('/console/reports/statement.txt', kit.limit, kit.post, statementForm, async (c) => {
-    const { viewer } = c.var;
     const form = c.req.valid('form');
-    const year = yearOf(c, viewer, form.year);
-    const leaders = await leadersOf(db, viewer.tenant.id);
-    const person = leaders.find((leader) => String(leader.id) === form.person);
-    if (!person) return notFound(c, '找不到这位领导。');
+    const draft = await statementOf(c, form.person, form.year);
+    if (!draft.person) return notFound(c, NOT_A_LEADER);
     const body = form.text;
+    const file = fileName(draft.person, draft.year, 'txt');
     return download(
       c,
       'text/plain; charset=utf-8',
-      `statement_${person.id}_${year}.txt`,
-      `述职述安_${person.name}_${year}.txt`,
+      file.fallback,
+      file.name,
       body.endsWith('\n') ? body : `${body}\n`,
     );
+  });
+
+  app.post('/console/reports/statement/save', kit.limit, kit.post, statementForm, async (c) => {
+    const { viewer } = c.var;
+    const form = c.req.valid('form');
+    const draft = await statementOf(c, form.person, form.year);
+    if (!draft.person) return notFound(c, NOT_A_LEADER);
+    const text = form.text.trim();
+    const refuse = (message: string) => {
+      kit.setFlash(c, { kind: 'error', text: message });
+      return c.redirect(statementLink(draft.person.id, draft.year), 303);
+    };
+    if (!text) return refuse('报告内容为空，未保存。');
+    if (text.length > STATEMENT_MAX) return refuse(`报告超过 ${STATEMENT_MAX} 字，未保存；请精简后再保存。`);
+    await saveStatementDraft(db, viewer.tenant.id, {
+      personId: draft.person.id,
+      year: draft.year,
+      text: `${text}\n`,
+      editedBy: actor(viewer),
+      accountId: viewer.account?.id ?? null,
+      at: clock(),
+    });
+    log.info('console statement saved', {
+      tenant: viewer.tenant.code,
+      admin: actor(viewer),
+      person: draft.person.id,
+      year: draft.year,
+    });
+    kit.setFlash(c, {
+      kind: 'success',
+      text: `已保存 ${draft.person.name} ${draft.year}年度述职述安报告的修改稿；重新生成不会覆盖它。`,
+    });
+    return c.redirect(statementLink(draft.person.id, draft.year), 303);
+  });
+
+  app.post('/console/reports/statement/discard', kit.limit, kit.post, statementForm, async (c) => {
+    const { viewer } = c.var;
+    const form = c.req.valid('form');
+    const draft = await statementOf(c, form.person, form.year);
+    if (!draft.person) return notFound(c, NOT_A_LEADER);
+    if (form.confirm !== 'yes') {
+      kit.setFlash(c, { kind: 'error', text: '请勾选“放弃已保存的修改稿”后再重新生成。' });
+      return c.redirect(statementLink(draft.person.id, draft.year), 303);
+    }
+    const removed = await discardStatementDraft(db, viewer.tenant.id, draft.person.id, draft.year, {
+      editedBy: actor(viewer),
+      accountId: viewer.account?.id ?? null,
+      at: clock(),
+    });
+    kit.setFlash(c, {
+      kind: 'success',
+      text:
+        removed > 0 ? '已放弃修改稿，报告按最新记录重新生成。' : '没有已保存的修改稿，报告即按最新记录生成。',
+    });
+    return c.redirect(statementLink(draft.person.id, draft.year), 303);
   });
 
   return app;

@@ -1,0 +1,338 @@
+// The 述职述安 report (DOMAIN §7; 003 §四.1-2; seed 000) over real HTTP against the real service, on the
+// example school with a year of records made through the real core (console driver) — hazards reported,
+// accepted, rectified with 整改资金 and closed, one listed, meetings, a drill, a school-wide 大检查, the
+// 责任书 round signed — and, for closed duty periods, direct inserts (the obligations job writes them).
+// The principal's DOCX is read back (word/document.xml through fflate): the four parts with the numbers.
+
+import { and, eq } from 'drizzle-orm';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../db/client.ts';
+import {
+  auditEvents,
+  hazards,
+  letters,
+  obligationPeriods,
+  obligations,
+  people,
+  postHolders,
+  posts,
+  statementDrafts,
+  tenants,
+} from '../db/schema.ts';
+import { PART_HEADINGS, statementBlocks } from '../handlers/statement.ts';
+import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
+import {
+  Browser,
+  BUREAU,
+  BUREAU_PASSWORD,
+  csrfOf,
+  fetchFrom,
+  login,
+  resetConsoleTenants,
+  SCHOOL,
+} from './helpers/console-http.ts';
+import { openTestDatabase } from './helpers/db.ts';
+import { type Harness, startHarness } from './helpers/service.ts';
+
+/** 2027-01-10 10:00 in Shanghai: 2026 is over. */
+const NOW = new Date('2027-01-10T02:00:00Z');
+const at = (iso: string) => new Date(iso);
+
+let database: Database;
+let harness: Harness;
+let browser: Browser;
+let bot: ConsoleDriver;
+let schoolId: number;
+const fetcher = fetchFrom(() => harness.url);
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  harness = await startHarness(database, {}, { clock: () => NOW });
+  bot = consoleDriver(database, NOW);
+});
+afterAll(async () => {
+  await harness.close();
+  await database.close();
+});
+beforeEach(async () => {
+  ({ schoolId } = await resetConsoleTenants(harness, database));
+  bot.tenantId = schoolId;
+  browser = new Browser(fetcher);
+});
+
+async function personId(code: string, tenantCode = SCHOOL): Promise<number> {
+  const [row] = await database.db
+    .select({ id: people.id })
+    .from(people)
+    .innerJoin(tenants, eq(tenants.id, people.tenantId))
+    .where(and(eq(people.code, code), eq(tenants.code, tenantCode)));
+  return row!.id;
+}
+
+async function headOf(unitId: number | null): Promise<string> {
+  const [row] = await database.db
+    .select({ code: people.code })
+    .from(posts)
+    .innerJoin(postHolders, eq(postHolders.postId, posts.id))
+    .innerJoin(people, eq(people.id, postHolders.personId))
+    .where(and(eq(posts.unitId, unitId!), eq(posts.isUnitHead, true)));
+  return row!.code;
+}
+
+/** The first obligation of a person's post, for a closed period inserted directly. */
+async function obligationOf(code: string) {
+  const person = await personId(code);
+  const [row] = await database.db
+    .select({ id: obligations.id })
+    .from(obligations)
+    .innerJoin(postHolders, eq(postHolders.postId, obligations.postId))
+    .where(eq(postHolders.personId, person))
+    .orderBy(obligations.id)
+    .limit(1);
+  return { person, id: row!.id };
+}
+
+/** The paragraphs of a DOCX as text: every `w:t` of a `w:p`, joined. */
+function docxParagraphs(file: Uint8Array): string[] {
+  const xml = new TextDecoder().decode(unzipSync(file)['word/document.xml']!);
+  const decode = (text: string) =>
+    text
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&');
+  return [...xml.matchAll(/<w:p[ >][\s\S]*?<\/w:p>/g)].map((paragraph) =>
+    [...paragraph[0].matchAll(/<w:t(?: [^>]*)?>([^<]*)<\/w:t>/g)].map((t) => decode(t[1]!)).join(''),
+  );
+}
+
+/**
+ * 2026 at the school: 4 hazards — one closed on time with 整改资金, one accepted and left past its deadline,
+ * one listed by the principal, one rejected —; two meetings chaired by the principal; a school-wide
+ * inspection (大检查) by the office and a drill by 安保处; the 2026 责任书 round, signed by the principal and 安保处's
+ * head; two closed monthly periods: 安保处's met, the principal's missed.
+ */
+async function seedYear() {
+  bot.now = at('2026-03-02T02:00:00Z');
+  expect(await bot.say('zhouyinyin', '发起责任书 2026')).toContain('责任书');
+  expect(await bot.say('wangxiaofang', '签订责任书 2026')).toContain('签订');
+  expect(await bot.say('yinxianju', '签订责任书 2026')).toContain('签订');
+
+  bot.now = at('2026-11-02T02:00:00Z');
+  await bot.say('chenjing', '报隐患 教学楼三楼东侧灭火器过期，一般');
+  await bot.say('chenjing', '报隐患 食堂 食堂卫生差，一般');
+  await bot.say('chenjing', '报隐患 食堂后门 食品配送车辆无证进出 较大');
+  await bot.say('chenjing', '报隐患 操场 跑道上有积水，一般');
+  const rows = await database.db.select().from(hazards).orderBy(hazards.id);
+  expect(rows).toHaveLength(4);
+  const [first, second, third, fourth] = rows as [
+    typeof hazards.$inferSelect,
+    typeof hazards.$inferSelect,
+    typeof hazards.$inferSelect,
+    typeof hazards.$inferSelect,
+  ];
+  const head1 = await headOf(first.unitId);
+  await bot.press(head1, 'hazard.accept', { id: String(first.id) });
+  expect(await bot.say(head1, `整改完成 ${first.code} 已更换 3 具灭火器 资金 1200`)).toBeTruthy();
+  bot.now = at('2026-11-04T02:00:00Z');
+  await bot.press('zhouyinyin', 'hazard.pass', { id: String(first.id) }, { opinion: '已更换，符合要求' });
+  await bot.press(await headOf(second.unitId), 'hazard.accept', { id: String(second.id) });
+  await bot.say('zhouyinyin', `驳回 ${fourth.code} 已自然排干，非隐患`);
+  bot.now = at('2026-11-05T02:00:00Z');
+  expect(
+    await bot.say('wangxiaofang', `挂牌督办 ${third.code} 整治配送车辆进出管理 截止 2027-03-31`),
+  ).toContain('挂牌督办');
+  await bot.say('wangxiaofang', '记录 会议 日期 11月5日 召开学校安全工作会议，部署冬季消防');
+  bot.now = at('2026-11-25T08:00:00Z');
+  expect(
+    await bot.say('zhouyinyin', '记录 检查 范围：全校 日期：11月20日 安全保卫工作大检查，检查 12 个区域'),
+  ).toContain('已记录');
+  expect(await bot.say('yinxianju', '记录 演练 日期 11月25日 全校应急疏散演练，1200 名师生参加')).toContain(
+    '已记录',
+  );
+  bot.now = at('2026-12-18T02:00:00Z');
+  await bot.say('wangxiaofang', '记录 会议 日期 12月18日 主持安全工作会议，研究寒假安全');
+
+  const principal = await obligationOf('wangxiaofang');
+  const anbao = await obligationOf('yinxianju');
+  const period = { periodKey: '2026-11', periodStart: '2026-11-01', periodEnd: '2026-11-30' };
+  await database.db.insert(obligationPeriods).values([
+    {
+      tenantId: schoolId,
+      obligationId: principal.id,
+      personId: principal.person,
+      ...period,
+      done: 0,
+      needed: 1,
+      met: false,
+      closedAt: at('2026-12-01T01:00:00Z'),
+    },
+    {
+      tenantId: schoolId,
+      obligationId: anbao.id,
+      personId: anbao.person,
+      ...period,
+      done: 1,
+      needed: 1,
+      met: true,
+      closedAt: at('2026-12-01T01:00:00Z'),
+    },
+  ]);
+  await harness.service.dispatcher.idle();
+  return { first, second, third, fourth };
+}
+
+describe('the 述职述安 report', () => {
+  it('gives the principal a DOCX with the four parts of seed 000 and the year’s real numbers', async () => {
+    const { third } = await seedYear();
+    await login(browser);
+    const principal = await personId('wangxiaofang');
+    const response = await browser.get(`/console/reports/statement.docx?person=${principal}&year=2026`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    );
+    expect(response.headers.get('content-disposition')).toContain(
+      encodeURIComponent('述职述安_王晓芳_2026.docx'),
+    );
+    const paragraphs = docxParagraphs(new Uint8Array(await response.arrayBuffer()));
+    expect(paragraphs[0]).toBe('2026年度述职述安报告');
+    // The four parts, in order, each a paragraph of its own.
+    const heads = PART_HEADINGS.map((heading) => paragraphs.indexOf(heading));
+    expect(heads.every((index) => index > 0)).toBe(true);
+    expect([...heads].sort((a, b) => a - b)).toEqual(heads);
+    const partOf = (index: number) =>
+      paragraphs.slice(heads[index]! + 1, heads[index + 1] ?? paragraphs.length).join('\n');
+
+    const duties = partOf(0);
+    expect(duties).toContain('（一）业务工作');
+    expect(duties).toContain('（二）安全工作');
+    expect(duties).toContain(
+      '主持或参加安全工作会议 2 次：2026-11-05 召开学校安全工作会议，部署冬季消防；2026-12-18',
+    );
+    expect(duties).toContain(`挂牌督办隐患 1 项（挂牌督办 ${third.code}）`);
+    expect(duties).toContain('签订2026年度《一岗双责安全责任书》');
+    expect(duties).toContain('签订日期 2026-03-02');
+
+    // The whole school's results: 4 reported, one rejected; 1 closed on time; 2 open, 1 past its deadline.
+    const results = partOf(1);
+    expect(results).toContain(
+      '全校全年排查发现安全隐患 4 项，整改销号 1 项，其中按期销号 1 项（按期销号率 100%）；挂牌督办 1 项；截至 2026-12-31，未销号 2 项，其中逾期 1 项。',
+    );
+    expect(results).toContain(
+      '召开安全工作会议 2 次，开展安全检查 1 次（其中全校性大检查 1 次），开展督查 0 次，组织应急演练 1 次。',
+    );
+    const issued = (await database.db.select().from(letters)).length;
+    expect(issued).toBeGreaterThan(2);
+    expect(results).toContain(
+      `安全责任书：应签订 ${issued} 份，已签订 2 份（签订率 ${Math.round((2 / issued) * 1000) / 10}%）。`,
+    );
+    expect(results).toContain('职责达标 1 项、未达标 1 项（达标率 50%）');
+
+    const shortfalls = partOf(2);
+    expect(shortfalls).toContain('未按要求完成的职责 1 项：2026-11');
+    expect(shortfalls).toContain('（完成 0/1）');
+
+    const plans = partOf(3);
+    expect(plans).toContain('针对未按要求完成的 1 项职责逐项整改，确保2027年按期完成。');
+    expect(plans).toContain('签订2027年度《一岗双责安全责任书》');
+    expect(paragraphs).toContain('述职人：王晓芳');
+  });
+
+  it('drafts a 部门负责人’s report on their own unit, and refuses someone who writes none', async () => {
+    const { second } = await seedYear();
+    await login(browser);
+    const page = await browser.page('/console/reports/statement');
+    expect(page.html).toContain('<optgroup label="部门负责人">');
+    const headCode = await headOf(second.unitId);
+    const head = await personId(headCode);
+    expect(page.html).toContain(`value="${head}"`);
+    const text = await (await browser.get(`/console/reports/statement.txt?person=${head}&year=2026`)).text();
+    const blocks = statementBlocks(text);
+    expect(blocks.filter((block) => block.kind === 'part').map((block) => block.text)).toEqual([
+      ...PART_HEADINGS,
+    ]);
+    expect(text).toContain('（部门负责人）');
+    // Their unit's hazard is open past its deadline: a shortfall, and the next year's plan.
+    expect(text).toContain(`逾期未整改销号的隐患 1 项：${second.code}`);
+    expect(text).toMatch(new RegExp(`督促 \\d+ 项未销号隐患按期整改销号：[^。]*${second.code}`));
+
+    // A class teacher writes no 述职述安 here.
+    expect(
+      (await browser.get(`/console/reports/statement?person=${await personId('chenjing')}&year=2026`)).status,
+    ).toBe(404);
+  });
+
+  it('saves the edited report per person and year; regenerating keeps it unless the office discards it', async () => {
+    await seedYear();
+    await login(browser);
+    const principal = await personId('wangxiaofang');
+    const url = `/console/reports/statement?person=${principal}&year=2026`;
+    const page = await browser.page(url);
+    expect(page.html).toContain('data-state="draft"');
+    const edited =
+      '2026年度述职述安报告\n\n一、履职情况\n本人补充：全年听课 40 节。\n二、主要成绩\n三、存在不足\n四、下步打算\n';
+    const fields = { person: String(principal), year: '2026', text: edited };
+    expect((await browser.post('/console/reports/statement/save', fields)).status).toBe(403);
+    expect(await database.db.select().from(statementDrafts)).toHaveLength(0);
+    const saved = await browser.post('/console/reports/statement/save', {
+      ...fields,
+      _csrf: csrfOf(page.html),
+    });
+    expect(saved.status).toBe(303);
+    const [row] = await database.db.select().from(statementDrafts);
+    expect(row).toMatchObject({ tenantId: schoolId, personId: principal, year: 2026, text: edited });
+
+    // The page, the text, the DOCX and the print page all follow the saved version.
+    const again = await browser.page(url);
+    expect(again.html).toContain('data-state="saved"');
+    expect(again.html).toContain('本人补充：全年听课 40 节。');
+    expect(again.html).toContain('按最新记录生成的草稿（供对照）');
+    const docx = await browser.get(`/console/reports/statement.docx?person=${principal}&year=2026`);
+    expect(docxParagraphs(new Uint8Array(await docx.arrayBuffer()))).toContain('本人补充：全年听课 40 节。');
+    const print = await browser.page(`/console/reports/statement/print?person=${principal}&year=2026`);
+    expect(print.html).toContain('<h2>三、存在不足</h2>');
+    expect(print.html).toContain('<p>本人补充：全年听课 40 节。</p>');
+
+    // New records do not overwrite it.
+    bot.now = at('2026-12-20T02:00:00Z');
+    await bot.say('wangxiaofang', '记录 会议 日期 12月20日 安全工作专题会');
+    expect((await browser.page(url)).html).toContain('本人补充：全年听课 40 节。');
+
+    // Discarding needs the box ticked; then the draft is generated again (with the new record).
+    const csrf = csrfOf(again.html);
+    await browser.post('/console/reports/statement/discard', { ...fields, _csrf: csrf });
+    expect(await database.db.select().from(statementDrafts)).toHaveLength(1);
+    await browser.post('/console/reports/statement/discard', { ...fields, _csrf: csrf, confirm: 'yes' });
+    expect(await database.db.select().from(statementDrafts)).toHaveLength(0);
+    const fresh = await (
+      await browser.get(`/console/reports/statement.txt?person=${principal}&year=2026`)
+    ).text();
+    expect(fresh).toContain('主持或参加安全工作会议 3 次');
+    const trail = await database.db
+      .select({ action: auditEvents.action })
+      .from(auditEvents)
+      .where(eq(auditEvents.subject, `statement:${principal}:2026`));
+    expect(trail.map((event) => event.action)).toEqual(['statement.save', 'statement.discard']);
+  });
+
+  it('keeps the bureau admin out of the school’s reports', async () => {
+    await seedYear();
+    const bureau = new Browser(fetcher);
+    await login(bureau, BUREAU, BUREAU_PASSWORD);
+    const principal = await personId('wangxiaofang');
+    for (const path of ['statement', 'statement.docx', 'statement.txt', 'statement/print'])
+      expect((await bureau.get(`/console/reports/${path}?person=${principal}&year=2026`)).status).toBe(404);
+    const page = await bureau.page('/console/reports/statement');
+    const save = await bureau.post('/console/reports/statement/save', {
+      _csrf: csrfOf(page.html),
+      person: String(principal),
+      year: '2026',
+      text: '越权',
+    });
+    expect(save.status).toBe(404);
+    expect(await database.db.select().from(statementDrafts)).toHaveLength(0);
+  });
+});
