@@ -5,6 +5,7 @@ import { attachFollowUp } from './follow-up.ts';
 import { registerHazards } from './hazards/index.ts';
 import { showHelp, unknownInput } from './help.ts';
 import { registerLetters } from './letters.ts';
+import { NOTICE_USAGE, noticeCommand, noticeProgress } from './level-flows/notices.ts';
 import { recordButton, recordDuty } from './obligations.ts';
 import { registerShifts } from './shifts.ts';
 import { assignTask, taskButton, taskCommand } from './tasks.ts';
@@ -52,6 +53,24 @@ export function createRouter(): Router {
       usage: '完成 RW-… <完成情况>',
       summary: '报告任务完成',
       handler: taskCommand('done'),
+    })
+    .command({
+      names: ['整改通知', '/rectification-notice'],
+      usage: NOTICE_USAGE.rectification_notice,
+      summary: '向所辖学校第一责任人下发整改通知书（教育局领导、领导小组办公室）',
+      handler: noticeCommand('rectification_notice'),
+    })
+    .command({
+      names: ['约谈整改', '/interview-followup'],
+      usage: NOTICE_USAGE.interview_followup,
+      summary: '约谈后要求所辖学校限期书面报告整改（教育局领导、领导小组办公室）',
+      handler: noticeCommand('interview_followup'),
+    })
+    .command({
+      names: ['通知进度', '/notices'],
+      usage: '通知进度',
+      summary: '查看下发各校的整改通知书、约谈整改办理情况',
+      handler: noticeProgress,
     })
     .action('obligation.record', recordButton)
     .action('task.ack', taskButton('ack'))
