@@ -22,6 +22,7 @@ import { rostersRoutes } from './rosters/routes.ts';
 import { simulatorRoutes } from './simulator/routes.ts';
 import { statusRoutes } from './status/routes.ts';
 import { CONSOLE_CSS } from './style.ts';
+import { supervisionRoutes } from './supervision/routes.ts';
 import { tasksRoutes } from './tasks/routes.ts';
 
 export { CONSOLE_BODY_DEADLINES, type ConsoleOptions, type Viewer } from './kit.ts';
@@ -50,6 +51,7 @@ export function createConsole(options: ConsoleOptions) {
     reportsRoutes,
     tasksRoutes,
     hazardsRoutes,
+    supervisionRoutes,
     recordsRoutes,
     rostersRoutes,
     lettersRoutes,
