@@ -323,7 +323,10 @@ export function hazardCard(
   const overdue =
     hazard.deadline && hazard.deadline < now && hazard.status !== 'closed' && hazard.status !== 'rejected';
   const listing = hazard.listed ? `【${view.listedByLevelAbove ?? ''}挂牌督办】` : '';
-  const lead = audience === 'complete' ? '请补充隐患信息 ' : audience === 'bureau'
+  const lead =
+    audience === 'complete'
+      ? '请补充隐患信息 '
+      : audience === 'bureau'
         ? `${view.tenantName} ${hazard.severity === 'grave' ? '重大隐患' : '隐患'} `
         : '隐患 ';
   const title = `${lead}${hazard.code}${listing}`;

@@ -218,13 +218,23 @@ async function levelAboveSteps(
           audience: 'leader',
           message,
         },
-        { step: 'listed-overdue-above', period, people: await officeStaff(tx, above), audience: 'bureau', message },
+        {
+          step: 'listed-overdue-above',
+          period,
+          people: await officeStaff(tx, above),
+          audience: 'bureau',
+          message,
+        },
       );
     }
   }
   const deadline = hazard.deadline;
   const rectifying = hazard.status === 'accepted' || hazard.status === 'rectifying';
-  if (rectifying && deadline && now.getTime() > deadline.getTime() + settings.hazard_escalate_after_days * DAY_MS) {
+  if (
+    rectifying &&
+    deadline &&
+    now.getTime() > deadline.getTime() + settings.hazard_escalate_after_days * DAY_MS
+  ) {
     steps.push({
       step: 'overdue-above',
       period: deadline.toISOString(),

@@ -136,7 +136,9 @@ describe('/console/supervision', () => {
     // The 第一责任人 acknowledges: the bureau's office hears of it (its account sent it).
     bot.tenantId = schoolId;
     await bot.say('wangxiaofang', '收到 RW-2026-0001');
-    expect(await bot.inbox(await bot.personId('zhengweidong'))).toContain('王晓芳 已确认收到任务 RW-2026-0001。');
+    expect(await bot.inbox(await bot.personId('zhengweidong'))).toContain(
+      '王晓芳 已确认收到任务 RW-2026-0001。',
+    );
     expect(stripTags((await browser.page('/console/supervision')).html)).toContain('已确认收到');
 
     // The bureau itself is no school of the bureau.

@@ -47,7 +47,12 @@ async function say(code: string, text: string, chatId = `oc_p2p_${code}`) {
   expect((await harness.post('/webhooks/feishu', feishuRequest(event))).status).toBe(200);
   await harness.service.dispatcher.drain();
 }
-async function press(code: string, action: string, args: Record<string, string>, card: { messageId: string; chatId: string }) {
+async function press(
+  code: string,
+  action: string,
+  args: Record<string, string>,
+  card: { messageId: string; chatId: string },
+) {
   const event = cardActionEvent({
     openId: await openIdOf(code),
     value: { action, args },

@@ -57,7 +57,11 @@ const JISHAN_CONTRACTED = ['zhengweidong', 'qianlixin', 'sunwenhua'];
 
 describe('a 重大 hazard goes up', () => {
   it('reaches the bureau’s office and the school’s 分包 members with a card, once per hazard', async () => {
-    const answer = await sayIn(ids.school, 'yinxianju', '报隐患 教学楼东侧围墙倾斜开裂 地点：教学楼东侧 重大');
+    const answer = await sayIn(
+      ids.school,
+      'yinxianju',
+      '报隐患 教学楼东侧围墙倾斜开裂 地点：教学楼东侧 重大',
+    );
     expect(answer).toContain('YH-JSZX-2026-0001');
     for (const code of JISHAN_CONTRACTED) {
       const cards = (await sentTo(code)).filter((sent) => sent.includes('YH-JSZX-2026-0001'));
@@ -89,7 +93,10 @@ describe('a 重大 hazard goes up', () => {
     await sayIn(ids.school2, 'sy-sunhong', '补充 YH-SYXX-2026-0001 程度 重大');
     // 区实验小学's 分包: 赵国平 (局长), 孙文华, 陈红梅 (教育科); and the office.
     for (const code of ['zhaoguoping', 'sunwenhua', 'chenhongmei', 'zhengweidong']) {
-      expect((await sentTo(code)).filter((sent) => sent.includes('YH-SYXX-2026-0001')), code).toHaveLength(1);
+      expect(
+        (await sentTo(code)).filter((sent) => sent.includes('YH-SYXX-2026-0001')),
+        code,
+      ).toHaveLength(1);
     }
     expect((await sentTo('qianlixin')).join()).not.toContain('YH-SYXX');
 
@@ -110,7 +117,9 @@ describe('a bureau member opens a school’s hazard by number', () => {
     const office = await sayIn(ids.bureau, 'zhengweidong', 'YH-JSZX-2026-0001');
     expect(office).toContain('昆山市花桥集善中学 隐患 YH-JSZX-2026-0001');
     expect(office).toContain('教学楼三楼东侧灭火器过期');
-    expect(await sayIn(ids.bureau, 'zhaoguoping', '隐患 YH-JSZX-2026-0001')).toContain('教学楼三楼东侧灭火器过期');
+    expect(await sayIn(ids.bureau, 'zhaoguoping', '隐患 YH-JSZX-2026-0001')).toContain(
+      '教学楼三楼东侧灭火器过期',
+    );
     // 陈红梅 (教育科) is contracted to 区实验小学, not to 集善中学.
     expect(await sayIn(ids.bureau, 'chenhongmei', 'YH-SYXX-2026-0001')).toContain('食堂后门插座松动');
     const other = await sayIn(ids.bureau, 'chenhongmei', '隐患 YH-JSZX-2026-0001');
@@ -167,23 +176,29 @@ describe('挂牌督办 by the bureau', () => {
       const card = (await sentTo(code)).find((sent) => sent.includes('某区教育体育局挂牌督办'));
       expect(card, code).toContain('某区教育体育局（郑卫东）');
     }
-    const own = await sayIn(ids.school, 'wangxiaofang', '挂牌督办 YH-JSZX-2026-0001 另定事项 截止 2026-12-31');
+    const own = await sayIn(
+      ids.school,
+      'wangxiaofang',
+      '挂牌督办 YH-JSZX-2026-0001 另定事项 截止 2026-12-31',
+    );
     expect(own).toContain('已由上级挂牌督办');
     expect((await hazardOf('YH-JSZX-2026-0001')).listedMatter).toBe('围墙加固，消除倒塌风险');
-    expect(await sayIn(ids.school, 'wangxiaofang', '隐患 YH-JSZX-2026-0001')).toContain('【某区教育体育局挂牌督办】');
+    expect(await sayIn(ids.school, 'wangxiaofang', '隐患 YH-JSZX-2026-0001')).toContain(
+      '【某区教育体育局挂牌督办】',
+    );
   });
 
   it('refuses a 分包 member who is no leader, a past deadline, and a number of no school of the bureau', async () => {
     await sayIn(ids.school2, 'sy-sunhong', '报隐患 食堂后门插座松动，一般');
-    expect(await sayIn(ids.bureau, 'chenhongmei', '挂牌督办 YH-SYXX-2026-0001 更换插座 截止 2026-12-15')).toContain(
-      '只有教育局领导和领导小组办公室',
-    );
-    expect(await sayIn(ids.bureau, 'zhengweidong', '挂牌督办 YH-JSZX-2026-0001 加固 截止 2026-11-01')).toContain(
-      '已过',
-    );
-    expect(await sayIn(ids.school2, 'sy-liming', '挂牌督办 YH-JSZX-2026-0001 加固 截止 2026-12-15')).toContain(
-      '没有找到隐患 YH-JSZX-2026-0001',
-    );
+    expect(
+      await sayIn(ids.bureau, 'chenhongmei', '挂牌督办 YH-SYXX-2026-0001 更换插座 截止 2026-12-15'),
+    ).toContain('只有教育局领导和领导小组办公室');
+    expect(
+      await sayIn(ids.bureau, 'zhengweidong', '挂牌督办 YH-JSZX-2026-0001 加固 截止 2026-11-01'),
+    ).toContain('已过');
+    expect(
+      await sayIn(ids.school2, 'sy-liming', '挂牌督办 YH-JSZX-2026-0001 加固 截止 2026-12-15'),
+    ).toContain('没有找到隐患 YH-JSZX-2026-0001');
     expect((await hazardOf('YH-JSZX-2026-0001')).listed).toBe(false);
     expect((await hazardOf('YH-SYXX-2026-0001')).listed).toBe(false);
   });
@@ -247,11 +262,15 @@ describe('整改通知书 and 约谈整改 down to a school', () => {
     expect(await sayIn(ids.school, 'wangxiaofang', '完成 RW-2026-0001 通道已清理，书面报告已报送')).toContain(
       '已完成 RW-2026-0001',
     );
-    expect(await sentTo('zhengweidong')).toContain('王晓芳 已完成任务 RW-2026-0001：通道已清理，书面报告已报送');
+    expect(await sentTo('zhengweidong')).toContain(
+      '王晓芳 已完成任务 RW-2026-0001：通道已清理，书面报告已报送',
+    );
   });
 
   it('are refused to a school, to a bureau member who is no leader, and for a school not the bureau’s', async () => {
-    expect(await sayIn(ids.school, 'wangxiaofang', '整改通知 区实验小学 清理通道')).toContain('本单位没有所辖学校');
+    expect(await sayIn(ids.school, 'wangxiaofang', '整改通知 区实验小学 清理通道')).toContain(
+      '本单位没有所辖学校',
+    );
     expect(await sayIn(ids.bureau, 'chenhongmei', '整改通知 区实验小学 清理通道')).toContain(
       '只有教育局领导和领导小组办公室',
     );

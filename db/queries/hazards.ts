@@ -108,7 +108,9 @@ export async function openHazards(db: Queryable, tenantId: number) {
     tenantId,
     rows.map(({ hazard }) => hazard.listedById),
   );
-  const aboveIds = [...new Set(rows.map(({ hazard }) => hazard.listedByTenantId).filter((id) => id !== null))];
+  const aboveIds = [
+    ...new Set(rows.map(({ hazard }) => hazard.listedByTenantId).filter((id) => id !== null)),
+  ];
   const above = new Map(
     aboveIds.length > 0
       ? (

@@ -27,13 +27,17 @@ export async function standingOf(
   if ((await officeStaff(db, tenant.id)).some((person) => person.id === actor.id)) return 'office';
   if ((await holdersAtLevel(db, tenant.id, ['first', 'direct'])).some((person) => person.id === actor.id))
     return 'leader';
-  if (schoolId !== undefined && (await contractMembers(db, tenant.id, schoolId)).some((p) => p.id === actor.id))
+  if (
+    schoolId !== undefined &&
+    (await contractMembers(db, tenant.id, schoolId)).some((p) => p.id === actor.id)
+  )
     return 'contracted';
   return undefined;
 }
 
 /** The refusal for a bureau member who may not act on the schools (挂牌督办, 整改通知书, 约谈整改). */
-export const ONLY_BUREAU_LEADERS = '只有教育局领导和领导小组办公室可以对所辖学校挂牌督办、下发整改通知书或约谈整改。';
+export const ONLY_BUREAU_LEADERS =
+  '只有教育局领导和领导小组办公室可以对所辖学校挂牌督办、下发整改通知书或约谈整改。';
 
 /**
  * The bureau's context turned to a school's rows: the school is the tenant, who acts stays the bureau's

@@ -14,7 +14,10 @@ import { claimReminder } from '../../db/queries/reminders.ts';
 const STEP = 'bureau-grave';
 
 /** `ctx.tenant` is the hazard's school. */
-export async function tellBureauOfGrave(ctx: Pick<Context, 'db' | 'tenant' | 'now' | 'send'>, hazard: Hazard) {
+export async function tellBureauOfGrave(
+  ctx: Pick<Context, 'db' | 'tenant' | 'now' | 'send'>,
+  hazard: Hazard,
+) {
   const { db, tenant: school, now } = ctx;
   if (school.parentId === null || hazard.severity !== 'grave') return;
   const bureauId = school.parentId;

@@ -4,9 +4,10 @@
 // listing does, and says who listed it (`listed_by_tenant_id`): the school sees 区教育局挂牌督办 and cannot
 // change it; its 第一责任人 and office are told with a card; the deadline job follows the 督办期限 for the
 // bureau too (jobs/hazard-deadlines.ts).
+
+import type { MessageContext } from '../../bot/core/context.ts';
 import { trailActor } from '../../bot/core/context.ts';
 import { Refusal } from '../../bot/core/errors.ts';
-import type { MessageContext } from '../../bot/core/context.ts';
 import { hazardCard, hazardSubject, listingConflict } from '../../cards/hazard.ts';
 import { schoolHazard } from '../../db/queries/bureau.ts';
 import { hazardHandlers, holdersAtLevel } from '../../db/queries/hazard-roles.ts';
@@ -87,7 +88,11 @@ async function listForBureau(
     throw new Refusal(`${code} 当前状态为“${STATUS_LABEL[hazard.status]}”，不能挂牌督办。`);
   }
   const usage = `挂牌督办 ${code} <事项> 截止 <日期>`;
-  const matter = capped(need(input.matter, '督办事项', usage).replace(/\s+/g, ' '), TEXT_LIMITS.matter, '督办事项');
+  const matter = capped(
+    need(input.matter, '督办事项', usage).replace(/\s+/g, ' '),
+    TEXT_LIMITS.matter,
+    '督办事项',
+  );
   const deadline = parseDateInput(need(input.deadline, '督办期限', usage), school.timezone, now);
   if (!deadline) throw new Refusal('督办期限请写成日期，如 2026-12-31 或 12月31日。');
   const past = pastDeadline('督办期限', deadline, now, school.timezone);

@@ -5,8 +5,8 @@
 // each step and of an overdue one, and `通知进度` lists each school's state.
 import type { MessageContext } from '../../bot/core/context.ts';
 import { Refusal } from '../../bot/core/errors.ts';
-import { TASK_KIND_LABEL, TASK_STATUS_LABEL } from '../../cards/task.ts';
 import { fields, listCard, note, text } from '../../cards/model.ts';
+import { TASK_KIND_LABEL, TASK_STATUS_LABEL } from '../../cards/task.ts';
 import { schoolUnder, tasksSentDown } from '../../db/queries/bureau.ts';
 import { holdersAtLevel } from '../../db/queries/hazard-roles.ts';
 import type { Tenant } from '../../db/queries/org.ts';

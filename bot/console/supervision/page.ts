@@ -120,7 +120,8 @@ function noticeForm(state: SupervisionState): Html {
 }
 
 function sentTable(state: SupervisionState): Html {
-  if (state.sent.length === 0) return html`<div class="panel"><p>尚未向所辖学校下发整改通知书或约谈整改。</p></div>`;
+  if (state.sent.length === 0)
+    return html`<div class="panel"><p>尚未向所辖学校下发整改通知书或约谈整改。</p></div>`;
   const tz = state.timeZone;
   return html`<table>
   <thead><tr><th>学校</th><th>编号</th><th>类型</th><th>内容</th><th>第一责任人</th><th>截止</th><th>状态</th></tr></thead>

@@ -21,7 +21,13 @@ import { type ListingValues, NOTICE_KINDS, type NoticeValues, supervisionPage } 
 
 const FRAME = { title: '督办学校', active: 'hazards' } as const;
 const EMPTY_LISTING: ListingValues = { actor: '', hazard: '', matter: '', deadline: '' };
-const EMPTY_NOTICE: NoticeValues = { actor: '', school: '', kind: 'rectification_notice', content: '', due: '' };
+const EMPTY_NOTICE: NoticeValues = {
+  actor: '',
+  school: '',
+  kind: 'rectification_notice',
+  content: '',
+  due: '',
+};
 const brief = (value: string) =>
   Array.from(value).length > 24 ? `${Array.from(value).slice(0, 24).join('')}…` : value;
 
@@ -31,7 +37,12 @@ export function supervisionRoutes(kit: ConsoleKit) {
 
   async function body(
     viewer: Viewer,
-    form: { listing?: ListingValues; notice?: NoticeValues; listingError?: string; noticeError?: string } = {},
+    form: {
+      listing?: ListingValues;
+      notice?: NoticeValues;
+      listingError?: string;
+      noticeError?: string;
+    } = {},
   ) {
     const { tenant } = viewer;
     const schools = await childTenants(db, tenant.id);
@@ -79,7 +90,12 @@ export function supervisionRoutes(kit: ConsoleKit) {
     {
       actor: trimmedField(20),
       hazard: trimmedField(20),
-      matter: textField.transform((matter) => matter.replace(/\s+/g, ' ').trim().slice(0, TEXT_LIMITS.matter * 2)),
+      matter: textField.transform((matter) =>
+        matter
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, TEXT_LIMITS.matter * 2),
+      ),
       deadline: trimmedField(40),
     },
     {
@@ -87,7 +103,9 @@ export function supervisionRoutes(kit: ConsoleKit) {
         (values) => (rowId(values.hazard) === undefined ? '请选择要挂牌督办的隐患。' : undefined),
         (values) => (values.matter ? undefined : '请填写督办事项。'),
         (values) =>
-          /^\d{4}-\d{2}-\d{2}$/.test(values.deadline) ? undefined : '督办期限无效：请选择日期，如 2026-12-31。',
+          /^\d{4}-\d{2}-\d{2}$/.test(values.deadline)
+            ? undefined
+            : '督办期限无效：请选择日期，如 2026-12-31。',
       ],
       refuse: refuseListing,
     },
@@ -126,7 +144,9 @@ export function supervisionRoutes(kit: ConsoleKit) {
       checks: [
         (values) => (rowId(values.school) === undefined ? '请选择学校。' : undefined),
         (values) =>
-          (NOTICE_KINDS as readonly string[]).includes(values.kind) ? undefined : '请选择整改通知书或约谈整改。',
+          (NOTICE_KINDS as readonly string[]).includes(values.kind)
+            ? undefined
+            : '请选择整改通知书或约谈整改。',
         (values) =>
           values.due === '' || /^\d{4}-\d{2}-\d{2}$/.test(values.due)
             ? undefined
@@ -143,7 +163,11 @@ export function supervisionRoutes(kit: ConsoleKit) {
     if (typeof who === 'string') return refuseNotice(c, values, who);
     const kind = NOTICE_KINDS.find((candidate) => candidate === values.kind)!;
     const done = await runAs(kit, viewer, who, clock(), (ctx) =>
-      sendNoticeTo(ctx, rowId(values.school)!, { kind, content: values.content, due: values.due || undefined }),
+      sendNoticeTo(ctx, rowId(values.school)!, {
+        kind,
+        content: values.content,
+        due: values.due || undefined,
+      }),
     );
     if ('refused' in done) return refuseNotice(c, values, done.refused);
     log.info('console notice sent down', {
