@@ -206,9 +206,15 @@ describe('挂牌督办 by the bureau', () => {
   it('follows the 督办期限: the 第一责任人 before it, the bureau’s office after it, once; not once closed', async () => {
     await sayIn(ids.school, 'yinxianju', '报隐患 实验楼二楼应急灯不亮，一般');
     await sayIn(ids.bureau, 'zhengweidong', '挂牌督办 YH-JSZX-2026-0001 围墙加固 截止 2026-11-30');
-    await sayIn(ids.bureau, 'wangliping', '挂牌督办 YH-JSZX-2026-0002 更换应急灯 截止 2026-11-30');
+    expect(
+      await sayIn(ids.bureau, 'qianlixin', '挂牌督办 YH-JSZX-2026-0002 更换应急灯 截止 2026-11-30'),
+    ).toContain('已挂牌督办');
     // The second one is found no hazard and rejected: closed ones are not chased.
-    await sayIn(ids.school, 'huangchun', '驳回 YH-JSZX-2026-0002 现场核实应急灯正常');
+    await sayIn(ids.school, 'zhouyinyin', '驳回 YH-JSZX-2026-0002 现场核实应急灯正常');
+    // The lister hears of it.
+    expect(await sentTo('qianlixin')).toContain(
+      '贵局挂牌督办的隐患 YH-JSZX-2026-0002（昆山市花桥集善中学）已被学校驳回：现场核实应急灯正常。如有异议，请发送“隐患 YH-JSZX-2026-0002”查看后督办。',
+    );
 
     await runJob(runHazardDeadlines, daysLater(5)); // 11-29, a day before
     expect((await sentTo('wangxiaofang')).filter((sent) => sent.includes('督办期限是'))).toHaveLength(1);
@@ -221,7 +227,7 @@ describe('挂牌督办 by the bureau', () => {
     expect(office[0]).toContain('某区教育体育局挂牌督办的隐患 YH-JSZX-2026-0001（昆山市花桥集善中学）');
     expect(office[0]).not.toContain('YH-JSZX-2026-0002');
     expect((await sentTo('wangxiaofang')).filter((sent) => sent.includes('已超过督办期限'))).toHaveLength(1);
-    expect((await sentTo('wangliping')).join()).not.toContain('YH-JSZX-2026-0002');
+    expect((await sentTo('qianlixin')).filter((sent) => sent.includes('督办期限'))).toHaveLength(0);
   });
 });
 

@@ -18,7 +18,7 @@ import {
   hazardView,
   updateHazardFrom,
 } from '../../db/queries/hazards.ts';
-import { officeStaff, type Tenant } from '../../db/queries/org.ts';
+import { officeStaff, type Person, personById, type Tenant } from '../../db/queries/org.ts';
 import { parseDateInput, pastDeadline } from '../deadlines.ts';
 import { hazardCodeIn, STATUS_LABEL } from '../hazard-rules.ts';
 import { isOpen } from '../hazard-workflow.ts';
@@ -132,4 +132,26 @@ async function listForBureau(
   return `${code}（${school.name}）已挂牌督办，督办期限 ${due}；已通知该校第一责任人和安全办公室${
     handlers.length > 0 ? '及责任处室负责人' : ''
   }。${conflict ? `注意：${conflict}。` : ''}`;
+}
+
+/**
+ * A hazard the bureau listed is closed (销号) or rejected by the school: the bureau's lister (its office,
+ * when its console account listed it) is told, with the reason of a rejection. `ctx.tenant` is the school.
+ */
+export async function tellLevelAboveOfEnd(
+  ctx: Pick<BureauContext, 'db' | 'tenant' | 'send'>,
+  before: Hazard,
+  fresh: Hazard,
+): Promise<void> {
+  const above = before.listedByTenantId;
+  if (!before.listed || above === null || above !== ctx.tenant.parentId) return;
+  if (isOpen(fresh.status) || !isOpen(before.status)) return;
+  const lister = before.listedById === null ? undefined : await personById(ctx.db, above, before.listedById);
+  const told: Person[] = lister ? [lister] : await officeStaff(ctx.db, above);
+  const text =
+    fresh.status === 'closed'
+      ? `贵局挂牌督办的隐患 ${fresh.code}（${ctx.tenant.name}）已整改完毕，复查通过并销号。`
+      : `贵局挂牌督办的隐患 ${fresh.code}（${ctx.tenant.name}）已被学校驳回：${fresh.rejectReason ?? ''}。如有异议，请发送“隐患 ${fresh.code}”查看后督办。`;
+  for (const person of told)
+    ctx.send({ to: { kind: 'person', personId: person.id }, body: { kind: 'text', text } });
 }
