@@ -70,6 +70,9 @@ const EXTENSION_STATUS_LABEL: Record<string, string> = {
   denied: '未批准',
 };
 
+/** Who listed it as the ledger says it: the level above's name first when it listed it (issue 19). */
+const listerOf = (who: string | null, levelAbove: string | null) =>
+  levelAbove ? `${levelAbove}${who ? `（${who}）` : ''}` : who;
 export const DEFAULT_PAGE_SIZE = 1000;
 
 /** One page of the ledger: the hazards with these ids, in the order of `ids`. */
@@ -132,7 +135,10 @@ function ledgerPage(
       listed: listing(
         hazard,
         row.listedUnitName ?? row.unitName,
-        row.listerName ?? (row.listerAccount ? accountLabel(row.listerAccount) : null),
+        listerOf(
+          row.listerName ?? (row.listerAccount ? accountLabel(row.listerAccount) : null),
+          row.listerTenantName,
+        ),
         at,
       ),
       extensions: extensionLines.get(hazard.id) ?? '',

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
 import { hazards, outbox, tasks } from '../db/schema.ts';
+import { ledgerExportRows } from '../handlers/ledger-rows.ts';
 import { runHazardDeadlines } from '../jobs/hazard-deadlines.ts';
 import { runTaskDeadlines } from '../jobs/task-deadlines.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
@@ -186,6 +187,14 @@ describe('挂牌督办 by the bureau', () => {
     expect(await sayIn(ids.school, 'wangxiaofang', '隐患 YH-JSZX-2026-0001')).toContain(
       '【某区教育体育局挂牌督办】',
     );
+    // The school's ledger says who listed it.
+    const [row] = await ledgerExportRows(
+      database.db,
+      ids.school,
+      { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') },
+      bot.now,
+    );
+    expect(row!.listed).toContain('督办人：某区教育体育局（郑卫东）');
   });
 
   it('refuses a 分包 member who is no leader, a past deadline, and a number of no school of the bureau', async () => {
