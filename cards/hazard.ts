@@ -4,6 +4,7 @@
 //   rectifier — the person rectifying it               reviewer — the office / inspection group
 //   approver — the 直接责任人 deciding an extension     leader   — leaders told of a grave or overdue one
 //   complete — the reporter, asked for what is missing
+//   bureau   — the bureau's office and the school's 分包 members (a 重大 hazard, a listing; issue 19)
 import type { HazardView } from '../db/queries/hazards.ts';
 import { withEstimate } from '../handlers/deadlines.ts';
 import { PHOTO_STAGES, type PhotoStage, STAGE_LABEL } from '../handlers/evidence-rules.ts';
@@ -33,7 +34,8 @@ export type HazardAudience =
   | 'reviewer'
   | 'approver'
   | 'leader'
-  | 'complete';
+  | 'complete'
+  | 'bureau';
 export const HAZARD_AUDIENCES: readonly HazardAudience[] = [
   'public',
   'handler',
@@ -42,7 +44,11 @@ export const HAZARD_AUDIENCES: readonly HazardAudience[] = [
   'approver',
   'leader',
   'complete',
+  'bureau',
 ];
+
+/** The button on the bureau's copy that opens the hazard as it is now (handlers/bureau/open.ts). */
+export const BUREAU_OPEN_ACTION = 'bureau.hazard';
 
 const TONE: Record<keyof typeof STATUS_LABEL, Tone> = {
   reported: 'orange',
@@ -284,6 +290,17 @@ function actionsFor(view: HazardView, audience: HazardAudience): (Block | false)
     }
     case 'public':
       return [hazard.status === 'reported' && note('已通知责任处室负责人受理。')];
+    case 'bureau':
+      return [
+        row(button('查看最新情况', BUREAU_OPEN_ACTION, id, 'primary')),
+        note(
+          `也可发送：隐患 ${code}${
+            hazard.status === 'closed' || hazard.status === 'rejected'
+              ? ''
+              : `；挂牌督办 ${code} <事项> 截止 <日期>（局领导、领导小组办公室）`
+          }`,
+        ),
+      ];
   }
 }
 
@@ -310,12 +327,20 @@ export function hazardCard(
   const at = (date: Date | null | undefined) => (date ? formatDateTime(date, timeZone) : undefined);
   const overdue =
     hazard.deadline && hazard.deadline < now && hazard.status !== 'closed' && hazard.status !== 'rejected';
-  const title = `${audience === 'complete' ? '请补充隐患信息 ' : '隐患 '}${hazard.code}${hazard.listed ? '【挂牌督办】' : ''}`;
+  const listing = hazard.listed ? `【${view.listedByLevelAbove ?? ''}挂牌督办】` : '';
+  const lead =
+    audience === 'complete'
+      ? '请补充隐患信息 '
+      : audience === 'bureau'
+        ? `${view.tenantName} ${hazard.severity === 'grave' ? '重大隐患' : '隐患'} `
+        : '隐患 ';
+  const title = `${lead}${hazard.code}${listing}`;
   const tone: Tone = overdue || hazard.severity === 'grave' || hazard.listed ? 'red' : TONE[hazard.status];
   const extension = extensionBlocks(view, at);
   return card(title, tone, [
     ...(audience === 'approver' ? extension : []),
     fields([
+      ['学校', audience === 'bureau' ? view.tenantName : undefined],
       ['隐患描述', hazard.description],
       ['地点', hazard.place ?? '未填写'],
       ['类别', view.categoryName ?? (hazard.categoryId ? undefined : '未识别（已转安全办公室）')],

@@ -336,6 +336,11 @@ export const hazards = pgTable(
     listedById: personRef('listed_by_id'),
     /** The office's console account that listed it, in its own name (issue 14). */
     listedByAccountId: integer('listed_by_account_id').references((): AnyPgColumn => adminAccounts.id),
+    /**
+     * The level above that listed it (区教育局挂牌督办, issue 19): the lister (`listed_by_id` or
+     * `listed_by_account_id`) is then of that tenant; null when the school listed it itself.
+     */
+    listedByTenantId: integer('listed_by_tenant_id').references((): AnyPgColumn => tenants.id),
     listedAt: ts('listed_at'),
     /** An open hazard this report looked like when it came in (same place words and category, 7 days). */
     similarToId: integer('similar_to_id').references((): AnyPgColumn => hazards.id),
@@ -758,6 +763,11 @@ export const tasks = pgTable(
     /** A leader or office member in chat; null when the office assigned it from the web console. */
     assignerId: personRef('assigner_id'),
     assignerAccountId: integer('assigner_account_id').references(() => adminAccounts.id),
+    /**
+     * The level above that sent it (a bureau's 整改通知书 or 约谈整改 to a school's 第一责任人, issue 19):
+     * the assigner (`assigner_id` or `assigner_account_id`) is then of that tenant; null within the tenant.
+     */
+    assignerTenantId: integer('assigner_tenant_id').references((): AnyPgColumn => tenants.id),
     /** A person, or a unit whose head answers for it. */
     assigneeId: personRef('assignee_id'),
     assigneeUnitId: integer('assignee_unit_id').references(() => units.id),

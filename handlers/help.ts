@@ -6,9 +6,11 @@ import type { CommandSpec, Router } from '../bot/core/router.ts';
 import { card, fields, listCard, note } from '../cards/model.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { officeStaff } from '../db/queries/org.ts';
+import { childTenants } from '../db/queries/tenants.ts';
 import { headedUnits } from '../db/queries/units.ts';
 import { FOLLOW_UP_WINDOW_MS } from './evidence-rules.ts';
-import { offerReport } from './hazards/index.ts';
+import { hazardCodeIn } from './hazard-rules.ts';
+import { offerReport, showHazard } from './hazards/index.ts';
 
 /** Who reads the help, from the least to the most commands. */
 export type HelpRole = 'outside' | 'member' | 'head' | 'leader' | 'office';
@@ -53,7 +55,13 @@ const LISTED_FROM: Record<string, HelpRole> = {
   挂牌督办: 'leader',
   派任务: 'leader',
   事故登记: 'leader',
+  整改通知: 'leader',
+  约谈整改: 'leader',
+  通知进度: 'leader',
 };
+
+/** Commands about the schools under a tenant: listed only where there are schools (a bureau). */
+const LEVEL_ABOVE_ONLY: ReadonlySet<string> = new Set(['整改通知', '约谈整改', '通知进度']);
 
 /** One example per command, as a person would type it. */
 const EXAMPLES: Record<string, string> = {
@@ -71,6 +79,9 @@ const EXAMPLES: Record<string, string> = {
   复查通过: '复查通过 YH-2026-0001',
   复查不通过: '复查不通过 YH-2026-0001 应急灯仍不亮',
   挂牌督办: '挂牌督办 YH-2026-0001 围墙加固 截止 2026-12-31',
+  整改通知: '整改通知 区实验小学 食堂后门消防通道堵塞，限期清理并书面报告 截止 2026-12-31',
+  约谈整改: '约谈整改 区实验小学 约谈后落实校门值守整改，书面报告整改情况',
+  通知进度: '通知进度',
   我的职责: '我的职责',
   我的待办: '我的待办',
   记录: '记录 会议 安全专题会，研究冬季防火',
@@ -97,6 +108,11 @@ const DETAILS: Record<string, string> = {
   隐患台账:
     '不加条件时显示未销号的隐患；可加 超期、挂牌、整改中、待复查、已销号、全部、类别名，其他词按关键词查找隐患描述和地点（含已销号）。',
   驳回: '原因中写“与 YH-… 重复”即标记为重复上报：并入原隐患，只计一次。',
+  挂牌督办:
+    '教育局领导和领导小组办公室也可用本命令对所辖学校的隐患挂牌督办（写完整编号，如 YH-JSZX-2026-0001）：该校第一责任人和安全办公室会收到通知，学校不能更改督办事项和期限。',
+  整改通知:
+    '学校写名称或其中能唯一确定的部分。通知发给该校第一责任人，由其按“收到”“完成”答复；不写截止日期时为 20 个工作日后（003 §五.3）。',
+  约谈整改: '同“整改通知”：约谈后要求学校在期限内书面报告整改情况，默认 20 个工作日。',
 };
 
 export async function helpRoleOf(ctx: MessageContext): Promise<HelpRole> {
@@ -120,16 +136,17 @@ const orderOf = (spec: CommandSpec) => {
  * The commands a role's help lists, the most used first (the order of LISTED_FROM, then the router's);
  * 帮助 itself is the card's note.
  */
-export function commandsFor(router: Router, role: HelpRole): CommandSpec[] {
+export function commandsFor(router: Router, role: HelpRole, hasSchools = false): CommandSpec[] {
   return router.commands
     .filter((spec) => spec.names[0] !== '帮助' && RANK[listedFrom(spec)] <= RANK[role])
+    .filter((spec) => hasSchools || !LEVEL_ABOVE_ONLY.has(spec.names[0]!))
     .sort((a, b) => orderOf(a) - orderOf(b));
 }
 
-export function helpCard(router: Router, role: HelpRole = 'office') {
+export function helpCard(router: Router, role: HelpRole = 'office', hasSchools = false) {
   const more = role === 'member' || role === 'head' || role === 'leader';
   return listCard('一岗双责安全助手', 'blue', [
-    fields(commandsFor(router, role).map((spec) => [spec.usage, spec.summary])),
+    fields(commandsFor(router, role, hasSchools).map((spec) => [spec.usage, spec.summary])),
     more && note('任务、整改、责任书等卡片发给您时，直接按卡片上的按钮即可。'),
     note('发送“帮助 <命令>”查看用法和示例，如：帮助 报隐患。在群里使用时请先 @我。'),
   ]);
@@ -158,8 +175,11 @@ export const showHelp = (router: Router) => async (ctx: MessageContext) => {
     return;
   }
   if (asked) ctx.reply({ kind: 'text', text: `没有“${glance(asked)}”这条命令。以下是您常用的命令：` });
-  ctx.reply({ kind: 'card', card: helpCard(router, await helpRoleOf(ctx)) });
+  ctx.reply({ kind: 'card', card: helpCard(router, await helpRoleOf(ctx), await hasSchools(ctx)) });
 };
+
+/** Whether the tenant has schools under it (a bureau): its help lists what goes down to them. */
+const hasSchools = async (ctx: MessageContext) => (await childTenants(ctx.db, ctx.tenant.id)).length > 0;
 
 // By characters, not UTF-16 units: half an emoji cannot be stored (PostgreSQL jsonb refuses it).
 const glance = (said: string) => {
@@ -168,6 +188,9 @@ const glance = (said: string) => {
 };
 
 export const unknownInput = (router: Router) => async (ctx: MessageContext) => {
+  // A hazard's number alone opens it (隐患 YH-…).
+  const asked = hazardCodeIn(ctx.args);
+  if (asked && asked.rest === '' && ctx.args.toUpperCase().startsWith(asked.code)) return showHazard(ctx);
   // A text that reads like a hazard gets the offer to file it, not a lecture on commands.
   if (await offerReport(ctx)) return;
   const said = glance(ctx.args);
@@ -175,5 +198,5 @@ export const unknownInput = (router: Router) => async (ctx: MessageContext) => {
     kind: 'text',
     text: said ? `没有看懂“${said}”。以下是我能做的事：` : '你好！以下是我能做的事：',
   });
-  ctx.reply({ kind: 'card', card: helpCard(router, await helpRoleOf(ctx)) });
+  ctx.reply({ kind: 'card', card: helpCard(router, await helpRoleOf(ctx), await hasSchools(ctx)) });
 };

@@ -6,6 +6,7 @@ import { attachFollowUp } from './follow-up.ts';
 import { registerHazards } from './hazards/index.ts';
 import { showHelp, unknownInput } from './help.ts';
 import { registerLetters } from './letters.ts';
+import { NOTICE_USAGE, noticeCommand, noticeProgress } from './level-flows/notices.ts';
 import { recordButton, recordDuty } from './obligations.ts';
 import { registerShifts } from './shifts.ts';
 import { acknowledgeButton, supervisionReport } from './submissions.ts';
@@ -66,6 +67,24 @@ export function createRouter(): Router {
       usage: '督查报告 [2026-Q4]｜督查报告 提交 [修改后的正文]',
       summary: '分包学校的季度督查报告：查看草稿、提交办公室',
       handler: supervisionReport,
+    })
+    .command({
+      names: ['整改通知', '/rectification-notice'],
+      usage: NOTICE_USAGE.rectification_notice,
+      summary: '向所辖学校第一责任人下发整改通知书（教育局领导、领导小组办公室）',
+      handler: noticeCommand('rectification_notice'),
+    })
+    .command({
+      names: ['约谈整改', '/interview-followup'],
+      usage: NOTICE_USAGE.interview_followup,
+      summary: '约谈后要求所辖学校限期书面报告整改（教育局领导、领导小组办公室）',
+      handler: noticeCommand('interview_followup'),
+    })
+    .command({
+      names: ['通知进度', '/notices'],
+      usage: '通知进度',
+      summary: '查看下发各校的整改通知书、约谈整改办理情况',
+      handler: noticeProgress,
     })
     .action('obligation.record', recordButton)
     .action('submission.ack', acknowledgeButton)

@@ -82,6 +82,9 @@ export type LedgerPhoto = { fileId: number; contentType: string };
 /** The reviews on the trail: 复查通过 with its opinion, 复查不通过 with its reason. */
 const REVIEW_LABEL: Record<string, string> = { pass: '通过', fail: '不通过' };
 
+/** Who listed it as the ledger says it: the level above's name first when it listed it (issue 19). */
+const listerOf = (who: string | null, levelAbove: string | null) =>
+  levelAbove ? `${levelAbove}${who ? `（${who}）` : ''}` : who;
 export const DEFAULT_PAGE_SIZE = 1000;
 
 /** One page of the ledger: the hazards with these ids, in the order of `ids`. */
@@ -149,7 +152,10 @@ function ledgerPage(
       listed: listing(
         hazard,
         row.listedUnitName ?? row.unitName,
-        row.listerName ?? (row.listerAccount ? accountLabel(row.listerAccount) : null),
+        listerOf(
+          row.listerName ?? (row.listerAccount ? accountLabel(row.listerAccount) : null),
+          row.listerTenantName,
+        ),
         at,
       ),
       extensions: extensionLines.get(hazard.id) ?? '',

@@ -11,6 +11,7 @@ import { childTenants, type Tenant } from '../db/queries/tenants.ts';
 import { headedUnits } from '../db/queries/units.ts';
 import { STATUS_LABEL } from './hazard-rules.ts';
 import type { HazardStatus } from './hazard-workflow.ts';
+import { schoolNamed } from './level-flows/access.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
 import { formatDateTime } from './time.ts';
 
@@ -45,11 +46,7 @@ async function schoolAsked(
   if (!seesAll) throw new Refusal('只有领导小组办公室和单位领导可以查看所辖学校的隐患台账。');
   const list = schools.map((school) => school.name).join('、');
   if (!name) throw new Refusal(`请写明学校名称，例如：隐患台账 学校 ${schools[0]!.name}。所辖学校：${list}`);
-  const school =
-    schools.find((one) => one.name === name || one.code === name) ??
-    (schools.filter((one) => one.name.includes(name)).length === 1
-      ? schools.find((one) => one.name.includes(name))
-      : undefined);
+  const school = schoolNamed(schools, name);
   if (!school) throw new Refusal(`“${name}”不是本单位所辖学校。所辖学校：${list}`);
   return school;
 }

@@ -14,7 +14,7 @@ import type { Queryable } from '../db/client.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { nextSequence } from '../db/queries/hazards.ts';
-import { officeStaff, type Person, personById, unitHeads } from '../db/queries/org.ts';
+import { officeStaff, type Person, personById, type Tenant, unitHeads } from '../db/queries/org.ts';
 import {
   insertTask,
   type Task,
@@ -59,10 +59,15 @@ export async function mayAssign(ctx: Pick<Context, 'db' | 'tenant'> & Acting): P
   return (await assigners(ctx.db, ctx.tenant.id)).some((person) => person.id === actor.id);
 }
 
-/** Who hears of a task's progress: its assigner, or the office's members when the office's account assigned it. */
+/**
+ * Who hears of a task's progress: its assigner, or the office's members when the office's account
+ * assigned it (the level above's office, for a task the level above sent).
+ */
 export async function assignersOf(db: Queryable, task: Task): Promise<Person[]> {
-  if (task.assignerId === null) return officeStaff(db, task.tenantId);
-  const person = await personById(db, task.tenantId, task.assignerId);
+  // Sent by the level above (a bureau's 整改通知书): its person, or its office when its account sent it.
+  const from = task.assignerTenantId ?? task.tenantId;
+  if (task.assignerId === null) return officeStaff(db, from);
+  const person = await personById(db, from, task.assignerId);
   return person ? [person] : [];
 }
 
@@ -122,6 +127,11 @@ export interface NewTasks {
   due?: string;
   /** The command's usage, quoted in the refusals of the chat command. */
   usage?: string;
+  /**
+   * Sent by the level above (a bureau to a school's 第一责任人, issue 19): the caller checked who may send
+   * it; the actor is the level above's person or account, `ctx.tenant` the school.
+   */
+  levelAbove?: Tenant;
 }
 
 /**
@@ -134,7 +144,7 @@ export async function createTasks(
   ctx: AssignContext,
   input: NewTasks,
 ): Promise<{ tasks: Task[]; dueAt: Date; text: string }> {
-  if (!(await mayAssign(ctx))) throw new Refusal(NOT_ALLOWED);
+  if (!input.levelAbove && !(await mayAssign(ctx))) throw new Refusal(NOT_ALLOWED);
   const { db, tenant, now } = ctx;
   const ask = (what: string, hint: string) =>
     new Refusal(input.usage ? `请${what}，例如：${input.usage}` : `请${what}${hint}。`);
@@ -181,6 +191,7 @@ export async function createTasks(
       content,
       assignerId: ctx.actor?.id ?? null,
       assignerAccountId: ctx.account?.id ?? null,
+      assignerTenantId: input.levelAbove?.id ?? null,
       assigneeId: target.kind === 'person' ? target.person.id : null,
       assigneeUnitId: target.kind === 'unit' ? target.unitId : null,
       dueAt,
@@ -212,7 +223,7 @@ export async function createTasks(
     created.push(`${task.code}（${view.assigneeName}）`);
     rows.push(task);
   }
-  const text = `已派发 ${created.join('、')}，截止 ${withEstimate(formatDateTime(dueAt, tenant.timezone), dueEstimated)}。`;
+  const text = `${input.levelAbove ? `已向${tenant.name}下发` : '已派发'} ${created.join('、')}，截止 ${withEstimate(formatDateTime(dueAt, tenant.timezone), dueEstimated)}。`;
   ctx.reply({ kind: 'text', text });
   return { tasks: rows, dueAt, text };
 }

@@ -4,7 +4,9 @@
 // - under rectification: the rectifier before the deadline; once overdue the 直接责任人, then the 第一责任人
 //   and the office; an extension request nobody decides → its approver again, then the office;
 // - 待复查, not re-inspected → the office director, then the 第一责任人;
-// - 挂牌督办 past its 督办期限 → the head of the unit that must fix it.
+// - 挂牌督办 past its 督办期限 → the head of the unit that must fix it;
+// - listed by the school's bureau (区教育局挂牌督办): the 第一责任人 before and after the 督办期限, and the
+//   bureau's office past it and once the rectification is overdue by the escalation delay.
 // Thresholds are tenant settings (handlers/settings.ts). Each step goes to each person once: the natural
 // key (hazard, round, person, step) is unique, so repeated, overlapping or concurrent runs send nothing
 // twice, and a step is only due while its state lasts.
@@ -168,6 +170,77 @@ async function dueSteps(tx: Tx, tenant: Tenant, hazard: Hazard, now: Date): Prom
       people: await heads(),
       audience: 'handler',
       message: `挂牌督办隐患 ${hazard.code} 已超过督办期限（${at(hazard.listedDeadline)}），请处室负责人立即督促整改。`,
+    });
+  }
+  steps.push(...(await levelAboveSteps(tx, tenant, settings, hazard, now)));
+  return steps;
+}
+
+/**
+ * A hazard the school's bureau listed (区教育局挂牌督办): the bureau follows its deadline. Before the
+ * 督办期限 the school's 第一责任人 is reminded; past it, and past the rectification deadline by the
+ * escalation delay, the bureau's office is told too. Only while the bureau is still the school's
+ * (a school moved to another bureau is no longer the old one's business) and the hazard is open.
+ */
+async function levelAboveSteps(
+  tx: Tx,
+  tenant: Tenant,
+  settings: TenantSettings,
+  hazard: Hazard,
+  now: Date,
+): Promise<Step[]> {
+  const above = hazard.listedByTenantId;
+  if (!isOpen(hazard.status) || !hazard.listed || above === null || above !== tenant.parentId) return [];
+  const at = (date: Date) => formatDateTime(date, tenant.timezone);
+  const bureau = await tenantById(tx, above);
+  const by = `${bureau?.name ?? '上级'}挂牌督办的隐患 ${hazard.code}（${tenant.name}）`;
+  const steps: Step[] = [];
+  const listedDeadline = hazard.listedDeadline;
+  if (listedDeadline) {
+    const period = listedDeadline.toISOString();
+    const soon = listedDeadline.getTime() - settings.hazard_reminder_days_before * DAY_MS;
+    if (now.getTime() >= soon && now < listedDeadline) {
+      steps.push({
+        step: 'listed-due-soon',
+        period,
+        people: await holdersAtLevel(tx, tenant.id, ['first']),
+        audience: 'leader',
+        message: `${by}督办期限是 ${at(listedDeadline)}，请督促按期完成整改。`,
+      });
+    }
+    if (now > listedDeadline) {
+      const message = `${by}已超过督办期限（${at(listedDeadline)}），尚未整改完成。`;
+      steps.push(
+        {
+          step: 'listed-overdue-first',
+          period,
+          people: await holdersAtLevel(tx, tenant.id, ['first']),
+          audience: 'leader',
+          message,
+        },
+        {
+          step: 'listed-overdue-above',
+          period,
+          people: await officeStaff(tx, above),
+          audience: 'bureau',
+          message,
+        },
+      );
+    }
+  }
+  const deadline = hazard.deadline;
+  const rectifying = hazard.status === 'accepted' || hazard.status === 'rectifying';
+  if (
+    rectifying &&
+    deadline &&
+    now.getTime() > deadline.getTime() + settings.hazard_escalate_after_days * DAY_MS
+  ) {
+    steps.push({
+      step: 'overdue-above',
+      period: deadline.toISOString(),
+      people: await officeStaff(tx, above),
+      audience: 'bureau',
+      message: `${by}超过整改期限（${at(deadline)}）仍未整改完成。`,
     });
   }
   return steps;

@@ -56,12 +56,13 @@ export async function actAs<T>(
           ...options,
         });
       },
-      refresh: (subject, render) => {
-        refreshes.push({ subject, render });
+      refresh: (subject, render, tenantId) => {
+        refreshes.push({ subject, render, ...(tenantId === undefined ? {} : { tenantId }) });
       },
     };
     const result = await work(ctx);
-    for (const message of outbound) await enqueue(tx, message, { tenantId: tenant.id, channels });
+    for (const message of outbound)
+      await enqueue(tx, message, { tenantId: message.tenantId ?? tenant.id, channels });
     await refreshCards(tx, tenant.id, refreshes);
     return { result, messages: outbound.length };
   });

@@ -25,6 +25,7 @@ import { simulatorRoutes } from './simulator/routes.ts';
 import { statusRoutes } from './status/routes.ts';
 import { CONSOLE_CSS } from './style.ts';
 import { submissionsRoutes } from './submissions/routes.ts';
+import { supervisionRoutes } from './supervision/routes.ts';
 import { tasksRoutes } from './tasks/routes.ts';
 
 export { CONSOLE_BODY_DEADLINES, type ConsoleOptions, type Viewer } from './kit.ts';
@@ -55,6 +56,7 @@ export function createConsole(options: ConsoleOptions) {
     accidentsRoutes,
     tasksRoutes,
     hazardsRoutes,
+    supervisionRoutes,
     recordsRoutes,
     submissionsRoutes,
     rostersRoutes,

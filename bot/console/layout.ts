@@ -41,6 +41,7 @@ export interface Frame {
     | 'hazards'
     | 'records'
     | 'submissions'
+    | 'supervision'
     | 'org'
     | 'rosters'
     | 'letters'
@@ -94,7 +95,7 @@ ${frame.viewing ? html`<div class="banner viewing" role="status">${viewingBanner
     showNav
       ? html`<nav>
     ${frame.demo ? link('/', 'chat', '对话模拟') : ''}
-    ${frame.ownKind === 'bureau' && !frame.viewing ? html`${link('/console/bureau', 'bureau', '学校对比')}${link('/console/bureau/meeting', 'meeting', '调度会材料')}` : ''}
+    ${frame.ownKind === 'bureau' && !frame.viewing ? html`${link('/console/bureau', 'bureau', '学校对比')}${link('/console/bureau/meeting', 'meeting', '调度会材料')}${link('/console/supervision', 'supervision', '督办学校')}` : ''}
     ${link('/console/dashboard', 'dashboard', '工作看板')}
     ${link('/console/reports/quarterly', 'reports', '报表')}
     ${link('/console/accidents', 'accidents', '事故登记')}

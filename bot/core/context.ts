@@ -17,8 +17,11 @@ export const trailActor = (who: Acting) => ({
   actorAccountId: who.account?.id ?? null,
 });
 
-/** A card already sent for a subject is re-rendered per view when the subject changes. */
-export type Refresh = { subject: string; render: (view: string) => Card | undefined };
+/**
+ * A card already sent for a subject is re-rendered per view when the subject changes; `tenantId` when
+ * the subject is another tenant's than the handler's (a school's hazard changed by its bureau).
+ */
+export type Refresh = { subject: string; render: (view: string) => Card | undefined; tenantId?: number };
 
 export interface Context<E extends InboundEvent = InboundEvent> {
   db: Tx;
@@ -30,8 +33,8 @@ export interface Context<E extends InboundEvent = InboundEvent> {
   /** The command's arguments: the text after the command word. */
   args: string;
   send(message: Outbound): void;
-  reply(body: Body, options?: { subject?: string; view?: string }): void;
-  refresh(subject: string, render: Refresh['render']): void;
+  reply(body: Body, options?: { subject?: string; view?: string; tenantId?: number }): void;
+  refresh(subject: string, render: Refresh['render'], tenantId?: number): void;
 }
 
 export type MessageContext = Context<MessageEvent>;
@@ -51,8 +54,8 @@ export function createContext<E extends InboundEvent>(
     reply: (body, options) => {
       outbound.push({ to: { kind: 'reply' }, body, ...options });
     },
-    refresh: (subject, render) => {
-      refreshes.push({ subject, render });
+    refresh: (subject, render, tenantId) => {
+      refreshes.push({ subject, render, ...(tenantId === undefined ? {} : { tenantId }) });
     },
   };
   return { ctx, outbound, refreshes };

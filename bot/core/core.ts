@@ -375,7 +375,7 @@ export function createCore(options: CoreOptions): Core {
   ) {
     for (const message of messages) {
       const base = {
-        tenantId: tenantId ?? null,
+        tenantId: message.tenantId ?? tenantId ?? null,
         body: message.body,
         subject: message.subject ?? null,
         view: message.view ?? null,

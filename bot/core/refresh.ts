@@ -18,7 +18,8 @@ export async function refreshCards(
 ): Promise<Card | undefined> {
   let clicked: Card | undefined;
   for (const refresh of refreshes) {
-    const copies = (await cardCopies(tx, tenantId, refresh.subject)).filter(
+    const owner = refresh.tenantId ?? tenantId;
+    const copies = (await cardCopies(tx, owner, refresh.subject)).filter(
       (copy) => !onChannels || onChannels.has(copy.channel),
     );
     // Copies that show one message to one recipient (an old card now following a newer one, after a
@@ -40,7 +41,7 @@ export async function refreshCards(
         clicked = card;
       } else if (copy.platformMessageId) {
         await insertOutbox(tx, {
-          tenantId,
+          tenantId: owner,
           channel: copy.channel,
           op: 'update',
           targetKind: copy.targetKind,

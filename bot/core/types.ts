@@ -92,6 +92,11 @@ export interface Outbound {
   subject?: string;
   /** Which rendering of the subject this copy is (e.g. `public`, `handler`). */
   view?: string;
+  /**
+   * The tenant the subject belongs to, when not the handler's: a bureau's copy of a school's hazard or
+   * task card is the school's, so that the school's changes refresh it (issue 19).
+   */
+  tenantId?: number;
 }
 
 /**

@@ -108,6 +108,19 @@ export async function openHazards(db: Queryable, tenantId: number) {
     tenantId,
     rows.map(({ hazard }) => hazard.listedById),
   );
+  const aboveIds = [
+    ...new Set(rows.map(({ hazard }) => hazard.listedByTenantId).filter((id) => id !== null)),
+  ];
+  const above = new Map(
+    aboveIds.length > 0
+      ? (
+          await db
+            .select({ id: tenants.id, name: tenants.name })
+            .from(tenants)
+            .where(inArray(tenants.id, aboveIds))
+        ).map((row) => [row.id, row.name])
+      : [],
+  );
   return rows.map(({ hazard, unitName }) => ({
     id: hazard.id,
     code: hazard.code,
@@ -119,8 +132,14 @@ export async function openHazards(db: Queryable, tenantId: number) {
     listed: hazard.listed,
     listedMatter: hazard.listedMatter,
     listedDeadline: hazard.listedDeadline,
-    listedByAccountId: hazard.listedByAccountId,
-    listedByName: hazard.listedById === null ? null : (listers.get(hazard.listedById) ?? null),
+    // Listed by the level above: its account is not the school's, its name is the organization's.
+    listedByAccountId: hazard.listedByTenantId === null ? hazard.listedByAccountId : null,
+    listedByName:
+      hazard.listedByTenantId !== null
+        ? `${above.get(hazard.listedByTenantId) ?? '上级'}挂牌督办`
+        : hazard.listedById === null
+          ? null
+          : (listers.get(hazard.listedById) ?? null),
   }));
 }
 
@@ -157,6 +176,20 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
   ).reverse();
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
   const accounts = await accountLabels(db, [hazard.listedByAccountId]);
+  const tenantNames = new Map(
+    (
+      await db
+        .select({ id: tenants.id, name: tenants.name })
+        .from(tenants)
+        .where(inArray(tenants.id, [tenantId, hazard.listedByTenantId ?? tenantId]))
+    ).map((row) => [row.id, row.name]),
+  );
+  // Listed by the level above: its person (of that tenant) or its console account, under its name.
+  const levelAbove = hazard.listedByTenantId === null ? undefined : tenantNames.get(hazard.listedByTenantId);
+  const aboveLister =
+    hazard.listedByTenantId === null || hazard.listedById === null
+      ? undefined
+      : (await personNames(db, hazard.listedByTenantId, [hazard.listedById])).get(hazard.listedById);
   const linkedIds = [hazard.similarToId, hazard.duplicateOfId].filter((id): id is number => id !== null);
   const linked = new Map(
     linkedIds.length > 0
@@ -178,8 +211,17 @@ export async function hazardView(db: Queryable, tenantId: number, hazardId: numb
     acceptedByName: name(hazard.acceptedById),
     rectifierName: name(hazard.rectifierId),
     reviewedByName: name(hazard.reviewedById),
-    /** The leader who listed it, or the office's console account (`周尹尹（后台账号 office）`). */
-    listedByName: name(hazard.listedById) ?? accounts.get(hazard.listedByAccountId ?? 0),
+    /**
+     * The leader who listed it, or the office's console account (`周尹尹（后台账号 office）`); listed by
+     * the level above, that organization with its lister (`某区教育体育局（郑卫东）`).
+     */
+    listedByName: levelAbove
+      ? `${levelAbove}（${aboveLister ?? accounts.get(hazard.listedByAccountId ?? 0) ?? '管理后台'}）`
+      : (name(hazard.listedById) ?? accounts.get(hazard.listedByAccountId ?? 0)),
+    /** The organization above that listed it (区教育局挂牌督办), when it was not the school itself. */
+    listedByLevelAbove: levelAbove,
+    /** The organization the hazard is of (the school, on a bureau's copy of its card). */
+    tenantName: tenantNames.get(tenantId) ?? '',
     listedUnitName: listedUnit,
     photoCount: photos?.count ?? 0,
     /** Every photo with its stage and download state (cards show the stored ones). */

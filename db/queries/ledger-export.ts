@@ -59,6 +59,8 @@ const reviewedBy = alias(people, 'reviewed_by');
 const listedUnit = alias(units, 'listed_unit');
 const lister = alias(people, 'lister');
 const listerAccount = alias(adminAccounts, 'lister_account');
+/** The level above that listed it (区教育局挂牌督办), when not the school itself. */
+const listerTenant = alias(tenants, 'lister_tenant');
 
 /**
  * The rows of one page of the ledger (the hazards with these ids, in any order) with their names, trail
@@ -80,6 +82,7 @@ export async function ledgerPageData(db: Queryable, tenantId: number, ids: numbe
         listedUnitName: listedUnit.name,
         listerName: lister.name,
         listerAccount: { username: listerAccount.username, displayName: listerAccount.displayName },
+        listerTenantName: listerTenant.name,
       })
       .from(hazards)
       .innerJoin(reporter, eq(reporter.id, hazards.reporterId))
@@ -91,6 +94,7 @@ export async function ledgerPageData(db: Queryable, tenantId: number, ids: numbe
       .leftJoin(listedUnit, eq(listedUnit.id, hazards.listedUnitId))
       .leftJoin(lister, eq(lister.id, hazards.listedById))
       .leftJoin(listerAccount, eq(listerAccount.id, hazards.listedByAccountId))
+      .leftJoin(listerTenant, eq(listerTenant.id, hazards.listedByTenantId))
       .where(and(eq(hazards.tenantId, tenantId), inArray(hazards.id, ids))),
     db
       .select({ hazardId: hazardEvents.hazardId, ...TRAIL_COLUMNS })

@@ -1,7 +1,7 @@
 // Task rows with the names their cards show.
 import { and, asc, desc, eq, inArray, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../client.ts';
-import { people, postHolders, posts, tasks, units } from '../schema.ts';
+import { people, postHolders, posts, tasks, tenants, units } from '../schema.ts';
 import { accountLabels } from './accounts.ts';
 import { currentMembers } from './org.ts';
 import { personNames } from './people.ts';
@@ -48,14 +48,44 @@ export async function taskView(
   const assigneeUnit = await unitName(db, tenantId, task.assigneeUnitId);
   const name = (id: number | null) => (id === null ? undefined : names.get(id));
   const accounts = await accountLabels(db, [task.assignerAccountId]);
+  const above = await levelAboveNames(db, [task]);
   return {
     row: task,
     task,
-    assignerName: name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
+    assignerName:
+      above.get(task.id) ?? name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
     assigneeName: assigneeUnit ?? name(task.assigneeId) ?? '',
     acknowledgedByName: name(task.acknowledgedById),
     completedByName: name(task.completedById),
   };
+}
+
+/**
+ * The assigner of each task the level above sent, as the school reads it: `某区教育体育局（郑卫东）`, or
+ * the organization's name alone when its console account sent it.
+ */
+async function levelAboveNames(db: Queryable, rows: Task[]): Promise<Map<number, string>> {
+  const sent = rows.filter((task) => task.assignerTenantId !== null);
+  if (sent.length === 0) return new Map();
+  const aboveIds = [...new Set(sent.map((task) => task.assignerTenantId!))];
+  const organizations = new Map(
+    (
+      await db
+        .select({ id: tenants.id, name: tenants.name })
+        .from(tenants)
+        .where(inArray(tenants.id, aboveIds))
+    ).map((row) => [row.id, row.name]),
+  );
+  const result = new Map<number, string>();
+  for (const task of sent) {
+    const person =
+      task.assignerId === null
+        ? undefined
+        : (await personNames(db, task.assignerTenantId!, [task.assignerId])).get(task.assignerId);
+    const organization = organizations.get(task.assignerTenantId!) ?? '上级';
+    result.set(task.id, person ? `${organization}（${person}）` : organization);
+  }
+  return result;
 }
 
 /** The units of a person's current posts. */
@@ -152,9 +182,14 @@ export async function tasksOf(
     db,
     rows.map(({ task }) => task.assignerAccountId),
   );
+  const above = await levelAboveNames(
+    db,
+    rows.map(({ task }) => task),
+  );
   return rows.map(({ task, unitName }) => ({
     task,
-    assignerName: name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
+    assignerName:
+      above.get(task.id) ?? name(task.assignerId) ?? accounts.get(task.assignerAccountId ?? 0) ?? '',
     assigneeName: name(task.assigneeId),
     unitName: task.assigneeUnitId ? unitName : null,
     acknowledgedByName: name(task.acknowledgedById),

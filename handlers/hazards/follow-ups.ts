@@ -13,6 +13,7 @@ import { hazardHandlers, holdersAtLevel } from '../../db/queries/hazard-roles.ts
 import { type Hazard, type HazardView, hazardView } from '../../db/queries/hazards.ts';
 import { officeStaff, type Person, personById } from '../../db/queries/org.ts';
 import { claimReminder } from '../../db/queries/reminders.ts';
+import { tellBureauOfGrave } from '../level-flows/grave.ts';
 
 /**
  * What a step needs of its context: no chat event (the console takes steps too), and who acts: a member,
@@ -60,7 +61,10 @@ export function tell(ctx: StepContext, personId: number, text: string) {
   ctx.send({ to: { kind: 'person', personId }, body: { kind: 'text', text } });
 }
 
-/** A grave hazard goes to the 第一责任人 and the office at once (001 §三.2), once per hazard. */
+/**
+ * A grave hazard goes to the 第一责任人 and the office at once (001 §三.2), once per hazard; and up to the
+ * school's bureau (its office and the school's 分包 members).
+ */
 export async function tellLeadersOfGrave(ctx: StepContext, hazard: Hazard) {
   const people = [
     ...(await holdersAtLevel(ctx.db, ctx.tenant.id, ['first'])),
@@ -77,6 +81,7 @@ export async function tellLeadersOfGrave(ctx: StepContext, hazard: Hazard) {
     if (await claimReminder(ctx.db, { ...key, personId: person.id }, ctx.now)) fresh.push(person);
   }
   await notifyNow(ctx, fresh, hazard, 'leader');
+  await tellBureauOfGrave(ctx, hazard);
 }
 
 /**
@@ -85,8 +90,10 @@ export async function tellLeadersOfGrave(ctx: StepContext, hazard: Hazard) {
  * whose own step it is: their answer says it.
  */
 export async function tellLister(ctx: StepContext, hazard: Hazard, period: string, conflict: string) {
-  const lister = hazard.listedById && (await personById(ctx.db, ctx.tenant.id, hazard.listedById));
-  const listers = hazard.listedById ? (lister ? [lister] : []) : await officeStaff(ctx.db, ctx.tenant.id);
+  // Listed by the level above (its person, or its account: its office), else by the school.
+  const listerTenant = hazard.listedByTenantId ?? ctx.tenant.id;
+  const lister = hazard.listedById && (await personById(ctx.db, listerTenant, hazard.listedById));
+  const listers = hazard.listedById ? (lister ? [lister] : []) : await officeStaff(ctx.db, listerTenant);
   const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
   const message = `您挂牌督办的隐患 ${hazard.code}：${conflict}，请调整督办期限或督促按督办期限完成整改。`;
   for (const person of listers) {

@@ -5,11 +5,14 @@
 import type { ActionContext, MessageContext } from '../../bot/core/context.ts';
 import type { Router } from '../../bot/core/router.ts';
 import type { ActionResult } from '../../bot/core/types.ts';
-import { type HazardAudience, hazardCard, hazardSubject } from '../../cards/hazard.ts';
+import { BUREAU_OPEN_ACTION, type HazardAudience, hazardCard, hazardSubject } from '../../cards/hazard.ts';
 import { hazardRoles } from '../../db/queries/hazard-roles.ts';
-import { hazardById, hazardView } from '../../db/queries/hazards.ts';
+import { hazardByCode, hazardById, hazardView } from '../../db/queries/hazards.ts';
+import { hazardCodeIn } from '../hazard-rules.ts';
 import type { HazardAction } from '../hazard-workflow.ts';
 import { hazardLedger } from '../ledger.ts';
+import { listSchoolHazardCommand } from '../level-flows/listing.ts';
+import { openSchoolHazard, openSchoolHazardButton } from '../level-flows/open.ts';
 import { rowOfButton, rowOrRefuse } from '../row-of-button.ts';
 import type { StepContext } from './follow-ups.ts';
 import { CHOICE, formInput, hazardOfCommand, type StepInput } from './inputs.ts';
@@ -45,6 +48,8 @@ export const hazardButton =
 export const hazardCommand =
   (action: HazardAction, command: StepCommand) =>
   async (ctx: MessageContext): Promise<void> => {
+    // A bureau lists its schools' hazards with the same command (issue 19).
+    if (action === 'list' && (await listSchoolHazardCommand(ctx))) return;
     const { hazard, rest } = await hazardOfCommand(ctx, command.example ?? command.usage);
     const input = command.input ?? (await STEPS[action].fromText?.(ctx, hazard, rest)) ?? {};
     if (input === CHOICE) return;
@@ -75,8 +80,18 @@ export async function takeStepOn(
 export const listHazard = (ctx: StepContext, hazardId: number, input: { matter: string; deadline: string }) =>
   takeStepOn(ctx, hazardId, 'list', { matter: input.matter, deadline: input.deadline });
 
-/** `隐患 YH-…`: the hazard's card as it is now, for anyone in the tenant. */
+/**
+ * `隐患 YH-…` (or the number alone): the hazard's card as it is now, for anyone in the tenant; for a
+ * bureau's office, leaders and 分包 members, a hazard of its schools too.
+ */
 export async function showHazard(ctx: MessageContext): Promise<void> {
+  const asked = hazardCodeIn(ctx.args);
+  if (
+    asked &&
+    !(await hazardByCode(ctx.db, ctx.tenant.id, asked.code)) &&
+    (await openSchoolHazard(ctx, asked.code))
+  )
+    return;
   const { hazard } = await hazardOfCommand(ctx, '隐患 YH-2026-0001');
   const view = (await hazardView(ctx.db, ctx.tenant.id, hazard.id))!;
   const roles = await hazardRoles(ctx.db, hazard, ctx.actor.id);
@@ -121,5 +136,5 @@ export function registerHazards(router: Router): Router {
     }
     router.action(step.button, hazardButton(action));
   }
-  return router.action('hazard.offer', takeReportOffer);
+  return router.action('hazard.offer', takeReportOffer).action(BUREAU_OPEN_ACTION, openSchoolHazardButton);
 }

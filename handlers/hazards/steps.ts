@@ -435,6 +435,10 @@ export const STEPS: Record<HazardAction, Step> = {
     async effect(ctx, hazard, input) {
       const { tenant, now } = ctx;
       const code = hazard.code;
+      // A listing by the level above is the level above's to change (issue 19).
+      if (hazard.listed && hazard.listedByTenantId !== null && hazard.listedByTenantId !== tenant.id) {
+        throw new Refusal(`${code} 已由上级挂牌督办，督办事项和期限由上级确定，请按督办期限完成整改。`);
+      }
       const matter = need(
         input.matter,
         '督办事项',
@@ -457,6 +461,7 @@ export const STEPS: Record<HazardAction, Step> = {
           listedDeadline: date,
           listedById: ctx.actor?.id ?? null,
           listedByAccountId: ctx.account?.id ?? null,
+          listedByTenantId: null,
           listedAt: now,
         },
         note: `${matter}，期限 ${formatDateTime(date, tenant.timezone)}`,

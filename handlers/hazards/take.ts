@@ -8,6 +8,7 @@ import { appendHazardEvent, type Hazard, hazardView, updateHazardFrom } from '..
 import type { Person } from '../../db/queries/org.ts';
 import { STATUS_LABEL } from '../hazard-rules.ts';
 import { ACTION_LABEL, decide, type HazardAction, type HazardRole, ROLE_NEEDED } from '../hazard-workflow.ts';
+import { tellLevelAboveOfEnd } from '../level-flows/listing.ts';
 import { refreshHazard, type StepContext, tellLister } from './follow-ups.ts';
 import type { StepInput } from './inputs.ts';
 import { STEPS } from './steps.ts';
@@ -72,6 +73,7 @@ export async function takeStep(
     at: now,
   });
   await effect.after?.(fresh);
+  await tellLevelAboveOfEnd(ctx, hazard, fresh);
   let toast = effect.toast;
   const conflict = step.checksListing && listingConflict(fresh, fresh.deadline, tenant.timezone);
   if (conflict) {
