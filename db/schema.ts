@@ -1050,6 +1050,9 @@ export const inspectionRounds = pgTable(
     /** Who walks it: a member in chat, or null when the office's console account runs it. */
     inspectorId: personRef('inspector_id'),
     inspectorAccountId: integer('inspector_account_id').references(() => adminAccounts.id),
+    /** The chat it was started in: the hazards of its failing items are reported there (photos follow). */
+    channel: channelEnum('channel'),
+    chatId: text('chat_id'),
     status: text('status').$type<RoundStatus>().notNull().default('open'),
     startedAt: ts('started_at').notNull(),
     signedAt: ts('signed_at'),

@@ -6,6 +6,7 @@ import { registerHazards } from './hazards/index.ts';
 import { showHelp, unknownInput } from './help.ts';
 import { registerLetters } from './letters.ts';
 import { recordButton, recordDuty } from './obligations.ts';
+import { registerRounds } from './rounds.ts';
 import { registerShifts } from './shifts.ts';
 import { assignTask, taskButton, taskCommand } from './tasks.ts';
 import { capped, TEXT_LIMITS } from './text-limits.ts';
@@ -15,6 +16,7 @@ export function createRouter(): Router {
   registerHazards(router);
   registerLetters(router);
   registerShifts(router);
+  registerRounds(router);
   router
     .attachments(attachFollowUp)
     .command({

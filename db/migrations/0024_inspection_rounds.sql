@@ -38,6 +38,8 @@ CREATE TABLE "inspection_rounds" (
 	"area" text,
 	"inspector_id" integer,
 	"inspector_account_id" integer,
+	"channel" "channel",
+	"chat_id" text,
 	"status" text DEFAULT 'open' NOT NULL,
 	"started_at" timestamp with time zone NOT NULL,
 	"signed_at" timestamp with time zone,

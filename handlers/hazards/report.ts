@@ -29,7 +29,7 @@ import {
   STATUS_LABEL,
   samePlace,
 } from '../hazard-rules.ts';
-import type { HazardStatus } from '../hazard-workflow.ts';
+import type { HazardOrigin, HazardStatus } from '../hazard-workflow.ts';
 import { rowOfButton } from '../row-of-button.ts';
 import { capped, TEXT_LIMITS } from '../text-limits.ts';
 import { yearIn } from '../time.ts';
@@ -72,8 +72,28 @@ export async function attachPhotosOfStep(ctx: MessageContext, hazardId: number):
   return `${count > 0 ? `已附照片 ${count} 张。` : ''}${refusalNote(refusals)}`;
 }
 
-async function fileReport(ctx: Context, source: ReportSource, text: string): Promise<Hazard> {
+/** What a report filed by another feature adds: where it came from (an inspection round), its place. */
+export interface ReportOrigin {
+  origin: HazardOrigin;
+  /** The place when the text names none (a checklist item's area). */
+  place?: string;
+  /** Said first in the hazard's trail, e.g. 检查发现（JC-JSZX-2026-0001）. */
+  trail: string;
+}
+
+/**
+ * Files a report: 报隐患, a hazard-like text the reporter confirmed, or a failing item of an inspection
+ * round (`origin`). One path: routed by the category table, the unit head told, the reporter asked for
+ * what is missing.
+ */
+export async function fileReport(
+  ctx: Context,
+  source: ReportSource,
+  text: string,
+  from?: ReportOrigin,
+): Promise<Hazard> {
   const report = parseReport(text);
+  if (!report.place && from?.place) report.place = from.place;
   if (!report.description) {
     throw new Refusal('请在“报隐患”后写明隐患情况，例如：报隐患 教学楼三楼东侧灭火器过期，一般');
   }
@@ -99,6 +119,7 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
     severity: report.severity ?? null,
     categoryId: route?.categoryId ?? null,
     reporterId: actor.id,
+    origin: from?.origin ?? 'report',
     sourceChannel: source.channel,
     sourceChatId: source.chatId,
     unitId,
@@ -113,6 +134,7 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
     action: 'report',
     toStatus: 'reported',
     note: [
+      from?.trail,
       route ? `按“${route.matched.join('、')}”归类` : '未识别类别，转安全办公室',
       similar && `可能与 ${similar.code} 重复`,
     ]
