@@ -106,7 +106,7 @@ const ENTITIES: Record<string, string> = {
   '"': '&quot;',
   "'": '&#39;',
 };
-const escape = (value: string) => value.replace(/[&<>"']/g, (char) => ENTITIES[char]!);
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => ENTITIES[char]!);
 
 /** The register as a page to print (A4 landscape), standalone. */
 export async function registerHtml(
@@ -117,13 +117,13 @@ export async function registerHtml(
 ): Promise<string> {
   const register = await buildRegister(db, tenantId, which, now);
   const row = (cells: readonly string[], tag: 'th' | 'td') =>
-    `<tr>${cells.map((cell) => `<${tag}>${escape(cell)}</${tag}>`).join('')}</tr>`;
-  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${escape(register.title)}</title>
+    `<tr>${cells.map((cell) => `<${tag}>${escapeHtml(cell)}</${tag}>`).join('')}</tr>`;
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(register.title)}</title>
 <style>@page{size:A4 landscape;margin:12mm}body{font-family:"SimSun","Songti SC",serif;font-size:12px}
 h1{font-size:18px;text-align:center;margin:0 0 4px}p{text-align:center;margin:0 0 8px}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #000;padding:3px 4px;vertical-align:top}
 th{background:#eee}.sign{margin-top:16px;display:flex;justify-content:space-around}</style></head><body>
-<h1>${escape(register.title)}</h1><p>${escape(register.subtitle)}</p>
+<h1>${escapeHtml(register.title)}</h1><p>${escapeHtml(register.subtitle)}</p>
 <table><thead>${row(REGISTER_COLUMNS, 'th')}</thead><tbody>${register.rows.map((cells) => row(cells, 'td')).join('')}</tbody></table>
 <div class="sign"><span>检查人（签字）：</span><span>安全办公室（签字）：</span><span>分管领导（签字）：</span></div>
 </body></html>`;

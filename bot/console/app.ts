@@ -19,6 +19,7 @@ import { photosRoutes } from './photos/routes.ts';
 import { recordsRoutes } from './records/routes.ts';
 import { reportsRoutes } from './reports/routes.ts';
 import { rostersRoutes } from './rosters/routes.ts';
+import { roundsRoutes } from './rounds/routes.ts';
 import { simulatorRoutes } from './simulator/routes.ts';
 import { statusRoutes } from './status/routes.ts';
 import { CONSOLE_CSS } from './style.ts';
@@ -51,6 +52,7 @@ export function createConsole(options: ConsoleOptions) {
     tasksRoutes,
     hazardsRoutes,
     recordsRoutes,
+    roundsRoutes,
     rostersRoutes,
     lettersRoutes,
     calendarRoutes,

@@ -29,6 +29,7 @@ export interface Frame {
     | 'tasks'
     | 'hazards'
     | 'records'
+    | 'rounds'
     | 'org'
     | 'rosters'
     | 'letters'
@@ -84,6 +85,7 @@ ${frame.notice ? html`<div class="banner" role="alert">${frame.notice}</div>` : 
     ${link('/console/tasks', 'tasks', '任务督办')}
     ${link('/console/hazards', 'hazards', '隐患督办')}
     ${link('/console/records', 'records', '工作记录')}
+    ${link('/console/rounds', 'rounds', '检查登记')}
     ${link('/console/rosters', 'rosters', '值班表')}
     ${link('/console/letters', 'letters', '责任书')}
     ${link('/console/calendar', 'calendar', '节假日')}

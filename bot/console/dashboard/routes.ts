@@ -2,6 +2,7 @@
 import { dashboardData } from '../../../handlers/dashboard.ts';
 import { holidayGap } from '../../../handlers/deadlines.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
+import { targetStatus, targetSummary } from '../../../handlers/targets.ts';
 import { type ConsoleKit, consoleApp } from '../kit.ts';
 import { dashboardPage } from './page.ts';
 
@@ -10,9 +11,13 @@ export function dashboardRoutes(kit: ConsoleKit) {
   app.get('/console/dashboard', kit.viewer, async (c) => {
     const { tenant } = c.var.viewer;
     const data = await dashboardData(kit.db, tenant.id, kit.clock(), tenant.timezone);
+    const targets = {
+      school: await targetStatus(kit.db, tenant.id, {}),
+      units: await targetSummary(kit.db, tenant.id),
+    };
     return kit.render(
       c,
-      dashboardPage(data, holidayGap(tenantSettings(tenant.settings), kit.clock(), tenant.timezone)),
+      dashboardPage(data, holidayGap(tenantSettings(tenant.settings), kit.clock(), tenant.timezone), targets),
       { title: '工作看板', active: 'dashboard', page: 'dashboard' },
     );
   });
