@@ -2,7 +2,11 @@
 // with their 排查登记表 (XLSX and a page to print), and the register of a period.
 import { html } from 'hono/html';
 import type { ChecklistItem } from '../../../db/queries/checklists.ts';
-import { CHECKLIST_KIND_LABELS, type ChecklistKind, ROUND_STATUS_LABELS } from '../../../handlers/inspection-rules.ts';
+import {
+  CHECKLIST_KIND_LABELS,
+  type ChecklistKind,
+  ROUND_STATUS_LABELS,
+} from '../../../handlers/inspection-rules.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import type { Html } from '../layout.ts';
 
@@ -31,7 +35,8 @@ ${state.error ? html`<p class="error" role="alert">${state.error}</p>` : ''}
 <table>
   <thead><tr><th>清单</th><th>类型</th><th>处室</th><th>依据</th></tr></thead>
   <tbody>${state.lists.map(
-    (list) => html`<tr><td><a href="/console/rounds/checklists/${list.id}">${list.name}</a></td><td>${CHECKLIST_KIND_LABELS[list.kind]}</td><td>${list.unitName ?? '全校'}</td><td>${list.source ?? ''}</td></tr>`,
+    (list) =>
+      html`<tr><td><a href="/console/rounds/checklists/${list.id}">${list.name}</a></td><td>${CHECKLIST_KIND_LABELS[list.kind]}</td><td>${list.unitName ?? '全校'}</td><td>${list.source ?? ''}</td></tr>`,
   )}</tbody>
 </table>
 <h2>排查登记表（按期间）</h2>
@@ -48,7 +53,9 @@ ${
     : html`<table>
   <thead><tr><th>编号</th><th>开始时间</th><th>清单</th><th>范围</th><th>检查人</th><th>状态</th><th>登记表</th></tr></thead>
   <tbody>${state.rounds.map(
-    (round) => html`<tr data-round="${round.code}"><td>${round.code}</td><td class="nowrap">${formatDateTime(round.startedAt, state.timeZone)}</td><td>${round.checklistName}</td><td>${round.scopeName}</td><td>${round.inspectorName ?? ''}</td><td>${ROUND_STATUS_LABELS[round.status]}</td>
+    (
+      round,
+    ) => html`<tr data-round="${round.code}"><td>${round.code}</td><td class="nowrap">${formatDateTime(round.startedAt, state.timeZone)}</td><td>${round.checklistName}</td><td>${round.scopeName}</td><td>${round.inspectorName ?? ''}</td><td>${ROUND_STATUS_LABELS[round.status]}</td>
 <td class="nowrap"><a href="/console/rounds/${round.id}/register?format=xlsx">XLSX</a> · <a href="/console/rounds/${round.id}/register?format=html">打印</a></td></tr>`,
   )}</tbody>
 </table>`
@@ -62,7 +69,9 @@ export interface ChecklistState {
   error?: string;
 }
 
-const itemFields = (item?: Pick<ChecklistItem, 'text' | 'source' | 'area'>) => html`<label>检查项目 <input name="text" value="${item?.text ?? ''}" size="40"></label>
+const itemFields = (
+  item?: Pick<ChecklistItem, 'text' | 'source' | 'area'>,
+) => html`<label>检查项目 <input name="text" value="${item?.text ?? ''}" size="40"></label>
   <label>依据 <input name="source" value="${item?.source ?? ''}" size="16"></label>
   <label>区域 <input name="area" value="${item?.area ?? ''}" size="8"></label>`;
 
@@ -74,7 +83,10 @@ ${state.error ? html`<p class="error" role="alert">${state.error}</p>` : ''}
 <table>
   <thead><tr><th>#</th><th>条目</th><th>操作</th></tr></thead>
   <tbody>${state.items.map(
-    (item, index) => html`<tr data-item="${item.id}" class="${item.archived ? 'muted' : ''}"><td>${index + 1}</td>
+    (
+      item,
+      index,
+    ) => html`<tr data-item="${item.id}" class="${item.archived ? 'muted' : ''}"><td>${index + 1}</td>
 <td><form method="post" action="${base}/items/${item.id}" class="inline"><input type="hidden" name="_csrf" value="${state.csrf}">${itemFields(item)}
 <button class="btn" type="submit" name="op" value="edit">保存</button></form></td>
 <td><form method="post" action="${base}/items/${item.id}" class="inline"><input type="hidden" name="_csrf" value="${state.csrf}">

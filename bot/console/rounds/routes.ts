@@ -1,7 +1,7 @@
 // `/console/rounds` (checklists, rounds, the register of a period), `/console/rounds/:id/register` (one
 // round's 排查登记表, XLSX or printable), `/console/rounds/checklists/:id` (a list's items, edited by the
 // office: add, edit, archive, restore; audited).
-import { Refusal } from '../../core/errors.ts';
+
 import { activeChecklists, checklistById, itemsOf } from '../../../db/queries/checklists.ts';
 import { rowId } from '../../../db/queries/ids.ts';
 import { roundById, roundsOf } from '../../../db/queries/rounds.ts';
@@ -10,6 +10,7 @@ import { addChecklistItem, editChecklistItem } from '../../../handlers/checklist
 import { ExportPeriodError, parseExportPeriod } from '../../../handlers/ledger-export.ts';
 import { wholeWord } from '../../../handlers/obligation-kinds.ts';
 import { type RegisterScope, registerHtml, writeRegisterXlsx } from '../../../handlers/round-register.ts';
+import { Refusal } from '../../core/errors.ts';
 import { trimmedField, validForm } from '../form.ts';
 import { attachment, type ConsoleContext, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
 import { checklistPage, roundsPage } from './page.ts';
@@ -75,7 +76,12 @@ export function roundsRoutes(kit: ConsoleKit) {
       return await sendRegister(c, period, `${from}_${to}`);
     } catch (error) {
       if (!(error instanceof ExportPeriodError)) throw error;
-      return kit.render(c, await roundsBody(viewer, from, to, error.message), { title: '检查清单与排查登记', active: 'rounds' }, 400);
+      return kit.render(
+        c,
+        await roundsBody(viewer, from, to, error.message),
+        { title: '检查清单与排查登记', active: 'rounds' },
+        400,
+      );
     }
   });
 
@@ -100,7 +106,10 @@ export function roundsRoutes(kit: ConsoleKit) {
   app.get('/console/rounds/checklists/:id', kit.viewer, async (c) => {
     const list = await checklistOf(c.var.viewer, c.req.param('id'));
     if (!list) return kit.notFound(c, '清单不存在', '找不到这个清单。', { active: 'rounds' });
-    return kit.renderWithFlash(c, await checklistBody(c.var.viewer, list.id), { title: list.name, active: 'rounds' });
+    return kit.renderWithFlash(c, await checklistBody(c.var.viewer, list.id), {
+      title: list.name,
+      active: 'rounds',
+    });
   });
 
   const itemForm = validForm({
@@ -117,7 +126,12 @@ export function roundsRoutes(kit: ConsoleKit) {
       await db.transaction(work);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      return kit.render(c, await checklistBody(viewer, listId, error.userMessage), { title: '检查清单', active: 'rounds' }, 400);
+      return kit.render(
+        c,
+        await checklistBody(viewer, listId, error.userMessage),
+        { title: '检查清单', active: 'rounds' },
+        400,
+      );
     }
     kit.setFlash(c, { kind: 'success', text: '已保存。' });
     return c.redirect(`/console/rounds/checklists/${listId}`, 303);
@@ -128,10 +142,18 @@ export function roundsRoutes(kit: ConsoleKit) {
     const list = await checklistOf(viewer, c.req.param('id'));
     if (!list) return kit.notFound(c, '清单不存在', '找不到这个清单。', { active: 'rounds' });
     const account = viewer.account;
-    if (!account) return kit.render(c, await checklistBody(viewer, list.id, '请登录后修改清单（修改记入操作日志）。'), { title: list.name, active: 'rounds' }, 403);
+    if (!account)
+      return kit.render(
+        c,
+        await checklistBody(viewer, list.id, '请登录后修改清单（修改记入操作日志）。'),
+        { title: list.name, active: 'rounds' },
+        403,
+      );
     const values = c.req.valid('form');
     return edit(c, list.id, (tx) =>
-      addChecklistItem({ db: tx, tenant: viewer.tenant, now: clock(), account }, list.id, values).then(() => undefined),
+      addChecklistItem({ db: tx, tenant: viewer.tenant, now: clock(), account }, list.id, values).then(
+        () => undefined,
+      ),
     );
   });
 
@@ -139,14 +161,27 @@ export function roundsRoutes(kit: ConsoleKit) {
     const { viewer } = c.var;
     const list = await checklistOf(viewer, c.req.param('id'));
     const itemId = rowId(c.req.param('item'));
-    if (!list || itemId === undefined) return kit.notFound(c, '清单不存在', '找不到这个清单。', { active: 'rounds' });
+    if (!list || itemId === undefined)
+      return kit.notFound(c, '清单不存在', '找不到这个清单。', { active: 'rounds' });
     const account = viewer.account;
-    if (!account) return kit.render(c, await checklistBody(viewer, list.id, '请登录后修改清单（修改记入操作日志）。'), { title: list.name, active: 'rounds' }, 403);
+    if (!account)
+      return kit.render(
+        c,
+        await checklistBody(viewer, list.id, '请登录后修改清单（修改记入操作日志）。'),
+        { title: list.name, active: 'rounds' },
+        403,
+      );
     const { op, ...input } = c.req.valid('form');
     const change =
-      op === 'archive' ? ({ kind: 'archive' } as const) : op === 'restore' ? ({ kind: 'restore' } as const) : ({ kind: 'edit', input } as const);
+      op === 'archive'
+        ? ({ kind: 'archive' } as const)
+        : op === 'restore'
+          ? ({ kind: 'restore' } as const)
+          : ({ kind: 'edit', input } as const);
     return edit(c, list.id, (tx) =>
-      editChecklistItem({ db: tx, tenant: viewer.tenant, now: clock(), account }, itemId, change).then(() => undefined),
+      editChecklistItem({ db: tx, tenant: viewer.tenant, now: clock(), account }, itemId, change).then(
+        () => undefined,
+      ),
     );
   });
 
