@@ -47,7 +47,9 @@ export function roundItemCard(round: RoundCardView, itemId: number): Card {
       inputs: [{ name: 'note', label: '问题描述', placeholder: '不合格时写明发现的问题', multiline: true }],
       submit: button('不合格', 'round.result', { ...args, result: 'fail' }, 'danger'),
     },
-    note('不合格的项目登记为隐患（来源：检查），转责任处室受理；现场照片可在 10 分钟内另发。'),
+    note(
+      '不合格的项目登记为隐患（来源：检查），转责任处室受理。问题描述可填在上方，或点“不合格”后 10 分钟内另发一条文字；现场照片可在 10 分钟内另发。',
+    ),
   ]);
 }
 

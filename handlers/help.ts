@@ -8,6 +8,7 @@ import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
 import { officeStaff } from '../db/queries/org.ts';
 import { headedUnits } from '../db/queries/units.ts';
 import { offerReport } from './hazards/index.ts';
+import { noteFollowUp } from './rounds.ts';
 
 /** Who reads the help, from the least to the most commands. */
 export type HelpRole = 'outside' | 'member' | 'head' | 'leader' | 'office';
@@ -168,6 +169,8 @@ const glance = (said: string) => {
 };
 
 export const unknownInput = (router: Router) => async (ctx: MessageContext) => {
+  // A text right after a 不合格 without a note is that item's 问题描述 (handlers/rounds.ts).
+  if (await noteFollowUp(ctx)) return;
   // A text that reads like a hazard gets the offer to file it, not a lecture on commands.
   if (await offerReport(ctx)) return;
   const said = glance(ctx.args);

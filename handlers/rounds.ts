@@ -16,22 +16,26 @@ import {
   checklistById,
   checklistItemById,
 } from '../db/queries/checklists.ts';
-import { nextSequence } from '../db/queries/hazards.ts';
+import { appendHazardEvent, hazardById, nextSequence, updateHazardFrom } from '../db/queries/hazards.ts';
 import { recordCompletion } from '../db/queries/obligations.ts';
 import { unitHeads } from '../db/queries/org.ts';
 import {
   holdersOfObligations,
   insertRound,
+  latestBareFailureBy,
   openRoundOf,
   type Round,
   resultOf,
   roundById,
   roundSheet,
   saveResult,
+  setResultNote,
   signRoundRow,
 } from '../db/queries/rounds.ts';
 import { headedUnits, unitName } from '../db/queries/units.ts';
 import { isoDateIn } from './calendar.ts';
+import { FOLLOW_UP_WINDOW_MS } from './evidence-rules.ts';
+import { refreshHazard } from './hazards/follow-ups.ts';
 import { fileReport } from './hazards/report.ts';
 import { parseRoundStart, ROUND_RESULTS, type RoundResult, roundCode } from './inspection-rules.ts';
 import { wholeWord } from './obligation-kinds.ts';
@@ -306,4 +310,33 @@ export function registerRounds(router: Router): Router {
     })
     .action('round.result', recordResult)
     .action('round.sign', signButton);
+}
+
+/**
+ * A text of its own right after a 不合格 pressed without a note (a channel without form fields): it is
+ * the item's 问题描述, and the hazard's description becomes "<item>：<text>". False when it follows none.
+ */
+export async function noteFollowUp(ctx: MessageContext): Promise<boolean> {
+  const since = new Date(ctx.now.getTime() - FOLLOW_UP_WINDOW_MS);
+  const bare = await latestBareFailureBy(ctx.db, ctx.tenant.id, ctx.actor.id, since);
+  if (!bare?.result.hazardId) return false;
+  const note = ctx.event.text.replace(/\s+/g, ' ').trim();
+  if (!note) return false;
+  capped(note, TEXT_LIMITS.description, '问题描述');
+  const hazard = (await hazardById(ctx.db, ctx.tenant.id, bare.result.hazardId))!;
+  await setResultNote(ctx.db, bare.result.id, note);
+  const description = `${bare.itemText}：${note}`;
+  capped(description, TEXT_LIMITS.description, '隐患情况');
+  if (!(await updateHazardFrom(ctx.db, hazard, { description, updatedAt: ctx.now }))) return false;
+  await appendHazardEvent(ctx.db, {
+    tenantId: ctx.tenant.id,
+    hazardId: hazard.id,
+    actorId: ctx.actor.id,
+    action: 'complete',
+    note: `问题描述：${note}`,
+    at: ctx.now,
+  });
+  await refreshHazard(ctx, hazard.id);
+  ctx.reply({ kind: 'text', text: `已将问题描述记入 ${hazard.code}：${description}` });
+  return true;
 }

@@ -13,6 +13,7 @@ import {
   checklistItems,
   checklists,
   completions,
+  hazardPhotos,
   hazards,
   inspectionRounds,
   roundResults,
@@ -169,6 +170,32 @@ describe('the monthly 大检查 as a round', () => {
     expect(await bot.say('huangchun', `开始检查 ${LIST}`)).toContain('总务处');
     expect((await theRound()).scope).toBe('unit');
     expect(await bot.say('huangchun', '检查签字')).toContain('还有 16 项未检查');
+  });
+});
+
+describe('a failing item without a form field', () => {
+  it("takes the next text as its 问题描述 and the photos after it as the hazard's", async () => {
+    await bot.say('zhouyinyin', `开始检查 ${LIST}`);
+    const round = await theRound();
+    const [wall] = await itemsOfList('yue-da-jian-cha');
+    await bot.press('zhouyinyin', 'round.result', {
+      round: String(round.id),
+      item: String(wall!.id),
+      result: 'fail',
+    });
+    const said = await bot.say('zhouyinyin', '北侧围墙有约两米长的裂缝');
+    expect(said).toContain('已将问题描述记入 YH-JSZX-2026-0001');
+    const [hazard] = await database.db.select().from(hazards);
+    expect(hazard!.description).toBe('学校围墙及重点基础设施安全隐患和警示标志：北侧围墙有约两米长的裂缝');
+    expect(hazard!.place).toBe('校舍');
+    const [result] = await database.db.select().from(roundResults);
+    expect(result!.note).toBe('北侧围墙有约两米长的裂缝');
+    const photo = await bot.say('zhouyinyin', '', { attachments: [{ kind: 'image', key: 'img_wall' }] });
+    expect(photo).toContain('已将 1 张照片附到隐患 YH-JSZX-2026-0001');
+    const photos = await database.db.select().from(hazardPhotos);
+    expect(photos.map((row) => [row.hazardId, row.fileKey])).toEqual([[hazard!.id, 'img_wall']]);
+    // A second text is not a note any more: the bot answers it as any text.
+    expect(await bot.say('zhouyinyin', '北侧围墙有约两米长的裂缝')).not.toContain('已将问题描述');
   });
 });
 

@@ -286,3 +286,32 @@ export async function holdersOfObligations(
     )
     .orderBy(asc(postHolders.personId));
 }
+
+/**
+ * The failing item this person recorded most recently without a note, since a moment: a text that
+ * follows it is its 问题描述 (the channels without a form field).
+ */
+export async function latestBareFailureBy(db: Queryable, tenantId: number, personId: number, since: Date) {
+  const [row] = await db
+    .select({ result: roundResults, itemText: checklistItems.text })
+    .from(roundResults)
+    .innerJoin(checklistItems, eq(checklistItems.id, roundResults.itemId))
+    .innerJoin(inspectionRounds, eq(inspectionRounds.id, roundResults.roundId))
+    .where(
+      and(
+        eq(roundResults.tenantId, tenantId),
+        eq(roundResults.recordedById, personId),
+        eq(roundResults.result, 'fail'),
+        isNull(roundResults.note),
+        gte(roundResults.recordedAt, since),
+        eq(inspectionRounds.status, 'open'),
+      ),
+    )
+    .orderBy(desc(roundResults.recordedAt), desc(roundResults.id))
+    .limit(1);
+  return row;
+}
+
+export async function setResultNote(db: Queryable, resultId: number, note: string) {
+  await db.update(roundResults).set({ note }).where(eq(roundResults.id, resultId));
+}
