@@ -7,14 +7,16 @@
 import type { ActionContext, Context, MessageContext } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import type { Router } from '../bot/core/router.ts';
-import type { ActionResult } from '../bot/core/types.ts';
+import type { ActionResult, Channel } from '../bot/core/types.ts';
 import { type RoundCardView, roundItemCard, roundSubject, roundSummaryCard } from '../cards/round.ts';
 import { appendAudit } from '../db/queries/audit.ts';
 import {
   activeChecklists,
   type Checklist,
+  type ChecklistItem,
   checklistById,
   checklistItemById,
+  itemsOf,
 } from '../db/queries/checklists.ts';
 import { appendHazardEvent, hazardById, nextSequence, updateHazardFrom } from '../db/queries/hazards.ts';
 import { recordCompletion } from '../db/queries/obligations.ts';
@@ -36,7 +38,7 @@ import { headedUnits, unitName } from '../db/queries/units.ts';
 import { isoDateIn } from './calendar.ts';
 import { FOLLOW_UP_WINDOW_MS } from './evidence-rules.ts';
 import { refreshHazard } from './hazards/follow-ups.ts';
-import { fileReport } from './hazards/report.ts';
+import { fileReport, type ReportContext } from './hazards/report.ts';
 import { parseRoundStart, ROUND_RESULTS, type RoundResult, roundCode } from './inspection-rules.ts';
 import { wholeWord } from './obligation-kinds.ts';
 import { rowOfButton } from './row-of-button.ts';
@@ -47,7 +49,7 @@ import { formatDateTime, yearIn } from './time.ts';
 const START_USAGE = '开始检查 <清单名> [区域：…]，例如：开始检查 每月安全保卫工作大检查';
 
 /** Whether the actor is the office or a leader (第一/直接责任人): who may run a school-wide round. */
-async function isOfficeOrLeader(ctx: Context): Promise<boolean> {
+async function isOfficeOrLeader(ctx: ReportContext): Promise<boolean> {
   return (await assigners(ctx.db, ctx.tenant.id)).some((person) => person.id === ctx.actor.id);
 }
 
@@ -85,7 +87,7 @@ function nextCard(view: RoundCardView, signed?: { at: string }) {
 }
 
 /** The checklist a name (or code) in the command names, among the tenant's lists. */
-async function checklistNamed(ctx: Context, word: string): Promise<Checklist> {
+async function checklistNamed(ctx: ReportContext, word: string): Promise<Checklist> {
   const lists = (await activeChecklists(ctx.db, ctx.tenant.id)).map((row) => row.checklist);
   const names = lists.map((list) => list.name).join('、');
   if (!word) throw new Refusal(`请写明清单名称。${START_USAGE}${names ? `\n可用清单：${names}` : ''}`);
@@ -104,7 +106,7 @@ async function checklistNamed(ctx: Context, word: string): Promise<Checklist> {
 
 /** Whose the round is: the list's unit, the school (office, leaders), or the unit its head heads. */
 async function scopeOf(
-  ctx: Context,
+  ctx: ReportContext,
   list: Checklist,
 ): Promise<{ scope: 'school' | 'unit'; unitId: number | null }> {
   const leader = await isOfficeOrLeader(ctx);
@@ -120,6 +122,73 @@ async function scopeOf(
   throw new Refusal('检查由安全办公室、学校领导（全校）或处室负责人（本处室）开展。');
 }
 
+/** Opens a round of a list for the actor, whose it is decided by `scopeOf`; audited. */
+async function openRound(
+  ctx: ReportContext,
+  list: Checklist,
+  area: string | null,
+  chat: { channel: Channel; chatId: string },
+): Promise<Round> {
+  const { scope, unitId } = await scopeOf(ctx, list);
+  const year = yearIn(ctx.now, ctx.tenant.timezone);
+  const sequence = await nextSequence(ctx.db, ctx.tenant.id, `round:${year}`);
+  const round = await insertRound(ctx.db, {
+    tenantId: ctx.tenant.id,
+    code: roundCode(ctx.tenant.hazardPrefix, year, sequence),
+    checklistId: list.id,
+    scope,
+    unitId,
+    area,
+    inspectorId: ctx.actor.id,
+    channel: chat.channel,
+    chatId: chat.chatId,
+    startedAt: ctx.now,
+  });
+  await appendAudit(ctx.db, {
+    tenantId: ctx.tenant.id,
+    subject: roundSubject(round.id),
+    actorId: ctx.actor.id,
+    action: 'round.start',
+    toStatus: 'open',
+    note: `${list.name}（${round.code}）`,
+    data: { checklist: list.code, scope, unitId, area },
+    at: ctx.now,
+  });
+  return round;
+}
+
+/**
+ * A round entered in the console from a paper form (all items at once), in the inspector's name:
+ * opened, every item recorded (failures filed as hazards, reported in the inspector's console chat),
+ * signed off. Refused whole when an item is left out.
+ */
+export async function enterRound(
+  ctx: ReportContext,
+  input: {
+    checklistId: number;
+    area: string;
+    results: Map<number, { result: RoundResult; note: string }>;
+    chatId: string;
+  },
+): Promise<{ round: Round; text: string }> {
+  const list = await checklistById(ctx.db, ctx.tenant.id, input.checklistId);
+  if (!list || list.archived) throw new Refusal('找不到这个清单。');
+  const area = input.area.trim();
+  if (area) capped(area, TEXT_LIMITS.place, '区域');
+  const items = await itemsOf(ctx.db, list.id);
+  const missing = items.filter((item) => !input.results.has(item.id));
+  if (missing.length > 0)
+    throw new Refusal(`还有 ${missing.length} 项未填写结果（第一项：${missing[0]!.text}）。`);
+  const chat = { channel: 'console' as const, chatId: input.chatId };
+  const round = await openRound(ctx, list, area || list.area, chat);
+  for (const item of items) {
+    const entry = input.results.get(item.id)!;
+    await recordItem(ctx, round, item, entry.result, entry.note, chat);
+  }
+  const { text } = await signRound(ctx, round);
+  return { round, text };
+}
+
 /** `开始检查 <清单> [区域：…]`: starts a round (or goes on with the actor's open round of the list). */
 export async function startRound(ctx: MessageContext): Promise<void> {
   const { list: word, area } = parseRoundStart(ctx.args);
@@ -132,30 +201,9 @@ export async function startRound(ctx: MessageContext): Promise<void> {
     ctx.reply({ kind: 'card', card: nextCard(view) }, { subject: roundSubject(open.id) });
     return;
   }
-  const { scope, unitId } = await scopeOf(ctx, list);
-  const year = yearIn(ctx.now, ctx.tenant.timezone);
-  const sequence = await nextSequence(ctx.db, ctx.tenant.id, `round:${year}`);
-  const round = await insertRound(ctx.db, {
-    tenantId: ctx.tenant.id,
-    code: roundCode(ctx.tenant.hazardPrefix, year, sequence),
-    checklistId: list.id,
-    scope,
-    unitId,
-    area: area ?? list.area,
-    inspectorId: ctx.actor.id,
+  const round = await openRound(ctx, list, area ?? list.area, {
     channel: ctx.event.channel,
     chatId: ctx.event.chat.id,
-    startedAt: ctx.now,
-  });
-  await appendAudit(ctx.db, {
-    tenantId: ctx.tenant.id,
-    subject: roundSubject(round.id),
-    actorId: ctx.actor.id,
-    action: 'round.start',
-    toStatus: 'open',
-    note: `${list.name}（${round.code}）`,
-    data: { checklist: list.code, scope, unitId, area: round.area },
-    at: ctx.now,
   });
   const view = await roundCardView(ctx, round);
   if (view.items.length === 0) throw new Refusal(`“${list.name}”没有检查项目。`);
@@ -166,30 +214,27 @@ export async function startRound(ctx: MessageContext): Promise<void> {
   ctx.reply({ kind: 'card', card: nextCard(view) }, { subject: roundSubject(round.id) });
 }
 
-/** A result button: records the item, files a failing one as a hazard, and shows the next item. */
-export async function recordResult(ctx: ActionContext): Promise<ActionResult> {
-  const round = await rowOfButton(ctx, roundById, '找不到这次检查。', 'round');
-  if (round.status !== 'open') throw new Refusal(`${round.code} 已签字，不能再修改。`);
-  if (round.inspectorId !== ctx.actor.id) throw new Refusal(`${round.code} 由发起检查的人逐项填写。`);
-  const item = await rowOfButton(ctx, checklistItemById, '找不到这个检查项目。', 'item');
+/** Records one item of an open round; a failure is filed as a hazard, reported in the round's chat. */
+async function recordItem(
+  ctx: ReportContext,
+  round: Round,
+  item: ChecklistItem,
+  result: RoundResult,
+  rawNote: string | undefined,
+  chat: { channel: Channel; chatId: string },
+): Promise<void> {
   if (item.checklistId !== round.checklistId) throw new Refusal('这个项目不属于本次检查。');
-  const result = ctx.event.args.result as RoundResult;
   if (!ROUND_RESULTS.includes(result)) throw new Refusal('请选择合格、不合格或不适用。');
   const before = await resultOf(ctx.db, round.id, item.id);
   if (before?.hazardId) throw new Refusal('该项已登记为隐患，结果不再更改；请在隐患卡片上跟进。');
-  const note = ctx.event.form?.note?.replace(/\s+/g, ' ').trim() || null;
+  const note = rawNote?.replace(/\s+/g, ' ').trim() || null;
   if (note) capped(note, TEXT_LIMITS.description, '问题描述');
   let hazardId: number | null = null;
   if (result === 'fail') {
     const list = (await checklistById(ctx.db, ctx.tenant.id, round.checklistId))!;
     const hazard = await fileReport(
       ctx,
-      {
-        channel: round.channel ?? ctx.event.channel,
-        chatId: round.chatId ?? ctx.event.chat?.id ?? `person:${ctx.actor.id}`,
-        at: ctx.now,
-        attachments: [],
-      },
+      { ...chat, at: ctx.now, attachments: [] },
       note ? `${item.text}：${note}` : item.text,
       {
         origin: 'inspection',
@@ -209,6 +254,19 @@ export async function recordResult(ctx: ActionContext): Promise<ActionResult> {
     recordedById: ctx.actor.id,
     recordedAt: ctx.now,
   });
+}
+
+/** A result button: records the item, files a failing one as a hazard, and shows the next item. */
+export async function recordResult(ctx: ActionContext): Promise<ActionResult> {
+  const round = await rowOfButton(ctx, roundById, '找不到这次检查。', 'round');
+  if (round.status !== 'open') throw new Refusal(`${round.code} 已签字，不能再修改。`);
+  if (round.inspectorId !== ctx.actor.id) throw new Refusal(`${round.code} 由发起检查的人逐项填写。`);
+  const item = await rowOfButton(ctx, checklistItemById, '找不到这个检查项目。', 'item');
+  const result = ctx.event.args.result as RoundResult;
+  await recordItem(ctx, round, item, result, ctx.event.form?.note, {
+    channel: round.channel ?? ctx.event.channel,
+    chatId: round.chatId ?? ctx.event.chat?.id ?? `person:${ctx.actor.id}`,
+  });
   const view = await roundCardView(ctx, round);
   return {
     toast: { kind: result === 'fail' ? 'warning' : 'success', text: `已记录：${item.text.slice(0, 20)}` },
@@ -217,7 +275,7 @@ export async function recordResult(ctx: ActionContext): Promise<ActionResult> {
 }
 
 /** Signs a round off and records it as an inspection done for the obligations it meets. */
-async function signRound(ctx: Context, round: Round): Promise<{ text: string; view: RoundCardView }> {
+async function signRound(ctx: ReportContext, round: Round): Promise<{ text: string; view: RoundCardView }> {
   if (round.status !== 'open') throw new Refusal(`${round.code} 已签字。`);
   if (round.inspectorId !== ctx.actor.id) throw new Refusal(`${round.code} 由发起检查的人签字。`);
   const view = await roundCardView(ctx, round);

@@ -4,7 +4,15 @@ import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
-import { auditEvents, checklistItems, checklists, inspectionRounds } from '../db/schema.ts';
+import {
+  auditEvents,
+  checklistItems,
+  checklists,
+  completions,
+  hazards,
+  inspectionRounds,
+  people,
+} from '../db/schema.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { Browser, csrfOf, fetchFrom, login, resetConsoleTenants } from './helpers/console-http.ts';
 import { openTestDatabase } from './helpers/db.ts';
@@ -97,6 +105,44 @@ describe('inspections in the console', () => {
     const dashboard = await (await browser.get('/console/dashboard')).text();
     expect(dashboard).toContain('安全目标（五有 · 九无 · 八杜绝）');
     expect(dashboard).toContain('九无：校内无采购和出售不合格食品现象 — 1 项隐患未整改');
+  });
+
+  it("enters a paper round of all items in the inspector's name: hazards filed, signed, counted", async () => {
+    await login(browser);
+    const items = await listItems('yue-da-jian-cha');
+    const path = `/console/rounds/new?list=${items[0]!.listId}`;
+    const page = await browser.get(path);
+    expect(page.status).toBe(200);
+    const csrf = csrfOf(await page.text());
+    const [office] = await database.db
+      .select({ id: people.id })
+      .from(people)
+      .where(eq(people.code, 'zhouyinyin'));
+    const fields: Record<string, string> = {
+      _csrf: csrf,
+      list: String(items[0]!.listId),
+      inspector: String(office!.id),
+    };
+    for (const item of items) fields[`r${item.id}`] = 'pass';
+    delete fields[`r${items[1]!.id}`];
+    const incomplete = await browser.post('/console/rounds/new', fields);
+    expect(incomplete.status).toBe(400);
+    expect(await incomplete.text()).toContain('还有 1 项未填写结果');
+    expect(await database.db.select().from(inspectionRounds)).toHaveLength(0);
+    fields[`r${items[1]!.id}`] = 'fail';
+    fields[`n${items[1]!.id}`] = '三楼教室窗户插销损坏';
+    const entered = await browser.post('/console/rounds/new', fields);
+    expect(entered.status).toBe(303);
+    const [round] = await database.db.select().from(inspectionRounds);
+    expect(round).toMatchObject({ status: 'signed', scope: 'school', inspectorId: office!.id });
+    const [hazard] = await database.db.select().from(hazards);
+    expect(hazard).toMatchObject({
+      origin: 'inspection',
+      description: '教室门窗是否及时开关：三楼教室窗户插销损坏',
+      place: '教学楼',
+    });
+    const records = await database.db.select().from(completions);
+    expect(records.map((row) => [row.personId, row.scope])).toEqual([[office!.id, 'school']]);
   });
 
   it('edits, adds and archives checklist items, each audited', async () => {

@@ -72,6 +72,9 @@ export async function attachPhotosOfStep(ctx: MessageContext, hazardId: number):
   return `${count > 0 ? `已附照片 ${count} 张。` : ''}${refusalNote(refusals)}`;
 }
 
+/** What filing a report needs of its context: no chat event (the console files a round's failures). */
+export type ReportContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply' | 'refresh'>;
+
 /** What a report filed by another feature adds: where it came from (an inspection round), its place. */
 export interface ReportOrigin {
   origin: HazardOrigin;
@@ -87,7 +90,7 @@ export interface ReportOrigin {
  * what is missing.
  */
 export async function fileReport(
-  ctx: Context,
+  ctx: ReportContext,
   source: ReportSource,
   text: string,
   from?: ReportOrigin,

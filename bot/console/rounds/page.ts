@@ -8,6 +8,7 @@ import {
   ROUND_STATUS_LABELS,
 } from '../../../handlers/inspection-rules.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
+import { type Choice, option } from '../fields.ts';
 import type { Html } from '../layout.ts';
 
 export interface RoundsState {
@@ -36,7 +37,7 @@ ${state.error ? html`<p class="error" role="alert">${state.error}</p>` : ''}
   <thead><tr><th>清单</th><th>类型</th><th>处室</th><th>依据</th></tr></thead>
   <tbody>${state.lists.map(
     (list) =>
-      html`<tr><td><a href="/console/rounds/checklists/${list.id}">${list.name}</a></td><td>${CHECKLIST_KIND_LABELS[list.kind]}</td><td>${list.unitName ?? '全校'}</td><td>${list.source ?? ''}</td></tr>`,
+      html`<tr><td><a href="/console/rounds/checklists/${list.id}">${list.name}</a>${list.kind === 'inspection' ? html` · <a href="/console/rounds/new?list=${list.id}">录入检查</a>` : ''}</td><td>${CHECKLIST_KIND_LABELS[list.kind]}</td><td>${list.unitName ?? '全校'}</td><td>${list.source ?? ''}</td></tr>`,
   )}</tbody>
 </table>
 <h2>排查登记表（按期间）</h2>
@@ -97,4 +98,44 @@ ${state.error ? html`<p class="error" role="alert">${state.error}</p>` : ''}
 <form method="post" action="${base}/items" class="inline"><input type="hidden" name="_csrf" value="${state.csrf}">${itemFields()}
 <button class="btn primary" type="submit">添加</button></form>
 <p><a href="/console/rounds">返回检查清单</a></p>`;
+}
+
+export interface EntryState {
+  csrf: string;
+  list: { id: number; name: string };
+  items: Pick<ChecklistItem, 'id' | 'text' | 'source' | 'area'>[];
+  inspectors: Choice[];
+  values: Record<string, string>;
+  error?: string;
+}
+
+const RESULT_CHOICES = [
+  ['pass', '合格'],
+  ['fail', '不合格'],
+  ['na', '不适用'],
+] as const;
+
+/** A round entered from a paper form: every item's result at once, in the inspector's name. */
+export function entryPage(state: EntryState): Html {
+  const value = (name: string) => state.values[name] ?? '';
+  return html`<h1>录入检查：${state.list.name}</h1>
+<p class="muted">按纸质检查表逐项录入，提交后即以检查人名义签字完成；不合格项登记为隐患（来源：检查）并转责任处室。</p>
+${state.error ? html`<p class="error" role="alert">${state.error}</p>` : ''}
+<form method="post" action="/console/rounds/new">
+<input type="hidden" name="_csrf" value="${state.csrf}"><input type="hidden" name="list" value="${state.list.id}">
+<label>检查人 <select name="inspector"><option value="">请选择</option>${state.inspectors.map((choice) => option(choice, value('inspector')))}</select></label>
+<label>区域 <input name="area" value="${value('area')}"></label>
+<table><thead><tr><th>#</th><th>检查项目</th><th>结果</th><th>问题描述</th></tr></thead><tbody>${state.items.map(
+    (
+      item,
+      index,
+    ) => html`<tr data-item="${item.id}"><td>${index + 1}</td><td>${item.text}<br><span class="muted">${item.source}${item.area ? ` · ${item.area}` : ''}</span></td>
+<td class="nowrap">${RESULT_CHOICES.map(
+      ([result, label]) =>
+        html`<label><input type="radio" name="r${item.id}" value="${result}"${value(`r${item.id}`) === result ? ' checked' : ''}>${label}</label> `,
+    )}</td>
+<td><input name="n${item.id}" value="${value(`n${item.id}`)}"></td></tr>`,
+  )}</tbody></table>
+<button class="btn primary" type="submit">提交并签字</button>
+</form>`;
 }

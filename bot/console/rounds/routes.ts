@@ -4,16 +4,22 @@
 
 import { activeChecklists, checklistById, itemsOf } from '../../../db/queries/checklists.ts';
 import { rowId } from '../../../db/queries/ids.ts';
+import { consoleChatId } from '../../../db/queries/outbox.ts';
+import { memberById, membersOf } from '../../../db/queries/people.ts';
 import { roundById, roundsOf } from '../../../db/queries/rounds.ts';
 import { isoDateIn } from '../../../handlers/calendar.ts';
 import { addChecklistItem, editChecklistItem } from '../../../handlers/checklists.ts';
+import { ROUND_RESULTS, type RoundResult } from '../../../handlers/inspection-rules.ts';
 import { ExportPeriodError, parseExportPeriod } from '../../../handlers/ledger-export.ts';
 import { wholeWord } from '../../../handlers/obligation-kinds.ts';
 import { type RegisterScope, registerHtml, writeRegisterXlsx } from '../../../handlers/round-register.ts';
+import { enterRound } from '../../../handlers/rounds.ts';
 import { Refusal } from '../../core/errors.ts';
+import { runAs } from '../act.ts';
+import { memberChoices } from '../fields.ts';
 import { trimmedField, validForm } from '../form.ts';
-import { attachment, type ConsoleContext, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
-import { checklistPage, roundsPage } from './page.ts';
+import { attachment, type ConsoleContext, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
+import { checklistPage, entryPage, roundsPage } from './page.ts';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -183,6 +189,60 @@ export function roundsRoutes(kit: ConsoleKit) {
         () => undefined,
       ),
     );
+  });
+
+  async function entryBody(viewer: Viewer, listId: number, values: Record<string, string>, error?: string) {
+    const list = await checklistById(db, viewer.tenant.id, listId);
+    if (!list || list.archived) return undefined;
+    const members = (await membersOf(db, viewer.tenant.id)).filter((member) => !member.isOutside);
+    return entryPage({
+      csrf: viewer.session.csrf,
+      list,
+      items: await itemsOf(db, list.id),
+      inspectors: memberChoices(members, members),
+      values,
+      error,
+    });
+  }
+
+  app.get('/console/rounds/new', kit.viewer, async (c) => {
+    const id = rowId(c.req.query('list') ?? '');
+    const body = id === undefined ? undefined : await entryBody(c.var.viewer, id, {});
+    if (!body) return kit.notFound(c, '清单不存在', '找不到这个清单。', { active: 'rounds' });
+    return kit.renderWithFlash(c, body, { title: '录入检查', active: 'rounds' });
+  });
+
+  app.post('/console/rounds/new', kit.limit, kit.post, async (c) => {
+    const { viewer } = c.var;
+    const values = Object.fromEntries(
+      Object.entries(c.var.form).map(([key, value]) => [key, text(value).trim().slice(0, 1000)]),
+    );
+    const listId = rowId(values.list ?? '');
+    const again = async (error: string) => {
+      const body = listId === undefined ? undefined : await entryBody(viewer, listId, values, error);
+      if (!body) return kit.notFound(c, '清单不存在', '找不到这个清单。', { active: 'rounds' });
+      return kit.render(c, body, { title: '录入检查', active: 'rounds' }, 400);
+    };
+    if (listId === undefined) return again('找不到这个清单。');
+    const inspectorId = rowId(values.inspector ?? '');
+    const inspector =
+      inspectorId === undefined ? undefined : await memberById(db, viewer.tenant.id, inspectorId);
+    if (!inspector) return again('请选择检查人。');
+    const results = new Map<number, { result: RoundResult; note: string }>();
+    for (const [key, value] of Object.entries(values)) {
+      const itemId = /^r(\d+)$/.exec(key)?.[1];
+      if (itemId && (ROUND_RESULTS as readonly string[]).includes(value))
+        results.set(Number(itemId), { result: value as RoundResult, note: values[`n${itemId}`] ?? '' });
+    }
+    const entered = await runAs(kit, viewer, { actor: inspector }, clock(), (ctx) =>
+      enterRound(
+        { ...ctx, actor: inspector },
+        { checklistId: listId, area: values.area ?? '', results, chatId: consoleChatId(inspector.id) },
+      ),
+    );
+    if ('refused' in entered) return again(entered.refused);
+    kit.setFlash(c, { kind: 'success', text: entered.result.text });
+    return c.redirect('/console/rounds', 303);
   });
 
   return app;
