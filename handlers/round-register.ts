@@ -108,18 +108,22 @@ const ENTITIES: Record<string, string> = {
 };
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => ENTITIES[char]!);
 
-/** The register as a page to print (A4 landscape), standalone. */
+/**
+ * The register as a page to print (A4 landscape), standalone; `nonce` is the page's CSP nonce for its
+ * one style element (the console's policy allows no other).
+ */
 export async function registerHtml(
   db: Queryable,
   tenantId: number,
   which: RegisterScope,
   now: Date,
+  nonce?: string,
 ): Promise<string> {
   const register = await buildRegister(db, tenantId, which, now);
   const row = (cells: readonly string[], tag: 'th' | 'td') =>
     `<tr>${cells.map((cell) => `<${tag}>${escapeHtml(cell)}</${tag}>`).join('')}</tr>`;
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(register.title)}</title>
-<style>@page{size:A4 landscape;margin:12mm}body{font-family:"SimSun","Songti SC",serif;font-size:12px}
+<style${nonce ? ` nonce="${escapeHtml(nonce)}"` : ''}>@page{size:A4 landscape;margin:12mm}body{font-family:"SimSun","Songti SC",serif;font-size:12px}
 h1{font-size:18px;text-align:center;margin:0 0 4px}p{text-align:center;margin:0 0 8px}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #000;padding:3px 4px;vertical-align:top}
 th{background:#eee}.sign{margin-top:16px;display:flex;justify-content:space-around}</style></head><body>

@@ -98,6 +98,9 @@ describe('inspections in the console', () => {
     expect(period.status).toBe(200);
     const printed = await period.text();
     expect(printed).toContain('2026-11-01 至 2026-11-30');
+    // Its one style element carries the page's CSP nonce: the console's policy allows no other style.
+    const nonce = /<style nonce="([^"]+)">/.exec(printed)?.[1];
+    expect(period.headers.get('content-security-policy')).toContain(`'nonce-${nonce}'`);
     expect(printed).toContain('<td>YH-JSZX-2026-0001</td>');
     const bad = await browser.get('/console/rounds/register?from=2026-11-31&to=2026-11-30&format=xlsx');
     expect(bad.status).toBe(400);

@@ -66,7 +66,8 @@ export function roundsRoutes(kit: ConsoleKit) {
   async function sendRegister(c: ConsoleContext, which: RegisterScope, name: string) {
     const { tenant } = c.var.viewer;
     c.header('Cache-Control', 'no-store');
-    if (c.req.query('format') === 'html') return c.html(await registerHtml(db, tenant.id, which, clock()));
+    if (c.req.query('format') === 'html')
+      return c.html(await registerHtml(db, tenant.id, which, clock(), c.var.secureHeadersNonce));
     const file = await writeRegisterXlsx(db, tenant.id, which, clock());
     c.header('Content-Type', XLSX_TYPE);
     c.header('Content-Disposition', attachment(`register_${name}.xlsx`, file.filename));
