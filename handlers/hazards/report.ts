@@ -57,11 +57,6 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
 }
 
 /**
- * Records a report (报隐患, or a hazard-like text the reporter confirmed), answers in its chat with the
- * hazard card, asks the reporter for what is missing, tells the unit head, and says when it looks like an
- * open hazard already reported.
- */
-/**
  * The images of a step's own message (`整改完成 YH-… <措施>` with photos, a Feishu post): attached at the
  * hazard's stage after the step (整改后 once it is rectified); the words to add to the step's answer.
  */
@@ -86,8 +81,8 @@ export interface ReportOrigin {
 
 /**
  * Files a report: 报隐患, a hazard-like text the reporter confirmed, or a failing item of an inspection
- * round (`origin`). One path: routed by the category table, the unit head told, the reporter asked for
- * what is missing.
+ * round (`origin`). One path: answered in its chat with the hazard card, routed by the category table,
+ * the unit head told, the reporter asked for what is missing, a likely duplicate of an open one said.
  */
 export async function fileReport(
   ctx: ReportContext,
