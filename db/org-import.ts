@@ -9,6 +9,7 @@ import { claimProblems, isUniqueViolation, lockClaims } from './claims.ts';
 import type { Db, Tx } from './client.ts';
 import { hazardPrefixOf, type LevelNote, linkLevels, writeLevelDeclarations } from './levels.ts';
 import { importedNotices } from './queries/calendar.ts';
+import { syncChecklists } from './queries/checklists.ts';
 import {
   categories,
   categoryUnits,
@@ -135,6 +136,7 @@ async function importOnce(db: Db, org: OrgFile, now: Date): Promise<ImportSummar
     await replaceIdentities(tx, tenantId, org, personIds);
     const holders = await syncHolders(tx, tenantId, org, postIds, personIds, now);
     await replaceCategories(tx, tenantId, org, unitIds);
+    await syncChecklists(tx, tenantId, org, unitIds);
 
     await syncChats(tx, tenantId, org);
 

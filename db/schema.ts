@@ -28,6 +28,12 @@ import {
 } from '../handlers/accident-rules.ts';
 import { FETCH_STATUSES, FILE_LOCATIONS, PHOTO_STAGES } from '../handlers/evidence-rules.ts';
 import { HAZARD_ORIGINS, HAZARD_STATUSES } from '../handlers/hazard-workflow.ts';
+import {
+  CHECKLIST_KINDS,
+  ROUND_RESULTS,
+  ROUND_SCOPES,
+  type RoundStatus,
+} from '../handlers/inspection-rules.ts';
 import { OBLIGATION_KINDS, type ObligationScope } from '../handlers/obligation-kinds.ts';
 
 export type { ObligationScope };
@@ -1170,6 +1176,107 @@ export const statementDrafts = pgTable(
     editedAt: ts('edited_at').notNull(),
   },
   (t) => [uniqueIndex('statement_drafts_person_year').on(t.tenantId, t.personId, t.year)],
+);
+
+export const checklistKindEnum = pgEnum('checklist_kind', CHECKLIST_KINDS);
+export const roundResultEnum = pgEnum('round_result', ROUND_RESULTS);
+export const roundScopeEnum = pgEnum('round_scope', ROUND_SCOPES);
+
+/** A checklist of the organization file (`checklists`): 004's targets, 002's 大检查, a unit's list. */
+export const checklists = pgTable(
+  'checklists',
+  {
+    ...tenantRow(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    kind: checklistKindEnum('kind').notNull(),
+    /** The unit whose list it is; null for a list a school-wide round may walk. */
+    unitId: integer('unit_id').references(() => units.id),
+    area: text('area'),
+    source: text('source'),
+    position: integer('position').notNull().default(0),
+    archived: boolean('archived').notNull().default(false),
+  },
+  (t) => [uniqueIndex('checklists_tenant_code').on(t.tenantId, t.code)],
+);
+
+/**
+ * One item of a checklist, by its key (the file's `code`, or its text): re-import updates it in place;
+ * an item the file drops, or the office archives, stays for the rounds that used it.
+ */
+export const checklistItems = pgTable(
+  'checklist_items',
+  {
+    ...tenantRow(),
+    checklistId: integer('checklist_id')
+      .notNull()
+      .references(() => checklists.id),
+    key: text('key').notNull(),
+    code: text('code'),
+    text: text('text').notNull(),
+    /** Where the rule comes from, e.g. `004 §二 五有(1)`. */
+    source: text('source').notNull(),
+    area: text('area'),
+    /** The target item a failure of this one counts against (九无: 无违规使用电器). */
+    targetItemId: integer('target_item_id').references((): AnyPgColumn => checklistItems.id),
+    position: integer('position').notNull().default(0),
+    archived: boolean('archived').notNull().default(false),
+  },
+  (t) => [uniqueIndex('checklist_items_list_key').on(t.checklistId, t.key)],
+);
+
+/** An inspection round: one walk of a checklist for the school or a unit, signed off when done. */
+export const inspectionRounds = pgTable(
+  'inspection_rounds',
+  {
+    ...tenantRow(),
+    code: text('code').notNull(),
+    checklistId: integer('checklist_id')
+      .notNull()
+      .references(() => checklists.id),
+    scope: roundScopeEnum('scope').notNull(),
+    /** The unit of a unit round. */
+    unitId: integer('unit_id').references(() => units.id),
+    area: text('area'),
+    /** Who walks it: a member in chat, or null when the office's console account runs it. */
+    inspectorId: personRef('inspector_id'),
+    inspectorAccountId: integer('inspector_account_id').references(() => adminAccounts.id),
+    /** The chat it was started in: the hazards of its failing items are reported there (photos follow). */
+    channel: channelEnum('channel'),
+    chatId: text('chat_id'),
+    status: text('status').$type<RoundStatus>().notNull().default('open'),
+    startedAt: ts('started_at').notNull(),
+    signedAt: ts('signed_at'),
+    signedNote: text('signed_note'),
+  },
+  (t) => [
+    uniqueIndex('inspection_rounds_tenant_code').on(t.tenantId, t.code),
+    index('inspection_rounds_tenant_started').on(t.tenantId, t.startedAt),
+    check('inspection_rounds_unit', sql`(${t.scope} = 'unit') = (${t.unitId} is not null)`),
+  ],
+);
+
+/** What one item was found to be on a round; a failure links the hazard it became. */
+export const roundResults = pgTable(
+  'round_results',
+  {
+    ...tenantRow(),
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => inspectionRounds.id),
+    itemId: integer('item_id')
+      .notNull()
+      .references(() => checklistItems.id),
+    result: roundResultEnum('result').notNull(),
+    note: text('note'),
+    hazardId: integer('hazard_id').references(() => hazards.id),
+    recordedById: personRef('recorded_by_id'),
+    recordedAt: ts('recorded_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('round_results_round_item').on(t.roundId, t.itemId),
+    index('round_results_hazard').on(t.hazardId),
+  ],
 );
 
 /**

@@ -11,6 +11,7 @@ import { headedUnits } from '../db/queries/units.ts';
 import { FOLLOW_UP_WINDOW_MS } from './evidence-rules.ts';
 import { hazardCodeIn } from './hazard-rules.ts';
 import { offerReport, showHazard } from './hazards/index.ts';
+import { noteFollowUp } from './rounds.ts';
 
 /** Who reads the help, from the least to the most commands. */
 export type HelpRole = 'outside' | 'member' | 'head' | 'leader' | 'office';
@@ -49,6 +50,8 @@ const LISTED_FROM: Record<string, HelpRole> = {
   交班: 'head',
   换班: 'head',
   签订责任书: 'head',
+  开始检查: 'head',
+  检查签字: 'head',
   我的责任书: 'head',
   批准延期: 'leader',
   不批准延期: 'leader',
@@ -86,6 +89,8 @@ const EXAMPLES: Record<string, string> = {
   我的待办: '我的待办',
   记录: '记录 会议 安全专题会，研究冬季防火',
   督查报告: '督查报告 提交',
+  开始检查: '开始检查 每月安全保卫工作大检查',
+  检查签字: '检查签字',
   派任务: '派任务 @总务处 检查全校消防通道 截止 2026-12-20',
   收到: '收到 RW-2026-0001',
   完成: '完成 RW-2026-0001 已检查完毕，发现问题 2 处已整改',
@@ -191,6 +196,8 @@ export const unknownInput = (router: Router) => async (ctx: MessageContext) => {
   // A hazard's number alone opens it (隐患 YH-…).
   const asked = hazardCodeIn(ctx.args);
   if (asked && asked.rest === '' && ctx.args.toUpperCase().startsWith(asked.code)) return showHazard(ctx);
+  // A text right after a 不合格 without a note is that item's 问题描述 (handlers/rounds.ts).
+  if (await noteFollowUp(ctx)) return;
   // A text that reads like a hazard gets the offer to file it, not a lecture on commands.
   if (await offerReport(ctx)) return;
   const said = glance(ctx.args);

@@ -8,6 +8,7 @@ import { showHelp, unknownInput } from './help.ts';
 import { registerLetters } from './letters.ts';
 import { NOTICE_USAGE, noticeCommand, noticeProgress } from './level-flows/notices.ts';
 import { recordButton, recordDuty } from './obligations.ts';
+import { registerRounds } from './rounds.ts';
 import { registerShifts } from './shifts.ts';
 import { acknowledgeButton, supervisionReport } from './submissions.ts';
 import { assignTask, taskButton, taskCommand } from './tasks.ts';
@@ -18,6 +19,7 @@ export function createRouter(): Router {
   registerHazards(router);
   registerLetters(router);
   registerShifts(router);
+  registerRounds(router);
   router
     .attachments(attachFollowUp)
     .command({

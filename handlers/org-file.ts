@@ -137,6 +137,35 @@ const category = z.strictObject({
 
 const postList = z.array(code).default([]);
 
+const CHECKLIST_KIND_WORDS = { 目标: 'target', 检查: 'inspection' } as const;
+
+/** One line of a checklist: what is checked or targeted, and where the rule comes from (e.g. 004 §二 五有(1)). */
+const checklistItem = z.strictObject({
+  /** Stable key on re-import (and what a target is referred to by); the text when not given. */
+  code: code.optional(),
+  text: name,
+  source: name,
+  /** Where on the campus it is checked: the place of a hazard it turns into. */
+  area: name.optional(),
+  /** The target (`<checklist>/<item>`) a failure of this item counts against, e.g. jiu-wu/dian-qi. */
+  target: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*\/[a-z0-9][a-z0-9_-]*$/, 'must be <checklist code>/<item code>')
+    .optional(),
+});
+
+/** A checklist (004's targets, 002's monthly 大检查, a unit's or a specialised list), each item sourced. */
+const checklist = z.strictObject({
+  code,
+  name,
+  kind: oneOf(CHECKLIST_KIND_WORDS, 'kind'),
+  /** The unit whose list it is: its rounds are that unit's; without one, a round may be school-wide. */
+  unit: code.optional(),
+  area: name.optional(),
+  source: z.string().optional(),
+  items: z.array(checklistItem).min(1, 'a checklist needs at least one item'),
+});
+
 export const orgFileSchema = z.strictObject({
   tenant: z.strictObject({
     code,
@@ -165,6 +194,7 @@ export const orgFileSchema = z.strictObject({
     office_deputy: postList,
   }),
   categories: z.array(category).default([]),
+  checklists: z.array(checklist).default([]),
   settings: settingsSchema.default(settingsSchema.parse({})),
   chats: z
     .array(
@@ -485,6 +515,7 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
       needUnit(route.unit, `categories[${i}].units[${j}].unit`);
     });
   });
+  checklistProblems(org, unitCodes, problems);
   for (const [i, unit] of org.units.entries()) {
     const heads = org.posts.filter((post) => post.unit === unit.code && post.head_of_unit);
     if (heads.length > 1) {
@@ -495,6 +526,47 @@ function crossReferenceProblems(org: OrgFile): { path: string; message: string }
     }
   }
   return problems;
+}
+
+/** An item's stable key within its list: its code, or its text. */
+export const checklistItemKey = (item: { code?: string; text: string }) => item.code ?? item.text;
+
+function checklistProblems(
+  org: OrgFile,
+  unitCodes: Set<string>,
+  problems: { path: string; message: string }[],
+) {
+  const lists = new Map<string, { kind: string; items: Set<string> }>();
+  org.checklists.forEach((list, i) => {
+    const path = `checklists[${i}]`;
+    if (lists.has(list.code))
+      problems.push({ path: `${path}.code`, message: `duplicate code "${quoted(list.code)}"` });
+    if (list.unit && !unitCodes.has(list.unit))
+      problems.push({ path: `${path}.unit`, message: `unknown unit "${quoted(list.unit)}"` });
+    const keys = new Set<string>();
+    list.items.forEach((item, j) => {
+      const key = checklistItemKey(item);
+      if (keys.has(key))
+        problems.push({ path: `${path}.items[${j}]`, message: `duplicate item "${quoted(key)}"` });
+      keys.add(key);
+    });
+    lists.set(list.code, { kind: list.kind, items: new Set(list.items.flatMap((item) => item.code ?? [])) });
+  });
+  org.checklists.forEach((list, i) => {
+    list.items.forEach((item, j) => {
+      if (!item.target) return;
+      const [listCode, itemCode] = item.target.split('/') as [string, string];
+      const target = lists.get(listCode);
+      const message = !target
+        ? `unknown checklist "${quoted(listCode)}"`
+        : target.kind !== 'target'
+          ? `checklist "${quoted(listCode)}" is not a target list (kind: 目标)`
+          : !target.items.has(itemCode)
+            ? `checklist "${quoted(listCode)}" has no item with code "${quoted(itemCode)}"`
+            : undefined;
+      if (message) problems.push({ path: `checklists[${i}].items[${j}].target`, message });
+    });
+  });
 }
 
 /**

@@ -30,6 +30,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'handlers/hazard-rules.ts',
       'handlers/hazard-workflow.ts',
       'handlers/holiday-notice.ts',
+      'handlers/inspection-rules.ts',
       'handlers/obligation-kinds.ts',
       'handlers/org-file.ts',
       'handlers/party-labels.ts',

@@ -21,6 +21,7 @@ import { photosRoutes } from './photos/routes.ts';
 import { recordsRoutes } from './records/routes.ts';
 import { reportsRoutes } from './reports/routes.ts';
 import { rostersRoutes } from './rosters/routes.ts';
+import { roundsRoutes } from './rounds/routes.ts';
 import { simulatorRoutes } from './simulator/routes.ts';
 import { statusRoutes } from './status/routes.ts';
 import { CONSOLE_CSS } from './style.ts';
@@ -59,6 +60,7 @@ export function createConsole(options: ConsoleOptions) {
     supervisionRoutes,
     recordsRoutes,
     submissionsRoutes,
+    roundsRoutes,
     rostersRoutes,
     lettersRoutes,
     calendarRoutes,

@@ -42,6 +42,7 @@ export interface Frame {
     | 'records'
     | 'submissions'
     | 'supervision'
+    | 'rounds'
     | 'org'
     | 'rosters'
     | 'letters'
@@ -103,6 +104,7 @@ ${frame.viewing ? html`<div class="banner viewing" role="status">${viewingBanner
     ${link('/console/hazards', 'hazards', '隐患督办')}
     ${link('/console/records', 'records', '工作记录')}
     ${link('/console/submissions', 'submissions', '上报材料')}
+    ${link('/console/rounds', 'rounds', '检查登记')}
     ${link('/console/rosters', 'rosters', '值班表')}
     ${link('/console/letters', 'letters', '责任书')}
     ${link('/console/calendar', 'calendar', '节假日')}

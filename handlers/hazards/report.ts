@@ -29,7 +29,7 @@ import {
   STATUS_LABEL,
   samePlace,
 } from '../hazard-rules.ts';
-import type { HazardStatus } from '../hazard-workflow.ts';
+import type { HazardOrigin, HazardStatus } from '../hazard-workflow.ts';
 import { rowOfButton } from '../row-of-button.ts';
 import { capped, TEXT_LIMITS } from '../text-limits.ts';
 import { yearIn } from '../time.ts';
@@ -57,11 +57,6 @@ export async function reportHazard(ctx: MessageContext): Promise<void> {
 }
 
 /**
- * Records a report (报隐患, or a hazard-like text the reporter confirmed), answers in its chat with the
- * hazard card, asks the reporter for what is missing, tells the unit head, and says when it looks like an
- * open hazard already reported.
- */
-/**
  * The images of a step's own message (`整改完成 YH-… <措施>` with photos, a Feishu post): attached at the
  * hazard's stage after the step (整改后 once it is rectified); the words to add to the step's answer.
  */
@@ -72,8 +67,31 @@ export async function attachPhotosOfStep(ctx: MessageContext, hazardId: number):
   return `${count > 0 ? `已附照片 ${count} 张。` : ''}${refusalNote(refusals)}`;
 }
 
-async function fileReport(ctx: Context, source: ReportSource, text: string): Promise<Hazard> {
+/** What filing a report needs of its context: no chat event (the console files a round's failures). */
+export type ReportContext = Pick<Context, 'db' | 'tenant' | 'actor' | 'now' | 'send' | 'reply' | 'refresh'>;
+
+/** What a report filed by another feature adds: where it came from (an inspection round), its place. */
+export interface ReportOrigin {
+  origin: HazardOrigin;
+  /** The place when the text names none (a checklist item's area). */
+  place?: string;
+  /** Said first in the hazard's trail, e.g. 检查发现（JC-JSZX-2026-0001）. */
+  trail: string;
+}
+
+/**
+ * Files a report: 报隐患, a hazard-like text the reporter confirmed, or a failing item of an inspection
+ * round (`origin`). One path: answered in its chat with the hazard card, routed by the category table,
+ * the unit head told, the reporter asked for what is missing, a likely duplicate of an open one said.
+ */
+export async function fileReport(
+  ctx: ReportContext,
+  source: ReportSource,
+  text: string,
+  from?: ReportOrigin,
+): Promise<Hazard> {
   const report = parseReport(text);
+  if (!report.place && from?.place) report.place = from.place;
   if (!report.description) {
     throw new Refusal('请在“报隐患”后写明隐患情况，例如：报隐患 教学楼三楼东侧灭火器过期，一般');
   }
@@ -99,6 +117,7 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
     severity: report.severity ?? null,
     categoryId: route?.categoryId ?? null,
     reporterId: actor.id,
+    origin: from?.origin ?? 'report',
     sourceChannel: source.channel,
     sourceChatId: source.chatId,
     unitId,
@@ -113,6 +132,7 @@ async function fileReport(ctx: Context, source: ReportSource, text: string): Pro
     action: 'report',
     toStatus: 'reported',
     note: [
+      from?.trail,
       route ? `按“${route.matched.join('、')}”归类` : '未识别类别，转安全办公室',
       similar && `可能与 ${similar.code} 重复`,
     ]

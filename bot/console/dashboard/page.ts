@@ -11,6 +11,7 @@ import {
   type UnitBar,
 } from '../../../handlers/dashboard.ts';
 import { STATUS_LABEL } from '../../../handlers/hazard-rules.ts';
+import type { TargetGroup, TargetSummaryRow } from '../../../handlers/targets.ts';
 import type { Html } from '../layout.ts';
 
 const CHANNEL_LABEL: Record<string, string> = {
@@ -149,7 +150,32 @@ function heatTable(data: Dashboard): Html {
 }
 
 /** The dashboard; `holidayGap` is the warning while a year deadlines may reach has no holiday schedule. */
-export function dashboardPage(data: Dashboard, holidayGap?: string): Html {
+/** 五有/九无/八杜绝 (004 §二): the school's status and each unit's, from handlers/targets.ts. */
+function targetsPanel(targets: { school: TargetGroup[]; units: TargetSummaryRow[] }): Html {
+  if (targets.school.length === 0) return html``;
+  const unmet = targets.school.flatMap((group) =>
+    group.items.filter((item) => item.status === 'unmet').map((item) => ({ group: group.name, item })),
+  );
+  return html`<section class="panel" id="targets"><h2>安全目标（五有 · 九无 · 八杜绝）</h2>
+<p>${targets.school.map((group) => html`<strong>${group.name}</strong> 达标 ${group.met}/${group.items.length}　`)}</p>
+${
+  unmet.length === 0
+    ? html`<p class="muted">全校各项目标均无未整改隐患或事故。</p>`
+    : html`<ul>${unmet.map(({ group, item }) => html`<li data-target="${item.id}">${group}：${item.line}</li>`)}</ul>`
+}
+<table><thead><tr><th>处室</th>${targets.school.map((group) => html`<th>${group.name}</th>`)}</tr></thead><tbody>${targets.units.map(
+    (row) =>
+      html`<tr><td>${row.name}</td>${row.lists.map((list) => html`<td class="${list.unmet > 0 ? 'late' : ''}">${list.text}</td>`)}</tr>`,
+  )}</tbody></table>
+<p class="muted">未达标：有未整改的检查隐患或事故；未评估：尚无签字的检查涉及该项。<a href="/console/rounds">检查清单与排查登记</a></p>
+</section>`;
+}
+
+export function dashboardPage(
+  data: Dashboard,
+  holidayGap?: string,
+  targets?: { school: TargetGroup[]; units: TargetSummaryRow[] },
+): Html {
   const states = HAZARD_STATES.map((s) => ({ label: STATUS_LABEL[s], value: data.byState[s] }));
   const total = states.reduce((a, b) => a + b.value, 0);
   const pending = data.outbox.reduce((a, b) => a + b.pending, 0);
@@ -169,6 +195,7 @@ ${holidayGap ? html`<div class="flash error" role="alert">${holidayGap} <a href=
 </div>
 <section class="panel"><h2>超期未整改隐患（${data.overdue.length}）</h2>${lateTable(data.overdue, '整改期限', '没有超期隐患。', 'overdue')}</section>
 <section class="panel"><h2>挂牌督办隐患（${data.listed.length}）</h2>${lateTable(data.listed, '督办期限', '没有挂牌督办的隐患。', 'listed')}</section>
+${targets ? targetsPanel(targets) : ''}
 <section class="panel"><h2>履职情况（各处室 · 近 ${data.quarters.length} 个季度）</h2>${heatTable(data)}</section>
 <div class="dash">
 <section class="panel" id="shifts"><h2>近 7 天值班到岗确认</h2>${columnChart(

@@ -4,6 +4,7 @@ import { proposalsOf, unreportedPastDue } from '../../../db/queries/accidents.ts
 import { dashboardData } from '../../../handlers/dashboard.ts';
 import { holidayGap } from '../../../handlers/deadlines.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
+import { targetStatus, targetSummary } from '../../../handlers/targets.ts';
 import { accidentsPanel } from '../accidents/page.ts';
 import { type ConsoleKit, consoleApp } from '../kit.ts';
 import { dashboardPage } from './page.ts';
@@ -15,9 +16,13 @@ export function dashboardRoutes(kit: ConsoleKit) {
     const data = await dashboardData(kit.db, tenant.id, kit.clock(), tenant.timezone);
     const pending = await proposalsOf(kit.db, tenant.id, { status: 'pending' });
     const unreported = await unreportedPastDue(kit.db, kit.clock(), tenant.id);
+    const targets = {
+      school: await targetStatus(kit.db, tenant.id, {}),
+      units: await targetSummary(kit.db, tenant.id),
+    };
     return kit.render(
       c,
-      html`${accidentsPanel(pending, unreported)}${dashboardPage(data, holidayGap(tenantSettings(tenant.settings), kit.clock(), tenant.timezone))}`,
+      html`${accidentsPanel(pending, unreported)}${dashboardPage(data, holidayGap(tenantSettings(tenant.settings), kit.clock(), tenant.timezone), targets)}`,
       { title: '工作看板', active: 'dashboard', page: 'dashboard' },
     );
   });
