@@ -8,7 +8,7 @@ import { nextTurn } from '../bot/core/next-turn.ts';
 import type { Tx } from '../db/client.ts';
 import { activeObligations, currentHolders } from '../db/queries/obligations.ts';
 import { allTenants, officeStaff, type Person, type Tenant } from '../db/queries/org.ts';
-import { leadersOf } from '../db/queries/reports.ts';
+import { isLeadership, leadersOf } from '../db/queries/reports.ts';
 import { type SubmissionKind, submissionOf } from '../db/queries/submissions.ts';
 import { isoDateIn } from '../handlers/calendar.ts';
 import { addDays, type Period, periodOf } from '../handlers/periods.ts';
@@ -57,7 +57,7 @@ async function schoolChases(tx: Tx, school: Tenant, bureau: Tenant, today: strin
   const year = lastEnded(today, 'yearly');
   if (loaded <= year.end && stepOf(today, year)) {
     const missing: Missing[] = [];
-    for (const leader of await leadersOf(tx, school.id)) {
+    for (const leader of (await leadersOf(tx, school.id)).filter(isLeadership)) {
       if (await submissionOf(tx, school.id, 'statement', year.key, leader.id)) continue;
       const person = { id: leader.id, name: leader.name } as Person;
       missing.push({

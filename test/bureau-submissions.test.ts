@@ -113,7 +113,7 @@ describe('reports upward in the console', () => {
     expect(rows[0]!.title).toBe('昆山市花桥集善中学2026年第四季度安全工作报告');
     expect(rows[0]!.body).toContain('全单位合计：职责达标');
     expect(rows[0]!.body).toContain(`二、上级督查\n${visit}`);
-    expect(rows[1]!.body).toContain('2026年度述职述安报告（安全工作部分）');
+    expect(rows[1]!.body).toContain('2026年度述职述安报告\n\n昆山市花桥集善中学 校长 王晓芳');
     expect(rows[1]!.body).toContain('本人补充：全年无安全事故。');
     expect(rows[1]!.submittedBy).toBe('周尹尹（后台账号 office）');
     // The bureau's office is told, with 确认收到.

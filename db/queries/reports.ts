@@ -262,6 +262,9 @@ export interface Leader {
   }[];
 }
 
+/** A 第一责任人 or 直接责任人 (the school's leaders), not only a 部门负责人: whose 述职述安 goes to the level above. */
+export const isLeadership = (leader: Leader) => leader.posts.some((post) => post.level !== 'post');
+
 /**
  * Who writes a 述职述安 (003 §四.1-2): current holders of posts at level first (第一责任人) or direct
  * (直接责任人), and the heads of units (部门负责人); each with all their current posts and duties.

@@ -3,7 +3,7 @@
 import { html } from 'hono/html';
 import type { SchoolVisit } from '../../../db/queries/bureau.ts';
 import type { Leader } from '../../../db/queries/reports.ts';
-import { VETO_KINDS } from '../../../db/queries/reports.ts';
+import { isLeadership, VETO_KINDS } from '../../../db/queries/reports.ts';
 import type { AssessmentScheme, VetoKind } from '../../../handlers/accident-rules.ts';
 import { type ScoredYearRow, scoredColumns } from '../../../handlers/assessment.ts';
 import type { SpanReport } from '../../../handlers/report-stats.ts';
@@ -215,7 +215,7 @@ export function statementPrintPage(text: string, back: string): Html {
   })}</article>`;
 }
 
-const levelOf = (leader: Leader) => (leader.posts.some((post) => post.level !== 'post') ? 'leader' : 'head');
+const levelOf = (leader: Leader) => (isLeadership(leader) ? 'leader' : 'head');
 
 export function statementPage(input: {
   year: number;

@@ -6,7 +6,7 @@ import type { Tx } from '../../../db/client.ts';
 import { bureauOf } from '../../../db/queries/bureau.ts';
 import { rowId } from '../../../db/queries/ids.ts';
 import { officeStaff, type Tenant } from '../../../db/queries/org.ts';
-import { leadersOf } from '../../../db/queries/reports.ts';
+import { isLeadership, leadersOf } from '../../../db/queries/reports.ts';
 import {
   acknowledgeSubmission,
   receivedSubmission,
@@ -160,7 +160,7 @@ export function submissionsRoutes(kit: ConsoleKit) {
     const { viewer, form } = c.var;
     const year = reportYear(trimmedField(4).parse(form.year));
     if (!year) return refuse(c, 400, '请填写年度，如 2026。');
-    const leaders = await leadersOf(db, viewer.tenant.id);
+    const leaders = (await leadersOf(db, viewer.tenant.id)).filter(isLeadership);
     const person = leaders.find((leader) => String(leader.id) === text(form.person).trim());
     if (!person) return refuse(c, 404, '找不到这位领导：本单位没有此人，或其不担任第一、直接责任人岗位。');
     const body = textField.parse(form.text).replace(/\r\n/g, '\n').trim();
