@@ -93,6 +93,7 @@ const COLUMNS: Column[] = [
   { header: '上报时间', width: 17, value: (row) => row.reportedAt },
   { header: '上报人', width: 12, wrap: true, value: (row) => row.reporter },
   { header: '隐患来源', width: 9, value: (row) => row.origin },
+  { header: '检查轮次', width: 16, wrap: true, value: (row) => row.round },
   { header: '地点', width: 16, wrap: true, value: (row) => row.place },
   { header: '隐患描述', width: 40, wrap: true, value: (row) => row.description },
   { header: '类别', width: 18, wrap: true, value: (row) => row.category },

@@ -32,6 +32,8 @@ export interface LedgerExportRow {
   reporter: string;
   /** 隐患来源: 上报 / 检查 / 督查 / 上级交办. */
   origin: string;
+  /** 检查轮次: the round (code and checklist) whose failing item it is; '' when it did not come from one. */
+  round: string;
   place: string;
   description: string;
   category: string;
@@ -129,6 +131,7 @@ function ledgerPage(
       reportedAt: at(hazard.createdAt),
       reporter: `${row.reporterName}${row.reporterOutside ? OUTSIDE : ''}`,
       origin: HAZARD_ORIGIN_LABELS[hazard.origin],
+      round: row.round ?? '',
       place: hazard.place ?? '',
       description: hazard.description,
       category: row.categoryName ?? '',

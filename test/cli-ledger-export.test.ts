@@ -84,11 +84,13 @@ describe('npm run ledger:export', () => {
     const sheet = workbook.getWorksheet('隐患台账')!;
     expect(sheet.getCell('A1').value).toBe('昆山市花桥集善中学 隐患排查整改台账（2026-01-01 至 2026-03-31）');
     expect(texts(sheet, 2)).toEqual([...LEDGER_HEADER]);
-    expect(texts(sheet, 3).slice(0, 6)).toEqual([
+    expect(texts(sheet, 3).slice(0, 8)).toEqual([
       1,
       'YH-2026-0001',
       '2026-03-02 08:00',
       '王晓芳',
+      '上报',
+      '',
       '',
       '配电间门锁损坏',
     ]);

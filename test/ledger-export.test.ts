@@ -220,13 +220,14 @@ describe('the ledger of a period', () => {
     expect(sheet).toBeDefined();
 
     expect(sheet.getCell('A1').value).toBe('昆山市花桥集善中学 隐患排查整改台账（2026-03-01 至 2026-03-31）');
-    expect(sheet.getCell('AE1').isMerged).toBe(true);
+    expect(sheet.getCell('AF1').isMerged).toBe(true);
     expect(texts(sheet, 2)).toEqual([
       '序号',
       '隐患编号',
       '上报时间',
       '上报人',
       '隐患来源',
+      '检查轮次',
       '地点',
       '隐患描述',
       '类别',
@@ -253,8 +254,8 @@ describe('the ledger of a period', () => {
       '处理过程',
     ]);
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 2 });
-    expect(sheet.getColumn(7).width).toBe(40);
-    expect(sheet.getCell('AC3').alignment?.wrapText).toBe(true);
+    expect(sheet.getColumn(8).width).toBe(40);
+    expect(sheet.getCell('AD3').alignment?.wrapText).toBe(true);
 
     // report → accept → submit → pass, by the handlers, at fixed times in Asia/Shanghai.
     expect(texts(sheet, 3)).toEqual([
@@ -263,6 +264,7 @@ describe('the ledger of a period', () => {
       '2026-03-02 09:15',
       '陈静',
       '上报',
+      '',
       '教学楼三楼东侧',
       '教学楼三楼东侧灭火器过期',
       '学校内部安全（水电气、消防及设施设备）',
@@ -292,13 +294,13 @@ describe('the ledger of a period', () => {
     // Rejected: the reason, no deadline, not overdue; severity never given.
     const rejected = texts(sheet, 4);
     expect(rejected.slice(1, 4)).toEqual(['YH-JSZX-2026-0003', '2026-03-05 08:40', '李国强']);
-    expect(rejected[8]).toBe('未注明');
-    expect(rejected[9]).toBe('安保处');
-    expect(rejected[10]).toBe('已驳回');
-    expect(rejected[14]).toBe('');
-    expect(rejected[15]).toBe('否');
-    expect(rejected[24]).toBe('经核实为学生家长，非隐患');
-    expect(rejected[28]).toBe(
+    expect(rejected[9]).toBe('未注明');
+    expect(rejected[10]).toBe('安保处');
+    expect(rejected[11]).toBe('已驳回');
+    expect(rejected[15]).toBe('');
+    expect(rejected[16]).toBe('否');
+    expect(rejected[25]).toBe('经核实为学生家长，非隐患');
+    expect(rejected[29]).toBe(
       '2026-03-05 08:40 李国强 上报 → 已上报；按“校门、陌生人、校门口”归类\n' +
         '2026-03-05 09:10 周尹尹 驳回 → 已驳回；经核实为学生家长，非隐患',
     );
@@ -307,7 +309,7 @@ describe('the ledger of a period', () => {
     const overdue = texts(sheet, 5);
     expect(overdue.slice(1, 4)).toEqual(['YH-JSZX-2026-0004', '2026-03-06 10:00', '张丽']);
     // 临时管控措施 given on accepting the 较大 hazard: in its own column and in the trail.
-    expect(overdue.slice(8, 17)).toEqual([
+    expect(overdue.slice(9, 18)).toEqual([
       '较大',
       '总务处',
       '已受理',
@@ -318,8 +320,8 @@ describe('the ledger of a period', () => {
       '是',
       '关闭食堂后门总阀，地面放置防滑警示牌',
     ]);
-    expect(overdue[26]).toBe('2026-03-25 申请延期5天（等待配件）已批准');
-    expect(String(overdue[28]).split('\n')).toEqual([
+    expect(overdue[27]).toBe('2026-03-25 申请延期5天（等待配件）已批准');
+    expect(String(overdue[29]).split('\n')).toEqual([
       '2026-03-06 10:00 张丽 上报 → 已上报；按“漏水、水管”归类',
       '2026-03-06 11:00 黄春 受理 → 已受理；整改期限 2026-03-27 23:59；临时管控措施：关闭食堂后门总阀，地面放置防滑警示牌',
       '2026-03-25 16:00 黄春 申请延期；申请延期 5 天：等待配件',
@@ -329,23 +331,24 @@ describe('the ledger of a period', () => {
     // Listed for supervision: matter, unit, deadline.
     const listed = texts(sheet, 6);
     expect(listed[1]).toBe('YH-JSZX-2026-0005');
-    expect(listed[10]).toBe('已上报');
-    expect(listed[25]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59；督办人：王晓芳');
-    expect(String(listed[28]).split('\n')[1]).toBe(
+    expect(listed[11]).toBe('已上报');
+    expect(listed[26]).toBe('围墙加固需外部施工；督办处室：总务处；期限：2026-06-30 23:59；督办人：王晓芳');
+    expect(String(listed[29]).split('\n')[1]).toBe(
       '2026-03-10 15:00 王晓芳 挂牌督办；围墙加固需外部施工，期限 2026-06-30 23:59',
     );
 
     // The outside reporter, a line break kept in the description, one line per event in the trail.
     const outside = texts(sheet, 7);
-    expect(outside.slice(1, 7)).toEqual([
+    expect(outside.slice(1, 8)).toEqual([
       'YH-JSZX-2026-0008',
       '2026-03-12 12:00',
       '路人甲（外部人员）',
       '督查',
       '',
+      '',
       'A栋楼顶,"广告牌"松动\n风大时晃动',
     ]);
-    expect(outside[28]).toBe(
+    expect(outside[29]).toBe(
       '2026-03-12 12:00 路人甲（外部人员） 上报 → 已上报；未识别类别， 转安全办公室\n2026-03-13 08:00 系统 escalate',
     );
 
@@ -410,9 +413,9 @@ describe('the ledger of a period', () => {
     expect(records[0]).toEqual([...LEDGER_HEADER]);
     expect(records).toHaveLength(rows.length + 1);
     expect(records[1]).toEqual(ledgerCells(rows[0]!, 1).map(String));
-    expect(records[1]![28]).toBe(CLOSED_TRAIL);
+    expect(records[1]![29]).toBe(CLOSED_TRAIL);
     expect(csv).toContain(',"A栋楼顶,""广告牌""松动\n风大时晃动",');
-    expect(records[5]![6]).toBe('A栋楼顶,"广告牌"松动\n风大时晃动');
+    expect(records[5]![7]).toBe('A栋楼顶,"广告牌"松动\n风大时晃动');
     expect(csv.split('\r\n')[0]).toBe(`${BOM}${LEDGER_HEADER.join(',')}`);
   });
 
@@ -430,7 +433,7 @@ describe('the ledger of a period', () => {
   it('disarms text that a spreadsheet would run as a formula', () => {
     const row = { ...rows[0]!, description: '=HYPERLINK("http://x","点我")' };
     const records = parseCsv(writeLedgerCsv([row]).slice(BOM.length));
-    expect(records[1]![6]).toBe(`'=HYPERLINK("http://x","点我")`);
+    expect(records[1]![7]).toBe(`'=HYPERLINK("http://x","点我")`);
   });
 });
 

@@ -19,6 +19,8 @@ import {
   roundResults,
 } from '../db/schema.ts';
 import { REGISTER_COLUMNS } from '../handlers/inspection-rules.ts';
+import { parseExportPeriod } from '../handlers/ledger-export.ts';
+import { ledgerExportRows } from '../handlers/ledger-rows.ts';
 import { loadOrgFile, OrgFileError, parseOrgFile } from '../handlers/org-file.ts';
 import { registerHtml, writeRegisterXlsx } from '../handlers/round-register.ts';
 import { targetStatus } from '../handlers/targets.ts';
@@ -144,6 +146,18 @@ describe('the monthly 大检查 as a round', () => {
     const html = await registerHtml(database.db, bot.tenantId, { roundId: round.id }, NOW);
     expect(html).toContain('<td>YH-JSZX-2026-0002</td>');
     expect(html).toContain('学校安全隐患排查登记表');
+
+    // The 隐患台账 names where each came from: 隐患来源 检查 and the round (检查轮次).
+    const ledger = await ledgerExportRows(
+      database.db,
+      bot.tenantId,
+      parseExportPeriod('2026-11-01', '2026-11-30', 'Asia/Shanghai'),
+      NOW,
+    );
+    expect(ledger.map((row) => [row.code, row.origin, row.round])).toEqual([
+      ['YH-JSZX-2026-0001', '检查', `JC-JSZX-2026-0001 ${LIST}`],
+      ['YH-JSZX-2026-0002', '检查', `JC-JSZX-2026-0001 ${LIST}`],
+    ]);
 
     // Targets: 九无(3) 无违规使用电器 carries the open 线路 hazard; 八杜绝(1) 火灾 the 消防通道 one.
     const school = await targetStatus(database.db, bot.tenantId, {});

@@ -3,16 +3,19 @@
 // names of the people and units, one query for their trail, one for their extensions and one for their
 // photos. The labels, times and lines of the ledger are made by handlers/ledger-rows.ts.
 
-import { and, asc, eq, gte, inArray, isNull, lt } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../client.ts';
 import {
   adminAccounts,
   categories,
+  checklists,
   hazardEvents,
   hazardExtensions,
   hazards,
+  inspectionRounds,
   people,
+  roundResults,
   tenants,
   units,
 } from '../schema.ts';
@@ -83,6 +86,11 @@ export async function ledgerPageData(db: Queryable, tenantId: number, ids: numbe
         listerName: lister.name,
         listerAccount: { username: listerAccount.username, displayName: listerAccount.displayName },
         listerTenantName: listerTenant.name,
+        // The inspection round whose failing item this hazard is (检查轮次), when it came from one.
+        round: sql<string | null>`(select ${inspectionRounds.code} || ' ' || ${checklists.name}
+          from ${roundResults} join ${inspectionRounds} on ${inspectionRounds.id} = ${roundResults.roundId}
+          join ${checklists} on ${checklists.id} = ${inspectionRounds.checklistId}
+          where ${roundResults.hazardId} = ${hazards.id} limit 1)`,
       })
       .from(hazards)
       .innerJoin(reporter, eq(reporter.id, hazards.reporterId))
