@@ -1,6 +1,6 @@
 // The build (`npm run build`): the Node service and the command-line tools as plain JavaScript in dist/,
 // made by esbuild from the TypeScript sources, so that nothing compiles TypeScript at run time.
-//   dist/node.js                 bot/node.ts (`npm start`)
+//   dist/node.js, dist/chunk-*.js  bot/node.ts (`npm start`) and the chunks it imports
 //   dist/cli/<name>.js           bot/cli/<name>.ts (`npm run org:import` …)
 //   dist/handlers/upload-worker.mjs, dist/db/pglite-worker.mjs   the worker threads' files
 //   dist/db/migrations/, dist/examples/school.yaml, dist/package.json   what the code reads at run time
@@ -140,7 +140,14 @@ export async function build({ outdir = DIST, log = (line) => process.stdout.writ
     outbase: root,
   };
   const groups = [
-    { dir: '', entryPoints: [{ in: 'bot/node.ts', out: 'node' }] },
+    // bot/node.ts's dynamic imports as chunks of their own beside dist/node.js (the same folder, so the
+    // URLs above stay right): the database opens while the service's packages load.
+    {
+      dir: '',
+      entryPoints: [{ in: 'bot/node.ts', out: 'node' }],
+      splitting: true,
+      chunkNames: 'chunk-[hash]',
+    },
     { dir: 'cli', entryPoints: CLIS.map((name) => ({ in: `bot/cli/${name}.ts`, out: `cli/${name}` })) },
     {
       dir: 'handlers',

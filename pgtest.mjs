@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+const t00 = performance.now();
+const { PGlite } = await import('@electric-sql/pglite');
+const t0 = performance.now();
+const bytes = readFileSync(new URL(import.meta.resolve('@electric-sql/pglite')).pathname.replace(/index\.js$/, 'pglite.wasm'));
+const mod = process.env.PRECOMPILE ? await WebAssembly.compile(bytes) : undefined;
+const tc = performance.now();
+const db = new PGlite(process.argv[2], { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'], ...(mod ? { pgliteWasmModule: mod } : {}), ...(process.env.MEM ? { initialMemory: Number(process.env.MEM) * 2**20 } : {}) });
+await db.waitReady;
+const t1 = performance.now();
+await db.query('select count(*) from pg_class');
+const t2 = performance.now();
+const r = process.resourceUsage();
+console.log('import', Math.round(t0-t00), 'compile', Math.round(tc - t0), 'open ms', Math.round(t1 - tc), 'q', Math.round(t2-t1), 'cpu', Math.round((r.userCPUTime + r.systemCPUTime)/1000), 'rss', Math.round(process.memoryUsage().rss/2**20));
+await db.close();
