@@ -61,7 +61,7 @@ const STAMP = 'build.json';
  * The packages the service's build leaves in node_modules: those loaded when first used (the Feishu SDK,
  * exceljs…, each its own `import()`), those whose files are read where they are (PGlite's WebAssembly),
  * and the optional Wechaty. The others are bundled into dist/: the ESM loader's resolving and reading of
- * their hundreds of small files took most of a start's time on this thread (bench/start.ts).
+ * their hundreds of small files cost about 0.3 s of CPU a start (measured A/B, README "Benchmarks").
  */
 const LOADED_APART = [
   '@electric-sql/pglite',
