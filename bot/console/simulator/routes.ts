@@ -7,14 +7,8 @@ import { memberById, membersOf } from '../../../db/queries/people.ts';
 import { FORM_FIELD_PREFIX } from '../../channels/console/render.ts';
 import type { ActionEvent, ActionResult, MessageEvent } from '../../core/types.ts';
 import type { Flash } from '../auth.ts';
-import {
-  actor,
-  type ConsoleContext,
-  type ConsoleKit,
-  type ConsoleMiddleware,
-  consoleApp,
-  text,
-} from '../kit.ts';
+import { textField, validForm } from '../form.ts';
+import { actor, type ConsoleContext, type ConsoleKit, type ConsoleMiddleware, consoleApp } from '../kit.ts';
 import { buildConversation, MAX_MESSAGE_LENGTH, userMessageId } from './conversation.ts';
 import { noMembersPage, SIMULATOR_SCRIPT, simulatorPage } from './page.ts';
 
@@ -31,6 +25,13 @@ function parseArgs(raw: string): Record<string, string> | undefined {
     return undefined;
   }
 }
+
+/** The simulator's refusals: an empty message is a warning, the rest errors. */
+const NO_MESSAGE = '请输入消息。';
+const BAD_BUTTON = '按钮数据无效，请刷新页面后重试。';
+
+/** What a message form says: its quick reply when one was pressed, else what was typed. */
+const saidIn = (values: { quick: string; text: string }) => (values.quick || values.text).trim();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -86,24 +87,52 @@ export function simulatorRoutes(kit: ConsoleKit) {
   });
 
   /** The member a simulator post acts as: one of the viewer's tenant, or undefined. */
-  const actingMember = (c: ConsoleContext) =>
-    memberById(db, c.var.viewer.tenant.id, Number(text(c.var.form.person)));
+  const actingMember = (c: ConsoleContext, person: string) =>
+    memberById(db, c.var.viewer.tenant.id, Number(person));
 
-  app.post('/console/say', kit.limit, demoOnly, kit.post, async (c) => {
-    const { viewer, form } = c.var;
-    const person = await actingMember(c);
+  /** A refused simulator form: the member's page again with the message (a member not found: 404 first). */
+  const refuse = async (c: ConsoleContext, values: { person: string }, message: string) => {
+    const person = await actingMember(c, values.person);
+    if (!person) return noSuchMember(c);
+    kit.setFlash(c, { kind: message === NO_MESSAGE ? 'warning' : 'error', text: message });
+    return c.redirect(`/?person=${person.id}`, 303);
+  };
+
+  const sayForm = validForm(
+    { person: textField, quick: textField, text: textField, page: textField },
+    {
+      checks: [
+        (values) => (saidIn(values) ? undefined : NO_MESSAGE),
+        (values) =>
+          saidIn(values).length > MAX_MESSAGE_LENGTH
+            ? `消息太长（最多 ${MAX_MESSAGE_LENGTH} 字）。`
+            : undefined,
+      ],
+      refuse,
+    },
+  );
+
+  const pressForm = validForm(
+    {
+      person: textField,
+      action: textField,
+      args: textField.transform(parseArgs),
+      page: textField,
+    },
+    {
+      checks: [(values) => (/^[\w.:-]{1,100}$/.test(values.action) && values.args ? undefined : BAD_BUTTON)],
+      refuse,
+    },
+  );
+
+  app.post('/console/say', kit.limit, demoOnly, kit.post, sayForm, async (c) => {
+    const { viewer } = c.var;
+    const values = c.req.valid('form');
+    const person = await actingMember(c, values.person);
     if (!person) return noSuchMember(c);
     const back = `/?person=${person.id}`;
-    const said = (text(form.quick) || text(form.text)).trim();
-    if (!said) {
-      kit.setFlash(c, { kind: 'warning', text: '请输入消息。' });
-      return c.redirect(back, 303);
-    }
-    if (said.length > MAX_MESSAGE_LENGTH) {
-      kit.setFlash(c, { kind: 'error', text: `消息太长（最多 ${MAX_MESSAGE_LENGTH} 字）。` });
-      return c.redirect(back, 303);
-    }
-    const uuid = formEventKey(viewer.tenant.id, person.id, form.page, ['say', said]);
+    const said = saidIn(values);
+    const uuid = formEventKey(viewer.tenant.id, person.id, values.page, ['say', said]);
     const event: MessageEvent = {
       type: 'message',
       channel: 'console',
@@ -128,17 +157,13 @@ export function simulatorRoutes(kit: ConsoleKit) {
     return c.redirect(back, 303);
   });
 
-  app.post('/console/press', kit.limit, demoOnly, kit.post, async (c) => {
+  app.post('/console/press', kit.limit, demoOnly, kit.post, pressForm, async (c) => {
     const { viewer, form } = c.var;
-    const person = await actingMember(c);
+    const { person: personField, action, args = {}, page } = c.req.valid('form');
+    const person = await actingMember(c, personField);
     if (!person) return noSuchMember(c);
     const back = `/?person=${person.id}`;
-    const action = text(form.action);
-    const args = parseArgs(text(form.args));
-    if (!/^[\w.:-]{1,100}$/.test(action) || !args) {
-      kit.setFlash(c, { kind: 'error', text: '按钮数据无效，请刷新页面后重试。' });
-      return c.redirect(back, 303);
-    }
+    // The fields of the card's own form, named by the card (FORM_FIELD_PREFIX), as the press sent them.
     const values: Record<string, string> = {};
     for (const [name, value] of Object.entries(form)) {
       if (name.startsWith(FORM_FIELD_PREFIX) && typeof value === 'string') {
@@ -148,7 +173,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
     const event: ActionEvent = {
       type: 'action',
       channel: 'console',
-      eventKey: formEventKey(viewer.tenant.id, person.id, form.page, ['press', action, args, values]),
+      eventKey: formEventKey(viewer.tenant.id, person.id, page, ['press', action, args, values]),
       sender: { ids: [{ kind: 'person', value: String(person.id) }], name: person.name },
       chat: { id: consoleChatId(person.id), type: 'p2p' },
       at: clock(),
