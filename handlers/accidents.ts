@@ -2,7 +2,6 @@
 // must be reported upward by (settings `accident_report_hours`) and the 一票否决 it proposes, its columns
 // for the console and the XLSX — the confidential ones (injured people's names, handling) only for the
 // office and the leaders — and `事故登记` in chat.
-import ExcelJS from 'exceljs';
 import type { MessageContext } from '../bot/core/context.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import {
@@ -108,6 +107,7 @@ export async function writeAccidentsXlsx(
   meta: { tenantName: string; year: number; now: Date; timeZone: string; confidential: boolean },
 ): Promise<Buffer> {
   const columns = accidentColumns(meta.confidential, meta.now, meta.timeZone);
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   const sheet = workbook.addWorksheet('事故事件登记', { views: [{ state: 'frozen', ySplit: 2 }] });
   sheet.columns = columns.map((column) => ({ width: column.header === '概况' ? 40 : 16 }));

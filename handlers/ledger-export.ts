@@ -2,7 +2,7 @@
 // 隐患排查登记表 / 安全检查及隐患整改台帐): an XLSX sheet 隐患台账 or a CSV, one row per hazard with its trail.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { Queryable } from '../db/client.ts';
 import { type ShiftLogRow, shiftLogRows } from '../db/queries/shifts.ts';
 import { isIsoDate, isoDateIn, startOfDayIn } from './calendar.ts';
@@ -343,6 +343,7 @@ export async function writeLedgerXlsx(
   meta: LedgerExportMeta,
   thumbnails?: Thumbnails,
 ): Promise<Buffer> {
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   const pages =
     rows.length > 0 && Array.isArray(rows[0]) ? (rows as LedgerExportRow[][]) : [rows as LedgerExportRow[]];
@@ -363,6 +364,7 @@ export async function streamLedgerXlsx(
   /** Streamed for its length: rows with photos are counted as left without a thumbnail. */
   tooLong = false,
 ): Promise<number> {
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     ...output,
     useStyles: true,

@@ -4,7 +4,7 @@
 // quarter's end or now while it runs; the rows come from db/queries/bureau.ts. Printable HTML (the console)
 // and XLSX (here).
 import { PassThrough } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { Queryable } from '../db/client.ts';
 import {
   obligationSchoolIds,
@@ -274,6 +274,7 @@ export async function writeMeetingPackXlsx(pack: MeetingPack, footer: string): P
   const output = new PassThrough();
   const chunks: Buffer[] = [];
   output.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: output,
     useStyles: true,

@@ -1,6 +1,6 @@
 // Report spans, the XLSX files of the quarterly and year-end reports, and the 述职述安 draft text
 // (DOMAIN §7). Everything here is written from the records the queries return: no invented facts.
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { Span } from '../db/queries/reports.ts';
 import { VETO_LABEL } from './accident-rules.ts';
 import { isoDateIn, startOfDayIn } from './calendar.ts';
@@ -122,6 +122,7 @@ export async function sheetFile<T>(
   rows: { name: string; row: T }[],
   footer: string,
 ): Promise<Buffer> {
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', xSplit: 1, ySplit: 2 }] });
   sheet.columns = [18, ...columns.map((column) => (column.header.startsWith('按') ? 30 : 12))].map(

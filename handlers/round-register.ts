@@ -1,7 +1,6 @@
 // The 学校安全隐患排查登记表 (002 §四(四)5) of one round or of a period (every round started in it): one
 // row per item checked, with the hazard a failure became and how far its rectification got. As XLSX
 // (exceljs) and as a printable page; both from the same cells.
-import ExcelJS from 'exceljs';
 import type { Queryable } from '../db/client.ts';
 import { tenantById } from '../db/queries/org.ts';
 import { type RegisterRow, registerRows } from '../db/queries/rounds.ts';
@@ -80,6 +79,7 @@ export async function writeRegisterXlsx(
   now: Date,
 ): Promise<{ bytes: Buffer; filename: string }> {
   const register = await buildRegister(db, tenantId, which, now);
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   const sheet = workbook.addWorksheet('排查登记表', { views: [{ state: 'frozen', ySplit: 2 }] });
   sheet.columns = WIDTHS.map((width) => ({ width }));

@@ -2,7 +2,11 @@
 // 黑体, sections in 楷体, text in 仿宋 三号 with a two-character first-line indent, the signature on the
 // right — the layout of an official report (党政机关公文格式, GB/T 9704, simplified). Laid out from the
 // report's text (statementBlocks), so an edited version is laid out as the draft is.
-import { AlignmentType, Document, Packer, Paragraph, TextRun } from 'docx';
+import type { Paragraph } from 'docx';
+
+/** The `docx` package, loaded on the first report (not at start: bot/node.ts keeps the start light). */
+type Docx = typeof import('docx');
+
 import { type StatementBlock, statementBlocks } from './statement.ts';
 
 const font = (name: string) => ({ ascii: name, eastAsia: name, hAnsi: name, cs: name });
@@ -11,7 +15,8 @@ const BODY = 32;
 /** One character of 三号 in twentieths of a point: the first-line indent is two of them. */
 const CHAR = 320;
 
-function paragraph(block: StatementBlock): Paragraph {
+function paragraph(docx: Docx, block: StatementBlock): Paragraph {
+  const { AlignmentType, Paragraph, TextRun } = docx;
   switch (block.kind) {
     case 'title':
       return new Paragraph({
@@ -53,8 +58,9 @@ function paragraph(block: StatementBlock): Paragraph {
 
 /** The report's text as a DOCX file. */
 export async function statementDocx(text: string, meta: { author: string }): Promise<Buffer> {
+  const docx = await import('docx');
   const blocks = statementBlocks(text);
-  const document = new Document({
+  const document = new docx.Document({
     creator: '一岗双责安全助手',
     lastModifiedBy: meta.author,
     title: blocks[0]?.text ?? '述职述安报告',
@@ -75,9 +81,9 @@ export async function statementDocx(text: string, meta: { author: string }): Pro
             margin: { top: 2098, bottom: 1984, left: 1587, right: 1474 },
           },
         },
-        children: blocks.map(paragraph),
+        children: blocks.map((block) => paragraph(docx, block)),
       },
     ],
   });
-  return Packer.toBuffer(document);
+  return docx.Packer.toBuffer(document);
 }

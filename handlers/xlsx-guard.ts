@@ -3,7 +3,7 @@
 // reads the archive first, with jszip (the zip reader exceljs itself uses): the declared sizes of its
 // entries, then the bytes they actually inflate to (declared sizes can lie), counting the rows and cells
 // of the worksheets and the longest text run of every XML part on the way, and stops at the first limit.
-import JSZip from 'jszip';
+import type JSZip from 'jszip';
 import { UPLOAD_LIMITS, type UploadLimits } from './upload-limits.ts';
 
 /** The bytes an XML text may take per character of a cell: `&quot;` is 6 bytes for one character. */
@@ -82,6 +82,7 @@ const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
 export async function xlsxProblem(bytes: Uint8Array, limits: UploadLimits = UPLOAD_LIMITS) {
   let zip: JSZip;
   try {
+    const { default: JSZip } = await import('jszip');
     zip = await JSZip.loadAsync(bytes, { checkCRC32: false });
   } catch {
     return undefined;

@@ -1,6 +1,6 @@
 // The build (`npm run build`): the Node service and the command-line tools as plain JavaScript in dist/,
 // made by esbuild from the TypeScript sources, so that nothing compiles TypeScript at run time.
-//   dist/node.js                 bot/node.ts (`npm start`)
+//   dist/node.js, dist/chunk-*.js  bot/node.ts (`npm start`) and the chunks it imports
 //   dist/cli/<name>.js           bot/cli/<name>.ts (`npm run org:import` …)
 //   dist/handlers/upload-worker.mjs, dist/db/pglite-worker.mjs   the worker threads' files
 //   dist/db/migrations/, dist/examples/school.yaml, dist/package.json   what the code reads at run time
@@ -56,6 +56,27 @@ const INPUTS = [
   'tsconfig.json',
 ];
 const STAMP = 'build.json';
+
+/**
+ * The packages the service's build leaves in node_modules: those loaded when first used (the Feishu SDK,
+ * exceljs…, each its own `import()`), those whose files are read where they are (PGlite's WebAssembly),
+ * and the optional Wechaty. The others are bundled into dist/: the ESM loader's resolving and reading of
+ * their hundreds of small files cost about 0.3 s of CPU a start (measured A/B, README "Benchmarks").
+ */
+const LOADED_APART = [
+  '@electric-sql/pglite',
+  '@larksuiteoapi/node-sdk',
+  '@wecom/aibot-node-sdk',
+  'docx',
+  'exceljs',
+  'jszip',
+  'postgres',
+  'wechaty',
+  'wechaty-*',
+];
+/** Bundled CommonJS code may `require` Node's own modules, which an ES module has no `require` for. */
+const REQUIRE_SHIM =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 /** Files copied as they are (paths under the project root and under dist/ alike). */
 const COPIED = ['db/migrations', 'db/pglite-worker.mjs', 'examples/school.yaml'];
@@ -140,7 +161,17 @@ export async function build({ outdir = DIST, log = (line) => process.stdout.writ
     outbase: root,
   };
   const groups = [
-    { dir: '', entryPoints: [{ in: 'bot/node.ts', out: 'node' }] },
+    // bot/node.ts's dynamic imports as chunks of their own beside dist/node.js (the same folder, so the
+    // URLs above stay right): the database opens while the service's packages load.
+    {
+      dir: '',
+      entryPoints: [{ in: 'bot/node.ts', out: 'node' }],
+      splitting: true,
+      chunkNames: 'chunk-[hash]',
+      packages: undefined,
+      external: LOADED_APART,
+      banner: { js: REQUIRE_SHIM },
+    },
     { dir: 'cli', entryPoints: CLIS.map((name) => ({ in: `bot/cli/${name}.ts`, out: `cli/${name}` })) },
     {
       dir: 'handlers',

@@ -1,7 +1,8 @@
 // Fault injection (issue 8), part 1b: the Node entry (`npm start`) killed with SIGKILL in the middle of a
 // fan-out and started again, on a PGlite data directory of its own — as its own process (slow lane). The
 // rest of part 1 is test/faults.test.ts; part 2 (test/faults-pg.test.ts) stops PostgreSQL itself. And the
-// orderly stop (issue 21, bot/shutdown.ts): SIGTERM to `npm start` mid fan-out, nothing lost, none twice.
+// orderly stop (issue 21, bot/shutdown.ts): SIGTERM to `npm start` mid fan-out, nothing lost, none twice; and
+// the forced one, when a send under way outlasts the deadline.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -11,6 +12,7 @@ import { asc } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { enqueue } from '../bot/core/enqueue.ts';
 import type { Channel } from '../bot/core/types.ts';
+import { SHUTDOWN_DEADLINE_MS } from '../bot/shutdown.ts';
 import { openDatabase } from '../db/client.ts';
 import { outbox } from '../db/schema.ts';
 import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
@@ -56,7 +58,7 @@ describe('the process stopped in the middle of a fan-out', () => {
   const COUNT = 200;
 
   /** 200 reminders queued on a migrated data folder, and a slow fake Feishu to send them to. */
-  async function fanOut() {
+  async function fanOut(sendMs = 150) {
     await feishu?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = mkdtempSync(join(tmpdir(), 'faults-kill-'));
@@ -86,7 +88,7 @@ describe('the process stopped in the middle of a fan-out', () => {
     feishu = await startFakeFeishu({
       rateLimits: { appPerSecond: 50, appPerMinute: 1000, receiverPerSecond: 5 },
     });
-    feishu.force({ match: 'messages', delayMs: 150, times: 1_000_000 });
+    feishu.force({ match: 'messages', delayMs: sendMs, times: 1_000_000 });
     const env = {
       PORT: String(await freePort()),
       DATA_DIR: dataDir,
@@ -199,4 +201,35 @@ describe('the process stopped in the middle of a fan-out', () => {
     expect(counts).toHaveLength(COUNT);
     expect(counts.filter((count) => count > 1)).toEqual([]);
   }, 150_000);
+
+  it('exits 1 at the deadline, and says so, when a send under way never comes back; nothing is marked', async () => {
+    // Feishu takes every send and never answers within the shutdown's deadline (9 s; the SDK's own time
+    // limit is 10 s, jobs/outbox.ts waits for the batch under way).
+    const { env, fake, inFlight } = await fanOut(60_000);
+    const first = start(env);
+    await until('a send under way', () => inFlight() > 0, 60_000).catch((error) => {
+      throw new Error(`${error.message}\n${first.output.join('')}`);
+    });
+    const signalled = Date.now();
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toBe(1);
+    const stoppedMs = Date.now() - signalled;
+    const log = first.output.join('');
+    expect(log).toContain('"msg":"shutting down"');
+    expect(log).toContain('"msg":"shutdown: not done within the deadline, exiting now"');
+    expect(log).not.toContain('"msg":"stopped"');
+    expect(stoppedMs).toBeGreaterThanOrEqual(SHUTDOWN_DEADLINE_MS - 500);
+    expect(stoppedMs).toBeLessThan(SHUTDOWN_DEADLINE_MS + 3_000);
+    expect(fake.messages).toHaveLength(0);
+
+    const stopped = await openDatabase({ dataDir: env.DATA_DIR! });
+    try {
+      const rows = await stopped.db.select().from(outbox);
+      // Nothing sent, nothing given up: the claimed rows are released by the next start (bot/node-service.ts).
+      expect(rows).toHaveLength(COUNT);
+      expect(rows.filter((row) => row.status === 'sent' || row.status === 'failed')).toEqual([]);
+    } finally {
+      await stopped.close();
+    }
+  }, 120_000);
 });

@@ -33,11 +33,13 @@ beforeEach(() => {
 });
 
 const sdk = (app = { appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET }) =>
-  createFeishuClient({ ...app, domain: fake.url }).client;
+  createFeishuClient({ ...app, domain: fake.url }).client();
 
 async function upload(bytes: Buffer, imageType = 'message') {
   try {
-    const data = await sdk().im.image.create({ data: { image_type: imageType as 'message', image: bytes } });
+    const data = await (await sdk()).im.image.create({
+      data: { image_type: imageType as 'message', image: bytes },
+    });
     return { key: data?.image_key };
   } catch (error) {
     const response = (error as { response?: { status: number; data: { code: number } } }).response;
@@ -102,9 +104,9 @@ const cardWithImage = (imgKey: string) =>
     body: { elements: [{ tag: 'img', img_key: imgKey, alt: { tag: 'plain_text', content: '整改前 1' } }] },
   });
 
-async function sendCard(client: lark.Client, content: string) {
+async function sendCard(client: Promise<lark.Client>, content: string) {
   try {
-    await client.im.message.create({
+    await (await client).im.message.create({
       params: { receive_id_type: 'chat_id' },
       data: { receive_id: 'oc_group', msg_type: 'interactive', content },
     });

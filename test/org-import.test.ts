@@ -377,8 +377,8 @@ describe('people given by their mobile', () => {
     const calls = feishu.calls.filter((call) => call.kind === 'contact.batch_get_id');
     expect(calls.map((call) => (call.body as { mobiles: string[] }).mobiles.length)).toEqual([50, 50, 20]);
     expect(calls.every((call) => call.status === 200)).toBe(true);
-    const tooMany = await feishuClient()
-      .contact.user.batchGetId({ data: { mobiles: keys.slice(0, 51).map((key) => key.value) } })
+    const tooMany = await (await feishuClient()()).contact.user
+      .batchGetId({ data: { mobiles: keys.slice(0, 51).map((key) => key.value) } })
       .catch((error: { response: { status: number; data: { code: number } } }) => error.response);
     expect(tooMany).toMatchObject({ status: 400, data: { code: 99992402 } });
   });
@@ -499,11 +499,13 @@ describe('the Feishu user_id trap', () => {
         domain: feishu.url,
       }).client;
       const send = (type: 'user_id' | 'open_id', id: string) =>
-        client.im.message
-          .create({
-            params: { receive_id_type: type },
-            data: { receive_id: id, msg_type: 'text', content: JSON.stringify({ text: '测试' }) },
-          })
+        client()
+          .then((sdk) =>
+            sdk.im.message.create({
+              params: { receive_id_type: type },
+              data: { receive_id: id, msg_type: 'text', content: JSON.stringify({ text: '测试' }) },
+            }),
+          )
           .then(() => ({ status: 200, data: { code: 0 } }))
           .catch((error: { response: { status: number; data: { code: number } } }) => error.response);
       expect(await send('user_id', user.userId)).toMatchObject({ status: 400, data: { code: 99991672 } });

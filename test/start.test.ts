@@ -1,6 +1,6 @@
 // `npm start` as a newcomer runs it: no credentials → demo mode with the example school, healthy.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,4 +132,38 @@ describe('the Node entry', () => {
     expect(await exited).toBe(1);
     expect(output.join('')).toContain('PORT: must be a number');
   }, 60_000);
+});
+
+describe('the build of the Node entry', () => {
+  /** The packages the service loads only when first used (see scripts/build.mjs, LOADED_APART). */
+  const LOADED_WHEN_USED = [
+    '@larksuiteoapi/node-sdk',
+    'exceljs',
+    'jszip',
+    'docx',
+    'wechaty',
+    '@wecom/aibot-node-sdk',
+  ];
+
+  /** The packages dist/node.js and the chunks it imports statically load before anything runs. */
+  function staticPackages(file: string, seen = new Set<string>()): Set<string> {
+    const packages = new Set<string>();
+    if (seen.has(file)) return packages;
+    seen.add(file);
+    const code = readFileSync(join('dist', file), 'utf8');
+    for (const [, from] of code.matchAll(/^import\s+(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/gm)) {
+      if (from!.startsWith('./')) for (const each of staticPackages(from!.slice(2), seen)) packages.add(each);
+      else packages.add(from!);
+    }
+    return packages;
+  }
+
+  it('starts without loading the Feishu SDK, exceljs, jszip, docx or Wechaty (each is imported when first used)', () => {
+    const loaded = [...staticPackages('node.js')];
+    expect(
+      loaded.filter((name) => LOADED_WHEN_USED.some((lazy) => name === lazy || name.startsWith(`${lazy}/`))),
+    ).toEqual([]);
+    // The database's chunk is imported on its own, before the service's: PGlite starts while the rest loads.
+    expect(readFileSync('dist/node.js', 'utf8').match(/import\("\.\/chunk-[\w-]+\.js"\)/g)).toHaveLength(2);
+  });
 });

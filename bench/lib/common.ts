@@ -51,6 +51,18 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+/** CPU time a process has used so far, all its threads, in ms, from /proc (Linux; 100 ticks a second). */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The machine's load average over the last minute (Linux). */
+export const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+
 /** Resident and peak resident memory of a process, in MiB, from /proc (Linux). */
 export function memoryOf(pid: number): { rssMiB: number; peakRssMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -62,8 +74,10 @@ export interface RunningService {
   url: string;
   child: ChildProcess;
   output: string[];
-  /** Milliseconds from spawn to the first healthy /healthz answer. */
+  /** Milliseconds from spawn to the first 200 of `readyPath` (/healthz unless given). */
   readyMs: number;
+  /** CPU time the process had used by then (all its threads), in ms. */
+  readyCpuMs: number;
   stop(): Promise<void>;
 }
 
@@ -91,6 +105,7 @@ export async function startService(
   env: Record<string, string>,
   timeoutMs = 120_000,
   built = false,
+  readyPath = '/healthz',
 ): Promise<RunningService> {
   const port = await freePort();
   const started = performance.now();
@@ -104,7 +119,7 @@ export async function startService(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited at start-up:\n${output.join('')}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if ((await fetch(`${url}${readyPath}`)).ok) break;
     } catch {}
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -113,11 +128,13 @@ export async function startService(
     await sleep(20);
   }
   const readyMs = performance.now() - started;
+  const readyCpuMs = cpuMsOf(child.pid!);
   return {
     url,
     child,
     output,
     readyMs,
+    readyCpuMs,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);

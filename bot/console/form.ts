@@ -2,6 +2,7 @@
 // cut to a length: normalizing never fails, so a refused form is shown again as it was typed), then the
 // form's own checks in order, each answering the page's own words. Checks that need rows (is this person
 // of the tenant?) stay in the route, after these.
+import { basename } from 'node:path';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { ConsoleContext } from './kit.ts';
@@ -51,4 +52,47 @@ export function validForm<Shape extends z.ZodRawShape>(
     // Mounted after `kit.post` on the console's routes only: the context is the console's.
     return checked.refuse(c as unknown as ConsoleContext, values, result.error.issues[0]?.message ?? '');
   });
+}
+
+/** What an upload form is for: its kind (the name of a file without one), the names it takes, the refusals. */
+export interface UploadRules {
+  kind: string;
+  accepted: RegExp;
+  missing: string;
+  refused: (name: string) => string;
+}
+
+/**
+ * A form's uploaded file under its base name (at most 120 characters; `kind` when it has none), or
+ * undefined when there is none or it is empty.
+ */
+const uploadField = (kind: string) =>
+  z
+    .unknown()
+    .optional()
+    .transform((value) => (Array.isArray(value) ? value.at(-1) : value))
+    .transform((file) =>
+      file instanceof File && file.size > 0
+        ? { name: basename(file.name.replaceAll('\\', '/')).slice(-120) || kind, file }
+        : undefined,
+    );
+
+/**
+ * The middleware of an upload form (its `file` field): refused, with `refuse`'s page and the rule's
+ * message, when there is no file, it is empty, or its name does not end as `accepted` wants.
+ */
+export function uploadForm(
+  rules: UploadRules,
+  refuse: (c: ConsoleContext, message: string) => Promise<Response>,
+) {
+  return validForm(
+    { file: uploadField(rules.kind) },
+    {
+      checks: [
+        ({ file }) => (file ? undefined : rules.missing),
+        ({ file }) => (file && !rules.accepted.test(file.name) ? rules.refused(file.name) : undefined),
+      ],
+      refuse: (c, _values, message) => refuse(c, message),
+    },
+  );
 }

@@ -8,7 +8,6 @@
 // A page route reads as `app.get(path, kit.viewer, handler)`; a form post as
 // `app.post(path, kit.limit, kit.post, handler)` (same origin, the session's CSRF token, then the viewer).
 
-import { basename } from 'node:path';
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import { createFactory } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -184,27 +183,6 @@ const BODY_TOO_SLOW = '请求超时：提交的内容未能在规定时间内传
 
 /** A form field as a string ('' when absent or a file). */
 export const text = (value: unknown) => (typeof value === 'string' ? value : '');
-
-/** A file a form uploaded: the name it is shown under and its content. */
-export interface Upload {
-  name: string;
-  bytes: Uint8Array;
-}
-
-/**
- * The file of a form's `file` field, under its base name (at most 120 characters; `kind` when it has
- * none), or why it is refused: there is none, it is empty, or its name does not end as `accepted` wants.
- */
-export async function uploadOf(
-  form: Record<string, unknown>,
-  rules: { kind: string; accepted: RegExp; missing: string; refused: (name: string) => string },
-): Promise<Upload | { refusal: string }> {
-  const file = form.file;
-  if (!(file instanceof File) || file.size === 0) return { refusal: rules.missing };
-  const name = basename(file.name.replaceAll('\\', '/')).slice(-120) || rules.kind;
-  if (!rules.accepted.test(name)) return { refusal: rules.refused(name) };
-  return { name, bytes: new Uint8Array(await file.arrayBuffer()) };
-}
 
 /** Who is at the keyboard, for the log: the admin, or an anonymous visitor in demo mode. */
 export const actor = (viewer: Viewer) => viewer.account?.username ?? '(demo)';

@@ -1,8 +1,9 @@
 // The doctor's Feishu checks: the tenant_access_token, the bot, the scopes the product needs
 // (查询租户授权状态, GET /open-apis/application/v6/scopes: https://open.feishu.cn/document/application-v6/scope/list,
 // needs no scope itself) and how events arrive (FEISHU_MODE).
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as lark from '@larksuiteoapi/node-sdk';
 import type { ChannelHealth } from '../channels/channel.ts';
+import { loadLark } from '../channels/feishu/sdk.ts';
 import { createFeishuClient } from '../channels/feishu/sender.ts';
 import type { FeishuConfig } from '../env.ts';
 import { type CheckRow, reason, row } from './rows.ts';
@@ -39,7 +40,8 @@ export interface FeishuCheckOptions {
 
 export async function feishuChecks(options: FeishuCheckOptions): Promise<CheckRow[]> {
   const { config, timeoutMs } = options;
-  const { client } = createFeishuClient(config, { timeoutMs });
+  const sdk = await loadLark();
+  const client = await createFeishuClient(config, { timeoutMs }).client();
   const rows: CheckRow[] = [];
   let token: string | undefined;
   try {
@@ -67,7 +69,7 @@ export async function feishuChecks(options: FeishuCheckOptions): Promise<CheckRo
   try {
     const info = (await client.request(
       { method: 'GET', url: '/open-apis/bot/v3/info' },
-      lark.withTenantToken(token),
+      sdk.withTenantToken(token),
     )) as { bot?: { app_name?: string } };
     botName = info.bot?.app_name;
     rows.push(row(CREDENTIALS, 'ok', `已获取 tenant_access_token；机器人“${botName ?? '（未命名）'}”可用。`));
@@ -76,16 +78,21 @@ export async function feishuChecks(options: FeishuCheckOptions): Promise<CheckRo
     rows.push(row(CREDENTIALS, 'error', `${why}：请在开发者后台 → 应用能力 启用“机器人”，并发布版本。`));
   }
 
-  rows.push(await scopeRow(client, token, options.usesUserIds));
+  rows.push(await scopeRow(sdk, client, token, options.usesUserIds));
   return [...rows, ...(await eventRows(options))];
 }
 
-async function scopeRow(client: lark.Client, token: string, usesUserIds: boolean): Promise<CheckRow> {
+async function scopeRow(
+  sdk: typeof lark,
+  client: lark.Client,
+  token: string,
+  usesUserIds: boolean,
+): Promise<CheckRow> {
   let scopes: { scope_name?: string; grant_status?: number }[];
   try {
     const answer = (await client.request(
       { method: 'GET', url: '/open-apis/application/v6/scopes' },
-      lark.withTenantToken(token),
+      sdk.withTenantToken(token),
     )) as { data?: { scopes?: { scope_name?: string; grant_status?: number }[] } };
     scopes = answer.data?.scopes ?? [];
   } catch (error) {
@@ -145,7 +152,7 @@ async function eventRows(options: FeishuCheckOptions): Promise<CheckRow[]> {
   }
   // The handshake only (the SDK's WSClient starts with it): its answer's URL carries a ticket, never shown.
   try {
-    const http = lark.defaultHttpInstance as unknown as lark.HttpInstance;
+    const http = (await loadLark()).defaultHttpInstance as unknown as lark.HttpInstance;
     const answer = (await http.request({
       method: 'post',
       url: `${config.domain}/callback/ws/endpoint`,

@@ -2,12 +2,15 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../core/log.ts';
 
-export function botOpenIdLoader(client: lark.Client, log: Logger): () => Promise<string | undefined> {
+export function botOpenIdLoader(
+  client: () => Promise<lark.Client>,
+  log: Logger,
+): () => Promise<string | undefined> {
   let openId: string | undefined;
   return async () => {
     if (openId) return openId;
     try {
-      const info = (await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' })) as {
+      const info = (await (await client()).request({ method: 'GET', url: '/open-apis/bot/v3/info' })) as {
         bot?: { open_id?: string };
       };
       openId = info.bot?.open_id;

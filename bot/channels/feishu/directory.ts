@@ -27,8 +27,9 @@ function refusalOf(error: unknown): Refusal & { status?: number } {
   return { msg: error instanceof Error ? error.message : String(error) };
 }
 
-export function feishuDirectory(client: lark.Client): Directory {
+export function feishuDirectory(client: () => Promise<lark.Client>): Directory {
   return async (keys) => {
+    const sdk = await client();
     const outcomes = new Map<string, LookupOutcome>();
     const mobiles = keys.filter((key) => key.by === 'mobile');
     const emails = keys.filter((key) => key.by === 'email');
@@ -37,9 +38,9 @@ export function feishuDirectory(client: lark.Client): Directory {
       const failAll = (outcome: LookupOutcome) => {
         for (const key of batch) outcomes.set(contactKey(key), outcome);
       };
-      let answer: Awaited<ReturnType<typeof client.contact.user.batchGetId>>;
+      let answer: Awaited<ReturnType<typeof sdk.contact.user.batchGetId>>;
       try {
-        answer = await client.contact.user.batchGetId({
+        answer = await sdk.contact.user.batchGetId({
           params: { user_id_type: 'open_id' },
           data: {
             mobiles: batch.filter((key) => key.by === 'mobile').map((key) => platformMobile(key.value)),

@@ -34,7 +34,7 @@ export function feishuFetcher({ client, tokens }: FeishuClient): FileFetcher {
       if (!ref.messageId) throw new FetchFailure('Feishu resource without its message id', false);
       let stream: Readable;
       try {
-        const resource = await client.im.messageResource.get({
+        const resource = await (await client()).im.messageResource.get({
           path: { message_id: ref.messageId, file_key: ref.key },
           params: { type: ref.kind },
         });

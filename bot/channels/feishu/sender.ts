@@ -10,7 +10,7 @@
 // (230031), goes out as a new card to the same chat or person instead, and the card's copies follow the new
 // message from then on (`repointCopies`, as WeCom's do); the old card is left as it was. When the person
 // already has a younger card of the subject (a reminder's), the old copy follows that one and nothing is sent.
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as lark from '@larksuiteoapi/node-sdk';
 import { type Card, imagesOf, note } from '../../../cards/model.ts';
 import type { Db } from '../../../db/client.ts';
 import { cardCopies, copyShowing, repointCopies } from '../../../db/queries/outbox.ts';
@@ -24,6 +24,7 @@ import {
 import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
 import { feishuTextContent, type ImageKeyOf, renderFeishuCard } from './render.ts';
+import { loadLark } from './sdk.ts';
 
 /**
  * A token cache of our own per client: the SDK's default cache is shared by the whole process and is
@@ -78,7 +79,8 @@ export class ImageKeys {
 }
 
 export interface FeishuClient {
-  client: lark.Client;
+  /** The SDK's client, made on the first call (the SDK loads then: ./sdk.ts). */
+  client(): Promise<lark.Client>;
   tokens: TokenCache;
   images: ImageKeys;
 }
@@ -91,8 +93,8 @@ export const FEISHU_TIMEOUT_MS = 10_000;
  * none: a call Feishu never answers would hold the dispatcher's run, and every message behind it, for
  * good. A call that timed out may still have been delivered; its retry carries the same `uuid`.
  */
-function timedHttp(timeoutMs: number): lark.HttpInstance {
-  const http = lark.defaultHttpInstance as unknown as lark.HttpInstance;
+function timedHttp(sdk: typeof lark, timeoutMs: number): lark.HttpInstance {
+  const http = sdk.defaultHttpInstance as unknown as lark.HttpInstance;
   const limit = <D>(opts?: lark.HttpRequestOptions<D>): lark.HttpRequestOptions<D> => ({
     timeout: timeoutMs,
     ...opts,
@@ -116,17 +118,25 @@ export function createFeishuClient(
   options: { timeoutMs?: number } = {},
 ): FeishuClient {
   const tokens = new TokenCache();
-  const client = new lark.Client({
-    appId: config.appId,
-    appSecret: config.appSecret,
-    appType: lark.AppType.SelfBuild,
-    domain: config.domain,
-    // Nothing from the SDK's logger: its failures come back as errors. (LoggerLevel.fatal is 0, which
-    // the Client reads as unset and replaces with info, printing "client ready" on stdout.)
-    logger: SILENT_SDK_LOGGER,
-    cache: tokens,
-    httpInstance: timedHttp(options.timeoutMs ?? FEISHU_TIMEOUT_MS),
-  });
+  let made: Promise<lark.Client> | undefined;
+  const make = async () => {
+    const sdk = await loadLark();
+    return new sdk.Client({
+      appId: config.appId,
+      appSecret: config.appSecret,
+      appType: sdk.AppType.SelfBuild,
+      domain: config.domain,
+      // Nothing from the SDK's logger: its failures come back as errors. (LoggerLevel.fatal is 0, which
+      // the Client reads as unset and replaces with info, printing "client ready" on stdout.)
+      logger: SILENT_SDK_LOGGER,
+      cache: tokens,
+      httpInstance: timedHttp(sdk, options.timeoutMs ?? FEISHU_TIMEOUT_MS),
+    });
+  };
+  const client = () => {
+    made ??= make();
+    return made;
+  };
   return { client, tokens, images: new ImageKeys() };
 }
 
@@ -266,7 +276,7 @@ async function uploadImages(
   const upload = async (fileId: number) => {
     const photo = await readPhoto(tenantId, fileId);
     if (!photo) return undefined;
-    const data = await client.im.image.create({
+    const data = await (await client()).im.image.create({
       data: { image_type: 'message', image: Buffer.from(photo.bytes) },
     });
     return data?.image_key;
@@ -304,7 +314,7 @@ export function createFeishuSender(feishu: FeishuClient, options: FeishuSenderOp
 
   async function create(row: OutboxRow, body: { msg_type: string; content: string }) {
     return check(
-      await client.im.message.create({
+      await (await client()).im.message.create({
         params: { receive_id_type: receiveIdTypeOf(row) },
         data: { receive_id: row.targetId, ...body, uuid: `outbox-${row.id}` },
       }),
@@ -403,7 +413,7 @@ export function createFeishuSender(feishu: FeishuClient, options: FeishuSenderOp
       return resend(row, card, shown, keyOf);
     }
     try {
-      const result = await client.im.message.patch({
+      const result = await (await client()).im.message.patch({
         path: { message_id: shown },
         data: { content: cardContent(card, keyOf).content },
       });
@@ -427,7 +437,7 @@ export function createFeishuSender(feishu: FeishuClient, options: FeishuSenderOp
         }
         if (row.op === 'reply' && row.refMessageId) {
           return check(
-            await client.im.message.reply({
+            await (await client()).im.message.reply({
               path: { message_id: row.refMessageId },
               data: { ...content(row, keyOf), uuid: `outbox-${row.id}` },
             }),

@@ -8,11 +8,12 @@
 // the webhook (schema 2.0, plain: the connection is authenticated at the handshake) and take the same
 // path (./events.ts): messages into the inbox, deduplicated there by event id — several instances may each
 // hold a connection and Feishu gives each event to one of them; presses through the core's answer.
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../core/log.ts';
 import type { FeishuConfig } from '../../env.ts';
 import type { ConnectionState, ConnectionStatus } from '../channel.ts';
 import type { FeishuEvents } from './events.ts';
+import { loadLark } from './sdk.ts';
 
 export interface FeishuConnectionOptions {
   config: Pick<FeishuConfig, 'appId' | 'appSecret' | 'domain'>;
@@ -28,16 +29,17 @@ export interface FeishuConnectionOptions {
  * (header and event merged: the card action's `token` overwrites the header's), which normalize.ts
  * cannot read back; its verification does not apply to the long connection anyway (`needCheck: false`).
  */
-class EnvelopeDispatcher extends lark.EventDispatcher {
-  constructor(
-    private readonly handle: (envelope: unknown) => Promise<unknown>,
-    logger: lark.Logger,
-  ) {
-    super({ logger, loggerLevel: lark.LoggerLevel.warn });
+function envelopeDispatcher(
+  sdk: typeof lark,
+  handle: (envelope: unknown) => Promise<unknown>,
+  logger: lark.Logger,
+): lark.EventDispatcher {
+  class EnvelopeDispatcher extends sdk.EventDispatcher {
+    override async invoke(data: unknown): Promise<unknown> {
+      return handle(data);
+    }
   }
-  override async invoke(data: unknown): Promise<unknown> {
-    return this.handle(data);
-  }
+  return new EnvelopeDispatcher({ logger, loggerLevel: sdk.LoggerLevel.warn });
 }
 
 /** Connection URLs carry a ticket and an access key: never let one reach a log or `/healthz`. */
@@ -91,13 +93,13 @@ export function feishuConnection(options: FeishuConnectionOptions) {
 
   // Built on start: Workers (which never start connections) do not make one with its timers per request.
   let client: lark.WSClient | undefined;
-  const build = () =>
-    new lark.WSClient({
+  const build = (sdk: typeof lark) =>
+    new sdk.WSClient({
       appId: config.appId,
       appSecret: config.appSecret,
       domain: config.domain,
       logger: sdkLogger,
-      loggerLevel: lark.LoggerLevel.warn,
+      loggerLevel: sdk.LoggerLevel.warn,
       handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       wsConfig: { pingTimeout: PING_TIMEOUT_S },
       onReady: () => {
@@ -128,19 +130,22 @@ export function feishuConnection(options: FeishuConnectionOptions) {
       },
     });
 
-  const dispatcher = new EnvelopeDispatcher(async (envelope) => {
+  const handle = async (envelope: unknown) => {
     if (!events) throw new Error('not connected to the core yet');
     const answer = await events(envelope);
     // A throw makes the SDK answer code 500: Feishu delivers the event again later.
     if (answer.status === 503) throw new Error(answer.body.error);
     // Refused payloads are answered like handled ones: delivering them again would not help.
     return answer.status === 200 ? answer.body : undefined;
-  }, sdkLogger);
+  };
+  let dispatcher: lark.EventDispatcher | undefined;
 
   const open = async () => {
     retry = undefined;
     if (status.state === 'failed') enter('reconnecting');
-    client ??= build();
+    const sdk = await loadLark();
+    client ??= build(sdk);
+    dispatcher ??= envelopeDispatcher(sdk, handle, sdkLogger);
     await client.start({ eventDispatcher: dispatcher });
   };
 

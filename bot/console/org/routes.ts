@@ -9,7 +9,8 @@ import { type OrgFile, OrgFileError } from '../../../handlers/org-file.ts';
 import { decodeText, UPLOAD_LIMITS } from '../../../handlers/upload-limits.ts';
 import { parseOrgFileInThread } from '../../../handlers/upload-thread.ts';
 import { resolutionReport, resolveOrgPeople } from '../../org-resolve.ts';
-import { actor, type ConsoleKit, consoleApp, uploadOf, type Viewer } from '../kit.ts';
+import { uploadForm } from '../form.ts';
+import { actor, type ConsoleContext, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
 import { type OrgProblems, orgPage, orgSummaryText } from './page.ts';
 
 /** The heaviest organization file an upload may carry. */
@@ -51,20 +52,25 @@ export function orgRoutes(kit: ConsoleKit) {
     kit.renderWithFlash(c, await orgBody(c.var.viewer), { title: '组织信息', active: 'org' }),
   );
 
-  app.post('/console/org', upload, kit.post, async (c) => {
-    const { viewer, form } = c.var;
-    const { tenant } = viewer;
-    const refuse = async (status: 400 | 403 | 409, error: OrgProblems | string) =>
-      kit.render(c, await orgBody(viewer, error), { title: '组织信息', active: 'org' }, status);
-    const upload = await uploadOf(form, {
+  const orgUpload = uploadForm(
+    {
       kind: '组织文件',
       accepted: /\.ya?ml$/i,
       missing: '请选择要导入的组织文件（.yaml 或 .yml），文件不能为空。',
       refused: (name) => `只能导入 .yaml 或 .yml 文件，“${name}”不是。`,
-    });
-    if ('refusal' in upload) return refuse(400, upload.refusal);
-    const { name } = upload;
-    const decoded = decodeText(upload.bytes);
+    },
+    async (c: ConsoleContext, message) =>
+      kit.render(c, await orgBody(c.var.viewer, message), { title: '组织信息', active: 'org' }, 400),
+  );
+
+  app.post('/console/org', upload, kit.post, orgUpload, async (c) => {
+    const { viewer } = c.var;
+    const { tenant } = viewer;
+    const refuse = async (status: 400 | 403 | 409, error: OrgProblems | string) =>
+      kit.render(c, await orgBody(viewer, error), { title: '组织信息', active: 'org' }, status);
+    // The form checked there is a file (uploadForm).
+    const { name, file } = c.req.valid('form').file!;
+    const decoded = decodeText(new Uint8Array(await file.arrayBuffer()));
     if (!('text' in decoded)) {
       return refuse(400, `组织文件 ${name} 既不是 UTF-8 也不是 GBK 编码的文本，请另存为 UTF-8 后重新上传。`);
     }

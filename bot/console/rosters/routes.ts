@@ -5,7 +5,8 @@ import { RosterFileError } from '../../../handlers/roster-file.ts';
 import { importRosterFile } from '../../../handlers/roster-import.ts';
 import { addDays } from '../../../handlers/shift-rules.ts';
 import { UPLOAD_LIMITS } from '../../../handlers/upload-limits.ts';
-import { actor, type ConsoleKit, consoleApp, uploadOf, type Viewer } from '../kit.ts';
+import { uploadForm } from '../form.ts';
+import { actor, type ConsoleContext, type ConsoleKit, consoleApp, type Viewer } from '../kit.ts';
 import { type RosterErrors, rosterSummaryText, rostersPage } from './page.ts';
 
 /** The heaviest roster file an upload may carry. */
@@ -40,20 +41,26 @@ export function rostersRoutes(kit: ConsoleKit) {
     kit.renderWithFlash(c, await rostersBody(c.var.viewer), { title: '值班表', active: 'rosters' }),
   );
 
-  app.post('/console/rosters', upload, kit.post, async (c) => {
-    const { viewer, form } = c.var;
-    const { tenant } = viewer;
-    const refuse = async (error: RosterErrors | string) =>
-      kit.render(c, await rostersBody(viewer, error), { title: '值班表', active: 'rosters' }, 400);
-    const upload = await uploadOf(form, {
+  const rosterUpload = uploadForm(
+    {
       kind: '值班表',
       accepted: /\.(xlsx|csv)$/i,
       missing: '请选择要导入的值班表文件（.xlsx 或 .csv），文件不能为空。',
       refused: (name) =>
         `只能导入 .xlsx 或 .csv 文件，“${name}”不是（旧版 .xls 请在 Excel 中另存为 .xlsx）。`,
-    });
-    if ('refusal' in upload) return refuse(upload.refusal);
-    const { name, bytes } = upload;
+    },
+    async (c: ConsoleContext, message) =>
+      kit.render(c, await rostersBody(c.var.viewer, message), { title: '值班表', active: 'rosters' }, 400),
+  );
+
+  app.post('/console/rosters', upload, kit.post, rosterUpload, async (c) => {
+    const { viewer } = c.var;
+    const { tenant } = viewer;
+    const refuse = async (error: RosterErrors | string) =>
+      kit.render(c, await rostersBody(viewer, error), { title: '值班表', active: 'rosters' }, 400);
+    // The form checked there is a file (uploadForm).
+    const { name, file } = c.req.valid('form').file!;
+    const bytes = new Uint8Array(await file.arrayBuffer());
     let summary: Awaited<ReturnType<typeof importRosterFile>>;
     try {
       summary = await importRosterFile(db, tenant.id, name, bytes, clock(), viewer.account?.id ?? null);

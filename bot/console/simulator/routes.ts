@@ -8,14 +8,8 @@ import { demoTenants, type Tenant } from '../../../db/queries/tenants.ts';
 import { FORM_FIELD_PREFIX } from '../../channels/console/render.ts';
 import type { ActionEvent, ActionResult, MessageEvent } from '../../core/types.ts';
 import type { Flash } from '../auth.ts';
-import {
-  actor,
-  type ConsoleContext,
-  type ConsoleKit,
-  type ConsoleMiddleware,
-  consoleApp,
-  text,
-} from '../kit.ts';
+import { textField, validForm } from '../form.ts';
+import { actor, type ConsoleContext, type ConsoleKit, type ConsoleMiddleware, consoleApp } from '../kit.ts';
 import { buildConversation, MAX_MESSAGE_LENGTH, userMessageId } from './conversation.ts';
 import { noMembersPage, SIMULATOR_SCRIPT, simulatorPage } from './page.ts';
 
@@ -32,6 +26,13 @@ function parseArgs(raw: string): Record<string, string> | undefined {
     return undefined;
   }
 }
+
+/** The simulator's refusals: an empty message is a warning, the rest errors. */
+const NO_MESSAGE = '请输入消息。';
+const BAD_BUTTON = '按钮数据无效，请刷新页面后重试。';
+
+/** What a message form says: its quick reply when one was pressed, else what was typed. */
+const saidIn = (values: { quick: string; text: string }) => (values.quick || values.text).trim();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -112,31 +113,60 @@ export function simulatorRoutes(kit: ConsoleKit) {
   });
 
   /** The organization and member a simulator post acts as: one the viewer may act in, or undefined. */
-  async function acting(c: ConsoleContext) {
-    const tenant = await actingTenant(c, text(c.var.form.tenant) || undefined);
-    const person = tenant && (await memberById(db, tenant.id, Number(text(c.var.form.person))));
+  async function acting(c: ConsoleContext, values: { tenant: string; person: string }) {
+    const tenant = await actingTenant(c, values.tenant || undefined);
+    const person = tenant && (await memberById(db, tenant.id, Number(values.person)));
     return tenant && person ? { tenant, person } : undefined;
   }
   /** Back to the conversation, in its organization when it is not the viewer's own. */
   const backTo = (viewer: { tenant: Tenant }, tenant: Tenant, personId: number) =>
     `/?${tenant.id === viewer.tenant.id ? '' : `tenant=${tenant.id}&`}person=${personId}`;
 
-  app.post('/console/say', kit.limit, demoOnly, kit.post, async (c) => {
-    const { viewer, form } = c.var;
-    const who = await acting(c);
+  /** A refused simulator form: the member's page again with the message (a member not found: 404 first). */
+  const refuse = async (c: ConsoleContext, values: { tenant: string; person: string }, message: string) => {
+    const who = await acting(c, values);
+    if (!who) return noSuchMember(c);
+    kit.setFlash(c, { kind: message === NO_MESSAGE ? 'warning' : 'error', text: message });
+    return c.redirect(backTo(c.var.viewer, who.tenant, who.person.id), 303);
+  };
+
+  const sayForm = validForm(
+    { tenant: textField, person: textField, quick: textField, text: textField, page: textField },
+    {
+      checks: [
+        (values) => (saidIn(values) ? undefined : NO_MESSAGE),
+        (values) =>
+          saidIn(values).length > MAX_MESSAGE_LENGTH
+            ? `消息太长（最多 ${MAX_MESSAGE_LENGTH} 字）。`
+            : undefined,
+      ],
+      refuse,
+    },
+  );
+
+  const pressForm = validForm(
+    {
+      tenant: textField,
+      person: textField,
+      action: textField,
+      args: textField.transform(parseArgs),
+      page: textField,
+    },
+    {
+      checks: [(values) => (/^[\w.:-]{1,100}$/.test(values.action) && values.args ? undefined : BAD_BUTTON)],
+      refuse,
+    },
+  );
+
+  app.post('/console/say', kit.limit, demoOnly, kit.post, sayForm, async (c) => {
+    const { viewer } = c.var;
+    const values = c.req.valid('form');
+    const who = await acting(c, values);
     if (!who) return noSuchMember(c);
     const { tenant, person } = who;
     const back = backTo(viewer, tenant, person.id);
-    const said = (text(form.quick) || text(form.text)).trim();
-    if (!said) {
-      kit.setFlash(c, { kind: 'warning', text: '请输入消息。' });
-      return c.redirect(back, 303);
-    }
-    if (said.length > MAX_MESSAGE_LENGTH) {
-      kit.setFlash(c, { kind: 'error', text: `消息太长（最多 ${MAX_MESSAGE_LENGTH} 字）。` });
-      return c.redirect(back, 303);
-    }
-    const uuid = formEventKey(tenant.id, person.id, form.page, ['say', said]);
+    const said = saidIn(values);
+    const uuid = formEventKey(tenant.id, person.id, values.page, ['say', said]);
     const event: MessageEvent = {
       type: 'message',
       channel: 'console',
@@ -161,18 +191,15 @@ export function simulatorRoutes(kit: ConsoleKit) {
     return c.redirect(back, 303);
   });
 
-  app.post('/console/press', kit.limit, demoOnly, kit.post, async (c) => {
+  app.post('/console/press', kit.limit, demoOnly, kit.post, pressForm, async (c) => {
     const { viewer, form } = c.var;
-    const who = await acting(c);
+    const valid = c.req.valid('form');
+    const { action, args = {}, page } = valid;
+    const who = await acting(c, valid);
     if (!who) return noSuchMember(c);
     const { tenant, person } = who;
     const back = backTo(viewer, tenant, person.id);
-    const action = text(form.action);
-    const args = parseArgs(text(form.args));
-    if (!/^[\w.:-]{1,100}$/.test(action) || !args) {
-      kit.setFlash(c, { kind: 'error', text: '按钮数据无效，请刷新页面后重试。' });
-      return c.redirect(back, 303);
-    }
+    // The fields of the card's own form, named by the card (FORM_FIELD_PREFIX), as the press sent them.
     const values: Record<string, string> = {};
     for (const [name, value] of Object.entries(form)) {
       if (name.startsWith(FORM_FIELD_PREFIX) && typeof value === 'string') {
@@ -182,7 +209,7 @@ export function simulatorRoutes(kit: ConsoleKit) {
     const event: ActionEvent = {
       type: 'action',
       channel: 'console',
-      eventKey: formEventKey(tenant.id, person.id, form.page, ['press', action, args, values]),
+      eventKey: formEventKey(tenant.id, person.id, page, ['press', action, args, values]),
       sender: { ids: [{ kind: 'person', value: String(person.id) }], name: person.name },
       chat: { id: consoleChatId(person.id), type: 'p2p' },
       at: clock(),
