@@ -7,7 +7,7 @@
 // Only the tests' processes run so; `npm start` and the tools keep V8's defaults.
 export const built = (program: string, ...args: string[]) => [
   '--enable-source-maps',
-  ...(process.env.SPEED2_A ? [] : ['--liftoff-only']),
+  '--liftoff-only',
   `dist/${program}.js`,
   ...args,
 ];
