@@ -8,16 +8,32 @@ import type { Database } from '../../db/client.ts';
 type Rows<T> = T[] | { rows: T[] };
 const rowsOf = <T>(result: Rows<T>): T[] => (Array.isArray(result) ? result : result.rows);
 
+/**
+ * The statement counting every table's rows, made once per database: the tables of a test file's database
+ * do not change while its properties run (no property file alters the schema), and listing them from the
+ * catalog on every call cost more than half of each count (about 12.7 → 7 ms of CPU on PGlite, measured
+ * on a shared machine, 2026-12-06).
+ */
+const countStatements = new WeakMap<Database['db'], string>();
+
+async function countStatement(database: Database): Promise<string> {
+  let statement = countStatements.get(database.db);
+  if (statement === undefined) {
+    const tables = rowsOf(
+      (await database.db.execute<{ tablename: string }>(
+        sql`select tablename from pg_tables where schemaname = 'public' order by tablename`,
+      )) as Rows<{ tablename: string }>,
+    ).map((row) => row.tablename);
+    statement = `select ${tables.map((table) => `(select count(*) from "${table}")::int as "${table}"`).join(', ')}`;
+    countStatements.set(database.db, statement);
+  }
+  return statement;
+}
+
 /** Row counts of every table in the public schema, in one round trip. */
 export async function rowCounts(database: Database): Promise<Record<string, number>> {
-  const tables = rowsOf(
-    (await database.db.execute<{ tablename: string }>(
-      sql`select tablename from pg_tables where schemaname = 'public' order by tablename`,
-    )) as Rows<{ tablename: string }>,
-  ).map((row) => row.tablename);
-  const query = tables.map((table) => `(select count(*) from "${table}")::int as "${table}"`).join(', ');
   const [row] = rowsOf(
-    (await database.db.execute<Record<string, number>>(sql.raw(`select ${query}`))) as Rows<
+    (await database.db.execute<Record<string, number>>(sql.raw(await countStatement(database)))) as Rows<
       Record<string, number>
     >,
   );
