@@ -134,11 +134,11 @@ async function sequenceStates(db: Queryable): Promise<(SequenceState & { sequenc
   const owned = rowsOf<{ table: string; column: string; sequence: string }>(
     await db.execute(sql`
       select c.relname as table, a.attname as column,
-        pg_get_serial_sequence(quote_ident(c.relname), a.attname) as sequence
+        pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) as sequence
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
       where n.nspname = 'public' and c.relkind in ('r', 'p')
-        and pg_get_serial_sequence(quote_ident(c.relname), a.attname) is not null
+        and pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) is not null
       order by c.relname, a.attname`),
   );
   const states: (SequenceState & { sequence: string })[] = [];

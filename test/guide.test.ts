@@ -60,14 +60,14 @@ describe('help by role', () => {
   it('gives a unit head the hazard steps, a leader 挂牌督办 and 派任务, the office everything', async () => {
     const head = listed(await bot.say(HEAD, '帮助'));
     expect(head).toContain('受理 YH-… [措施 <临时管控措施>] [期限 <日期>]');
-    expect(head).toContain('整改完成 YH-… <整改措施>');
+    expect(head).toContain('整改完成 YH-… <整改措施> [资金 <金额>]');
     expect(head).not.toContain('挂牌督办 YH-… <事项> 截止 <日期>');
     const leader = listed(await bot.say(PRINCIPAL, '帮助'));
     expect(leader).toContain('挂牌督办 YH-… <事项> 截止 <日期>');
     expect(leader).toContain('派任务 @人|@处室 <内容> 截止 <日期>');
     expect(leader).not.toContain('发起责任书 <年度>');
     const office = listed(await bot.say(OFFICE, '帮助'));
-    expect(office).toContain('复查通过 YH-…');
+    expect(office).toContain('复查通过 YH-… [复查意见]');
     expect(office).toContain('发起责任书 <年度>');
     expect(office.length).toBeGreaterThan(leader.length);
     expect(leader.length).toBeGreaterThan(head.length);

@@ -205,7 +205,7 @@ describe('a fresh install', () => {
     const text = await draft.text();
     expect(text).not.toContain('存在的不足）');
     expect(text).toContain('另：以下 1 项职责当期不考核，不计为不足：');
-    expect(text).toContain('2026-Q4 主持召开学校安全工作会议：2026-12-03组织导入时本期已过半');
+    expect(text).toContain('2026-Q4 主持召开学校安全工作会议（2026-12-03组织导入时本期已过半');
   });
 
   it('started on any day of the year sends no 未履职 and no reminder for a period it cannot be assessed in', async () => {

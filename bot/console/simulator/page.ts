@@ -84,7 +84,7 @@ export function simulatorPage(state: SimulatorState): Html {
         : ''
     }
     <form method="get" action="/">
-      <input type="hidden" name="tenant" value="${state.tenant.id}">
+      ${state.tenants ? html`<input type="hidden" name="tenant" value="${state.tenant.id}">` : ''}
       <label for="person"><strong>以此成员身份发言</strong></label>
       <select id="person" name="person">
         ${members.map(
