@@ -9,6 +9,7 @@ import { actions, button, type Card, card, fields, note, text } from '../cards/m
 import type { Queryable } from '../db/client.ts';
 import { memberSchools, memberVisits, supervisionHazardsAt, visitsAtSchool } from '../db/queries/bureau.ts';
 import { holdersAtLevel } from '../db/queries/hazard-roles.ts';
+import { rowId } from '../db/queries/ids.ts';
 import { contractedSchools, obligationsOf } from '../db/queries/obligations.ts';
 import { officeStaff, type Person, type Tenant } from '../db/queries/org.ts';
 import {
@@ -217,8 +218,8 @@ export async function mayAcknowledge(db: Queryable, tenantId: number, personId: 
 
 /** 确认收到 on a received report (the office or a leader of the receiving tenant). */
 export async function acknowledgeButton(ctx: ActionContext): Promise<ActionResult> {
-  const id = Number(ctx.event.args.id);
-  const row = Number.isSafeInteger(id) ? await receivedSubmission(ctx.db, ctx.tenant.id, id) : undefined;
+  const id = rowId(ctx.event.args.id);
+  const row = id === undefined ? undefined : await receivedSubmission(ctx.db, ctx.tenant.id, id);
   if (!row) throw new Refusal('找不到这份报告。');
   if (!(await mayAcknowledge(ctx.db, ctx.tenant.id, ctx.actor.id))) {
     throw new Refusal('只有领导小组办公室和单位领导可以确认收到报告。');
@@ -226,7 +227,13 @@ export async function acknowledgeButton(ctx: ActionContext): Promise<ActionResul
   if (row.submission.acknowledgedAt) {
     return { toast: { kind: 'info', text: `已由${row.submission.acknowledgedBy}确认收到` } };
   }
-  const updated = (await acknowledgeSubmission(ctx.db, ctx.tenant.id, id, ctx.actor.name, ctx.now))!;
+  const updated = (await acknowledgeSubmission(
+    ctx.db,
+    ctx.tenant.id,
+    row.submission.id,
+    ctx.actor.name,
+    ctx.now,
+  ))!;
   if (updated.personId && updated.tenantId === ctx.tenant.id && updated.personId !== ctx.actor.id) {
     ctx.send({
       to: { kind: 'person', personId: updated.personId },

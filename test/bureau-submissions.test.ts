@@ -24,6 +24,7 @@ import {
   unescapeHtml,
 } from './helpers/console-http.ts';
 import { loadExample, openTestDatabase, seedExamples } from './helpers/db.ts';
+import { failedEvents } from './helpers/properties.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
 /** Tuesday 2027-01-05, 10:00 in Shanghai: 2026-Q4 and the 2026 述职述安 are due on 01-10. */
@@ -242,6 +243,12 @@ describe('reports upward in the console', () => {
       '找不到这份报告。',
     );
     expect((await database.db.select().from(submissions))[0]!.acknowledgedBy).toBe('郑卫东');
+    // An id no integer column can hold (found by the property test of random presses): refused, no failure.
+    bot.tenantId = ids.bureau;
+    expect((await bot.press('zhengweidong', 'submission.ack', { id: '2147483648' }))?.toast.text).toBe(
+      '找不到这份报告。',
+    );
+    expect(await failedEvents(database)).toEqual([]);
   });
 });
 

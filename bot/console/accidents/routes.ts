@@ -12,6 +12,7 @@ import {
   postsWithHolders,
   proposalsOf,
 } from '../../../db/queries/accidents.ts';
+import { rowId } from '../../../db/queries/ids.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
 import { ACCIDENT_KINDS, ACCIDENT_SEVERITIES } from '../../../handlers/accident-rules.ts';
 import {
@@ -197,8 +198,8 @@ export function accidentsRoutes(kit: ConsoleKit) {
   });
 
   async function accidentOf(c: ConsoleContext) {
-    const id = Number(c.req.param('id'));
-    if (!Number.isSafeInteger(id)) return undefined;
+    const id = rowId(c.req.param('id'));
+    if (id === undefined) return undefined;
     return accidentById(db, c.var.viewer.tenant.id, id);
   }
   const missing = (c: ConsoleContext) =>
