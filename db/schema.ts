@@ -1219,6 +1219,8 @@ export const checklistItems = pgTable(
     area: text('area'),
     /** The target item a failure of this one counts against (九无: 无违规使用电器). */
     targetItemId: integer('target_item_id').references((): AnyPgColumn => checklistItems.id),
+    /** On a target item: the kind of accident that breaks it (八杜绝 火灾), counted from the register. */
+    accidentKind: accidentKindEnum('accident_kind'),
     position: integer('position').notNull().default(0),
     archived: boolean('archived').notNull().default(false),
   },

@@ -30,6 +30,19 @@ export const ACCIDENT_KIND_LABELS: Record<AccidentKind, string> = {
   other: '其他事故或事件',
 };
 
+/** The short words an organization file names a kind by (`accident: 溺水`), or the English name. */
+export const ACCIDENT_KIND_WORDS = {
+  火灾: 'fire',
+  垮塌: 'collapse',
+  交通: 'traffic',
+  食物中毒: 'food_poisoning',
+  踩踏: 'stampede',
+  传染病: 'epidemic',
+  溺水: 'drowning',
+  责任: 'liability',
+  其他: 'other',
+} as const satisfies Record<string, AccidentKind>;
+
 /** 生产安全事故 grades (一般/较大/重大/特别重大). */
 export const ACCIDENT_SEVERITIES = ['general', 'major', 'grave', 'especially_grave'] as const;
 export type AccidentSeverity = (typeof ACCIDENT_SEVERITIES)[number];

@@ -26,6 +26,7 @@ import {
 import { type UnitYearRow, yearAssessment } from './report-stats.ts';
 import { YEAR_COLUMNS } from './reports.ts';
 import { tenantSettings } from './settings.ts';
+import { targetSummary } from './targets.ts';
 
 export interface ScoredYearRow extends UnitYearRow {
   items: ItemScore[];
@@ -33,6 +34,8 @@ export interface ScoredYearRow extends UnitYearRow {
   grade: Grade;
   /** A bureau's 科室: the contracted schools its 制度落实, 隐患 and 事故 are measured on. */
   schools?: string[];
+  /** 五有/九无/八杜绝 of the unit in the year: "五有 达标 5/5；九无 达标 8/9，未达标 1…" ('' without target lists). */
+  targets: string;
 }
 
 type Period = Awaited<ReturnType<typeof closedPeriodsOfTenants>>[number];
@@ -68,6 +71,8 @@ export async function scoredYear(
   rows: ScoredYearRow[];
   bureau: boolean;
   people: Awaited<ReturnType<typeof yearPersonVetoFlags>>;
+  /** The whole school's targets in the year, as a row's; '' when the tenant has no target lists. */
+  targets: string;
 }> {
   const scheme = tenantSettings(tenant.settings).assessment;
   const asOf = now < span.to ? now : span.to;
@@ -86,6 +91,7 @@ export async function scoredYear(
     responsible,
     adjustments,
     people,
+    targets,
   ] = await Promise.all([
     closedPeriodsOfTenants(db, [tenant.id], span),
     hazardsOfTenants(db, [tenant.id], span),
@@ -95,7 +101,12 @@ export async function scoredYear(
     accidentUnits(db, tenant.id, span),
     yearAdjustments(db, tenant.id, year),
     yearPersonVetoFlags(db, tenant.id, year),
+    targetSummary(db, tenant.id, span),
   ]);
+  const targetsOf = (unitId: number | null) =>
+    (targets.find((row) => row.unitId === unitId)?.lists ?? [])
+      .map((list) => `${list.name} ${list.text}`)
+      .join('；');
   const ofUnit = <T extends { unitId: number | null }>(list: T[], unitId: number | null) =>
     list.filter((row) => row.unitId === unitId);
   const ofSchools = <T extends { tenantId: number }>(list: T[], ids: Set<number>) =>
@@ -140,20 +151,39 @@ export async function scoredYear(
       };
     });
     const { score, grade } = scoreOf(scheme, items, row.flags.length > 0);
-    return { ...row, items, score, grade, ...(schools ? { schools: [...schools.values()] } : {}) };
+    return {
+      ...row,
+      items,
+      score,
+      grade,
+      targets: row.unitId === null ? '' : targetsOf(row.unitId),
+      ...(schools ? { schools: [...schools.values()] } : {}),
+    };
   });
-  return { scheme, rows: scored, bureau, people };
+  return { scheme, rows: scored, bureau, people, targets: targetsOf(null) };
 }
 
 type Column = { header: string; value: (row: ScoredYearRow) => string | number };
 
 /** The year table's columns: the counts and flags of YEAR_COLUMNS, each item's points, the score, the 等次. */
-export function scoredColumns(scheme: AssessmentScheme, bureau: boolean): Column[] {
+export function scoredColumns({
+  scheme,
+  bureau,
+  rows,
+}: {
+  scheme: AssessmentScheme;
+  bureau: boolean;
+  rows: ScoredYearRow[];
+}): Column[] {
+  const targets = rows.some((row) => row.targets !== '');
   return [
     ...(bureau
       ? [{ header: '分包学校', value: (row: ScoredYearRow) => row.schools?.join('、') || '—' }]
       : []),
     ...YEAR_COLUMNS,
+    ...(targets
+      ? [{ header: '安全目标（五有·九无·八杜绝）', value: (row: ScoredYearRow) => row.targets || '—' }]
+      : []),
     ...scheme.items.map(
       (item, index): Column => ({
         header: `${item.name}（${item.weight}分）`,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
+import { ACCIDENT_KIND_WORDS } from './accident-rules.ts';
 import { parseCalendarOverride } from './calendar.ts';
 import { KIND_WORDS } from './obligation-kinds.ts';
 import { settingsSchema } from './settings.ts';
@@ -152,6 +153,8 @@ const checklistItem = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]*\/[a-z0-9][a-z0-9_-]*$/, 'must be <checklist code>/<item code>')
     .optional(),
+  /** On a target item: the kind of accident that breaks it (八杜绝(7) 溺水): the accident register counts. */
+  accident: oneOf(ACCIDENT_KIND_WORDS, 'accident kind').optional(),
 });
 
 /** A checklist (004's targets, 002's monthly 大检查, a unit's or a specialised list), each item sourced. */
@@ -554,6 +557,11 @@ function checklistProblems(
   });
   org.checklists.forEach((list, i) => {
     list.items.forEach((item, j) => {
+      if (item.accident && list.kind !== 'target')
+        problems.push({
+          path: `checklists[${i}].items[${j}].accident`,
+          message: 'only an item of a target list (kind: 目标) counts accidents',
+        });
       if (!item.target) return;
       const [listCode, itemCode] = item.target.split('/') as [string, string];
       const target = lists.get(listCode);

@@ -1,22 +1,32 @@
 // The targets every school signs for (004 §二: 五有, 九无, 八杜绝), tracked per unit and for the school:
 // fed by rounds (the latest result of an item that is, or counts against, a target), the open hazards
-// failing items became, and counts other registers plug in (the accident register's, for 八杜绝).
-// "九无: 无违规使用电器 — 3 项隐患未整改". The dashboard shows it; the year-end table takes `targetSummary`.
+// failing items became, and the accident register (an accident of the kind a target item names, in the
+// span asked: the school's, and each unit's it names responsible). "九无: 无违规使用电器 — 3 项隐患未整改".
+// The dashboard shows the current year; the year-end table the year it is for.
+
 import type { Queryable } from '../db/client.ts';
+import { accidentsIn, partiesOf } from '../db/queries/accidents.ts';
+import type { Span } from '../db/queries/reports.ts';
 import { latestTargetResults, openHazardsPerTarget, targetItems } from '../db/queries/rounds.ts';
 import { tenantUnits } from '../db/queries/units.ts';
 import { TARGET_STATUS_LABELS, type TargetStatus } from './inspection-rules.ts';
 
-/**
- * A count another register adds to a target item: e.g. the accident register's drownings against
- * 八杜绝(7). `target` is `<checklist code>/<item code>`; `unitId` the unit it belongs to (null: the school's).
- */
-export interface ExtraTargetCount {
-  target: string;
-  unitId: number | null;
-  /** What is counted, e.g. 事故: read "事故 1 起". */
-  label: string;
-  n: number;
+/** The accidents of the span, each with the units responsible for it (a post counts for its unit). */
+async function accidentsWithUnits(db: Queryable, tenantId: number, span: Span) {
+  const list = await accidentsIn(db, tenantId, span.from, span.to);
+  const parties = await partiesOf(
+    db,
+    tenantId,
+    list.map((accident) => accident.id),
+  );
+  return list.map((accident) => ({
+    kind: accident.kind,
+    unitIds: new Set(
+      parties
+        .filter((party) => party.accidentId === accident.id)
+        .flatMap((party) => party.unitId ?? party.postUnitId ?? []),
+    ),
+  }));
 }
 
 export interface TargetItemStatus {
@@ -25,7 +35,8 @@ export interface TargetItemStatus {
   text: string;
   source: string;
   openHazards: number;
-  extra: { label: string; n: number }[];
+  /** Accidents of the item's kind in the span (for a unit: those it is responsible for). */
+  accidents: number;
   /** Whether a signed round has looked at it (the item itself or one counting against it). */
   checked: boolean;
   status: TargetStatus;
@@ -42,31 +53,51 @@ export interface TargetGroup {
 
 /**
  * The targets' status for the school (no unit) or one unit: per target list, per item, what keeps it
- * from being met. `extra` carries counts from other registers (accidents), filtered by unit here.
+ * from being met; accidents count within `span` (the year the targets are signed for).
  */
 export async function targetStatus(
   db: Queryable,
   tenantId: number,
-  options: { unitId?: number; extra?: readonly ExtraTargetCount[] },
+  options: { unitId?: number; span: Span },
 ): Promise<TargetGroup[]> {
+  return groupsOf(await targetRecords(db, tenantId, options.span), options.unitId);
+}
+
+/** What the targets are judged on, read once for the school and all its units. */
+async function targetRecords(db: Queryable, tenantId: number, span: Span) {
   const items = await targetItems(db, tenantId);
-  const ids = items.map((row) => row.item.id);
-  const inUnit = (unitId: number | null) => options.unitId === undefined || unitId === options.unitId;
-  const hazards = (await openHazardsPerTarget(db, tenantId)).filter((row) => inUnit(row.unitId));
-  const results = (await latestTargetResults(db, tenantId, ids)).filter((row) => inUnit(row.unitId));
+  return {
+    items,
+    accidents: await accidentsWithUnits(db, tenantId, span),
+    hazards: await openHazardsPerTarget(db, tenantId),
+    results: await latestTargetResults(
+      db,
+      tenantId,
+      items.map((row) => row.item.id),
+    ),
+  };
+}
+
+function groupsOf(records: Awaited<ReturnType<typeof targetRecords>>, unitId?: number): TargetGroup[] {
+  const inUnit = (rowUnit: number | null) => unitId === undefined || rowUnit === unitId;
+  const { items } = records;
+  const accidents = records.accidents.filter(
+    (accident) => unitId === undefined || accident.unitIds.has(unitId),
+  );
+  const hazards = records.hazards.filter((row) => inUnit(row.unitId));
+  const results = records.results.filter((row) => inUnit(row.unitId));
   const groups = new Map<string, TargetGroup>();
   for (const { item, checklistCode, checklistName } of items) {
-    const key = `${checklistCode}/${item.code ?? item.key}`;
     const openHazards = hazards
       .filter((row) => row.targetId === item.id)
       .reduce((sum, row) => sum + row.n, 0);
-    const extra = (options.extra ?? [])
-      .filter((count) => count.target === key && count.n > 0 && inUnit(count.unitId))
-      .map(({ label, n }) => ({ label, n }));
+    const broken = item.accidentKind
+      ? accidents.filter((accident) => accident.kind === item.accidentKind).length
+      : 0;
     const checked = results.some((row) => row.itemId === item.id);
     const problems = [
       ...(openHazards > 0 ? [`${openHazards} 项隐患未整改`] : []),
-      ...extra.map((count) => `${count.label} ${count.n} 起`),
+      ...(broken > 0 ? [`发生事故 ${broken} 起`] : []),
     ];
     const status: TargetStatus = problems.length > 0 ? 'unmet' : checked ? 'met' : 'unassessed';
     const group = groups.get(checklistCode) ?? {
@@ -82,7 +113,7 @@ export async function targetStatus(
       text: item.text,
       source: item.source,
       openHazards,
-      extra,
+      accidents: broken,
       checked,
       status,
       line: `${item.text} — ${problems.length > 0 ? problems.join('，') : TARGET_STATUS_LABELS[status]}`,
@@ -117,17 +148,15 @@ const summarize = (groups: TargetGroup[]) =>
 export async function targetSummary(
   db: Queryable,
   tenantId: number,
-  extra: readonly ExtraTargetCount[] = [],
+  span: Span,
   wholeName = '全校',
 ): Promise<TargetSummaryRow[]> {
-  const rows: TargetSummaryRow[] = [];
-  for (const unit of await tenantUnits(db, tenantId)) {
-    rows.push({
-      unitId: unit.id,
-      name: unit.name,
-      lists: summarize(await targetStatus(db, tenantId, { unitId: unit.id, extra })),
-    });
-  }
-  rows.push({ unitId: null, name: wholeName, lists: summarize(await targetStatus(db, tenantId, { extra })) });
+  const records = await targetRecords(db, tenantId, span);
+  const rows: TargetSummaryRow[] = (await tenantUnits(db, tenantId)).map((unit) => ({
+    unitId: unit.id,
+    name: unit.name,
+    lists: summarize(groupsOf(records, unit.id)),
+  }));
+  rows.push({ unitId: null, name: wholeName, lists: summarize(groupsOf(records)) });
   return rows;
 }

@@ -207,7 +207,21 @@ describe('accident register and the scored year-end assessment', () => {
     expect(cellByHeader(year.html, '教技室', '得分')).toBe('100');
     expect(cellByHeader(year.html, '教技室', '等次')).toBe('优秀');
     expect(year.html).toContain('张丽：发生“八杜绝”责任事故');
+    // The accident breaks 八杜绝(4) 食物中毒 for 总务处 and the school, not for a unit it does not name.
+    const broken = '八杜绝 达标 0/8，未达标 1';
+    expect(cellByHeader(year.html, '总务处', '安全目标（五有·九无·八杜绝）')).toContain(broken);
+    expect(cellByHeader(year.html, '教技室', '安全目标（五有·九无·八杜绝）')).toContain('八杜绝 达标 0/8');
+    expect(cellByHeader(year.html, '教技室', '安全目标（五有·九无·八杜绝）')).not.toContain('未达标');
+    expect(year.html).toMatch(new RegExp(`id="school-targets">.*${broken}`));
+    // 2027's targets on the dashboard start clean: the accident was 2026's.
+    const now = await browser.page('/console/dashboard');
+    expect(now.html).toContain('2027 年安全目标');
+    expect(now.html).not.toContain('发生事故');
     const cells = await yearXlsx(browser);
+    expect(cells.get('总务处')!('安全目标（五有·九无·八杜绝）')).toContain(broken);
+    expect(String(cells.get('footer')!('处室'))).toContain(
+      `全校安全目标：五有 达标 0/5；九无 达标 0/9；${broken}`,
+    );
     expect(cells.get('总务处')!('等次')).toBe('不合格');
     expect(cells.get('总务处')!('事故控制（20分）')).toBe(10);
     expect(cells.get('总务处')!('得分')).toBe(Number(cellByHeader(year.html, '总务处', '得分')));

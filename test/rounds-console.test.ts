@@ -1,6 +1,6 @@
 // The console's side of inspections: the office sees the rounds and downloads the 排查登记表 of a round
 // and of a period (XLSX, printable), edits a checklist (audited), and the dashboard shows the targets.
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
@@ -47,7 +47,8 @@ describe('inspections in the console', () => {
       .select({ id: checklistItems.id, text: checklistItems.text, listId: checklists.id })
       .from(checklistItems)
       .innerJoin(checklists, eq(checklists.id, checklistItems.checklistId))
-      .where(and(eq(checklists.code, code), eq(checklists.tenantId, bot.tenantId)));
+      .where(and(eq(checklists.code, code), eq(checklists.tenantId, bot.tenantId)))
+      .orderBy(asc(checklistItems.position), asc(checklistItems.id));
   }
 
   it("lists the round, exports its register and the period's, and shows the targets on the dashboard", async () => {

@@ -17,11 +17,15 @@ import {
   hazards,
   inspectionRounds,
   roundResults,
+  tenants,
+  units,
 } from '../db/schema.ts';
+import { registerAccident } from '../handlers/accidents.ts';
 import { REGISTER_COLUMNS } from '../handlers/inspection-rules.ts';
 import { parseExportPeriod } from '../handlers/ledger-export.ts';
 import { ledgerExportRows } from '../handlers/ledger-rows.ts';
 import { loadOrgFile, OrgFileError, parseOrgFile } from '../handlers/org-file.ts';
+import { yearSpan } from '../handlers/reports.ts';
 import { registerHtml, writeRegisterXlsx } from '../handlers/round-register.ts';
 import { targetStatus } from '../handlers/targets.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
@@ -160,7 +164,8 @@ describe('the monthly 大检查 as a round', () => {
     ]);
 
     // Targets: 九无(3) 无违规使用电器 carries the open 线路 hazard; 八杜绝(1) 火灾 the 消防通道 one.
-    const school = await targetStatus(database.db, bot.tenantId, {});
+    const span = yearSpan(2026, 'Asia/Shanghai');
+    const school = await targetStatus(database.db, bot.tenantId, { span });
     const jiuwu = school.find((group) => group.name === '九无')!;
     const dianqi = jiuwu.items.find((item) => item.code === 'dian-qi')!;
     expect(dianqi.openHazards).toBe(1);
@@ -168,13 +173,52 @@ describe('the monthly 大检查 as a round', () => {
     expect(dianqi.line).toContain('1 项隐患未整改');
     const huozai = school.find((group) => group.name === '八杜绝')!.items.find((i) => i.code === 'huo-zai')!;
     expect(huozai.openHazards).toBe(1);
-    // Accidents plug in as extra counts (the accident register's).
-    const withAccident = await targetStatus(database.db, bot.tenantId, {
-      extra: [{ target: 'ba-du-jue/ni-shui', unitId: null, label: '事故', n: 1 }],
+
+    // The accident register feeds 八杜绝: a drowning of 2026 that 德育处 is responsible for breaks
+    // 八杜绝(7) for the school and 德育处, not for 总务处; one of 23:00 on 2025-12-31 (Shanghai) counts for 2025.
+    const [tenant] = await database.db.select().from(tenants).where(eq(tenants.id, bot.tenantId));
+    const [deyu] = await database.db
+      .select()
+      .from(units)
+      .where(and(eq(units.tenantId, bot.tenantId), eq(units.name, '德育处')));
+    const [general] = await database.db
+      .select()
+      .from(units)
+      .where(and(eq(units.tenantId, bot.tenantId), eq(units.name, '总务处')));
+    const drowning = (occurredAt: string) => ({
+      kind: 'drowning' as const,
+      severity: 'general' as const,
+      occurredAt: new Date(occurredAt),
+      place: '校外河塘',
+      summary: '学生周末私自下河游泳溺水，经抢救无效',
+      students: 1,
+      staff: 0,
+      injured: 0,
+      deaths: 1,
+      responsible: true,
+      injuredNames: '',
+      handling: '',
+      followUp: '',
+      reportedAt: null,
+      reportedTo: null,
+      unitIds: [deyu!.id],
+      postIds: [],
     });
-    const nishui = withAccident.find((g) => g.name === '八杜绝')!.items.find((i) => i.code === 'ni-shui')!;
-    expect(nishui.status).toBe('unmet');
-    expect(nishui.line).toContain('事故 1 起');
+    const meta = { by: '安全办公室', at: NOW, accountId: null };
+    await registerAccident(database.db, tenant!, drowning('2026-07-12T06:00:00Z'), meta);
+    await registerAccident(database.db, tenant!, drowning('2025-12-31T15:00:00Z'), meta);
+    const nishuiOf = async (unitId?: number) =>
+      (await targetStatus(database.db, bot.tenantId, { span, ...(unitId ? { unitId } : {}) }))
+        .find((g) => g.name === '八杜绝')!
+        .items.find((i) => i.code === 'ni-shui')!;
+    expect(await nishuiOf()).toMatchObject({ accidents: 1, status: 'unmet' });
+    expect((await nishuiOf()).line).toBe('杜绝学生溺水事故 — 发生事故 1 起');
+    expect(await nishuiOf(deyu!.id)).toMatchObject({ accidents: 1, status: 'unmet' });
+    expect(await nishuiOf(general!.id)).toMatchObject({ accidents: 0, status: 'unassessed' });
+    const lastYear = await targetStatus(database.db, bot.tenantId, { span: yearSpan(2025, 'Asia/Shanghai') });
+    expect(
+      lastYear.find((g) => g.name === '八杜绝')!.items.find((i) => i.code === 'ni-shui')!.accidents,
+    ).toBe(1);
   });
 
   it('refuses a school-wide round to a member, and a unit head runs their own unit only', async () => {
@@ -243,6 +287,18 @@ describe('checklists in the organization file', () => {
       '{ text: 教室门窗是否及时开关 }',
     );
     expect(() => parseOrgFile('school.yaml', noSource)).toThrow(/checklists\[3\]\.items\[1\]\.source/);
+    // An accident kind only on a target item, and only a kind the register knows.
+    const onInspection = readExample().replace(
+      '{ text: 教室门窗是否及时开关, area: 教学楼, source: 002 §四(四)1 }',
+      '{ text: 教室门窗是否及时开关, area: 教学楼, source: 002 §四(四)1, accident: 火灾 }',
+    );
+    expect(() => parseOrgFile('school.yaml', onInspection)).toThrow(
+      /checklists\[3\]\.items\[1\]\.accident: only an item of a target list/,
+    );
+    const unknownKind = readExample().replace('accident: 溺水 }', 'accident: 落水 }');
+    expect(() => parseOrgFile('school.yaml', unknownKind)).toThrow(
+      /checklists\[2\]\.items\[6\]\.accident: must be one of 火灾、垮塌/,
+    );
   });
 });
 

@@ -46,6 +46,7 @@ export async function syncChecklists(
         source: item.source,
         area: item.area ?? null,
         targetItemId: null,
+        accidentKind: item.accident ?? null,
         position: index,
         archived: false,
       };

@@ -150,13 +150,15 @@ function heatTable(data: Dashboard): Html {
 }
 
 /** The dashboard; `holidayGap` is the warning while a year deadlines may reach has no holiday schedule. */
+type Targets = { year: number; school: TargetGroup[]; units: TargetSummaryRow[] };
+
 /** 五有/九无/八杜绝 (004 §二): the school's status and each unit's, from handlers/targets.ts. */
-function targetsPanel(targets: { school: TargetGroup[]; units: TargetSummaryRow[] }): Html {
+function targetsPanel(targets: Targets): Html {
   if (targets.school.length === 0) return html``;
   const unmet = targets.school.flatMap((group) =>
     group.items.filter((item) => item.status === 'unmet').map((item) => ({ group: group.name, item })),
   );
-  return html`<section class="panel" id="targets"><h2>安全目标（五有 · 九无 · 八杜绝）</h2>
+  return html`<section class="panel" id="targets"><h2>${targets.year} 年安全目标（五有 · 九无 · 八杜绝）</h2>
 <p>${targets.school.map((group) => html`<strong>${group.name}</strong> 达标 ${group.met}/${group.items.length}　`)}</p>
 ${
   unmet.length === 0
@@ -171,11 +173,7 @@ ${
 </section>`;
 }
 
-export function dashboardPage(
-  data: Dashboard,
-  holidayGap?: string,
-  targets?: { school: TargetGroup[]; units: TargetSummaryRow[] },
-): Html {
+export function dashboardPage(data: Dashboard, holidayGap?: string, targets?: Targets): Html {
   const states = HAZARD_STATES.map((s) => ({ label: STATUS_LABEL[s], value: data.byState[s] }));
   const total = states.reduce((a, b) => a + b.value, 0);
   const pending = data.outbox.reduce((a, b) => a + b.pending, 0);

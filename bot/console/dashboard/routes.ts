@@ -3,8 +3,10 @@ import { html } from 'hono/html';
 import { proposalsOf, unreportedPastDue } from '../../../db/queries/accidents.ts';
 import { dashboardData } from '../../../handlers/dashboard.ts';
 import { holidayGap } from '../../../handlers/deadlines.ts';
+import { yearSpan } from '../../../handlers/reports.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
 import { targetStatus, targetSummary } from '../../../handlers/targets.ts';
+import { yearIn } from '../../../handlers/time.ts';
 import { accidentsPanel } from '../accidents/page.ts';
 import { type ConsoleKit, consoleApp } from '../kit.ts';
 import { dashboardPage } from './page.ts';
@@ -16,9 +18,13 @@ export function dashboardRoutes(kit: ConsoleKit) {
     const data = await dashboardData(kit.db, tenant.id, kit.clock(), tenant.timezone);
     const pending = await proposalsOf(kit.db, tenant.id, { status: 'pending' });
     const unreported = await unreportedPastDue(kit.db, kit.clock(), tenant.id);
+    // The targets are signed for the year: this year's accidents count against them.
+    const year = yearIn(kit.clock(), tenant.timezone);
+    const span = yearSpan(year, tenant.timezone);
     const targets = {
-      school: await targetStatus(kit.db, tenant.id, {}),
-      units: await targetSummary(kit.db, tenant.id),
+      year,
+      school: await targetStatus(kit.db, tenant.id, { span }),
+      units: await targetSummary(kit.db, tenant.id, span),
     };
     return kit.render(
       c,

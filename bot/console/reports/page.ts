@@ -83,6 +83,8 @@ export function yearPage(input: {
   scheme: AssessmentScheme;
   bureau: boolean;
   people: { person: string; flag: { kind: VetoKind; reason: string } }[];
+  /** The whole school's 五有/九无/八杜绝 in the year ('' without target lists). */
+  targets: string;
   csrf: string;
   /** A school of the viewer's bureau, read only (issue 19 §4). */
   school?: { id: number; name: string };
@@ -90,7 +92,7 @@ export function yearPage(input: {
   schools: { id: number; name: string }[];
   error?: string;
 }): Html {
-  const columns = scoredColumns(input.scheme, input.bureau);
+  const columns = scoredColumns(input);
   const query = input.school ? `&amp;school=${input.school.id}` : '';
   const adjusted = input.rows.flatMap((row) =>
     row.items.filter((item) => item.adjusted).map((item) => ({ row, item })),
@@ -116,6 +118,7 @@ ${errorFlash(input.error)}
       ? '科室的制度落实、隐患排查治理和事故按其分包学校的记录计分（001 §三.4），安全检查和责任书按科室本身。'
       : ''
   }等次：${input.scheme.grades.excellent} 分及以上为优秀，${input.scheme.grades.pass} 分及以上为合格；无数据的项目不计入，得分按其余项目折算为百分制；一票否决者为不合格。</p>
+${input.targets ? html`<p id="school-targets"><strong>全校安全目标（004 §二）</strong>：${input.targets}</p>` : ''}
 <table class="report">
   <thead><tr><th>处室</th>${columns.map((column) => html`<th>${column.header}</th>`)}</tr></thead>
   <tbody>

@@ -178,6 +178,7 @@ export function reportsRoutes(kit: ConsoleKit) {
         year,
         footer: [
           `生成于 ${formatDateTime(now, viewer.tenant.timezone)}`,
+          ...(scored.targets ? [`全校安全目标：${scored.targets}`] : []),
           ...(scored.people.length > 0
             ? [
                 `个人一票否决（取消当年度评优评先、晋职晋级资格）：${scored.people
@@ -187,7 +188,7 @@ export function reportsRoutes(kit: ConsoleKit) {
             : []),
         ].join('；'),
       },
-      scoredColumns(scored.scheme, scored.bureau),
+      scoredColumns(scored),
     );
     return download(
       c,

@@ -1,0 +1,1 @@
+ALTER TABLE "checklist_items" ADD COLUMN "accident_kind" "accident_kind";
