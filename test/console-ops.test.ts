@@ -5,9 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../bot/core/log.ts';
-import { parseConfig } from '../bot/env.ts';
-import { createService, type Service } from '../bot/service.ts';
 import type { Database } from '../db/client.ts';
 import {
   adminAccounts,
@@ -38,7 +35,8 @@ import {
   SCHOOL,
   unescapeHtml,
 } from './helpers/console-http.ts';
-import { exampleFile, openTestDatabase, resetDatabase } from './helpers/db.ts';
+import { exampleFile, openTestDatabase } from './helpers/db.ts';
+import { useDemoService } from './helpers/demo-service.ts';
 import { schoolDirectories, schoolWithMobilesOnly } from './helpers/org-directory.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -972,29 +970,18 @@ describe('console operations (login required)', () => {
 // ---------------------------------------------------------------------------------------------------
 
 describe('console operations in demo mode (app.request on the real app)', () => {
-  let database: Database;
-  let service: Service;
-
-  beforeAll(async () => {
-    database = await openTestDatabase();
-    await resetDatabase(database);
-    service = await createService({ config: parseConfig({}), log: silentLogger, database, clock: () => NOW });
-  });
-  afterAll(async () => {
-    await service.close();
-    await database.close();
-  });
+  const demo = useDemoService(NOW);
 
   it('opens the pages without login, with the banner, and still needs the page’s CSRF token', async () => {
-    const browser = new Browser((path, init) => service.app.request(path, init));
+    const browser = new Browser((path, init) => demo.service.app.request(path, init));
     for (const path of ['/console/tasks', '/console/rosters', '/console/letters']) {
       const page = await browser.page(path);
       expect(page.response.status, path).toBe(200);
       expect(page.html, path).toContain('演示模式：无需登录，任何人都可操作');
     }
     const form = await browser.page('/console/tasks');
-    const [office] = await database.db.select().from(people).where(eq(people.code, 'zhouyinyin'));
-    const [unit] = await database.db.select().from(units).where(eq(units.name, '安保处'));
+    const [office] = await demo.database.db.select().from(people).where(eq(people.code, 'zhouyinyin'));
+    const [unit] = await demo.database.db.select().from(units).where(eq(units.name, '安保处'));
     const fields = {
       assigner: String(office!.id),
       assignee: `unit:${unit!.id}`,
@@ -1005,18 +992,18 @@ describe('console operations in demo mode (app.request on the real app)', () => 
     expect((await browser.post('/console/tasks', fields)).status).toBe(403);
     const posted = await browser.post('/console/tasks', { ...fields, _csrf: csrfOf(form.html) });
     expect(posted.status).toBe(303);
-    expect(await database.db.select().from(tasks)).toHaveLength(1);
+    expect(await demo.database.db.select().from(tasks)).toHaveLength(1);
     // In demo mode everyone is reached in the console: the head's card is there.
-    const toHeads = await database.db.select().from(outbox).where(eq(outbox.view, 'assignee'));
+    const toHeads = await demo.database.db.select().from(outbox).where(eq(outbox.view, 'assignee'));
     expect(toHeads.map((row) => row.channel)).toEqual(['console']);
-    expect(await database.db.select().from(inboundEvents)).toHaveLength(0);
+    expect(await demo.database.db.select().from(inboundEvents)).toHaveLength(0);
   });
 
   it('lists a hazard for supervision as a chosen leader (demo only): the flag, the audit row, refusals', async () => {
     const byCode = async (code: string) =>
-      (await database.db.select().from(people).where(eq(people.code, code)))[0]!.id;
-    const [unit] = await database.db.select().from(units).where(eq(units.name, '安保处'));
-    const [hazard] = await database.db
+      (await demo.database.db.select().from(people).where(eq(people.code, code)))[0]!.id;
+    const [unit] = await demo.database.db.select().from(units).where(eq(units.name, '安保处'));
+    const [hazard] = await demo.database.db
       .insert(hazards)
       .values({
         tenantId: unit!.tenantId,
@@ -1030,7 +1017,7 @@ describe('console operations in demo mode (app.request on the real app)', () => 
         updatedAt: NOW,
       })
       .returning();
-    const browser = new Browser((path, init) => service.app.request(path, init));
+    const browser = new Browser((path, init) => demo.service.app.request(path, init));
     const form = await browser.page('/console/hazards');
     const leader = await byCode('wangxiaofang');
     const choices = optionsOf(form.html, 'actor');
@@ -1051,7 +1038,7 @@ describe('console operations in demo mode (app.request on the real app)', () => 
     });
     expect(late.status).toBe(400);
     expect(await late.text()).toContain('督办期限 2026-11-01 已过');
-    expect(await database.db.select().from(hazardEvents)).toEqual([]);
+    expect(await demo.database.db.select().from(hazardEvents)).toEqual([]);
 
     const posted = await browser.post('/console/hazards/list', {
       ...fields,
@@ -1059,9 +1046,9 @@ describe('console operations in demo mode (app.request on the real app)', () => 
       deadline: '2026-12-10',
     });
     expect(posted.status).toBe(303);
-    const [fresh] = await database.db.select().from(hazards).where(eq(hazards.id, hazard!.id));
+    const [fresh] = await demo.database.db.select().from(hazards).where(eq(hazards.id, hazard!.id));
     expect(fresh).toMatchObject({ listed: true, listedMatter: '更换全部过期灭火器', listedById: leader });
-    const events = await database.db.select().from(hazardEvents);
+    const events = await demo.database.db.select().from(hazardEvents);
     expect(events.map((row) => [row.action, row.actorId])).toEqual([['list', leader]]);
     expect((await browser.page('/console/hazards')).html).toContain(
       'YH-2026-0001 已挂牌督办（以王晓芳的名义）',

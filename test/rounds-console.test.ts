@@ -1,7 +1,6 @@
 // The console's side of inspections: the office sees the rounds and downloads the 排查登记表 of a round
 // and of a period (XLSX, printable), edits a checklist (audited), and the dashboard shows the targets.
 import { and, asc, eq } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import {
@@ -14,7 +13,7 @@ import {
   people,
 } from '../db/schema.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { Browser, csrfOf, fetchFrom, login, resetConsoleTenants } from './helpers/console-http.ts';
+import { Browser, csrfOf, fetchFrom, login, resetConsoleTenants, sheetRows } from './helpers/console-http.ts';
 import { openTestDatabase } from './helpers/db.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -78,12 +77,7 @@ describe('inspections in the console', () => {
     const one = await browser.get(`/console/rounds/${round!.id}/register?format=xlsx`);
     expect(one.status).toBe(200);
     expect(one.headers.get('content-type')).toContain('spreadsheetml');
-    const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.load((await one.arrayBuffer()) as never);
-    const rows: string[][] = [];
-    workbook.worksheets[0]!.eachRow((row, n) => {
-      if (n > 2) rows.push((row.values as unknown[]).slice(1).map((v) => String(v ?? '')));
-    });
+    const rows = await sheetRows(one);
     expect(rows).toHaveLength(6);
     expect(rows.find((row) => row[4] === '不合格')).toEqual([
       '2026-11-20',
