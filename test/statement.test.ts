@@ -19,7 +19,9 @@ import {
   posts,
   statementDrafts,
   tenants,
+  units,
 } from '../db/schema.ts';
+import { registerAccident } from '../handlers/accidents.ts';
 import { PART_HEADINGS, statementBlocks } from '../handlers/statement.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import {
@@ -187,6 +189,36 @@ async function seedYear() {
 describe('the 述职述安 report', () => {
   it('gives the principal a DOCX with the four parts of seed 000 and the year’s real numbers', async () => {
     const { third } = await seedYear();
+    // The accident register: a food poisoning 总务处 is responsible for.
+    const [school] = await database.db.select().from(tenants).where(eq(tenants.code, SCHOOL));
+    const [general] = await database.db
+      .select()
+      .from(units)
+      .where(and(eq(units.tenantId, school!.id), eq(units.name, '总务处')));
+    await registerAccident(
+      database.db,
+      school!,
+      {
+        kind: 'food_poisoning',
+        severity: 'general',
+        occurredAt: at('2026-11-03T04:30:00Z'),
+        place: '学校食堂',
+        summary: '午餐后 6 名学生腹痛呕吐，送医观察',
+        students: 6,
+        staff: 0,
+        injured: 6,
+        deaths: 0,
+        responsible: true,
+        injuredNames: '',
+        handling: '',
+        followUp: '',
+        reportedAt: null,
+        reportedTo: null,
+        unitIds: [general!.id],
+        postIds: [],
+      },
+      { by: '安全办公室', at: at('2026-11-03T06:00:00Z'), accountId: null },
+    );
     await login(browser);
     const principal = await personId('wangxiaofang');
     const response = await browser.get(`/console/reports/statement.docx?person=${principal}&year=2026`);
@@ -231,9 +263,19 @@ describe('the 述职述安 report', () => {
     );
     expect(results).toContain('职责达标 1 项、未达标 1 项（达标率 50%）');
 
+    expect(results).toContain('安全事故：2026年度发生安全事故（事件）1 起，见“存在不足”。');
+
     const shortfalls = partOf(2);
     expect(shortfalls).toContain('未按要求完成的职责 1 项：2026-11');
     expect(shortfalls).toContain('（完成 0/1）');
+    expect(shortfalls).toContain(
+      '2026-11-03 学校食堂发生食物中毒事故（一般）：午餐后 6 名学生腹痛呕吐，送医观察。',
+    );
+    // The head of 总务处 answers for it; the head of 安保处 does not.
+    const textOf = async (code: string) =>
+      (await browser.get(`/console/reports/statement.txt?person=${await personId(code)}&year=2026`)).text();
+    expect(await textOf('huangchun')).toContain('发生食物中毒事故（一般）');
+    expect(await textOf('yinxianju')).toContain('安全事故：2026年度安保处未发生安全事故。');
 
     const plans = partOf(3);
     expect(plans).toContain('针对未按要求完成的 1 项职责逐项整改，确保2027年按期完成。');

@@ -8,11 +8,10 @@ import {
   clearVetoFlag,
   leadersOf,
   setVetoFlag,
-  statementRecords,
   VETO_KINDS,
   type VetoKind,
 } from '../../../db/queries/reports.ts';
-import { discardStatementDraft, saveStatementDraft, statementDraft } from '../../../db/queries/statements.ts';
+import { discardStatementDraft, saveStatementDraft } from '../../../db/queries/statements.ts';
 import { childTenants, type Tenant } from '../../../db/queries/tenants.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
 import { scoredColumns, scoredYear } from '../../../handlers/assessment.ts';
@@ -21,7 +20,6 @@ import {
   currentQuarter,
   quarterSpan,
   reportYear,
-  statementText,
   VETO_LABEL,
   writeQuarterlyXlsx,
   writeYearXlsx,
@@ -29,6 +27,7 @@ import {
 } from '../../../handlers/reports.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
 import { statementDocx } from '../../../handlers/statement-docx.ts';
+import { statementFor } from '../../../handlers/statement-draft.ts';
 import { formatDateTime, yearIn } from '../../../handlers/time.ts';
 import { textField, trimmedField, validForm } from '../form.ts';
 import { actor, type ConsoleContext, type ConsoleKit, consoleApp, download, type Viewer } from '../kit.ts';
@@ -341,11 +340,9 @@ export function reportsRoutes(kit: ConsoleKit) {
     const { tenant } = viewer;
     const leaders = await leadersOf(db, tenant.id);
     const person = leaders.find((leader) => String(leader.id) === personValue);
-    if (!person) return { leaders, person: undefined };
-    const records = await statementRecords(db, tenant.id, person.id, yearSpan(year, tenant.timezone));
-    const generated = statementText(person, year, records, tenant.timezone, { now: clock() });
-    const saved = await statementDraft(db, tenant.id, person.id, year);
-    return { leaders, person, generated, saved, text: saved?.text ?? generated };
+    if (!person)
+      return { leaders, person: undefined, generated: undefined, saved: undefined, text: undefined };
+    return { leaders, person, ...(await statementFor(db, tenant, person, year, clock())) };
   }
 
   /** The person and year of a statement's query (GET) or form (POST), checked within the tenant. */
