@@ -28,6 +28,7 @@ import { loadOrgFile, OrgFileError, parseOrgFile } from '../handlers/org-file.ts
 import { yearSpan } from '../handlers/reports.ts';
 import { registerHtml, writeRegisterXlsx } from '../handlers/round-register.ts';
 import { targetStatus } from '../handlers/targets.ts';
+import { accidentInput } from './helpers/accidents.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import { exampleFile, openTestDatabase, seedExample } from './helpers/db.ts';
 
@@ -185,25 +186,15 @@ describe('the monthly 大检查 as a round', () => {
       .select()
       .from(units)
       .where(and(eq(units.tenantId, bot.tenantId), eq(units.name, '总务处')));
-    const drowning = (occurredAt: string) => ({
-      kind: 'drowning' as const,
-      severity: 'general' as const,
-      occurredAt: new Date(occurredAt),
-      place: '校外河塘',
-      summary: '学生周末私自下河游泳溺水，经抢救无效',
-      students: 1,
-      staff: 0,
-      injured: 0,
-      deaths: 1,
-      responsible: true,
-      injuredNames: '',
-      handling: '',
-      followUp: '',
-      reportedAt: null,
-      reportedTo: null,
-      unitIds: [deyu!.id],
-      postIds: [],
-    });
+    const drowning = (occurredAt: string) =>
+      accidentInput({
+        kind: 'drowning',
+        occurredAt: new Date(occurredAt),
+        place: '校外河塘',
+        summary: '学生周末私自下河游泳溺水，经抢救无效',
+        deaths: 1,
+        unitIds: [deyu!.id],
+      });
     const meta = { by: '安全办公室', at: NOW, accountId: null };
     await registerAccident(database.db, tenant!, drowning('2026-07-12T06:00:00Z'), meta);
     await registerAccident(database.db, tenant!, drowning('2025-12-31T15:00:00Z'), meta);

@@ -23,6 +23,7 @@ import {
 } from '../db/schema.ts';
 import { registerAccident } from '../handlers/accidents.ts';
 import { PART_HEADINGS, statementBlocks } from '../handlers/statement.ts';
+import { accidentInput } from './helpers/accidents.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
 import {
   Browser,
@@ -198,25 +199,15 @@ describe('the 述职述安 report', () => {
     await registerAccident(
       database.db,
       school!,
-      {
+      accidentInput({
         kind: 'food_poisoning',
-        severity: 'general',
         occurredAt: at('2026-11-03T04:30:00Z'),
         place: '学校食堂',
         summary: '午餐后 6 名学生腹痛呕吐，送医观察',
         students: 6,
-        staff: 0,
         injured: 6,
-        deaths: 0,
-        responsible: true,
-        injuredNames: '',
-        handling: '',
-        followUp: '',
-        reportedAt: null,
-        reportedTo: null,
         unitIds: [general!.id],
-        postIds: [],
-      },
+      }),
       { by: '安全办公室', at: at('2026-11-03T06:00:00Z'), accountId: null },
     );
     await login(browser);
