@@ -22,11 +22,13 @@ import {
   itemPoints,
   type Measure,
   scoreOf,
+  VETO_LABEL,
 } from './accident-rules.ts';
 import { type UnitYearRow, yearAssessment } from './report-stats.ts';
 import { YEAR_COLUMNS } from './reports.ts';
 import { tenantSettings } from './settings.ts';
 import { targetSummary } from './targets.ts';
+import { formatDateTime } from './time.ts';
 
 export interface ScoredYearRow extends UnitYearRow {
   items: ItemScore[];
@@ -164,6 +166,25 @@ export async function scoredYear(
 }
 
 type Column = { header: string; value: (row: ScoredYearRow) => string | number };
+
+/** The line under the year table's XLSX: when it was made, the school's targets, the people's 一票否决. */
+export function yearFooter(
+  scored: Pick<Awaited<ReturnType<typeof scoredYear>>, 'targets' | 'people'>,
+  now: Date,
+  timeZone: string,
+): string {
+  return [
+    `生成于 ${formatDateTime(now, timeZone)}`,
+    ...(scored.targets ? [`全校安全目标：${scored.targets}`] : []),
+    ...(scored.people.length > 0
+      ? [
+          `个人一票否决（取消当年度评优评先、晋职晋级资格）：${scored.people
+            .map((row) => `${row.person}（${VETO_LABEL[row.flag.kind]}：${row.flag.reason}）`)
+            .join('；')}`,
+        ]
+      : []),
+  ].join('；');
+}
 
 /** The year table's columns: the counts and flags of YEAR_COLUMNS, each item's points, the score, the 等次. */
 export function scoredColumns({

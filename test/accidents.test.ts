@@ -6,6 +6,7 @@
 
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
@@ -35,6 +36,7 @@ import {
   SCHOOL,
 } from './helpers/console-http.ts';
 import { openTestDatabase } from './helpers/db.ts';
+import { docxParagraphs, sheetRows } from './helpers/files.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
 /** 2027-01-10 10:00 in Shanghai: 2026 is over. */
@@ -259,6 +261,61 @@ describe('accident register and the scored year-end assessment', () => {
       reason: '超过满分',
     });
     expect(over.status).toBe(400);
+  });
+
+  it('downloads the year’s archive for an inspection: registers, reports and every 述职述安, indexed', async () => {
+    await login(browser);
+    expect((await recordPoisoning(browser)).status).toBe(303);
+    const year = await browser.page('/console/reports/year?year=2026');
+    expect(year.html).toContain('href="/console/reports/archive.zip?year=2026"');
+    const response = await browser.get('/console/reports/archive.zip?year=2026');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/zip');
+    expect(response.headers.get('content-disposition')).toContain(
+      encodeURIComponent('安全管理档案_昆山市花桥集善中学_2026.zip'),
+    );
+    const files = unzipSync(new Uint8Array(await response.arrayBuffer()));
+    const names = Object.keys(files);
+    expect(names.slice(0, 10)).toEqual([
+      '00_目录.csv',
+      '01_隐患排查治理台账_2026.xlsx',
+      '02_安全隐患排查登记表_2026.xlsx',
+      '03_事故事件登记_2026.xlsx',
+      '04_季度安全工作统计_2026-Q1.xlsx',
+      '04_季度安全工作统计_2026-Q2.xlsx',
+      '04_季度安全工作统计_2026-Q3.xlsx',
+      '04_季度安全工作统计_2026-Q4.xlsx',
+      '05_年度安全工作考核_2026.xlsx',
+      '06_述职述安/述职述安_王晓芳_2026.docx',
+    ]);
+    // Every leader and 部门负责人 has theirs: the heads of 总务处 and 安保处 among them.
+    expect(names).toContain('06_述职述安/述职述安_黄春_2026.docx');
+    expect(names).toContain('06_述职述安/述职述安_尹仙菊_2026.docx');
+    // The index names each file and what it holds.
+    const index = new TextDecoder()
+      .decode(files['00_目录.csv'])
+      .replace(/^\uFEFF/, '')
+      .split('\r\n');
+    expect(index[0]).toBe('序号,文件,内容,说明');
+    expect(index[1]).toBe('1,01_隐患排查治理台账_2026.xlsx,隐患排查治理台账（含值班日志）,隐患 0 项');
+    expect(index[3]).toBe('3,03_事故事件登记_2026.xlsx,事故/事件登记表,事故（事件） 1 起');
+    expect(
+      index.some(
+        (line) => line.includes('述职述安_王晓芳_2026.docx') && line.includes('系统根据记录生成的草稿'),
+      ),
+    ).toBe(true);
+    // The files are the downloads': the accident with its confidential names, the year table, the report.
+    const accident = await sheetRows(files['03_事故事件登记_2026.xlsx']!);
+    expect(accident[0]!.join('|')).toMatch(/^SG-.+-2026-0001\|/);
+    expect(accident[0]).toContain('初二（3）班 李明 等 6 人');
+    const table = await sheetRows(files['05_年度安全工作考核_2026.xlsx']!, 2);
+    const header = table[0]!;
+    const general = table.find((row) => row[0] === '总务处')!;
+    expect(general[header.indexOf('事故控制（20分）')]).toBe('10');
+    expect(general[header.indexOf('安全目标（五有·九无·八杜绝）')]).toContain('八杜绝 达标 0/8，未达标 1');
+    const report = docxParagraphs(files['06_述职述安/述职述安_王晓芳_2026.docx']!);
+    expect(report[0]).toBe('2026年度述职述安报告');
+    expect(report.join('\n')).toContain('学校食堂发生食物中毒事故（一般）');
   });
 
   it('refuses a bad form and a unit of another tenant, recording nothing', async () => {

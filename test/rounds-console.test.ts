@@ -13,8 +13,9 @@ import {
   people,
 } from '../db/schema.ts';
 import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import { Browser, csrfOf, fetchFrom, login, resetConsoleTenants, sheetRows } from './helpers/console-http.ts';
+import { Browser, csrfOf, fetchFrom, login, resetConsoleTenants } from './helpers/console-http.ts';
 import { openTestDatabase } from './helpers/db.ts';
+import { sheetRows } from './helpers/files.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
 /** Friday 2026-11-20, 10:00 in Shanghai. */

@@ -6,8 +6,9 @@ import { and, asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { checklistItems, checklists, hazards, inspectionRounds, people, units } from '../db/schema.ts';
 import { REGISTER_COLUMNS } from '../handlers/inspection-rules.ts';
-import { Browser, csrfOf, sheetRows, stripTags } from './helpers/console-http.ts';
+import { Browser, csrfOf, stripTags } from './helpers/console-http.ts';
 import { useDemoService } from './helpers/demo-service.ts';
+import { sheetRows } from './helpers/files.ts';
 
 /** Friday 2026-11-20, 10:00 in Shanghai. */
 const NOW = new Date('2026-11-20T02:00:00Z');

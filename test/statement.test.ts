@@ -5,7 +5,6 @@
 // The principal's DOCX is read back (word/document.xml through fflate): the four parts with the numbers.
 
 import { and, eq } from 'drizzle-orm';
-import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import {
@@ -36,6 +35,7 @@ import {
   SCHOOL,
 } from './helpers/console-http.ts';
 import { openTestDatabase } from './helpers/db.ts';
+import { docxParagraphs } from './helpers/files.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
 /** 2027-01-10 10:00 in Shanghai: 2026 is over. */
@@ -94,21 +94,6 @@ async function obligationOf(code: string) {
     .orderBy(obligations.id)
     .limit(1);
   return { person, id: row!.id };
-}
-
-/** The paragraphs of a DOCX as text: every `w:t` of a `w:p`, joined. */
-function docxParagraphs(file: Uint8Array): string[] {
-  const xml = new TextDecoder().decode(unzipSync(file)['word/document.xml']!);
-  const decode = (text: string) =>
-    text
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&apos;/g, "'")
-      .replace(/&amp;/g, '&');
-  return [...xml.matchAll(/<w:p[ >][\s\S]*?<\/w:p>/g)].map((paragraph) =>
-    [...paragraph[0].matchAll(/<w:t(?: [^>]*)?>([^<]*)<\/w:t>/g)].map((t) => decode(t[1]!)).join(''),
-  );
 }
 
 /**

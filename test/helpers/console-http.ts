@@ -88,15 +88,3 @@ const CONSOLE_TENANTS: Snapshot<{ schoolId: number; bureauId: number }> = {
     return { schoolId, bureauId };
   },
 };
-
-/** The cells of a downloaded XLSX's first sheet as text, from row `first` on (rows 1–2: title and header). */
-export async function sheetRows(file: Response, first = 3): Promise<string[][]> {
-  const { default: ExcelJS } = await import('exceljs');
-  const workbook = new ExcelJS.Workbook();
-  await workbook.xlsx.load((await file.arrayBuffer()) as never);
-  const rows: string[][] = [];
-  workbook.worksheets[0]!.eachRow((row, n) => {
-    if (n >= first) rows.push((row.values as unknown[]).slice(1).map((value) => String(value ?? '')));
-  });
-  return rows;
-}

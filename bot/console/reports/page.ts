@@ -111,6 +111,7 @@ export function yearPage(input: {
   }
   <button class="btn" type="submit">查看</button>
   <a class="btn" href="/console/reports/year.xlsx?year=${input.year}${query}">下载 XLSX</a>
+  ${input.school ? '' : html`<a class="btn" href="/console/reports/archive.zip?year=${input.year}" title="隐患台账、排查登记表、事故登记、季度统计、年度考核、述职述安，一次下载">下载全年安全档案（迎检）</a>`}
 </form>
 ${errorFlash(input.error)}
 <p class="muted">${

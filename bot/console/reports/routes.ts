@@ -14,7 +14,8 @@ import {
 import { discardStatementDraft, saveStatementDraft } from '../../../db/queries/statements.ts';
 import { childTenants, type Tenant } from '../../../db/queries/tenants.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
-import { scoredColumns, scoredYear } from '../../../handlers/assessment.ts';
+import { archiveFiles, archiveZip } from '../../../handlers/archive-pack.ts';
+import { scoredColumns, scoredYear, yearFooter } from '../../../handlers/assessment.ts';
 import { spanReport } from '../../../handlers/report-stats.ts';
 import {
   currentQuarter,
@@ -175,17 +176,7 @@ export function reportsRoutes(kit: ConsoleKit) {
       {
         tenantName: tenant.name,
         year,
-        footer: [
-          `生成于 ${formatDateTime(now, viewer.tenant.timezone)}`,
-          ...(scored.targets ? [`全校安全目标：${scored.targets}`] : []),
-          ...(scored.people.length > 0
-            ? [
-                `个人一票否决（取消当年度评优评先、晋职晋级资格）：${scored.people
-                  .map((row) => `${row.person}（${VETO_LABEL[row.flag.kind]}：${row.flag.reason}）`)
-                  .join('；')}`,
-              ]
-            : []),
-        ].join('；'),
+        footer: yearFooter(scored, now, viewer.tenant.timezone),
       },
       scoredColumns(scored),
     );
@@ -409,6 +400,26 @@ export function reportsRoutes(kit: ConsoleKit) {
       title: `述职述安报告：${draft.person.name}`,
       style: STATEMENT_PRINT_CSS,
     });
+  });
+
+  // The year's archive for an inspection (handlers/archive-pack.ts): the viewer's own organization (or the
+  // school a bureau is viewing), the accident register's confidential fields for logged-in accounts only.
+  app.get('/console/reports/archive.zip', kit.viewer, async (c) => {
+    const { viewer } = c.var;
+    const { tenant } = viewer;
+    const year = yearOf(c, viewer);
+    const now = clock();
+    const files = await archiveFiles(db, tenant, year, now, {
+      readPhoto: kit.evidence.read,
+      confidential: viewer.account !== undefined,
+    });
+    return download(
+      c,
+      'application/zip',
+      `archive_${tenant.code}_${year}.zip`,
+      `安全管理档案_${tenant.name}_${year}.zip`,
+      archiveZip(files, { tenantName: tenant.name, year, now, timeZone: tenant.timezone }),
+    );
   });
 
   const statementForm = validForm({
