@@ -19,7 +19,7 @@ async function runAccidentReportsOnce(context: JobContext): Promise<{ sent: numb
       const tenant = await tenantById(tx, accident.tenantId);
       if (!tenant) return 0;
       const to = [...(await officeStaff(tx, tenant.id)), ...(await holdersAtLevel(tx, tenant.id, ['first']))];
-      const text = `【提醒】事故/事件 ${accident.code}（${ACCIDENT_KIND_LABELS[accident.kind]}，${formatDateTime(accident.occurredAt, tenant.timezone)} ${accident.place}）应于 ${formatDateTime(accident.reportDueAt, tenant.timezone)} 前报上级，尚未记录上报。请尽快上报，并在管理后台“事故登记”中记录。`;
+      const text = `【提醒】事故/事件 ${accident.code}（${ACCIDENT_KIND_LABELS[accident.kind]}，${formatDateTime(accident.occurredAt, tenant.timezone)} ${accident.place}）应于 ${formatDateTime(accident.reportDueAt, tenant.timezone)} 前报上级，尚未记录上报。${tenant.parentId === null ? '请尽快上报，并在管理后台“事故登记”中记录。' : '请尽快上报：可在管理后台该事故页面直接报送上级教育局。'}`;
       return eachPersonOnce(to, (person) =>
         remindOnce(
           tx,

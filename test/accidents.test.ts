@@ -318,6 +318,80 @@ describe('accident register and the scored year-end assessment', () => {
     expect(report.join('\n')).toContain('学校食堂发生食物中毒事故（一般）');
   });
 
+  it('sends the 事故快报 to the bureau above, without the confidential fields, and records the report once', async () => {
+    await login(browser);
+    expect((await recordPoisoning(browser)).status).toBe(303);
+    const [accident] = await database.db.select().from(accidents);
+    const detail = await browser.page(`/console/accidents/${accident!.id}`);
+    expect(detail.html).toContain('报送某区教育体育局');
+    const sent = await browser.post(`/console/accidents/${accident!.id}/report-up`, {
+      _csrf: csrfOf(detail.html),
+    });
+    expect(sent.status).toBe(303);
+    const [reported] = await database.db.select().from(accidents);
+    expect(reported!.reportedAt).toEqual(NOW);
+    expect(reported!.reportedTo).toBe('某区教育体育局');
+    // To the bureau's office and the school's 分包 members: people of the bureau, each once.
+    const flashes = await database.db
+      .select({ personId: outbox.personId, body: outbox.body, tenant: people.tenantId })
+      .from(outbox)
+      .innerJoin(people, eq(people.id, outbox.personId))
+      .where(eq(outbox.subject, `accident:${accident!.id}`));
+    expect(flashes.length).toBeGreaterThan(0);
+    expect(flashes.every((row) => row.tenant === bureauId)).toBe(true);
+    expect(new Set(flashes.map((row) => row.personId)).size).toBe(flashes.length);
+    const text = (flashes[0]!.body as { text: string }).text;
+    expect(text).toContain(`【事故快报】昆山市花桥集善中学 ${accident!.code}`);
+    expect(text).toContain('在学校食堂发生食物中毒事故（一般）：午餐后 6 名学生腹痛呕吐，送医观察。');
+    expect(text).toContain('涉及学生 6 人，受伤 6 人；属责任事故。');
+    expect(text).not.toContain('李明');
+    expect(text).not.toContain('送昆山市第三人民医院');
+    const trail = await database.db
+      .select({ action: auditEvents.action, note: auditEvents.note })
+      .from(auditEvents)
+      .where(eq(auditEvents.subject, `accident:${accident!.id}`));
+    expect(trail).toContainEqual({ action: 'accident.report', note: '某区教育体育局' });
+    // Once: again is refused, nothing more sent; no reminder of an unreported accident follows.
+    const again = await browser.post(`/console/accidents/${accident!.id}/report-up`, {
+      _csrf: csrfOf(detail.html),
+    });
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain('已于 2027-01-10 10:00 报某区教育体育局');
+    const count = async () =>
+      (
+        await database.db
+          .select()
+          .from(outbox)
+          .where(eq(outbox.subject, `accident:${accident!.id}`))
+      ).length;
+    expect(await count()).toBe(flashes.length);
+    const context = { db: database.db, channels: new Set(['console'] as const), log: silentLogger, now: NOW };
+    expect((await runAccidentReports(context)).sent).toBe(0);
+    expect(await count()).toBe(flashes.length);
+  });
+
+  it('refuses the 快报 where no bureau is in the system: recorded by hand instead', async () => {
+    await database.db.update(tenants).set({ parentId: null }).where(eq(tenants.id, schoolId));
+    await login(browser);
+    expect((await recordPoisoning(browser)).status).toBe(303);
+    const [accident] = await database.db.select().from(accidents);
+    const detail = await browser.page(`/console/accidents/${accident!.id}`);
+    expect(detail.html).not.toContain('/report-up');
+    expect(detail.html).toContain('记录已上报');
+    const sent = await browser.post(`/console/accidents/${accident!.id}/report-up`, {
+      _csrf: csrfOf(detail.html),
+    });
+    expect(sent.status).toBe(400);
+    expect(await sent.text()).toContain('上级教育局未接入本系统');
+    expect((await database.db.select().from(accidents))[0]!.reportedAt).toBeNull();
+    expect(
+      await database.db
+        .select()
+        .from(outbox)
+        .where(eq(outbox.subject, `accident:${accident!.id}`)),
+    ).toEqual([]);
+  });
+
   it('refuses a bad form and a unit of another tenant, recording nothing', async () => {
     await login(browser);
     const page = await browser.page('/console/accidents');

@@ -164,6 +164,8 @@ export function accidentPage(input: {
   now: Date;
   timeZone: string;
   csrf: string;
+  /** The bureau above in this system, if any: the 快报 goes to it from here. */
+  bureauName?: string;
   error?: string;
 }): Html {
   const { accident } = input;
@@ -177,6 +179,15 @@ ${errorFlash(input.error)}
   )}
   <tr><th>登记人</th><td>${accident.recordedBy}（${formatDateTime(accident.createdAt, input.timeZone)}）</td></tr></tbody>
 </table>
+${
+  accident.reportedAt || !input.bureauName
+    ? ''
+    : html`<form method="post" action="/console/accidents/${accident.id}/report-up" class="panel no-print">
+  <input type="hidden" name="_csrf" value="${input.csrf}">
+  <p>向${input.bureauName}报送事故快报：发给教育局办公室和本校的分包人员，不含受伤人员姓名和处置情况等保密内容；报送后记为已上报。</p>
+  <div class="actions-row"><button class="btn primary" type="submit">报送${input.bureauName}</button></div>
+</form>`
+}
 ${
   accident.reportedAt
     ? ''

@@ -13,7 +13,9 @@ import {
   proposalsOf,
 } from '../../../db/queries/accidents.ts';
 import { rowId } from '../../../db/queries/ids.ts';
+import { officeStaff, tenantById } from '../../../db/queries/org.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
+import { reportAccidentUp } from '../../../handlers/accident-report-up.ts';
 import { ACCIDENT_KINDS, ACCIDENT_SEVERITIES } from '../../../handlers/accident-rules.ts';
 import {
   parseLocalDateTime,
@@ -23,6 +25,7 @@ import {
 } from '../../../handlers/accidents.ts';
 import { reportYear } from '../../../handlers/reports.ts';
 import { yearIn } from '../../../handlers/time.ts';
+import { runAs } from '../act.ts';
 import { textField, trimmedField, validForm } from '../form.ts';
 import { actor, type ConsoleContext, type ConsoleKit, consoleApp, download, type Viewer } from '../kit.ts';
 import { REPORT_PRINT_CSS } from '../reports/page.ts';
@@ -219,6 +222,7 @@ export function accidentsRoutes(kit: ConsoleKit) {
       now: clock(),
       timeZone: tenant.timezone,
       csrf: viewer.session.csrf,
+      bureauName: tenant.parentId === null ? undefined : (await tenantById(db, tenant.parentId))?.name,
       error,
     });
   }
@@ -253,6 +257,28 @@ export function accidentsRoutes(kit: ConsoleKit) {
       accountId: viewer.account?.id ?? null,
     });
     kit.setFlash(c, { kind: 'success', text: `已记录 ${accident.code} 报${form.reported_to}。` });
+    return c.redirect(`/console/accidents/${accident.id}`, 303);
+  });
+
+  // The 快报 to the bureau above, where there is one in the system (handlers/accident-report-up.ts): as
+  // the office's account, or in the demo as the school's office director.
+  app.post('/console/accidents/:id{[0-9]+}/report-up', kit.limit, kit.post, async (c) => {
+    const { viewer } = c.var;
+    const accident = await accidentOf(c);
+    if (!accident) return missing(c);
+    const [director] = viewer.account ? [] : await officeStaff(db, viewer.tenant.id);
+    const acting = viewer.account ? { account: viewer.account } : director ? { actor: director } : undefined;
+    const refused = (error: string) =>
+      accidentBody(viewer, accident.id, error).then((body) =>
+        kit.render(c, body, { title: `事故/事件 ${accident.code}`, active: 'accidents' }, 400),
+      );
+    if (!acting) return refused('请登录后报送（报送记入操作日志）。');
+    const outcome = await runAs(kit, viewer, acting, clock(), (ctx) =>
+      reportAccidentUp(ctx, accident, { by: actor(viewer), accountId: viewer.account?.id ?? null }),
+    );
+    if ('refused' in outcome) return refused(outcome.refused);
+    log.info('console accident reported up', { tenant: viewer.tenant.code, accident: accident.code });
+    kit.setFlash(c, { kind: 'success', text: `已向${outcome.result}报送 ${accident.code} 事故快报。` });
     return c.redirect(`/console/accidents/${accident.id}`, 303);
   });
 
