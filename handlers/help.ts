@@ -11,7 +11,7 @@ import { headedUnits } from '../db/queries/units.ts';
 import { FOLLOW_UP_WINDOW_MS } from './evidence-rules.ts';
 import { hazardCodeIn } from './hazard-rules.ts';
 import { offerReport, showHazard } from './hazards/index.ts';
-import { noteFollowUp } from './rounds.ts';
+import { noteFollowUp, startRoundByListName } from './rounds.ts';
 
 /** Who reads the help, from the least to the most commands. */
 export type HelpRole = 'outside' | 'member' | 'head' | 'leader' | 'office';
@@ -198,6 +198,8 @@ export const unknownInput = (router: Router) => async (ctx: MessageContext) => {
   if (asked && asked.rest === '' && ctx.args.toUpperCase().startsWith(asked.code)) return showHazard(ctx);
   // A text right after a 不合格 without a note is that item's 问题描述 (handlers/rounds.ts).
   if (await noteFollowUp(ctx)) return;
+  // `检查 <清单名>`: the short form of 开始检查, when it names a checklist exactly.
+  if (await startRoundByListName(ctx)) return;
   // A text that reads like a hazard gets the offer to file it, not a lecture on commands.
   if (await offerReport(ctx)) return;
   const said = glance(ctx.args);

@@ -352,6 +352,22 @@ export async function signButton(ctx: ActionContext): Promise<ActionResult> {
   };
 }
 
+/**
+ * `检查 <清单名>` — the short form — starts the round only when the rest names an active checklist exactly
+ * (name or code): "检查 三楼灭火器过期" stays a text that reads like a hazard (handlers/help.ts). False when
+ * it is not such a text.
+ */
+export async function startRoundByListName(ctx: MessageContext): Promise<boolean> {
+  const rest = /^检查\s*(\S.*)$/.exec(ctx.args.trim())?.[1];
+  if (!rest) return false;
+  const { list: word } = parseRoundStart(rest);
+  const lists = await activeChecklists(ctx.db, ctx.tenant.id);
+  if (!lists.some(({ checklist }) => checklist.name === word || checklist.code === word)) return false;
+  ctx.args = rest;
+  await startRound(ctx);
+  return true;
+}
+
 export function registerRounds(router: Router): Router {
   return router
     .command({

@@ -212,6 +212,13 @@ describe('the monthly 大检查 as a round', () => {
     ).toBe(1);
   });
 
+  it('starts a round by the short form 检查 <清单名>, and leaves any other 检查… text alone', async () => {
+    expect(await bot.say('zhouyinyin', '检查 三楼东侧灭火器过期')).not.toContain('已开始检查');
+    expect(await database.db.select().from(inspectionRounds)).toHaveLength(0);
+    expect(await bot.say('zhouyinyin', `检查 ${LIST} 区域：北楼`)).toContain('已开始检查');
+    expect(await theRound()).toMatchObject({ scope: 'school', area: '北楼' });
+  });
+
   it('refuses a school-wide round to a member, and a unit head runs their own unit only', async () => {
     expect(await bot.say('chenjing', `开始检查 ${LIST}`)).toContain('检查由安全办公室');
     expect(await bot.say('huangchun', '开始检查 消防安全专项检查')).toContain('安保处');
