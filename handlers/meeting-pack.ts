@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import type { Queryable } from '../db/client.ts';
 import {
-  obligationSchoolIds,
+  linkedObligationSchools,
   openItemsOfSchools,
   quarterCategoriesPerSchool,
   quarterHazardsPerSchool,
@@ -181,9 +181,10 @@ async function visitsOfQuarter(db: Queryable, bureauId: number, first: string, l
     else add(`${row.personId}\n${row.school ?? ''}`, row.visits);
   }
   const visits: PackVisit[] = [];
+  const linkedOf = await linkedObligationSchools(db, { bureauId });
   for (const duty of await supervisionDuties(db, bureauId)) {
     // The duty names its schools as the bureau's file does; linked ones are counted by the school itself.
-    const linked = await obligationSchoolIds(db, duty.postId, duty.code);
+    const linked = linkedOf.get(`${duty.postId}\n${duty.code}`) ?? new Map<string, number>();
     for (const school of duty.schools) {
       const per = PER_QUARTER[duty.cadence];
       const needed = per === undefined ? undefined : per * duty.minCount;

@@ -11,6 +11,7 @@ import {
   desc,
   eq,
   gte,
+  isNotNull,
   isNull,
   lt,
   lte,
@@ -66,6 +67,17 @@ export async function schoolHazard(
 }
 
 /**
+ * A bureau contract (aliased `c`) reaches a person: in their own name, through a live post they hold, or a
+ * unit whose live head post they hold — the one rule both ways (who a school's members are, whose schools).
+ */
+const contractReaches = (person: number | SQL) => sql`(
+  c.person_id = ${person}
+  or c.post_id in (select h.post_id from ${postHolders} h join ${posts} ps on ps.id = h.post_id
+                   where h.person_id = ${person} and h.ended_at is null and not ps.archived)
+  or c.unit_id in (select ps.unit_id from ${posts} ps join ${postHolders} h on h.post_id = ps.id
+                   where h.person_id = ${person} and h.ended_at is null and ps.is_unit_head and not ps.archived))`;
+
+/**
  * The bureau's people contracted to a school (分包, 001 §三.1): named in person, holding a contracted
  * post, or heading a contracted 科室; current holders only.
  */
@@ -73,12 +85,7 @@ export async function contractMembers(db: Queryable, bureauId: number, schoolId:
   if (!(await schoolOfBureau(db, bureauId, schoolId))) return [];
   const result = await db.execute(sql`
     select distinct p.id from ${bureauContracts} c
-    join ${people} p on p.tenant_id = c.bureau_id and not p.archived and (
-      p.id = c.person_id
-      or p.id in (select h.person_id from ${postHolders} h
-                  where h.post_id = c.post_id and h.ended_at is null)
-      or p.id in (select h.person_id from ${postHolders} h join ${posts} ps on ps.id = h.post_id
-                  where ps.unit_id = c.unit_id and ps.is_unit_head and not ps.archived and h.ended_at is null))
+    join ${people} p on p.tenant_id = c.bureau_id and not p.archived and ${contractReaches(sql`p.id`)}
     where c.bureau_id = ${bureauId} and c.school_id = ${schoolId}`);
   return peopleByIds(
     db,
@@ -150,12 +157,7 @@ export async function contractedSchoolCounts(
   const result = await db.execute(sql`
     with mine as (
       select distinct c.school_id from ${bureauContracts} c
-      where c.bureau_id = ${bureauId} and c.school_id is not null and (
-        c.person_id = ${personId}
-        or c.post_id in (select h.post_id from ${postHolders} h
-                         where h.person_id = ${personId} and h.ended_at is null)
-        or c.unit_id in (select p.unit_id from ${posts} p join ${postHolders} h on h.post_id = p.id
-                         where h.person_id = ${personId} and h.ended_at is null and p.is_unit_head))
+      where c.bureau_id = ${bureauId} and c.school_id is not null and ${contractReaches(personId)}
     )
     select s.id as "schoolId", s.name,
       count(z.id) filter (where z.status not in ('closed', 'rejected'))::int as open,
@@ -196,23 +198,49 @@ export async function memberSchools(
   const result = await db.execute(sql`
     select s.id as "schoolId", s.name, s.code, array_agg(distinct c.school_name) as named
     from ${bureauContracts} c join ${tenants} s on s.id = c.school_id and s.parent_id = ${bureauId}
-    where c.bureau_id = ${bureauId} and (
-      c.person_id = ${personId}
-      or c.post_id in (select h.post_id from ${postHolders} h
-                       where h.person_id = ${personId} and h.ended_at is null)
-      or c.unit_id in (select p.unit_id from ${posts} p join ${postHolders} h on h.post_id = p.id
-                       where h.person_id = ${personId} and h.ended_at is null and p.is_unit_head))
+    where c.bureau_id = ${bureauId} and ${contractReaches(personId)}
     group by s.id, s.name, s.code order by s.name`);
   return rowsOf<BureauSchool>(result);
 }
 
 /** The schools an obligation of a bureau's post names (分包学校), by the name it uses, once linked. */
 export async function obligationSchoolIds(db: Queryable, postId: number, obligationCode: string) {
+  const linked = await linkedObligationSchools(db, { postId, obligationCode });
+  return linked.get(`${postId}\n${obligationCode}`) ?? new Map<string, number>();
+}
+
+/**
+ * The linked schools of the contracts of a bureau, or of one post's obligation, per
+ * `<post id>\n<obligation code>`: each a map from the name the file uses to the school's tenant id.
+ */
+export async function linkedObligationSchools(
+  db: Queryable,
+  of: { bureauId: number } | { postId: number; obligationCode: string },
+) {
   const rows = await db
-    .select({ name: bureauContracts.schoolName, schoolId: bureauContracts.schoolId })
+    .select({
+      postId: bureauContracts.postId,
+      code: bureauContracts.obligationCode,
+      name: bureauContracts.schoolName,
+      schoolId: bureauContracts.schoolId,
+    })
     .from(bureauContracts)
-    .where(and(eq(bureauContracts.postId, postId), eq(bureauContracts.obligationCode, obligationCode)));
-  return new Map(rows.filter((row) => row.schoolId !== null).map((row) => [row.name, row.schoolId!]));
+    .where(
+      and(
+        isNotNull(bureauContracts.schoolId),
+        ...('bureauId' in of
+          ? [eq(bureauContracts.bureauId, of.bureauId)]
+          : [eq(bureauContracts.postId, of.postId), eq(bureauContracts.obligationCode, of.obligationCode)]),
+      ),
+    );
+  const linked = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    const key = `${row.postId}\n${row.code}`;
+    const schools = linked.get(key) ?? new Map<string, number>();
+    schools.set(row.name, row.schoolId!);
+    linked.set(key, schools);
+  }
+  return linked;
 }
 
 /** A 督查 visit at a school, as the school's record shows it. */

@@ -62,6 +62,15 @@ export interface SubmissionRow {
 
 const from = alias(tenants, 'from_tenant');
 
+/** Submissions with the name of the tenant that sent them and of the person they are about. */
+const receivedRows = (db: Queryable) =>
+  db
+    .select({ submission: submissions, fromName: from.name, personName: people.name })
+    .from(submissions)
+    .innerJoin(from, eq(from.id, submissions.tenantId))
+    .leftJoin(people, eq(people.id, submissions.personId))
+    .$dynamic();
+
 /** Received by a tenant: from itself or from a tenant whose parent it is; newest first. */
 const received = (toTenantId: number) =>
   and(eq(submissions.toTenantId, toTenantId), or(eq(from.id, toTenantId), eq(from.parentId, toTenantId)));
@@ -71,11 +80,7 @@ export async function submissionsTo(
   toTenantId: number,
   limit = 500,
 ): Promise<SubmissionRow[]> {
-  return db
-    .select({ submission: submissions, fromName: from.name, personName: people.name })
-    .from(submissions)
-    .innerJoin(from, eq(from.id, submissions.tenantId))
-    .leftJoin(people, eq(people.id, submissions.personId))
+  return receivedRows(db)
     .where(received(toTenantId))
     .orderBy(asc(from.name), desc(submissions.period), desc(submissions.submittedAt))
     .limit(limit);
@@ -87,12 +92,7 @@ export async function receivedSubmission(
   toTenantId: number,
   id: number,
 ): Promise<SubmissionRow | undefined> {
-  const [row] = await db
-    .select({ submission: submissions, fromName: from.name, personName: people.name })
-    .from(submissions)
-    .innerJoin(from, eq(from.id, submissions.tenantId))
-    .leftJoin(people, eq(people.id, submissions.personId))
-    .where(and(received(toTenantId), eq(submissions.id, id)));
+  const [row] = await receivedRows(db).where(and(received(toTenantId), eq(submissions.id, id)));
   return row;
 }
 
