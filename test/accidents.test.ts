@@ -7,9 +7,8 @@
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { unzipSync } from 'fflate';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../bot/core/log.ts';
-import type { Database } from '../db/client.ts';
 import {
   accidents,
   auditEvents,
@@ -23,50 +22,24 @@ import {
   vetoProposals,
 } from '../db/schema.ts';
 import { runAccidentReports } from '../jobs/accident-reports.ts';
-import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
+import { useConsoleHarness } from './helpers/console-harness.ts';
 import {
-  Browser,
+  type Browser,
   BUREAU,
   BUREAU_PASSWORD,
   cellByHeader,
   csrfOf,
-  fetchFrom,
   login,
-  resetConsoleTenants,
-  SCHOOL,
 } from './helpers/console-http.ts';
-import { openTestDatabase } from './helpers/db.ts';
 import { docxParagraphs, sheetRows } from './helpers/files.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
 
 /** 2027-01-10 10:00 in Shanghai: 2026 is over. */
 const NOW = new Date('2027-01-10T02:00:00Z');
 
-let database: Database;
-let harness: Harness;
-let browser: Browser;
-let bot: ConsoleDriver;
-let schoolId: number;
-let bureauId: number;
-const fetcher = fetchFrom(() => harness.url);
+const t = useConsoleHarness(NOW);
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database, {}, { clock: () => NOW });
-  bot = consoleDriver(database, NOW);
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  ({ schoolId, bureauId } = await resetConsoleTenants(harness, database));
-  bot.tenantId = schoolId;
-  browser = new Browser(fetcher);
-});
-
-async function unitId(name: string, tenantId = schoolId) {
-  const [row] = await database.db
+async function unitId(name: string, tenantId = t.schoolId) {
+  const [row] = await t.database.db
     .select({ id: units.id })
     .from(units)
     .where(and(eq(units.tenantId, tenantId), eq(units.name, name)));
@@ -74,19 +47,10 @@ async function unitId(name: string, tenantId = schoolId) {
 }
 
 async function postId(code: string) {
-  const [row] = await database.db
+  const [row] = await t.database.db
     .select({ id: posts.id })
     .from(posts)
-    .where(and(eq(posts.tenantId, schoolId), eq(posts.code, code)));
-  return row!.id;
-}
-
-async function personId(code: string) {
-  const [row] = await database.db
-    .select({ id: people.id })
-    .from(people)
-    .innerJoin(tenants, eq(tenants.id, people.tenantId))
-    .where(and(eq(people.code, code), eq(tenants.code, SCHOOL)));
+    .where(and(eq(posts.tenantId, t.schoolId), eq(posts.code, code)));
   return row!.id;
 }
 
@@ -136,71 +100,71 @@ async function yearXlsx(as: Browser, query = 'year=2026') {
 
 describe('accident register and the scored year-end assessment', () => {
   it('proposes 一票否决 for the unit and the person; confirmed, the year table says 不合格 by 否决', async () => {
-    await login(browser);
-    const recorded = await recordPoisoning(browser);
+    await login(t.browser);
+    const recorded = await recordPoisoning(t.browser);
     expect(recorded.status).toBe(303);
-    const [accident] = await database.db.select().from(accidents);
+    const [accident] = await t.database.db.select().from(accidents);
     expect(accident!.code).toMatch(/^SG-.+-2026-0001$/);
     // Reported one hour after it happened at the latest (settings.accident_report_hours, default 1).
     expect(accident!.reportDueAt.toISOString()).toBe('2026-11-03T05:30:00.000Z');
-    const proposals = await database.db.select().from(vetoProposals).orderBy(vetoProposals.id);
+    const proposals = await t.database.db.select().from(vetoProposals).orderBy(vetoProposals.id);
     expect(proposals.map((row) => [row.unitId, row.personId, row.kind, row.status, row.year])).toEqual([
       [await unitId('总务处'), null, 'eight_never', 'pending', 2026],
-      [null, await personId('zhangli'), 'eight_never', 'pending', 2026],
+      [null, await t.personId('zhangli'), 'eight_never', 'pending', 2026],
     ]);
 
     // Awaiting a decision, they are on the dashboard.
-    const dashboard = await browser.page('/console/dashboard');
+    const dashboard = await t.browser.page('/console/dashboard');
     expect(dashboard.html).toContain('事故登记待办');
     expect(dashboard.html).toContain('张丽（个人）：一票否决（发生“八杜绝”责任事故）');
     expect(dashboard.html).toContain('逾期未报上级');
 
-    const detail = await browser.page(`/console/accidents/${accident!.id}`);
+    const detail = await t.browser.page(`/console/accidents/${accident!.id}`);
     expect(detail.html).toContain('初二（3）班 李明 等 6 人');
     // A decision needs a reason: nothing changes without one.
-    const noReason = await browser.post(`/console/accidents/proposals/${proposals[0]!.id}`, {
+    const noReason = await t.browser.post(`/console/accidents/proposals/${proposals[0]!.id}`, {
       _csrf: csrfOf(detail.html),
       decision: 'confirm',
       reason: '',
     });
     expect(noReason.status).toBe(303);
-    expect((await database.db.select().from(vetoFlags)).length).toBe(0);
+    expect((await t.database.db.select().from(vetoFlags)).length).toBe(0);
     for (const proposal of proposals) {
-      const decided = await browser.post(`/console/accidents/proposals/${proposal.id}`, {
+      const decided = await t.browser.post(`/console/accidents/proposals/${proposal.id}`, {
         _csrf: csrfOf(detail.html),
         decision: 'confirm',
         reason: '食堂留样制度未落实，负有直接责任',
       });
       expect(decided.status).toBe(303);
     }
-    const [flag] = await database.db.select().from(vetoFlags);
+    const [flag] = await t.database.db.select().from(vetoFlags);
     expect([flag!.unitId, flag!.year, flag!.kind]).toEqual([await unitId('总务处'), 2026, 'eight_never']);
     expect(flag!.reason).toContain(accident!.code);
-    const [personFlag] = await database.db.select().from(personVetoFlags);
-    expect([personFlag!.personId, personFlag!.year]).toEqual([await personId('zhangli'), 2026]);
-    const trail = await database.db
+    const [personFlag] = await t.database.db.select().from(personVetoFlags);
+    expect([personFlag!.personId, personFlag!.year]).toEqual([await t.personId('zhangli'), 2026]);
+    const trail = await t.database.db
       .select({ action: auditEvents.action, note: auditEvents.note })
       .from(auditEvents)
-      .where(eq(auditEvents.tenantId, schoolId));
+      .where(eq(auditEvents.tenantId, t.schoolId));
     expect(trail.map((row) => row.action)).toEqual(
       expect.arrayContaining(['accident.record', 'veto-proposal.confirm', 'veto.set']),
     );
     expect(trail.filter((row) => row.action === 'veto-proposal.confirm')).toHaveLength(2);
     // Decided, a proposal cannot be decided again; the dashboard no longer lists it.
-    const again = await browser.post(`/console/accidents/proposals/${proposals[0]!.id}`, {
+    const again = await t.browser.post(`/console/accidents/proposals/${proposals[0]!.id}`, {
       _csrf: csrfOf(detail.html),
       decision: 'dismiss',
       reason: '改变主意',
     });
     expect(again.status).toBe(303);
-    expect((await database.db.select().from(vetoProposals)).map((row) => row.status)).toEqual([
+    expect((await t.database.db.select().from(vetoProposals)).map((row) => row.status)).toEqual([
       'confirmed',
       'confirmed',
     ]);
-    expect((await browser.page('/console/dashboard')).html).not.toContain('待确认：');
+    expect((await t.browser.page('/console/dashboard')).html).not.toContain('待确认：');
 
     // The year table: 总务处 scored, 不合格 by 否决; a clean unit 优秀.
-    const year = await browser.page('/console/reports/year?year=2026');
+    const year = await t.browser.page('/console/reports/year?year=2026');
     expect(cellByHeader(year.html, '总务处', '事故控制（20分）')).toBe('10');
     expect(cellByHeader(year.html, '总务处', '等次')).toBe('不合格');
     expect(cellByHeader(year.html, '总务处', '考核结果')).toBe('一票否决');
@@ -216,10 +180,10 @@ describe('accident register and the scored year-end assessment', () => {
     expect(cellByHeader(year.html, '教技室', '安全目标（五有·九无·八杜绝）')).not.toContain('未达标');
     expect(year.html).toMatch(new RegExp(`id="school-targets">.*${broken}`));
     // 2027's targets on the dashboard start clean: the accident was 2026's.
-    const now = await browser.page('/console/dashboard');
+    const now = await t.browser.page('/console/dashboard');
     expect(now.html).toContain('2027 年安全目标');
     expect(now.html).not.toContain('发生事故');
-    const cells = await yearXlsx(browser);
+    const cells = await yearXlsx(t.browser);
     expect(cells.get('总务处')!('安全目标（五有·九无·八杜绝）')).toContain(broken);
     expect(String(cells.get('footer')!('处室'))).toContain(
       `全校安全目标：五有 达标 0/5；九无 达标 0/9；${broken}`,
@@ -233,7 +197,7 @@ describe('accident register and the scored year-end assessment', () => {
     expect(String(cells.get('footer')!('处室'))).toContain('张丽（发生“八杜绝”责任事故');
 
     // The office adjusts a cell, with a reason (audited): 教技室 falls to 合格.
-    const adjusted = await browser.post('/console/reports/year/adjust', {
+    const adjusted = await t.browser.post('/console/reports/year/adjust', {
       _csrf: csrfOf(year.html),
       year: '2026',
       unit: String(await unitId('教技室')),
@@ -242,17 +206,17 @@ describe('accident register and the scored year-end assessment', () => {
       reason: '实验室烫伤事件未纳入登记，酌情扣分',
     });
     expect(adjusted.status).toBe(303);
-    const after = await yearXlsx(browser);
+    const after = await yearXlsx(t.browser);
     expect(after.get('教技室')!('事故控制（20分）')).toBe(5);
     expect(after.get('教技室')!('得分')).toBe(25);
     expect(after.get('教技室')!('等次')).toBe('不合格');
-    const [adjustment] = await database.db
+    const [adjustment] = await t.database.db
       .select()
       .from(auditEvents)
-      .where(and(eq(auditEvents.tenantId, schoolId), eq(auditEvents.action, 'assessment.adjust')));
+      .where(and(eq(auditEvents.tenantId, t.schoolId), eq(auditEvents.action, 'assessment.adjust')));
     expect(adjustment!.note).toBe('实验室烫伤事件未纳入登记，酌情扣分');
     // Over the item's points, refused.
-    const over = await browser.post('/console/reports/year/adjust', {
+    const over = await t.browser.post('/console/reports/year/adjust', {
       _csrf: csrfOf(year.html),
       year: '2026',
       unit: String(await unitId('教技室')),
@@ -264,11 +228,11 @@ describe('accident register and the scored year-end assessment', () => {
   });
 
   it('downloads the year’s archive for an inspection: registers, reports and every 述职述安, indexed', async () => {
-    await login(browser);
-    expect((await recordPoisoning(browser)).status).toBe(303);
-    const year = await browser.page('/console/reports/year?year=2026');
+    await login(t.browser);
+    expect((await recordPoisoning(t.browser)).status).toBe(303);
+    const year = await t.browser.page('/console/reports/year?year=2026');
     expect(year.html).toContain('href="/console/reports/archive.zip?year=2026"');
-    const response = await browser.get('/console/reports/archive.zip?year=2026');
+    const response = await t.browser.get('/console/reports/archive.zip?year=2026');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/zip');
     expect(response.headers.get('content-disposition')).toContain(
@@ -319,26 +283,26 @@ describe('accident register and the scored year-end assessment', () => {
   });
 
   it('sends the 事故快报 to the bureau above, without the confidential fields, and records the report once', async () => {
-    await login(browser);
-    expect((await recordPoisoning(browser)).status).toBe(303);
-    const [accident] = await database.db.select().from(accidents);
-    const detail = await browser.page(`/console/accidents/${accident!.id}`);
+    await login(t.browser);
+    expect((await recordPoisoning(t.browser)).status).toBe(303);
+    const [accident] = await t.database.db.select().from(accidents);
+    const detail = await t.browser.page(`/console/accidents/${accident!.id}`);
     expect(detail.html).toContain('报送某区教育体育局');
-    const sent = await browser.post(`/console/accidents/${accident!.id}/report-up`, {
+    const sent = await t.browser.post(`/console/accidents/${accident!.id}/report-up`, {
       _csrf: csrfOf(detail.html),
     });
     expect(sent.status).toBe(303);
-    const [reported] = await database.db.select().from(accidents);
+    const [reported] = await t.database.db.select().from(accidents);
     expect(reported!.reportedAt).toEqual(NOW);
     expect(reported!.reportedTo).toBe('某区教育体育局');
     // To the bureau's office and the school's 分包 members: people of the bureau, each once.
-    const flashes = await database.db
+    const flashes = await t.database.db
       .select({ personId: outbox.personId, body: outbox.body, tenant: people.tenantId })
       .from(outbox)
       .innerJoin(people, eq(people.id, outbox.personId))
       .where(eq(outbox.subject, `accident:${accident!.id}`));
     expect(flashes.length).toBeGreaterThan(0);
-    expect(flashes.every((row) => row.tenant === bureauId)).toBe(true);
+    expect(flashes.every((row) => row.tenant === t.bureauId)).toBe(true);
     expect(new Set(flashes.map((row) => row.personId)).size).toBe(flashes.length);
     const text = (flashes[0]!.body as { text: string }).text;
     expect(text).toContain(`【事故快报】昆山市花桥集善中学 ${accident!.code}`);
@@ -346,46 +310,51 @@ describe('accident register and the scored year-end assessment', () => {
     expect(text).toContain('涉及学生 6 人，受伤 6 人；属责任事故。');
     expect(text).not.toContain('李明');
     expect(text).not.toContain('送昆山市第三人民医院');
-    const trail = await database.db
+    const trail = await t.database.db
       .select({ action: auditEvents.action, note: auditEvents.note })
       .from(auditEvents)
       .where(eq(auditEvents.subject, `accident:${accident!.id}`));
     expect(trail).toContainEqual({ action: 'accident.report', note: '某区教育体育局' });
     // Once: again is refused, nothing more sent; no reminder of an unreported accident follows.
-    const again = await browser.post(`/console/accidents/${accident!.id}/report-up`, {
+    const again = await t.browser.post(`/console/accidents/${accident!.id}/report-up`, {
       _csrf: csrfOf(detail.html),
     });
     expect(again.status).toBe(400);
     expect(await again.text()).toContain('已于 2027-01-10 10:00 报某区教育体育局');
     const count = async () =>
       (
-        await database.db
+        await t.database.db
           .select()
           .from(outbox)
           .where(eq(outbox.subject, `accident:${accident!.id}`))
       ).length;
     expect(await count()).toBe(flashes.length);
-    const context = { db: database.db, channels: new Set(['console'] as const), log: silentLogger, now: NOW };
+    const context = {
+      db: t.database.db,
+      channels: new Set(['console'] as const),
+      log: silentLogger,
+      now: NOW,
+    };
     expect((await runAccidentReports(context)).sent).toBe(0);
     expect(await count()).toBe(flashes.length);
   });
 
   it('refuses the 快报 where no bureau is in the system: recorded by hand instead', async () => {
-    await database.db.update(tenants).set({ parentId: null }).where(eq(tenants.id, schoolId));
-    await login(browser);
-    expect((await recordPoisoning(browser)).status).toBe(303);
-    const [accident] = await database.db.select().from(accidents);
-    const detail = await browser.page(`/console/accidents/${accident!.id}`);
+    await t.database.db.update(tenants).set({ parentId: null }).where(eq(tenants.id, t.schoolId));
+    await login(t.browser);
+    expect((await recordPoisoning(t.browser)).status).toBe(303);
+    const [accident] = await t.database.db.select().from(accidents);
+    const detail = await t.browser.page(`/console/accidents/${accident!.id}`);
     expect(detail.html).not.toContain('/report-up');
     expect(detail.html).toContain('记录已上报');
-    const sent = await browser.post(`/console/accidents/${accident!.id}/report-up`, {
+    const sent = await t.browser.post(`/console/accidents/${accident!.id}/report-up`, {
       _csrf: csrfOf(detail.html),
     });
     expect(sent.status).toBe(400);
     expect(await sent.text()).toContain('上级教育局未接入本系统');
-    expect((await database.db.select().from(accidents))[0]!.reportedAt).toBeNull();
+    expect((await t.database.db.select().from(accidents))[0]!.reportedAt).toBeNull();
     expect(
-      await database.db
+      await t.database.db
         .select()
         .from(outbox)
         .where(eq(outbox.subject, `accident:${accident!.id}`)),
@@ -393,8 +362,8 @@ describe('accident register and the scored year-end assessment', () => {
   });
 
   it('refuses a bad form and a unit of another tenant, recording nothing', async () => {
-    await login(browser);
-    const page = await browser.page('/console/accidents');
+    await login(t.browser);
+    const page = await t.browser.page('/console/accidents');
     const base = {
       _csrf: csrfOf(page.html),
       kind: 'fire',
@@ -404,44 +373,49 @@ describe('accident register and the scored year-end assessment', () => {
       summary: '配电箱冒烟',
       responsible: 'no',
     };
-    const missing = await browser.post('/console/accidents', base);
+    const missing = await t.browser.post('/console/accidents', base);
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain('请填写地点。');
-    const future = await browser.post('/console/accidents', {
+    const future = await t.browser.post('/console/accidents', {
       ...base,
       place: '教学楼',
       occurred_at: '2027-02-01T09:00',
     });
     expect(future.status).toBe(400);
-    const foreign = await browser.post('/console/accidents', {
+    const foreign = await t.browser.post('/console/accidents', {
       ...base,
       place: '教学楼',
       responsible: 'yes',
-      units: String(await unitId('法规安全科', bureauId)),
+      units: String(await unitId('法规安全科', t.bureauId)),
     });
     expect(foreign.status).toBe(404);
-    expect(await database.db.select().from(accidents)).toHaveLength(0);
+    expect(await t.database.db.select().from(accidents)).toHaveLength(0);
     // Not responsible, or of no 八杜绝 kind: recorded, no proposal.
-    const plain = await browser.post('/console/accidents', { ...base, place: '教学楼' });
+    const plain = await t.browser.post('/console/accidents', { ...base, place: '教学楼' });
     expect(plain.status).toBe(303);
-    expect(await database.db.select().from(accidents)).toHaveLength(1);
-    expect(await database.db.select().from(vetoProposals)).toHaveLength(0);
+    expect(await t.database.db.select().from(accidents)).toHaveLength(1);
+    expect(await t.database.db.select().from(vetoProposals)).toHaveLength(0);
   });
 
   it('reminds the office once when not reported in time; shows confidential fields to leaders only', async () => {
-    await login(browser);
-    await recordPoisoning(browser);
-    const office = await personId('zhouyinyin');
-    const context = { db: database.db, channels: new Set(['console'] as const), log: silentLogger, now: NOW };
+    await login(t.browser);
+    await recordPoisoning(t.browser);
+    const office = await t.personId('zhouyinyin');
+    const context = {
+      db: t.database.db,
+      channels: new Set(['console'] as const),
+      log: silentLogger,
+      now: NOW,
+    };
     expect((await runAccidentReports(context)).sent).toBeGreaterThan(0);
     expect((await runAccidentReports(context)).sent).toBe(0);
-    const toOffice = await database.db.select().from(outbox).where(eq(outbox.personId, office));
+    const toOffice = await t.database.db.select().from(outbox).where(eq(outbox.personId, office));
     expect(JSON.stringify(toOffice.map((row) => row.body))).toContain('尚未记录上报');
 
-    const principal = await bot.say('wangxiaofang', '事故登记 2026');
+    const principal = await t.bot.say('wangxiaofang', '事故登记 2026');
     expect(principal).toContain('食物中毒事故');
     expect(principal).toContain('李明');
-    const guard = await bot.say('liguoqiang', '事故登记 2026');
+    const guard = await t.bot.say('liguoqiang', '事故登记 2026');
     expect(guard).toContain('食物中毒事故');
     expect(guard).not.toContain('李明');
     expect(guard).not.toContain('第三人民医院');
@@ -449,24 +423,26 @@ describe('accident register and the scored year-end assessment', () => {
   });
 
   it('scores the bureau’s 科室 on their contracted school’s accidents, and shows the school’s table to its bureau only', async () => {
-    await login(browser);
-    await recordPoisoning(browser);
-    const bureau = new Browser(fetcher);
+    await login(t.browser);
+    await recordPoisoning(t.browser);
+    const bureau = t.newBrowser();
     await login(bureau, BUREAU, BUREAU_PASSWORD);
     const own = await bureau.page('/console/reports/year?year=2026');
     expect(cellByHeader(own.html, '法规安全科', '分包学校')).toBe('昆山市花桥集善中学');
     expect(cellByHeader(own.html, '法规安全科', '事故控制（20分）')).toBe('10');
     expect(cellByHeader(own.html, '办公室', '事故控制（20分）')).toBe('20');
-    const school = await bureau.page(`/console/reports/year?year=2026&school=${schoolId}`);
+    const school = await bureau.page(`/console/reports/year?year=2026&school=${t.schoolId}`);
     expect(school.response.status).toBe(200);
     expect(cellByHeader(school.html, '总务处', '事故控制（20分）')).toBe('10');
     expect(school.html).not.toContain('/console/reports/year/adjust');
-    const cells = await yearXlsx(bureau, `year=2026&school=${schoolId}`);
+    const cells = await yearXlsx(bureau, `year=2026&school=${t.schoolId}`);
     expect(cells.get('总务处')!('事故控制（20分）')).toBe(10);
     // The school cannot read its bureau's table, nor the bureau another tenant's register.
-    expect((await browser.get(`/console/reports/year?year=2026&school=${bureauId}`)).status).toBe(404);
-    expect((await browser.get(`/console/reports/year.xlsx?year=2026&school=${bureauId}`)).status).toBe(404);
-    const [accident] = await database.db.select().from(accidents);
+    expect((await t.browser.get(`/console/reports/year?year=2026&school=${t.bureauId}`)).status).toBe(404);
+    expect((await t.browser.get(`/console/reports/year.xlsx?year=2026&school=${t.bureauId}`)).status).toBe(
+      404,
+    );
+    const [accident] = await t.database.db.select().from(accidents);
     expect((await bureau.get(`/console/accidents/${accident!.id}`)).status).toBe(404);
   });
 });

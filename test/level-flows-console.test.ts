@@ -3,60 +3,31 @@
 // the chat's own functions; only the bureau's schools are offered or accepted (ids guessed in the forms
 // are refused and nothing is written); a school's admin has no schools to act on.
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../db/client.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { adminAccounts, hazards, outbox, tasks } from '../db/schema.ts';
-import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import {
-  Browser,
-  BUREAU,
-  BUREAU_PASSWORD,
-  csrfOf,
-  fetchFrom,
-  login,
-  resetConsoleTenants,
-  stripTags,
-} from './helpers/console-http.ts';
-import { openTestDatabase } from './helpers/db.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import { useConsoleHarness } from './helpers/console-harness.ts';
+import { BUREAU, BUREAU_PASSWORD, csrfOf, login, stripTags } from './helpers/console-http.ts';
 
 const NOW = new Date('2026-11-24T02:00:00Z'); // Tuesday 10:00 in Shanghai
 
-let database: Database;
-let harness: Harness;
-let bot: ConsoleDriver;
-let schoolId: number;
-let bureauId: number;
-const fetcher = fetchFrom(() => harness.url);
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database, {}, { clock: () => NOW });
-  bot = consoleDriver(database, NOW);
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
+const t = useConsoleHarness(NOW);
 beforeEach(async () => {
-  ({ schoolId, bureauId } = await resetConsoleTenants(harness, database));
-  bot.tenantId = schoolId;
-  await bot.say('yinxianju', '报隐患 教学楼东侧围墙倾斜开裂 一般');
-  bot.tenantId = bureauId;
-  await bot.say('zhengweidong', '报隐患 局机关大院监控损坏，一般');
+  await t.bot.say('yinxianju', '报隐患 教学楼东侧围墙倾斜开裂 一般');
+  t.bot.tenantId = t.bureauId;
+  await t.bot.say('zhengweidong', '报隐患 局机关大院监控损坏，一般');
 });
 
 const hazardOf = async (code: string) =>
-  (await database.db.select().from(hazards).where(eq(hazards.code, code)))[0]!;
+  (await t.database.db.select().from(hazards).where(eq(hazards.code, code)))[0]!;
 async function bureauAccount() {
-  const [row] = await database.db
+  const [row] = await t.database.db
     .select({ id: adminAccounts.id })
     .from(adminAccounts)
-    .where(and(eq(adminAccounts.tenantId, bureauId), eq(adminAccounts.username, 'office')));
+    .where(and(eq(adminAccounts.tenantId, t.bureauId), eq(adminAccounts.username, 'office')));
   return row!.id;
 }
 async function asBureau() {
-  const browser = new Browser(fetcher);
+  const browser = t.newBrowser();
   await login(browser, BUREAU, BUREAU_PASSWORD);
   return browser;
 }
@@ -80,11 +51,11 @@ describe('/console/supervision', () => {
     expect(posted.status).toBe(303);
     expect(await hazardOf('YH-JSZX-2026-0001')).toMatchObject({
       listed: true,
-      listedByTenantId: bureauId,
+      listedByTenantId: t.bureauId,
       listedByAccountId: await bureauAccount(),
       listedById: null,
     });
-    const toFirst = await bot.inbox(await bot.personId('wangxiaofang'));
+    const toFirst = await t.bot.inbox(await t.bot.personId('wangxiaofang'));
     expect(toFirst.find((sent) => sent.includes('某区教育体育局挂牌督办'))).toContain('围墙拆除重建');
     const after = await browser.page('/console/supervision');
     expect(stripTags(after.html)).toContain('已挂牌督办');
@@ -94,7 +65,7 @@ describe('/console/supervision', () => {
     const browser = await asBureau();
     const page = await browser.page('/console/supervision');
     const own = await hazardOf('YH-QJTJ-2026-0001');
-    const before = (await database.db.select().from(outbox)).length;
+    const before = (await t.database.db.select().from(outbox)).length;
     for (const id of [String(own.id), '999999']) {
       const refused = await browser.post('/console/supervision/list', {
         _csrf: csrfOf(page.html),
@@ -106,7 +77,7 @@ describe('/console/supervision', () => {
       expect(stripTags(await refused.text())).toContain('找不到这条隐患。');
     }
     expect((await hazardOf('YH-QJTJ-2026-0001')).listed).toBe(false);
-    expect(await database.db.select().from(outbox)).toHaveLength(before);
+    expect(await t.database.db.select().from(outbox)).toHaveLength(before);
   });
 
   it('sends a 整改通知书 to the school’s 第一责任人 and shows its state per school', async () => {
@@ -114,19 +85,19 @@ describe('/console/supervision', () => {
     const page = await browser.page('/console/supervision');
     const posted = await browser.post('/console/supervision/notice', {
       _csrf: csrfOf(page.html),
-      school: String(schoolId),
+      school: String(t.schoolId),
       kind: 'rectification_notice',
       content: '围墙隐患限期整改并书面报告',
       due: '',
     });
     expect(posted.status).toBe(303);
-    const [task] = await database.db.select().from(tasks);
+    const [task] = await t.database.db.select().from(tasks);
     expect(task).toMatchObject({
-      tenantId: schoolId,
+      tenantId: t.schoolId,
       kind: 'rectification_notice',
-      assigneeId: await bot.personId('wangxiaofang'),
+      assigneeId: await t.bot.personId('wangxiaofang'),
       assignerAccountId: await bureauAccount(),
-      assignerTenantId: bureauId,
+      assignerTenantId: t.bureauId,
     });
     const shown = stripTags((await browser.page('/console/supervision')).html);
     expect(shown).toContain('昆山市花桥集善中学');
@@ -134,9 +105,9 @@ describe('/console/supervision', () => {
     expect(shown).toContain('待确认');
 
     // The 第一责任人 acknowledges: the bureau's office hears of it (its account sent it).
-    bot.tenantId = schoolId;
-    await bot.say('wangxiaofang', '收到 RW-2026-0001');
-    expect(await bot.inbox(await bot.personId('zhengweidong'))).toContain(
+    t.bot.tenantId = t.schoolId;
+    await t.bot.say('wangxiaofang', '收到 RW-2026-0001');
+    expect(await t.bot.inbox(await t.bot.personId('zhengweidong'))).toContain(
       '王晓芳 已确认收到任务 RW-2026-0001。',
     );
     expect(stripTags((await browser.page('/console/supervision')).html)).toContain('已确认收到');
@@ -144,18 +115,18 @@ describe('/console/supervision', () => {
     // The bureau itself is no school of the bureau.
     const refused = await browser.post('/console/supervision/notice', {
       _csrf: csrfOf(page.html),
-      school: String(bureauId),
+      school: String(t.bureauId),
       kind: 'rectification_notice',
       content: '自查',
       due: '',
     });
     expect(refused.status).toBe(400);
     expect(stripTags(await refused.text())).toContain('请选择本单位所辖的学校。');
-    expect(await database.db.select().from(tasks)).toHaveLength(1);
+    expect(await t.database.db.select().from(tasks)).toHaveLength(1);
   });
 
   it('gives a school’s admin nothing to act on', async () => {
-    const browser = new Browser(fetcher);
+    const browser = t.newBrowser();
     await login(browser);
     const page = await browser.page('/console/supervision');
     expect(stripTags(page.html)).toContain('本单位没有所辖学校');
@@ -169,13 +140,13 @@ describe('/console/supervision', () => {
     expect(listed.status).toBe(400);
     const sent = await browser.post('/console/supervision/notice', {
       _csrf: csrfOf(page.html),
-      school: String(schoolId),
+      school: String(t.schoolId),
       kind: 'rectification_notice',
       content: '自查',
       due: '',
     });
     expect(sent.status).toBe(400);
     expect((await hazardOf('YH-JSZX-2026-0001')).listed).toBe(false);
-    expect(await database.db.select().from(tasks)).toHaveLength(0);
+    expect(await t.database.db.select().from(tasks)).toHaveLength(0);
   });
 });

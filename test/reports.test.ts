@@ -6,8 +6,7 @@
 
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../db/client.ts';
+import { describe, expect, it } from 'vitest';
 import {
   adminAccounts,
   auditEvents,
@@ -17,69 +16,27 @@ import {
   people,
   postHolders,
   posts,
-  tenants,
   units,
   vetoFlags,
 } from '../db/schema.ts';
 import { NO_RECORDS_LINE, PART_HEADINGS } from '../handlers/statement.ts';
-import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import {
-  Browser,
-  BUREAU,
-  BUREAU_PASSWORD,
-  cellByHeader,
-  csrfOf,
-  fetchFrom,
-  login,
-  resetConsoleTenants,
-  SCHOOL,
-} from './helpers/console-http.ts';
-import { openTestDatabase } from './helpers/db.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
+import { useConsoleHarness } from './helpers/console-harness.ts';
+import { BUREAU, BUREAU_PASSWORD, cellByHeader, csrfOf, login } from './helpers/console-http.ts';
 
 /** 2027-01-10 10:00 in Shanghai: 2026-Q4 is over. */
 const NOW = new Date('2027-01-10T02:00:00Z');
 
-let database: Database;
-let harness: Harness;
-let browser: Browser;
-let bot: ConsoleDriver;
-let schoolId: number;
-const fetcher = fetchFrom(() => harness.url);
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database, {}, { clock: () => NOW });
-  bot = consoleDriver(database, NOW);
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  ({ schoolId } = await resetConsoleTenants(harness, database));
-  bot.tenantId = schoolId;
-  browser = new Browser(fetcher);
-});
-
-async function personId(code: string, tenantCode = SCHOOL): Promise<number> {
-  const [row] = await database.db
-    .select({ id: people.id })
-    .from(people)
-    .innerJoin(tenants, eq(tenants.id, people.tenantId))
-    .where(and(eq(people.code, code), eq(tenants.code, tenantCode)));
-  return row!.id;
-}
+const t = useConsoleHarness(NOW);
 
 async function unitName(id: number | null) {
-  const [row] = await database.db.select({ name: units.name }).from(units).where(eq(units.id, id!));
+  const [row] = await t.database.db.select({ name: units.name }).from(units).where(eq(units.id, id!));
   return row!.name;
 }
 
 /** The first obligation of a person's post, for a closed period inserted directly. */
 async function obligationOf(code: string) {
-  const person = await personId(code);
-  const [row] = await database.db
+  const person = await t.personId(code);
+  const [row] = await t.database.db
     .select({ id: obligations.id, title: obligations.title, unitId: posts.unitId })
     .from(obligations)
     .innerJoin(posts, eq(posts.id, obligations.postId))
@@ -98,11 +55,11 @@ const at = (iso: string) => new Date(iso);
  * closed monthly periods: 安保处's met, the principal's missed.
  */
 async function seedQuarter() {
-  bot.now = at('2026-11-02T02:00:00Z');
-  await bot.say('chenjing', '报隐患 教学楼三楼东侧灭火器过期，一般');
-  await bot.say('chenjing', '报隐患 食堂 食堂卫生差，一般');
-  await bot.say('chenjing', '报隐患 食堂后门 食品配送车辆无证进出 较大');
-  const rows = (await database.db.select().from(hazards).orderBy(hazards.id)).map((row) => row);
+  t.bot.now = at('2026-11-02T02:00:00Z');
+  await t.bot.say('chenjing', '报隐患 教学楼三楼东侧灭火器过期，一般');
+  await t.bot.say('chenjing', '报隐患 食堂 食堂卫生差，一般');
+  await t.bot.say('chenjing', '报隐患 食堂后门 食品配送车辆无证进出 较大');
+  const rows = (await t.database.db.select().from(hazards).orderBy(hazards.id)).map((row) => row);
   expect(rows).toHaveLength(3);
   const [first, second, third] = rows as [
     typeof hazards.$inferSelect,
@@ -110,7 +67,7 @@ async function seedQuarter() {
     typeof hazards.$inferSelect,
   ];
   const headOf = async (unitId: number | null) => {
-    const [row] = await database.db
+    const [row] = await t.database.db
       .select({ code: people.code })
       .from(posts)
       .innerJoin(postHolders, eq(postHolders.postId, posts.id))
@@ -119,30 +76,30 @@ async function seedQuarter() {
     return row!.code;
   };
   const head1 = await headOf(first.unitId);
-  await bot.press(head1, 'hazard.accept', { id: String(first.id) });
-  await bot.press(head1, 'hazard.submit', { id: String(first.id) }, { measures: '已更换 3 具灭火器' });
-  bot.now = at('2026-11-04T02:00:00Z');
-  await bot.press('zhouyinyin', 'hazard.pass', { id: String(first.id) });
-  await bot.press(await headOf(second.unitId), 'hazard.accept', { id: String(second.id) });
-  bot.now = at('2026-11-05T02:00:00Z');
+  await t.bot.press(head1, 'hazard.accept', { id: String(first.id) });
+  await t.bot.press(head1, 'hazard.submit', { id: String(first.id) }, { measures: '已更换 3 具灭火器' });
+  t.bot.now = at('2026-11-04T02:00:00Z');
+  await t.bot.press('zhouyinyin', 'hazard.pass', { id: String(first.id) });
+  await t.bot.press(await headOf(second.unitId), 'hazard.accept', { id: String(second.id) });
+  t.bot.now = at('2026-11-05T02:00:00Z');
   expect(
-    await bot.say('wangxiaofang', `挂牌督办 ${third.code} 整治配送车辆进出管理 截止 2027-03-31`),
+    await t.bot.say('wangxiaofang', `挂牌督办 ${third.code} 整治配送车辆进出管理 截止 2027-03-31`),
   ).toContain('挂牌督办');
   expect(
-    await bot.say('wangxiaofang', '记录 会议 日期 11月5日 召开学校安全工作会议，部署冬季消防'),
+    await t.bot.say('wangxiaofang', '记录 会议 日期 11月5日 召开学校安全工作会议，部署冬季消防'),
   ).toBeTruthy();
-  await bot.say('zhouyinyin', '派任务 @安保处 检查校门监控是否完好 截止 2026-12-01');
-  await bot.say('zhouyinyin', '派任务 @总务处 检查食堂燃气管道 截止 2026-12-01');
-  bot.now = at('2026-11-20T02:00:00Z');
-  expect(await bot.say('yinxianju', '完成 RW-2026-0001 已检查 12 个摄像头，均正常')).toContain('已完成');
-  bot.now = at('2026-12-18T02:00:00Z');
-  await bot.say('wangxiaofang', '记录 会议 日期 12月18日 主持安全工作会议，研究寒假安全');
+  await t.bot.say('zhouyinyin', '派任务 @安保处 检查校门监控是否完好 截止 2026-12-01');
+  await t.bot.say('zhouyinyin', '派任务 @总务处 检查食堂燃气管道 截止 2026-12-01');
+  t.bot.now = at('2026-11-20T02:00:00Z');
+  expect(await t.bot.say('yinxianju', '完成 RW-2026-0001 已检查 12 个摄像头，均正常')).toContain('已完成');
+  t.bot.now = at('2026-12-18T02:00:00Z');
+  await t.bot.say('wangxiaofang', '记录 会议 日期 12月18日 主持安全工作会议，研究寒假安全');
 
   const principal = await obligationOf('wangxiaofang');
   const anbao = await obligationOf('yinxianju');
-  await database.db.insert(obligationPeriods).values([
+  await t.database.db.insert(obligationPeriods).values([
     {
-      tenantId: schoolId,
+      tenantId: t.schoolId,
       obligationId: principal.id,
       personId: principal.person,
       periodKey: '2026-11',
@@ -154,7 +111,7 @@ async function seedQuarter() {
       closedAt: at('2026-12-01T01:00:00Z'),
     },
     {
-      tenantId: schoolId,
+      tenantId: t.schoolId,
       obligationId: anbao.id,
       personId: anbao.person,
       periodKey: '2026-11',
@@ -166,21 +123,21 @@ async function seedQuarter() {
       closedAt: at('2026-12-01T01:00:00Z'),
     },
   ]);
-  await harness.service.dispatcher.idle();
+  await t.harness.service.dispatcher.idle();
   return { hazards: [first, second, third], principal, anbao };
 }
 
 describe('reports', () => {
   it('counts 2026-Q4 exactly, per tenant and per unit, and the XLSX carries the same numbers', async () => {
     const seeded = await seedQuarter();
-    const [first, second, third] = await database.db.select().from(hazards).orderBy(hazards.id);
+    const [first, second, third] = await t.database.db.select().from(hazards).orderBy(hazards.id);
     expect(first!.status).toBe('closed');
     expect(second!.status).toBe('accepted');
     expect(second!.deadline!.getTime()).toBeLessThan(NOW.getTime());
     expect(third!.listed).toBe(true);
 
-    await login(browser);
-    const { response, html } = await browser.page('/console/reports/quarterly?quarter=2026-Q4');
+    await login(t.browser);
+    const { response, html } = await t.browser.page('/console/reports/quarterly?quarter=2026-Q4');
     expect(response.status).toBe(200);
     expect(html).toContain('2026年第四季度');
     expect(html).toContain('@media print');
@@ -208,7 +165,7 @@ describe('reports', () => {
     expect(seeded.principal.unitId ?? null).toBeNull();
     expect(cellByHeader(html, '校（局）领导及未归属处室', '职责未达标')).toBe('1');
 
-    const file = await browser.get('/console/reports/quarterly.xlsx?quarter=2026-Q4');
+    const file = await t.browser.get('/console/reports/quarterly.xlsx?quarter=2026-Q4');
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toContain('spreadsheetml');
     const workbook = new ExcelJS.Workbook();
@@ -227,22 +184,22 @@ describe('reports', () => {
     expect(value('职责未达标')).toBe(1);
 
     // Another quarter has none of it; a bad key is refused.
-    const q3 = await browser.page('/console/reports/quarterly?quarter=2026-Q3');
+    const q3 = await t.browser.page('/console/reports/quarterly?quarter=2026-Q3');
     expect(cellByHeader(q3.html, '全单位合计', '发现隐患')).toBe('0');
-    expect((await browser.get('/console/reports/quarterly?quarter=2026-Q9')).status).toBe(400);
+    expect((await t.browser.get('/console/reports/quarterly?quarter=2026-Q9')).status).toBe(400);
   });
 
   it('sets a 一票否决 flag through the form (CSRF required) and shows it for that unit only', async () => {
-    await login(browser);
-    const page = await browser.page('/console/reports/year?year=2026');
+    await login(t.browser);
+    const page = await t.browser.page('/console/reports/year?year=2026');
     expect(page.response.status).toBe(200);
     for (const label of ['发生重大安全事故', '超过事故控制指标', '考核不合格', '瞒报谎报事故']) {
       expect(page.html).toContain(label);
     }
-    const [anbao] = await database.db
+    const [anbao] = await t.database.db
       .select()
       .from(units)
-      .where(and(eq(units.tenantId, schoolId), eq(units.name, '安保处')));
+      .where(and(eq(units.tenantId, t.schoolId), eq(units.name, '安保处')));
     const fields = {
       year: '2026',
       unit: String(anbao!.id),
@@ -250,17 +207,17 @@ describe('reports', () => {
       action: 'set',
       reason: '瞒报学生校内摔伤事故',
     };
-    expect((await browser.post('/console/reports/year/veto', fields)).status).toBe(403);
-    expect(await database.db.select().from(vetoFlags)).toHaveLength(0);
-    const set = await browser.post('/console/reports/year/veto', { ...fields, _csrf: csrfOf(page.html) });
+    expect((await t.browser.post('/console/reports/year/veto', fields)).status).toBe(403);
+    expect(await t.database.db.select().from(vetoFlags)).toHaveLength(0);
+    const set = await t.browser.post('/console/reports/year/veto', { ...fields, _csrf: csrfOf(page.html) });
     expect(set.status).toBe(303);
-    const after = await browser.page('/console/reports/year?year=2026');
+    const after = await t.browser.page('/console/reports/year?year=2026');
     expect(cellByHeader(after.html, '安保处', '考核结果')).toBe('一票否决');
     expect(cellByHeader(after.html, '安保处', '一票否决事项')).toContain('瞒报谎报事故');
     expect(cellByHeader(after.html, '总务处', '考核结果')).toBe('无否决项');
     expect(after.html.match(/>一票否决</g)).toHaveLength(1);
 
-    const file = await browser.get('/console/reports/year.xlsx?year=2026');
+    const file = await t.browser.get('/console/reports/year.xlsx?year=2026');
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(await file.arrayBuffer());
     const sheet = workbook.worksheets[0]!;
@@ -274,19 +231,19 @@ describe('reports', () => {
     expect(results.get('总务处')).toBe('无否决项');
 
     // Clearing it.
-    const clear = await browser.post('/console/reports/year/veto', {
+    const clear = await t.browser.post('/console/reports/year/veto', {
       ...fields,
       action: 'clear',
       _csrf: csrfOf(after.html),
     });
     expect(clear.status).toBe(303);
-    expect(await database.db.select().from(vetoFlags)).toHaveLength(0);
+    expect(await t.database.db.select().from(vetoFlags)).toHaveLength(0);
     // The trail names the office's account that set and cleared it (issue 14).
-    const [account] = await database.db
+    const [account] = await t.database.db
       .select()
       .from(adminAccounts)
-      .where(and(eq(adminAccounts.tenantId, schoolId), eq(adminAccounts.username, 'office')));
-    const trail = await database.db
+      .where(and(eq(adminAccounts.tenantId, t.schoolId), eq(adminAccounts.username, 'office')));
+    const trail = await t.database.db
       .select()
       .from(auditEvents)
       .where(eq(auditEvents.subject, `unit:${anbao!.id}`));
@@ -298,12 +255,12 @@ describe('reports', () => {
 
   it('drafts the 述职述安 from the records only: meetings with dates, a missed duty; 无记录 otherwise', async () => {
     await seedQuarter();
-    await login(browser);
-    const principal = await personId('wangxiaofang');
-    const page = await browser.page(`/console/reports/statement?person=${principal}&year=2026`);
+    await login(t.browser);
+    const principal = await t.personId('wangxiaofang');
+    const page = await t.browser.page(`/console/reports/statement?person=${principal}&year=2026`);
     expect(page.response.status).toBe(200);
     expect(page.html).toContain('<textarea name="text"');
-    const file = await browser.get(`/console/reports/statement.txt?person=${principal}&year=2026`);
+    const file = await t.browser.get(`/console/reports/statement.txt?person=${principal}&year=2026`);
     expect(file.headers.get('content-type')).toContain('text/plain');
     const text = await file.text();
     expect(text).toContain('王晓芳');
@@ -317,9 +274,9 @@ describe('reports', () => {
     expect(text).toContain('批评指正');
 
     // A leader with no records of their own: the four parts, with the 无记录 line where their records go.
-    const deputy = await personId('zhangfanghui');
+    const deputy = await t.personId('zhangfanghui');
     const empty = await (
-      await browser.get(`/console/reports/statement.txt?person=${deputy}&year=2026`)
+      await t.browser.get(`/console/reports/statement.txt?person=${deputy}&year=2026`)
     ).text();
     const lines = empty.trim().split('\n').filter(Boolean);
     expect(lines[0]).toBe('2026年度述职述安报告');
@@ -329,8 +286,8 @@ describe('reports', () => {
 
     // The edited text comes back as a download (CSRF required).
     const fields = { person: String(principal), year: '2026', text: '修改后的报告' };
-    expect((await browser.post('/console/reports/statement.txt', fields)).status).toBe(403);
-    const edited = await browser.post('/console/reports/statement.txt', {
+    expect((await t.browser.post('/console/reports/statement.txt', fields)).status).toBe(403);
+    const edited = await t.browser.post('/console/reports/statement.txt', {
       ...fields,
       _csrf: csrfOf(page.html),
     });
@@ -338,15 +295,16 @@ describe('reports', () => {
 
     // Not a leader (a class teacher): 404.
     expect(
-      (await browser.get(`/console/reports/statement?person=${await personId('chenjing')}&year=2026`)).status,
+      (await t.browser.get(`/console/reports/statement?person=${await t.personId('chenjing')}&year=2026`))
+        .status,
     ).toBe(404);
   });
 
   it('keeps the bureau admin out of the school’s reports', async () => {
     await seedQuarter();
-    const bureau = new Browser(fetcher);
+    const bureau = t.newBrowser();
     await login(bureau, BUREAU, BUREAU_PASSWORD);
-    const principal = await personId('wangxiaofang');
+    const principal = await t.personId('wangxiaofang');
     expect((await bureau.get(`/console/reports/statement?person=${principal}&year=2026`)).status).toBe(404);
     expect((await bureau.get(`/console/reports/statement.txt?person=${principal}&year=2026`)).status).toBe(
       404,
@@ -356,10 +314,10 @@ describe('reports', () => {
     expect(cellByHeader(quarterly.html, '全单位合计', '发现隐患')).toBe('0');
     expect(quarterly.html).not.toContain('安保处');
     const year = await bureau.page('/console/reports/year?year=2026');
-    const [anbao] = await database.db
+    const [anbao] = await t.database.db
       .select()
       .from(units)
-      .where(and(eq(units.tenantId, schoolId), eq(units.name, '安保处')));
+      .where(and(eq(units.tenantId, t.schoolId), eq(units.name, '安保处')));
     const veto = await bureau.post('/console/reports/year/veto', {
       _csrf: csrfOf(year.html),
       year: '2026',
@@ -369,6 +327,6 @@ describe('reports', () => {
       reason: '越权',
     });
     expect(veto.status).toBe(404);
-    expect(await database.db.select().from(vetoFlags)).toHaveLength(0);
+    expect(await t.database.db.select().from(vetoFlags)).toHaveLength(0);
   });
 });

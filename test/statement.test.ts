@@ -5,8 +5,7 @@
 // The principal's DOCX is read back (word/document.xml through fflate): the four parts with the numbers.
 
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../db/client.ts';
+import { describe, expect, it } from 'vitest';
 import {
   auditEvents,
   hazards,
@@ -23,58 +22,18 @@ import {
 import { registerAccident } from '../handlers/accidents.ts';
 import { PART_HEADINGS, statementBlocks } from '../handlers/statement.ts';
 import { accidentInput } from './helpers/accidents.ts';
-import { type ConsoleDriver, consoleDriver } from './helpers/console-driver.ts';
-import {
-  Browser,
-  BUREAU,
-  BUREAU_PASSWORD,
-  csrfOf,
-  fetchFrom,
-  login,
-  resetConsoleTenants,
-  SCHOOL,
-} from './helpers/console-http.ts';
-import { openTestDatabase } from './helpers/db.ts';
+import { useConsoleHarness } from './helpers/console-harness.ts';
+import { BUREAU, BUREAU_PASSWORD, csrfOf, login, SCHOOL } from './helpers/console-http.ts';
 import { docxParagraphs } from './helpers/files.ts';
-import { type Harness, startHarness } from './helpers/service.ts';
 
 /** 2027-01-10 10:00 in Shanghai: 2026 is over. */
 const NOW = new Date('2027-01-10T02:00:00Z');
 const at = (iso: string) => new Date(iso);
 
-let database: Database;
-let harness: Harness;
-let browser: Browser;
-let bot: ConsoleDriver;
-let schoolId: number;
-const fetcher = fetchFrom(() => harness.url);
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-  harness = await startHarness(database, {}, { clock: () => NOW });
-  bot = consoleDriver(database, NOW);
-});
-afterAll(async () => {
-  await harness.close();
-  await database.close();
-});
-beforeEach(async () => {
-  ({ schoolId } = await resetConsoleTenants(harness, database));
-  bot.tenantId = schoolId;
-  browser = new Browser(fetcher);
-});
-
-async function personId(code: string, tenantCode = SCHOOL): Promise<number> {
-  const [row] = await database.db
-    .select({ id: people.id })
-    .from(people)
-    .innerJoin(tenants, eq(tenants.id, people.tenantId))
-    .where(and(eq(people.code, code), eq(tenants.code, tenantCode)));
-  return row!.id;
-}
+const t = useConsoleHarness(NOW);
 
 async function headOf(unitId: number | null): Promise<string> {
-  const [row] = await database.db
+  const [row] = await t.database.db
     .select({ code: people.code })
     .from(posts)
     .innerJoin(postHolders, eq(postHolders.postId, posts.id))
@@ -85,8 +44,8 @@ async function headOf(unitId: number | null): Promise<string> {
 
 /** The first obligation of a person's post, for a closed period inserted directly. */
 async function obligationOf(code: string) {
-  const person = await personId(code);
-  const [row] = await database.db
+  const person = await t.personId(code);
+  const [row] = await t.database.db
     .select({ id: obligations.id })
     .from(obligations)
     .innerJoin(postHolders, eq(postHolders.postId, obligations.postId))
@@ -103,17 +62,17 @@ async function obligationOf(code: string) {
  * head; two closed monthly periods: 安保处's met, the principal's missed.
  */
 async function seedYear() {
-  bot.now = at('2026-03-02T02:00:00Z');
-  expect(await bot.say('zhouyinyin', '发起责任书 2026')).toContain('责任书');
-  expect(await bot.say('wangxiaofang', '签订责任书 2026')).toContain('签订');
-  expect(await bot.say('yinxianju', '签订责任书 2026')).toContain('签订');
+  t.bot.now = at('2026-03-02T02:00:00Z');
+  expect(await t.bot.say('zhouyinyin', '发起责任书 2026')).toContain('责任书');
+  expect(await t.bot.say('wangxiaofang', '签订责任书 2026')).toContain('签订');
+  expect(await t.bot.say('yinxianju', '签订责任书 2026')).toContain('签订');
 
-  bot.now = at('2026-11-02T02:00:00Z');
-  await bot.say('chenjing', '报隐患 教学楼三楼东侧灭火器过期，一般');
-  await bot.say('chenjing', '报隐患 食堂 食堂卫生差，一般');
-  await bot.say('chenjing', '报隐患 食堂后门 食品配送车辆无证进出 较大');
-  await bot.say('chenjing', '报隐患 操场 跑道上有积水，一般');
-  const rows = await database.db.select().from(hazards).orderBy(hazards.id);
+  t.bot.now = at('2026-11-02T02:00:00Z');
+  await t.bot.say('chenjing', '报隐患 教学楼三楼东侧灭火器过期，一般');
+  await t.bot.say('chenjing', '报隐患 食堂 食堂卫生差，一般');
+  await t.bot.say('chenjing', '报隐患 食堂后门 食品配送车辆无证进出 较大');
+  await t.bot.say('chenjing', '报隐患 操场 跑道上有积水，一般');
+  const rows = await t.database.db.select().from(hazards).orderBy(hazards.id);
   expect(rows).toHaveLength(4);
   const [first, second, third, fourth] = rows as [
     typeof hazards.$inferSelect,
@@ -122,33 +81,33 @@ async function seedYear() {
     typeof hazards.$inferSelect,
   ];
   const head1 = await headOf(first.unitId);
-  await bot.press(head1, 'hazard.accept', { id: String(first.id) });
-  expect(await bot.say(head1, `整改完成 ${first.code} 已更换 3 具灭火器 资金 1200`)).toBeTruthy();
-  bot.now = at('2026-11-04T02:00:00Z');
-  await bot.press('zhouyinyin', 'hazard.pass', { id: String(first.id) }, { opinion: '已更换，符合要求' });
-  await bot.press(await headOf(second.unitId), 'hazard.accept', { id: String(second.id) });
-  await bot.say('zhouyinyin', `驳回 ${fourth.code} 已自然排干，非隐患`);
-  bot.now = at('2026-11-05T02:00:00Z');
+  await t.bot.press(head1, 'hazard.accept', { id: String(first.id) });
+  expect(await t.bot.say(head1, `整改完成 ${first.code} 已更换 3 具灭火器 资金 1200`)).toBeTruthy();
+  t.bot.now = at('2026-11-04T02:00:00Z');
+  await t.bot.press('zhouyinyin', 'hazard.pass', { id: String(first.id) }, { opinion: '已更换，符合要求' });
+  await t.bot.press(await headOf(second.unitId), 'hazard.accept', { id: String(second.id) });
+  await t.bot.say('zhouyinyin', `驳回 ${fourth.code} 已自然排干，非隐患`);
+  t.bot.now = at('2026-11-05T02:00:00Z');
   expect(
-    await bot.say('wangxiaofang', `挂牌督办 ${third.code} 整治配送车辆进出管理 截止 2027-03-31`),
+    await t.bot.say('wangxiaofang', `挂牌督办 ${third.code} 整治配送车辆进出管理 截止 2027-03-31`),
   ).toContain('挂牌督办');
-  await bot.say('wangxiaofang', '记录 会议 日期 11月5日 召开学校安全工作会议，部署冬季消防');
-  bot.now = at('2026-11-25T08:00:00Z');
+  await t.bot.say('wangxiaofang', '记录 会议 日期 11月5日 召开学校安全工作会议，部署冬季消防');
+  t.bot.now = at('2026-11-25T08:00:00Z');
   expect(
-    await bot.say('zhouyinyin', '记录 检查 范围：全校 日期：11月20日 安全保卫工作大检查，检查 12 个区域'),
+    await t.bot.say('zhouyinyin', '记录 检查 范围：全校 日期：11月20日 安全保卫工作大检查，检查 12 个区域'),
   ).toContain('已记录');
-  expect(await bot.say('yinxianju', '记录 演练 日期 11月25日 全校应急疏散演练，1200 名师生参加')).toContain(
+  expect(await t.bot.say('yinxianju', '记录 演练 日期 11月25日 全校应急疏散演练，1200 名师生参加')).toContain(
     '已记录',
   );
-  bot.now = at('2026-12-18T02:00:00Z');
-  await bot.say('wangxiaofang', '记录 会议 日期 12月18日 主持安全工作会议，研究寒假安全');
+  t.bot.now = at('2026-12-18T02:00:00Z');
+  await t.bot.say('wangxiaofang', '记录 会议 日期 12月18日 主持安全工作会议，研究寒假安全');
 
   const principal = await obligationOf('wangxiaofang');
   const anbao = await obligationOf('yinxianju');
   const period = { periodKey: '2026-11', periodStart: '2026-11-01', periodEnd: '2026-11-30' };
-  await database.db.insert(obligationPeriods).values([
+  await t.database.db.insert(obligationPeriods).values([
     {
-      tenantId: schoolId,
+      tenantId: t.schoolId,
       obligationId: principal.id,
       personId: principal.person,
       ...period,
@@ -158,7 +117,7 @@ async function seedYear() {
       closedAt: at('2026-12-01T01:00:00Z'),
     },
     {
-      tenantId: schoolId,
+      tenantId: t.schoolId,
       obligationId: anbao.id,
       personId: anbao.person,
       ...period,
@@ -168,7 +127,7 @@ async function seedYear() {
       closedAt: at('2026-12-01T01:00:00Z'),
     },
   ]);
-  await harness.service.dispatcher.idle();
+  await t.harness.service.dispatcher.idle();
   return { first, second, third, fourth };
 }
 
@@ -176,13 +135,13 @@ describe('the 述职述安 report', () => {
   it('gives the principal a DOCX with the four parts of seed 000 and the year’s real numbers', async () => {
     const { third } = await seedYear();
     // The accident register: a food poisoning 总务处 is responsible for.
-    const [school] = await database.db.select().from(tenants).where(eq(tenants.code, SCHOOL));
-    const [general] = await database.db
+    const [school] = await t.database.db.select().from(tenants).where(eq(tenants.code, SCHOOL));
+    const [general] = await t.database.db
       .select()
       .from(units)
       .where(and(eq(units.tenantId, school!.id), eq(units.name, '总务处')));
     await registerAccident(
-      database.db,
+      t.database.db,
       school!,
       accidentInput({
         kind: 'food_poisoning',
@@ -195,9 +154,9 @@ describe('the 述职述安 report', () => {
       }),
       { by: '安全办公室', at: at('2026-11-03T06:00:00Z'), accountId: null },
     );
-    await login(browser);
-    const principal = await personId('wangxiaofang');
-    const response = await browser.get(`/console/reports/statement.docx?person=${principal}&year=2026`);
+    await login(t.browser);
+    const principal = await t.personId('wangxiaofang');
+    const response = await t.browser.get(`/console/reports/statement.docx?person=${principal}&year=2026`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe(
       'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
@@ -232,7 +191,7 @@ describe('the 述职述安 report', () => {
     expect(results).toContain(
       '召开安全工作会议 2 次，开展安全检查 1 次（其中全校性大检查 1 次），开展督查 0 次，组织应急演练 1 次。',
     );
-    const issued = (await database.db.select().from(letters)).length;
+    const issued = (await t.database.db.select().from(letters)).length;
     expect(issued).toBeGreaterThan(2);
     expect(results).toContain(
       `安全责任书：应签订 ${issued} 份，已签订 2 份（签订率 ${Math.round((2 / issued) * 1000) / 10}%）。`,
@@ -249,7 +208,9 @@ describe('the 述职述安 report', () => {
     );
     // The head of 总务处 answers for it; the head of 安保处 does not.
     const textOf = async (code: string) =>
-      (await browser.get(`/console/reports/statement.txt?person=${await personId(code)}&year=2026`)).text();
+      (
+        await t.browser.get(`/console/reports/statement.txt?person=${await t.personId(code)}&year=2026`)
+      ).text();
     expect(await textOf('huangchun')).toContain('发生食物中毒事故（一般）');
     expect(await textOf('yinxianju')).toContain('安全事故：2026年度安保处未发生安全事故。');
 
@@ -261,13 +222,15 @@ describe('the 述职述安 report', () => {
 
   it('drafts a 部门负责人’s report on their own unit, and refuses someone who writes none', async () => {
     const { second } = await seedYear();
-    await login(browser);
-    const page = await browser.page('/console/reports/statement');
+    await login(t.browser);
+    const page = await t.browser.page('/console/reports/statement');
     expect(page.html).toContain('<optgroup label="部门负责人">');
     const headCode = await headOf(second.unitId);
-    const head = await personId(headCode);
+    const head = await t.personId(headCode);
     expect(page.html).toContain(`value="${head}"`);
-    const text = await (await browser.get(`/console/reports/statement.txt?person=${head}&year=2026`)).text();
+    const text = await (
+      await t.browser.get(`/console/reports/statement.txt?person=${head}&year=2026`)
+    ).text();
     const blocks = statementBlocks(text);
     expect(blocks.filter((block) => block.kind === 'part').map((block) => block.text)).toEqual([
       ...PART_HEADINGS,
@@ -279,57 +242,58 @@ describe('the 述职述安 report', () => {
 
     // A class teacher writes no 述职述安 here.
     expect(
-      (await browser.get(`/console/reports/statement?person=${await personId('chenjing')}&year=2026`)).status,
+      (await t.browser.get(`/console/reports/statement?person=${await t.personId('chenjing')}&year=2026`))
+        .status,
     ).toBe(404);
   });
 
   it('saves the edited report per person and year; regenerating keeps it unless the office discards it', async () => {
     await seedYear();
-    await login(browser);
-    const principal = await personId('wangxiaofang');
+    await login(t.browser);
+    const principal = await t.personId('wangxiaofang');
     const url = `/console/reports/statement?person=${principal}&year=2026`;
-    const page = await browser.page(url);
+    const page = await t.browser.page(url);
     expect(page.html).toContain('data-state="draft"');
     const edited =
       '2026年度述职述安报告\n\n一、履职情况\n本人补充：全年听课 40 节。\n二、主要成绩\n三、存在不足\n四、下步打算\n';
     const fields = { person: String(principal), year: '2026', text: edited };
-    expect((await browser.post('/console/reports/statement/save', fields)).status).toBe(403);
-    expect(await database.db.select().from(statementDrafts)).toHaveLength(0);
-    const saved = await browser.post('/console/reports/statement/save', {
+    expect((await t.browser.post('/console/reports/statement/save', fields)).status).toBe(403);
+    expect(await t.database.db.select().from(statementDrafts)).toHaveLength(0);
+    const saved = await t.browser.post('/console/reports/statement/save', {
       ...fields,
       _csrf: csrfOf(page.html),
     });
     expect(saved.status).toBe(303);
-    const [row] = await database.db.select().from(statementDrafts);
-    expect(row).toMatchObject({ tenantId: schoolId, personId: principal, year: 2026, text: edited });
+    const [row] = await t.database.db.select().from(statementDrafts);
+    expect(row).toMatchObject({ tenantId: t.schoolId, personId: principal, year: 2026, text: edited });
 
     // The page, the text, the DOCX and the print page all follow the saved version.
-    const again = await browser.page(url);
+    const again = await t.browser.page(url);
     expect(again.html).toContain('data-state="saved"');
     expect(again.html).toContain('本人补充：全年听课 40 节。');
     expect(again.html).toContain('按最新记录生成的草稿（供对照）');
-    const docx = await browser.get(`/console/reports/statement.docx?person=${principal}&year=2026`);
+    const docx = await t.browser.get(`/console/reports/statement.docx?person=${principal}&year=2026`);
     expect(docxParagraphs(new Uint8Array(await docx.arrayBuffer()))).toContain('本人补充：全年听课 40 节。');
-    const print = await browser.page(`/console/reports/statement/print?person=${principal}&year=2026`);
+    const print = await t.browser.page(`/console/reports/statement/print?person=${principal}&year=2026`);
     expect(print.html).toContain('<h2>三、存在不足</h2>');
     expect(print.html).toContain('<p>本人补充：全年听课 40 节。</p>');
 
     // New records do not overwrite it.
-    bot.now = at('2026-12-20T02:00:00Z');
-    await bot.say('wangxiaofang', '记录 会议 日期 12月20日 安全工作专题会');
-    expect((await browser.page(url)).html).toContain('本人补充：全年听课 40 节。');
+    t.bot.now = at('2026-12-20T02:00:00Z');
+    await t.bot.say('wangxiaofang', '记录 会议 日期 12月20日 安全工作专题会');
+    expect((await t.browser.page(url)).html).toContain('本人补充：全年听课 40 节。');
 
     // Discarding needs the box ticked; then the draft is generated again (with the new record).
     const csrf = csrfOf(again.html);
-    await browser.post('/console/reports/statement/discard', { ...fields, _csrf: csrf });
-    expect(await database.db.select().from(statementDrafts)).toHaveLength(1);
-    await browser.post('/console/reports/statement/discard', { ...fields, _csrf: csrf, confirm: 'yes' });
-    expect(await database.db.select().from(statementDrafts)).toHaveLength(0);
+    await t.browser.post('/console/reports/statement/discard', { ...fields, _csrf: csrf });
+    expect(await t.database.db.select().from(statementDrafts)).toHaveLength(1);
+    await t.browser.post('/console/reports/statement/discard', { ...fields, _csrf: csrf, confirm: 'yes' });
+    expect(await t.database.db.select().from(statementDrafts)).toHaveLength(0);
     const fresh = await (
-      await browser.get(`/console/reports/statement.txt?person=${principal}&year=2026`)
+      await t.browser.get(`/console/reports/statement.txt?person=${principal}&year=2026`)
     ).text();
     expect(fresh).toContain('主持或参加安全工作会议 3 次');
-    const trail = await database.db
+    const trail = await t.database.db
       .select({ action: auditEvents.action })
       .from(auditEvents)
       .where(eq(auditEvents.subject, `statement:${principal}:2026`));
@@ -338,9 +302,9 @@ describe('the 述职述安 report', () => {
 
   it('keeps the bureau admin out of the school’s reports', async () => {
     await seedYear();
-    const bureau = new Browser(fetcher);
+    const bureau = t.newBrowser();
     await login(bureau, BUREAU, BUREAU_PASSWORD);
-    const principal = await personId('wangxiaofang');
+    const principal = await t.personId('wangxiaofang');
     for (const path of ['statement', 'statement.docx', 'statement.txt', 'statement/print'])
       expect((await bureau.get(`/console/reports/${path}?person=${principal}&year=2026`)).status).toBe(404);
     const page = await bureau.page('/console/reports/statement');
@@ -351,6 +315,6 @@ describe('the 述职述安 report', () => {
       text: '越权',
     });
     expect(save.status).toBe(404);
-    expect(await database.db.select().from(statementDrafts)).toHaveLength(0);
+    expect(await t.database.db.select().from(statementDrafts)).toHaveLength(0);
   });
 });
