@@ -127,13 +127,12 @@ export async function writeAccidentsXlsx(
   return (await workbook.xlsx.writeBuffer()) as unknown as Buffer;
 }
 
-/** The year's accidents with their parties. */
-export async function yearRegister(db: Queryable, tenant: Tenant, year: number) {
-  const span = yearSpan(year, tenant.timezone);
-  const list = await accidentsIn(db, tenant.id, span.from, span.to);
+/** The accidents within the span, newest first, with their parties. */
+export async function accidentsWithParties(db: Queryable, tenantId: number, span: { from: Date; to: Date }) {
+  const list = await accidentsIn(db, tenantId, span.from, span.to);
   const parties = await partiesOf(
     db,
-    tenant.id,
+    tenantId,
     list.map((row) => row.id),
   );
   return list.map((accident) => ({
@@ -141,6 +140,14 @@ export async function yearRegister(db: Queryable, tenant: Tenant, year: number) 
     parties: parties.filter((party) => party.accidentId === accident.id),
   }));
 }
+
+/** The year's accidents with their parties. */
+export const yearRegister = (db: Queryable, tenant: Tenant, year: number) =>
+  accidentsWithParties(db, tenant.id, yearSpan(year, tenant.timezone));
+
+/** The units an accident's parties make responsible: each unit named, and the unit of each post named. */
+export const responsibleUnits = (parties: readonly Party[]) =>
+  new Set(parties.flatMap((party) => party.unitId ?? party.postUnitId ?? []));
 
 /** The proposal's wording, for the console and the chat. */
 export const proposalText = (proposal: { kind: keyof typeof VETO_LABEL }, who: string) =>

@@ -2,11 +2,11 @@
 // the accidents of what they answer for: the whole school for its 第一责任人, the units they lead or head,
 // else those naming them), and the version the office saved over it, if any.
 import type { Queryable } from '../db/client.ts';
-import { accidentsIn, partiesOf } from '../db/queries/accidents.ts';
 import { type Leader, statementRecords } from '../db/queries/reports.ts';
 import { type StatementScope, statementDraft } from '../db/queries/statements.ts';
 import type { Tenant } from '../db/queries/tenants.ts';
 import { ACCIDENT_KIND_LABELS, ACCIDENT_SEVERITY_LABELS } from './accident-rules.ts';
+import { accidentsWithParties, type Party, responsibleUnits } from './accidents.ts';
 import { isoDateIn } from './calendar.ts';
 import { yearSpan } from './reports.ts';
 import { type StatementAccident, statementText } from './statement.ts';
@@ -19,22 +19,14 @@ async function accidentsOf(
   scope: StatementScope | undefined,
   span: { from: Date; to: Date },
 ): Promise<StatementAccident[]> {
-  const list = await accidentsIn(db, tenant.id, span.from, span.to);
-  const parties = await partiesOf(
-    db,
-    tenant.id,
-    list.map((accident) => accident.id),
-  );
   const unitIds = new Set(scope?.kind === 'units' ? scope.units.map((unit) => unit.id) : []);
-  const answersFor = (accidentId: number) =>
+  const answersFor = (parties: Party[]) =>
     scope?.kind === 'whole' ||
-    parties.some(
-      (party) =>
-        party.accidentId === accidentId &&
-        (party.personId === personId || unitIds.has(party.unitId ?? party.postUnitId ?? -1)),
-    );
-  return list
-    .filter((accident) => answersFor(accident.id))
+    parties.some((party) => party.personId === personId) ||
+    [...responsibleUnits(parties)].some((unitId) => unitIds.has(unitId));
+  return (await accidentsWithParties(db, tenant.id, span))
+    .filter(({ parties }) => answersFor(parties))
+    .map(({ accident }) => accident)
     .reverse()
     .map((accident) => ({
       date: isoDateIn(accident.occurredAt, tenant.timezone),

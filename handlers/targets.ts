@@ -5,27 +5,17 @@
 // The dashboard shows the current year; the year-end table the year it is for.
 
 import type { Queryable } from '../db/client.ts';
-import { accidentsIn, partiesOf } from '../db/queries/accidents.ts';
 import type { Span } from '../db/queries/reports.ts';
 import { latestTargetResults, openHazardsPerTarget, targetItems } from '../db/queries/rounds.ts';
 import { tenantUnits } from '../db/queries/units.ts';
+import { accidentsWithParties, responsibleUnits } from './accidents.ts';
 import { TARGET_STATUS_LABELS, type TargetStatus } from './inspection-rules.ts';
 
-/** The accidents of the span, each with the units responsible for it (a post counts for its unit). */
+/** The accidents of the span, each with the units responsible for it. */
 async function accidentsWithUnits(db: Queryable, tenantId: number, span: Span) {
-  const list = await accidentsIn(db, tenantId, span.from, span.to);
-  const parties = await partiesOf(
-    db,
-    tenantId,
-    list.map((accident) => accident.id),
-  );
-  return list.map((accident) => ({
+  return (await accidentsWithParties(db, tenantId, span)).map(({ accident, parties }) => ({
     kind: accident.kind,
-    unitIds: new Set(
-      parties
-        .filter((party) => party.accidentId === accident.id)
-        .flatMap((party) => party.unitId ?? party.postUnitId ?? []),
-    ),
+    unitIds: responsibleUnits(parties),
   }));
 }
 
