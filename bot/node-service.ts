@@ -7,7 +7,7 @@ import { startControlPort } from './backup/control.ts';
 import type { Logger } from './core/log.ts';
 import { type Config, listenHost } from './env.ts';
 import { startHttpServer } from './http-server.ts';
-import { createService } from './service.ts';
+import { createService, type Service } from './service.ts';
 import { createShutdown } from './shutdown.ts';
 
 export async function runNodeService({
@@ -20,26 +20,13 @@ export async function runNodeService({
   database: Database;
 }) {
   const service = await createService({ config, log, database });
-  if (service.database.kind === 'pglite') {
-    // The embedded database is this process's alone: messages it left claimed when it last stopped (a
-    // crash) are due now, not a minute later when their lease runs out.
-    const released = await releaseClaims(service.database.db, new Date());
-    if (released > 0) log.warn('outbox: messages claimed before a crash are due again', { count: released });
-  }
   // `npm run db:backup` asks the service holding the PGlite folder for its snapshot (bot/backup/control.ts).
   const control =
     service.database.kind === 'pglite' && !config.databaseUrl
       ? await startControlPort({ dataDir: config.dataDir, db: service.database.db, log })
       : undefined;
-  service.dispatcher.start();
-  service.inbox.start();
-  // Retries of downloads come due on their own: polled as often as the shortest backoff.
-  service.downloads.pump.start(30_000);
-  const jobs = startJobs(
-    { db: service.database.db, channels: service.channels, log },
-    { log, onSent: () => service.dispatcher.kick() },
-  );
-  // Long connections (Wechaty): one that cannot connect must not take the webhooks down with it.
+  // Long connections (Wechaty): one that cannot connect must not take the webhooks down with it. Opened
+  // before listening: /readyz waits for them.
   service.startConnections();
   const hostname = listenHost(config, service.demo);
   const shutdown = createShutdown({ log });
@@ -58,12 +45,36 @@ export async function runNodeService({
   if (service.demo) {
     log.info(`演示模式：未配置平台凭据，已载入示例学校。打开 http://127.0.0.1:${port}/ 查看。`);
   }
+  // The background work starts once the server listens: none of it is what /readyz promises (README,
+  // "Monitoring"), and its first rounds (cold queries on the one PGlite session) held a restart's first
+  // answer back (bench/start.ts). A signal meanwhile waits for it to have started, then stops it.
+  const background = startBackground(service, log);
   // New requests are refused and those under way finished first (bot/shutdown.ts); then the cron jobs, the
   // long connections, the inbox, the outbox batch under way and the database.
   shutdown.listen(server, async () => {
+    const jobs = await background.catch(() => undefined);
     await control?.close();
-    await jobs.stop();
+    await jobs?.stop();
     await service.close();
     await database.close();
   });
+  await background;
+}
+
+/** The dispatcher, the inbox, the downloads and the cron jobs; what stops the jobs. */
+async function startBackground(service: Service, log: Logger) {
+  if (service.database.kind === 'pglite') {
+    // The embedded database is this process's alone: messages it left claimed when it last stopped (a
+    // crash) are due now, not a minute later when their lease runs out.
+    const released = await releaseClaims(service.database.db, new Date());
+    if (released > 0) log.warn('outbox: messages claimed before a crash are due again', { count: released });
+  }
+  service.dispatcher.start();
+  service.inbox.start();
+  // Retries of downloads come due on their own: polled as often as the shortest backoff.
+  service.downloads.pump.start(30_000);
+  return startJobs(
+    { db: service.database.db, channels: service.channels, log },
+    { log, onSent: () => service.dispatcher.kick() },
+  );
 }

@@ -103,7 +103,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     answers[definition.name] = definition.answer;
   }
   const senders = [...open.values()].map((channel) => channel.sender);
-  if (config.feishu) await warnFeishuUserIdOnly(database, log);
+  // A start-up warning: its query runs while the rest is assembled; close() waits for it.
+  const warned = config.feishu
+    ? warnFeishuUserIdOnly(database, log).catch((error) =>
+        log.error('feishu: the user_id-only check failed', { error: String(error) }),
+      )
+    : undefined;
   const channels: ReadonlySet<Channel> = new Set(open.keys());
 
   const dispatcher = createDispatcher({
@@ -208,6 +213,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       for (const channel of open.values()) void channel.start?.();
     },
     async close() {
+      await warned;
       for (const channel of open.values()) await channel.close?.();
       // A press answered 处理中 finishes its work (and writes its outcome) before the database goes.
       await core.pressesSettled();

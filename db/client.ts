@@ -1,8 +1,9 @@
 // One database interface for both targets: embedded PGlite (the default) and a PostgreSQL server.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { PgliteThread } from './pglite-thread.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -32,15 +33,27 @@ export type DatabaseOptions = {
   maxConnections?: number;
   /** Apply the committed migrations (default). Workers cannot read them; there `npm run db:migrate` does. */
   migrate?: boolean;
+  /**
+   * PGlite's thread already started on `dataDir` (bot/node.ts starts it before the rest of the service
+   * loads); used instead of starting one. Ignored with `databaseUrl`.
+   */
+  pgliteThread?: Promise<PgliteThread>;
 };
 
 /** Opens the database and applies the committed migrations. `dataDir` undefined means in-memory PGlite. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const database = options.databaseUrl
     ? await openPostgres(options.databaseUrl, options.maxConnections)
-    : await openPglite(options.dataDir);
+    : await openPglite(options.dataDir, options.pgliteThread);
   try {
-    if (options.migrate !== false) await database.migrate();
+    // drizzle's migrator reads and hashes every migration file and runs several statements and a
+    // transaction; a restart, where nothing is missing, needs one look at its table (bench/start.ts). The
+    // migrator decides the same way (what is newer than the table's last row), and runs when it would act.
+    if (
+      options.migrate !== false &&
+      (await migrationStatus(database.db, migrationJournal())).missing.length > 0
+    )
+      await database.migrate();
   } catch (error) {
     await database.close();
     throw error;
@@ -48,12 +61,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return { db: database.db, kind: database.kind, close: database.close };
 }
 
-async function openPglite(dataDir: string | undefined) {
+async function openPglite(dataDir: string | undefined, started?: Promise<PgliteThread>) {
   const { asPglite, startPgliteThread } = await import('./pglite-thread.ts');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const { migrate } = await import('drizzle-orm/pglite/migrator');
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = await startPgliteThread(dataDir);
+  // The thread first: PGlite's start (its WebAssembly, PostgreSQL's) runs while drizzle loads here.
+  if (dataDir && !started) mkdirSync(dataDir, { recursive: true });
+  const starting = started ?? startPgliteThread(dataDir);
+  // A start that fails is thrown below, once drizzle is loaded; not an unhandled rejection meanwhile.
+  starting.catch(() => {});
+  const [{ drizzle }, { migrate }] = await Promise.all([
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
+  const client = await starting;
   const db = drizzle({ client: asPglite(client), schema });
   return {
     db: db as unknown as Db,
@@ -127,4 +146,46 @@ export function isTransientDatabaseError(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+// Which of the committed migrations the database has applied: drizzle's own bookkeeping table
+// (`drizzle.__drizzle_migrations`, one row per migration with the journal's `when` as created_at), read
+// against the journal in db/migrations/meta. The migrator applies every migration newer than the last
+// row, so those are the ones missing. Here rather than in queries/migrations.ts (which re-exports them):
+// opening the database asks it first.
+export interface MigrationStatus {
+  /** The journal's migrations. */
+  total: number;
+  /** The rows of drizzle's table: migrations the database has applied. */
+  applied: number;
+  /** Tags of the migrations not applied yet (`0019_wecom_bot`). */
+  missing: string[];
+}
+
+export interface JournalEntry {
+  tag: string;
+  when: number;
+}
+
+/** The committed migrations (db/migrations/meta/_journal.json); Workers cannot read it (no file system). */
+export function migrationJournal(): JournalEntry[] {
+  const file = new URL('./migrations/meta/_journal.json', import.meta.url);
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries: JournalEntry[] };
+  return parsed.entries;
+}
+
+export async function migrationStatus(db: Queryable, entries: JournalEntry[]): Promise<MigrationStatus> {
+  const table = await db.execute<{ present: string | null }>(
+    sql`select to_regclass('drizzle.__drizzle_migrations')::text as present`,
+  );
+  if (!rowsOf<{ present: string | null }>(table)[0]?.present) {
+    return { total: entries.length, applied: 0, missing: entries.map((entry) => entry.tag) };
+  }
+  const result = await db.execute<{ last: string | number | null; n: string | number }>(
+    sql`select max(created_at) as last, count(*) as n from drizzle.__drizzle_migrations`,
+  );
+  const row = rowsOf<{ last: string | number | null; n: string | number }>(result)[0];
+  const last = Number(row?.last ?? 0);
+  const missing = entries.filter((entry) => entry.when > last).map((entry) => entry.tag);
+  return { total: entries.length, applied: Number(row?.n ?? 0), missing };
 }

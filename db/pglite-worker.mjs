@@ -36,6 +36,17 @@ let nextTransaction = 1;
  */
 const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
 
+// Listening from the start (the other side asks nothing before `ready`): the port keeps this thread's event
+// loop alive while PGlite starts. A loop with nothing alive stops to wait for V8's background work (the
+// optimizing compiles of the WebAssembly PGlite runs hot) before going on, which held `ready` and the first
+// query back by 0.3–0.8 s (measured).
+port.on('message', (message) => {
+  run(message).then(
+    (result) => port.postMessage({ id: message.id, result }),
+    (error) => port.postMessage({ id: message.id, error: errorFields(error) }),
+  );
+});
+
 let db;
 try {
   db = new PGlite(workerData.dataDir, { startParams: START_PARAMS });
@@ -98,10 +109,3 @@ async function run(message) {
       throw new Error(`unknown operation ${message.op}`);
   }
 }
-
-port.on('message', (message) => {
-  run(message).then(
-    (result) => port.postMessage({ id: message.id, result }),
-    (error) => port.postMessage({ id: message.id, error: errorFields(error) }),
-  );
-});

@@ -1,5 +1,6 @@
-// node-cron runner for the Node process. Each job also runs once at start-up: a run missed while the
-// process was down catches up then (the jobs compute what is due from the clock, not from the schedule).
+// node-cron runner for the Node process. Each job also runs once at start-up, one after another: a run
+// missed while the process was down catches up then (the jobs compute what is due from the clock, not from
+// the schedule).
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../bot/core/log.ts';
 import { metrics } from '../bot/core/metrics.ts';
@@ -31,11 +32,16 @@ export function startJobs(
   const runAll = async () => {
     await Promise.all(jobs.map(run));
   };
-  void runAll();
+  // The start-up runs one job after another: PGlite answers one statement at a time, and every job started
+  // at once queued a statement each ahead of the first requests' (a restart's /readyz waited for them all).
+  const catchingUp = (async () => {
+    for (const job of jobs) await run(job);
+  })();
   return {
     runAll,
     async stop() {
       for (const task of tasks) await task.stop();
+      await catchingUp;
       await Promise.all(running.values());
     },
   };

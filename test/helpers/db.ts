@@ -46,7 +46,7 @@ export async function openTestDatabase(): Promise<Database> {
 }
 
 /** A fresh database on the PostgreSQL server at `serverUrl` (a copy of `template`): its URL, and how to drop it. */
-async function createServerDatabase(serverUrl: string, template?: string) {
+export async function createServerDatabase(serverUrl: string, template?: string) {
   const { default: postgres } = await import('postgres');
   const name = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
