@@ -140,7 +140,9 @@ describe('db:backup, db:restore and db:move', () => {
     const file = join(root, 'from-postgres.jsonl.gz');
     const backup = await cli('db-backup', [file], { DATABASE_URL: server.url });
     expect(backup.stdout).toMatch(/来自PostgreSQL（DATABASE_URL）/);
+    // Into a migrated, empty folder (the first restore above created its own): no second initdb.
     const target = join(root, 'from-postgres');
+    await migratedDataDir(target);
     expect(await cli('db-restore', [file], { DATA_DIR: target })).toMatchObject({ code: 0, stderr: '' });
     expect(await tablesIn({ dataDir: target })).toEqual(expected);
   }, 300_000);
@@ -165,6 +167,7 @@ describe('db:backup, db:restore and db:move', () => {
     }
     expect(existsSync(join(source, CONTROL_FILE))).toBe(false);
     const target = join(root, 'live');
+    await migratedDataDir(target);
     expect(await cli('db-restore', [file], { DATA_DIR: target })).toMatchObject({ code: 0, stderr: '' });
     // The service's start-up jobs may have written rows of their own since; the organization and the
     // hazards are as they were.
