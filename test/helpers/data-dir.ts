@@ -2,7 +2,8 @@
 // one folder migrated once, instead of each process creating (initdb) and migrating its own — ~8 s of CPU
 // each. The migrated folder is kept under the OS temp directory, keyed by what makes it (the migrations,
 // PGlite's and drizzle's versions), so later runs find it; the product still runs its migrator on the
-// copy, which finds nothing to do (the path a restarted service takes).
+// copy, which finds nothing to do (the path a restarted service takes). A folder holding the examples
+// (`keptDataDir`, for `cliDatabase` in test/helpers/db.ts) is kept the same way.
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -43,11 +44,13 @@ function cacheKey(): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The migrated, empty data folder (read only: copy it). Made by the first test process that asks; one
- * asking meanwhile waits for it (a lock folder), unless the lock is older than two minutes (its maker died).
+ * A data folder kept under the OS temp directory (read only: copy it), named by `name` and by what makes
+ * every kept folder (the migrations, PGlite's and drizzle's versions): made by `build` the first time a
+ * test process asks; one asking meanwhile waits for it (a lock folder), unless the lock is older than two
+ * minutes (its maker died).
  */
-async function migratedFolder(): Promise<string> {
-  const folder = join(tmpdir(), `yigang-test-pglite-${cacheKey()}`);
+async function keptFolder(name: string, build: (dataDir: string) => Promise<void>): Promise<string> {
+  const folder = join(tmpdir(), `yigang-test-pglite-${cacheKey()}${name ? `-${name}` : ''}`);
   const lock = `${folder}.lock`;
   for (;;) {
     if (existsSync(join(folder, 'PG_VERSION'))) return folder;
@@ -63,8 +66,7 @@ async function migratedFolder(): Promise<string> {
       if (existsSync(join(folder, 'PG_VERSION'))) return folder;
       const building = `${folder}.${process.pid}`;
       rmSync(building, { recursive: true, force: true });
-      const database = await openDatabase({ dataDir: building });
-      await database.close();
+      await build(building);
       rmSync(folder, { recursive: true, force: true });
       renameSync(building, folder);
       return folder;
@@ -74,7 +76,39 @@ async function migratedFolder(): Promise<string> {
   }
 }
 
+/** The migrated, empty data folder (read only: copy it). */
+const migratedFolder = () =>
+  keptFolder('', async (dataDir) => {
+    const database = await openDatabase({ dataDir });
+    await database.close();
+  });
+
 /** Makes `dataDir` (which must not exist) a migrated PGlite data folder with no rows. */
 export async function migratedDataDir(dataDir: string): Promise<void> {
   cpSync(await migratedFolder(), dataDir, { recursive: true });
+}
+
+/**
+ * Makes `dataDir` (which must not exist) a copy of a kept folder that `fill` made once from a migrated
+ * one: the folder is named `name` and the contents of `dependsOn` (files or folders, from the project's
+ * root), so a change to any of them makes it anew. Loading the examples in each test's own process cost
+ * an open of PGlite and the import, seconds of CPU each time.
+ */
+export async function keptDataDir(
+  dataDir: string,
+  name: string,
+  dependsOn: string[],
+  fill: (dataDir: string) => Promise<void>,
+): Promise<void> {
+  const hash = createHash('sha256');
+  for (const path of dependsOn) {
+    const full = join(root, path);
+    const files = statSync(full).isDirectory() ? filesUnder(full) : [full];
+    for (const file of files) hash.update(file.slice(root.length)).update(readFileSync(file));
+  }
+  const folder = await keptFolder(`${name}-${hash.digest('hex').slice(0, 12)}`, async (building) => {
+    cpSync(await migratedFolder(), building, { recursive: true });
+    await fill(building);
+  });
+  cpSync(folder, dataDir, { recursive: true });
 }
