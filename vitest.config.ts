@@ -6,7 +6,8 @@ import { LaneSequencer } from './test/helpers/sequencer.ts';
 // - db: PGlite (or the PostgreSQL server named by TEST_DATABASE_URL). Files share their worker process
 //   (isolate: false; test/helpers/setup-file.ts evaluates the project's modules afresh for each file),
 //   so a worker opens and migrates PGlite once and hands it from file to file (test/helpers/db.ts).
-// - slow: a browser, workerd (wrangler), spawned processes, PostgreSQL servers stopped and started.
+// - slow: a browser, workerd (wrangler), spawned processes, PostgreSQL servers stopped and started. Its
+//   files share their worker process as the db lane's do.
 const pure = [
   'test/accident-rules.test.ts',
   'test/architecture.test.ts',
@@ -80,6 +81,9 @@ export default defineConfig({
         test: {
           name: 'slow',
           include: slow,
+          // A new worker process for each file cost seconds between files, with one worker idle meanwhile.
+          isolate: false,
+          setupFiles: ['test/helpers/setup-file.ts'],
           globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/build-setup.ts'],
         },
       },

@@ -16,7 +16,7 @@ import { CONTROL_FILE } from '../bot/backup/control.ts';
 import { type Database, openDatabase } from '../db/client.ts';
 import { collect, tablesOf } from './helpers/backup.ts';
 import { built } from './helpers/built.ts';
-import { migratedDataDir } from './helpers/data-dir.ts';
+import { keptDataDir, migratedDataDir } from './helpers/data-dir.ts';
 import { loadExample } from './helpers/db.ts';
 import { type PgServer, startPgServer } from './helpers/pg-server.ts';
 
@@ -53,14 +53,21 @@ describe('db:backup, db:restore and db:move', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'cli-backup-'));
     source = join(root, 'source');
-    await migratedDataDir(source);
-    const database = await openDatabase({ dataDir: source });
-    try {
-      await generateDistrict(database.db, SIZE);
-      await loadExample(database);
-    } finally {
-      await database.close();
-    }
+    // Generated once and kept (test/helpers/data-dir.ts): the same rows every time, a copy for each run.
+    await keptDataDir(
+      source,
+      `district-${SIZE.schools}-${SIZE.hazards}`,
+      ['bench/district.ts', 'bench/lib', 'examples/school.yaml', 'db', 'handlers', 'test/helpers/db.ts'],
+      async (building) => {
+        const database = await openDatabase({ dataDir: building });
+        try {
+          await generateDistrict(database.db, SIZE);
+          await loadExample(database);
+        } finally {
+          await database.close();
+        }
+      },
+    );
     expected = await tablesIn({ dataDir: source });
     rows = expected.reduce((sum, table) => sum + table.rows.length, 0);
   }, 300_000);
@@ -140,7 +147,9 @@ describe('db:backup, db:restore and db:move', () => {
     const file = join(root, 'from-postgres.jsonl.gz');
     const backup = await cli('db-backup', [file], { DATABASE_URL: server.url });
     expect(backup.stdout).toMatch(/来自PostgreSQL（DATABASE_URL）/);
+    // Into a migrated, empty folder (the first restore above created its own): no second initdb.
     const target = join(root, 'from-postgres');
+    await migratedDataDir(target);
     expect(await cli('db-restore', [file], { DATA_DIR: target })).toMatchObject({ code: 0, stderr: '' });
     expect(await tablesIn({ dataDir: target })).toEqual(expected);
   }, 300_000);
@@ -165,6 +174,7 @@ describe('db:backup, db:restore and db:move', () => {
     }
     expect(existsSync(join(source, CONTROL_FILE))).toBe(false);
     const target = join(root, 'live');
+    await migratedDataDir(target);
     expect(await cli('db-restore', [file], { DATA_DIR: target })).toMatchObject({ code: 0, stderr: '' });
     // The service's start-up jobs may have written rows of their own since; the organization and the
     // hazards are as they were.

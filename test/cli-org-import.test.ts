@@ -12,6 +12,7 @@ import { identities, people, tenants } from '../db/schema.ts';
 import { startFakeFeishu } from './fakes/feishu-api.ts';
 import { startFakeWecomApi } from './fakes/wecom-api.ts';
 import { built } from './helpers/built.ts';
+import { migratedDataDir } from './helpers/data-dir.ts';
 import { cliDatabase, exampleFile } from './helpers/db.ts';
 import { schoolDirectories, schoolWithMobilesOnly } from './helpers/org-directory.ts';
 
@@ -35,7 +36,9 @@ describe('an invalid organization file', () => {
       `${file}: people[3].posts[0]: unknown post "ghost-post"`,
     );
     expect(existsSync(join(dir, 'data'))).toBe(false);
-    // A valid file through the same CLI writes the organization.
+    // A valid file through the same CLI writes the organization (into a migrated folder: the first start
+    // on a folder that does not exist, initdb and migrations, is start.test.ts's).
+    await migratedDataDir(join(dir, 'data'));
     const ok = await run('node', built('cli/org-import', exampleFile('school.yaml')), {
       env: { ...process.env, DATA_DIR: join(dir, 'data') },
     });

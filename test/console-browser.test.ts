@@ -24,6 +24,9 @@ let server: ReturnType<typeof serve>;
 let url: string;
 
 beforeAll(async () => {
+  // Without a browser the tests only say so: no database (an in-memory PGlite, initdb and migrations)
+  // nor service for them.
+  if (!existsSync(CHROMIUM)) return;
   database = await openTestDatabase();
   await resetDatabase(database);
   service = await createService({ config: parseConfig({}), log: silentLogger, database });
@@ -32,6 +35,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  if (!existsSync(CHROMIUM)) return;
   await new Promise((resolve) => server.close(resolve));
   await service.close();
   await database.close();

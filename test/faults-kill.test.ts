@@ -17,7 +17,7 @@ import { openDatabase } from '../db/client.ts';
 import { outbox } from '../db/schema.ts';
 import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
 import { built } from './helpers/built.ts';
-import { migratedDataDir } from './helpers/data-dir.ts';
+import { keptDataDir } from './helpers/data-dir.ts';
 import { countBy, until } from './helpers/faults.ts';
 import { APP } from './helpers/feishu-events.ts';
 
@@ -63,26 +63,33 @@ describe('the process stopped in the middle of a fan-out', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = mkdtempSync(join(tmpdir(), 'faults-kill-'));
     const dataDir = join(dir, 'data');
-    await migratedDataDir(dataDir);
     // The reminders are queued before the service starts, through the product's own enqueue: one to
-    // each of 200 group chats.
-    const seeded = await openDatabase({ dataDir });
-    try {
-      await seeded.db.transaction(async (tx) => {
-        for (let i = 0; i < COUNT; i++) {
-          await enqueue(
-            tx,
-            {
-              to: { kind: 'chat', channel: 'feishu', chatId: `oc_fanout_${i}` },
-              body: { kind: 'text', text: `值班提醒 ${i}` },
-            },
-            { tenantId: null, channels: new Set<Channel>(['feishu']) },
-          );
+    // each of 200 group chats. Queued once into a kept folder (test/helpers/data-dir.ts), copied for each
+    // test: the rows are due at once whenever they were written (the retry policy counts attempts).
+    await keptDataDir(
+      dataDir,
+      `fanout-${COUNT}`,
+      ['bot/core', 'db', 'test/faults-kill.test.ts'],
+      async (building) => {
+        const seeded = await openDatabase({ dataDir: building });
+        try {
+          await seeded.db.transaction(async (tx) => {
+            for (let i = 0; i < COUNT; i++) {
+              await enqueue(
+                tx,
+                {
+                  to: { kind: 'chat', channel: 'feishu', chatId: `oc_fanout_${i}` },
+                  body: { kind: 'text', text: `值班提醒 ${i}` },
+                },
+                { tenantId: null, channels: new Set<Channel>(['feishu']) },
+              );
+            }
+          });
+        } finally {
+          await seeded.close();
         }
-      });
-    } finally {
-      await seeded.close();
-    }
+      },
+    );
 
     // A slow platform with Feishu's limits: each send takes 150 ms, 50 calls a second at most.
     feishu = await startFakeFeishu({

@@ -2,18 +2,28 @@
 // the thread — PostgreSQL's error fields, transactions that commit or roll back and hold other statements
 // back meanwhile, drizzle's text parsers, and an idle thread that does not keep a process alive.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTransientDatabaseError } from '../db/client.ts';
 import { type PgliteThread, startPgliteThread } from '../db/pglite-thread.ts';
+import { migratedDataDir } from './helpers/data-dir.ts';
 
+// Copies of the migrated folder (test/helpers/data-dir.ts): an in-memory database would run initdb first,
+// about 6 s of CPU each (the db lane's pool opens in-memory ones, test/helpers/pglite-pool.ts).
+let root: string;
 let client: PgliteThread;
 beforeAll(async () => {
-  client = await startPgliteThread(undefined);
+  root = mkdtempSync(join(tmpdir(), 'pglite-thread-'));
+  await migratedDataDir(join(root, 'data'));
+  client = await startPgliteThread(join(root, 'data'));
   await client.query('create table items (id int primary key, name text not null)');
 });
 afterAll(async () => {
   await client.close();
+  rmSync(root, { recursive: true, force: true });
 });
 
 const count = async () =>
@@ -73,10 +83,12 @@ describe('PGlite thread', () => {
     ).rejects.toThrow(/only text parsers/);
   });
 
-  it('does not keep a process alive once idle, as PGlite on the main thread did not', () => {
+  it('does not keep a process alive once idle, as PGlite on the main thread did not', async () => {
+    const dataDir = join(root, 'spawned');
+    await migratedDataDir(dataDir);
     const script = `
       import { startPgliteThread } from ${JSON.stringify(fileURLToPath(new URL('../db/pglite-thread.ts', import.meta.url)))};
-      const client = await startPgliteThread(undefined);
+      const client = await startPgliteThread(${JSON.stringify(dataDir)});
       const { rows } = await client.query('select 41 + 1 as answer');
       console.log(rows[0].answer);`;
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {

@@ -36,6 +36,7 @@ import {
   mutate,
   mutation,
   rowCounts,
+  runs,
 } from './helpers/properties.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -132,7 +133,7 @@ describe('Feishu webhook: unsigned and garbled bodies', () => {
       fc.asyncProperty(body, headers, async (raw, extra) => {
         await expectRefused({ body: raw, headers: extra });
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectHealthy();
   });
@@ -151,7 +152,7 @@ describe('Feishu webhook: unsigned and garbled bodies', () => {
       fc.asyncProperty(body, async (raw) => {
         await expectRefused(signRaw(raw));
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectHealthy();
   });
@@ -176,7 +177,7 @@ describe('Feishu webhook: forged, mutated and replayed requests', () => {
         const body = await expectRefused(forged);
         expect(body.error).toMatch(/signature|JSON|encrypt|timestamp/);
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectHealthy();
     expect(await database.db.select().from(hazards)).toEqual([]);
@@ -197,7 +198,7 @@ describe('Feishu webhook: forged, mutated and replayed requests', () => {
         );
         expect(body.error).toBe('stale request timestamp');
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
   });
 
@@ -215,7 +216,7 @@ describe('Feishu webhook: forged, mutated and replayed requests', () => {
           );
         },
       ),
-      { numRuns: 50 },
+      { numRuns: runs(50) },
     );
   });
 
@@ -243,7 +244,7 @@ describe('Feishu webhook: forged, mutated and replayed requests', () => {
           expect(after.length - before.length).toBe(1);
         },
       ),
-      { numRuns: 20 },
+      { numRuns: runs(20) },
     );
     await expectNoFailures();
   });
@@ -268,7 +269,7 @@ describe('Feishu webhook: events for another app or with a forged token', () => 
           expect(body.error).toMatch(/token|another app/);
         },
       ),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
   });
 
@@ -290,7 +291,7 @@ describe('Feishu webhook: events for another app or with a forged token', () => 
           expect(((await response.json()) as { error: string }).error).toMatch(/token/);
           expect(changedTables(before, await rowCounts(database))).toEqual([]);
         }),
-        { numRuns: 50 },
+        { numRuns: runs(50) },
       );
     } finally {
       await plain.close();
@@ -457,7 +458,7 @@ describe('Feishu webhook: validly signed events of random shape', () => {
         },
       ),
       {
-        numRuns: 200,
+        numRuns: runs(200),
         examples: [
           // Seed -2136519543 in CI: a form field whose value is an object with a `toString` key threw
           // inside String() and was answered 503 instead of being refused.
@@ -512,7 +513,7 @@ describe('Feishu webhook: validly signed events of random shape', () => {
           expect(await database.db.select().from(hazardEvents)).toHaveLength(1);
         },
       ),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectNoFailures();
   });
@@ -604,7 +605,7 @@ describe('Feishu card presses by the wrong person', () => {
           `inbound_events: ${counts.inbound_events} → ${counts.inbound_events! + 1}`,
         ]);
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectNoFailures();
   });

@@ -44,6 +44,7 @@ import {
   mutate,
   mutation,
   rowCounts,
+  runs,
 } from './helpers/properties.ts';
 import { type Harness, startHarness } from './helpers/service.ts';
 
@@ -134,7 +135,7 @@ describe('chat commands with random text', () => {
           expect((await rowCounts(database)).hazards).toBe(before.hazards);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -151,7 +152,7 @@ describe('chat commands with random text', () => {
           expect(onlyAnswers(before, await rowCounts(database)), `${text} → ${answer}`).toEqual([]);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
@@ -203,7 +204,7 @@ describe('chat commands with random text', () => {
         expect(answer.length, text).toBeGreaterThan(0);
         expect(answer, text).not.toContain('出了错');
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 });
@@ -260,7 +261,7 @@ describe('记录 notes', () => {
           scope: 'own',
         });
       }),
-      { numRuns: 120 },
+      { numRuns: runs(120) },
     );
   });
 
@@ -279,7 +280,7 @@ describe('记录 notes', () => {
           });
         },
       ),
-      { numRuns: 80 },
+      { numRuns: runs(80) },
     );
   });
 });
@@ -351,7 +352,7 @@ describe('card button presses with random values', () => {
         expect(await database.db.select().from(hazards)).toEqual([hazard]);
         expect(await database.db.select().from(hazardEvents)).toEqual(trail);
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 });
@@ -668,7 +669,7 @@ describe('organization files', () => {
         if (reported && office[0]) await driver.say(office[0].code, `受理 ${reported.code}`);
         expect(await failedEvents(database)).toEqual([]);
       }),
-      { numRuns: 100 },
+      { numRuns: runs(100) },
     );
   });
 });
@@ -765,7 +766,7 @@ describe('roster files', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -804,7 +805,7 @@ describe('roster files', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -863,7 +864,7 @@ describe('roster files', () => {
           }
         },
       ),
-      { numRuns: 80 },
+      { numRuns: runs(80) },
     );
   });
 
@@ -895,7 +896,7 @@ describe('roster files', () => {
           }
         },
       ),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 });
@@ -938,7 +939,7 @@ describe('console uploads over HTTP', () => {
           expect(changedTables(before, await rowCounts(database))).toEqual([]);
         } else expect(response.status).toBe(303);
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 
@@ -975,7 +976,7 @@ describe('console uploads over HTTP', () => {
           }
         },
       ),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 
@@ -1075,7 +1076,7 @@ describe('console uploads over HTTP', () => {
           expect(await failedEvents(database)).toEqual([]);
         },
       ),
-      { numRuns: 100 },
+      { numRuns: runs(100) },
     );
   });
 });

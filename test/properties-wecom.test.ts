@@ -28,6 +28,7 @@ import {
   mutate,
   mutation,
   rowCounts,
+  runs,
 } from './helpers/properties.ts';
 import type { Harness } from './helpers/service.ts';
 import {
@@ -121,7 +122,7 @@ describe('WeCom URL verification (GET)', () => {
         // Only the genuine vector is answered; an edit that decodes to the same query could be too.
         if (!refused) expect(text).toBe(WECOM_VECTOR.plain);
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectHealthy();
   });
@@ -156,7 +157,7 @@ describe('WeCom callbacks (POST): forged, garbled and replayed', () => {
           }),
         );
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectHealthy();
   });
@@ -176,7 +177,7 @@ describe('WeCom callbacks (POST): forged, garbled and replayed', () => {
         const error = await expectRefused(() => post({ query: `?${params}`, body }));
         expect(error.error).toMatch(/signature|required|XML|xml|Encrypt|decrypt|envelope/);
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectHealthy();
     expect(await database.db.select().from(hazards)).toEqual([]);
@@ -195,7 +196,7 @@ describe('WeCom callbacks (POST): forged, garbled and replayed', () => {
         expect(after.length - before.length).toBeLessThanOrEqual(refused ? 0 : 1);
         await expectNoFailures();
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
   });
 
@@ -210,7 +211,7 @@ describe('WeCom callbacks (POST): forged, garbled and replayed', () => {
         const error = await expectRefused(() => post(wecomCallback(reportXml(), { timestamp })), 401);
         expect(error.error).toBe('stale request timestamp');
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
   });
 
@@ -225,7 +226,7 @@ describe('WeCom callbacks (POST): forged, garbled and replayed', () => {
         const after = await database.db.select({ id: hazards.id }).from(hazards);
         expect(after.length - before.length).toBe(1);
       }),
-      { numRuns: 20 },
+      { numRuns: runs(20) },
     );
     await expectNoFailures();
   });
@@ -328,7 +329,7 @@ describe('WeCom callbacks of random content, validly signed', () => {
         if (refused) expect(changedTables(before, await rowCounts(database)), text).toEqual([]);
         await expectNoFailures();
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
     await expectHealthy();
   });
@@ -343,7 +344,7 @@ describe('WeCom callbacks of random content, validly signed', () => {
       fc.asyncProperty(ciphertext, async (encrypt) => {
         await expectRefused(() => post(signEnvelope(encrypt)));
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
   });
 
@@ -371,7 +372,7 @@ describe('WeCom callbacks of random content, validly signed', () => {
         const error = await expectRefused(() => post(wecomCallback(forged)), 401);
         expect(error.error).toBe('event for another app');
       }),
-      { numRuns: 50 },
+      { numRuns: runs(50) },
     );
   });
 
@@ -387,7 +388,7 @@ describe('WeCom callbacks of random content, validly signed', () => {
           expect(error.error).toBe('message for another CorpID');
         },
       ),
-      { numRuns: 50 },
+      { numRuns: runs(50) },
     );
   });
 });
@@ -470,7 +471,7 @@ describe('WeCom card clicks by the wrong person', () => {
         expect(answers.map((row) => [row.targetId, row.body.kind])).toEqual([[userId, 'text']]);
         expect((answers[0]!.body as { text: string }).text).toMatch(/只有|不能|当前状态|没有/);
       }),
-      { numRuns: RUNS },
+      { numRuns: runs(RUNS) },
     );
     await expectNoFailures();
   });

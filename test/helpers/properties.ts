@@ -5,6 +5,25 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import type { Database } from '../../db/client.ts';
 
+/**
+ * How many runs a property over the database or the service gets: its full count `full` times the factor
+ * PROPERTY_RUNS (default 0.3, at least 10 runs); `PROPERTY_RUNS=1 npm test` runs the full counts (`PROPERTY_RUNS=3` three times them). fast-check
+ * draws a new seed on every run (printed with a failing case, to replay it), so the suite's runs together
+ * still cover the full count and more; the edge cases a property names (`examples`) run every time.
+ * Properties of pure functions (dates, periods) keep their full counts: they cost milliseconds.
+ */
+export const PROPERTY_RUNS_FACTOR = (() => {
+  const raw = process.env.PROPERTY_RUNS;
+  if (raw === undefined || raw.trim() === '') return 0.3;
+  const factor = Number(raw);
+  if (!Number.isFinite(factor) || factor <= 0)
+    throw new Error(`PROPERTY_RUNS must be a positive number, not “${raw}”`);
+  return factor;
+})();
+
+export const runs = (full: number): number =>
+  Math.max(Math.min(10, full), Math.round(full * PROPERTY_RUNS_FACTOR));
+
 type Rows<T> = T[] | { rows: T[] };
 const rowsOf = <T>(result: Rows<T>): T[] => (Array.isArray(result) ? result : result.rows);
 
