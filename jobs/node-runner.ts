@@ -9,7 +9,7 @@ import { JOBS, type Job, type JobContext } from './index.ts';
 export function startJobs(
   context: Omit<JobContext, 'now'>,
   options: { clock?: () => Date; onSent?: () => void; jobs?: Job[]; log: Logger },
-): { stop(): Promise<void>; runAll(): Promise<void> } {
+): { stop(): Promise<void>; runAll(): Promise<void>; caughtUp: Promise<void> } {
   const clock = options.clock ?? (() => new Date());
   const running = new Map<string, Promise<unknown>>();
   const run = (job: Job) => {
@@ -34,12 +34,20 @@ export function startJobs(
   };
   // The start-up runs one job after another: PGlite answers one statement at a time, and every job started
   // at once queued a statement each ahead of the first requests' (a restart's /readyz waited for them all).
+  // A stop ends the catching up: the run under way finishes, the ones after it do not start.
+  let stopping = false;
   const catchingUp = (async () => {
-    for (const job of jobs) await run(job);
+    for (const job of jobs) {
+      if (stopping) return;
+      await run(job);
+    }
   })();
   return {
     runAll,
+    /** The start-up runs done (or cut short by a stop). */
+    caughtUp: catchingUp,
     async stop() {
+      stopping = true;
       for (const task of tasks) await task.stop();
       await catchingUp;
       await Promise.all(running.values());

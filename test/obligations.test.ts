@@ -189,7 +189,31 @@ describe('the reminder plan and the runners', () => {
       },
     );
     // No cron time has come (08:00 daily, 09:00 on the 1st): only the start-up run can have run them.
+    await jobs.caughtUp;
     await jobs.stop();
-    expect(ran.sort()).toEqual(['a', 'b']);
+    expect(ran).toEqual(['a', 'b']);
+  });
+
+  it('stops catching up at a stop: the run under way finishes, the next ones do not start', async () => {
+    const ran: string[] = [];
+    let release: () => void = () => {};
+    const jobs = startJobs(
+      { db: database.db, channels: bot.channels, log: silentLogger },
+      {
+        log: silentLogger,
+        jobs: [
+          {
+            name: 'slow',
+            cron: '0 8 * * *',
+            run: () => new Promise<void>((resolve) => (release = resolve)).then(() => void ran.push('slow')),
+          },
+          { name: 'next', cron: '0 9 1 * *', run: async () => void ran.push('next') },
+        ],
+      },
+    );
+    const stopped = jobs.stop();
+    release();
+    await stopped;
+    expect(ran).toEqual(['slow']);
   });
 });
