@@ -23,6 +23,14 @@ describe('Feishu decryption', () => {
     expect(() => decryptFeishu('test key', 'AAAA')).toThrow(FeishuCryptoError);
     expect(() => decryptFeishu('test key', '!!!not base64!!!')).toThrow(FeishuCryptoError);
   });
+
+  it('refuses a wrong key also when its noise passes the padding check (about 1 in 256 random IVs)', () => {
+    // Before the strict UTF-8 decoding, about a dozen of these returned noise as text.
+    for (let i = 0; i < 3000; i += 1) {
+      const encrypted = encryptFeishu('right', JSON.stringify({ event: { text: `报隐患 ${i}` } }));
+      expect(() => decryptFeishu('wrong', encrypted)).toThrow(FeishuCryptoError);
+    }
+  });
 });
 
 describe('Feishu signature', () => {

@@ -6,6 +6,8 @@ export class FeishuCryptoError extends Error {
   override name = 'FeishuCryptoError';
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** AES-256-CBC with key = SHA-256(encrypt key) and the IV in the first 16 bytes of the ciphertext. */
 export function decryptFeishu(encryptKey: string, encrypted: string): string {
   const data = Buffer.from(encrypted, 'base64');
@@ -15,7 +17,10 @@ export function decryptFeishu(encryptKey: string, encrypted: string): string {
   const key = createHash('sha256').update(encryptKey).digest();
   try {
     const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16));
-    return Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]).toString('utf8');
+    const plain = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]);
+    // A wrong key passes the padding check about once in 256 (the IV is random): its bytes are then noise,
+    // which a strict UTF-8 decoding refuses (Feishu's plaintext is JSON text), never handed on as text.
+    return STRICT_UTF8.decode(plain);
   } catch {
     throw new FeishuCryptoError('encrypted payload does not decrypt with the configured encrypt key');
   }
