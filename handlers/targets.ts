@@ -141,7 +141,21 @@ export async function targetSummary(
   span: Span,
   wholeName = '全校',
 ): Promise<TargetSummaryRow[]> {
+  return summaryOf(db, tenantId, await targetRecords(db, tenantId, span), wholeName);
+}
+
+/** The dashboard's targets: the school's lines and the per-unit summary, from one read of the records. */
+export async function targetOverview(db: Queryable, tenantId: number, span: Span) {
   const records = await targetRecords(db, tenantId, span);
+  return { school: groupsOf(records), units: await summaryOf(db, tenantId, records, '全校') };
+}
+
+async function summaryOf(
+  db: Queryable,
+  tenantId: number,
+  records: Awaited<ReturnType<typeof targetRecords>>,
+  wholeName: string,
+): Promise<TargetSummaryRow[]> {
   const rows: TargetSummaryRow[] = (await tenantUnits(db, tenantId)).map((unit) => ({
     unitId: unit.id,
     name: unit.name,

@@ -5,7 +5,7 @@ import { dashboardData } from '../../../handlers/dashboard.ts';
 import { holidayGap } from '../../../handlers/deadlines.ts';
 import { yearSpan } from '../../../handlers/reports.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
-import { targetStatus, targetSummary } from '../../../handlers/targets.ts';
+import { targetOverview } from '../../../handlers/targets.ts';
 import { yearIn } from '../../../handlers/time.ts';
 import { accidentsPanel } from '../accidents/page.ts';
 import { type ConsoleKit, consoleApp } from '../kit.ts';
@@ -20,12 +20,7 @@ export function dashboardRoutes(kit: ConsoleKit) {
     const unreported = await unreportedPastDue(kit.db, kit.clock(), tenant.id);
     // The targets are signed for the year: this year's accidents count against them.
     const year = yearIn(kit.clock(), tenant.timezone);
-    const span = yearSpan(year, tenant.timezone);
-    const targets = {
-      year,
-      school: await targetStatus(kit.db, tenant.id, { span }),
-      units: await targetSummary(kit.db, tenant.id, span),
-    };
+    const targets = { year, ...(await targetOverview(kit.db, tenant.id, yearSpan(year, tenant.timezone))) };
     return kit.render(
       c,
       html`${accidentsPanel(pending, unreported)}${dashboardPage(data, holidayGap(tenantSettings(tenant.settings), kit.clock(), tenant.timezone), targets)}`,
