@@ -6,8 +6,8 @@
 import type { Context } from '../bot/core/context.ts';
 import { Refusal } from '../bot/core/errors.ts';
 import { type Accident, markReported } from '../db/queries/accidents.ts';
-import { contractMembers } from '../db/queries/bureau.ts';
-import { officeStaff, type Person, tenantById } from '../db/queries/org.ts';
+import { bureauOf, contractMembers } from '../db/queries/bureau.ts';
+import { officeStaff, type Person } from '../db/queries/org.ts';
 import { ACCIDENT_KIND_LABELS, ACCIDENT_SEVERITY_LABELS } from './accident-rules.ts';
 import { formatDateTime } from './time.ts';
 
@@ -40,7 +40,7 @@ export async function reportAccidentUp(
     throw new Refusal(
       `${accident.code} 已于 ${formatDateTime(accident.reportedAt, school.timezone)} 报${accident.reportedTo ?? '上级'}。`,
     );
-  const bureau = school.parentId === null ? undefined : await tenantById(db, school.parentId);
+  const bureau = await bureauOf(db, school.id);
   if (!bureau)
     throw new Refusal('本校的上级教育局未接入本系统：请按规定电话或书面上报，再在下方记录上报时间和对象。');
   const people: Person[] = [];

@@ -184,6 +184,9 @@ const BODY_TOO_SLOW = '请求超时：提交的内容未能在规定时间内传
 /** A form field as a string ('' when absent or a file). */
 export const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
+/** The office's logged-in accounts see an accident's confidential fields (the injured's names, the handling). */
+export const seesConfidential = (viewer: Viewer) => viewer.account !== undefined;
+
 /** Who is at the keyboard, for the log: the admin, or an anonymous visitor in demo mode. */
 export const actor = (viewer: Viewer) => viewer.account?.username ?? '(demo)';
 

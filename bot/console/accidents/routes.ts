@@ -12,8 +12,9 @@ import {
   postsWithHolders,
   proposalsOf,
 } from '../../../db/queries/accidents.ts';
+import { bureauOf } from '../../../db/queries/bureau.ts';
 import { rowId } from '../../../db/queries/ids.ts';
-import { officeStaff, tenantById } from '../../../db/queries/org.ts';
+import { officeStaff } from '../../../db/queries/org.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
 import { reportAccidentUp } from '../../../handlers/accident-report-up.ts';
 import { ACCIDENT_KINDS, ACCIDENT_SEVERITIES } from '../../../handlers/accident-rules.ts';
@@ -27,7 +28,15 @@ import { reportYear } from '../../../handlers/reports.ts';
 import { yearIn } from '../../../handlers/time.ts';
 import { runAs } from '../act.ts';
 import { textField, trimmedField, validForm } from '../form.ts';
-import { actor, type ConsoleContext, type ConsoleKit, consoleApp, download, type Viewer } from '../kit.ts';
+import {
+  actor,
+  type ConsoleContext,
+  type ConsoleKit,
+  consoleApp,
+  download,
+  seesConfidential,
+  type Viewer,
+} from '../kit.ts';
 import { REPORT_PRINT_CSS } from '../reports/page.ts';
 import { type AccidentFormValues, accidentPage, registerPage } from './page.ts';
 
@@ -42,9 +51,6 @@ const choicesField = z
     values.filter((value): value is string => typeof value === 'string' && value !== ''),
   );
 const countField = trimmedField(6);
-
-/** The office's logged-in accounts see the confidential fields. */
-const seesConfidential = (viewer: Viewer) => viewer.account !== undefined;
 
 export function accidentsRoutes(kit: ConsoleKit) {
   const { db, log, clock } = kit;
@@ -222,7 +228,7 @@ export function accidentsRoutes(kit: ConsoleKit) {
       now: clock(),
       timeZone: tenant.timezone,
       csrf: viewer.session.csrf,
-      bureauName: tenant.parentId === null ? undefined : (await tenantById(db, tenant.parentId))?.name,
+      bureauName: (await bureauOf(db, tenant.id))?.name,
       error,
     });
   }
