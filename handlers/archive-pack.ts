@@ -10,11 +10,10 @@ import type { Queryable } from '../db/client.ts';
 import { leadersOf } from '../db/queries/reports.ts';
 import type { Tenant } from '../db/queries/tenants.ts';
 import { writeAccidentsXlsx, yearRegister } from './accidents.ts';
-import { scoredColumns, scoredYear, yearFooter } from './assessment.ts';
+import { scoredYear, scoredYearXlsx } from './assessment.ts';
 import { BOM, csvField, exportLedger, parseExportPeriod } from './ledger-export.ts';
 import type { ReadPhoto } from './photo-text.ts';
-import { spanReport } from './report-stats.ts';
-import { quarterSpan, writeQuarterlyXlsx, writeYearXlsx, yearSpan } from './reports.ts';
+import { quarterlyXlsx, quarterSpan, yearSpan } from './reports.ts';
 import { writeRegisterXlsx } from './round-register.ts';
 import { statementDocx } from './statement-docx.ts';
 import { statementFor } from './statement-draft.ts';
@@ -89,16 +88,11 @@ export async function archiveFiles(
   for (let quarter = 1; quarter <= 4; quarter += 1) {
     const span = quarterSpan(`${year}-Q${quarter}`, timeZone)!;
     if (span.from > now) break;
-    const report = await spanReport(db, tenant.id, span, now);
     add(
       `04_季度安全工作统计_${span.key}.xlsx`,
       `${span.label}安全工作统计`,
       span.to > now ? '本季度尚未结束，统计至导出时' : '',
-      await writeQuarterlyXlsx(report, {
-        tenantName: tenant.name,
-        label: span.label,
-        footer: `统计期 ${span.start} 至 ${span.end}；生成于 ${formatDateTime(now, timeZone)}`,
-      }),
+      await quarterlyXlsx(db, tenant, span, now),
     );
   }
 
@@ -107,11 +101,7 @@ export async function archiveFiles(
     `05_年度安全工作考核_${year}.xlsx`,
     '年度安全工作考核表（得分、等次、一票否决）',
     yearSpan(year, timeZone).to > now ? '本年度尚未结束，统计至导出时' : '',
-    await writeYearXlsx(
-      scored.rows,
-      { tenantName: tenant.name, year, footer: yearFooter(scored, now, timeZone) },
-      scoredColumns(scored),
-    ),
+    await scoredYearXlsx(scored, { tenantName: tenant.name, year, now, timeZone }),
   );
 
   const leaders = await leadersOf(db, tenant.id);

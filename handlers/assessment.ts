@@ -25,7 +25,7 @@ import {
   VETO_LABEL,
 } from './accident-rules.ts';
 import { type UnitYearRow, yearAssessment } from './report-stats.ts';
-import { YEAR_COLUMNS } from './reports.ts';
+import { writeYearXlsx, YEAR_COLUMNS } from './reports.ts';
 import { tenantSettings } from './settings.ts';
 import { targetSummary } from './targets.ts';
 import { formatDateTime } from './time.ts';
@@ -184,6 +184,18 @@ export function yearFooter(
         ]
       : []),
   ].join('；');
+}
+
+/** The scored year table as the XLSX the console downloads, with its footer (yearFooter). */
+export function scoredYearXlsx(
+  scored: Awaited<ReturnType<typeof scoredYear>>,
+  meta: { tenantName: string; year: number; now: Date; timeZone: string },
+) {
+  return writeYearXlsx(
+    scored.rows,
+    { tenantName: meta.tenantName, year: meta.year, footer: yearFooter(scored, meta.now, meta.timeZone) },
+    scoredColumns(scored),
+  );
 }
 
 /** The year table's columns: the counts and flags of YEAR_COLUMNS, each item's points, the score, the 等次. */

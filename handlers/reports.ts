@@ -1,6 +1,7 @@
 // Report spans, the XLSX files of the quarterly and year-end reports, and the 述职述安 draft text
 // (DOMAIN §7). Everything here is written from the records the queries return: no invented facts.
 import type ExcelJS from 'exceljs';
+import type { Queryable } from '../db/client.ts';
 import type { Span } from '../db/queries/reports.ts';
 import { VETO_LABEL } from './accident-rules.ts';
 import { isoDateIn, startOfDayIn } from './calendar.ts';
@@ -8,8 +9,9 @@ import { isoDateIn, startOfDayIn } from './calendar.ts';
 export { VETO_LABEL };
 
 import { addDays, periodOf } from './periods.ts';
-import { percent, type SpanReport, type Stats, type UnitYearRow } from './report-stats.ts';
+import { percent, type SpanReport, type Stats, spanReport, type UnitYearRow } from './report-stats.ts';
 import { NO_RECORDS_LINE, statementText } from './statement.ts';
+import { formatDateTime } from './time.ts';
 
 const spanOf = (start: string, end: string, timeZone: string): Span => ({
   start,
@@ -170,6 +172,20 @@ export function writeQuarterlyXlsx(
     ],
     meta.footer,
   );
+}
+
+/** A quarter's statistics as the XLSX the console downloads: counted as of `now`, its span in the footer. */
+export async function quarterlyXlsx(
+  db: Queryable,
+  tenant: { id: number; name: string; timezone: string },
+  span: Span & { label: string },
+  now: Date,
+) {
+  return writeQuarterlyXlsx(await spanReport(db, tenant.id, span, now), {
+    tenantName: tenant.name,
+    label: span.label,
+    footer: `统计期 ${span.start} 至 ${span.end}；生成于 ${formatDateTime(now, tenant.timezone)}`,
+  });
 }
 
 export function writeYearXlsx<Row extends UnitYearRow>(

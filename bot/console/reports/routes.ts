@@ -15,15 +15,14 @@ import { discardStatementDraft, saveStatementDraft } from '../../../db/queries/s
 import { childTenants, type Tenant } from '../../../db/queries/tenants.ts';
 import { tenantUnits } from '../../../db/queries/units.ts';
 import { archiveFiles, archiveZip } from '../../../handlers/archive-pack.ts';
-import { scoredColumns, scoredYear, yearFooter } from '../../../handlers/assessment.ts';
+import { scoredYear, scoredYearXlsx } from '../../../handlers/assessment.ts';
 import { spanReport } from '../../../handlers/report-stats.ts';
 import {
   currentQuarter,
+  quarterlyXlsx,
   quarterSpan,
   reportYear,
   VETO_LABEL,
-  writeQuarterlyXlsx,
-  writeYearXlsx,
   yearSpan,
 } from '../../../handlers/reports.ts';
 import { tenantSettings } from '../../../handlers/settings.ts';
@@ -31,7 +30,15 @@ import { statementDocx } from '../../../handlers/statement-docx.ts';
 import { statementFor } from '../../../handlers/statement-draft.ts';
 import { formatDateTime, yearIn } from '../../../handlers/time.ts';
 import { textField, trimmedField, validForm } from '../form.ts';
-import { actor, type ConsoleContext, type ConsoleKit, consoleApp, download, type Viewer } from '../kit.ts';
+import {
+  actor,
+  type ConsoleContext,
+  type ConsoleKit,
+  consoleApp,
+  download,
+  seesConfidential,
+  type Viewer,
+} from '../kit.ts';
 import {
   quarterlyPage,
   REPORT_PRINT_CSS,
@@ -93,13 +100,7 @@ export function reportsRoutes(kit: ConsoleKit) {
     const { tenant } = viewer;
     const { asked, span } = await quarterOf(c, viewer);
     if (!span) return c.text(`季度“${asked}”无效：请写成 2026-Q4 的形式。`, 400);
-    const now = clock();
-    const report = await spanReport(db, tenant.id, span, now);
-    const file = await writeQuarterlyXlsx(report, {
-      tenantName: tenant.name,
-      label: span.label,
-      footer: `统计期 ${span.start} 至 ${span.end}；生成于 ${formatDateTime(now, tenant.timezone)}`,
-    });
+    const file = await quarterlyXlsx(db, tenant, span, clock());
     return download(
       c,
       XLSX_TYPE,
@@ -171,15 +172,12 @@ export function reportsRoutes(kit: ConsoleKit) {
     const { tenant } = view;
     const now = clock();
     const scored = await scoredYear(db, tenant, year, yearSpan(year, tenant.timezone), now);
-    const file = await writeYearXlsx(
-      scored.rows,
-      {
-        tenantName: tenant.name,
-        year,
-        footer: yearFooter(scored, now, viewer.tenant.timezone),
-      },
-      scoredColumns(scored),
-    );
+    const file = await scoredYearXlsx(scored, {
+      tenantName: tenant.name,
+      year,
+      now,
+      timeZone: viewer.tenant.timezone,
+    });
     return download(
       c,
       XLSX_TYPE,
@@ -411,7 +409,7 @@ export function reportsRoutes(kit: ConsoleKit) {
     const now = clock();
     const files = await archiveFiles(db, tenant, year, now, {
       readPhoto: kit.evidence.read,
-      confidential: viewer.account !== undefined,
+      confidential: seesConfidential(viewer),
     });
     return download(
       c,
