@@ -1,6 +1,6 @@
 // The outbox rows the dispatcher claims and marks (jobs/outbox/): rows only, the policy (when to retry,
 // when to give up, what is held back) stays with the dispatcher.
-import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Channel } from '../../bot/core/types.ts';
 import type { Db, Queryable } from '../client.ts';
 import { outbox, people } from '../schema.ts';
@@ -29,12 +29,15 @@ export async function claimDueOutbox(
   limit: number,
   leaseMs: number,
 ): Promise<OutboxRecord[]> {
+  // A row written with the database's default `now()` carries microseconds, the clock milliseconds: a
+  // row written in the clock's current millisecond is due (else a drain right after the write misses it).
+  const dueBefore = new Date(now.getTime() + 1);
   const due = db
     .select({ id: outbox.id })
     .from(outbox)
     .where(
       or(
-        and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
+        and(eq(outbox.status, 'pending'), lt(outbox.nextAttemptAt, dueBefore)),
         and(eq(outbox.status, 'sending'), lt(outbox.lockedUntil, now)),
       ),
     )
