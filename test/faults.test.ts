@@ -322,10 +322,12 @@ describe('the platform answers 429, 500 or nothing at all for a while', () => {
       expect([...countBy(feishu.messages, (message) => message.rawContent).values()]).toEqual(
         CODES.map(() => 1),
       );
-      // The late deliveries' retries came again with the same uuid and were deduplicated.
+      // Every forced fault (9 calls) was met by a try again, under the row's uuid: the late deliveries'
+      // retries were deduplicated. (Which rows met the faults depends on timing: two may meet one row.)
       const perUuid = countBy(creates(), (call) => String((call.body as { uuid?: string }).uuid));
       expect([...perUuid.keys()].sort()).toEqual(uuids);
-      expect([...perUuid.values()].filter((count) => count > 1).length).toBeGreaterThanOrEqual(8);
+      const calls = [...perUuid.values()].reduce((sum, count) => sum + count, 0);
+      expect(calls).toBeGreaterThanOrEqual(CODES.length + 9);
       const after = await database.db.select().from(outbox);
       expect(after.every((row) => row.status === 'sent' && row.lastError === null)).toBe(true);
     } finally {
