@@ -4,8 +4,9 @@ import { LaneSequencer } from './test/helpers/sequencer.ts';
 // Three lanes (vitest projects); `vitest run` runs them all, `--project pure` only the first.
 // - pure: no database and no process of its own — rules, parsers, crypto, renderers, router, env.
 // - db: PGlite (or the PostgreSQL server named by TEST_DATABASE_URL). Files share their worker process
-//   (isolate: false; test/helpers/setup-file.ts evaluates the project's modules afresh for each file),
-//   so a worker opens and migrates PGlite once and hands it from file to file (test/helpers/db.ts).
+//   and its modules (isolate: false), so a worker opens and migrates PGlite once and hands it from file to
+//   file (test/helpers/db.ts), and evaluates the project's modules once: evaluating them afresh for each
+//   file (vi.resetModules) cost about 30 s of CPU in the lane, and no file depends on it.
 // - slow: a browser, workerd (wrangler), spawned processes, PostgreSQL servers stopped and started. Its
 //   files share their worker process as the db lane's do.
 const pure = [
@@ -62,7 +63,6 @@ export default defineConfig({
           name: 'pure',
           include: pure,
           isolate: false,
-          setupFiles: ['test/helpers/setup-file.ts'],
         },
       },
       {
@@ -72,7 +72,6 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...pure, ...slow],
           isolate: false,
-          setupFiles: ['test/helpers/setup-file.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
         },
       },
@@ -83,7 +82,6 @@ export default defineConfig({
           include: slow,
           // A new worker process for each file cost seconds between files, with one worker idle meanwhile.
           isolate: false,
-          setupFiles: ['test/helpers/setup-file.ts'],
           globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/build-setup.ts'],
         },
       },

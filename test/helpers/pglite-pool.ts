@@ -20,7 +20,7 @@ interface Pooled {
   fingerprint: string;
 }
 
-/** Kept on globalThis: the worker's module registry is reset before each file (test/helpers/setup-file.ts). */
+/** Kept on globalThis, so that it outlives a reset of the worker's modules (`vi.resetModules`). */
 const POOL = Symbol.for('yigang.test.pglitePool');
 type PoolState = { idle: Pooled[] };
 const shared = globalThis as Record<symbol, PoolState>;
