@@ -35,10 +35,12 @@ const pure = [
   'test/wecom-render.test.ts',
 ];
 const slow = [
-  // The command-line tools as their own processes (`node dist/cli/…`, built once), each opening a database.
-  'test/cli-*.test.ts',
+  // db:backup/restore/move on PGlite folders and a PostgreSQL server, and beside a running service (spawned).
+  'test/cli-backup.test.ts',
+  // The built command-line tools as processes (`node dist/cli/…`, built once): --help, exit codes, one
+  // real import. Their behaviour is tested in process in the db lane (test/tools-*.test.ts).
+  'test/cli-process.test.ts',
   'test/console-browser.test.ts',
-  'test/console-cli.test.ts',
   'test/faults-kill.test.ts',
   'test/faults-pg.test.ts',
   'test/pglite-thread.test.ts',

@@ -101,15 +101,20 @@ export function staleReason(outdir = DIST) {
   return undefined;
 }
 
-/** Makes `import.meta.url` in each project module the URL of its source's place inside the output folder. */
-function sourcePlacedUrls(outdir, entryDir) {
+/**
+ * Makes `import.meta.url` in each project module the URL of its source's place inside the output folder,
+ * but in the `ownUrl` entries: there it stays the output file's, the program being run (a command-line
+ * tool compares it with `process.argv[1]`, bot/cli/options.ts `runIfMain`; they read no files beside them).
+ */
+function sourcePlacedUrls(outdir, entryDir, ownUrl = []) {
+  const own = new Set(ownUrl.map((path) => join(root, path)));
   return {
     name: 'source-placed-import-meta-url',
     setup(build) {
       build.onLoad({ filter: /\.ts$/ }, (args) => {
         if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
         const contents = readFileSync(args.path, 'utf8');
-        if (!contents.includes('import.meta.url')) return { contents, loader: 'ts' };
+        if (!contents.includes('import.meta.url') || own.has(args.path)) return { contents, loader: 'ts' };
         const placed = toPosix(relative(join(outdir, entryDir), join(outdir, relative(root, args.path))));
         const url = `new URL(${JSON.stringify(placed.startsWith('.') ? placed : `./${placed}`)}, import.meta.url).href`;
         return { contents: contents.replaceAll('import.meta.url', url), loader: 'ts' };
@@ -172,15 +177,19 @@ export async function build({ outdir = DIST, log = (line) => process.stdout.writ
       external: LOADED_APART,
       banner: { js: REQUIRE_SHIM },
     },
-    { dir: 'cli', entryPoints: CLIS.map((name) => ({ in: `bot/cli/${name}.ts`, out: `cli/${name}` })) },
+    {
+      dir: 'cli',
+      entryPoints: CLIS.map((name) => ({ in: `bot/cli/${name}.ts`, out: `cli/${name}` })),
+      ownUrl: CLIS.map((name) => `bot/cli/${name}.ts`),
+    },
     {
       dir: 'handlers',
       entryPoints: [{ in: 'handlers/upload-worker.ts', out: 'handlers/upload-worker' }],
       outExtension: { '.js': '.mjs' },
     },
   ];
-  for (const { dir, ...options } of groups) {
-    await esbuild.build({ ...common, ...options, plugins: [sourcePlacedUrls(building, dir)] });
+  for (const { dir, ownUrl, ...options } of groups) {
+    await esbuild.build({ ...common, ...options, plugins: [sourcePlacedUrls(building, dir, ownUrl)] });
   }
   for (const path of COPIED) cpSync(join(root, path), join(building, path), { recursive: true });
   writeFileSync(join(building, 'package.json'), distManifest());

@@ -2,7 +2,7 @@
 // file that claims one another tenant holds is refused whole, by file, path and line, without naming the
 // other tenant — through the importer, the console's upload and `npm run org:import`; two imports at once
 // cannot both claim one. `npm run org:import` refusing it and `npm run org:move` moving one between tenants,
-// recorded in both audit trails, run as their own processes in cli-claims.test.ts (slow lane).
+// recorded in both audit trails, through the tools in tools-org.test.ts.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { and, asc, eq, sql } from 'drizzle-orm';

@@ -1,9 +1,11 @@
-// `npm run db:backup`, `db:restore` and `db:move` as their own processes (slow lane), on a scaled-down copy
-// of the district benchmark's data (bench/district.ts: the organization imported, hazards and their trails
-// generated) plus the example school: backed up and restored into a new PGlite folder, moved into an
-// empty PostgreSQL database (TEST_DATABASE_URL's server, else one started from the machine's binaries),
-// and backed up from there — each time every table and row compared. Then the same while the service
-// (`npm start`) runs on the folder: the backup comes from the service, restore and move refuse.
+// `npm run db:backup`, `db:restore` and `db:move` (slow lane), on a scaled-down copy of the district
+// benchmark's data (bench/district.ts: the organization imported, hazards and their trails generated) plus
+// the example school: backed up and restored into a new PGlite folder, moved into an empty PostgreSQL
+// database (TEST_DATABASE_URL's server, else one started from the machine's binaries), and backed up from
+// there — each time every table and row compared. The tools run in this process (test/helpers/cli.ts),
+// each opening the PGlite folder or the server it is configured with. Then the same while the service
+// (`npm start`) runs on the folder: there the tools are their own processes, as an operator's beside the
+// service — the backup comes from the service, restore and move refuse.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDistrict } from '../bench/district.ts';
 import { startService } from '../bench/lib/common.ts';
 import { CONTROL_FILE } from '../bot/backup/control.ts';
+import { command as dbBackup } from '../bot/cli/db-backup.ts';
+import { command as dbMove } from '../bot/cli/db-move.ts';
+import { command as dbRestore } from '../bot/cli/db-restore.ts';
 import { type Database, openDatabase } from '../db/client.ts';
 import { collect, tablesOf } from './helpers/backup.ts';
 import { built } from './helpers/built.ts';
+import { runTool } from './helpers/cli.ts';
 import { keptDataDir, migratedDataDir } from './helpers/data-dir.ts';
 import { loadExample } from './helpers/db.ts';
 import { type PgServer, startPgServer } from './helpers/pg-server.ts';
@@ -26,7 +32,14 @@ import { type PgServer, startPgServer } from './helpers/pg-server.ts';
  */
 const SIZE = { schools: 5, hazards: 1000 };
 
-const cli = (tool: string, args: string[], env: Record<string, string>) =>
+const TOOLS = { 'db-backup': dbBackup, 'db-restore': dbRestore, 'db-move': dbMove };
+
+/** A tool in this process, configured by `env` alone. */
+const cli = (tool: keyof typeof TOOLS, args: string[], env: Record<string, string>) =>
+  runTool(TOOLS[tool], args, { env });
+
+/** A built tool as its own process (`node dist/cli/…`), beside the running service. */
+const spawned = (tool: keyof typeof TOOLS, args: string[], env: Record<string, string>) =>
   promisify(execFile)('node', built(`cli/${tool}`, ...args), {
     env: { PATH: process.env.PATH ?? '', ...env },
   }).then(
@@ -159,13 +172,13 @@ describe('db:backup, db:restore and db:move', () => {
     const file = join(root, 'live.jsonl.gz');
     try {
       expect(existsSync(join(source, CONTROL_FILE))).toBe(true);
-      const backup = await cli('db-backup', [file], { DATA_DIR: source });
+      const backup = await spawned('db-backup', [file], { DATA_DIR: source });
       expect(backup).toMatchObject({ code: 0, stderr: '' });
       expect(backup.stdout).toContain(`来自运行中的服务（进程 ${service.child.pid}）`);
       const refused = `服务正在运行（进程 ${service.child.pid}），数据目录 ${source} 由它使用`;
       const [restore, move] = await Promise.all([
-        cli('db-restore', [file, '--force'], { DATA_DIR: source }),
-        cli('db-move', ['--to', 'postgres://postgres@127.0.0.1:1/none'], { DATA_DIR: source }),
+        spawned('db-restore', [file, '--force'], { DATA_DIR: source }),
+        spawned('db-move', ['--to', 'postgres://postgres@127.0.0.1:1/none'], { DATA_DIR: source }),
       ]);
       expect(restore).toMatchObject({ code: 1, stderr: expect.stringContaining(refused) });
       expect(move).toMatchObject({ code: 1, stderr: expect.stringContaining(refused) });

@@ -3,7 +3,7 @@
 // a Feishu scope missing → an error naming it; the calendar not covering the next 12 months → a warning;
 // people without an identity → a warning naming them; no secret in what is printed. Then the WeCom sender
 // meeting 60020 (rows failed at once with the advice, logged once) and the console's 运行状态 page (the
-// office's, refused to anyone else). The command itself, spawned once: cli-doctor.test.ts.
+// office's, refused to anyone else). The command itself: tools-doctor.test.ts.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWecomSender } from '../bot/channels/wecom/sender.ts';

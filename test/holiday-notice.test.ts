@@ -1,6 +1,6 @@
 // The State Council's holiday notice read into a tenant's calendar: the parser against chinese-days'
 // own data. Storage that survives re-importing the organization file, and `npm run calendar:import`, are
-// in cli-holiday-notice.test.ts (slow lane).
+// in tools-calendar.test.ts.
 import { readFileSync } from 'node:fs';
 import packageData from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
 import { describe, expect, it } from 'vitest';

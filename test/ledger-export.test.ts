@@ -1,6 +1,6 @@
 // The hazard ledger export (隐患排查整改台账, 002 §四(四)5): hazards made through the real handlers on a
-// PGlite database with the example school, exported and read back cell by cell. The CLI as its own
-// process is in cli-ledger-export.test.ts (slow lane).
+// PGlite database with the example school, exported and read back cell by cell. The CLI
+// (`npm run ledger:export`) is in tools-ledger.test.ts.
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';

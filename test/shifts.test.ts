@@ -1,7 +1,7 @@
 // Duty shifts (值班带班) through the real core, router and handlers, on the example school, with a fixed
 // clock in Asia/Shanghai: roster files (CSV and XLSX), re-import, time-zone boundaries, the checks before
-// a shift, confirmations, the duty log and handover, swaps. The CLI as its own process is in
-// cli-org-import.test.ts (slow lane).
+// a shift, confirmations, the duty log and handover, swaps. The CLI (`npm run roster:import`) is
+// in tools-org.test.ts.
 import { readFileSync } from 'node:fs';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';

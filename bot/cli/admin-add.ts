@@ -4,9 +4,10 @@
 // never from the command line, where other users and the shell history would see it.
 // Bad input is reported precisely (exit 2) and nothing is written.
 
+import type { ReadStream } from 'node:tty';
 import { AdminAccountError, addAdminAccount } from '../console/accounts.ts';
 import { passwordProblem } from '../console/auth.ts';
-import { CliError, readOptions, runCli, UsageError } from './options.ts';
+import { type CliContext, CliError, defineCli, readOptions, runIfMain, UsageError } from './options.ts';
 
 const USAGE =
   '用法：ADMIN_PASSWORD=<密码> npm run admin:add -- --tenant <单位代码> --user <用户名> [--name <显示名>] [--reset]\n' +
@@ -33,19 +34,19 @@ function parseArguments(argv: string[]): Arguments | 'help' {
 }
 
 /** The whole of stdin, without its final line break. */
-async function readPiped(): Promise<string> {
+async function readPiped(input: CliContext['stdin']): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  for await (const chunk of input) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
 }
 
 /** A line typed on the terminal, not echoed. */
-function readHidden(prompt: string): Promise<string> {
+function readHidden(cli: CliContext, prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const input = process.stdin;
-    process.stderr.write(prompt);
+    const input = cli.stdin as ReadStream;
+    cli.stderr(prompt);
     let typed = '';
     input.setRawMode(true);
     input.resume();
@@ -54,7 +55,7 @@ function readHidden(prompt: string): Promise<string> {
       input.setRawMode(false);
       input.pause();
       input.off('data', onData);
-      process.stderr.write('\n');
+      cli.stderr('\n');
       if (error) reject(error);
       else resolve(typed);
     };
@@ -70,54 +71,59 @@ function readHidden(prompt: string): Promise<string> {
   });
 }
 
-async function readPassword(): Promise<string> {
-  const fromEnv = process.env.ADMIN_PASSWORD;
+async function readPassword(cli: CliContext): Promise<string> {
+  const fromEnv = cli.env.ADMIN_PASSWORD;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  if (process.stdin.isTTY) {
-    const first = await readHidden('密码：');
-    const second = await readHidden('再次输入密码：');
+  if (cli.stdin.isTTY) {
+    const first = await readHidden(cli, '密码：');
+    const second = await readHidden(cli, '再次输入密码：');
     if (first !== second) throw new UsageError('两次输入的密码不一致');
     return first;
   }
-  return readPiped();
+  return readPiped(cli.stdin);
 }
 
-runCli({ name: 'admin:add', usage: USAGE, parse: parseArguments }, async (args, cli) => {
-  let password: string;
-  try {
-    password = await readPassword();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  }
-  if (password === '') {
-    process.stderr.write(`没有给出密码：请设置 ADMIN_PASSWORD，或从标准输入提供\n${USAGE}\n`);
-    return 2;
-  }
-  const weak = passwordProblem(password);
-  if (weak) {
-    process.stderr.write(`${weak}\n`);
-    return 2;
-  }
+export const command = defineCli(
+  { name: 'admin:add', usage: USAGE, parse: parseArguments },
+  async (args, cli) => {
+    let password: string;
+    try {
+      password = await readPassword(cli);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      cli.stderr(`${error.message}\n`);
+      return 2;
+    }
+    if (password === '') {
+      cli.stderr(`没有给出密码：请设置 ADMIN_PASSWORD，或从标准输入提供\n${USAGE}\n`);
+      return 2;
+    }
+    const weak = passwordProblem(password);
+    if (weak) {
+      cli.stderr(`${weak}\n`);
+      return 2;
+    }
 
-  const database = await cli.database();
-  try {
-    const { account, tenant, created } = await addAdminAccount(database.db, {
-      tenantCode: args.tenant,
-      username: args.user,
-      displayName: args.name,
-      password,
-      reset: args.reset,
-    });
-    process.stdout.write(
-      created
-        ? `已创建 ${tenant.name}（${tenant.code}）的管理员 ${account.username}（${account.displayName}）。\n`
-        : `已重设 ${tenant.name}（${tenant.code}）的管理员 ${account.username} 的密码。\n`,
-    );
-    return 0;
-  } catch (error) {
-    if (error instanceof AdminAccountError) throw new CliError(error.message, 2);
-    throw error;
-  }
-});
+    const database = await cli.database();
+    try {
+      const { account, tenant, created } = await addAdminAccount(database.db, {
+        tenantCode: args.tenant,
+        username: args.user,
+        displayName: args.name,
+        password,
+        reset: args.reset,
+      });
+      cli.stdout(
+        created
+          ? `已创建 ${tenant.name}（${tenant.code}）的管理员 ${account.username}（${account.displayName}）。\n`
+          : `已重设 ${tenant.name}（${tenant.code}）的管理员 ${account.username} 的密码。\n`,
+      );
+      return 0;
+    } catch (error) {
+      if (error instanceof AdminAccountError) throw new CliError(error.message, 2);
+      throw error;
+    }
+  },
+);
+
+runIfMain(import.meta.url, command);

@@ -8,11 +8,10 @@
 import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { readSnapshot } from '../../db/backup.ts';
-import { openDatabase } from '../../db/client.ts';
 import { appVersion, backupFromService, runningService } from '../backup/control.ts';
 import { backupWriter, checkingSink, readBackupFile } from '../backup/file.ts';
 import { folderFree } from '../backup/folder.ts';
-import { readFileAndOptions, runCli, UsageError } from './options.ts';
+import { defineCli, readFileAndOptions, runIfMain, UsageError } from './options.ts';
 
 const USAGE =
   '用法：npm run db:backup -- <备份文件>\n' +
@@ -30,43 +29,40 @@ function parseArguments(argv: string[]) {
   return { file: read.file, path };
 }
 
-runCli({ name: 'db:backup', usage: USAGE, parse: parseArguments }, async (args, cli) => {
-  const config = cli.config();
-  const started = Date.now();
-  const partial = resolve(dirname(args.path), `.${basename(args.path)}.${process.pid}.partial`);
-  const meta = { app: appVersion(), createdAt: new Date() };
-  let from: string;
-  try {
-    const running = config.databaseUrl ? undefined : await runningService(config.dataDir);
-    if (running && !running.silent) {
-      from = `运行中的服务（进程 ${running.pid}）`;
-      await backupFromService(config.dataDir, createWriteStream(partial));
-    } else {
-      if (!config.databaseUrl) await folderFree(config.dataDir, '请稍后再试');
-      from = config.databaseUrl ? 'PostgreSQL（DATABASE_URL）' : `PGlite 数据目录 ${config.dataDir}`;
-      const database = await openDatabase({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        migrate: false,
-      });
-      try {
+export const command = defineCli(
+  { name: 'db:backup', usage: USAGE, parse: parseArguments },
+  async (args, cli) => {
+    const config = cli.config();
+    const started = Date.now();
+    const partial = resolve(dirname(args.path), `.${basename(args.path)}.${process.pid}.partial`);
+    const meta = { app: appVersion(), createdAt: new Date() };
+    let from: string;
+    try {
+      const running = config.databaseUrl ? undefined : await runningService(config.dataDir);
+      if (running && !running.silent) {
+        from = `运行中的服务（进程 ${running.pid}）`;
+        await backupFromService(config.dataDir, createWriteStream(partial));
+      } else {
+        if (!config.databaseUrl) await folderFree(config.dataDir, '请稍后再试');
+        from = config.databaseUrl ? 'PostgreSQL（DATABASE_URL）' : `PGlite 数据目录 ${config.dataDir}`;
+        const database = await cli.database({ migrate: false });
         const writer = backupWriter(createWriteStream(partial), { ...meta, source: database.kind });
         await readSnapshot(database.db, writer);
         await writer.done();
-      } finally {
-        await database.close();
       }
+      const checked = await readBackupFile(partial, checkingSink);
+      renameSync(partial, args.path);
+      const size = statSync(args.path).size;
+      cli.stdout(
+        `已备份到 ${args.file}：${checked.tables.length} 张表，${checked.rows} 行，` +
+          `${(size / 1024 / 1024).toFixed(1)} MB，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒（来自${from}；已读回校验）。\n`,
+      );
+      return 0;
+    } catch (error) {
+      rmSync(partial, { force: true });
+      throw error;
     }
-    const checked = await readBackupFile(partial, checkingSink);
-    renameSync(partial, args.path);
-    const size = statSync(args.path).size;
-    process.stdout.write(
-      `已备份到 ${args.file}：${checked.tables.length} 张表，${checked.rows} 行，` +
-        `${(size / 1024 / 1024).toFixed(1)} MB，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒（来自${from}；已读回校验）。\n`,
-    );
-    return 0;
-  } catch (error) {
-    rmSync(partial, { force: true });
-    throw error;
-  }
-});
+  },
+);
+
+runIfMain(import.meta.url, command);

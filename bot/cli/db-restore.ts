@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { RestoreError, restoreSnapshot } from '../../db/backup.ts';
 import { BackupFileError, checkingSink, readBackupFile, restoreErrorText } from '../backup/file.ts';
 import { refuseWhileRunning } from '../backup/folder.ts';
-import { readFileAndOptions, runCli } from './options.ts';
+import { defineCli, readFileAndOptions, runIfMain } from './options.ts';
 
 const USAGE =
   '用法：npm run db:restore -- <备份文件> [--force]\n' +
@@ -30,21 +30,26 @@ const explain = (error: unknown) => {
     : `${text}未做任何改动。`;
 };
 
-runCli({ name: 'db:restore', usage: USAGE, parse: parseArguments, explain }, async (args, cli) => {
-  const config = cli.config();
-  const started = Date.now();
-  // The whole file first: a bad one is refused before anything is opened or created.
-  const checked = await readBackupFile(args.file, checkingSink);
-  if (!config.databaseUrl && existsSync(config.dataDir))
-    await refuseWhileRunning(config.dataDir, '请先停止服务，恢复后再启动');
-  const database = await cli.database();
-  const summary = await restoreSnapshot(database.db, (sink) => readBackupFile(args.file, sink), {
-    force: args.force,
-  });
-  const target = config.databaseUrl ? 'PostgreSQL（DATABASE_URL）' : `PGlite 数据目录 ${config.dataDir}`;
-  process.stdout.write(
-    `已从 ${args.file}（${checked.header.createdAt} 备份）恢复到${target}：${summary.tables.length} 张表，` +
-      `${summary.rows} 行，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒。\n`,
-  );
-  return 0;
-});
+export const command = defineCli(
+  { name: 'db:restore', usage: USAGE, parse: parseArguments, explain },
+  async (args, cli) => {
+    const config = cli.config();
+    const started = Date.now();
+    // The whole file first: a bad one is refused before anything is opened or created.
+    const checked = await readBackupFile(args.file, checkingSink);
+    if (!config.databaseUrl && existsSync(config.dataDir))
+      await refuseWhileRunning(config.dataDir, '请先停止服务，恢复后再启动');
+    const database = await cli.database();
+    const summary = await restoreSnapshot(database.db, (sink) => readBackupFile(args.file, sink), {
+      force: args.force,
+    });
+    const target = config.databaseUrl ? 'PostgreSQL（DATABASE_URL）' : `PGlite 数据目录 ${config.dataDir}`;
+    cli.stdout(
+      `已从 ${args.file}（${checked.header.createdAt} 备份）恢复到${target}：${summary.tables.length} 张表，` +
+        `${summary.rows} 行，用时 ${((Date.now() - started) / 1000).toFixed(1)} 秒。\n`,
+    );
+    return 0;
+  },
+);
+
+runIfMain(import.meta.url, command);

@@ -3,12 +3,10 @@
 // arrive), the database and its migrations, and per tenant the holiday calendar of the next 12 months,
 // the people without an identity on the configured channels and the failed messages. Prints a table;
 // exits 1 when a row is an error, else 0. The database is opened without migrating: the doctor reports.
-import { existsSync } from 'node:fs';
-import { openDatabase } from '../../db/client.ts';
 import { tenantOfCode } from '../../db/queries/tenants.ts';
 import { exitCodeOf, runDoctor } from '../doctor/index.ts';
 import { formatTable } from '../doctor/table.ts';
-import { CliError, readOptions, runCli } from './options.ts';
+import { CliError, defineCli, readOptions, runIfMain } from './options.ts';
 
 const USAGE =
   '用法：npm run doctor [-- --tenant <单位代码>] [--workers]\n' +
@@ -25,18 +23,14 @@ function parseArguments(argv: string[]): Arguments | 'help' {
   return { tenant: read.values.tenant, workers: read.flags.has('workers') };
 }
 
-runCli({ name: 'doctor', usage: USAGE, parse: parseArguments }, async (args, cli) => {
-  const config = cli.config();
-  // A PGlite folder that is not there is reported, not created.
-  const database =
-    !config.databaseUrl && !existsSync(config.dataDir)
-      ? { error: new Error(`数据目录不存在（先运行 npm start 或 npm run org:import）`) }
-      : await openDatabase({
-          databaseUrl: config.databaseUrl,
-          dataDir: config.dataDir,
-          migrate: false,
-        }).catch((error: unknown) => ({ error }));
-  try {
+export const command = defineCli(
+  { name: 'doctor', usage: USAGE, parse: parseArguments },
+  async (args, cli) => {
+    const config = cli.config();
+    // A PGlite folder that is not there is reported, not created; the database is not migrated.
+    const database = await cli
+      .database({ migrate: false, missing: '数据目录不存在（先运行 npm start 或 npm run org:import）' })
+      .catch((error: unknown) => ({ error }));
     let tenantIds: number[] | undefined;
     if (args.tenant && !('error' in database)) {
       const tenant = await tenantOfCode(database.db, args.tenant);
@@ -44,9 +38,9 @@ runCli({ name: 'doctor', usage: USAGE, parse: parseArguments }, async (args, cli
       tenantIds = [tenant.id];
     }
     const rows = await runDoctor({ config, database, now: new Date(), tenantIds, workers: args.workers });
-    process.stdout.write(`${formatTable(rows)}\n`);
+    cli.stdout(`${formatTable(rows)}\n`);
     return exitCodeOf(rows);
-  } finally {
-    if (!('error' in database)) await database.close();
-  }
-});
+  },
+);
+
+runIfMain(import.meta.url, command);

@@ -8,7 +8,7 @@ import { finished } from 'node:stream/promises';
 import { tenantsByCode } from '../../db/queries/tenants.ts';
 import { ExportPeriodError, exportLedger, parseExportPeriod } from '../../handlers/ledger-export.ts';
 import { createEvidenceStore } from '../core/evidence.ts';
-import { CliError, readOptions, runCli, UsageError } from './options.ts';
+import { CliError, defineCli, readOptions, runIfMain, UsageError } from './options.ts';
 
 const USAGE =
   '用法：npm run ledger:export -- --from <YYYY-MM-DD> --to <YYYY-MM-DD> --out <文件.xlsx|文件.csv> ' +
@@ -72,39 +72,44 @@ function checkOutput(out: string) {
   }
 }
 
-runCli({ name: 'ledger:export', usage: USAGE, parse: parseArguments }, async (args, cli) => {
-  const { db } = await cli.database();
-  const all = await tenantsByCode(db);
-  const codes = all.map((tenant) => tenant.code).join('、');
-  if (all.length === 0)
-    throw new CliError('数据库中还没有单位，请先运行 npm run org:import -- <组织文件.yaml>');
-  const tenant = args.tenant ? all.find((candidate) => candidate.code === args.tenant) : all[0];
-  if (args.tenant && !tenant)
-    throw new CliError(`没有代码为“${args.tenant}”的单位（已有：${codes}）\n${USAGE}`, 2);
-  if (!args.tenant && all.length > 1) {
-    throw new CliError(`数据库中有多个单位，请用 --tenant 指明其一：${codes}\n${USAGE}`, 2);
-  }
-  const chosen = tenant!;
-  const period = parseExportPeriod(args.from, args.to, chosen.timezone);
+export const command = defineCli(
+  { name: 'ledger:export', usage: USAGE, parse: parseArguments },
+  async (args, cli) => {
+    const { db } = await cli.database();
+    const all = await tenantsByCode(db);
+    const codes = all.map((tenant) => tenant.code).join('、');
+    if (all.length === 0)
+      throw new CliError('数据库中还没有单位，请先运行 npm run org:import -- <组织文件.yaml>');
+    const tenant = args.tenant ? all.find((candidate) => candidate.code === args.tenant) : all[0];
+    if (args.tenant && !tenant)
+      throw new CliError(`没有代码为“${args.tenant}”的单位（已有：${codes}）\n${USAGE}`, 2);
+    if (!args.tenant && all.length > 1) {
+      throw new CliError(`数据库中有多个单位，请用 --tenant 指明其一：${codes}\n${USAGE}`, 2);
+    }
+    const chosen = tenant!;
+    const period = parseExportPeriod(args.from, args.to, chosen.timezone);
 
-  // Written beside the target and renamed at the end: an interrupted export leaves no half file.
-  const partial = resolve(dirname(args.out), `.${basename(args.out)}.${process.pid}.partial`);
-  const output = createWriteStream(partial);
-  const written = finished(output);
-  written.catch(() => {}); // awaited below; an early failure (the disk) ends the export instead
-  let count: number;
-  try {
-    const evidence = createEvidenceStore({ db, s3: cli.config().evidenceS3 });
-    count = await exportLedger(db, chosen, period, args.format, output, new Date(), {
-      readPhoto: evidence.read,
-    });
-    await written;
-    renameSync(partial, args.out);
-  } catch (error) {
-    output.destroy();
-    rmSync(partial, { force: true });
-    throw error;
-  }
-  process.stdout.write(`已导出 ${count} 条隐患到 ${args.out}\n`);
-  return 0;
-});
+    // Written beside the target and renamed at the end: an interrupted export leaves no half file.
+    const partial = resolve(dirname(args.out), `.${basename(args.out)}.${process.pid}.partial`);
+    const output = createWriteStream(partial);
+    const written = finished(output);
+    written.catch(() => {}); // awaited below; an early failure (the disk) ends the export instead
+    let count: number;
+    try {
+      const evidence = createEvidenceStore({ db, s3: cli.config().evidenceS3 });
+      count = await exportLedger(db, chosen, period, args.format, output, new Date(), {
+        readPhoto: evidence.read,
+      });
+      await written;
+      renameSync(partial, args.out);
+    } catch (error) {
+      output.destroy();
+      rmSync(partial, { force: true });
+      throw error;
+    }
+    cli.stdout(`已导出 ${count} 条隐患到 ${args.out}\n`);
+    return 0;
+  },
+);
+
+runIfMain(import.meta.url, command);

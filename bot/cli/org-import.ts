@@ -8,7 +8,7 @@ import { importOrganization } from '../../db/org-import.ts';
 import { CalendarOverrideError } from '../../handlers/calendar.ts';
 import { loadOrgFile, OrgFileError } from '../../handlers/org-file.ts';
 import { platformDirectories, resolutionReport, resolveOrgPeople } from '../org-resolve.ts';
-import { CliError, readFileAndOptions, runCli } from './options.ts';
+import { CliError, defineCli, readFileAndOptions, runIfMain } from './options.ts';
 
 const USAGE = [
   '用法：npm run org:import -- <组织文件.yaml> [--strict]',
@@ -24,7 +24,7 @@ function parseArguments(argv: string[]) {
 const explain = (error: unknown) =>
   error instanceof OrgFileError || error instanceof CalendarOverrideError ? error.message : undefined;
 
-runCli(
+export const command = defineCli(
   { name: 'org:import', usage: USAGE, parse: parseArguments, explain },
   async ({ file, strict }, cli) => {
     if (!existsSync(file)) throw new CliError(`${file}: no such file`);
@@ -36,19 +36,21 @@ runCli(
     const database = await cli.database();
     const summary = await importOrganization(database.db, resolution.org);
     const found = resolution.found.length > 0 ? `按手机号或邮箱查到 ${resolution.found.length} 个账号；` : '';
-    process.stdout.write(
+    cli.stdout(
       `已导入 ${summary.tenantCode}：${summary.units} 个处室、${summary.posts} 个岗位、${summary.people} 人、` +
         `${summary.categories} 个隐患类别；${found}新任 ${summary.holdersStarted} 人次，离任 ${summary.holdersEnded} 人次。\n`,
     );
-    if (summary.bureau) process.stdout.write(`上级教育局：${summary.bureau}\n`);
+    if (summary.bureau) cli.stdout(`上级教育局：${summary.bureau}\n`);
     if (summary.warnings.length > 0) {
-      process.stdout.write(
+      cli.stdout(
         `尚未关联（导入对方的组织文件后自动关联）：\n${summary.warnings
           .map((warning) => `${file}: ${warning.path}: ${warning.message}`)
           .join('\n')}\n`,
       );
     }
-    if (report.length > 0) process.stdout.write(`${report.join('\n')}\n`);
+    if (report.length > 0) cli.stdout(`${report.join('\n')}\n`);
     return 0;
   },
 );
+
+runIfMain(import.meta.url, command);

@@ -8,7 +8,7 @@ import { hostname, userInfo } from 'node:os';
 import { z } from 'zod';
 import { MoveError, type MoveRefusal, moveChat, moveIdentity } from '../../db/claims.ts';
 import { CLAIM_CHANNEL_NAMES } from '../../handlers/org-file.ts';
-import { readOptions, runCli, UsageError } from './options.ts';
+import { defineCli, readOptions, runIfMain, UsageError } from './options.ts';
 
 const USAGE =
   '用法：npm run org:move -- --chat <渠道>:<群ID> --from <原单位代码> --to <新单位代码> --reason <原因>\n' +
@@ -83,27 +83,32 @@ function refusalText(refusal: MoveRefusal): string {
 const explain = (error: unknown) =>
   error instanceof MoveError ? `${refusalText(error.refusal)}。未做任何改动。` : undefined;
 
-runCli({ name: 'org:move', usage: USAGE, parse: parseArguments, explain }, async (args, cli) => {
-  const database = await cli.database({
-    missing: `数据目录 ${cli.config().dataDir} 不存在：请设置 DATA_DIR 或 DATABASE_URL。未做任何改动。`,
-  });
-  const request = {
-    from: args.from,
-    to: args.to,
-    reason: args.reason,
-    operator: `${userInfo().username}@${hostname()}`,
-  };
-  if ('chat' in args) {
-    const done = await moveChat(database.db, { ...request, ...args.chat });
-    process.stdout.write(
-      `已将群 ${args.chat.channel}:${args.chat.chatId} 从 ${done.fromName}（${args.from}）转到 ${done.toName}（${args.to}），已记入两个单位的审计记录。\n`,
-    );
-  } else {
-    const done = await moveIdentity(database.db, { ...request, ...args.identity, person: args.person });
-    process.stdout.write(
-      `已将 ${args.identity.channel} ${args.identity.kind} ${args.identity.value} 从 ${done.fromName}（${args.from}）` +
-        `转给 ${done.toName}（${args.to}）的 ${done.personName}（${args.person}），已记入两个单位的审计记录。\n`,
-    );
-  }
-  return 0;
-});
+export const command = defineCli(
+  { name: 'org:move', usage: USAGE, parse: parseArguments, explain },
+  async (args, cli) => {
+    const database = await cli.database({
+      missing: `数据目录 ${cli.config().dataDir} 不存在：请设置 DATA_DIR 或 DATABASE_URL。未做任何改动。`,
+    });
+    const request = {
+      from: args.from,
+      to: args.to,
+      reason: args.reason,
+      operator: `${userInfo().username}@${hostname()}`,
+    };
+    if ('chat' in args) {
+      const done = await moveChat(database.db, { ...request, ...args.chat });
+      cli.stdout(
+        `已将群 ${args.chat.channel}:${args.chat.chatId} 从 ${done.fromName}（${args.from}）转到 ${done.toName}（${args.to}），已记入两个单位的审计记录。\n`,
+      );
+    } else {
+      const done = await moveIdentity(database.db, { ...request, ...args.identity, person: args.person });
+      cli.stdout(
+        `已将 ${args.identity.channel} ${args.identity.kind} ${args.identity.value} 从 ${done.fromName}（${args.from}）` +
+          `转给 ${done.toName}（${args.to}）的 ${done.personName}（${args.person}），已记入两个单位的审计记录。\n`,
+      );
+    }
+    return 0;
+  },
+);
+
+runIfMain(import.meta.url, command);

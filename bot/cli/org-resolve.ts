@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { loadOrgFile, OrgFileError, writeFoundIds } from '../../handlers/org-file.ts';
 import { decodeText } from '../../handlers/upload-limits.ts';
 import { describeLookup, platformDirectories, resolutionReport, resolveOrgPeople } from '../org-resolve.ts';
-import { CliError, readFileAndOptions, runCli } from './options.ts';
+import { CliError, defineCli, readFileAndOptions, runIfMain } from './options.ts';
 
 const USAGE = [
   '用法：npm run org:resolve -- <组织文件.yaml> [--write <副本.yaml>]',
@@ -23,7 +23,7 @@ function parseArguments(argv: string[]) {
 
 const explain = (error: unknown) => (error instanceof OrgFileError ? error.message : undefined);
 
-runCli(
+export const command = defineCli(
   { name: 'org:resolve', usage: USAGE, parse: parseArguments, explain },
   async ({ file, write }, cli) => {
     if (!existsSync(file)) throw new CliError(`${file}: no such file`);
@@ -52,7 +52,9 @@ runCli(
       writeFileSync(write, writeFoundIds(text, resolution.found), { flag: 'wx' });
       lines.push(`已另存填好账号的副本：${write}（原文件未改动）。`);
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
+    cli.stdout(`${lines.join('\n')}\n`);
     return resolution.unresolved.length > 0 ? 1 : 0;
   },
 );
+
+runIfMain(import.meta.url, command);

@@ -1,4 +1,4 @@
-// What the claim tests share (claims.test.ts in process, cli-claims.test.ts through the command line): the
+// What the claim tests share (claims.test.ts in process, tools-org.test.ts through the command line): the
 // school's chat and name, a bureau file claiming them, and a snapshot of everything an import could change.
 import { readFileSync } from 'node:fs';
 import { asc } from 'drizzle-orm';

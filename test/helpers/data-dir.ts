@@ -3,7 +3,7 @@
 // each. The migrated folder is kept under the OS temp directory, keyed by what makes it (the migrations,
 // PGlite's and drizzle's versions), so later runs find it; the product still runs its migrator on the
 // copy, which finds nothing to do (the path a restarted service takes). A folder holding the examples
-// (`keptDataDir`, for `cliDatabase` in test/helpers/db.ts) is kept the same way.
+// (`keptDataDir`: cli-backup.test.ts, faults-kill.test.ts) is kept the same way.
 import { createHash } from 'node:crypto';
 import {
   cpSync,

@@ -6,16 +6,13 @@
 // template (test/helpers/global-setup.ts). `seedExample` gives a test the example school from a snapshot
 // kept inside the database, instead of importing the organization file row by row.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { and, eq, sql } from 'drizzle-orm';
 import { inject } from 'vitest';
 import { type Database, openDatabase, type Queryable } from '../../db/client.ts';
 import { type ImportSummary, importOrganization } from '../../db/org-import.ts';
 import { identities, people } from '../../db/schema.ts';
 import { parseOrgFile } from '../../handlers/org-file.ts';
-import { keptDataDir, migratedDataDir } from './data-dir.ts';
 import { leasePglite } from './pglite-pool.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
@@ -59,49 +56,6 @@ export async function createServerDatabase(serverUrl: string, template?: string)
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
     },
-  };
-}
-
-/**
- * A database for the command-line tools, as an operator configures them: a fresh database on the server
- * named by TEST_DATABASE_URL (`DATABASE_URL`), else a PGlite folder (`DATA_DIR`), migrated and holding the
- * `examples` (loaded as `loadExample` does; on PGlite a copy of a folder that did so once,
- * test/helpers/data-dir.ts). `open` gives the test its own connection; on PGlite close it before a tool
- * runs (one process at a time holds the folder).
- */
-export async function cliDatabase(examples: string[] = []): Promise<{
-  env: Record<string, string>;
-  open: () => Promise<Database>;
-  remove: () => Promise<void>;
-}> {
-  const load = async (database: Database) => {
-    try {
-      for (const name of examples) await loadExample(database, name);
-    } finally {
-      await database.close();
-    }
-  };
-  if (serverUrl) {
-    const server = await createServerDatabase(serverUrl);
-    const open = () => openDatabase({ databaseUrl: server.url });
-    if (examples.length > 0) await load(await open());
-    return { env: { DATABASE_URL: server.url }, open, remove: server.drop };
-  }
-  const root = mkdtempSync(join(tmpdir(), 'cli-db-'));
-  const dataDir = join(root, 'data');
-  if (examples.length === 0) await migratedDataDir(dataDir);
-  else
-    await keptDataDir(
-      dataDir,
-      examples.map((name) => name.replace(/\.yaml$/, '')).join('__'),
-      // What the examples' rows depend on: the files, the importer and its vocabulary, this loader.
-      [...examples.map((name) => `examples/${name}`), 'db', 'handlers', 'test/helpers/db.ts'],
-      async (building) => load(await openDatabase({ dataDir: building })),
-    );
-  return {
-    env: { DATA_DIR: dataDir },
-    open: () => openDatabase({ dataDir }),
-    remove: async () => rmSync(root, { recursive: true, force: true }),
   };
 }
 

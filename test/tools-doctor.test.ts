@@ -1,22 +1,22 @@
-// `npm run doctor` as its own process, once (slow lane): the table on stdout, exit code 1 when WeCom
-// refuses the server's IP (60020), no secret printed, and the database's migrations not applied by it.
-// The checks themselves are tested in process in doctor.test.ts.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+// `npm run doctor` run in process on the test database (test/helpers/cli.ts): the table on stdout, exit
+// code 1 when WeCom refuses the server's IP (60020), no secret printed. The checks themselves are tested in
+// doctor.test.ts; the built tool as a process in cli-process.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { command as doctor } from '../bot/cli/doctor.ts';
+import type { Database } from '../db/client.ts';
 import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
 import { FakeWecomApi } from './fakes/wecom-api.ts';
-import { built } from './helpers/built.ts';
-import { cliDatabase } from './helpers/db.ts';
+import { runTool } from './helpers/cli.ts';
+import { openTestDatabase, seedExample } from './helpers/db.ts';
 import { WECOM_APP, wecomEnv } from './helpers/wecom-events.ts';
 
 describe('npm run doctor', () => {
-  const run = promisify(execFile);
-  let cli: Awaited<ReturnType<typeof cliDatabase>>;
+  let database: Database;
   let feishu: FakeFeishu;
   let wecom: FakeWecomApi;
   beforeAll(async () => {
-    cli = await cliDatabase(['school.yaml']);
+    database = await openTestDatabase();
+    await seedExample(database);
     feishu = await startFakeFeishu();
     wecom = new FakeWecomApi({
       corpId: WECOM_APP.corpId,
@@ -29,22 +29,17 @@ describe('npm run doctor', () => {
   afterAll(async () => {
     await wecom.close();
     await feishu.close();
-    await cli.remove();
+    await database.close();
   });
 
   it('prints the table, exits 1 on WeCom 60020, and prints no secret', async () => {
     const env = {
-      PATH: process.env.PATH ?? '',
-      ...cli.env,
       FEISHU_APP_ID: FAKE_APP_ID,
       FEISHU_APP_SECRET: FAKE_APP_SECRET,
       FEISHU_DOMAIN: feishu.url,
       ...wecomEnv(wecom.url),
     };
-    const result = await run('node', built('cli/doctor', '--workers'), { env }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+    const result = await runTool(doctor, ['--workers'], { env, database });
     expect(result.code, result.stderr).toBe(1);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^项目\s+状态\s+说明与处理办法$/);
