@@ -1,59 +1,97 @@
 // `npm test`: the type check, the lint and the suite at once (as `npm-run-all --parallel` would run them).
-// In a row they cost the suite's wall time plus tsc's and biome's (about 12 s on an idle 2-core machine);
-// together the two checks use the cores while the suite starts and waits. The suite's output streams; the
-// checks' output is shown when they end, in full when they fail. A failed check stops the suite: the run
-// fails at once, with that check's output. Arguments go to vitest (`npm test -- test/x.test.ts`).
+//
+// The suite runs as two vitest processes side by side: the `slow` lane (spawned services, a browser,
+// workerd, PostgreSQL servers stopped and started: its files mostly wait for them) and the `db` and `pure`
+// lanes (bound by CPU). In one process the lanes took turns, the slow lane holding both workers while they
+// waited; side by side the waits overlap the db lane's work. tsc and biome use the cores while the suite
+// starts. The db and pure lanes' output streams; the slow lane's and the checks' is shown when each ends
+// (a check's in full only when it fails). A failed check stops the suite at once.
+//
+// `npm test -- <vitest arguments>` runs `vitest run <arguments>` alone as one process, with the checks;
+// `node scripts/test.mjs --suite-only` runs the two suite processes without the checks (`.ci/run`'s
+// PostgreSQL and Node 22 passes).
 import { spawn } from 'node:child_process';
 
 const windows = process.platform === 'win32';
-const run = (command, args, options = {}) =>
-  spawn(command, args, { shell: windows, detached: !windows, ...options });
+const args = process.argv.slice(2);
+const suiteOnly = args[0] === '--suite-only';
+const vitestArgs = suiteOnly ? args.slice(1) : args;
 
-/** A check run with its output kept: resolves to { name, code, output }. */
-function check(name, command, args) {
-  const child = run(command, args);
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ name, code: code ?? 1, output })));
-}
-
-const suite = run('vitest', ['run', ...process.argv.slice(2)], { stdio: 'inherit' });
-const suiteDone = new Promise((resolve) =>
-  suite.once('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
-);
-
-const stopSuite = () => {
-  if (suite.exitCode !== null) return;
-  try {
-    // The suite's workers and the services they started belong to its process group.
-    if (windows) suite.kill();
-    else process.kill(-suite.pid, 'SIGTERM');
-  } catch {}
+const children = [];
+const start = (command, commandArgs, options = {}) => {
+  // Its own process group (not on Windows): stopping the suite stops its workers and what they started.
+  const child = spawn(command, commandArgs, { shell: windows, detached: !windows, ...options });
+  children.push(child);
+  return child;
+};
+const stopAll = () => {
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    try {
+      if (windows) child.kill();
+      else process.kill(-child.pid, 'SIGTERM');
+    } catch {}
+  }
 };
 process.on('SIGINT', () => {
-  stopSuite();
+  stopAll();
   process.exit(130);
 });
 
-const checks = [
-  check('typecheck (tsc --noEmit)', 'tsc', ['--noEmit']),
-  check('lint (biome check .)', 'biome', ['check', '.']),
-];
-for (const pending of checks) {
-  pending.then(({ name, code, output }) => {
-    if (code === 0) return;
-    stopSuite();
-    process.stderr.write(`\n${output}\nnpm test: ${name} failed (exit ${code}); the suite was stopped.\n`);
-    process.exit(code);
+/** A process whose output is kept, not streamed: resolves to { name, code, output }. */
+function quiet(name, command, commandArgs) {
+  const child = start(command, commandArgs, {
+    env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
   });
+  let output = '';
+  const keep = (chunk) => {
+    output += chunk;
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return new Promise((resolve) => child.once('close', (code) => resolve({ name, code: code ?? 1, output })));
 }
 
-const results = await Promise.all(checks);
-const suiteCode = await suiteDone;
-for (const { name } of results) process.stdout.write(`npm test: ${name} passed\n`);
-process.exit(suiteCode);
+/** A process whose output streams: resolves to { name, code }. */
+function loud(name, command, commandArgs) {
+  const child = start(command, commandArgs, { stdio: 'inherit' });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ name, code: code ?? 1 })));
+}
+
+const suite =
+  vitestArgs.length > 0
+    ? [loud('vitest', 'vitest', ['run', ...vitestArgs])]
+    : [
+        loud('the db and pure lanes', 'vitest', ['run', '--project', 'db', '--project', 'pure']),
+        quiet('the slow lane', 'vitest', ['run', '--project', 'slow']).then((result) => {
+          process.stdout.write(`\n── the slow lane (vitest run --project slow) ──\n${result.output}\n`);
+          return result;
+        }),
+      ];
+
+const checks = suiteOnly
+  ? []
+  : [
+      quiet('typecheck (tsc --noEmit)', 'tsc', ['--noEmit']),
+      quiet('lint (biome check .)', 'biome', ['check', '.']),
+    ].map((pending) =>
+      pending.then((result) => {
+        if (result.code !== 0) {
+          stopAll();
+          process.stderr.write(
+            `\n${result.output}\nnpm test: ${result.name} failed (exit ${result.code}); the suite was stopped.\n`,
+          );
+          process.exit(result.code);
+        }
+        return result;
+      }),
+    );
+
+const results = await Promise.all([...checks, ...suite]);
+const failed = results.filter((result) => result.code !== 0);
+for (const result of results) {
+  process.stdout.write(
+    `npm test: ${result.name} ${result.code === 0 ? 'passed' : `failed (exit ${result.code})`}\n`,
+  );
+}
+process.exit(failed.length > 0 ? failed[0].code : 0);
