@@ -11,16 +11,29 @@
 // `node scripts/test.mjs --suite-only` runs the two suite processes without the checks (`.ci/run`'s
 // PostgreSQL and Node 22 passes).
 import { spawn } from 'node:child_process';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const windows = process.platform === 'win32';
 const args = process.argv.slice(2);
 const suiteOnly = args[0] === '--suite-only';
 const vitestArgs = suiteOnly ? args.slice(1) : args;
 
+// The project's tools by name, as under `npm run` (also when run as `node scripts/test.mjs`).
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'node_modules', '.bin');
+const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
+
 const children = [];
 const start = (command, commandArgs, options = {}) => {
   // Its own process group (not on Windows): stopping the suite stops its workers and what they started.
-  const child = spawn(command, commandArgs, { shell: windows, detached: !windows, ...options });
+  const child = spawn(command, commandArgs, {
+    cwd: root,
+    shell: windows,
+    detached: !windows,
+    env,
+    ...options,
+  });
   children.push(child);
   return child;
 };
