@@ -65,6 +65,12 @@ export const DEFAULT_LIMITS: LimitRules = {
  */
 export const DEFAULT_MARGIN_MS = 100;
 
+/**
+ * A call not answered this long after its reservation no longer holds a place beyond its window (the
+ * senders' own time limits are 10 s): one whose `answered` never came cannot block a key for good.
+ */
+export const IN_FLIGHT_LIMIT_MS = 60_000;
+
 export type Reservation = { ok: true } | { ok: false; retryAt: number };
 
 export interface RateLimiter {
@@ -84,6 +90,11 @@ export interface RateLimiter {
    * lets the next call in early, however long the call took (a cold token fetch, a slow network).
    */
   answered(keys: readonly string[], reservedAt: number, at: number): void;
+  // A call reserved and not answered yet is under way: the platform may count it any time until it is
+  // answered, so it holds its place in every window until then, also once its reservation is older than
+  // the window (a stalled process, a slow token fetch). Without that, calls reserved while an old one was
+  // still on its way made one more than the platform's limit arrive within its window (a 429, seen under
+  // load). Every reservation is to be answered, failed calls too.
   /** Refuses the keys until `until` (ms), e.g. after a platform's 429 naming a wait. */
   block(keys: readonly string[], until: number): void;
 }
@@ -129,6 +140,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     .sort((a, b) => b.name.length - a.name.length);
   /** Times of the calls counted per key, oldest first. */
   const calls = new Map<string, number[]>();
+  /** Reservation times of the calls under way (reserved, not answered yet), per key. */
+  const underWay = new Map<string, number[]>();
   const blocked = new Map<string, number>();
   let sinceSweep = 0;
   /** How long calls take to be answered, on average (they count from then): for `freeAt`'s schedule. */
@@ -162,7 +175,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     const rule = ruleOf(key);
     if (!rule) return at;
     const list = recent(key, rule, now);
-    const times = ahead > 0 ? [...list] : list;
+    // Calls under way whose reservation has left the window still count, as made now.
+    const stale = staleUnderWay(key, rule, now);
+    const times = ahead > 0 || stale > 0 ? [...list, ...Array<number>(stale).fill(now)] : list;
     for (let placed = 0; ; placed++) {
       // The times are sorted and none is after `at`: a window has room at `at` once its limit-th
       // latest call has left it.
@@ -176,6 +191,22 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       if (placed >= ahead) return at;
       times.push(at + lagMs);
     }
+  }
+
+  /** How many of the key's calls under way were reserved before its longest window (and not given up). */
+  function staleUnderWay(key: string, rule: Rule, now: number): number {
+    const list = underWay.get(key);
+    if (!list) return 0;
+    let drop = 0;
+    while (drop < list.length && list[drop]! <= now - IN_FLIGHT_LIMIT_MS) drop++;
+    if (drop > 0) list.splice(0, drop);
+    if (list.length === 0) {
+      underWay.delete(key);
+      return 0;
+    }
+    let stale = 0;
+    while (stale < list.length && list[stale]! <= now - rule.spanMs) stale++;
+    return stale;
   }
 
   function freeAt(keys: readonly string[], now: number, ahead?: (key: string) => number): number {
@@ -197,6 +228,11 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       if (rule) recent(key, rule, now);
       else calls.delete(key);
     }
+    for (const key of underWay.keys()) {
+      const rule = ruleOf(key);
+      if (rule) staleUnderWay(key, rule, now);
+      else underWay.delete(key);
+    }
   }
 
   return {
@@ -208,8 +244,13 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       for (const [key, count] of countKeys(keys)) {
         if (!ruleOf(key)) continue;
         const list = calls.get(key) ?? [];
-        for (let i = 0; i < count; i++) list.push(now);
+        const flying = underWay.get(key) ?? [];
+        for (let i = 0; i < count; i++) {
+          list.push(now);
+          flying.push(now);
+        }
         calls.set(key, list);
+        underWay.set(key, flying);
       }
       if (++sinceSweep >= SWEEP_EVERY) {
         sinceSweep = 0;
@@ -218,20 +259,32 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       return answer;
     },
     answered(keys, reservedAt, at) {
+      for (const [key, count] of countKeys(keys)) {
+        const flying = underWay.get(key);
+        for (let i = 0; flying && i < count; i++) {
+          const index = flying.lastIndexOf(reservedAt);
+          if (index < 0) break;
+          flying.splice(index, 1);
+        }
+        if (flying?.length === 0) underWay.delete(key);
+      }
       if (at <= reservedAt) return;
       lagMs = lagMs * 0.8 + (at - reservedAt) * 0.2;
       for (const [key, count] of countKeys(keys)) {
-        const list = calls.get(key);
-        if (!list) continue;
+        const rule = ruleOf(key);
+        if (!rule) continue;
+        const list = calls.get(key) ?? [];
         for (let i = 0; i < count; i++) {
+          // Counted from its reservation until now, or already out of the list (reserved before the
+          // window): either way it counts from its answer from now on.
           const index = list.lastIndexOf(reservedAt);
-          if (index < 0) break;
-          list.splice(index, 1);
+          if (index >= 0) list.splice(index, 1);
           // Keep the list sorted: the answer goes after every call counted no later than it.
           let place = list.length;
           while (place > 0 && list[place - 1]! > at) place--;
           list.splice(place, 0, at);
         }
+        calls.set(key, list);
       }
     },
     block(keys, until) {

@@ -13,7 +13,7 @@ import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
 import { outbox } from '../db/schema.ts';
 import { createDispatcher } from '../jobs/outbox.ts';
-import { createRateLimiter } from '../jobs/rate-limit.ts';
+import { createRateLimiter, IN_FLIGHT_LIMIT_MS, type RateLimiter } from '../jobs/rate-limit.ts';
 import { FAKE_APP_ID, FAKE_APP_SECRET, type FakeFeishu, startFakeFeishu } from './fakes/feishu-api.ts';
 import { FakeWecomApi, type WecomSendBody } from './fakes/wecom-api.ts';
 import { openTestDatabase, resetDatabase } from './helpers/db.ts';
@@ -67,15 +67,22 @@ function peak(times: number[], windowMs: number): number {
   return most;
 }
 
+/** A call reserved at `at` and answered at once: what a finished call leaves in the limiter. */
+function call(limiter: RateLimiter, keys: string[], at: number) {
+  const answer = limiter.reserve(keys, at);
+  if (answer.ok) limiter.answered(keys, at, at);
+  return answer;
+}
+
 describe('rate limiter', () => {
   it('allows `limit` calls in any window and names when the next one may go', () => {
     const limiter = createRateLimiter({ rules: { chat: [{ limit: 5, windowMs: 1000 }] }, marginMs: 0 });
-    for (let i = 0; i < 5; i++) expect(limiter.reserve(['chat:a'], 1000 + i * 100)).toEqual({ ok: true });
-    expect(limiter.reserve(['chat:a'], 1450)).toEqual({ ok: false, retryAt: 2000 });
-    expect(limiter.reserve(['chat:b'], 1450)).toEqual({ ok: true }); // each chat its own window
-    expect(limiter.reserve(['chat:a'], 1999)).toEqual({ ok: false, retryAt: 2000 });
-    expect(limiter.reserve(['chat:a'], 2000)).toEqual({ ok: true });
-    expect(limiter.reserve(['chat:a'], 2000)).toEqual({ ok: false, retryAt: 2100 });
+    for (let i = 0; i < 5; i++) expect(call(limiter, ['chat:a'], 1000 + i * 100)).toEqual({ ok: true });
+    expect(call(limiter, ['chat:a'], 1450)).toEqual({ ok: false, retryAt: 2000 });
+    expect(call(limiter, ['chat:b'], 1450)).toEqual({ ok: true }); // each chat its own window
+    expect(call(limiter, ['chat:a'], 1999)).toEqual({ ok: false, retryAt: 2000 });
+    expect(call(limiter, ['chat:a'], 2000)).toEqual({ ok: true });
+    expect(call(limiter, ['chat:a'], 2000)).toEqual({ ok: false, retryAt: 2100 });
   });
 
   it('takes all keys or none, and answers the latest time any of them allows', () => {
@@ -121,15 +128,15 @@ describe('rate limiter', () => {
 
   it('adds the margin to every window, honours blocks, and survives a clock set back', () => {
     const limiter = createRateLimiter({ rules: { k: [{ limit: 1, windowMs: 1000 }] }, marginMs: 100 });
-    expect(limiter.reserve(['k'], 0).ok).toBe(true);
-    expect(limiter.reserve(['k'], 1000)).toEqual({ ok: false, retryAt: 1100 });
+    expect(call(limiter, ['k'], 0).ok).toBe(true);
+    expect(call(limiter, ['k'], 1000)).toEqual({ ok: false, retryAt: 1100 });
     limiter.block(['k', 'other'], 5000);
-    expect(limiter.reserve(['other'], 4000)).toEqual({ ok: false, retryAt: 5000 });
-    expect(limiter.reserve(['k'], 4000)).toEqual({ ok: false, retryAt: 5000 });
-    expect(limiter.reserve(['other'], 5000)).toEqual({ ok: true });
-    expect(limiter.reserve(['k'], 5000)).toEqual({ ok: true });
+    expect(call(limiter, ['other'], 4000)).toEqual({ ok: false, retryAt: 5000 });
+    expect(call(limiter, ['k'], 4000)).toEqual({ ok: false, retryAt: 5000 });
+    expect(call(limiter, ['other'], 5000)).toEqual({ ok: true });
+    expect(call(limiter, ['k'], 5000)).toEqual({ ok: true });
     // The clock goes back an hour: the call of "the future" counts as made now, not for an hour.
-    expect(limiter.reserve(['k'], 5000 - 3_600_000)).toEqual({ ok: false, retryAt: 5000 - 3_600_000 + 1100 });
+    expect(call(limiter, ['k'], 5000 - 3_600_000)).toEqual({ ok: false, retryAt: 5000 - 3_600_000 + 1100 });
   });
 
   it('counts a call from its answer, and schedules calls waiting in line one after the other', () => {
@@ -138,6 +145,7 @@ describe('rate limiter', () => {
     expect(limiter.reserve(['k'], 10).ok).toBe(true);
     // The first call took 300 ms to answer: the platform may have counted it as late as that.
     limiter.answered(['k'], 0, 300);
+    limiter.answered(['k'], 10, 10);
     expect(limiter.check(['k'], 900)).toEqual({ ok: false, retryAt: 1010 });
     expect(limiter.reserve(['k'], 1010)).toEqual({ ok: true });
     expect(limiter.check(['k'], 1010)).toEqual({ ok: false, retryAt: 1300 });
@@ -145,6 +153,25 @@ describe('rate limiter', () => {
     // the window, the second when the call of 1010 does, the third when the first waiting one does,
     // counted from its expected answer (calls have taken 60 ms on average so far).
     expect([0, 1, 2].map((ahead) => limiter.freeAt(['k'], 1100, () => ahead))).toEqual([1300, 2010, 2360]);
+  });
+
+  it('holds a call under way in every window until it is answered, also once its reservation is older', () => {
+    const limiter = createRateLimiter({ rules: { k: [{ limit: 2, windowMs: 1000 }] }, marginMs: 0 });
+    expect(limiter.reserve(['k'], 0).ok).toBe(true); // under way: a stalled process, a slow token fetch
+    expect(call(limiter, ['k'], 10).ok).toBe(true);
+    // At 1500 the reservation of 0 has left the window, but the platform may count the call now.
+    expect(limiter.check(['k'], 1500)).toEqual({ ok: true });
+    expect(limiter.reserve(['k'], 1500).ok).toBe(true);
+    expect(limiter.check(['k'], 1600)).toEqual({ ok: false, retryAt: 2500 });
+    // Answered at 1700: it counts from then.
+    limiter.answered(['k'], 0, 1700);
+    expect(limiter.check(['k'], 2600)).toEqual({ ok: false, retryAt: 2700 });
+    limiter.answered(['k'], 1500, 1500);
+    expect(limiter.check(['k'], 2700)).toEqual({ ok: true });
+    // A call whose answer never comes holds its place for IN_FLIGHT_LIMIT_MS at most.
+    expect(limiter.reserve(['k', 'k'], 3000).ok).toBe(true);
+    expect(limiter.check(['k'], 3000 + IN_FLIGHT_LIMIT_MS - 1).ok).toBe(false);
+    expect(limiter.check(['k'], 3000 + IN_FLIGHT_LIMIT_MS)).toEqual({ ok: true });
   });
 
   it('refuses a limit that is not one', () => {
