@@ -35,6 +35,11 @@ const start = (command, commandArgs, options = {}) => {
     ...options,
   });
   children.push(child);
+  // A tool that cannot be started (not installed): its run fails with the reason, as a failed run would.
+  child.once('error', (error) => {
+    process.stderr.write(`npm test: ${command}: ${error.message}\n`);
+    child.emit('close', 127);
+  });
   return child;
 };
 const stopAll = () => {
@@ -54,7 +59,7 @@ process.on('SIGINT', () => {
 /** A process whose output is kept, not streamed: resolves to { name, code, output }. */
 function quiet(name, command, commandArgs) {
   const child = start(command, commandArgs, {
-    env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+    env: { ...env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
   });
   let output = '';
   const keep = (chunk) => {
