@@ -200,6 +200,9 @@ export function attachment(fallback: string, name: string): string {
 }
 
 /** A file to download, never cached (nor sniffed: bot/secure-headers.ts). */
+/** The media type of the XLSX files the console's pages download. */
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
 export function download<E extends Env>(
   c: Context<E>,
   type: string,

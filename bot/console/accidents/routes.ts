@@ -36,11 +36,10 @@ import {
   download,
   seesConfidential,
   type Viewer,
+  XLSX_TYPE,
 } from '../kit.ts';
 import { REPORT_PRINT_CSS } from '../reports/page.ts';
 import { type AccidentFormValues, accidentPage, registerPage } from './page.ts';
-
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** A multiple select: every chosen value ('' and files left out). */
 const choicesField = z

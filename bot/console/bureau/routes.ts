@@ -11,11 +11,9 @@ import { meetingPack, writeMeetingPackXlsx } from '../../../handlers/meeting-pac
 import { currentQuarter } from '../../../handlers/reports.ts';
 import { formatDateTime } from '../../../handlers/time.ts';
 import { writeSession } from '../auth.ts';
-import { type ConsoleKit, type ConsoleMiddleware, consoleApp, download } from '../kit.ts';
+import { type ConsoleKit, type ConsoleMiddleware, consoleApp, download, XLSX_TYPE } from '../kit.ts';
 import { REPORT_PRINT_CSS } from '../reports/page.ts';
 import { comparePage, meetingPage } from './page.ts';
-
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export function bureauRoutes(kit: ConsoleKit) {
   const { db, clock } = kit;

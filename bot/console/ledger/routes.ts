@@ -2,10 +2,8 @@
 import { PassThrough, Readable } from 'node:stream';
 import { isoDateIn } from '../../../handlers/calendar.ts';
 import { ExportPeriodError, exportLedger, parseExportPeriod } from '../../../handlers/ledger-export.ts';
-import { attachment, type ConsoleKit, consoleApp } from '../kit.ts';
+import { attachment, type ConsoleKit, consoleApp, XLSX_TYPE } from '../kit.ts';
 import { ledgerPage } from './page.ts';
-
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export function ledgerRoutes(kit: ConsoleKit) {
   const { db, log, clock, evidence } = kit;

@@ -38,6 +38,7 @@ import {
   download,
   seesConfidential,
   type Viewer,
+  XLSX_TYPE,
 } from '../kit.ts';
 import {
   quarterlyPage,
@@ -48,7 +49,6 @@ import {
   yearPage,
 } from './page.ts';
 
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 export function reportsRoutes(kit: ConsoleKit) {

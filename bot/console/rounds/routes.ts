@@ -18,10 +18,16 @@ import { Refusal } from '../../core/errors.ts';
 import { runAs } from '../act.ts';
 import { memberChoices } from '../fields.ts';
 import { trimmedField, validForm } from '../form.ts';
-import { attachment, type ConsoleContext, type ConsoleKit, consoleApp, text, type Viewer } from '../kit.ts';
+import {
+  attachment,
+  type ConsoleContext,
+  type ConsoleKit,
+  consoleApp,
+  text,
+  type Viewer,
+  XLSX_TYPE,
+} from '../kit.ts';
 import { checklistPage, entryPage, roundsPage } from './page.ts';
-
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export function roundsRoutes(kit: ConsoleKit) {
   const { db, clock } = kit;
