@@ -313,11 +313,24 @@ export function createFakeFeishuWs(apps: readonly { appId: string; appSecret: st
       const messageId = randomUUID();
       const started = Date.now();
       const delivery = await new Promise<WsDelivery>((resolve) => {
-        const timer = setTimeout(() => {
+        const giveUp = () => {
+          // Node's timers may fire a millisecond before Date.now() has moved the whole deadline on: the
+          // platform waits the whole 3 s, so the fake waits out the rest.
+          const left = ANSWER_DEADLINE_MS - (Date.now() - started);
+          if (left > 0) {
+            waiting.timer = setTimeout(giveUp, left);
+            return;
+          }
           pending.delete(messageId);
           resolve({ outcome: 'timeout', ms: Date.now() - started, connection: conn.id });
-        }, ANSWER_DEADLINE_MS);
-        pending.set(messageId, { resolve, started, connection: conn.id, timer });
+        };
+        const waiting = {
+          resolve,
+          started,
+          connection: conn.id,
+          timer: setTimeout(giveUp, ANSWER_DEADLINE_MS),
+        };
+        pending.set(messageId, waiting);
         send(conn, {
           SeqID: seq,
           LogID: seq++,
