@@ -13,8 +13,13 @@ COPY . .
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
+# glibc's allocator: a fixed threshold for mmap (128 KiB, its static default), so large buffers freed after
+# the start (PGlite's WebAssembly and file bundle, the compiler's work) go back to the system instead of
+# raising the threshold and staying in the heap: about 25 MiB less idle memory (mallopt(3); README, "Start").
 ENV NODE_ENV=production \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The postinstall script (this package's own) patches the PostgreSQL driver: it must be there for npm ci.

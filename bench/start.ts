@@ -5,9 +5,11 @@
 // mode, so nothing calls a platform at start-up). `node --import tsx bot/node.ts` (how `npm start` ran
 // before the build) and `node dist/node.js` (how it runs now), alternated in one run, RESTARTS each: median
 // and max. Also the CPU time each had used when ready (all threads), which says more than the wall time on
-// a machine shared with other work, and the load average around each start.
+// a machine shared with other work, and the load average around each start. The built start runs with the
+// glibc allocator settings the systemd unit and the Dockerfile give it (MALLOC_*, test/packaging.test.ts
+// checks they agree), as a deployment runs it; tsx without them, as `npm start` ran before.
 // Targets (issue 21): ready ≤ 2 s, idle RSS ≤ 250 MiB.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIfStale } from '../scripts/build.mjs';
@@ -31,6 +33,14 @@ const CHANNELS = {
   WECOM_API_BASE: 'http://127.0.0.1:9',
 };
 
+/** The unit's `Environment=MALLOC_…` settings (glibc's allocator), as systemd gives them to the service. */
+function allocatorSettings(): Record<string, string> {
+  const unit = readFileSync(new URL('../examples/systemd/yigang-shuangze.service', import.meta.url), 'utf8');
+  return Object.fromEntries(
+    [...unit.matchAll(/^Environment=(MALLOC_\w+)=(\S+)$/gm)].map((match) => [match[1]!, match[2]!]),
+  );
+}
+
 type Run = { readyMs: number; readyCpuMs: number; idleRssMiB: number; loadAverage: number };
 
 export async function benchStart() {
@@ -38,6 +48,7 @@ export async function benchStart() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-start-'));
   const env = { ...CHANNELS, DATA_DIR: join(dir, 'data') };
   const variants = { tsx: false, built: true } as const;
+  const allocator = allocatorSettings();
   const runs: Record<keyof typeof variants, Run[]> = { tsx: [], built: [] };
   try {
     // The first start (initdb, migrations) makes the data folder every restart opens.
@@ -45,7 +56,7 @@ export async function benchStart() {
     for (let i = 0; i < RESTARTS; i++) {
       for (const [name, built] of Object.entries(variants) as [keyof typeof variants, boolean][]) {
         const load = loadAverage();
-        const service = await startService(env, 300_000, built, '/readyz');
+        const service = await startService(built ? { ...env, ...allocator } : env, 300_000, built, '/readyz');
         await sleep(IDLE_AFTER_MS);
         runs[name].push({
           readyMs: Math.round(service.readyMs),
@@ -83,6 +94,7 @@ export async function benchStart() {
   }
   return writeResult('start', {
     mode: 'PGlite restart, Feishu (webhook) and WeCom (app) configured; ready = first 200 on /readyz',
+    builtAllocator: allocator,
     restarts: RESTARTS,
     idleAfterMs: IDLE_AFTER_MS,
     ...summary,

@@ -8,6 +8,8 @@ import { ENV_VARIABLES } from '../bot/env.ts';
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 const SECRET = /SECRET|TOKEN|PASSWORD|ENCRYPT_KEY|AES_KEY|ACCESS_KEY/;
 const START = ['node', '--enable-source-maps', 'dist/node.js'];
+/** glibc's allocator settings (mallopt(3)), read by the C library at the process's start, not the service. */
+const ALLOCATOR = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_'];
 
 interface Instruction {
   keyword: string;
@@ -30,14 +32,17 @@ function dockerStages(text: string): Instruction[][] {
   return stages.filter((stage) => stage.length > 0 && stage[0]!.keyword === 'FROM');
 }
 
-/** ENV instructions' variable names (both `ENV A=1 B=2` and `ENV A 1`). */
-function envNames(stage: Instruction[]): string[] {
+/** ENV instructions' variables and values (both `ENV A=1 B=2` and `ENV A 1`). */
+function envOf(stage: Instruction[]): [string, string][] {
   return stage
     .filter((i) => i.keyword === 'ENV')
-    .flatMap((i) =>
-      i.args.includes('=') ? [...i.args.matchAll(/(\w+)=/g)].map((m) => m[1]!) : [i.args.split(/\s/)[0]!],
+    .flatMap((i): [string, string][] =>
+      i.args.includes('=')
+        ? [...i.args.matchAll(/(\w+)=(\S*)/g)].map((m) => [m[1]!, m[2]!])
+        : [[i.args.split(/\s/)[0]!, i.args.split(/\s+/).slice(1).join(' ')]],
     );
 }
+const envNames = (stage: Instruction[]) => envOf(stage).map(([name]) => name);
 
 /** A systemd unit's [Service] settings, each with all its values (a setting may be given many times). */
 function unitSection(text: string, section: string): Map<string, string[]> {
@@ -105,7 +110,7 @@ describe('Dockerfile', () => {
     for (const stage of stages) {
       for (const name of envNames(stage)) {
         expect(SECRET.test(name), name).toBe(false);
-        expect([...ENV_VARIABLES, 'NODE_ENV'], name).toContain(name);
+        expect([...ENV_VARIABLES, 'NODE_ENV', ...ALLOCATOR], name).toContain(name);
       }
       expect(stage.filter((i) => i.keyword === 'ARG').map((i) => i.args)).not.toContainEqual(
         expect.stringMatching(SECRET),
@@ -113,6 +118,21 @@ describe('Dockerfile', () => {
     }
     const ignored = read('.dockerignore').split('\n');
     for (const entry of ['.env', '.env.*', 'node_modules', 'data', '.git']) expect(ignored).toContain(entry);
+  });
+});
+
+describe('the allocator settings', () => {
+  it('are the same in the image and the unit, whose settings the start benchmark uses', () => {
+    const image = envOf(dockerStages(read('Dockerfile')).at(-1)!).filter(([name]) =>
+      ALLOCATOR.includes(name),
+    );
+    const unit = (
+      unitSection(read('examples/systemd/yigang-shuangze.service'), 'Service').get('Environment') ?? []
+    )
+      .map((value) => value.split('=') as [string, string])
+      .filter(([name]) => ALLOCATOR.includes(name));
+    expect(image.map(([name]) => name).sort()).toEqual(ALLOCATOR);
+    expect(Object.fromEntries(unit)).toEqual(Object.fromEntries(image));
   });
 });
 
@@ -177,7 +197,7 @@ describe('the systemd unit', () => {
     expect(one('EnvironmentFile')).toMatch(/^-?\//);
     for (const value of service.get('Environment') ?? []) {
       const name = value.split('=')[0]!;
-      expect([...ENV_VARIABLES, 'NODE_ENV'], name).toContain(name);
+      expect([...ENV_VARIABLES, 'NODE_ENV', ...ALLOCATOR], name).toContain(name);
       expect(SECRET.test(name), name).toBe(false);
     }
   });
