@@ -144,10 +144,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   // On PostgreSQL two chats' events are processed side by side; PGlite runs one at a time.
   const inbox = createInbox({
-    db: database.db,
+    // Its own connection on PostgreSQL (db/client.ts): a webhook's insert waits for no query of the pool.
+    db: database.inboxDb ?? database.db,
     core,
     log,
     concurrency: database.kind === 'postgres' ? 2 : 1,
+    // A webhook answered by the gate's deadline (2 s) cannot wait on a lock much longer than this.
+    lockTimeoutMs: database.kind === 'postgres' ? INBOX_LOCK_TIMEOUT_MS : undefined,
   });
   const runtime: ChannelRuntime = { core, inbox, log, clock: options.clock, evidence };
   const connections = () => Object.fromEntries([...health].map(([name, state]) => [name, state()]));
@@ -224,6 +227,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   };
 }
+
+/** How long the inbox's insert waits for a lock on PostgreSQL before its batch is answered 503. */
+const INBOX_LOCK_TIMEOUT_MS = 1000;
 
 /** What `/` and every console page say when demo mode was asked for but refused. */
 export const DEMO_REFUSED_NOTICE =

@@ -41,7 +41,12 @@ async function open(env: WorkerEnv) {
     );
   }
   if (!config.databaseUrl) throw new Error('DATABASE_URL (or a HYPERDRIVE binding) is required on Workers');
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, maxConnections: 1, migrate: false });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    maxConnections: 1,
+    migrate: false,
+    inboxConnection: false,
+  });
   const service = await createService({
     config: { ...config, demo: false },
     log,

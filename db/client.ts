@@ -18,6 +18,13 @@ export const rowsOf = <T>(result: unknown): T[] =>
 
 export interface Database {
   db: Db;
+  /**
+   * Where the inbox writes (bot/core/inbox.ts): on PostgreSQL a connection of its own, so that a webhook's
+   * insert never waits for a pool connection while processing, jobs and pages hold them all — on a locked
+   * table, say; postgres.js then queues a query behind one already running on a busy connection. Absent:
+   * `db` (PGlite has one connection anyway).
+   */
+  inboxDb?: Db;
   kind: 'pglite' | 'postgres';
   close(): Promise<void>;
 }
@@ -31,6 +38,11 @@ export type DatabaseOptions = {
   databaseUrl?: string;
   dataDir?: string;
   maxConnections?: number;
+  /**
+   * On PostgreSQL, give the inbox a connection of its own (`Database.inboxDb`; default true). Workers open
+   * a client per request, nothing else in it competing with the webhook's insert: they go without.
+   */
+  inboxConnection?: boolean;
   /** Apply the committed migrations (default). Workers cannot read them; there `npm run db:migrate` does. */
   migrate?: boolean;
   /**
@@ -43,7 +55,7 @@ export type DatabaseOptions = {
 /** Opens the database and applies the committed migrations. `dataDir` undefined means in-memory PGlite. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const database = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, options.maxConnections)
+    ? await openPostgres(options.databaseUrl, options.maxConnections, options.inboxConnection ?? true)
     : await openPglite(options.dataDir, options.pgliteThread);
   try {
     // drizzle's migrator reads and hashes every migration file and runs several statements and a
@@ -58,7 +70,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await database.close();
     throw error;
   }
-  return { db: database.db, kind: database.kind, close: database.close };
+  const { db, kind, close } = database;
+  return { db, inboxDb: 'inboxDb' in database ? database.inboxDb : undefined, kind, close };
 }
 
 async function openPglite(dataDir: string | undefined, started?: Promise<PgliteThread>) {
@@ -90,12 +103,17 @@ async function openPglite(dataDir: string | undefined, started?: Promise<PgliteT
  */
 const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 1);
 
-async function openPostgres(url: string, max = 10) {
+async function openPostgres(url: string, max = 10, inboxConnection = true) {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5, backoff: reconnectBackoff });
+  const connect = (connections: number) =>
+    postgres(url, { max: connections, onnotice: () => {}, connect_timeout: 5, backoff: reconnectBackoff });
+  const client = connect(max);
   const db = drizzle({ client, schema });
+  // Opened at the inbox's first insert (postgres.js connects when asked): tools that never write it never do.
+  const inboxClient = inboxConnection ? connect(1) : undefined;
+  const inboxDb = inboxClient && (drizzle({ client: inboxClient, schema }) as unknown as Db);
   // Two instances may start together: one applies the migrations while the other waits on the lock.
   // A one-connection client keeps the session-level advisory lock and the migration on one session.
   const migrateLocked = async () => {
@@ -109,9 +127,12 @@ async function openPostgres(url: string, max = 10) {
   };
   return {
     db: db as unknown as Db,
+    inboxDb,
     kind: 'postgres' as const,
     migrate: migrateLocked,
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([client.end({ timeout: 5 }), inboxClient?.end({ timeout: 5 })]);
+    },
   };
 }
 

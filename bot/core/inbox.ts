@@ -32,6 +32,12 @@ export interface InboxOptions {
   batchSize?: number;
   /** After a database error, processing is tried again this much later (default 1 s). */
   retryMs?: number;
+  /**
+   * How long an insert may wait for a lock (PostgreSQL; none by default): a table held by VACUUM FULL or
+   * a migration then fails the batch quickly, written nowhere (503, the platform delivers again), instead
+   * of holding every later webhook behind it and writing what was already answered 503.
+   */
+  lockTimeoutMs?: number;
 }
 
 export type Acceptance = 'recorded' | 'ignored';
@@ -76,6 +82,7 @@ export function createInbox(options: InboxOptions): Inbox {
   const concurrency = options.concurrency ?? 1;
   const batchSize = options.batchSize ?? 500;
   const retryMs = options.retryMs ?? 1000;
+  const { lockTimeoutMs } = options;
 
   let waiting: Waiting[] = [];
   /** An insert is under way (set and cleared in step with `waiting`, so no request is left behind). */
@@ -106,6 +113,7 @@ export function createInbox(options: InboxOptions): Inbox {
           await insertPendingInbound(
             db,
             batch.map((entry) => entry.row),
+            { lockTimeoutMs },
           );
           if (batch.length >= SATURATED_INSERT_ROWS) lastSaturatedInsert = Date.now();
           for (const { resolve } of batch) resolve('recorded');

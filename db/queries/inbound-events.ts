@@ -81,14 +81,41 @@ export async function lockNextPendingInbound(
  * driver binding five parameters a row: on PostgreSQL that raised acknowledgements from about 6,800/s to
  * 8,400/s (bench/ingest.ts, processing off). Nothing is returned: returning the new rows cost the
  * database a row of output for every row in.
+ *
+ * A key already written is left out before the insert (`not exists`, read from the statement's snapshot)
+ * rather than by the unique index alone: the row of a redelivered event may be under processing, whose
+ * transaction has updated it, and the index's check of a key waits for the transaction that wrote its
+ * latest version — a redelivery would wait as long as that event's processing (a long lock, a district's
+ * round), and every webhook behind it in the inbox's writer. `on conflict` still settles two deliveries
+ * of a new key at once.
+ *
+ * With `lockTimeoutMs`, the insert runs in a transaction that waits at most that long for a lock (the
+ * table held by VACUUM FULL, a migration, an operator's LOCK): it then fails, having written nothing,
+ * rather than writing after the answer was given up.
  */
-export async function insertPendingInbound(db: Db, rows: string[]): Promise<void> {
-  await db.execute(sql`
+export async function insertPendingInbound(
+  db: Db,
+  rows: string[],
+  options: { lockTimeoutMs?: number } = {},
+): Promise<void> {
+  const insert = sql`
     insert into inbound_events (channel, event_key, status, payload, conversation)
     select r.channel::channel, r.event_key, 'pending', r.payload, r.conversation
     from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb)
       as r(channel text, event_key text, payload jsonb, conversation text)
-    on conflict do nothing`);
+    where not exists (
+      select 1 from inbound_events seen
+      where seen.channel = r.channel::channel and seen.event_key = r.event_key)
+    on conflict do nothing`;
+  const { lockTimeoutMs } = options;
+  if (lockTimeoutMs === undefined) {
+    await db.execute(insert);
+    return;
+  }
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('lock_timeout', ${`${Math.round(lockTimeoutMs)}ms`}, true)`);
+    await tx.execute(insert);
+  });
 }
 
 /** How many rows wait to be processed. */
