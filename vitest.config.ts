@@ -21,6 +21,7 @@ const pure = [
   'test/fake-feishu-callback.test.ts',
   'test/fake-feishu.test.ts',
   'test/fake-wecom.test.ts',
+  'test/feishu-bot-info.test.ts',
   'test/feishu-crypto.test.ts',
   'test/feishu-photos.test.ts',
   'test/hazard-rules.test.ts',
