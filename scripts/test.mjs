@@ -1,9 +1,15 @@
 // `npm test`: the type check, the lint and the suite at once (as `npm-run-all --parallel` would run them).
-// tsc and biome use the cores while the suite starts; the suite's output streams, the checks' is shown
-// when they end (in full only when they fail). A failed check stops the suite at once.
 //
-// `npm test -- <vitest arguments>` passes them to `vitest run`; `node scripts/test.mjs --suite-only` runs
-// the suite without the checks (`.ci/run`'s PostgreSQL and Node 22 passes).
+// The suite runs as two vitest processes side by side: the `slow` lane (spawned services, a browser,
+// workerd, PostgreSQL servers stopped and started: its files mostly wait for them) and the `db` and `pure`
+// lanes (bound by CPU). In one process the lanes took turns, the slow lane holding both workers while they
+// waited; side by side the waits overlap the db lane's work. tsc and biome use the cores while the suite
+// starts. The db and pure lanes' output streams; the slow lane's and the checks' is shown when each ends
+// (a check's in full only when it fails). A failed check stops the suite at once.
+//
+// `npm test -- <vitest arguments>` runs `vitest run <arguments>` alone as one process, with the checks;
+// `node scripts/test.mjs --suite-only` runs the two suite processes without the checks (`.ci/run`'s
+// PostgreSQL and Node 22 passes).
 import { spawn } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,10 +76,16 @@ function loud(name, command, commandArgs) {
   return new Promise((resolve) => child.once('close', (code) => resolve({ name, code: code ?? 1 })));
 }
 
-// One vitest process for the three lanes. Two side by side (the slow lane beside the db and pure lanes)
-// took 4 min 31 s instead of 5 min 25 s, but made faults-pg's inbox write wait behind a hung insert in
-// three CI runs of four (see the README): kept to one until that is understood.
-const suite = [loud('vitest', 'vitest', ['run', ...vitestArgs])];
+const suite =
+  vitestArgs.length > 0
+    ? [loud('vitest', 'vitest', ['run', ...vitestArgs])]
+    : [
+        loud('the db and pure lanes', 'vitest', ['run', '--project', 'db', '--project', 'pure']),
+        quiet('the slow lane', 'vitest', ['run', '--project', 'slow']).then((result) => {
+          process.stdout.write(`\n── the slow lane (vitest run --project slow) ──\n${result.output}\n`);
+          return result;
+        }),
+      ];
 
 const checks = suiteOnly
   ? []
