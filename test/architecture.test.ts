@@ -41,6 +41,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'handlers/settings.ts',
       'handlers/shift-rules.ts',
       'handlers/text-limits.ts',
+      'handlers/thumbnail.ts',
       'handlers/time.ts',
       'handlers/upload-limits.ts',
       'handlers/xlsx-guard.ts',
