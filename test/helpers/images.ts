@@ -17,14 +17,24 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-/** A well-formed PNG of about `size` bytes whose content differs by `seed` (distinct sha256). */
+/**
+ * A well-formed PNG of one pixel (any decoder reads it) of about `size` bytes, padded with a text chunk,
+ * whose content differs by `seed` (distinct sha256).
+ */
 export function png(seed: string, size = 2048): Uint8Array {
   const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
-  const fixed = SIGNATURE.byteLength + 25 + 12 + 12;
+  const idat = deflateSync(Buffer.from([0, 40, 120, 200, 255]));
+  const fixed = SIGNATURE.byteLength + 25 + 12 + idat.byteLength + 12 + 12;
   const text = Buffer.alloc(Math.max(size - fixed, 40), 0x20);
   text.write(`seed\0${createHash('sha256').update(seed).digest('hex')}`, 0, 'latin1');
   return new Uint8Array(
-    Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('tEXt', text), chunk('IEND', new Uint8Array())]),
+    Buffer.concat([
+      SIGNATURE,
+      chunk('IHDR', ihdr),
+      chunk('tEXt', text),
+      chunk('IDAT', idat),
+      chunk('IEND', new Uint8Array()),
+    ]),
   );
 }
 
