@@ -8,7 +8,7 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client.ts';
 import { addHazardPhotos } from '../db/queries/hazards.ts';
-import { hazards, people, tenants } from '../db/schema.ts';
+import { hazards, people } from '../db/schema.ts';
 import type { PhotoStage } from '../handlers/evidence-rules.ts';
 import { PHOTO_HEADERS, SHEET_NAME, XLSX_HEADER } from '../handlers/ledger-export.ts';
 import { PACK_INDEX_HEADER, PACK_INDEX_NAME } from '../handlers/photo-pack.ts';
@@ -20,7 +20,7 @@ import {
   fetchFrom,
   login,
   resetConsoleTenants,
-  SCHOOL,
+  schoolAndReporter,
 } from './helpers/console-http.ts';
 import { identityOf, openTestDatabase } from './helpers/db.ts';
 import { feishuRequest, messageEvent } from './helpers/feishu-events.ts';
@@ -51,14 +51,7 @@ beforeEach(async () => {
 const year = new Date().getFullYear();
 const PERIOD = `from=${year}-01-01&to=${year}-12-31`;
 
-async function school() {
-  const [tenant] = await database.db.select().from(tenants).where(eq(tenants.code, SCHOOL));
-  const [reporter] = await database.db
-    .select()
-    .from(people)
-    .where(and(eq(people.tenantId, tenant!.id), eq(people.code, 'chenjing')));
-  return { tenant: tenant!, reporter: reporter! };
-}
+const school = () => schoolAndReporter(database);
 
 type Photo = { stage: PhotoStage; bytes?: Uint8Array; status?: 'pending' | 'failed'; error?: string };
 

@@ -4,17 +4,17 @@
 // "JPEG" that does not decode gets none, and the footer counts it; a photo kept before thumbnails existed
 // gets one made by the export, kept for the next.
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { asc, desc } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEvidenceStore } from '../bot/core/evidence.ts';
 import type { Database } from '../db/client.ts';
 import { addHazardPhotos } from '../db/queries/hazards.ts';
-import { hazardPhotos, hazards, people, storedFileThumbnails, tenants } from '../db/schema.ts';
+import { hazardPhotos, hazards, storedFileThumbnails } from '../db/schema.ts';
 import type { PhotoStage } from '../handlers/evidence-rules.ts';
 import { PHOTO_HEADERS, SHEET_NAME, XLSX_HEADER } from '../handlers/ledger-export.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
-import { Browser, fetchFrom, login, resetConsoleTenants, SCHOOL } from './helpers/console-http.ts';
+import { Browser, fetchFrom, login, resetConsoleTenants, schoolAndReporter } from './helpers/console-http.ts';
 import { identityOf } from './helpers/db.ts';
 import { feishuRequest, messageEvent } from './helpers/feishu-events.ts';
 import { corruptJpeg, decodeJpegImage, paintedImage, photoJpeg, withComment } from './helpers/images.ts';
@@ -36,14 +36,7 @@ const year = new Date().getFullYear();
 const PERIOD = `from=${year}-01-01&to=${year}-12-31`;
 const JPEG_START = [0xff, 0xd8, 0xff];
 
-async function school() {
-  const [tenant] = await database.db.select().from(tenants).where(eq(tenants.code, SCHOOL));
-  const [reporter] = await database.db
-    .select()
-    .from(people)
-    .where(and(eq(people.tenantId, tenant!.id), eq(people.code, 'chenjing')));
-  return { tenant: tenant!, reporter: reporter! };
-}
+const school = () => schoolAndReporter(database);
 
 /** A message from 陈静 in the school's Feishu group, processed, its photo downloaded and kept. */
 async function feishuSays(options: { text?: string; imageKey?: string; messageId?: string }) {
