@@ -124,12 +124,19 @@ describe('a photo sent with a report is kept', () => {
     const kept = await harness.service.evidence.read(photo!.tenantId, photo!.fileId!);
     expect(Buffer.from(kept!.bytes).equals(Buffer.from(bytes))).toBe(true);
     const { browser, html } = await consolePage();
-    expect(html).toContain(`src="/console/hazards/photos/${photo!.id}"`);
+    expect(html).toContain(`href="/console/hazards/photos/${photo!.id}"`);
+    expect(html).toContain(`src="/console/hazards/photos/${photo!.id}/thumb"`);
     expect(html).toMatch(/data-stage="before"><span class="muted">整改前<\/span>/);
     const image = await browser.get(`/console/hazards/photos/${photo!.id}`);
     expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await image.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+    // What the page shows at 64 px: the photo's thumbnail, made when it was kept (a JPEG of its one pixel).
+    await harness.service.evidence.settled();
+    const thumb = await browser.get(`/console/hazards/photos/${photo!.id}/thumb`);
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    const small = decodeJpegImage(new Uint8Array(await thumb.arrayBuffer()));
+    expect([small.width, small.height]).toEqual([1, 1]);
     // And in the ledger XLSX, as the thumbnail of the hazard's row (a JPEG of the photo's one pixel).
     const year = new Date(now()).getFullYear();
     const ledger = await browser.get(
@@ -149,6 +156,7 @@ describe('a photo sent with a report is kept', () => {
     const bureau = new Browser(fetchFrom(() => harness.url));
     await login(bureau, BUREAU, BUREAU_PASSWORD);
     expect((await bureau.get(`/console/hazards/photos/${photo!.id}`)).status).toBe(404);
+    expect((await bureau.get(`/console/hazards/photos/${photo!.id}/thumb`)).status).toBe(404);
     const stranger = new Browser(fetchFrom(() => harness.url));
     expect((await stranger.get(`/console/hazards/photos/${photo!.id}`)).status).toBe(302);
   });
@@ -184,7 +192,8 @@ describe('a photo sent with a report is kept', () => {
     expect(kept?.contentType).toBe('image/png');
     expect(Buffer.from(kept!.bytes).equals(Buffer.from(bytes))).toBe(true);
     const { html } = await consolePage();
-    expect(html).toContain(`src="/console/hazards/photos/${photo!.id}"`);
+    expect(html).toContain(`href="/console/hazards/photos/${photo!.id}"`);
+    expect(html).toContain(`src="/console/hazards/photos/${photo!.id}/thumb"`);
   });
 
   it('a photo of the rectification is kept under 整改后', async () => {
