@@ -417,9 +417,10 @@ export const storedFileChunks = pgTable(
 export const storedFileThumbnails = pgTable(
   'stored_file_thumbnails',
   {
+    // Goes with its file (a file kept on arrival and then refused is deleted, its thumbnail perhaps being made).
     fileId: integer('file_id')
       .primaryKey()
-      .references(() => storedFiles.id),
+      .references(() => storedFiles.id, { onDelete: 'cascade' }),
     tenantId: tenantRef(),
     data: bytea('data'),
     width: integer('width'),

@@ -9,8 +9,9 @@ import ExcelJS from 'exceljs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEvidenceStore } from '../bot/core/evidence.ts';
 import type { Database } from '../db/client.ts';
+import { dropUnreferencedFile } from '../db/queries/evidence.ts';
 import { addHazardPhotos } from '../db/queries/hazards.ts';
-import { hazardPhotos, hazards, storedFileThumbnails } from '../db/schema.ts';
+import { hazardPhotos, hazards, storedFiles, storedFileThumbnails } from '../db/schema.ts';
 import type { PhotoStage } from '../handlers/evidence-rules.ts';
 import { PHOTO_HEADERS, SHEET_NAME, XLSX_HEADER } from '../handlers/ledger-export.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
@@ -169,6 +170,20 @@ async function hazardWithPhotos(
   }
   return hazard!;
 }
+
+describe('a thumbnail and its file', () => {
+  it('goes when its file is deleted (kept on arrival, then refused by the handler)', async () => {
+    const { tenant } = await school();
+    const { file } = await harness.service.evidence.put(tenant.id, photoJpeg(400, 300, 5), {
+      imagesOnly: true,
+    });
+    await harness.service.evidence.settled();
+    expect((await thumbnailRows()).map((row) => row.fileId)).toEqual([file.id]);
+    expect(await dropUnreferencedFile(database.db, tenant.id, file.id)).toBe(true);
+    expect(await thumbnailRows()).toEqual([]);
+    expect(await database.db.$count(storedFiles)).toBe(0);
+  });
+});
 
 describe('thumbnails and the ledger', () => {
   it('makes the thumbnail of a photo kept before thumbnails existed at export, and keeps it', async () => {

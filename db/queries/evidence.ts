@@ -282,7 +282,6 @@ export async function dropUnreferencedFile(db: Queryable, tenantId: number, file
   }
   const file = await storedFileById(db, tenantId, fileId);
   if (!file) return false;
-  await db.delete(storedFileThumbnails).where(eq(storedFileThumbnails.fileId, fileId));
   await db.delete(storedFileChunks).where(eq(storedFileChunks.fileId, fileId));
   await db.delete(storedFiles).where(eq(storedFiles.id, fileId));
   return true;
