@@ -222,14 +222,16 @@ async function pictureOf(
   photo: LedgerPhoto,
   thumbnails: Thumbnails,
   budget: { bytes: number },
-): Promise<{ bytes: Uint8Array; extension: 'jpeg' | 'png' | 'gif' } | LeftOut> {
+): Promise<
+  { bytes: Uint8Array; extension: 'jpeg' | 'png' | 'gif'; size?: { width: number; height: number } } | LeftOut
+> {
   if (thumbnails.thumbnail && THUMBNAIL_SOURCES.has(photo.contentType)) {
     const make = Date.now() < (thumbnails.makeUntil ?? 0);
     const found = await thumbnails.thumbnail(thumbnails.tenantId, photo.fileId, { make });
     if (found.kind === 'made') {
       if (budget.bytes + found.bytes.byteLength > THUMBNAILS.maxTotalBytes) return 'size';
       budget.bytes += found.bytes.byteLength;
-      return { bytes: found.bytes, extension: 'jpeg' };
+      return { bytes: found.bytes, extension: 'jpeg', size: found };
     }
     if (found.kind === 'refused') return 'undecodable';
     if (found.kind === 'missing') return 'missing';
@@ -266,9 +268,13 @@ async function addThumbnail(
     extension: picture.extension,
   });
   const margin = 0.08;
+  // A thumbnail in its proportions, its long side `sizePx`; a photo as stored (size unknown) in the square.
+  const scale = picture.size ? THUMBNAILS.sizePx / Math.max(picture.size.width, picture.size.height) : 1;
   sheet.addImage(image, {
     tl: { col: column - 1 + margin, row: line.number - 1 + margin },
-    ext: { width: THUMBNAILS.sizePx, height: THUMBNAILS.sizePx },
+    ext: picture.size
+      ? { width: picture.size.width * scale, height: picture.size.height * scale }
+      : { width: THUMBNAILS.sizePx, height: THUMBNAILS.sizePx },
     editAs: 'oneCell',
   });
   // Points: the thumbnail's pixels at 96 dpi, and a margin.

@@ -70,6 +70,8 @@ async function ledger() {
   const images = sheet.getImages().map((image) => ({
     row: Math.floor(image.range.tl.nativeRow) + 1,
     column: Math.floor(image.range.tl.nativeCol),
+    // exceljs reads the drawing's extent back, in pixels (its types leave it out).
+    shown: (image.range as unknown as { ext: { width: number; height: number } }).ext,
     bytes: Buffer.from(workbook.getImage(Number(image.imageId)).buffer as unknown as Uint8Array),
   }));
   const texts: string[] = [];
@@ -119,6 +121,9 @@ describe('thumbnails of photos received on a channel', () => {
     expect([...images[0]!.bytes.subarray(0, 3)]).toEqual(JPEG_START);
     expect(images[0]!.bytes.equals(Buffer.from(kept[0]!.data!))).toBe(true);
     expect(images[0]!.bytes.byteLength * 50).toBeLessThan(large.byteLength);
+    // Shown at 64 px on its long side, in its proportions.
+    expect(images[0]!.shown.width).toBeCloseTo(64, 1);
+    expect(images[0]!.shown.height).toBeCloseTo((64 * 85) / 128, 1);
     expect(footer).not.toContain('未嵌入');
   });
 
