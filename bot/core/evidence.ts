@@ -157,12 +157,16 @@ const chunksOf = (bytes: Uint8Array) => {
   return chunks;
 };
 
+/** Photos waiting for their thumbnail whose bytes are held in memory meanwhile. */
+const HELD_PHOTOS = 4;
+
 export function createEvidenceStore(options: EvidenceStoreOptions): EvidenceStore {
   const { db, thumbnails } = options;
   const bucket = options.s3 && ('put' in options.s3 ? options.s3 : createS3Bucket(options.s3));
   const objectKey = (tenantId: number, sha256: string) => `evidence/${tenantId}/${sha256}`;
-  /** Thumbnails being made in the background. */
+  /** Thumbnails being made in the background, and the last of them in line. */
   const making = new Set<Promise<void>>();
+  let turn: Promise<void> = Promise.resolve();
 
   /** Makes a photo's thumbnail and keeps it, or why none can be made; undefined when it could not be now. */
   async function makeAndKeep(tenantId: number, fileId: number, bytes: Uint8Array, contentType: string) {
@@ -179,7 +183,15 @@ export function createEvidenceStore(options: EvidenceStoreOptions): EvidenceStor
 
   function inBackground(tenantId: number, file: StoredFile, bytes: Uint8Array) {
     if (!thumbnails || !THUMBNAIL_SOURCES.has(file.contentType)) return;
-    const work = makeAndKeep(tenantId, file.id, bytes, file.contentType).then(
+    // Photos take their turn one after the other (one thread makes them): the first few keep their bytes,
+    // the rest of a flood are read again when their turn comes (memory holds a few photos, not every one).
+    const held = making.size < HELD_PHOTOS ? bytes : undefined;
+    const make = async () => {
+      const source = held ?? (await read(tenantId, file.id))?.bytes;
+      if (source) await makeAndKeep(tenantId, file.id, source, file.contentType);
+    };
+    // Never rejects: the next in line goes on after a failure.
+    const work = turn.then(make).then(
       () => {},
       (error) =>
         options.log?.warn('thumbnail not kept', {
@@ -187,6 +199,7 @@ export function createEvidenceStore(options: EvidenceStoreOptions): EvidenceStor
           error: error instanceof Error ? error.message : String(error),
         }),
     );
+    turn = work;
     making.add(work);
     void work.finally(() => making.delete(work));
   }
