@@ -1,11 +1,13 @@
 // A photo's thumbnail (the ledger XLSX's picture columns): a JPEG or PNG decoded in pure JavaScript
 // (jpeg-js, pngjs: no native code, so it runs on the 信创 boxes' ARM64 and LoongArch), turned as its EXIF
 // orientation says, scaled down with a box filter so that its long side is THUMBNAIL_LIMITS.longSide,
-// transparency flattened on white, encoded as a JPEG of a few KB. Pure: bytes in, bytes out. Decoding a
-// 12 MP JPEG costs seconds of CPU, so the product runs it on a thread of its own (bot/core/thumbnails.ts).
-import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
+// transparency flattened on white, encoded as a JPEG of a few KB (handlers/jpeg-encoder.ts). Pure: bytes
+// in, bytes out. Decoding a 12 MP JPEG costs seconds of CPU, so the product runs it on a thread of its own
+// (bot/core/thumbnails.ts).
+import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { THUMBNAIL_SOURCES } from './evidence-rules.ts';
+import { encodeJpeg } from './jpeg-encoder.ts';
 
 export const THUMBNAIL_LIMITS = {
   /** The long side in pixels: the XLSX shows it at 64 px, sharp on a high-DPI screen. */
@@ -229,5 +231,5 @@ export function makeThumbnail(bytes: Uint8Array, contentType: string): Thumbnail
     { width: shown.width, height: shown.height, data: shown.data },
     THUMBNAIL_LIMITS.quality,
   );
-  return { ok: true, bytes: new Uint8Array(encoded.data), width: shown.width, height: shown.height };
+  return { ok: true, bytes: encoded, width: shown.width, height: shown.height };
 }

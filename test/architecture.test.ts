@@ -31,6 +31,7 @@ const FLOORS: readonly { name: string; paths: readonly string[] }[] = [
       'handlers/hazard-workflow.ts',
       'handlers/holiday-notice.ts',
       'handlers/inspection-rules.ts',
+      'handlers/jpeg-encoder.ts',
       'handlers/obligation-kinds.ts',
       'handlers/org-file.ts',
       'handlers/party-labels.ts',

@@ -3,8 +3,11 @@
 // one pixel picked), a PNG's transparency on white; what is not a decodable JPEG or PNG, or has too many
 // pixels, is refused with the reason. On the thread, a photo past the time limit is stopped and refused,
 // and the next one is made on a fresh thread.
+
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { createThumbnailer } from '../bot/core/thumbnails.ts';
+import { encodeJpeg } from '../handlers/jpeg-encoder.ts';
 import { exifOrientation, makeThumbnail, THUMBNAIL_LIMITS } from '../handlers/thumbnail.ts';
 import {
   corruptJpeg,
@@ -88,6 +91,26 @@ describe('makeThumbnail', () => {
     expect(refused).toMatchObject({ ok: false });
     expect(!refused.ok && refused.refused).toContain('分辨率过高');
     expect(THUMBNAIL_LIMITS.maxMegapixels * 1e6).toBeLessThan(10_000 * 10_000);
+  });
+});
+
+describe('encodeJpeg', () => {
+  it('writes a baseline JPEG any decoder reads back close to its pixels, of any size', () => {
+    const source = decodeJpegImage(photoJpeg(128, 85, 3));
+    const encoded = encodeJpeg(source, 80);
+    const back = decodeJpegImage(encoded);
+    expect([back.width, back.height]).toEqual([128, 85]);
+    let error = 0;
+    for (let at = 0; at < back.data.length; at += 1)
+      if (at % 4 !== 3) error += Math.abs(back.data[at]! - source.data[at]!);
+    expect(error / (128 * 85 * 3)).toBeLessThan(4);
+    // Not a multiple of 8 (edge blocks repeat the edge), one colour kept.
+    const red = paintedImage('png', 13, 7, () => [200, 30, 30, 255]);
+    const small = decodeJpegImage(encodeJpeg({ width: 13, height: 7, data: PNG.sync.read(red).data }, 80));
+    expect([small.width, small.height]).toEqual([13, 7]);
+    expect(near(pixel(small, 12, 6), [200, 30, 30], 4)).toBe(true);
+    // Quality changes the size.
+    expect(encodeJpeg(source, 95).byteLength).toBeGreaterThan(encodeJpeg(source, 50).byteLength);
   });
 });
 
