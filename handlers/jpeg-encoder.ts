@@ -164,20 +164,20 @@ function category(value: number): [number, number] {
 const block = new Float64Array(64);
 const temp = new Float64Array(64);
 
-/** Forward DCT of `block` (level-shifted samples), quantized, in zigzag order. */
-function transform(quant: number[], out: Int32Array) {
+/** One pass of the separable DCT along rows, written transposed: the second pass does the columns. */
+function pass(source: Float64Array, target: Float64Array) {
   for (let y = 0; y < 8; y += 1)
     for (let u = 0; u < 8; u += 1) {
       let sum = 0;
-      for (let x = 0; x < 8; x += 1) sum += block[y * 8 + x]! * COS[u * 8 + x]!;
-      temp[y * 8 + u] = sum;
+      for (let x = 0; x < 8; x += 1) sum += source[y * 8 + x]! * COS[u * 8 + x]!;
+      target[u * 8 + y] = sum;
     }
-  for (let v = 0; v < 8; v += 1)
-    for (let u = 0; u < 8; u += 1) {
-      let sum = 0;
-      for (let y = 0; y < 8; y += 1) sum += temp[y * 8 + u]! * COS[v * 8 + y]!;
-      block[v * 8 + u] = sum;
-    }
+}
+
+/** Forward DCT of `block` (level-shifted samples), quantized, in zigzag order. */
+function transform(quant: number[], out: Int32Array) {
+  pass(block, temp);
+  pass(temp, block);
   for (let index = 0; index < 64; index += 1) {
     const natural = ZIGZAG[index]!;
     out[index] = Math.round(block[natural]! / quant[natural]!);

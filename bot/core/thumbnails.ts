@@ -1,5 +1,5 @@
 // Thumbnails are made on a thread of their own (bot/core/thumbnail-worker.ts running handlers/thumbnail.ts):
-// decoding a phone's JPEG in pure JavaScript costs 0.5 s (2 MP) to 2.5 s (12 MP) of CPU (bench/thumbnails.ts),
+// decoding a phone's JPEG in pure JavaScript costs 0.4 s (2 MP) to 2.2 s (12 MP) of CPU (bench/thumbnails.ts),
 // which on the HTTP thread would hold every webhook up. One photo at a time, on one thread kept between
 // photos; a photo that takes longer than `timeoutMs` has its thread stopped and is refused. Cloudflare Workers
 // have no threads (and a request's CPU time is limited): there none is made, and the ledger embeds the stored
