@@ -32,6 +32,7 @@ const pure = [
   'test/packaging.test.ts',
   'test/pump.test.ts',
   'test/router.test.ts',
+  'test/thumbnail.test.ts',
   'test/wecom-crypto.test.ts',
   'test/wecom-render.test.ts',
 ];

@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest fanout district startup start backup bureau]`: runs the benchmarks (all by default) and writes
+// `npm run bench [-- ingest fanout district startup start backup bureau thumbnails]`: runs the benchmarks (all by default) and writes
 // bench/results/<name>.json. Not part of `npm test`: numbers depend on the machine, not on correctness.
 import { benchBackup } from './backup.ts';
 import { benchBureau } from './bureau.ts';
@@ -7,6 +7,7 @@ import { benchFanout } from './fanout.ts';
 import { benchIngest } from './ingest.ts';
 import { benchStart } from './start.ts';
 import { benchStartup } from './startup.ts';
+import { benchThumbnails } from './thumbnails.ts';
 
 const BENCHMARKS: Record<string, () => Promise<string>> = {
   startup: benchStartup,
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
   district: benchDistrict,
   backup: benchBackup,
   bureau: benchBureau,
+  thumbnails: benchThumbnails,
 };
 
 const asked = process.argv.slice(2);

@@ -20,6 +20,7 @@ import { type Core, createCore } from './core/core.ts';
 import { createEvidenceStore, type EvidenceStore, type FileFetcher } from './core/evidence.ts';
 import { createInbox, type Inbox } from './core/inbox.ts';
 import type { Logger } from './core/log.ts';
+import { createThumbnailer } from './core/thumbnails.ts';
 import type { AnswerKind, Channel } from './core/types.ts';
 import { runDoctor } from './doctor/index.ts';
 import type { Config, DemoLevel } from './env.ts';
@@ -79,7 +80,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const demo = config.demo ? await loadDemoOrganization(database, log, config.demoLevel) : { on: false };
 
-  const evidence = createEvidenceStore({ db: database.db, s3: config.evidenceS3 });
+  // Thumbnails of kept photos on a thread of their own; none on Workers (no threads, bot/core/thumbnails.ts).
+  const thumbnails = options.workers ? undefined : await createThumbnailer();
+  const evidence = createEvidenceStore({ db: database.db, s3: config.evidenceS3, thumbnails, log });
   // The channels that are on, in the registry's order (bot/channels/registry.ts).
   const open = new Map<Channel, OpenChannel>();
   const answers: Partial<Record<Channel, AnswerKind>> = {};
@@ -222,6 +225,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await core.pressesSettled();
       await inbox.stop();
       await downloads.pump.stop();
+      await evidence.settled();
+      await thumbnails?.close();
       await dispatcher.stop();
       if (!options.database) await database.close();
     },

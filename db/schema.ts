@@ -408,6 +408,35 @@ export const storedFileChunks = pgTable(
 );
 
 /**
+ * A stored photo's thumbnail (handlers/thumbnail.ts): a JPEG of a few KB whose long side is 128 px, made
+ * once when the photo is kept (on a thread of its own, bot/core/thumbnails.ts) or by the first ledger export
+ * that needs it, and kept here beside the file whatever its location (the export reads it in one query, no
+ * bucket round trip). `error` says why none can be made of this photo (not decodable, too many pixels): it is
+ * not tried again.
+ */
+export const storedFileThumbnails = pgTable(
+  'stored_file_thumbnails',
+  {
+    // Goes with its file (a file kept on arrival and then refused is deleted, its thumbnail perhaps being made).
+    fileId: integer('file_id')
+      .primaryKey()
+      .references(() => storedFiles.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
+    data: bytea('data'),
+    width: integer('width'),
+    height: integer('height'),
+    error: text('error'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check(
+      'stored_file_thumbnails_made_or_refused',
+      sql`(${t.data} is null) = (${t.error} is not null) and (${t.data} is null) = (${t.width} is null)`,
+    ),
+  ],
+);
+
+/**
  * The download of a received file from its platform (bot/core/evidence.ts, jobs/evidence.ts): pending
  * until stored or given up; tried again at `fetch_next_at`, no later than `fetch_until` (the platform's
  * window from the message).

@@ -12,7 +12,7 @@ import type { Tenant } from '../db/queries/tenants.ts';
 import { writeAccidentsXlsx, yearRegister } from './accidents.ts';
 import { scoredYear, scoredYearXlsx } from './assessment.ts';
 import { BOM, csvField, exportLedger, parseExportPeriod } from './ledger-export.ts';
-import type { ReadPhoto } from './photo-text.ts';
+import type { ReadPhoto, ReadThumbnail } from './photo-text.ts';
 import { quarterlyXlsx, quarterSpan, yearSpan } from './reports.ts';
 import { writeRegisterXlsx } from './round-register.ts';
 import { statementDocx } from './statement-docx.ts';
@@ -54,7 +54,7 @@ export async function archiveFiles(
   tenant: Tenant,
   year: number,
   now: Date,
-  options: { readPhoto?: ReadPhoto; confidential: boolean },
+  options: { readPhoto?: ReadPhoto; readThumbnail?: ReadThumbnail; confidential: boolean },
 ): Promise<ArchiveFile[]> {
   const files: ArchiveFile[] = [];
   const add = (name: string, what: string, note: string, bytes: Uint8Array) =>

@@ -28,6 +28,13 @@ export const EVIDENCE_LIMITS = {
   attempts: 8,
 } as const;
 
+/**
+ * Thumbnails of stored photos (handlers/thumbnail.ts makes them; bot/core/thumbnails.ts runs it on a thread).
+ * Only JPEG and PNG have one: a GIF's first frame would need another decoder, and WebP/HEIC/BMP/TIFF none
+ * of the pure JavaScript ones the project has.
+ */
+export const THUMBNAIL_SOURCES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png']);
+
 const DAY_MS = 24 * 3600 * 1000;
 
 /**

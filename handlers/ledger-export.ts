@@ -6,14 +6,14 @@ import type ExcelJS from 'exceljs';
 import type { Queryable } from '../db/client.ts';
 import { type ShiftLogRow, shiftLogRows } from '../db/queries/shifts.ts';
 import { isIsoDate, isoDateIn, startOfDayIn } from './calendar.ts';
-import { PHOTO_STAGES, type PhotoStage } from './evidence-rules.ts';
+import { PHOTO_STAGES, type PhotoStage, THUMBNAIL_SOURCES } from './evidence-rules.ts';
 import {
   type ExportPeriod,
   type LedgerExportRow,
   type LedgerPhoto,
   ledgerExportPages,
 } from './ledger-rows.ts';
-import type { ReadPhoto } from './photo-text.ts';
+import type { ReadPhoto, ReadThumbnail } from './photo-text.ts';
 import { formatDateTime } from './time.ts';
 
 export interface LedgerExportMeta {
@@ -139,16 +139,23 @@ export const XLSX_HEADER: readonly string[] = [
 ];
 
 /**
- * Thumbnails in the XLSX. A thumbnail is the stored photo itself shown small (no image is re-encoded), so
- * the file grows by the photos' size: a photo above `maxPhotoBytes`, or past `maxTotalBytes` for the
- * file, is left out and counted in the footer. exceljs's streaming writer places no images: a ledger of
- * more than `maxRows` hazards is streamed without thumbnails (the photo pack has every photo).
+ * Thumbnails in the XLSX: the JPEG of a few KB made of each JPEG or PNG photo (handlers/thumbnail.ts; long
+ * side 128 px, shown at `sizePx`), kept beside the stored file. A photo kept before thumbnails existed gets
+ * its thumbnail made by the export, for `makeMs` of each export (the next export finds it kept). A photo
+ * with no thumbnail (a GIF; one not made yet; none at all on Cloudflare Workers) is embedded as stored when
+ * at most `maxPhotoBytes`; past `maxTotalBytes` for the file nothing more is embedded. What is left out is
+ * counted in the footer. exceljs's streaming writer places no images: a ledger of more than `maxRows`
+ * hazards is streamed without thumbnails (the photo pack has every photo).
  */
 export const THUMBNAILS = {
   sizePx: 64,
   maxRows: 2000,
+  /** A photo embedded as stored (no thumbnail). */
   maxPhotoBytes: 2 * 2 ** 20,
-  maxTotalBytes: 100 * 2 ** 20,
+  /** 2,000 rows of two thumbnails of ~4 KB are 16 MB; the rest is for photos embedded as stored. */
+  maxTotalBytes: 25 * 2 ** 20,
+  /** How long one export spends making the thumbnails it does not find kept. */
+  makeMs: 20_000,
 } as const;
 
 /** The image types an XLSX embeds (exceljs: jpeg, png, gif). */
@@ -199,22 +206,36 @@ const PHOTO_COLUMNS: Record<PhotoStage, number> = { before: LAST_COLUMN + 1, aft
 const WIDEST = LAST_COLUMN + PHOTO_STAGES.length;
 const HEADER_ROW = 2;
 
-/** How thumbnails are had: the reader of the tenant's stored photos (in-memory workbooks only). */
+/** How thumbnails are had: the readers of the tenant's stored photos (in-memory workbooks only). */
 interface Thumbnails {
   tenantId: number;
   read: ReadPhoto;
+  /** Kept thumbnails, made when missing until `makeUntil` (ms since the epoch); without it, photos as stored. */
+  thumbnail?: ReadThumbnail;
+  makeUntil?: number;
 }
 
-/** Places a photo in its stage's cell of the row; why not, when it cannot. */
-async function addThumbnail(
-  workbook: ExcelJS.Workbook,
-  sheet: ExcelJS.Worksheet,
-  line: ExcelJS.Row,
+type LeftOut = 'type' | 'size' | 'missing' | 'undecodable' | 'long';
+
+/** What a cell shows: the thumbnail, else the photo as stored; why neither, when it cannot. */
+async function pictureOf(
   photo: LedgerPhoto,
-  column: number,
   thumbnails: Thumbnails,
   budget: { bytes: number },
-): Promise<'type' | 'size' | 'missing' | undefined> {
+): Promise<
+  { bytes: Uint8Array; extension: 'jpeg' | 'png' | 'gif'; size?: { width: number; height: number } } | LeftOut
+> {
+  if (thumbnails.thumbnail && THUMBNAIL_SOURCES.has(photo.contentType)) {
+    const make = Date.now() < (thumbnails.makeUntil ?? 0);
+    const found = await thumbnails.thumbnail(thumbnails.tenantId, photo.fileId, { make });
+    if (found.kind === 'made') {
+      if (budget.bytes + found.bytes.byteLength > THUMBNAILS.maxTotalBytes) return 'size';
+      budget.bytes += found.bytes.byteLength;
+      return { bytes: found.bytes, extension: 'jpeg', size: found };
+    }
+    if (found.kind === 'refused') return 'undecodable';
+    if (found.kind === 'missing') return 'missing';
+  }
   const extension = EMBEDDABLE[photo.contentType];
   if (!extension) return 'type';
   const file = await thumbnails.read(thumbnails.tenantId, photo.fileId);
@@ -226,15 +247,34 @@ async function addThumbnail(
     return 'size';
   }
   budget.bytes += file.bytes.byteLength;
+  return { bytes: file.bytes, extension };
+}
+
+/** Places a photo's picture in its stage's cell of the row; why not, when it cannot. */
+async function addThumbnail(
+  workbook: ExcelJS.Workbook,
+  sheet: ExcelJS.Worksheet,
+  line: ExcelJS.Row,
+  photo: LedgerPhoto,
+  column: number,
+  thumbnails: Thumbnails,
+  budget: { bytes: number },
+): Promise<LeftOut | undefined> {
+  const picture = await pictureOf(photo, thumbnails, budget);
+  if (typeof picture === 'string') return picture;
   // exceljs declares its own Buffer type; a Node Buffer is what it takes.
   const image = workbook.addImage({
-    buffer: Buffer.from(file.bytes) as unknown as ExcelJS.Buffer,
-    extension,
+    buffer: Buffer.from(picture.bytes) as unknown as ExcelJS.Buffer,
+    extension: picture.extension,
   });
   const margin = 0.08;
+  // A thumbnail in its proportions, its long side `sizePx`; a photo as stored (size unknown) in the square.
+  const scale = picture.size ? THUMBNAILS.sizePx / Math.max(picture.size.width, picture.size.height) : 1;
   sheet.addImage(image, {
     tl: { col: column - 1 + margin, row: line.number - 1 + margin },
-    ext: { width: THUMBNAILS.sizePx, height: THUMBNAILS.sizePx },
+    ext: picture.size
+      ? { width: picture.size.width * scale, height: picture.size.height * scale }
+      : { width: THUMBNAILS.sizePx, height: THUMBNAILS.sizePx },
     editAs: 'oneCell',
   });
   // Points: the thumbnail's pixels at 96 dpi, and a margin.
@@ -242,10 +282,11 @@ async function addThumbnail(
   return undefined;
 }
 
-const LEFT_OUT: Record<'type' | 'size' | 'missing' | 'long', string> = {
+const LEFT_OUT: Record<LeftOut, string> = {
   type: '格式不能嵌入',
   size: '文件过大',
   missing: '文件未找到',
+  undecodable: '无法生成缩略图（文件损坏或分辨率过高）',
   long: `台账超过 ${THUMBNAILS.maxRows} 条`,
 };
 
@@ -438,7 +479,7 @@ export async function exportLedger(
   format: LedgerFormat,
   output: Writable,
   now: Date,
-  options: { readPhoto?: ReadPhoto } = {},
+  options: { readPhoto?: ReadPhoto; readThumbnail?: ReadThumbnail } = {},
 ): Promise<number> {
   const pages = ledgerExportPages(db, tenant.id, period, now);
   if (format === 'csv') {
@@ -470,7 +511,14 @@ export async function exportLedger(
       return streamLedgerXlsx(rest(), meta, { stream: output }, true);
     }
   }
-  const thumbnails = options.readPhoto ? { tenantId: tenant.id, read: options.readPhoto } : undefined;
+  const thumbnails = options.readPhoto
+    ? {
+        tenantId: tenant.id,
+        read: options.readPhoto,
+        thumbnail: options.readThumbnail,
+        makeUntil: Date.now() + THUMBNAILS.makeMs,
+      }
+    : undefined;
   output.end(await writeLedgerXlsx(read, meta, thumbnails));
   return rows;
 }

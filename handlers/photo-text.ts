@@ -10,6 +10,24 @@ export interface StoredPhoto {
 /** Reads a stored file of the tenant; null when it has none with this id (the evidence store's `read`). */
 export type ReadPhoto = (tenantId: number, fileId: number) => Promise<StoredPhoto | null>;
 
+/**
+ * A stored photo's thumbnail as the outputs get it (the evidence store's `thumbnail`): the JPEG made of it,
+ * why none can be made (`refused`: not decodable, too many pixels), the file gone (`missing`), or none
+ * kept and none made now (`none`: not asked to make it, or no thread to make it on).
+ */
+export type ThumbnailLookup =
+  | { kind: 'made'; bytes: Uint8Array; width: number; height: number }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'missing' }
+  | { kind: 'none' };
+
+/** The thumbnail of a stored file of the tenant; `make` when it may be made now if none is kept. */
+export type ReadThumbnail = (
+  tenantId: number,
+  fileId: number,
+  options: { make: boolean },
+) => Promise<ThumbnailLookup>;
+
 /** `照片 3 张（整改前 2，整改后 1）` */
 export function photoCountText(photos: readonly { stage: PhotoStage }[]): string {
   const parts = PHOTO_STAGES.map((stage) => {

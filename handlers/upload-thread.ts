@@ -3,21 +3,11 @@
 // is read. The thread is stopped (worker.terminate()) when the parse passes its time limit or its heap
 // limit, and the upload is refused with a message. On Cloudflare Workers there are no threads: the file
 // is parsed in place, bounded by the same size, row and cell limits.
+import { workerThreads } from '../bot/core/threads.ts';
 import type { OrgFile } from './org-file.ts';
 import type { ParsedRoster, ParseOptions } from './roster-file.ts';
 import { UPLOAD_LIMITS, type UploadLimits } from './upload-limits.ts';
 import { runUploadTask, settle, type UploadOutcome, type UploadTask } from './upload-tasks.ts';
-
-/** Whether this runtime has worker threads: Node has; Cloudflare Workers (navigator.userAgent) has not. */
-const threads = async () => {
-  const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
-  if (agent === 'Cloudflare-Workers') return undefined;
-  try {
-    return await import('node:worker_threads');
-  } catch {
-    return undefined;
-  }
-};
 
 /** Why a parse was stopped, as the refusal the uploader sees. */
 function stoppedOutcome(task: UploadTask, why: 'time' | 'memory', limits: UploadLimits): UploadOutcome {
@@ -54,7 +44,7 @@ function startThread(node: typeof import('node:worker_threads'), heap: number): 
 }
 
 async function run(task: UploadTask, limits: UploadLimits): Promise<UploadOutcome> {
-  const node = await threads();
+  const node = await workerThreads();
   if (!node) return runUploadTask(task, limits);
   const heap = limits.parseHeapMegabytes;
   const reused = idle?.heap === heap ? idle.worker : undefined;

@@ -2,7 +2,8 @@
 // made by esbuild from the TypeScript sources, so that nothing compiles TypeScript at run time.
 //   dist/node.js, dist/chunk-*.js  bot/node.ts (`npm start`) and the chunks it imports
 //   dist/cli/<name>.js           bot/cli/<name>.ts (`npm run org:import` …)
-//   dist/handlers/upload-worker.mjs, dist/db/pglite-worker.mjs   the worker threads' files
+//   dist/handlers/upload-worker.mjs, dist/bot/core/thumbnail-worker.mjs, dist/db/pglite-worker.mjs
+//                                the worker threads' files
 //   dist/db/migrations/, dist/examples/school.yaml, dist/package.json   what the code reads at run time
 // The project's own code is bundled; packages stay in node_modules (`packages: 'external'`). Source maps
 // (run with --enable-source-maps) name the .ts files in stack traces.
@@ -185,6 +186,11 @@ export async function build({ outdir = DIST, log = (line) => process.stdout.writ
     {
       dir: 'handlers',
       entryPoints: [{ in: 'handlers/upload-worker.ts', out: 'handlers/upload-worker' }],
+      outExtension: { '.js': '.mjs' },
+    },
+    {
+      dir: 'bot/core',
+      entryPoints: [{ in: 'bot/core/thumbnail-worker.ts', out: 'bot/core/thumbnail-worker' }],
       outExtension: { '.js': '.mjs' },
     },
   ];

@@ -11,12 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupFileError, checkingSink, readBackupFile, restoreErrorText } from '../bot/backup/file.ts';
 import { databaseRows, RestoreError, restoreSnapshot } from '../db/backup.ts';
 import type { Database } from '../db/client.ts';
-import { storedFileChunkBytes } from '../db/queries/evidence.ts';
+import { keepThumbnail, storedFileChunkBytes, storedThumbnail } from '../db/queries/evidence.ts';
 import { hazards, people, storedFileChunks, storedFiles, tenants } from '../db/schema.ts';
 import { collect, tablesOf, writeBackup } from './helpers/backup.ts';
 import { openTestDatabase, resetDatabase, seedExamples } from './helpers/db.ts';
 
 const PHOTO = Buffer.from(Array.from({ length: 3000 }, (_, index) => (index * 7) % 256));
+const THUMBNAIL = Buffer.from(Array.from({ length: 900 }, (_, index) => (index * 13) % 256));
 
 describe('backup and restore', () => {
   let source: Database;
@@ -62,6 +63,13 @@ describe('backup and restore', () => {
       })
       .returning();
     await db.insert(storedFileChunks).values({ fileId: photo!.id, seq: 0, data: PHOTO });
+    await keepThumbnail(db, {
+      tenantId: school!.id,
+      fileId: photo!.id,
+      data: THUMBNAIL,
+      width: 128,
+      height: 96,
+    });
     // Rows deleted at the end: their keys must not be handed out again after a restore.
     const [gone] = await db
       .insert(hazards)
@@ -103,6 +111,8 @@ describe('backup and restore', () => {
       .from(storedFiles)
       .where(eq(storedFiles.sha256, 'f'.repeat(64)));
     expect(Buffer.from(await storedFileChunkBytes(target.db, photo!.id)).equals(PHOTO)).toBe(true);
+    const thumbnail = await storedThumbnail(target.db, photo!.tenantId, photo!.id);
+    expect(thumbnail && Buffer.from(thumbnail.data!).equals(THUMBNAIL)).toBe(true);
     const [first] = await target.db.select().from(hazards).where(eq(hazards.code, 'YH-2026-0001'));
     expect(first!.description).toBe('配电间门锁损坏，"引号"与\\反斜杠\n换行');
     expect(first!.createdAt.toISOString()).toBe('2026-03-02T00:00:00.123Z');

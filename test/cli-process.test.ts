@@ -1,21 +1,29 @@
 // The command-line tools as the processes an operator starts (slow lane): each built `dist/cli/<tool>.js`
 // runs its command when it is the process's entry (bot/cli/options.ts `runIfMain`), prints what it says and
 // exits with its code — `--help` for every tool (no database), a wrong invocation, a real import into a
-// PGlite folder and a failing one that writes nothing. The tools' behaviour (arguments, messages, rows) is
+// PGlite folder and a failing one that writes nothing, and a ledger export that makes a photo's thumbnail on
+// the built thumbnail thread. The tools' behaviour (arguments, messages, rows) is
 // tested in process in the db lane (tools-*.test.ts, through test/helpers/cli.ts).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eq } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { createEvidenceStore } from '../bot/core/evidence.ts';
 import { openDatabase } from '../db/client.ts';
+import { addHazardPhotos } from '../db/queries/hazards.ts';
 import { tenantsByCode } from '../db/queries/tenants.ts';
+import { hazards, people, storedFileThumbnails } from '../db/schema.ts';
+import { SHEET_NAME } from '../handlers/ledger-export.ts';
 import { CLIS } from '../scripts/build.mjs';
 import { built } from './helpers/built.ts';
 import { migratedDataDir } from './helpers/data-dir.ts';
 import { exampleFile } from './helpers/db.ts';
+import { decodeJpegImage, photoJpeg } from './helpers/images.ts';
 
 /** The npm script that runs a tool (`org:import` for cli/org-import). */
 const SCRIPTS = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
@@ -89,6 +97,68 @@ describe('the built command-line tools', () => {
       expect((await tenantsByCode(database.db)).map((tenant) => tenant.code)).toEqual(['jishan-school']);
     } finally {
       await database.close();
+    }
+  }, 120_000);
+
+  it('ledger:export makes a photo’s missing thumbnail on its thread (dist/bot/core/thumbnail-worker.mjs)', async () => {
+    const data = join(dir, 'data');
+    expect(existsSync(data), 'the folder the import above made').toBe(true);
+    // A hazard with a photo kept before thumbnails existed (a store without a thread makes none).
+    const database = await openDatabase({ dataDir: data, migrate: false });
+    try {
+      const [school] = await tenantsByCode(database.db);
+      const [reporter] = await database.db
+        .select()
+        .from(people)
+        .where(eq(people.tenantId, school!.id))
+        .limit(1);
+      const [hazard] = await database.db
+        .insert(hazards)
+        .values({
+          tenantId: school!.id,
+          reporterId: reporter!.id,
+          sourceChannel: 'feishu',
+          code: 'YH-T-0001',
+          description: '灭火器过期',
+        })
+        .returning();
+      const { file } = await createEvidenceStore({ db: database.db }).put(school!.id, photoJpeg(1200, 900), {
+        imagesOnly: true,
+      });
+      await addHazardPhotos(database.db, [
+        {
+          tenantId: school!.id,
+          hazardId: hazard!.id,
+          channel: 'feishu',
+          fileKey: 'img_t',
+          fetchStatus: 'stored',
+          fileId: file.id,
+        },
+      ]);
+    } finally {
+      await database.close();
+    }
+    const out = join(dir, 'ledger.xlsx');
+    const year = new Date().getFullYear();
+    const exported = await run(
+      built('cli/ledger-export', '--from', `${year}-01-01`, '--to', `${year}-12-31`, '--out', out),
+      {
+        DATA_DIR: data,
+      },
+    );
+    expect(exported.code, exported.stderr).toBe(0);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(readFileSync(out) as unknown as ExcelJS.Buffer);
+    const [image] = workbook.getWorksheet(SHEET_NAME)!.getImages();
+    const embedded = decodeJpegImage(
+      workbook.getImage(Number(image!.imageId)).buffer as unknown as Uint8Array,
+    );
+    expect([embedded.width, embedded.height]).toEqual([128, 96]);
+    const reopened = await openDatabase({ dataDir: data, migrate: false });
+    try {
+      expect(await reopened.db.$count(storedFileThumbnails)).toBe(1);
+    } finally {
+      await reopened.close();
     }
   }, 120_000);
 });

@@ -30,7 +30,7 @@ import {
 } from './helpers/console-http.ts';
 import { identityOf } from './helpers/db.ts';
 import { feishuRequest, messageEvent } from './helpers/feishu-events.ts';
-import { pdf, png } from './helpers/images.ts';
+import { decodeJpegImage, pdf, png } from './helpers/images.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 import { imageMessage, postWecom, textMessage, wecomCallback } from './helpers/wecom-events.ts';
@@ -124,13 +124,20 @@ describe('a photo sent with a report is kept', () => {
     const kept = await harness.service.evidence.read(photo!.tenantId, photo!.fileId!);
     expect(Buffer.from(kept!.bytes).equals(Buffer.from(bytes))).toBe(true);
     const { browser, html } = await consolePage();
-    expect(html).toContain(`src="/console/hazards/photos/${photo!.id}"`);
+    expect(html).toContain(`href="/console/hazards/photos/${photo!.id}"`);
+    expect(html).toContain(`src="/console/hazards/photos/${photo!.id}/thumb"`);
     expect(html).toMatch(/data-stage="before"><span class="muted">整改前<\/span>/);
     const image = await browser.get(`/console/hazards/photos/${photo!.id}`);
     expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await image.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
-    // And in the ledger XLSX, as the thumbnail of the hazard's row.
+    // What the page shows at 64 px: the photo's thumbnail, made when it was kept (a JPEG of its one pixel).
+    await harness.service.evidence.settled();
+    const thumb = await browser.get(`/console/hazards/photos/${photo!.id}/thumb`);
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    const small = decodeJpegImage(new Uint8Array(await thumb.arrayBuffer()));
+    expect([small.width, small.height]).toEqual([1, 1]);
+    // And in the ledger XLSX, as the thumbnail of the hazard's row (a JPEG of the photo's one pixel).
     const year = new Date(now()).getFullYear();
     const ledger = await browser.get(
       `/console/ledger/export?from=${year - 1}-01-01&to=${year}-12-31&format=xlsx`,
@@ -142,12 +149,14 @@ describe('a photo sent with a report is kept', () => {
     const [thumbnail] = sheet.getImages();
     expect(sheet.getImages()).toHaveLength(1);
     const embedded = workbook.getImage(Number(thumbnail!.imageId)).buffer as unknown as Uint8Array;
-    expect(Buffer.from(embedded).equals(Buffer.from(bytes))).toBe(true);
+    const decoded = decodeJpegImage(embedded);
+    expect([decoded.width, decoded.height]).toEqual([1, 1]);
 
     // Another tenant's office does not see it; nor does someone not logged in.
     const bureau = new Browser(fetchFrom(() => harness.url));
     await login(bureau, BUREAU, BUREAU_PASSWORD);
     expect((await bureau.get(`/console/hazards/photos/${photo!.id}`)).status).toBe(404);
+    expect((await bureau.get(`/console/hazards/photos/${photo!.id}/thumb`)).status).toBe(404);
     const stranger = new Browser(fetchFrom(() => harness.url));
     expect((await stranger.get(`/console/hazards/photos/${photo!.id}`)).status).toBe(302);
   });
@@ -183,7 +192,8 @@ describe('a photo sent with a report is kept', () => {
     expect(kept?.contentType).toBe('image/png');
     expect(Buffer.from(kept!.bytes).equals(Buffer.from(bytes))).toBe(true);
     const { html } = await consolePage();
-    expect(html).toContain(`src="/console/hazards/photos/${photo!.id}"`);
+    expect(html).toContain(`href="/console/hazards/photos/${photo!.id}"`);
+    expect(html).toContain(`src="/console/hazards/photos/${photo!.id}/thumb"`);
   });
 
   it('a photo of the rectification is kept under 整改后', async () => {

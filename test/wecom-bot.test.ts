@@ -219,7 +219,7 @@ describe('WeCom 智能机器人', () => {
     const browser = new Browser(fetchFrom(() => harness.url));
     await login(browser);
     const { html } = await browser.page('/console/hazards');
-    expect(html).toContain(`src="/console/hazards/photos/${photos[0]!.id}"`);
+    expect(html).toContain(`src="/console/hazards/photos/${photos[0]!.id}/thumb"`);
     const image = await browser.get(`/console/hazards/photos/${photos[0]!.id}`);
     expect(Buffer.from(await image.arrayBuffer()).equals(picture)).toBe(true);
   });

@@ -8,6 +8,7 @@ import { finished } from 'node:stream/promises';
 import { tenantsByCode } from '../../db/queries/tenants.ts';
 import { ExportPeriodError, exportLedger, parseExportPeriod } from '../../handlers/ledger-export.ts';
 import { createEvidenceStore } from '../core/evidence.ts';
+import { createThumbnailer } from '../core/thumbnails.ts';
 import { CliError, defineCli, readOptions, runIfMain, UsageError } from './options.ts';
 
 const USAGE =
@@ -96,10 +97,17 @@ export const command = defineCli(
     written.catch(() => {}); // awaited below; an early failure (the disk) ends the export instead
     let count: number;
     try {
-      const evidence = createEvidenceStore({ db, s3: cli.config().evidenceS3 });
-      count = await exportLedger(db, chosen, period, args.format, output, new Date(), {
-        readPhoto: evidence.read,
-      });
+      // The thumbnails the export makes (photos kept before they existed) are kept for the next export.
+      const thumbnails = await createThumbnailer();
+      const evidence = createEvidenceStore({ db, s3: cli.config().evidenceS3, thumbnails });
+      try {
+        count = await exportLedger(db, chosen, period, args.format, output, new Date(), {
+          readPhoto: evidence.read,
+          readThumbnail: evidence.thumbnail,
+        });
+      } finally {
+        await thumbnails?.close();
+      }
       await written;
       renameSync(partial, args.out);
     } catch (error) {

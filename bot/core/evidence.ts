@@ -5,10 +5,12 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { Db } from '../../db/client.ts';
 import {
   insertStoredFile,
+  keepThumbnail,
   type StoredFile,
   storedFileById,
   storedFileBySha,
   storedFileChunkBytes,
+  storedThumbnail,
 } from '../../db/queries/evidence.ts';
 import {
   documentRefusal,
@@ -18,9 +20,13 @@ import {
   isImageType,
   readsAsText,
   TEXT_TYPE,
+  THUMBNAIL_SOURCES,
 } from '../../handlers/evidence-rules.ts';
+import type { ReadThumbnail } from '../../handlers/photo-text.ts';
 import { tenantOfEvent } from './identify.ts';
+import type { Logger } from './log.ts';
 import { createS3Bucket, type S3Bucket, type S3Options } from './s3.ts';
+import type { Thumbnailer } from './thumbnails.ts';
 import type { Attachment, MessageEvent } from './types.ts';
 
 /** A file the store does not keep, with the reason in words for the person who sent it. */
@@ -68,12 +74,26 @@ export interface EvidenceStore {
   ): Promise<{ file: StoredFile; created: boolean }>;
   /** A stored file's bytes and content type, or null when the tenant has no such file. */
   read(tenantId: number, fileId: number): Promise<{ bytes: Uint8Array; contentType: string } | null>;
+  /**
+   * A stored photo's thumbnail as kept; when none is kept and `make`, made now (on the thumbnailer's
+   * thread) and kept. `none` without a thumbnailer (Cloudflare Workers).
+   */
+  thumbnail: ReadThumbnail;
+  /** Resolves when the thumbnails of the photos kept so far are made and kept (their work is in the background). */
+  settled(): Promise<void>;
 }
 
 export interface EvidenceStoreOptions {
   db: Db;
   /** The bucket, when evidence is kept there (EVIDENCE_S3_*); the database otherwise. */
   s3?: S3Options | S3Bucket;
+  /**
+   * Makes the thumbnail of each JPEG or PNG photo as it is kept, in the background (the answer to the
+   * event and the download job do not wait for it), and those the ledger asks for; none without it.
+   */
+  thumbnails?: Thumbnailer;
+  /** Where a thumbnail that failed in the background is told. */
+  log?: Logger;
 }
 
 /**
@@ -137,10 +157,64 @@ const chunksOf = (bytes: Uint8Array) => {
   return chunks;
 };
 
+/** Photos waiting for their thumbnail whose bytes are held in memory meanwhile. */
+const HELD_PHOTOS = 4;
+
 export function createEvidenceStore(options: EvidenceStoreOptions): EvidenceStore {
-  const { db } = options;
+  const { db, thumbnails } = options;
   const bucket = options.s3 && ('put' in options.s3 ? options.s3 : createS3Bucket(options.s3));
   const objectKey = (tenantId: number, sha256: string) => `evidence/${tenantId}/${sha256}`;
+  /** Thumbnails being made in the background, and the last of them in line. */
+  const making = new Set<Promise<void>>();
+  let turn: Promise<void> = Promise.resolve();
+
+  /** Makes a photo's thumbnail and keeps it, or why none can be made; undefined when it could not be now. */
+  async function makeAndKeep(tenantId: number, fileId: number, bytes: Uint8Array, contentType: string) {
+    const result = await thumbnails?.make(bytes, contentType);
+    if (!result) return undefined;
+    await keepThumbnail(
+      db,
+      result.ok
+        ? { tenantId, fileId, data: result.bytes, width: result.width, height: result.height }
+        : { tenantId, fileId, error: result.refused },
+    );
+    return result;
+  }
+
+  function inBackground(tenantId: number, file: StoredFile, bytes: Uint8Array) {
+    if (!thumbnails || !THUMBNAIL_SOURCES.has(file.contentType)) return;
+    // Photos take their turn one after the other (one thread makes them): the first few keep their bytes,
+    // the rest of a flood are read again when their turn comes (memory holds a few photos, not every one).
+    const held = making.size < HELD_PHOTOS ? bytes : undefined;
+    const make = async () => {
+      const source = held ?? (await read(tenantId, file.id))?.bytes;
+      if (source) await makeAndKeep(tenantId, file.id, source, file.contentType);
+    };
+    // Never rejects: the next in line goes on after a failure.
+    const work = turn.then(make).then(
+      () => {},
+      (error) =>
+        options.log?.warn('thumbnail not kept', {
+          file: file.id,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    );
+    turn = work;
+    making.add(work);
+    void work.finally(() => making.delete(work));
+  }
+
+  async function read(tenantId: number, fileId: number) {
+    const file = await storedFileById(db, tenantId, fileId);
+    if (!file) return null;
+    if (file.location === 'db') {
+      return { bytes: await storedFileChunkBytes(db, file.id), contentType: file.contentType };
+    }
+    if (!bucket) throw new Error(`stored file ${file.id} is in the bucket, but no bucket is configured`);
+    const bytes = await bucket.get(file.objectKey!);
+    return bytes && { bytes, contentType: file.contentType };
+  }
+
   return {
     location: bucket ? 's3' : 'db',
     async put(tenantId, bytes, putOptions) {
@@ -149,24 +223,42 @@ export function createEvidenceStore(options: EvidenceStoreOptions): EvidenceStor
       const existing = await storedFileBySha(db, tenantId, sha256);
       if (existing) return { file: existing, created: false };
       const row = { tenantId, sha256, contentType, size: bytes.byteLength };
+      let kept: { file: StoredFile; created: boolean };
       if (bucket) {
         // The object first: a row exists only once its bytes are in the bucket (a retry rewrites the same
         // object under the same key).
         const key = objectKey(tenantId, sha256);
         await bucket.put(key, bytes, contentType, sha256);
-        return db.transaction((tx) => insertStoredFile(tx, { ...row, location: 's3', objectKey: key }, []));
+        kept = await db.transaction((tx) =>
+          insertStoredFile(tx, { ...row, location: 's3', objectKey: key }, []),
+        );
+      } else {
+        kept = await db.transaction((tx) =>
+          insertStoredFile(tx, { ...row, location: 'db' }, chunksOf(bytes)),
+        );
       }
-      return db.transaction((tx) => insertStoredFile(tx, { ...row, location: 'db' }, chunksOf(bytes)));
+      if (kept.created) inBackground(tenantId, kept.file, bytes);
+      return kept;
     },
-    async read(tenantId, fileId) {
-      const file = await storedFileById(db, tenantId, fileId);
-      if (!file) return null;
-      if (file.location === 'db') {
-        return { bytes: await storedFileChunkBytes(db, file.id), contentType: file.contentType };
+    read,
+    async thumbnail(tenantId, fileId, { make }) {
+      const kept = await storedThumbnail(db, tenantId, fileId);
+      if (kept) {
+        return kept.data
+          ? { kind: 'made', bytes: kept.data, width: kept.width, height: kept.height }
+          : { kind: 'refused', reason: kept.error };
       }
-      if (!bucket) throw new Error(`stored file ${file.id} is in the bucket, but no bucket is configured`);
-      const bytes = await bucket.get(file.objectKey!);
-      return bytes && { bytes, contentType: file.contentType };
+      if (!make || !thumbnails) return { kind: 'none' };
+      const file = await read(tenantId, fileId);
+      if (!file) return { kind: 'missing' };
+      const result = await makeAndKeep(tenantId, fileId, file.bytes, file.contentType);
+      if (!result) return { kind: 'none' };
+      return result.ok
+        ? { kind: 'made', bytes: result.bytes, width: result.width, height: result.height }
+        : { kind: 'refused', reason: result.refused };
+    },
+    async settled() {
+      while (making.size > 0) await Promise.all(making);
     },
   };
 }

@@ -3,7 +3,13 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { FetchStatus, FileLocation, PhotoStage } from '../../handlers/evidence-rules.ts';
 import type { Queryable, Tx } from '../client.ts';
-import { completionPhotos, hazardPhotos, storedFileChunks, storedFiles } from '../schema.ts';
+import {
+  completionPhotos,
+  hazardPhotos,
+  storedFileChunks,
+  storedFiles,
+  storedFileThumbnails,
+} from '../schema.ts';
 import { byIdInTenant, byKeyInTenant } from './rows.ts';
 
 export type StoredFile = typeof storedFiles.$inferSelect;
@@ -107,6 +113,61 @@ export async function insertStoredFile(
     );
   }
   return { file: inserted, created: true };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Thumbnails of stored photos
+
+/** A kept thumbnail: the JPEG and its size, or why none can be made of the file. */
+export type StoredThumbnail =
+  | { data: Uint8Array; width: number; height: number; error: null }
+  | { data: null; width: null; height: null; error: string };
+
+/** The kept thumbnail of a tenant's stored file (made, or why none can be), if any. */
+export async function storedThumbnail(
+  db: Queryable,
+  tenantId: number,
+  fileId: number,
+): Promise<StoredThumbnail | undefined> {
+  const [row] = await db
+    .select({
+      data: sql<string | null>`encode(${storedFileThumbnails.data}, 'base64')`,
+      width: storedFileThumbnails.width,
+      height: storedFileThumbnails.height,
+      error: storedFileThumbnails.error,
+    })
+    .from(storedFileThumbnails)
+    .where(and(eq(storedFileThumbnails.tenantId, tenantId), eq(storedFileThumbnails.fileId, fileId)));
+  if (!row) return undefined;
+  // The table's check: data, width and height together, or an error alone.
+  return { ...row, data: row.data === null ? null : Buffer.from(row.data, 'base64') } as StoredThumbnail;
+}
+
+/**
+ * Keeps a stored file's thumbnail, or why none can be made of it; a file that has one already keeps it (two
+ * makers of the same photo made the same thumbnail).
+ */
+export async function keepThumbnail(
+  db: Queryable,
+  row: { tenantId: number; fileId: number } & (
+    | { data: Uint8Array; width: number; height: number }
+    | { error: string }
+  ),
+): Promise<void> {
+  await db
+    .insert(storedFileThumbnails)
+    .values(
+      'data' in row
+        ? {
+            tenantId: row.tenantId,
+            fileId: row.fileId,
+            data: sql`decode(${toBase64(row.data)}, 'base64')`,
+            width: row.width,
+            height: row.height,
+          }
+        : { tenantId: row.tenantId, fileId: row.fileId, error: row.error },
+    )
+    .onConflictDoNothing();
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 // The web console over HTTP, as the console tests drive it: the browser of browser.ts, the two example
 // tenants with an office admin each, and logging in as one.
+import { and, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { addAdminAccount } from '../../bot/console/accounts.ts';
 import type { Database } from '../../db/client.ts';
+import { people, tenants } from '../../db/schema.ts';
 import { type Browser, csrfOf, unescapeHtml } from './browser.ts';
 import { loadExample, type Snapshot, seedSnapshot } from './db.ts';
 import type { Harness } from './service.ts';
@@ -88,3 +90,13 @@ const CONSOLE_TENANTS: Snapshot<{ schoolId: number; bureauId: number }> = {
     return { schoolId, bureauId };
   },
 };
+
+/** The console's school and 陈静, its member who reports hazards in the photo tests. */
+export async function schoolAndReporter(database: Database) {
+  const [tenant] = await database.db.select().from(tenants).where(eq(tenants.code, SCHOOL));
+  const [reporter] = await database.db
+    .select()
+    .from(people)
+    .where(and(eq(people.tenantId, tenant!.id), eq(people.code, 'chenjing')));
+  return { tenant: tenant!, reporter: reporter! };
+}

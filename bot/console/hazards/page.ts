@@ -76,7 +76,7 @@ function photoCell(photos: HazardPhotoListing[]): Html | string {
     return html`<div class="photos" data-stage="${stage}"><span class="muted">${STAGE_LABEL[stage]}</span>
 ${ofStage.map((photo) =>
   photo.status === 'stored'
-    ? html`<a href="/console/hazards/photos/${photo.id}" target="_blank" rel="noopener"><img class="thumb" src="/console/hazards/photos/${photo.id}" alt="${STAGE_LABEL[stage]}照片" loading="lazy" width="64" height="64" data-photo="${photo.id}"></a>`
+    ? html`<a href="/console/hazards/photos/${photo.id}" target="_blank" rel="noopener"><img class="thumb" src="/console/hazards/photos/${photo.id}/thumb" alt="${STAGE_LABEL[stage]}照片" loading="lazy" width="64" height="64" data-photo="${photo.id}"></a>`
     : photo.status === 'pending'
       ? html`<span class="muted" data-photo="${photo.id}">照片下载中</span>`
       : html`<span class="late" data-photo="${photo.id}">照片未能保存：${photo.error ?? '原因不明'}</span>`,

@@ -61,19 +61,29 @@ export function hazardsRoutes(kit: ConsoleKit) {
     kit.renderWithFlash(c, await hazardsBody(c.var.viewer), { title: '隐患督办', active: 'hazards' }),
   );
 
-  // A photo of a hazard of the viewer's tenant: another tenant's id, or one not kept, is not found.
-  app.get('/console/hazards/photos/:id', kit.viewer, async (c) => {
+  // A photo of a hazard of the viewer's tenant: another tenant's id, or one not kept, is not found. `/thumb`
+  // is its kept thumbnail (a few KB, what the page shows at 64 px), or the photo while it has none.
+  const photo = (thumb: boolean) => async (c: ConsoleContext) => {
     const { tenant } = c.var.viewer;
     const photoId = rowId(c.req.param('id'));
-    const photo = photoId === undefined ? undefined : await hazardPhotoById(db, tenant.id, photoId);
-    const file = photo?.fileId && (await kit.evidence?.read(tenant.id, photo.fileId));
+    const row = photoId === undefined ? undefined : await hazardPhotoById(db, tenant.id, photoId);
+    const small =
+      thumb && row?.fileId
+        ? await kit.evidence?.thumbnail(tenant.id, row.fileId, { make: false })
+        : undefined;
+    const file =
+      small?.kind === 'made'
+        ? { bytes: small.bytes, contentType: 'image/jpeg' }
+        : row?.fileId && (await kit.evidence?.read(tenant.id, row.fileId));
     if (!file) return c.text('照片不存在或尚未保存。', 404);
     return c.body(file.bytes as Uint8Array<ArrayBuffer>, 200, {
       'content-type': file.contentType,
       'cache-control': 'private, max-age=86400',
       'content-security-policy': "default-src 'none'; sandbox",
     });
-  });
+  };
+  app.get('/console/hazards/photos/:id', kit.viewer, photo(false));
+  app.get('/console/hazards/photos/:id/thumb', kit.viewer, photo(true));
 
   const refuseList = async (c: ConsoleContext, values: ListFormValues, error: string) =>
     kit.render(

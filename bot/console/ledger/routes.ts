@@ -58,7 +58,10 @@ export function ledgerRoutes(kit: ConsoleKit) {
     // Written while the pages are read (three years of a district are 100,000 rows): memory stays flat.
     // A failure half-way aborts the download, so the office never keeps a truncated file for complete.
     const output = new PassThrough();
-    const written = exportLedger(db, tenant, period, format, output, clock(), { readPhoto: evidence.read });
+    const written = exportLedger(db, tenant, period, format, output, clock(), {
+      readPhoto: evidence.read,
+      readThumbnail: evidence.thumbnail,
+    });
     written.catch((error) => {
       log.error('ledger export failed', { tenantId: tenant.id, error: String(error) });
       output.destroy(error instanceof Error ? error : new Error(String(error)));

@@ -409,6 +409,7 @@ export function reportsRoutes(kit: ConsoleKit) {
     const now = clock();
     const files = await archiveFiles(db, tenant, year, now, {
       readPhoto: kit.evidence.read,
+      readThumbnail: kit.evidence.thumbnail,
       confidential: seesConfidential(viewer),
     });
     return download(
