@@ -143,4 +143,18 @@ describe('the thumbnail thread', () => {
       await hurried.close();
     }
   });
+
+  it('stops its thread when idle and starts one again for the next photo', async () => {
+    const thumbnailer = (await createThumbnailer({ idleMs: 100 }))!;
+    try {
+      expect(thumbnailer.running).toBe(false);
+      expect(await thumbnailer.make(pngImage(6, 4), 'image/png')).toMatchObject({ ok: true });
+      expect(thumbnailer.running).toBe(true);
+      for (let i = 0; i < 100 && thumbnailer.running; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(thumbnailer.running).toBe(false);
+      expect(await thumbnailer.make(pngImage(4, 6), 'image/png')).toMatchObject({ ok: true, width: 4 });
+    } finally {
+      await thumbnailer.close();
+    }
+  });
 });

@@ -13,21 +13,43 @@ export interface Thumbnailer {
    * for a reason that is not the photo's (the thread failed).
    */
   make(bytes: Uint8Array, contentType: string): Promise<ThumbnailResult | undefined>;
+  /** Whether its thread is up (it stops when idle, THUMBNAIL_IDLE_MS). */
+  readonly running: boolean;
   /** Stops the thread (after the photo under way). */
   close(): Promise<void>;
 }
 
 export const THUMBNAIL_TIMEOUT_MS = 30_000;
+/**
+ * An idle thread is stopped this long after its last photo: decoding a 12 MP photo takes about 220 MB on
+ * the thread (jpeg-js), which its heap would otherwise keep until a collection that an idle thread may
+ * never run; photos come in bursts (a report, a rectification), a new thread starts in a few ms.
+ */
+export const THUMBNAIL_IDLE_MS = 30_000;
 
 type NodeWorker = import('node:worker_threads').Worker;
 
 /** The thread-backed thumbnailer, or undefined where the runtime has no threads. */
 export async function createThumbnailer(
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; idleMs?: number } = {},
 ): Promise<Thumbnailer | undefined> {
   const node = await workerThreads();
   if (!node) return undefined;
   const timeoutMs = options.timeoutMs ?? THUMBNAIL_TIMEOUT_MS;
+  const idleMs = options.idleMs ?? THUMBNAIL_IDLE_MS;
+  /** Photos handed to `make` and not yet answered; the idle thread's stop. */
+  let pending = 0;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const stopWhenIdle = () => {
+    if (pending > 0 || !worker) return;
+    const thread = worker;
+    idleTimer = setTimeout(() => {
+      if (pending > 0 || worker !== thread) return;
+      [worker, ready] = [undefined, undefined];
+      void thread.terminate();
+    }, idleMs);
+    idleTimer.unref();
+  };
   let worker: NodeWorker | undefined;
   let ready: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -100,12 +122,23 @@ export async function createThumbnailer(
 
   return {
     make(bytes, contentType) {
+      pending++;
+      clearTimeout(idleTimer);
       const result = queue.then(() => once(bytes, contentType));
       queue = result.catch(() => undefined);
+      void queue.then(() => {
+        pending--;
+        stopWhenIdle();
+      });
       return result;
+    },
+    /** Whether a thread is up (tests). */
+    get running() {
+      return worker !== undefined;
     },
     async close() {
       closed = true;
+      clearTimeout(idleTimer);
       await queue;
       await worker?.terminate();
     },
