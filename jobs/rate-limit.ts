@@ -58,15 +58,15 @@ export const DEFAULT_LIMITS: LimitRules = {
 };
 
 /**
- * Added to every window. A call counts from its reservation and, once answered, from its answer (see
- * `answered`); the platform counted it somewhere in between. The margin covers calls still under way when
- * the next one is reserved: one that takes up to this long to arrive cannot squeeze an extra call into
- * the platform's window. It costs about 10 % of Feishu's per-second rate, nothing noticeable per minute.
+ * Added to every window. A call under way counts as made now in every window, and once answered from its
+ * answer (see `answered`); the platform counted it somewhere in between. The margin covers clocks and the
+ * time between the platform's count and our reading of its answer. It costs about 10 % of Feishu's
+ * per-second rate, nothing noticeable per minute.
  */
 export const DEFAULT_MARGIN_MS = 100;
 
 /**
- * A call not answered this long after its reservation no longer holds a place beyond its window (the
+ * A call not answered this long after its reservation no longer holds a place as a call under way (the
  * senders' own time limits are 10 s): one whose `answered` never came cannot block a key for good.
  */
 export const IN_FLIGHT_LIMIT_MS = 60_000;
@@ -175,9 +175,21 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     const rule = ruleOf(key);
     if (!rule) return at;
     const list = recent(key, rule, now);
-    // Calls under way whose reservation has left the window still count, as made now.
-    const stale = staleUnderWay(key, rule, now);
-    const times = ahead > 0 || stale > 0 ? [...list, ...Array<number>(stale).fill(now)] : list;
+    // Calls under way count as made now in every window: one reserved a while ago may reach the platform
+    // only now (a stalled process, a slow token fetch), so its reservation time says nothing of when the
+    // platform counts it. Those still in the list at their reservation time are taken out of it.
+    const flying = underWayOf(key, now);
+    let times = list;
+    if (flying.length > 0 || ahead > 0) {
+      const reserved = [...flying];
+      times = list.filter((time) => {
+        const at = reserved.indexOf(time);
+        if (at < 0) return true;
+        reserved.splice(at, 1);
+        return false;
+      });
+      for (let i = 0; i < flying.length; i++) times.push(now);
+    }
     for (let placed = 0; ; placed++) {
       // The times are sorted and none is after `at`: a window has room at `at` once its limit-th
       // latest call has left it.
@@ -193,20 +205,15 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     }
   }
 
-  /** How many of the key's calls under way were reserved before its longest window (and not given up). */
-  function staleUnderWay(key: string, rule: Rule, now: number): number {
+  /** The reservation times of the key's calls under way, less those given up (IN_FLIGHT_LIMIT_MS). */
+  function underWayOf(key: string, now: number): number[] {
     const list = underWay.get(key);
-    if (!list) return 0;
+    if (!list) return [];
     let drop = 0;
     while (drop < list.length && list[drop]! <= now - IN_FLIGHT_LIMIT_MS) drop++;
     if (drop > 0) list.splice(0, drop);
-    if (list.length === 0) {
-      underWay.delete(key);
-      return 0;
-    }
-    let stale = 0;
-    while (stale < list.length && list[stale]! <= now - rule.spanMs) stale++;
-    return stale;
+    if (list.length === 0) underWay.delete(key);
+    return list;
   }
 
   function freeAt(keys: readonly string[], now: number, ahead?: (key: string) => number): number {
@@ -229,8 +236,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       else calls.delete(key);
     }
     for (const key of underWay.keys()) {
-      const rule = ruleOf(key);
-      if (rule) staleUnderWay(key, rule, now);
+      if (ruleOf(key)) underWayOf(key, now);
       else underWay.delete(key);
     }
   }
