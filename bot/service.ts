@@ -13,6 +13,7 @@ import { loadOrgFile } from '../handlers/org-file.ts';
 import { createDownloads, type Downloads } from '../jobs/evidence.ts';
 import { createDispatcher, type Dispatcher } from '../jobs/outbox.ts';
 import type { RateLimiter } from '../jobs/rate-limit.ts';
+import { createThumbnailCatchUp } from '../jobs/thumbnail-catch-up.ts';
 import { type AppOptions, createApp } from './app.ts';
 import type { ChannelHealth, ChannelRuntime, OpenChannel } from './channels/channel.ts';
 import { channelDefinitions } from './channels/registry.ts';
@@ -40,7 +41,10 @@ export interface Service {
   channels: ReadonlySet<Channel>;
   /** Demo mode is on: no credentials, and the database empty or demo-made (loadDemoOrganization). */
   demo: boolean;
-  /** Opens the channels' long connections (Wechaty, Feishu in websocket mode); the Node entry calls it, Workers never do. */
+  /**
+   * Opens the channels' long connections (Wechaty, Feishu in websocket mode) and schedules the thumbnails
+   * of photos kept without one (jobs/thumbnail-catch-up.ts); the Node entry calls it, Workers never do.
+   */
   startConnections(): void;
   close(): Promise<void>;
 }
@@ -83,6 +87,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Thumbnails of kept photos on a thread of their own; none on Workers (no threads, bot/core/thumbnails.ts).
   const thumbnails = options.workers ? undefined : await createThumbnailer();
   const evidence = createEvidenceStore({ db: database.db, s3: config.evidenceS3, thumbnails, log });
+  // Photos kept without a thumbnail (before thumbnails existed, or cut short by a restart): made a minute
+  // after the start, then daily.
+  const thumbnailCatchUp = thumbnails
+    ? createThumbnailCatchUp({ db: database.db, store: evidence, log, clock: options.clock })
+    : undefined;
   // The channels that are on, in the registry's order (bot/channels/registry.ts).
   const open = new Map<Channel, OpenChannel>();
   const answers: Partial<Record<Channel, AnswerKind>> = {};
@@ -217,6 +226,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     startConnections() {
       // Each channel logs its own failure: one that cannot connect leaves the others up.
       for (const channel of open.values()) void channel.start?.();
+      thumbnailCatchUp?.start();
     },
     async close() {
       await warned;
@@ -225,6 +235,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await core.pressesSettled();
       await inbox.stop();
       await downloads.pump.stop();
+      await thumbnailCatchUp?.stop();
       await evidence.settled();
       await thumbnails?.close();
       await dispatcher.stop();

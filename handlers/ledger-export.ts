@@ -140,8 +140,9 @@ export const XLSX_HEADER: readonly string[] = [
 
 /**
  * Thumbnails in the XLSX: the JPEG of a few KB made of each JPEG or PNG photo (handlers/thumbnail.ts; long
- * side 128 px, shown at `sizePx`), kept beside the stored file. A photo kept before thumbnails existed gets
- * its thumbnail made by the export, for `makeMs` of each export (the next export finds it kept). A photo
+ * side 128 px, shown at `sizePx`), kept beside the stored file. A photo kept without one (before thumbnails
+ * existed, and not yet caught up by jobs/thumbnail-catch-up.ts) gets its thumbnail made by the export, for
+ * `makeMs` of each export (the next export finds it kept). A photo
  * with no thumbnail (a GIF; one not made yet; none at all on Cloudflare Workers) is embedded as stored when
  * at most `maxPhotoBytes`; past `maxTotalBytes` for the file nothing more is embedded. What is left out is
  * counted in the footer. exceljs's streaming writer places no images: a ledger of more than `maxRows`

@@ -8,17 +8,26 @@ import { asc, desc } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEvidenceStore } from '../bot/core/evidence.ts';
+import { silentLogger } from '../bot/core/log.ts';
 import type { Database } from '../db/client.ts';
 import { dropUnreferencedFile } from '../db/queries/evidence.ts';
 import { addHazardPhotos } from '../db/queries/hazards.ts';
 import { hazardPhotos, hazards, storedFiles, storedFileThumbnails } from '../db/schema.ts';
 import type { PhotoStage } from '../handlers/evidence-rules.ts';
 import { PHOTO_HEADERS, SHEET_NAME, XLSX_HEADER } from '../handlers/ledger-export.ts';
+import { createThumbnailCatchUp, THUMBNAIL_CATCH_UP } from '../jobs/thumbnail-catch-up.ts';
 import { FAKE_BOT_OPEN_ID } from './fakes/feishu-api.ts';
 import { Browser, fetchFrom, login, resetConsoleTenants, schoolAndReporter } from './helpers/console-http.ts';
 import { identityOf } from './helpers/db.ts';
 import { feishuRequest, messageEvent } from './helpers/feishu-events.ts';
-import { corruptJpeg, decodeJpegImage, paintedImage, photoJpeg, withComment } from './helpers/images.ts';
+import {
+  corruptJpeg,
+  decodeJpegImage,
+  paintedImage,
+  photoJpeg,
+  pngImage,
+  withComment,
+} from './helpers/images.ts';
 import { harnessPerFile } from './helpers/per-file.ts';
 import type { Harness } from './helpers/service.ts';
 
@@ -241,4 +250,73 @@ describe('thumbnails and the ledger', () => {
     const [last] = await database.db.select().from(hazards).orderBy(desc(hazards.id)).limit(1);
     expect(last!.code).toBe('YH-MANY-0149');
   }, 180_000);
+});
+
+/** A GIF of one pixel: kept, never given a thumbnail (THUMBNAIL_SOURCES). */
+const GIF_1X1 = 'R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==';
+
+describe('thumbnails caught up after an upgrade or a restart', () => {
+  it('are made of the photos kept without one, once, leaving the fresh ones to their own making', async () => {
+    const { tenant } = await school();
+    // Kept as before thumbnails existed: no thread, no thumbnail.
+    const before = createEvidenceStore({ db: database.db });
+    const keep = async (bytes: Uint8Array) =>
+      (await before.put(tenant.id, bytes, { imagesOnly: true })).file.id;
+    const jpeg = await keep(photoJpeg(1600, 1200, 3));
+    const png = await keep(pngImage(300, 200));
+    const broken = await keep(corruptJpeg('catch-up'));
+    const gif = await keep(Buffer.from(GIF_1X1, 'base64'));
+    expect(await thumbnailRows()).toEqual([]);
+
+    const { evidence } = harness.service;
+    const log = { lines: [] as unknown[], info: (...line: unknown[]) => log.lines.push(line) };
+    const logger = { ...silentLogger, info: log.info };
+    // Kept a moment ago: still the background's to make.
+    const fresh = createThumbnailCatchUp({ db: database.db, store: evidence, log: logger });
+    expect(await fresh.runOnce()).toEqual({ made: 0, refused: 0 });
+    expect(await thumbnailRows()).toEqual([]);
+
+    const later = new Date(Date.now() + THUMBNAIL_CATCH_UP.settleMs + 1000);
+    const catchUp = createThumbnailCatchUp({
+      db: database.db,
+      store: evidence,
+      log: logger,
+      clock: () => later,
+    });
+    expect(await catchUp.runOnce()).toEqual({ made: 2, refused: 1 });
+    const rows = await thumbnailRows();
+    expect(rows.map((row) => [row.fileId, row.width, row.height, row.error === null])).toEqual([
+      [jpeg, 128, 96, true],
+      [png, 128, 85, true],
+      [broken, null, null, false],
+    ]);
+    expect(rows.some((row) => row.fileId === gif)).toBe(false);
+    expect(log.lines).toEqual([['thumbnails made for photos kept without one', { made: 2, refused: 1 }]]);
+
+    // Nothing is made twice.
+    expect(await catchUp.runOnce()).toEqual({ made: 0, refused: 0 });
+    expect(await thumbnailRows()).toEqual(rows);
+    await catchUp.stop();
+  });
+
+  it('stops after the photo under way when the service stops', async () => {
+    const { tenant } = await school();
+    const before = createEvidenceStore({ db: database.db });
+    for (let seed = 1; seed <= 3; seed++) {
+      await before.put(tenant.id, photoJpeg(1600, 1200, 10 + seed), { imagesOnly: true });
+    }
+    const later = new Date(Date.now() + THUMBNAIL_CATCH_UP.settleMs + 1000);
+    const catchUp = createThumbnailCatchUp({
+      db: database.db,
+      store: harness.service.evidence,
+      log: silentLogger,
+      clock: () => later,
+    });
+    const run = catchUp.runOnce();
+    // Stopped while its first photo is being made: that one is kept, the others wait for the next start.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await catchUp.stop();
+    await run;
+    expect((await thumbnailRows()).length).toBeLessThanOrEqual(1);
+  });
 });

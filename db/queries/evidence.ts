@@ -1,6 +1,6 @@
 // Evidence kept by the product: stored files (their bytes in chunks, or an object key in the bucket) and
 // the photos of hazards and of records that point at them, with the state of their download.
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { FetchStatus, FileLocation, PhotoStage } from '../../handlers/evidence-rules.ts';
 import type { Queryable, Tx } from '../client.ts';
 import {
@@ -168,6 +168,30 @@ export async function keepThumbnail(
         : { tenantId: row.tenantId, fileId: row.fileId, error: row.error },
     )
     .onConflictDoNothing();
+}
+
+/**
+ * Stored files of these content types with no thumbnail kept (made or refused), of every tenant, kept
+ * before `createdBefore`, by id after `afterId`.
+ */
+export async function filesWithoutThumbnail(
+  db: Queryable,
+  range: { afterId: number; createdBefore: Date; contentTypes: readonly string[]; limit: number },
+): Promise<{ id: number; tenantId: number }[]> {
+  return db
+    .select({ id: storedFiles.id, tenantId: storedFiles.tenantId })
+    .from(storedFiles)
+    .leftJoin(storedFileThumbnails, eq(storedFileThumbnails.fileId, storedFiles.id))
+    .where(
+      and(
+        isNull(storedFileThumbnails.fileId),
+        gt(storedFiles.id, range.afterId),
+        lt(storedFiles.createdAt, range.createdBefore),
+        inArray(storedFiles.contentType, [...range.contentTypes]),
+      ),
+    )
+    .orderBy(asc(storedFiles.id))
+    .limit(range.limit);
 }
 
 // ---------------------------------------------------------------------------------------------------
