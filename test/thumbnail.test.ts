@@ -4,6 +4,7 @@
 // pixels, is refused with the reason. On the thread, a photo past the time limit is stopped and refused,
 // and the next one is made on a fresh thread.
 
+import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { createThumbnailer } from '../bot/core/thumbnails.ts';
@@ -28,7 +29,24 @@ const pixel = (image: ReturnType<typeof decodeJpegImage>, x: number, y: number) 
 const near = (actual: number[], expected: number[], within = 12) =>
   actual.every((value, index) => Math.abs(value - expected[index]!) <= within);
 
+/** Made once by libjpeg (through sharp) from 640 × 480 pixels: left red, right blue, the bottom quarter white. */
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+
 describe('makeThumbnail', () => {
+  it('reads the JPEGs phones and chat apps send: progressive with 4:2:0 chroma, and CMYK', () => {
+    for (const [name, within] of [
+      ['photo-progressive.jpg', 12],
+      // libjpeg's CMYK through an ICC profile; ours is the plain conversion: the colours are near, not equal.
+      ['photo-cmyk.jpg', 45],
+    ] as const) {
+      const thumbnail = made(makeThumbnail(fixture(name), 'image/jpeg'));
+      expect([thumbnail.width, thumbnail.height], name).toEqual([128, 96]);
+      expect(near(pixel(thumbnail.image, 20, 30), [220, 30, 30], within), name).toBe(true);
+      expect(near(pixel(thumbnail.image, 110, 30), [30, 30, 220], within), name).toBe(true);
+      expect(near(pixel(thumbnail.image, 64, 90), [255, 255, 255], 6), name).toBe(true);
+    }
+  });
+
   it('makes a 3000 × 2000 JPEG a JPEG of 128 × 85 px and a few KB', () => {
     // A grey one, made at once (test/thumbnails.test.ts has a photo-like one, received on a channel).
     const photo = jpegImage(3000, 2000);
