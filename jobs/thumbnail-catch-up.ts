@@ -56,10 +56,15 @@ export function createThumbnailCatchUp(options: ThumbnailCatchUpOptions): Thumbn
       for (const file of files) {
         if (pump.stopping) break;
         afterId = file.id;
-        // `none` (the thread failed) and `missing` (the bucket lost it) are left for the next run.
-        const found = await store.thumbnail(file.tenantId, file.id, { make: true });
-        if (found.kind === 'made') counts.made++;
-        if (found.kind === 'refused') counts.refused++;
+        // `none` (the thread failed), `missing` (the bucket lost it) and a failed read are left for the
+        // next run; the photos after it go on.
+        try {
+          const found = await store.thumbnail(file.tenantId, file.id, { make: true });
+          if (found.kind === 'made') counts.made++;
+          if (found.kind === 'refused') counts.refused++;
+        } catch (error) {
+          log.warn('thumbnail not made', { file: file.id, error: String(error) });
+        }
       }
     }
     if (counts.made + counts.refused > 0) log.info('thumbnails made for photos kept without one', counts);

@@ -262,6 +262,18 @@ describe('thumbnails caught up after an upgrade or a restart', () => {
     const before = createEvidenceStore({ db: database.db });
     const keep = async (bytes: Uint8Array) =>
       (await before.put(tenant.id, bytes, { imagesOnly: true })).file.id;
+    // First in line, a photo that cannot be read now (kept in a bucket this instance is not given).
+    const [unreadable] = await database.db
+      .insert(storedFiles)
+      .values({
+        tenantId: tenant.id,
+        sha256: 'f'.repeat(64),
+        contentType: 'image/jpeg',
+        size: 1000,
+        location: 's3',
+        objectKey: 'evidence/elsewhere',
+      })
+      .returning();
     const jpeg = await keep(photoJpeg(1600, 1200, 3));
     const png = await keep(pngImage(300, 200));
     const broken = await keep(corruptJpeg('catch-up'));
@@ -269,8 +281,12 @@ describe('thumbnails caught up after an upgrade or a restart', () => {
     expect(await thumbnailRows()).toEqual([]);
 
     const { evidence } = harness.service;
-    const log = { lines: [] as unknown[], info: (...line: unknown[]) => log.lines.push(line) };
-    const logger = { ...silentLogger, info: log.info };
+    const log = { lines: [] as unknown[], warnings: [] as unknown[] };
+    const logger = {
+      ...silentLogger,
+      info: (...line: unknown[]) => log.lines.push(line),
+      warn: (...line: unknown[]) => log.warnings.push(line),
+    };
     // Kept a moment ago: still the background's to make.
     const fresh = createThumbnailCatchUp({ db: database.db, store: evidence, log: logger });
     expect(await fresh.runOnce()).toEqual({ made: 0, refused: 0 });
@@ -292,9 +308,17 @@ describe('thumbnails caught up after an upgrade or a restart', () => {
     ]);
     expect(rows.some((row) => row.fileId === gif)).toBe(false);
     expect(log.lines).toEqual([['thumbnails made for photos kept without one', { made: 2, refused: 1 }]]);
+    // The unreadable one is told and left for the next run; the others went on.
+    expect(log.warnings).toEqual([
+      [
+        'thumbnail not made',
+        { file: unreadable!.id, error: expect.stringContaining('no bucket is configured') },
+      ],
+    ]);
 
-    // Nothing is made twice.
+    // Nothing is made twice; the unreadable one is tried again.
     expect(await catchUp.runOnce()).toEqual({ made: 0, refused: 0 });
+    expect(log.warnings).toHaveLength(2);
     expect(await thumbnailRows()).toEqual(rows);
     await catchUp.stop();
   });
